@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class CrmConfig(AppConfig):
+    name = "crm"
+    verbose_name = _("Enterprise liaison")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from crm.roles import role_groups_sync
+
+        post_migrate.connect(role_groups_sync, sender=self, dispatch_uid="crm_role_groups_sync")

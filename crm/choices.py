@@ -1,0 +1,191 @@
+"""Every enumeration of DESIGN §3.1: English values for code and API, Chinese labels via translations."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", _("Liaison officer")
+    MANAGER = "manager", _("Manager")
+    LEADER = "leader", _("Leader")
+    ADMIN = "admin", _("Administrator")
+
+
+class BureauLevel(models.TextChoices):
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+
+
+class EnterpriseStatus(models.TextChoices):
+    OPERATING = "operating", _("Operating")
+    RELOCATED = "relocated", _("Relocated")
+    CLOSED = "closed", _("Closed")
+
+
+class PartyOrganization(models.TextChoices):
+    NONE = "none", _("None")
+    BRANCH = "branch", _("Party branch")
+    GENERAL_BRANCH = "general_branch", _("General party branch")
+    COMMITTEE = "committee", _("Party committee")
+
+
+class ProjectKind(models.TextChoices):
+    INVESTMENT = "investment", _("Investment attraction")
+    TECH = "tech", _("S&T project")
+    INDUSTRIALISATION = "industrialisation", _("Industrialisation")
+    PLATFORM = "platform", _("Platform")
+
+
+class ProjectStage(models.TextChoices):
+    NEGOTIATING = "negotiating", _("Negotiating")
+    SIGNED = "signed", _("Signed")
+    UNDER_CONSTRUCTION = "under_construction", _("Under construction")
+    COMPLETED = "completed", _("Completed")
+    IN_PRODUCTION = "in_production", _("In production")
+
+
+class ProjectStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    FINISHED = "finished", _("Finished")
+
+
+class VisitKind(models.TextChoices):
+    ON_SITE = "on_site", _("On-site visit")
+    MEETING = "meeting", _("Meeting")
+    PHONE = "phone", _("Phone")
+    ONLINE = "online", _("Online")
+
+
+class VisitFlag(models.TextChoices):
+    GREEN = "green", _("Normal")
+    YELLOW = "yellow", _("Attention")
+    RED = "red", _("Alert")
+
+
+class NeedCategory(models.TextChoices):
+    FUNDING = "funding", _("Funding support")
+    TALENT = "talent", _("Talent recruitment")
+    RD = "rd", _("Technology R&D")
+    COOPERATION = "cooperation", _("Industry-university cooperation")
+    FINANCE = "finance", _("S&T finance")
+    PLATFORM = "platform", _("Platforms")
+    IP = "ip", _("Intellectual property")
+    QUALIFICATION = "qualification", _("Qualification recognition")
+    CONSULTATION = "consultation", _("Policy consultation")
+    LAND = "land", _("Land and premises")
+    LABOUR = "labour", _("Labour")
+    ENERGY = "energy", _("Energy")
+    APPROVAL = "approval", _("Approvals")
+    MARKET = "market", _("Market expansion")
+    OTHER = "other", _("Other")
+
+
+class NeedStatus(models.TextChoices):
+    NEW = "new", _("New")
+    ACCEPTED = "accepted", _("Accepted")
+    ASSIGNED = "assigned", _("Assigned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+
+
+OPEN_NEED_STATUSES = (
+    NeedStatus.NEW,
+    NeedStatus.ACCEPTED,
+    NeedStatus.ASSIGNED,
+    NeedStatus.IN_PROGRESS,
+)
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+    CRITICAL = "critical", _("Critical")
+
+
+class NeedSource(models.TextChoices):
+    VISIT = "visit", _("Visit")
+    PHONE = "phone", _("Phone")
+    LETTER = "letter", _("Letter")
+    MEETING = "meeting", _("Meeting")
+    PLATFORM = "platform", _("Platform")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    BASICALLY_SATISFIED = "basically_satisfied", _("Basically satisfied")
+    UNSATISFIED = "unsatisfied", _("Unsatisfied")
+
+
+class NeedEventKind(models.TextChoices):
+    NOTE = "note", _("Follow-up note")
+    STATUS = "status", _("Status change")
+    ASSIGNMENT = "assignment", _("Assignment")
+    TRANSFER = "transfer", _("Transfer")
+    EXTENSION = "extension", _("Extension")
+    INSTRUCTION = "instruction", _("Instruction")
+    RETURN_VISIT = "return_visit", _("Return visit")
+
+
+class PolicyLevel(models.TextChoices):
+    NATIONAL = "national", _("National")
+    PROVINCIAL = "provincial", _("Provincial")
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+
+
+class PolicyKind(models.TextChoices):
+    FUNDING = "funding", _("Funding and awards")
+    TAX = "tax", _("Tax incentives")
+    FINANCE = "finance", _("Financial support")
+    TALENT = "talent", _("Talent support")
+    PLATFORM = "platform", _("Platforms")
+    QUALIFICATION = "qualification", _("Qualification recognition")
+    OTHER = "other", _("Other")
+
+
+class PolicyDelivery(models.TextChoices):
+    NO_APPLICATION = "no_application", _("No application needed")
+    INSTANT = "instant", _("Instant on application")
+    APPLICATION = "application", _("Application")
+
+
+class MatchStatus(models.TextChoices):
+    SUGGESTED = "suggested", _("Suggested")
+    PUSHED = "pushed", _("Pushed")
+    APPLYING = "applying", _("Applying")
+    GRANTED = "granted", _("Granted")
+    NOT_GRANTED = "not_granted", _("Not granted")
+    DECLINED = "declined", _("Declined")
+
+
+class OfferingKind(models.TextChoices):
+    FUNDING_PROGRAMME = "funding_programme", _("Funding programme")
+    PLATFORM = "platform", _("Platform")
+    EXPERT_TEAM = "expert_team", _("Expert team")
+    COMMISSIONER = "commissioner", _("S&T commissioner")
+    FINANCE_PRODUCT = "finance_product", _("Finance product")
+    SERVICE_EVENT = "service_event", _("Service event")
+    POLICY_COACHING = "policy_coaching", _("Policy coaching")
+    TALENT_PROGRAMME = "talent_programme", _("Talent programme")
+
+
+class ActionStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class NotificationKind(models.TextChoices):
+    ASSIGNED = "assigned", _("Assigned to you")
+    WARNING = "warning", _("Deadline warning")
+    OVERDUE = "overdue", _("Overdue")
+    SUPERVISION = "supervision", _("Supervision")
+    NOTE = "note", _("Follow-up note")
+    INSTRUCTION = "instruction", _("Instruction")
+    TRANSFER = "transfer", _("Transferred")
+    ACTION_OVERDUE = "action_overdue", _("Action item overdue")
+    STATUS = "status", _("Status change")

@@ -1,0 +1,35 @@
+"""Models of the one app ``crm``, split by sub-area and re-exported here."""
+
+from crm.models.base import CodeSequence, code_next
+from crm.models.engagement import Holiday, Need, NeedEvent, Visit, VisitAttachment
+from crm.models.enterprises import Contact, Enterprise, EnterpriseQualification, Project
+from crm.models.lists import ActionItem, Offering
+from crm.models.notifications import Notification
+from crm.models.organisation import Bureau, Department, User
+from crm.models.policies import Policy, PolicyMatch
+from crm.models.reference import IndustryChain, Qualification, Region
+
+__all__ = [
+    "ActionItem",
+    "Bureau",
+    "CodeSequence",
+    "Contact",
+    "Department",
+    "Enterprise",
+    "EnterpriseQualification",
+    "Holiday",
+    "IndustryChain",
+    "Need",
+    "NeedEvent",
+    "Notification",
+    "Offering",
+    "Policy",
+    "PolicyMatch",
+    "Project",
+    "Qualification",
+    "Region",
+    "User",
+    "Visit",
+    "VisitAttachment",
+    "code_next",
+]

@@ -1,0 +1,407 @@
+"""登门三问 visits, the needs they raise, the needs' append-only timeline, and the holiday calendar."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from crm.choices import (
+    NeedCategory,
+    NeedEventKind,
+    NeedSource,
+    NeedStatus,
+    Satisfaction,
+    Urgency,
+    VisitFlag,
+    VisitKind,
+)
+from crm.models.base import AutoCodeMixin, TimeStampedModel
+from crm.querysets import NeedEventQuerySet, NeedQuerySet, VisitQuerySet
+
+
+class Visit(AutoCodeMixin, TimeStampedModel):
+    """A "three questions at the door" visit (走访记录)."""
+
+    CODE_PREFIX = "ZF"
+
+    enterprise = models.ForeignKey(
+        "crm.Enterprise",
+        verbose_name=_("enterprise"),
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    project = models.ForeignKey(
+        "crm.Project",
+        verbose_name=_("project"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visits",
+    )
+    visited_on = models.DateField(
+        _("visited on"),
+    )
+    kind = models.CharField(
+        _("kind"),
+        max_length=20,
+        choices=VisitKind.choices,
+        default=VisitKind.ON_SITE,
+    )
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lead"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_visits",
+    )
+    officers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("officers"),
+        blank=True,
+        related_name="visits",
+    )
+    interviewee = models.CharField(
+        _("interviewee"),
+        max_length=50,
+        blank=True,
+    )
+    interviewee_title = models.CharField(
+        _("interviewee title"),
+        max_length=50,
+        blank=True,
+    )
+    q_needs = models.TextField(
+        _("development needs (问需)"),
+        blank=True,
+    )
+    q_difficulties = models.TextField(
+        _("difficulties (问难)"),
+        blank=True,
+    )
+    q_suggestions = models.TextField(
+        _("suggestions (问计)"),
+        blank=True,
+    )
+    party_notes = models.TextField(
+        _("party-building notes"),
+        blank=True,
+    )
+    policies_briefed = models.TextField(
+        _("policies briefed"),
+        blank=True,
+    )
+    resolved_on_site = models.TextField(
+        _("resolved on site"),
+        blank=True,
+    )
+    flag = models.CharField(
+        _("flag"),
+        max_length=10,
+        choices=VisitFlag.choices,
+        default=VisitFlag.GREEN,
+    )
+    next_visit_on = models.DateField(
+        _("next visit on"),
+        null=True,
+        blank=True,
+    )
+    history = HistoricalRecords()
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-visited_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(q_needs="") | ~Q(q_difficulties="") | ~Q(q_suggestions=""),
+                name="crm_visit_has_an_answer",
+                violation_error_message=_(
+                    "Fill in at least one of the three questions: needs, difficulties, suggestions."
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-visited_on", "-id"], name="crm_visit_date_idx"),
+            models.Index(fields=["enterprise", "-visited_on"], name="crm_visit_ent_date_idx"),
+            models.Index(fields=["flag"], name="crm_visit_flag_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.enterprise}" if self.enterprise_id else self.code
+
+
+def attachment_path(instance: "VisitAttachment", filename: str) -> str:
+    return f"visits/{instance.visit.visited_on:%Y/%m}/{instance.visit.code}/{filename}"
+
+
+class VisitAttachment(TimeStampedModel):
+    """A photo or PDF (e.g. the signed visit record) attached to a visit."""
+
+    visit = models.ForeignKey(
+        Visit,
+        verbose_name=_("visit"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    file = models.FileField(
+        _("file"),
+        upload_to=attachment_path,
+    )
+    name = models.CharField(
+        _("file name"),
+        max_length=200,
+    )
+    content_type = models.CharField(
+        _("content type"),
+        max_length=50,
+    )
+    size = models.PositiveIntegerField(
+        _("size in bytes"),
+    )
+
+    class Meta:
+        verbose_name = _("visit attachment")
+        verbose_name_plural = _("visit attachments")
+        ordering = ["visit_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Need(AutoCodeMixin, TimeStampedModel):
+    """A need or request (诉求) followed through the closed loop of DESIGN §4.1."""
+
+    CODE_PREFIX = "SQ"
+
+    enterprise = models.ForeignKey(
+        "crm.Enterprise",
+        verbose_name=_("enterprise"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="needs",
+    )
+    project = models.ForeignKey(
+        "crm.Project",
+        verbose_name=_("project"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="needs",
+    )
+    visit = models.ForeignKey(
+        Visit,
+        verbose_name=_("visit"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="needs",
+    )
+    source = models.CharField(
+        _("source"),
+        max_length=20,
+        choices=NeedSource.choices,
+        default=NeedSource.PHONE,
+    )
+    category = models.CharField(
+        _("category"),
+        max_length=20,
+        choices=NeedCategory.choices,
+    )
+    title = models.CharField(
+        _("title"),
+        max_length=200,
+    )
+    description = models.TextField(
+        _("description"),
+        blank=True,
+    )
+    urgency = models.CharField(
+        _("urgency"),
+        max_length=10,
+        choices=Urgency.choices,
+        default=Urgency.NORMAL,
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=NeedStatus.choices,
+        default=NeedStatus.NEW,
+    )
+    bureau = models.ForeignKey(
+        "crm.Bureau",
+        verbose_name=_("bureau"),
+        on_delete=models.PROTECT,
+        related_name="needs",
+    )
+    lead_department = models.ForeignKey(
+        "crm.Department",
+        verbose_name=_("lead department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_needs",
+    )
+    assisting_departments = models.ManyToManyField(
+        "crm.Department",
+        verbose_name=_("assisting departments"),
+        blank=True,
+        related_name="assisted_needs",
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="handled_needs",
+    )
+    assigned_at = models.DateTimeField(
+        _("assigned at"),
+        null=True,
+        blank=True,
+    )
+    due_on = models.DateField(
+        _("due on"),
+        null=True,
+        blank=True,
+    )
+    resolution = models.TextField(
+        _("resolution"),
+        blank=True,
+    )
+    answered_at = models.DateTimeField(
+        _("answered at"),
+        null=True,
+        blank=True,
+    )
+    closed_at = models.DateTimeField(
+        _("closed at"),
+        null=True,
+        blank=True,
+    )
+    satisfaction = models.CharField(
+        _("satisfaction"),
+        max_length=20,
+        choices=Satisfaction.choices,
+        blank=True,
+    )
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+    )
+    history = HistoricalRecords()
+
+    objects = NeedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("need")
+        verbose_name_plural = _("needs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(enterprise__isnull=False) | Q(project__isnull=False),
+                name="crm_need_enterprise_or_project",
+                violation_error_message=_("A need belongs to an enterprise or a project; give at least one."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="crm_need_status_idx"),
+            models.Index(fields=["category", "-created_at"], name="crm_need_category_idx"),
+            models.Index(fields=["status", "due_on"], name="crm_need_status_due_idx"),
+            models.Index(fields=["urgency"], name="crm_need_urgency_idx"),
+            models.Index(fields=["-created_at", "-id"], name="crm_need_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class NeedEvent(models.Model):
+    """One entry of a need's timeline (办理记录); never edited."""
+
+    need = models.ForeignKey(
+        Need,
+        verbose_name=_("need"),
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="need_events",
+    )
+    kind = models.CharField(
+        _("kind"),
+        max_length=20,
+        choices=NeedEventKind.choices,
+    )
+    from_status = models.CharField(
+        _("from status"),
+        max_length=20,
+        choices=NeedStatus.choices,
+        blank=True,
+    )
+    to_status = models.CharField(
+        _("to status"),
+        max_length=20,
+        choices=NeedStatus.choices,
+        blank=True,
+    )
+    text = models.TextField(
+        _("text"),
+        blank=True,
+    )
+    created_at = models.DateTimeField(
+        _("created at"),
+        auto_now_add=True,
+    )
+
+    objects = NeedEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("need event")
+        verbose_name_plural = _("need events")
+        ordering = ["need_id", "created_at", "id"]
+        indexes = [models.Index(fields=["need", "created_at"], name="crm_needevent_need_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.need_id} {self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk and not kwargs.get("force_insert"):
+            raise ValueError("Need events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class Holiday(models.Model):
+    """A public holiday, or a make-up working day (调休) on a weekend."""
+
+    date = models.DateField(
+        _("date"),
+        unique=True,
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=50,
+    )
+    is_workday = models.BooleanField(
+        _("make-up working day"),
+        default=False,
+        help_text=_("Tick for a weekend day that is worked (调休); leave empty for a day off."),
+    )
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"

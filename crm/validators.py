@@ -1,0 +1,67 @@
+"""Validators for the unified social credit code (GB 32100-2015, DESIGN §6) and mainland mobile numbers."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_credit_code(value: str) -> str:
+    return (value or "").strip().upper()
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def validate_credit_code(value: str) -> None:
+    """Refuse an invalid code with a message naming the rule that failed."""
+    code = normalize_credit_code(value)
+    if len(code) != 18:
+        raise ValidationError(
+            _("A unified social credit code has 18 characters; this one has %(n)d."),
+            code="credit_code_length",
+            params={"n": len(code)},
+        )
+    bad = sorted({c for c in code if c not in CREDIT_CODE_ALPHABET})
+    if bad:
+        raise ValidationError(
+            _("Character(s) %(chars)s are not allowed in a credit code (digits and letters except I, O, S, V, Z)."),
+            code="credit_code_alphabet",
+            params={"chars": "、".join(bad)},
+        )
+    if not code[2:8].isdigit():
+        raise ValidationError(
+            _("Positions 3 to 8 of a credit code are the region code and must be 6 digits; got %(part)s."),
+            code="credit_code_region",
+            params={"part": code[2:8]},
+        )
+    expected = credit_code_check_char(code[:17])
+    if code[17] != expected:
+        raise ValidationError(
+            _("The check character of the credit code is wrong: expected %(expected)s, got %(got)s."),
+            code="credit_code_check",
+            params={"expected": expected, "got": code[17]},
+        )
+
+
+def validate_mobile(value: str) -> None:
+    if value and not MOBILE_RE.match(value.strip()):
+        raise ValidationError(
+            _("Enter a valid mainland mobile number: 11 digits starting with 13–19."),
+            code="mobile",
+        )
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def validate_no_control_chars(value: str) -> None:
+    """NUL bytes and control characters break PostgreSQL and spreadsheets; refuse them everywhere."""
+    if isinstance(value, str) and _CONTROL_RE.search(value):
+        raise ValidationError(_("Control characters (such as NUL) are not allowed."), code="control_chars")
