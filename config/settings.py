@@ -1,6 +1,7 @@
 """Settings read from the environment; SQLite is the embedded default, DATABASE_URL switches database."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -88,7 +89,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DJANGO_TEST_DB_NAME") or None}
+    # A file, not :memory:, so that concurrency tests and the browser tests' live server share the database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("DJANGO_TEST_DB_NAME") or str(Path(tempfile.gettempdir()) / "crm-test.sqlite3")
+    }
 
 AUTH_USER_MODEL = "crm.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

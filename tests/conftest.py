@@ -18,6 +18,12 @@ def credit_code(seed: int, region: str = "320812") -> str:
     return body + credit_code_check_char(body)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # PBKDF2 costs ~100 ms per user; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def regions(db):
     codes = {

@@ -161,9 +161,10 @@ class Enterprise(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self):
-        super().clean()
+    def clean_fields(self, exclude=None):
+        # Normalise before the length and checksum validators see the value.
         self.credit_code = normalize_credit_code(self.credit_code)
+        super().clean_fields(exclude=exclude)
 
     def save(self, *args, **kwargs):
         self.credit_code = normalize_credit_code(self.credit_code)
