@@ -91,7 +91,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not :memory:, so that concurrency tests and the browser tests' live server share the database.
     DATABASES["default"]["TEST"] = {
-        "NAME": os.environ.get("DJANGO_TEST_DB_NAME") or str(Path(tempfile.gettempdir()) / f"crm-test-{os.getpid()}.sqlite3")
+        "NAME": os.environ.get("DJANGO_TEST_DB_NAME")
+        or str(Path(tempfile.gettempdir()) / f"crm-test-{os.getpid()}.sqlite3")
     }
 
 AUTH_USER_MODEL = "crm.User"
