@@ -7,7 +7,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("crm.api.urls")),
     path("", include("crm.urls")),
 ]
+# Under /api/ the error pages answer JSON (DESIGN §8.3); elsewhere Django's HTML pages.
+handler400 = "crm.api.views.api_aware_bad_request"
+handler403 = "crm.api.views.api_aware_permission_denied"
+handler404 = "crm.api.views.api_aware_page_not_found"
+handler500 = "crm.api.views.api_aware_server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

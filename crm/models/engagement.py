@@ -1,8 +1,10 @@
 """登门三问 visits, the needs they raise, the needs' append-only timeline, and the holiday calendar."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -18,6 +20,20 @@ from crm.choices import (
 )
 from crm.models.base import AutoCodeMixin, TimeStampedModel
 from crm.querysets import NeedEventQuerySet, NeedQuerySet, VisitQuerySet
+from crm.validators import validate_no_control_chars
+
+
+def text_fields_clean(instance: models.Model) -> None:
+    """Refuse NUL bytes and other control characters in every text field, naming the field."""
+    errors = {}
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, models.CharField | models.TextField):
+            try:
+                validate_no_control_chars(getattr(instance, field.attname))
+            except ValidationError as error:
+                errors[field.name] = error.messages
+    if errors:
+        raise ValidationError(errors)
 
 
 class Visit(AutoCodeMixin, TimeStampedModel):
@@ -132,6 +148,14 @@ class Visit(AutoCodeMixin, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.enterprise}" if self.enterprise_id else self.code
+
+    def clean(self):
+        super().clean()
+        text_fields_clean(self)
+        if self.visited_on and self.visited_on > timezone.localdate():
+            raise ValidationError({"visited_on": _("The visit date cannot be in the future.")})
+        if self.next_visit_on and self.visited_on and self.next_visit_on < self.visited_on:
+            raise ValidationError({"next_visit_on": _("The next visit cannot be before this visit.")})
 
 
 def attachment_path(instance: "VisitAttachment", filename: str) -> str:
@@ -319,6 +343,10 @@ class Need(AutoCodeMixin, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    def clean(self):
+        super().clean()
+        text_fields_clean(self)
 
 
 class NeedEvent(models.Model):

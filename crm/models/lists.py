@@ -1,6 +1,7 @@
 """The department resource list (资源清单) and the action list (行动清单)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -9,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from crm.choices import ActionStatus, OfferingKind
 from crm.models.base import AutoCodeMixin, TimeStampedModel
+from crm.models.policies import validate_need_categories
 from crm.querysets import ActionItemQuerySet, OfferingQuerySet
 
 
@@ -73,6 +75,18 @@ class Offering(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        super().clean()
+        try:
+            validate_need_categories(self.need_categories)
+        except ValidationError as error:
+            raise ValidationError({"need_categories": error.messages}) from error
+        self.need_categories = list(dict.fromkeys(self.need_categories))
+
+    @property
+    def is_available(self) -> bool:
+        return self.is_active and (self.available_until is None or self.available_until >= timezone.localdate())
 
 
 class ActionItem(AutoCodeMixin, TimeStampedModel):

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -10,10 +11,28 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from crm.choices import MatchStatus, PolicyDelivery, PolicyKind, PolicyLevel
+from crm.choices import MatchStatus, NeedCategory, PolicyDelivery, PolicyKind, PolicyLevel
 from crm.models.base import TimeStampedModel
 from crm.models.enterprises import MONEY
 from crm.querysets import PolicyMatchQuerySet, PolicyQuerySet
+
+
+def validate_need_categories(value) -> None:
+    """A list of ``NeedCategory`` values (the JSON field ``need_categories`` of policies and offerings)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError(_("Give the need categories as a list of category codes."), code="invalid")
+    unknown = [v for v in value if v not in NeedCategory.values]
+    if unknown:
+        raise ValidationError(
+            _("Unknown need category: %(value)s.") % {"value": ", ".join(unknown)}, code="invalid_choice"
+        )
+
+
+def _above(low, high) -> bool:
+    try:
+        return low is not None and high is not None and low > high
+    except TypeError:  # a value that failed its own field validation; reported there
+        return False
 
 
 class Policy(TimeStampedModel):
@@ -210,6 +229,24 @@ class Policy(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self):
+        # The check constraints hold in the database; here the same rules name the field for the forms.
+        super().clean()
+        errors = {}
+        if _above(self.min_employees, self.max_employees):
+            errors["max_employees"] = _("The minimum number of employees is above the maximum.")
+        if _above(self.min_revenue, self.max_revenue):
+            errors["max_revenue"] = _("The minimum revenue is above the maximum.")
+        if _above(self.apply_from, self.apply_until):
+            errors["apply_until"] = _("The application window ends before it starts.")
+        try:
+            validate_need_categories(self.need_categories)
+            self.need_categories = list(dict.fromkeys(self.need_categories))
+        except ValidationError as error:
+            errors["need_categories"] = error.messages
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_expired(self) -> bool:

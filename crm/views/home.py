@@ -1,5 +1,75 @@
-from django.http import HttpResponse
+"""工作台: the signed-in user's own enterprises, projects, needs, actions and notifications.
+
+The page is a list of ``Section``s (see crm/views/mixins.py). To add a block, write a template
+``templates/crm/home/_section_<name>.html`` and append one ``Section`` to ``HOME_SECTIONS``; its
+``context(user, request)`` returns the variables the template needs.
+"""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+
+from crm.permissions import is_manager
+from crm.selectors import home as home_selectors
+from crm.views import policies as policy_views
+from crm.views.mixins import Section, build_sections
 
 
-def home(request):
-    return HttpResponse("ok")
+def _counts(user, request) -> dict:
+    return {"counts": home_selectors.home_counts(user=user)}
+
+
+def _my_enterprises(user, request) -> dict:
+    return {"my_enterprises": home_selectors.my_enterprises(user=user)}
+
+
+def _my_projects(user, request) -> dict:
+    return {"my_projects": home_selectors.my_projects(user=user)}
+
+
+def _my_needs(user, request) -> dict:
+    return {"my_needs": home_selectors.my_open_needs(user=user)}
+
+
+def _my_actions(user, request) -> dict:
+    return {"my_actions": home_selectors.my_due_actions(user=user)}
+
+
+def _my_notifications(user, request) -> dict:
+    return {"my_notifications": home_selectors.my_unread_notifications(user=user)}
+
+
+HOME_SECTIONS: list[Section] = [
+    Section("counts", "crm/home/_section_counts.html", _counts, column="top"),
+    Section("my_needs", "crm/home/_section_my_needs.html", _my_needs),
+    Section("my_actions", "crm/home/_section_my_actions.html", _my_actions),
+    Section(
+        "policy_radar",
+        "crm/policies/_home_radar.html",
+        policy_views.policy_radar_section,
+        column="side",
+        visible=lambda request: is_manager(request.user),
+    ),
+    Section("my_enterprises", "crm/home/_section_my_enterprises.html", _my_enterprises),
+    Section("my_projects", "crm/home/_section_my_projects.html", _my_projects),
+    Section("notifications", "crm/home/_section_notifications.html", _my_notifications, column="side"),
+    Section(
+        "shortcuts",
+        "crm/home/_section_shortcuts.html",
+        lambda user, request: {"show_manager_links": is_manager(user)},
+        column="side",
+    ),
+]
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    template_name = "crm/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["page_title"] = _("Workbench")
+        context["columns"] = build_sections(HOME_SECTIONS, self.request.user, self.request)
+        return context
+
+
+home = HomeView.as_view()

@@ -1,0 +1,53 @@
+"""API routes: ``/api/v1/…`` (one DefaultRouter), the OpenAPI schema and the Swagger UI.
+
+Other areas add their collection with one line next to the others:
+``router.register("visits", VisitViewSet, basename="visits")`` (the basename is the path).
+"""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from crm.api import engagement, policies, views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.include_format_suffixes = False
+router.register("enterprises", views.EnterpriseViewSet, basename="enterprises")
+router.register("contacts", views.ContactViewSet, basename="contacts")
+router.register("projects", views.ProjectViewSet, basename="projects")
+router.register("bureaus", views.BureauViewSet, basename="bureaus")
+router.register("departments", views.DepartmentViewSet, basename="departments")
+router.register("regions", views.RegionViewSet, basename="regions")
+router.register("industry-chains", views.IndustryChainViewSet, basename="industry-chains")
+router.register("qualifications", views.QualificationViewSet, basename="qualifications")
+router.register("policies", policies.PolicyViewSet, basename="policies")
+router.register("policy-matches", policies.PolicyMatchViewSet, basename="policy-matches")
+router.register("offerings", policies.OfferingViewSet, basename="offerings")
+router.register("action-items", policies.ActionItemViewSet, basename="action-items")
+router.register("visits", engagement.VisitViewSet, basename="visits")
+router.register("needs", engagement.NeedViewSet, basename="needs")
+router.register("notifications", engagement.NotificationViewSet, basename="notifications")
+
+v1 = [
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("me/", views.MeView.as_view(), name="me"),
+    path(
+        "needs/<int:pk>/policy-suggestions/",
+        policies.NeedPolicySuggestionsView.as_view(),
+        name="need-policy-suggestions",
+    ),
+    path(
+        "enterprises/<int:pk>/policy-suggestions/",
+        policies.EnterprisePolicySuggestionsView.as_view(),
+        name="enterprise-policy-suggestions",
+    ),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,639 @@
+"""One django-filter FilterSet per model, shared by the web list pages, the API and the exports (DESIGN §8.2/§8.3).
+
+Conventions (the API contract of §8.3):
+
+- every enumeration, boolean and foreign-key field filters under the field's own name
+  (``?status=assigned``, ``?is_linked=true``, ``?region=320831``, ``?enterprise=12``, ``?owner=5``);
+- reference data (region, industry chain, qualification) is given by its ``code``;
+- date fields filter by range as ``<field>_after`` / ``<field>_before`` (inclusive);
+- ``q`` is a free-text search (``icontains``; works with a single Chinese character);
+- ``ordering`` takes one or more comma-separated parameters, ``-`` for descending; ``id`` breaks ties so
+  pagination is stable.
+
+Use in a view::
+
+    filterset = EnterpriseFilterSet(request.GET, queryset=Enterprise.objects.visible_to(request.user),
+                                    request=request)
+    rows = filterset.qs          # filtered (invalid filters are ignored on the web; the API answers 400)
+    filterset.form               # the filter form to render
+
+Foreign keys to big tables (enterprises, projects, needs, users, policies) are plain number filters so that
+rendering a form never loads a table; small reference tables are select boxes, scoped to what the user may
+pick where that matters (departments and bureaus of a county user).
+"""
+
+import re
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from crm.choices import (
+    OPEN_NEED_STATUSES,
+    ActionStatus,
+    BureauLevel,
+    EnterpriseStatus,
+    MatchStatus,
+    NeedCategory,
+    NeedSource,
+    NeedStatus,
+    OfferingKind,
+    PartyOrganization,
+    PolicyDelivery,
+    PolicyKind,
+    PolicyLevel,
+    ProjectKind,
+    ProjectStage,
+    ProjectStatus,
+    Satisfaction,
+    Urgency,
+    VisitFlag,
+    VisitKind,
+)
+from crm.models import (
+    ActionItem,
+    Bureau,
+    Contact,
+    Department,
+    Enterprise,
+    EnterpriseQualification,
+    IndustryChain,
+    Need,
+    Offering,
+    Policy,
+    PolicyMatch,
+    Project,
+    Qualification,
+    Region,
+    Visit,
+)
+from crm.validators import validate_no_control_chars
+
+# Reference-data codes (regions, chains, qualifications) are short and plain. Values that cannot be a code
+# are refused before they reach the database (a NUL byte in a query is an error on PostgreSQL).
+CODE_PATTERN = r"[0-9A-Za-z][0-9A-Za-z_.-]{0,31}"
+CODE_RE = re.compile(rf"^{CODE_PATTERN}$")
+
+# ---------------------------------------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------------------------------------
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """An ``ordering`` filter that always ends with the primary key, so pages never overlap or skip rows."""
+
+    def filter(self, qs, value):
+        if value in django_filters.constants.EMPTY_VALUES:
+            return qs
+        ordering = [self.get_ordering_value(param) for param in value if param]
+        if not ordering:
+            return qs
+        if not any(o.lstrip("-") in ("id", "pk") for o in ordering):
+            ordering.append("-pk" if ordering[0].startswith("-") else "pk")
+        return qs.order_by(*ordering)
+
+
+def _user(request):
+    return getattr(request, "user", None)
+
+
+def scoped_bureaus(request):
+    """Bureaus a user may filter by: everything for city users; its own and the city bureau(s) for a county user."""
+    qs = Bureau.objects.select_related("region")
+    user = _user(request)
+    if user is None or not user.is_authenticated or user.sees_everything:
+        return qs
+    return qs.filter(Q(pk=user.bureau_id) | Q(level=BureauLevel.CITY))
+
+
+def scoped_departments(request):
+    """Departments a user may filter by: all for city users; its own bureau's and the city's for county users."""
+    qs = Department.objects.select_related("bureau")
+    user = _user(request)
+    if user is None or not user.is_authenticated or user.sees_everything:
+        return qs
+    return qs.filter(Q(bureau_id=user.bureau_id) | Q(bureau__level=BureauLevel.CITY))
+
+
+class CodeChoiceField(django_filters.fields.ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values and not CODE_RE.match(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class CodeMultipleChoiceField(django_filters.fields.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for item in value:
+            if not CODE_RE.match(str(item)):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": str(item)[:32]}
+                )
+        return super()._check_values(value)
+
+
+class CodeChoiceFilter(django_filters.ModelChoiceFilter):
+    """Reference data by code, e.g. ``?region=320831``."""
+
+    field_class = CodeChoiceField
+
+
+class CodeMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = CodeMultipleChoiceField
+
+
+def region_filter(field_name: str = "region", label=None):
+    return CodeChoiceFilter(field_name=field_name, queryset=Region.objects.all(), label=label or _("region"))
+
+
+def chain_filter(field_name: str = "industry_chain", label=None):
+    return CodeChoiceFilter(
+        field_name=field_name, queryset=IndustryChain.objects.all(), label=label or _("industry chain")
+    )
+
+
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A whole positive number that fits a database key (anything else is a 400, never a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+def id_filter(field_name: str, label):
+    """A foreign key to a big table (or to users), given by its id; renders as a number box."""
+    return IdFilter(field_name=field_name, label=label)
+
+
+def date_range(field_name: str, label):
+    """Gives ``<field_name>_after`` and ``<field_name>_before`` (both inclusive)."""
+    return django_filters.DateFromToRangeFilter(field_name=field_name, label=label)
+
+
+class StrictNullBooleanField(forms.NullBooleanField):
+    """Empty means "any"; ``true/false`` (also ``1/0``, ``yes/no``) filter; anything else is invalid (400)."""
+
+    TRUE = {"true", "1", "yes", "on"}
+    FALSE = {"false", "0", "no", "off"}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.Select(choices=[("", "---------"), ("true", _("Yes")), ("false", _("No"))]))
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError(_("Enter true or false."), code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class BoolFilter(django_filters.BooleanFilter):
+    field_class = StrictNullBooleanField
+
+
+def bool_filter(field_name: str, label):
+    return BoolFilter(field_name=field_name, label=label)
+
+
+def choice_filter(field_name: str, choices, label):
+    return django_filters.ChoiceFilter(field_name=field_name, choices=choices, label=label)
+
+
+def json_list_contains(field_name: str, value: str) -> Q:
+    """``value`` is in the JSON list stored in ``field_name``; portable to SQLite and PostgreSQL.
+
+    The value comes from a fixed set of choices (no quotes or wildcards), so matching the quoted JSON
+    string inside the serialised list is exact.
+    """
+    return Q(**{f"{field_name}__icontains": f'"{value}"'})
+
+
+class SearchFilterSet(django_filters.FilterSet):
+    """Adds ``q``: a case-insensitive substring search over ``search_fields`` (OR)."""
+
+    search_fields: tuple[str, ...] = ()
+
+    q = django_filters.CharFilter(
+        method="filter_q", label=_("search"), max_length=100, validators=[validate_no_control_chars]
+    )
+
+    def search_condition(self, value: str) -> Q:
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return condition
+
+    def filter_q(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(self.search_condition(value))
+
+
+class OverdueMixin:
+    """``overdue=true`` keeps open rows whose ``due_on`` has passed; ``overdue=false`` the others."""
+
+    open_statuses: tuple[str, ...] = ()
+
+    def overdue_condition(self) -> Q:
+        return Q(status__in=self.open_statuses, due_on__lt=timezone.localdate())
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(self.overdue_condition()) if value else queryset.exclude(self.overdue_condition())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Organisation and reference data
+# ---------------------------------------------------------------------------------------------------------
+
+
+class RegionFilterSet(SearchFilterSet):
+    search_fields = ("code", "name")
+    ordering = StableOrderingFilter(fields=("code", "name", "sort_order"))
+
+    class Meta:
+        model = Region
+        fields = []
+
+
+class IndustryChainFilterSet(RegionFilterSet):
+    class Meta:
+        model = IndustryChain
+        fields = []
+
+
+class QualificationFilterSet(RegionFilterSet):
+    class Meta:
+        model = Qualification
+        fields = []
+
+
+class BureauFilterSet(SearchFilterSet):
+    search_fields = ("name",)
+
+    level = choice_filter("level", BureauLevel.choices, _("level"))
+    region = region_filter()
+    ordering = StableOrderingFilter(fields=("name", "level"))
+
+    class Meta:
+        model = Bureau
+        fields = []
+
+
+class DepartmentFilterSet(SearchFilterSet):
+    search_fields = ("name",)
+
+    bureau = django_filters.ModelChoiceFilter(queryset=scoped_bureaus, label=_("bureau"))
+    ordering = StableOrderingFilter(fields=("name",))
+
+    class Meta:
+        model = Department
+        fields = []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Enterprises, contacts, projects
+# ---------------------------------------------------------------------------------------------------------
+
+
+class EnterpriseFilterSet(SearchFilterSet):
+    region = region_filter()
+    industry_chain = chain_filter()
+    qualifications = CodeMultipleChoiceFilter(
+        queryset=Qualification.objects.all(),
+        method="filter_qualifications",
+        label=_("qualifications"),
+    )
+    qualification_valid = BoolFilter(method="filter_noop", label=_("qualification unexpired"))
+    status = choice_filter("status", EnterpriseStatus.choices, _("status"))
+    party_organization = choice_filter("party_organization", PartyOrganization.choices, _("party organisation"))
+    is_linked = bool_filter("is_linked", _("linked enterprise"))
+    is_assisted = bool_filter("is_assisted", _("assisted enterprise"))
+    bureau = django_filters.ModelChoiceFilter(queryset=scoped_bureaus, label=_("bureau"))
+    liaison_officers = id_filter("liaison_officers", _("liaison officer"))
+    liaison_leader = id_filter("liaison_leader", _("liaison leader"))
+    created_by = id_filter("created_by", _("created by"))
+    established_on = date_range("established_on", _("established on"))
+    created_at = date_range("created_at", _("created at"))
+    ordering = StableOrderingFilter(
+        fields=(
+            "name",
+            "credit_code",
+            "region",
+            "employees",
+            "revenue",
+            "rd_expense",
+            "established_on",
+            "created_at",
+            "updated_at",
+        )
+    )
+
+    class Meta:
+        model = Enterprise
+        fields = []
+
+    def search_condition(self, value: str) -> Q:
+        contacts = Contact.objects.filter(enterprise=OuterRef("pk"), name__icontains=value)
+        return (
+            Q(name__icontains=value)
+            | Q(credit_code__icontains=value.upper())
+            | Q(legal_representative__icontains=value)
+            | Q(Exists(contacts))
+        )
+
+    def filter_qualifications(self, queryset, name, value):
+        """Enterprises holding every given qualification (with ``qualification_valid=true``: unexpired)."""
+        for qualification in value:
+            held = EnterpriseQualification.objects.filter(enterprise=OuterRef("pk"), qualification=qualification)
+            if self.form.cleaned_data.get("qualification_valid"):
+                held = held.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate()))
+            queryset = queryset.filter(Exists(held))
+        return queryset
+
+    def filter_noop(self, queryset, name, value):
+        # ``qualification_valid`` only qualifies ``qualifications`` (see above); it filters nothing by itself.
+        return queryset
+
+
+class ContactFilterSet(SearchFilterSet):
+    search_fields = ("name", "title", "mobile", "email")
+
+    enterprise = id_filter("enterprise", _("enterprise"))
+    is_primary = bool_filter("is_primary", _("primary contact"))
+    created_by = id_filter("created_by", _("created by"))
+    ordering = StableOrderingFilter(fields=("name", "enterprise", "created_at", "updated_at"))
+
+    class Meta:
+        model = Contact
+        fields = []
+
+
+class ProjectFilterSet(SearchFilterSet):
+    search_fields = ("name", "description", "enterprise__name")
+
+    enterprise = id_filter("enterprise", _("enterprise"))
+    region = region_filter()
+    industry_chain = chain_filter()
+    kind = choice_filter("kind", ProjectKind.choices, _("kind"))
+    stage = choice_filter("stage", ProjectStage.choices, _("stage"))
+    status = choice_filter("status", ProjectStatus.choices, _("status"))
+    is_assisted = bool_filter("is_assisted", _("assisted project"))
+    bureau = django_filters.ModelChoiceFilter(queryset=scoped_bureaus, label=_("bureau"))
+    liaison_officers = id_filter("liaison_officers", _("liaison officer"))
+    liaison_leader = id_filter("liaison_leader", _("liaison leader"))
+    created_by = id_filter("created_by", _("created by"))
+    created_at = date_range("created_at", _("created at"))
+    ordering = StableOrderingFilter(
+        fields=("name", "region", "stage", "planned_investment", "created_at", "updated_at")
+    )
+
+    class Meta:
+        model = Project
+        fields = []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Visits and needs
+# ---------------------------------------------------------------------------------------------------------
+
+
+class VisitFilterSet(SearchFilterSet):
+    search_fields = (
+        "code",
+        "enterprise__name",
+        "interviewee",
+        "q_needs",
+        "q_difficulties",
+        "q_suggestions",
+    )
+
+    enterprise = id_filter("enterprise", _("enterprise"))
+    project = id_filter("project", _("project"))
+    region = region_filter("enterprise__region")
+    industry_chain = chain_filter("enterprise__industry_chain")
+    kind = choice_filter("kind", VisitKind.choices, _("kind"))
+    flag = choice_filter("flag", VisitFlag.choices, _("flag"))
+    lead = id_filter("lead", _("lead"))
+    officers = id_filter("officers", _("officers"))
+    officer = IdFilter(method="filter_officer", label=_("officer (lead or member)"))
+    created_by = id_filter("created_by", _("created by"))
+    visited_on = date_range("visited_on", _("visited on"))
+    next_visit_on = date_range("next_visit_on", _("next visit on"))
+    created_at = date_range("created_at", _("created at"))
+    ordering = StableOrderingFilter(fields=("visited_on", "code", "enterprise__name", "flag", "created_at"))
+
+    class Meta:
+        model = Visit
+        fields = []
+
+    def filter_officer(self, queryset, name, value):
+        if value is None:
+            return queryset
+        member = Visit.officers.through.objects.filter(visit_id=OuterRef("pk"), user_id=value)
+        return queryset.filter(Q(lead_id=value) | Q(Exists(member)))
+
+
+class NeedFilterSet(OverdueMixin, SearchFilterSet):
+    search_fields = ("code", "title", "description", "enterprise__name", "project__name")
+    open_statuses = OPEN_NEED_STATUSES
+
+    enterprise = id_filter("enterprise", _("enterprise"))
+    project = id_filter("project", _("project"))
+    visit = id_filter("visit", _("visit"))
+    region = CodeChoiceFilter(queryset=Region.objects.all(), method="filter_region", label=_("region"))
+    source = choice_filter("source", NeedSource.choices, _("source"))
+    category = choice_filter("category", NeedCategory.choices, _("category"))
+    urgency = choice_filter("urgency", Urgency.choices, _("urgency"))
+    status = choice_filter("status", NeedStatus.choices, _("status"))
+    satisfaction = choice_filter("satisfaction", Satisfaction.choices, _("satisfaction"))
+    bureau = django_filters.ModelChoiceFilter(queryset=scoped_bureaus, label=_("bureau"))
+    lead_department = django_filters.ModelChoiceFilter(queryset=scoped_departments, label=_("lead department"))
+    assisting_departments = django_filters.ModelChoiceFilter(
+        queryset=scoped_departments, label=_("assisting department")
+    )
+    handler = id_filter("handler", _("handler"))
+    created_by = id_filter("created_by", _("created by"))
+    open = BoolFilter(method="filter_open", label=_("open"))
+    overdue = BoolFilter(method="filter_overdue", label=_("overdue"))
+    due_on = date_range("due_on", _("due on"))
+    created_at = date_range("created_at", _("created at"))
+    answered_at = date_range("answered_at", _("answered at"))
+    closed_at = date_range("closed_at", _("closed at"))
+    ordering = StableOrderingFilter(
+        fields=("created_at", "due_on", "code", "status", "urgency", "category", "updated_at")
+    )
+
+    class Meta:
+        model = Need
+        fields = []
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def filter_region(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(Q(enterprise__region=value) | Q(enterprise__isnull=True, project__region=value))
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        condition = Q(status__in=OPEN_NEED_STATUSES)
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Policies and matches
+# ---------------------------------------------------------------------------------------------------------
+
+
+class PolicyFilterSet(SearchFilterSet):
+    search_fields = ("title", "issuer", "doc_number", "keywords", "summary")
+
+    level = choice_filter("level", PolicyLevel.choices, _("level"))
+    kind = choice_filter("kind", PolicyKind.choices, _("kind"))
+    delivery = choice_filter("delivery", PolicyDelivery.choices, _("delivery"))
+    is_active = bool_filter("is_active", _("active"))
+    linked_only = bool_filter("linked_only", _("linked enterprises only"))
+    department = django_filters.ModelChoiceFilter(queryset=scoped_departments, label=_("responsible department"))
+    regions = region_filter("regions", _("eligible region"))
+    industry_chains = chain_filter("industry_chains", _("eligible industry chain"))
+    required_qualifications = CodeChoiceFilter(
+        field_name="required_qualifications",
+        queryset=Qualification.objects.all(),
+        label=_("required qualification"),
+    )
+    need_category = django_filters.ChoiceFilter(
+        choices=NeedCategory.choices, method="filter_need_category", label=_("need category")
+    )
+    open = BoolFilter(method="filter_open", label=_("application window open"))
+    created_by = id_filter("created_by", _("created by"))
+    published_on = date_range("published_on", _("published on"))
+    apply_from = date_range("apply_from", _("application opens"))
+    apply_until = date_range("apply_until", _("application closes"))
+    ordering = StableOrderingFilter(
+        fields=("published_on", "apply_until", "title", "level", "max_amount", "created_at", "updated_at")
+    )
+
+    class Meta:
+        model = Policy
+        fields = []
+
+    def filter_need_category(self, queryset, name, value):
+        return queryset.filter(json_list_contains("need_categories", value)) if value else queryset
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        open_ids = Policy.objects.window_open().values("pk")
+        return queryset.filter(pk__in=open_ids) if value else queryset.exclude(pk__in=open_ids)
+
+
+class PolicyMatchFilterSet(SearchFilterSet):
+    search_fields = ("policy__title", "enterprise__name", "note")
+
+    policy = id_filter("policy", _("policy"))
+    enterprise = id_filter("enterprise", _("enterprise"))
+    need = id_filter("need", _("need"))
+    status = choice_filter("status", MatchStatus.choices, _("status"))
+    pushed_by = id_filter("pushed_by", _("pushed by"))
+    region = region_filter("enterprise__region")
+    created_by = id_filter("created_by", _("created by"))
+    pushed_at = date_range("pushed_at", _("pushed at"))
+    created_at = date_range("created_at", _("created at"))
+    ordering = StableOrderingFilter(fields=("created_at", "pushed_at", "score", "status", "granted_amount"))
+
+    class Meta:
+        model = PolicyMatch
+        fields = []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Resource list and action list
+# ---------------------------------------------------------------------------------------------------------
+
+
+class OfferingFilterSet(SearchFilterSet):
+    search_fields = ("name", "description", "contact_name")
+
+    department = django_filters.ModelChoiceFilter(queryset=scoped_departments, label=_("department"))
+    bureau = django_filters.ModelChoiceFilter(
+        field_name="department__bureau", queryset=scoped_bureaus, label=_("bureau")
+    )
+    kind = choice_filter("kind", OfferingKind.choices, _("kind"))
+    is_active = bool_filter("is_active", _("active"))
+    need_category = django_filters.ChoiceFilter(
+        choices=NeedCategory.choices, method="filter_need_category", label=_("need category")
+    )
+    created_by = id_filter("created_by", _("created by"))
+    available_until = date_range("available_until", _("available until"))
+    ordering = StableOrderingFilter(fields=("name", "kind", "available_until", "created_at", "updated_at"))
+
+    class Meta:
+        model = Offering
+        fields = []
+
+    def filter_need_category(self, queryset, name, value):
+        return queryset.filter(json_list_contains("need_categories", value)) if value else queryset
+
+
+class ActionItemFilterSet(OverdueMixin, SearchFilterSet):
+    search_fields = ("code", "title", "result", "enterprise__name")
+    open_statuses = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
+
+    need = id_filter("need", _("need"))
+    project = id_filter("project", _("project"))
+    enterprise = id_filter("enterprise", _("enterprise"))
+    offering = id_filter("offering", _("offering"))
+    owner = id_filter("owner", _("owner"))
+    department = django_filters.ModelChoiceFilter(queryset=scoped_departments, label=_("department"))
+    status = choice_filter("status", ActionStatus.choices, _("status"))
+    overdue = BoolFilter(method="filter_overdue", label=_("overdue"))
+    created_by = id_filter("created_by", _("created by"))
+    due_on = date_range("due_on", _("due on"))
+    completed_on = date_range("completed_on", _("completed on"))
+    created_at = date_range("created_at", _("created at"))
+    ordering = StableOrderingFilter(fields=("due_on", "code", "status", "completed_on", "created_at", "updated_at"))
+
+    class Meta:
+        model = ActionItem
+        fields = []
+
+
+FILTERSETS = {
+    "region": RegionFilterSet,
+    "industrychain": IndustryChainFilterSet,
+    "qualification": QualificationFilterSet,
+    "bureau": BureauFilterSet,
+    "department": DepartmentFilterSet,
+    "enterprise": EnterpriseFilterSet,
+    "contact": ContactFilterSet,
+    "project": ProjectFilterSet,
+    "visit": VisitFilterSet,
+    "need": NeedFilterSet,
+    "policy": PolicyFilterSet,
+    "policymatch": PolicyMatchFilterSet,
+    "offering": OfferingFilterSet,
+    "actionitem": ActionItemFilterSet,
+}
+"""Model name (``Model._meta.model_name``) → its FilterSet, for generic list views and exports."""

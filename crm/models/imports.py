@@ -1,0 +1,87 @@
+"""An uploaded spreadsheet kept server-side between the preview (dry run) and the confirmed import."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+IMPORT_KINDS = [
+    ("enterprises", _("Enterprises")),
+    ("projects", _("Projects")),
+    ("policies", _("Policies")),
+    ("offerings", _("Offerings")),
+    ("visits", _("Visits")),
+    ("needs", _("Needs")),
+    ("action-items", _("Action items")),
+]
+
+
+def import_upload_path(instance: "ImportJob", filename: str) -> str:
+    # A random name: the stored file is never addressed by anything the client sends.
+    extension = "xlsx" if filename.lower().endswith(".xlsx") else "csv"
+    return f"imports/{instance.created_at:%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+class ImportJob(models.Model):
+    """One upload by one user: previewed by a dry run, then confirmed (or abandoned)."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        INVALID = "invalid", _("Has errors")
+        IMPORTED = "imported", _("Imported")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
+    )
+    kind = models.CharField(
+        _("kind"),
+        max_length=20,
+        choices=IMPORT_KINDS,
+    )
+    file = models.FileField(
+        _("file"),
+        upload_to=import_upload_path,
+        max_length=200,
+    )
+    original_name = models.CharField(
+        _("file name"),
+        max_length=200,
+    )
+    size = models.PositiveIntegerField(
+        _("size in bytes"),
+        default=0,
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.PREVIEWED,
+    )
+    result = models.JSONField(
+        _("result"),
+        default=dict,
+        blank=True,
+    )
+    created_at = models.DateTimeField(
+        _("created at"),
+        default=timezone.now,
+        db_index=True,
+    )
+    imported_at = models.DateTimeField(
+        _("imported at"),
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"

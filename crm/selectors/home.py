@@ -1,0 +1,54 @@
+"""Reads for the 工作台 (home page): the user's own enterprises, projects, needs, actions and counts."""
+
+from django.db.models import Count, Q
+
+from crm.choices import OPEN_NEED_STATUSES, ActionStatus
+from crm.models import ActionItem, Enterprise, Need, Notification, Project
+
+HOME_LIST_LIMIT = 10
+
+
+def home_counts(*, user) -> dict[str, int]:
+    """Linked and assisted enterprises and assisted projects in the user's scope (2 queries)."""
+    enterprises = Enterprise.objects.visible_to(user).aggregate(
+        linked=Count("id", filter=Q(is_linked=True)),
+        assisted=Count("id", filter=Q(is_assisted=True)),
+    )
+    projects = Project.objects.visible_to(user).filter(is_assisted=True).count()
+    return {"linked": enterprises["linked"], "assisted": enterprises["assisted"], "assisted_projects": projects}
+
+
+def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT):
+    """Enterprises in scope where the user is a liaison officer or the liaison leader."""
+    ids = Enterprise.objects.visible_to(user).filter(Q(liaison_officers=user) | Q(liaison_leader=user)).values("id")
+    return Enterprise.objects.filter(id__in=ids).select_related("region", "industry_chain").order_by("name")[:limit]
+
+
+def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
+    ids = Project.objects.visible_to(user).filter(Q(liaison_officers=user) | Q(liaison_leader=user)).values("id")
+    return Project.objects.filter(id__in=ids).select_related("region", "enterprise").order_by("name")[:limit]
+
+
+def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT):
+    """Open needs the user handles, their department leads, or of enterprises they liaise with; soonest due first."""
+    mine = Q(handler=user) | Q(enterprise__liaison_officers=user)
+    if user.department_id:
+        mine |= Q(lead_department_id=user.department_id)
+    ids = Need.objects.visible_to(user).filter(mine, status__in=OPEN_NEED_STATUSES).values("id")
+    return (
+        Need.objects.filter(id__in=ids)
+        .select_related("enterprise", "project", "lead_department")
+        .order_by("due_on", "-created_at")[:limit]
+    )
+
+
+def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):
+    return (
+        ActionItem.objects.filter(owner=user, status__in=[ActionStatus.PLANNED, ActionStatus.IN_PROGRESS])
+        .select_related("enterprise", "project", "need")
+        .order_by("due_on", "id")[:limit]
+    )
+
+
+def my_unread_notifications(*, user, limit: int = 5):
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).order_by("-created_at", "-id")[:limit]

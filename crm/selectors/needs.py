@@ -1,0 +1,121 @@
+"""Reads about needs: escalation levels by the working-day clock (DESIGN §4.1), lists, my work, timelines."""
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from crm.choices import OPEN_NEED_STATUSES, NeedStatus, NotificationKind, Role
+from crm.models import Need, NeedEvent, Visit
+from crm.services.calendar import SUPERVISION_AFTER_DAYS, WARNING_SHARE, WorkCalendar, workdays_add
+
+WARNING = NotificationKind.WARNING.value
+OVERDUE = NotificationKind.OVERDUE.value
+SUPERVISION = NotificationKind.SUPERVISION.value
+ESCALATION_LEVELS = (WARNING, OVERDUE, SUPERVISION)
+
+
+def _clock_start(need: Need) -> dt.date:
+    started = need.assigned_at or need.created_at
+    return timezone.localtime(started).date() if started else timezone.localdate()
+
+
+def need_escalation(need: Need, *, today: dt.date | None = None, calendar: WorkCalendar | None = None) -> str | None:
+    """``warning``, ``overdue``, ``supervision`` or None for an open need with a deadline.
+
+    warning: 80 % of the working days between assignment and deadline are used (or it is due today);
+    overdue: the deadline has passed; supervision: 5 working days or more past the deadline.
+    """
+    if need.status not in OPEN_NEED_STATUSES or need.due_on is None:
+        return None
+    today = today or timezone.localdate()
+    start = _clock_start(need)
+    if calendar is None:
+        calendar = WorkCalendar.for_range(start=min(start, today, need.due_on), end=max(start, today, need.due_on))
+    if today > need.due_on:
+        late = calendar.between(start=need.due_on, end=today)
+        return SUPERVISION if late >= SUPERVISION_AFTER_DAYS else OVERDUE
+    allowed = calendar.between(start=start, end=need.due_on)
+    used = calendar.between(start=start, end=today)
+    if allowed <= 0 or today == need.due_on or used >= math.ceil(allowed * WARNING_SHARE):
+        return WARNING
+    return None
+
+
+def needs_escalation_annotate(needs: Iterable[Need], *, today: dt.date | None = None) -> list[Need]:
+    """Set ``need.escalation`` on each need with one holiday query for the whole batch."""
+    needs = list(needs)
+    today = today or timezone.localdate()
+    dated = [n for n in needs if n.due_on and n.status in OPEN_NEED_STATUSES]
+    calendar = None
+    if dated:
+        days = [today, *(n.due_on for n in dated), *(_clock_start(n) for n in dated)]
+        calendar = WorkCalendar.for_range(start=min(days), end=max(days))
+    dated_ids = {n.pk for n in dated}
+    for need in needs:
+        need.escalation = need_escalation(need, today=today, calendar=calendar) if need.pk in dated_ids else None
+    return needs
+
+
+def need_list(*, user) -> QuerySet:
+    """The needs a user sees, with what a list row shows joined in."""
+    return Need.objects.visible_to(user).select_related("enterprise", "project", "lead_department", "handler", "bureau")
+
+
+def need_detail(*, user) -> QuerySet:
+    """Needs in scope with everything the detail page shows (timeline events and their authors)."""
+    return (
+        need_list(user=user)
+        .select_related("visit", "created_by")
+        .prefetch_related(
+            "assisting_departments",
+            Prefetch("events", queryset=NeedEvent.objects.select_related("author").order_by("created_at", "id")),
+        )
+    )
+
+
+def needs_mine(*, user) -> QuerySet:
+    """Open needs I should act on: I handle them, my department leads them unassigned, I recorded them,
+    and for managers the new ones of my bureau waiting to be accepted."""
+    condition = Q(handler=user) | Q(created_by=user)
+    if user.department_id:
+        condition |= Q(lead_department_id=user.department_id, handler__isnull=True)
+    if user.has_role(Role.MANAGER, Role.ADMIN) and user.bureau_id:
+        condition |= Q(bureau_id=user.bureau_id, status__in=[NeedStatus.NEW, NeedStatus.ACCEPTED])
+    return need_list(user=user).filter(condition, status__in=OPEN_NEED_STATUSES).order_by("due_on", "-id")
+
+
+def needs_due_soon(*, user, today: dt.date | None = None, days: int = 3) -> QuerySet:
+    """My open needs due within the next ``days`` working days (today included)."""
+    today = today or timezone.localdate()
+    until = workdays_add(start=today, days=days)
+    return needs_mine(user=user).filter(due_on__gte=today, due_on__lte=until)
+
+
+def needs_overdue(*, user, today: dt.date | None = None) -> QuerySet:
+    """My open needs past their deadline."""
+    today = today or timezone.localdate()
+    return needs_mine(user=user).filter(due_on__lt=today)
+
+
+def engagement_timeline(*, user, enterprise=None, project=None, limit: int = 50) -> list[dict]:
+    """Visits and needs of one enterprise or project, newest first, as one list of entries.
+
+    Each entry: ``{"date", "kind": "visit"|"need", "object"}``; needs carry ``escalation``.
+    """
+    visits = Visit.objects.visible_to(user).select_related("enterprise", "lead")
+    needs = need_list(user=user)
+    if enterprise is not None:
+        visits = visits.filter(enterprise=enterprise)
+        needs = needs.filter(enterprise=enterprise)
+    if project is not None:
+        visits = visits.filter(project=project)
+        needs = needs.filter(project=project)
+    visits = list(visits.order_by("-visited_on", "-id")[:limit])
+    needs = needs_escalation_annotate(needs.order_by("-created_at", "-id")[:limit])
+    entries = [{"date": v.visited_on, "kind": "visit", "object": v} for v in visits]
+    entries += [{"date": timezone.localtime(n.created_at).date(), "kind": "need", "object": n} for n in needs]
+    entries.sort(key=lambda e: (e["date"], e["kind"] == "need"), reverse=True)
+    return entries[:limit]

@@ -1,0 +1,201 @@
+"""Writes of enterprises (with their qualifications), contacts and projects.
+
+Every function is keyword-only, runs in one transaction and calls ``full_clean()`` before saving, so the
+web forms, the API and the imports apply the same rules. ``data`` holds validated values keyed by model
+field name, with model instances for relations (``region``: Region, ``liaison_officers``: [User], …);
+``qualifications`` is a list of ``Qualification`` objects or of dicts
+``{"qualification", "certified_on", "expires_on", "certificate_no"}``.
+
+Scoping (DESIGN §5) is the caller's job for reads; these services enforce what only the data can tell:
+a county-bureau user records enterprises and projects in its own region only (400 naming ``region``).
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Contact, Enterprise, EnterpriseQualification, Project, Qualification, User
+
+ENTERPRISE_M2M = ("liaison_officers",)
+PROJECT_M2M = ("liaison_officers",)
+
+
+def _check_region_allowed(*, user: User, region) -> None:
+    """A county user may only place records in its own county; otherwise they would vanish from its view."""
+    if user.sees_everything or region is None:
+        return
+    own_region = user.bureau.region_id if user.bureau_id else None
+    region_code = getattr(region, "pk", region)
+    if region_code != own_region:
+        raise ValidationError(
+            {"region": _("You can only record entries in your own region (%(region)s).") % {"region": own_region}}
+        )
+
+
+def _split(data: Mapping[str, Any], m2m: Iterable[str]) -> tuple[dict, dict]:
+    plain = {k: v for k, v in data.items() if k not in m2m and k != "qualifications"}
+    related = {k: data[k] for k in m2m if k in data}
+    return plain, related
+
+
+def _assign(instance: Model, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(instance, name, value)
+
+
+def _set_m2m(instance: Model, related: Mapping[str, Any]) -> None:
+    for name, value in related.items():
+        getattr(instance, name).set(value)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Enterprises
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _qualification_rows(items: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """Normalise ``qualifications`` input to {code: {certified_on, expires_on, certificate_no} or {}}."""
+    rows: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if isinstance(item, Qualification):
+            rows[item.pk] = {}
+        elif isinstance(item, str):
+            rows[item] = {}
+        else:
+            qualification = item["qualification"]
+            code = getattr(qualification, "pk", qualification)
+            rows[code] = {k: item[k] for k in ("certified_on", "expires_on", "certificate_no") if k in item}
+    return rows
+
+
+@transaction.atomic
+def enterprise_set_qualifications(*, enterprise: Enterprise, qualifications: Iterable[Any]) -> None:
+    """Make the enterprise hold exactly these qualifications.
+
+    A qualification it holds already keeps its certificate dates unless new ones are given; a new one given
+    by code alone has no dates (no expiry); qualifications not listed are removed.
+    """
+    wanted = _qualification_rows(qualifications)
+    unknown = set(wanted) - set(Qualification.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    if unknown:
+        raise ValidationError(
+            {"qualifications": _("Unknown qualification code(s): %(codes)s.") % {"codes": ", ".join(sorted(unknown))}}
+        )
+    existing = {eq.qualification_id: eq for eq in enterprise.enterprise_qualifications.all()}
+    EnterpriseQualification.objects.filter(enterprise=enterprise).exclude(qualification_id__in=wanted).delete()
+    errors = []
+    for code, values in wanted.items():
+        record = existing.get(code) or EnterpriseQualification(enterprise=enterprise, qualification_id=code)
+        if record.pk and not values:
+            continue
+        _assign(record, values)
+        try:
+            record.full_clean(exclude=["enterprise", "qualification"], validate_unique=False)
+        except ValidationError as error:
+            errors.extend(f"{code}: {m}" for m in error.messages)
+            continue
+        record.save()
+    if errors:
+        raise ValidationError({"qualifications": errors})
+    # The caller may have prefetched the old set.
+    if hasattr(enterprise, "_prefetched_objects_cache"):
+        enterprise._prefetched_objects_cache.pop("enterprise_qualifications", None)
+        enterprise._prefetched_objects_cache.pop("qualifications", None)
+
+
+@transaction.atomic
+def enterprise_create(*, user: User, data: Mapping[str, Any]) -> Enterprise:
+    """Create an enterprise owned by the creator's bureau."""
+    plain, related = _split(data, ENTERPRISE_M2M)
+    _check_region_allowed(user=user, region=plain.get("region"))
+    enterprise = Enterprise(**plain)
+    enterprise.bureau_id = user.bureau_id
+    enterprise.created_by = user
+    enterprise.full_clean()
+    enterprise.save()
+    _set_m2m(enterprise, related)
+    if data.get("qualifications"):
+        enterprise_set_qualifications(enterprise=enterprise, qualifications=data["qualifications"])
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_update(*, user: User, enterprise: Enterprise, data: Mapping[str, Any]) -> Enterprise:
+    """Change the given fields (a partial update); ``qualifications``, if given, replaces the set."""
+    plain, related = _split(data, ENTERPRISE_M2M)
+    if "region" in plain and plain["region"] != enterprise.region:
+        _check_region_allowed(user=user, region=plain["region"])
+    _assign(enterprise, plain)
+    enterprise.full_clean()
+    enterprise.save()
+    _set_m2m(enterprise, related)
+    if "qualifications" in data:
+        enterprise_set_qualifications(enterprise=enterprise, qualifications=data["qualifications"])
+    return enterprise
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Contacts
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _single_primary(contact: Contact) -> None:
+    """At most one primary contact per enterprise: marking one primary unmarks the others."""
+    if contact.is_primary:
+        Contact.objects.filter(enterprise_id=contact.enterprise_id, is_primary=True).exclude(pk=contact.pk).update(
+            is_primary=False
+        )
+
+
+@transaction.atomic
+def contact_create(*, user: User, data: Mapping[str, Any]) -> Contact:
+    contact = Contact(**data)
+    contact.created_by = user
+    contact.full_clean()
+    contact.save()
+    _single_primary(contact)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, user: User, contact: Contact, data: Mapping[str, Any]) -> Contact:
+    _assign(contact, data)
+    contact.full_clean()
+    contact.save()
+    _single_primary(contact)
+    return contact
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Projects
+# ---------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def project_create(*, user: User, data: Mapping[str, Any]) -> Project:
+    """Create a project owned by the creator's bureau."""
+    plain, related = _split(data, PROJECT_M2M)
+    _check_region_allowed(user=user, region=plain.get("region"))
+    project = Project(**plain)
+    project.bureau_id = user.bureau_id
+    project.created_by = user
+    project.full_clean()
+    project.save()
+    _set_m2m(project, related)
+    return project
+
+
+@transaction.atomic
+def project_update(*, user: User, project: Project, data: Mapping[str, Any]) -> Project:
+    plain, related = _split(data, PROJECT_M2M)
+    if "region" in plain and plain["region"] != project.region:
+        _check_region_allowed(user=user, region=plain["region"])
+    _assign(project, plain)
+    project.full_clean()
+    project.save()
+    _set_m2m(project, related)
+    return project

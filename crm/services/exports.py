@@ -1,0 +1,244 @@
+"""Spreadsheet plumbing shared by imports and exports (DESIGN §8.4).
+
+- Formula-injection escaping: every exported text cell, headers included, that starts with ``=``, ``+``,
+  ``-``, ``@``, a tab or a carriage return gets a leading apostrophe (the library's own setting only
+  handles ``=``); imports strip that apostrophe again so an exported ledger imports back unchanged.
+- The type of an uploaded file is decided by its content, not its name: an ``.xlsx`` is a zip archive
+  (``PK\\x03\\x04``) holding ``xl/workbook.xml``; anything else must decode as CSV text, UTF-8 (with or
+  without BOM) first, then GB18030, which is what a Chinese Excel writes.
+- Ledger writing: ``ledger_export`` streams the rows of a resource into an xlsx (write-only, so a
+  province-sized ledger does not sit in memory twice) or a CSV with BOM (so Excel shows the Chinese).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls (and other OLE2 documents)
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+# A zip bomb is small on disk and huge when inflated; refuse archives that inflate beyond this.
+MAX_XLSX_INFLATED_BYTES = 400 * 1024 * 1024
+
+
+class SheetFileError(ValueError):
+    """The uploaded file cannot be read as a spreadsheet; the message says why, for the user."""
+
+
+def cell_escape(value):
+    """Neutralise a text cell that a spreadsheet program would run as a formula."""
+    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
+        return "'" + value
+    return value
+
+
+def cell_unescape(value: str) -> str:
+    """Undo ``cell_escape`` on import, so that export → import changes nothing."""
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
+def row_escape(row: Iterable) -> list:
+    return [cell_escape(value) for value in row]
+
+
+def dataset_escape(dataset) -> None:
+    """Escape a ``tablib.Dataset`` in place (headers too) — used for the admin's exports."""
+    headers = row_escape(dataset.headers or [])
+    rows = [tuple(row_escape(row)) for row in dataset]
+    dataset.wipe()
+    dataset.headers = headers
+    dataset.extend(rows)
+
+
+def sniff_format(data: bytes) -> str:
+    """Return ``"xlsx"`` or ``"csv"`` by looking at the bytes; raise ``SheetFileError`` otherwise."""
+    if not data or not data.strip():
+        raise SheetFileError(_("The file is empty."))
+    if data.startswith(XLSX_MAGIC):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+                inflated = sum(info.file_size for info in archive.infolist())
+        except zipfile.BadZipFile as error:
+            raise SheetFileError(_("The file looks like an xlsx workbook but is damaged.")) from error
+        if "xl/workbook.xml" not in names:
+            raise SheetFileError(_("The file is a zip archive but not an Excel workbook (.xlsx)."))
+        if inflated > MAX_XLSX_INFLATED_BYTES:
+            raise SheetFileError(_("The workbook is too large when unpacked."))
+        return "xlsx"
+    if data.startswith(OLE2_MAGIC):
+        raise SheetFileError(_("Old Excel files (.xls) cannot be read; save the file as .xlsx and upload again."))
+    if b"\x00" in data[:8192]:
+        raise SheetFileError(_("The file is neither an Excel workbook (.xlsx) nor a CSV text file."))
+    return "csv"
+
+
+def decode_csv(data: bytes) -> str:
+    """Decode CSV bytes: UTF-8 with or without BOM, else GB18030 (what a Chinese Excel writes)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SheetFileError(_("The CSV file is neither UTF-8 nor GB18030 text; save it as CSV UTF-8 and try again."))
+
+
+def _cell_width(value) -> int:
+    text = value.isoformat() if isinstance(value, date) else str(value or "")
+    # CJK characters take about two columns.
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def write_xlsx(headers: list[str], rows: Iterable[list], *, title: str = "Sheet1", notes=None) -> bytes:
+    """Write one sheet (escaped, header bold and frozen) and an optional second sheet of notes."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.freeze_panes = "A2"
+    header_font = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    widths = [max(8, _cell_width(h) + 2) for h in headers]
+    # Widths are estimated from the headers and the first rows only: the sheet is streamed.
+    buffered: list[list] = []
+    iterator = iter(rows)
+    for row in iterator:
+        buffered.append(row)
+        if len(buffered) >= 200:
+            break
+    for row in buffered:
+        for i, value in enumerate(row[: len(widths)]):
+            widths[i] = min(60, max(widths[i], _cell_width(value) + 2))
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+
+    header_cells = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=cell_escape(header))
+        cell.font = header_font
+        cell.fill = header_fill
+        cell.alignment = Alignment(vertical="center")
+        header_cells.append(cell)
+    sheet.append(header_cells)
+
+    def emit(row):
+        out = []
+        for value in row:
+            value = cell_escape(value)
+            if isinstance(value, datetime):
+                value = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "yyyy-mm-dd hh:mm"
+                out.append(cell)
+            elif isinstance(value, date):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "yyyy-mm-dd"
+                out.append(cell)
+            else:
+                out.append(value)
+        sheet.append(out)
+
+    for row in buffered:
+        emit(row)
+    for row in iterator:
+        emit(row)
+
+    if notes:
+        notes_sheet = workbook.create_sheet(title=str(notes["title"])[:31])
+        notes_sheet.column_dimensions["A"].width = 28
+        notes_sheet.column_dimensions["B"].width = 90
+        first = True
+        for line in notes["rows"]:
+            cells = []
+            for value in line:
+                cell = WriteOnlyCell(notes_sheet, value=cell_escape(str(value)))
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if first:
+                    cell.font = header_font
+                    cell.fill = header_fill
+                cells.append(cell)
+            notes_sheet.append(cells)
+            first = False
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _csv_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def write_csv(headers: list[str], rows: Iterable[list]) -> bytes:
+    """CSV in UTF-8 with BOM, which Excel opens with the Chinese intact."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(row_escape(headers))
+    for row in rows:
+        writer.writerow([cell_escape(_csv_text(v)) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def ledger_rows(resource, queryset) -> Iterator[list]:
+    """Native values (dates, numbers, text) of every exported row, in header order."""
+    export_fields = resource.get_export_fields()
+    for obj in resource.iter_queryset(resource.get_export_queryset(queryset)):
+        yield [resource.export_field(field, obj) for field in export_fields]
+
+
+def ledger_export(*, kind: str, queryset=None, user=None, file_format: str = "xlsx") -> bytes:
+    """The ledger (台账) of one kind as xlsx or CSV bytes; ``queryset`` is already filtered and scoped."""
+    from crm.resources import resource_for
+
+    resource = resource_for(kind, user=user)
+    if queryset is None:
+        queryset = resource.scoped_queryset()
+    headers = resource.get_export_headers()
+    rows = ledger_rows(resource, queryset)
+    if file_format == "csv":
+        return write_csv(headers, rows)
+    return write_xlsx(headers, rows, title=resource.title)
+
+
+def ledger_template(*, kind: str, user=None) -> bytes:
+    """The import template of one kind: the headers, one example row and a sheet of notes."""
+    from crm.resources import resource_for
+
+    resource = resource_for(kind, user=user)
+    headers = resource.get_export_headers()
+    example = resource.example_row()
+    notes = {"title": "填写说明", "rows": [[_("Column"), _("How to fill it in")], *resource.column_notes()]}
+    return write_xlsx(headers, [[example.get(h, "") for h in headers]], title=resource.title, notes=notes)
+
+
+def ledger_filename(*, kind: str, file_format: str = "xlsx", template: bool = False) -> str:
+    from crm.resources import resource_for
+
+    title = resource_for(kind).title
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    suffix = "导入模板" if template else stamp
+    return f"{title}-{suffix}.{file_format}"

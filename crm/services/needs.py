@@ -1,0 +1,838 @@
+"""The closed loop of a need (DESIGN §4.1): creation, editing, the transitions, follow-ups and reminders.
+
+Every transition checks, in this order: the role (``TransitionForbidden`` → 403), then the ``version``
+and the current status under a row lock (``TransitionConflict`` → 409), then the verb's fields
+(``ValidationError`` → 400). It then saves the need with ``version + 1`` and appends a ``NeedEvent``.
+The callers (API, web views) have already read the need through ``Need.objects.visible_to(user)``, so
+scope is settled before a service is called. Values that come straight from a request (ids, dates) may be
+passed as they are: they are resolved only after the role and status checks, which keeps the order above.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, override
+
+from crm.choices import (
+    OPEN_NEED_STATUSES,
+    NeedEventKind,
+    NeedSource,
+    NeedStatus,
+    NotificationKind,
+    Role,
+    Satisfaction,
+    Urgency,
+)
+from crm.models import Bureau, Department, Enterprise, Need, NeedEvent, Project, User
+from crm.permissions import can_create, is_manager
+from crm.services.calendar import WorkCalendar, default_due_on
+from crm.services.notifications import Notice, notification_send, notifications_send_many
+from crm.validators import validate_no_control_chars
+
+
+class TransitionError(Exception):
+    """Base of the typed transition errors; ``message`` is user-facing."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class TransitionForbidden(TransitionError):
+    """The user's role may not use this verb on this need (HTTP 403)."""
+
+
+class TransitionConflict(TransitionError):
+    """The need changed meanwhile (stale ``version``) or its status does not allow the verb (HTTP 409)."""
+
+
+# Who may act: managers every verb; the handler and members of the lead department the work verbs;
+# officers the return visit (they go back to the enterprise); leaders only write instructions.
+MANAGER, HANDLER, OFFICER = "manager", "handler", "officer"
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset
+    target: str | None  # None: the status does not change (extend) or depends on the input (return-visit)
+    actors: frozenset
+    label: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "accept": Transition(
+        frozenset({NeedStatus.NEW}), NeedStatus.ACCEPTED, frozenset({MANAGER}), gettext_lazy("Accept")
+    ),
+    "reject": Transition(
+        frozenset({NeedStatus.NEW, NeedStatus.ACCEPTED}),
+        NeedStatus.REJECTED,
+        frozenset({MANAGER}),
+        gettext_lazy("Reject"),
+    ),
+    "assign": Transition(
+        frozenset({NeedStatus.ACCEPTED, NeedStatus.ASSIGNED, NeedStatus.IN_PROGRESS}),
+        NeedStatus.ASSIGNED,
+        frozenset({MANAGER}),
+        gettext_lazy("Assign"),
+    ),
+    "start": Transition(
+        frozenset({NeedStatus.ASSIGNED}),
+        NeedStatus.IN_PROGRESS,
+        frozenset({MANAGER, HANDLER}),
+        gettext_lazy("Start handling"),
+    ),
+    "answer": Transition(
+        frozenset({NeedStatus.IN_PROGRESS}),
+        NeedStatus.ANSWERED,
+        frozenset({MANAGER, HANDLER}),
+        gettext_lazy("Answer"),
+    ),
+    "return-visit": Transition(
+        frozenset({NeedStatus.ANSWERED}), None, frozenset({MANAGER, OFFICER}), gettext_lazy("Return visit")
+    ),
+    "reopen": Transition(
+        frozenset({NeedStatus.CLOSED, NeedStatus.REJECTED}),
+        NeedStatus.ACCEPTED,
+        frozenset({MANAGER}),
+        gettext_lazy("Reopen"),
+    ),
+    "transfer": Transition(
+        frozenset({NeedStatus.NEW, NeedStatus.ACCEPTED}),
+        NeedStatus.NEW,
+        frozenset({MANAGER}),
+        gettext_lazy("Transfer"),
+    ),
+    "extend": Transition(
+        frozenset({NeedStatus.ASSIGNED, NeedStatus.IN_PROGRESS}),
+        None,
+        frozenset({MANAGER, HANDLER}),
+        gettext_lazy("Extend deadline"),
+    ),
+}
+VERBS = tuple(TRANSITIONS)
+
+
+# ---------------------------------------------------------------------------------------------- checks
+
+
+def _is_handler(user, need: Need) -> bool:
+    if not user.is_authenticated:
+        return False
+    if need.handler_id and need.handler_id == user.pk:
+        return True
+    return bool(need.lead_department_id and user.department_id == need.lead_department_id)
+
+
+def need_may(*, user, need: Need, verb: str) -> bool:
+    """Whether the user's role allows the verb on this need (status aside)."""
+    actors = TRANSITIONS[verb].actors
+    if MANAGER in actors and is_manager(user):
+        return True
+    if HANDLER in actors and _is_handler(user, need):
+        return True
+    return OFFICER in actors and user.is_authenticated and user.has_role(Role.OFFICER)
+
+
+def need_verbs_available(*, user, need: Need) -> list[str]:
+    """The verbs the user may use on the need now: role allowed and status fitting (for the buttons)."""
+    return [
+        verb
+        for verb, transition in TRANSITIONS.items()
+        if need.status in transition.sources and need_may(user=user, need=need, verb=verb)
+    ]
+
+
+def need_may_instruct(*, user) -> bool:
+    return user.is_authenticated and user.has_role(Role.LEADER)
+
+
+def _check_role(*, user, need: Need, verb: str) -> None:
+    if not need_may(user=user, need=need, verb=verb):
+        raise TransitionForbidden(_("Your role does not allow this action on this need."))
+
+
+def _version(value) -> int:
+    if value is None or value == "":
+        raise ValidationError({"version": [_("Give the version of the need you are changing.")]})
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({"version": [_("The version must be a whole number.")]}) from None
+
+
+def _lock(*, need: Need, version, verb: str) -> Need:
+    """Re-read the need under a row lock (PostgreSQL) / the write lock (SQLite IMMEDIATE); check version, status."""
+    expected = _version(version)
+    locked = Need.objects.select_for_update().get(pk=need.pk)
+    if locked.version != expected:
+        raise TransitionConflict(
+            _("This need was changed by someone else meanwhile (version %(current)d, not %(given)d). Reload it.")
+            % {"current": locked.version, "given": expected}
+        )
+    if locked.status not in TRANSITIONS[verb].sources:
+        raise TransitionConflict(
+            _("A need with status “%(status)s” cannot be changed this way.") % {"status": locked.get_status_display()}
+        )
+    return locked
+
+
+def _text(value, *, field: str, required: bool, message=None) -> str:
+    text = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
+    if required and not text:
+        raise ValidationError({field: [message or _("This field is required.")]})
+    try:
+        validate_no_control_chars(text)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from None
+    return text
+
+
+def _date(value, *, field: str, required: bool) -> dt.date | None:
+    if value in (None, ""):
+        if required:
+            raise ValidationError({field: [_("This field is required.")]})
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    parsed = None
+    try:
+        parsed = parse_date(str(value))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValidationError({field: [_("Enter a valid date (YYYY-MM-DD).")]})
+    return parsed
+
+
+def _resolve(model, value, *, field: str, queryset=None, required: bool = False):
+    """An instance of ``model`` from an instance or a primary key, or None; unknown → ValidationError."""
+    if value in (None, ""):
+        if required:
+            raise ValidationError({field: [_("This field is required.")]})
+        return None
+    pk = value.pk if isinstance(value, model) else value
+    queryset = queryset if queryset is not None else model.objects.all()
+    try:
+        return queryset.get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise ValidationError(
+            {field: [_("Select a valid choice; %(value)s is not one of the available choices.") % {"value": pk}]}
+        ) from None
+
+
+def _resolve_many(model, values, *, field: str, queryset) -> list:
+    if values in (None, ""):
+        return []
+    if not isinstance(values, list | tuple | set):
+        values = [values]
+    pks = []
+    for value in values:
+        pk = value.pk if isinstance(value, model) else value
+        try:
+            pks.append(int(pk))
+        except (TypeError, ValueError):
+            raise ValidationError({field: [_("“%(value)s” is not a valid id.") % {"value": pk}]}) from None
+    found = list(queryset.filter(pk__in=pks))
+    missing = set(pks) - {obj.pk for obj in found}
+    if missing:
+        raise ValidationError(
+            {
+                field: [
+                    _("Select a valid choice; %(value)s is not one of the available choices.")
+                    % {"value": ", ".join(str(m) for m in sorted(missing))}
+                ]
+            }
+        )
+    return found
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _fmt(message: str, **params) -> str:
+    """Stored texts (events, notices) are written in the site language, whatever the request's language."""
+    with override(settings.LANGUAGE_CODE):
+        return _(message) % params
+
+
+def _label(choices, value) -> str:
+    with override(settings.LANGUAGE_CODE):
+        return str(choices(value).label) if value else ""
+
+
+def _event(*, need: Need, user, kind: str, from_status: str = "", to_status: str = "", text: str = "") -> NeedEvent:
+    event = NeedEvent(
+        need=need,
+        author=user if user and user.is_authenticated else None,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        text=text,
+    )
+    event.full_clean()
+    event.save()
+    return event
+
+
+def _save(need: Need, *, user) -> Need:
+    need.version += 1
+    need.full_clean()
+    need._history_user = user if user and user.is_authenticated else None
+    need.save()
+    return need
+
+
+def _user_label(user) -> str:
+    return str(user) if user else ""
+
+
+def _bureau_users(bureau_id: int, role: str):
+    return User.objects.filter(bureau_id=bureau_id, groups__name=role, is_active=True).distinct()
+
+
+def _notify(recipients: Iterable, *, exclude=None, kind: str, text: str, need: Need) -> None:
+    sent = set()
+    for recipient in recipients:
+        if recipient is None or recipient.pk in sent or (exclude is not None and recipient.pk == exclude.pk):
+            continue
+        sent.add(recipient.pk)
+        notification_send(recipient=recipient, kind=kind, text=text, need=need)
+
+
+def _need_owner_default_bureau(user, enterprise, project):
+    if user.bureau_id:
+        return user.bureau
+    for obj in (enterprise, project):
+        if obj is not None and obj.bureau_id:
+            return obj.bureau
+    bureau = Bureau.objects.order_by("level", "pk").first()
+    if bureau is None:
+        raise ValidationError(_("No bureau exists yet to own the need."))
+    return bureau
+
+
+# ---------------------------------------------------------------------------------------------- create, edit
+
+NEED_EDITABLE_FIELDS = ("title", "description", "category", "urgency", "enterprise", "project", "source")
+
+
+@transaction.atomic
+def need_create(
+    *,
+    user,
+    category: str,
+    title: str,
+    enterprise: Enterprise | None = None,
+    project: Project | None = None,
+    visit=None,
+    description: str = "",
+    urgency: str = Urgency.NORMAL,
+    source: str | None = None,
+) -> Need:
+    """Record a need (status new) for an enterprise and/or a project in the user's scope."""
+    if not can_create(user, Need):
+        raise PermissionDenied(_("Your role does not allow recording needs."))
+    if enterprise is not None and not Enterprise.objects.visible_to(user).filter(pk=enterprise.pk).exists():
+        raise ValidationError({"enterprise": [_("Select an enterprise in your scope.")]})
+    if project is not None and not Project.objects.visible_to(user).filter(pk=project.pk).exists():
+        raise ValidationError({"project": [_("Select a project in your scope.")]})
+    if enterprise is None and project is not None and project.enterprise_id:
+        enterprise = project.enterprise
+    need = Need(
+        enterprise=enterprise,
+        project=project,
+        visit=visit,
+        source=source or (NeedSource.VISIT if visit is not None else NeedSource.PHONE),
+        category=category,
+        title=(title or "").strip(),
+        description=(description or "").strip(),
+        urgency=urgency or Urgency.NORMAL,
+        status=NeedStatus.NEW,
+        bureau=_need_owner_default_bureau(user, enterprise, project),
+        created_by=user,
+    )
+    need.full_clean(exclude=["code"])
+    need._history_user = user
+    need.save()
+    _event(
+        need=need,
+        user=user,
+        kind=NeedEventKind.STATUS,
+        to_status=NeedStatus.NEW,
+        text=_fmt(gettext_noop("Need recorded.")),
+    )
+    return need
+
+
+@transaction.atomic
+def need_update(*, need: Need, user, version=None, **fields) -> Need:
+    """Edit the descriptive fields of a need: managers always, its author while it is new or accepted."""
+    unknown = set(fields) - set(NEED_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    is_author = need.created_by_id == user.pk and need.status in (NeedStatus.NEW, NeedStatus.ACCEPTED)
+    if not (is_manager(user) or is_author):
+        raise PermissionDenied(_("Your role does not allow editing this need."))
+    locked = Need.objects.select_for_update().get(pk=need.pk)
+    if version not in (None, "") and locked.version != _version(version):
+        raise TransitionConflict(
+            _("This need was changed by someone else meanwhile (version %(current)d, not %(given)d). Reload it.")
+            % {"current": locked.version, "given": _version(version)}
+        )
+    if "enterprise" in fields and fields["enterprise"] is not None:
+        if not Enterprise.objects.visible_to(user).filter(pk=fields["enterprise"].pk).exists():
+            raise ValidationError({"enterprise": [_("Select an enterprise in your scope.")]})
+    if "project" in fields and fields["project"] is not None:
+        if not Project.objects.visible_to(user).filter(pk=fields["project"].pk).exists():
+            raise ValidationError({"project": [_("Select a project in your scope.")]})
+    for name, value in fields.items():
+        setattr(locked, name, value.strip() if isinstance(value, str) else value)
+    return _save(locked, user=user)
+
+
+# ---------------------------------------------------------------------------------------------- transitions
+
+
+@transaction.atomic
+def need_accept(*, need: Need, user, version, text: str = "") -> Need:
+    _check_role(user=user, need=need, verb="accept")
+    need = _lock(need=need, version=version, verb="accept")
+    text = _text(text, field="text", required=False)
+    from_status = need.status
+    need.status = NeedStatus.ACCEPTED
+    _save(need, user=user)
+    _event(need=need, user=user, kind=NeedEventKind.STATUS, from_status=from_status, to_status=need.status, text=text)
+    return need
+
+
+@transaction.atomic
+def need_reject(*, need: Need, user, version, reason: str = "") -> Need:
+    _check_role(user=user, need=need, verb="reject")
+    need = _lock(need=need, version=version, verb="reject")
+    reason = _text(reason, field="reason", required=True, message=_("Give the reason for rejecting the need."))
+    from_status = need.status
+    need.status = NeedStatus.REJECTED
+    _save(need, user=user)
+    _event(need=need, user=user, kind=NeedEventKind.STATUS, from_status=from_status, to_status=need.status, text=reason)
+    if need.created_by_id and need.created_by_id != user.pk:
+        _notify(
+            [need.created_by],
+            kind=NotificationKind.STATUS,
+            need=need,
+            text=_fmt(
+                gettext_noop("Need %(code)s “%(title)s” was rejected: %(reason)s"),
+                code=need.code,
+                title=need.title,
+                reason=reason,
+            ),
+        )
+    return need
+
+
+@transaction.atomic
+def need_assign(
+    *,
+    need: Need,
+    user,
+    version,
+    lead_department=None,
+    assisting_departments=(),
+    handler=None,
+    due_on=None,
+    text: str = "",
+) -> Need:
+    """Hand the need to a lead department (主办), optional assisting ones (协办), a handler and a deadline."""
+    _check_role(user=user, need=need, verb="assign")
+    need = _lock(need=need, version=version, verb="assign")
+    departments = Department.objects.select_related("bureau")
+    lead = _resolve(
+        Department,
+        lead_department,
+        field="lead_department",
+        queryset=departments.filter(bureau_id=need.bureau_id),
+        required=True,
+    )
+    assisting = _resolve_many(Department, assisting_departments, field="assisting_departments", queryset=departments)
+    assisting = [d for d in assisting if d.pk != lead.pk]
+    handler = _resolve(
+        User, handler, field="handler", queryset=User.objects.filter(bureau_id=need.bureau_id, is_active=True)
+    )
+    due = _date(due_on, field="due_on", required=False)
+    today = timezone.localdate()
+    if due is not None and due < today:
+        raise ValidationError({"due_on": [_("The deadline cannot be in the past.")]})
+    text = _text(text, field="text", required=False)
+
+    fresh = need.status == NeedStatus.ACCEPTED or need.assigned_at is None
+    if fresh:
+        need.assigned_at = timezone.now()
+    if due is None and (fresh or need.due_on is None):
+        due = default_due_on(category=need.category, urgency=need.urgency, start=today)
+    if due is not None:
+        need.due_on = due
+    previous_handler_id = need.handler_id
+    from_status = need.status
+    need.lead_department = lead
+    need.handler = handler
+    need.status = NeedStatus.ASSIGNED
+    _save(need, user=user)
+    need.assisting_departments.set(assisting)
+
+    summary = _fmt(
+        gettext_noop("Lead department: %(lead)s; assisting: %(assisting)s; handler: %(handler)s; due on: %(due)s."),
+        lead=lead.name,
+        assisting="、".join(d.name for d in assisting) or "—",
+        handler=_user_label(handler) or "—",
+        due=need.due_on.isoformat() if need.due_on else "—",
+    )
+    _event(
+        need=need,
+        user=user,
+        kind=NeedEventKind.ASSIGNMENT,
+        from_status=from_status,
+        to_status=need.status,
+        text=f"{summary}\n{text}" if text else summary,
+    )
+    notice = _fmt(
+        gettext_noop("Need %(code)s “%(title)s” was assigned to you; due on %(due)s."),
+        code=need.code,
+        title=need.title,
+        due=need.due_on.isoformat() if need.due_on else "—",
+    )
+    if handler is not None:
+        if handler.pk != previous_handler_id or from_status == NeedStatus.ACCEPTED:
+            _notify([handler], exclude=user, kind=NotificationKind.ASSIGNED, text=notice, need=need)
+    else:
+        _notify(lead.users.filter(is_active=True), exclude=user, kind=NotificationKind.ASSIGNED, text=notice, need=need)
+    return need
+
+
+@transaction.atomic
+def need_start(*, need: Need, user, version, text: str = "") -> Need:
+    _check_role(user=user, need=need, verb="start")
+    need = _lock(need=need, version=version, verb="start")
+    text = _text(text, field="text", required=False)
+    from_status = need.status
+    need.status = NeedStatus.IN_PROGRESS
+    if need.handler_id is None and _is_handler(user, need):
+        need.handler = user
+    _save(need, user=user)
+    _event(need=need, user=user, kind=NeedEventKind.STATUS, from_status=from_status, to_status=need.status, text=text)
+    return need
+
+
+@transaction.atomic
+def need_answer(*, need: Need, user, version, resolution: str = "") -> Need:
+    _check_role(user=user, need=need, verb="answer")
+    need = _lock(need=need, version=version, verb="answer")
+    resolution = _text(resolution, field="resolution", required=True, message=_("Describe how the need was resolved."))
+    from_status = need.status
+    need.status = NeedStatus.ANSWERED
+    need.resolution = resolution
+    need.answered_at = timezone.now()
+    _save(need, user=user)
+    _event(
+        need=need,
+        user=user,
+        kind=NeedEventKind.STATUS,
+        from_status=from_status,
+        to_status=need.status,
+        text=resolution,
+    )
+    if need.created_by_id:
+        _notify(
+            [need.created_by],
+            exclude=user,
+            kind=NotificationKind.STATUS,
+            need=need,
+            text=_fmt(
+                gettext_noop("Need %(code)s “%(title)s” was answered; please make the return visit."),
+                code=need.code,
+                title=need.title,
+            ),
+        )
+    return need
+
+
+@transaction.atomic
+def need_return_visit(*, need: Need, user, version, satisfaction: str = "", text: str = "") -> Need:
+    """Record the enterprise's rating: satisfied closes the need, unsatisfied sends it back to in progress."""
+    _check_role(user=user, need=need, verb="return-visit")
+    need = _lock(need=need, version=version, verb="return-visit")
+    if satisfaction in (None, ""):
+        raise ValidationError({"satisfaction": [_("Choose how satisfied the enterprise is.")]})
+    if satisfaction not in Satisfaction.values:
+        raise ValidationError({"satisfaction": [_("“%(value)s” is not a valid rating.") % {"value": satisfaction}]})
+    text = _text(text, field="text", required=False)
+    from_status = need.status
+    need.satisfaction = satisfaction
+    if satisfaction == Satisfaction.UNSATISFIED:
+        need.status = NeedStatus.IN_PROGRESS
+        need.closed_at = None
+    else:
+        need.status = NeedStatus.CLOSED
+        need.closed_at = timezone.now()
+    _save(need, user=user)
+    rating = _label(Satisfaction, satisfaction)
+    _event(
+        need=need,
+        user=user,
+        kind=NeedEventKind.RETURN_VISIT,
+        from_status=from_status,
+        to_status=need.status,
+        text=f"{rating}\n{text}" if text else rating,
+    )
+    if need.status == NeedStatus.IN_PROGRESS:
+        recipients = [need.handler] if need.handler_id else _bureau_users(need.bureau_id, Role.MANAGER)
+        _notify(
+            recipients,
+            exclude=user,
+            kind=NotificationKind.STATUS,
+            need=need,
+            text=_fmt(
+                gettext_noop("The enterprise is not satisfied with need %(code)s “%(title)s”; it is back in progress."),
+                code=need.code,
+                title=need.title,
+            ),
+        )
+    return need
+
+
+@transaction.atomic
+def need_reopen(*, need: Need, user, version, reason: str = "") -> Need:
+    """Open a closed or rejected need again; it goes back to accepted and waits for a new assignment."""
+    _check_role(user=user, need=need, verb="reopen")
+    need = _lock(need=need, version=version, verb="reopen")
+    reason = _text(reason, field="reason", required=True, message=_("Give the reason for reopening the need."))
+    from_status = need.status
+    need.status = NeedStatus.ACCEPTED
+    need.closed_at = None
+    need.satisfaction = ""
+    need.due_on = None
+    need.assigned_at = None
+    _save(need, user=user)
+    _event(need=need, user=user, kind=NeedEventKind.STATUS, from_status=from_status, to_status=need.status, text=reason)
+    return need
+
+
+@transaction.atomic
+def need_transfer(*, need: Need, user, version, bureau=None, text: str = "") -> Need:
+    """Hand the need to another bureau (转办): it starts again as new there; both bureaus keep seeing it."""
+    _check_role(user=user, need=need, verb="transfer")
+    need = _lock(need=need, version=version, verb="transfer")
+    target = _resolve(Bureau, bureau, field="bureau", required=True)
+    if target.pk == need.bureau_id:
+        raise ValidationError({"bureau": [_("The need is with this bureau already; choose another one.")]})
+    text = _text(text, field="text", required=False)
+    source_bureau = need.bureau
+    from_status = need.status
+    need.bureau = target
+    need.status = NeedStatus.NEW
+    need.lead_department = None
+    need.handler = None
+    need.due_on = None
+    need.assigned_at = None
+    _save(need, user=user)
+    need.assisting_departments.clear()
+    summary = _fmt(
+        gettext_noop("Transferred from %(source)s to %(target)s."), source=source_bureau.name, target=target.name
+    )
+    _event(
+        need=need,
+        user=user,
+        kind=NeedEventKind.TRANSFER,
+        from_status=from_status,
+        to_status=need.status,
+        text=f"{summary}\n{text}" if text else summary,
+    )
+    _notify(
+        _bureau_users(target.pk, Role.MANAGER),
+        exclude=user,
+        kind=NotificationKind.TRANSFER,
+        need=need,
+        text=_fmt(
+            gettext_noop("Need %(code)s “%(title)s” was transferred to your bureau by %(source)s."),
+            code=need.code,
+            title=need.title,
+            source=source_bureau.name,
+        ),
+    )
+    return need
+
+
+@transaction.atomic
+def need_extend(*, need: Need, user, version, due_on=None, reason: str = "") -> Need:
+    """Move the deadline later (延期); the reason is logged."""
+    _check_role(user=user, need=need, verb="extend")
+    need = _lock(need=need, version=version, verb="extend")
+    due = _date(due_on, field="due_on", required=True)
+    reason = _text(reason, field="reason", required=True, message=_("Give the reason for the extension."))
+    floor = need.due_on or timezone.localdate()
+    if due <= floor:
+        raise ValidationError({"due_on": [_("The new deadline must be after %(date)s.") % {"date": floor.isoformat()}]})
+    old = need.due_on
+    need.due_on = due
+    _save(need, user=user)
+    _event(
+        need=need,
+        user=user,
+        kind=NeedEventKind.EXTENSION,
+        from_status=need.status,
+        to_status=need.status,
+        text=_fmt(
+            gettext_noop("Deadline moved from %(old)s to %(new)s: %(reason)s"),
+            old=old.isoformat() if old else "—",
+            new=due.isoformat(),
+            reason=reason,
+        ),
+    )
+    return need
+
+
+TRANSITION_SERVICES = {
+    "accept": need_accept,
+    "reject": need_reject,
+    "assign": need_assign,
+    "start": need_start,
+    "answer": need_answer,
+    "return-visit": need_return_visit,
+    "reopen": need_reopen,
+    "transfer": need_transfer,
+    "extend": need_extend,
+}
+# The request fields each verb takes besides ``version``.
+TRANSITION_FIELDS = {
+    "accept": ("text",),
+    "reject": ("reason",),
+    "assign": ("lead_department", "assisting_departments", "handler", "due_on", "text"),
+    "start": ("text",),
+    "answer": ("resolution",),
+    "return-visit": ("satisfaction", "text"),
+    "reopen": ("reason",),
+    "transfer": ("bureau", "text"),
+    "extend": ("due_on", "reason"),
+}
+
+
+def need_transition(*, need: Need, user, verb: str, version, **fields) -> Need:
+    """Dispatch a verb of §4.1 with the fields it takes (others are ignored)."""
+    if verb not in TRANSITION_SERVICES:
+        raise ValidationError({"verb": [_("Unknown action.")]})
+    kwargs = {name: fields[name] for name in TRANSITION_FIELDS[verb] if name in fields}
+    return TRANSITION_SERVICES[verb](need=need, user=user, version=version, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------- follow-ups
+
+EVENT_KINDS_ADDABLE = (NeedEventKind.NOTE, NeedEventKind.INSTRUCTION)
+
+
+@transaction.atomic
+def need_event_add(*, need: Need, user, kind: str, text: str) -> NeedEvent:
+    """A follow-up note (anyone in scope) or a leader's instruction (批示); the handler is told."""
+    if kind not in EVENT_KINDS_ADDABLE:
+        raise ValidationError({"kind": [_("Choose “note” or “instruction”.")]})
+    if kind == NeedEventKind.INSTRUCTION and not need_may_instruct(user=user):
+        raise PermissionDenied(_("Only leaders give instructions."))
+    text = _text(text, field="text", required=True, message=_("Write the text of the follow-up."))
+    event = _event(need=need, user=user, kind=kind, text=text)
+    if kind == NeedEventKind.INSTRUCTION:
+        message = gettext_noop("%(author)s gave an instruction on need %(code)s: %(text)s")
+        notice_kind = NotificationKind.INSTRUCTION
+    else:
+        message = gettext_noop("%(author)s added a follow-up note to need %(code)s: %(text)s")
+        notice_kind = NotificationKind.NOTE
+    if need.handler_id:
+        recipients = [need.handler]
+    elif need.lead_department_id:
+        recipients = list(need.lead_department.users.filter(is_active=True))
+    else:
+        recipients = list(_bureau_users(need.bureau_id, Role.MANAGER))
+    _notify(
+        recipients,
+        exclude=user,
+        kind=notice_kind,
+        need=need,
+        text=_fmt(message, author=str(user), code=need.code, text=text[:300]),
+    )
+    return event
+
+
+# ---------------------------------------------------------------------------------------------- reminders
+
+
+def need_reminders_send(*, today: dt.date | None = None) -> int:
+    """Raise the escalation notices of §4.1 for every open need; returns how many notices were created.
+
+    warning (80 % of the working days used) and overdue go to the handler (else the lead department, else
+    the bureau's managers); overdue also to the bureau's managers; supervision (5 working days past the
+    deadline) also to the liaison leader of the enterprise or project, else to the bureau's leaders.
+    One notice per need, level, deadline and recipient (``dedupe_key``), so running twice adds nothing.
+    """
+    from crm.selectors.needs import need_escalation
+
+    today = today or timezone.localdate()
+    needs = list(
+        Need.objects.filter(status__in=OPEN_NEED_STATUSES, due_on__isnull=False)
+        .select_related("handler", "enterprise__liaison_leader", "project__liaison_leader")
+        .defer("description", "resolution")
+    )
+    if not needs:
+        return 0
+    earliest = min(timezone.localtime(n.assigned_at or n.created_at).date() for n in needs)
+    calendar = WorkCalendar.for_range(start=min(earliest, today), end=max(max(n.due_on for n in needs), today))
+
+    escalated = [(n, need_escalation(n, today=today, calendar=calendar)) for n in needs]
+    escalated = [(n, level) for n, level in escalated if level]
+    if not escalated:
+        return 0
+    bureau_ids = {n.bureau_id for n, _level in escalated}
+    department_ids = {n.lead_department_id for n, _level in escalated if n.lead_department_id}
+    managers, leaders, members = defaultdict(list), defaultdict(list), defaultdict(list)
+    for user in User.objects.filter(bureau_id__in=bureau_ids, is_active=True, groups__name=Role.MANAGER).distinct():
+        managers[user.bureau_id].append(user)
+    for user in User.objects.filter(bureau_id__in=bureau_ids, is_active=True, groups__name=Role.LEADER).distinct():
+        leaders[user.bureau_id].append(user)
+    for user in User.objects.filter(department_id__in=department_ids, is_active=True):
+        members[user.department_id].append(user)
+
+    with override(settings.LANGUAGE_CODE):
+        texts = {
+            NotificationKind.WARNING: _("Need %(code)s “%(title)s” is due on %(due)s."),
+            NotificationKind.OVERDUE: _("Need %(code)s “%(title)s” is overdue: it was due on %(due)s."),
+            NotificationKind.SUPERVISION: _("Need %(code)s “%(title)s” is under supervision: it was due on %(due)s."),
+        }
+    notices = []
+    for need, level in escalated:
+        if need.handler_id and need.handler.is_active:
+            recipients = [need.handler]
+        elif need.lead_department_id and members[need.lead_department_id]:
+            recipients = list(members[need.lead_department_id])
+        else:
+            recipients = list(managers[need.bureau_id])
+        if level in (NotificationKind.OVERDUE, NotificationKind.SUPERVISION):
+            recipients += managers[need.bureau_id]
+        if level == NotificationKind.SUPERVISION:
+            leader = (need.enterprise.liaison_leader if need.enterprise_id else None) or (
+                need.project.liaison_leader if need.project_id else None
+            )
+            recipients += [leader] if leader is not None and leader.is_active else leaders[need.bureau_id]
+        text = texts[level] % {"code": need.code, "title": need.title, "due": need.due_on.isoformat()}
+        key = f"need:{need.pk}:{level}:{need.due_on.isoformat()}"
+        seen = set()
+        for recipient in recipients:
+            if recipient.pk in seen:
+                continue
+            seen.add(recipient.pk)
+            notices.append(Notice(recipient=recipient, kind=level, text=text, need=need, dedupe_key=key))
+    return len(notifications_send_many(notices=notices))

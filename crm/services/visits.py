@@ -1,0 +1,309 @@
+"""登门三问 visits (DESIGN §4.2): one call saves the visit, the needs raised in it and its attachments.
+
+Attachments are photos (JPEG, PNG, WebP, GIF, HEIC) and PDFs, recognised by their first bytes (the name and
+the browser's content type are not trusted), each at most ``settings.ATTACHMENT_MAX_BYTES``. Everything is
+checked before anything is written, and it is written in one transaction: a bad need or attachment leaves
+no half-saved visit behind.
+"""
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Mapping
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from crm.choices import NeedSource, Urgency, VisitFlag, VisitKind
+from crm.models import Enterprise, Project, User, Visit, VisitAttachment
+from crm.permissions import can_create, can_edit
+from crm.services.needs import need_create
+from crm.validators import validate_no_control_chars
+
+# (magic test, content type); HEIC is the iPhone's default photo format.
+HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+
+
+def attachment_sniff(head: bytes) -> str | None:
+    """The content type of a file from its first bytes, or None when it is not an accepted type."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in HEIC_BRANDS:
+        return "image/heic"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def _file_name(upload) -> str:
+    name = os.path.basename(str(getattr(upload, "name", "") or "attachment").replace("\\", "/"))
+    name = "".join(ch for ch in name if ch.isprintable()).strip() or "attachment"
+    if len(name) > 150:
+        stem, ext = os.path.splitext(name)
+        name = stem[: 150 - len(ext[:20])] + ext[:20]
+    return name
+
+
+def attachment_check(upload) -> str:
+    """Validate one uploaded file; return its content type or raise ValidationError naming the file."""
+    name = _file_name(upload)
+    size = getattr(upload, "size", None)
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if size is None:
+        raise ValidationError(_("%(name)s: the file could not be read.") % {"name": name})
+    if size == 0:
+        raise ValidationError(_("%(name)s: the file is empty.") % {"name": name})
+    if size > limit:
+        raise ValidationError(
+            _("%(name)s is %(size)s; an attachment may be at most %(limit)s.")
+            % {"name": name, "size": filesizeformat(size), "limit": filesizeformat(limit)}
+        )
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    content_type = attachment_sniff(head)
+    if content_type is None:
+        raise ValidationError(_("%(name)s is not a photo (JPEG, PNG, WebP, GIF, HEIC) or a PDF.") % {"name": name})
+    return content_type
+
+
+def attachments_check(uploads: Iterable) -> list[tuple[object, str]]:
+    """Check every file; all problems are reported together under ``attachments``."""
+    checked, errors = [], []
+    for upload in uploads or ():
+        try:
+            checked.append((upload, attachment_check(upload)))
+        except ValidationError as error:
+            errors.extend(error.messages)
+    if errors:
+        raise ValidationError({"attachments": errors})
+    return checked
+
+
+def _attachments_save(*, visit: Visit, user, checked: list[tuple[object, str]]) -> list[VisitAttachment]:
+    saved = []
+    for upload, content_type in checked:
+        attachment = VisitAttachment(
+            visit=visit,
+            name=_file_name(upload),
+            content_type=content_type,
+            size=upload.size,
+            created_by=user,
+        )
+        attachment.file.save(attachment.name, upload, save=False)
+        attachment.full_clean()
+        attachment.save()
+        saved.append(attachment)
+    return saved
+
+
+VISIT_FIELDS = (
+    "enterprise",
+    "project",
+    "visited_on",
+    "kind",
+    "lead",
+    "interviewee",
+    "interviewee_title",
+    "q_needs",
+    "q_difficulties",
+    "q_suggestions",
+    "party_notes",
+    "policies_briefed",
+    "resolved_on_site",
+    "flag",
+    "next_visit_on",
+)
+NEED_FIELDS = ("category", "title", "description", "urgency")
+
+
+def _scope_check(*, user, enterprise, project) -> None:
+    errors = {}
+    if enterprise is None:
+        errors["enterprise"] = [_("This field is required.")]
+    elif not Enterprise.objects.visible_to(user).filter(pk=enterprise.pk).exists():
+        errors["enterprise"] = [_("Select an enterprise in your scope.")]
+    if project is not None and not Project.objects.visible_to(user).filter(pk=project.pk).exists():
+        errors["project"] = [_("Select a project in your scope.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _needs_check(needs: Iterable[Mapping]) -> list[dict]:
+    """Light checks of the needs before anything is saved; ``need_create`` runs the model validation."""
+    cleaned, errors = [], []
+    for number, data in enumerate(needs or (), start=1):
+        data = {name: _strip(data.get(name)) for name in NEED_FIELDS if data.get(name) not in (None, "")}
+        problems = []
+        if not data.get("title"):
+            problems.append(_("give a title"))
+        if not data.get("category"):
+            problems.append(_("choose a category"))
+        for value in data.values():
+            try:
+                validate_no_control_chars(value)
+            except ValidationError:
+                problems.append(_("control characters (such as NUL) are not allowed"))
+                break
+        if problems:
+            errors.append(_("Need %(number)d: %(problems)s.") % {"number": number, "problems": "; ".join(problems)})
+        cleaned.append(data)
+    if errors:
+        raise ValidationError({"needs": errors})
+    return cleaned
+
+
+@transaction.atomic
+def visit_create(
+    *,
+    user,
+    enterprise: Enterprise,
+    visited_on: dt.date,
+    kind: str = VisitKind.ON_SITE,
+    project: Project | None = None,
+    lead: User | None = None,
+    officers: Iterable[User] | None = None,
+    interviewee: str = "",
+    interviewee_title: str = "",
+    q_needs: str = "",
+    q_difficulties: str = "",
+    q_suggestions: str = "",
+    party_notes: str = "",
+    policies_briefed: str = "",
+    resolved_on_site: str = "",
+    flag: str = VisitFlag.GREEN,
+    next_visit_on: dt.date | None = None,
+    needs: Iterable[Mapping] = (),
+    attachments: Iterable = (),
+) -> Visit:
+    """Log a visit with the needs raised in it (each a ``Need`` with source visit) and its attachments."""
+    if not can_create(user, Visit):
+        raise PermissionDenied(_("Your role does not allow logging visits."))
+    _scope_check(user=user, enterprise=enterprise, project=project)
+    visit = Visit(
+        enterprise=enterprise,
+        project=project,
+        visited_on=visited_on,
+        kind=kind or VisitKind.ON_SITE,
+        lead=lead,
+        interviewee=_strip(interviewee or ""),
+        interviewee_title=_strip(interviewee_title or ""),
+        q_needs=_strip(q_needs or ""),
+        q_difficulties=_strip(q_difficulties or ""),
+        q_suggestions=_strip(q_suggestions or ""),
+        party_notes=_strip(party_notes or ""),
+        policies_briefed=_strip(policies_briefed or ""),
+        resolved_on_site=_strip(resolved_on_site or ""),
+        flag=flag or VisitFlag.GREEN,
+        next_visit_on=next_visit_on,
+        created_by=user,
+    )
+    # Collect every problem of the visit, its needs and its files before writing anything.
+    errors = {}
+    try:
+        visit.full_clean(exclude=["code"])
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        needs = _needs_check(needs)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        checked = attachments_check(attachments)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    visit._history_user = user
+    visit.save()
+    visit.officers.set(list(officers) if officers else [user])
+    for number, data in enumerate(needs, start=1):
+        try:
+            need_create(
+                user=user,
+                enterprise=enterprise,
+                project=project,
+                visit=visit,
+                source=NeedSource.VISIT,
+                category=data["category"],
+                title=data["title"],
+                description=data.get("description", ""),
+                urgency=data.get("urgency") or Urgency.NORMAL,
+            )
+        except ValidationError as error:
+            messages = [
+                f"{field}: {'; '.join(m)}" if field != "__all__" else "; ".join(m)
+                for field, m in getattr(error, "message_dict", {"__all__": error.messages}).items()
+            ]
+            raise ValidationError(
+                {"needs": [_("Need %(number)d: %(problems)s.") % {"number": number, "problems": "; ".join(messages)}]}
+            ) from None
+    _attachments_save(visit=visit, user=user, checked=checked)
+    return visit
+
+
+@transaction.atomic
+def visit_update(
+    *,
+    visit: Visit,
+    user,
+    officers: Iterable[User] | None = None,
+    attachments: Iterable = (),
+    attachments_remove: Iterable[int] = (),
+    **fields,
+) -> Visit:
+    """Edit a visit (its author, lead or officers, and managers); add or remove attachments."""
+    if not can_edit(user, visit):
+        raise PermissionDenied(_("Your role does not allow editing this visit."))
+    unknown = set(fields) - set(VISIT_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    for name, value in fields.items():
+        setattr(visit, name, _strip(value) if value is not None or name not in VISIT_TEXT_FIELDS else "")
+    _scope_check(user=user, enterprise=visit.enterprise, project=visit.project)
+    errors = {}
+    try:
+        visit.full_clean()
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        checked = attachments_check(attachments)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    visit._history_user = user
+    visit.save()
+    if officers is not None:
+        visit.officers.set(list(officers) or [user])
+    if attachments_remove:
+        for attachment in visit.attachments.filter(pk__in=list(attachments_remove)):
+            attachment.file.delete(save=False)
+            attachment.delete()
+    _attachments_save(visit=visit, user=user, checked=checked)
+    return visit
+
+
+VISIT_TEXT_FIELDS = {
+    "interviewee",
+    "interviewee_title",
+    "q_needs",
+    "q_difficulties",
+    "q_suggestions",
+    "party_notes",
+    "policies_briefed",
+    "resolved_on_site",
+}

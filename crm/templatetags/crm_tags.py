@@ -1,0 +1,170 @@
+"""Template helpers for the web UI: navigation items, sortable column headers, badges, query strings."""
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+register = template.Library()
+
+# Bootstrap colour per enumeration value (status, urgency, flag …); unknown values are grey.
+BADGE_COLOURS = {
+    # Need.status
+    "new": "secondary",
+    "accepted": "info",
+    "assigned": "primary",
+    "in_progress": "warning",
+    "answered": "success",
+    "closed": "dark",
+    "rejected": "danger",
+    # Need.urgency
+    "normal": "secondary",
+    "urgent": "warning",
+    "critical": "danger",
+    # Visit.flag
+    "green": "success",
+    "yellow": "warning",
+    "red": "danger",
+    # ActionItem.status
+    "planned": "secondary",
+    "done": "success",
+    "cancelled": "light",
+    # PolicyMatch.status
+    "suggested": "light",
+    "pushed": "info",
+    "applying": "primary",
+    "granted": "success",
+    "not_granted": "danger",
+    "declined": "secondary",
+    # Enterprise.status / Project.status
+    "operating": "success",
+    "relocated": "warning",
+    "active": "success",
+    "paused": "warning",
+    "finished": "dark",
+}
+
+MESSAGE_CLASSES = {"debug": "secondary", "info": "info", "success": "success", "warning": "warning", "error": "danger"}
+
+
+@register.filter
+def message_class(level_tag: str) -> str:
+    """Bootstrap alert colour of a Django message level tag."""
+    return MESSAGE_CLASSES.get(level_tag, "info")
+
+
+@register.filter
+def badge_colour(value) -> str:
+    return BADGE_COLOURS.get(str(value), "secondary")
+
+
+@register.simple_tag
+def badge(value, label=None, extra_class=""):
+    """A coloured badge for an enumeration value: ``{% badge need.status need.get_status_display %}``."""
+    if value in (None, ""):
+        return ""
+    colour = BADGE_COLOURS.get(str(value), "secondary")
+    text_class = " text-dark" if colour in {"warning", "light", "info"} else ""
+    return format_html(
+        '<span class="badge text-bg-{}{} {}" data-value="{}">{}</span>',
+        colour,
+        text_class,
+        extra_class,
+        value,
+        label if label is not None else value,
+    )
+
+
+@register.simple_tag
+def bool_badge(value, yes_label=None, no_label=None):
+    """是/否 as a badge; ``None`` renders a dash."""
+    if value is None:
+        return "—"
+    if value:
+        return format_html('<span class="badge text-bg-success">{}</span>', yes_label or _("Yes"))
+    return format_html('<span class="badge text-bg-light text-dark border">{}</span>', no_label or _("No"))
+
+
+@register.simple_tag(takes_context=True)
+def nav_item(context, url: str, label, icon: str = "", exact: bool = False):
+    """A navbar ``<li>``; active when the current path is ``url`` (or below it unless ``exact``)."""
+    request = context.get("request")
+    path = request.path if request else ""
+    active = path == url if exact else (path == url or (url != "/" and path.startswith(url)))
+    return format_html(
+        '<li class="nav-item"><a class="nav-link{}" href="{}"{}>{}{}</a></li>',
+        " active" if active else "",
+        url,
+        mark_safe(' aria-current="page"') if active else "",
+        format_html('<i class="bi bi-{} me-1 nav-icon" aria-hidden="true"></i>', icon) if icon else "",
+        label,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def url_replace(context, **kwargs) -> str:
+    """The current query string with some parameters replaced (``None`` removes one); starts with ``?``.
+
+    Django 5.2's built-in ``{% querystring %}`` does the same; this variant also drops ``page`` whenever
+    another parameter changes, so sorting or a new page size starts again at page 1.
+    """
+    request = context["request"]
+    params = request.GET.copy()
+    if any(k != "page" for k in kwargs):
+        params.pop("page", None)
+    for key, value in kwargs.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, field: str, label, param: str = "ordering"):
+    """A sortable column header link cycling ascending → descending for the FilterSet ``ordering`` param."""
+    request = context["request"]
+    current = request.GET.get(param, "")
+    if current == field:
+        target, icon, aria = f"-{field}", "bi-sort-up", "ascending"
+    elif current == f"-{field}":
+        target, icon, aria = field, "bi-sort-down", "descending"
+    else:
+        target, icon, aria = field, "", "none"
+    href = url_replace(context, **{param: target})
+    return format_html(
+        '<a class="sort-link text-reset text-decoration-none" href="{}" data-sort="{}" aria-sort="{}">{}{}</a>',
+        href,
+        field,
+        aria,
+        label,
+        format_html(' <i class="bi {}" aria-hidden="true"></i>', icon) if icon else "",
+    )
+
+
+@register.filter
+def get_item(mapping, key):
+    """``{{ mydict|get_item:key }}``."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def elided_pages(paginator, number):
+    """``paginator|elided_pages:page_obj.number`` → page numbers with ``paginator.ELLIPSIS`` gaps."""
+    return list(paginator.get_elided_page_range(number, on_each_side=2, on_ends=1))
+
+
+@register.filter
+def overdue(obj) -> bool:
+    """``{% if need|overdue %}``: an open need or action item whose due date has passed."""
+    if hasattr(obj, "is_overdue"):
+        return bool(obj.is_overdue)
+    from crm.choices import OPEN_NEED_STATUSES
+
+    due_on = getattr(obj, "due_on", None)
+    return bool(due_on and obj.status in OPEN_NEED_STATUSES and due_on < timezone.localdate())

@@ -1,0 +1,274 @@
+"""Enterprise pages: list, 360° page, create/edit (with qualifications), contacts.
+
+360° sections: each is ``templates/crm/enterprises/_section_<name>.html`` plus one ``Section`` in
+``ENTERPRISE_SECTIONS`` whose ``context(enterprise, request)`` returns what the template needs.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import CreateView, UpdateView
+
+from crm.choices import MatchStatus
+from crm.filtersets import EnterpriseFilterSet
+from crm.forms import ContactForm, EnterpriseForm, EnterpriseQualificationFormSet
+from crm.models import Contact, Enterprise, Project
+from crm.permissions import can_create, can_edit
+from crm.selectors.matching import enterprise_policy_suggestions
+from crm.services.enterprises import contact_create, contact_update, enterprise_create, enterprise_update
+from crm.views import policies as policy_views
+from crm.views.mixins import (
+    CreatePermissionMixin,
+    EditPermissionMixin,
+    FilteredListView,
+    ScopedDetailView,
+    Section,
+    add_service_errors,
+)
+
+SECTION_LIMIT = 20
+SUGGESTION_LIMIT = 5
+
+
+class EnterpriseListView(FilteredListView):
+    model = Enterprise
+    filterset_class = EnterpriseFilterSet
+    filter_fields = (
+        "region",
+        "industry_chain",
+        "qualifications",
+        "qualification_valid",
+        "is_linked",
+        "is_assisted",
+        "status",
+        "party_organization",
+        "established_on",
+    )
+    template_name = "crm/enterprises/list.html"
+    page_title = _("Enterprises")
+    select_related = ("region", "industry_chain", "liaison_leader")
+    prefetch_related = ("liaison_officers",)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_create"] = can_create(self.request.user, Enterprise)
+        return context
+
+
+# --- 360° page sections -------------------------------------------------------------------------------
+
+
+def _qualifications(enterprise, request) -> dict:
+    return {"qualifications": list(enterprise.enterprise_qualifications.select_related("qualification"))}
+
+
+def _contacts(enterprise, request) -> dict:
+    contacts = list(enterprise.contacts.all())
+    user = request.user
+    for contact in contacts:
+        contact.user_can_edit = can_edit(user, contact)
+    return {"contacts": contacts, "can_add_contact": can_create(user, Contact)}
+
+
+def _liaison(enterprise, request) -> dict:
+    return {"liaison_officers": list(enterprise.liaison_officers.select_related("department"))}
+
+
+def _visits(enterprise, request) -> dict:
+    visits = enterprise.visits.select_related("lead").prefetch_related("officers")
+    return {"visits": list(visits[:SECTION_LIMIT]), "visits_count": visits.count()}
+
+
+def _needs(enterprise, request) -> dict:
+    needs = enterprise.needs.select_related("lead_department", "project")
+    return {"needs": list(needs[:SECTION_LIMIT]), "needs_count": needs.count()}
+
+
+def _policy_matches(enterprise, request) -> dict:
+    matches = enterprise.policy_matches.exclude(status=MatchStatus.SUGGESTED).select_related("policy", "need")
+    return {"policy_matches": list(matches[:SECTION_LIMIT]), "policy_matches_count": matches.count()}
+
+
+def _action_items(enterprise, request) -> dict:
+    items = enterprise.action_items.select_related("owner", "need", "project")
+    return {"action_items": list(items[:SECTION_LIMIT]), "action_items_count": items.count()}
+
+
+def _suggested_policies(enterprise, request) -> dict:
+    """Eligible policies with an open window, ranked for the enterprise's open needs (crm/selectors/matching.py)."""
+    return {"suggestions": enterprise_policy_suggestions(enterprise=enterprise, limit=SUGGESTION_LIMIT)}
+
+
+def _projects(enterprise, request) -> dict:
+    return {
+        "projects": list(enterprise.projects.select_related("region")),
+        "can_create_project": can_create(request.user, Project),
+    }
+
+
+ENTERPRISE_SECTIONS: list[Section] = [
+    Section("profile", "crm/enterprises/_section_profile.html", column="side"),
+    Section("qualifications", "crm/enterprises/_section_qualifications.html", _qualifications, column="side"),
+    Section("contacts", "crm/enterprises/_section_contacts.html", _contacts, column="side"),
+    Section("liaison", "crm/enterprises/_section_liaison.html", _liaison, column="side"),
+    Section("visits", "crm/enterprises/_section_visits.html", _visits),
+    Section("needs", "crm/enterprises/_section_needs.html", _needs),
+    Section("policy_matches", "crm/policies/_enterprise_matches.html", policy_views.enterprise_policy_matches_section),
+    Section("action_items", "crm/enterprises/_section_action_items.html", _action_items),
+    Section(
+        "suggested_policies",
+        "crm/policies/_enterprise_suggestions.html",
+        policy_views.enterprise_policy_suggestions_section,
+    ),
+    Section("projects", "crm/enterprises/_section_projects.html", _projects),
+]
+
+
+class EnterpriseDetailView(ScopedDetailView):
+    model = Enterprise
+    template_name = "crm/enterprises/detail.html"
+    select_related = ("region", "industry_chain", "liaison_leader", "bureau")
+    sections = ENTERPRISE_SECTIONS
+
+
+# --- create / edit --------------------------------------------------------------------------------------
+
+
+class EnterpriseFormMixin:
+    """Enterprise form plus the qualifications formset, saved together in one transaction."""
+
+    model = Enterprise
+    form_class = EnterpriseForm
+    template_name = "crm/enterprises/form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_formset(self):
+        instance = self.object if self.object is not None else Enterprise()
+        data = self.request.POST if self.request.method == "POST" else None
+        return EnterpriseQualificationFormSet(data, instance=instance, prefix="quals")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("formset", self.get_formset())
+        return context
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object() if self.is_update else None
+        form = self.get_form()
+        formset = self.get_formset()
+        form_ok = form.is_valid()
+        if form_ok:
+            formset.instance = form.instance
+        if form_ok and formset.is_valid():
+            return self.form_valid(form, formset)
+        messages.error(request, _("Please correct the errors below."))
+        return self.render_to_response(self.get_context_data(form=form, formset=formset))
+
+    def form_valid(self, form, formset):
+        data = {**form.cleaned_data, "qualifications": qualification_rows(formset)}
+        try:
+            if self.is_update:
+                # A fresh copy: the form has already written its values onto self.object.
+                original = Enterprise.objects.get(pk=self.object.pk)
+                enterprise = enterprise_update(user=self.request.user, enterprise=original, data=data)
+            else:
+                enterprise = enterprise_create(user=self.request.user, data=data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            messages.error(self.request, _("Please correct the errors below."))
+            return self.render_to_response(self.get_context_data(form=form, formset=formset))
+        self.object = enterprise
+        messages.success(self.request, self.success_message)
+        return HttpResponseRedirect(enterprise_url(enterprise))
+
+
+def qualification_rows(formset) -> list[dict]:
+    """The qualifications the formset keeps, as the service expects them."""
+    rows = []
+    for qform in formset.forms:
+        data = getattr(qform, "cleaned_data", None) or {}
+        if data.get("qualification") and not data.get("DELETE"):
+            rows.append({k: data.get(k) for k in ("qualification", "certified_on", "expires_on", "certificate_no")})
+    return rows
+
+
+def enterprise_url(enterprise) -> str:
+    from django.urls import reverse
+
+    return reverse("crm:enterprise-detail", args=[enterprise.pk])
+
+
+class EnterpriseCreateView(CreatePermissionMixin, EnterpriseFormMixin, CreateView):
+    is_update = False
+    success_message = _("The enterprise has been created.")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "page_title": _("New enterprise")}
+
+
+class EnterpriseUpdateView(EditPermissionMixin, EnterpriseFormMixin, UpdateView):
+    is_update = True
+    success_message = _("The enterprise has been saved.")
+    select_related = ("region", "industry_chain", "liaison_leader")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "page_title": _("Edit enterprise")}
+
+
+# --- contacts -----------------------------------------------------------------------------------------
+
+
+class ContactCreateView(CreatePermissionMixin, CreateView):
+    model = Contact
+    form_class = ContactForm
+    template_name = "crm/enterprises/contact_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.enterprise = get_object_or_404(Enterprise.objects.visible_to(request.user), pk=kwargs["enterprise_pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.instance.enterprise = self.enterprise
+        return form
+
+    def form_valid(self, form):
+        try:
+            contact_create(user=self.request.user, data={**form.cleaned_data, "enterprise": self.enterprise})
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("The contact has been saved."))
+        return HttpResponseRedirect(enterprise_url(self.enterprise) + "#contacts")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "enterprise": self.enterprise, "page_title": _("New contact")}
+
+
+class ContactUpdateView(EditPermissionMixin, UpdateView):
+    model = Contact
+    form_class = ContactForm
+    template_name = "crm/enterprises/contact_form.html"
+    select_related = ("enterprise",)
+
+    def form_valid(self, form):
+        contact = Contact.objects.get(pk=self.object.pk)
+        try:
+            contact_update(user=self.request.user, contact=contact, data=form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("The contact has been saved."))
+        return HttpResponseRedirect(enterprise_url(self.object.enterprise) + "#contacts")
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "enterprise": self.object.enterprise,
+            "page_title": _("Edit contact"),
+        }

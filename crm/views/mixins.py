@@ -1,0 +1,206 @@
+"""Building blocks shared by the web pages: login, scoping (404 outside scope), permissions (403),
+filtered + sorted + paginated lists, and page sections that other modules can extend."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.forms import MultiWidget
+from django.views.generic import DetailView, ListView
+
+from crm.forms import style_form
+from crm.permissions import can_create, can_edit
+
+PAGE_SIZE_CHOICES = (20, 50, 100)
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Section:
+    """One block of a composite page (工作台, 360° page, project page).
+
+    ``template`` is included with the page context plus whatever ``context(obj_or_user, request)``
+    returns; ``column`` is ``"main"`` or ``"side"``; ``visible(request)`` can hide it by role.
+    """
+
+    name: str
+    template: str
+    context: Callable[..., dict] | None = None
+    column: str = "main"
+    visible: Callable[..., bool] | None = field(default=None)
+
+
+def build_sections(sections: list[Section], target, request) -> dict[str, list[dict]]:
+    """Evaluate the sections for ``target`` and group them by column: ``{"main": [...], "side": [...]}``."""
+    columns: dict[str, list[dict]] = {"main": [], "side": []}
+    for section in sections:
+        if section.visible and not section.visible(request):
+            continue
+        extra = section.context(target, request) if section.context else {}
+        columns.setdefault(section.column, []).append({"name": section.name, "template": section.template, **extra})
+    return columns
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError next to the form's fields (or above the form)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, messages)
+
+
+class ScopedQuerysetMixin(LoginRequiredMixin):
+    """Reads go through ``Model.objects.visible_to(user)``: out-of-scope objects answer 404."""
+
+    # ``model`` comes from the view (not set here, so a form mixin earlier in the MRO can provide it).
+    select_related: tuple[str, ...] = ()
+    prefetch_related: tuple = ()
+
+    def get_scoped_queryset(self):
+        qs = self.model.objects.visible_to(self.request.user)
+        if self.select_related:
+            qs = qs.select_related(*self.select_related)
+        if self.prefetch_related:
+            qs = qs.prefetch_related(*self.prefetch_related)
+        return qs
+
+    def get_queryset(self):
+        return self.get_scoped_queryset()
+
+
+class CreatePermissionMixin(LoginRequiredMixin):
+    """403 unless ``can_create(user, model)``."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_create(request.user, self.model):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class EditPermissionMixin(ScopedQuerysetMixin):
+    """404 outside the scope (via the scoped queryset), then 403 unless ``can_edit(user, obj)``."""
+
+    def get_object(self, queryset=None):
+        obj = super().get_object(queryset)
+        if not can_edit(self.request.user, obj):
+            raise PermissionDenied
+        return obj
+
+
+class FilteredListView(ScopedQuerysetMixin, ListView):
+    """A scoped list filtered by ``filterset_class`` (``q`` search and ``ordering`` included),
+    paginated with a page size chosen by ``?page_size=`` (1 … 200; the select offers 20/50/100).
+
+    Context: ``filterset``, ``filter_form``, ``page_obj``, ``paginator``, ``total_count``,
+    ``page_size``, ``page_size_choices``, ``active_filter_count``.
+    """
+
+    filterset_class = None
+    # FilterSet fields shown in the filter panel (empty: all); other filters still apply from the URL.
+    filter_fields: tuple[str, ...] = ()
+    paginate_by = PAGE_SIZE_CHOICES[0]
+    page_title = ""
+
+    def get_filterset(self, queryset):
+        if self.filterset_class is None:
+            return None
+        filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+        style_form(filterset.form)
+        return filterset
+
+    def get_queryset(self):
+        queryset = self.get_scoped_queryset()
+        self.filterset = self.get_filterset(queryset)
+        if self.filterset is None:
+            return queryset
+        # Invalid filter values are shown next to their field and ignored; the rest still apply.
+        self.filterset.is_valid()
+        style_form(self.filterset.form)
+        return self.filterset.qs
+
+    def get_paginate_by(self, queryset):
+        raw = self.request.GET.get("page_size", "")
+        if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE_SIZE:
+            return int(raw)
+        return self.paginate_by
+
+    def paginate_queryset(self, queryset, page_size):
+        # get_page clamps a wrong or too-large page number instead of answering 404.
+        paginator = Paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = self.filterset
+        active = 0
+        if filterset is not None and hasattr(filterset.form, "cleaned_data"):
+            active = sum(
+                1
+                for name, value in filterset.form.cleaned_data.items()
+                if name not in {"ordering", "q"} and _is_set(value)
+            )
+        page_size = context["paginator"].per_page
+        panel_fields, hidden_params = self.split_filter_fields(filterset)
+        context.update(
+            panel_fields=panel_fields,
+            hidden_filter_params=hidden_params,
+            filterset=filterset,
+            filter_form=filterset.form if filterset is not None else None,
+            total_count=context["paginator"].count,
+            page_size=page_size,
+            page_size_choices=sorted(set(PAGE_SIZE_CHOICES) | {page_size}),
+            active_filter_count=active,
+            page_title=self.page_title,
+        )
+        return context
+
+    def split_filter_fields(self, filterset) -> tuple[list, list[tuple[str, str]]]:
+        """The bound fields for the panel, and the URL parameters of the other filters (kept as hidden inputs)."""
+        if filterset is None:
+            return [], []
+        form = filterset.form
+        shown = [
+            form[name]
+            for name in (self.filter_fields or form.fields)
+            if name in form.fields and name not in {"q", "ordering"}
+        ]
+        shown_names = {name for bf in shown for name in _param_names(bf)} | {"q", "ordering", "page", "page_size"}
+        hidden = [
+            (key, value) for key, values in self.request.GET.lists() if key not in shown_names for value in values
+        ]
+        return shown, hidden
+
+
+def _is_set(value) -> bool:
+    """A filter value that filters something (an empty queryset or range does not)."""
+    if value is None or value == "":
+        return False
+    if isinstance(value, slice):
+        return value.start is not None or value.stop is not None
+    if isinstance(value, list | tuple | QuerySet):
+        return len(value) > 0
+    return True
+
+
+def _param_names(bound_field) -> list[str]:
+    widget = bound_field.field.widget
+    if isinstance(widget, MultiWidget):
+        return [bound_field.html_name + suffix for suffix in widget.widgets_names]
+    return [bound_field.html_name]
+
+
+class ScopedDetailView(ScopedQuerysetMixin, DetailView):
+    """A detail page of an object in the user's scope (404 otherwise) with extensible sections."""
+
+    sections: list[Section] = []
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_edit"] = can_edit(self.request.user, self.object)
+        context["columns"] = build_sections(self.sections, self.object, self.request)
+        return context

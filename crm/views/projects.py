@@ -1,0 +1,130 @@
+"""Project pages (帮办项目): list, detail with its help requests (帮办事项), visits and actions; create/edit.
+
+Detail sections: ``templates/crm/projects/_section_<name>.html`` plus one ``Section`` in ``PROJECT_SECTIONS``.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import CreateView, UpdateView
+
+from crm.filtersets import ProjectFilterSet
+from crm.forms import ProjectForm
+from crm.models import Enterprise, Project
+from crm.permissions import can_create
+from crm.services.enterprises import project_create, project_update
+from crm.views import lists as action_lists
+from crm.views.mixins import (
+    CreatePermissionMixin,
+    EditPermissionMixin,
+    FilteredListView,
+    ScopedDetailView,
+    Section,
+    add_service_errors,
+)
+
+SECTION_LIMIT = 20
+
+
+class ProjectListView(FilteredListView):
+    model = Project
+    filterset_class = ProjectFilterSet
+    filter_fields = ("region", "industry_chain", "kind", "stage", "status", "is_assisted")
+    template_name = "crm/projects/list.html"
+    page_title = _("Projects")
+    select_related = ("region", "industry_chain", "enterprise", "liaison_leader")
+    prefetch_related = ("liaison_officers",)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_create"] = can_create(self.request.user, Project)
+        return context
+
+
+def _needs(project, request) -> dict:
+    needs = project.needs.select_related("lead_department", "handler", "enterprise")
+    return {"needs": list(needs[:SECTION_LIMIT]), "needs_count": needs.count()}
+
+
+def _visits(project, request) -> dict:
+    visits = project.visits.select_related("lead", "enterprise")
+    return {"visits": list(visits[:SECTION_LIMIT]), "visits_count": visits.count()}
+
+
+def _action_items(project, request) -> dict:
+    items = project.action_items.select_related("owner", "need")
+    return {"action_items": list(items[:SECTION_LIMIT]), "action_items_count": items.count()}
+
+
+def _liaison(project, request) -> dict:
+    return {"liaison_officers": list(project.liaison_officers.select_related("department"))}
+
+
+PROJECT_SECTIONS: list[Section] = [
+    Section("profile", "crm/projects/_section_profile.html", column="side"),
+    Section("liaison", "crm/projects/_section_liaison.html", _liaison, column="side"),
+    Section("needs", "crm/projects/_section_needs.html", _needs),
+    Section("visits", "crm/projects/_section_visits.html", _visits),
+    Section("action_items", "crm/action_items/_section.html", action_lists.project_action_items_section),
+]
+
+
+class ProjectDetailView(ScopedDetailView):
+    model = Project
+    template_name = "crm/projects/detail.html"
+    select_related = ("region", "industry_chain", "enterprise", "liaison_leader", "bureau")
+    sections = PROJECT_SECTIONS
+
+
+class ProjectFormMixin:
+    model = Project
+    form_class = ProjectForm
+    template_name = "crm/projects/form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        user = self.request.user
+        try:
+            if self.object is not None and self.object.pk:
+                original = Project.objects.get(pk=self.object.pk)  # the form has changed self.object already
+                project = project_update(user=user, project=original, data=form.cleaned_data)
+            else:
+                project = project_create(user=user, data=form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        self.object = project
+        messages.success(self.request, self.success_message)
+        return HttpResponseRedirect(reverse("crm:project-detail", args=[project.pk]))
+
+    def form_invalid(self, form):
+        messages.error(self.request, _("Please correct the errors below."))
+        return super().form_invalid(form)
+
+
+class ProjectCreateView(CreatePermissionMixin, ProjectFormMixin, CreateView):
+    success_message = _("The project has been created.")
+
+    def get_initial(self):
+        initial = super().get_initial()
+        # "New project" from an enterprise's 360° page pre-selects it (and its region).
+        raw = self.request.GET.get("enterprise", "")
+        if raw.isdigit():
+            enterprise = Enterprise.objects.visible_to(self.request.user).filter(pk=raw).first()
+            if enterprise:
+                initial.update(enterprise=enterprise.pk, region=enterprise.region_id)
+        return initial
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "page_title": _("New project")}
+
+
+class ProjectUpdateView(EditPermissionMixin, ProjectFormMixin, UpdateView):
+    success_message = _("The project has been saved.")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "page_title": _("Edit project")}

@@ -1,0 +1,235 @@
+"""API base (DESIGN §8.3): token auth, /me, JSON errors, pagination, OpenAPI schema and the Swagger UI."""
+
+import json
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from crm.api.views import EnterpriseViewSet
+from crm.models import Enterprise, Visit
+from tests.conftest import credit_code
+
+pytestmark = pytest.mark.django_db
+
+TOKEN_URL = "/api/v1/auth/token/"
+
+
+@pytest.fixture(autouse=True)
+def _clear_throttle_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_token_for_right_credentials_and_use(manager):
+    client = APIClient()
+    response = client.post(TOKEN_URL, {"username": "manager", "password": "pw-123456"}, format="json")
+    assert response.status_code == 200
+    key = response.json()["token"]
+    assert key == Token.objects.get(user=manager).key
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    me = client.get("/api/v1/me/")
+    assert me.status_code == 200
+    assert me.json()["username"] == "manager"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "manager", "password": "wrong"},
+        {"username": "nobody", "password": "pw-123456"},
+        {"username": "manager"},
+        {},
+    ],
+)
+def test_token_wrong_credentials_is_400_json(manager, body):
+    response = APIClient().post(TOKEN_URL, body, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert "token" not in response.json()
+
+
+def test_token_refused_for_inactive_user(manager):
+    manager.is_active = False
+    manager.save()
+    response = APIClient().post(TOKEN_URL, {"username": "manager", "password": "pw-123456"}, format="json")
+    assert response.status_code == 400
+
+
+def test_login_attempts_are_throttled(manager):
+    client = APIClient()
+    statuses = [
+        client.post(TOKEN_URL, {"username": "manager", "password": "wrong"}, format="json").status_code
+        for _ in range(11)
+    ]
+    assert statuses[:10] == [400] * 10
+    assert statuses[10] == 429
+    assert "detail" in client.post(TOKEN_URL, {"username": "manager", "password": "pw-123456"}).json()
+
+
+def test_anonymous_is_401_json(enterprise):
+    response = APIClient().get("/api/v1/enterprises/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Token")
+    assert "detail" in response.json()
+
+
+def test_me(api_as, county_officer):
+    data = api_as(county_officer).get("/api/v1/me/").json()
+    assert data == {
+        "id": county_officer.pk,
+        "username": "county_officer",
+        "name": "county_officer",
+        "bureau": county_officer.bureau_id,
+        "department": county_officer.department_id,
+        "roles": ["officer"],
+    }
+
+
+def test_session_auth_works_for_the_web_ui(client, manager):
+    client.force_login(manager)
+    assert client.get("/api/v1/me/").json()["id"] == manager.pk
+
+
+def test_unknown_api_url_is_json_404(api_as, manager):
+    for url in ("/api/v1/no-such-thing/", "/api/nothing", "/api/v1/enterprises/abc/", "/api/v1/enterprises/999999/"):
+        response = api_as(manager).get(url)
+        assert response.status_code == 404, url
+        assert response["Content-Type"].startswith("application/json"), url
+        assert "detail" in response.json()
+
+
+def test_huge_ids_are_404_not_500(api_as, manager):
+    response = api_as(manager).get(f"/api/v1/enterprises/{2**80}/")
+    assert response.status_code == 404
+
+
+def test_web_404_stays_html(client, manager):
+    client.force_login(manager)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/json")
+
+
+def test_server_error_under_api_is_json(manager, settings):
+    """An unhandled error (a bug) still answers JSON under /api/."""
+    settings.DEBUG_PROPAGATE_EXCEPTIONS = False
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(manager)
+    original = EnterpriseViewSet.list
+    EnterpriseViewSet.list = broken
+    try:
+        response = client.get("/api/v1/enterprises/")
+    finally:
+        EnterpriseViewSet.list = original
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/json")
+    assert "detail" in json.loads(response.content)
+
+
+def test_malformed_json_is_400(api_as, manager, regions):
+    response = api_as(manager).post("/api/v1/enterprises/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+def test_model_validation_error_from_a_service_is_400_json(api_as, manager, regions, monkeypatch):
+    def refuse(**kwargs):
+        raise ValidationError("A rule of the model refused this.")
+
+    monkeypatch.setattr(EnterpriseViewSet, "create_service", staticmethod(refuse))
+    response = api_as(manager).post(
+        "/api/v1/enterprises/", {"name": "x", "credit_code": credit_code(3), "region": "320812"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": ["A rule of the model refused this."]}
+
+
+def test_delete_of_a_referenced_row_is_409(api_as, manager, enterprise, admin_user):
+    Visit.objects.create(enterprise=enterprise, visited_on="2026-01-05", q_needs="x")
+    response = api_as(manager).delete(f"/api/v1/enterprises/{enterprise.pk}/")
+    assert response.status_code == 409
+    assert Enterprise.objects.filter(pk=enterprise.pk).exists()
+    response = api_as(admin_user).delete("/api/v1/regions/320812/")
+    assert response.status_code == 409
+
+
+def test_pagination_and_page_size_cap(api_as, manager, regions):
+    Enterprise.objects.bulk_create(
+        [Enterprise(name=f"企业{i:03d}", credit_code=credit_code(200 + i), region=regions["320812"]) for i in range(25)]
+    )
+    client = api_as(manager)
+    page = client.get("/api/v1/enterprises/").json()
+    assert set(page) == {"count", "next", "previous", "results"}
+    assert page["count"] == 25 and len(page["results"]) == 20
+    assert len(client.get("/api/v1/enterprises/?page_size=5").json()["results"]) == 5
+    assert len(client.get("/api/v1/enterprises/?page_size=1000").json()["results"]) == 25
+    assert client.get("/api/v1/enterprises/?page=99").status_code == 404
+
+
+def test_filters_and_ordering_through_the_api(api_as, manager, enterprise, county_enterprise):
+    client = api_as(manager)
+    ids = [r["id"] for r in client.get("/api/v1/enterprises/?region=320831").json()["results"]]
+    assert ids == [county_enterprise.pk]
+    ids = [r["id"] for r in client.get("/api/v1/enterprises/?ordering=-employees").json()["results"]]
+    assert ids == [enterprise.pk, county_enterprise.pk]
+    response = client.get("/api/v1/enterprises/?region=999999")
+    assert response.status_code == 400 and "region" in response.json()
+    response = client.get("/api/v1/enterprises/?established_on_after=2026-02-30")
+    assert response.status_code == 400 and "established_on" in response.json()
+
+
+def test_reference_data_by_code(api_as, officer, regions, chains):
+    client = api_as(officer)
+    assert client.get("/api/v1/regions/320831/").json() == {"code": "320831", "name": "金湖县", "sort_order": 0}
+    assert client.get("/api/v1/industry-chains/green-food/").json()["name"] == "绿色食品"
+    codes = [r["code"] for r in client.get("/api/v1/regions/?q=金湖").json()["results"]]
+    assert codes == ["320831"]
+
+
+def test_schema_is_valid_openapi(api_as, manager):
+    from drf_spectacular.validation import validate_schema
+
+    response = api_as(manager).get("/api/schema/?format=json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    validate_schema(schema)
+    assert schema["openapi"].startswith("3.")
+    for path in (
+        "/api/v1/auth/token/",
+        "/api/v1/me/",
+        "/api/v1/enterprises/",
+        "/api/v1/enterprises/{id}/",
+        "/api/v1/regions/{code}/",
+        "/api/v1/industry-chains/",
+        "/api/v1/qualifications/",
+        "/api/v1/bureaus/",
+        "/api/v1/departments/",
+        "/api/v1/contacts/",
+        "/api/v1/projects/",
+    ):
+        assert path in schema["paths"], path
+    params = {p["name"] for p in schema["paths"]["/api/v1/enterprises/"]["get"]["parameters"]}
+    assert {"q", "region", "is_linked", "ordering", "page_size", "established_on_after"} <= params
+
+
+def test_swagger_ui_uses_only_local_assets(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert not re.search(r"https?://", html), re.findall(r"https?://[^\s\"']+", html)
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+    assert assets
+    for url in assets:
+        assert url.startswith("/"), url
+        if url.startswith("/static/"):
+            assert finders.find(url.removeprefix("/static/")), url

@@ -1,0 +1,223 @@
+"""The FilterSets shared by the web list pages and the API (crm/filtersets.py)."""
+
+import datetime as dt
+from urllib.parse import urlencode
+
+import pytest
+from django.http import QueryDict
+from django.test import RequestFactory
+from django.utils import timezone
+
+from crm.choices import ActionStatus, NeedStatus
+from crm.filtersets import (
+    FILTERSETS,
+    ActionItemFilterSet,
+    DepartmentFilterSet,
+    EnterpriseFilterSet,
+    NeedFilterSet,
+    OfferingFilterSet,
+    PolicyFilterSet,
+    ProjectFilterSet,
+    VisitFilterSet,
+)
+from crm.models import (
+    ActionItem,
+    Bureau,
+    Contact,
+    Department,
+    Enterprise,
+    EnterpriseQualification,
+    Need,
+    Offering,
+    Policy,
+    Project,
+    Region,
+    Visit,
+)
+from tests.conftest import credit_code
+
+pytestmark = pytest.mark.django_db
+
+
+def request_for(user):
+    request = RequestFactory().get("/")
+    request.user = user
+    return request
+
+
+def run(filterset_class, params, user, queryset=None):
+    model = filterset_class._meta.model
+    queryset = queryset if queryset is not None else model.objects.visible_to(user)
+    # A QueryDict, as in a request: multiple-value filters read lists from it.
+    data = QueryDict(urlencode(params, doseq=True))
+    filterset = filterset_class(data, queryset=queryset, request=request_for(user))
+    assert filterset.is_valid(), filterset.errors
+    return list(filterset.qs)
+
+
+def test_every_model_has_a_filterset_with_q_and_ordering():
+    for name, filterset_class in FILTERSETS.items():
+        assert {"q", "ordering"} <= set(filterset_class.base_filters), name
+
+
+def test_enterprise_search_by_one_or_two_chinese_characters(manager, enterprise, county_enterprise):
+    assert run(EnterpriseFilterSet, {"q": "清"}, manager) == [enterprise]
+    assert run(EnterpriseFilterSet, {"q": "金湖"}, manager) == [county_enterprise]
+
+
+def test_enterprise_search_by_credit_code_and_contact_name(manager, enterprise, county_enterprise):
+    Contact.objects.create(enterprise=county_enterprise, name="王小明")
+    assert run(EnterpriseFilterSet, {"q": enterprise.credit_code[-6:].lower()}, manager) == [enterprise]
+    assert run(EnterpriseFilterSet, {"q": "小明"}, manager) == [county_enterprise]
+
+
+def test_enterprise_filters_by_field_names(manager, officer, enterprise, county_enterprise, qualifications):
+    enterprise.liaison_officers.add(officer)
+    EnterpriseQualification.objects.create(
+        enterprise=county_enterprise, qualification=qualifications["hnte"], expires_on=dt.date(2000, 1, 1)
+    )
+    assert run(EnterpriseFilterSet, {"region": "320831"}, manager) == [county_enterprise]
+    assert run(EnterpriseFilterSet, {"industry_chain": "green-food"}, manager) == [enterprise]
+    assert run(EnterpriseFilterSet, {"liaison_officers": officer.pk}, manager) == [enterprise]
+    assert run(EnterpriseFilterSet, {"qualifications": "hnte"}, manager) == [county_enterprise]
+    # An expired certificate does not count when only valid qualifications are asked for.
+    assert run(EnterpriseFilterSet, {"qualifications": "hnte", "qualification_valid": "true"}, manager) == []
+    county_enterprise.is_linked = False
+    county_enterprise.save()
+    assert run(EnterpriseFilterSet, {"is_linked": "true"}, manager) == [enterprise]
+    assert run(EnterpriseFilterSet, {"is_linked": "false"}, manager) == [county_enterprise]
+
+
+def test_enterprise_ordering_is_stable_and_reversible(manager, regions, city_bureau):
+    Enterprise.objects.bulk_create(
+        [
+            Enterprise(name="同名企业", credit_code=credit_code(100 + i), region=regions["320812"], employees=10)
+            for i in range(3)
+        ]
+    )
+    ids = [e.pk for e in run(EnterpriseFilterSet, {"ordering": "employees"}, manager)]
+    assert ids == sorted(ids)
+    ids_desc = [e.pk for e in run(EnterpriseFilterSet, {"ordering": "-employees"}, manager)]
+    assert ids_desc == sorted(ids, reverse=True)
+
+
+def test_invalid_values_make_the_filterset_invalid(manager):
+    for params in (
+        {"region": "999999"},
+        {"status": "unknown"},
+        {"established_on_after": "2026-02-30"},
+        {"liaison_officers": "abc"},
+        {"liaison_officers": str(2**70)},
+        {"q": "a\x00b"},
+        {"ordering": "password"},
+    ):
+        filterset = EnterpriseFilterSet(params, queryset=Enterprise.objects.all(), request=request_for(manager))
+        assert not filterset.is_valid(), params
+
+
+def test_date_range_names(manager, regions):
+    Project.objects.create(name="早", region=regions["320812"])
+    today = timezone.localdate().isoformat()
+    assert len(run(ProjectFilterSet, {"created_at_after": today, "created_at_before": today}, manager)) == 1
+    assert run(ProjectFilterSet, {"created_at_before": "2000-01-01"}, manager) == []
+
+
+def test_visit_officer_means_lead_or_member(manager, officer, enterprise):
+    led = Visit.objects.create(enterprise=enterprise, visited_on="2026-01-05", q_needs="x", lead=officer)
+    member = Visit.objects.create(enterprise=enterprise, visited_on="2026-01-06", q_needs="y")
+    member.officers.add(officer, manager)
+    Visit.objects.create(enterprise=enterprise, visited_on="2026-01-07", q_needs="z", lead=manager)
+    found = run(VisitFilterSet, {"officer": officer.pk}, manager)
+    assert sorted(v.pk for v in found) == sorted([led.pk, member.pk])
+    assert run(VisitFilterSet, {"visited_on_after": "2026-01-06", "visited_on_before": "2026-01-06"}, manager) == [
+        member
+    ]
+
+
+def test_need_overdue_handler_and_department(manager, officer, enterprise, city_bureau, city_department):
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    late = Need.objects.create(
+        enterprise=enterprise,
+        category="rd",
+        title="逾期",
+        bureau=city_bureau,
+        status=NeedStatus.ASSIGNED,
+        due_on=yesterday,
+        handler=officer,
+        lead_department=city_department,
+    )
+    Need.objects.create(
+        enterprise=enterprise, category="rd", title="已办结", bureau=city_bureau, status="closed", due_on=yesterday
+    )
+    Need.objects.create(enterprise=enterprise, category="talent", title="未到期", bureau=city_bureau)
+    assert run(NeedFilterSet, {"overdue": "true"}, manager) == [late]
+    assert late not in run(NeedFilterSet, {"overdue": "false"}, manager)
+    assert run(NeedFilterSet, {"handler": officer.pk}, manager) == [late]
+    assert run(NeedFilterSet, {"lead_department": city_department.pk}, manager) == [late]
+    assert run(NeedFilterSet, {"status": "assigned"}, manager) == [late]
+    assert len(run(NeedFilterSet, {"open": "true"}, manager)) == 2
+    assert run(NeedFilterSet, {"region": "320812", "category": "talent"}, manager)[0].title == "未到期"
+
+
+def test_department_choices_are_scoped_for_county_users(county_officer, city_department, county_department):
+    third = Bureau.objects.create(
+        name="盱眙县科技局", level="county", region=Region.objects.create(code="320830", name="盱眙县")
+    )
+    foreign = Department.objects.create(bureau=third, name="外县科室")
+    filterset = NeedFilterSet({}, queryset=Need.objects.all(), request=request_for(county_officer))
+    choices = set(filterset.form.fields["lead_department"].queryset)
+    assert county_department in choices and city_department in choices
+    assert foreign not in choices
+    assert not DepartmentFilterSet(
+        {"bureau": third.pk}, queryset=Department.objects.all(), request=request_for(county_officer)
+    ).is_valid()
+
+
+def test_policy_need_category_and_open_window(manager):
+    today = timezone.localdate()
+    open_policy = Policy.objects.create(
+        title="研发奖补", issuer="市科技局", level="city", kind="funding", need_categories=["rd", "funding"]
+    )
+    closed = Policy.objects.create(
+        title="过期政策",
+        issuer="省科技厅",
+        level="provincial",
+        kind="funding",
+        need_categories=["finance"],
+        apply_until=today - dt.timedelta(days=1),
+    )
+    assert run(PolicyFilterSet, {"need_category": "rd"}, manager) == [open_policy]
+    assert run(PolicyFilterSet, {"need_category": "finance"}, manager) == [closed]
+    assert run(PolicyFilterSet, {"need_category": "ip"}, manager) == []
+    assert run(PolicyFilterSet, {"open": "true"}, manager) == [open_policy]
+    assert run(PolicyFilterSet, {"open": "false"}, manager) == [closed]
+    assert run(PolicyFilterSet, {"q": "研发"}, manager) == [open_policy]
+
+
+def test_offering_need_category(manager, city_department):
+    funding = Offering.objects.create(
+        department=city_department, name="科技计划", kind="funding_programme", need_categories=["funding"]
+    )
+    Offering.objects.create(department=city_department, name="专家团", kind="expert_team", need_categories=["rd"])
+    assert run(OfferingFilterSet, {"need_category": "funding"}, manager) == [funding]
+
+
+def test_action_item_overdue_and_owner(manager, officer, enterprise, city_bureau):
+    need = Need.objects.create(enterprise=enterprise, category="rd", title="n", bureau=city_bureau)
+    late = ActionItem.objects.create(title="迟", need=need, owner=officer, due_on=dt.date(2000, 1, 1))
+    ActionItem.objects.create(title="完成", need=need, owner=officer, due_on=dt.date(2000, 1, 1), status="done")
+    ActionItem.objects.create(title="未来", need=need, owner=manager, due_on=dt.date(2999, 1, 1))
+    assert run(ActionItemFilterSet, {"overdue": "true"}, manager) == [late]
+    assert len(run(ActionItemFilterSet, {"owner": officer.pk}, manager)) == 2
+    assert run(ActionItemFilterSet, {"status": ActionStatus.DONE}, manager)[0].title == "完成"
+
+
+def test_forms_render_without_loading_big_tables(manager, enterprise, django_assert_max_num_queries):
+    """Rendering the filter form must not list enterprises or users (number boxes), only small reference tables."""
+    for filterset_class in FILTERSETS.values():
+        filterset = filterset_class(
+            {}, queryset=filterset_class._meta.model.objects.none(), request=request_for(manager)
+        )
+        with django_assert_max_num_queries(8):
+            html = filterset.form.as_p()
+        assert enterprise.name not in html

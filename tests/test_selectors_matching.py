@@ -1,0 +1,448 @@
+"""Policy matching: eligibility per criterion at its boundaries, both directions agreeing with the explanation,
+ranking, explanations, the radar, and query budgets."""
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import pytest
+
+from crm.choices import EnterpriseStatus, MatchStatus, NeedCategory
+from crm.models import Enterprise, Policy, PolicyMatch
+from crm.selectors import matching
+from crm.selectors.matching import (
+    enterprise_eligible_policies,
+    enterprise_near_misses,
+    enterprise_policy_suggestions,
+    explain_pair,
+    need_policy_suggestions,
+    policy_eligible_enterprises,
+    policy_radar,
+    text_similarity,
+    years_ago,
+)
+from tests.policy_helpers import english, make_enterprise, make_need, make_policy, today  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def eligible_ids(policy, user):
+    policy = matching.load_policy(policy.pk)
+    return set(policy_eligible_enterprises(policy=policy, user=user).values_list("pk", flat=True))
+
+
+def policies_for(enterprise):
+    enterprise = Enterprise.objects.get(pk=enterprise.pk)
+    return set(enterprise_eligible_policies(enterprise=enterprise, open_only=False).values_list("pk", flat=True))
+
+
+def reasons_by_criterion(policy, enterprise):
+    s = explain_pair(policy=matching.load_policy(policy.pk), enterprise=Enterprise.objects.get(pk=enterprise.pk))
+    return s, {r["criterion"]: r for r in s.reasons}
+
+
+def assert_both_ways(policy, enterprise, user, expected: bool):
+    """The policy→enterprises query, the enterprise→policies query and the explanation all agree."""
+    assert (enterprise.pk in eligible_ids(policy, user)) is expected
+    assert (policy.pk in policies_for(enterprise)) is expected
+    suggestion, _ = reasons_by_criterion(policy, enterprise)
+    assert suggestion.eligible is expected
+
+
+# --------------------------------------------------------------------------------------------- criteria
+
+
+def test_empty_criteria_mean_every_operating_enterprise(enterprise, county_enterprise, manager):
+    policy = make_policy()
+    assert eligible_ids(policy, manager) == {enterprise.pk, county_enterprise.pk}
+    suggestion, reasons = reasons_by_criterion(policy, enterprise)
+    assert suggestion.eligible
+    assert reasons["open_to_all"]["passed"]
+    Enterprise.objects.filter(pk=county_enterprise.pk).update(status=EnterpriseStatus.CLOSED)
+    assert eligible_ids(policy, manager) == {enterprise.pk}
+    assert policy.pk not in policies_for(county_enterprise)
+
+
+def test_rd_ratio_exactly_the_minimum_is_eligible(enterprise, manager):
+    # 320 / 8000 = 4 %
+    at_minimum = make_policy(min_rd_ratio="4.00")
+    just_above = make_policy(min_rd_ratio="4.01")
+    assert_both_ways(at_minimum, enterprise, manager, True)
+    assert_both_ways(just_above, enterprise, manager, False)
+    _, reasons = reasons_by_criterion(at_minimum, enterprise)
+    assert reasons["min_rd_ratio"] == {
+        "criterion": "min_rd_ratio",
+        "name": reasons["min_rd_ratio"]["name"],
+        "passed": True,
+        "detail": "4 % ≥ 4 %",
+        "points": None,
+    }
+    assert reasons_by_criterion(just_above, enterprise)[1]["min_rd_ratio"]["detail"] == "4 % < 4.01 %"
+
+
+def test_rd_ratio_with_fractions_that_floats_get_wrong(regions, manager):
+    # 0.29 * 100 is 28.999… in binary floating point; 0.29 / 10 is exactly 2.9 %.
+    ent = make_enterprise(region=regions["320812"], revenue="10", rd_expense="0.29")
+    assert_both_ways(make_policy(min_rd_ratio="2.9"), ent, manager, True)
+    assert_both_ways(make_policy(min_rd_ratio="2.91"), ent, manager, False)
+
+
+def test_rd_ratio_needs_revenue(regions, manager):
+    no_revenue = make_enterprise(region=regions["320812"], revenue="0", rd_expense="10")
+    policy = make_policy(min_rd_ratio="1")
+    assert_both_ways(policy, no_revenue, manager, False)
+    assert "required" in reasons_by_criterion(policy, no_revenue)[1]["min_rd_ratio"]["detail"]
+    # No ratio criterion: revenue 0 does not matter.
+    assert_both_ways(make_policy(), no_revenue, manager, True)
+
+
+def test_window_closed_yesterday_is_never_suggested(enterprise, manager, city_bureau):
+    closed = make_policy(apply_until=today() - dt.timedelta(days=1), need_categories=[NeedCategory.FUNDING])
+    closing_today = make_policy(apply_until=today(), need_categories=[NeedCategory.FUNDING])
+    need = make_need(enterprise=enterprise, bureau=city_bureau)
+    ids = [s.policy.pk for s in need_policy_suggestions(need=need)]
+    assert closing_today.pk in ids
+    assert closed.pk not in ids
+    assert closed.pk not in [s.policy.pk for s in enterprise_policy_suggestions(enterprise=enterprise)]
+    # An expired policy has no eligible enterprises (unless explicitly included).
+    assert eligible_ids(closed, manager) == set()
+    assert enterprise.pk in set(
+        policy_eligible_enterprises(
+            policy=matching.load_policy(closed.pk), user=manager, include_expired=True
+        ).values_list("pk", flat=True)
+    )
+    _, reasons = reasons_by_criterion(closed, enterprise)
+    assert reasons["window"]["passed"] is False
+    assert str(closed.apply_until) in reasons["window"]["detail"]
+
+
+def test_window_not_yet_open_is_eligible_but_not_suggested(enterprise, manager):
+    upcoming = make_policy(apply_from=today() + dt.timedelta(days=3))
+    assert enterprise.pk in eligible_ids(upcoming, manager)
+    assert upcoming.pk not in [s.policy.pk for s in enterprise_policy_suggestions(enterprise=enterprise)]
+
+
+def test_inactive_policy_is_not_eligible(enterprise, manager):
+    inactive = make_policy(is_active=False)
+    assert eligible_ids(inactive, manager) == set()
+    assert inactive.pk not in policies_for(enterprise)
+
+
+def test_expired_qualification_fails(regions, qualifications, manager):
+    hnte = qualifications["hnte"]
+    expired = make_enterprise(region=regions["320812"], qualifications={hnte: today() - dt.timedelta(days=1)})
+    expires_today = make_enterprise(region=regions["320812"], qualifications={hnte: today()})
+    no_expiry = make_enterprise(region=regions["320812"], qualifications={hnte: None})
+    without = make_enterprise(region=regions["320812"])
+    policy = make_policy(qualifications=[hnte])
+    assert_both_ways(policy, expired, manager, False)
+    assert_both_ways(policy, expires_today, manager, True)
+    assert_both_ways(policy, no_expiry, manager, True)
+    assert_both_ways(policy, without, manager, False)
+    assert "Expired" in reasons_by_criterion(policy, expired)[1]["qualification:hnte"]["detail"]
+    assert str(today()) in reasons_by_criterion(policy, expires_today)[1]["qualification:hnte"]["detail"]
+    assert reasons_by_criterion(policy, without)[1]["qualification:hnte"]["detail"] == "Not held"
+
+
+def test_all_required_qualifications_are_needed(regions, qualifications, manager):
+    hnte, tsme = qualifications["hnte"], qualifications["tsme"]
+    one = make_enterprise(region=regions["320812"], qualifications={hnte: None})
+    both = make_enterprise(region=regions["320812"], qualifications={hnte: None, tsme: None})
+    policy = make_policy(qualifications=[hnte, tsme])
+    assert_both_ways(policy, one, manager, False)
+    assert_both_ways(policy, both, manager, True)
+
+
+@pytest.mark.parametrize(
+    ("criteria", "expected"),
+    [
+        ({"min_employees": 120}, True),
+        ({"min_employees": 121}, False),
+        ({"max_employees": 120}, True),
+        ({"max_employees": 119}, False),
+        ({"min_revenue": "8000"}, True),
+        ({"min_revenue": "8000.01"}, False),
+        ({"max_revenue": "8000"}, True),
+        ({"max_revenue": "7999.99"}, False),
+        ({"min_rd_expense": "320"}, True),
+        ({"min_rd_expense": "320.01"}, False),
+        ({"linked_only": True}, True),
+    ],
+)
+def test_numeric_boundaries(enterprise, manager, criteria, expected):
+    assert_both_ways(make_policy(**criteria), enterprise, manager, expected)
+
+
+def test_missing_values_fail_the_criteria_that_need_them(regions, manager):
+    bare = make_enterprise(region=regions["320812"])
+    for criteria in ({"min_employees": 1}, {"max_employees": 10}, {"min_revenue": "1"}, {"min_years_established": 1}):
+        policy = make_policy(**criteria)
+        assert_both_ways(policy, bare, manager, False)
+        assert "Not recorded" in [r for r in reasons_by_criterion(policy, bare)[0].failed][0]["detail"]
+
+
+def test_years_established_boundary(regions, manager):
+    exactly_three = make_enterprise(region=regions["320812"], established_on=years_ago(today(), 3))
+    a_day_short = make_enterprise(region=regions["320812"], established_on=years_ago(today(), 3) + dt.timedelta(days=1))
+    policy = make_policy(min_years_established=3)
+    assert_both_ways(policy, exactly_three, manager, True)
+    assert_both_ways(policy, a_day_short, manager, False)
+    assert reasons_by_criterion(policy, a_day_short)[1]["min_years_established"]["detail"].startswith(
+        "2 years < 3 years"
+    )
+
+
+def test_regions_chains_and_linked_only(enterprise, county_enterprise, regions, chains, manager):
+    assert_both_ways(make_policy(regions=[regions["320831"]]), enterprise, manager, False)
+    assert_both_ways(make_policy(regions=[regions["320831"], regions["320812"]]), enterprise, manager, True)
+    assert_both_ways(make_policy(chains=[chains["pcb"]]), enterprise, manager, False)
+    assert_both_ways(make_policy(chains=[chains["green-food"]]), enterprise, manager, True)
+    no_chain = make_enterprise(region=regions["320812"])
+    assert_both_ways(make_policy(chains=[chains["green-food"]]), no_chain, manager, False)
+    not_linked = make_enterprise(region=regions["320812"], is_linked=False)
+    assert_both_ways(make_policy(linked_only=True), not_linked, manager, False)
+    _, reasons = reasons_by_criterion(make_policy(regions=[regions["320831"]]), enterprise)
+    assert reasons["region"]["detail"] == "清江浦区, not among 金湖县"
+
+
+def test_eligible_enterprises_are_scoped(enterprise, county_enterprise, county_manager):
+    assert eligible_ids(make_policy(), county_manager) == {county_enterprise.pk}
+
+
+def test_both_directions_agree_with_the_explanation_on_random_data(regions, chains, qualifications, manager):
+    """A property check: for many random pairs the two queries and the Python explanation agree."""
+    rng = random.Random(20260501)
+    region_list = [regions["320812"], regions["320831"], regions["320803"]]
+    chain_list = list(chains.values())
+    qual_list = list(qualifications.values())
+    enterprises = []
+    for _ in range(25):
+        quals = {
+            q: rng.choice([None, today(), today() - dt.timedelta(days=1), today() + dt.timedelta(days=30)])
+            for q in rng.sample(qual_list, rng.randint(0, 2))
+        }
+        enterprises.append(
+            make_enterprise(
+                region=rng.choice(region_list),
+                industry_chain=rng.choice([*chain_list, None]),
+                employees=rng.choice([None, 10, 50, 100, 300]),
+                revenue=rng.choice([None, "0", "1000", "3000", "8000.50"]),
+                rd_expense=rng.choice([None, "0", "30", "90", "240.02"]),
+                established_on=rng.choice([None, years_ago(today(), 2), years_ago(today(), 5), dt.date(2020, 2, 29)]),
+                is_linked=rng.random() < 0.5,
+                status=rng.choice([EnterpriseStatus.OPERATING] * 5 + [EnterpriseStatus.CLOSED]),
+                qualifications=quals,
+            )
+        )
+    policies = []
+    for _ in range(20):
+        lo_emp = rng.choice([None, 10, 50])
+        policies.append(
+            make_policy(
+                regions=rng.sample(region_list, rng.choice([0, 0, 1, 2])),
+                chains=rng.sample(chain_list, rng.choice([0, 0, 1])),
+                qualifications=rng.sample(qual_list, rng.choice([0, 0, 1, 2])),
+                min_employees=lo_emp,
+                max_employees=rng.choice([None, 100, 300]) if lo_emp is None or lo_emp <= 100 else None,
+                min_revenue=rng.choice([None, "1000", "3000"]),
+                min_rd_expense=rng.choice([None, "30", "90"]),
+                min_rd_ratio=rng.choice([None, "1", "3", "3.00", "2.99"]),
+                min_years_established=rng.choice([None, 2, 3, 6]),
+                linked_only=rng.random() < 0.2,
+            )
+        )
+    python_pairs = set()
+    for p in policies:
+        loaded = matching.load_policy(p.pk)
+        for e in enterprises:
+            if explain_pair(policy=loaded, enterprise=Enterprise.objects.get(pk=e.pk)).eligible:
+                python_pairs.add((p.pk, e.pk))
+    by_policy = {(p.pk, e) for p in policies for e in eligible_ids(p, manager)}
+    by_enterprise = {(p, e.pk) for e in enterprises for p in policies_for(e)}
+    assert by_policy == python_pairs
+    assert by_enterprise == python_pairs
+    assert 0 < len(python_pairs) < len(policies) * len(enterprises)
+
+
+# --------------------------------------------------------------------------------------------- ranking
+
+
+def test_need_category_ranks_first_and_score_adds_up(enterprise, city_bureau):
+    need = make_need(
+        enterprise=enterprise,
+        bureau=city_bureau,
+        category=NeedCategory.RD,
+        title="研发费用加计扣除怎么申报",
+        description="企业今年研发投入较大，希望了解研发费用加计扣除政策",
+    )
+    other_but_similar = make_policy(
+        title="研发费用加计扣除政策",
+        summary="研发费用加计扣除比例提高到100%",
+        keywords="研发费用 加计扣除",
+        need_categories=[NeedCategory.FINANCE],
+        apply_until=today(),
+    )
+    own_category = make_policy(title="科技成果转化项目", need_categories=[NeedCategory.RD, NeedCategory.FUNDING])
+    suggestions = need_policy_suggestions(need=need)
+    ids = [s.policy.pk for s in suggestions]
+    assert ids.index(own_category.pk) < ids.index(other_but_similar.pk)
+    first = suggestions[0]
+    assert first.category_match
+    for s in suggestions:
+        scored = [r for r in s.reasons if r["points"] is not None]
+        assert [r["criterion"] for r in scored] == ["category", "text", "closing"]
+        assert sum(r["points"] for r in scored) == s.score
+        assert 0 <= s.score <= 100
+    similar = next(s for s in suggestions if s.policy.pk == other_but_similar.pk)
+    text = next(r for r in similar.reasons if r["criterion"] == "text")
+    assert text["points"] > 0
+    assert "研发费用加计扣除" in text["detail"]
+    closing = next(r for r in similar.reasons if r["criterion"] == "closing")
+    assert closing["points"] == 15
+
+
+def test_within_a_category_text_then_closing_date_order(enterprise, city_bureau):
+    need = make_need(
+        enterprise=enterprise, bureau=city_bureau, category=NeedCategory.FINANCE, title="申请科技贷款 苏科贷"
+    )
+    unrelated = make_policy(title="人才公寓补贴", need_categories=[NeedCategory.FINANCE])
+    related = make_policy(title="苏科贷贴息", keywords="苏科贷 科技贷款", need_categories=[NeedCategory.FINANCE])
+    later = make_policy(
+        title="人才安居", need_categories=[NeedCategory.FINANCE], apply_until=today() + dt.timedelta(days=60)
+    )
+    sooner = make_policy(
+        title="人才安居二", need_categories=[NeedCategory.FINANCE], apply_until=today() + dt.timedelta(days=5)
+    )
+    ids = [s.policy.pk for s in need_policy_suggestions(need=need)]
+    assert ids[0] == related.pk
+    assert ids.index(sooner.pk) < ids.index(later.pk) < ids.index(unrelated.pk)
+
+
+def test_ineligible_policies_never_appear_in_suggestions(enterprise, city_bureau, regions):
+    need = make_need(enterprise=enterprise, bureau=city_bureau)
+    elsewhere = make_policy(regions=[regions["320831"]], need_categories=[NeedCategory.FUNDING])
+    assert elsewhere.pk not in [s.policy.pk for s in need_policy_suggestions(need=need)]
+    misses = enterprise_near_misses(enterprise=enterprise)
+    assert [m.policy.pk for m in misses] == [elsewhere.pk]
+    assert [r["criterion"] for r in misses[0].failed] == ["region"]
+
+
+def test_text_similarity_is_deterministic_and_ignores_generic_words():
+    policy = Policy(title="高新技术企业认定奖励", summary="对首次认定的高新技术企业给予奖励", keywords="高企 认定奖励")
+    a = text_similarity("我们希望申请高新技术企业认定", policy)
+    assert a == text_similarity("我们希望申请高新技术企业认定", policy)
+    assert a[0] > 0.5
+    assert "高新技术企业认定" in a[1]
+    assert text_similarity("我们企业希望公司有限", policy) == (0.0, [])
+
+
+def test_suggestions_carry_the_existing_match(enterprise, city_bureau, manager):
+    need = make_need(enterprise=enterprise, bureau=city_bureau)
+    policy = make_policy(need_categories=[NeedCategory.FUNDING])
+    PolicyMatch.objects.create(policy=policy, enterprise=enterprise, status=MatchStatus.PUSHED)
+    s = next(s for s in need_policy_suggestions(need=need) if s.policy.pk == policy.pk)
+    assert s.match_status == MatchStatus.PUSHED and s.told
+
+
+def test_need_without_an_enterprise_has_no_suggestions(regions, city_bureau):
+    from crm.models import Project
+
+    project = Project.objects.create(name="示例项目", region=regions["320812"])
+    make_policy()
+    assert need_policy_suggestions(need=make_need(project=project, bureau=city_bureau)) == []
+
+
+# --------------------------------------------------------------------------------------------- radar
+
+
+def test_radar_counts_untold_eligible_linked_enterprises(enterprise, regions, manager, county_manager):
+    make_enterprise(region=regions["320812"], is_linked=False, is_assisted=True)
+    make_enterprise(region=regions["320812"], is_linked=False)  # neither linked nor assisted: not counted
+    new = make_policy(published_on=today() - dt.timedelta(days=3))
+    closing = make_policy(published_on=today() - dt.timedelta(days=100), apply_until=today() + dt.timedelta(days=10))
+    make_policy(published_on=today() - dt.timedelta(days=100))  # old, no deadline: not on the radar
+    make_policy(published_on=today(), is_active=False)
+    radar = {entry.policy.pk: entry for entry in policy_radar(user=manager)}
+    assert set(radar) == {new.pk, closing.pk}
+    assert radar[new.pk].is_new and not radar[new.pk].closes_soon
+    assert radar[closing.pk].closes_soon
+    assert radar[new.pk].untold == 2
+    PolicyMatch.objects.create(policy=new, enterprise=enterprise, status=MatchStatus.PUSHED)
+    PolicyMatch.objects.create(policy=closing, enterprise=enterprise, status=MatchStatus.SUGGESTED)
+    radar = {entry.policy.pk: entry for entry in policy_radar(user=manager)}
+    assert radar[new.pk].untold == 1
+    assert radar[closing.pk].untold == 2  # a suggestion is not telling
+    assert {e.policy.pk: e.untold for e in policy_radar(user=county_manager)}[new.pk] == 0
+
+
+# --------------------------------------------------------------------------------------------- budgets
+
+
+def _many_policies(n, regions, qualifications):
+    for i in range(n):
+        make_policy(
+            regions=[regions["320812"]],
+            qualifications=[qualifications["tsme"]] if i % 3 == 0 else [],
+            need_categories=[NeedCategory.FUNDING] if i % 2 else [NeedCategory.RD],
+            min_employees=10,
+            conditions_text="申报条件：研发投入占比不低于3%，拥有有效知识产权。",
+        )
+
+
+def test_need_suggestions_do_not_run_a_query_per_policy(
+    enterprise, city_bureau, regions, qualifications, django_assert_max_num_queries
+):
+    from crm.models import EnterpriseQualification
+
+    EnterpriseQualification.objects.create(enterprise=enterprise, qualification=qualifications["tsme"])
+    need = make_need(enterprise=enterprise, bureau=city_bureau, title="研发投入补助")
+
+    def fresh_need():
+        return type(need).objects.select_related("enterprise__region", "enterprise__industry_chain").get(pk=need.pk)
+
+    _many_policies(2, regions, qualifications)
+    need_ = fresh_need()
+    # qualifications, open needs? (no: a need is given), policies, 3 prefetches, existing matches
+    with django_assert_max_num_queries(6) as small:
+        assert len(need_policy_suggestions(need=need_)) == 2
+    _many_policies(40, regions, qualifications)
+    need_ = fresh_need()
+    with django_assert_max_num_queries(6) as large:
+        assert len(need_policy_suggestions(need=need_)) == 42
+    assert len(large.captured_queries) == len(small.captured_queries), [q["sql"][:150] for q in small.captured_queries]
+
+
+def test_eligible_enterprises_of_a_policy_is_one_query(regions, qualifications, manager, django_assert_num_queries):
+    for i in range(30):
+        make_enterprise(
+            region=regions["320812"],
+            employees=20 + i,
+            revenue=1000 + i,
+            rd_expense=50,
+            qualifications={qualifications["hnte"]: None} if i % 2 else {},
+        )
+    policy = matching.load_policy(
+        make_policy(
+            regions=[regions["320812"]], qualifications=[qualifications["hnte"]], min_employees=25, min_rd_ratio=3
+        ).pk
+    )
+    manager = type(manager).objects.select_related("bureau").get(pk=manager.pk)
+    manager.roles  # noqa: B018 - load the role cache outside the budget
+    with django_assert_num_queries(1):
+        rows = list(policy_eligible_enterprises(policy=policy, user=manager))
+    assert rows and all(r.employees >= 25 for r in rows)
+
+
+def test_radar_counting_is_one_query_for_all_policies(enterprise, manager, django_assert_max_num_queries):
+    for i in range(8):
+        make_policy(published_on=today() - dt.timedelta(days=i), min_employees=i)
+    manager = type(manager).objects.select_related("bureau").get(pk=manager.pk)
+    with django_assert_max_num_queries(5):  # policies + 3 prefetches + 1 aggregate
+        radar = policy_radar(user=manager)
+    assert len(radar) == 8
+
+
+def test_rd_ratio_floor():
+    e = Enterprise(revenue=Decimal("3"), rd_expense=Decimal("0.1"))
+    assert matching.rd_ratio_floor(e) == Decimal("3.33")
+    assert matching.rd_ratio_floor(Enterprise(revenue=Decimal("0"), rd_expense=Decimal("1"))) is None

@@ -1,0 +1,218 @@
+"""登门三问 visits: rules, needs in one transaction, attachments checked by content and size."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from crm.choices import NeedSource, NeedStatus, VisitFlag, VisitKind
+from crm.models import Need, Visit, VisitAttachment
+from crm.services.visits import attachment_sniff, visit_create, visit_update
+
+TODAY = timezone.localdate()
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 8
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
+HEIC = b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64
+GIF = b"GIF89a" + b"\x00" * 64
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def upload(name: str, content: bytes, content_type: str = "image/jpeg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def create(user, enterprise, **kwargs):
+    data = {"visited_on": TODAY, "q_needs": "扩大产能需要用地"}
+    data.update(kwargs)
+    return visit_create(user=user, enterprise=enterprise, **data)
+
+
+class TestSniff:
+    @pytest.mark.parametrize(
+        ("content", "content_type"),
+        [
+            (JPEG, "image/jpeg"),
+            (PNG, "image/png"),
+            (PDF, "application/pdf"),
+            (WEBP, "image/webp"),
+            (HEIC, "image/heic"),
+            (GIF, "image/gif"),
+            (b"MZ\x90\x00", None),
+            (b"<html><script>", None),
+            (b"PK\x03\x04", None),
+            (b"", None),
+        ],
+    )
+    def test_types(self, content, content_type):
+        assert attachment_sniff(content[:16]) == content_type
+
+
+class TestCreate:
+    def test_minimal(self, officer, enterprise):
+        visit = create(officer, enterprise)
+        assert visit.code.startswith("ZF-")
+        assert visit.kind == VisitKind.ON_SITE
+        assert visit.flag == VisitFlag.GREEN
+        assert list(visit.officers.all()) == [officer]  # defaults to the creator
+        assert visit.created_by == officer
+
+    def test_with_two_needs_and_attachments(self, officer, manager, enterprise):
+        visit = create(
+            officer,
+            enterprise,
+            lead=manager,
+            officers=[officer, manager],
+            interviewee="王总",
+            interviewee_title="总经理",
+            q_difficulties="融资难",
+            q_suggestions="多办政策宣讲",
+            party_notes="企业党支部 12 名党员",
+            policies_briefed="研发费用加计扣除",
+            resolved_on_site="现场解答了高企申报问题",
+            flag=VisitFlag.YELLOW,
+            next_visit_on=TODAY + dt.timedelta(days=30),
+            needs=[
+                {"category": "land", "title": "新增厂房用地", "urgency": "urgent"},
+                {"category": "finance", "title": "科技贷款", "description": "需要 500 万元流动资金"},
+            ],
+            attachments=[upload("现场.jpg", JPEG), upload("走访记录表.pdf", PDF, "application/pdf")],
+        )
+        needs = list(Need.objects.filter(visit=visit).order_by("id"))
+        assert [n.title for n in needs] == ["新增厂房用地", "科技贷款"]
+        assert all(n.source == NeedSource.VISIT and n.enterprise == enterprise for n in needs)
+        assert all(n.status == NeedStatus.NEW and n.created_by == officer for n in needs)
+        assert needs[0].urgency == "urgent"
+        attachments = list(visit.attachments.order_by("id"))
+        assert [(a.name, a.content_type, a.size) for a in attachments] == [
+            ("现场.jpg", "image/jpeg", len(JPEG)),
+            ("走访记录表.pdf", "application/pdf", len(PDF)),
+        ]
+        assert attachments[0].file.read() == JPEG
+
+    def test_future_date(self, officer, enterprise):
+        with pytest.raises(ValidationError) as error:
+            create(officer, enterprise, visited_on=TODAY + dt.timedelta(days=1))
+        assert "visited_on" in error.value.message_dict
+        assert not Visit.objects.exists()
+
+    @pytest.mark.parametrize("blank", ["", "   \n  "])
+    def test_all_three_answers_empty(self, officer, enterprise, blank):
+        with pytest.raises(ValidationError) as error:
+            create(officer, enterprise, q_needs=blank, q_difficulties=blank, q_suggestions="")
+        assert "Fill in at least one of the three questions" in str(error.value)
+
+    def test_one_answer_is_enough(self, officer, enterprise):
+        assert create(officer, enterprise, q_needs="", q_suggestions="建议简化审批").pk
+
+    def test_nul_bytes(self, officer, enterprise):
+        with pytest.raises(ValidationError) as error:
+            create(officer, enterprise, q_needs="用地\x00", interviewee="a\x01b")
+        assert {"q_needs", "interviewee"} <= set(error.value.message_dict)
+        assert not Visit.objects.exists()
+
+    def test_next_visit_before_visit(self, officer, enterprise):
+        with pytest.raises(ValidationError) as error:
+            create(officer, enterprise, next_visit_on=TODAY - dt.timedelta(days=1))
+        assert "next_visit_on" in error.value.message_dict
+
+    def test_wrong_attachment_type(self, officer, enterprise):
+        with pytest.raises(ValidationError) as error:
+            create(officer, enterprise, attachments=[upload("photo.jpg", b"MZ\x90\x00" + b"\x00" * 100)])
+        assert "photo.jpg" in error.value.message_dict["attachments"][0]
+        assert not Visit.objects.exists()
+        assert not VisitAttachment.objects.exists()
+
+    def test_empty_attachment(self, officer, enterprise):
+        with pytest.raises(ValidationError):
+            create(officer, enterprise, attachments=[upload("empty.pdf", b"")])
+
+    def test_oversized_attachment(self, officer, enterprise, settings, tmp_path):
+        settings.ATTACHMENT_MAX_BYTES = 1000
+        with pytest.raises(ValidationError) as error:
+            create(officer, enterprise, attachments=[upload("big.jpg", JPEG + b"\x00" * 1000)])
+        assert "big.jpg" in error.value.message_dict["attachments"][0]
+        assert not Visit.objects.exists()
+        assert not any(tmp_path.rglob("*.jpg"))  # nothing written to disk either
+
+    def test_exactly_the_limit_is_accepted(self, officer, enterprise, settings):
+        settings.ATTACHMENT_MAX_BYTES = 1000
+        visit = create(officer, enterprise, attachments=[upload("ok.jpg", JPEG + b"\x00" * (1000 - len(JPEG)))])
+        assert visit.attachments.get().size == 1000
+
+    def test_bad_need_rolls_everything_back(self, officer, enterprise):
+        with pytest.raises(ValidationError) as error:
+            create(
+                officer,
+                enterprise,
+                needs=[{"category": "land", "title": "ok"}, {"category": "land", "title": ""}],
+                attachments=[upload("a.jpg", JPEG)],
+            )
+        assert "Need 2" in error.value.message_dict["needs"][0]
+        assert not Visit.objects.exists()
+        assert not Need.objects.exists()
+
+    def test_need_with_invalid_category_rolls_back(self, officer, enterprise):
+        with pytest.raises(ValidationError) as error:
+            create(officer, enterprise, needs=[{"category": "nonsense", "title": "x"}])
+        assert "needs" in error.value.message_dict
+        assert not Visit.objects.exists()
+
+    def test_all_problems_reported_together(self, officer, enterprise):
+        with pytest.raises(ValidationError) as error:
+            create(
+                officer,
+                enterprise,
+                visited_on=TODAY + dt.timedelta(days=3),
+                needs=[{"title": "no category"}],
+                attachments=[upload("x.exe", b"MZ")],
+            )
+        assert {"visited_on", "needs", "attachments"} <= set(error.value.message_dict)
+
+    def test_enterprise_out_of_scope(self, county_officer, enterprise):
+        with pytest.raises(ValidationError) as error:
+            create(county_officer, enterprise)
+        assert "enterprise" in error.value.message_dict
+
+    def test_leader_may_not_log_visits(self, leader, enterprise):
+        with pytest.raises(PermissionDenied):
+            create(leader, enterprise)
+
+    def test_history_is_kept(self, officer, enterprise):
+        visit = create(officer, enterprise)
+        assert visit.history.get().history_user == officer
+
+
+class TestUpdate:
+    def test_author_edits(self, officer, enterprise):
+        visit = create(officer, enterprise)
+        visit_update(visit=visit, user=officer, q_difficulties="招工难", attachments=[upload("p.png", PNG)])
+        visit.refresh_from_db()
+        assert visit.q_difficulties == "招工难"
+        assert visit.attachments.count() == 1
+
+    def test_other_officer_may_not_edit(self, officer, enterprise, city_bureau):
+        from tests.conftest import make_user
+
+        visit = create(officer, enterprise)
+        other = make_user("other", "officer", city_bureau)
+        with pytest.raises(PermissionDenied):
+            visit_update(visit=visit, user=other, q_needs="x")
+
+    def test_update_keeps_the_rules(self, officer, enterprise):
+        visit = create(officer, enterprise)
+        with pytest.raises(ValidationError):
+            visit_update(visit=visit, user=officer, visited_on=TODAY + dt.timedelta(days=2))
+
+    def test_remove_attachment(self, officer, enterprise):
+        visit = create(officer, enterprise, attachments=[upload("a.jpg", JPEG)])
+        attachment = visit.attachments.get()
+        visit_update(visit=visit, user=officer, attachments_remove=[attachment.pk])
+        assert not visit.attachments.exists()

@@ -1,0 +1,270 @@
+"""Web pages of policies, the resource list and the action list: roles, scope, forms, sections, query budgets."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from crm.choices import ActionStatus, MatchStatus, NeedCategory
+from crm.models import ActionItem, Offering, Policy, PolicyMatch, Project
+from tests.policy_helpers import english, make_enterprise, make_need, make_offering, make_policy, today  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def as_user(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+# --------------------------------------------------------------------------------------------- policies
+
+
+def test_policy_list_marks_and_roles(as_user, officer, manager):
+    make_policy(title="快截止政策", apply_until=today() + dt.timedelta(days=3))
+    make_policy(title="已过期政策", apply_until=today() - dt.timedelta(days=1))
+    response = as_user(officer).get(reverse("crm:policy-list"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-mark="closing-soon"' in html and 'data-mark="expired"' in html
+    assert html.index("快截止政策") < html.index("已过期政策")  # open windows first
+    assert 'id="policy-create"' not in html
+    assert as_user(officer).get(reverse("crm:policy-create")).status_code == 403
+    assert 'id="policy-create"' in as_user(manager).get(reverse("crm:policy-list")).content.decode()
+
+
+def test_policy_form_refuses_contradictions_and_saves(as_user, manager, regions):
+    client = as_user(manager)
+    base = {"title": "新政策", "issuer": "淮安市科技局", "level": "city", "kind": "funding", "delivery": "application"}
+    response = client.post(
+        reverse("crm:policy-create"),
+        {
+            **base,
+            "min_employees": "100",
+            "max_employees": "10",
+            "apply_from": "2026-05-01",
+            "apply_until": "2026-04-01",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "max_employees" in errors and "apply_until" in errors
+    assert not Policy.objects.exists()
+    response = client.post(
+        reverse("crm:policy-create"),
+        {**base, "regions": ["320812"], "need_categories": ["funding", "rd"], "min_rd_ratio": "3", "is_active": "on"},
+    )
+    policy = Policy.objects.get()
+    assert response.status_code == 302 and response.url == reverse("crm:policy-detail", args=[policy.pk])
+    assert policy.need_categories == ["funding", "rd"] and list(policy.regions.values_list("pk", flat=True)) == [
+        "320812"
+    ]
+    response = client.post(reverse("crm:policy-update", args=[policy.pk]), {**base, "title": "改名", "is_active": "on"})
+    policy.refresh_from_db()
+    assert response.status_code == 302 and policy.title == "改名" and policy.regions.count() == 0
+
+
+def test_policy_detail_lists_eligible_enterprises_linked_first(as_user, manager, officer, regions):
+    unlinked = make_enterprise(region=regions["320812"], name="甲未挂钩公司", employees=100)
+    linked = make_enterprise(region=regions["320812"], name="乙挂钩公司", employees=100, is_linked=True)
+    make_enterprise(region=regions["320812"], name="丙太小公司", employees=5, is_linked=True)
+    policy = make_policy(min_employees=50)
+    response = as_user(manager).get(reverse("crm:policy-detail", args=[policy.pk]))
+    html = response.content.decode()
+    assert [e.pk for e in response.context["eligible_rows"]] == [linked.pk, unlinked.pk]
+    assert "丙太小公司" not in html and 'id="push-selected"' in html
+    filtered = as_user(manager).get(reverse("crm:policy-detail", args=[policy.pk]), {"is_linked": "true"})
+    assert [e.pk for e in filtered.context["eligible_rows"]] == [linked.pk]
+    officer_html = as_user(officer).get(reverse("crm:policy-detail", args=[policy.pk])).content.decode()
+    assert 'id="push-selected"' not in officer_html and 'type="checkbox" name="enterprises"' not in officer_html
+
+
+def test_push_from_the_page(as_user, manager, officer, regions):
+    enterprises = [make_enterprise(region=regions["320812"]) for _ in range(3)]
+    policy = make_policy()
+    url = reverse("crm:policy-push", args=[policy.pk])
+    ids = [e.pk for e in enterprises]
+    assert as_user(officer).post(url, {"enterprises": ids}).status_code == 403
+    client = as_user(manager)
+    back = reverse("crm:policy-detail", args=[policy.pk]) + "?untold=1"
+    response = client.post(url, {"enterprises": ids, "next": back})
+    assert response.status_code == 302 and response.url == back
+    assert PolicyMatch.objects.filter(policy=policy, status=MatchStatus.PUSHED).count() == 3
+    client.post(url, {"enterprises": ids})
+    assert PolicyMatch.objects.count() == 3
+    response = client.post(url, {"enterprises": ids, "next": "https://evil.example/"})
+    assert response.url == reverse("crm:policy-detail", args=[policy.pk])
+    page = client.get(reverse("crm:policy-detail", args=[policy.pk]), {"untold": "1"})
+    assert page.context["eligible_rows"] == []
+
+
+def test_push_errors_become_messages(as_user, manager, regions):
+    small = make_enterprise(region=regions["320812"], employees=1)
+    policy = make_policy(min_employees=10)
+    response = as_user(manager).post(
+        reverse("crm:policy-push", args=[policy.pk]), {"enterprises": [small.pk]}, follow=True
+    )
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("not eligible" in m for m in messages)
+    response = as_user(manager).post(reverse("crm:policy-push", args=[policy.pk]), {}, follow=True)
+    assert any("Tick at least one" in str(m) for m in response.context["messages"])
+    assert not PolicyMatch.objects.exists()
+
+
+def test_match_status_view(as_user, manager, officer, enterprise):
+    policy = make_policy(max_amount="10")
+    match = PolicyMatch.objects.create(policy=policy, enterprise=enterprise, status=MatchStatus.APPLYING)
+    url = reverse("crm:policymatch-update", args=[match.pk])
+    assert as_user(officer).post(url, {f"m{match.pk}-status": "granted"}).status_code == 403
+    client = as_user(manager)
+    response = client.post(url, {f"m{match.pk}-status": "granted", f"m{match.pk}-granted_amount": "20"}, follow=True)
+    assert any("maximum" in str(m) for m in response.context["messages"])
+    client.post(url, {f"m{match.pk}-status": "granted", f"m{match.pk}-granted_amount": "8"})
+    match.refresh_from_db()
+    assert match.status == MatchStatus.GRANTED and match.granted_amount == 8
+
+
+def test_out_of_scope_is_404(as_user, county_manager, enterprise):
+    match = PolicyMatch.objects.create(policy=make_policy(), enterprise=enterprise, status=MatchStatus.PUSHED)
+    client = as_user(county_manager)
+    assert client.post(reverse("crm:policymatch-update", args=[match.pk]), {}).status_code == 404
+    need = make_need(enterprise=enterprise, bureau=enterprise.bureau)
+    assert client.get(reverse("crm:actionitem-create"), {"need": need.pk}).status_code == 404
+
+
+def test_policy_detail_query_count_does_not_grow(as_user, manager, regions):
+    policy = make_policy(regions=[regions["320812"]], min_employees=1)
+    for _ in range(3):
+        make_enterprise(region=regions["320812"], employees=10)
+    client = as_user(manager)
+    url = reverse("crm:policy-detail", args=[policy.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for e in [make_enterprise(region=regions["320812"], employees=10) for _ in range(40)]:
+        PolicyMatch.objects.create(policy=policy, enterprise=e, status=MatchStatus.PUSHED)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(response.context["eligible_rows"]) == 43
+    assert len(many) <= len(few), [q["sql"][:100] for q in many.captured_queries]
+
+
+# --------------------------------------------------------------------------------------------- sections
+
+
+def test_enterprise_page_shows_suggestions_near_misses_and_history(as_user, manager, enterprise, regions, city_bureau):
+    make_need(enterprise=enterprise, bureau=city_bureau, category=NeedCategory.FUNDING, title="申请研发资金")
+    fitting = make_policy(title="研发资金补助", need_categories=[NeedCategory.FUNDING])
+    near = make_policy(title="金湖县专项", regions=[regions["320831"]])
+    pushed = make_policy(title="已推送政策")
+    PolicyMatch.objects.create(policy=pushed, enterprise=enterprise, status=MatchStatus.PUSHED)
+    response = as_user(manager).get(reverse("crm:enterprise-detail", args=[enterprise.pk]))
+    html = response.content.decode()
+    assert f'class="list-group-item suggestion" data-policy="{fitting.pk}"' in html
+    assert f'class="mb-2 near-miss" data-policy="{near.pk}"' in html
+    assert f'data-match="{PolicyMatch.objects.get().pk}"' in html
+
+
+def test_home_radar_only_for_managers(as_user, manager, officer, enterprise):
+    make_policy(title="新发布政策", published_on=today())
+    assert 'id="policy-radar"' in as_user(manager).get("/").content.decode()
+    assert 'id="policy-radar"' not in as_user(officer).get("/").content.decode()
+
+
+def test_project_page_has_action_items_with_add_link(as_user, manager, officer, enterprise, regions):
+    project = Project.objects.create(name="帮办项目", region=regions["320812"], enterprise=enterprise)
+    ActionItem.objects.create(title="现场协调", project=project, owner=officer, due_on=today() - dt.timedelta(days=1))
+    html = as_user(manager).get(reverse("crm:project-detail", args=[project.pk])).content.decode()
+    assert "现场协调" in html and 'id="actionitem-add"' in html and "Overdue" in html
+    assert (
+        'id="actionitem-add"'
+        not in as_user(officer).get(reverse("crm:project-detail", args=[project.pk])).content.decode()
+    )
+
+
+# --------------------------------------------------------------------------------------------- lists
+
+
+def test_offering_pages(as_user, manager, officer, city_department):
+    make_offering(department=city_department, name="苏科贷", kind="finance_product", need_categories=["finance"])
+    make_offering(department=city_department, name="科技特派员", kind="commissioner", need_categories=["rd"])
+    client = as_user(officer)
+    response = client.get(reverse("crm:offering-list"), {"kind": "commissioner"})
+    assert [o.name for o in response.context["object_list"]] == ["科技特派员"]
+    response = client.get(reverse("crm:offering-list"), {"need_category": "finance"})
+    assert [o.name for o in response.context["object_list"]] == ["苏科贷"]
+    assert client.get(reverse("crm:offering-create")).status_code == 403
+    response = as_user(manager).post(
+        reverse("crm:offering-create"),
+        {
+            "department": city_department.pk,
+            "name": "产学研对接会",
+            "kind": "service_event",
+            "need_categories": ["cooperation"],
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert Offering.objects.get(name="产学研对接会").need_categories == ["cooperation"]
+
+
+def test_action_item_from_a_need(as_user, manager, officer, enterprise, city_bureau, city_department):
+    need = make_need(enterprise=enterprise, bureau=city_bureau, category=NeedCategory.FINANCE)
+    fits = make_offering(department=city_department, name="苏科贷", need_categories=["finance"])
+    make_offering(department=city_department, name="人才公寓", need_categories=["talent"])
+    client = as_user(manager)
+    assert client.get(reverse("crm:actionitem-create")).status_code == 404
+    page = client.get(reverse("crm:actionitem-create"), {"need": need.pk})
+    assert [o.pk for o in page.context["fitting_offerings"]] == [fits.pk]
+    choices = [label for value, label in page.context["form"].fields["offering"].choices if value]
+    assert choices[0].startswith("★ 苏科贷")
+    response = client.post(
+        reverse("crm:actionitem-create") + f"?need={need.pk}",
+        {"offering": fits.pk, "owner": officer.pk, "due_on": str(today() + dt.timedelta(days=5))},
+    )
+    assert response.status_code == 302
+    item = ActionItem.objects.get()
+    assert item.need == need and item.enterprise == enterprise and item.title == "苏科贷"
+    response = client.post(
+        reverse("crm:actionitem-create") + f"?need={need.pk}",
+        {"title": "x", "owner": officer.pk, "due_on": str(today() - dt.timedelta(days=5))},
+    )
+    assert response.status_code == 200 and "due_on" in response.context["form"].errors
+    assert as_user(officer).get(reverse("crm:actionitem-create"), {"need": need.pk}).status_code == 403
+
+
+def test_action_item_owner_records_progress(as_user, manager, officer, enterprise, city_bureau):
+    from tests.conftest import make_user
+
+    need = make_need(enterprise=enterprise, bureau=city_bureau)
+    item = ActionItem.objects.create(title="辅导", need=need, owner=officer, due_on=today())
+    url = reverse("crm:actionitem-update", args=[item.pk])
+    client = as_user(officer)
+    page = client.get(url)
+    assert set(page.context["form"].fields) == {"status", "result"}
+    response = client.post(url, {"status": "done", "result": ""})
+    assert response.status_code == 200 and "result" in response.context["form"].errors
+    response = client.post(url, {"status": "done", "result": "已完成"})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == ActionStatus.DONE and item.completed_on == today()
+    other = make_user("other", "officer", city_bureau)
+    assert as_user(other).get(url).status_code == 403
+
+
+def test_action_list_filters_and_overdue_marks(as_user, officer, enterprise, city_bureau):
+    need = make_need(enterprise=enterprise, bureau=city_bureau)
+    ActionItem.objects.create(title="逾期事项", need=need, owner=officer, due_on=today() - dt.timedelta(days=2))
+    ActionItem.objects.create(title="正常事项", need=need, owner=officer, due_on=today() + dt.timedelta(days=2))
+    client = as_user(officer)
+    response = client.get(reverse("crm:actionitem-list"), {"overdue": "true"})
+    assert [i.title for i in response.context["object_list"]] == ["逾期事项"]
+    assert 'data-mark="overdue"' in response.content.decode()
+    mine = client.get(reverse("crm:actionitem-list"), {"owner": officer.pk})
+    assert mine.context["mine"] and len(mine.context["object_list"]) == 2
