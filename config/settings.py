@@ -192,7 +192,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {},
+    # One schema enum per TextChoices, whatever field uses it.
+    "ENUM_NAME_OVERRIDES": {
+        "NeedStatusEnum": "crm.choices.NeedStatus",
+        "NeedCategoryEnum": "crm.choices.NeedCategory",
+        "ActionStatusEnum": "crm.choices.ActionStatus",
+        "MatchStatusEnum": "crm.choices.MatchStatus",
+        "EnterpriseStatusEnum": "crm.choices.EnterpriseStatus",
+        "ProjectStatusEnum": "crm.choices.ProjectStatus",
+        "PolicyKindEnum": "crm.choices.PolicyKind",
+        "PolicyLevelEnum": "crm.choices.PolicyLevel",
+        "VisitKindEnum": "crm.choices.VisitKind",
+        "ProjectKindEnum": "crm.choices.ProjectKind",
+        "OfferingKindEnum": "crm.choices.OfferingKind",
+    },
 }
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False

@@ -495,6 +495,11 @@ class DepartmentWidget(CachedLookupWidget):
             return obj.name
         return f"{obj.bureau.name}·{obj.name}"
 
+    def bureau_of(self, department_id: int):
+        if not hasattr(self, "_bureaus"):
+            self._bureaus = {d.pk: d.bureau_id for bucket in self.index().values() for d in bucket}
+        return self._bureaus.get(department_id)
+
 
 class BureauWidget(CachedLookupWidget):
     unknown_message = _("No bureau is called “%(value)s”.")
@@ -1603,6 +1608,17 @@ class OfferingResource(LedgerResource):
             instance.department_id = self.user.department_id
         return instance
 
+    def row_checks(self, instance, row, errors):
+        # A county manager keeps the offerings of its own bureau's departments (as offering_update does).
+        if self.user is None or self.user.sees_everything or "department" in errors:
+            return
+        bureaus = self.fields["department"].widget.bureau_of
+        before = (instance._import_snapshot or {}).get("department_id")
+        for department_id in {instance.department_id, before} - {None}:
+            if bureaus(department_id) != self.user.bureau_id:
+                errors["department"] = [_("Choose a department of your own bureau.")]
+                break
+
     def example_row(self):
         department = self.user.department if self.user is not None and self.user.department_id else None
         return {
@@ -1698,7 +1714,6 @@ class NeedResource(LedgerResource):
     title = "诉求清单"
     key = "code"
     key_lookup = "code"
-    required_headers = ("诉求标题",)
     aliases = {"编号": "诉求编号", "标题": "诉求标题", "诉求内容": "诉求描述", "类别": "诉求类别", "状态": "办理状态"}
     export_select_related = ("enterprise", "project", "visit", "bureau", "lead_department__bureau", "handler")
     export_prefetch_related = ("assisting_departments__bureau",)
@@ -1762,6 +1777,13 @@ class NeedResource(LedgerResource):
             errors.setdefault("enterprise", []).append(
                 _("A need belongs to an enterprise or a project; give at least one.")
             )
+        snapshot = instance._import_snapshot or {}
+        # The closed loop (DESIGN §4.1) moves an existing need only through its verbs, each logged on the
+        # timeline; an import may set the status of new needs (an old ledger) but not move existing ones.
+        if "status" in snapshot and instance.status != snapshot["status"] and "status" not in errors:
+            errors["status"] = [_("Change the status of an existing need on its page, not by import.")]
+        if "bureau_id" in snapshot and instance.bureau_id != snapshot["bureau_id"] and "bureau" not in errors:
+            errors["bureau"] = [_("Transfer an existing need on its page, not by import.")]
 
     def before_save_instance(self, instance, row, **kwargs):
         super().before_save_instance(instance, row, **kwargs)
@@ -1788,7 +1810,6 @@ class ActionItemResource(LedgerResource):
     title = "行动清单"
     key = "code"
     key_lookup = "code"
-    required_headers = ("行动事项",)
     aliases = {"编号": "行动编号", "事项": "行动事项", "责任人员": "责任人", "时限": "完成时限", "状态": "办理状态"}
     export_select_related = ("need", "project", "enterprise", "offering", "owner", "department__bureau")
     notes = {"行动编号": _("Leave empty for a new record; keep it to update an exported record.")}

@@ -24,6 +24,14 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Throttle counters live in the cache; a test must not inherit another test's request count.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def regions(db):
     codes = {

@@ -19,6 +19,12 @@ def _clear_throttle_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english_requests(api_client):
+    """Messages are asserted in their English source text: ask for English."""
+    api_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 # --------------------------------------------------------------------------------------------- policies
 
 

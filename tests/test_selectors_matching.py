@@ -446,3 +446,17 @@ def test_rd_ratio_floor():
     e = Enterprise(revenue=Decimal("3"), rd_expense=Decimal("0.1"))
     assert matching.rd_ratio_floor(e) == Decimal("3.33")
     assert matching.rd_ratio_floor(Enterprise(revenue=Decimal("0"), rd_expense=Decimal("1"))) is None
+
+
+def test_near_misses_take_a_constant_number_of_queries(enterprise, regions, django_assert_max_num_queries):
+    enterprise = Enterprise.objects.select_related("region", "industry_chain").get(pk=enterprise.pk)
+    for i in range(3):
+        make_policy(regions=[regions["320831"]], min_employees=i)
+    with django_assert_max_num_queries(6) as few:
+        assert len(enterprise_near_misses(enterprise=enterprise)) == 3
+    for i in range(30):
+        make_policy(regions=[regions["320831"]], min_employees=i, max_employees=1000)
+    with django_assert_max_num_queries(len(few)):
+        misses = enterprise_near_misses(enterprise=enterprise, limit=10)
+    assert len(misses) == 10
+    assert all([r["criterion"] for r in m.failed] == ["region"] for m in misses)

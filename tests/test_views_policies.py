@@ -16,6 +16,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def as_user(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # messages are asserted in their English source text
+
     def login(user):
         client.force_login(user)
         return client

@@ -361,7 +361,6 @@ class PolicyViewSet(ScopedModelViewSet):
         parameters=[
             OpenApiParameter("include_expired", bool, description="List them even when the window has closed."),
         ],
-        filters=True,
     )
     @action(detail=True, methods=["get"], url_path="eligible-enterprises", filterset_class=None)
     def eligible_enterprises(self, request, pk=None):
@@ -475,8 +474,10 @@ class SuggestionListView(APIView):
     pagination_class = PageNumberPagination
 
     def respond(self, request, suggestions):
+        # Ranked without explanations; only the page shown is explained (a constant number of queries).
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(suggestions, request, view=self)
+        matching.complete_suggestions(page)
         return paginator.get_paginated_response(SuggestionSerializer(page, many=True).data)
 
 
@@ -491,7 +492,7 @@ class NeedPolicySuggestionsView(SuggestionListView):
             ),
             pk=pk,
         )
-        return self.respond(request, matching.need_policy_suggestions(need=need))
+        return self.respond(request, matching.need_policy_suggestions(need=need, explain=False))
 
 
 class EnterprisePolicySuggestionsView(SuggestionListView):
@@ -502,4 +503,4 @@ class EnterprisePolicySuggestionsView(SuggestionListView):
         enterprise = get_object_or_404(
             Enterprise.objects.visible_to(request.user).select_related("region", "industry_chain"), pk=pk
         )
-        return self.respond(request, matching.enterprise_policy_suggestions(enterprise=enterprise))
+        return self.respond(request, matching.enterprise_policy_suggestions(enterprise=enterprise, explain=False))

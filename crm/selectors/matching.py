@@ -8,17 +8,20 @@ Two directions, each one database query whatever the table sizes:
   built from the enterprise's values (``policy_eligibility_q``).
 
 Both agree with ``explain_eligibility``, which lists every criterion with passed/failed and the enterprise's
-value, computed in Python from data already loaded (no query per policy).
+value, computed in Python from data already loaded (no query per policy; the criteria of many policies
+are read with ``load_criteria``: three queries whatever their number).
 
 Relevance to a need ranks eligible policies (score 0–100, every point accounted for in the reasons):
 
 - 50 points when the need's category is among the policy's ``need_categories``;
 - up to 35 points for text similarity: character bigrams of the need's title and description (generic
-  words removed) found in the policy's title, summary, keywords and conditions, plus policy keywords that
-  appear in the need;
+  words removed) found in the policy's title, summary, keywords, conditions and support text, plus policy
+  keywords that appear in the need;
 - up to 15 points for a window closing soon (15 closing today, falling to 0 at 90 days or no closing date).
 
 The order is category match first, then score, then the closing date, then the policy id: deterministic.
+Ranking needs relevance only; the per-criterion explanation is added to the suggestions shown
+(``complete_suggestions``), so a paginated list explains one page.
 """
 
 from __future__ import annotations
@@ -29,13 +32,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from functools import lru_cache
+from typing import NamedTuple
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.conf import settings
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Round
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext, gettext_noop, override
 
 from crm.choices import OPEN_NEED_STATUSES, EnterpriseStatus, MatchStatus, NeedCategory
 from crm.models import Enterprise, EnterpriseQualification, Need, Policy, PolicyMatch
@@ -50,6 +54,71 @@ RADAR_DAYS = 14
 TOLD_STATUSES = tuple(s for s in MatchStatus.values if s != MatchStatus.SUGGESTED)
 
 POLICY_PREFETCH = ("regions", "industry_chains", "required_qualifications")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Texts: translated once per language (explaining a thousand policies must not call gettext 30 000 times)
+# ---------------------------------------------------------------------------------------------------------
+
+_MESSAGES = {
+    "window": gettext_noop("Application window"),
+    "inactive": gettext_noop("The policy is no longer active"),
+    "closed_on": gettext_noop("Closed on %(date)s"),
+    "opens_closes": gettext_noop("Opens on %(start)s, closes on %(end)s"),
+    "opens_on": gettext_noop("Opens on %(date)s"),
+    "open_until": gettext_noop("Open until %(date)s"),
+    "open_no_close": gettext_noop("Open, no closing date"),
+    "status": gettext_noop("Enterprise status"),
+    "region": gettext_noop("Region"),
+    "chain": gettext_noop("Industry chain"),
+    "among": gettext_noop("%(value)s, among %(allowed)s"),
+    "not_among": gettext_noop("%(value)s, not among %(allowed)s"),
+    "no_chain": gettext_noop("No industry chain recorded (required: %(allowed)s)"),
+    "not_held": gettext_noop("Not held"),
+    "no_expiry": gettext_noop("Held, no expiry date"),
+    "valid_until": gettext_noop("Valid until %(date)s"),
+    "expired_on": gettext_noop("Expired on %(date)s"),
+    "employees": gettext_noop("Employees"),
+    "revenue": gettext_noop("Revenue last year"),
+    "rd_expense": gettext_noop("R&D expense last year"),
+    "rd_ratio": gettext_noop("R&D ratio"),
+    "years_established": gettext_noop("Years established"),
+    "not_recorded_min": gettext_noop("Not recorded (required: ≥ %(minimum)s)"),
+    "not_recorded_max": gettext_noop("Not recorded (required: ≤ %(maximum)s)"),
+    "established": gettext_noop("%(comparison)s (established %(date)s)"),
+    "years": gettext_noop("%(years)s years"),
+    "money": gettext_noop("%(amount)s (10k CNY)"),
+    "linked_only": gettext_noop("Linked enterprises only"),
+    "linked": gettext_noop("Linked enterprise"),
+    "not_linked": gettext_noop("Not a linked enterprise"),
+    "eligibility": gettext_noop("Eligibility"),
+    "open_to_all": gettext_noop("No restrictions: open to every enterprise"),
+    "category": gettext_noop("Need category"),
+    "covered": gettext_noop("%(category)s is covered by the policy"),
+    "not_covered": gettext_noop("%(category)s is not covered by the policy"),
+    "no_open_need": gettext_noop("No open need to compare with"),
+    "no_categories": gettext_noop("The policy lists no need categories"),
+    "text": gettext_noop("Text similarity"),
+    "similar": gettext_noop("%(percent)s%% similar; shared: %(terms)s"),
+    "no_shared": gettext_noop("No shared terms"),
+    "closing": gettext_noop("Closing date"),
+    "closes_in": gettext_noop("Closes on %(date)s, in %(days)s days"),
+    "no_closing": gettext_noop("No closing date"),
+}
+
+
+@lru_cache(maxsize=8)
+def _catalog(language: str) -> dict[str, str]:
+    with override(language):
+        texts = {key: gettext(message) for key, message in _MESSAGES.items()}
+        texts.update({f"cat:{value}": str(label) for value, label in NeedCategory.choices})
+        texts.update({f"status:{value}": str(label) for value, label in EnterpriseStatus.choices})
+    return texts
+
+
+def texts() -> dict[str, str]:
+    """The matching texts in the active language."""
+    return _catalog(get_language() or settings.LANGUAGE_CODE)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -86,30 +155,17 @@ def rd_ratio_floor(enterprise: Enterprise) -> Decimal | None:
 
 
 def fmt_number(value) -> str:
+    """``4.00`` → ``4``, ``3.50`` → ``3.5``, ``120`` → ``120`` (no grouping: values are read, not counted)."""
     if isinstance(value, Decimal):
         value = value.normalize()
         if value == value.to_integral():
             value = value.quantize(Decimal(1))
-    return number_format(value, use_l10n=False)
+        return format(value, "f")
+    return str(value)
 
 
 def _fmt_date(value: dt.date) -> str:
-    return date_format(value, "Y-m-d")
-
-
-def _money(value) -> str:
-    return _("%(amount)s (10k CNY)") % {"amount": fmt_number(value)}
-
-
-def _years(value: int) -> str:
-    return _("%(years)s years") % {"years": value}
-
-
-def _category_label(value: str) -> str:
-    try:
-        return str(NeedCategory(value).label)
-    except ValueError:
-        return value
+    return value.isoformat()
 
 
 def load_qualifications(enterprise: Enterprise) -> dict[str, EnterpriseQualification]:
@@ -118,7 +174,7 @@ def load_qualifications(enterprise: Enterprise) -> dict[str, EnterpriseQualifica
     if "enterprise_qualifications" in cache:
         rows = cache["enterprise_qualifications"]
     else:
-        rows = EnterpriseQualification.objects.filter(enterprise=enterprise).select_related("qualification")
+        rows = EnterpriseQualification.objects.filter(enterprise=enterprise)
     return {row.qualification_id: row for row in rows}
 
 
@@ -127,13 +183,52 @@ def _valid(eq: EnterpriseQualification | None, today: dt.date) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Eligibility in the database
+# A policy's list criteria (regions, chains, required qualifications) as (code, name) pairs
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _codes(policy: Policy, name: str) -> list[str]:
-    # .all() uses the prefetch cache when the caller prefetched; otherwise one small query.
-    return [obj.pk for obj in getattr(policy, name).all()]
+class Criteria(NamedTuple):
+    regions: list[tuple[str, str]]
+    chains: list[tuple[str, str]]
+    qualifications: list[tuple[str, str]]
+
+
+_THROUGH = (
+    ("regions", "region_id", "region__name"),
+    ("industry_chains", "industrychain_id", "industrychain__name"),
+    ("required_qualifications", "qualification_id", "qualification__name"),
+)
+
+
+def load_criteria(policies: Iterable[Policy]) -> None:
+    """Read the list criteria of many policies: three queries whatever their number (``policy._criteria``)."""
+    todo = {p.pk: p for p in policies if not hasattr(p, "_criteria")}
+    if not todo:
+        return
+    found: dict[int, list[list[tuple[str, str]]]] = {pk: [[], [], []] for pk in todo}
+    for index, (name, code_field, name_field) in enumerate(_THROUGH):
+        through = getattr(Policy, name).through
+        rows = through.objects.filter(policy_id__in=list(todo)).order_by(code_field)
+        for policy_id, code, label in rows.values_list("policy_id", code_field, name_field):
+            found[policy_id][index].append((code, label))
+    for pk, policy in todo.items():
+        policy._criteria = Criteria(*found[pk])
+
+
+def criteria_of(policy: Policy) -> Criteria:
+    """The policy's list criteria: from ``load_criteria``, from a prefetch, or read now (three small queries)."""
+    if not hasattr(policy, "_criteria"):
+        cache = getattr(policy, "_prefetched_objects_cache", {})
+        if all(name in cache for name in POLICY_PREFETCH):
+            policy._criteria = Criteria(*[[(o.pk, o.name) for o in cache[name]] for name in POLICY_PREFETCH])
+        else:
+            load_criteria([policy])
+    return policy._criteria
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Eligibility in the database
+# ---------------------------------------------------------------------------------------------------------
 
 
 def enterprise_eligibility_q(policy: Policy, *, today: dt.date | None = None) -> Q:
@@ -143,14 +238,15 @@ def enterprise_eligibility_q(policy: Policy, *, today: dt.date | None = None) ->
     (no employee count, no revenue …) fails a criterion that needs it.
     """
     today = today or timezone.localdate()
-    q = Q(status=EnterpriseStatus.OPERATING)
-    regions = _codes(policy, "regions")
-    if regions:
-        q &= Q(region_id__in=regions)
-    chains = _codes(policy, "industry_chains")
-    if chains:
-        q &= Q(industry_chain_id__in=chains)
-    for code in _codes(policy, "required_qualifications"):
+    criteria = criteria_of(policy)
+    # "Not relocated or closed" rather than "= operating": nearly every enterprise operates, and an equality
+    # would lead SQLite to the (useless) status index instead of an index in the list's order.
+    q = ~Q(status__in=[EnterpriseStatus.RELOCATED, EnterpriseStatus.CLOSED])
+    if criteria.regions:
+        q &= Q(region_id__in=[code for code, _name in criteria.regions])
+    if criteria.chains:
+        q &= Q(industry_chain_id__in=[code for code, _name in criteria.chains])
+    for code, _name in criteria.qualifications:
         q &= Q(
             Exists(
                 EnterpriseQualification.objects.filter(enterprise_id=OuterRef("pk"), qualification_id=code).filter(
@@ -193,27 +289,17 @@ def window_open_q(*, today: dt.date) -> Q:
     return policy_is_current_q(today=today) & (Q(apply_from__isnull=True) | Q(apply_from__lte=today))
 
 
-def policy_eligibility_q(
+def policy_criterion_qs(
     enterprise: Enterprise, *, valid_qualifications: Iterable[str], today: dt.date | None = None
-) -> Q:
-    """A condition over ``Policy`` that holds exactly for the policies whose criteria ``enterprise`` meets.
+) -> list[Q]:
+    """One condition over ``Policy`` per criterion, each true when ``enterprise`` meets that criterion.
 
-    ``valid_qualifications``: codes of the qualifications the enterprise holds unexpired today. Enterprise
-    criteria only, like ``enterprise_eligibility_q``.
+    ``valid_qualifications``: codes of the qualifications the enterprise holds unexpired today.
     """
     today = today or timezone.localdate()
-    if enterprise.status != EnterpriseStatus.OPERATING:
-        return Q(pk__in=[])
     region_through = Policy.regions.through.objects.filter(policy_id=OuterRef("pk"))
     chain_through = Policy.industry_chains.through.objects.filter(policy_id=OuterRef("pk"))
     qual_through = Policy.required_qualifications.through.objects.filter(policy_id=OuterRef("pk"))
-
-    q = Q(~Exists(region_through)) | Q(Exists(region_through.filter(region_id=enterprise.region_id)))
-    if enterprise.industry_chain_id:
-        q &= Q(~Exists(chain_through)) | Q(Exists(chain_through.filter(industrychain_id=enterprise.industry_chain_id)))
-    else:
-        q &= Q(~Exists(chain_through))
-    q &= Q(~Exists(qual_through.exclude(qualification_id__in=list(valid_qualifications))))
 
     def at_least(field_name: str, value) -> Q:
         # A policy minimum is met when unset or when the value reaches it; an unknown value meets none.
@@ -226,13 +312,39 @@ def policy_eligibility_q(
             return Q(**{f"{field_name}__isnull": True})
         return Q(**{f"{field_name}__isnull": True}) | Q(**{f"{field_name}__gte": value})
 
-    q &= at_least("min_employees", enterprise.employees) & at_most("max_employees", enterprise.employees)
-    q &= at_least("min_revenue", enterprise.revenue) & at_most("max_revenue", enterprise.revenue)
-    q &= at_least("min_rd_expense", enterprise.rd_expense)
-    q &= at_least("min_rd_ratio", rd_ratio_floor(enterprise))
-    q &= at_least("min_years_established", full_years(enterprise.established_on, today))
-    if not enterprise.is_linked:
-        q &= Q(linked_only=False)
+    if enterprise.industry_chain_id:
+        chain_q = Q(~Exists(chain_through)) | Q(
+            Exists(chain_through.filter(industrychain_id=enterprise.industry_chain_id))
+        )
+    else:
+        chain_q = Q(~Exists(chain_through))
+    return [
+        Q(~Exists(region_through)) | Q(Exists(region_through.filter(region_id=enterprise.region_id))),
+        chain_q,
+        Q(~Exists(qual_through.exclude(qualification_id__in=list(valid_qualifications)))),
+        at_least("min_employees", enterprise.employees),
+        at_most("max_employees", enterprise.employees),
+        at_least("min_revenue", enterprise.revenue),
+        at_most("max_revenue", enterprise.revenue),
+        at_least("min_rd_expense", enterprise.rd_expense),
+        at_least("min_rd_ratio", rd_ratio_floor(enterprise)),
+        at_least("min_years_established", full_years(enterprise.established_on, today)),
+        Q() if enterprise.is_linked else Q(linked_only=False),
+    ]
+
+
+def policy_eligibility_q(
+    enterprise: Enterprise, *, valid_qualifications: Iterable[str], today: dt.date | None = None
+) -> Q:
+    """A condition over ``Policy`` that holds exactly for the policies whose criteria ``enterprise`` meets.
+
+    Enterprise criteria only, like ``enterprise_eligibility_q``.
+    """
+    if enterprise.status != EnterpriseStatus.OPERATING:
+        return Q(pk__in=[])
+    q = Q()
+    for part in policy_criterion_qs(enterprise, valid_qualifications=valid_qualifications, today=today):
+        q &= part
     return q
 
 
@@ -280,40 +392,30 @@ def reason(criterion: str, name: str, passed: bool, detail: str, points: int | N
     return {"criterion": criterion, "name": str(name), "passed": bool(passed), "detail": str(detail), "points": points}
 
 
-def _window_reason(policy: Policy, today: dt.date) -> dict:
-    name = _("Application window")
+def _window_reason(policy: Policy, today: dt.date, t: dict[str, str]) -> dict:
+    name = t["window"]
     if not policy.is_active:
-        return reason("window", name, False, _("The policy is no longer active"))
+        return reason("window", name, False, t["inactive"])
     if policy.apply_until and policy.apply_until < today:
-        return reason("window", name, False, _("Closed on %(date)s") % {"date": _fmt_date(policy.apply_until)})
+        return reason("window", name, False, t["closed_on"] % {"date": _fmt_date(policy.apply_until)})
     if policy.apply_from and policy.apply_from > today:
         if policy.apply_until:
-            detail = _("Opens on %(start)s, closes on %(end)s") % {
-                "start": _fmt_date(policy.apply_from),
-                "end": _fmt_date(policy.apply_until),
-            }
+            detail = t["opens_closes"] % {"start": _fmt_date(policy.apply_from), "end": _fmt_date(policy.apply_until)}
         else:
-            detail = _("Opens on %(date)s") % {"date": _fmt_date(policy.apply_from)}
+            detail = t["opens_on"] % {"date": _fmt_date(policy.apply_from)}
         return reason("window", name, True, detail)
     if policy.apply_until:
-        return reason("window", name, True, _("Open until %(date)s") % {"date": _fmt_date(policy.apply_until)})
-    return reason("window", name, True, _("Open, no closing date"))
+        return reason("window", name, True, t["open_until"] % {"date": _fmt_date(policy.apply_until)})
+    return reason("window", name, True, t["open_no_close"])
 
 
-def _min_reason(criterion, name, value, minimum, fmt) -> dict:
+def _bound_reason(criterion, name, value, bound, fmt, t, *, minimum: bool) -> dict:
     if value is None:
-        return reason(criterion, name, False, _("Not recorded (required: ≥ %(minimum)s)") % {"minimum": fmt(minimum)})
-    passed = value >= minimum
-    sign = "≥" if passed else "<"
-    return reason(criterion, name, passed, f"{fmt(value)} {sign} {fmt(minimum)}")
-
-
-def _max_reason(criterion, name, value, maximum, fmt) -> dict:
-    if value is None:
-        return reason(criterion, name, False, _("Not recorded (required: ≤ %(maximum)s)") % {"maximum": fmt(maximum)})
-    passed = value <= maximum
-    sign = "≤" if passed else ">"
-    return reason(criterion, name, passed, f"{fmt(value)} {sign} {fmt(maximum)}")
+        key, param = ("not_recorded_min", "minimum") if minimum else ("not_recorded_max", "maximum")
+        return reason(criterion, name, False, t[key] % {param: fmt(bound)})
+    passed = value >= bound if minimum else value <= bound
+    sign = ("≥" if passed else "<") if minimum else ("≤" if passed else ">")
+    return reason(criterion, name, passed, f"{fmt(value)} {sign} {fmt(bound)}")
 
 
 def explain_eligibility(
@@ -325,110 +427,110 @@ def explain_eligibility(
 ) -> list[dict]:
     """One reason per criterion the policy sets (plus the window and the enterprise's status), in Python.
 
-    ``qualifications``: the enterprise's qualifications by code (``load_qualifications``). Uses the
-    policy's prefetched regions, chains and required qualifications: no query when they are prefetched.
+    ``qualifications``: the enterprise's qualifications by code (``load_qualifications``). The policy's list
+    criteria come from ``criteria_of`` (no query after ``load_criteria`` or a prefetch).
     """
     today = today or timezone.localdate()
-    reasons = [_window_reason(policy, today)]
+    t = texts()
+    criteria = criteria_of(policy)
+    reasons = [_window_reason(policy, today, t)]
     if enterprise.status != EnterpriseStatus.OPERATING:
-        reasons.append(reason("status", _("Enterprise status"), False, enterprise.get_status_display()))
-    regions = list(policy.regions.all())
-    if regions:
-        passed = enterprise.region_id in {r.pk for r in regions}
-        allowed = "、".join(r.name for r in regions)
+        reasons.append(reason("status", t["status"], False, t.get(f"status:{enterprise.status}", enterprise.status)))
+    if criteria.regions:
+        passed = enterprise.region_id in {code for code, _name in criteria.regions}
+        allowed = "、".join(label for _code, label in criteria.regions)
         region_name = enterprise.region.name if enterprise.region_id else "—"
-        detail = (_("%(value)s, among %(allowed)s") if passed else _("%(value)s, not among %(allowed)s")) % {
-            "value": region_name,
-            "allowed": allowed,
-        }
-        reasons.append(reason("region", _("Region"), passed, detail))
-    chains = list(policy.industry_chains.all())
-    if chains:
-        allowed = "、".join(c.name for c in chains)
+        detail = t["among" if passed else "not_among"] % {"value": region_name, "allowed": allowed}
+        reasons.append(reason("region", t["region"], passed, detail))
+    if criteria.chains:
+        allowed = "、".join(label for _code, label in criteria.chains)
         if enterprise.industry_chain_id:
-            passed = enterprise.industry_chain_id in {c.pk for c in chains}
-            template = _("%(value)s, among %(allowed)s") if passed else _("%(value)s, not among %(allowed)s")
-            detail = template % {"value": enterprise.industry_chain.name, "allowed": allowed}
+            passed = enterprise.industry_chain_id in {code for code, _name in criteria.chains}
+            detail = t["among" if passed else "not_among"] % {
+                "value": enterprise.industry_chain.name,
+                "allowed": allowed,
+            }
         else:
-            passed = False
-            detail = _("No industry chain recorded (required: %(allowed)s)") % {"allowed": allowed}
-        reasons.append(reason("industry_chain", _("Industry chain"), passed, detail))
-    for qualification in policy.required_qualifications.all():
-        eq = qualifications.get(qualification.pk)
+            passed, detail = False, t["no_chain"] % {"allowed": allowed}
+        reasons.append(reason("industry_chain", t["chain"], passed, detail))
+    for code, label in criteria.qualifications:
+        eq = qualifications.get(code)
         if eq is None:
-            passed, detail = False, _("Not held")
+            passed, detail = False, t["not_held"]
         elif eq.expires_on is None:
-            passed, detail = True, _("Held, no expiry date")
+            passed, detail = True, t["no_expiry"]
         elif eq.expires_on >= today:
-            passed, detail = True, _("Valid until %(date)s") % {"date": _fmt_date(eq.expires_on)}
+            passed, detail = True, t["valid_until"] % {"date": _fmt_date(eq.expires_on)}
         else:
-            passed, detail = False, _("Expired on %(date)s") % {"date": _fmt_date(eq.expires_on)}
-        reasons.append(reason(f"qualification:{qualification.pk}", qualification.name, passed, detail))
+            passed, detail = False, t["expired_on"] % {"date": _fmt_date(eq.expires_on)}
+        reasons.append(reason(f"qualification:{code}", label, passed, detail))
+
+    def money(value) -> str:
+        return t["money"] % {"amount": fmt_number(value)}
+
+    def years(value) -> str:
+        return t["years"] % {"years": value}
+
     if policy.min_employees is not None:
         reasons.append(
-            _min_reason("min_employees", _("Employees"), enterprise.employees, policy.min_employees, fmt_number)
+            _bound_reason(
+                "min_employees", t["employees"], enterprise.employees, policy.min_employees, fmt_number, t, minimum=True
+            )
         )
     if policy.max_employees is not None:
         reasons.append(
-            _max_reason("max_employees", _("Employees"), enterprise.employees, policy.max_employees, fmt_number)
+            _bound_reason(
+                "max_employees",
+                t["employees"],
+                enterprise.employees,
+                policy.max_employees,
+                fmt_number,
+                t,
+                minimum=False,
+            )
         )
     if policy.min_revenue is not None:
         reasons.append(
-            _min_reason("min_revenue", _("Revenue last year"), enterprise.revenue, policy.min_revenue, _money)
+            _bound_reason("min_revenue", t["revenue"], enterprise.revenue, policy.min_revenue, money, t, minimum=True)
         )
     if policy.max_revenue is not None:
         reasons.append(
-            _max_reason("max_revenue", _("Revenue last year"), enterprise.revenue, policy.max_revenue, _money)
+            _bound_reason("max_revenue", t["revenue"], enterprise.revenue, policy.max_revenue, money, t, minimum=False)
         )
     if policy.min_rd_expense is not None:
         reasons.append(
-            _min_reason(
-                "min_rd_expense", _("R&D expense last year"), enterprise.rd_expense, policy.min_rd_expense, _money
+            _bound_reason(
+                "min_rd_expense", t["rd_expense"], enterprise.rd_expense, policy.min_rd_expense, money, t, minimum=True
             )
         )
     if policy.min_rd_ratio is not None:
-        name = _("R&D ratio")
-        minimum = f"{fmt_number(policy.min_rd_ratio)} %"
+        minimum = f"{fmt_number(Decimal(policy.min_rd_ratio))} %"
         if enterprise.rd_expense is None or not enterprise.revenue:
-            reasons.append(
-                reason("min_rd_ratio", name, False, _("Not recorded (required: ≥ %(minimum)s)") % {"minimum": minimum})
-            )
+            detail = t["not_recorded_min"] % {"minimum": minimum}
+            reasons.append(reason("min_rd_ratio", t["rd_ratio"], False, detail))
         else:
-            passed = Decimal(enterprise.rd_expense) * 100 >= Decimal(policy.min_rd_ratio) * Decimal(enterprise.revenue)
-            shown = (Decimal(enterprise.rd_expense) * 100 / Decimal(enterprise.revenue)).quantize(Decimal("0.01"))
+            rd, revenue = Decimal(enterprise.rd_expense), Decimal(enterprise.revenue)
+            passed = rd * 100 >= Decimal(policy.min_rd_ratio) * revenue
+            shown = (rd * 100 / revenue).quantize(Decimal("0.01"))
             sign = "≥" if passed else "<"
-            reasons.append(reason("min_rd_ratio", name, passed, f"{fmt_number(shown)} % {sign} {minimum}"))
+            reasons.append(reason("min_rd_ratio", t["rd_ratio"], passed, f"{fmt_number(shown)} % {sign} {minimum}"))
     if policy.min_years_established is not None:
-        name = _("Years established")
         if not enterprise.established_on:
-            reasons.append(
-                reason(
-                    "min_years_established",
-                    name,
-                    False,
-                    _("Not recorded (required: ≥ %(minimum)s)") % {"minimum": _years(policy.min_years_established)},
-                )
-            )
+            detail = t["not_recorded_min"] % {"minimum": years(policy.min_years_established)}
+            reasons.append(reason("min_years_established", t["years_established"], False, detail))
         else:
             passed = enterprise.established_on <= years_ago(today, policy.min_years_established)
-            years = full_years(enterprise.established_on, today)
             sign = "≥" if passed else "<"
-            detail = _("%(comparison)s (established %(date)s)") % {
-                "comparison": f"{_years(years)} {sign} {_years(policy.min_years_established)}",
-                "date": _fmt_date(enterprise.established_on),
-            }
-            reasons.append(reason("min_years_established", name, passed, detail))
-    if policy.linked_only:
-        reasons.append(
-            reason(
-                "linked_only",
-                _("Linked enterprises only"),
-                enterprise.is_linked,
-                _("Linked enterprise") if enterprise.is_linked else _("Not a linked enterprise"),
+            comparison = (
+                f"{years(full_years(enterprise.established_on, today))} {sign} {years(policy.min_years_established)}"
             )
-        )
+            detail = t["established"] % {"comparison": comparison, "date": _fmt_date(enterprise.established_on)}
+            reasons.append(reason("min_years_established", t["years_established"], passed, detail))
+    if policy.linked_only:
+        detail = t["linked"] if enterprise.is_linked else t["not_linked"]
+        reasons.append(reason("linked_only", t["linked_only"], enterprise.is_linked, detail))
     if len(reasons) == 1 and enterprise.status == EnterpriseStatus.OPERATING:
-        reasons.append(reason("open_to_all", _("Eligibility"), True, _("No restrictions: open to every enterprise")))
+        reasons.append(reason("open_to_all", t["eligibility"], True, t["open_to_all"]))
     return reasons
 
 
@@ -450,7 +552,6 @@ STOP_BIGRAMS = frozenset(
 )
 
 
-@lru_cache(maxsize=8192)
 def text_grams(text: str) -> frozenset[str]:
     """Character bigrams of the Chinese runs in ``text`` (a single character alone), plus Latin/number words."""
     grams: set[str] = set()
@@ -496,6 +597,23 @@ def policy_text(policy: Policy) -> str:
     return " ".join((policy.title, policy.summary, policy.keywords, policy.conditions_text, policy.support_text))
 
 
+# Bigrams of each policy's text, by (id, last change): a policy's text is cut once, not on every request.
+_POLICY_GRAMS: dict[tuple, frozenset[str]] = {}
+_POLICY_GRAMS_MAX = 20000
+
+
+def policy_grams(policy: Policy) -> frozenset[str]:
+    if policy.pk is None:
+        return text_grams(policy_text(policy))
+    key = (policy.pk, policy.updated_at)
+    grams = _POLICY_GRAMS.get(key)
+    if grams is None:
+        if len(_POLICY_GRAMS) >= _POLICY_GRAMS_MAX:
+            _POLICY_GRAMS.clear()
+        grams = _POLICY_GRAMS[key] = text_grams(policy_text(policy))
+    return grams
+
+
 @dataclass(frozen=True)
 class NeedProfile:
     """What relevance is measured against: a need, or an enterprise's open needs and main products."""
@@ -514,56 +632,82 @@ class NeedProfile:
         text = " ".join([enterprise.main_products or ""] + [f"{n.title} {n.description}" for n in open_needs])
         return cls(categories=categories, text=text)
 
+    @property
+    def grams(self) -> frozenset[str]:
+        cached = self.__dict__.get("_grams")
+        if cached is None:
+            cached = text_grams(self.text)
+            object.__setattr__(self, "_grams", cached)
+        return cached
 
-def text_similarity(need_text: str, policy: Policy) -> tuple[float, list[str]]:
-    """Share of the need's (non-generic) bigrams found in the policy, raised by policy keywords in the need."""
-    all_need_grams = text_grams(need_text)
+    @property
+    def lowered(self) -> str:
+        return self.text.lower()
+
+
+def text_similarity(
+    need_text: str | NeedProfile, policy: Policy, *, with_terms: bool = True
+) -> tuple[float, list[str]]:
+    """Share of the need's (non-generic) bigrams found in the policy, raised by policy keywords in the need.
+
+    Returns the similarity (0–1) and, ``with_terms``, the shared terms to show (keywords first).
+    """
+    profile = need_text if isinstance(need_text, NeedProfile) else NeedProfile(text=need_text)
+    all_need_grams = profile.grams
     need_grams = all_need_grams - STOP_BIGRAMS
     if not need_grams:
         return 0.0, []
-    policy_grams = text_grams(policy_text(policy))
-    shared = need_grams & policy_grams
-    lowered = need_text.lower()
+    grams = policy_grams(policy)
+    shared = need_grams & grams
+    lowered = profile.lowered
     keyword_hits = [k for k in policy.keyword_list if k.lower() in lowered]
     similarity = min(1.0, len(shared) / len(need_grams) + 0.25 * len(keyword_hits))
-    terms = list(dict.fromkeys(keyword_hits + _shared_terms(need_text, all_need_grams & policy_grams, shared)))
+    if not shared and not keyword_hits:
+        return 0.0, []
+    if not with_terms:
+        return similarity, []
+    terms = list(dict.fromkeys(keyword_hits + _shared_terms(profile.text, all_need_grams & grams, shared)))
     return similarity, terms[:6]
 
 
-def relevance_reasons(policy: Policy, profile: NeedProfile, *, today: dt.date) -> list[dict]:
-    """The three scored reasons (category, text, closing date); their ``points`` add up to the score."""
+def relevance_reasons(policy: Policy, profile: NeedProfile, *, today: dt.date, with_terms: bool = True) -> list[dict]:
+    """The three scored reasons (category, text, closing date); their ``points`` add up to the score.
+
+    Without ``with_terms`` (ranking) the text reason names no shared terms; the score is the same.
+    """
+    t = texts()
     reasons = []
-    name = _("Need category")
     policy_categories = set(policy.need_categories or [])
     matched = [c for c in profile.categories if c in policy_categories]
     if matched:
-        detail = _("%(category)s is covered by the policy") % {"category": _category_label(matched[0])}
-        reasons.append(reason("category", name, True, detail, CATEGORY_POINTS))
+        detail = t["covered"] % {"category": t.get(f"cat:{matched[0]}", matched[0])}
+        reasons.append(reason("category", t["category"], True, detail, CATEGORY_POINTS))
     elif not profile.categories:
-        reasons.append(reason("category", name, False, _("No open need to compare with"), 0))
+        reasons.append(reason("category", t["category"], False, t["no_open_need"], 0))
     elif not policy_categories:
-        reasons.append(reason("category", name, False, _("The policy lists no need categories"), 0))
+        reasons.append(reason("category", t["category"], False, t["no_categories"], 0))
     else:
-        detail = _("%(category)s is not covered by the policy") % {"category": _category_label(profile.categories[0])}
-        reasons.append(reason("category", name, False, detail, 0))
+        first = profile.categories[0]
+        detail = t["not_covered"] % {"category": t.get(f"cat:{first}", first)}
+        reasons.append(reason("category", t["category"], False, detail, 0))
 
-    similarity, terms = text_similarity(profile.text, policy)
+    similarity, terms = text_similarity(profile, policy, with_terms=with_terms)
     points = round(TEXT_POINTS * similarity)
-    percent = round(similarity * 100)
-    if terms:
-        detail = _("%(percent)s%% similar; shared: %(terms)s") % {"percent": percent, "terms": "、".join(terms)}
+    if not with_terms and points:
+        detail = ""
+    elif terms:
+        detail = t["similar"] % {"percent": round(similarity * 100), "terms": "、".join(terms)}
     else:
-        detail = _("No shared terms")
-    reasons.append(reason("text", _("Text similarity"), points > 0, detail, points))
+        detail = t["no_shared"]
+    reasons.append(reason("text", t["text"], points > 0, detail, points))
 
-    name = _("Closing date")
     if policy.apply_until and policy.apply_until >= today:
         days = (policy.apply_until - today).days
         points = round(CLOSING_POINTS * max(0, CLOSING_HORIZON_DAYS - days) / CLOSING_HORIZON_DAYS)
-        detail = _("Closes on %(date)s, in %(days)s days") % {"date": _fmt_date(policy.apply_until), "days": days}
-        reasons.append(reason("closing", name, points > 0, detail, points))
+        detail = t["closes_in"] % {"date": _fmt_date(policy.apply_until), "days": days}
+        reasons.append(reason("closing", t["closing"], points > 0, detail, points))
     else:
-        reasons.append(reason("closing", name, False, _("No closing date"), 0))
+        reasons.append(reason("closing", t["closing"], False, t["no_closing"], 0))
     return reasons
 
 
@@ -577,18 +721,52 @@ def score_of(reasons: Iterable[dict]) -> int:
 
 
 @dataclass
+class _Context:
+    """What explaining the suggestions of one enterprise needs, loaded once."""
+
+    enterprise: Enterprise
+    qualifications: dict[str, EnterpriseQualification]
+    need: Need | None
+    today: dt.date
+
+
+@dataclass
 class Suggestion:
-    """A policy for an enterprise (and perhaps a need): score 0–100 and every reason behind it."""
+    """A policy for an enterprise (and perhaps a need): score 0–100 and every reason behind it.
+
+    ``relevance`` (the scored reasons) is always there; ``eligibility`` (one reason per criterion) once the
+    suggestion is explained (``complete_suggestions``).
+    """
 
     policy: Policy
     enterprise: Enterprise
     score: int
-    reasons: list[dict]
-    eligible: bool
+    relevance: list[dict]
     category_match: bool
     need: Need | None = None
+    eligibility: list[dict] | None = None
     match: PolicyMatch | None = None  # the existing match for this pair, if any
-    failed: list[dict] = field(default_factory=list)
+    context: _Context | None = field(default=None, repr=False)
+    profile: NeedProfile | None = field(default=None, repr=False)
+    terms_done: bool = field(default=False, repr=False)
+
+    @property
+    def reasons(self) -> list[dict]:
+        if self.eligibility is None:
+            complete_suggestions([self])
+        return (self.eligibility or []) + self.relevance
+
+    @property
+    def eligible(self) -> bool:
+        if self.eligibility is None:
+            complete_suggestions([self])
+        return all(r["passed"] for r in self.eligibility or [])
+
+    @property
+    def failed(self) -> list[dict]:
+        if self.eligibility is None:
+            complete_suggestions([self])
+        return [r for r in self.eligibility or [] if not r["passed"]]
 
     @property
     def match_status(self) -> str | None:
@@ -603,31 +781,47 @@ class Suggestion:
         return (not self.category_match, -self.score, until, self.policy.pk)
 
 
-def build_suggestion(
-    policy: Policy,
-    enterprise: Enterprise,
-    *,
-    profile: NeedProfile,
-    qualifications: dict[str, EnterpriseQualification],
-    today: dt.date,
-) -> Suggestion:
-    eligibility = explain_eligibility(policy, enterprise, qualifications=qualifications, today=today)
-    relevance = relevance_reasons(policy, profile, today=today)
-    reasons = eligibility + relevance
+def _suggest(policy: Policy, profile: NeedProfile, context: _Context, *, with_terms: bool = False) -> Suggestion:
+    relevance = relevance_reasons(policy, profile, today=context.today, with_terms=with_terms)
     return Suggestion(
         policy=policy,
-        enterprise=enterprise,
+        enterprise=context.enterprise,
         score=score_of(relevance),
-        reasons=reasons,
-        eligible=all(r["passed"] for r in eligibility),
+        relevance=relevance,
         category_match=relevance[0]["passed"],
         need=profile.need,
-        failed=[r for r in eligibility if not r["passed"]],
+        context=context,
+        profile=profile,
+        terms_done=with_terms,
     )
 
 
+def complete_suggestions(suggestions: Sequence[Suggestion], *, with_matches: bool = True) -> Sequence[Suggestion]:
+    """Add the per-criterion explanation (and the existing match) to suggestions: a constant number of queries
+    (the policies' list criteria, three; the matches, one per enterprise) whatever their number.
+    """
+    todo = [s for s in suggestions if s.eligibility is None]
+    load_criteria([s.policy for s in todo])
+    for s in todo:
+        ctx = s.context
+        s.eligibility = explain_eligibility(s.policy, s.enterprise, qualifications=ctx.qualifications, today=ctx.today)
+    for s in suggestions:
+        if not s.terms_done and s.profile is not None:
+            # The shared terms are only worth cutting out for the suggestions shown; the score does not change.
+            s.relevance = relevance_reasons(s.policy, s.profile, today=s.context.today, with_terms=True)
+            s.terms_done = True
+    if with_matches:
+        by_enterprise: dict[int, list[Suggestion]] = {}
+        for s in suggestions:
+            if s.context is not None and not getattr(s, "_match_loaded", False):
+                by_enterprise.setdefault(s.enterprise.pk, []).append(s)
+        for group in by_enterprise.values():
+            _attach_matches(group, group[0].enterprise, group[0].context.need)
+    return suggestions
+
+
 def _attach_matches(suggestions: list[Suggestion], enterprise: Enterprise, need: Need | None) -> None:
-    """One query: the existing match of each suggested pair (the need's own row first, then any other)."""
+    """One query: the existing match of each suggested pair (the need's own row first, then a told one)."""
     if not suggestions:
         return
     rows = PolicyMatch.objects.filter(enterprise=enterprise, policy_id__in=[s.policy.pk for s in suggestions]).order_by(
@@ -639,27 +833,25 @@ def _attach_matches(suggestions: list[Suggestion], enterprise: Enterprise, need:
         if current is None:
             best[row.policy_id] = row
             continue
-        # Prefer the row for this need, then a told row over a mere suggestion.
         if (need is not None and row.need_id == need.pk and current.need_id != need.pk) or (
             current.status == MatchStatus.SUGGESTED and row.status in TOLD_STATUSES
         ):
             best[row.policy_id] = row
     for s in suggestions:
         s.match = best.get(s.policy.pk)
-
-
-def _rank(suggestions: list[Suggestion]) -> list[Suggestion]:
-    return sorted(suggestions, key=Suggestion.sort_key)
-
-
-def _prefetched(qs: QuerySet[Policy]) -> QuerySet[Policy]:
-    return qs.select_related("department").prefetch_related(*POLICY_PREFETCH)
+        s._match_loaded = True
 
 
 def enterprise_open_needs(enterprise: Enterprise) -> list[Need]:
     return list(
-        Need.objects.filter(enterprise=enterprise, status__in=OPEN_NEED_STATUSES).order_by("-created_at", "-id")
+        Need.objects.filter(enterprise=enterprise, status__in=OPEN_NEED_STATUSES)
+        .only("id", "category", "title", "description", "enterprise_id")
+        .order_by("-created_at", "-id")
     )
+
+
+def _context(enterprise: Enterprise, need: Need | None, today: dt.date) -> _Context:
+    return _Context(enterprise=enterprise, qualifications=load_qualifications(enterprise), need=need, today=today)
 
 
 def enterprise_policy_suggestions(
@@ -668,32 +860,28 @@ def enterprise_policy_suggestions(
     need: Need | None = None,
     today: dt.date | None = None,
     limit: int | None = None,
+    explain: bool = True,
 ) -> list[Suggestion]:
     """Eligible policies with an open window for ``enterprise``, ranked for ``need`` (or its open needs).
 
-    A constant number of queries whatever the number of policies: qualifications, open needs, the policies
-    (one query), their regions/chains/qualifications (three), the existing matches (one).
+    Queries: qualifications, open needs (without a need), the policies (one query), and with ``explain`` the
+    list criteria of the suggestions returned (three) and their existing matches (one). Without ``explain``,
+    call ``complete_suggestions`` on the ones shown (e.g. one page).
     """
     today = today or timezone.localdate()
-    qualifications = load_qualifications(enterprise)
-    valid = [code for code, eq in qualifications.items() if _valid(eq, today)]
+    context = _context(enterprise, need, today)
+    valid = [code for code, eq in context.qualifications.items() if _valid(eq, today)]
     profile = (
         NeedProfile.for_need(need)
         if need
         else NeedProfile.for_enterprise(enterprise, enterprise_open_needs(enterprise))
     )
-    policies = _prefetched(
-        enterprise_eligible_policies(enterprise=enterprise, today=today, valid_qualifications=valid, open_only=True)
-    )
-    suggestions = [
-        build_suggestion(p, enterprise, profile=profile, qualifications=qualifications, today=today) for p in policies
-    ]
-    # The database decided eligibility; the explanation must agree (it is computed independently).
-    suggestions = [s for s in suggestions if s.eligible]
-    ranked = _rank(suggestions)
+    policies = enterprise_eligible_policies(enterprise=enterprise, today=today, valid_qualifications=valid)
+    ranked = sorted((_suggest(p, profile, context) for p in policies), key=Suggestion.sort_key)
     if limit is not None:
         ranked = ranked[:limit]
-    _attach_matches(ranked, enterprise, need)
+    if explain:
+        complete_suggestions(ranked)
     return ranked
 
 
@@ -705,7 +893,9 @@ def need_enterprise(need: Need) -> Enterprise | None:
     return None
 
 
-def need_policy_suggestions(*, need: Need, today: dt.date | None = None, limit: int | None = None) -> list[Suggestion]:
+def need_policy_suggestions(
+    *, need: Need, today: dt.date | None = None, limit: int | None = None, explain: bool = True
+) -> list[Suggestion]:
     """Eligible policies with an open window for the need's enterprise, the need's own category first.
 
     A need with neither an enterprise nor a project with one has no suggestions: eligibility is an
@@ -714,7 +904,7 @@ def need_policy_suggestions(*, need: Need, today: dt.date | None = None, limit: 
     enterprise = need_enterprise(need)
     if enterprise is None:
         return []
-    return enterprise_policy_suggestions(enterprise=enterprise, need=need, today=today, limit=limit)
+    return enterprise_policy_suggestions(enterprise=enterprise, need=need, today=today, limit=limit, explain=explain)
 
 
 def enterprise_near_misses(
@@ -722,20 +912,43 @@ def enterprise_near_misses(
 ) -> list[Suggestion]:
     """Policies with an open window that the enterprise misses by at most ``max_failed`` criteria.
 
-    For the enterprise page (what the enterprise could reach), never for the suggestion lists. Explained in
-    Python over the open policies, with their criteria prefetched: a constant number of queries.
+    For the enterprise page (what the enterprise could reach), never for the suggestion lists. The database
+    counts the failed criteria of every open policy in one query (fewest failures, the enterprise's open
+    need categories, then the soonest closing first); the few candidates are explained in Python.
     """
     today = today or timezone.localdate()
-    qualifications = load_qualifications(enterprise)
-    profile = NeedProfile.for_enterprise(enterprise, enterprise_open_needs(enterprise))
-    policies = _prefetched(Policy.objects.filter(window_open_q(today=today)))
+    if enterprise.status != EnterpriseStatus.OPERATING:
+        return []
+    context = _context(enterprise, None, today)
+    valid = [code for code, eq in context.qualifications.items() if _valid(eq, today)]
+    open_needs = enterprise_open_needs(enterprise)
+    failed = Value(0)
+    for part in policy_criterion_qs(enterprise, valid_qualifications=valid, today=today):
+        if not part:  # a criterion every policy passes for this enterprise (linked_only for a linked one)
+            continue
+        failed = failed + Case(When(part, then=Value(0)), default=Value(1), output_field=IntegerField())
+    categories = Q(pk__in=[])
+    for category in {n.category for n in open_needs}:
+        categories |= Q(need_categories__icontains=f'"{category}"')
+    fits = Case(When(categories, then=Value(0)), default=Value(1), output_field=IntegerField())
+    candidates = list(
+        Policy.objects.filter(window_open_q(today=today))
+        .annotate(failed_criteria=failed, misfit=fits)
+        .filter(failed_criteria__gte=1, failed_criteria__lte=max_failed)
+        .order_by("failed_criteria", "misfit", F("apply_until").asc(nulls_last=True), "id")[: limit * 3]
+    )
+    if not candidates:
+        return []
+    load_criteria(candidates)
+    profile = NeedProfile.for_enterprise(enterprise, open_needs)
     misses = []
-    for policy in policies:
-        s = build_suggestion(policy, enterprise, profile=profile, qualifications=qualifications, today=today)
-        if not s.eligible and len(s.failed) <= max_failed:
+    for policy in candidates:
+        s = _suggest(policy, profile, context)
+        s.eligibility = explain_eligibility(policy, enterprise, qualifications=context.qualifications, today=today)
+        if 0 < len(s.failed) <= max_failed:
             misses.append(s)
     misses.sort(key=lambda s: (len(s.failed), *s.sort_key()))
-    return misses[:limit]
+    return list(complete_suggestions(misses[:limit], with_matches=False))
 
 
 def explain_pair(*, policy: Policy, enterprise: Enterprise, need: Need | None = None, today=None) -> Suggestion:
@@ -746,9 +959,9 @@ def explain_pair(*, policy: Policy, enterprise: Enterprise, need: Need | None = 
         if need
         else NeedProfile.for_enterprise(enterprise, enterprise_open_needs(enterprise))
     )
-    return build_suggestion(
-        policy, enterprise, profile=profile, qualifications=load_qualifications(enterprise), today=today
-    )
+    suggestion = _suggest(policy, profile, _context(enterprise, need, today))
+    complete_suggestions([suggestion], with_matches=False)
+    return suggestion
 
 
 def explain_pairs(
@@ -758,14 +971,16 @@ def explain_pairs(
     today = today or timezone.localdate()
     ids = [e.pk for e in enterprises]
     quals: dict[int, dict[str, EnterpriseQualification]] = {pk: {} for pk in ids}
-    for eq in EnterpriseQualification.objects.filter(enterprise_id__in=ids).select_related("qualification"):
+    for eq in EnterpriseQualification.objects.filter(enterprise_id__in=ids):
         quals[eq.enterprise_id][eq.qualification_id] = eq
     needs_by_enterprise: dict[int, list[Need]] = {pk: [] for pk in ids}
     if need is None:
-        for n in Need.objects.filter(enterprise_id__in=ids, status__in=OPEN_NEED_STATUSES).order_by(
+        open_needs = Need.objects.filter(enterprise_id__in=ids, status__in=OPEN_NEED_STATUSES).order_by(
             "-created_at", "-id"
-        ):
+        )
+        for n in open_needs:
             needs_by_enterprise[n.enterprise_id].append(n)
+    criteria_of(policy)
     result = {}
     for enterprise in enterprises:
         profile = (
@@ -773,15 +988,18 @@ def explain_pairs(
             if need
             else NeedProfile.for_enterprise(enterprise, needs_by_enterprise[enterprise.pk])
         )
-        result[enterprise.pk] = build_suggestion(
-            policy, enterprise, profile=profile, qualifications=quals[enterprise.pk], today=today
-        )
+        context = _Context(enterprise=enterprise, qualifications=quals[enterprise.pk], need=need, today=today)
+        suggestion = _suggest(policy, profile, context)
+        complete_suggestions([suggestion], with_matches=False)
+        result[enterprise.pk] = suggestion
     return result
 
 
 def load_policy(pk: int) -> Policy:
-    """A policy with its criteria prefetched (for the eligibility query and explanations)."""
-    return _prefetched(Policy.objects.all()).get(pk=pk)
+    """A policy with its list criteria loaded (for the eligibility query and explanations)."""
+    policy = Policy.objects.select_related("department").get(pk=pk)
+    criteria_of(policy)
+    return policy
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -808,12 +1026,13 @@ def policy_radar(*, user, today: dt.date | None = None, days: int = RADAR_DAYS, 
     new_q = Q(published_on__gte=since) | Q(published_on__isnull=True, created_at__gte=since_dt)
     closing_q = Q(apply_until__gte=today, apply_until__lte=horizon)
     policies = list(
-        _prefetched(Policy.objects.filter(policy_is_current_q(today=today)).filter(new_q | closing_q)).order_by(
-            F("apply_until").asc(nulls_last=True), "-published_on", "-id"
-        )[:limit]
+        Policy.objects.filter(policy_is_current_q(today=today))
+        .filter(new_q | closing_q)
+        .order_by(F("apply_until").asc(nulls_last=True), "-published_on", "-id")[:limit]
     )
     if not policies:
         return []
+    load_criteria(policies)
     aggregates = {}
     for policy in policies:
         told = PolicyMatch.objects.filter(policy_id=policy.pk, enterprise_id=OuterRef("pk"), status__in=TOLD_STATUSES)

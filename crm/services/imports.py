@@ -25,8 +25,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import tablib
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.results import RowResult
@@ -504,3 +505,57 @@ def _preview(result, dataset, row_numbers, headers, problems) -> list[dict]:
             {"row": number, "status": status, "values": [_display(v) for v in values], "errors": errors or {}}
         )
     return preview
+
+
+# ---------------------------------------------------------------------------------------- web uploads
+
+
+def import_job_preview(*, user, kind: str, name: str, data: bytes):
+    """Keep an upload server-side and dry-run it; the preview shows the result stored on the job."""
+    from django.core.files.base import ContentFile
+
+    from crm.models import ImportJob
+    from crm.permissions import is_manager
+
+    if not is_manager(user):
+        raise PermissionDenied(_("Only managers may import ledgers."))
+    if kind not in RESOURCES:
+        raise ValidationError(_("Unknown kind of sheet."))
+    job = ImportJob(user=user, kind=kind, original_name=name[:200], size=len(data))
+    job.file.save(name, ContentFile(data), save=False)
+    outcome = sheet_import(kind=kind, data=data, user=user, dry_run=True, with_preview=True)
+    job.result = outcome.as_dict()
+    job.status = ImportJob.Status.PREVIEWED if outcome.ok else ImportJob.Status.INVALID
+    job.save()
+    return job
+
+
+def import_job_confirm(*, user, job_id: int):
+    """Import the file the same user uploaded and previewed (all or nothing); never a path from the client.
+
+    Raises ``ImportJob.DoesNotExist`` for another user's job (the view answers 404) and ``ValidationError``
+    when the job was imported already or its preview had problems.
+    """
+    from crm.models import ImportJob
+    from crm.permissions import is_manager
+
+    if not is_manager(user):
+        raise PermissionDenied(_("Only managers may import ledgers."))
+    with transaction.atomic():
+        # The row lock makes a double click (two confirms) import once.
+        job = ImportJob.objects.select_for_update().get(pk=job_id, user=user)
+        if job.status == ImportJob.Status.IMPORTED:
+            raise ValidationError(_("This file has been imported already."))
+        if job.status != ImportJob.Status.PREVIEWED:
+            raise ValidationError(_("This file has problems; upload a corrected file."))
+        with job.file.open("rb") as stored:
+            data = stored.read()
+        outcome = sheet_import(kind=job.kind, data=data, user=user, with_preview=True)
+        job.result = outcome.as_dict()
+        if outcome.ok:
+            job.status = ImportJob.Status.IMPORTED
+            job.imported_at = timezone.now()
+        else:  # the data changed since the preview, e.g. someone created the same enterprise meanwhile
+            job.status = ImportJob.Status.INVALID
+        job.save()
+    return job

@@ -22,6 +22,13 @@ BADGE_COLOURS = {
     "normal": "secondary",
     "urgent": "warning",
     "critical": "danger",
+    # Need.satisfaction and the escalation levels of a need (DESIGN §4.1)
+    "satisfied": "success",
+    "basically_satisfied": "primary",
+    "unsatisfied": "danger",
+    "warning": "warning",
+    "overdue": "danger",
+    "supervision": "dark",
     # Visit.flag
     "green": "success",
     "yellow": "warning",

@@ -19,6 +19,7 @@ from crm.permissions import can_create, can_edit
 from crm.selectors.matching import enterprise_policy_suggestions
 from crm.services.enterprises import contact_create, contact_update, enterprise_create, enterprise_update
 from crm.views import policies as policy_views
+from crm.views import visits as visit_views
 from crm.views.mixins import (
     CreatePermissionMixin,
     EditPermissionMixin,
@@ -113,7 +114,8 @@ ENTERPRISE_SECTIONS: list[Section] = [
     Section("qualifications", "crm/enterprises/_section_qualifications.html", _qualifications, column="side"),
     Section("contacts", "crm/enterprises/_section_contacts.html", _contacts, column="side"),
     Section("liaison", "crm/enterprises/_section_liaison.html", _liaison, column="side"),
-    Section("visits", "crm/enterprises/_section_visits.html", _visits),
+    # Visits and needs in one timeline (crm/views/visits.py); the needs table below keeps their status.
+    Section("visits", "crm/visits/_timeline_section.html", visit_views.enterprise_timeline_section),
     Section("needs", "crm/enterprises/_section_needs.html", _needs),
     Section("policy_matches", "crm/policies/_enterprise_matches.html", policy_views.enterprise_policy_matches_section),
     Section("action_items", "crm/enterprises/_section_action_items.html", _action_items),

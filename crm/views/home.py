@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 
 from crm.permissions import is_manager
 from crm.selectors import home as home_selectors
+from crm.views import needs as need_views
 from crm.views import policies as policy_views
 from crm.views.mixins import Section, build_sections
 
@@ -42,6 +43,7 @@ def _my_notifications(user, request) -> dict:
 HOME_SECTIONS: list[Section] = [
     Section("counts", "crm/home/_section_counts.html", _counts, column="top"),
     Section("my_needs", "crm/home/_section_my_needs.html", _my_needs),
+    Section("deadlines", "crm/needs/_home_deadlines.html", need_views.home_deadlines_section),
     Section("my_actions", "crm/home/_section_my_actions.html", _my_actions),
     Section(
         "policy_radar",

@@ -16,6 +16,7 @@ from crm.models import Enterprise, Project
 from crm.permissions import can_create
 from crm.services.enterprises import project_create, project_update
 from crm.views import lists as action_lists
+from crm.views import visits as visit_views
 from crm.views.mixins import (
     CreatePermissionMixin,
     EditPermissionMixin,
@@ -66,7 +67,8 @@ PROJECT_SECTIONS: list[Section] = [
     Section("profile", "crm/projects/_section_profile.html", column="side"),
     Section("liaison", "crm/projects/_section_liaison.html", _liaison, column="side"),
     Section("needs", "crm/projects/_section_needs.html", _needs),
-    Section("visits", "crm/projects/_section_visits.html", _visits),
+    # Visits and help requests in one timeline (crm/views/visits.py).
+    Section("visits", "crm/visits/_timeline_section.html", visit_views.project_timeline_section),
     Section("action_items", "crm/action_items/_section.html", action_lists.project_action_items_section),
 ]
 

@@ -4,6 +4,11 @@ from django.urls import path
 
 from crm.views import enterprises, home, policies, projects, search
 from crm.views import lists as action_lists
+from crm.views import needs as need_views
+from crm.views import notifications as notification_views
+from crm.views import visits as visit_views
+from crm.views.exports import ListExportView
+from crm.views.imports import ImportConfirmView, ImportPreviewView, ImportTemplateView, ImportView
 
 urlpatterns = [
     # 工作台 and global search
@@ -26,7 +31,25 @@ urlpatterns = [
     path("projects/<int:pk>/", projects.ProjectDetailView.as_view(), name="project-detail"),
     path("projects/<int:pk>/edit/", projects.ProjectUpdateView.as_view(), name="project-update"),
     # Visits (visit-list, visit-create at visits/new/, visit-detail)
+    path("visits/", visit_views.VisitListView.as_view(), name="visit-list"),
+    path("visits/new/", visit_views.VisitCreateView.as_view(), name="visit-create"),
+    path("visits/<int:pk>/", visit_views.VisitDetailView.as_view(), name="visit-detail"),
+    path("visits/<int:pk>/print/", visit_views.VisitPrintView.as_view(), name="visit-print"),
+    path(
+        "visits/<int:pk>/attachments/<int:attachment_pk>/",
+        visit_views.VisitAttachmentView.as_view(),
+        name="visit-attachment",
+    ),
     # Needs (need-list, need-detail)
+    path("needs/", need_views.NeedListView.as_view(), name="need-list"),
+    path("needs/new/", need_views.NeedCreateView.as_view(), name="need-create"),
+    path("needs/<int:pk>/", need_views.NeedDetailView.as_view(), name="need-detail"),
+    path("needs/<int:pk>/events/", need_views.NeedEventCreateView.as_view(), name="need-event-create"),
+    path("needs/<int:pk>/<slug:verb>/", need_views.NeedTransitionView.as_view(), name="need-transition"),
+    # Notifications (the bell)
+    path("notifications/", notification_views.NotificationListView.as_view(), name="notification-list"),
+    path("notifications/read-all/", notification_views.NotificationReadAllView.as_view(), name="notification-read-all"),
+    path("notifications/<int:pk>/read/", notification_views.NotificationReadView.as_view(), name="notification-read"),
     # Policies (policy-list, policy-detail)
     path("policies/", policies.PolicyListView.as_view(), name="policy-list"),
     path("policies/new/", policies.PolicyCreateView.as_view(), name="policy-create"),
@@ -42,4 +65,40 @@ urlpatterns = [
     path("action-items/new/", action_lists.ActionItemCreateView.as_view(), name="actionitem-create"),
     path("action-items/<int:pk>/edit/", action_lists.ActionItemUpdateView.as_view(), name="actionitem-update"),
     # Imports/exports (import), notifications (notification-list), dashboard (dashboard)
+    path("imports/", ImportView.as_view(), name="import"),
+    path("imports/template/<slug:kind>/", ImportTemplateView.as_view(), name="import-template"),
+    path("imports/<int:pk>/", ImportPreviewView.as_view(), name="import-preview"),
+    path("imports/<int:pk>/confirm/", ImportConfirmView.as_view(), name="import-confirm"),
+    # Ledger downloads: exactly what each list shows (its filters and scope), without the pagination.
+    path(
+        "enterprises/export/",
+        ListExportView.as_view(kind="enterprises", list_view=enterprises.EnterpriseListView),
+        name="enterprise-export",
+    ),
+    path(
+        "projects/export/",
+        ListExportView.as_view(kind="projects", list_view=projects.ProjectListView),
+        name="project-export",
+    ),
+    path(
+        "visits/export/",
+        ListExportView.as_view(kind="visits", list_view=visit_views.VisitListView),
+        name="visit-export",
+    ),
+    path("needs/export/", ListExportView.as_view(kind="needs", list_view=need_views.NeedListView), name="need-export"),
+    path(
+        "policies/export/",
+        ListExportView.as_view(kind="policies", list_view=policies.PolicyListView),
+        name="policy-export",
+    ),
+    path(
+        "offerings/export/",
+        ListExportView.as_view(kind="offerings", list_view=action_lists.OfferingListView),
+        name="offering-export",
+    ),
+    path(
+        "action-items/export/",
+        ListExportView.as_view(kind="action-items", list_view=action_lists.ActionItemListView),
+        name="actionitem-export",
+    ),
 ]

@@ -113,33 +113,39 @@ def test_manager_pushes_a_policy_to_three_eligible_enterprises(page_as, live_ser
 def test_manager_goes_from_a_need_to_a_pushed_policy_and_an_action_item(
     page_as, live_server, manager, officer, policy_data, city_bureau, city_department, shots
 ):
-    enterprise = policy_data["eligible"][0]
+    enterprise, policy = policy_data["eligible"][0], policy_data["policy"]
     need = Need.objects.create(
         enterprise=enterprise,
         bureau=city_bureau,
         category=NeedCategory.RD,
         title="研发投入奖补政策咨询",
-        description="高企研发奖补",
+        description="高新技术企业研发奖补怎么申请",
     )
     offering = make_offering(
         department=city_department, name="高企认定辅导", kind="policy_coaching", need_categories=["rd"]
     )
     page = page_as(manager)
-    page.goto(f"{live_server.url}/enterprises/{enterprise.pk}/")
-    suggestion = page.locator(f'.suggestion[data-policy="{policy_data["policy"].pk}"]')
+    page.goto(f"{live_server.url}/needs/{need.pk}/")
+    suggestion = page.locator(f'.suggestion[data-policy="{policy.pk}"]')
     assert suggestion.count() == 1
-    suggestion.locator("summary").click()
-    assert suggestion.locator('.reason[data-criterion="min_rd_ratio"][data-passed="true"]').count() == 1
-    page.screenshot(path=shots("enterprise-suggestions"), full_page=True)
+    # The first suggestions show their reasons unfolded: ✓ per criterion with the enterprise's value.
+    ratio = suggestion.locator('.reason[data-criterion="min_rd_ratio"]')
+    assert ratio.is_visible() and ratio.get_attribute("data-passed") == "true"
+    assert "5 % ≥ 5 %" in ratio.inner_text()
+    page.screenshot(path=shots("need-suggestions"), full_page=True)
     suggestion.locator("button.push-one").click()
     page.wait_for_selector(".alert-success")
-    assert PolicyMatch.objects.filter(policy=policy_data["policy"], enterprise=enterprise).count() == 1
+    match = PolicyMatch.objects.get(policy=policy, enterprise=enterprise)
+    assert match.need == need and match.status == MatchStatus.PUSHED
+    assert page.locator(f'.suggestion[data-policy="{policy.pk}"] button.push-one').count() == 0
 
-    page.goto(f"{live_server.url}/action-items/new/?need={need.pk}")
+    page.click("#actionitem-add")
     page.click(f'[data-use-offering="{offering.pk}"]')
     page.select_option("#id_owner", str(officer.pk))
     page.click("#actionitem-save")
     page.wait_for_selector(".alert-success")
     item = ActionItem.objects.get(need=need)
     assert item.offering == offering and item.title == "高企认定辅导" and item.enterprise == enterprise
-    page.screenshot(path=shots("action-item-created"), full_page=True)
+    assert page.url.startswith(f"{live_server.url}/needs/{need.pk}/")
+    assert page.locator(f'#action-items tr[data-id="{item.pk}"]').count() == 1
+    page.screenshot(path=shots("need-after-push-and-action"), full_page=True)

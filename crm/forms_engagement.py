@@ -1,0 +1,300 @@
+"""Forms of the visit and need pages: the phone-first 登门三问 form with its needs formset, the small
+forms of the need transitions and the follow-up form. Validation of the business rules stays in the
+services (crm/services/visits.py, crm/services/needs.py); these forms shape input and show errors."""
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.choices import NeedCategory, NeedEventKind, Satisfaction, Urgency, VisitFlag, VisitKind
+from crm.forms import (
+    BootstrapFormMixin,
+    UserChoiceField,
+    UserMultipleChoiceField,
+    limited_choices,
+    staff_choices,
+    style_form,
+)
+from crm.models import Bureau, Department, Enterprise, Project, User, Visit
+from crm.services.needs import need_may_instruct
+
+# ---------------------------------------------------------------------------------------------- visit
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files (type and size are checked by the visit service, by content)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf", "multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class ButtonRadioSelect(forms.RadioSelect):
+    """Radio buttons rendered as a row of large toggle buttons (easy to hit on a phone)."""
+
+    template_name = "crm/widgets/button_radio.html"
+    option_template_name = "crm/widgets/button_radio_option.html"
+
+
+class VisitForm(BootstrapFormMixin, forms.ModelForm):
+    attachments = MultipleFileField(
+        label=_("Photos and files"),
+        required=False,
+        help_text=_("Photos (JPEG, PNG, WebP, GIF, HEIC) or PDFs such as the signed record, each at most 10 MB."),
+    )
+
+    class Meta:
+        model = Visit
+        fields = [
+            "enterprise",
+            "project",
+            "visited_on",
+            "kind",
+            "lead",
+            "officers",
+            "interviewee",
+            "interviewee_title",
+            "q_needs",
+            "q_difficulties",
+            "q_suggestions",
+            "resolved_on_site",
+            "policies_briefed",
+            "party_notes",
+            "flag",
+            "next_visit_on",
+        ]
+        field_classes = {"lead": UserChoiceField, "officers": UserMultipleChoiceField}
+        widgets = {
+            "visited_on": forms.DateInput(),
+            "next_visit_on": forms.DateInput(),
+            "kind": ButtonRadioSelect(),
+            "flag": ButtonRadioSelect(),
+            "q_needs": forms.Textarea(attrs={"rows": 3}),
+            "q_difficulties": forms.Textarea(attrs={"rows": 3}),
+            "q_suggestions": forms.Textarea(attrs={"rows": 3}),
+            "resolved_on_site": forms.Textarea(attrs={"rows": 2}),
+            "policies_briefed": forms.Textarea(attrs={"rows": 2}),
+            "party_notes": forms.Textarea(attrs={"rows": 2}),
+            "officers": forms.SelectMultiple(attrs={"size": 4}),
+        }
+        help_texts = {
+            "flag": _("Red: act now, e.g. the enterprise may relocate or stop production."),
+            "officers": _("Leave empty to record yourself."),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        enterprise = self.fields["enterprise"]
+        enterprise.queryset = Enterprise.objects.visible_to(user).only("id", "name")
+        enterprise.widget.choices = limited_choices(enterprise, self["enterprise"].value(), user)
+        project = self.fields["project"]
+        project.queryset = Project.objects.visible_to(user).only("id", "name").order_by("name")
+        self.fields["lead"].queryset = staff_choices(user)
+        self.fields["officers"].queryset = staff_choices(user)
+        self.fields["kind"].choices = VisitKind.choices
+        self.fields["flag"].choices = VisitFlag.choices
+        self.fields["visited_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+        for name in ("q_needs", "q_difficulties", "q_suggestions"):
+            self.fields[name].widget.attrs["placeholder"] = {
+                "q_needs": _("What does the enterprise need to develop?"),
+                "q_difficulties": _("What difficulties and problems does it face?"),
+                "q_suggestions": _("What opinions and suggestions does it have?"),
+            }[name]
+        self.fields["interviewee"].widget.attrs["autocomplete"] = "off"
+
+    def clean(self):
+        data = super().clean()
+        if not any((data.get(name) or "").strip() for name in ("q_needs", "q_difficulties", "q_suggestions")):
+            raise forms.ValidationError(
+                _("Fill in at least one of the three questions: needs, difficulties, suggestions."),
+                code="no_answer",
+            )
+        return data
+
+    def _post_clean(self):
+        # The visit service validates the model (and the needs and files) in one go; skip the ModelForm's
+        # instance validation so that its messages do not appear twice.
+        pass
+
+
+class VisitNeedForm(BootstrapFormMixin, forms.Form):
+    """One need raised in the visit."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    category = forms.ChoiceField(label=_("Category"), choices=[("", "---------"), *NeedCategory.choices])
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
+    description = forms.CharField(label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].widget.attrs["placeholder"] = _("e.g. 500 万元 working-capital loan")
+        self.fields["urgency"].widget = ButtonRadioSelect(choices=Urgency.choices)
+        style_form(self)
+
+
+class BaseVisitNeedFormSet(forms.BaseFormSet):
+    def rows(self) -> list[dict]:
+        """The needs kept (not deleted, not left empty), as the visit service expects them."""
+        kept = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE") or not form.has_changed():
+                continue
+            kept.append(
+                {
+                    "title": data["title"],
+                    "category": data["category"],
+                    "urgency": data.get("urgency") or Urgency.NORMAL,
+                    "description": data.get("description", ""),
+                }
+            )
+        return kept
+
+
+VisitNeedFormSet = forms.formset_factory(
+    VisitNeedForm, formset=BaseVisitNeedFormSet, extra=1, can_delete=True, max_num=30, validate_max=True
+)
+
+
+# ---------------------------------------------------------------------------------------------- need transitions
+
+
+def _departments_of(need):
+    return Department.objects.filter(bureau_id=need.bureau_id).select_related("bureau").order_by("name")
+
+
+class TransitionForm(BootstrapFormMixin, forms.Form):
+    """Base of the small forms under the transition buttons; ``version`` guards against lost updates."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, need, user, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("version", need.version)
+        super().__init__(*args, **kwargs)
+        self.need = need
+        self.user = user
+
+
+class NoteTransitionForm(TransitionForm):
+    text = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RejectForm(TransitionForm):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReopenForm(RejectForm):
+    pass
+
+
+class AssignForm(TransitionForm):
+    lead_department = forms.ModelChoiceField(label=_("Lead department"), queryset=Department.objects.none())
+    assisting_departments = forms.ModelMultipleChoiceField(
+        label=_("Assisting departments"), queryset=Department.objects.none(), required=False
+    )
+    handler = UserChoiceField(label=_("Handler"), queryset=User.objects.none(), required=False)
+    due_on = forms.DateField(
+        label=_("Due on"),
+        required=False,
+        widget=forms.DateInput(),
+        help_text=_("Leave empty for the default time limit in working days."),
+    )
+    text = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, need, user, **kwargs):
+        kwargs.setdefault("initial", {}).update(
+            {
+                "lead_department": need.lead_department_id,
+                "handler": need.handler_id,
+                "assisting_departments": [d.pk for d in need.assisting_departments.all()],
+            }
+        )
+        super().__init__(*args, need=need, user=user, **kwargs)
+        departments = _departments_of(need)
+        self.fields["lead_department"].queryset = departments
+        self.fields["lead_department"].label_from_instance = lambda d: d.name
+        self.fields["assisting_departments"].queryset = Department.objects.filter(
+            Q(bureau_id=need.bureau_id) | Q(bureau__level="city")
+        ).select_related("bureau")
+        self.fields["handler"].queryset = (
+            User.objects.filter(bureau_id=need.bureau_id, is_active=True)
+            .select_related("bureau", "department")
+            .order_by("department__name", "name", "username")
+        )
+        self.fields["handler"].label_from_instance = lambda u: (
+            f"{u}（{u.department.name}）" if u.department_id else str(u)
+        )
+        self.fields["due_on"].widget.attrs["min"] = timezone.localdate().isoformat()
+        style_form(self)
+
+
+class AnswerForm(TransitionForm):
+    resolution = forms.CharField(
+        label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 3}), help_text=_("How the need was resolved.")
+    )
+
+
+class ReturnVisitForm(TransitionForm):
+    satisfaction = forms.ChoiceField(label=_("Satisfaction"), choices=Satisfaction.choices, widget=ButtonRadioSelect)
+    text = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TransferForm(TransitionForm):
+    bureau = forms.ModelChoiceField(label=_("Bureau"), queryset=Bureau.objects.none())
+    text = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, need, user, **kwargs):
+        super().__init__(*args, need=need, user=user, **kwargs)
+        self.fields["bureau"].queryset = Bureau.objects.exclude(pk=need.bureau_id).order_by("level", "name")
+
+
+class ExtendForm(TransitionForm):
+    due_on = forms.DateField(label=_("New deadline"), widget=forms.DateInput())
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, need, user, **kwargs):
+        super().__init__(*args, need=need, user=user, **kwargs)
+        if need.due_on:
+            self.fields["due_on"].widget.attrs["min"] = need.due_on.isoformat()
+
+
+TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
+    "accept": NoteTransitionForm,
+    "reject": RejectForm,
+    "assign": AssignForm,
+    "start": NoteTransitionForm,
+    "answer": AnswerForm,
+    "return-visit": ReturnVisitForm,
+    "reopen": ReopenForm,
+    "transfer": TransferForm,
+    "extend": ExtendForm,
+}
+
+
+class NeedEventForm(BootstrapFormMixin, forms.Form):
+    """A follow-up note (anyone in scope) or an instruction (批示, leaders)."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=[(NeedEventKind.NOTE, NeedEventKind.NOTE.label)])
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(NeedEventKind.NOTE, NeedEventKind.NOTE.label)]
+        if need_may_instruct(user=user):
+            choices.append((NeedEventKind.INSTRUCTION, NeedEventKind.INSTRUCTION.label))
+        self.fields["kind"].choices = choices
+        self.fields["kind"].initial = NeedEventKind.INSTRUCTION if len(choices) > 1 else NeedEventKind.NOTE
+        if len(choices) == 1:
+            self.fields["kind"].widget = forms.HiddenInput()

@@ -1,0 +1,246 @@
+"""Need pages: the list (filters, escalation badges, filtered count), the detail with its timeline and
+exactly the transition buttons the user may press, the transition and follow-up posts, and a simple
+"new need" page (e.g. a help request of an assisted project, 帮办事项)."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from crm.choices import Urgency
+from crm.filtersets import NeedFilterSet
+from crm.forms import BootstrapFormMixin, limited_choices, staff_choices
+from crm.forms_engagement import TRANSITION_FORMS, NeedEventForm
+from crm.models import Enterprise, Need, Project
+from crm.permissions import can_create
+from crm.selectors.needs import (
+    need_detail,
+    need_escalation,
+    needs_due_soon,
+    needs_escalation_annotate,
+    needs_overdue,
+)
+from crm.services.needs import (
+    TRANSITIONS,
+    TransitionConflict,
+    TransitionForbidden,
+    need_create,
+    need_event_add,
+    need_transition,
+    need_verbs_available,
+)
+from crm.views import lists as action_lists
+from crm.views import policies as policy_views
+from crm.views.mixins import CreatePermissionMixin, FilteredListView, ScopedDetailView, Section, add_service_errors
+
+HOME_LIMIT = 8
+
+# Button colour of each verb on the need page.
+VERB_STYLES = {
+    "accept": "primary",
+    "reject": "outline-danger",
+    "assign": "primary",
+    "start": "primary",
+    "answer": "success",
+    "return-visit": "success",
+    "reopen": "outline-secondary",
+    "transfer": "outline-primary",
+    "extend": "outline-warning",
+}
+
+
+class NeedListView(FilteredListView):
+    model = Need
+    filterset_class = NeedFilterSet
+    filter_fields = ("status", "category", "urgency", "lead_department", "handler", "overdue", "due_on")
+    template_name = "crm/needs/list.html"
+    page_title = _("Needs")
+    select_related = ("enterprise", "project", "lead_department", "handler")
+
+    def get_filterset(self, queryset):
+        filterset = super().get_filterset(queryset)
+        if filterset is not None:
+            handler = filterset.form.fields["handler"]
+            handler.widget = forms.Select(
+                choices=[("", "---------"), *[(u.pk, str(u)) for u in staff_choices(self.request.user)]],
+                attrs={"class": "form-select"},
+            )
+        return filterset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        needs_escalation_annotate(context["object_list"])
+        context["can_create"] = can_create(self.request.user, Need)
+        return context
+
+
+# Sections under the need's actions: policy suggestions (✓/✗ reasons, push in one click) and action items.
+NEED_SECTIONS: list[Section] = [
+    Section("policy_suggestions", "crm/policies/_need_suggestions.html", policy_views.need_policy_suggestions_section),
+    Section("action_items", "crm/action_items/_section.html", action_lists.need_action_items_section),
+]
+
+
+class NeedDetailView(ScopedDetailView):
+    model = Need
+    template_name = "crm/needs/detail.html"
+    sections = NEED_SECTIONS
+
+    def get_scoped_queryset(self):
+        return need_detail(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        need, user = self.object, self.request.user
+        bound = kwargs.get("bound_form")  # (verb, form) of a rejected transition, shown open with its errors
+        actions = []
+        for verb in need_verbs_available(user=user, need=need):
+            if bound and bound[0] == verb:
+                form = bound[1]
+            else:
+                form = TRANSITION_FORMS[verb](need=need, user=user, prefix=verb)
+            actions.append(
+                {
+                    "verb": verb,
+                    "label": TRANSITIONS[verb].label,
+                    "style": VERB_STYLES[verb],
+                    "form": form,
+                    "open": bool(bound and bound[0] == verb),
+                    "url": reverse("crm:need-transition", args=[need.pk, verb]),
+                }
+            )
+        context.update(
+            page_title=need.code,
+            actions=actions,
+            event_form=kwargs.get("event_form") or NeedEventForm(user=user),
+            events=list(need.events.all()),
+            escalation=need_escalation(need),
+        )
+        return context
+
+
+def _scoped_need(request, pk: int) -> Need:
+    return get_object_or_404(need_detail(user=request.user), pk=pk)
+
+
+def _rerender(request, need: Need, **context):
+    view = NeedDetailView()
+    view.setup(request, pk=need.pk)
+    view.object = need
+    return view.render_to_response(view.get_context_data(object=need, **context))
+
+
+class NeedTransitionView(View):
+    """POST a transition from the need page: 404 out of scope, 403 role, a message on a conflict."""
+
+    def post(self, request, pk: int, verb: str):
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(f"{reverse('login')}?next={request.path}")
+        if verb not in TRANSITIONS:
+            raise Http404
+        need = _scoped_need(request, pk)
+        form_class = TRANSITION_FORMS[verb]
+        data = {key.removeprefix(f"{verb}-"): value for key, value in request.POST.items()}
+        fields = {name: data[name] for name in form_class.base_fields if name in data and name != "version"}
+        if "assisting_departments" in form_class.base_fields:
+            fields["assisting_departments"] = request.POST.getlist(f"{verb}-assisting_departments")
+        try:
+            need_transition(need=need, user=request.user, verb=verb, version=data.get("version"), **fields)
+        except TransitionForbidden as error:
+            raise PermissionDenied(error.message) from error
+        except TransitionConflict as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(reverse("crm:need-detail", args=[need.pk]))
+        except ValidationError as error:
+            form = form_class(request.POST, need=need, user=request.user, prefix=verb)
+            form.is_valid()
+            add_service_errors(form, error)
+            messages.error(request, _("Please correct the errors below."))
+            return _rerender(request, need, bound_form=(verb, form))
+        messages.success(request, _("Done: %(action)s.") % {"action": TRANSITIONS[verb].label})
+        return HttpResponseRedirect(reverse("crm:need-detail", args=[need.pk]) + "#timeline")
+
+
+class NeedEventCreateView(View):
+    """POST a follow-up note or (leaders) an instruction; the handler is notified."""
+
+    def post(self, request, pk: int):
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(f"{reverse('login')}?next={request.path}")
+        need = _scoped_need(request, pk)
+        form = NeedEventForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                need_event_add(
+                    need=need, user=request.user, kind=form.cleaned_data["kind"], text=form.cleaned_data["text"]
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Your follow-up has been added."))
+                return HttpResponseRedirect(reverse("crm:need-detail", args=[need.pk]) + "#timeline")
+        return _rerender(request, need, event_form=form)
+
+
+class NeedForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Need
+        fields = ["enterprise", "project", "source", "category", "urgency", "title", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        enterprise = self.fields["enterprise"]
+        enterprise.queryset = Enterprise.objects.visible_to(user).only("id", "name")
+        enterprise.widget.choices = limited_choices(enterprise, self["enterprise"].value(), user)
+        self.fields["project"].queryset = Project.objects.visible_to(user).only("id", "name").order_by("name")
+        self.fields["urgency"].initial = Urgency.NORMAL
+
+    def _post_clean(self):
+        pass  # the service validates the model
+
+
+class NeedCreateView(CreatePermissionMixin, TemplateView):
+    """Record a need outside a visit (phone, letter, meeting), e.g. a project's help request (帮办事项)."""
+
+    model = Need
+    template_name = "crm/needs/form.html"
+
+    def get_initial(self) -> dict:
+        initial = {}
+        for name, model in (("enterprise", Enterprise), ("project", Project)):
+            raw = self.request.GET.get(name, "")
+            if raw.isdigit() and model.objects.visible_to(self.request.user).filter(pk=raw).exists():
+                initial[name] = int(raw)
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", NeedForm(user=self.request.user, initial=self.get_initial()))
+        context["page_title"] = _("New need")
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = NeedForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                need = need_create(user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Need %(code)s recorded.") % {"code": need.code})
+                return HttpResponseRedirect(reverse("crm:need-detail", args=[need.pk]))
+        messages.error(request, _("Please correct the errors below."))
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+def home_deadlines_section(user, request) -> dict:
+    """工作台: my open needs that are overdue or due within three working days, with their badges."""
+    overdue = needs_escalation_annotate(needs_overdue(user=user)[:HOME_LIMIT])
+    due_soon = needs_escalation_annotate(needs_due_soon(user=user)[:HOME_LIMIT])
+    return {"overdue": overdue, "due_soon": due_soon}

@@ -1,0 +1,55 @@
+"""The bell: the signed-in user's notifications, opening one marks it read and goes to its need."""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import ListView
+
+from crm.models import Notification
+from crm.services.notifications import notification_mark_read, notifications_mark_all_read
+
+
+class NotificationListView(LoginRequiredMixin, ListView):
+    template_name = "crm/notifications/list.html"
+    paginate_by = 30
+    context_object_name = "notifications"
+
+    def get_queryset(self):
+        queryset = Notification.objects.filter(recipient=self.request.user).select_related("need", "action_item")
+        if self.request.GET.get("unread") == "1":
+            queryset = queryset.filter(read_at__isnull=True)
+        return queryset.order_by("-created_at", "-id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["page_title"] = _("Notifications")
+        context["only_unread"] = self.request.GET.get("unread") == "1"
+        return context
+
+
+def _target(request, notification: Notification) -> str:
+    wanted = request.POST.get("next", "")
+    if wanted and url_has_allowed_host_and_scheme(wanted, {request.get_host()}, require_https=request.is_secure()):
+        return wanted
+    if notification.need_id:
+        return reverse("crm:need-detail", args=[notification.need_id])
+    return reverse("crm:notification-list")
+
+
+class NotificationReadView(LoginRequiredMixin, View):
+    """POST: mark one of my notifications read, then go to its need (or ``next``)."""
+
+    def post(self, request, pk: int):
+        notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+        notification_mark_read(notification=notification, user=request.user)
+        return HttpResponseRedirect(_target(request, notification))
+
+
+class NotificationReadAllView(LoginRequiredMixin, View):
+    def post(self, request):
+        notifications_mark_all_read(user=request.user)
+        return HttpResponseRedirect(reverse("crm:notification-list"))

@@ -1,0 +1,199 @@
+"""Visit pages: the list, the phone-first 登门三问 form (needs inline), the detail, the printable record
+(走访记录表) and the attachments (served only to users who can see the visit)."""
+
+import mimetypes
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from crm.filtersets import VisitFilterSet
+from crm.forms import limited_choices, staff_choices
+from crm.forms_engagement import VisitForm, VisitNeedFormSet
+from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
+from crm.permissions import can_create
+from crm.selectors.needs import engagement_timeline
+from crm.services.visits import visit_create
+from crm.views.mixins import CreatePermissionMixin, FilteredListView, ScopedDetailView, add_service_errors
+
+TIMELINE_LIMIT = 30
+
+
+class VisitListView(FilteredListView):
+    model = Visit
+    filterset_class = VisitFilterSet
+    filter_fields = ("enterprise", "officer", "visited_on", "flag", "kind")
+    template_name = "crm/visits/list.html"
+    page_title = _("Visits")
+    select_related = ("enterprise", "lead")
+    prefetch_related = ("officers",)
+
+    def get_scoped_queryset(self):
+        return super().get_scoped_queryset().annotate(needs_count=Count("needs"))
+
+    def get_filterset(self, queryset):
+        filterset = super().get_filterset(queryset)
+        if filterset is not None:
+            user = self.request.user
+            enterprise = filterset.form.fields["enterprise"]
+            enterprise_field = forms.ModelChoiceField(queryset=Enterprise.objects.visible_to(user).only("id", "name"))
+            enterprise.widget = forms.Select(
+                choices=limited_choices(enterprise_field, self.request.GET.get("enterprise"), user),
+                attrs={"class": "form-select"},
+            )
+            officer = filterset.form.fields["officer"]
+            officer.widget = forms.Select(
+                choices=[("", "---------"), *[(u.pk, str(u)) for u in staff_choices(user)]],
+                attrs={"class": "form-select"},
+            )
+        return filterset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_create"] = can_create(self.request.user, Visit)
+        return context
+
+
+class VisitCreateView(CreatePermissionMixin, TemplateView):
+    """登门三问: one form for the visit, the needs raised in it and its photos; saved in one transaction."""
+
+    model = Visit
+    template_name = "crm/visits/form.html"
+
+    def get_initial(self) -> dict:
+        user = self.request.user
+        initial = {"visited_on": timezone.localdate(), "kind": "on_site", "flag": "green", "lead": user.pk}
+        raw_project = self.request.GET.get("project", "")
+        if raw_project.isdigit():
+            project = Project.objects.visible_to(user).filter(pk=raw_project).first()
+            if project is not None:
+                initial["project"] = project.pk
+                if project.enterprise_id:
+                    initial["enterprise"] = project.enterprise_id
+        raw_enterprise = self.request.GET.get("enterprise", "")
+        if raw_enterprise.isdigit() and Enterprise.objects.visible_to(user).filter(pk=raw_enterprise).exists():
+            initial["enterprise"] = int(raw_enterprise)
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if "form" not in context:
+            context["form"] = VisitForm(user=self.request.user, initial=self.get_initial())
+        if "formset" not in context:
+            context["formset"] = VisitNeedFormSet(prefix="needs")
+        context["page_title"] = _("Log a visit (登门三问)")
+        return context
+
+    @staticmethod
+    def show_service_errors(error: ValidationError, form, formset) -> None:
+        """Needs' problems above the needs, everything else next to the visit's fields."""
+        if not hasattr(error, "error_dict"):
+            add_service_errors(form, error)
+            return
+        errors = dict(error.message_dict)
+        needs_errors = errors.pop("needs", [])
+        if needs_errors:
+            formset._non_form_errors = formset.error_class(needs_errors)
+        if errors:
+            add_service_errors(form, ValidationError(errors))
+
+    def post(self, request, *args, **kwargs):
+        form = VisitForm(request.POST, request.FILES, user=request.user)
+        formset = VisitNeedFormSet(request.POST, prefix="needs")
+        form_ok, formset_ok = form.is_valid(), formset.is_valid()
+        if form_ok and formset_ok:
+            data = dict(form.cleaned_data)
+            attachments = data.pop("attachments", [])
+            try:
+                visit = visit_create(user=request.user, needs=formset.rows(), attachments=attachments, **data)
+            except ValidationError as error:
+                self.show_service_errors(error, form, formset)
+            else:
+                count = len(formset.rows())
+                messages.success(
+                    request,
+                    _("Visit %(code)s saved with %(count)d need(s).") % {"code": visit.code, "count": count},
+                )
+                return HttpResponseRedirect(reverse("crm:visit-detail", args=[visit.pk]))
+        messages.error(request, _("Please correct the errors below."))
+        return self.render_to_response(self.get_context_data(form=form, formset=formset))
+
+
+VISIT_DETAIL_PREFETCH = (
+    "officers",
+    "attachments",
+    Prefetch("needs", queryset=Need.objects.select_related("lead_department", "handler").order_by("id")),
+)
+
+
+class VisitDetailView(ScopedDetailView):
+    model = Visit
+    template_name = "crm/visits/detail.html"
+    select_related = ("enterprise", "enterprise__region", "project", "lead", "created_by")
+    prefetch_related = VISIT_DETAIL_PREFETCH
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["page_title"] = self.object.code
+        return context
+
+
+class VisitPrintView(VisitDetailView):
+    """走访记录表: one A4 page with signature lines (crm/static/crm/print.css)."""
+
+    template_name = "crm/visits/print.html"
+
+
+class VisitAttachmentView(LoginRequiredMixin, View):
+    """An attachment, for users who can see its visit (404 otherwise); never served as HTML."""
+
+    def get(self, request, pk: int, attachment_pk: int):
+        visit = get_object_or_404(Visit.objects.visible_to(request.user), pk=pk)
+        attachment = get_object_or_404(VisitAttachment, pk=attachment_pk, visit=visit)
+        try:
+            handle = attachment.file.open("rb")
+        except (FileNotFoundError, ValueError):
+            raise Http404 from None
+        content_type = attachment.content_type or mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
+        download = request.GET.get("download") == "1"
+        response = FileResponse(handle, content_type=content_type, as_attachment=download, filename=attachment.name)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+        return response
+
+
+# --- sections for the 360° page and the project page -------------------------------------------------------
+
+
+def enterprise_timeline_section(enterprise, request) -> dict:
+    """Visits and needs of the enterprise in one timeline, newest first."""
+    entries = engagement_timeline(user=request.user, enterprise=enterprise, limit=TIMELINE_LIMIT)
+    return {
+        "entries": entries,
+        "visits_count": enterprise.visits.count(),
+        "can_log_visit": can_create(request.user, Visit),
+        "visit_query": f"enterprise={enterprise.pk}",
+        "need_query": f"enterprise={enterprise.pk}",
+    }
+
+
+def project_timeline_section(project, request) -> dict:
+    """Visits and help requests (帮办事项) of the project in one timeline, newest first."""
+    entries = engagement_timeline(user=request.user, project=project, limit=TIMELINE_LIMIT)
+    return {
+        "entries": entries,
+        "visits_count": project.visits.count(),
+        "can_log_visit": can_create(request.user, Visit) and bool(project.enterprise_id),
+        "can_add_need": can_create(request.user, Need),
+        "visit_query": f"project={project.pk}",
+        "need_query": f"project={project.pk}",
+    }

@@ -1,0 +1,112 @@
+"""``manage.py export_sheet``, the ledger writer and the import templates."""
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils.translation import override
+
+from crm.models import Enterprise
+from crm.resources import RESOURCES, resource_for
+from crm.services.exports import ledger_export, ledger_filename, ledger_template
+from crm.services.imports import sheet_import
+from tests.test_resources import read_xlsx
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+    with override("en"):
+        yield
+
+
+def export(*args) -> str:
+    out = io.StringIO()
+    call_command("export_sheet", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_export_writes_the_ledger_with_chinese_headers_and_labels(tmp_path, enterprise, county_enterprise):
+    path = tmp_path / "企业.xlsx"
+    assert export("enterprises", str(path)) == f"Exported 2 row(s) to {path}.\n"
+    rows = read_xlsx(path.read_bytes())
+    assert rows[0][:4] == ("企业名称", "统一社会信用代码", "所属区县", "所属产业链")
+    by_name = {row[0]: row for row in rows[1:]}
+    row = by_name[enterprise.name]
+    assert row[1:4] == (enterprise.credit_code, "清江浦区", "绿色食品")
+    assert row[rows[0].index("挂钩联系企业")] == "是"
+    assert row[rows[0].index("经营状态")] == "正常经营"
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.active.title == "企业台账"
+    assert workbook.active.freeze_panes == "A2"
+
+
+def test_export_to_csv_has_a_bom_for_excel(tmp_path, enterprise):
+    path = tmp_path / "enterprises.csv"
+    export("enterprises", str(path))
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][0] == "企业名称" and rows[1][0] == enterprise.name
+    assert rows[1][rows[0].index("成立日期")] == "2015-05-01"
+    assert rows[1][rows[0].index("上年营业收入(万元)")] == "8000.00"
+
+
+def test_a_county_user_exports_only_its_county(tmp_path, enterprise, county_enterprise, county_officer):
+    path = tmp_path / "county.xlsx"
+    assert "Exported 1 row(s)" in export("enterprises", str(path), "--user", "county_officer")
+    names = [row[0] for row in read_xlsx(path.read_bytes())[1:]]
+    assert names == [county_enterprise.name]
+    data = ledger_export(kind="enterprises", user=county_officer, file_format="csv").decode("utf-8-sig")
+    assert enterprise.name not in data and county_enterprise.name in data
+
+
+def test_formula_like_values_are_escaped_in_the_export(tmp_path, enterprise):
+    enterprise.name = "=cmd|' /C calc'!A0"
+    enterprise.address = "@SUM(1)"
+    enterprise.save()
+    path = tmp_path / "e.xlsx"
+    export("enterprises", str(path))
+    headers, row = read_xlsx(path.read_bytes())
+    assert row[0] == "'=cmd|' /C calc'!A0"
+    assert row[headers.index("地址")] == "'@SUM(1)"
+    # And the escaped file imports back to the same values.
+    outcome = sheet_import(kind="enterprises", data=path.read_bytes())
+    assert outcome.ok and outcome.unchanged == 1
+    enterprise.refresh_from_db()
+    assert enterprise.name == "=cmd|' /C calc'!A0"
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(CommandError, match="must end in .xlsx or .csv"):
+        export("enterprises", str(tmp_path / "e.txt"))
+    with pytest.raises(CommandError, match="No user has the user name"):
+        export("enterprises", str(tmp_path / "e.xlsx"), "--user", "nobody")
+    with pytest.raises(CommandError, match="Cannot write"):
+        export("enterprises", str(tmp_path / "missing-dir" / "e.xlsx"))
+
+
+@pytest.mark.parametrize("kind", list(RESOURCES))
+def test_every_kind_exports_and_has_a_template(kind, tmp_path, enterprise, manager):
+    path = tmp_path / f"{kind}.xlsx"
+    export(kind, str(path))
+    headers = resource_for(kind).get_export_headers()
+    assert read_xlsx(path.read_bytes())[0] == tuple(headers)
+    workbook = openpyxl.load_workbook(io.BytesIO(ledger_template(kind=kind, user=manager)))
+    sheet, notes = workbook.worksheets
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == tuple(headers) and len(rows) == 2
+    assert notes.title == "填写说明"
+    assert [r[0] for r in notes.iter_rows(min_row=2, values_only=True)] == headers
+    assert ledger_filename(kind=kind, template=True).endswith("导入模板.xlsx")
+
+
+def test_the_enterprise_template_example_imports(regions, chains, qualifications, manager):
+    outcome = sheet_import(kind="enterprises", data=ledger_template(kind="enterprises", user=manager), user=manager)
+    assert outcome.ok, [p.as_line() for p in outcome.problems]
+    assert outcome.created == 1
+    assert Enterprise.objects.get().name == "淮安示例科技有限公司"

@@ -1,0 +1,654 @@
+"""Resources of crm/resources.py: widgets, round trips of every kind, history, escaping, speed shape."""
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.translation import override
+
+from crm.choices import NeedCategory, OfferingKind, PolicyKind, PolicyLevel
+from crm.models import (
+    ActionItem,
+    Enterprise,
+    EnterpriseQualification,
+    Need,
+    Offering,
+    Policy,
+    Project,
+    Visit,
+)
+from crm.resources import (
+    RESOURCES,
+    BoolWidget,
+    ChoiceWidget,
+    DateWidget,
+    DecimalWidget,
+    IntWidget,
+    TextWidget,
+    resource_for,
+)
+from crm.services.exports import cell_escape, dataset_escape, ledger_export, write_csv, write_xlsx
+from crm.services.imports import sheet_import
+from tests.conftest import credit_code, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in their English source text, whatever the translations say."""
+    with override("en"):
+        yield
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def make_xlsx(headers, rows, *, hidden=(), above=(), date_cells=()) -> bytes:
+    """An xlsx like a bureau's: optional title rows ``above`` the headers, hidden rows (1-based data rows)."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "台账"
+    for line in above:
+        sheet.append(line)
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    offset = len(above) + 1
+    for index in hidden:
+        sheet.row_dimensions[offset + index].hidden = True
+    for row_index, column_index in date_cells:
+        sheet.cell(row=offset + row_index, column=column_index).number_format = "yyyy/m/d"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def make_csv(headers, rows, *, encoding="utf-8") -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def read_xlsx(data: bytes) -> list[tuple]:
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    return list(workbook.worksheets[0].iter_rows(values_only=True))
+
+
+def lines(outcome) -> list[str]:
+    return [p.as_line() for p in outcome.problems]
+
+
+# ------------------------------------------------------------------------------------------ widgets
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-03-01", dt.date(2026, 3, 1)),
+        ("2026/3/1", dt.date(2026, 3, 1)),
+        ("2026.3.1", dt.date(2026, 3, 1)),
+        ("2026年3月1日", dt.date(2026, 3, 1)),
+        ("20260301", dt.date(2026, 3, 1)),
+        ("２０２６－０３－０１", dt.date(2026, 3, 1)),
+        (46082, dt.date(2026, 3, 1)),  # an Excel serial number
+        (46082.0, dt.date(2026, 3, 1)),
+        (dt.datetime(2026, 3, 1, 0, 0), dt.date(2026, 3, 1)),
+        ("2026-03-01 00:00:00", dt.date(2026, 3, 1)),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_date_widget_reads_what_excel_users_write(value, expected):
+    assert DateWidget().clean(value) == expected
+
+
+@pytest.mark.parametrize("value", ["2026-02-30", "3/1/2026", "明天", "1"])
+def test_date_widget_refuses_non_dates(value):
+    with pytest.raises(ValueError, match="not a date"):
+        DateWidget().clean(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1,234", 1234), ("1，234", 1234), (" 12 000 ", 12000), (120.0, 120), ("１２", 12), ("", None), (7, 7)],
+)
+def test_int_widget_takes_thousands_separators(value, expected):
+    assert IntWidget().clean(value) == expected
+
+
+def test_int_widget_refuses_fractions_and_text():
+    with pytest.raises(ValueError, match="whole number"):
+        IntWidget().clean("12.5")
+    with pytest.raises(ValueError, match="not a number"):
+        IntWidget().clean("十二")
+
+
+def test_decimal_widget_keeps_cents_and_cleans_excel_float_noise():
+    assert DecimalWidget().clean("1,234.56") == Decimal("1234.56")
+    assert DecimalWidget().clean(0.1 + 0.2) == Decimal("0.3")
+    assert DecimalWidget().clean(8000.0) == Decimal("8000")
+
+
+@pytest.mark.parametrize(("value", "expected"), [("是", True), ("否", False), ("Y", True), ("0", False), (1, True)])
+def test_bool_widget_reads_shi_and_fou(value, expected):
+    assert BoolWidget().clean(value) is expected
+    assert BoolWidget().render(expected) == ("是" if expected else "否")
+
+
+def test_bool_widget_refuses_other_words():
+    with pytest.raises(ValueError, match="是 or 否"):
+        BoolWidget().clean("也许")
+
+
+def test_choice_widget_takes_label_value_or_english_and_lists_the_labels():
+    from crm.choices import EnterpriseStatus
+
+    widget = ChoiceWidget(EnterpriseStatus)
+    assert widget.clean("正常经营") == "operating"
+    assert widget.clean("relocated") == "relocated"
+    assert widget.clean("Closed") == "closed"
+    assert widget.render("closed") == "已注销"
+    with pytest.raises(ValueError, match="正常经营、已迁出、已注销"):
+        widget.clean("倒闭")
+
+
+def test_text_widget_strips_unescapes_and_refuses_control_characters():
+    widget = TextWidget()
+    assert widget.clean("  淮安  ") == "淮安"
+    assert widget.clean("'=SUM(A1)") == "=SUM(A1)"
+    assert widget.clean(13800000000.0) == "13800000000"
+    with pytest.raises(ValueError, match="Control characters"):
+        widget.clean("a\x00b")
+
+
+# -------------------------------------------------------------------------------------- enterprises
+
+ENTERPRISE_HEADERS = [
+    "企业名称",
+    "统一社会信用代码",
+    "所属区县",
+    "所属产业链",
+    "企业资质",
+    "从业人数",
+    "上年营业收入(万元)",
+    "成立日期",
+    "挂钩联系企业",
+    "挂钩联系人",
+]
+
+
+def test_enterprise_import_reads_names_codes_separators_and_formats(regions, chains, qualifications, manager, officer):
+    rows = [
+        ["甲科技有限公司", credit_code(11), "清江浦区", "绿色食品", "高新技术企业、tsme"]
+        + ["1,200", "8,000.5", "2020/3/1", "是", "officer"],
+        ["乙电子有限公司", credit_code(12, "320831").lower(), "320831", "pcb", "hnte;srdi，科技型中小企业"]
+        + [30, 120, "2021-01-05", "否", "officer、manager"],
+    ]
+    outcome = sheet_import(kind="enterprises", data=make_xlsx(ENTERPRISE_HEADERS, rows), user=manager)
+    assert outcome.ok, lines(outcome)
+    assert (outcome.created, outcome.updated) == (2, 0)
+    first = Enterprise.objects.get(credit_code=credit_code(11))
+    assert first.region_id == "320812" and first.industry_chain_id == "green-food"
+    assert first.employees == 1200 and first.revenue == Decimal("8000.50")
+    assert first.established_on == dt.date(2020, 3, 1) and first.is_linked
+    assert set(first.qualifications.values_list("code", flat=True)) == {"hnte", "tsme"}
+    assert list(first.liaison_officers.all()) == [officer]
+    assert first.bureau == manager.bureau and first.created_by == manager
+    second = Enterprise.objects.get(credit_code=credit_code(12, "320831"))
+    assert set(second.qualifications.values_list("code", flat=True)) == {"hnte", "srdi", "tsme"}
+    assert set(second.liaison_officers.all()) == {officer, manager}
+
+
+def test_enterprises_are_matched_on_the_credit_code_and_absent_columns_stay(enterprise, manager, qualifications):
+    EnterpriseQualification.objects.create(
+        enterprise=enterprise, qualification=qualifications["hnte"], expires_on=dt.date(2027, 11, 30)
+    )
+    before = model_to_dict(enterprise)
+    code = " " + enterprise.credit_code.lower() + " "
+    headers = ["统一社会信用代码", "企业名称", "从业人数", "企业资质"]
+    data = make_xlsx(headers, [[code, "新名称有限公司", 130, "高新技术企业、科技型中小企业"]])
+    outcome = sheet_import(kind="enterprises", data=data, user=manager)
+    assert outcome.ok, lines(outcome)
+    assert (outcome.created, outcome.updated) == (0, 1)
+    enterprise.refresh_from_db()
+    assert enterprise.name == "新名称有限公司" and enterprise.employees == 130
+    # Columns that are not in the file are left as they were.
+    for field in ("region", "industry_chain", "revenue", "rd_expense", "established_on", "is_linked", "bureau"):
+        assert model_to_dict(enterprise)[field] == before[field], field
+    # A qualification that stays keeps its certificate dates; the new one is added without.
+    links = {q.qualification_id: q for q in enterprise.enterprise_qualifications.all()}
+    assert set(links) == {"hnte", "tsme"}
+    assert links["hnte"].expires_on == dt.date(2027, 11, 30)
+    assert enterprise.history.first().history_type == "~"
+
+
+def test_a_credit_code_twice_in_one_file_is_an_error_naming_the_first_row(regions, manager):
+    rows = [["甲", credit_code(21), "清江浦区"], ["乙", credit_code(22), "清江浦区"]]
+    rows.append(["丙", credit_code(21), "清江浦区"])
+    outcome = sheet_import(kind="enterprises", data=make_xlsx(ENTERPRISE_HEADERS[:3], rows), user=manager)
+    assert lines(outcome) == [
+        "Row 4, column 统一社会信用代码: Row 2 has the same 统一社会信用代码; each record may appear once."
+    ]
+    assert not Enterprise.objects.exists()
+
+
+def test_every_problem_is_reported_by_row_and_column_and_nothing_is_saved(regions, chains, qualifications, manager):
+    rows = [
+        ["好企业", credit_code(31), "清江浦区", "", "", 10],
+        ["", "12345", "火星区", "不存在的链", "高新技术企业、不存在的资质", "很多"],
+        ["好企业二", credit_code(32), "清江浦区", "", "", -3],
+    ]
+    outcome = sheet_import(kind="enterprises", data=make_xlsx(ENTERPRISE_HEADERS[:6], rows), user=manager)
+    assert not outcome.ok
+    assert lines(outcome) == [
+        "Row 3, column 企业名称: This cell is required.",
+        "Row 3, column 统一社会信用代码: A unified social credit code has 18 characters; this one has 5.",
+        "Row 3, column 所属区县: No region is called or coded “火星区”.",
+        "Row 3, column 所属产业链: No industry chain is called or coded “不存在的链”.",
+        "Row 3, column 企业资质: No qualification is called or coded “不存在的资质”.",
+        "Row 3, column 从业人数: “很多” is not a number.",
+        "Row 4, column 从业人数: Ensure this value is greater than or equal to 0.",
+    ]
+    assert not Enterprise.objects.exists()
+
+
+def test_blank_hidden_and_title_rows_are_skipped_and_row_numbers_stay_true(regions, manager):
+    rows = [
+        ["甲", credit_code(41), "清江浦区"],
+        [None, None, None],
+        ["隐藏的错行", "bad", "火星"],
+        ["乙", "bad", "清江浦区"],
+    ]
+    data = make_xlsx(["企业名称", "统一社会信用代码", "所属区县"], rows, hidden=[3], above=[["淮安市挂钩企业台账"], []])
+    outcome = sheet_import(kind="enterprises", data=data, user=manager)
+    # Title on row 1, empty row 2, headers on row 3: the bad visible row is spreadsheet row 7.
+    assert lines(outcome) == [
+        "Row 7, column 统一社会信用代码: A unified social credit code has 18 characters; this one has 3."
+    ]
+    assert outcome.total == 2
+
+
+def test_headers_are_forgiving_about_full_width_brackets_blanks_and_a_serial_column(regions, manager):
+    headers = ["序号", " 企业名称 ", "社会信用代码", "所属区县", "上年营业收入（万元）"]
+    data = make_xlsx(headers, [[1, "甲", credit_code(51), "清江浦区", "1,000"]])
+    outcome = sheet_import(kind="enterprises", data=data, user=manager)
+    assert outcome.ok, lines(outcome)
+    assert Enterprise.objects.get().revenue == Decimal("1000")
+
+
+def test_unknown_and_missing_columns_list_the_expected_headers(regions, manager):
+    outcome = sheet_import(kind="enterprises", data=make_xlsx(["企业名称", "电话号码"], [["甲", "1"]]), user=manager)
+    (line,) = lines(outcome)
+    assert "Missing columns: 统一社会信用代码." in line
+    assert "Unknown columns: 电话号码." in line
+    assert "Expected columns: 企业名称、统一社会信用代码、所属区县" in line
+
+
+def test_a_county_manager_imports_only_its_county(regions, county_manager, enterprise):
+    rows = [
+        ["金湖企业", credit_code(61, "320831"), "金湖县"],
+        ["清江浦企业", credit_code(62), "清江浦区"],
+        [enterprise.name, enterprise.credit_code, "清江浦区"],
+    ]
+    outcome = sheet_import(kind="enterprises", data=make_xlsx(ENTERPRISE_HEADERS[:3], rows), user=county_manager)
+    assert lines(outcome) == [
+        "Row 3, column 所属区县: Your bureau can only import records of its own county.",
+        "Row 4, column 统一社会信用代码: An enterprise with this credit code exists outside your bureau's area.",
+    ]
+    assert Enterprise.objects.count() == 1
+
+
+def test_imported_changes_are_in_the_history_with_the_user(regions, manager):
+    data = make_xlsx(ENTERPRISE_HEADERS[:3], [["甲", credit_code(71), "清江浦区"]])
+    assert sheet_import(kind="enterprises", data=data, user=manager).ok
+    record = Enterprise.history.get()
+    assert (record.history_type, record.history_user, record.history_change_reason) == ("+", manager, "表格导入")
+    data = make_xlsx(ENTERPRISE_HEADERS[:3], [["甲（改名）", credit_code(71), "清江浦区"]])
+    assert sheet_import(kind="enterprises", data=data, user=manager).ok
+    latest = Enterprise.history.order_by("-history_id").first()
+    assert (latest.history_type, latest.name) == ("~", "甲（改名）")
+    # Importing the same again changes nothing and writes no history.
+    outcome = sheet_import(kind="enterprises", data=data, user=manager)
+    assert (outcome.updated, outcome.unchanged) == (0, 1)
+    assert Enterprise.history.count() == 2
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(regions, chains, qualifications, manager):
+    def rows(start, count):
+        return [
+            [f"企业{i}", credit_code(i), "清江浦区", "绿色食品", "高新技术企业", 10, 100, "2020-01-01", "是", "manager"]
+            for i in range(start, start + count)
+        ]
+
+    # 10 and 30 rows fit in one INSERT each on SQLite too (999 parameters per statement).
+    counts = []
+    for start, count in ((1000, 10), (2000, 30)):
+        with CaptureQueriesContext(connection) as queries:
+            data = make_xlsx(ENTERPRISE_HEADERS, rows(start, count))
+            outcome = sheet_import(kind="enterprises", data=data, user=manager)
+        assert outcome.ok, lines(outcome)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    # Updates too: the same files again, every row changed.
+    counts = []
+    for start, count in ((1000, 10), (2000, 30)):
+        changed = [[*r[:5], 11, *r[6:]] for r in rows(start, count)]
+        with CaptureQueriesContext(connection) as queries:
+            outcome = sheet_import(kind="enterprises", data=make_xlsx(ENTERPRISE_HEADERS, changed), user=manager)
+        assert outcome.updated == count, lines(outcome)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+# ------------------------------------------------------------------------------- every kind, round trip
+
+
+@pytest.fixture
+def ledger(regions, chains, qualifications, city_bureau, city_department, manager, officer, leader, enterprise):
+    """One record of every kind, with their relations and many-to-many values filled."""
+    EnterpriseQualification.objects.create(
+        enterprise=enterprise, qualification=qualifications["hnte"], expires_on=dt.date(2027, 11, 30)
+    )
+    enterprise.liaison_officers.set([officer])
+    enterprise.liaison_leader = leader
+    enterprise.address = '=HYPERLINK("http://evil")'  # must survive the round trip unescaped
+    enterprise.save()
+    project = Project.objects.create(
+        name="年产10万套零部件项目",
+        enterprise=enterprise,
+        region=regions["320812"],
+        industry_chain=chains["nev"],
+        planned_investment=Decimal("50000.00"),
+        is_assisted=True,
+        liaison_leader=leader,
+        bureau=city_bureau,
+    )
+    project.liaison_officers.set([officer, manager])
+    policy = Policy.objects.create(
+        title="高企奖补政策",
+        issuer="淮安市科技局",
+        level=PolicyLevel.CITY,
+        kind=PolicyKind.FUNDING,
+        published_on=dt.date(2026, 1, 15),
+        apply_until=dt.date(2026, 6, 30),
+        max_amount=Decimal("30.00"),
+        department=city_department,
+        need_categories=[NeedCategory.FUNDING, NeedCategory.QUALIFICATION],
+        keywords="高企 奖补",
+        min_employees=10,
+        min_rd_ratio=Decimal("3.00"),
+    )
+    policy.regions.set([regions["320812"], regions["320831"]])
+    policy.required_qualifications.set([qualifications["hnte"]])
+    offering = Offering.objects.create(
+        department=city_department,
+        name="高企认定辅导",
+        kind=OfferingKind.POLICY_COACHING,
+        need_categories=[NeedCategory.QUALIFICATION],
+        contact_name="李四",
+        contact_phone="+86 0517-80000000",
+        available_until=dt.date(2026, 12, 31),
+    )
+    visit = Visit.objects.create(
+        enterprise=enterprise,
+        project=project,
+        visited_on=timezone.localdate() - dt.timedelta(days=3),
+        lead=leader,
+        q_needs="-需要人才",
+        q_difficulties="@融资难",
+        flag="yellow",
+        created_by=officer,
+    )
+    visit.officers.set([officer])
+    need = Need.objects.create(
+        enterprise=enterprise,
+        visit=visit,
+        source="visit",
+        category=NeedCategory.TALENT,
+        title="引进研发人才",
+        description="\t电池方向",
+        urgency="urgent",
+        status="assigned",
+        bureau=city_bureau,
+        lead_department=city_department,
+        handler=manager,
+        due_on=dt.date(2026, 4, 1),
+    )
+    need.assisting_departments.set([city_department])
+    action = ActionItem.objects.create(
+        title="组织人才对接会",
+        need=need,
+        offering=offering,
+        owner=manager,
+        department=city_department,
+        due_on=dt.date(2026, 5, 1),
+        status="in_progress",
+        result="+已联系两所高校",
+    )
+    return {
+        "enterprises": enterprise,
+        "projects": project,
+        "policies": policy,
+        "offerings": offering,
+        "visits": visit,
+        "needs": need,
+        "action-items": action,
+    }
+
+
+def snapshot(obj) -> dict:
+    data = model_to_dict(obj)
+    for field in obj._meta.many_to_many:
+        data[field.name] = sorted(o.pk for o in getattr(obj, field.name).all())
+    data["updated_at"] = obj.updated_at
+    data["history"] = obj.history.count()
+    return data
+
+
+@pytest.mark.parametrize("kind", list(RESOURCES))
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+def test_round_trip_of_every_kind_changes_nothing(kind, file_format, ledger, manager):
+    obj = ledger[kind]
+    model = type(obj)
+    before = {o.pk: snapshot(o) for o in model.objects.all()}
+    data = ledger_export(kind=kind, user=manager, file_format=file_format)
+    outcome = sheet_import(kind=kind, data=data, user=manager)
+    assert outcome.ok, lines(outcome)
+    assert (outcome.created, outcome.updated, outcome.unchanged) == (0, 0, len(before))
+    after = {o.pk: snapshot(o) for o in model.objects.all()}
+    assert after == before
+
+
+@pytest.mark.parametrize("kind", list(RESOURCES))
+def test_every_kind_imports_a_changed_row_and_records_it(kind, ledger, manager):
+    obj = ledger[kind]
+    resource = resource_for(kind, user=manager)
+    headers = resource.get_export_headers()
+    rows = read_xlsx(ledger_export(kind=kind, user=manager))
+    text_column = {
+        "enterprises": "地址",
+        "projects": "项目简介",
+        "policies": "政策摘要",
+        "offerings": "资源说明",
+        "visits": "问计",
+        "needs": "诉求描述",
+        "action-items": "办理结果",
+    }[kind]
+    index = headers.index(text_column)
+    row = list(rows[1])
+    row[index] = "导入修改"
+    outcome = sheet_import(kind=kind, data=make_xlsx(headers, [row]), user=manager)
+    assert outcome.ok, lines(outcome)
+    assert outcome.updated == 1
+    obj.refresh_from_db()
+    field = resource.fields[next(n for n, f in resource.fields.items() if f.column_name == text_column)].attribute
+    assert getattr(obj, field) == "导入修改"
+    assert obj.history.first().history_user == manager
+
+
+@pytest.mark.parametrize("kind", ["visits", "needs", "action-items"])
+def test_coded_kinds_create_rows_without_a_code_and_refuse_unknown_codes(kind, ledger, manager):
+    model = type(ledger[kind])
+    resource = resource_for(kind, user=manager)
+    headers = resource.get_export_headers()
+    row = list(read_xlsx(ledger_export(kind=kind, user=manager))[1])
+    fresh = [None if h == headers[0] else v for h, v in zip(headers, row, strict=True)]
+    unknown = ["XX-2026-9999" if h == headers[0] else v for h, v in zip(headers, row, strict=True)]
+    outcome = sheet_import(kind=kind, data=make_xlsx(headers, [unknown]), user=manager)
+    assert lines(outcome) == [
+        f"Row 2, column {headers[0]}: Nothing in your area has the code “XX-2026-9999”; "
+        "leave the cell empty to create a new record."
+    ]
+    outcome = sheet_import(kind=kind, data=make_xlsx(headers, [fresh, fresh]), user=manager)
+    assert outcome.ok, lines(outcome)
+    assert outcome.created == 2
+    codes = list(model.objects.order_by("-id").values_list("code", flat=True)[:2])
+    assert len(set(codes)) == 2 and all(c.startswith(model.CODE_PREFIX + "-") for c in codes)
+    created = model.objects.order_by("-id").first()
+    assert created.history.get().history_type == "+"
+
+
+def test_need_rules_and_defaults(ledger, manager, city_bureau):
+    headers = ["企业名称", "诉求类别", "诉求标题"]
+    rows = [[ledger["enterprises"].name, "技术攻关", "攻关电池材料"], ["", "人才", "无主诉求"]]
+    rows.append(["不存在公司", "其他", "x"])
+    outcome = sheet_import(kind="needs", data=make_xlsx(headers, rows), user=manager)
+    assert lines(outcome) == [
+        "Row 3, column 企业名称: A need belongs to an enterprise or a project; give at least one.",
+        "Row 4, column 企业名称: No enterprise in your area has the name or credit code “不存在公司”.",
+    ]
+    outcome = sheet_import(kind="needs", data=make_xlsx(headers, rows[:1]), user=manager)
+    assert outcome.ok, lines(outcome)
+    need = Need.objects.get(title="攻关电池材料")
+    assert (need.category, need.source, need.status, need.bureau) == ("rd", "phone", "new", city_bureau)
+
+
+def test_an_updated_need_gets_a_new_version(ledger, manager):
+    need = ledger["needs"]
+    version = need.version
+    data = make_xlsx(["诉求编号", "诉求标题"], [[need.code, "改过的标题"]])
+    outcome = sheet_import(kind="needs", data=data, user=manager)
+    assert outcome.ok, lines(outcome)
+    need.refresh_from_db()
+    assert (need.title, need.version) == ("改过的标题", version + 1)
+
+
+def test_visit_rules(ledger, manager):
+    enterprise = ledger["enterprises"]
+    headers = ["统一社会信用代码", "走访日期", "问需", "问难", "问计"]
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    rows = [[enterprise.credit_code, "2026-01-05", "", "", ""], [enterprise.credit_code, tomorrow, "要人才", "", ""]]
+    outcome = sheet_import(kind="visits", data=make_xlsx(headers, rows), user=manager)
+    assert lines(outcome) == [
+        "Row 2, column 问需: Fill in at least one of the three questions: needs, difficulties, suggestions.",
+        "Row 3, column 走访日期: The visit date cannot be in the future.",
+    ]
+    data = make_xlsx(headers, [rows[1][:1] + ["2026-01-05", "要人才", "", ""]])
+    outcome = sheet_import(kind="visits", data=data, user=manager)
+    assert outcome.ok, lines(outcome)
+    visit = Visit.objects.get(visited_on=dt.date(2026, 1, 5))
+    assert visit.enterprise == enterprise and list(visit.officers.all()) == [manager]
+
+
+def test_action_item_takes_its_enterprise_from_the_need(ledger, manager):
+    need = ledger["needs"]
+    headers = ["行动事项", "诉求编号", "责任人", "完成时限"]
+    data = make_xlsx(headers, [["跟进", need.code, "manager", "2026-06-01"]])
+    outcome = sheet_import(kind="action-items", data=data, user=manager)
+    assert outcome.ok, lines(outcome)
+    assert ActionItem.objects.get(title="跟进").enterprise == need.enterprise
+
+
+def test_a_name_shared_by_two_users_must_be_given_as_user_name(ledger, manager, city_bureau):
+    for username in ("zhang1", "zhang2"):
+        user = make_user(username, None, city_bureau)
+        user.name = "张伟"
+        user.save()
+    enterprise = ledger["enterprises"]
+    headers = ["企业名称", "统一社会信用代码", "挂钩联系人"]
+    data = make_xlsx(headers, [[enterprise.name, enterprise.credit_code, "张伟"]])
+    outcome = sheet_import(kind="enterprises", data=data, user=manager)
+    assert lines(outcome) == [
+        "Row 2, column 挂钩联系人: Several users are called “张伟”; use the user name (login) instead."
+    ]
+    data = make_xlsx(headers, [[enterprise.name, enterprise.credit_code, "zhang2"]])
+    outcome = sheet_import(kind="enterprises", data=data, user=manager)
+    assert outcome.ok, lines(outcome)
+    assert list(enterprise.liaison_officers.values_list("username", flat=True)) == ["zhang2"]
+    # Exported by user name when the name is shared, so the export imports back.
+    assert read_xlsx(ledger_export(kind="enterprises", user=manager))[1][15] == "zhang2"
+
+
+# --------------------------------------------------------------------------------------------- escaping
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_dangerous_prefix_is_escaped_in_xlsx_and_csv_headers_too(prefix):
+    value = prefix + "cmd|' /C calc'!A0"
+    assert cell_escape(value) == "'" + value
+    xlsx_rows = read_xlsx(write_xlsx([prefix + "表头"], [[value], [12], ["安全"]]))
+    expected = [("'" + prefix + "表头",), ("'" + value,), (12,), ("安全",)]
+    # XML reads a carriage return back as a line feed; the apostrophe in front is what matters.
+    assert xlsx_rows == [tuple(v.replace("\r", "\n") if isinstance(v, str) else v for v in r) for r in expected]
+    text = write_csv([prefix + "表头"], [[value]]).decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text))) == [["'" + prefix + "表头"], ["'" + value]]
+
+
+def test_the_library_dataset_is_escaped_for_the_admin_export(enterprise, manager):
+    enterprise.name = "@SUM(1+1)"
+    enterprise.save()
+    dataset = resource_for("enterprises").export()
+    assert dataset.dict[0]["企业名称"] == "'@SUM(1+1)"
+    import tablib
+
+    other = tablib.Dataset(["=1", 2], headers=["-h", "ok"])
+    dataset_escape(other)
+    assert other.headers == ["'-h", "ok"] and list(other[0]) == ["'=1", 2]
+
+
+def test_safe_values_are_left_alone():
+    assert cell_escape("淮安") == "淮安"
+    assert cell_escape(-5) == -5
+    assert cell_escape(None) is None
+    assert cell_escape("a=b") == "a=b"
+
+
+def test_an_existing_need_is_not_moved_through_its_workflow_by_import(ledger, manager, county_bureau):
+    need = ledger["needs"]
+    headers = ["诉求编号", "办理状态", "承办科技局"]
+    data = make_xlsx(headers, [[need.code, "已办结", county_bureau.name]])
+    outcome = sheet_import(kind="needs", data=data, user=manager)
+    assert lines(outcome) == [
+        "Row 2, column 办理状态: Change the status of an existing need on its page, not by import.",
+        "Row 2, column 承办科技局: Transfer an existing need on its page, not by import.",
+    ]
+    # A new need from an old ledger may carry its status.
+    data = make_xlsx(
+        ["企业名称", "诉求类别", "诉求标题", "办理状态"], [[need.enterprise.name, "其他", "旧诉求", "已办结"]]
+    )
+    assert sheet_import(kind="needs", data=data, user=manager).ok
+    assert Need.objects.get(title="旧诉求").status == "closed"
+
+
+def test_a_county_manager_keeps_only_its_own_departments_offerings(ledger, county_manager, county_department):
+    offering = ledger["offerings"]  # of the city bureau's department
+    headers = ["系统编号", "资源名称", "提供处室", "资源类型"]
+    rows = [
+        [offering.pk, "改名", county_department.name, "政策辅导"],
+        [None, "县里的资源", county_department.name, "专家团队"],
+    ]
+    outcome = sheet_import(kind="offerings", data=make_xlsx(headers, rows), user=county_manager)
+    assert lines(outcome) == ["Row 2, column 提供处室: Choose a department of your own bureau."]
+    outcome = sheet_import(kind="offerings", data=make_xlsx(headers, rows[1:]), user=county_manager)
+    assert outcome.ok, lines(outcome)
+    assert Offering.objects.get(name="县里的资源").department == county_department

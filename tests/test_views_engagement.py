@@ -1,0 +1,376 @@
+"""Web pages of visits, needs and notifications (DESIGN §8.2): forms, buttons, scoping, query budgets."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.choices import NeedStatus, Role
+from crm.models import Department, Need, NeedEvent, Notification, Project, Visit
+from crm.services.needs import need_create
+from crm.services.visits import visit_create
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path, client):
+    settings.MEDIA_ROOT = tmp_path
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # assert on the English source texts
+
+
+@pytest.fixture
+def lead_department(city_bureau):
+    return Department.objects.create(bureau=city_bureau, name="成果转化处")
+
+
+@pytest.fixture
+def handler(city_bureau, lead_department):
+    return make_user("handler", Role.OFFICER, city_bureau, lead_department)
+
+
+@pytest.fixture
+def need(officer, enterprise):
+    return need_create(user=officer, enterprise=enterprise, category="funding", title="研发补助申报")
+
+
+def visit_post(enterprise, **extra):
+    data = {
+        "enterprise": enterprise.pk,
+        "visited_on": TODAY.isoformat(),
+        "kind": "on_site",
+        "flag": "green",
+        "q_needs": "扩大产能",
+        "needs-TOTAL_FORMS": "0",
+        "needs-INITIAL_FORMS": "0",
+        "needs-MIN_NUM_FORMS": "0",
+        "needs-MAX_NUM_FORMS": "1000",
+    }
+    data.update(extra)
+    return data
+
+
+def with_needs(data, *needs):
+    data["needs-TOTAL_FORMS"] = str(len(needs))
+    for i, need in enumerate(needs):
+        for key, value in need.items():
+            data[f"needs-{i}-{key}"] = value
+    return data
+
+
+class TestVisitForm:
+    def test_get_prefilled_from_enterprise(self, client, officer, enterprise):
+        client.force_login(officer)
+        response = client.get(reverse("crm:visit-create") + f"?enterprise={enterprise.pk}")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert re.search(rf'<option value="{enterprise.pk}" selected>', html)
+        assert 'id="needs-empty"' in html  # the empty-form template for "add another need"
+        assert 'data-formset-add="needs"' in html
+        assert f'value="{TODAY.isoformat()}"' in html
+
+    def test_prefilled_from_project(self, client, officer, enterprise):
+        project = Project.objects.create(name="帮办项目", region=enterprise.region, enterprise=enterprise)
+        client.force_login(officer)
+        html = client.get(reverse("crm:visit-create") + f"?project={project.pk}").content.decode()
+        assert re.search(rf'<option value="{project.pk}" selected>', html)
+        assert re.search(rf'<option value="{enterprise.pk}" selected>', html)
+
+    def test_out_of_scope_prefill_is_ignored(self, client, county_officer, enterprise):
+        client.force_login(county_officer)
+        html = client.get(reverse("crm:visit-create") + f"?enterprise={enterprise.pk}").content.decode()
+        assert enterprise.name not in html
+
+    def test_leader_gets_403(self, client, leader):
+        client.force_login(leader)
+        assert client.get(reverse("crm:visit-create")).status_code == 403
+
+    def test_post_with_two_needs_and_a_photo(self, client, officer, enterprise):
+        client.force_login(officer)
+        data = with_needs(
+            visit_post(enterprise, attachments=SimpleUploadedFile("现场.jpg", JPEG, "image/jpeg")),
+            {"title": "新增用地", "category": "land", "urgency": "urgent", "description": ""},
+            {"title": "科技贷款", "category": "finance", "urgency": "normal", "description": "500 万元"},
+        )
+        response = client.post(reverse("crm:visit-create"), data)
+        visit = Visit.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == reverse("crm:visit-detail", args=[visit.pk])
+        assert list(visit.needs.order_by("id").values_list("title", "urgency")) == [
+            ("新增用地", "urgent"),
+            ("科技贷款", "normal"),
+        ]
+        assert visit.attachments.get().content_type == "image/jpeg"
+
+    def test_empty_and_deleted_need_rows_are_skipped(self, client, officer, enterprise):
+        client.force_login(officer)
+        data = with_needs(
+            visit_post(enterprise),
+            {"title": "", "category": "", "urgency": "normal", "description": ""},
+            {"title": "删掉", "category": "land", "urgency": "normal", "DELETE": "on"},
+        )
+        assert client.post(reverse("crm:visit-create"), data).status_code == 302
+        assert not Need.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"visited_on": (TODAY + dt.timedelta(days=1)).isoformat()}, "The visit date cannot be in the future."),
+            ({"q_needs": "  "}, "Fill in at least one of the three questions"),
+            ({"q_needs": "a\x00b"}, "Null characters are not allowed."),
+            ({"q_needs": "a\x01b"}, "Control characters"),
+            ({"attachments": SimpleUploadedFile("x.jpg", b"MZ\x90\x00 not a photo")}, "x.jpg is not a photo"),
+        ],
+    )
+    def test_bad_input_shows_errors_and_saves_nothing(self, client, officer, enterprise, change, message):
+        client.force_login(officer)
+        response = client.post(reverse("crm:visit-create"), visit_post(enterprise, **change))
+        assert response.status_code == 200
+        assert message in response.content.decode()
+        assert not Visit.objects.exists()
+
+    def test_oversized_attachment(self, client, officer, enterprise, settings):
+        settings.ATTACHMENT_MAX_BYTES = 100
+        client.force_login(officer)
+        data = visit_post(enterprise, attachments=SimpleUploadedFile("big.jpg", JPEG + b"\x00" * 200))
+        response = client.post(reverse("crm:visit-create"), data)
+        assert "big.jpg" in response.content.decode()
+        assert not Visit.objects.exists()
+
+    def test_need_without_category(self, client, officer, enterprise):
+        client.force_login(officer)
+        data = with_needs(visit_post(enterprise), {"title": "缺类别", "category": "", "urgency": "normal"})
+        response = client.post(reverse("crm:visit-create"), data)
+        assert response.status_code == 200
+        assert not Visit.objects.exists()
+
+
+class TestVisitPages:
+    def test_list_filters_and_detail(self, client, officer, manager, enterprise, county_enterprise):
+        visit_create(user=officer, enterprise=enterprise, visited_on=TODAY, q_needs="红色预警", flag="red")
+        visit_create(user=manager, enterprise=county_enterprise, visited_on=TODAY, q_needs="县区走访")
+        client.force_login(manager)
+        html = client.get(reverse("crm:visit-list") + "?flag=red").content.decode()
+        assert 'data-count="1"' in html
+        html = client.get(reverse("crm:visit-list") + f"?officer={officer.pk}").content.decode()
+        assert 'data-count="1"' in html
+        html = client.get(reverse("crm:visit-list") + f"?enterprise={county_enterprise.pk}").content.decode()
+        assert "县区走访" in html and 'data-count="1"' in html
+
+    def test_detail_print_and_attachment_scoping(self, client, officer, county_officer, enterprise):
+        visit = visit_create(
+            user=officer,
+            enterprise=enterprise,
+            visited_on=TODAY,
+            q_needs="问需内容",
+            needs=[{"category": "land", "title": "用地"}],
+            attachments=[SimpleUploadedFile("p.jpg", JPEG)],
+        )
+        attachment = visit.attachments.get()
+        client.force_login(officer)
+        html = client.get(reverse("crm:visit-detail", args=[visit.pk])).content.decode()
+        assert "问需内容" in html and "用地" in html
+        printed = client.get(reverse("crm:visit-print", args=[visit.pk])).content.decode()
+        assert "走访记录表" in printed and "print.css" in printed and "signatures" in printed
+        file_url = reverse("crm:visit-attachment", args=[visit.pk, attachment.pk])
+        response = client.get(file_url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/jpeg"
+        assert b"".join(response.streaming_content) == JPEG
+        client.force_login(county_officer)
+        assert client.get(reverse("crm:visit-detail", args=[visit.pk])).status_code == 404
+        assert client.get(reverse("crm:visit-print", args=[visit.pk])).status_code == 404
+        assert client.get(file_url).status_code == 404
+
+    @pytest.mark.parametrize("name", ["crm:visit-list", "crm:need-list"])
+    def test_list_queries_do_not_grow(self, client, manager, officer, enterprise, name, django_assert_max_num_queries):
+        for i in range(25):
+            visit_create(
+                user=officer,
+                enterprise=enterprise,
+                visited_on=TODAY,
+                q_needs=f"n{i}",
+                officers=[officer, manager],
+                needs=[{"category": "funding", "title": f"t{i}"}],
+            )
+        Need.objects.update(status=NeedStatus.IN_PROGRESS, due_on=TODAY, assigned_at=timezone.now())
+        client.force_login(manager)
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client.get(reverse(name))
+        counts = []
+        for size in (1, 25):
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(reverse(name) + f"?page_size={size}").status_code == 200
+            counts.append(len(ctx.captured_queries))
+        assert counts[0] == counts[1], counts
+        with django_assert_max_num_queries(20):
+            client.get(reverse(name) + "?page_size=25")
+
+
+class TestNeedPages:
+    def test_list_filters_badges_and_count(self, client, manager, need, officer, enterprise, handler):
+        overdue = need_create(user=officer, enterprise=enterprise, category="land", title="逾期诉求")
+        Need.objects.filter(pk=overdue.pk).update(
+            status=NeedStatus.IN_PROGRESS, due_on=TODAY - dt.timedelta(days=1), handler=handler,
+            assigned_at=timezone.now() - dt.timedelta(days=30),
+        )
+        client.force_login(manager)
+        html = client.get(reverse("crm:need-list")).content.decode()
+        assert 'data-count="2"' in html
+        assert 'data-escalation="overdue"' in html
+        html = client.get(reverse("crm:need-list") + "?overdue=true").content.decode()
+        assert 'data-count="1"' in html and "逾期诉求" in html
+        html = client.get(reverse("crm:need-list") + f"?handler={handler.pk}&category=land").content.decode()
+        assert 'data-count="1"' in html
+
+    def test_buttons_are_exactly_the_allowed_verbs(self, client, manager, officer, leader, need):
+        def buttons(user):
+            client.force_login(user)
+            html = client.get(reverse("crm:need-detail", args=[need.pk])).content.decode()
+            return re.findall(r'data-verb="([a-z-]+)"', html)
+
+        assert buttons(manager) == ["accept", "reject", "transfer"]
+        assert buttons(officer) == []
+        assert buttons(leader) == []
+        Need.objects.filter(pk=need.pk).update(status=NeedStatus.ANSWERED)
+        assert buttons(officer) == ["return-visit"]
+
+    def test_transition_post(self, client, manager, need):
+        client.force_login(manager)
+        url = reverse("crm:need-transition", args=[need.pk, "accept"])
+        response = client.post(url, {"accept-version": "1", "accept-text": "受理"})
+        assert response.status_code == 302
+        need.refresh_from_db()
+        assert (need.status, need.version) == (NeedStatus.ACCEPTED, 2)
+        # The same form again (stale version): a message, nothing changes.
+        response = client.post(url, {"accept-version": "1"}, follow=True)
+        assert "changed by someone else" in response.content.decode()
+        need.refresh_from_db()
+        assert need.version == 2
+
+    def test_transition_field_errors_rerender(self, client, manager, need):
+        client.force_login(manager)
+        response = client.post(reverse("crm:need-transition", args=[need.pk, "reject"]), {"reject-version": "1"})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Give the reason for rejecting the need." in html
+        assert 'id="action-reject"' in html and "collapse show" in html
+
+    def test_assign_with_all_fields(self, client, manager, need, lead_department, handler, city_department):
+        Need.objects.filter(pk=need.pk).update(status=NeedStatus.ACCEPTED)
+        client.force_login(manager)
+        due = (TODAY + dt.timedelta(days=20)).isoformat()
+        response = client.post(
+            reverse("crm:need-transition", args=[need.pk, "assign"]),
+            {
+                "assign-version": "1",
+                "assign-lead_department": lead_department.pk,
+                "assign-assisting_departments": [city_department.pk],
+                "assign-handler": handler.pk,
+                "assign-due_on": due,
+            },
+        )
+        assert response.status_code == 302
+        need.refresh_from_db()
+        assert (need.status, need.handler, need.due_on.isoformat()) == (NeedStatus.ASSIGNED, handler, due)
+        assert list(need.assisting_departments.all()) == [city_department]
+
+    def test_transition_forbidden_and_out_of_scope(self, client, officer, county_manager, need):
+        client.force_login(officer)
+        url = reverse("crm:need-transition", args=[need.pk, "accept"])
+        assert client.post(url, {"accept-version": "1"}).status_code == 403
+        client.force_login(county_manager)
+        assert client.post(url, {"accept-version": "1"}).status_code == 404
+        assert client.get(reverse("crm:need-detail", args=[need.pk])).status_code == 404
+
+    def test_unknown_verb_is_404(self, client, manager, need):
+        client.force_login(manager)
+        assert client.post(reverse("crm:need-transition", args=[need.pk, "explode"])).status_code == 404
+
+    def test_follow_up_and_instruction(self, client, officer, leader, handler, need):
+        Need.objects.filter(pk=need.pk).update(handler=handler)
+        client.force_login(officer)
+        url = reverse("crm:need-event-create", args=[need.pk])
+        assert client.post(url, {"kind": "note", "text": "企业来电"}).status_code == 302
+        assert client.post(url, {"kind": "instruction", "text": "冒充批示"}).status_code == 200  # not a choice
+        client.force_login(leader)
+        html = client.get(reverse("crm:need-detail", args=[need.pk])).content.decode()
+        assert 'value="instruction"' in html
+        assert client.post(url, {"kind": "instruction", "text": "请加快办理"}).status_code == 302
+        kinds = list(NeedEvent.objects.filter(need=need).values_list("kind", flat=True))
+        assert kinds == ["status", "note", "instruction"]
+        assert Notification.objects.filter(recipient=handler).count() == 2
+
+    def test_new_help_request_for_a_project(self, client, officer, enterprise):
+        project = Project.objects.create(name="帮办项目", region=enterprise.region, is_assisted=True)
+        client.force_login(officer)
+        url = reverse("crm:need-create") + f"?project={project.pk}"
+        assert re.search(rf'<option value="{project.pk}" selected>', client.get(url).content.decode())
+        response = client.post(
+            reverse("crm:need-create"),
+            {"project": project.pk, "source": "phone", "category": "approval", "urgency": "normal", "title": "施工许可"},
+        )
+        assert response.status_code == 302
+        need = Need.objects.get()
+        assert need.project == project
+        html = client.get(reverse("crm:project-detail", args=[project.pk])).content.decode()
+        assert "施工许可" in html and "engagement-timeline" in html
+
+
+class TestNotifications:
+    def test_list_read_and_bell(self, client, officer, manager, need):
+        mine = Notification.objects.create(recipient=officer, kind="note", text="请查看", need=need)
+        other = Notification.objects.create(recipient=manager, kind="note", text="别人的")
+        client.force_login(officer)
+        html = client.get(reverse("crm:notification-list")).content.decode()
+        assert "请查看" in html and "别人的" not in html
+        assert 'data-testid="unread-count">1<' in html
+        response = client.post(reverse("crm:notification-read", args=[mine.pk]))
+        assert response["Location"] == reverse("crm:need-detail", args=[need.pk])
+        mine.refresh_from_db()
+        assert mine.read_at is not None
+        assert client.post(reverse("crm:notification-read", args=[other.pk])).status_code == 404
+        html = client.get(reverse("crm:home")).content.decode()
+        assert 'data-testid="unread-count"' not in html
+
+    def test_read_all(self, client, officer):
+        Notification.objects.create(recipient=officer, kind="note", text="a")
+        Notification.objects.create(recipient=officer, kind="note", text="b")
+        client.force_login(officer)
+        client.post(reverse("crm:notification-read-all"))
+        assert not Notification.objects.filter(read_at__isnull=True).exists()
+
+    def test_open_redirect_refused(self, client, officer):
+        notice = Notification.objects.create(recipient=officer, kind="note", text="a")
+        client.force_login(officer)
+        response = client.post(reverse("crm:notification-read", args=[notice.pk]), {"next": "https://evil.example/"})
+        assert response["Location"] == reverse("crm:notification-list")
+
+
+class TestSections:
+    def test_home_deadlines(self, client, handler, need):
+        Need.objects.filter(pk=need.pk).update(
+            status=NeedStatus.IN_PROGRESS, handler=handler, due_on=TODAY - dt.timedelta(days=1),
+            assigned_at=timezone.now() - dt.timedelta(days=20),
+        )
+        client.force_login(handler)
+        html = client.get(reverse("crm:home")).content.decode()
+        assert 'data-deadline="overdue"' in html
+        assert "研发补助申报" in html
+
+    def test_enterprise_timeline(self, client, officer, enterprise, need):
+        visit_create(user=officer, enterprise=enterprise, visited_on=TODAY - dt.timedelta(days=3), q_needs="走访问需")
+        client.force_login(officer)
+        html = client.get(reverse("crm:enterprise-detail", args=[enterprise.pk])).content.decode()
+        timeline = html[html.index("engagement-timeline") :]
+        assert timeline.index("研发补助申报") < timeline.index("走访问需")  # newest first
+        assert 'data-kind="visit"' in timeline and 'data-kind="need"' in timeline

@@ -1,0 +1,267 @@
+"""/imports/ (upload → preview → confirm) and the ledger downloads of the list pages."""
+
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils.translation import override
+
+from crm.models import Enterprise, ImportJob
+from crm.resources import RESOURCES
+from tests.conftest import credit_code, make_user
+from tests.test_resources import make_xlsx, read_xlsx
+
+pytestmark = pytest.mark.django_db
+
+HEADERS = ["企业名称", "统一社会信用代码", "所属区县", "从业人数"]
+EXPORT_URLS = {
+    "enterprises": "crm:enterprise-export",
+    "projects": "crm:project-export",
+    "policies": "crm:policy-export",
+    "offerings": "crm:offering-export",
+    "visits": "crm:visit-export",
+    "needs": "crm:need-export",
+    "action-items": "crm:actionitem-export",
+}
+
+
+@pytest.fixture(autouse=True)
+def media_and_language(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LANGUAGE_CODE = "en"
+    with override("en"):
+        yield
+
+
+def upload(client, data: bytes, kind="enterprises", name="企业名单.xlsx"):
+    return client.post(reverse("crm:import"), {"kind": kind, "file": SimpleUploadedFile(name, data)})
+
+
+def test_only_managers_import(client, officer, leader, manager):
+    for user in (officer, leader):
+        client.force_login(user)
+        assert client.get(reverse("crm:import")).status_code == 403
+        assert client.get(reverse("crm:import-template", args=["enterprises"])).status_code == 403
+        assert client.post(reverse("crm:import-confirm", args=[1])).status_code == 403
+    client.logout()
+    assert client.get(reverse("crm:import")).status_code == 302
+
+
+def test_the_import_page_lists_every_kind_with_its_template(client, manager):
+    client.force_login(manager)
+    response = client.get(reverse("crm:import"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for kind in RESOURCES:
+        assert reverse("crm:import-template", args=[kind]) in html
+    assert "<strong>统一社会信用代码</strong>" in html
+
+
+@pytest.mark.parametrize("kind", list(RESOURCES))
+def test_template_download(client, manager, regions, kind):
+    client.force_login(manager)
+    response = client.get(reverse("crm:import-template", args=[kind]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"] and "filename*=utf-8''" in response["Content-Disposition"]
+    rows = read_xlsx(response.content)
+    assert rows[0] == tuple(RESOURCES[kind].expected_headers())
+    assert client.get(reverse("crm:import-template", args=["contacts"])).status_code == 404
+
+
+def test_a_bad_file_is_previewed_with_the_bad_cells_marked_and_nothing_saved(client, manager, regions):
+    client.force_login(manager)
+    rows = [["甲", credit_code(1), "清江浦区", 10], ["乙", credit_code(2), "火星", "很多"]]
+    response = upload(client, make_xlsx(HEADERS, rows))
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("crm:import-preview", args=[job.pk])
+    assert job.status == "invalid" and job.user == manager
+    response = client.get(response["Location"])
+    html = response.content.decode()
+    assert 'data-column="所属区县"' in html and "No region is called or coded “火星”." in html
+    assert 'data-column="从业人数"' in html
+    assert "Row 3, column 所属区县: No region is called or coded “火星”." in html
+    assert 'id="import-confirm"' not in html
+    assert not Enterprise.objects.exists()
+    # Confirming it anyway imports nothing.
+    response = client.post(reverse("crm:import-confirm", args=[job.pk]), follow=True)
+    assert "This file has problems; upload a corrected file." in response.content.decode()
+    assert not Enterprise.objects.exists()
+
+
+def test_a_good_file_is_previewed_then_imported_once(client, manager, regions):
+    client.force_login(manager)
+    rows = [["甲", credit_code(1), "清江浦区", 10], ["乙", credit_code(2), "金湖县", 5]]
+    response = upload(client, make_xlsx(HEADERS, rows))
+    job = ImportJob.objects.get()
+    preview = client.get(response["Location"]).content.decode()
+    assert 'id="import-confirm"' in preview and 'id="count-created">2<' in preview
+    assert not Enterprise.objects.exists()  # the preview is a dry run
+    response = client.post(reverse("crm:import-confirm", args=[job.pk]), {"file": "/etc/passwd"}, follow=True)
+    html = response.content.decode()
+    assert "Imported: 2 created, 0 updated, 0 unchanged." in html
+    assert Enterprise.objects.count() == 2
+    job.refresh_from_db()
+    assert job.status == "imported" and job.imported_at is not None
+    # A second confirm (double click, back button) does not import again.
+    response = client.post(reverse("crm:import-confirm", args=[job.pk]), follow=True)
+    assert "This file has been imported already." in response.content.decode()
+    assert Enterprise.objects.count() == 2
+
+
+def test_confirm_reads_the_stored_file_of_that_user_only(client, manager, city_bureau, city_department, regions):
+    other = make_user("manager2", "manager", city_bureau, city_department)
+    client.force_login(other)
+    upload(client, make_xlsx(HEADERS, [["甲", credit_code(1), "清江浦区", 10]]))
+    job = ImportJob.objects.get()
+    client.force_login(manager)
+    assert client.get(reverse("crm:import-preview", args=[job.pk])).status_code == 404
+    assert client.post(reverse("crm:import-confirm", args=[job.pk])).status_code == 404
+    assert not Enterprise.objects.exists()
+
+
+def test_the_data_changing_between_preview_and_confirm_imports_nothing(client, county_manager, regions):
+    client.force_login(county_manager)
+    upload(client, make_xlsx(HEADERS, [["金湖新企业", credit_code(1, "320831"), "金湖县", 10]]))
+    job = ImportJob.objects.get()
+    assert job.status == "previewed"
+    # Meanwhile the city bureau registers that credit code in another county.
+    Enterprise.objects.create(name="别处的企业", credit_code=credit_code(1, "320831"), region=regions["320812"])
+    response = client.post(reverse("crm:import-confirm", args=[job.pk]), follow=True)
+    html = response.content.decode()
+    assert "The data changed since the check; nothing was imported." in html
+    assert "exists outside your bureau&#x27;s area" in html
+    job.refresh_from_db()
+    assert job.status == "invalid"
+    assert Enterprise.objects.get().name == "别处的企业"
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "企业.xlsx", "neither an Excel workbook (.xlsx) nor a CSV"),
+        (b"", "empty.csv", "The submitted file is empty."),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "old.xls", "Old Excel files (.xls) cannot be read"),
+    ],
+)
+def test_wrong_files_are_refused_by_content(client, manager, data, name, message):
+    client.force_login(manager)
+    response = upload(client, data, name=name)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_oversized_uploads_are_refused_before_reading(client, manager):
+    client.force_login(manager)
+    response = client.post(
+        reverse("crm:import"),
+        {"kind": "enterprises", "file": SimpleUploadedFile("big.csv", b"a" * (11 * 1024 * 1024 + 10))},
+    )
+    assert response.status_code == 400
+    assert "larger than 10 MB" in response.content.decode()
+
+
+def test_csv_in_gb18030_uploads(client, manager, regions):
+    client.force_login(manager)
+    text = f"企业名称,统一社会信用代码,所属区县\r\n淮安龘科技有限公司,{credit_code(1)},清江浦区\r\n"
+    response = upload(client, text.encode("gb18030"), name="名单.csv")
+    job = ImportJob.objects.get()
+    assert job.status == "previewed", job.result
+    client.post(reverse("crm:import-confirm", args=[job.pk]))
+    assert Enterprise.objects.get().name == "淮安龘科技有限公司"
+    assert response.status_code == 302
+
+
+# ------------------------------------------------------------------------------------------- exports
+
+
+def test_the_list_export_has_exactly_the_filtered_rows(client, manager, enterprise, county_enterprise):
+    client.force_login(manager)
+    response = client.get(reverse("crm:enterprise-export"), {"region": "320831"})
+    assert response.status_code == 200
+    names = [row[0] for row in read_xlsx(response.content)[1:]]
+    assert names == [county_enterprise.name]
+    assert "attachment" in response["Content-Disposition"]
+    response = client.get(reverse("crm:enterprise-export"), {"q": "清源"})
+    assert [row[0] for row in read_xlsx(response.content)[1:]] == [enterprise.name]
+    response = client.get(reverse("crm:enterprise-export"), {"format": "csv", "page": "2", "page_size": "1"})
+    text = response.content.decode("utf-8-sig")
+    assert response["Content-Type"].startswith("text/csv")
+    assert enterprise.name in text and county_enterprise.name in text  # every page, not just one
+
+
+def test_a_county_user_exports_only_its_county(client, county_officer, enterprise, county_enterprise):
+    client.force_login(county_officer)
+    response = client.get(reverse("crm:enterprise-export"))
+    assert [row[0] for row in read_xlsx(response.content)[1:]] == [county_enterprise.name]
+    response = client.get(reverse("crm:enterprise-export"), {"region": "320812"})
+    assert read_xlsx(response.content)[1:] == []
+
+
+@pytest.mark.parametrize("kind", list(RESOURCES))
+def test_every_list_page_has_an_export(client, manager, enterprise, kind):
+    client.force_login(manager)
+    response = client.get(reverse(EXPORT_URLS[kind]))
+    assert response.status_code == 200
+    assert read_xlsx(response.content)[0] == tuple(RESOURCES[kind].expected_headers())
+
+
+def test_list_pages_link_to_their_export_with_the_filters(client, manager, enterprise):
+    client.force_login(manager)
+    html = client.get(reverse("crm:enterprise-list"), {"region": "320812"}).content.decode()
+    assert f'href="{reverse("crm:enterprise-export")}?region=320812"' in html
+
+
+def test_export_queries_do_not_grow_with_the_rows(
+    client, manager, regions, chains, qualifications, django_assert_max_num_queries
+):
+    from crm.models import EnterpriseQualification
+
+    client.force_login(manager)
+
+    def add(start, count):
+        for i in range(start, start + count):
+            e = Enterprise.objects.create(name=f"企业{i}", credit_code=credit_code(i), region=regions["320812"])
+            EnterpriseQualification.objects.create(enterprise=e, qualification=qualifications["hnte"])
+            e.liaison_officers.set([manager])
+
+    add(1, 1)
+    with django_assert_max_num_queries(12):
+        client.get(reverse("crm:enterprise-export"))
+    add(100, 50)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("crm:enterprise-export"))
+    assert len(read_xlsx(response.content)) == 52
+
+
+def test_exported_workbook_escapes_formulas(client, manager, enterprise):
+    enterprise.name = '=HYPERLINK("http://x")'
+    enterprise.save()
+    client.force_login(manager)
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(reverse("crm:enterprise-export")).content))
+    cell = workbook.active["A2"]
+    assert cell.value == '\'=HYPERLINK("http://x")' and cell.data_type == "s"
+
+
+def test_the_admin_imports_with_the_same_resource(client, admin_user, regions, qualifications):
+    client.force_login(admin_user)
+    url = reverse("admin:crm_enterprise_import")
+    response = client.get(url)
+    assert response.status_code == 200
+    data = make_xlsx([*HEADERS, "企业资质"], [["甲", credit_code(1), "清江浦区", "1,200", "高新技术企业"]])
+    formats = response.context["form"].fields["format"].choices
+    xlsx_index = next(value for value, label in formats if "xlsx" in str(label).lower())
+    response = client.post(
+        url, {"format": xlsx_index, "import_file": SimpleUploadedFile("e.xlsx", data), "resource": "0"}
+    )
+    assert response.status_code == 200, response.content.decode()[:2000]
+    confirm = response.context["confirm_form"]
+    assert not Enterprise.objects.exists()  # the admin's first step is a dry run too
+    response = client.post(reverse("admin:crm_enterprise_process_import"), confirm.initial)
+    assert response.status_code == 302
+    enterprise = Enterprise.objects.get()
+    assert enterprise.employees == 1200 and list(enterprise.qualifications.values_list("code", flat=True)) == ["hnte"]
+    assert enterprise.history.get().history_user == admin_user
