@@ -220,3 +220,15 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     list_select_related = ["recipient"]
     search_fields = ["text", "recipient__username"]
+
+
+@admin.register(models.ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "kind", "user", "status", "created_at", "imported_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["user"]
+    search_fields = ["original_name", "user__username"]
+    readonly_fields = ["user", "kind", "file", "original_name", "size", "status", "result", "created_at", "imported_at"]
+
+    def has_add_permission(self, request):
+        return False

@@ -189,3 +189,9 @@ class NotificationKind(models.TextChoices):
     TRANSFER = "transfer", _("Transferred")
     ACTION_OVERDUE = "action_overdue", _("Action item overdue")
     STATUS = "status", _("Status change")
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("Previewed")
+    INVALID = "invalid", _("Has errors")
+    IMPORTED = "imported", _("Imported")

@@ -108,6 +108,8 @@ class TestVisits:
             ("记录.pdf", "application/pdf"),
         ]
         assert len(data["needs"]) == 1
+        # Served through the scoped page, not from the public media folder.
+        assert f"/visits/{data['id']}/attachments/" in data["attachments"][0]["url"]
 
     @pytest.mark.parametrize(
         ("change", "field"),
@@ -238,8 +240,14 @@ class TestNeedCrud:
 
     def test_list_filters(self, api_as, manager, need, officer, enterprise, handler, lead_department):
         overdue = need_create(user=officer, enterprise=enterprise, category="land", title="用地", urgency="urgent")
-        put(overdue, NeedStatus.IN_PROGRESS, due_on=TODAY - dt.timedelta(days=2), handler=handler,
-            lead_department=lead_department, assigned_at=timezone.now() - dt.timedelta(days=20))
+        put(
+            overdue,
+            NeedStatus.IN_PROGRESS,
+            due_on=TODAY - dt.timedelta(days=2),
+            handler=handler,
+            lead_department=lead_department,
+            assigned_at=timezone.now() - dt.timedelta(days=20),
+        )
         client = api_as(manager)
 
         def get(query):
@@ -348,7 +356,9 @@ class TestTransitionsApi:
 
     def test_transfer_makes_it_visible_to_the_county(self, api_as, manager, county_manager, need, county_bureau):
         assert api_as(county_manager).get(url(need)).status_code == 404
-        response = api_as(manager).post(url(need, "transfer"), {"version": 1, "bureau": county_bureau.pk}, format="json")
+        response = api_as(manager).post(
+            url(need, "transfer"), {"version": 1, "bureau": county_bureau.pk}, format="json"
+        )
         assert response.status_code == 200
         assert response.json()["bureau"] == county_bureau.pk
         client = api_as(county_manager)
@@ -376,7 +386,14 @@ class TestTransitionsApi:
         assert data["closed_at"]
         events = api_as(officer).get(url(need, "events")).json()
         assert [e["to_status"] for e in events] == [
-            "new", "accepted", "assigned", "in_progress", "answered", "in_progress", "answered", "closed",
+            "new",
+            "accepted",
+            "assigned",
+            "in_progress",
+            "answered",
+            "in_progress",
+            "answered",
+            "closed",
         ]
 
 
@@ -398,8 +415,13 @@ class TestEvents:
 
     @pytest.mark.parametrize(
         "body",
-        [{"kind": "status", "text": "x"}, {"kind": "note", "text": ""}, {"kind": "note"}, {"text": "x"},
-         {"kind": "note", "text": "a\x00"}],
+        [
+            {"kind": "status", "text": "x"},
+            {"kind": "note", "text": ""},
+            {"kind": "note"},
+            {"text": "x"},
+            {"kind": "note", "text": "a\x00"},
+        ],
     )
     def test_bad_event(self, api_as, officer, need, body):
         assert api_as(officer).post(url(need, "events"), body, format="json").status_code == 400
@@ -411,7 +433,9 @@ class TestEvents:
 
     def test_events_cannot_be_edited(self, api_as, manager, need):
         event = need.events.get()
-        assert api_as(manager).patch(f"{url(need, 'events')}{event.pk}/", {"text": "x"}, format="json").status_code == 404
+        assert (
+            api_as(manager).patch(f"{url(need, 'events')}{event.pk}/", {"text": "x"}, format="json").status_code == 404
+        )
         assert NeedEvent.objects.get(pk=event.pk).text == event.text
 
 
@@ -458,8 +482,11 @@ class TestQueryBudgets:
                 needs=[{"category": "funding", "title": f"诉求{i}"}],
             )
             Need.objects.filter(visit=visit).update(
-                status=NeedStatus.IN_PROGRESS, handler=handler, lead_department=lead_department,
-                due_on=TODAY + dt.timedelta(days=i % 5), assigned_at=timezone.now() - dt.timedelta(days=10),
+                status=NeedStatus.IN_PROGRESS,
+                handler=handler,
+                lead_department=lead_department,
+                due_on=TODAY + dt.timedelta(days=i % 5),
+                assigned_at=timezone.now() - dt.timedelta(days=10),
             )
             Need.objects.get(visit=visit).assisting_departments.add(lead_department)
             Notification.objects.create(recipient=manager, kind="note", text=f"n{i}")
@@ -474,7 +501,9 @@ class TestQueryBudgets:
             from django.test.utils import CaptureQueriesContext
 
             with CaptureQueriesContext(connection) as ctx:
-                response = client.get(f"{path}?page_size={size}&overdue=false" if "needs" in path else f"{path}?page_size={size}")
+                response = client.get(
+                    f"{path}?page_size={size}&overdue=false" if "needs" in path else f"{path}?page_size={size}"
+                )
             assert response.status_code == 200
             assert len(response.json()["results"]) == size
             counts[size] = len(ctx.captured_queries)

@@ -36,8 +36,11 @@ def test_engagement_api_never_fails(wsgi_app, manager, officer, enterprise, city
     assert len(operations) >= 20
     for operation in operations:
         for mode, examples, checks in (
-            (GenerationMode.POSITIVE, POSITIVE_EXAMPLES, [not_a_server_error, status_code_conformance,
-                                                         content_type_conformance]),
+            (
+                GenerationMode.POSITIVE,
+                POSITIVE_EXAMPLES,
+                [not_a_server_error, status_code_conformance, content_type_conformance],
+            ),
             (GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES, [not_a_server_error]),
         ):
             try:

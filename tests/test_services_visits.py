@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm.choices import NeedSource, NeedStatus, VisitFlag, VisitKind
 from crm.models import Need, Visit, VisitAttachment
@@ -23,6 +23,8 @@ GIF = b"GIF89a" + b"\x00" * 64
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+    with translation.override("en"):  # assert on the English source texts
+        yield
 
 
 def upload(name: str, content: bytes, content_type: str = "image/jpeg") -> SimpleUploadedFile:

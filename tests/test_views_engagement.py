@@ -220,7 +220,9 @@ class TestNeedPages:
     def test_list_filters_badges_and_count(self, client, manager, need, officer, enterprise, handler):
         overdue = need_create(user=officer, enterprise=enterprise, category="land", title="逾期诉求")
         Need.objects.filter(pk=overdue.pk).update(
-            status=NeedStatus.IN_PROGRESS, due_on=TODAY - dt.timedelta(days=1), handler=handler,
+            status=NeedStatus.IN_PROGRESS,
+            due_on=TODAY - dt.timedelta(days=1),
+            handler=handler,
             assigned_at=timezone.now() - dt.timedelta(days=30),
         )
         client.force_login(manager)
@@ -317,7 +319,13 @@ class TestNeedPages:
         assert re.search(rf'<option value="{project.pk}" selected>', client.get(url).content.decode())
         response = client.post(
             reverse("crm:need-create"),
-            {"project": project.pk, "source": "phone", "category": "approval", "urgency": "normal", "title": "施工许可"},
+            {
+                "project": project.pk,
+                "source": "phone",
+                "category": "approval",
+                "urgency": "normal",
+                "title": "施工许可",
+            },
         )
         assert response.status_code == 302
         need = Need.objects.get()
@@ -359,7 +367,9 @@ class TestNotifications:
 class TestSections:
     def test_home_deadlines(self, client, handler, need):
         Need.objects.filter(pk=need.pk).update(
-            status=NeedStatus.IN_PROGRESS, handler=handler, due_on=TODAY - dt.timedelta(days=1),
+            status=NeedStatus.IN_PROGRESS,
+            handler=handler,
+            due_on=TODAY - dt.timedelta(days=1),
             assigned_at=timezone.now() - dt.timedelta(days=20),
         )
         client.force_login(handler)

@@ -12,6 +12,7 @@ Order of answers for a transition: out of scope 404, role 403, stale version or 
 import json
 
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -122,8 +123,9 @@ class VisitAttachmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, obj) -> str:
+        """Served by the web app to users who can see the visit (not from the public media folder)."""
         request = self.context.get("request")
-        url = obj.file.url
+        url = reverse("crm:visit-attachment", args=[obj.visit_id, obj.pk])
         return request.build_absolute_uri(url) if request else url
 
 

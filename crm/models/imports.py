@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.choices import ImportStatus
+
 IMPORT_KINDS = [
     ("enterprises", _("Enterprises")),
     ("projects", _("Projects")),
@@ -27,10 +29,7 @@ def import_upload_path(instance: "ImportJob", filename: str) -> str:
 class ImportJob(models.Model):
     """One upload by one user: previewed by a dry run, then confirmed (or abandoned)."""
 
-    class Status(models.TextChoices):
-        PREVIEWED = "previewed", _("Previewed")
-        INVALID = "invalid", _("Has errors")
-        IMPORTED = "imported", _("Imported")
+    Status = ImportStatus
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -28,7 +28,7 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls (and oth
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 # A zip bomb is small on disk and huge when inflated; refuse archives that inflate beyond this.
-MAX_XLSX_INFLATED_BYTES = 400 * 1024 * 1024
+MAX_XLSX_INFLATED_BYTES = 200 * 1024 * 1024
 
 
 class SheetFileError(ValueError):

@@ -40,6 +40,7 @@ MAX_ROWS = 50_000
 HEADER_SEARCH_ROWS = 10  # a title row or two above the headers is common in bureau ledgers
 PREVIEW_ROWS = 20  # rows without problems shown in the preview (every row with a problem is shown)
 PREVIEW_MAX_PROBLEM_ROWS = 500
+STORED_PROBLEMS = 1000  # problems kept on an upload for its preview page (the total is kept too)
 
 Progress = Callable[[str, int, int], None]
 
@@ -74,6 +75,9 @@ class ParsedSheet:
 
 @dataclass
 class ImportOutcome:
+    """What an import did (or, in a dry run, would do). ``problem_count``/``problem_row_count`` keep the
+    totals when a stored outcome carries only the first problems (``as_dict(max_problems=…)``)."""
+
     kind: str
     dry_run: bool
     total: int = 0
@@ -84,18 +88,30 @@ class ImportOutcome:
     headers: list[str] = field(default_factory=list)
     preview: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    problem_count: int | None = None
+    problem_row_count: int | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     @property
+    def problem_total(self) -> int:
+        return self.problem_count if self.problem_count is not None else len(self.problems)
+
+    @property
     def problem_rows(self) -> int:
+        if self.problem_row_count is not None:
+            return self.problem_row_count
         return len({p.row for p in self.problems if p.row is not None})
 
-    def as_dict(self) -> dict:
+    def as_dict(self, max_problems: int | None = None) -> dict:
         data = asdict(self)
         data["ok"] = self.ok
+        data["problem_count"] = self.problem_total
+        data["problem_row_count"] = self.problem_rows
+        if max_problems is not None:
+            data["problems"] = data["problems"][:max_problems]
         return data
 
     @classmethod
@@ -264,14 +280,13 @@ def _xlsx_rows(data: bytes):
                     if fmt in DATE_FORMAT_IDS or (fmt in custom and is_date_format(custom[fmt])):
                         date_styles.add(index)
 
-    source = io.BytesIO(_xml_part(archive, sheet_path))
+    sheet_xml = _xml_part(archive, sheet_path)
     counter = 0
     try:
-        context = ET.iterparse(source, events=("start", "end"))
-        _event, root = next(context)
+        _event, root = next(ET.iterparse(io.BytesIO(sheet_xml), events=("start",)))
         ns = root.tag[: -len(_local(root.tag))]  # "{namespace}" of this workbook (transitional or strict)
         row_tag, cell_tag, value_tag, inline_tag, text_tag = (f"{ns}{t}" for t in ("row", "c", "v", "is", "t"))
-        context = ET.iterparse(io.BytesIO(source.getvalue()), events=("end",))
+        context = ET.iterparse(io.BytesIO(sheet_xml), events=("end",))
         for _event, element in context:
             if element.tag != row_tag:
                 continue
@@ -524,8 +539,9 @@ def import_job_preview(*, user, kind: str, name: str, data: bytes):
     job = ImportJob(user=user, kind=kind, original_name=name[:200], size=len(data))
     job.file.save(name, ContentFile(data), save=False)
     outcome = sheet_import(kind=kind, data=data, user=user, dry_run=True, with_preview=True)
-    job.result = outcome.as_dict()
+    job.result = outcome.as_dict(max_problems=STORED_PROBLEMS)
     job.status = ImportJob.Status.PREVIEWED if outcome.ok else ImportJob.Status.INVALID
+    job.full_clean()
     job.save()
     return job
 
@@ -551,7 +567,7 @@ def import_job_confirm(*, user, job_id: int):
         with job.file.open("rb") as stored:
             data = stored.read()
         outcome = sheet_import(kind=job.kind, data=data, user=user, with_preview=True)
-        job.result = outcome.as_dict()
+        job.result = outcome.as_dict(max_problems=STORED_PROBLEMS)
         if outcome.ok:
             job.status = ImportJob.Status.IMPORTED
             job.imported_at = timezone.now()

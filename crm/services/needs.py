@@ -185,7 +185,9 @@ def _lock(*, need: Need, version, verb: str) -> Need:
 
 
 def _text(value, *, field: str, required: bool, message=None) -> str:
-    text = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
+    if value is not None and not isinstance(value, str):
+        raise ValidationError({field: [_("Enter text.")]})
+    text = (value or "").strip()
     if required and not text:
         raise ValidationError({field: [message or _("This field is required.")]})
     try:

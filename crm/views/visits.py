@@ -7,7 +7,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -38,7 +39,14 @@ class VisitListView(FilteredListView):
     prefetch_related = ("officers",)
 
     def get_scoped_queryset(self):
-        return super().get_scoped_queryset().annotate(needs_count=Count("needs"))
+        # A correlated count (computed for the rows of the page only), not a JOIN + GROUP BY over all visits.
+        needs = Need.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("id"))
+        return (
+            super()
+            .get_scoped_queryset()
+            .annotate(needs_count=Coalesce(Subquery(needs.values("n")), 0))
+            .order_by("-visited_on", "-id")
+        )
 
     def get_filterset(self, queryset):
         filterset = super().get_filterset(queryset)
@@ -179,7 +187,7 @@ def enterprise_timeline_section(enterprise, request) -> dict:
     entries = engagement_timeline(user=request.user, enterprise=enterprise, limit=TIMELINE_LIMIT)
     return {
         "entries": entries,
-        "visits_count": enterprise.visits.count(),
+        "visits_count": sum(1 for entry in entries if entry["kind"] == "visit"),
         "can_log_visit": can_create(request.user, Visit),
         "visit_query": f"enterprise={enterprise.pk}",
         "need_query": f"enterprise={enterprise.pk}",
@@ -191,7 +199,7 @@ def project_timeline_section(project, request) -> dict:
     entries = engagement_timeline(user=request.user, project=project, limit=TIMELINE_LIMIT)
     return {
         "entries": entries,
-        "visits_count": project.visits.count(),
+        "visits_count": sum(1 for entry in entries if entry["kind"] == "visit"),
         "can_log_visit": can_create(request.user, Visit) and bool(project.enterprise_id),
         "can_add_need": can_create(request.user, Need),
         "visit_query": f"project={project.pk}",

@@ -1,6 +1,7 @@
 """At phone size (375×812): log a 登门三问 visit with two needs, then walk one need to closed with an
 unsatisfied return visit on the way; the printed visit record fits one A4 page. Screenshots: /tmp/shots/."""
 
+import base64
 import re
 
 import pytest
@@ -13,7 +14,10 @@ from tests.conftest import make_user
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
 
 NAV_TIMEOUT = 30_000  # a busy CI machine: saving runs several queries and renders a full page
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 200
+# A real 1×1 PNG: the detail page shows it as a thumbnail.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 @pytest.fixture
@@ -39,12 +43,14 @@ def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def transition(page, verb: str, fill=None):
+def transition(page, verb: str, fill=None, shot=None):
     """Open the verb's small form under its button, fill it, confirm; wait for the page to reload."""
     page.click(f"#btn-{verb}")
     page.wait_for_selector(f"#action-{verb}.collapse.show")  # opened (not still animating)
     if fill:
         fill(page)
+    if shot:
+        screenshot(page, shot)
     with page.expect_navigation(timeout=NAV_TIMEOUT):
         page.click(f"#submit-{verb}")
 
@@ -70,7 +76,7 @@ def test_visit_with_two_needs_then_close_one(page_as, live_server, enterprise, o
     page.wait_for_selector("#id_needs-1-title")
     page.fill("#id_needs-1-title", "科技贷款 500 万元")
     page.select_option("#id_needs-1-category", "finance")
-    page.set_input_files("#id_attachments", files=[{"name": "现场.jpg", "mimeType": "image/jpeg", "buffer": JPEG}])
+    page.set_input_files("#id_attachments", files=[{"name": "现场.png", "mimeType": "image/png", "buffer": PNG}])
     page.click("label[for=id_flag_1]")  # yellow
     assert no_horizontal_scroll(page)
     # Touch targets: the main buttons are at least 44 px high.
@@ -92,6 +98,11 @@ def test_visit_with_two_needs_then_close_one(page_as, live_server, enterprise, o
     pdf = page.pdf(format="A4", print_background=True)
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
     page.screenshot(path=shots("visit-print-phone"), full_page=True)
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    page.screenshot(path=shots("visit-print-a4"), full_page=True)
+    page.emulate_media(media="screen")
+    page.set_viewport_size(PHONE)
 
     need = visit.needs.get(category="land")
     need_url = f"{live_server.url}/needs/{need.pk}/"
@@ -108,7 +119,7 @@ def test_visit_with_two_needs_then_close_one(page_as, live_server, enterprise, o
         p.select_option("#id_assign-lead_department", str(team["department"].pk))
         p.select_option("#id_assign-handler", str(handler.pk))
 
-    transition(boss, "assign", assign)
+    transition(boss, "assign", assign, shot=shots("need-assign-phone"))
     assert status_of(boss) == NeedStatus.ASSIGNED
     assert boss.locator("#need-due-on").inner_text().strip() != "—"
 
@@ -159,3 +170,9 @@ def test_visit_with_two_needs_then_close_one(page_as, live_server, enterprise, o
     page.goto(f"{live_server.url}/needs/?status=closed")
     assert page.locator("#result-count").get_attribute("data-count") == "1"
     page.screenshot(path=shots("need-list-phone"), full_page=True)
+
+    # The 360° page shows the visit and both needs in one timeline.
+    page.goto(f"{live_server.url}/enterprises/{enterprise.pk}/")
+    kinds = page.locator(".engagement-timeline li[data-kind]").evaluate_all("els => els.map(e => e.dataset.kind)")
+    assert sorted(kinds) == ["need", "need", "visit"]
+    page.locator(".engagement-timeline").screenshot(path=shots("enterprise-timeline-phone"))
