@@ -154,6 +154,11 @@ class Enterprise(TimeStampedModel):
             models.Index(fields=["region", "name"], name="crm_ent_region_name_idx"),
             models.Index(fields=["is_linked", "name"], name="crm_ent_linked_idx"),
             models.Index(fields=["is_assisted", "name"], name="crm_ent_assisted_idx"),
+            # Eligible-enterprise lists put linked, then assisted enterprises first.
+            models.Index(
+                fields=["-is_linked", "-is_assisted", "name", "id"],
+                name="crm_ent_priority_idx",
+            ),
             models.Index(fields=["status"], name="crm_ent_status_idx"),
             models.Index(fields=["-updated_at"], name="crm_ent_updated_idx"),
         ]

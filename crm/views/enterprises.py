@@ -11,12 +11,10 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, UpdateView
 
-from crm.choices import MatchStatus
 from crm.filtersets import EnterpriseFilterSet
 from crm.forms import ContactForm, EnterpriseForm, EnterpriseQualificationFormSet
 from crm.models import Contact, Enterprise, Project
 from crm.permissions import can_create, can_edit
-from crm.selectors.matching import enterprise_policy_suggestions
 from crm.services.enterprises import contact_create, contact_update, enterprise_create, enterprise_update
 from crm.views import policies as policy_views
 from crm.views import visits as visit_views
@@ -30,7 +28,6 @@ from crm.views.mixins import (
 )
 
 SECTION_LIMIT = 20
-SUGGESTION_LIMIT = 5
 
 
 class EnterpriseListView(FilteredListView):
@@ -77,29 +74,14 @@ def _liaison(enterprise, request) -> dict:
     return {"liaison_officers": list(enterprise.liaison_officers.select_related("department"))}
 
 
-def _visits(enterprise, request) -> dict:
-    visits = enterprise.visits.select_related("lead").prefetch_related("officers")
-    return {"visits": list(visits[:SECTION_LIMIT]), "visits_count": visits.count()}
-
-
 def _needs(enterprise, request) -> dict:
     needs = enterprise.needs.select_related("lead_department", "project")
     return {"needs": list(needs[:SECTION_LIMIT]), "needs_count": needs.count()}
 
 
-def _policy_matches(enterprise, request) -> dict:
-    matches = enterprise.policy_matches.exclude(status=MatchStatus.SUGGESTED).select_related("policy", "need")
-    return {"policy_matches": list(matches[:SECTION_LIMIT]), "policy_matches_count": matches.count()}
-
-
 def _action_items(enterprise, request) -> dict:
     items = enterprise.action_items.select_related("owner", "need", "project")
     return {"action_items": list(items[:SECTION_LIMIT]), "action_items_count": items.count()}
-
-
-def _suggested_policies(enterprise, request) -> dict:
-    """Eligible policies with an open window, ranked for the enterprise's open needs (crm/selectors/matching.py)."""
-    return {"suggestions": enterprise_policy_suggestions(enterprise=enterprise, limit=SUGGESTION_LIMIT)}
 
 
 def _projects(enterprise, request) -> dict:

@@ -49,14 +49,6 @@ def _needs(project, request) -> dict:
     return {"needs": list(needs[:SECTION_LIMIT]), "needs_count": needs.count()}
 
 
-def _visits(project, request) -> dict:
-    visits = project.visits.select_related("lead", "enterprise")
-    return {"visits": list(visits[:SECTION_LIMIT]), "visits_count": visits.count()}
-
-
-def _action_items(project, request) -> dict:
-    items = project.action_items.select_related("owner", "need")
-    return {"action_items": list(items[:SECTION_LIMIT]), "action_items_count": items.count()}
 
 
 def _liaison(project, request) -> dict:
