@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models as django_models
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -184,6 +185,7 @@ class PolicyAdmin(LedgerAdmin):
     list_filter = ["level", "kind", "delivery", "is_active"]
     search_fields = ["title", "issuer", "doc_number", "keywords"]
     filter_horizontal = ["regions", "industry_chains", "required_qualifications"]
+    formfield_overrides = {django_models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(models.PolicyMatch)

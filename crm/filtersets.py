@@ -22,6 +22,7 @@ rendering a form never loads a table; small reference tables are select boxes, s
 pick where that matters (departments and bureaus of a county user).
 """
 
+import datetime as dt
 import re
 
 import django_filters
@@ -175,9 +176,25 @@ def id_filter(field_name: str, label):
     return IdFilter(field_name=field_name, label=label)
 
 
+class SafeDateRangeField(django_filters.fields.DateRangeField):
+    """A date range whose ends are kept a day inside the calendar's limits: on a date-time field the day's
+    start (or end) is converted to UTC, which overflows for 0001-01-01 or 9999-12-31 (a 500 otherwise)."""
+
+    FIRST, LAST = dt.date(1, 1, 2), dt.date(9999, 12, 30)
+
+    def compress(self, data_list):
+        if data_list:
+            data_list = [min(max(d, self.FIRST), self.LAST) if d else d for d in data_list]
+        return super().compress(data_list)
+
+
+class SafeDateFromToRangeFilter(django_filters.DateFromToRangeFilter):
+    field_class = SafeDateRangeField
+
+
 def date_range(field_name: str, label):
     """Gives ``<field_name>_after`` and ``<field_name>_before`` (both inclusive)."""
-    return django_filters.DateFromToRangeFilter(field_name=field_name, label=label)
+    return SafeDateFromToRangeFilter(field_name=field_name, label=label)
 
 
 class StrictNullBooleanField(forms.NullBooleanField):

@@ -16,7 +16,7 @@ from crm.forms import (
     staff_choices,
     style_form,
 )
-from crm.models import Bureau, Department, Enterprise, Project, User, Visit
+from crm.models import Bureau, Department, Enterprise, Project, User, Visit, VisitAttachment
 from crm.services.needs import need_may_instruct
 
 # ---------------------------------------------------------------------------------------------- visit
@@ -114,12 +114,26 @@ class VisitForm(BootstrapFormMixin, forms.ModelForm):
             }[name]
         self.fields["interviewee"].widget.attrs["autocomplete"] = "off"
 
+    def clean_visited_on(self):
+        # Also checked by the model; checked here too so that every problem shows at the first attempt.
+        visited_on = self.cleaned_data.get("visited_on")
+        if visited_on and visited_on > timezone.localdate():
+            raise forms.ValidationError(_("The visit date cannot be in the future."), code="future")
+        return visited_on
+
     def clean(self):
         data = super().clean()
-        if not any((data.get(name) or "").strip() for name in ("q_needs", "q_difficulties", "q_suggestions")):
-            raise forms.ValidationError(
-                _("Fill in at least one of the three questions: needs, difficulties, suggestions."),
-                code="no_answer",
+        answers = ("q_needs", "q_difficulties", "q_suggestions")
+        if not any(name in self.errors for name in answers) and not any(
+            (data.get(name) or "").strip() for name in answers
+        ):
+            # Shown next to the three questions (under the first one), not only at the top of a long form.
+            self.add_error(
+                "q_needs",
+                forms.ValidationError(
+                    _("Fill in at least one of the three questions: needs, difficulties, suggestions."),
+                    code="no_answer",
+                ),
             )
         return data
 
@@ -127,6 +141,36 @@ class VisitForm(BootstrapFormMixin, forms.ModelForm):
         # The visit service validates the model (and the needs and files) in one go; skip the ModelForm's
         # instance validation so that its messages do not appear twice.
         pass
+
+
+class AttachmentChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class VisitUpdateForm(VisitForm):
+    """The 登门三问 form for an existing visit: no needs (they have their own workflow), further files may be
+    added and existing ones removed. A visit with needs keeps its enterprise and project."""
+
+    attachments_remove = AttachmentChoiceField(
+        label=_("Remove files"),
+        queryset=VisitAttachment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, user, instance: Visit, has_needs: bool, **kwargs):
+        super().__init__(*args, user=user, instance=instance, **kwargs)
+        current = [instance.lead, *instance.officers.all()]
+        self.fields["lead"].queryset = staff_choices(user, include=current)
+        self.fields["officers"].queryset = staff_choices(user, include=current)
+        self.fields["attachments"].label = _("Add photos and files")
+        self.fields["attachments_remove"].queryset = instance.attachments.all()
+        self.has_needs = has_needs
+        if has_needs:
+            for name in ("enterprise", "project"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Fixed: needs were raised in this visit.")
 
 
 class VisitNeedForm(BootstrapFormMixin, forms.Form):

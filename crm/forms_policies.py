@@ -37,6 +37,8 @@ def department_queryset(request_user):
 
 class PolicyForm(BootstrapFormMixin, forms.ModelForm):
     need_categories = NeedCategoriesField(label=_("need categories"))
+    # Explicit scheme: Django 6 changes the default and warns until it is set.
+    url = Policy._meta.get_field("url").formfield(assume_scheme="https")
 
     class Meta:
         model = Policy

@@ -43,6 +43,8 @@ def can_edit(user, obj: models.Model) -> bool:
         return user.has_role(Role.ADMIN)
     if name == "needevent":
         return False
+    if name == "policy":
+        return is_manager(user) and owns_policy(user, obj)
     if is_manager(user):
         return True
     if not is_officer(user):
@@ -62,8 +64,22 @@ def can_edit(user, obj: models.Model) -> bool:
 
 def can_delete(user, obj: models.Model) -> bool:
     name = obj._meta.model_name
-    if name == "needevent":
+    # A need is never deleted (rejecting it closes it): deleting it would delete its timeline too.
+    if name in ("needevent", "need"):
         return False
     if name in ADMIN_ONLY:
         return user.has_role(Role.ADMIN)
+    if name == "policy":
+        return is_manager(user) and owns_policy(user, obj)
     return is_manager(user)
+
+
+def owns_policy(user, policy) -> bool:
+    """The policy library is shared for reading; a county bureau keeps only the policies it entered itself."""
+    if user.sees_everything:
+        return True
+    if not user.bureau_id:
+        return False
+    if policy.department_id and policy.department.bureau_id == user.bureau_id:
+        return True
+    return bool(policy.created_by_id) and policy.created_by.bureau_id == user.bureau_id

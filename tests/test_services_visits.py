@@ -1,10 +1,12 @@
 """登门三问 visits: rules, needs in one transaction, attachments checked by content and size."""
 
 import datetime as dt
+import os
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone, translation
 
 from crm.choices import NeedSource, NeedStatus, VisitFlag, VisitKind
@@ -132,6 +134,27 @@ class TestCreate:
         assert not Visit.objects.exists()
         assert not VisitAttachment.objects.exists()
 
+    @pytest.mark.parametrize(
+        ("name", "content", "accepted"),
+        [
+            ("扫描.jpg", PDF, False),  # a PDF posing as a photo
+            ("photo.png", JPEG, False),
+            ("page.html", JPEG, False),
+            ("IMG_0001.JPG", JPEG, True),  # case does not matter
+            ("记录.pdf", PDF, True),
+            ("scan.2024", PDF, True),  # not an extension anybody knows: the content decides
+            ("mmexport1700000000", JPEG, True),  # no extension (WeChat exports)
+        ],
+    )
+    def test_name_must_agree_with_content(self, officer, enterprise, name, content, accepted):
+        if accepted:
+            assert create(officer, enterprise, attachments=[upload(name, content)]).attachments.get().name == name
+            return
+        with pytest.raises(ValidationError) as error:
+            create(officer, enterprise, attachments=[upload(name, content)])
+        assert "does not match its content" in error.value.message_dict["attachments"][0]
+        assert not Visit.objects.exists()
+
     def test_empty_attachment(self, officer, enterprise):
         with pytest.raises(ValidationError):
             create(officer, enterprise, attachments=[upload("empty.pdf", b"")])
@@ -218,3 +241,47 @@ class TestUpdate:
         attachment = visit.attachments.get()
         visit_update(visit=visit, user=officer, attachments_remove=[attachment.pk])
         assert not visit.attachments.exists()
+
+    def test_enterprise_and_project_fixed_once_needs_exist(self, officer, enterprise, county_enterprise, manager):
+        visit = create(officer, enterprise, needs=[{"category": "land", "title": "用地"}])
+        with pytest.raises(ValidationError) as error:
+            visit_update(visit=visit, user=manager, enterprise=county_enterprise)
+        assert "needs were raised" in error.value.message_dict["enterprise"][0]
+        assert Visit.objects.get(pk=visit.pk).enterprise == enterprise
+        plain = create(officer, enterprise)
+        visit_update(visit=plain, user=manager, enterprise=county_enterprise)  # no needs: a typo may be fixed
+        assert Visit.objects.get(pk=plain.pk).enterprise == county_enterprise
+
+    def test_no_change_no_history(self, officer, enterprise):
+        visit = create(officer, enterprise)
+        visit_update(visit=visit, user=officer, q_needs=visit.q_needs, flag=visit.flag)
+        assert visit.history.count() == 1
+        visit_update(visit=visit, user=officer, flag=VisitFlag.RED)
+        assert [r.history_type for r in visit.history.order_by("history_id")] == ["+", "~"]
+
+    @pytest.mark.parametrize("bad", ["abc", 10**9])
+    def test_remove_unknown_attachment(self, officer, enterprise, bad):
+        visit = create(officer, enterprise, attachments=[upload("a.jpg", JPEG)])
+        with pytest.raises(ValidationError) as error:
+            visit_update(visit=visit, user=officer, q_needs="改", attachments_remove=[bad])
+        assert "attachments_remove" in error.value.message_dict
+        assert visit.attachments.count() == 1
+        assert Visit.objects.get(pk=visit.pk).q_needs == "扩大产能需要用地"
+
+    def test_removed_file_stays_on_disk_when_rolled_back(self, officer, enterprise):
+        visit = create(officer, enterprise, attachments=[upload("a.jpg", JPEG)])
+        attachment = visit.attachments.get()
+        path = attachment.file.path
+        with pytest.raises(RuntimeError), transaction.atomic():
+            visit_update(visit=visit, user=officer, attachments_remove=[attachment.pk])
+            raise RuntimeError("later step fails")
+        assert visit.attachments.filter(pk=attachment.pk).exists()
+        assert os.path.exists(path)
+
+    def test_removed_file_is_deleted_on_commit(self, officer, enterprise, django_capture_on_commit_callbacks):
+        visit = create(officer, enterprise, attachments=[upload("a.jpg", JPEG)])
+        attachment = visit.attachments.get()
+        path = attachment.file.path
+        with django_capture_on_commit_callbacks(execute=True):
+            visit_update(visit=visit, user=officer, attachments_remove=[attachment])
+        assert not os.path.exists(path)

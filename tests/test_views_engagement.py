@@ -1,6 +1,7 @@
 """Web pages of visits, needs and notifications (DESIGN §8.2): forms, buttons, scoping, query budgets."""
 
 import datetime as dt
+import os
 import re
 
 import pytest
@@ -384,3 +385,237 @@ class TestSections:
         timeline = html[html.index("engagement-timeline") :]
         assert timeline.index("研发补助申报") < timeline.index("走访问需")  # newest first
         assert 'data-kind="visit"' in timeline and 'data-kind="need"' in timeline
+
+
+PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 8
+
+
+def edit_post(visit, **extra):
+    """The edit form as the browser posts it: every field with the visit's current value, then ``extra``."""
+    data = {
+        "enterprise": visit.enterprise_id,
+        "project": visit.project_id or "",
+        "visited_on": visit.visited_on.isoformat(),
+        "kind": visit.kind,
+        "lead": visit.lead_id or "",
+        "officers": [o.pk for o in visit.officers.all()],
+        "interviewee": visit.interviewee,
+        "interviewee_title": visit.interviewee_title,
+        "q_needs": visit.q_needs,
+        "q_difficulties": visit.q_difficulties,
+        "q_suggestions": visit.q_suggestions,
+        "resolved_on_site": visit.resolved_on_site,
+        "policies_briefed": visit.policies_briefed,
+        "party_notes": visit.party_notes,
+        "flag": visit.flag,
+        "next_visit_on": visit.next_visit_on.isoformat() if visit.next_visit_on else "",
+    }
+    data.update(extra)
+    return data
+
+
+class TestVisitEdit:
+    @pytest.fixture
+    def visit(self, officer, enterprise):
+        return visit_create(
+            user=officer,
+            enterprise=enterprise,
+            visited_on=TODAY - dt.timedelta(days=3),
+            q_needs="扩大产能",
+            needs=[{"category": "land", "title": "新增用地"}],
+            attachments=[SimpleUploadedFile("现场.jpg", JPEG)],
+        )
+
+    def test_officer_edits_own_visit(self, client, officer, visit):
+        client.force_login(officer)
+        url = reverse("crm:visit-update", args=[visit.pk])
+        html = client.get(url).content.decode()
+        assert "扩大产能" in html and 'id="visit-form"' in html
+        # The needs raised are listed read-only with links; no needs formset on the edit page.
+        need = visit.needs.get()
+        assert reverse("crm:need-detail", args=[need.pk]) in html
+        assert 'data-formset-add="needs"' not in html
+        assert 'id="remove-file-' in html
+        next_visit = TODAY + dt.timedelta(days=30)
+        response = client.post(
+            url,
+            edit_post(visit, q_difficulties="招工难", flag="yellow", next_visit_on=next_visit.isoformat()),
+            follow=True,
+        )
+        assert response.redirect_chain == [(reverse("crm:visit-detail", args=[visit.pk]), 302)]
+        assert f"Visit {visit.code} saved." in response.content.decode()
+        visit.refresh_from_db()
+        assert (visit.q_difficulties, visit.flag, visit.next_visit_on) == ("招工难", "yellow", next_visit)
+        assert visit.q_needs == "扩大产能"  # untouched fields keep their values
+        record = visit.history.order_by("-history_date", "-history_id").first()
+        assert record.history_type == "~" and record.history_user == officer
+        assert set(record.diff_against(record.prev_record).changed_fields) == {
+            "q_difficulties",
+            "flag",
+            "next_visit_on",
+        }
+        assert visit.needs.count() == 1 and visit.attachments.count() == 1
+
+    def test_other_officer_gets_403(self, client, city_bureau, visit):
+        other = make_user("other", Role.OFFICER, city_bureau)
+        client.force_login(other)
+        url = reverse("crm:visit-update", args=[visit.pk])
+        assert client.get(url).status_code == 403
+        assert client.post(url, edit_post(visit, q_needs="改掉")).status_code == 403
+        visit.refresh_from_db()
+        assert visit.q_needs == "扩大产能"
+        html = client.get(reverse("crm:visit-detail", args=[visit.pk])).content.decode()
+        assert 'id="visit-edit"' not in html
+
+    def test_co_officer_may_edit(self, client, city_bureau, officer, enterprise):
+        colleague = make_user("colleague", Role.OFFICER, city_bureau)
+        visit = visit_create(user=officer, enterprise=enterprise, visited_on=TODAY, q_needs="x", officers=[colleague])
+        client.force_login(colleague)
+        assert client.get(reverse("crm:visit-update", args=[visit.pk])).status_code == 200
+
+    def test_county_officer_gets_404(self, client, county_officer, visit):
+        client.force_login(county_officer)
+        url = reverse("crm:visit-update", args=[visit.pk])
+        assert client.get(url).status_code == 404
+        assert client.post(url, edit_post(visit, q_needs="改掉")).status_code == 404
+        visit.refresh_from_db()
+        assert visit.q_needs == "扩大产能"
+
+    def test_leader_gets_403_and_no_button(self, client, leader, visit):
+        client.force_login(leader)
+        assert client.get(reverse("crm:visit-update", args=[visit.pk])).status_code == 403
+        html = client.get(reverse("crm:visit-detail", args=[visit.pk])).content.decode()
+        assert 'id="visit-edit"' not in html
+        assert 'id="change-history"' not in html  # the change history is for managers
+
+    def test_anonymous_is_sent_to_login(self, client, visit):
+        response = client.get(reverse("crm:visit-update", args=[visit.pk]))
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+    def test_manager_edits_any_and_reads_history(self, client, manager, officer, visit):
+        client.force_login(officer)
+        html = client.get(reverse("crm:visit-detail", args=[visit.pk])).content.decode()
+        assert f'href="{reverse("crm:visit-update", args=[visit.pk])}"' in html
+        assert 'id="change-history"' not in html
+        client.force_login(manager)
+        response = client.post(
+            reverse("crm:visit-update", args=[visit.pk]),
+            edit_post(visit, q_suggestions="多办政策宣讲", lead=manager.pk, officers=[officer.pk, manager.pk]),
+        )
+        assert response.status_code == 302
+        visit.refresh_from_db()
+        assert visit.q_suggestions == "多办政策宣讲" and visit.lead == manager
+        assert set(visit.officers.all()) == {officer, manager}
+        assert visit.history.latest().history_user == manager
+        html = client.get(reverse("crm:visit-detail", args=[visit.pk])).content.decode()
+        assert 'id="visit-edit"' in html
+        history = html[html.index('id="change-history"') :]
+        assert history.count('data-history-type="~"') == 1 and history.count('data-history-type="+"') == 1
+        changed = history[: history.index('data-history-type="+"')]
+        assert "manager" in changed and "Suggestions (问计)" in changed and "Lead" in changed
+        assert "Development needs" not in changed  # only the fields that changed are named
+
+    def test_saving_without_changes_writes_no_history(self, client, officer, visit):
+        client.force_login(officer)
+        assert client.post(reverse("crm:visit-update", args=[visit.pk]), edit_post(visit)).status_code == 302
+        assert visit.history.count() == 1
+
+    def test_history_is_one_query(self, client, manager, officer, visit, django_assert_num_queries):
+        from crm.selectors.history import history_changes
+        from crm.services.visits import visit_update
+
+        for i in range(5):
+            visit_update(visit=visit, user=officer, q_suggestions=f"建议 {i}")
+        with django_assert_num_queries(1):
+            history = history_changes(obj=visit, limit=3)
+        assert len(history["entries"]) == 3 and history["more"]
+        assert all(entry["fields"] == ["suggestions (问计)"] for entry in history["entries"])
+
+    @pytest.mark.parametrize(
+        ("change", "field", "message"),
+        [
+            ({"visited_on": (TODAY + dt.timedelta(days=1)).isoformat()}, "visited_on", "cannot be in the future"),
+            ({"q_needs": "  ", "q_difficulties": "", "q_suggestions": ""}, "q_needs", "Fill in at least one"),
+            ({"q_needs": "a\x00b"}, "q_needs", "Null characters are not allowed."),
+            ({"party_notes": "a\x07b"}, "party_notes", "Control characters"),
+            ({"interviewee_title": "总\x1b经理"}, "interviewee_title", "Control characters"),
+            ({"visited_on": "2026-13-45"}, "visited_on", "Enter a valid date."),
+            ({"next_visit_on": (TODAY - dt.timedelta(days=10)).isoformat()}, "next_visit_on", "before this visit"),
+        ],
+    )
+    def test_bad_input_shows_errors_and_changes_nothing(self, client, officer, visit, change, field, message):
+        client.force_login(officer)
+        before = Visit.objects.values().get(pk=visit.pk)
+        response = client.post(reverse("crm:visit-update", args=[visit.pk]), edit_post(visit, **change))
+        assert response.status_code == 200
+        html = response.content.decode()
+        error = re.search(
+            rf'<div class="invalid-feedback[^"]*" id="id_{field}_error"[^>]*>(.*?)</div>\s*</div>', html, re.S
+        )
+        assert error and message in error.group(1), html[:200]
+        assert Visit.objects.values().get(pk=visit.pk) == before
+        assert visit.history.count() == 1
+
+    def test_enterprise_is_fixed_once_needs_were_raised(self, client, officer, visit, regions):
+        from crm.models import Enterprise
+        from tests.conftest import credit_code
+
+        other = Enterprise.objects.create(name="另一家企业", credit_code=credit_code(7), region_id="320812")
+        client.force_login(officer)
+        url = reverse("crm:visit-update", args=[visit.pk])
+        assert re.search(r'<select name="enterprise"[^>]*disabled', client.get(url).content.decode())
+        assert client.post(url, edit_post(visit, enterprise=other.pk)).status_code == 302
+        visit.refresh_from_db()
+        assert visit.enterprise_id != other.pk  # a disabled field ignores the posted value
+
+    @pytest.mark.parametrize(
+        ("name", "content", "message"),
+        [
+            ("伪装.jpg", PDF, "伪装.jpg: the file name does not match its content (PDF)."),
+            ("随机.jpg", bytes(range(7, 107)), "随机.jpg is not a photo"),
+            ("page.html", JPEG, "page.html: the file name does not match its content (JPEG)."),
+        ],
+    )
+    def test_attachment_added_on_edit_is_checked(self, client, officer, visit, name, content, message):
+        client.force_login(officer)
+        data = edit_post(visit, q_needs="改了", attachments=SimpleUploadedFile(name, content, "image/jpeg"))
+        response = client.post(reverse("crm:visit-update", args=[visit.pk]), data)
+        assert response.status_code == 200
+        assert message in response.content.decode()
+        visit.refresh_from_db()
+        assert visit.q_needs == "扩大产能" and visit.attachments.count() == 1
+
+    def test_attachments_added_and_removed(self, client, officer, visit, settings, django_capture_on_commit_callbacks):
+        client.force_login(officer)
+        old = visit.attachments.get()
+        old_path = old.file.path
+        data = edit_post(
+            visit,
+            attachments=[SimpleUploadedFile("记录表.pdf", PDF), SimpleUploadedFile("门头.jpg", JPEG)],
+            attachments_remove=[old.pk],
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("crm:visit-update", args=[visit.pk]), data)
+        assert response.status_code == 302
+        assert sorted(visit.attachments.values_list("name", "content_type")) == [
+            ("记录表.pdf", "application/pdf"),
+            ("门头.jpg", "image/jpeg"),
+        ]
+        assert not os.path.exists(old_path)  # the file goes once the transaction has committed
+        assert visit.history.count() == 1  # files only: no field of the visit changed
+
+    def test_removing_someone_elses_attachment_is_refused(self, client, officer, visit, enterprise):
+        stranger = visit_create(
+            user=officer,
+            enterprise=enterprise,
+            visited_on=TODAY,
+            q_needs="另一次",
+            attachments=[SimpleUploadedFile("b.jpg", JPEG)],
+        )
+        foreign = stranger.attachments.get()
+        client.force_login(officer)
+        data = edit_post(visit, attachments_remove=[foreign.pk])
+        response = client.post(reverse("crm:visit-update", args=[visit.pk]), data)
+        assert response.status_code == 200
+        assert 'id="id_attachments_remove_error"' in response.content.decode()
+        assert stranger.attachments.filter(pk=foreign.pk).exists()

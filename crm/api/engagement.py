@@ -135,9 +135,9 @@ class VisitSerializer(CrmModelSerializer):
     enterprise = ScopedRelatedField(queryset=Enterprise.objects.all())
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
     project = ScopedRelatedField(queryset=Project.objects.all(), required=False, allow_null=True)
-    project_name = serializers.CharField(source="project.name", read_only=True, default=None)
+    project_name = serializers.CharField(source="project.name", read_only=True, allow_null=True, default=None)
     lead = UserRelatedField(required=False, allow_null=True)
-    lead_name = serializers.StringRelatedField(source="lead", read_only=True)
+    lead_name = serializers.CharField(source="lead", read_only=True, allow_null=True, default=None)
     officers = UserRelatedField(many=True, required=False)
     needs = VisitNeedsField(help_text=_("Needs raised in the visit; created with it (only when creating)."))
     attachments = VisitAttachmentSerializer(many=True, read_only=True)
@@ -226,17 +226,20 @@ class NeedSerializer(CrmModelSerializer):
     """A need (诉求); its status, assignment and deadline change only through the transition endpoints."""
 
     enterprise = ScopedRelatedField(queryset=Enterprise.objects.all(), required=False, allow_null=True)
-    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True, default=None)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True, allow_null=True, default=None)
     project = ScopedRelatedField(queryset=Project.objects.all(), required=False, allow_null=True)
-    project_name = serializers.CharField(source="project.name", read_only=True, default=None)
+    project_name = serializers.CharField(source="project.name", read_only=True, allow_null=True, default=None)
     visit = ScopedRelatedField(queryset=Visit.objects.all(), required=False, allow_null=True)
     bureau = serializers.PrimaryKeyRelatedField(read_only=True)
     bureau_name = serializers.CharField(source="bureau.name", read_only=True)
     lead_department = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    lead_department_name = serializers.CharField(source="lead_department.name", read_only=True, default=None)
+    lead_department_name = serializers.CharField(
+        source="lead_department.name", read_only=True, allow_null=True, default=None
+    )
     assisting_departments = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     handler = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    handler_name = serializers.StringRelatedField(source="handler", read_only=True)
+    handler_name = serializers.CharField(source="handler", read_only=True, allow_null=True, default=None)
+    satisfaction = serializers.ChoiceField(choices=Satisfaction.choices, allow_blank=True, read_only=True)
     escalation = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
 
@@ -370,7 +373,8 @@ def _transition_action(verb: str):
             version=request.data.get("version"),
             **_request_fields(request, verb),
         )
-        fresh = self.get_queryset().get(pk=updated.pk)
+        # A transfer may take the need out of the user's scope: answer with the need as it was written.
+        fresh = self.get_queryset().filter(pk=updated.pk).first() or updated
         return Response(self.get_serializer(fresh).data)
 
     transition.__name__ = verb.replace("-", "_")

@@ -101,7 +101,7 @@ class PolicySerializer(CrmModelSerializer):
     """A policy with its structured eligibility (every criterion optional: empty means no restriction)."""
 
     department = IdRelatedField(queryset=Department.objects.all(), required=False, allow_null=True)
-    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
+    department_name = serializers.CharField(source="department.name", read_only=True, allow_null=True, default=None)
     need_categories = NeedCategoriesField()
     regions = CodeRelatedField(many=True, queryset=Region.objects.all(), required=False)
     industry_chains = CodeRelatedField(many=True, queryset=IndustryChain.objects.all(), required=False)
@@ -171,9 +171,9 @@ class PolicyMatchSerializer(CrmModelSerializer):
     enterprise = ScopedRelatedField(queryset=Enterprise.objects.all())
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
     need = ScopedRelatedField(queryset=Need.objects.all(), required=False, allow_null=True)
-    need_code = serializers.CharField(source="need.code", read_only=True, default=None)
+    need_code = serializers.CharField(source="need.code", read_only=True, allow_null=True, default=None)
     reasons = ReasonSerializer(many=True, read_only=True)
-    pushed_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    pushed_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     next_statuses = serializers.SerializerMethodField()
 
     class Meta:
@@ -240,17 +240,17 @@ class ActionItemSerializer(CrmModelSerializer):
 
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     need = ScopedRelatedField(queryset=Need.objects.all(), required=False, allow_null=True)
-    need_code = serializers.CharField(source="need.code", read_only=True, default=None)
+    need_code = serializers.CharField(source="need.code", read_only=True, allow_null=True, default=None)
     project = ScopedRelatedField(queryset=Project.objects.all(), required=False, allow_null=True)
-    project_name = serializers.CharField(source="project.name", read_only=True, default=None)
+    project_name = serializers.CharField(source="project.name", read_only=True, allow_null=True, default=None)
     enterprise = serializers.PrimaryKeyRelatedField(read_only=True)
-    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True, default=None)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True, allow_null=True, default=None)
     offering = ScopedRelatedField(queryset=Offering.objects.all(), required=False, allow_null=True)
-    offering_name = serializers.CharField(source="offering.name", read_only=True, default=None)
+    offering_name = serializers.CharField(source="offering.name", read_only=True, allow_null=True, default=None)
     owner = UserRelatedField()
     owner_name = serializers.StringRelatedField(source="owner", read_only=True)
     department = IdRelatedField(queryset=Department.objects.all(), required=False, allow_null=True)
-    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
+    department_name = serializers.CharField(source="department.name", read_only=True, allow_null=True, default=None)
     is_overdue = serializers.BooleanField(read_only=True)
     next_statuses = serializers.SerializerMethodField()
 

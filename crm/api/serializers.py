@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from crm.choices import BureauLevel
 from crm.filtersets import CODE_PATTERN, CODE_RE
 from crm.models import (
     Bureau,
@@ -107,14 +106,20 @@ class ScopedRelatedField(IdRelatedField):
         return queryset.visible_to(request.user)
 
 
-def users_selectable_by(user):
-    """Users a user may name (liaison officers, handlers, owners): its bureau and the city's, or all."""
+def users_selectable_by(user, *, keep=()):
+    """Users a user may name (liaison officers, leads, owners): all for a city user, its own bureau's for a
+    county user (as on the web forms: a county user does not hand work to city staff), plus ``keep`` (ids
+    already set on the record being edited)."""
     users = User.objects.filter(is_active=True)
     if user is None or not user.is_authenticated:
         return users.none()
     if user.sees_everything:
         return users
-    return users.filter(Q(bureau_id=user.bureau_id) | Q(bureau__level=BureauLevel.CITY))
+    condition = Q(bureau_id=user.bureau_id) if user.bureau_id else Q(pk__in=[])
+    keep = [pk for pk in keep if pk]
+    if keep:
+        condition |= Q(pk__in=keep)
+    return users.filter(condition)
 
 
 class UserRelatedField(IdRelatedField):
@@ -125,9 +130,19 @@ class UserRelatedField(IdRelatedField):
             kwargs.setdefault("queryset", User.objects.all())
         super().__init__(**kwargs)
 
+    def _current_ids(self) -> list[int]:
+        """The users the edited record names in this field now (they stay selectable)."""
+        field = self.parent if isinstance(self.parent, serializers.ManyRelatedField) else self
+        instance = getattr(field.parent, "instance", None)
+        if instance is None or not getattr(instance, "pk", None) or not field.source:
+            return []
+        if field is not self:
+            return list(getattr(instance, field.source).values_list("pk", flat=True))
+        return [getattr(instance, f"{field.source}_id", None)]
+
     def get_queryset(self):
         request = self.context.get("request")
-        return users_selectable_by(getattr(request, "user", None))
+        return users_selectable_by(getattr(request, "user", None), keep=self._current_ids())
 
 
 class CodeRelatedField(serializers.SlugRelatedField):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from crm.choices import ActionStatus, NotificationKind
+from crm.choices import ActionStatus, BureauLevel, NotificationKind
 from crm.models import ActionItem, Need, Offering, Project, User
 from crm.permissions import can_create, can_delete, can_edit, is_manager
 from crm.services.needs import TransitionConflict
@@ -116,6 +116,14 @@ def _check_owner(owner: User | None) -> None:
         raise ValidationError({"owner": _("This user is no longer active.")})
 
 
+def _check_action_department(user: User, department) -> None:
+    """A county user picks its own bureau's departments or the city's (as on the web form), never another county's."""
+    if department is None or user.sees_everything:
+        return
+    if department.bureau_id != user.bureau_id and department.bureau.level != BureauLevel.CITY:
+        raise ValidationError({"department": _("Choose a department of your own bureau or of the city bureau.")})
+
+
 def _check_offering(offering: Offering | None, *, today: dt.date) -> None:
     if offering is None:
         return
@@ -178,6 +186,7 @@ def action_item_create(*, user: User, data: Mapping[str, Any]) -> ActionItem:
     _check_links(user=user, need=need, project=project)
     _check_owner(owner)
     _check_offering(offering, today=today)
+    _check_action_department(user, values.get("department"))
     if need is not None and project is None and need.project_id:
         values["project"] = need.project
     if not (values.get("title") or "").strip() and offering is not None:
@@ -231,6 +240,8 @@ def action_item_update(*, user: User, item: ActionItem, data: Mapping[str, Any])
         item.enterprise_id = None
     if "owner" in values:
         _check_owner(values["owner"])
+    if "department" in values and getattr(values["department"], "pk", None) != item.department_id:
+        _check_action_department(user, values["department"])
     if "offering" in values and values["offering"] is not None and values["offering"].pk != item.offering_id:
         _check_offering(values["offering"], today=today)
     for name, value in values.items():

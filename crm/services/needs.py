@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy, gettext_noop, override
 
 from crm.choices import (
     OPEN_NEED_STATUSES,
+    BureauLevel,
     NeedEventKind,
     NeedSource,
     NeedStatus,
@@ -131,10 +133,19 @@ def _is_handler(user, need: Need) -> bool:
     return bool(need.lead_department_id and user.department_id == need.lead_department_id)
 
 
+def manages_need(user, need: Need) -> bool:
+    """A manager of the bureau that owns the need, or a manager who sees the whole city.
+
+    A county bureau sees the needs of its county's enterprises, but one the city bureau owns (not transferred)
+    is the city's to accept, assign and transfer: a county manager would assign city departments and handlers.
+    """
+    return is_manager(user) and (user.sees_everything or (bool(user.bureau_id) and user.bureau_id == need.bureau_id))
+
+
 def need_may(*, user, need: Need, verb: str) -> bool:
     """Whether the user's role allows the verb on this need (status aside)."""
     actors = TRANSITIONS[verb].actors
-    if MANAGER in actors and is_manager(user):
+    if MANAGER in actors and manages_need(user, need):
         return True
     if HANDLER in actors and _is_handler(user, need):
         return True
@@ -383,7 +394,7 @@ def need_update(*, need: Need, user, version=None, **fields) -> Need:
     if unknown:
         raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
     is_author = need.created_by_id == user.pk and need.status in (NeedStatus.NEW, NeedStatus.ACCEPTED)
-    if not (is_manager(user) or is_author):
+    if not (manages_need(user, need) or is_author):
         raise PermissionDenied(_("Your role does not allow editing this need."))
     locked = Need.objects.select_for_update().get(pk=need.pk)
     if version not in (None, "") and locked.version != _version(version):
@@ -464,7 +475,13 @@ def need_assign(
         queryset=departments.filter(bureau_id=need.bureau_id),
         required=True,
     )
-    assisting = _resolve_many(Department, assisting_departments, field="assisting_departments", queryset=departments)
+    # As on the web form: the departments of the need's bureau, and the city's (市、县区联动), never another county's.
+    assisting = _resolve_many(
+        Department,
+        assisting_departments,
+        field="assisting_departments",
+        queryset=departments.filter(Q(bureau_id=need.bureau_id) | Q(bureau__level=BureauLevel.CITY)),
+    )
     assisting = [d for d in assisting if d.pk != lead.pk]
     handler = _resolve(
         User, handler, field="handler", queryset=User.objects.filter(bureau_id=need.bureau_id, is_active=True)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from simple_history.utils import bulk_create_with_history
 
-from crm.choices import MatchStatus, PolicyDelivery
+from crm.choices import BureauLevel, MatchStatus, PolicyDelivery
 from crm.models import Enterprise, Need, Policy, PolicyMatch, User
 from crm.permissions import can_create, can_delete, can_edit, is_manager
 from crm.selectors.matching import TOLD_STATUSES, enterprise_eligibility_q, explain_pairs, need_enterprise
@@ -85,11 +85,20 @@ def _save_policy(policy: Policy, plain: Mapping[str, Any], related: Mapping[str,
     return policy
 
 
+def _check_department(user: User, department) -> None:
+    """As on the web form: a county user names its own bureau's departments or the city's, not another county's."""
+    if department is None or user.sees_everything:
+        return
+    if department.bureau_id != user.bureau_id and department.bureau.level != BureauLevel.CITY:
+        raise ValidationError({"department": _("Choose a department of your own bureau or of the city bureau.")})
+
+
 @transaction.atomic
 def policy_create(*, user: User, data: Mapping[str, Any]) -> Policy:
     """Add a policy to the library (managers). Contradictory criteria are refused naming the field."""
     if not can_create(user, Policy):
         raise PermissionDenied(_("Only managers keep the policy library."))
+    _check_department(user, data.get("department"))
     plain, related = _split(data)
     return _save_policy(Policy(created_by=user), plain, related)
 
@@ -99,6 +108,8 @@ def policy_update(*, user: User, policy: Policy, data: Mapping[str, Any]) -> Pol
     """Change a policy (managers); relations given in ``data`` replace the current ones."""
     if not can_edit(user, policy):
         raise PermissionDenied(_("Only managers keep the policy library."))
+    if "department" in data and getattr(data["department"], "pk", None) != policy.department_id:
+        _check_department(user, data["department"])
     plain, related = _split(data)
     return _save_policy(policy, plain, related)
 

@@ -1,12 +1,13 @@
 """登门三问 visits (DESIGN §4.2): one call saves the visit, the needs raised in it and its attachments.
 
 Attachments are photos (JPEG, PNG, WebP, GIF, HEIC) and PDFs, recognised by their first bytes (the name and
-the browser's content type are not trusted), each at most ``settings.ATTACHMENT_MAX_BYTES``. Everything is
-checked before anything is written, and it is written in one transaction: a bad need or attachment leaves
-no half-saved visit behind.
+the browser's content type are not trusted; a known extension in the name must agree with the content),
+each at most ``settings.ATTACHMENT_MAX_BYTES``. Everything is checked before anything is written, and it is
+written in one transaction: a bad need or attachment leaves no half-saved visit behind.
 """
 
 import datetime as dt
+import mimetypes
 import os
 from collections.abc import Iterable, Mapping
 
@@ -43,6 +44,24 @@ def attachment_sniff(head: bytes) -> str | None:
     return None
 
 
+# A known extension in the file name must agree with the content: a PDF named photo.jpg (or a photo named
+# page.html) is refused; an unknown one (scan.2024) is left to the content.
+EXTENSIONS = {
+    "image/jpeg": {".jpg", ".jpeg", ".jpe", ".jfif"},
+    "image/png": {".png"},
+    "image/gif": {".gif"},
+    "image/webp": {".webp"},
+    "image/heic": {".heic", ".heif"},
+    "application/pdf": {".pdf"},
+}
+
+
+def _known_extension(extension: str) -> bool:
+    if any(extension in known for known in EXTENSIONS.values()):
+        return True
+    return mimetypes.guess_type(f"x{extension}")[0] is not None
+
+
 def _file_name(upload) -> str:
     name = os.path.basename(str(getattr(upload, "name", "") or "attachment").replace("\\", "/"))
     name = "".join(ch for ch in name if ch.isprintable()).strip() or "attachment"
@@ -72,6 +91,12 @@ def attachment_check(upload) -> str:
     content_type = attachment_sniff(head)
     if content_type is None:
         raise ValidationError(_("%(name)s is not a photo (JPEG, PNG, WebP, GIF, HEIC) or a PDF.") % {"name": name})
+    extension = os.path.splitext(name)[1].lower()
+    if extension and extension not in EXTENSIONS[content_type] and _known_extension(extension):
+        raise ValidationError(
+            _("%(name)s: the file name does not match its content (%(kind)s).")
+            % {"name": name, "kind": content_type.split("/")[1].upper()}
+        )
     return content_type
 
 
@@ -255,6 +280,17 @@ def visit_create(
     return visit
 
 
+# Needs keep the enterprise and project they were raised for: those two are fixed once a visit has needs.
+LOCKED_WITH_NEEDS = ("enterprise", "project")
+
+
+def _file_delete_on_commit(attachment: VisitAttachment) -> None:
+    """Remove the stored file only once the transaction has committed (a rollback keeps it)."""
+    storage, name = attachment.file.storage, attachment.file.name
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
 @transaction.atomic
 def visit_update(
     *,
@@ -262,37 +298,58 @@ def visit_update(
     user,
     officers: Iterable[User] | None = None,
     attachments: Iterable = (),
-    attachments_remove: Iterable[int] = (),
+    attachments_remove: Iterable = (),
     **fields,
 ) -> Visit:
-    """Edit a visit (its author, lead or officers, and managers); add or remove attachments."""
+    """Edit a visit (its author, lead or officers, and managers); add or remove attachments.
+
+    Only the fields given change. The needs raised in the visit are not edited here (they have their own
+    workflow), and a visit with needs keeps its enterprise and project. ``attachments_remove`` takes
+    attachments (or their ids) of this visit. A save that changes no field writes no history record.
+    """
     if not can_edit(user, visit):
         raise PermissionDenied(_("Your role does not allow editing this visit."))
     unknown = set(fields) - set(VISIT_FIELDS)
     if unknown:
         raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    before = {name: getattr(visit, Visit._meta.get_field(name).attname) for name in VISIT_FIELDS}
     for name, value in fields.items():
         setattr(visit, name, _strip(value) if value is not None or name not in VISIT_TEXT_FIELDS else "")
-    _scope_check(user=user, enterprise=visit.enterprise, project=visit.project)
+    changed = {name for name in VISIT_FIELDS if getattr(visit, Visit._meta.get_field(name).attname) != before[name]}
     errors = {}
+    locked = [name for name in LOCKED_WITH_NEEDS if name in changed]
+    if locked and visit.needs.exists():
+        for name in locked:
+            errors[name] = [_("This cannot be changed: needs were raised in this visit.")]
+    try:
+        _scope_check(user=user, enterprise=visit.enterprise, project=visit.project)
+    except ValidationError as error:
+        errors.update(error.message_dict)
     try:
         visit.full_clean()
     except ValidationError as error:
-        errors.update(error.message_dict)
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, messages)
     try:
         checked = attachments_check(attachments)
     except ValidationError as error:
         errors.update(error.message_dict)
+    remove_ids = {str(getattr(item, "pk", item)) for item in attachments_remove or ()}
+    removed = []
+    if remove_ids and all(raw.isdigit() for raw in remove_ids):
+        removed = list(visit.attachments.filter(pk__in=[int(raw) for raw in remove_ids]))
+    if len(removed) != len(remove_ids):
+        errors["attachments_remove"] = [_("Select attachments of this visit.")]
     if errors:
         raise ValidationError(errors)
-    visit._history_user = user
-    visit.save()
+    if changed:
+        visit._history_user = user
+        visit.save()
     if officers is not None:
         visit.officers.set(list(officers) or [user])
-    if attachments_remove:
-        for attachment in visit.attachments.filter(pk__in=list(attachments_remove)):
-            attachment.file.delete(save=False)
-            attachment.delete()
+    for attachment in removed:
+        _file_delete_on_commit(attachment)
+        attachment.delete()
     _attachments_save(visit=visit, user=user, checked=checked)
     return visit
 

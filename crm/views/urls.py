@@ -34,6 +34,7 @@ urlpatterns = [
     path("visits/", visit_views.VisitListView.as_view(), name="visit-list"),
     path("visits/new/", visit_views.VisitCreateView.as_view(), name="visit-create"),
     path("visits/<int:pk>/", visit_views.VisitDetailView.as_view(), name="visit-detail"),
+    path("visits/<int:pk>/edit/", visit_views.VisitUpdateView.as_view(), name="visit-update"),
     path("visits/<int:pk>/print/", visit_views.VisitPrintView.as_view(), name="visit-print"),
     path(
         "visits/<int:pk>/attachments/<int:attachment_pk>/",

@@ -6,7 +6,7 @@ import mimetypes
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -19,11 +19,12 @@ from django.views.generic import TemplateView
 
 from crm.filtersets import VisitFilterSet
 from crm.forms import limited_choices, staff_choices
-from crm.forms_engagement import VisitForm, VisitNeedFormSet
+from crm.forms_engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
 from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
-from crm.permissions import can_create
+from crm.permissions import can_create, can_edit, is_manager
+from crm.selectors.history import history_changes
 from crm.selectors.needs import engagement_timeline
-from crm.services.visits import visit_create
+from crm.services.visits import visit_create, visit_update
 from crm.views.mixins import CreatePermissionMixin, FilteredListView, ScopedDetailView, add_service_errors
 
 TIMELINE_LIMIT = 30
@@ -136,6 +137,66 @@ class VisitCreateView(CreatePermissionMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form, formset=formset))
 
 
+class VisitUpdateView(LoginRequiredMixin, TemplateView):
+    """Edit a visit with the 登门三问 form: 404 outside the scope, 403 unless the user may edit it (its author,
+    lead or officers, and managers). The needs raised are shown read-only (they have their own workflow);
+    files can be added and removed."""
+
+    template_name = "crm/visits/form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.visit = get_object_or_404(
+                Visit.objects.visible_to(request.user).select_related("enterprise", "project", "lead"),
+                pk=kwargs["pk"],
+            )
+            if not can_edit(request.user, self.visit):
+                raise PermissionDenied
+            self.needs = list(self.visit.needs.select_related("lead_department", "handler").order_by("id"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, data=None, files=None) -> VisitUpdateForm:
+        return VisitUpdateForm(data, files, user=self.request.user, instance=self.visit, has_needs=bool(self.needs))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", self.get_form())
+        context.update(
+            visit=self.visit,
+            needs=self.needs,
+            attachments=list(self.visit.attachments.all()),
+            is_update=True,
+            page_title=_("Edit visit %(code)s") % {"code": self.visit.code},
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form(request.POST, request.FILES)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            attachments = data.pop("attachments", [])
+            attachments_remove = data.pop("attachments_remove", [])
+            officers = data.pop("officers", None)
+            # A fresh copy: if the service refuses the input, the page still shows the saved visit.
+            visit = Visit.objects.select_related("enterprise", "project").get(pk=self.visit.pk)
+            try:
+                visit_update(
+                    visit=visit,
+                    user=request.user,
+                    officers=officers,
+                    attachments=attachments,
+                    attachments_remove=attachments_remove,
+                    **data,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Visit %(code)s saved.") % {"code": visit.code})
+                return HttpResponseRedirect(reverse("crm:visit-detail", args=[visit.pk]))
+        messages.error(request, _("Please correct the errors below."))
+        return self.render_to_response(self.get_context_data(form=form))
+
+
 VISIT_DETAIL_PREFETCH = (
     "officers",
     "attachments",
@@ -149,9 +210,13 @@ class VisitDetailView(ScopedDetailView):
     select_related = ("enterprise", "enterprise__region", "project", "lead", "created_by")
     prefetch_related = VISIT_DETAIL_PREFETCH
 
+    show_history = True
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["page_title"] = self.object.code
+        if self.show_history and is_manager(self.request.user):
+            context["history"] = history_changes(obj=self.object)
         return context
 
 
@@ -159,6 +224,7 @@ class VisitPrintView(VisitDetailView):
     """走访记录表: one A4 page with signature lines (crm/static/crm/print.css)."""
 
     template_name = "crm/visits/print.html"
+    show_history = False
 
 
 class VisitAttachmentView(LoginRequiredMixin, View):
