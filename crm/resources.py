@@ -1709,6 +1709,16 @@ class VisitResource(LedgerResource):
         }
 
 
+# Fields of an existing need that only the transitions of DESIGN §4.1 change.
+WORKFLOW_ATTRIBUTES = (
+    ("lead_department_id", "lead_department"),
+    ("handler_id", "handler"),
+    ("due_on", "due_on"),
+    ("resolution", "resolution"),
+    ("satisfaction", "satisfaction"),
+)
+
+
 class NeedResource(LedgerResource):
     kind = "needs"
     title = "诉求清单"
@@ -1784,6 +1794,10 @@ class NeedResource(LedgerResource):
             errors["status"] = [_("Change the status of an existing need on its page, not by import.")]
         if "bureau_id" in snapshot and instance.bureau_id != snapshot["bureau_id"] and "bureau" not in errors:
             errors["bureau"] = [_("Transfer an existing need on its page, not by import.")]
+        # Likewise assignment, deadline, answer and rating: the verbs log them (an extension needs a reason).
+        for attname, name in WORKFLOW_ATTRIBUTES:
+            if attname in snapshot and getattr(instance, attname) != snapshot[attname] and name not in errors:
+                errors[name] = [_("Change this on the need's page (assign, extend, answer), not by import.")]
 
     def before_save_instance(self, instance, row, **kwargs):
         super().before_save_instance(instance, row, **kwargs)

@@ -240,3 +240,20 @@ def test_transferring_a_need_out_of_ones_own_scope_answers_200(
     assert response.status_code == 200, response.content
     assert response.json()["bureau"] == city_bureau.pk
     assert api_as(county_manager).get(f"/api/v1/needs/{need.pk}/").status_code == 404
+
+
+def test_an_import_does_not_assign_extend_or_answer_an_existing_need(manager, officer, enterprise):
+    from crm.services.imports import sheet_import
+    from tests.test_resources import make_xlsx
+
+    need = need_create(user=officer, enterprise=enterprise, category="funding", title="x")
+    headers = ["诉求编号", "办理时限", "办理结果", "满意度", "经办人"]
+    data = make_xlsx(headers, [[need.code, "2030-01-01", "已解决", "满意", manager.username]])
+    outcome = sheet_import(kind="needs", data=data, user=manager)
+    assert not outcome.ok
+    columns = {problem.column for problem in outcome.problems}
+    assert {"办理时限", "办理结果", "满意度", "经办人"} <= columns, [p.as_line() for p in outcome.problems]
+    need.refresh_from_db()
+    assert (need.due_on, need.resolution, need.satisfaction, need.handler_id) == (None, "", "", None)
+    # Descriptive fields still update.
+    assert sheet_import(kind="needs", data=make_xlsx(["诉求编号", "诉求标题"], [[need.code, "新"]]), user=manager).ok

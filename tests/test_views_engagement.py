@@ -260,6 +260,20 @@ class TestNeedPages:
         need.refresh_from_db()
         assert need.version == 2
 
+    def test_transfer_out_of_ones_scope_returns_to_the_list(
+        self, client, county_manager, city_bureau, county_bureau, need
+    ):
+        # A city need handed to the county, which hands it back: the county no longer sees it.
+        need.bureau = county_bureau
+        need.save()
+        client.force_login(county_manager)
+        url = reverse("crm:need-transition", args=[need.pk, "transfer"])
+        response = client.post(url, {"transfer-version": str(need.version), "transfer-bureau": str(city_bureau.pk)})
+        assert response.status_code == 302
+        assert response["Location"] == reverse("crm:need-list")
+        need.refresh_from_db()
+        assert need.bureau == city_bureau
+
     def test_transition_field_errors_rerender(self, client, manager, need):
         client.force_login(manager)
         response = client.post(reverse("crm:need-transition", args=[need.pk, "reject"]), {"reject-version": "1"})
@@ -267,6 +281,16 @@ class TestNeedPages:
         html = response.content.decode()
         assert "Give the reason for rejecting the need." in html
         assert 'id="action-reject"' in html and "collapse show" in html
+
+    def test_transition_error_shown_once(self, client, manager, need):
+        """The form and the service both find the missing lead department: one message, not two."""
+        Need.objects.filter(pk=need.pk).update(status=NeedStatus.ACCEPTED)
+        client.force_login(manager)
+        response = client.post(reverse("crm:need-transition", args=[need.pk, "assign"]), {"assign-version": "1"})
+        assert response.status_code == 200
+        form = response.context["actions"][[a["verb"] for a in response.context["actions"]].index("assign")]["form"]
+        messages = form.errors["lead_department"]
+        assert len(messages) == len(set(messages)) >= 1
 
     def test_assign_with_all_fields(self, client, manager, need, lead_department, handler, city_department):
         Need.objects.filter(pk=need.pk).update(status=NeedStatus.ACCEPTED)
@@ -363,6 +387,14 @@ class TestNotifications:
         client.force_login(officer)
         response = client.post(reverse("crm:notification-read", args=[notice.pk]), {"next": "https://evil.example/"})
         assert response["Location"] == reverse("crm:notification-list")
+
+    @pytest.mark.parametrize("page", ["abc", "0", "-1", "99999", "\x00"])
+    def test_odd_page_number_shows_a_page(self, client, officer, page):
+        Notification.objects.create(recipient=officer, kind="note", text="第一条")
+        client.force_login(officer)
+        response = client.get(reverse("crm:notification-list"), {"page": page})
+        assert response.status_code == 200
+        assert "第一条" in response.content.decode()
 
 
 class TestSections:

@@ -260,3 +260,10 @@ def test_contact_create_and_edit(client, officer, enterprise):
 def test_leader_cannot_add_contact(client, leader, enterprise):
     client.force_login(leader)
     assert client.get(reverse("crm:contact-create", args=[enterprise.pk])).status_code == 403
+
+
+@pytest.mark.parametrize(("role", "shown"), [("officer", True), ("leader", False)])
+def test_log_visit_button_on_360_page_by_role(client, request, enterprise, role, shown):
+    client.force_login(request.getfixturevalue(role))
+    html = client.get(reverse("crm:enterprise-detail", args=[enterprise.pk])).content.decode()
+    assert (f'{reverse("crm:visit-create")}?enterprise={enterprise.pk}"' in html) is shown

@@ -106,3 +106,11 @@ def test_messages_render_as_alerts(client, manager, regions):
         {"name": "", "credit_code": "", "region": "", "quals-TOTAL_FORMS": "0", "quals-INITIAL_FORMS": "0"},
     )
     assert 'class="alert alert-danger' in response.content.decode()
+
+
+@pytest.mark.parametrize(("role", "shown"), [("officer", True), ("manager", True), ("leader", False)])
+def test_log_visit_button_only_for_who_may_log_visits(client, request, role, shown):
+    """A leader reads and writes instructions: no 登记走访 button that would answer 403."""
+    client.force_login(request.getfixturevalue(role))
+    html = client.get(reverse("crm:home")).content.decode()
+    assert (reverse("crm:visit-create") in html) is shown

@@ -13,7 +13,7 @@ from django.views.generic import CreateView, UpdateView
 
 from crm.filtersets import EnterpriseFilterSet
 from crm.forms import ContactForm, EnterpriseForm, EnterpriseQualificationFormSet
-from crm.models import Contact, Enterprise, Project
+from crm.models import Contact, Enterprise, Project, Visit
 from crm.permissions import can_create, can_edit
 from crm.services.enterprises import contact_create, contact_update, enterprise_create, enterprise_update
 from crm.views import policies as policy_views
@@ -115,6 +115,11 @@ class EnterpriseDetailView(ScopedDetailView):
     template_name = "crm/enterprises/detail.html"
     select_related = ("region", "industry_chain", "liaison_leader", "bureau")
     sections = ENTERPRISE_SECTIONS
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_log_visit"] = can_create(self.request.user, Visit)
+        return context
 
 
 # --- create / edit --------------------------------------------------------------------------------------

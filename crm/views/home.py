@@ -9,7 +9,8 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from crm.permissions import is_manager
+from crm.models import Visit
+from crm.permissions import can_create, is_manager
 from crm.selectors import home as home_selectors
 from crm.views import needs as need_views
 from crm.views import policies as policy_views
@@ -58,7 +59,7 @@ HOME_SECTIONS: list[Section] = [
     Section(
         "shortcuts",
         "crm/home/_section_shortcuts.html",
-        lambda user, request: {"show_manager_links": is_manager(user)},
+        lambda user, request: {"show_manager_links": is_manager(user), "can_log_visit": can_create(user, Visit)},
         column="side",
     ),
 ]
@@ -70,6 +71,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["page_title"] = _("Workbench")
+        context["can_log_visit"] = can_create(self.request.user, Visit)
         context["columns"] = build_sections(HOME_SECTIONS, self.request.user, self.request)
         return context
 

@@ -50,7 +50,12 @@ def add_service_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
         return
     for name, messages in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, messages)
+        field = name if name in form.fields else None
+        # The form may have found the same problem already: show each message once.
+        shown = form.errors.get(field or "__all__", []) if form.is_bound else []
+        new = [message for message in messages if message not in shown]
+        if new:
+            form.add_error(field, new)
 
 
 class ScopedQuerysetMixin(LoginRequiredMixin):

@@ -163,6 +163,9 @@ class NeedTransitionView(View):
             messages.error(request, _("Please correct the errors below."))
             return _rerender(request, need, bound_form=(verb, form))
         messages.success(request, _("Done: %(action)s.") % {"action": TRANSITIONS[verb].label})
+        if not Need.objects.visible_to(request.user).filter(pk=need.pk).exists():
+            # A transfer can hand the need to a bureau outside the user's scope: its page would be a 404.
+            return HttpResponseRedirect(reverse("crm:need-list"))
         return HttpResponseRedirect(reverse("crm:need-detail", args=[need.pk]) + "#timeline")
 
 

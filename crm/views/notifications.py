@@ -1,6 +1,7 @@
 """The bell: the signed-in user's notifications, opening one marks it read and goes to its need."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -23,6 +24,12 @@ class NotificationListView(LoginRequiredMixin, ListView):
         if self.request.GET.get("unread") == "1":
             queryset = queryset.filter(read_at__isnull=True)
         return queryset.order_by("-created_at", "-id")
+
+    def paginate_queryset(self, queryset, page_size):
+        # Like the other lists: a wrong or too-large page number shows the nearest page instead of a 404.
+        paginator = Paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
