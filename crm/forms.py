@@ -94,7 +94,14 @@ class UserChoiceField(UserChoiceLabelMixin, forms.ModelChoiceField):
 
 
 class UserMultipleChoiceField(UserChoiceLabelMixin, forms.ModelMultipleChoiceField):
-    pass
+    def _check_values(self, value):
+        # A posted id beyond the 64-bit range would make the ``pk__in`` query fail (a 500): refuse it here.
+        for pk in value if isinstance(value, list | tuple) else ():
+            if str(pk).strip().lstrip("-").isdigit() and abs(int(str(pk).strip())) >= 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
 
 
 class EnterpriseForm(BootstrapFormMixin, forms.ModelForm):

@@ -109,7 +109,8 @@ class PushForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Any id is accepted here; scope and eligibility are the service's to check.
-        self.fields["enterprises"].valid_value = lambda value: str(value).isdigit()
+        # (Within the 64-bit id range: a larger number would break the ``pk__in`` query.)
+        self.fields["enterprises"].valid_value = lambda value: str(value).isdigit() and int(value) < 2**63
         self.fields["enterprises"].error_messages["required"] = _("Tick at least one enterprise.")
 
 

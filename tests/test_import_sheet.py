@@ -165,6 +165,8 @@ def test_semicolon_separated_csv(regions):
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "Old Excel files (.xls) cannot be read"),
         (b"PK\x03\x04garbage", "damaged"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "neither an Excel workbook (.xlsx) nor a CSV"),
+        # A binary without NUL bytes near the start (e.g. a renamed executable or a truncated workbook).
+        ("企业名称\x01\x02\x1b[0m".encode() + bytes(range(0x80, 0xFF)), "neither an Excel workbook (.xlsx) nor a CSV"),
         ("企业名称,统一社会信用代码\n".encode(), "The file has headers but no data rows."),
         (b"\xff\xfe\x00\x00bad", "neither"),
     ],

@@ -267,3 +267,13 @@ def test_log_visit_button_on_360_page_by_role(client, request, enterprise, role,
     client.force_login(request.getfixturevalue(role))
     html = client.get(reverse("crm:enterprise-detail", args=[enterprise.pk])).content.decode()
     assert (f'{reverse("crm:visit-create")}?enterprise={enterprise.pk}"' in html) is shown
+
+
+@pytest.mark.parametrize("bad_id", ["99999999999999999999", "-99999999999999999999"])
+def test_out_of_range_liaison_officer_id_is_a_form_error(client, manager, regions, officer, bad_id):
+    client.force_login(manager)
+    data = form_data(credit_code=credit_code(79, "320812"), liaison_officers=[officer.pk, bad_id])
+    response = client.post(reverse("crm:enterprise-create"), data)
+    assert response.status_code == 200
+    assert "liaison_officers" in response.context["form"].errors
+    assert not Enterprise.objects.filter(name="淮安新创科技有限公司").exists()

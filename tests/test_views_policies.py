@@ -119,6 +119,16 @@ def test_push_errors_become_messages(as_user, manager, regions):
     assert not PolicyMatch.objects.exists()
 
 
+def test_push_with_out_of_range_enterprise_id_is_a_message(as_user, manager, regions):
+    policy = make_policy()
+    response = as_user(manager).post(
+        reverse("crm:policy-push", args=[policy.pk]), {"enterprises": ["99999999999999999999"]}, follow=True
+    )
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]]
+    assert not PolicyMatch.objects.exists()
+
+
 def test_match_status_view(as_user, manager, officer, enterprise):
     policy = make_policy(max_amount="10")
     match = PolicyMatch.objects.create(policy=policy, enterprise=enterprise, status=MatchStatus.APPLYING)

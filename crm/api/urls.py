@@ -8,7 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from crm.api import engagement, policies, views
+from crm.api import dashboard, engagement, policies, views
 
 app_name = "api"
 
@@ -33,6 +33,7 @@ router.register("notifications", engagement.NotificationViewSet, basename="notif
 v1 = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
     path(
         "needs/<int:pk>/policy-suggestions/",
         policies.NeedPolicySuggestionsView.as_view(),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -62,6 +63,9 @@ def dataset_escape(dataset) -> None:
     dataset.extend(rows)
 
 
+BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def sniff_format(data: bytes) -> str:
     """Return ``"xlsx"`` or ``"csv"`` by looking at the bytes; raise ``SheetFileError`` otherwise."""
     if not data or not data.strip():
@@ -80,7 +84,8 @@ def sniff_format(data: bytes) -> str:
         return "xlsx"
     if data.startswith(OLE2_MAGIC):
         raise SheetFileError(_("Old Excel files (.xls) cannot be read; save the file as .xlsx and upload again."))
-    if b"\x00" in data[:8192]:
+    # Text has no C0 control bytes besides tab and line breaks; binaries (a renamed .exe, a broken .xlsx) do.
+    if BINARY_BYTES.search(data[:8192]):
         raise SheetFileError(_("The file is neither an Excel workbook (.xlsx) nor a CSV text file."))
     return "csv"
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from crm.views import enterprises, home, policies, projects, search
+from crm.views import dashboard, enterprises, home, policies, projects, search
 from crm.views import lists as action_lists
 from crm.views import needs as need_views
 from crm.views import notifications as notification_views
@@ -66,6 +66,7 @@ urlpatterns = [
     path("action-items/new/", action_lists.ActionItemCreateView.as_view(), name="actionitem-create"),
     path("action-items/<int:pk>/edit/", action_lists.ActionItemUpdateView.as_view(), name="actionitem-update"),
     # Imports/exports (import), notifications (notification-list), dashboard (dashboard)
+    path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
     path("imports/", ImportView.as_view(), name="import"),
     path("imports/template/<slug:kind>/", ImportTemplateView.as_view(), name="import-template"),
     path("imports/<int:pk>/", ImportPreviewView.as_view(), name="import-preview"),

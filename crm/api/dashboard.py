@@ -1,0 +1,154 @@
+"""``GET /api/v1/dashboard/``: the KPIs of DESIGN §8.5 for the signed-in user's scope.
+
+The answer is ``crm.selectors.dashboard.dashboard_kpis`` rendered through ``DashboardSerializer``, which
+also documents it in the OpenAPI schema. Rates are percentages (number, one decimal, null when there is
+nothing to divide by); money is a decimal string with two places (万元); dates are ISO strings.
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.selectors.dashboard import dashboard_kpis
+
+
+class DashboardPeriodSerializer(serializers.Serializer):
+    quarter = serializers.CharField(help_text="e.g. 2026Q4")
+    quarter_start = serializers.DateField()
+    year_start = serializers.DateField()
+
+
+class DashboardCoverageSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Linked or assisted operating enterprises.")
+    visited = serializers.IntegerField(help_text="Of those, visited at least once this quarter.")
+    percent = serializers.FloatField(allow_null=True)
+
+
+class DashboardStaleEnterpriseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    region = serializers.CharField()
+    region_name = serializers.CharField()
+    is_linked = serializers.BooleanField()
+    is_assisted = serializers.BooleanField()
+    last_visit = serializers.DateField(allow_null=True)
+    days_since = serializers.IntegerField(allow_null=True)
+
+
+class DashboardNotVisitedSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    count = serializers.IntegerField()
+    enterprises = DashboardStaleEnterpriseSerializer(
+        many=True, help_text="The first 10, longest without a visit first."
+    )
+
+
+class DashboardStatusCountSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class DashboardCategoryCountSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class DashboardNeedsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    by_status = DashboardStatusCountSerializer(many=True)
+    by_category = DashboardCategoryCountSerializer(many=True)
+
+
+class DashboardOnTimeSerializer(serializers.Serializer):
+    closed = serializers.IntegerField(help_text="Closed needs with a deadline.")
+    on_time = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True)
+
+
+class DashboardAnswerDaysSerializer(serializers.Serializer):
+    answered = serializers.IntegerField(help_text="Needs answered this year.")
+    average = serializers.FloatField(allow_null=True, help_text="Working days from assignment to answer.")
+
+
+class DashboardSatisfactionSerializer(serializers.Serializer):
+    rated = serializers.IntegerField()
+    satisfied = serializers.IntegerField()
+    basically_satisfied = serializers.IntegerField()
+    unsatisfied = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True, help_text="(satisfied + basically satisfied) / rated.")
+
+
+class DashboardPoliciesSerializer(serializers.Serializer):
+    pushed = serializers.IntegerField()
+    applying = serializers.IntegerField()
+    granted = serializers.IntegerField()
+    granted_amount = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="万元")
+
+
+class DashboardOfficerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    visits = serializers.IntegerField(help_text="Visits this quarter as lead or member.")
+    needs_raised = serializers.IntegerField(help_text="Needs recorded this quarter.")
+    actions_open = serializers.IntegerField()
+    actions_overdue = serializers.IntegerField()
+
+
+class DashboardCountySerializer(serializers.Serializer):
+    region = serializers.CharField()
+    name = serializers.CharField()
+    enterprises = serializers.IntegerField()
+    visits = serializers.IntegerField(help_text="Visits this quarter.")
+    open_needs = serializers.IntegerField()
+    overdue_needs = serializers.IntegerField()
+
+
+class DashboardCategorySeriesSerializer(serializers.Serializer):
+    categories = serializers.ListField(child=serializers.CharField())
+    labels = serializers.ListField(child=serializers.CharField())
+    data = serializers.ListField(child=serializers.IntegerField())
+
+
+class DashboardMonthSeriesSerializer(serializers.Serializer):
+    labels = serializers.ListField(child=serializers.CharField(), help_text="YYYY-MM, the last 12 months.")
+    data = serializers.ListField(child=serializers.IntegerField())
+
+
+class DashboardFunnelSerializer(serializers.Serializer):
+    stages = serializers.ListField(child=serializers.CharField())
+    labels = serializers.ListField(child=serializers.CharField())
+    data = serializers.ListField(child=serializers.IntegerField(), help_text="Needs that reached each stage.")
+
+
+class DashboardChartsSerializer(serializers.Serializer):
+    needs_by_category = DashboardCategorySeriesSerializer()
+    visits_per_month = DashboardMonthSeriesSerializer()
+    need_funnel = DashboardFunnelSerializer()
+
+
+class DashboardSerializer(serializers.Serializer):
+    today = serializers.DateField()
+    period = DashboardPeriodSerializer()
+    coverage = DashboardCoverageSerializer()
+    not_visited = DashboardNotVisitedSerializer()
+    needs = DashboardNeedsSerializer()
+    on_time = DashboardOnTimeSerializer()
+    answer_days = DashboardAnswerDaysSerializer()
+    satisfaction = DashboardSatisfactionSerializer()
+    policies = DashboardPoliciesSerializer()
+    officers = DashboardOfficerSerializer(many=True)
+    counties = DashboardCountySerializer(many=True)
+    charts = DashboardChartsSerializer()
+
+
+class DashboardView(APIView):
+    """The dashboard KPIs of the signed-in user's scope (every role)."""
+
+    @extend_schema(responses={200: DashboardSerializer})
+    def get(self, request):
+        return Response(DashboardSerializer(dashboard_kpis(user=request.user)).data)

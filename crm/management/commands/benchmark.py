@@ -1,0 +1,398 @@
+"""``manage.py benchmark``: the speed figures of DESIGN §9.2 on the current database.
+
+Every list endpoint and list page (first page, with a typical filter), the enterprise 360° page, the
+dashboard, the eligible enterprises of one policy and the policy suggestions for one need are requested
+``--repeat`` times through Django's test ``Client`` as a city manager (wall time per request, middleware,
+session, rendering and serialisation included). Beside each figure is the time of the bare ORM query that
+fetches the same rows, the ratio of the medians, and the number of SQL queries of one request.
+
+Run it on a database seeded with ``seed_scale``; it only reads (sessions aside).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.models import Count
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from crm.choices import OPEN_NEED_STATUSES, ActionStatus, EnterpriseStatus, MatchStatus, NeedStatus, Role
+from crm.models import (
+    ActionItem,
+    Contact,
+    Enterprise,
+    Need,
+    Notification,
+    Offering,
+    Policy,
+    PolicyMatch,
+    Project,
+    User,
+    Visit,
+)
+from crm.selectors.matching import enterprise_eligible_policies, load_policy, policy_eligible_enterprises
+
+PAGE = 20  # the default page size of the API and of the web lists
+
+# Targets (DESIGN §9.2): p95 in ms, and for lists the ratio to the bare ORM query.
+LIST, PAGE_360, DASHBOARD, MATCHING = "list", "360", "dashboard", "matching"
+TARGETS = {LIST: (50, 3.0), PAGE_360: (100, None), DASHBOARD: (300, None), MATCHING: (100, None)}
+
+
+@dataclass
+class Case:
+    name: str
+    path: str
+    orm: Callable[[], object]
+    kind: str = LIST
+
+
+@dataclass
+class Result:
+    case: Case
+    p50: float
+    p95: float
+    orm_p50: float
+    orm_p95: float
+    queries: int
+    status: int
+
+    @property
+    def ratio(self) -> float:
+        return self.p50 / self.orm_p50 if self.orm_p50 > 0 else math.inf
+
+    def verdict(self) -> str:
+        if self.status != 200:
+            return f"HTTP {self.status}"
+        limit, ratio = TARGETS[self.case.kind]
+        problems = []
+        if self.p95 > limit:
+            problems.append(f"p95>{limit}")
+        if ratio is not None and self.ratio > ratio:
+            problems.append(f"ratio>{ratio:g}")
+        return "OVER " + ",".join(problems) if problems else "ok"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def first_page(queryset) -> list:
+    return list(queryset[:PAGE])
+
+
+def cases_build(*, region: str) -> list[Case]:
+    """The requests to measure, with sample objects picked deterministically from the database."""
+    today = timezone.localdate()
+    since = today - dt.timedelta(days=90)
+    enterprise = (
+        Enterprise.objects.filter(is_linked=True, status=EnterpriseStatus.OPERATING)
+        .annotate(n=Count("visits"))
+        .order_by("-n", "id")
+        .first()
+    ) or Enterprise.objects.order_by("id").first()
+    policy_row = (
+        Policy.objects.window_open()
+        .filter(linked_only=False, required_qualifications__isnull=True)
+        .order_by("id")
+        .first()
+    ) or Policy.objects.order_by("id").first()
+    need = (
+        Need.objects.filter(status__in=OPEN_NEED_STATUSES, enterprise__status=EnterpriseStatus.OPERATING)
+        .order_by("id")
+        .first()
+    ) or Need.objects.order_by("id").first()
+    if enterprise is None or policy_row is None or need is None:
+        raise CommandError("The database holds no enterprise, policy or need: run seed_demo or seed_scale first.")
+    policy = load_policy(policy_row.pk)
+    overdue = {"status__in": OPEN_NEED_STATUSES, "due_on__lt": today}
+    action_open = {"status__in": [ActionStatus.PLANNED, ActionStatus.IN_PROGRESS], "due_on__lt": today}
+
+    def manager():
+        return benchmark_user()
+
+    cases = [
+        # API lists
+        Case(
+            "API enterprises region+linked",
+            f"/api/v1/enterprises/?region={region}&is_linked=true",
+            lambda: first_page(Enterprise.objects.filter(region=region, is_linked=True).order_by("name", "id")),
+        ),
+        Case(
+            "API enterprises all",
+            "/api/v1/enterprises/",
+            lambda: first_page(Enterprise.objects.order_by("name", "id")),
+        ),
+        Case(
+            "API enterprises q search",
+            "/api/v1/enterprises/?q=%E5%8D%8E%E6%96%B0",  # 华新
+            lambda: first_page(Enterprise.objects.filter(name__icontains="华新").order_by("name", "id")),
+        ),
+        Case(
+            "API contacts primary",
+            "/api/v1/contacts/?is_primary=true",
+            lambda: first_page(
+                Contact.objects.filter(is_primary=True).order_by("enterprise_id", "-is_primary", "name")
+            ),
+        ),
+        Case(
+            "API projects assisted",
+            "/api/v1/projects/?is_assisted=true",
+            lambda: first_page(Project.objects.filter(is_assisted=True).order_by("name", "id")),
+        ),
+        Case(
+            "API visits last 90 days",
+            f"/api/v1/visits/?visited_on_after={since}",
+            lambda: first_page(Visit.objects.filter(visited_on__gte=since).order_by("-visited_on", "-id")),
+        ),
+        Case(
+            "API visits region",
+            f"/api/v1/visits/?region={region}",
+            lambda: first_page(Visit.objects.filter(enterprise__region=region).order_by("-visited_on", "-id")),
+        ),
+        Case(
+            "API needs assigned+overdue",
+            "/api/v1/needs/?status=assigned&overdue=true",
+            lambda: first_page(
+                Need.objects.filter(status=NeedStatus.ASSIGNED, **overdue).order_by("-created_at", "-id")
+            ),
+        ),
+        Case(
+            "API needs open",
+            "/api/v1/needs/?open=true",
+            lambda: first_page(Need.objects.filter(status__in=OPEN_NEED_STATUSES).order_by("-created_at", "-id")),
+        ),
+        Case(
+            "API policies open",
+            "/api/v1/policies/?open=true",
+            lambda: first_page(Policy.objects.window_open().order_by("-published_on", "-id")),
+        ),
+        Case(
+            "API policy-matches pushed",
+            "/api/v1/policy-matches/?status=pushed",
+            lambda: first_page(PolicyMatch.objects.filter(status=MatchStatus.PUSHED).order_by("-created_at", "-id")),
+        ),
+        Case(
+            "API offerings active",
+            "/api/v1/offerings/?is_active=true",
+            lambda: first_page(Offering.objects.filter(is_active=True).order_by("department_id", "name", "id")),
+        ),
+        Case(
+            "API action-items overdue",
+            "/api/v1/action-items/?overdue=true",
+            lambda: first_page(ActionItem.objects.filter(**action_open).order_by("due_on", "id")),
+        ),
+        Case(
+            "API notifications",
+            "/api/v1/notifications/",
+            lambda: first_page(Notification.objects.filter(recipient=manager()).order_by("-created_at", "-id")),
+        ),
+        # Web list pages
+        Case(
+            "web enterprises region+linked",
+            f"/enterprises/?region={region}&is_linked=true",
+            lambda: first_page(Enterprise.objects.filter(region=region, is_linked=True).order_by("name", "id")),
+        ),
+        Case(
+            "web visits last 90 days",
+            f"/visits/?visited_on_after={since}",
+            lambda: first_page(Visit.objects.filter(visited_on__gte=since).order_by("-visited_on", "-id")),
+        ),
+        Case(
+            "web needs assigned+overdue",
+            "/needs/?status=assigned&overdue=true",
+            lambda: first_page(
+                Need.objects.filter(status=NeedStatus.ASSIGNED, **overdue).order_by("-created_at", "-id")
+            ),
+        ),
+        Case(
+            "web policies open",
+            "/policies/?open=true",
+            lambda: first_page(Policy.objects.window_open().order_by("-published_on", "-id")),
+        ),
+        Case(
+            "web projects assisted",
+            "/projects/?is_assisted=true",
+            lambda: first_page(Project.objects.filter(is_assisted=True).order_by("name", "id")),
+        ),
+        Case(
+            "web offerings active",
+            "/offerings/?is_active=true",
+            lambda: first_page(Offering.objects.filter(is_active=True).order_by("department_id", "name", "id")),
+        ),
+        Case(
+            "web action-items overdue",
+            "/action-items/?overdue=true",
+            lambda: first_page(ActionItem.objects.filter(**action_open).order_by("due_on", "id")),
+        ),
+        # Pages and matching
+        Case(
+            "web enterprise 360°",
+            f"/enterprises/{enterprise.pk}/",
+            lambda: Enterprise.objects.get(pk=enterprise.pk),
+            PAGE_360,
+        ),
+        Case(
+            "API eligible enterprises",
+            f"/api/v1/policies/{policy.pk}/eligible-enterprises/",
+            lambda: first_page(policy_eligible_enterprises(policy=policy, user=manager())),
+            MATCHING,
+        ),
+        Case(
+            "web policy page (eligible)",
+            f"/policies/{policy.pk}/",
+            lambda: first_page(policy_eligible_enterprises(policy=policy, user=manager())),
+            MATCHING,
+        ),
+        Case(
+            "API need policy-suggestions",
+            f"/api/v1/needs/{need.pk}/policy-suggestions/",
+            lambda: list(enterprise_eligible_policies(enterprise=need.enterprise)),
+            MATCHING,
+        ),
+    ]
+    for name, url_name in (("web dashboard", "crm:dashboard"), ("API dashboard", "api:dashboard")):
+        try:
+            path = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        # Bare ORM: the biggest single aggregate behind it (needs by status).
+        cases.append(
+            Case(name, path, lambda: list(Need.objects.values("status").annotate(n=Count("id")).order_by()), DASHBOARD)
+        )
+    return cases
+
+
+_USER: list[User] = []
+
+
+def benchmark_user() -> User:
+    """A city-bureau manager (the demo ``manager`` when present): sees everything, may use every page."""
+    if not _USER:
+        user = User.objects.filter(username="manager").first()
+        if user is None or not (user.has_role(Role.MANAGER) and user.sees_everything):
+            user = next(
+                (u for u in User.objects.filter(groups__name=Role.MANAGER).order_by("id") if u.sees_everything), None
+            )
+        if user is None:
+            raise CommandError("No city-bureau manager to log in as: run seed_demo first.")
+        _USER.append(user)
+    return _USER[0]
+
+
+def measure(func: Callable[[], object], repeat: int) -> list[float]:
+    func()  # warm-up: templates, translations, the database's caches
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        func()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+class Command(BaseCommand):
+    help = "Time every list endpoint/page, the 360° page, the dashboard and matching (p50/p95 vs bare ORM)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--repeat", type=int, default=20, help="Timed requests per row (default 20).")
+        parser.add_argument("--region", default="320831", help="Region code used in the filters (default 金湖县).")
+        parser.add_argument("--only", default="", help="Only rows whose name contains this text.")
+
+    def handle(self, *args, **options):
+        repeat = options["repeat"]
+        if repeat < 1:
+            raise CommandError("--repeat must be at least 1.")
+        _USER.clear()
+        hosts = [*settings.ALLOWED_HOSTS, "testserver"]
+        with override_settings(ALLOWED_HOSTS=hosts):
+            self.run(repeat=repeat, region=options["region"], only=options["only"])
+
+    def run(self, *, repeat: int, region: str, only: str) -> None:
+        user = benchmark_user()
+        cases = [c for c in cases_build(region=region) if only.lower() in c.name.lower()]
+        client = Client(raise_request_exception=False)
+        client.force_login(user)
+        self.stdout.write(
+            f"Benchmark on {connection.vendor} ({connection.settings_dict['NAME']}), as {user.username}, "
+            f"{repeat} timed runs per row after one warm-up; enterprises {Enterprise.objects.count():,}, "
+            f"visits {Visit.objects.count():,}, needs {Need.objects.count():,}."
+        )
+        results = []
+        for case in cases:
+            status = {}
+
+            def request(case=case, status=status):
+                response = client.get(case.path)
+                status["code"] = response.status_code
+                if response.status_code == 200 and not getattr(response, "streaming", False):
+                    response.content  # noqa: B018 (rendered in full, as a browser would receive it)
+
+            times = measure(request, repeat)
+            orm_times = measure(case.orm, repeat)
+            with CaptureQueriesContext(connection) as captured:
+                request()
+            results.append(
+                Result(
+                    case=case,
+                    p50=statistics.median(times),
+                    p95=percentile(times, 0.95),
+                    orm_p50=statistics.median(orm_times),
+                    orm_p95=percentile(orm_times, 0.95),
+                    queries=len(captured.captured_queries),
+                    status=status.get("code", 0),
+                )
+            )
+        self.table(results)
+
+    def table(self, results: list[Result]) -> None:
+        header = ("row", "p50 ms", "p95 ms", "ORM p50", "ORM p95", "ratio", "queries", "target", "verdict", "path")
+        rows = []
+        for r in results:
+            limit, ratio = TARGETS[r.case.kind]
+            target = f"p95≤{limit}" + (f" ≤{ratio:g}×" if ratio else "")
+            rows.append(
+                (
+                    r.case.name,
+                    f"{r.p50:.1f}",
+                    f"{r.p95:.1f}",
+                    f"{r.orm_p50:.2f}",
+                    f"{r.orm_p95:.2f}",
+                    f"{r.ratio:.1f}",
+                    str(r.queries),
+                    target,
+                    r.verdict(),
+                    r.case.path,
+                )
+            )
+        widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+        numeric = {1, 2, 3, 4, 5, 6}
+
+        def line(row) -> str:
+            cells = [
+                str(c).rjust(w) if i in numeric else str(c).ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ]
+            return "  ".join(cells).rstrip()
+
+        self.stdout.write(line(header))
+        self.stdout.write("  ".join("-" * w for w in widths))
+        for row in rows:
+            self.stdout.write(line(row))
+        over = [r for r in results if r.verdict() != "ok"]
+        self.stdout.write(
+            "ratio = request p50 / bare ORM p50 (the ORM query fetches the same first page, without counting, "
+            "joins or rendering); queries = SQL statements of one request (session and user included)."
+        )
+        self.stdout.write(f"{len(results) - len(over)} of {len(results)} rows within the DESIGN §9.2 targets.")

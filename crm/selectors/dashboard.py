@@ -1,0 +1,355 @@
+"""Leaders' dashboard (DESIGN §8.5): KPIs of the user's scope, computed with a fixed number of aggregate queries.
+
+``dashboard_kpis(user=…)`` returns one JSON-ready dict used by the page and by ``GET /api/v1/dashboard/``.
+Every read goes through ``visible_to(user)``; nothing loops over rows in Python except the answer-time
+average (two date columns of the needs answered this year, measured on the working-day calendar).
+
+Definitions:
+
+- periods: "this quarter" is the calendar quarter of ``today`` up to ``today``; "this year" likewise;
+- coverage: linked or assisted enterprises that are operating, visited at least once this quarter / all;
+- not visited: those same enterprises with no visit in the last ``STALE_DAYS`` days (never visited first);
+- overdue needs: open needs (new … in progress) whose ``due_on`` is before today;
+- on-time closure rate: closed needs with a due date whose ``closed_at`` (local date) ≤ ``due_on`` / closed
+  needs with a due date;
+- average working days to answer: ``assigned_at`` → ``answered_at`` of the needs answered this year;
+- satisfaction rate: (satisfied + basically satisfied) / rated needs;
+- policies: matches pushed (any status after "suggested"), applying, granted, and the amount granted (万元);
+- per officer (active users with the officer role in the user's bureau): visits this quarter as lead or
+  member, needs they recorded this quarter, their open and overdue action items;
+- per county (region of the enterprise, else of the project): enterprises, visits this quarter, open and
+  overdue needs; regions with nothing to count are left out;
+- funnel: needs that reached each stage of new → accepted → assigned → in progress → answered → closed
+  (a need counts at its current stage and every stage before; rejected needs count as received only).
+
+Rates are percentages (float, one decimal) or None when there is nothing to divide by; money is a string
+with two decimals (as every money field of the API); dates are ``datetime.date``.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Count, Exists, F, Func, IntegerField, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from crm.choices import (
+    OPEN_NEED_STATUSES,
+    ActionStatus,
+    EnterpriseStatus,
+    MatchStatus,
+    NeedCategory,
+    NeedStatus,
+    Role,
+    Satisfaction,
+)
+from crm.models import ActionItem, Enterprise, Need, PolicyMatch, Region, User, Visit
+from crm.services.calendar import WorkCalendar
+
+STALE_DAYS = 90
+STALE_LIST_LIMIT = 10
+MONTHS = 12
+FUNNEL = (
+    NeedStatus.NEW,
+    NeedStatus.ACCEPTED,
+    NeedStatus.ASSIGNED,
+    NeedStatus.IN_PROGRESS,
+    NeedStatus.ANSWERED,
+    NeedStatus.CLOSED,
+)
+OPEN_ACTION_STATUSES = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _month_start(day: dt.date, back: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 - back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    """The aware datetime at local midnight of ``day``."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _count_subquery(queryset) -> Subquery:
+    """``(SELECT COUNT(*) …)`` of a correlated queryset, as an integer annotation."""
+    counted = queryset.order_by().annotate(_n=Func(F("pk"), function="COUNT")).values("_n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _targets(user):
+    """Linked or assisted operating enterprises in scope: the ones the programme must visit."""
+    return Enterprise.objects.visible_to(user).filter(
+        Q(is_linked=True) | Q(is_assisted=True), status=EnterpriseStatus.OPERATING
+    )
+
+
+def _coverage(user, *, quarter_start: dt.date, today: dt.date, stale_cutoff: dt.date) -> tuple[dict, dict]:
+    """Coverage this quarter and the enterprises not visited for ``STALE_DAYS`` days (2 queries)."""
+    in_quarter = Visit.objects.filter(enterprise=OuterRef("pk"), visited_on__gte=quarter_start, visited_on__lte=today)
+    recent = Visit.objects.filter(enterprise=OuterRef("pk"), visited_on__gt=stale_cutoff)
+    totals = _targets(user).aggregate(
+        total=Count("pk"),
+        visited=Count("pk", filter=Q(Exists(in_quarter))),
+        stale=Count("pk", filter=~Q(Exists(recent))),
+    )
+    stale_rows = (
+        _targets(user)
+        .filter(~Q(Exists(recent)))
+        .annotate(last_visit=Max("visits__visited_on"))
+        .order_by(F("last_visit").asc(nulls_first=True), "name", "pk")
+        .values("id", "name", "region_id", "region__name", "is_linked", "is_assisted", "last_visit")[:STALE_LIST_LIMIT]
+    )
+    enterprises = [
+        {
+            "id": row["id"],
+            "name": row["name"],
+            "region": row["region_id"],
+            "region_name": row["region__name"],
+            "is_linked": row["is_linked"],
+            "is_assisted": row["is_assisted"],
+            "last_visit": row["last_visit"],
+            "days_since": (today - row["last_visit"]).days if row["last_visit"] else None,
+        }
+        for row in stale_rows
+    ]
+    coverage = {
+        "total": totals["total"],
+        "visited": totals["visited"],
+        "percent": _percent(totals["visited"], totals["total"]),
+    }
+    return coverage, {"days": STALE_DAYS, "count": totals["stale"], "enterprises": enterprises}
+
+
+def _needs(user, *, today: dt.date) -> dict:
+    """Counts by status, overdue, on-time closure and satisfaction (1 query), and by category (1 query)."""
+    needs = Need.objects.visible_to(user)
+    closed_dated = Q(status=NeedStatus.CLOSED, due_on__isnull=False, closed_at__isnull=False)
+    row = needs.aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(status__in=OPEN_NEED_STATUSES, due_on__lt=today)),
+        closed_dated=Count("pk", filter=closed_dated),
+        on_time=Count("pk", filter=closed_dated & Q(closed_at__date__lte=F("due_on"))),
+        rated=Count("pk", filter=~Q(satisfaction="")),
+        **{f"status_{value}": Count("pk", filter=Q(status=value)) for value in NeedStatus.values},
+        **{f"satisfaction_{value}": Count("pk", filter=Q(satisfaction=value)) for value in Satisfaction.values},
+    )
+    by_category = dict(needs.order_by().values_list("category").annotate(n=Count("pk")))
+    by_status = [
+        {"status": value, "label": str(label), "count": row[f"status_{value}"]} for value, label in NeedStatus.choices
+    ]
+    satisfied = row[f"satisfaction_{Satisfaction.SATISFIED}"] + row[f"satisfaction_{Satisfaction.BASICALLY_SATISFIED}"]
+    return {
+        "total": row["total"],
+        "open": sum(row[f"status_{value}"] for value in OPEN_NEED_STATUSES),
+        "overdue": row["overdue"],
+        "by_status": by_status,
+        "by_category": [
+            {"category": value, "label": str(label), "count": by_category.get(value, 0)}
+            for value, label in NeedCategory.choices
+        ],
+        "on_time": {
+            "closed": row["closed_dated"],
+            "on_time": row["on_time"],
+            "percent": _percent(row["on_time"], row["closed_dated"]),
+        },
+        "satisfaction": {
+            "rated": row["rated"],
+            **{value: row[f"satisfaction_{value}"] for value in Satisfaction.values},
+            "percent": _percent(satisfied, row["rated"]),
+        },
+    }
+
+
+def _answer_days(user, *, year_start: dt.date, tomorrow: dt.date) -> dict:
+    """Average working days from assignment to answer of the needs answered this year (1 query + holidays)."""
+    pairs = [
+        (timezone.localtime(assigned).date(), timezone.localtime(answered).date())
+        for assigned, answered in Need.objects.visible_to(user)
+        .filter(
+            answered_at__gte=_day_start(year_start), answered_at__lt=_day_start(tomorrow), assigned_at__isnull=False
+        )
+        .order_by()
+        .values_list("assigned_at", "answered_at")
+    ]
+    if not pairs:
+        return {"answered": 0, "average": None}
+    calendar = WorkCalendar.for_range(
+        start=min(start for start, _ in pairs), end=max(max(start, end) for start, end in pairs)
+    )
+    days = [max(calendar.between(start=start, end=end), 0) for start, end in pairs]
+    return {"answered": len(days), "average": round(sum(days) / len(days), 1)}
+
+
+def _policies(user) -> dict:
+    row = PolicyMatch.objects.visible_to(user).aggregate(
+        pushed=Count("pk", filter=~Q(status=MatchStatus.SUGGESTED)),
+        applying=Count("pk", filter=Q(status=MatchStatus.APPLYING)),
+        granted=Count("pk", filter=Q(status=MatchStatus.GRANTED)),
+        amount=Sum("granted_amount", filter=Q(status=MatchStatus.GRANTED)),
+    )
+    amount = (row["amount"] or Decimal(0)).quantize(Decimal("0.01"))
+    return {
+        "pushed": row["pushed"],
+        "applying": row["applying"],
+        "granted": row["granted"],
+        "granted_amount": str(amount),
+    }
+
+
+def _officers(user, *, quarter_start: dt.date, today: dt.date) -> list[dict]:
+    """The officers of the user's bureau with four correlated counts each (1 query)."""
+    if not user.bureau_id:
+        return []
+    member = Visit.officers.through.objects.filter(visit_id=OuterRef("pk"), user_id=OuterRef(OuterRef("pk")))
+    visits = Visit.objects.visible_to(user).filter(
+        Q(lead_id=OuterRef("pk")) | Q(Exists(member)), visited_on__gte=quarter_start, visited_on__lte=today
+    )
+    needs = Need.objects.visible_to(user).filter(
+        created_by_id=OuterRef("pk"),
+        created_at__gte=_day_start(quarter_start),
+        created_at__lt=_day_start(today + dt.timedelta(days=1)),
+    )
+    actions = ActionItem.objects.visible_to(user).filter(owner_id=OuterRef("pk"), status__in=OPEN_ACTION_STATUSES)
+    rows = (
+        User.objects.filter(bureau_id=user.bureau_id, is_active=True, groups__name=Role.OFFICER)
+        .annotate(
+            n_visits=_count_subquery(visits),
+            n_needs_raised=_count_subquery(needs),
+            n_actions_open=_count_subquery(actions),
+            n_actions_overdue=_count_subquery(actions.filter(due_on__lt=today)),
+        )
+        .order_by("name", "username")
+        .values(
+            "id",
+            "username",
+            "name",
+            "first_name",
+            "last_name",
+            "n_visits",
+            "n_needs_raised",
+            "n_actions_open",
+            "n_actions_overdue",
+        )
+    )
+    return [
+        {
+            "id": row["id"],
+            "name": row["name"] or f"{row['first_name']} {row['last_name']}".strip() or row["username"],
+            "visits": row["n_visits"],
+            "needs_raised": row["n_needs_raised"],
+            "actions_open": row["n_actions_open"],
+            "actions_overdue": row["n_actions_overdue"],
+        }
+        for row in rows
+    ]
+
+
+def _counties(user, *, quarter_start: dt.date, today: dt.date) -> list[dict]:
+    """Per region: enterprises, visits this quarter, open and overdue needs (4 grouped queries)."""
+    enterprises = dict(Enterprise.objects.visible_to(user).order_by().values_list("region").annotate(n=Count("pk")))
+    visits = dict(
+        Visit.objects.visible_to(user)
+        .filter(visited_on__gte=quarter_start, visited_on__lte=today)
+        .order_by()
+        .values_list("enterprise__region")
+        .annotate(n=Count("pk"))
+    )
+    needs = {
+        row["where"]: row
+        for row in Need.objects.visible_to(user)
+        .filter(status__in=OPEN_NEED_STATUSES)
+        .annotate(where=Coalesce("enterprise__region", "project__region"))
+        .order_by()
+        .values("where")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+    }
+    rows = []
+    for code, name in Region.objects.order_by("sort_order", "code").values_list("code", "name"):
+        need = needs.get(code, {})
+        row = {
+            "region": code,
+            "name": name,
+            "enterprises": enterprises.get(code, 0),
+            "visits": visits.get(code, 0),
+            "open_needs": need.get("open", 0),
+            "overdue_needs": need.get("overdue", 0),
+        }
+        if row["enterprises"] or row["visits"] or row["open_needs"]:
+            rows.append(row)
+    return rows
+
+
+def _visits_per_month(user, *, today: dt.date) -> dict:
+    first = _month_start(today, MONTHS - 1)
+    counts = {
+        month.strftime("%Y-%m") if month else None: n
+        for month, n in Visit.objects.visible_to(user)
+        .filter(visited_on__gte=first, visited_on__lte=today)
+        .annotate(month=TruncMonth("visited_on"))
+        .order_by()
+        .values_list("month")
+        .annotate(n=Count("pk"))
+    }
+    labels = [_month_start(today, back).strftime("%Y-%m") for back in range(MONTHS - 1, -1, -1)]
+    return {"labels": labels, "data": [counts.get(label, 0) for label in labels]}
+
+
+def _funnel(by_status: list[dict]) -> dict:
+    counts = {row["status"]: row["count"] for row in by_status}
+    labels = dict(NeedStatus.choices)
+    data = []
+    for index, stage in enumerate(FUNNEL):
+        reached = sum(counts[later] for later in FUNNEL[index:])
+        if stage == NeedStatus.NEW:
+            reached += counts[NeedStatus.REJECTED]
+        data.append(reached)
+    return {"stages": [str(s) for s in FUNNEL], "labels": [str(labels[s]) for s in FUNNEL], "data": data}
+
+
+def dashboard_kpis(*, user, today: dt.date | None = None) -> dict:
+    """Every KPI of DESIGN §8.5 for ``user``'s scope (about 12 queries whatever the data size)."""
+    today = today or timezone.localdate()
+    quarter_start = _quarter_start(today)
+    year_start = dt.date(today.year, 1, 1)
+    coverage, not_visited = _coverage(
+        user, quarter_start=quarter_start, today=today, stale_cutoff=today - dt.timedelta(days=STALE_DAYS)
+    )
+    needs = _needs(user, today=today)
+    on_time = needs.pop("on_time")
+    satisfaction = needs.pop("satisfaction")
+    categories = [row for row in needs["by_category"] if row["count"]]
+    categories.sort(key=lambda row: -row["count"])
+    return {
+        "today": today,
+        "period": {
+            "quarter": f"{today.year}Q{(today.month - 1) // 3 + 1}",
+            "quarter_start": quarter_start,
+            "year_start": year_start,
+        },
+        "coverage": coverage,
+        "not_visited": not_visited,
+        "needs": needs,
+        "on_time": on_time,
+        "answer_days": _answer_days(user, year_start=year_start, tomorrow=today + dt.timedelta(days=1)),
+        "satisfaction": satisfaction,
+        "policies": _policies(user),
+        "officers": _officers(user, quarter_start=quarter_start, today=today),
+        "counties": _counties(user, quarter_start=quarter_start, today=today),
+        "charts": {
+            "needs_by_category": {
+                "categories": [row["category"] for row in categories],
+                "labels": [row["label"] for row in categories],
+                "data": [row["count"] for row in categories],
+            },
+            "visits_per_month": _visits_per_month(user, today=today),
+            "need_funnel": _funnel(needs["by_status"]),
+        },
+    }

@@ -1,0 +1,315 @@
+"""Dashboard KPIs (DESIGN §8.5) on a small hand-made dataset, their scoping, and their query budget."""
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from crm.choices import ActionStatus, EnterpriseStatus, MatchStatus, NeedStatus, Satisfaction
+from crm.models import ActionItem, Enterprise, Holiday, Need, PolicyMatch, Visit
+from crm.selectors.dashboard import dashboard_kpis
+from tests.conftest import credit_code
+from tests.policy_helpers import make_policy
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2026, 5, 20)  # a Wednesday in the second quarter
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: str, time: str = "10:00") -> dt.datetime:
+    """An aware datetime in the project's time zone."""
+    return dt.datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=SHANGHAI)
+
+
+def make_enterprise(seed, region, bureau, **fields):
+    return Enterprise.objects.create(
+        name=f"测试企业{seed}", credit_code=credit_code(seed, region.pk), region=region, bureau=bureau, **fields
+    )
+
+
+def visit(enterprise, day, *, officers=(), lead=None):
+    v = Visit.objects.create(enterprise=enterprise, visited_on=dt.date.fromisoformat(day), q_needs="问需", lead=lead)
+    v.officers.set(officers)
+    return v
+
+
+def need(enterprise, category, status, *, created="2026-04-10", creator=None, **fields):
+    n = Need.objects.create(
+        enterprise=enterprise,
+        category=category,
+        title=f"{category} {status}",
+        status=status,
+        bureau=enterprise.bureau,
+        created_by=creator,
+        **fields,
+    )
+    Need.objects.filter(pk=n.pk).update(created_at=at(created))  # auto_now_add: set afterwards
+    return n
+
+
+@pytest.fixture
+def data(regions, city_bureau, officer, manager, county_officer, enterprise, county_enterprise):
+    """Five programme enterprises in the city scope (one of them in 金湖县), plus two that do not count."""
+    q = regions["320812"]
+    e1 = enterprise  # linked, visited this quarter
+    e2 = make_enterprise(11, q, city_bureau, is_linked=True)  # visited last quarter, within 90 days
+    e3 = make_enterprise(12, q, city_bureau, is_assisted=True)  # last visit 130 days ago
+    e4 = make_enterprise(13, q, city_bureau, is_linked=True)  # never visited
+    e5 = make_enterprise(14, q, city_bureau)  # neither linked nor assisted: outside coverage
+    make_enterprise(15, q, city_bureau, is_linked=True, status=EnterpriseStatus.CLOSED)  # closed: outside
+    county = county_enterprise  # linked, visited this quarter
+
+    visit(e1, "2026-05-10", officers=[officer])
+    visit(e2, "2026-03-15", officers=[officer])
+    visit(e3, "2026-01-10", officers=[manager])
+    visit(e5, "2026-05-12", officers=[manager], lead=officer)  # officer as lead only
+    visit(county, "2026-05-01", officers=[county_officer])
+    visit(e1, "2025-04-30", officers=[officer])  # older than the 12-month chart
+
+    needs = {
+        "n1": need(e1, "funding", NeedStatus.NEW, created="2026-05-05", creator=officer),
+        "n2": need(
+            e1, "funding", NeedStatus.IN_PROGRESS, due_on=dt.date(2026, 5, 10), created="2026-03-01", creator=officer
+        ),
+        "n3": need(e2, "talent", NeedStatus.ASSIGNED, due_on=dt.date(2026, 5, 25), creator=manager),
+        # Closed on the deadline (late evening local time: the UTC date is the same day) → on time.
+        "n4": need(
+            e1,
+            "rd",
+            NeedStatus.CLOSED,
+            due_on=dt.date(2026, 5, 15),
+            closed_at=at("2026-05-15", "23:30"),
+            satisfaction=Satisfaction.SATISFIED,
+            assigned_at=at("2026-05-11", "09:00"),
+            answered_at=at("2026-05-15", "11:00"),
+        ),
+        # Closed half an hour after local midnight: the UTC date is still the 15th, but it is late.
+        "n5": need(
+            e1,
+            "rd",
+            NeedStatus.CLOSED,
+            due_on=dt.date(2026, 5, 15),
+            closed_at=at("2026-05-16", "00:30"),
+            satisfaction=Satisfaction.BASICALLY_SATISFIED,
+            assigned_at=at("2026-05-08", "09:00"),
+            answered_at=at("2026-05-13", "16:00"),
+        ),
+        # Rated unsatisfied, so back in progress; no deadline.
+        "n6": need(e2, "other", NeedStatus.IN_PROGRESS, satisfaction=Satisfaction.UNSATISFIED),
+        "n7": need(county, "land", NeedStatus.ACCEPTED, due_on=dt.date(2026, 5, 18), creator=county_officer),
+        "n8": need(e1, "market", NeedStatus.REJECTED),
+        # Answered last year: outside this year's answer time.
+        "n9": need(e2, "ip", NeedStatus.ANSWERED, assigned_at=at("2025-12-01"), answered_at=at("2025-12-30")),
+    }
+    Need.objects.filter(pk=needs["n2"].pk).update(created_at=at("2026-03-01"))
+
+    planned, started, done = ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.DONE
+    ActionItem.objects.create(
+        title="a1", need=needs["n2"], enterprise=e1, owner=officer, due_on=dt.date(2026, 5, 1), status=planned
+    )
+    ActionItem.objects.create(
+        title="a2", need=needs["n3"], enterprise=e2, owner=officer, due_on=dt.date(2026, 6, 1), status=started
+    )
+    ActionItem.objects.create(
+        title="a3", need=needs["n4"], enterprise=e1, owner=officer, due_on=dt.date(2026, 4, 1), status=done
+    )
+    ActionItem.objects.create(
+        title="a4",
+        need=needs["n7"],
+        enterprise=county,
+        owner=county_officer,
+        due_on=dt.date(2026, 5, 2),
+        status=planned,
+    )
+
+    policy = make_policy()
+    PolicyMatch.objects.create(policy=policy, enterprise=e1, status=MatchStatus.SUGGESTED)
+    PolicyMatch.objects.create(policy=policy, enterprise=e2, status=MatchStatus.PUSHED)
+    PolicyMatch.objects.create(policy=policy, enterprise=e3, status=MatchStatus.APPLYING)
+    PolicyMatch.objects.create(
+        policy=policy, enterprise=e4, status=MatchStatus.GRANTED, granted_amount=Decimal("30.50")
+    )
+    PolicyMatch.objects.create(
+        policy=policy, enterprise=county, status=MatchStatus.GRANTED, granted_amount=Decimal("12.25")
+    )
+    PolicyMatch.objects.create(policy=policy, enterprise=e1, need=needs["n4"], status=MatchStatus.DECLINED)
+    return {"e1": e1, "e2": e2, "e3": e3, "e4": e4, "county": county, **needs}
+
+
+def test_coverage_and_not_visited(data, leader):
+    kpis = dashboard_kpis(user=leader, today=TODAY)
+    assert kpis["coverage"] == {"total": 5, "visited": 2, "percent": 40.0}
+    stale = kpis["not_visited"]
+    assert stale["count"] == 2
+    # Never visited first, then the longest without a visit.
+    assert [e["id"] for e in stale["enterprises"]] == [data["e4"].pk, data["e3"].pk]
+    assert stale["enterprises"][0]["last_visit"] is None
+    assert stale["enterprises"][1]["last_visit"] == dt.date(2026, 1, 10)
+    assert stale["enterprises"][1]["days_since"] == 130
+
+
+def test_needs_overdue_on_time_satisfaction_and_answer_days(data, leader):
+    kpis = dashboard_kpis(user=leader, today=TODAY)
+    needs = kpis["needs"]
+    assert needs["total"] == 9
+    assert needs["open"] == 5
+    assert needs["overdue"] == 2  # n2 (due 10 May) and n7 (due 18 May); n3 is due later, n6 has no deadline
+    assert {row["status"]: row["count"] for row in needs["by_status"]} == {
+        "new": 1,
+        "accepted": 1,
+        "assigned": 1,
+        "in_progress": 2,
+        "answered": 1,
+        "closed": 2,
+        "rejected": 1,
+    }
+    by_category = {row["category"]: row["count"] for row in needs["by_category"]}
+    assert by_category["funding"] == 2 and by_category["rd"] == 2 and by_category["labour"] == 0
+    # n4 closed on its deadline (local date), n5 after it.
+    assert kpis["on_time"] == {"closed": 2, "on_time": 1, "percent": 50.0}
+    assert kpis["satisfaction"] == {
+        "rated": 3,
+        "satisfied": 1,
+        "basically_satisfied": 1,
+        "unsatisfied": 1,
+        "percent": 66.7,
+    }
+    # n4: Mon 11 → Fri 15 May = 4 working days; n5: Fri 8 → Wed 13 May = 3; n9 was answered last year.
+    assert kpis["answer_days"] == {"answered": 2, "average": 3.5}
+
+
+def test_answer_days_use_the_holiday_calendar(data, leader):
+    Holiday.objects.create(date=dt.date(2026, 5, 12), is_workday=False, name="测试假日")
+    assert dashboard_kpis(user=leader, today=TODAY)["answer_days"]["average"] == 2.5  # (3 + 2) / 2
+
+
+def test_policies_officers_and_counties(data, leader, officer):
+    kpis = dashboard_kpis(user=leader, today=TODAY)
+    assert kpis["policies"] == {"pushed": 5, "applying": 1, "granted": 2, "granted_amount": "42.75"}
+    # Only the officer role of the leader's bureau: the city officer (not the manager, not the county officer).
+    assert kpis["officers"] == [
+        {
+            "id": officer.pk,
+            "name": "officer",
+            "visits": 2,  # e1 this quarter as member, e5 as lead; e2 was last quarter
+            "needs_raised": 1,  # n1; n2 was raised last quarter
+            "actions_open": 2,
+            "actions_overdue": 1,
+        }
+    ]
+    counties = {row["region"]: row for row in kpis["counties"]}
+    assert set(counties) == {"320812", "320831"}  # regions with nothing to count are left out
+    assert counties["320812"] == {
+        "region": "320812",
+        "name": "清江浦区",
+        "enterprises": 6,
+        "visits": 2,
+        "open_needs": 4,
+        "overdue_needs": 1,
+    }
+    assert counties["320831"] == {
+        "region": "320831",
+        "name": "金湖县",
+        "enterprises": 1,
+        "visits": 1,
+        "open_needs": 1,
+        "overdue_needs": 1,
+    }
+
+
+def test_charts(data, leader):
+    charts = dashboard_kpis(user=leader, today=TODAY)["charts"]
+    months = charts["visits_per_month"]
+    assert months["labels"][0] == "2025-06" and months["labels"][-1] == "2026-05" and len(months["labels"]) == 12
+    assert dict(zip(months["labels"], months["data"], strict=True))["2026-05"] == 3
+    assert dict(zip(months["labels"], months["data"], strict=True))["2026-03"] == 1
+    assert sum(months["data"]) == 5  # the visit of April 2025 is outside the 12 months
+    funnel = charts["need_funnel"]
+    assert funnel["stages"] == ["new", "accepted", "assigned", "in_progress", "answered", "closed"]
+    assert funnel["data"] == [9, 7, 6, 5, 3, 2]
+    by_category = charts["needs_by_category"]
+    assert by_category["categories"][:2] == ["funding", "rd"]  # largest first, zero categories left out
+    assert "labour" not in by_category["categories"]
+    assert sum(by_category["data"]) == 9
+
+
+def test_county_user_counts_only_its_county(data, county_officer):
+    kpis = dashboard_kpis(user=county_officer, today=TODAY)
+    assert kpis["coverage"] == {"total": 1, "visited": 1, "percent": 100.0}
+    assert kpis["not_visited"]["count"] == 0
+    assert kpis["needs"]["total"] == 1 and kpis["needs"]["overdue"] == 1
+    assert kpis["on_time"]["percent"] is None and kpis["satisfaction"]["percent"] is None
+    assert kpis["answer_days"] == {"answered": 0, "average": None}
+    assert kpis["policies"] == {"pushed": 1, "applying": 0, "granted": 1, "granted_amount": "12.25"}
+    assert [row["region"] for row in kpis["counties"]] == ["320831"]
+    assert [row["name"] for row in kpis["officers"]] == ["county_officer"]
+    assert kpis["officers"][0]["visits"] == 1 and kpis["officers"][0]["actions_overdue"] == 1
+    assert sum(kpis["charts"]["visits_per_month"]["data"]) == 1
+
+
+def test_county_user_sees_needs_transferred_to_its_bureau(data, county_officer, county_bureau):
+    Need.objects.filter(pk=data["n3"].pk).update(bureau=county_bureau)  # a city enterprise's need, transferred
+    kpis = dashboard_kpis(user=county_officer, today=TODAY)
+    assert kpis["needs"]["total"] == 2
+    assert kpis["coverage"]["total"] == 1  # the enterprise itself stays out of scope
+
+
+def test_user_without_bureau_sees_nothing(data, regions):
+    from tests.conftest import make_user
+
+    nobody = make_user("nobody", "leader", None)
+    kpis = dashboard_kpis(user=nobody, today=TODAY)
+    assert kpis["coverage"]["total"] == 0 and kpis["needs"]["total"] == 0
+    assert kpis["officers"] == [] and kpis["counties"] == []
+    assert kpis["policies"]["granted_amount"] == "0.00"
+
+
+def _bulk(count, *, enterprise, officer, bureau):
+    visits = Visit.objects.bulk_create(
+        Visit(enterprise=enterprise, visited_on=TODAY - dt.timedelta(days=i * 7), q_needs="x", code=f"ZF-B-{i}")
+        for i in range(count)
+    )
+    Visit.officers.through.objects.bulk_create(
+        Visit.officers.through(visit_id=v.pk, user_id=officer.pk) for v in visits
+    )
+    statuses = list(NeedStatus.values)
+    Need.objects.bulk_create(
+        Need(
+            enterprise=enterprise,
+            bureau=bureau,
+            category="funding",
+            title="x",
+            code=f"SQ-B-{i}",
+            status=statuses[i % len(statuses)],
+            due_on=TODAY - dt.timedelta(days=i % 9),
+            assigned_at=at("2026-02-02"),
+            answered_at=at("2026-03-02") if i % 2 else None,
+            satisfaction=Satisfaction.SATISFIED if i % 3 == 0 else "",
+            created_by=officer,
+        )
+        for i in range(count)
+    )
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_query_count_does_not_grow_with_rows(data, leader, officer, city_bureau, rows, django_assert_max_num_queries):
+    _bulk(rows, enterprise=data["e1"], officer=officer, bureau=city_bureau)
+    with django_assert_max_num_queries(13):
+        kpis = dashboard_kpis(user=leader, today=TODAY)
+    assert kpis["needs"]["total"] == 9 + rows
+
+
+def test_query_count_is_the_same_for_5_and_50_rows(data, leader, officer, city_bureau):
+    counts = []
+    for rows in (5, 45):
+        _bulk(rows, enterprise=data["e1"], officer=officer, bureau=city_bureau)
+        with CaptureQueriesContext(connection) as queries:
+            dashboard_kpis(user=leader, today=TODAY)
+        counts.append(len(queries))
+        Visit.objects.filter(code__startswith="ZF-B-").delete()
+        Need.objects.filter(code__startswith="SQ-B-").delete()
+    assert counts[0] == counts[1]
