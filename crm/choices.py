@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -19,7 +20,7 @@ class BureauLevel(models.TextChoices):
 class EnterpriseStatus(models.TextChoices):
     OPERATING = "operating", _("Operating")
     RELOCATED = "relocated", _("Relocated")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("enterprise status", "Closed")
 
 
 class PartyOrganization(models.TextChoices):
@@ -58,7 +59,7 @@ class VisitKind(models.TextChoices):
 
 
 class VisitFlag(models.TextChoices):
-    GREEN = "green", _("Normal")
+    GREEN = "green", pgettext_lazy("visit flag", "Normal")
     YELLOW = "yellow", _("Attention")
     RED = "red", _("Alert")
 
@@ -109,8 +110,8 @@ class NeedSource(models.TextChoices):
     VISIT = "visit", _("Visit")
     PHONE = "phone", _("Phone")
     LETTER = "letter", _("Letter")
-    MEETING = "meeting", _("Meeting")
-    PLATFORM = "platform", _("Platform")
+    MEETING = "meeting", pgettext_lazy("need source", "Meeting")
+    PLATFORM = "platform", pgettext_lazy("need source", "Platform")
 
 
 class Satisfaction(models.TextChoices):
@@ -174,7 +175,7 @@ class OfferingKind(models.TextChoices):
 
 class ActionStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
-    IN_PROGRESS = "in_progress", _("In progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("action status", "In progress")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
 

@@ -20,6 +20,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import override
 
 from crm.choices import (
     ActionStatus,
@@ -61,6 +62,7 @@ from crm.models import (
     User,
     Visit,
 )
+from crm.selectors.matching import explain_pairs
 from crm.validators import credit_code_check_char
 
 FIXTURE_DIR = settings.BASE_DIR / "fixtures"
@@ -2636,72 +2638,15 @@ class _Builder:
                 )
             self.policies[spec["title"]] = policy
 
-    def match_reasons(self, policy: Policy, ent: Enterprise) -> list[dict]:
-        """One entry per criterion the policy sets, with the enterprise's value (DESIGN §4.3)."""
-        reasons = []
-        held = {eq.qualification_id: eq for eq in ent.enterprise_qualifications.all()}
-        regions = list(policy.regions.all())
-        if regions:
-            ok = ent.region_id in {r.code for r in regions}
-            reasons.append({"name": "所属区县", "passed": ok, "detail": ent.region.name})
-        chains = list(policy.industry_chains.all())
-        if chains:
-            ok = ent.industry_chain_id in {c.code for c in chains}
-            reasons.append(
-                {"name": "所属产业链", "passed": ok, "detail": ent.industry_chain.name if ent.industry_chain else "—"}
-            )
-        for qual in policy.required_qualifications.all():
-            eq = held.get(qual.code)
-            if eq is None:
-                reasons.append({"name": qual.name, "passed": False, "detail": "未取得"})
-            elif eq.is_expired:
-                reasons.append({"name": qual.name, "passed": False, "detail": f"已于 {eq.expires_on} 过期"})
-            else:
-                until = f"有效期至 {eq.expires_on}" if eq.expires_on else "长期有效"
-                reasons.append({"name": qual.name, "passed": True, "detail": until})
-        if policy.min_employees is not None or policy.max_employees is not None:
-            n = ent.employees or 0
-            ok = (policy.min_employees is None or n >= policy.min_employees) and (
-                policy.max_employees is None or n <= policy.max_employees
-            )
-            reasons.append({"name": "从业人数", "passed": ok, "detail": f"{n} 人"})
-        if policy.min_revenue is not None or policy.max_revenue is not None:
-            rev = ent.revenue or Decimal("0")
-            ok = (policy.min_revenue is None or rev >= policy.min_revenue) and (
-                policy.max_revenue is None or rev <= policy.max_revenue
-            )
-            reasons.append({"name": "上年营业收入", "passed": ok, "detail": f"{rev} 万元"})
-        if policy.min_rd_ratio is not None:
-            ratio = ent.rd_ratio or Decimal("0")
-            ok = ratio >= policy.min_rd_ratio
-            reasons.append(
-                {
-                    "name": "研发投入占比",
-                    "passed": ok,
-                    "detail": f"{ratio} % {'≥' if ok else '<'} {policy.min_rd_ratio} %",
-                }
-            )
-        if policy.min_years_established is not None:
-            years = ent.years_established or 0
-            ok = years >= policy.min_years_established
-            reasons.append({"name": "成立年限", "passed": ok, "detail": f"{years} 年"})
-        if policy.linked_only:
-            reasons.append({"name": "挂钩联系企业", "passed": ent.is_linked, "detail": "是" if ent.is_linked else "否"})
-        if policy.apply_until:
-            ok = not policy.is_expired
-            reasons.append({"name": "申报期", "passed": ok, "detail": f"截止 {policy.apply_until}"})
-        if not reasons:
-            reasons.append({"name": "申报条件", "passed": True, "detail": "无结构化限制条件"})
-        return reasons
-
     def matches_build(self) -> None:
         for title, ent_key, need_title, status, pushed_ago, pushed_by, amount, note in MATCHES:
             policy = self.policies[title]
             ent = self.enterprises[ent_key]
             need = self.needs[need_title] if need_title else None
-            reasons = self.match_reasons(policy, ent)
-            passed = sum(1 for r in reasons if r["passed"])
-            score = round(60 + 40 * passed / len(reasons)) if reasons else 80
+            # The same explanation a push stores (crm/selectors/matching.py), in the site language.
+            with override(settings.LANGUAGE_CODE):
+                explained = explain_pairs(policy=policy, enterprises=[ent], need=need)[ent.pk]
+            reasons, score = explained.reasons, explained.score
             self.ensure(
                 PolicyMatch,
                 {"policy": policy, "enterprise": ent, "need": need},

@@ -71,14 +71,9 @@ def test_table_has_every_row_with_numbers(tiny_dataset):
 def test_every_row_but_policy_matches_answers_200(tiny_dataset):
     rows = table_rows(run())
     failing = {name for name, row in rows.items() if row["verdict"].startswith("HTTP")}
-    assert failing <= {"API policy-matches pushed"}
+    assert not failing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="demo PolicyMatch.reasons lack 'criterion'/'points' (crm/demo.py match_reasons), so the API "
-    "serializer fails with a 500 on /api/v1/policy-matches/; remove this mark once fixed",
-)
 def test_policy_matches_row_answers_200(tiny_dataset):
     rows = table_rows(run("--only", "policy-matches"))
     assert rows["API policy-matches pushed"]["verdict"] != "HTTP 500"

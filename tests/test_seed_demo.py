@@ -194,3 +194,16 @@ def test_if_empty_seeds_an_empty_database():
     assert not Enterprise.objects.exists()
     seed("--if-empty")
     assert Enterprise.objects.filter(is_linked=True).count() == 13
+
+
+def test_demo_matches_explain_themselves_like_a_push_and_list_in_the_api(seeded, client):
+    """Demo matches carry the matching selector's reasons, so the API and pages read them like real pushes."""
+    from crm.models import PolicyMatch, User
+
+    for match in PolicyMatch.objects.all():
+        assert match.reasons and all({"criterion", "name", "passed", "detail"} <= set(r) for r in match.reasons)
+        assert 0 <= match.score <= 100
+    client.force_login(User.objects.get(username="manager"))
+    response = client.get("/api/v1/policy-matches/", {"page_size": 200})
+    assert response.status_code == 200
+    assert response.json()["count"] == PolicyMatch.objects.count()

@@ -314,14 +314,16 @@ class TransitionSerializer(serializers.Serializer):
     """Body of ``POST /needs/<id>/<verb>/``: the ``version`` read with the need, and the verb's fields."""
 
     version = serializers.IntegerField()
-    reason = serializers.CharField(required=False, help_text=_("reject, reopen, extend"))
-    lead_department = serializers.IntegerField(required=False, help_text=_("assign"))
+    reason = serializers.CharField(required=False, help_text="Required by: reject, reopen, extend.")
+    lead_department = serializers.IntegerField(required=False, help_text="Required by: assign.")
     assisting_departments = serializers.ListField(child=serializers.IntegerField(), required=False)
-    handler = serializers.IntegerField(required=False, allow_null=True, help_text=_("assign"))
-    due_on = serializers.DateField(required=False, help_text=_("assign, extend"))
-    resolution = serializers.CharField(required=False, help_text=_("answer"))
-    satisfaction = serializers.ChoiceField(choices=Satisfaction.choices, required=False, help_text=_("return-visit"))
-    bureau = serializers.IntegerField(required=False, help_text=_("transfer"))
+    handler = serializers.IntegerField(required=False, allow_null=True, help_text="Required by: assign.")
+    due_on = serializers.DateField(required=False, help_text="Required by: assign, extend.")
+    resolution = serializers.CharField(required=False, help_text="Required by: answer.")
+    satisfaction = serializers.ChoiceField(
+        choices=Satisfaction.choices, required=False, help_text="Required by: return-visit."
+    )
+    bureau = serializers.IntegerField(required=False, help_text="Required by: transfer.")
     text = serializers.CharField(required=False, help_text=_("an optional comment"))
 
 

@@ -59,7 +59,7 @@ class Visit(AutoCodeMixin, TimeStampedModel):
         _("visited on"),
     )
     kind = models.CharField(
-        _("kind"),
+        _("visit method"),
         max_length=20,
         choices=VisitKind.choices,
         default=VisitKind.ON_SITE,

@@ -269,11 +269,11 @@ class Contact(TimeStampedModel):
         related_name="contacts",
     )
     name = models.CharField(
-        _("name"),
+        _("full name"),
         max_length=50,
     )
     title = models.CharField(
-        _("title"),
+        _("job title"),
         max_length=50,
         blank=True,
     )

@@ -49,8 +49,6 @@ def _needs(project, request) -> dict:
     return {"needs": list(needs[:SECTION_LIMIT]), "needs_count": needs.count()}
 
 
-
-
 def _liaison(project, request) -> dict:
     return {"liaison_officers": list(project.liaison_officers.select_related("department"))}
 
