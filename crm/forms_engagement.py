@@ -222,7 +222,7 @@ def _departments_of(need):
 class TransitionForm(BootstrapFormMixin, forms.Form):
     """Base of the small forms under the transition buttons; ``version`` guards against lost updates."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(label=_("version"), widget=forms.HiddenInput)
 
     def __init__(self, *args, need, user, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("version", need.version)

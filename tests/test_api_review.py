@@ -257,3 +257,17 @@ def test_an_import_does_not_assign_extend_or_answer_an_existing_need(manager, of
     assert (need.due_on, need.resolution, need.satisfaction, need.handler_id) == (None, "", "", None)
     # Descriptive fields still update.
     assert sheet_import(kind="needs", data=make_xlsx(["诉求编号", "诉求标题"], [[need.code, "新"]]), user=manager).ok
+
+
+@pytest.mark.parametrize("bad", [2**63, 2**70, 0, -5])
+def test_out_of_range_department_ids_on_assign_are_400(api_as, manager, officer, enterprise, city_department, bad):
+    need = need_create(user=officer, enterprise=enterprise, category="funding", title="x")
+    client = api_as(manager)
+    assert client.post(f"/api/v1/needs/{need.pk}/accept/", {"version": need.version}).status_code == 200
+    response = client.post(
+        f"/api/v1/needs/{need.pk}/assign/",
+        {"version": need.version + 1, "lead_department": city_department.pk, "assisting_departments": [bad]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "assisting_departments" in response.json()

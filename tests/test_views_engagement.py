@@ -154,6 +154,14 @@ class TestVisitForm:
 
 
 class TestVisitPages:
+    def test_log_another_visit_only_for_who_may_log_visits(self, client, officer, leader, enterprise):
+        visit = visit_create(user=officer, enterprise=enterprise, visited_on=TODAY, q_needs="问需")
+        url = reverse("crm:visit-detail", args=[visit.pk])
+        client.force_login(officer)
+        assert reverse("crm:visit-create") in client.get(url).content.decode()
+        client.force_login(leader)
+        assert reverse("crm:visit-create") + "?" not in client.get(url).content.decode()
+
     def test_list_filters_and_detail(self, client, officer, manager, enterprise, county_enterprise):
         visit_create(user=officer, enterprise=enterprise, visited_on=TODAY, q_needs="红色预警", flag="red")
         visit_create(user=manager, enterprise=county_enterprise, visited_on=TODAY, q_needs="县区走访")

@@ -255,6 +255,9 @@ def _resolve_many(model, values, *, field: str, queryset) -> list:
             pks.append(int(pk))
         except (TypeError, ValueError):
             raise ValidationError({field: [_("“%(value)s” is not a valid id.") % {"value": pk}]}) from None
+        if not 0 < pks[-1] < 2**63:
+            # Beyond a bigint the database itself fails; such an id cannot exist.
+            raise ValidationError({field: [_("“%(value)s” is not a valid id.") % {"value": pk}]})
     found = list(queryset.filter(pk__in=pks))
     missing = set(pks) - {obj.pk for obj in found}
     if missing:

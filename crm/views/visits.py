@@ -215,6 +215,7 @@ class VisitDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["page_title"] = self.object.code
+        context["can_log_visit"] = can_create(self.request.user, Visit)
         if self.show_history and is_manager(self.request.user):
             context["history"] = history_changes(obj=self.object)
         return context
