@@ -1,0 +1,18 @@
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_chinese_by_default_whatever_the_browser_asks(client):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response.headers["Content-Language"] == "zh-hans"
+    assert 'lang="zh-hans"' in response.content.decode()
+
+
+def test_the_language_switch_still_wins(client):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert response.headers["Content-Language"] == "en"
