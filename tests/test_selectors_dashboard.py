@@ -298,8 +298,8 @@ def _bulk(count, *, enterprise, officer, bureau):
 @pytest.mark.parametrize("rows", [5, 50])
 def test_query_count_does_not_grow_with_rows(data, leader, officer, city_bureau, rows, django_assert_max_num_queries):
     _bulk(rows, enterprise=data["e1"], officer=officer, bureau=city_bureau)
-    with django_assert_max_num_queries(14):
-        kpis = dashboard_kpis(user=leader, today=TODAY)
+    with django_assert_max_num_queries(19):
+        kpis = dashboard_kpis(user=leader, today=TODAY, fresh=True)
     assert kpis["needs"]["total"] == 9 + rows
 
 
@@ -308,8 +308,17 @@ def test_query_count_is_the_same_for_5_and_50_rows(data, leader, officer, city_b
     for rows in (5, 45):
         _bulk(rows, enterprise=data["e1"], officer=officer, bureau=city_bureau)
         with CaptureQueriesContext(connection) as queries:
-            dashboard_kpis(user=leader, today=TODAY)
+            dashboard_kpis(user=leader, today=TODAY, fresh=True)
         counts.append(len(queries))
         Visit.objects.filter(code__startswith="ZF-B-").delete()
         Need.objects.filter(code__startswith="SQ-B-").delete()
     assert counts[0] == counts[1]
+
+
+def test_the_result_is_cached_per_user_and_day(data, leader, officer, django_assert_num_queries):
+    first = dashboard_kpis(user=leader, today=TODAY)
+    with django_assert_num_queries(0):
+        assert dashboard_kpis(user=leader, today=TODAY) == first
+    assert dashboard_kpis(user=officer, today=TODAY) is not None  # another user computes its own
+    with django_assert_num_queries(0):
+        dashboard_kpis(user=officer, today=TODAY)
