@@ -16,3 +16,11 @@ def test_the_language_switch_still_wins(client):
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert response.headers["Content-Language"] == "en"
+
+
+def test_api_clients_keep_their_accept_language(api_client):
+    response = api_client.get("/api/v1/me/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 401
+    assert response.headers["Content-Language"] == "en"
+    response = api_client.get("/api/v1/me/")
+    assert response.headers["Content-Language"] == "zh-hans"

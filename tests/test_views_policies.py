@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def as_user(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # messages are asserted in their English source text
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # messages are asserted in their English source text
 
     def login(user):
         client.force_login(user)

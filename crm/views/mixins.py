@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms import MultiWidget
 from django.views.generic import DetailView, ListView
 
 from crm.forms import style_form
+from crm.paginator import KeysFirstPaginator
 from crm.permissions import can_create, can_edit
 
 PAGE_SIZE_CHOICES = (20, 50, 100)
@@ -135,7 +135,7 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
 
     def paginate_queryset(self, queryset, page_size):
         # get_page clamps a wrong or too-large page number instead of answering 404.
-        paginator = Paginator(queryset, page_size)
+        paginator = KeysFirstPaginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
 
