@@ -1,0 +1,44 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from crm.models import Enterprise
+from crm.paginator import KeysFirstPaginator
+from tests.conftest import credit_code
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rows(regions, chains):
+    return Enterprise.objects.bulk_create(
+        Enterprise(
+            name=f"企业{i:02d}",
+            credit_code=credit_code(500 + i),
+            region=regions["320812"],
+            industry_chain=chains["nev"],
+        )
+        for i in range(25)
+    )
+
+
+def test_pages_keep_the_queryset_order_and_its_joins(rows):
+    queryset = Enterprise.objects.select_related("region", "industry_chain").order_by("-name")
+    paginator = KeysFirstPaginator(queryset, 10)
+    page = paginator.page(2)
+    assert [e.name for e in page] == [f"企业{i:02d}" for i in range(14, 4, -1)]
+    with CaptureQueriesContext(connection) as ctx:
+        assert {e.region.name for e in page} == {"清江浦区"}
+    assert not ctx.captured_queries  # the joined rows came with the page
+    assert paginator.count == 25
+    assert [e.name for e in paginator.page(3)] == [f"企业{i:02d}" for i in range(4, -1, -1)]
+
+
+def test_distinct_querysets_are_sliced_directly(rows):
+    queryset = Enterprise.objects.filter(name__startswith="企业").distinct().order_by("name")
+    assert [e.name for e in KeysFirstPaginator(queryset, 5).page(1)] == [f"企业{i:02d}" for i in range(5)]
+
+
+def test_orphans_join_the_last_page(rows):
+    page = KeysFirstPaginator(Enterprise.objects.order_by("name"), 10, orphans=5).page(2)
+    assert len(page) == 15
