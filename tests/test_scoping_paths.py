@@ -505,6 +505,29 @@ def test_action_item_department_of_another_county_is_refused(
     assert not ActionItem.objects.exists()
 
 
+def test_action_item_department_defaults_past_another_countys_offering(
+    api_as, county_manager, county_officer, county_enterprise, regions
+):
+    from crm.choices import BureauLevel
+    from crm.models import Bureau, Offering
+
+    other = Bureau.objects.create(name="盱眙县科技局", level=BureauLevel.COUNTY, region=regions["320803"])
+    other_department = Department.objects.create(bureau=other, name="盱眙综合科")
+    offering = Offering.objects.create(department=other_department, name="盱眙孵化器", kind="platform")
+    need = need_create(user=county_officer, enterprise=county_enterprise, category="funding", title="x")
+    body = {
+        "need": need.pk,
+        "title": "x",
+        "owner": county_officer.pk,
+        "offering": offering.pk,
+        "due_on": str(TODAY + dt.timedelta(days=5)),
+    }
+    response = api_as(county_manager).post("/api/v1/action-items/", body, format="json")
+    assert response.status_code == 201, response.json()
+    # Not the other county's department: the owner's own.
+    assert ActionItem.objects.get().department == county_officer.department
+
+
 def test_county_manager_cannot_edit_or_delete_the_city_policies(
     api_as, web, county_manager, manager, city_department, county_department
 ):

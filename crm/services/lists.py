@@ -116,11 +116,13 @@ def _check_owner(owner: User | None) -> None:
         raise ValidationError({"owner": _("This user is no longer active.")})
 
 
+def _department_allowed(user: User, department) -> bool:
+    return user.sees_everything or department.bureau_id == user.bureau_id or department.bureau.level == BureauLevel.CITY
+
+
 def _check_action_department(user: User, department) -> None:
     """A county user picks its own bureau's departments or the city's (as on the web form), never another county's."""
-    if department is None or user.sees_everything:
-        return
-    if department.bureau_id != user.bureau_id and department.bureau.level != BureauLevel.CITY:
+    if department is not None and not _department_allowed(user, department):
         raise ValidationError({"department": _("Choose a department of your own bureau or of the city bureau.")})
 
 
@@ -192,7 +194,9 @@ def action_item_create(*, user: User, data: Mapping[str, Any]) -> ActionItem:
     if not (values.get("title") or "").strip() and offering is not None:
         values["title"] = offering.name
     if values.get("department") is None:
-        values["department"] = (offering.department if offering else None) or (owner.department if owner else None)
+        # Default to the offering's department, unless a county user may not name it (another county's).
+        candidates = [offering.department if offering else None, owner.department if owner else None]
+        values["department"] = next((d for d in candidates if d is not None and _department_allowed(user, d)), None)
     due_on = values.get("due_on")
     if isinstance(due_on, dt.date) and due_on < today:
         raise ValidationError({"due_on": _("The due date cannot be in the past.")})
