@@ -2,6 +2,7 @@
 encodings, file types, limits, dry runs."""
 
 import io
+import os
 import zipfile
 from unittest import mock
 
@@ -277,3 +278,27 @@ def test_every_kind_is_accepted_by_the_command(tmp_path):
             run(kind, path)
     with pytest.raises(CommandError):
         run("contacts", str(tmp_path / "x.csv"))
+
+
+@pytest.mark.django_db
+def test_purge_imports_deletes_old_jobs_and_their_files(manager, settings, tmp_path):
+    import datetime as dt
+
+    from django.core.files.base import ContentFile
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from crm.models import ImportJob
+
+    settings.MEDIA_ROOT = tmp_path
+    old = ImportJob(user=manager, kind="enterprises", original_name="old.csv", size=3)
+    old.file.save("old.csv", ContentFile(b"a,b"), save=False)
+    old.created_at = timezone.now() - dt.timedelta(days=8)
+    old.save()
+    new = ImportJob(user=manager, kind="enterprises", original_name="new.csv", size=3)
+    new.file.save("new.csv", ContentFile(b"a,b"), save=True)
+    old_path = old.file.path
+    call_command("purge_imports", "--days", "7", stdout=io.StringIO())
+    assert list(ImportJob.objects.all()) == [new]
+    assert not os.path.exists(old_path)
+    assert os.path.exists(new.file.path)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import tablib
@@ -575,3 +575,19 @@ def import_job_confirm(*, user, job_id: int):
             job.status = ImportJob.Status.INVALID
         job.save()
     return job
+
+
+def import_jobs_purge(*, older_than_days: int = 7) -> int:
+    """Delete uploads kept for a preview or an import that are older than ``older_than_days``, files included.
+
+    Nothing refers to a finished job; keeping citizens' enterprise lists on disk forever is a liability.
+    """
+    from crm.models import ImportJob
+
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    jobs = list(ImportJob.objects.filter(created_at__lt=cutoff))
+    for job in jobs:
+        if job.file:
+            job.file.delete(save=False)
+    ImportJob.objects.filter(pk__in=[job.pk for job in jobs]).delete()
+    return len(jobs)
