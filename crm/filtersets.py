@@ -72,7 +72,7 @@ from crm.models import (
     Region,
     Visit,
 )
-from crm.validators import validate_no_control_chars
+from crm.validators import MAX_ID, validate_no_control_chars
 
 # Reference-data codes (regions, chains, qualifications) are short and plain. Values that cannot be a code
 # are refused before they reach the database (a NUL byte in a query is an error on PostgreSQL).
@@ -155,9 +155,6 @@ def chain_filter(field_name: str = "industry_chain", label=None):
     return CodeChoiceFilter(
         field_name=field_name, queryset=IndustryChain.objects.all(), label=label or _("industry chain")
     )
-
-
-MAX_ID = 2**63 - 1
 
 
 class IdFilter(django_filters.NumberFilter):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.choices import Role
 from crm.models import Contact, Enterprise, EnterpriseQualification, Project, Region, User
+from crm.validators import is_valid_id
 
 
 def style_form(form: forms.BaseForm) -> forms.BaseForm:
@@ -97,7 +98,7 @@ class UserMultipleChoiceField(UserChoiceLabelMixin, forms.ModelMultipleChoiceFie
     def _check_values(self, value):
         # A posted id beyond the 64-bit range would make the ``pk__in`` query fail (a 500): refuse it here.
         for pk in value if isinstance(value, list | tuple) else ():
-            if str(pk).strip().lstrip("-").isdigit() and abs(int(str(pk).strip())) >= 2**63:
+            if str(pk).strip().lstrip("-").isdigit() and not is_valid_id(str(pk).strip().lstrip("-")):
                 raise forms.ValidationError(
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
                 )

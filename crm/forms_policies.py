@@ -15,6 +15,7 @@ from crm.forms import BootstrapFormMixin, UserChoiceField, staff_choices
 from crm.models import ActionItem, Department, Offering, Policy, PolicyMatch
 from crm.services.lists import action_next_statuses
 from crm.services.policies import match_next_statuses
+from crm.validators import is_valid_id
 
 
 class NeedCategoriesField(forms.MultipleChoiceField):
@@ -110,7 +111,7 @@ class PushForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any id is accepted here; scope and eligibility are the service's to check.
         # (Within the 64-bit id range: a larger number would break the ``pk__in`` query.)
-        self.fields["enterprises"].valid_value = lambda value: str(value).isdigit() and int(value) < 2**63
+        self.fields["enterprises"].valid_value = is_valid_id
         self.fields["enterprises"].error_messages["required"] = _("Tick at least one enterprise.")
 
 

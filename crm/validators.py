@@ -8,6 +8,14 @@ from django.utils.translation import gettext_lazy as _
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# The largest primary key a database can hold: a larger posted id must be refused before it reaches a query.
+MAX_ID = 2**63 - 1
+
+
+def is_valid_id(value) -> bool:
+    """A whole number 1 … MAX_ID, given as int or digits."""
+    text = str(value).strip()
+    return text.isdigit() and 1 <= int(text) <= MAX_ID
 
 
 def normalize_credit_code(value: str) -> str:

@@ -68,6 +68,7 @@ from crm.services.policies import (
     policy_push,
     policy_update,
 )
+from crm.validators import MAX_ID
 
 
 def run_service(func, **kwargs):
@@ -307,9 +308,9 @@ class SuggestionSerializer(serializers.Serializer):
 
 class PushRequestSerializer(serializers.Serializer):
     enterprises = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), allow_empty=False, max_length=1000
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False, max_length=1000
     )
-    need = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, allow_null=True)
+    need = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 

@@ -29,11 +29,10 @@ from crm.models import (
     Region,
     User,
 )
-from crm.validators import normalize_credit_code, validate_credit_code, validate_no_control_chars
+from crm.validators import MAX_ID, normalize_credit_code, validate_credit_code, validate_no_control_chars
 
 TEXT_MAX_LENGTH = 20000
 INT32_MAX = 2**31 - 1
-MAX_ID = 2**63 - 1
 READ_ONLY_AUDIT = ("created_by", "created_at", "updated_at")
 
 

@@ -207,11 +207,6 @@ def action_item_create(*, user: User, data: Mapping[str, Any]) -> ActionItem:
         _apply_status(item, status, today=today)
     if item.status == ActionStatus.DONE and not (item.result or "").strip():
         raise ValidationError({"result": _("Describe the result of a finished action item.")})
-    # The enterprise is derived from the need or project (the model's save does it); set it before the check.
-    if need is not None and need.enterprise_id:
-        item.enterprise_id = need.enterprise_id
-    elif item.project_id and item.project.enterprise_id:
-        item.enterprise_id = item.project.enterprise_id
     item.full_clean(exclude=["code"])
     item.save()
     if item.owner_id:
@@ -241,7 +236,7 @@ def action_item_update(*, user: User, item: ActionItem, data: Mapping[str, Any])
         need = values.get("need", item.need)
         project = values.get("project", item.project)
         _check_links(user=user, need=need, project=project)
-        item.enterprise_id = None
+        item.enterprise_id = None  # ActionItem.save derives it again from the new need or project
     if "owner" in values:
         _check_owner(values["owner"])
     if "department" in values and getattr(values["department"], "pk", None) != item.department_id:
@@ -254,11 +249,6 @@ def action_item_update(*, user: User, item: ActionItem, data: Mapping[str, Any])
         _apply_status(item, status, today=today)
     if item.status == ActionStatus.DONE and not (item.result or "").strip():
         raise ValidationError({"result": _("Describe the result of a finished action item.")})
-    if item.enterprise_id is None:
-        if item.need_id and item.need.enterprise_id:
-            item.enterprise_id = item.need.enterprise_id
-        elif item.project_id and item.project.enterprise_id:
-            item.enterprise_id = item.project.enterprise_id
     item.full_clean(exclude=["code"])
     item.save()
     if item.owner_id != old_owner or (item.due_on != old_due and item.owner_id != user.pk):

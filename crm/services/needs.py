@@ -37,7 +37,7 @@ from crm.models import Bureau, Department, Enterprise, Need, NeedEvent, Project,
 from crm.permissions import can_create, is_manager
 from crm.services.calendar import WorkCalendar, default_due_on
 from crm.services.notifications import Notice, notification_send, notifications_send_many
-from crm.validators import validate_no_control_chars
+from crm.validators import is_valid_id, validate_no_control_chars
 
 
 class TransitionError(Exception):
@@ -255,7 +255,7 @@ def _resolve_many(model, values, *, field: str, queryset) -> list:
             pks.append(int(pk))
         except (TypeError, ValueError):
             raise ValidationError({field: [_("“%(value)s” is not a valid id.") % {"value": pk}]}) from None
-        if not 0 < pks[-1] < 2**63:
+        if not is_valid_id(pks[-1]):
             # Beyond a bigint the database itself fails; such an id cannot exist.
             raise ValidationError({field: [_("“%(value)s” is not a valid id.") % {"value": pk}]})
     found = list(queryset.filter(pk__in=pks))
