@@ -11,10 +11,10 @@ urlpatterns = [
     path("", include("crm.urls")),
 ]
 # Under /api/ the error pages answer JSON (DESIGN §8.3); elsewhere Django's HTML pages.
-handler400 = "crm.api.views.api_aware_bad_request"
-handler403 = "crm.api.views.api_aware_permission_denied"
-handler404 = "crm.api.views.api_aware_page_not_found"
-handler500 = "crm.api.views.api_aware_server_error"
+handler400 = "crm.views.errors.api_aware_bad_request"
+handler403 = "crm.views.errors.api_aware_permission_denied"
+handler404 = "crm.views.errors.api_aware_page_not_found"
+handler500 = "crm.views.errors.api_aware_server_error"
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

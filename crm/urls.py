@@ -1,7 +1,108 @@
-from django.urls import include, path
+"""Web page URLs (namespace ``crm``), one block per domain."""
+
+from django.urls import path
+
+from crm.views import dashboard, enterprises, home, policies, projects, search
+from crm.views import lists as action_lists
+from crm.views import needs as need_views
+from crm.views import notifications as notification_views
+from crm.views import visits as visit_views
+from crm.views.exports import ListExportView
+from crm.views.imports import ImportConfirmView, ImportPreviewView, ImportTemplateView, ImportView
 
 app_name = "crm"
 
 urlpatterns = [
-    path("", include("crm.views.urls")),
+    # 工作台 and global search
+    path("", home.HomeView.as_view(), name="home"),
+    path("search/", search.SearchView.as_view(), name="search"),
+    # Enterprises and their contacts
+    path("enterprises/", enterprises.EnterpriseListView.as_view(), name="enterprise-list"),
+    path("enterprises/new/", enterprises.EnterpriseCreateView.as_view(), name="enterprise-create"),
+    path("enterprises/<int:pk>/", enterprises.EnterpriseDetailView.as_view(), name="enterprise-detail"),
+    path("enterprises/<int:pk>/edit/", enterprises.EnterpriseUpdateView.as_view(), name="enterprise-update"),
+    path(
+        "enterprises/<int:enterprise_pk>/contacts/new/",
+        enterprises.ContactCreateView.as_view(),
+        name="contact-create",
+    ),
+    path("contacts/<int:pk>/edit/", enterprises.ContactUpdateView.as_view(), name="contact-update"),
+    # Projects
+    path("projects/", projects.ProjectListView.as_view(), name="project-list"),
+    path("projects/new/", projects.ProjectCreateView.as_view(), name="project-create"),
+    path("projects/<int:pk>/", projects.ProjectDetailView.as_view(), name="project-detail"),
+    path("projects/<int:pk>/edit/", projects.ProjectUpdateView.as_view(), name="project-update"),
+    # Visits (visit-list, visit-create at visits/new/, visit-detail)
+    path("visits/", visit_views.VisitListView.as_view(), name="visit-list"),
+    path("visits/new/", visit_views.VisitCreateView.as_view(), name="visit-create"),
+    path("visits/<int:pk>/", visit_views.VisitDetailView.as_view(), name="visit-detail"),
+    path("visits/<int:pk>/edit/", visit_views.VisitUpdateView.as_view(), name="visit-update"),
+    path("visits/<int:pk>/print/", visit_views.VisitPrintView.as_view(), name="visit-print"),
+    path(
+        "visits/<int:pk>/attachments/<int:attachment_pk>/",
+        visit_views.VisitAttachmentView.as_view(),
+        name="visit-attachment",
+    ),
+    # Needs (need-list, need-detail)
+    path("needs/", need_views.NeedListView.as_view(), name="need-list"),
+    path("needs/new/", need_views.NeedCreateView.as_view(), name="need-create"),
+    path("needs/<int:pk>/", need_views.NeedDetailView.as_view(), name="need-detail"),
+    path("needs/<int:pk>/events/", need_views.NeedEventCreateView.as_view(), name="need-event-create"),
+    path("needs/<int:pk>/<slug:verb>/", need_views.NeedTransitionView.as_view(), name="need-transition"),
+    # Notifications (the bell)
+    path("notifications/", notification_views.NotificationListView.as_view(), name="notification-list"),
+    path("notifications/read-all/", notification_views.NotificationReadAllView.as_view(), name="notification-read-all"),
+    path("notifications/<int:pk>/read/", notification_views.NotificationReadView.as_view(), name="notification-read"),
+    # Policies (policy-list, policy-detail)
+    path("policies/", policies.PolicyListView.as_view(), name="policy-list"),
+    path("policies/new/", policies.PolicyCreateView.as_view(), name="policy-create"),
+    path("policies/<int:pk>/", policies.PolicyDetailView.as_view(), name="policy-detail"),
+    path("policies/<int:pk>/edit/", policies.PolicyUpdateView.as_view(), name="policy-update"),
+    path("policies/<int:pk>/push/", policies.PolicyPushView.as_view(), name="policy-push"),
+    path("policy-matches/<int:pk>/status/", policies.PolicyMatchStatusView.as_view(), name="policymatch-update"),
+    # Resource list and action list (offering-list, actionitem-list)
+    path("offerings/", action_lists.OfferingListView.as_view(), name="offering-list"),
+    path("offerings/new/", action_lists.OfferingCreateView.as_view(), name="offering-create"),
+    path("offerings/<int:pk>/edit/", action_lists.OfferingUpdateView.as_view(), name="offering-update"),
+    path("action-items/", action_lists.ActionItemListView.as_view(), name="actionitem-list"),
+    path("action-items/new/", action_lists.ActionItemCreateView.as_view(), name="actionitem-create"),
+    path("action-items/<int:pk>/edit/", action_lists.ActionItemUpdateView.as_view(), name="actionitem-update"),
+    # Imports/exports (import), notifications (notification-list), dashboard (dashboard)
+    path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("imports/", ImportView.as_view(), name="import"),
+    path("imports/template/<slug:kind>/", ImportTemplateView.as_view(), name="import-template"),
+    path("imports/<int:pk>/", ImportPreviewView.as_view(), name="import-preview"),
+    path("imports/<int:pk>/confirm/", ImportConfirmView.as_view(), name="import-confirm"),
+    # Ledger downloads: exactly what each list shows (its filters and scope), without the pagination.
+    path(
+        "enterprises/export/",
+        ListExportView.as_view(kind="enterprises", list_view=enterprises.EnterpriseListView),
+        name="enterprise-export",
+    ),
+    path(
+        "projects/export/",
+        ListExportView.as_view(kind="projects", list_view=projects.ProjectListView),
+        name="project-export",
+    ),
+    path(
+        "visits/export/",
+        ListExportView.as_view(kind="visits", list_view=visit_views.VisitListView),
+        name="visit-export",
+    ),
+    path("needs/export/", ListExportView.as_view(kind="needs", list_view=need_views.NeedListView), name="need-export"),
+    path(
+        "policies/export/",
+        ListExportView.as_view(kind="policies", list_view=policies.PolicyListView),
+        name="policy-export",
+    ),
+    path(
+        "offerings/export/",
+        ListExportView.as_view(kind="offerings", list_view=action_lists.OfferingListView),
+        name="offering-export",
+    ),
+    path(
+        "action-items/export/",
+        ListExportView.as_view(kind="action-items", list_view=action_lists.ActionItemListView),
+        name="actionitem-export",
+    ),
 ]

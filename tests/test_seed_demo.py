@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from crm.choices import MatchStatus, NeedStatus, OfferingKind, Role
-from crm.demo import MODELS_COUNTED
+from crm.devdata.demo import MODELS_COUNTED
 from crm.models import (
     ActionItem,
     Bureau,

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.choices import NeedStatus, VisitKind
-from crm.demo import demo_seed
+from crm.devdata.demo import demo_seed
+from crm.devdata.scale import ScaleSizes
 from crm.models import (
     ActionItem,
     CodeSequence,
@@ -23,7 +24,6 @@ from crm.models import (
     Visit,
     code_next,
 )
-from crm.services.scale import ScaleSizes
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from crm.choices import NeedCategory, NeedEventKind, NeedStatus, NotificationKind, Role, Satisfaction, Urgency
 from crm.models import Department, Need, NeedEvent, Notification
-from crm.services.calendar import default_due_on
 from crm.services.needs import (
     TRANSITIONS,
     VERBS,
@@ -29,6 +28,7 @@ from crm.services.needs import (
     need_update,
     need_verbs_available,
 )
+from crm.workdays import default_due_on
 from tests.conftest import make_user
 
 TODAY = timezone.localdate()

@@ -45,9 +45,7 @@ from contextlib import contextmanager
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, models, transaction
 from django.db.models import Prefetch
-from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
-from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status, viewsets
@@ -367,40 +365,3 @@ class MeView(APIView):
     @extend_schema(responses={200: MeSerializer})
     def get(self, request):
         return Response(MeSerializer(request.user).data)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# JSON error pages for /api/ (Django's own 404/500, e.g. an unknown URL or an unhandled error)
-# ---------------------------------------------------------------------------------------------------------
-
-
-def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
-
-
-def _json_error(message, status: int) -> JsonResponse:
-    return JsonResponse({"detail": str(message)}, status=status, json_dumps_params={"ensure_ascii": False})
-
-
-def api_aware_bad_request(request, exception=None):
-    if _is_api(request):
-        return _json_error(_("Bad request."), 400)
-    return defaults.bad_request(request, exception)
-
-
-def api_aware_permission_denied(request, exception=None):
-    if _is_api(request):
-        return _json_error(_("You do not have permission to perform this action."), 403)
-    return defaults.permission_denied(request, exception)
-
-
-def api_aware_page_not_found(request, exception=None):
-    if _is_api(request):
-        return _json_error(_("Not found."), 404)
-    return defaults.page_not_found(request, exception)
-
-
-def api_aware_server_error(request):
-    if _is_api(request):
-        return _json_error(_("Server error."), 500)
-    return defaults.server_error(request)

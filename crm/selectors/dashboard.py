@@ -48,7 +48,7 @@ from crm.choices import (
     Satisfaction,
 )
 from crm.models import ActionItem, Enterprise, Need, PolicyMatch, Region, User, Visit
-from crm.services.calendar import WorkCalendar
+from crm.workdays import WorkCalendar
 
 STALE_DAYS = 90
 STALE_LIST_LIMIT = 10

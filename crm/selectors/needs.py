@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from crm.choices import OPEN_NEED_STATUSES, NeedStatus, NotificationKind, Role
 from crm.models import Need, NeedEvent, Visit
-from crm.services.calendar import SUPERVISION_AFTER_DAYS, WARNING_SHARE, WorkCalendar, workdays_add
+from crm.workdays import SUPERVISION_AFTER_DAYS, WARNING_SHARE, WorkCalendar, workdays_add
 
 WARNING = NotificationKind.WARNING.value
 OVERDUE = NotificationKind.OVERDUE.value

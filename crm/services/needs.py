@@ -35,9 +35,9 @@ from crm.choices import (
 )
 from crm.models import Bureau, Department, Enterprise, Need, NeedEvent, Project, User
 from crm.permissions import can_create, is_manager
-from crm.services.calendar import WorkCalendar, default_due_on
 from crm.services.notifications import Notice, notification_send, notifications_send_many
 from crm.validators import is_valid_id, validate_no_control_chars
+from crm.workdays import WorkCalendar, default_due_on
 
 
 class TransitionError(Exception):

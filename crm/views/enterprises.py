@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, UpdateView
 
 from crm.filtersets import EnterpriseFilterSet
-from crm.forms import ContactForm, EnterpriseForm, EnterpriseQualificationFormSet
+from crm.forms.enterprises import ContactForm, EnterpriseForm, EnterpriseQualificationFormSet
 from crm.models import Contact, Enterprise, Project, Visit
 from crm.permissions import can_create, can_edit
 from crm.services.enterprises import contact_create, contact_update, enterprise_create, enterprise_update

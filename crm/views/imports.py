@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from crm.forms_imports import ImportUploadForm
+from crm.forms.imports import ImportUploadForm
 from crm.models import ImportJob
 from crm.models.imports import IMPORT_KINDS
 from crm.permissions import is_manager

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, UpdateView
 
 from crm.filtersets import ActionItemFilterSet, OfferingFilterSet
-from crm.forms_policies import ActionItemForm, ActionItemWorkForm, OfferingForm, offerings_for_category
+from crm.forms.lists import ActionItemForm, ActionItemWorkForm, OfferingForm, offerings_for_category
 from crm.models import ActionItem, Need, Offering, Project
 from crm.permissions import can_create, can_edit, is_manager
 from crm.services.lists import action_item_create, action_item_update, offering_create, offering_update

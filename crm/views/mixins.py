@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.forms import MultiWidget
 from django.views.generic import DetailView, ListView
 
-from crm.forms import style_form
+from crm.forms.base import style_form
 from crm.paginator import KeysFirstPaginator
 from crm.permissions import can_create, can_edit
 

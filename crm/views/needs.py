@@ -12,10 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from crm.choices import Urgency
 from crm.filtersets import NeedFilterSet
-from crm.forms import BootstrapFormMixin, limited_choices, staff_choices
-from crm.forms_engagement import TRANSITION_FORMS, NeedEventForm
+from crm.forms.base import staff_choices
+from crm.forms.engagement import TRANSITION_FORMS, NeedEventForm, NeedForm
 from crm.models import Enterprise, Need, Project
 from crm.permissions import can_create
 from crm.selectors.needs import (
@@ -188,24 +187,6 @@ class NeedEventCreateView(View):
                 messages.success(request, _("Your follow-up has been added."))
                 return HttpResponseRedirect(reverse("crm:need-detail", args=[need.pk]) + "#timeline")
         return _rerender(request, need, event_form=form)
-
-
-class NeedForm(BootstrapFormMixin, forms.ModelForm):
-    class Meta:
-        model = Need
-        fields = ["enterprise", "project", "source", "category", "urgency", "title", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        enterprise = self.fields["enterprise"]
-        enterprise.queryset = Enterprise.objects.visible_to(user).only("id", "name")
-        enterprise.widget.choices = limited_choices(enterprise, self["enterprise"].value(), user)
-        self.fields["project"].queryset = Project.objects.visible_to(user).only("id", "name").order_by("name")
-        self.fields["urgency"].initial = Urgency.NORMAL
-
-    def _post_clean(self):
-        pass  # the service validates the model
 
 
 class NeedCreateView(CreatePermissionMixin, TemplateView):

@@ -19,8 +19,8 @@ from django.views.generic import CreateView, DetailView, UpdateView
 
 from crm.choices import MatchStatus
 from crm.filtersets import EnterpriseFilterSet, PolicyFilterSet
-from crm.forms import style_form
-from crm.forms_policies import MatchStatusForm, PolicyForm, PushForm
+from crm.forms.base import style_form
+from crm.forms.policies import MatchStatusForm, PolicyForm, PushForm
 from crm.models import Need, Policy, PolicyMatch
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors import matching

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, UpdateView
 
 from crm.filtersets import ProjectFilterSet
-from crm.forms import ProjectForm
+from crm.forms.enterprises import ProjectForm
 from crm.models import Enterprise, Project
 from crm.permissions import can_create
 from crm.services.enterprises import project_create, project_update

@@ -18,8 +18,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from crm.filtersets import VisitFilterSet
-from crm.forms import limited_choices, staff_choices
-from crm.forms_engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
+from crm.forms.base import limited_choices, staff_choices
+from crm.forms.engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
 from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors.history import history_changes

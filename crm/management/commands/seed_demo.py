@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from crm.demo import DEMO_PASSWORD, demo_seed
+from crm.devdata.demo import DEMO_PASSWORD, demo_seed
 from crm.models import Enterprise
 
 DEMO_LOGINS = ("officer", "manager", "leader", "admin", "county_officer")

@@ -1,7 +1,7 @@
 """``manage.py seed_scale``: a province-scale dataset for the benchmark (DESIGN §9.1).
 
 Bulk inserts on top of the demo programme, deterministic with ``--seed``. The generated rows have no change
-history (bulk inserts bypass django-simple-history). See ``crm.services.scale``.
+history (bulk inserts bypass django-simple-history). See ``crm.devdata.scale``.
 """
 
 from dataclasses import asdict, fields
@@ -9,7 +9,7 @@ from dataclasses import asdict, fields
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from crm.services.scale import BATCH_SIZE, ScaleSizes, database_analyze, demo_only_database, scale_seed
+from crm.devdata.scale import BATCH_SIZE, ScaleSizes, database_analyze, demo_only_database, scale_seed
 
 FLAGS = {
     "enterprises": "enterprises",

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import NeedCategory, NeedEventKind, Satisfaction, Urgency, VisitFlag, VisitKind
-from crm.forms import (
+from crm.forms.base import (
     BootstrapFormMixin,
     UserChoiceField,
     UserMultipleChoiceField,
@@ -16,7 +16,7 @@ from crm.forms import (
     staff_choices,
     style_form,
 )
-from crm.models import Bureau, Department, Enterprise, Project, User, Visit, VisitAttachment
+from crm.models import Bureau, Department, Enterprise, Need, Project, User, Visit, VisitAttachment
 from crm.services.needs import need_may_instruct
 
 # ---------------------------------------------------------------------------------------------- visit
@@ -342,3 +342,21 @@ class NeedEventForm(BootstrapFormMixin, forms.Form):
         self.fields["kind"].initial = NeedEventKind.INSTRUCTION if len(choices) > 1 else NeedEventKind.NOTE
         if len(choices) == 1:
             self.fields["kind"].widget = forms.HiddenInput()
+
+
+class NeedForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Need
+        fields = ["enterprise", "project", "source", "category", "urgency", "title", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        enterprise = self.fields["enterprise"]
+        enterprise.queryset = Enterprise.objects.visible_to(user).only("id", "name")
+        enterprise.widget.choices = limited_choices(enterprise, self["enterprise"].value(), user)
+        self.fields["project"].queryset = Project.objects.visible_to(user).only("id", "name").order_by("name")
+        self.fields["urgency"].initial = Urgency.NORMAL
+
+    def _post_clean(self):
+        pass  # the service validates the model

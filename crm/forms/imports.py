@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms import BootstrapFormMixin
+from crm.forms.base import BootstrapFormMixin
 from crm.models.imports import IMPORT_KINDS
 from crm.services.exports import SheetFileError, sniff_format
 from crm.services.imports import MAX_BYTES

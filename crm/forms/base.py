@@ -1,13 +1,11 @@
-"""Web forms (thin: validation comes from the models' validators and constraints; saving goes through
-services). ``style_form`` and ``BootstrapFormMixin`` give any form — including FilterSet forms — the
-Bootstrap classes the templates expect."""
+"""Shared pieces of the web forms: ``style_form`` and ``BootstrapFormMixin`` give any form (FilterSet forms
+too) the Bootstrap classes the templates expect; the staff, region and enterprise pickers. Forms stay thin:
+validation comes from the models and the services."""
 
 from django import forms
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
 
-from crm.choices import Role
-from crm.models import Contact, Enterprise, EnterpriseQualification, Project, Region, User
+from crm.models import Region, User
 from crm.validators import is_valid_id
 
 
@@ -105,76 +103,6 @@ class UserMultipleChoiceField(UserChoiceLabelMixin, forms.ModelMultipleChoiceFie
         return super()._check_values(value)
 
 
-class EnterpriseForm(BootstrapFormMixin, forms.ModelForm):
-    class Meta:
-        model = Enterprise
-        fields = [
-            "name",
-            "credit_code",
-            "region",
-            "industry_chain",
-            "address",
-            "legal_representative",
-            "established_on",
-            "main_products",
-            "employees",
-            "rd_staff",
-            "revenue",
-            "rd_expense",
-            "is_linked",
-            "is_assisted",
-            "liaison_officers",
-            "liaison_leader",
-            "party_organization",
-            "party_members",
-            "status",
-        ]
-        field_classes = {"liaison_officers": UserMultipleChoiceField, "liaison_leader": UserChoiceField}
-        widgets = {
-            "established_on": forms.DateInput(),
-            "credit_code": forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
-            "liaison_officers": forms.SelectMultiple(attrs={"size": 5}),
-        }
-        help_texts = {"credit_code": _("18 characters, e.g. 914403001922038216.")}
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        instance = self.instance
-        current_officers = list(instance.liaison_officers.all()) if instance.pk else []
-        self.fields["region"].queryset = region_choices(user)
-        self.fields["liaison_officers"].queryset = staff_choices(user, include=current_officers)
-        self.fields["liaison_leader"].queryset = staff_choices(
-            user, role=Role.LEADER, include=[instance.liaison_leader] if instance.liaison_leader_id else []
-        )
-
-    def clean_credit_code(self):
-        from crm.validators import normalize_credit_code
-
-        return normalize_credit_code(self.cleaned_data.get("credit_code", ""))
-
-
-class EnterpriseQualificationForm(BootstrapFormMixin, forms.ModelForm):
-    class Meta:
-        model = EnterpriseQualification
-        fields = ["qualification", "certified_on", "expires_on", "certificate_no"]
-        widgets = {"certified_on": forms.DateInput(), "expires_on": forms.DateInput()}
-
-
-EnterpriseQualificationFormSet = forms.inlineformset_factory(
-    Enterprise,
-    EnterpriseQualification,
-    form=EnterpriseQualificationForm,
-    extra=1,
-    can_delete=True,
-)
-
-
-class ContactForm(BootstrapFormMixin, forms.ModelForm):
-    class Meta:
-        model = Contact
-        fields = ["name", "title", "mobile", "email", "is_primary"]
-        widgets = {"mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"})}
 
 
 ENTERPRISE_CHOICE_LIMIT = 300
@@ -194,41 +122,3 @@ def limited_choices(field: forms.ModelChoiceField, current, user) -> list[tuple]
             seen.add(obj.pk)
             choices.append((obj.pk, obj.name))
     return choices
-
-
-class ProjectForm(BootstrapFormMixin, forms.ModelForm):
-    class Meta:
-        model = Project
-        fields = [
-            "name",
-            "enterprise",
-            "region",
-            "industry_chain",
-            "kind",
-            "stage",
-            "planned_investment",
-            "description",
-            "is_assisted",
-            "liaison_officers",
-            "liaison_leader",
-            "status",
-        ]
-        field_classes = {"liaison_officers": UserMultipleChoiceField, "liaison_leader": UserChoiceField}
-        widgets = {
-            "description": forms.Textarea(attrs={"rows": 3}),
-            "liaison_officers": forms.SelectMultiple(attrs={"size": 5}),
-        }
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        instance = self.instance
-        current_officers = list(instance.liaison_officers.all()) if instance.pk else []
-        field = self.fields["enterprise"]
-        field.queryset = Enterprise.objects.visible_to(user).only("id", "name")
-        field.widget.choices = limited_choices(field, self["enterprise"].value(), user)
-        self.fields["region"].queryset = region_choices(user)
-        self.fields["liaison_officers"].queryset = staff_choices(user, include=current_officers)
-        self.fields["liaison_leader"].queryset = staff_choices(
-            user, role=Role.LEADER, include=[instance.liaison_leader] if instance.liaison_leader_id else []
-        )

@@ -14,6 +14,7 @@ import datetime as dt
 from bisect import bisect_right
 
 from crm.choices import NeedCategory, Urgency
+from crm.models import Holiday
 
 # Default time limits (办理时限) in working days.
 URGENCY_DAYS = {Urgency.NORMAL: 15, Urgency.URGENT: 5, Urgency.CRITICAL: 2}
@@ -27,7 +28,6 @@ _ONE_DAY = dt.timedelta(days=1)
 
 
 def _load_overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
-    from crm.models import Holiday
 
     return dict(Holiday.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
 

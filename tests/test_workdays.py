@@ -6,7 +6,7 @@ import pytest
 
 from crm.choices import NeedCategory, Urgency
 from crm.models import Holiday
-from crm.services.calendar import (
+from crm.workdays import (
     WorkCalendar,
     default_due_on,
     default_time_limit,
