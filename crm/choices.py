@@ -92,6 +92,7 @@ class NeedStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+# A need still to be worked on (the "open" filter, my work, overdue and the reminders).
 OPEN_NEED_STATUSES = (
     NeedStatus.NEW,
     NeedStatus.ACCEPTED,
@@ -162,6 +163,10 @@ class MatchStatus(models.TextChoices):
     DECLINED = "declined", _("Declined")
 
 
+# Statuses that mean the enterprise has been told about the policy.
+TOLD_STATUSES = tuple(s for s in MatchStatus.values if s != MatchStatus.SUGGESTED)
+
+
 class OfferingKind(models.TextChoices):
     FUNDING_PROGRAMME = "funding_programme", _("Funding programme")
     PLATFORM = "platform", _("Platform")
@@ -178,6 +183,10 @@ class ActionStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", pgettext_lazy("action status", "In progress")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+# An action item still to be done (the "overdue" filter, the reminders, my work, the dashboard).
+OPEN_ACTION_STATUSES = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
 
 
 class NotificationKind(models.TextChoices):

@@ -34,6 +34,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from crm.choices import (
+    OPEN_ACTION_STATUSES,
     OPEN_NEED_STATUSES,
     ActionStatus,
     BureauLevel,
@@ -72,6 +73,7 @@ from crm.models import (
     Region,
     Visit,
 )
+from crm.querysets import enterprise_search_q, open_q, overdue_q
 from crm.validators import MAX_ID, validate_no_control_chars
 
 # Reference-data codes (regions, chains, qualifications) are short and plain. Values that cannot be a code
@@ -112,12 +114,8 @@ def scoped_bureaus(request):
 
 
 def scoped_departments(request):
-    """Departments a user may filter by: all for city users; its own bureau's and the city's for county users."""
-    qs = Department.objects.select_related("bureau")
-    user = _user(request)
-    if user is None or not user.is_authenticated or user.sees_everything:
-        return qs
-    return qs.filter(Q(bureau_id=user.bureau_id) | Q(bureau__level=BureauLevel.CITY))
+    """Departments a user may filter by: the ones it may name (``Department.objects.assignable_by``)."""
+    return Department.objects.select_related("bureau").assignable_by(_user(request))
 
 
 class CodeChoiceField(django_filters.fields.ModelChoiceField):
@@ -269,7 +267,7 @@ class OverdueMixin:
     open_statuses: tuple[str, ...] = ()
 
     def overdue_condition(self) -> Q:
-        return Q(status__in=self.open_statuses, due_on__lt=timezone.localdate())
+        return overdue_q(self.open_statuses)
 
     def filter_overdue(self, queryset, name, value):
         if value is None:
@@ -369,13 +367,7 @@ class EnterpriseFilterSet(SearchFilterSet):
         fields = []
 
     def search_condition(self, value: str) -> Q:
-        contacts = Contact.objects.filter(enterprise=OuterRef("pk"), name__icontains=value)
-        return (
-            Q(name__icontains=value)
-            | Q(credit_code__icontains=value.upper())
-            | Q(legal_representative__icontains=value)
-            | Q(Exists(contacts))
-        )
+        return enterprise_search_q(value, contact_model=Contact)
 
     def filter_qualifications(self, queryset, name, value):
         """Enterprises holding every given qualification (with ``qualification_valid=true``: unexpired)."""
@@ -512,7 +504,7 @@ class NeedFilterSet(OverdueMixin, SearchFilterSet):
     def filter_open(self, queryset, name, value):
         if value is None:
             return queryset
-        condition = Q(status__in=OPEN_NEED_STATUSES)
+        condition = open_q(OPEN_NEED_STATUSES)
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
 
@@ -613,7 +605,7 @@ class OfferingFilterSet(SearchFilterSet):
 
 class ActionItemFilterSet(OverdueMixin, SearchFilterSet):
     search_fields = ("code", "title", "result", "enterprise__name")
-    open_statuses = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
+    open_statuses = OPEN_ACTION_STATUSES
 
     need = id_filter("need", _("need"))
     project = id_filter("project", _("project"))

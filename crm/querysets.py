@@ -5,9 +5,89 @@ county (by the enterprise's or project's region) plus needs transferred to its b
 bureau sees nothing.
 """
 
+import datetime as dt
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+
+from crm.choices import OPEN_ACTION_STATUSES, OPEN_NEED_STATUSES, BureauLevel
+from crm.validators import normalize_credit_code
+
+# ---------------------------------------------------------------------------------------------------------
+# Rules used by more than one layer, each defined once: a Q for the database and, where a model shows the
+# same fact, a Python predicate next to it (the model property calls it, so filter and property agree).
+# ---------------------------------------------------------------------------------------------------------
+
+
+def open_q(open_statuses) -> Q:
+    """Rows still to be worked on: status among ``open_statuses`` (``OPEN_NEED_STATUSES``, ``OPEN_ACTION_STATUSES``)."""
+    return Q(status__in=list(open_statuses))
+
+
+def overdue_q(open_statuses, today: dt.date | None = None) -> Q:
+    """Overdue: open and due before ``today`` (a row without a due date is never overdue)."""
+    return open_q(open_statuses) & Q(due_on__lt=today or timezone.localdate())
+
+
+def is_overdue(*, status: str, due_on: dt.date | None, open_statuses, today: dt.date | None = None) -> bool:
+    """``overdue_q`` for one row in Python (model properties, templates)."""
+    return bool(due_on and status in open_statuses and due_on < (today or timezone.localdate()))
+
+
+def policy_expired_q(today: dt.date | None = None) -> Q:
+    """The application window closed before ``today`` (the negation of the date part of ``policy_current_q``)."""
+    return Q(apply_until__lt=today or timezone.localdate())
+
+
+def policy_current_q(today: dt.date | None = None) -> Q:
+    """Active and not expired: a window still to open counts (managers tell enterprises in advance)."""
+    today = today or timezone.localdate()
+    return Q(is_active=True) & (Q(apply_until__isnull=True) | Q(apply_until__gte=today))
+
+
+def policy_window_open_q(today: dt.date | None = None) -> Q:
+    """Active, opened on or before ``today`` and not closed: the policy can be applied for now."""
+    today = today or timezone.localdate()
+    return policy_current_q(today) & (Q(apply_from__isnull=True) | Q(apply_from__lte=today))
+
+
+def policy_is_expired(policy, today: dt.date | None = None) -> bool:
+    return bool(policy.apply_until and policy.apply_until < (today or timezone.localdate()))
+
+
+def policy_is_current(policy, today: dt.date | None = None) -> bool:
+    return bool(policy.is_active) and not policy_is_expired(policy, today)
+
+
+def policy_window_is_open(policy, today: dt.date | None = None) -> bool:
+    today = today or timezone.localdate()
+    return policy_is_current(policy, today) and (policy.apply_from is None or policy.apply_from <= today)
+
+
+def departments_assignable_q(bureau_id) -> Q:
+    """Departments a bureau's staff may name (lead, assist, own an action, run a policy): the bureau's own and
+    the city bureau's (市、县区联动), never another county's."""
+    return Q(bureau_id=bureau_id) | Q(bureau__level=BureauLevel.CITY)
+
+
+def department_is_assignable(department, user) -> bool:
+    """``DepartmentQuerySet.assignable_by`` for one department."""
+    if user.sees_everything:
+        return True
+    return department.bureau_id == user.bureau_id or department.bureau.level == BureauLevel.CITY
+
+
+def enterprise_search_q(text: str, *, contact_model) -> Q:
+    """The enterprise text search of the list filter ``q`` and the navbar search: name, credit code, legal
+    representative or a contact's name contains ``text`` (already stripped, not empty)."""
+    contacts = contact_model.objects.filter(enterprise=OuterRef("pk"), name__icontains=text)
+    return (
+        Q(name__icontains=text)
+        | Q(credit_code__contains=normalize_credit_code(text))
+        | Q(legal_representative__icontains=text)
+        | Q(Exists(contacts))
+    )
 
 
 def scope_region(user) -> tuple[bool, str | None]:
@@ -44,6 +124,13 @@ class ScopedQuerySet(models.QuerySet):
 class EnterpriseQuerySet(ScopedQuerySet):
     region_lookups = ("region",)
 
+    def search(self, text: str):
+        """Enterprises matching ``enterprise_search_q``; every enterprise for an empty ``text``."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        return self.filter(enterprise_search_q(text, contact_model=self.model.contacts.rel.related_model))
+
 
 class ContactQuerySet(ScopedQuerySet):
     region_lookups = ("enterprise__region",)
@@ -57,21 +144,25 @@ class VisitQuerySet(ScopedQuerySet):
     region_lookups = ("enterprise__region",)
 
 
-class NeedQuerySet(ScopedQuerySet):
+class DeadlineQuerySet(ScopedQuerySet):
+    """Rows with a status and a ``due_on``: ``open()`` and ``overdue()`` by the model's ``open_statuses``."""
+
+    open_statuses: tuple[str, ...] = ()
+
+    def open(self):
+        return self.filter(open_q(self.open_statuses))
+
+    def overdue(self, today: dt.date | None = None):
+        return self.filter(overdue_q(self.open_statuses, today))
+
+
+class NeedQuerySet(DeadlineQuerySet):
     region_lookups = ("enterprise__region", "project__region")
+    open_statuses = OPEN_NEED_STATUSES
 
     def extra_scope(self, user) -> Q:
         # Needs transferred to the user's bureau are visible there wherever the enterprise lies.
         return Q(bureau_id=user.bureau_id)
-
-    def open(self):
-        from crm.choices import OPEN_NEED_STATUSES
-
-        return self.filter(status__in=OPEN_NEED_STATUSES)
-
-    def overdue(self, today=None):
-        today = today or timezone.localdate()
-        return self.open().filter(due_on__lt=today)
 
 
 class NeedEventQuerySet(ScopedQuerySet):
@@ -87,13 +178,11 @@ class PolicyQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.all() if user and user.is_authenticated else self.none()
 
-    def window_open(self, today=None):
-        today = today or timezone.localdate()
-        return self.filter(
-            Q(is_active=True),
-            Q(apply_from__isnull=True) | Q(apply_from__lte=today),
-            Q(apply_until__isnull=True) | Q(apply_until__gte=today),
-        )
+    def current(self, today: dt.date | None = None):
+        return self.filter(policy_current_q(today))
+
+    def window_open(self, today: dt.date | None = None):
+        return self.filter(policy_window_open_q(today))
 
 
 class PolicyMatchQuerySet(ScopedQuerySet):
@@ -107,14 +196,23 @@ class OfferingQuerySet(models.QuerySet):
         return self.all() if user and user.is_authenticated else self.none()
 
 
-class ActionItemQuerySet(ScopedQuerySet):
+class ActionItemQuerySet(DeadlineQuerySet):
     region_lookups = ("enterprise__region", "project__region")
+    open_statuses = OPEN_ACTION_STATUSES
 
     def extra_scope(self, user) -> Q:
         return Q(owner_id=user.pk) | Q(need__bureau_id=user.bureau_id)
 
-    def overdue(self, today=None):
-        from crm.choices import ActionStatus
 
-        today = today or timezone.localdate()
-        return self.filter(status__in=[ActionStatus.PLANNED, ActionStatus.IN_PROGRESS], due_on__lt=today)
+class DepartmentQuerySet(models.QuerySet):
+    def for_bureau(self, bureau_id):
+        """The departments a record of bureau ``bureau_id`` may be handed to (``departments_assignable_q``)."""
+        return self.filter(departments_assignable_q(bureau_id))
+
+    def assignable_by(self, user):
+        """Departments ``user`` may name: all for city users; its own bureau's and the city's for county users.
+
+        Without an authenticated user (a filter form built outside a request) every department."""
+        if user is None or not user.is_authenticated or user.sees_everything:
+            return self.all()
+        return self.for_bureau(user.bureau_id)

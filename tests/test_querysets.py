@@ -1,19 +1,44 @@
 """Scoping of DESIGN §5 for every role and both bureau levels."""
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from crm.choices import (
+    OPEN_ACTION_STATUSES,
+    OPEN_NEED_STATUSES,
+    ActionStatus,
+    BureauLevel,
+    NeedStatus,
+    NotificationKind,
+)
+from crm.filtersets import ActionItemFilterSet, EnterpriseFilterSet, NeedFilterSet, PolicyFilterSet, scoped_departments
+from crm.forms.policies import department_queryset
 from crm.models import (
     ActionItem,
+    Bureau,
     Contact,
+    Department,
     Enterprise,
     Need,
     NeedEvent,
+    Notification,
     Policy,
     PolicyMatch,
     Project,
     Visit,
 )
+from crm.querysets import policy_expired_q
+from crm.selectors.dashboard import _needs, _officers
+from crm.selectors.home import my_due_actions
+from crm.selectors.matching import enterprise_eligible_policies
+from crm.selectors.needs import OVERDUE, SUPERVISION, need_escalation, needs_overdue
+from crm.selectors.search import search_enterprises
+from crm.services.lists import action_items_remind_overdue
+from crm.services.policies import _check_department, policy_push
+from crm.templatetags.crm_tags import overdue as overdue_tag
 from tests.conftest import make_user
+from tests.test_filtersets import request_for, run
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +140,131 @@ def test_scoping_is_a_single_query(world, county_officer, django_assert_num_quer
     county_officer.roles  # noqa: B018 - warm the role cache
     with django_assert_num_queries(1):
         list(Need.objects.visible_to(county_officer))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One rule, one home (DESIGN §11.8): every place that applies a rule selects the same rows
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _ids(rows) -> set[int]:
+    return {row.pk for row in rows}
+
+
+def test_window_open_and_current_agree_everywhere(enterprise, manager):
+    """Queryset, model property, list filter ``open``, the suggestions, the policy list order and the push
+    check all draw the same line around "open for application" and "current"."""
+    import datetime as dt
+
+    today = timezone.localdate()
+    days = {None: None, "past": today - dt.timedelta(days=3), "today": today, "future": today + dt.timedelta(3)}
+    n = 0
+    for active in (True, False):
+        for opens in ("past", "today", "future", None):
+            for closes in ("past", "today", "future", None):
+                start, end = days[opens], days[closes]
+                if start and end and end < start:
+                    continue
+                n += 1
+                Policy.objects.create(
+                    title=f"政策{n}", issuer="局", level="city", kind="funding", is_active=active,
+                    apply_from=start, apply_until=end,
+                )  # fmt: skip
+    policies = list(Policy.objects.all())
+    window_open = _ids(Policy.objects.window_open())
+    current = _ids(Policy.objects.current())
+    expired = _ids(Policy.objects.filter(policy_expired_q()))
+    assert window_open == {p.pk for p in policies if p.window_open}
+    assert current == {p.pk for p in policies if p.is_current}
+    assert expired == {p.pk for p in policies if p.is_expired}
+    assert window_open and current - window_open and expired and set(_ids(policies)) - current - expired
+    assert _ids(run(PolicyFilterSet, {"open": "true"}, manager)) == window_open
+    assert _ids(run(PolicyFilterSet, {"open": "false"}, manager)) == _ids(policies) - window_open
+    enterprise = Enterprise.objects.get(pk=enterprise.pk)
+    assert _ids(enterprise_eligible_policies(enterprise=enterprise)) == window_open
+    assert _ids(enterprise_eligible_policies(enterprise=enterprise, open_only=False)) == current
+    for policy in policies:
+        if not policy.is_current:
+            with pytest.raises(ValidationError):
+                policy_push(policy=policy, user=manager, enterprises=[enterprise.pk])
+
+
+def test_overdue_action_items_agree_everywhere(manager, officer, enterprise, city_bureau):
+    """The open statuses and "overdue": queryset, model property, filter, reminders, home and dashboard."""
+    import datetime as dt
+
+    today = timezone.localdate()
+    need = Need.objects.create(enterprise=enterprise, category="rd", title="需", bureau=city_bureau)
+    for status in ActionStatus.values:
+        for due in (today - dt.timedelta(days=1), today, today + dt.timedelta(days=1)):
+            ActionItem.objects.create(title=status, need=need, owner=officer, due_on=due, status=status)
+    items = list(ActionItem.objects.all())
+    overdue = _ids(ActionItem.objects.overdue())
+    assert (
+        overdue == {i.pk for i in items if i.is_overdue} == _ids(run(ActionItemFilterSet, {"overdue": "true"}, manager))
+    )
+    assert len(overdue) == len(OPEN_ACTION_STATUSES)
+    assert _ids(ActionItem.objects.open()) == {i.pk for i in items if i.status in OPEN_ACTION_STATUSES}
+    assert _ids(my_due_actions(user=officer, limit=100)) == _ids(ActionItem.objects.open())
+    action_items_remind_overdue()
+    reminded = set(
+        Notification.objects.filter(kind=NotificationKind.ACTION_OVERDUE).values_list("action_item", flat=True)
+    )
+    assert reminded == overdue
+    quarter_start = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    (row,) = [r for r in _officers(manager, quarter_start=quarter_start, today=today) if r["id"] == officer.pk]
+    assert (row["actions_open"], row["actions_overdue"]) == (ActionItem.objects.open().count(), len(overdue))
+
+
+def test_overdue_needs_agree_everywhere(manager, enterprise, city_bureau, city_department):
+    """Open needs and "overdue": queryset, model property, filter, my work, escalation and dashboard."""
+    import datetime as dt
+
+    today = timezone.localdate()
+    for status in NeedStatus.values:
+        for due in (today - dt.timedelta(days=10), today - dt.timedelta(days=1), today, None):
+            Need.objects.create(
+                enterprise=enterprise, category="rd", title=status, bureau=city_bureau, status=status, due_on=due,
+                handler=manager, lead_department=city_department,
+            )  # fmt: skip
+    needs = list(Need.objects.all())
+    overdue = _ids(Need.objects.overdue())
+    assert len(overdue) == 2 * len(OPEN_NEED_STATUSES)
+    assert overdue == {n.pk for n in needs if n.is_overdue} == {n.pk for n in needs if overdue_tag(n)}
+    assert overdue == _ids(run(NeedFilterSet, {"overdue": "true"}, manager))
+    assert _ids(Need.objects.open()) == _ids(run(NeedFilterSet, {"open": "true"}, manager))
+    assert overdue == _ids(needs_overdue(user=manager))
+    assert overdue == {n.pk for n in needs if need_escalation(n, today=today) in (OVERDUE, SUPERVISION)}
+    assert _needs(manager, today=today)["overdue"] == len(overdue)
+
+
+def test_assignable_departments_agree_everywhere(regions, city_bureau, county_bureau, county_manager, manager):
+    """Filter choices, form choices, the model check used by the services and the need assignment."""
+    other = Bureau.objects.create(name="淮安区科技局", level=BureauLevel.COUNTY, region=regions["320803"])
+    for bureau in (city_bureau, county_bureau, other):
+        Department.objects.create(bureau=bureau, name="一科")
+        Department.objects.create(bureau=bureau, name="二科")
+    everything = _ids(Department.objects.all())
+    for user, expected in (
+        (manager, everything),
+        (county_manager, _ids(Department.objects.exclude(bureau=other))),
+    ):
+        assert _ids(Department.objects.assignable_by(user)) == expected
+        assert {d.pk for d in Department.objects.all() if d.assignable_by(user)} == expected
+        assert _ids(scoped_departments(request_for(user))) == expected
+        assert _ids(department_queryset(user)) == expected
+        for department in Department.objects.all():
+            if department.pk in expected:
+                _check_department(user, department)
+            else:
+                with pytest.raises(ValidationError):
+                    _check_department(user, department)
+    assert _ids(Department.objects.for_bureau(county_bureau.pk)) == _ids(Department.objects.exclude(bureau=other))
+
+
+@pytest.mark.parametrize("query", ["清源", "91320812", "张", "王法人", "食品", "不存在"])
+def test_enterprise_search_is_the_same_in_the_list_filter_and_the_navbar(query, manager, enterprise, county_enterprise):
+    Enterprise.objects.filter(pk=county_enterprise.pk).update(legal_representative="王法人")
+    Contact.objects.create(enterprise=enterprise, name="张三")
+    assert _ids(run(EnterpriseFilterSet, {"q": query}, manager)) == _ids(search_enterprises(user=manager, query=query))
+    assert _ids(Enterprise.objects.search(query)) == _ids(search_enterprises(user=manager, query=query))

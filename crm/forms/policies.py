@@ -8,9 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import MatchStatus, NeedCategory
-from crm.filtersets import scoped_departments
 from crm.forms.base import BootstrapFormMixin
-from crm.models import Policy, PolicyMatch
+from crm.models import Department, Policy, PolicyMatch
 from crm.services.policies import match_next_statuses
 from crm.validators import is_valid_id
 
@@ -26,11 +25,7 @@ class NeedCategoriesField(forms.MultipleChoiceField):
 
 def department_queryset(request_user):
     """Departments a user may pick (its bureau's and the city's for county users)."""
-
-    class _Request:
-        user = request_user
-
-    return scoped_departments(_Request())
+    return Department.objects.select_related("bureau").assignable_by(request_user)
 
 
 class PolicyForm(BootstrapFormMixin, forms.ModelForm):

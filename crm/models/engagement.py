@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.choices import (
+    OPEN_NEED_STATUSES,
     NeedCategory,
     NeedEventKind,
     NeedSource,
@@ -19,7 +20,7 @@ from crm.choices import (
     VisitKind,
 )
 from crm.models.base import AutoCodeMixin, TimeStampedModel
-from crm.querysets import NeedEventQuerySet, NeedQuerySet, VisitQuerySet
+from crm.querysets import NeedEventQuerySet, NeedQuerySet, VisitQuerySet, is_overdue
 from crm.validators import validate_no_control_chars
 
 
@@ -347,6 +348,15 @@ class Need(AutoCodeMixin, TimeStampedModel):
     def clean(self):
         super().clean()
         text_fields_clean(self)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_NEED_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        """Open and past its deadline: ``Need.objects.overdue()`` for one need."""
+        return is_overdue(status=self.status, due_on=self.due_on, open_statuses=OPEN_NEED_STATUSES)
 
 
 class NeedEvent(models.Model):

@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from crm.choices import ActionStatus, OfferingKind
+from crm.choices import OPEN_ACTION_STATUSES, ActionStatus, OfferingKind
 from crm.models.base import AutoCodeMixin, TimeStampedModel
 from crm.models.policies import validate_need_categories
-from crm.querysets import ActionItemQuerySet, OfferingQuerySet
+from crm.querysets import ActionItemQuerySet, OfferingQuerySet, is_overdue
 
 
 class Offering(TimeStampedModel):
@@ -195,4 +195,5 @@ class ActionItem(AutoCodeMixin, TimeStampedModel):
 
     @property
     def is_overdue(self) -> bool:
-        return self.status in (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS) and self.due_on < timezone.localdate()
+        """Open and past its due date: ``ActionItem.objects.overdue()`` for one item."""
+        return is_overdue(status=self.status, due_on=self.due_on, open_statuses=OPEN_ACTION_STATUSES)

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import BureauLevel, Role
+from crm.querysets import DepartmentQuerySet, department_is_assignable
 
 
 class Bureau(models.Model):
@@ -55,6 +56,8 @@ class Department(models.Model):
         max_length=100,
     )
 
+    objects = DepartmentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("department")
         verbose_name_plural = _("departments")
@@ -69,6 +72,10 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bureau.name}·{self.name}" if self.bureau_id else self.name
+
+    def assignable_by(self, user) -> bool:
+        """``Department.objects.assignable_by(user)`` for this department."""
+        return department_is_assignable(self, user)
 
 
 class User(AbstractUser):

@@ -1,5 +1,6 @@
 """The policy library (惠企政策) with structured eligibility, and policy matches/pushes."""
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,7 +15,13 @@ from simple_history.models import HistoricalRecords
 from crm.choices import MatchStatus, NeedCategory, PolicyDelivery, PolicyKind, PolicyLevel
 from crm.models.base import TimeStampedModel
 from crm.models.enterprises import MONEY
-from crm.querysets import PolicyMatchQuerySet, PolicyQuerySet
+from crm.querysets import (
+    PolicyMatchQuerySet,
+    PolicyQuerySet,
+    policy_is_current,
+    policy_is_expired,
+    policy_window_is_open,
+)
 
 
 def validate_need_categories(value) -> None:
@@ -250,7 +257,13 @@ class Policy(TimeStampedModel):
 
     @property
     def is_expired(self) -> bool:
-        return bool(self.apply_until and self.apply_until < timezone.localdate())
+        """The application window has closed (``querysets.policy_expired_q``)."""
+        return policy_is_expired(self)
+
+    @property
+    def is_current(self) -> bool:
+        """Active and not expired, a window still to open included (``Policy.objects.current()``)."""
+        return policy_is_current(self)
 
     @property
     def closes_soon(self) -> bool:
@@ -260,13 +273,11 @@ class Policy(TimeStampedModel):
 
     @property
     def window_open(self) -> bool:
-        today = timezone.localdate()
-        return (self.apply_from is None or self.apply_from <= today) and not self.is_expired
+        """Can be applied for today (``Policy.objects.window_open()``): active, opened and not closed."""
+        return policy_window_is_open(self)
 
     @property
     def keyword_list(self) -> list[str]:
-        import re
-
         return [w for w in re.split(r"[\s,，、;；]+", self.keywords or "") if w]
 
 

@@ -39,7 +39,6 @@ from django.utils.translation import get_language
 
 from crm.choices import (
     OPEN_NEED_STATUSES,
-    ActionStatus,
     EnterpriseStatus,
     MatchStatus,
     NeedCategory,
@@ -48,6 +47,7 @@ from crm.choices import (
     Satisfaction,
 )
 from crm.models import ActionItem, Enterprise, Need, PolicyMatch, Region, User, Visit
+from crm.querysets import overdue_q
 from crm.workdays import WorkCalendar
 
 STALE_DAYS = 90
@@ -61,8 +61,6 @@ FUNNEL = (
     NeedStatus.ANSWERED,
     NeedStatus.CLOSED,
 )
-OPEN_ACTION_STATUSES = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
-
 
 CACHE_SECONDS = 300
 
@@ -160,7 +158,7 @@ def _needs(user, *, today: dt.date) -> dict:
     closed_dated = Q(status=NeedStatus.CLOSED, due_on__isnull=False, closed_at__isnull=False)
     on_time = LessThanOrEqual(_local_date("closed_at", today=today), F("due_on"))
     row = needs.aggregate(
-        overdue=Count("pk", filter=Q(status__in=OPEN_NEED_STATUSES, due_on__lt=today)),
+        overdue=Count("pk", filter=overdue_q(OPEN_NEED_STATUSES, today)),
         closed_dated=Count("pk", filter=closed_dated),
         on_time=Count("pk", filter=closed_dated & Q(on_time)),
         **{f"satisfaction_{value}": Count("pk", filter=Q(satisfaction=value)) for value in Satisfaction.values},
@@ -268,9 +266,9 @@ def _officers(user, *, quarter_start: dt.date, today: dt.date) -> list[dict]:
         ),
         "created_by_id",
     )
-    actions = ActionItem.objects.visible_to(user).filter(owner_id__in=ids, status__in=OPEN_ACTION_STATUSES)
-    n_open = _grouped(actions, "owner_id")
-    n_overdue = _grouped(actions.filter(due_on__lt=today), "owner_id")
+    actions = ActionItem.objects.visible_to(user).filter(owner_id__in=ids)
+    n_open = _grouped(actions.open(), "owner_id")
+    n_overdue = _grouped(actions.overdue(today), "owner_id")
     return [
         {
             "id": o["id"],
@@ -303,11 +301,11 @@ def _counties(user, *, quarter_start: dt.date, today: dt.date) -> list[dict]:
     needs = {
         row["where"]: row
         for row in Need.objects.visible_to(user)
-        .filter(status__in=OPEN_NEED_STATUSES)
+        .open()
         .annotate(where=Coalesce("enterprise__region", "project__region"))
         .order_by()
         .values("where")
-        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=overdue_q(OPEN_NEED_STATUSES, today)))
     }
     rows = []
     for code, name in Region.objects.order_by("sort_order", "code").values_list("code", "name"):

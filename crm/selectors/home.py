@@ -2,7 +2,6 @@
 
 from django.db.models import Count, Q
 
-from crm.choices import OPEN_NEED_STATUSES, ActionStatus
 from crm.models import ActionItem, Enterprise, Need, Notification, Project
 
 HOME_LIST_LIMIT = 10
@@ -34,7 +33,7 @@ def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT):
     mine = Q(handler=user) | Q(enterprise__liaison_officers=user)
     if user.department_id:
         mine |= Q(lead_department_id=user.department_id)
-    ids = Need.objects.visible_to(user).filter(mine, status__in=OPEN_NEED_STATUSES).values("id")
+    ids = Need.objects.visible_to(user).open().filter(mine).values("id")
     return (
         Need.objects.filter(id__in=ids)
         .select_related("enterprise", "project", "lead_department")
@@ -44,7 +43,8 @@ def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT):
 
 def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):
     return (
-        ActionItem.objects.filter(owner=user, status__in=[ActionStatus.PLANNED, ActionStatus.IN_PROGRESS])
+        ActionItem.objects.open()
+        .filter(owner=user)
         .select_related("enterprise", "project", "need")
         .order_by("due_on", "id")[:limit]
     )

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from crm.choices import OPEN_NEED_STATUSES, NeedStatus, NotificationKind, Role
 from crm.models import Need, NeedEvent, Visit
+from crm.querysets import is_overdue
 from crm.workdays import SUPERVISION_AFTER_DAYS, WARNING_SHARE, WorkCalendar, workdays_add
 
 WARNING = NotificationKind.WARNING.value
@@ -28,13 +29,13 @@ def need_escalation(need: Need, *, today: dt.date | None = None, calendar: WorkC
     warning: 80 % of the working days between assignment and deadline are used (or it is due today);
     overdue: the deadline has passed; supervision: 5 working days or more past the deadline.
     """
-    if need.status not in OPEN_NEED_STATUSES or need.due_on is None:
+    if not need.is_open or need.due_on is None:
         return None
     today = today or timezone.localdate()
     start = _clock_start(need)
     if calendar is None:
         calendar = WorkCalendar.for_range(start=min(start, today, need.due_on), end=max(start, today, need.due_on))
-    if today > need.due_on:
+    if is_overdue(status=need.status, due_on=need.due_on, open_statuses=OPEN_NEED_STATUSES, today=today):
         late = calendar.between(start=need.due_on, end=today)
         return SUPERVISION if late >= SUPERVISION_AFTER_DAYS else OVERDUE
     allowed = calendar.between(start=start, end=need.due_on)
@@ -48,7 +49,7 @@ def needs_escalation_annotate(needs: Iterable[Need], *, today: dt.date | None = 
     """Set ``need.escalation`` on each need with one holiday query for the whole batch."""
     needs = list(needs)
     today = today or timezone.localdate()
-    dated = [n for n in needs if n.due_on and n.status in OPEN_NEED_STATUSES]
+    dated = [n for n in needs if n.due_on and n.is_open]
     calendar = None
     if dated:
         days = [today, *(n.due_on for n in dated), *(_clock_start(n) for n in dated)]
@@ -84,7 +85,7 @@ def needs_mine(*, user) -> QuerySet:
         condition |= Q(lead_department_id=user.department_id, handler__isnull=True)
     if user.has_role(Role.MANAGER, Role.ADMIN) and user.bureau_id:
         condition |= Q(bureau_id=user.bureau_id, status__in=[NeedStatus.NEW, NeedStatus.ACCEPTED])
-    return need_list(user=user).filter(condition, status__in=OPEN_NEED_STATUSES).order_by("due_on", "-id")
+    return need_list(user=user).open().filter(condition).order_by("due_on", "-id")
 
 
 def needs_due_soon(*, user, today: dt.date | None = None, days: int = 3) -> QuerySet:
@@ -96,8 +97,7 @@ def needs_due_soon(*, user, today: dt.date | None = None, days: int = 3) -> Quer
 
 def needs_overdue(*, user, today: dt.date | None = None) -> QuerySet:
     """My open needs past their deadline."""
-    today = today or timezone.localdate()
-    return needs_mine(user=user).filter(due_on__lt=today)
+    return needs_mine(user=user).overdue(today)
 
 
 def engagement_timeline(*, user, enterprise=None, project=None, limit: int = 50) -> list[dict]:

@@ -19,13 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from crm.choices import ActionStatus, BureauLevel, NotificationKind
+from crm.choices import ActionStatus, NotificationKind
 from crm.models import ActionItem, Need, Offering, Project, User
 from crm.permissions import can_create, can_delete, can_edit, is_manager
 from crm.services.needs import TransitionConflict
 from crm.services.notifications import Notice, notification_send, notifications_send_many
-
-OPEN_ACTION_STATUSES = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
 
 ACTION_TRANSITIONS: dict[str, frozenset[str]] = {
     ActionStatus.PLANNED: frozenset({ActionStatus.IN_PROGRESS, ActionStatus.DONE, ActionStatus.CANCELLED}),
@@ -117,7 +115,7 @@ def _check_owner(owner: User | None) -> None:
 
 
 def _department_allowed(user: User, department) -> bool:
-    return user.sees_everything or department.bureau_id == user.bureau_id or department.bureau.level == BureauLevel.CITY
+    return department.assignable_by(user)
 
 
 def _check_action_department(user: User, department) -> None:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -24,7 +23,6 @@ from django.utils.translation import gettext_lazy, gettext_noop, override
 
 from crm.choices import (
     OPEN_NEED_STATUSES,
-    BureauLevel,
     NeedEventKind,
     NeedSource,
     NeedStatus,
@@ -483,7 +481,7 @@ def need_assign(
         Department,
         assisting_departments,
         field="assisting_departments",
-        queryset=departments.filter(Q(bureau_id=need.bureau_id) | Q(bureau__level=BureauLevel.CITY)),
+        queryset=departments.for_bureau(need.bureau_id),
     )
     assisting = [d for d in assisting if d.pk != lead.pk]
     handler = _resolve(

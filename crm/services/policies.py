@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from simple_history.utils import bulk_create_with_history
 
-from crm.choices import BureauLevel, MatchStatus, PolicyDelivery
+from crm.choices import MatchStatus, PolicyDelivery
 from crm.models import Enterprise, Need, Policy, PolicyMatch, User
 from crm.permissions import can_create, can_delete, can_edit, is_manager
 from crm.selectors.matching import TOLD_STATUSES, enterprise_eligibility_q, explain_pairs, need_enterprise
@@ -87,9 +87,7 @@ def _save_policy(policy: Policy, plain: Mapping[str, Any], related: Mapping[str,
 
 def _check_department(user: User, department) -> None:
     """As on the web form: a county user names its own bureau's departments or the city's, not another county's."""
-    if department is None or user.sees_everything:
-        return
-    if department.bureau_id != user.bureau_id and department.bureau.level != BureauLevel.CITY:
+    if department is not None and not department.assignable_by(user):
         raise ValidationError({"department": _("Choose a department of your own bureau or of the city bureau.")})
 
 
@@ -181,7 +179,7 @@ def policy_push(
     today = timezone.localdate()
     if not policy.is_active:
         raise ValidationError(_("This policy is no longer active."))
-    if policy.apply_until and policy.apply_until < today:
+    if policy.is_expired:
         raise ValidationError(
             _("The application window of this policy closed on %(date)s.") % {"date": policy.apply_until.isoformat()}
         )

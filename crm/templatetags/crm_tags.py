@@ -1,7 +1,6 @@
 """Template helpers for the web UI: navigation items, sortable column headers, badges, query strings."""
 
 from django import template
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -168,10 +167,5 @@ def elided_pages(paginator, number):
 
 @register.filter
 def overdue(obj) -> bool:
-    """``{% if need|overdue %}``: an open need or action item whose due date has passed."""
-    if hasattr(obj, "is_overdue"):
-        return bool(obj.is_overdue)
-    from crm.choices import OPEN_NEED_STATUSES
-
-    due_on = getattr(obj, "due_on", None)
-    return bool(due_on and obj.status in OPEN_NEED_STATUSES and due_on < timezone.localdate())
+    """``{% if need|overdue %}``: an open need or action item whose due date has passed (its ``is_overdue``)."""
+    return bool(getattr(obj, "is_overdue", False))

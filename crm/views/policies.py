@@ -10,7 +10,6 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, 
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +22,7 @@ from crm.forms.base import style_form
 from crm.forms.policies import MatchStatusForm, PolicyForm, PushForm
 from crm.models import Need, Policy, PolicyMatch
 from crm.permissions import can_create, can_edit, is_manager
+from crm.querysets import policy_expired_q
 from crm.selectors import matching
 from crm.services.needs import TransitionConflict
 from crm.services.policies import policy_create, policy_match_update_status, policy_push, policy_update
@@ -69,9 +69,7 @@ class PolicyListView(FilteredListView):
         # Open windows first, then the ones closing soonest (the library is read for what can be applied for).
         queryset = super().get_queryset()
         if not self.request.GET.get("ordering"):
-            expired = Case(
-                When(apply_until__lt=timezone.localdate(), then=Value(1)), default=Value(0), output_field=IntegerField()
-            )
+            expired = Case(When(policy_expired_q(), then=Value(1)), default=Value(0), output_field=IntegerField())
             queryset = queryset.order_by(
                 "-is_active", expired, F("apply_until").asc(nulls_last=True), "-published_on", "-id"
             )
@@ -187,7 +185,7 @@ class PolicyDetailView(LoginRequiredMixin, DetailView):
             matches=match_rows,
             matches_count=matches.count(),
             can_edit=can_edit(user, policy),
-            can_push=manager and policy.is_active and not policy.is_expired,
+            can_push=manager and policy.is_current,
             can_follow_up=manager,
             page_title=policy.title,
         )

@@ -27,7 +27,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from crm.choices import OPEN_NEED_STATUSES, ActionStatus, EnterpriseStatus, MatchStatus, NeedStatus, Role
+from crm.choices import EnterpriseStatus, MatchStatus, NeedStatus, Role
 from crm.models import (
     ActionItem,
     Contact,
@@ -110,15 +110,11 @@ def cases_build(*, region: str) -> list[Case]:
         .first()
     ) or Policy.objects.order_by("id").first()
     need = (
-        Need.objects.filter(status__in=OPEN_NEED_STATUSES, enterprise__status=EnterpriseStatus.OPERATING)
-        .order_by("id")
-        .first()
+        Need.objects.open().filter(enterprise__status=EnterpriseStatus.OPERATING).order_by("id").first()
     ) or Need.objects.order_by("id").first()
     if enterprise is None or policy_row is None or need is None:
         raise CommandError("The database holds no enterprise, policy or need: run seed_demo or seed_scale first.")
     policy = load_policy(policy_row.pk)
-    overdue = {"status__in": OPEN_NEED_STATUSES, "due_on__lt": today}
-    action_open = {"status__in": [ActionStatus.PLANNED, ActionStatus.IN_PROGRESS], "due_on__lt": today}
 
     def manager():
         return benchmark_user()
@@ -166,13 +162,13 @@ def cases_build(*, region: str) -> list[Case]:
             "API needs assigned+overdue",
             "/api/v1/needs/?status=assigned&overdue=true",
             lambda: first_page(
-                Need.objects.filter(status=NeedStatus.ASSIGNED, **overdue).order_by("-created_at", "-id")
+                Need.objects.overdue(today).filter(status=NeedStatus.ASSIGNED).order_by("-created_at", "-id")
             ),
         ),
         Case(
             "API needs open",
             "/api/v1/needs/?open=true",
-            lambda: first_page(Need.objects.filter(status__in=OPEN_NEED_STATUSES).order_by("-created_at", "-id")),
+            lambda: first_page(Need.objects.open().order_by("-created_at", "-id")),
         ),
         Case(
             "API policies open",
@@ -192,7 +188,7 @@ def cases_build(*, region: str) -> list[Case]:
         Case(
             "API action-items overdue",
             "/api/v1/action-items/?overdue=true",
-            lambda: first_page(ActionItem.objects.filter(**action_open).order_by("due_on", "id")),
+            lambda: first_page(ActionItem.objects.overdue(today).order_by("due_on", "id")),
         ),
         Case(
             "API notifications",
@@ -214,7 +210,7 @@ def cases_build(*, region: str) -> list[Case]:
             "web needs assigned+overdue",
             "/needs/?status=assigned&overdue=true",
             lambda: first_page(
-                Need.objects.filter(status=NeedStatus.ASSIGNED, **overdue).order_by("-created_at", "-id")
+                Need.objects.overdue(today).filter(status=NeedStatus.ASSIGNED).order_by("-created_at", "-id")
             ),
         ),
         Case(
@@ -235,7 +231,7 @@ def cases_build(*, region: str) -> list[Case]:
         Case(
             "web action-items overdue",
             "/action-items/?overdue=true",
-            lambda: first_page(ActionItem.objects.filter(**action_open).order_by("due_on", "id")),
+            lambda: first_page(ActionItem.objects.overdue(today).order_by("due_on", "id")),
         ),
         # Pages and matching
         Case(
