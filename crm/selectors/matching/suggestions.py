@@ -1,0 +1,367 @@
+"""Suggestions: eligible policies ranked for an enterprise or a need, near misses, pairs explained for a
+push, and the managers' policy radar.
+
+The order is category match first, then score, then the closing date, then the policy id: deterministic.
+Ranking needs relevance only; the per-criterion explanation is added to the suggestions shown
+(``complete_suggestions``), so a paginated list explains one page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from crm.choices import TOLD_STATUSES, EnterpriseStatus, MatchStatus
+from crm.models import Enterprise, EnterpriseQualification, Need, Policy, PolicyMatch
+from crm.selectors.matching.eligibility import (
+    criteria_of,
+    enterprise_eligibility_q,
+    enterprise_eligible_policies,
+    load_criteria,
+    load_qualifications,
+    policy_criterion_qs,
+    valid_qualification_codes,
+)
+from crm.selectors.matching.explain import explain_eligibility
+from crm.selectors.matching.relevance import NeedProfile, relevance_reasons, score_of
+
+RADAR_DAYS = 14
+
+
+@dataclass
+class _Context:
+    """What explaining the suggestions of one enterprise needs, loaded once."""
+
+    enterprise: Enterprise
+    qualifications: dict[str, EnterpriseQualification]
+    need: Need | None
+    today: dt.date
+
+
+@dataclass
+class Suggestion:
+    """A policy for an enterprise (and perhaps a need): score 0–100 and every reason behind it.
+
+    ``relevance`` (the scored reasons) is always there; ``eligibility`` (one reason per criterion) once the
+    suggestion is explained (``complete_suggestions``).
+    """
+
+    policy: Policy
+    enterprise: Enterprise
+    score: int
+    relevance: list[dict]
+    category_match: bool
+    need: Need | None = None
+    eligibility: list[dict] | None = None
+    match: PolicyMatch | None = None  # the existing match for this pair, if any
+    context: _Context | None = field(default=None, repr=False)
+    profile: NeedProfile | None = field(default=None, repr=False)
+    terms_done: bool = field(default=False, repr=False)
+
+    @property
+    def reasons(self) -> list[dict]:
+        if self.eligibility is None:
+            complete_suggestions([self])
+        return (self.eligibility or []) + self.relevance
+
+    @property
+    def eligible(self) -> bool:
+        if self.eligibility is None:
+            complete_suggestions([self])
+        return all(r["passed"] for r in self.eligibility or [])
+
+    @property
+    def failed(self) -> list[dict]:
+        if self.eligibility is None:
+            complete_suggestions([self])
+        return [r for r in self.eligibility or [] if not r["passed"]]
+
+    @property
+    def match_status(self) -> str | None:
+        return self.match.status if self.match else None
+
+    @property
+    def told(self) -> bool:
+        return bool(self.match and self.match.status in TOLD_STATUSES)
+
+    def sort_key(self):
+        until = self.policy.apply_until or dt.date.max
+        return (not self.category_match, -self.score, until, self.policy.pk)
+
+
+def _suggest(policy: Policy, profile: NeedProfile, context: _Context, *, with_terms: bool = False) -> Suggestion:
+    relevance = relevance_reasons(policy, profile, today=context.today, with_terms=with_terms)
+    return Suggestion(
+        policy=policy,
+        enterprise=context.enterprise,
+        score=score_of(relevance),
+        relevance=relevance,
+        category_match=relevance[0]["passed"],
+        need=profile.need,
+        context=context,
+        profile=profile,
+        terms_done=with_terms,
+    )
+
+
+def complete_suggestions(suggestions: Sequence[Suggestion], *, with_matches: bool = True) -> Sequence[Suggestion]:
+    """Add the per-criterion explanation (and the existing match) to suggestions: a constant number of queries
+    (the policies' list criteria, three; the matches, one per enterprise) whatever their number.
+    """
+    todo = [s for s in suggestions if s.eligibility is None]
+    load_criteria([s.policy for s in todo])
+    for s in todo:
+        ctx = s.context
+        s.eligibility = explain_eligibility(s.policy, s.enterprise, qualifications=ctx.qualifications, today=ctx.today)
+    for s in suggestions:
+        if not s.terms_done and s.profile is not None:
+            # The shared terms are only worth cutting out for the suggestions shown; the score does not change.
+            s.relevance = relevance_reasons(s.policy, s.profile, today=s.context.today, with_terms=True)
+            s.terms_done = True
+    if with_matches:
+        by_enterprise: dict[int, list[Suggestion]] = {}
+        for s in suggestions:
+            if s.context is not None and not getattr(s, "_match_loaded", False):
+                by_enterprise.setdefault(s.enterprise.pk, []).append(s)
+        for group in by_enterprise.values():
+            _attach_matches(group, group[0].enterprise, group[0].context.need)
+    return suggestions
+
+
+def _attach_matches(suggestions: list[Suggestion], enterprise: Enterprise, need: Need | None) -> None:
+    """One query: the existing match of each suggested pair (the need's own row first, then a told one)."""
+    if not suggestions:
+        return
+    rows = PolicyMatch.objects.filter(enterprise=enterprise, policy_id__in=[s.policy.pk for s in suggestions]).order_by(
+        "id"
+    )
+    best: dict[int, PolicyMatch] = {}
+    for row in rows:
+        current = best.get(row.policy_id)
+        if current is None:
+            best[row.policy_id] = row
+            continue
+        if (need is not None and row.need_id == need.pk and current.need_id != need.pk) or (
+            current.status == MatchStatus.SUGGESTED and row.status in TOLD_STATUSES
+        ):
+            best[row.policy_id] = row
+    for s in suggestions:
+        s.match = best.get(s.policy.pk)
+        s._match_loaded = True
+
+
+def enterprise_open_needs(enterprise: Enterprise) -> list[Need]:
+    return list(
+        Need.objects.open()
+        .filter(enterprise=enterprise)
+        .only("id", "category", "title", "description", "enterprise_id")
+        .order_by("-created_at", "-id")
+    )
+
+
+def _context(enterprise: Enterprise, need: Need | None, today: dt.date) -> _Context:
+    return _Context(enterprise=enterprise, qualifications=load_qualifications(enterprise), need=need, today=today)
+
+
+def enterprise_policy_suggestions(
+    *,
+    enterprise: Enterprise,
+    need: Need | None = None,
+    today: dt.date | None = None,
+    limit: int | None = None,
+    explain: bool = True,
+) -> list[Suggestion]:
+    """Eligible policies with an open window for ``enterprise``, ranked for ``need`` (or its open needs).
+
+    Queries: qualifications, open needs (without a need), the policies (one query), and with ``explain`` the
+    list criteria of the suggestions returned (three) and their existing matches (one). Without ``explain``,
+    call ``complete_suggestions`` on the ones shown (e.g. one page).
+    """
+    today = today or timezone.localdate()
+    context = _context(enterprise, need, today)
+    valid = valid_qualification_codes(context.qualifications, today)
+    profile = (
+        NeedProfile.for_need(need)
+        if need
+        else NeedProfile.for_enterprise(enterprise, enterprise_open_needs(enterprise))
+    )
+    policies = enterprise_eligible_policies(enterprise=enterprise, today=today, valid_qualifications=valid)
+    ranked = sorted((_suggest(p, profile, context) for p in policies), key=Suggestion.sort_key)
+    if limit is not None:
+        ranked = ranked[:limit]
+    if explain:
+        complete_suggestions(ranked)
+    return ranked
+
+
+def need_enterprise(need: Need) -> Enterprise | None:
+    if need.enterprise_id:
+        return need.enterprise
+    if need.project_id and need.project.enterprise_id:
+        return need.project.enterprise
+    return None
+
+
+def need_policy_suggestions(
+    *, need: Need, today: dt.date | None = None, limit: int | None = None, explain: bool = True
+) -> list[Suggestion]:
+    """Eligible policies with an open window for the need's enterprise, the need's own category first.
+
+    A need with neither an enterprise nor a project with one has no suggestions: eligibility is an
+    enterprise's.
+    """
+    enterprise = need_enterprise(need)
+    if enterprise is None:
+        return []
+    return enterprise_policy_suggestions(enterprise=enterprise, need=need, today=today, limit=limit, explain=explain)
+
+
+def enterprise_near_misses(
+    *, enterprise: Enterprise, today: dt.date | None = None, max_failed: int = 2, limit: int = 10
+) -> list[Suggestion]:
+    """Policies with an open window that the enterprise misses by at most ``max_failed`` criteria.
+
+    For the enterprise page (what the enterprise could reach), never for the suggestion lists. The database
+    counts the failed criteria of every open policy in one query (fewest failures, the enterprise's open
+    need categories, then the soonest closing first); the few candidates are explained in Python.
+    """
+    today = today or timezone.localdate()
+    if enterprise.status != EnterpriseStatus.OPERATING:
+        return []
+    context = _context(enterprise, None, today)
+    valid = valid_qualification_codes(context.qualifications, today)
+    open_needs = enterprise_open_needs(enterprise)
+    failed = Value(0)
+    for part in policy_criterion_qs(enterprise, valid_qualifications=valid, today=today):
+        if not part:  # a criterion every policy passes for this enterprise (linked_only for a linked one)
+            continue
+        failed = failed + Case(When(part, then=Value(0)), default=Value(1), output_field=IntegerField())
+    categories = Q(pk__in=[])
+    for category in {n.category for n in open_needs}:
+        categories |= Q(need_categories__icontains=f'"{category}"')
+    fits = Case(When(categories, then=Value(0)), default=Value(1), output_field=IntegerField())
+    candidates = list(
+        Policy.objects.window_open(today)
+        .annotate(failed_criteria=failed, misfit=fits)
+        .filter(failed_criteria__gte=1, failed_criteria__lte=max_failed)
+        .order_by("failed_criteria", "misfit", F("apply_until").asc(nulls_last=True), "id")[: limit * 3]
+    )
+    if not candidates:
+        return []
+    load_criteria(candidates)
+    profile = NeedProfile.for_enterprise(enterprise, open_needs)
+    misses = []
+    for policy in candidates:
+        s = _suggest(policy, profile, context)
+        s.eligibility = explain_eligibility(policy, enterprise, qualifications=context.qualifications, today=today)
+        if 0 < len(s.failed) <= max_failed:
+            misses.append(s)
+    misses.sort(key=lambda s: (len(s.failed), *s.sort_key()))
+    return list(complete_suggestions(misses[:limit], with_matches=False))
+
+
+def explain_pair(*, policy: Policy, enterprise: Enterprise, need: Need | None = None, today=None) -> Suggestion:
+    """Eligibility and relevance of one (policy, enterprise) pair, eligible or not."""
+    today = today or timezone.localdate()
+    profile = (
+        NeedProfile.for_need(need)
+        if need
+        else NeedProfile.for_enterprise(enterprise, enterprise_open_needs(enterprise))
+    )
+    suggestion = _suggest(policy, profile, _context(enterprise, need, today))
+    complete_suggestions([suggestion], with_matches=False)
+    return suggestion
+
+
+def explain_pairs(
+    *, policy: Policy, enterprises: Sequence[Enterprise], need: Need | None = None, today: dt.date | None = None
+) -> dict[int, Suggestion]:
+    """``explain_pair`` for many enterprises of one policy with a constant number of queries (pushes)."""
+    today = today or timezone.localdate()
+    ids = [e.pk for e in enterprises]
+    quals: dict[int, dict[str, EnterpriseQualification]] = {pk: {} for pk in ids}
+    for eq in EnterpriseQualification.objects.filter(enterprise_id__in=ids):
+        quals[eq.enterprise_id][eq.qualification_id] = eq
+    needs_by_enterprise: dict[int, list[Need]] = {pk: [] for pk in ids}
+    if need is None:
+        open_needs = Need.objects.open().filter(enterprise_id__in=ids).order_by("-created_at", "-id")
+        for n in open_needs:
+            needs_by_enterprise[n.enterprise_id].append(n)
+    criteria_of(policy)
+    result = {}
+    for enterprise in enterprises:
+        profile = (
+            NeedProfile.for_need(need)
+            if need
+            else NeedProfile.for_enterprise(enterprise, needs_by_enterprise[enterprise.pk])
+        )
+        context = _Context(enterprise=enterprise, qualifications=quals[enterprise.pk], need=need, today=today)
+        suggestion = _suggest(policy, profile, context)
+        complete_suggestions([suggestion], with_matches=False)
+        result[enterprise.pk] = suggestion
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The managers' policy radar
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RadarEntry:
+    policy: Policy
+    is_new: bool
+    closes_soon: bool
+    untold: int  # eligible linked or assisted enterprises in scope not told yet
+
+
+def policy_radar(*, user, today: dt.date | None = None, days: int = RADAR_DAYS, limit: int = 10) -> list[RadarEntry]:
+    """Policies new or closing within ``days``, each with how many eligible linked/assisted enterprises in the
+    user's scope have not been told yet. Counting is one aggregate query for all policies together.
+    """
+    today = today or timezone.localdate()
+    since = today - dt.timedelta(days=days)
+    since_dt = timezone.now() - dt.timedelta(days=days)
+    horizon = today + dt.timedelta(days=days)
+    new_q = Q(published_on__gte=since) | Q(published_on__isnull=True, created_at__gte=since_dt)
+    closing_q = Q(apply_until__gte=today, apply_until__lte=horizon)
+    policies = list(
+        Policy.objects.current(today)
+        .filter(new_q | closing_q)
+        .order_by(F("apply_until").asc(nulls_last=True), "-published_on", "-id")[:limit]
+    )
+    if not policies:
+        return []
+    load_criteria(policies)
+    aggregates = {}
+    for policy in policies:
+        told = PolicyMatch.objects.filter(policy_id=policy.pk, enterprise_id=OuterRef("pk"), status__in=TOLD_STATUSES)
+        aggregates[f"p{policy.pk}"] = Count(
+            "pk", filter=enterprise_eligibility_q(policy, today=today) & Q(~Exists(told))
+        )
+    counts = Enterprise.objects.visible_to(user).filter(Q(is_linked=True) | Q(is_assisted=True)).aggregate(**aggregates)
+    return [
+        RadarEntry(
+            policy=p,
+            is_new=bool(
+                (p.published_on and p.published_on >= since) or (not p.published_on and p.created_at >= since_dt)
+            ),
+            closes_soon=bool(p.apply_until and today <= p.apply_until <= horizon),
+            untold=counts[f"p{p.pk}"] or 0,
+        )
+        for p in policies
+    ]
+
+
+def enterprise_match_history(*, enterprise: Enterprise, user) -> QuerySet[PolicyMatch]:
+    """The policy matches of one enterprise, newest first, ready to render."""
+    return (
+        PolicyMatch.objects.visible_to(user)
+        .filter(enterprise=enterprise)
+        .select_related("policy", "need", "pushed_by")
+        .order_by("-created_at", "-id")
+    )
