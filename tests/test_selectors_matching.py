@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from crm.choices import EnterpriseStatus, MatchStatus, NeedCategory
-from crm.models import Enterprise, Policy, PolicyMatch
+from crm.models import Enterprise, EnterpriseQualification, Policy, PolicyMatch, Project
 from crm.selectors import matching
 from crm.selectors.matching import (
     enterprise_eligible_policies,
@@ -345,8 +345,6 @@ def test_suggestions_carry_the_existing_match(enterprise, city_bureau, manager):
 
 
 def test_need_without_an_enterprise_has_no_suggestions(regions, city_bureau):
-    from crm.models import Project
-
     project = Project.objects.create(name="示例项目", region=regions["320812"])
     make_policy()
     assert need_policy_suggestions(need=make_need(project=project, bureau=city_bureau)) == []
@@ -392,8 +390,6 @@ def _many_policies(n, regions, qualifications):
 def test_need_suggestions_do_not_run_a_query_per_policy(
     enterprise, city_bureau, regions, qualifications, django_assert_max_num_queries
 ):
-    from crm.models import EnterpriseQualification
-
     EnterpriseQualification.objects.create(enterprise=enterprise, qualification=qualifications["tsme"])
     need = make_need(enterprise=enterprise, bureau=city_bureau, title="研发投入补助")
 
