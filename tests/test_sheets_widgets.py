@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils.translation import override
 
+from crm.choices import NeedCategory, NeedStatus, PolicyDelivery
+from crm.sheets.resources import RESOURCES
 from crm.sheets.resources.widgets import (
     BoolWidget,
     ChoiceWidget,
@@ -13,6 +15,8 @@ from crm.sheets.resources.widgets import (
     DecimalWidget,
     IntWidget,
     TextWidget,
+    en_labels,
+    zh_labels,
 )
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +101,43 @@ def test_choice_widget_takes_label_value_or_english_and_lists_the_labels():
     assert widget.render("closed") == "已注销"
     with pytest.raises(ValueError, match="正常经营、已迁出、已注销"):
         widget.clean("倒闭")
+
+
+def _choice_widgets():
+    for resource_class in RESOURCES.values():
+        for field in resource_class.fields.values():
+            if isinstance(field.widget, ChoiceWidget):
+                yield resource_class.kind, field.column_name, field.widget
+
+
+def test_every_enumeration_of_the_sheets_has_its_chinese_label_in_the_translations():
+    """The labels come from the .po file: a label without a translation would export in English."""
+    seen = set()
+    for kind, column, widget in _choice_widgets():
+        seen.add(widget.choices_class)
+        english = en_labels(widget.choices_class)
+        for value, label in zh_labels(widget.choices_class).items():
+            assert label != english[value], f"{kind} {column}: {value!r} has no Chinese label"
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in label), (kind, column, value, label)
+    assert len(seen) == 17
+
+
+def test_sheet_labels_do_not_follow_the_ui_language():
+    widget = ChoiceWidget(NeedStatus)
+    for language in ("en", "zh-hans"):
+        with override(language):
+            assert [widget.render(v) for v in NeedStatus.values] == [
+                "待受理",
+                "已受理",
+                "已交办",
+                "办理中",
+                "已答复",
+                "已办结",
+                "不予受理",
+            ]
+            assert widget.clean("已办结") == widget.clean("Closed") == widget.clean("closed") == "closed"
+    assert ChoiceWidget(PolicyDelivery).render("no_application") == "免申即享"
+    assert ChoiceWidget(NeedCategory).clean("科技金融") == "finance"  # a synonym seen in real ledgers
 
 
 def test_text_widget_strips_unescapes_and_refuses_control_characters():

@@ -4,6 +4,7 @@ label, and references (regions, people, departments, enterprises…) resolved th
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -11,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import widgets
@@ -33,78 +35,27 @@ SEPARATORS = re.compile(r"[、,，;；\n]+")
 CHUNK = 2000  # ids per IN (...) query: well under SQLite's variable limit
 
 
-# Chinese labels of every enumeration (DESIGN §3.1): the spreadsheet contract, independent of the UI language.
-ZH_LABELS: dict[type, dict[str, str]] = {
-    choices.EnterpriseStatus: {"operating": "正常经营", "relocated": "已迁出", "closed": "已注销"},
-    choices.PartyOrganization: {"none": "无", "branch": "党支部", "general_branch": "党总支", "committee": "党委"},
-    choices.ProjectKind: {
-        "investment": "招商引资",
-        "tech": "科技项目",
-        "industrialisation": "产业化",
-        "platform": "平台载体",
-    },
-    choices.ProjectStage: {
-        "negotiating": "洽谈",
-        "signed": "签约",
-        "under_construction": "开工在建",
-        "completed": "竣工",
-        "in_production": "投产",
-    },
-    choices.ProjectStatus: {"active": "推进中", "paused": "暂缓", "finished": "已结束"},
-    choices.VisitKind: {"on_site": "实地走访", "meeting": "座谈", "phone": "电话", "online": "线上"},
-    choices.VisitFlag: {"green": "正常", "yellow": "关注", "red": "预警"},
-    choices.NeedCategory: {
-        "funding": "资金支持",
-        "talent": "人才引进",
-        "rd": "技术攻关",
-        "cooperation": "产学研合作",
-        "finance": "科技金融/融资",
-        "platform": "平台载体",
-        "ip": "知识产权",
-        "qualification": "资质认定",
-        "consultation": "政策咨询",
-        "land": "用地用房",
-        "labour": "用工",
-        "energy": "用能",
-        "approval": "审批手续",
-        "market": "市场拓展",
-        "other": "其他",
-    },
-    choices.NeedStatus: {
-        "new": "待受理",
-        "accepted": "已受理",
-        "assigned": "已交办",
-        "in_progress": "办理中",
-        "answered": "已答复",
-        "closed": "已办结",
-        "rejected": "不予受理",
-    },
-    choices.Urgency: {"normal": "一般", "urgent": "紧急", "critical": "特急"},
-    choices.NeedSource: {"visit": "走访", "phone": "电话", "letter": "来函", "meeting": "座谈会", "platform": "平台"},
-    choices.Satisfaction: {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"},
-    choices.PolicyLevel: {"national": "国家级", "provincial": "省级", "city": "市级", "county": "县区级"},
-    choices.PolicyKind: {
-        "funding": "资金奖补",
-        "tax": "税收优惠",
-        "finance": "金融支持",
-        "talent": "人才支持",
-        "platform": "平台载体",
-        "qualification": "资质认定",
-        "other": "其他",
-    },
-    choices.PolicyDelivery: {"no_application": "免申即享", "instant": "即申即享", "application": "申报制"},
-    choices.OfferingKind: {
-        "funding_programme": "资金项目",
-        "platform": "平台载体",
-        "expert_team": "专家团队",
-        "commissioner": "科技特派员",
-        "finance_product": "金融产品",
-        "service_event": "服务活动",
-        "policy_coaching": "政策辅导",
-        "talent_programme": "人才计划",
-    },
-    choices.ActionStatus: {"planned": "待办", "in_progress": "进行中", "done": "已完成", "cancelled": "已取消"},
-}
+SHEET_LANGUAGE = "zh-hans"  # enumerations are written with their Chinese label (DESIGN §3.1), whatever the UI language
+
+
+@functools.cache
+def zh_labels(choices_class) -> dict[str, str]:
+    """Value → Chinese label of an enumeration, from the translations (the .po file); computed once per class.
+
+    The spreadsheet contract is independent of the UI language: exports and templates write these labels and
+    imports read them, so they are evaluated under ``translation.override`` and not in the request's language.
+    """
+    with translation.override(SHEET_LANGUAGE):
+        return {value: str(label) for value, label in choices_class.choices}
+
+
+@functools.cache
+def en_labels(choices_class) -> dict[str, str]:
+    """Value → English (source) label; imports accept these too."""
+    with translation.override("en"):
+        return {value: str(label) for value, label in choices_class.choices}
+
+
 # Other spellings seen in real ledgers.
 ZH_SYNONYMS: dict[type, dict[str, str]] = {
     choices.NeedCategory: {"科技金融": "finance", "融资": "finance", "资金": "funding", "人才": "talent"},
@@ -290,15 +241,23 @@ class ChoiceWidget(widgets.Widget):
         super().__init__(coerce_to_string=True)
         self.choices_class = choices_class
         self.blank = blank
-        self.labels = ZH_LABELS[choices_class]
+
+    # Labels are looked up on first use, not at import: translations are ready only once the apps are.
+    @property
+    def labels(self) -> dict[str, str]:
+        return zh_labels(self.choices_class)
+
+    @functools.cached_property
+    def lookup(self) -> dict[str, str]:
         lookup = {}
-        for value, label in choices_class.choices:
+        english = en_labels(self.choices_class)
+        for value in self.choices_class.values:
             lookup[norm(value)] = value
-            lookup[norm(str(label))] = value
+            lookup[norm(english[value])] = value
             lookup[norm(self.labels[value])] = value
-        for word, value in ZH_SYNONYMS.get(choices_class, {}).items():
+        for word, value in ZH_SYNONYMS.get(self.choices_class, {}).items():
             lookup.setdefault(norm(word), value)
-        self.lookup = lookup
+        return lookup
 
     def value_for(self, text):
         value = self.lookup.get(norm(text))
