@@ -171,7 +171,7 @@ def test_a_county_manager_imports_only_its_county(regions, county_manager, enter
     ]
     outcome = sheet_import(kind="enterprises", data=make_xlsx(ENTERPRISE_HEADERS[:3], rows), user=county_manager)
     assert lines(outcome) == [
-        "Row 3, column 所属区县: Your bureau can only import records of its own county.",
+        "Row 3, column 所属区县: You can only record entries in your own region (320831).",
         "Row 4, column 统一社会信用代码: An enterprise with this credit code exists outside your bureau's area.",
     ]
     assert Enterprise.objects.count() == 1

@@ -35,7 +35,6 @@ from crm.models import (
     Qualification,
     Region,
 )
-from crm.querysets import scope_region
 from crm.sheets.files import cell_unescape, dataset_escape
 from crm.sheets.resources.widgets import (
     CHANGE_REASON,
@@ -492,6 +491,9 @@ class LedgerResource(resources.ModelResource):
             for obj, code in zip(without, _codes_reserve(prefix, len(without)), strict=True):
                 obj.code = code
 
+    def after_create(self, objs: list) -> None:
+        """Write what the kind's create service writes besides the record (e.g. a need's first event)."""
+
     def extra_update_fields(self) -> list[str]:
         return ["updated_at"]
 
@@ -509,6 +511,7 @@ class LedgerResource(resources.ModelResource):
                         default_change_reason=CHANGE_REASON,
                     )
                     self.save_m2m_bulk(objs)
+                    self.after_create(objs)
         except Exception as error:  # reported as a problem of the whole file; nothing is kept
             self._failed = True
             self.handle_import_error(result, error, raise_errors)
@@ -671,13 +674,28 @@ def header_problem_text(resource, check: HeaderCheck) -> str:
     return " ".join(parts)
 
 
-def _scope_check(resource: LedgerResource, instance, errors: dict) -> None:
-    """A county bureau imports records of its own county only (DESIGN §5)."""
-    sees_all, region = scope_region(resource.user) if resource.user is not None else (True, None)
-    if sees_all or "region" in errors or not getattr(instance, "region_id", None):
-        return
-    if instance.region_id != region:
-        errors["region"] = [_("Your bureau can only import records of its own county.")]
+def rule_check(errors: dict, check, /, **kwargs) -> None:
+    """Run one of the services' check functions on a row; its ValidationError joins the row's ``errors``.
+
+    A field that has a problem already (an unreadable cell) is not checked again.
+    """
+    try:
+        check(**kwargs)
+    except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            errors.setdefault(NON_FIELD_ERRORS, []).extend(error.messages)
+            return
+        for name, messages in error.message_dict.items():
+            if name not in errors:
+                errors[name] = list(messages)
+
+
+def changed(instance, attname: str) -> bool:
+    """A new record, or an existing one whose ``attname`` the row changes."""
+    snapshot = getattr(instance, "_import_snapshot", None)
+    if snapshot is None:
+        return True
+    return attname in snapshot and snapshot[attname] != getattr(instance, attname)
 
 
 def example_credit_code() -> str:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm import choices
 from crm.models import (
-    Bureau,
     Need,
+    NeedEvent,
     Visit,
 )
-from crm.sheets.resources.base import LedgerResource, _first, choice, col, example_credit_code, text
+from crm.services.needs import need_derive, need_recorded_event
+from crm.sheets.resources.base import LedgerResource, choice, col, example_credit_code, text
 from crm.sheets.resources.widgets import (
     BureauWidget,
     CodeWidget,
@@ -166,16 +168,12 @@ class NeedResource(LedgerResource):
 
     def row_checks(self, instance, row, errors):
         if instance.pk is None:
-            source_present = "诉求来源" in row and not is_blank(row.get("诉求来源"))
-            if not source_present:
-                instance.source = choices.NeedSource.VISIT if instance.visit_id else choices.NeedSource.PHONE
-            if instance.visit_id and not instance.enterprise_id and "enterprise" not in errors:
-                instance.enterprise_id = instance.visit.enterprise_id
-            if not instance.bureau_id:
-                enterprise = instance.enterprise if instance.enterprise_id else None
-                instance.bureau_id = (enterprise.bureau_id if enterprise else None) or getattr(
-                    _first(Bureau, level=choices.BureauLevel.CITY), "pk", None
-                )
+            if "诉求来源" not in row or is_blank(row.get("诉求来源")):
+                instance.source = ""  # not the model default: need_derive decides, as for need_create
+            try:
+                need_derive(need=instance, user=self.user)
+            except ValidationError as error:
+                errors.setdefault(NON_FIELD_ERRORS, []).extend(error.messages)
         if not instance.enterprise_id and not instance.project_id and not {"enterprise", "project"} & set(errors):
             errors.setdefault("enterprise", []).append(
                 _("A need belongs to an enterprise or a project; give at least one.")
@@ -199,6 +197,11 @@ class NeedResource(LedgerResource):
 
     def extra_update_fields(self):
         return ["updated_at", "version"]
+
+    def after_create(self, objs: list) -> None:
+        # The first timeline entry of every new need, as need_create writes it, in one INSERT per batch.
+        events = [need_recorded_event(need=need, user=self.user) for need in objs]
+        NeedEvent.objects.bulk_create(events, batch_size=self._meta.batch_size)
 
     def example_row(self):
         return {

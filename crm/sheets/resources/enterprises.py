@@ -15,17 +15,19 @@ from crm.models import (
     Qualification,
     Region,
 )
+from crm.services.enterprises import project_derive, region_check
 from crm.sheets.resources.base import (
     LedgerResource,
     _first,
-    _scope_check,
     chain_col,
+    changed,
     choice,
     col,
     example_credit_code,
     flag,
     qualifications_many,
     region_col,
+    rule_check,
     text,
 )
 from crm.sheets.resources.widgets import DateWidget, DecimalWidget, EnterpriseWidget, IntWidget, ManyWidget, UserWidget
@@ -112,7 +114,8 @@ class EnterpriseResource(LedgerResource):
         return _("An enterprise with this credit code exists outside your bureau's area.")
 
     def row_checks(self, instance, row, errors):
-        _scope_check(self, instance, errors)
+        if changed(instance, "region_id"):
+            rule_check(errors, region_check, user=self.user, region=instance.region_id)
         if instance.rd_staff is not None and instance.employees is not None and instance.rd_staff > instance.employees:
             errors.setdefault("rd_staff", []).append(_("There are more R&D staff than employees."))
 
@@ -190,9 +193,10 @@ class ProjectResource(LedgerResource):
         )
 
     def row_checks(self, instance, row, errors):
-        if instance.region_id is None and instance.enterprise_id and "region" not in errors:
-            instance.region_id = instance.enterprise.region_id
-        _scope_check(self, instance, errors)
+        if "region" not in errors:
+            project_derive(project=instance)
+        if changed(instance, "region_id"):
+            rule_check(errors, region_check, user=self.user, region=instance.region_id)
 
     def example_row(self):
         region = _first(Region)
