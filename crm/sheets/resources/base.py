@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -420,6 +420,8 @@ class LedgerResource(resources.ModelResource):
         instance._import_snapshot = (
             {f.attname: getattr(instance, f.attname) for f in self._snapshot} if instance.pk else None
         )
+        if instance.pk:
+            self.existing_checks(instance, errors)
         # The library's field loop, without its per-cell overhead (this runs 200 000 times for 10 000 rows).
         for column, attribute, widget, saves_null in self._plan:
             try:
@@ -444,6 +446,9 @@ class LedgerResource(resources.ModelResource):
         self.row_checks(instance, row, errors)
         if errors:
             raise ValidationError(errors)
+
+    def existing_checks(self, instance, errors: dict) -> None:
+        """Checks of an existing record as it is stored, before the row's cells are applied to it."""
 
     def row_checks(self, instance, row, errors: dict) -> None:
         """Rules beyond the model's own validation; add messages to ``errors`` by field name."""
@@ -681,6 +686,8 @@ def rule_check(errors: dict, check, /, **kwargs) -> None:
     """
     try:
         check(**kwargs)
+    except PermissionDenied as error:  # the API's 403: the whole row is refused
+        errors.setdefault(NON_FIELD_ERRORS, []).append(str(error))
     except ValidationError as error:
         if not hasattr(error, "error_dict"):
             errors.setdefault(NON_FIELD_ERRORS, []).extend(error.messages)

@@ -13,7 +13,13 @@ from crm.models import (
     Need,
     Offering,
 )
-from crm.sheets.resources.base import LedgerResource, choice, col, flag, text
+from crm.services.lists import (
+    action_item_department_check,
+    action_item_derive,
+    action_item_links_check,
+    offering_department_check,
+)
+from crm.sheets.resources.base import LedgerResource, changed, choice, col, flag, rule_check, text
 from crm.sheets.resources.widgets import (
     CodeWidget,
     DateWidget,
@@ -70,14 +76,14 @@ class OfferingResource(LedgerResource):
 
     def row_checks(self, instance, row, errors):
         # A county manager keeps the offerings of its own bureau's departments (as offering_update does).
-        if self.user is None or self.user.sees_everything or "department" in errors:
+        if "department" in errors:
             return
-        bureaus = self.fields["department"].widget.bureau_of
+        departments = self.fields["department"].widget
         before = (instance._import_snapshot or {}).get("department_id")
-        for department_id in {instance.department_id, before} - {None}:
-            if bureaus(department_id) != self.user.bureau_id:
-                errors["department"] = [_("Choose a department of your own bureau.")]
-                break
+        for department_id in dict.fromkeys([before, instance.department_id]):
+            if department_id is not None:
+                department = departments.by_id(department_id)
+                rule_check(errors, offering_department_check, user=self.user, department=department)
 
     def example_row(self):
         department = self.user.department if self.user is not None and self.user.department_id else None
@@ -132,13 +138,22 @@ class ActionItemResource(LedgerResource):
         )
 
     def row_checks(self, instance, row, errors):
-        if not instance.need_id and not instance.project_id and not {"need", "project"} & set(errors):
-            errors.setdefault("need", []).append(_("An action item belongs to a need or a project; give at least one."))
-        if not instance.enterprise_id:
-            if instance.need_id and instance.need.enterprise_id:
-                instance.enterprise_id = instance.need.enterprise_id
-            elif instance.project_id and instance.project.enterprise_id:
-                instance.enterprise_id = instance.project.enterprise_id
+        need = instance.need if instance.need_id else None
+        project = instance.project if instance.project_id else None
+        if not {"need", "project"} & set(errors):
+            rule_check(errors, action_item_links_check, need=need, project=project)
+        if instance.pk is None:
+            action_item_derive(item=instance, user=self.user)
+        else:
+            if changed(instance, "need_id") or changed(instance, "project_id"):
+                instance.enterprise_id = None  # derived again from the new need or project, as action_item_update
+            instance.enterprise_derive()
+        if changed(instance, "department_id") and "department" not in errors:
+            department = instance.department if instance.department_id else None
+            rule_check(errors, action_item_department_check, user=self.user, department=department)
+
+    def extra_update_fields(self):
+        return ["updated_at", "enterprise"]
 
     def example_row(self):
         return {

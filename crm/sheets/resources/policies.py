@@ -11,14 +11,17 @@ from crm import choices
 from crm.models import (
     Policy,
 )
+from crm.services.policies import policy_department_check, policy_derive, policy_edit_check
 from crm.sheets.resources.base import (
     LedgerResource,
     chains_many,
+    changed,
     choice,
     col,
     flag,
     qualifications_many,
     regions_many,
+    rule_check,
     text,
 )
 from crm.sheets.resources.widgets import DateWidget, DecimalWidget, DepartmentWidget, IntWidget, MultiChoiceWidget
@@ -100,6 +103,16 @@ class PolicyResource(LedgerResource):
             "min_years_established",
             "linked_only",
         )
+
+    def existing_checks(self, instance, errors):
+        # A county bureau changes only the policies it entered (policy_update answers 403 otherwise).
+        rule_check(errors, policy_edit_check, user=self.user, policy=instance)
+
+    def row_checks(self, instance, row, errors):
+        policy_derive(policy=instance)
+        if changed(instance, "department_id") and "department" not in errors:
+            department = instance.department if instance.department_id else None
+            rule_check(errors, policy_department_check, user=self.user, department=department)
 
     def example_row(self):
         return {

@@ -431,10 +431,11 @@ class DepartmentWidget(CachedLookupWidget):
             return obj.name
         return f"{obj.bureau.name}·{obj.name}"
 
-    def bureau_of(self, department_id: int):
-        if not hasattr(self, "_bureaus"):
-            self._bureaus = {d.pk: d.bureau_id for bucket in self.index().values() for d in bucket}
-        return self._bureaus.get(department_id)
+    def by_id(self, department_id: int):
+        """A department (with its bureau) from the per-import cache."""
+        if not hasattr(self, "_by_id"):
+            self._by_id = {d.pk: d for bucket in self.index().values() for d in bucket}
+        return self._by_id.get(department_id)
 
 
 class BureauWidget(CachedLookupWidget):
