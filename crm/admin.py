@@ -15,8 +15,8 @@ admin.site.index_title = _("Administration")
 
 
 def ledger_resources(kind: str) -> list:
-    """The resources of crm/resources.py, shared with import_sheet/export_sheet and /imports/."""
-    from crm.resources import RESOURCES
+    """The resources of crm/sheets/resources/, shared with import_sheet/export_sheet and /imports/."""
+    from crm.sheets.resources import RESOURCES
 
     return [RESOURCES[kind]] if kind in RESOURCES else []
 

@@ -243,8 +243,8 @@ def test_transferring_a_need_out_of_ones_own_scope_answers_200(
 
 
 def test_an_import_does_not_assign_extend_or_answer_an_existing_need(manager, officer, enterprise):
-    from crm.services.imports import sheet_import
-    from tests.test_resources import make_xlsx
+    from crm.sheets.imports import sheet_import
+    from tests.sheets_helpers import make_xlsx
 
     need = need_create(user=officer, enterprise=enterprise, category="funding", title="x")
     headers = ["诉求编号", "办理时限", "办理结果", "满意度", "经办人"]

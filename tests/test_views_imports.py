@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils.translation import override
 
 from crm.models import Enterprise, ImportJob
-from crm.resources import RESOURCES
+from crm.sheets.resources import RESOURCES
 from tests.conftest import credit_code, make_user
-from tests.test_resources import make_xlsx, read_xlsx
+from tests.sheets_helpers import make_xlsx, read_xlsx
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.forms.base import BootstrapFormMixin
 from crm.models.imports import IMPORT_KINDS
-from crm.services.exports import SheetFileError, sniff_format
-from crm.services.imports import MAX_BYTES
+from crm.sheets.files import MAX_BYTES, SheetFileError, sniff_format
 
 
 class ImportUploadForm(BootstrapFormMixin, forms.Form):

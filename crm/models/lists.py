@@ -185,12 +185,16 @@ class ActionItem(AutoCodeMixin, TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
 
-    def save(self, *args, **kwargs):
+    def enterprise_derive(self) -> None:
+        """The enterprise of an action item is its need's, else its project's (also for bulk writes)."""
         if not self.enterprise_id:
             if self.need_id and self.need.enterprise_id:
                 self.enterprise_id = self.need.enterprise_id
             elif self.project_id and self.project.enterprise_id:
                 self.enterprise_id = self.project.enterprise_id
+
+    def save(self, *args, **kwargs):
+        self.enterprise_derive()
         super().save(*args, **kwargs)
 
     @property

@@ -24,9 +24,12 @@ ENTERPRISE_M2M = ("liaison_officers",)
 PROJECT_M2M = ("liaison_officers",)
 
 
-def _check_region_allowed(*, user: User, region) -> None:
-    """A county user may only place records in its own county; otherwise they would vanish from its view."""
-    if user.sees_everything or region is None:
+def region_check(*, user: User | None, region) -> None:
+    """A county user may only place records in its own county; otherwise they would vanish from its view.
+
+    ``region`` is a Region or its code. Called by the create/update services and, per row, by the imports.
+    """
+    if user is None or user.sees_everything or region is None:
         return
     own_region = user.bureau.region_id if user.bureau_id else None
     region_code = getattr(region, "pk", region)
@@ -111,7 +114,7 @@ def enterprise_set_qualifications(*, enterprise: Enterprise, qualifications: Ite
 def enterprise_create(*, user: User, data: Mapping[str, Any]) -> Enterprise:
     """Create an enterprise owned by the creator's bureau."""
     plain, related = _split(data, ENTERPRISE_M2M)
-    _check_region_allowed(user=user, region=plain.get("region"))
+    region_check(user=user, region=plain.get("region"))
     enterprise = Enterprise(**plain)
     enterprise.bureau_id = user.bureau_id
     enterprise.created_by = user
@@ -128,7 +131,7 @@ def enterprise_update(*, user: User, enterprise: Enterprise, data: Mapping[str, 
     """Change the given fields (a partial update); ``qualifications``, if given, replaces the set."""
     plain, related = _split(data, ENTERPRISE_M2M)
     if "region" in plain and plain["region"] != enterprise.region:
-        _check_region_allowed(user=user, region=plain["region"])
+        region_check(user=user, region=plain["region"])
     _assign(enterprise, plain)
     enterprise.full_clean()
     enterprise.save()
@@ -175,14 +178,21 @@ def contact_update(*, user: User, contact: Contact, data: Mapping[str, Any]) -> 
 # ---------------------------------------------------------------------------------------------------------
 
 
+def project_derive(*, project: Project) -> None:
+    """A project without a region lies in its enterprise's region."""
+    if project.region_id is None and project.enterprise_id is not None:
+        project.region_id = project.enterprise.region_id
+
+
 @transaction.atomic
 def project_create(*, user: User, data: Mapping[str, Any]) -> Project:
     """Create a project owned by the creator's bureau."""
     plain, related = _split(data, PROJECT_M2M)
-    _check_region_allowed(user=user, region=plain.get("region"))
+    region_check(user=user, region=plain.get("region"))
     project = Project(**plain)
     project.bureau_id = user.bureau_id
     project.created_by = user
+    project_derive(project=project)
     project.full_clean()
     project.save()
     _set_m2m(project, related)
@@ -193,7 +203,7 @@ def project_create(*, user: User, data: Mapping[str, Any]) -> Project:
 def project_update(*, user: User, project: Project, data: Mapping[str, Any]) -> Project:
     plain, related = _split(data, PROJECT_M2M)
     if "region" in plain and plain["region"] != project.region:
-        _check_region_allowed(user=user, region=plain["region"])
+        region_check(user=user, region=plain["region"])
     _assign(project, plain)
     project.full_clean()
     project.save()

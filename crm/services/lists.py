@@ -46,9 +46,9 @@ def action_next_statuses(item: ActionItem) -> list[str]:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _check_department(user: User, department) -> None:
+def offering_department_check(*, user: User | None, department) -> None:
     """A county manager keeps the offerings of its own bureau's departments; city managers any."""
-    if department is None or user.sees_everything:
+    if department is None or user is None or user.sees_everything:
         return
     if department.bureau_id != user.bureau_id:
         raise ValidationError({"department": _("Choose a department of your own bureau.")})
@@ -69,7 +69,7 @@ def offering_create(*, user: User, data: Mapping[str, Any]) -> Offering:
     """Add an offering to the resource list (managers)."""
     if not can_create(user, Offering):
         raise PermissionDenied(_("Only managers keep the resource list."))
-    _check_department(user, data.get("department"))
+    offering_department_check(user=user, department=data.get("department"))
     return _save_offering(Offering(created_by=user), data)
 
 
@@ -77,9 +77,9 @@ def offering_create(*, user: User, data: Mapping[str, Any]) -> Offering:
 def offering_update(*, user: User, offering: Offering, data: Mapping[str, Any]) -> Offering:
     if not can_edit(user, offering):
         raise PermissionDenied(_("Only managers keep the resource list."))
-    _check_department(user, offering.department)
+    offering_department_check(user=user, department=offering.department)
     if "department" in data:
-        _check_department(user, data["department"])
+        offering_department_check(user=user, department=data["department"])
     return _save_offering(offering, data)
 
 
@@ -98,15 +98,20 @@ def offering_delete(*, user: User, offering: Offering) -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _check_links(*, user: User, need: Need | None, project: Project | None) -> None:
+def action_item_links_check(*, need: Need | None, project: Project | None) -> None:
+    """An action item belongs to a need or a project (or both: then the need's own project, if any)."""
     if need is None and project is None:
         raise ValidationError({"need": _("An action item belongs to a need or a project; give at least one.")})
+    if need is not None and project is not None and need.project_id and need.project_id != project.pk:
+        raise ValidationError({"project": _("The need belongs to another project.")})
+
+
+def _check_links(*, user: User, need: Need | None, project: Project | None) -> None:
+    action_item_links_check(need=need, project=project)
     if need is not None and not Need.objects.visible_to(user).filter(pk=need.pk).exists():
         raise ValidationError({"need": _("This need does not exist or is outside your scope.")})
     if project is not None and not Project.objects.visible_to(user).filter(pk=project.pk).exists():
         raise ValidationError({"project": _("This project does not exist or is outside your scope.")})
-    if need is not None and project is not None and need.project_id and need.project_id != project.pk:
-        raise ValidationError({"project": _("The need belongs to another project.")})
 
 
 def _check_owner(owner: User | None) -> None:
@@ -118,9 +123,9 @@ def _department_allowed(user: User, department) -> bool:
     return department.assignable_by(user)
 
 
-def _check_action_department(user: User, department) -> None:
+def action_item_department_check(*, user: User | None, department) -> None:
     """A county user picks its own bureau's departments or the city's (as on the web form), never another county's."""
-    if department is not None and not _department_allowed(user, department):
+    if department is not None and user is not None and not _department_allowed(user, department):
         raise ValidationError({"department": _("Choose a department of your own bureau or of the city bureau.")})
 
 
@@ -169,6 +174,27 @@ def _notify_owner(item: ActionItem, *, user: User) -> None:
     )
 
 
+def action_item_derive(*, item: ActionItem, user: User | None) -> None:
+    """Fill in what a new action item takes from its links (every way in: form, API, import).
+
+    The project comes from the need; the enterprise from the need, else the project; without a title the
+    offering's name; without a department the offering's, else the owner's, unless a county user may not
+    name it (another county's).
+    """
+    if item.need_id is not None and item.project_id is None and item.need.project_id:
+        item.project_id = item.need.project_id
+    item.enterprise_derive()
+    if not (item.title or "").strip() and item.offering_id is not None:
+        item.title = item.offering.name
+    if item.department_id is None:
+        candidates = [
+            item.offering.department if item.offering_id is not None else None,
+            item.owner.department if item.owner_id is not None else None,
+        ]
+        allowed = (d for d in candidates if d is not None and (user is None or _department_allowed(user, d)))
+        item.department = next(allowed, None)
+
+
 @transaction.atomic
 def action_item_create(*, user: User, data: Mapping[str, Any]) -> ActionItem:
     """Create an action item for a need or project (managers); its enterprise comes from the need or project.
@@ -186,21 +212,14 @@ def action_item_create(*, user: User, data: Mapping[str, Any]) -> ActionItem:
     _check_links(user=user, need=need, project=project)
     _check_owner(owner)
     _check_offering(offering, today=today)
-    _check_action_department(user, values.get("department"))
-    if need is not None and project is None and need.project_id:
-        values["project"] = need.project
-    if not (values.get("title") or "").strip() and offering is not None:
-        values["title"] = offering.name
-    if values.get("department") is None:
-        # Default to the offering's department, unless a county user may not name it (another county's).
-        candidates = [offering.department if offering else None, owner.department if owner else None]
-        values["department"] = next((d for d in candidates if d is not None and _department_allowed(user, d)), None)
+    action_item_department_check(user=user, department=values.get("department"))
     due_on = values.get("due_on")
     if isinstance(due_on, dt.date) and due_on < today:
         raise ValidationError({"due_on": _("The due date cannot be in the past.")})
     item = ActionItem(created_by=user, enterprise=None)
     for name, value in values.items():
         setattr(item, name, value)
+    action_item_derive(item=item, user=user)
     if status != ActionStatus.PLANNED:
         _apply_status(item, status, today=today)
     if item.status == ActionStatus.DONE and not (item.result or "").strip():
@@ -238,7 +257,7 @@ def action_item_update(*, user: User, item: ActionItem, data: Mapping[str, Any])
     if "owner" in values:
         _check_owner(values["owner"])
     if "department" in values and getattr(values["department"], "pk", None) != item.department_id:
-        _check_action_department(user, values["department"])
+        action_item_department_check(user=user, department=values["department"])
     if "offering" in values and values["offering"] is not None and values["offering"].pk != item.offering_id:
         _check_offering(values["offering"], today=today)
     for name, value in values.items():

@@ -324,7 +324,7 @@ def _notify(recipients: Iterable, *, exclude=None, kind: str, text: str, need: N
 
 
 def _need_owner_default_bureau(user, enterprise, project):
-    if user.bureau_id:
+    if user is not None and user.bureau_id:
         return user.bureau
     for obj in (enterprise, project):
         if obj is not None and obj.bureau_id:
@@ -336,6 +336,38 @@ def _need_owner_default_bureau(user, enterprise, project):
 
 
 # ---------------------------------------------------------------------------------------------- create, edit
+
+
+def need_derive(*, need: Need, user: User) -> None:
+    """Fill in what a new need takes from its links and its recorder; every way in (form, API, visit, import).
+
+    Its enterprise comes from the visit, else from the project; without a source it is 走访 when raised in a
+    visit, else 电话; without a bureau it is owned by the recorder's bureau, else the enterprise's or the
+    project's, else the first bureau.
+    """
+    if need.enterprise_id is None:
+        if need.visit_id is not None:
+            need.enterprise_id = need.visit.enterprise_id
+        elif need.project_id is not None and need.project.enterprise_id:
+            need.enterprise_id = need.project.enterprise_id
+    if not need.source:
+        need.source = NeedSource.VISIT if need.visit_id is not None else NeedSource.PHONE
+    if need.bureau_id is None:
+        enterprise = need.enterprise if need.enterprise_id is not None else None
+        project = need.project if need.project_id is not None else None
+        need.bureau = _need_owner_default_bureau(user, enterprise, project)
+
+
+def need_recorded_event(*, need: Need, user: User | None) -> NeedEvent:
+    """The first entry of a need's timeline (unsaved, so an import can write many in one go)."""
+    return NeedEvent(
+        need=need,
+        author=user if user and user.is_authenticated else None,
+        kind=NeedEventKind.STATUS,
+        to_status=need.status,
+        text=_fmt(gettext_noop("Need recorded.")),
+    )
+
 
 NEED_EDITABLE_FIELDS = ("title", "description", "category", "urgency", "enterprise", "project", "source")
 
@@ -360,31 +392,25 @@ def need_create(
         raise ValidationError({"enterprise": [_("Select an enterprise in your scope.")]})
     if project is not None and not Project.objects.visible_to(user).filter(pk=project.pk).exists():
         raise ValidationError({"project": [_("Select a project in your scope.")]})
-    if enterprise is None and project is not None and project.enterprise_id:
-        enterprise = project.enterprise
     need = Need(
         enterprise=enterprise,
         project=project,
         visit=visit,
-        source=source or (NeedSource.VISIT if visit is not None else NeedSource.PHONE),
+        source=source or "",
         category=category,
         title=(title or "").strip(),
         description=(description or "").strip(),
         urgency=urgency or Urgency.NORMAL,
         status=NeedStatus.NEW,
-        bureau=_need_owner_default_bureau(user, enterprise, project),
         created_by=user,
     )
+    need_derive(need=need, user=user)
     need.full_clean(exclude=["code"])
     need._history_user = user
     need.save()
-    _event(
-        need=need,
-        user=user,
-        kind=NeedEventKind.STATUS,
-        to_status=NeedStatus.NEW,
-        text=_fmt(gettext_noop("Need recorded.")),
-    )
+    event = need_recorded_event(need=need, user=user)
+    event.full_clean()
+    event.save()
     return need
 
 

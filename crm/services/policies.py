@@ -71,13 +71,24 @@ def _require_manager(user: User, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def _save_policy(policy: Policy, plain: Mapping[str, Any], related: Mapping[str, Any]) -> Policy:
-    for name, value in plain.items():
-        setattr(policy, name, value)
+def policy_derive(*, policy: Policy) -> None:
+    """Normalise what every way in stores alike: keywords separated by single blanks, categories a list."""
     if isinstance(policy.keywords, str):
         policy.keywords = " ".join(policy.keywords.split())
     if policy.need_categories is None:
         policy.need_categories = []
+
+
+def policy_edit_check(*, user: User | None, policy: Policy) -> None:
+    """403 unless ``user`` may change this policy: a county bureau keeps only the policies it entered."""
+    if user is not None and not can_edit(user, policy):
+        raise PermissionDenied(_("Only managers keep the policy library."))
+
+
+def _save_policy(policy: Policy, plain: Mapping[str, Any], related: Mapping[str, Any]) -> Policy:
+    for name, value in plain.items():
+        setattr(policy, name, value)
+    policy_derive(policy=policy)
     policy.full_clean()
     policy.save()
     for name, values in related.items():
@@ -85,9 +96,9 @@ def _save_policy(policy: Policy, plain: Mapping[str, Any], related: Mapping[str,
     return policy
 
 
-def _check_department(user: User, department) -> None:
+def policy_department_check(*, user: User | None, department) -> None:
     """As on the web form: a county user names its own bureau's departments or the city's, not another county's."""
-    if department is not None and not department.assignable_by(user):
+    if department is not None and user is not None and not department.assignable_by(user):
         raise ValidationError({"department": _("Choose a department of your own bureau or of the city bureau.")})
 
 
@@ -96,7 +107,7 @@ def policy_create(*, user: User, data: Mapping[str, Any]) -> Policy:
     """Add a policy to the library (managers). Contradictory criteria are refused naming the field."""
     if not can_create(user, Policy):
         raise PermissionDenied(_("Only managers keep the policy library."))
-    _check_department(user, data.get("department"))
+    policy_department_check(user=user, department=data.get("department"))
     plain, related = _split(data)
     return _save_policy(Policy(created_by=user), plain, related)
 
@@ -104,10 +115,9 @@ def policy_create(*, user: User, data: Mapping[str, Any]) -> Policy:
 @transaction.atomic
 def policy_update(*, user: User, policy: Policy, data: Mapping[str, Any]) -> Policy:
     """Change a policy (managers); relations given in ``data`` replace the current ones."""
-    if not can_edit(user, policy):
-        raise PermissionDenied(_("Only managers keep the policy library."))
+    policy_edit_check(user=user, policy=policy)
     if "department" in data and getattr(data["department"], "pk", None) != policy.department_id:
-        _check_department(user, data["department"])
+        policy_department_check(user=user, department=data["department"])
     plain, related = _split(data)
     return _save_policy(policy, plain, related)
 

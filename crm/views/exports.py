@@ -12,7 +12,8 @@ from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.views import View
 
-from crm.services.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, ledger_export, ledger_filename
+from crm.sheets.exports import ledger_export, ledger_filename
+from crm.sheets.files import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 
 
 def export_response(request, kind: str, queryset, file_format: str | None = None) -> HttpResponse:

@@ -20,9 +20,10 @@ from crm.forms.imports import ImportUploadForm
 from crm.models import ImportJob
 from crm.models.imports import IMPORT_KINDS
 from crm.permissions import is_manager
-from crm.resources import RESOURCES
-from crm.services.exports import XLSX_CONTENT_TYPE, ledger_filename, ledger_template
-from crm.services.imports import MAX_BYTES, ImportOutcome, import_job_confirm, import_job_preview
+from crm.sheets.exports import ledger_filename, ledger_template
+from crm.sheets.files import MAX_BYTES, XLSX_CONTENT_TYPE
+from crm.sheets.imports import ImportOutcome, import_job_confirm, import_job_preview
+from crm.sheets.resources import RESOURCES
 
 # The list page each kind's rows appear on after an import.
 LIST_URLS = {

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from crm.choices import BureauLevel
 from crm.models import Bureau, Enterprise, IndustryChain, Qualification, Region, User
-from crm.services.imports import sheet_import
+from crm.sheets.imports import sheet_import
 from crm.validators import CREDIT_CODE_ALPHABET, credit_code_check_char
 
 HEADERS = [

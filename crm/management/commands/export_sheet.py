@@ -12,8 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from crm.models import User
-from crm.resources import RESOURCES, resource_for
-from crm.services.exports import ledger_export
+from crm.sheets.exports import ledger_export
+from crm.sheets.resources import RESOURCES, resource_for
 
 
 class Command(BaseCommand):

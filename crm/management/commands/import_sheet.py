@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 
 from crm.models import User
 from crm.permissions import is_manager
-from crm.resources import RESOURCES
-from crm.services.imports import MAX_BYTES, sheet_import
+from crm.sheets.files import MAX_BYTES
+from crm.sheets.imports import sheet_import
+from crm.sheets.resources import RESOURCES
 
 PROGRESS_FROM_ROWS = 2000
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from crm.services.imports import import_jobs_purge
+from crm.sheets.imports import import_jobs_purge
 
 
 class Command(BaseCommand):

@@ -1,11 +1,8 @@
-"""Resources of crm/resources.py: widgets, round trips of every kind, history, escaping, speed shape."""
+"""Resources of crm/sheets/resources/: round trips of every kind, rules per kind, history, speed shape."""
 
-import csv
 import datetime as dt
-import io
 from decimal import Decimal
 
-import openpyxl
 import pytest
 from django.db import connection
 from django.forms.models import model_to_dict
@@ -24,19 +21,14 @@ from crm.models import (
     Project,
     Visit,
 )
-from crm.resources import (
+from crm.sheets.exports import ledger_export
+from crm.sheets.imports import sheet_import
+from crm.sheets.resources import (
     RESOURCES,
-    BoolWidget,
-    ChoiceWidget,
-    DateWidget,
-    DecimalWidget,
-    IntWidget,
-    TextWidget,
     resource_for,
 )
-from crm.services.exports import cell_escape, dataset_escape, ledger_export, write_csv, write_xlsx
-from crm.services.imports import sheet_import
 from tests.conftest import credit_code, make_user
+from tests.sheets_helpers import lines, make_xlsx, read_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -46,129 +38,6 @@ def english():
     """Messages are asserted in their English source text, whatever the translations say."""
     with override("en"):
         yield
-
-
-# ------------------------------------------------------------------------------------------ helpers
-
-
-def make_xlsx(headers, rows, *, hidden=(), above=(), date_cells=()) -> bytes:
-    """An xlsx like a bureau's: optional title rows ``above`` the headers, hidden rows (1-based data rows)."""
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "台账"
-    for line in above:
-        sheet.append(line)
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    offset = len(above) + 1
-    for index in hidden:
-        sheet.row_dimensions[offset + index].hidden = True
-    for row_index, column_index in date_cells:
-        sheet.cell(row=offset + row_index, column=column_index).number_format = "yyyy/m/d"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def make_csv(headers, rows, *, encoding="utf-8") -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return buffer.getvalue().encode(encoding)
-
-
-def read_xlsx(data: bytes) -> list[tuple]:
-    workbook = openpyxl.load_workbook(io.BytesIO(data))
-    return list(workbook.worksheets[0].iter_rows(values_only=True))
-
-
-def lines(outcome) -> list[str]:
-    return [p.as_line() for p in outcome.problems]
-
-
-# ------------------------------------------------------------------------------------------ widgets
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("2026-03-01", dt.date(2026, 3, 1)),
-        ("2026/3/1", dt.date(2026, 3, 1)),
-        ("2026.3.1", dt.date(2026, 3, 1)),
-        ("2026年3月1日", dt.date(2026, 3, 1)),
-        ("20260301", dt.date(2026, 3, 1)),
-        ("２０２６－０３－０１", dt.date(2026, 3, 1)),
-        (46082, dt.date(2026, 3, 1)),  # an Excel serial number
-        (46082.0, dt.date(2026, 3, 1)),
-        (dt.datetime(2026, 3, 1, 0, 0), dt.date(2026, 3, 1)),
-        ("2026-03-01 00:00:00", dt.date(2026, 3, 1)),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_date_widget_reads_what_excel_users_write(value, expected):
-    assert DateWidget().clean(value) == expected
-
-
-@pytest.mark.parametrize("value", ["2026-02-30", "3/1/2026", "明天", "1"])
-def test_date_widget_refuses_non_dates(value):
-    with pytest.raises(ValueError, match="not a date"):
-        DateWidget().clean(value)
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [("1,234", 1234), ("1，234", 1234), (" 12 000 ", 12000), (120.0, 120), ("１２", 12), ("", None), (7, 7)],
-)
-def test_int_widget_takes_thousands_separators(value, expected):
-    assert IntWidget().clean(value) == expected
-
-
-def test_int_widget_refuses_fractions_and_text():
-    with pytest.raises(ValueError, match="whole number"):
-        IntWidget().clean("12.5")
-    with pytest.raises(ValueError, match="not a number"):
-        IntWidget().clean("十二")
-
-
-def test_decimal_widget_keeps_cents_and_cleans_excel_float_noise():
-    assert DecimalWidget().clean("1,234.56") == Decimal("1234.56")
-    assert DecimalWidget().clean(0.1 + 0.2) == Decimal("0.3")
-    assert DecimalWidget().clean(8000.0) == Decimal("8000")
-
-
-@pytest.mark.parametrize(("value", "expected"), [("是", True), ("否", False), ("Y", True), ("0", False), (1, True)])
-def test_bool_widget_reads_shi_and_fou(value, expected):
-    assert BoolWidget().clean(value) is expected
-    assert BoolWidget().render(expected) == ("是" if expected else "否")
-
-
-def test_bool_widget_refuses_other_words():
-    with pytest.raises(ValueError, match="是 or 否"):
-        BoolWidget().clean("也许")
-
-
-def test_choice_widget_takes_label_value_or_english_and_lists_the_labels():
-    from crm.choices import EnterpriseStatus
-
-    widget = ChoiceWidget(EnterpriseStatus)
-    assert widget.clean("正常经营") == "operating"
-    assert widget.clean("relocated") == "relocated"
-    assert widget.clean("Closed") == "closed"
-    assert widget.render("closed") == "已注销"
-    with pytest.raises(ValueError, match="正常经营、已迁出、已注销"):
-        widget.clean("倒闭")
-
-
-def test_text_widget_strips_unescapes_and_refuses_control_characters():
-    widget = TextWidget()
-    assert widget.clean("  淮安  ") == "淮安"
-    assert widget.clean("'=SUM(A1)") == "=SUM(A1)"
-    assert widget.clean(13800000000.0) == "13800000000"
-    with pytest.raises(ValueError, match="Control characters"):
-        widget.clean("a\x00b")
 
 
 # -------------------------------------------------------------------------------------- enterprises
@@ -302,7 +171,7 @@ def test_a_county_manager_imports_only_its_county(regions, county_manager, enter
     ]
     outcome = sheet_import(kind="enterprises", data=make_xlsx(ENTERPRISE_HEADERS[:3], rows), user=county_manager)
     assert lines(outcome) == [
-        "Row 3, column 所属区县: Your bureau can only import records of its own county.",
+        "Row 3, column 所属区县: You can only record entries in your own region (320831).",
         "Row 4, column 统一社会信用代码: An enterprise with this credit code exists outside your bureau's area.",
     ]
     assert Enterprise.objects.count() == 1
@@ -587,40 +456,6 @@ def test_a_name_shared_by_two_users_must_be_given_as_user_name(ledger, manager, 
     assert list(enterprise.liaison_officers.values_list("username", flat=True)) == ["zhang2"]
     # Exported by user name when the name is shared, so the export imports back.
     assert read_xlsx(ledger_export(kind="enterprises", user=manager))[1][15] == "zhang2"
-
-
-# --------------------------------------------------------------------------------------------- escaping
-
-
-@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
-def test_every_dangerous_prefix_is_escaped_in_xlsx_and_csv_headers_too(prefix):
-    value = prefix + "cmd|' /C calc'!A0"
-    assert cell_escape(value) == "'" + value
-    xlsx_rows = read_xlsx(write_xlsx([prefix + "表头"], [[value], [12], ["安全"]]))
-    expected = [("'" + prefix + "表头",), ("'" + value,), (12,), ("安全",)]
-    # XML reads a carriage return back as a line feed; the apostrophe in front is what matters.
-    assert xlsx_rows == [tuple(v.replace("\r", "\n") if isinstance(v, str) else v for v in r) for r in expected]
-    text = write_csv([prefix + "表头"], [[value]]).decode("utf-8-sig")
-    assert list(csv.reader(io.StringIO(text))) == [["'" + prefix + "表头"], ["'" + value]]
-
-
-def test_the_library_dataset_is_escaped_for_the_admin_export(enterprise, manager):
-    enterprise.name = "@SUM(1+1)"
-    enterprise.save()
-    dataset = resource_for("enterprises").export()
-    assert dataset.dict[0]["企业名称"] == "'@SUM(1+1)"
-    import tablib
-
-    other = tablib.Dataset(["=1", 2], headers=["-h", "ok"])
-    dataset_escape(other)
-    assert other.headers == ["'-h", "ok"] and list(other[0]) == ["'=1", 2]
-
-
-def test_safe_values_are_left_alone():
-    assert cell_escape("淮安") == "淮安"
-    assert cell_escape(-5) == -5
-    assert cell_escape(None) is None
-    assert cell_escape("a=b") == "a=b"
 
 
 def test_an_existing_need_is_not_moved_through_its_workflow_by_import(ledger, manager, county_bureau):

@@ -1,4 +1,5 @@
-"""Spreadsheet plumbing shared by imports and exports (DESIGN §8.4).
+"""Spreadsheet files (DESIGN §8.4): what kind of file an upload is, how its text is decoded, how cells are
+escaped, and the xlsx/CSV writers shared by the ledgers and the other exports.
 
 - Formula-injection escaping: every exported text cell, headers included, that starts with ``=``, ``+``,
   ``-``, ``@``, a tab or a carriage return gets a leading apostrophe (the library's own setting only
@@ -6,8 +7,8 @@
 - The type of an uploaded file is decided by its content, not its name: an ``.xlsx`` is a zip archive
   (``PK\\x03\\x04``) holding ``xl/workbook.xml``; anything else must decode as CSV text, UTF-8 (with or
   without BOM) first, then GB18030, which is what a Chinese Excel writes.
-- Ledger writing: ``ledger_export`` streams the rows of a resource into an xlsx (write-only, so a
-  province-sized ledger does not sit in memory twice) or a CSV with BOM (so Excel shows the Chinese).
+- Writing: ``write_xlsx`` streams rows into a write-only workbook (so a province-sized ledger does not sit
+  in memory twice); ``write_csv`` writes UTF-8 with BOM (so Excel shows the Chinese).
 """
 
 from __future__ import annotations
@@ -16,13 +17,18 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
+MAX_BYTES = 10 * 1024 * 1024  # an upload larger than this is refused before it is read
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls (and other OLE2 documents)
@@ -108,11 +114,6 @@ def _cell_width(value) -> int:
 
 def write_xlsx(headers: list[str], rows: Iterable[list], *, title: str = "Sheet1", notes=None) -> bytes:
     """Write one sheet (escaped, header bold and frozen) and an optional second sheet of notes."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.freeze_panes = "A2"
@@ -206,44 +207,3 @@ def write_csv(headers: list[str], rows: Iterable[list]) -> bytes:
     for row in rows:
         writer.writerow([cell_escape(_csv_text(v)) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def ledger_rows(resource, queryset) -> Iterator[list]:
-    """Native values (dates, numbers, text) of every exported row, in header order."""
-    export_fields = resource.get_export_fields()
-    for obj in resource.iter_queryset(resource.get_export_queryset(queryset)):
-        yield [resource.export_field(field, obj) for field in export_fields]
-
-
-def ledger_export(*, kind: str, queryset=None, user=None, file_format: str = "xlsx") -> bytes:
-    """The ledger (台账) of one kind as xlsx or CSV bytes; ``queryset`` is already filtered and scoped."""
-    from crm.resources import resource_for
-
-    resource = resource_for(kind, user=user)
-    if queryset is None:
-        queryset = resource.scoped_queryset()
-    headers = resource.get_export_headers()
-    rows = ledger_rows(resource, queryset)
-    if file_format == "csv":
-        return write_csv(headers, rows)
-    return write_xlsx(headers, rows, title=resource.title)
-
-
-def ledger_template(*, kind: str, user=None) -> bytes:
-    """The import template of one kind: the headers, one example row and a sheet of notes."""
-    from crm.resources import resource_for
-
-    resource = resource_for(kind, user=user)
-    headers = resource.get_export_headers()
-    example = resource.example_row()
-    notes = {"title": "填写说明", "rows": [[_("Column"), _("How to fill it in")], *resource.column_notes()]}
-    return write_xlsx(headers, [[example.get(h, "") for h in headers]], title=resource.title, notes=notes)
-
-
-def ledger_filename(*, kind: str, file_format: str = "xlsx", template: bool = False) -> str:
-    from crm.resources import resource_for
-
-    title = resource_for(kind).title
-    stamp = timezone.localdate().strftime("%Y%m%d")
-    suffix = "导入模板" if template else stamp
-    return f"{title}-{suffix}.{file_format}"

@@ -9,10 +9,10 @@ from django.core.management import CommandError, call_command
 from django.utils.translation import override
 
 from crm.models import Enterprise
-from crm.resources import RESOURCES, resource_for
-from crm.services.exports import ledger_export, ledger_filename, ledger_template
-from crm.services.imports import sheet_import
-from tests.test_resources import read_xlsx
+from crm.sheets.exports import ledger_export, ledger_filename, ledger_template
+from crm.sheets.imports import sheet_import
+from crm.sheets.resources import RESOURCES, resource_for
+from tests.sheets_helpers import read_xlsx
 
 pytestmark = pytest.mark.django_db
 

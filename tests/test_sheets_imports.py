@@ -12,11 +12,12 @@ from django.db import IntegrityError
 from django.utils.translation import override
 
 from crm.models import Enterprise
-from crm.resources import EnterpriseResource
-from crm.services import imports
-from crm.services.imports import sheet_import
+from crm.sheets import readers
+from crm.sheets.imports import sheet_import
+from crm.sheets.resources import RESOURCES, EnterpriseResource
+from crm.sheets.resources import base as resources
 from tests.conftest import credit_code
-from tests.test_resources import make_csv, make_xlsx
+from tests.sheets_helpers import make_csv, make_xlsx
 
 HEADERS = ["企业名称", "统一社会信用代码", "所属区县", "从业人数", "挂钩联系企业"]
 
@@ -104,8 +105,6 @@ def test_import_as_a_user_applies_their_scope_and_role(tmp_path, regions, county
 @pytest.mark.django_db(transaction=True)
 def test_a_database_error_in_a_later_batch_rolls_back_the_earlier_batches(regions, monkeypatch):
     """All or nothing for real (no test transaction around it), on SQLite and PostgreSQL alike."""
-    from crm import resources
-
     monkeypatch.setattr(EnterpriseResource._meta, "batch_size", 2)
     real = resources.bulk_create_with_history
     calls = []
@@ -219,7 +218,7 @@ def test_size_and_row_limits(regions, monkeypatch):
     big = b"x" * (10 * 1024 * 1024 + 1)
     (problem,) = sheet_import(kind="enterprises", data=big).problems
     assert problem.message == "The file is larger than 10 MB; split it into several files."
-    monkeypatch.setattr(imports, "MAX_ROWS", 5)
+    monkeypatch.setattr(readers, "MAX_ROWS", 5)
     (problem,) = sheet_import(kind="enterprises", data=make_xlsx(HEADERS, good_rows(count=6))).problems
     assert problem.message == "The file has more than 5 data rows; split it into several files."
     assert sheet_import(kind="enterprises", data=make_xlsx(HEADERS, good_rows(count=5))).ok
@@ -270,8 +269,6 @@ def test_progress_is_reported_for_terminals(tmp_path, regions):
 
 @pytest.mark.django_db
 def test_every_kind_is_accepted_by_the_command(tmp_path):
-    from crm.resources import RESOURCES
-
     for kind in RESOURCES:
         path = write(tmp_path, b"", name=f"{kind}.csv")
         with pytest.raises(CommandError, match="Nothing was imported"):

@@ -1,0 +1,715 @@
+"""The base of the ledger resources (DESIGN §8.4), shared by the commands, /imports/, the list-page exports
+and the admin.
+
+The column headers are plain Chinese strings: they are a data contract with the bureau's spreadsheets,
+not UI text, so they are not translated. Enumerations are written with their Chinese label (§3.1) and
+read by label or value; regions, chains and qualifications by name or code; people by user name or name.
+
+Import speed (≤ 10 s for 10 000 enterprises): ``use_bulk`` with a batch size, ``skip_diff``, existing
+records fetched by key in ``before_import`` into a dict, reference look-ups cached per import, foreign keys
+resolved from those caches (and left out of ``full_clean``, whose FK check would query once per cell),
+uniqueness checked against the dicts instead of per row, and saves through
+``bulk_create_with_history`` / ``bulk_update_with_history`` so imported changes appear in the history.
+Many-to-many columns are written in bulk through their through tables after the rows are saved.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import connections, router, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources, widgets
+from import_export.results import RowResult
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from crm.models import (
+    CodeSequence,
+    IndustryChain,
+    Qualification,
+    Region,
+)
+from crm.sheets.files import cell_unescape, dataset_escape
+from crm.sheets.resources.widgets import (
+    CHANGE_REASON,
+    CHUNK,
+    BoolWidget,
+    CachedLookupWidget,
+    ChoiceWidget,
+    DateWidget,
+    DecimalWidget,
+    EnterpriseWidget,
+    IntWidget,
+    ManyWidget,
+    MultiChoiceWidget,
+    PrefetchedWidget,
+    ReferenceWidget,
+    TextWidget,
+    is_blank,
+)
+from crm.validators import credit_code_check_char
+
+# ------------------------------------------------------------------------------------------- resources
+
+
+def col(header: str, attribute: str, widget, **kwargs) -> fields.Field:
+    return fields.Field(attribute=attribute, column_name=header, widget=widget, **kwargs)
+
+
+def text(header: str, attribute: str, upper: bool = False, **kwargs) -> fields.Field:
+    return col(header, attribute, TextWidget(upper=upper), **kwargs)
+
+
+def flag(header: str, attribute: str) -> fields.Field:
+    return col(header, attribute, BoolWidget(), saves_null_values=False)
+
+
+def choice(header: str, attribute: str, choices_class, blank: bool = False) -> fields.Field:
+    return col(header, attribute, ChoiceWidget(choices_class, blank=blank), saves_null_values=blank)
+
+
+def region_col(header: str = "所属区县", attribute: str = "region") -> fields.Field:
+    return col(header, attribute, ReferenceWidget(Region, _("No region is called or coded “%(value)s”.")))
+
+
+CHAIN_UNKNOWN = _("No industry chain is called or coded “%(value)s”.")
+
+
+def chain_col(header: str = "所属产业链", attribute: str = "industry_chain") -> fields.Field:
+    return col(header, attribute, ReferenceWidget(IndustryChain, CHAIN_UNKNOWN))
+
+
+def regions_many(header: str, attribute: str) -> fields.Field:
+    return col(header, attribute, ManyWidget(ReferenceWidget(Region, _("No region is called or coded “%(value)s”."))))
+
+
+def chains_many(header: str, attribute: str) -> fields.Field:
+    return col(
+        header,
+        attribute,
+        ManyWidget(ReferenceWidget(IndustryChain, _("No industry chain is called or coded “%(value)s”."))),
+    )
+
+
+def qualifications_many(header: str, attribute: str) -> fields.Field:
+    return col(
+        header,
+        attribute,
+        ManyWidget(ReferenceWidget(Qualification, _("No qualification is called or coded “%(value)s”."))),
+    )
+
+
+def normalize_header(value) -> str:
+    """Header spelling as compared: full-width brackets → ASCII, no blanks, no required-marker star."""
+    text_ = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value if value is not None else "")))
+    return cell_unescape(text_).rstrip("*").lstrip("*")
+
+
+IGNORED_HEADERS = {"序号", "序", "编号序", "no.", "no", "#"}
+
+
+@dataclass
+class HeaderCheck:
+    headers: list[str]  # canonical header per column; "" for a column that is ignored
+    unknown: list[str]
+    missing: list[str]
+    duplicated: list[str]
+
+
+def _codes_reserve(prefix: str, count: int) -> list[str]:
+    """Hand out ``count`` consecutive codes of this year in one step (same rules as ``code_next``)."""
+    year = timezone.localdate().year
+    with transaction.atomic():
+        sequence, _created = CodeSequence.objects.select_for_update().get_or_create(prefix=prefix, year=year)
+        first = sequence.last_value + 1
+        CodeSequence.objects.filter(pk=sequence.pk).update(last_value=F("last_value") + count)
+    return [f"{prefix}-{year}-{n:04d}" for n in range(first, first + count)]
+
+
+class LedgerResource(resources.ModelResource):
+    """Shared machinery: header checks, dict look-ups, bulk saves with history, bulk many-to-many."""
+
+    kind = ""
+    title = ""  # sheet title and file name, e.g. 企业台账
+    key: str | None = None  # declared field that identifies an existing record
+    key_lookup = "pk"  # model lookup of that key
+    key_required = False  # True: a row without the key is refused (enterprises); else it is created
+    required_headers: tuple[str, ...] = ()
+    aliases: dict[str, str] = {}
+    notes: dict[str, str] = {}  # column → extra explanation for the template's notes sheet
+    export_select_related: tuple[str, ...] = ()
+    export_prefetch_related: tuple[str, ...] = ()
+
+    class Meta:
+        use_bulk = True
+        batch_size = 1000
+        skip_diff = True
+        skip_html_diff = True
+        clean_model_instances = True
+        use_transactions = True
+        report_skipped = True
+        chunk_size = 2000
+        import_id_fields = ()
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user if (user is not None and getattr(user, "is_authenticated", False)) else None
+        self.progress = None
+        self._row_numbers: list[int] | None = None
+        self._current = 0
+        self._existing: dict = {}
+        self._visible: set | None = None
+        self._seen: dict = {}
+        self._m2m_current: dict[str, dict[int, set]] = {}
+        self._present: list[tuple[str, fields.Field]] = []
+        self._present_m2m: list[tuple[str, fields.Field]] = []
+        self._update_fields: list[str] = []
+        self._failed = False
+        self._header_failed = False
+        self._code_only: list[tuple[str, fields.Field]] = []
+        self._plan: list[tuple] = []
+        self._snapshot: list = []
+        self._bind_user()
+
+    # --- headers ---------------------------------------------------------------------------------
+
+    @classmethod
+    def header_map(cls) -> dict[str, str]:
+        """Normalised spelling → canonical header (the headers themselves and their aliases)."""
+        mapping = {normalize_header(f.column_name): f.column_name for f in cls.fields.values()}
+        for alias, header in cls.aliases.items():
+            mapping.setdefault(normalize_header(alias), header)
+        return mapping
+
+    @classmethod
+    def ordered_fields(cls) -> list[tuple[str, fields.Field]]:
+        """Declared fields in the column order of ``Meta.fields`` (the export and template order)."""
+        return [(name, cls.fields[name]) for name in cls._meta.fields]
+
+    @classmethod
+    def expected_headers(cls) -> list[str]:
+        return [f.column_name for _name, f in cls.ordered_fields()]
+
+    @classmethod
+    def check_headers(cls, raw_headers, column_has_data=None) -> HeaderCheck:
+        mapping = cls.header_map()
+        canonical, unknown, duplicated, seen = [], [], [], set()
+        for i, raw in enumerate(raw_headers):
+            spelled = normalize_header(raw)
+            if not spelled:
+                if column_has_data and column_has_data[i]:
+                    unknown.append(gettext("(column %(n)s without a header)") % {"n": i + 1})
+                canonical.append("")
+                continue
+            header = mapping.get(spelled)
+            if header is None:
+                if spelled.casefold() not in IGNORED_HEADERS:
+                    unknown.append(str(raw).strip())
+                canonical.append("")
+                continue
+            if header in seen:
+                duplicated.append(header)
+                canonical.append("")
+                continue
+            seen.add(header)
+            canonical.append(header)
+        missing = [h for h in cls.required_headers if h not in seen]
+        return HeaderCheck(canonical, unknown, missing, duplicated)
+
+    def header_for(self, key: str) -> str:
+        """The column header an error key (a field attribute or model field name) belongs to."""
+        if key == NON_FIELD_ERRORS:
+            return ""
+        for field in self.fields.values():
+            attribute = field.attribute or ""
+            if key in (attribute, attribute.removesuffix("_id")) and not field.readonly:
+                return field.column_name
+        for field in self.fields.values():
+            if key == (field.attribute or "").split("__")[0]:
+                return field.column_name
+        return ""
+
+    # --- set-up per import -----------------------------------------------------------------------
+
+    def _bind_user(self) -> None:
+        for field in self.fields.values():
+            for widget in (field.widget, getattr(field.widget, "single", None)):
+                if isinstance(widget, CachedLookupWidget):
+                    widget.user = self.user
+
+    def sheet_row(self, number: int) -> int:
+        """Spreadsheet row (header = row 1) of the dataset's 1-based row ``number``."""
+        if self._row_numbers and 0 < number <= len(self._row_numbers):
+            return self._row_numbers[number - 1]
+        return number + 1
+
+    def scoped_queryset(self):
+        qs = self._meta.model._default_manager.all()
+        if hasattr(qs, "visible_to") and self.user is not None:
+            return qs.visible_to(self.user)
+        return qs
+
+    def get_queryset(self):
+        return self.scoped_queryset()
+
+    def _check_import_id_fields(self, headers):
+        # Header checks are done by check_headers(); a missing optional key column means "create".
+        return
+
+    def before_import(self, dataset, **kwargs):
+        if self.user is None and getattr(kwargs.get("user"), "is_authenticated", False):
+            self.user = kwargs["user"]
+            self._bind_user()
+        self._row_numbers = kwargs.get("row_numbers")
+        self.progress = kwargs.get("progress")
+        check = self.check_headers(dataset.headers or [])
+        if check.unknown or check.missing or check.duplicated:
+            self._failed = self._header_failed = True
+            raise ValueError(header_problem_text(self, check))
+        if list(dataset.headers) != check.headers:
+            dataset.headers = check.headers
+        present = set(check.headers) - {""}
+        self._present, self._present_m2m, self._code_only = [], [], []
+        for name, field in self.fields.items():
+            if field.readonly:
+                continue
+            if field.column_name in present:
+                if isinstance(field.widget, widgets.ManyToManyWidget):
+                    self._present_m2m.append((name, field))
+                else:
+                    self._present.append((name, field))
+            elif isinstance(field.widget, EnterpriseWidget) and field.widget.code_column in present:
+                # Only the credit-code column is there: the enterprise is found by it alone.
+                self._present.append((name, field))
+                self._code_only.append((name, field))
+        model_fields = {f.name for f in self._meta.model._meta.concrete_fields}
+        self._update_fields = [
+            f.attribute for name, f in self._present if f.attribute in model_fields and name != self.key
+        ]
+        code_only = {name for name, _f in self._code_only}
+        self._plan = [
+            (f.column_name, f.attribute, f.widget, f.saves_null_values)
+            for name, f in self._present
+            if name not in code_only
+        ]
+        names = {f.attribute for _n, f in self._present}
+        self._snapshot = [f for f in self._meta.model._meta.concrete_fields if f.name in names]
+        self._prefetch(dataset)
+
+    def _column(self, dataset, header) -> list:
+        index = dataset.headers.index(header)
+        return [row[index] for row in dataset]
+
+    def _prefetch(self, dataset) -> None:
+        headers = set(dataset.headers)
+        for _name, field in self.fields.items():
+            widget = field.widget
+            if not isinstance(widget, PrefetchedWidget):
+                continue
+            values = self._column(dataset, field.column_name) if field.column_name in headers else []
+            if isinstance(widget, EnterpriseWidget) and widget.code_column in headers:
+                values += self._column(dataset, widget.code_column)
+            if values:
+                widget.prefetch(values)
+        self._existing = {}
+        if self.key and self.fields[self.key].column_name in headers:
+            key_field = self.fields[self.key]
+            keys = set()
+            for value in self._column(dataset, key_field.column_name):
+                try:
+                    cleaned = key_field.widget.clean(value)
+                except ValueError:
+                    continue
+                if not is_blank(cleaned):
+                    keys.add(cleaned)
+            keys = sorted(keys)
+            model = self._meta.model
+            for start in range(0, len(keys), CHUNK):
+                chunk = keys[start : start + CHUNK]
+                for obj in model._default_manager.filter(**{f"{self.key_lookup}__in": chunk}):
+                    self._existing[getattr(obj, self.key_lookup)] = obj
+            self._visible = None
+            if self.user is not None and hasattr(model._default_manager.all(), "visible_to"):
+                ids = [obj.pk for obj in self._existing.values()]
+                self._visible = set()
+                for start in range(0, len(ids), CHUNK):
+                    self._visible.update(
+                        model._default_manager.visible_to(self.user)
+                        .filter(pk__in=ids[start : start + CHUNK])
+                        .values_list("pk", flat=True)
+                    )
+        self._m2m_current = {}
+        existing_ids = [obj.pk for obj in self._existing.values()]
+        for _name, field in self._present_m2m:
+            through, source, target = self._through(field.attribute)
+            current: dict[int, dict] = {}  # owner id → {target id: through row id}
+            for start in range(0, len(existing_ids), CHUNK):
+                rows = through.objects.filter(**{f"{source}__in": existing_ids[start : start + CHUNK]})
+                for link_id, owner_id, target_id in rows.values_list("pk", source, target):
+                    current.setdefault(owner_id, {})[target_id] = link_id
+            self._m2m_current[field.attribute] = current
+
+    def _through(self, attribute: str):
+        m2m = self._meta.model._meta.get_field(attribute)
+        return m2m.remote_field.through, m2m.m2m_field_name() + "_id", m2m.m2m_reverse_field_name() + "_id"
+
+    # --- one row ---------------------------------------------------------------------------------
+
+    def import_row(self, row, instance_loader, **kwargs):
+        self._current = kwargs.get("row_number", 0)
+        if self.progress and self._current % 500 == 0:
+            self.progress(self._current)
+        if self._header_failed or all(is_blank(v) for v in row.values()):
+            result = self.get_row_result_class()()
+            result.import_type = RowResult.IMPORT_TYPE_SKIP
+            return result
+        row_result = super().import_row(row, instance_loader, **kwargs)
+        if row_result.import_type in (RowResult.IMPORT_TYPE_INVALID, RowResult.IMPORT_TYPE_ERROR):
+            self._failed = True
+        return row_result
+
+    def get_instance(self, instance_loader, row):
+        if not self.key:
+            return None
+        key_field = self.fields[self.key]
+        if key_field.column_name not in row:
+            return None
+        try:
+            key = key_field.clean(row)
+        except ValueError:
+            return None  # reported by the field itself when it is imported
+        if is_blank(key):
+            return None
+        here = self.sheet_row(self._current)
+        first = self._seen.setdefault(key, here)
+        if first != here:
+            raise ValidationError(
+                {
+                    key_field.attribute: _("Row %(row)s has the same %(column)s; each record may appear once.")
+                    % {"row": first, "column": key_field.column_name}
+                }
+            )
+        obj = self._existing.get(key)
+        if obj is not None and (self._visible is None or obj.pk in self._visible):
+            return obj
+        if obj is not None or not self.key_required:
+            raise ValidationError({key_field.attribute: self.not_found_message(key, exists=obj is not None)})
+        return None
+
+    def not_found_message(self, key, exists: bool):
+        return _("Nothing in your area has the code “%(value)s”; leave the cell empty to create a new record.") % {
+            "value": key
+        }
+
+    def init_instance(self, row=None):
+        instance = self._meta.model()
+        if self.user is not None:
+            instance.created_by = self.user
+            if hasattr(instance, "bureau_id") and self.user.bureau_id:
+                instance.bureau_id = self.user.bureau_id
+        return instance
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        instance._import_snapshot = (
+            {f.attname: getattr(instance, f.attname) for f in self._snapshot} if instance.pk else None
+        )
+        if instance.pk:
+            self.existing_checks(instance, errors)
+        # The library's field loop, without its per-cell overhead (this runs 200 000 times for 10 000 rows).
+        for column, attribute, widget, saves_null in self._plan:
+            try:
+                value = widget.clean(row[column], row=row)
+            except ValueError as error:
+                errors[attribute] = [ValidationError(str(error), code="invalid")]
+                continue
+            if value is not None or saves_null:
+                setattr(instance, attribute, value)
+        for _name, field in self._code_only:
+            try:
+                setattr(instance, field.attribute, field.widget.clean(None, row=row))
+            except ValueError as error:
+                errors.setdefault(field.attribute, []).append(str(error))
+        pending = {}
+        for _name, field in self._present_m2m:
+            try:
+                pending[field.attribute] = field.clean(row)
+            except ValueError as error:
+                errors.setdefault(field.attribute, []).append(str(error))
+        instance._import_m2m = pending
+        self.row_checks(instance, row, errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def existing_checks(self, instance, errors: dict) -> None:
+        """Checks of an existing record as it is stored, before the row's cells are applied to it."""
+
+    def row_checks(self, instance, row, errors: dict) -> None:
+        """Rules beyond the model's own validation; add messages to ``errors`` by field name."""
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        # An existing record whose cells all equal what is stored is left alone (no history entry).
+        snapshot = getattr(instance, "_import_snapshot", None)
+        if import_validation_errors or snapshot is None:
+            return False
+        if any(getattr(instance, attname) != value for attname, value in snapshot.items()):
+            return False
+        for attribute, objs in instance._import_m2m.items():
+            if {o.pk for o in objs} != set(self._m2m_current.get(attribute, {}).get(instance.pk, {})):
+                return False
+        return True
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        model_fields = instance._meta.concrete_fields
+        relations = [f for f in model_fields if f.is_relation]
+        # Foreign keys come from the per-import caches, so they exist: ForeignKey.validate() would query
+        # once per cell. Only the "required" part of their validation is kept, here.
+        exclude = set(errors) | {f.name for f in relations}
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for field in relations:
+            if field.name not in errors and not field.blank and getattr(instance, field.attname) is None:
+                errors[field.name] = [ValidationError(_("This cell is required."), code="required")]
+        if errors:
+            raise ValidationError(friendly_errors(errors))
+
+    # --- saving in bulk --------------------------------------------------------------------------
+
+    def before_save_instance(self, instance, row, **kwargs):
+        if instance.pk:
+            instance.updated_at = timezone.now()
+
+    def prepare_create(self, objs: list) -> None:
+        """Fill what ``save()`` would have filled (codes, derived fields): bulk_create skips save()."""
+        prefix = getattr(self._meta.model, "CODE_PREFIX", "")
+        if prefix:
+            without = [o for o in objs if not o.code]
+            for obj, code in zip(without, _codes_reserve(prefix, len(without)), strict=True):
+                obj.code = code
+
+    def after_create(self, objs: list) -> None:
+        """Write what the kind's create service writes besides the record (e.g. a need's first event)."""
+
+    def extra_update_fields(self) -> list[str]:
+        return ["updated_at"]
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        objs = self.create_instances
+        try:
+            if objs and not self._failed:
+                with transaction.atomic():
+                    self.prepare_create(objs)
+                    bulk_create_with_history(
+                        objs,
+                        self._meta.model,
+                        batch_size=self._meta.batch_size,
+                        default_user=self.user,
+                        default_change_reason=CHANGE_REASON,
+                    )
+                    self.save_m2m_bulk(objs)
+                    self.after_create(objs)
+        except Exception as error:  # reported as a problem of the whole file; nothing is kept
+            self._failed = True
+            self.handle_import_error(result, error, raise_errors)
+        finally:
+            objs.clear()
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        objs = self.update_instances
+        try:
+            if objs and not self._failed:
+                with transaction.atomic():
+                    # Django's bulk_update() compiles a CASE WHEN per field and row: ~30 s for 10 000
+                    # enterprises. The same values go out as one parameterised UPDATE run with executemany;
+                    # bulk_update_with_history(fields=[]) then writes the history rows in bulk.
+                    self._rows_update(objs, [*self._update_fields, *self.extra_update_fields()])
+                    bulk_update_with_history(
+                        objs,
+                        self._meta.model,
+                        [],
+                        batch_size=self._meta.batch_size,
+                        default_user=self.user,
+                        default_change_reason=CHANGE_REASON,
+                    )
+                    self.save_m2m_bulk(objs)
+        except Exception as error:
+            self._failed = True
+            self.handle_import_error(result, error, raise_errors)
+        finally:
+            objs.clear()
+
+    def _rows_update(self, objs: list, names: list[str]) -> None:
+        model = self._meta.model
+        connection = connections[router.db_for_write(model)]
+        model_fields = [model._meta.get_field(name) for name in dict.fromkeys(names)]
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
+        sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"
+        params = [
+            [f.get_db_prep_save(getattr(obj, f.attname), connection=connection) for f in model_fields] + [obj.pk]
+            for obj in objs
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+
+    def save_m2m_bulk(self, objs: list) -> None:
+        by_attribute: dict[str, list] = {}
+        for obj in objs:
+            for attribute in getattr(obj, "_import_m2m", {}):
+                by_attribute.setdefault(attribute, []).append(obj)
+        for attribute, owners in by_attribute.items():
+            through, source, target = self._through(attribute)
+            current = self._m2m_current.get(attribute, {})
+            new_rows, removed = [], []
+            for obj in owners:
+                wanted = [o.pk for o in obj._import_m2m[attribute]]
+                have = current.get(obj.pk, {})
+                removed += [link_id for target_id, link_id in have.items() if target_id not in set(wanted)]
+                new_rows += [(obj.pk, pk) for pk in wanted if pk not in have]
+            for start in range(0, len(removed), CHUNK):
+                through.objects.filter(pk__in=removed[start : start + CHUNK]).delete()
+            if new_rows:
+                self._links_insert(through, source, target, new_rows)
+
+    def _links_insert(self, through, source: str, target: str, pairs: list[tuple]) -> None:
+        """Insert through-table rows with executemany (no model instance per link); other columns of a
+        custom through model (certificate dates of 企业资质) get their field defaults."""
+        connection = connections[router.db_for_write(through)]
+        columns, defaults = [], []
+        for f in through._meta.concrete_fields:
+            if f.primary_key or f.attname in (source, target):
+                continue
+            columns.append(f.column)
+            defaults.append(f.get_db_prep_save(f.get_default(), connection=connection))
+        quote = connection.ops.quote_name
+        names = [
+            through._meta.get_field(source.removesuffix("_id")).column,
+            through._meta.get_field(target.removesuffix("_id")).column,
+            *columns,
+        ]
+        sql = (
+            f"INSERT INTO {quote(through._meta.db_table)} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({', '.join(['%s'] * len(names))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [(a, b, *defaults) for a, b in pairs])
+
+    def after_import(self, dataset, result, **kwargs):
+        if not self._failed:
+            super().after_import(dataset, result, **kwargs)
+
+    # --- export ----------------------------------------------------------------------------------
+
+    def get_export_queryset(self, queryset):
+        return queryset.select_related(*self.export_select_related).prefetch_related(*self.export_prefetch_related)
+
+    def export(self, queryset=None, **kwargs):
+        if queryset is None:
+            queryset = self.scoped_queryset()
+        return super().export(queryset=self.get_export_queryset(queryset), **kwargs)
+
+    def after_export(self, queryset, dataset, **kwargs):
+        dataset_escape(dataset)
+
+    def example_row(self) -> dict:
+        return {}
+
+    def column_notes(self) -> list[list[str]]:
+        rows = []
+        for _name, field in self.ordered_fields():
+            parts = []
+            if field.column_name in self.required_headers:
+                parts.append(gettext("Required column."))
+            if field.readonly and field.column_name != (self.fields[self.key].column_name if self.key else None):
+                parts.append(gettext("Exported for reference; ignored on import."))
+            widget = field.widget
+            if isinstance(widget, MultiChoiceWidget):
+                parts.append(gettext("Several values separated by 、: %(values)s") % {"values": widget.allowed()})
+            elif isinstance(widget, ChoiceWidget):
+                parts.append(gettext("One of: %(values)s") % {"values": widget.allowed()})
+            elif isinstance(widget, BoolWidget):
+                parts.append(gettext("是 or 否."))
+            elif isinstance(widget, DateWidget):
+                parts.append(gettext("A date such as 2026-03-01 or 2026/3/1."))
+            elif isinstance(widget, ManyWidget):
+                parts.append(gettext("Several names or codes separated by 、 , ， or ;"))
+            elif isinstance(widget, DecimalWidget | IntWidget):
+                parts.append(gettext("A number; thousands separators are allowed."))
+            if field.column_name in self.notes:
+                parts.append(str(self.notes[field.column_name]))
+            rows.append([field.column_name, " ".join(parts)])
+        return rows
+
+
+def friendly_errors(errors: dict) -> dict:
+    """Django's "cannot be null/blank" become one message a spreadsheet user understands."""
+    out = {}
+    for key, items in errors.items():
+        messages = []
+        for item in items if isinstance(items, list) else [items]:
+            if isinstance(item, ValidationError):
+                if getattr(item, "code", None) in ("null", "blank", "required"):
+                    messages.append(str(_("This cell is required.")))
+                else:
+                    messages.extend(item.messages)
+            else:
+                messages.append(str(item))
+        out[key] = list(dict.fromkeys(messages))
+    return out
+
+
+def header_problem_text(resource, check: HeaderCheck) -> str:
+    parts = []
+    if check.missing:
+        parts.append(gettext("Missing columns: %(columns)s.") % {"columns": "、".join(check.missing)})
+    if check.unknown:
+        parts.append(gettext("Unknown columns: %(columns)s.") % {"columns": "、".join(check.unknown)})
+    if check.duplicated:
+        parts.append(gettext("Columns given twice: %(columns)s.") % {"columns": "、".join(check.duplicated)})
+    parts.append(gettext("Expected columns: %(columns)s.") % {"columns": "、".join(resource.expected_headers())})
+    return " ".join(parts)
+
+
+def rule_check(errors: dict, check, /, **kwargs) -> None:
+    """Run one of the services' check functions on a row; its ValidationError joins the row's ``errors``.
+
+    A field that has a problem already (an unreadable cell) is not checked again.
+    """
+    try:
+        check(**kwargs)
+    except PermissionDenied as error:  # the API's 403: the whole row is refused
+        errors.setdefault(NON_FIELD_ERRORS, []).append(str(error))
+    except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            errors.setdefault(NON_FIELD_ERRORS, []).extend(error.messages)
+            return
+        for name, messages in error.message_dict.items():
+            if name not in errors:
+                errors[name] = list(messages)
+
+
+def changed(instance, attname: str) -> bool:
+    """A new record, or an existing one whose ``attname`` the row changes."""
+    snapshot = getattr(instance, "_import_snapshot", None)
+    if snapshot is None:
+        return True
+    return attname in snapshot and snapshot[attname] != getattr(instance, attname)
+
+
+def example_credit_code() -> str:
+    """A valid, clearly fictional credit code for the templates (region 320812)."""
+    body = "91320812MA1X8Y9Q0"
+    return body + credit_code_check_char(body)
+
+
+def _first(model, **filters):
+    return model._default_manager.filter(**filters).order_by("pk").first()
