@@ -35,7 +35,7 @@ from crm.selectors.matching import enterprise_eligible_policies
 from crm.selectors.needs import OVERDUE, SUPERVISION, need_escalation, needs_overdue
 from crm.selectors.search import search_enterprises
 from crm.services.lists import action_items_remind_overdue
-from crm.services.policies import _check_department, policy_push
+from crm.services.policies import policy_department_check, policy_push
 from crm.templatetags.crm_tags import overdue as overdue_tag
 from tests.conftest import make_user
 from tests.test_filtersets import request_for, run
@@ -255,10 +255,10 @@ def test_assignable_departments_agree_everywhere(regions, city_bureau, county_bu
         assert _ids(department_queryset(user)) == expected
         for department in Department.objects.all():
             if department.pk in expected:
-                _check_department(user, department)
+                policy_department_check(user=user, department=department)
             else:
                 with pytest.raises(ValidationError):
-                    _check_department(user, department)
+                    policy_department_check(user=user, department=department)
     assert _ids(Department.objects.for_bureau(county_bureau.pk)) == _ids(Department.objects.exclude(bureau=other))
 
 

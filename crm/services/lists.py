@@ -119,13 +119,9 @@ def _check_owner(owner: User | None) -> None:
         raise ValidationError({"owner": _("This user is no longer active.")})
 
 
-def _department_allowed(user: User, department) -> bool:
-    return department.assignable_by(user)
-
-
 def action_item_department_check(*, user: User | None, department) -> None:
     """A county user picks its own bureau's departments or the city's (as on the web form), never another county's."""
-    if department is not None and user is not None and not _department_allowed(user, department):
+    if department is not None and user is not None and not department.assignable_by(user):
         raise ValidationError({"department": _("Choose a department of your own bureau or of the city bureau.")})
 
 
@@ -191,7 +187,7 @@ def action_item_derive(*, item: ActionItem, user: User | None) -> None:
             item.offering.department if item.offering_id is not None else None,
             item.owner.department if item.owner_id is not None else None,
         ]
-        allowed = (d for d in candidates if d is not None and (user is None or _department_allowed(user, d)))
+        allowed = (d for d in candidates if d is not None and (user is None or d.assignable_by(user)))
         item.department = next(allowed, None)
 
 
