@@ -549,3 +549,47 @@ def test_county_manager_cannot_edit_or_delete_the_city_policies(
     own = response.json()["id"]
     assert client.patch(f"/api/v1/policies/{own}/", {"summary": "x"}, format="json").status_code == 200
     assert api_as(manager).patch(f"/api/v1/policies/{own}/", {"summary": "y"}, format="json").status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A visit's project belongs to its enterprise (DESIGN §3 Visit.project)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_projects(enterprise, county_enterprise, regions):
+    city = Project.objects.create(name="清源扩产项目", region=regions["320812"], enterprise=enterprise)
+    county = Project.objects.create(name="金湖电子项目", region=regions["320831"], enterprise=county_enterprise)
+    return city, county
+
+
+def test_api_refuses_a_visit_under_another_enterprises_project(api_as, manager, county_enterprise, two_projects):
+    city_project, _ = two_projects
+    body = {"enterprise": county_enterprise.pk, "project": city_project.pk, "visited_on": str(TODAY), "q_needs": "x"}
+    response = api_as(manager).post("/api/v1/visits/", body, format="json")
+    assert response.status_code == 400 and "project" in response.json()
+    assert not Visit.objects.exists()
+
+
+def test_visit_form_offers_and_accepts_only_the_enterprises_projects(web, manager, county_enterprise, two_projects):
+    city_project, county_project = two_projects
+    client = web(manager)
+    html = client.get(f"/visits/new/?enterprise={county_enterprise.pk}").content.decode()
+    assert county_project.name in html and city_project.name not in html
+    html = client.get("/visits/new/").content.decode()  # no enterprise chosen yet: no project offered
+    assert county_project.name not in html and city_project.name not in html
+    body = {
+        "visited_on": str(TODAY),
+        "kind": "on_site",
+        "flag": "green",
+        "q_needs": "x",
+        "needs-TOTAL_FORMS": "0",
+        "needs-INITIAL_FORMS": "0",
+    }
+    response = client.post("/visits/new/", {**body, "enterprise": county_enterprise.pk, "project": city_project.pk})
+    assert response.status_code == 200
+    assert "project" in response.context["form"].errors
+    assert not Visit.objects.exists()
+    response = client.post("/visits/new/", {**body, "enterprise": county_enterprise.pk, "project": county_project.pk})
+    assert response.status_code == 302
+    assert Visit.objects.get().project == county_project
