@@ -8,6 +8,7 @@ by id are refused (400, as for an id that does not exist) and create nothing.
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.core.cache import cache
@@ -593,3 +594,76 @@ def test_visit_form_offers_and_accepts_only_the_enterprises_projects(web, manage
     response = client.post("/visits/new/", {**body, "enterprise": county_enterprise.pk, "project": county_project.pk})
     assert response.status_code == 302
     assert Visit.objects.get().project == county_project
+
+
+# ---------------------------------------------------------------------------------------------------------
+# No page or section shows a record that the same user gets 404 for
+# ---------------------------------------------------------------------------------------------------------
+
+HREF = re.compile(r'href="([^"]+)"')
+NOT_PAGES = ("/static/", "/media/", "/i18n/", "/accounts/logout", "/admin/")
+
+
+@pytest.fixture
+def city_project_of_county_enterprise(world, officer, county_officer, regions):
+    """A project of the county enterprise that lies in the city (so the county does not see it), with a visit
+    and a help request under it recorded by the city."""
+    county = world["county"]["enterprise"]
+    county.liaison_officers.add(county_officer)
+    project = Project.objects.create(name="城区帮办项目", region=regions["320812"], enterprise=county)
+    visit = visit_create(user=officer, enterprise=county, project=project, visited_on=TODAY, q_needs="金湖城区问需")
+    need_create(user=officer, enterprise=county, project=project, category="funding", title="金湖城区帮办事项")
+    return project, visit
+
+
+def _links(html: str) -> set[str]:
+    links = set()
+    for href in HREF.findall(html):
+        href = href.replace("&amp;", "&")
+        if href.startswith("/") and not href.startswith(NOT_PAGES):
+            links.add(href.split("#")[0])
+    return links - {""}
+
+
+def test_every_link_of_the_360_page_and_the_home_page_opens(
+    web, world, county_officer, city_project_of_county_enterprise
+):
+    project, visit = city_project_of_county_enterprise
+    client = web(county_officer)
+    county = world["county"]["enterprise"]
+    page = client.get(f"/enterprises/{county.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert project.name not in html and f"/projects/{project.pk}/" not in html
+    assert world["county"]["project"].name in html  # the county's own project is listed
+    links = _links(html) | _links(client.get("/").content.decode())
+    assert f"/visits/{visit.pk}/" in links and f"/projects/{world['county']['project'].pk}/" in links
+    for url in sorted(links):
+        assert client.get(url).status_code == 200, url
+    assert client.get(f"/projects/{project.pk}/").status_code == 404
+    # The visit page of the county enterprise does not name the city project either.
+    visit_html = client.get(f"/visits/{visit.pk}/").content.decode()
+    assert project.name not in visit_html and f"/projects/{project.pk}/" not in visit_html
+
+
+def test_enterprise_selectors_read_through_the_scope(world, county_officer, officer, city_project_of_county_enterprise):
+    from crm.selectors import enterprises as selectors
+
+    project, _ = city_project_of_county_enterprise
+    county = world["county"]["enterprise"]
+    assert project not in selectors.enterprise_projects(user=county_officer, enterprise=county)
+    assert project in selectors.enterprise_projects(user=officer, enterprise=county)  # the city sees it
+    city = world["city"]["enterprise"]
+    # Asked for a city enterprise, a county user's sections are empty.
+    assert selectors.enterprise_contacts(user=county_officer, enterprise=city) == []
+    assert selectors.enterprise_projects(user=county_officer, enterprise=city) == []
+    assert selectors.enterprise_needs(user=county_officer, enterprise=city).count == 0
+    assert selectors.enterprise_action_items(user=county_officer, enterprise=city).count == 0
+    assert selectors.enterprise_policy_matches(user=county_officer, enterprise=city).count == 0
+    assert selectors.enterprise_timeline(user=county_officer, enterprise=city) == []
+    assert selectors.enterprise_qualifications(user=county_officer, enterprise=city) == []
+    assert selectors.enterprise_liaison_officers(user=county_officer, enterprise=city) == []
+    assert selectors.enterprise_policy_suggestions(user=county_officer, enterprise=city) == {
+        "suggestions": [],
+        "near_misses": [],
+    }

@@ -213,6 +213,13 @@ class VisitDetailView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         context["page_title"] = self.object.code
         context["can_log_visit"] = can_create(self.request.user, Visit)
+        # A city project of a county enterprise is not the county's: its name and link are left out (404 there).
+        project_id = self.object.project_id
+        context["project"] = (
+            self.object.project
+            if project_id and Project.objects.visible_to(self.request.user).filter(pk=project_id).exists()
+            else None
+        )
         if self.show_history and is_manager(self.request.user):
             context["history"] = history_changes(obj=self.object)
         return context
