@@ -1,17 +1,97 @@
-"""Django admin for every model: lists, filters, search, change history and spreadsheet import/export."""
+"""Django admin for every model: lists, filters, search, change history and spreadsheet import/export.
 
-from django.contrib import admin
+The admin is for the admin role only (DESIGN §11.8; superusers pass). It reads through ``visible_to`` like
+every other path, so a county administrator sees only its county; workflow fields (a need's status, version
+and every field a transition sets, a policy match's push and outcome) are read-only and the need timeline is
+never written here; saves of the main models go through the services, as the web forms and the API do.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db import models as django_models
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm import models
+from crm.choices import Role
+from crm.services.enterprises import (
+    contact_create,
+    contact_update,
+    enterprise_create,
+    enterprise_set_qualifications,
+    enterprise_update,
+    project_create,
+    project_update,
+)
+from crm.services.lists import action_item_create, action_item_update, offering_create, offering_update
+from crm.services.needs import NEED_EDITABLE_FIELDS, need_create, need_update
+from crm.services.policies import policy_create, policy_update
+from crm.services.visits import VISIT_FIELDS, visit_create, visit_update
 
 admin.site.site_header = _("Enterprise Liaison CRM administration")
 admin.site.site_title = _("Enterprise Liaison CRM")
 admin.site.index_title = _("Administration")
+
+
+def admin_site_has_permission(request) -> bool:
+    """Only active staff with the admin role (superusers have every role) may open the admin."""
+    user = request.user
+    return bool(user.is_active and user.is_staff and user.has_role(Role.ADMIN))
+
+
+admin.site.has_permission = admin_site_has_permission
+
+
+class ScopedAdminMixin:
+    """Every changelist, change page, history page, export and autocomplete reads through ``visible_to``."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if hasattr(queryset, "visible_to"):
+            queryset = queryset.visible_to(request.user)
+        return queryset
+
+    def history_view(self, request, object_id, extra_context=None):
+        # simple_history falls back to the history of a row outside the queryset (meant for deleted rows):
+        # only a user who sees the whole city reads the history of a row it cannot open.
+        if self.get_object(request, unquote(object_id)) is None and not request.user.sees_everything:
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
+
+class ServiceAdminMixin(ScopedAdminMixin):
+    """Saves go through the services (``service_create(request, data)`` and ``service_update(request, obj,
+    data)``). A service's ValidationError is shown as a message and nothing is saved."""
+
+    def service_create(self, request, data: dict):
+        raise NotImplementedError
+
+    def service_update(self, request, obj, data: dict):
+        raise NotImplementedError
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        data = {name: value for name, value in form.cleaned_data.items() if name in form.fields}
+        if change:
+            original = type(obj)._default_manager.get(pk=obj.pk)  # the form has changed ``obj`` already
+            saved = self.service_update(request, original, {name: data[name] for name in form.changed_data})
+        else:
+            saved = self.service_create(request, data)
+        # The admin goes on with ``obj`` (relations, inlines, the log entry, the redirect): make it the saved row.
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
 
 def ledger_resources(kind: str) -> list:
@@ -21,8 +101,8 @@ def ledger_resources(kind: str) -> list:
     return [RESOURCES[kind]] if kind in RESOURCES else []
 
 
-class LedgerAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
-    """History and import/export for the ledgers (台账)."""
+class LedgerAdmin(ScopedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+    """History and import/export for the ledgers (台账), scoped."""
 
     ledger_kind = ""
     list_per_page = 50
@@ -30,10 +110,9 @@ class LedgerAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     def get_resource_classes(self, request):
         return ledger_resources(self.ledger_kind) or super().get_resource_classes(request)
 
-    def save_model(self, request, obj, form, change):
-        if not change and hasattr(obj, "created_by_id") and not obj.created_by_id:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+
+class ServiceLedgerAdmin(ServiceAdminMixin, LedgerAdmin):
+    """A ledger whose saves go through its services."""
 
 
 @admin.register(models.User)
@@ -83,7 +162,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(models.Enterprise)
-class EnterpriseAdmin(LedgerAdmin):
+class EnterpriseAdmin(ServiceLedgerAdmin):
     ledger_kind = "enterprises"
     list_display = ["name", "credit_code", "region", "industry_chain", "is_linked", "is_assisted", "status"]
     list_filter = ["is_linked", "is_assisted", "status", "region", "industry_chain", "qualifications"]
@@ -91,36 +170,98 @@ class EnterpriseAdmin(LedgerAdmin):
     search_fields = ["name", "credit_code", "contacts__name"]
     autocomplete_fields = ["liaison_officers", "liaison_leader"]
     inlines = [EnterpriseQualificationInline, ContactInline]
-    readonly_fields = ["created_at", "updated_at", "created_by"]
+    readonly_fields = ["bureau", "created_at", "updated_at", "created_by"]
+
+    def service_create(self, request, data):
+        return enterprise_create(user=request.user, data=data)
+
+    def service_update(self, request, obj, data):
+        return enterprise_update(user=request.user, enterprise=obj, data=data)
+
+    def save_formset(self, request, form, formset, change):
+        # The inlines go through the services too; the lists below feed the admin's change message.
+        enterprise = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if formset.model is models.EnterpriseQualification:
+            rows = []
+            for qform in formset.forms:
+                data = getattr(qform, "cleaned_data", None) or {}
+                if data.get("qualification") and not data.get("DELETE"):
+                    keys = ("qualification", "certified_on", "expires_on", "certificate_no")
+                    rows.append({key: data.get(key) for key in keys})
+            enterprise_set_qualifications(enterprise=enterprise, qualifications=rows)
+        elif formset.model is models.Contact:
+            for cform in formset.forms:
+                data = getattr(cform, "cleaned_data", None) or {}
+                contact = cform.instance
+                if data.get("DELETE"):
+                    if contact.pk:
+                        formset.deleted_objects.append(contact)
+                        contact.delete()
+                    continue
+                if not data or not cform.has_changed():
+                    continue
+                fields = {name: data[name] for name in ContactInline.fields if name in data}
+                if contact.pk:
+                    original = models.Contact.objects.get(pk=contact.pk)
+                    saved = contact_update(user=request.user, contact=original, data=fields)
+                    formset.changed_objects.append((saved, cform.changed_data))
+                else:
+                    saved = contact_create(user=request.user, data={**fields, "enterprise": enterprise})
+                    formset.new_objects.append(saved)
+        else:
+            super().save_formset(request, form, formset, change)
 
 
 @admin.register(models.Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ServiceAdminMixin, admin.ModelAdmin):
     list_display = ["name", "enterprise", "title", "mobile", "is_primary"]
     list_select_related = ["enterprise"]
     search_fields = ["name", "mobile", "enterprise__name"]
     autocomplete_fields = ["enterprise"]
+    readonly_fields = ["created_by"]
+
+    def service_create(self, request, data):
+        return contact_create(user=request.user, data=data)
+
+    def service_update(self, request, obj, data):
+        return contact_update(user=request.user, contact=obj, data=data)
 
 
 @admin.register(models.Project)
-class ProjectAdmin(LedgerAdmin):
+class ProjectAdmin(ServiceLedgerAdmin):
     ledger_kind = "projects"
     list_display = ["name", "enterprise", "region", "kind", "stage", "is_assisted", "status"]
     list_filter = ["is_assisted", "kind", "stage", "status", "region"]
     list_select_related = ["enterprise", "region"]
     search_fields = ["name", "enterprise__name"]
     autocomplete_fields = ["enterprise", "liaison_officers", "liaison_leader"]
+    readonly_fields = ["bureau", "created_at", "updated_at", "created_by"]
+
+    def service_create(self, request, data):
+        return project_create(user=request.user, data=data)
+
+    def service_update(self, request, obj, data):
+        return project_update(user=request.user, project=obj, data=data)
 
 
 class VisitAttachmentInline(admin.TabularInline):
+    """Read-only: files are checked by content when the visit service stores them (web form and API)."""
+
     model = models.VisitAttachment
     extra = 0
     fields = ["file", "name", "content_type", "size"]
-    readonly_fields = ["content_type", "size"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(models.Visit)
-class VisitAdmin(LedgerAdmin):
+class VisitAdmin(ServiceLedgerAdmin):
     ledger_kind = "visits"
     list_display = ["code", "enterprise", "visited_on", "kind", "flag", "lead"]
     list_filter = ["flag", "kind", "visited_on"]
@@ -129,6 +270,15 @@ class VisitAdmin(LedgerAdmin):
     date_hierarchy = "visited_on"
     autocomplete_fields = ["enterprise", "project", "lead", "officers"]
     inlines = [VisitAttachmentInline]
+    readonly_fields = ["code", "created_at", "updated_at", "created_by"]
+
+    def service_create(self, request, data):
+        fields = {name: data[name] for name in VISIT_FIELDS if name in data}
+        return visit_create(user=request.user, officers=data.get("officers"), **fields)
+
+    def service_update(self, request, obj, data):
+        fields = {name: data[name] for name in VISIT_FIELDS if name in data}
+        return visit_update(visit=obj, user=request.user, officers=data.get("officers"), **fields)
 
 
 class NeedEventInline(admin.TabularInline):
@@ -143,17 +293,38 @@ class NeedEventInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(models.Need)
-class NeedAdmin(LedgerAdmin):
+class NeedAdmin(ServiceLedgerAdmin):
+    """The descriptive fields of ``need_update`` are editable; the workflow (status, version, every field a
+    transition sets, the timeline) only moves through the transitions of crm/services/needs.py."""
+
     ledger_kind = "needs"
     list_display = ["code", "title", "enterprise", "project", "category", "urgency", "status", "due_on", "handler"]
     list_filter = ["status", "category", "urgency", "source", "bureau", "lead_department"]
     list_select_related = ["enterprise", "project", "handler"]
     search_fields = ["code", "title", "description", "enterprise__name", "project__name"]
-    autocomplete_fields = ["enterprise", "project", "visit", "handler", "assisting_departments"]
-    readonly_fields = ["version", "created_at", "updated_at", "created_by"]
+    autocomplete_fields = ["enterprise", "project", "visit"]
     inlines = [NeedEventInline]
+    editable_fields = (*NEED_EDITABLE_FIELDS, "visit")
+
+    def get_readonly_fields(self, request, obj=None):
+        names = [f.name for f in models.Need._meta.get_fields() if f.concrete and f.name != "id"]
+        editable = self.editable_fields if obj is None else NEED_EDITABLE_FIELDS
+        return [name for name in names if name not in editable]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # rejecting closes a need; deleting it would delete its timeline
+
+    def service_create(self, request, data):
+        fields = {name: data[name] for name in self.editable_fields if data.get(name) not in (None, "")}
+        return need_create(user=request.user, **fields)
+
+    def service_update(self, request, obj, data):
+        return need_update(need=obj, user=request.user, **{k: v for k, v in data.items() if k in NEED_EDITABLE_FIELDS})
 
 
 @admin.register(models.NeedEvent)
@@ -162,6 +333,12 @@ class NeedEventAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     list_select_related = ["need", "author"]
     search_fields = ["need__code", "text"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -179,41 +356,81 @@ class HolidayAdmin(ImportExportModelAdmin):
 
 
 @admin.register(models.Policy)
-class PolicyAdmin(LedgerAdmin):
+class PolicyAdmin(ServiceLedgerAdmin):
     ledger_kind = "policies"
     list_display = ["title", "issuer", "level", "kind", "delivery", "apply_from", "apply_until", "is_active"]
     list_filter = ["level", "kind", "delivery", "is_active"]
     search_fields = ["title", "issuer", "doc_number", "keywords"]
     filter_horizontal = ["regions", "industry_chains", "required_qualifications"]
     formfield_overrides = {django_models.URLField: {"assume_scheme": "https"}}
+    readonly_fields = ["created_at", "updated_at", "created_by"]
+
+    def service_create(self, request, data):
+        return policy_create(user=request.user, data=data)
+
+    def service_update(self, request, obj, data):
+        return policy_update(user=request.user, policy=obj, data=data)
 
 
 @admin.register(models.PolicyMatch)
 class PolicyMatchAdmin(LedgerAdmin):
+    """Pushes and outcomes move through policy_push and policy_match_update_status (the policy pages and the
+    API): here only the note may be corrected."""
+
     list_display = ["policy", "enterprise", "need", "score", "status", "pushed_at", "granted_amount"]
     list_filter = ["status"]
     list_select_related = ["policy", "enterprise", "need"]
     search_fields = ["policy__title", "enterprise__name"]
-    autocomplete_fields = ["policy", "enterprise", "need"]
+    readonly_fields = [
+        "policy",
+        "enterprise",
+        "need",
+        "score",
+        "reasons",
+        "status",
+        "pushed_by",
+        "pushed_at",
+        "granted_amount",
+        "created_at",
+        "updated_at",
+        "created_by",
+    ]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(models.Offering)
-class OfferingAdmin(LedgerAdmin):
+class OfferingAdmin(ServiceLedgerAdmin):
     ledger_kind = "offerings"
     list_display = ["name", "department", "kind", "contact_name", "available_until", "is_active"]
     list_filter = ["kind", "is_active", "department"]
     list_select_related = ["department__bureau"]
     search_fields = ["name", "description"]
+    readonly_fields = ["created_at", "updated_at", "created_by"]
+
+    def service_create(self, request, data):
+        return offering_create(user=request.user, data=data)
+
+    def service_update(self, request, obj, data):
+        return offering_update(user=request.user, offering=obj, data=data)
 
 
 @admin.register(models.ActionItem)
-class ActionItemAdmin(LedgerAdmin):
+class ActionItemAdmin(ServiceLedgerAdmin):
     ledger_kind = "action-items"
     list_display = ["code", "title", "enterprise", "owner", "department", "due_on", "status"]
     list_filter = ["status", "department"]
     list_select_related = ["enterprise", "owner", "department"]
     search_fields = ["code", "title", "enterprise__name"]
-    autocomplete_fields = ["need", "project", "enterprise", "offering", "owner"]
+    autocomplete_fields = ["need", "project", "offering", "owner"]
+    readonly_fields = ["code", "enterprise", "completed_on", "created_at", "updated_at", "created_by"]
+
+    def service_create(self, request, data):
+        return action_item_create(user=request.user, data=data)
+
+    def service_update(self, request, obj, data):
+        return action_item_update(user=request.user, item=obj, data=data)
 
 
 @admin.register(models.Notification)

@@ -49,3 +49,176 @@ def test_need_events_cannot_be_changed_in_the_admin(client, admin_user, enterpri
     assert response.status_code in (302, 403) or "changed" not in response.content.decode()
     event.refresh_from_db()
     assert event.text == "x"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The admin role only, scoped, workflow read-only, saves through the services (DESIGN §11.8)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def county_admin(county_bureau, county_department):
+    from crm.choices import Role
+    from tests.conftest import make_user
+
+    return make_user("county_admin", Role.ADMIN, county_bureau, county_department, is_staff=True)
+
+
+@pytest.fixture
+def city_need(officer, enterprise):
+    from crm.services.needs import need_create
+
+    return need_create(user=officer, enterprise=enterprise, category="funding", title="城区诉求")
+
+
+def _need_post(need, **changes) -> dict:
+    """The admin change form of a need as a browser posts it (inline management form included)."""
+    body = {
+        "enterprise": need.enterprise_id or "",
+        "project": need.project_id or "",
+        "visit": need.visit_id or "",
+        "source": need.source,
+        "category": need.category,
+        "title": need.title,
+        "description": need.description,
+        "urgency": need.urgency,
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": str(need.events.count()),
+        "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "1000",
+    }
+    body.update(changes)
+    return body
+
+
+def test_staff_without_the_admin_role_has_no_admin(client, county_manager, manager, enterprise):
+    for user in (county_manager, manager):
+        user.is_staff = True
+        user.save()
+        client.force_login(user)
+        for url in (
+            reverse("admin:index"),
+            reverse("admin:crm_enterprise_changelist"),
+            reverse("admin:crm_enterprise_change", args=[enterprise.pk]),
+        ):
+            response = client.get(url)
+            assert response.status_code == 302 and reverse("admin:login") in response["Location"], url
+        response = client.post(reverse("admin:crm_enterprise_change", args=[enterprise.pk]), {"name": "改名"})
+        assert response.status_code == 302
+    enterprise.refresh_from_db()
+    assert enterprise.name != "改名"
+
+
+def test_a_county_admin_sees_only_its_county(client, county_admin, enterprise, county_enterprise, city_need):
+    client.force_login(county_admin)
+    html = client.get(reverse("admin:crm_enterprise_changelist")).content.decode()
+    assert county_enterprise.name in html and enterprise.name not in html
+    assert client.get(reverse("admin:crm_enterprise_change", args=[county_enterprise.pk])).status_code == 200
+    for url in (
+        reverse("admin:crm_enterprise_change", args=[enterprise.pk]),
+        reverse("admin:crm_enterprise_history", args=[enterprise.pk]),
+        reverse("admin:crm_need_change", args=[city_need.pk]),
+        reverse("admin:crm_needevent_change", args=[city_need.events.get().pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code in (302, 404), url
+        if response.status_code == 302:
+            assert response["Location"] == reverse("admin:index"), url  # "does not exist"
+    response = client.post(reverse("admin:crm_need_change", args=[city_need.pk]), _need_post(city_need, title="改"))
+    assert response.status_code in (302, 404)
+    city_need.refresh_from_db()
+    assert city_need.title == "城区诉求"
+    html = client.get(reverse("admin:crm_need_changelist")).content.decode()
+    assert city_need.code not in html
+
+
+def test_nobody_changes_a_needs_status_in_the_admin(client, admin_user, city_need, city_department):
+    from crm.choices import NeedStatus
+
+    client.force_login(admin_user)
+    url = reverse("admin:crm_need_change", args=[city_need.pk])
+    html = client.get(url).content.decode()
+    for name in ("status", "version", "lead_department", "handler", "due_on", "bureau", "resolution", "closed_at"):
+        assert f'name="{name}"' not in html, name
+    body = _need_post(
+        city_need,
+        title="标题改了",
+        status=NeedStatus.CLOSED,
+        version=99,
+        lead_department=city_department.pk,
+        due_on="2030-01-01",
+    )
+    response = client.post(url, body)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    version = city_need.version
+    city_need.refresh_from_db()
+    assert city_need.title == "标题改了"  # through need_update: the version moves, the workflow does not
+    assert (city_need.status, city_need.lead_department_id, city_need.due_on) == (NeedStatus.NEW, None, None)
+    assert city_need.version == version + 1
+    assert city_need.events.count() == 1
+    from crm.models import Need
+
+    assert admin.site._registry[Need].has_delete_permission(rf_request(admin_user), city_need) is False
+
+
+def test_need_events_cannot_be_added_in_the_admin(client, admin_user, city_need):
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:crm_needevent_add")).status_code == 403
+    assert city_need.events.count() == 1
+
+
+def test_admin_saves_go_through_the_services(client, admin_user, enterprise, regions):
+    """A visit whose project is another enterprise's is refused in the admin as in the form and the API."""
+    from crm.models import Project, Visit
+
+    other = Project.objects.create(name="他企项目", region=regions["320812"], enterprise=None)
+    client.force_login(admin_user)
+    body = {
+        "enterprise": enterprise.pk,
+        "project": other.pk,
+        "visited_on": "2024-01-02",
+        "kind": "on_site",
+        "flag": "green",
+        "q_needs": "x",
+        "officers": [admin_user.pk],
+        "attachments-TOTAL_FORMS": "0",
+        "attachments-INITIAL_FORMS": "0",
+        "attachments-MIN_NUM_FORMS": "0",
+        "attachments-MAX_NUM_FORMS": "1000",
+    }
+    client.post(reverse("admin:crm_visit_add"), body)
+    assert not Visit.objects.exists()
+    response = client.post(reverse("admin:crm_visit_add"), {**body, "project": ""})
+    assert response.status_code == 302
+    visit = Visit.objects.get()
+    assert visit.code and visit.created_by == admin_user  # set by visit_create
+
+
+def test_admin_enterprise_edit_with_its_contacts_and_qualifications(client, admin_user, enterprise, qualifications):
+    from crm.models import Contact
+
+    client.force_login(admin_user)
+    url = reverse("admin:crm_enterprise_change", args=[enterprise.pk])
+    form = client.get(url).context["adminform"].form
+    body = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    body = {k: ("" if v is None else v) for k, v in body.items()}
+    body.update(
+        {
+            "name": "淮安清源食品科技股份有限公司",
+            "enterprise_qualifications-TOTAL_FORMS": "1",
+            "enterprise_qualifications-INITIAL_FORMS": "0",
+            "enterprise_qualifications-0-qualification": "hnte",
+            "enterprise_qualifications-0-expires_on": "2030-12-31",
+            "contacts-TOTAL_FORMS": "1",
+            "contacts-INITIAL_FORMS": "0",
+            "contacts-0-name": "王经理",
+            "contacts-0-is_primary": "on",
+        }
+    )
+    response = client.post(url, body)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    enterprise.refresh_from_db()
+    assert enterprise.name == "淮安清源食品科技股份有限公司"
+    assert list(enterprise.enterprise_qualifications.values_list("qualification_id", flat=True)) == ["hnte"]
+    contact = Contact.objects.get(enterprise=enterprise)
+    assert contact.name == "王经理" and contact.created_by == admin_user  # set by contact_create

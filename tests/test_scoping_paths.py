@@ -8,6 +8,7 @@ by id are refused (400, as for an id that does not exist) and create nothing.
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.core.cache import cache
@@ -549,3 +550,120 @@ def test_county_manager_cannot_edit_or_delete_the_city_policies(
     own = response.json()["id"]
     assert client.patch(f"/api/v1/policies/{own}/", {"summary": "x"}, format="json").status_code == 200
     assert api_as(manager).patch(f"/api/v1/policies/{own}/", {"summary": "y"}, format="json").status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A visit's project belongs to its enterprise (DESIGN §3 Visit.project)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_projects(enterprise, county_enterprise, regions):
+    city = Project.objects.create(name="清源扩产项目", region=regions["320812"], enterprise=enterprise)
+    county = Project.objects.create(name="金湖电子项目", region=regions["320831"], enterprise=county_enterprise)
+    return city, county
+
+
+def test_api_refuses_a_visit_under_another_enterprises_project(api_as, manager, county_enterprise, two_projects):
+    city_project, _ = two_projects
+    body = {"enterprise": county_enterprise.pk, "project": city_project.pk, "visited_on": str(TODAY), "q_needs": "x"}
+    response = api_as(manager).post("/api/v1/visits/", body, format="json")
+    assert response.status_code == 400 and "project" in response.json()
+    assert not Visit.objects.exists()
+
+
+def test_visit_form_offers_and_accepts_only_the_enterprises_projects(web, manager, county_enterprise, two_projects):
+    city_project, county_project = two_projects
+    client = web(manager)
+    html = client.get(f"/visits/new/?enterprise={county_enterprise.pk}").content.decode()
+    assert county_project.name in html and city_project.name not in html
+    html = client.get("/visits/new/").content.decode()  # no enterprise chosen yet: no project offered
+    assert county_project.name not in html and city_project.name not in html
+    body = {
+        "visited_on": str(TODAY),
+        "kind": "on_site",
+        "flag": "green",
+        "q_needs": "x",
+        "needs-TOTAL_FORMS": "0",
+        "needs-INITIAL_FORMS": "0",
+    }
+    response = client.post("/visits/new/", {**body, "enterprise": county_enterprise.pk, "project": city_project.pk})
+    assert response.status_code == 200
+    assert "project" in response.context["form"].errors
+    assert not Visit.objects.exists()
+    response = client.post("/visits/new/", {**body, "enterprise": county_enterprise.pk, "project": county_project.pk})
+    assert response.status_code == 302
+    assert Visit.objects.get().project == county_project
+
+
+# ---------------------------------------------------------------------------------------------------------
+# No page or section shows a record that the same user gets 404 for
+# ---------------------------------------------------------------------------------------------------------
+
+HREF = re.compile(r'href="([^"]+)"')
+NOT_PAGES = ("/static/", "/media/", "/i18n/", "/accounts/logout", "/admin/")
+
+
+@pytest.fixture
+def city_project_of_county_enterprise(world, officer, county_officer, regions):
+    """A project of the county enterprise that lies in the city (so the county does not see it), with a visit
+    and a help request under it recorded by the city."""
+    county = world["county"]["enterprise"]
+    county.liaison_officers.add(county_officer)
+    project = Project.objects.create(name="城区帮办项目", region=regions["320812"], enterprise=county)
+    visit = visit_create(user=officer, enterprise=county, project=project, visited_on=TODAY, q_needs="金湖城区问需")
+    need_create(user=officer, enterprise=county, project=project, category="funding", title="金湖城区帮办事项")
+    return project, visit
+
+
+def _links(html: str) -> set[str]:
+    links = set()
+    for href in HREF.findall(html):
+        href = href.replace("&amp;", "&")
+        if href.startswith("/") and not href.startswith(NOT_PAGES):
+            links.add(href.split("#")[0])
+    return links - {""}
+
+
+def test_every_link_of_the_360_page_and_the_home_page_opens(
+    web, world, county_officer, city_project_of_county_enterprise
+):
+    project, visit = city_project_of_county_enterprise
+    client = web(county_officer)
+    county = world["county"]["enterprise"]
+    page = client.get(f"/enterprises/{county.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert project.name not in html and f"/projects/{project.pk}/" not in html
+    assert world["county"]["project"].name in html  # the county's own project is listed
+    links = _links(html) | _links(client.get("/").content.decode())
+    assert f"/visits/{visit.pk}/" in links and f"/projects/{world['county']['project'].pk}/" in links
+    for url in sorted(links):
+        assert client.get(url).status_code == 200, url
+    assert client.get(f"/projects/{project.pk}/").status_code == 404
+    # The visit page of the county enterprise does not name the city project either.
+    visit_html = client.get(f"/visits/{visit.pk}/").content.decode()
+    assert project.name not in visit_html and f"/projects/{project.pk}/" not in visit_html
+
+
+def test_enterprise_selectors_read_through_the_scope(world, county_officer, officer, city_project_of_county_enterprise):
+    from crm.selectors import enterprises as selectors
+
+    project, _ = city_project_of_county_enterprise
+    county = world["county"]["enterprise"]
+    assert project not in selectors.enterprise_projects(user=county_officer, enterprise=county)
+    assert project in selectors.enterprise_projects(user=officer, enterprise=county)  # the city sees it
+    city = world["city"]["enterprise"]
+    # Asked for a city enterprise, a county user's sections are empty.
+    assert selectors.enterprise_contacts(user=county_officer, enterprise=city) == []
+    assert selectors.enterprise_projects(user=county_officer, enterprise=city) == []
+    assert selectors.enterprise_needs(user=county_officer, enterprise=city).count == 0
+    assert selectors.enterprise_action_items(user=county_officer, enterprise=city).count == 0
+    assert selectors.enterprise_policy_matches(user=county_officer, enterprise=city).count == 0
+    assert selectors.enterprise_timeline(user=county_officer, enterprise=city) == []
+    assert selectors.enterprise_qualifications(user=county_officer, enterprise=city) == []
+    assert selectors.enterprise_liaison_officers(user=county_officer, enterprise=city) == []
+    assert selectors.enterprise_policy_suggestions(user=county_officer, enterprise=city) == {
+        "suggestions": [],
+        "near_misses": [],
+    }

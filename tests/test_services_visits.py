@@ -285,3 +285,48 @@ class TestUpdate:
         with django_capture_on_commit_callbacks(execute=True):
             visit_update(visit=visit, user=officer, attachments_remove=[attachment])
         assert not os.path.exists(path)
+
+
+class TestVisitProject:
+    """A visit's project must be one of its enterprise's projects (DESIGN §3 Visit.project)."""
+
+    @pytest.fixture
+    def projects(self, enterprise, regions):
+        from crm.models import Project
+
+        own = Project.objects.create(name="本企业项目", region=regions["320812"], enterprise=enterprise)
+        loose = Project.objects.create(name="无企业项目", region=regions["320812"], enterprise=None)
+        return own, loose
+
+    def test_check_alone(self, enterprise, county_enterprise, projects):
+        from crm.services.visits import visit_project_check
+
+        own, _ = projects
+        visit_project_check(enterprise=enterprise, project=own)
+        visit_project_check(enterprise=enterprise, project=None)
+        with pytest.raises(ValidationError) as error:
+            visit_project_check(enterprise=county_enterprise, project=own)
+        assert list(error.value.message_dict) == ["project"]
+
+    def test_create_refuses_another_enterprises_project(self, manager, enterprise, county_enterprise, projects):
+        own, loose = projects
+        for enterprise_, project in ((county_enterprise, own), (enterprise, loose)):
+            with pytest.raises(ValidationError) as error:
+                create(manager, enterprise_, project=project)
+            assert "project" in error.value.message_dict
+        assert not Visit.objects.exists()
+        assert create(manager, enterprise, project=own).project == own
+
+    def test_update_refuses_another_enterprises_project(self, manager, enterprise, county_enterprise, projects):
+        own, loose = projects
+        visit = create(manager, enterprise, project=own)
+        with pytest.raises(ValidationError) as error:
+            visit_update(visit=visit, user=manager, enterprise=county_enterprise)
+        assert "project" in error.value.message_dict
+        with pytest.raises(ValidationError) as error:
+            visit_update(visit=Visit.objects.get(pk=visit.pk), user=manager, project=loose)
+        assert "project" in error.value.message_dict
+        stored = Visit.objects.get(pk=visit.pk)
+        assert (stored.enterprise, stored.project) == (enterprise, own)
+        visit_update(visit=stored, user=manager, enterprise=county_enterprise, project=None)
+        assert Visit.objects.get(pk=visit.pk).project is None

@@ -4,6 +4,7 @@ services (crm/services/visits.py, crm/services/needs.py); these forms shape inpu
 
 from django import forms
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +19,7 @@ from crm.forms.base import (
 )
 from crm.models import Bureau, Department, Enterprise, Need, Project, User, Visit, VisitAttachment
 from crm.services.needs import need_may_instruct
+from crm.validators import is_valid_id
 
 # ---------------------------------------------------------------------------------------------- visit
 
@@ -99,8 +101,13 @@ class VisitForm(BootstrapFormMixin, forms.ModelForm):
         enterprise = self.fields["enterprise"]
         enterprise.queryset = Enterprise.objects.visible_to(user).only("id", "name")
         enterprise.widget.choices = limited_choices(enterprise, self["enterprise"].value(), user)
+        # The project picker offers only the chosen enterprise's projects (DESIGN §3 Visit.project); with no
+        # enterprise chosen yet it is empty, and crm/static/crm/visit_form.js reloads it on enterprise change.
         project = self.fields["project"]
-        project.queryset = Project.objects.visible_to(user).only("id", "name").order_by("name")
+        chosen = self["enterprise"].value()
+        projects = Project.objects.visible_to(user).only("id", "name").order_by("name")
+        project.queryset = projects.filter(enterprise_id=chosen) if is_valid_id(chosen) else projects.none()
+        project.widget.attrs["data-projects-url"] = reverse("api:projects-list")
         self.fields["lead"].queryset = staff_choices(user)
         self.fields["officers"].queryset = staff_choices(user)
         self.fields["kind"].choices = VisitKind.choices

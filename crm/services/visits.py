@@ -162,6 +162,14 @@ def _scope_check(*, user, enterprise, project) -> None:
         raise ValidationError(errors)
 
 
+def visit_project_check(*, enterprise, project) -> None:
+    """A visit's project must be one of its enterprise's projects (DESIGN §3); the services and the import call this."""
+    if project is None or enterprise is None:
+        return
+    if project.enterprise_id != enterprise.pk:
+        raise ValidationError({"project": [_("Select a project of the visit's enterprise.")]})
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -217,6 +225,7 @@ def visit_create(
     if not can_create(user, Visit):
         raise PermissionDenied(_("Your role does not allow logging visits."))
     _scope_check(user=user, enterprise=enterprise, project=project)
+    visit_project_check(enterprise=enterprise, project=project)
     visit = Visit(
         enterprise=enterprise,
         project=project,
@@ -325,6 +334,11 @@ def visit_update(
         _scope_check(user=user, enterprise=visit.enterprise, project=visit.project)
     except ValidationError as error:
         errors.update(error.message_dict)
+    if changed & {"enterprise", "project"} and "project" not in errors:
+        try:
+            visit_project_check(enterprise=visit.enterprise, project=visit.project)
+        except ValidationError as error:
+            errors.update(error.message_dict)
     try:
         visit.full_clean()
     except ValidationError as error:

@@ -1,23 +1,26 @@
 """Enterprise pages: list, 360° page, create/edit (with qualifications), contacts.
 
-360° sections: each is ``templates/crm/enterprises/_section_<name>.html`` plus one ``Section`` in
-``ENTERPRISE_SECTIONS`` whose ``context(enterprise, request)`` returns what the template needs.
+360° sections: each is a template plus one ``Section`` in ``ENTERPRISE_SECTIONS`` whose
+``context(enterprise, request)`` returns what the template needs: the data read by crm/selectors/enterprises.py
+(through ``visible_to``), the user's permissions added here.
 """
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, UpdateView
 
 from crm.filtersets import EnterpriseFilterSet
 from crm.forms.enterprises import ContactForm, EnterpriseForm, EnterpriseQualificationFormSet
+from crm.forms.policies import MatchStatusForm
 from crm.models import Contact, Enterprise, Project, Visit
-from crm.permissions import can_create, can_edit
+from crm.permissions import can_create, can_edit, is_manager
+from crm.selectors import enterprises as selectors
 from crm.services.enterprises import contact_create, contact_update, enterprise_create, enterprise_update
-from crm.views import policies as policy_views
-from crm.views import visits as visit_views
+from crm.views import sections
 from crm.views.mixins import (
     CreatePermissionMixin,
     EditPermissionMixin,
@@ -26,8 +29,6 @@ from crm.views.mixins import (
     Section,
     add_service_errors,
 )
-
-SECTION_LIMIT = 20
 
 
 class EnterpriseListView(FilteredListView):
@@ -55,39 +56,57 @@ class EnterpriseListView(FilteredListView):
         return context
 
 
-# --- 360° page sections -------------------------------------------------------------------------------
+# --- 360° page sections: the data from crm/selectors/enterprises.py, the user's permissions added here ---
 
 
 def _qualifications(enterprise, request) -> dict:
-    return {"qualifications": list(enterprise.enterprise_qualifications.select_related("qualification"))}
+    return {"qualifications": selectors.enterprise_qualifications(user=request.user, enterprise=enterprise)}
 
 
 def _contacts(enterprise, request) -> dict:
-    contacts = list(enterprise.contacts.all())
     user = request.user
+    contacts = selectors.enterprise_contacts(user=user, enterprise=enterprise)
     for contact in contacts:
         contact.user_can_edit = can_edit(user, contact)
     return {"contacts": contacts, "can_add_contact": can_create(user, Contact)}
 
 
 def _liaison(enterprise, request) -> dict:
-    return {"liaison_officers": list(enterprise.liaison_officers.select_related("department"))}
+    return {"liaison_officers": selectors.enterprise_liaison_officers(user=request.user, enterprise=enterprise)}
 
 
 def _needs(enterprise, request) -> dict:
-    needs = enterprise.needs.select_related("lead_department", "project")
-    return {"needs": list(needs[:SECTION_LIMIT]), "needs_count": needs.count()}
+    needs = selectors.enterprise_needs(user=request.user, enterprise=enterprise)
+    return {"needs": needs.rows, "needs_count": needs.count}
 
 
 def _action_items(enterprise, request) -> dict:
-    items = enterprise.action_items.select_related("owner", "need", "project")
-    return {"action_items": list(items[:SECTION_LIMIT]), "action_items_count": items.count()}
+    items = selectors.enterprise_action_items(user=request.user, enterprise=enterprise)
+    return {"action_items": items.rows, "action_items_count": items.count}
 
 
 def _projects(enterprise, request) -> dict:
     return {
-        "projects": list(enterprise.projects.select_related("region")),
+        "projects": selectors.enterprise_projects(user=request.user, enterprise=enterprise),
         "can_create_project": can_create(request.user, Project),
+    }
+
+
+def _policy_matches(enterprise, request) -> dict:
+    """The history of the enterprise's policy matches (pushes and outcomes); managers move them on."""
+    matches = selectors.enterprise_policy_matches(user=request.user, enterprise=enterprise)
+    if is_manager(request.user):
+        for match in matches.rows:
+            match.status_form = MatchStatusForm(match=match, prefix=f"m{match.pk}")
+    return {"policy_matches": matches.rows, "policy_matches_count": matches.count}
+
+
+def _policy_suggestions(enterprise, request) -> dict:
+    """Suggestions for the enterprise (against its open needs) and the near misses with their failed criteria."""
+    return {
+        **selectors.enterprise_policy_suggestions(user=request.user, enterprise=enterprise),
+        "can_push": is_manager(request.user),
+        "suggestion_enterprise": enterprise,
     }
 
 
@@ -96,16 +115,12 @@ ENTERPRISE_SECTIONS: list[Section] = [
     Section("qualifications", "crm/enterprises/_section_qualifications.html", _qualifications, column="side"),
     Section("contacts", "crm/enterprises/_section_contacts.html", _contacts, column="side"),
     Section("liaison", "crm/enterprises/_section_liaison.html", _liaison, column="side"),
-    # Visits and needs in one timeline (crm/views/visits.py); the needs table below keeps their status.
-    Section("visits", "crm/visits/_timeline_section.html", visit_views.enterprise_timeline_section),
+    # Visits and needs in one timeline (crm/views/sections.py); the needs table below keeps their status.
+    Section("visits", "crm/visits/_timeline_section.html", sections.enterprise_timeline_section),
     Section("needs", "crm/enterprises/_section_needs.html", _needs),
-    Section("policy_matches", "crm/policies/_enterprise_matches.html", policy_views.enterprise_policy_matches_section),
+    Section("policy_matches", "crm/policies/_enterprise_matches.html", _policy_matches),
     Section("action_items", "crm/enterprises/_section_action_items.html", _action_items),
-    Section(
-        "suggested_policies",
-        "crm/policies/_enterprise_suggestions.html",
-        policy_views.enterprise_policy_suggestions_section,
-    ),
+    Section("suggested_policies", "crm/policies/_enterprise_suggestions.html", _policy_suggestions),
     Section("projects", "crm/enterprises/_section_projects.html", _projects),
 ]
 
@@ -186,8 +201,6 @@ def qualification_rows(formset) -> list[dict]:
 
 
 def enterprise_url(enterprise) -> str:
-    from django.urls import reverse
-
     return reverse("crm:enterprise-detail", args=[enterprise.pk])
 
 

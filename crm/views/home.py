@@ -12,9 +12,11 @@ from django.views.generic import TemplateView
 from crm.models import Visit
 from crm.permissions import can_create, is_manager
 from crm.selectors import home as home_selectors
-from crm.views import needs as need_views
-from crm.views import policies as policy_views
+from crm.selectors import matching
+from crm.selectors.needs import needs_due_soon, needs_escalation_annotate, needs_overdue
 from crm.views.mixins import Section, build_sections
+
+DEADLINES_LIMIT = 8
 
 
 def _counts(user, request) -> dict:
@@ -41,15 +43,26 @@ def _my_notifications(user, request) -> dict:
     return {"my_notifications": home_selectors.my_unread_notifications(user=user)}
 
 
+def _deadlines(user, request) -> dict:
+    """My open needs that are overdue or due within three working days, with their badges."""
+    overdue = needs_escalation_annotate(needs_overdue(user=user)[:DEADLINES_LIMIT])
+    due_soon = needs_escalation_annotate(needs_due_soon(user=user)[:DEADLINES_LIMIT])
+    return {"overdue": overdue, "due_soon": due_soon}
+
+
+def _policy_radar(user, request) -> dict:
+    return {"radar": matching.policy_radar(user=user)}
+
+
 HOME_SECTIONS: list[Section] = [
     Section("counts", "crm/home/_section_counts.html", _counts, column="top"),
     Section("my_needs", "crm/home/_section_my_needs.html", _my_needs),
-    Section("deadlines", "crm/needs/_home_deadlines.html", need_views.home_deadlines_section),
+    Section("deadlines", "crm/needs/_home_deadlines.html", _deadlines),
     Section("my_actions", "crm/home/_section_my_actions.html", _my_actions),
     Section(
         "policy_radar",
         "crm/policies/_home_radar.html",
-        policy_views.policy_radar_section,
+        _policy_radar,
         column="side",
         visible=lambda request: is_manager(request.user),
     ),

@@ -1,4 +1,4 @@
-"""Resource list (资源清单) and action list (行动清单) pages, and the action sections of the need page."""
+"""Resource list (资源清单) and action list (行动清单) pages."""
 
 import datetime as dt
 
@@ -8,7 +8,6 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import CreateView, UpdateView
@@ -19,8 +18,13 @@ from crm.models import ActionItem, Need, Offering, Project
 from crm.permissions import can_create, can_edit, is_manager
 from crm.services.lists import action_item_create, action_item_update, offering_create, offering_update
 from crm.services.needs import TransitionConflict
-from crm.views.mixins import CreatePermissionMixin, EditPermissionMixin, FilteredListView, add_service_errors
-from crm.views.policies import optional_url, safe_next
+from crm.views.mixins import (
+    CreatePermissionMixin,
+    EditPermissionMixin,
+    FilteredListView,
+    add_service_errors,
+    safe_next,
+)
 
 DEFAULT_DUE_DAYS = 14
 
@@ -110,9 +114,7 @@ def action_item_back_url(item_or_target) -> str:
     elif isinstance(item_or_target, Project):
         need_id, project_id = None, item_or_target.pk
     if need_id:
-        url = optional_url("crm:need-detail", need_id)
-        if url:
-            return url + "#action-items"
+        return reverse("crm:need-detail", args=[need_id]) + "#action-items"
     if project_id:
         return reverse("crm:project-detail", args=[project_id]) + "#action_items"
     return reverse("crm:actionitem-list")
@@ -224,32 +226,3 @@ class ActionItemUpdateView(EditPermissionMixin, UpdateView):
             page_title=_("Action item %(code)s") % {"code": item.code},
         )
         return context
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Sections for the need page
-# ---------------------------------------------------------------------------------------------------------
-
-
-def _action_section(items, request, *, add_url: str) -> dict:
-    rows = list(items[:20])
-    for item in rows:
-        item.user_can_edit = can_edit(request.user, item)
-    return {
-        "action_items": rows,
-        "action_items_count": items.count(),
-        "add_url": add_url if can_create(request.user, ActionItem) else "",
-    }
-
-
-def need_action_items_section(need, request) -> dict:
-    """Action items of a need, with "new action item" (offerings filtered by the need's category) for managers."""
-    items = need.action_items.select_related("owner", "offering", "department").order_by("due_on", "id")
-    add_url = reverse("crm:actionitem-create") + "?" + urlencode({"need": need.pk, "next": request.path})
-    return _action_section(items, request, add_url=add_url)
-
-
-def project_action_items_section(project, request) -> dict:
-    items = project.action_items.select_related("owner", "need", "offering").order_by("due_on", "id")
-    add_url = reverse("crm:actionitem-create") + "?" + urlencode({"project": project.pk, "next": request.path})
-    return _action_section(items, request, add_url=add_url)

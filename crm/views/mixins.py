@@ -8,6 +8,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.forms import MultiWidget
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, ListView
 
 from crm.forms.base import style_form
@@ -42,6 +43,14 @@ def build_sections(sections: list[Section], target, request) -> dict[str, list[d
         extra = section.context(target, request) if section.context else {}
         columns.setdefault(section.column, []).append({"name": section.name, "template": section.template, **extra})
     return columns
+
+
+def safe_next(request, default: str) -> str:
+    """The ``next`` parameter when it points into this site, else ``default``."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        return target
+    return default
 
 
 def add_service_errors(form, error: ValidationError) -> None:

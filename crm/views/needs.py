@@ -20,9 +20,7 @@ from crm.permissions import can_create
 from crm.selectors.needs import (
     need_detail,
     need_escalation,
-    needs_due_soon,
     needs_escalation_annotate,
-    needs_overdue,
 )
 from crm.services.needs import (
     TRANSITIONS,
@@ -33,11 +31,8 @@ from crm.services.needs import (
     need_transition,
     need_verbs_available,
 )
-from crm.views import lists as action_lists
-from crm.views import policies as policy_views
+from crm.views import sections
 from crm.views.mixins import CreatePermissionMixin, FilteredListView, ScopedDetailView, Section, add_service_errors
-
-HOME_LIMIT = 8
 
 # Button colour of each verb on the need page.
 VERB_STYLES = {
@@ -80,8 +75,8 @@ class NeedListView(FilteredListView):
 
 # Sections under the need's actions: policy suggestions (✓/✗ reasons, push in one click) and action items.
 NEED_SECTIONS: list[Section] = [
-    Section("policy_suggestions", "crm/policies/_need_suggestions.html", policy_views.need_policy_suggestions_section),
-    Section("action_items", "crm/action_items/_section.html", action_lists.need_action_items_section),
+    Section("policy_suggestions", "crm/policies/_need_suggestions.html", sections.need_policy_suggestions_section),
+    Section("action_items", "crm/action_items/_section.html", sections.need_action_items_section),
 ]
 
 
@@ -221,10 +216,3 @@ class NeedCreateView(CreatePermissionMixin, TemplateView):
                 return HttpResponseRedirect(reverse("crm:need-detail", args=[need.pk]))
         messages.error(request, _("Please correct the errors below."))
         return self.render_to_response(self.get_context_data(form=form))
-
-
-def home_deadlines_section(user, request) -> dict:
-    """工作台: my open needs that are overdue or due within three working days, with their badges."""
-    overdue = needs_escalation_annotate(needs_overdue(user=user)[:HOME_LIMIT])
-    due_soon = needs_escalation_annotate(needs_due_soon(user=user)[:HOME_LIMIT])
-    return {"overdue": overdue, "due_soon": due_soon}

@@ -1,5 +1,6 @@
-"""Policy pages (惠企政策): the library, a policy with its eligible enterprises and pushes, and the sections
-that policy matching adds to the need page, the enterprise 360° page and the 工作台 (policy radar).
+"""Policy pages (惠企政策): the library, a policy with its eligible enterprises and pushes, and the match status
+posts. The policy sections of the need page, the 360° page and the 工作台 are built by those pages (crm/views/
+sections.py, enterprises.py, home.py) from crm/selectors/matching.py.
 """
 
 from django.contrib import messages
@@ -9,8 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -26,26 +26,17 @@ from crm.querysets import policy_expired_q
 from crm.selectors import matching
 from crm.services.needs import TransitionConflict
 from crm.services.policies import policy_create, policy_match_update_status, policy_push, policy_update
-from crm.views.mixins import CreatePermissionMixin, EditPermissionMixin, FilteredListView, add_service_errors
+from crm.views.mixins import (
+    CreatePermissionMixin,
+    EditPermissionMixin,
+    FilteredListView,
+    add_service_errors,
+    safe_next,
+)
 
 ELIGIBLE_PAGE_SIZE = 50
 MATCHES_LIMIT = 50
 ELIGIBLE_FILTER_FIELDS = ("region", "industry_chain", "is_linked", "is_assisted")
-
-
-def safe_next(request, default: str) -> str:
-    """The ``next`` parameter when it points into this site, else ``default``."""
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
-        return target
-    return default
-
-
-def optional_url(name: str, *args) -> str:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 def error_text(error: ValidationError) -> str:
@@ -317,47 +308,3 @@ class PolicyMatchStatusView(LoginRequiredMixin, View):
         else:
             messages.success(request, _("The policy match has been updated."))
         return HttpResponseRedirect(back)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Sections for other pages (need page, 360° page, 工作台)
-# ---------------------------------------------------------------------------------------------------------
-
-SUGGESTION_LIMIT = 10
-
-
-def need_policy_suggestions_section(need, request) -> dict:
-    """Eligible policies with an open window for the need, ranked, each with ✓/✗ reasons; push in one click."""
-    enterprise = matching.need_enterprise(need)
-    return {
-        "suggestions": matching.need_policy_suggestions(need=need, limit=SUGGESTION_LIMIT) if enterprise else [],
-        "suggestion_enterprise": enterprise,
-        "can_push": is_manager(request.user),
-        "need": need,
-    }
-
-
-def enterprise_policy_suggestions_section(enterprise, request) -> dict:
-    """Suggestions for the enterprise (against its open needs) and the near misses with their failed criteria."""
-    return {
-        "suggestions": matching.enterprise_policy_suggestions(enterprise=enterprise, limit=SUGGESTION_LIMIT),
-        "near_misses": matching.enterprise_near_misses(enterprise=enterprise, limit=5),
-        "can_push": is_manager(request.user),
-        "suggestion_enterprise": enterprise,
-    }
-
-
-def enterprise_policy_matches_section(enterprise, request) -> dict:
-    """The history of the enterprise's policy matches (pushes and outcomes)."""
-    matches = matching.enterprise_match_history(enterprise=enterprise, user=request.user).exclude(
-        status=MatchStatus.SUGGESTED
-    )
-    rows = list(matches[:20])
-    if is_manager(request.user):
-        for match in rows:
-            match.status_form = MatchStatusForm(match=match, prefix=f"m{match.pk}")
-    return {"policy_matches": rows, "policy_matches_count": matches.count()}
-
-
-def policy_radar_section(user, request) -> dict:
-    return {"radar": matching.policy_radar(user=user)}

@@ -1,6 +1,6 @@
 """Project pages (帮办项目): list, detail with its help requests (帮办事项), visits and actions; create/edit.
 
-Detail sections: ``templates/crm/projects/_section_<name>.html`` plus one ``Section`` in ``PROJECT_SECTIONS``.
+Detail sections: a template plus one ``Section`` in ``PROJECT_SECTIONS``; the data from crm/selectors/enterprises.py.
 """
 
 from django.contrib import messages
@@ -14,9 +14,9 @@ from crm.filtersets import ProjectFilterSet
 from crm.forms.enterprises import ProjectForm
 from crm.models import Enterprise, Project
 from crm.permissions import can_create
+from crm.selectors import enterprises as selectors
 from crm.services.enterprises import project_create, project_update
-from crm.views import lists as action_lists
-from crm.views import visits as visit_views
+from crm.views import sections
 from crm.views.mixins import (
     CreatePermissionMixin,
     EditPermissionMixin,
@@ -25,8 +25,6 @@ from crm.views.mixins import (
     Section,
     add_service_errors,
 )
-
-SECTION_LIMIT = 20
 
 
 class ProjectListView(FilteredListView):
@@ -45,21 +43,21 @@ class ProjectListView(FilteredListView):
 
 
 def _needs(project, request) -> dict:
-    needs = project.needs.select_related("lead_department", "handler", "enterprise")
-    return {"needs": list(needs[:SECTION_LIMIT]), "needs_count": needs.count()}
+    needs = selectors.project_needs(user=request.user, project=project)
+    return {"needs": needs.rows, "needs_count": needs.count}
 
 
 def _liaison(project, request) -> dict:
-    return {"liaison_officers": list(project.liaison_officers.select_related("department"))}
+    return {"liaison_officers": selectors.project_liaison_officers(user=request.user, project=project)}
 
 
 PROJECT_SECTIONS: list[Section] = [
     Section("profile", "crm/projects/_section_profile.html", column="side"),
     Section("liaison", "crm/projects/_section_liaison.html", _liaison, column="side"),
     Section("needs", "crm/projects/_section_needs.html", _needs),
-    # Visits and help requests in one timeline (crm/views/visits.py).
-    Section("visits", "crm/visits/_timeline_section.html", visit_views.project_timeline_section),
-    Section("action_items", "crm/action_items/_section.html", action_lists.project_action_items_section),
+    # Visits and help requests in one timeline (crm/views/sections.py).
+    Section("visits", "crm/visits/_timeline_section.html", sections.project_timeline_section),
+    Section("action_items", "crm/action_items/_section.html", sections.project_action_items_section),
 ]
 
 

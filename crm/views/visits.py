@@ -23,11 +23,8 @@ from crm.forms.engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
 from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors.history import history_changes
-from crm.selectors.needs import engagement_timeline
 from crm.services.visits import visit_create, visit_update
 from crm.views.mixins import CreatePermissionMixin, FilteredListView, ScopedDetailView, add_service_errors
-
-TIMELINE_LIMIT = 30
 
 
 class VisitListView(FilteredListView):
@@ -216,6 +213,13 @@ class VisitDetailView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         context["page_title"] = self.object.code
         context["can_log_visit"] = can_create(self.request.user, Visit)
+        # A city project of a county enterprise is not the county's: its name and link are left out (404 there).
+        project_id = self.object.project_id
+        context["project"] = (
+            self.object.project
+            if project_id and Project.objects.visible_to(self.request.user).filter(pk=project_id).exists()
+            else None
+        )
         if self.show_history and is_manager(self.request.user):
             context["history"] = history_changes(obj=self.object)
         return context
@@ -244,31 +248,3 @@ class VisitAttachmentView(LoginRequiredMixin, View):
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
         return response
-
-
-# --- sections for the 360° page and the project page -------------------------------------------------------
-
-
-def enterprise_timeline_section(enterprise, request) -> dict:
-    """Visits and needs of the enterprise in one timeline, newest first."""
-    entries = engagement_timeline(user=request.user, enterprise=enterprise, limit=TIMELINE_LIMIT)
-    return {
-        "entries": entries,
-        "visits_count": sum(1 for entry in entries if entry["kind"] == "visit"),
-        "can_log_visit": can_create(request.user, Visit),
-        "visit_query": f"enterprise={enterprise.pk}",
-        "need_query": f"enterprise={enterprise.pk}",
-    }
-
-
-def project_timeline_section(project, request) -> dict:
-    """Visits and help requests (帮办事项) of the project in one timeline, newest first."""
-    entries = engagement_timeline(user=request.user, project=project, limit=TIMELINE_LIMIT)
-    return {
-        "entries": entries,
-        "visits_count": sum(1 for entry in entries if entry["kind"] == "visit"),
-        "can_log_visit": can_create(request.user, Visit) and bool(project.enterprise_id),
-        "can_add_need": can_create(request.user, Need),
-        "visit_query": f"project={project.pk}",
-        "need_query": f"project={project.pk}",
-    }

@@ -1,0 +1,142 @@
+"""Reads of the enterprise 360° page and the project page (the enterprises domain: enterprises and projects).
+
+Every section reads through ``visible_to(user)`` (DESIGN §11.8), so no section shows a record that the same
+user gets 404 for when opening it: a county officer on a county enterprise's page does not see the city
+project of that enterprise. Each function returns data only; the views add what the user may do with it.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from crm.choices import MatchStatus
+from crm.models import ActionItem, Contact, Enterprise, EnterpriseQualification, Need, Project, User
+from crm.selectors import matching
+from crm.selectors.needs import engagement_timeline, need_list
+
+SECTION_LIMIT = 20
+TIMELINE_LIMIT = 30
+SUGGESTION_LIMIT = 10
+NEAR_MISS_LIMIT = 5
+
+
+@dataclass
+class Rows:
+    """The first rows of a section and how many there are in all."""
+
+    rows: list = field(default_factory=list)
+    count: int = 0
+
+
+def _rows(queryset: QuerySet, limit: int) -> Rows:
+    rows = list(queryset[:limit])
+    # One query when everything fits on the section; a COUNT only when it does not.
+    count = len(rows) if len(rows) < limit else queryset.count()
+    return Rows(rows=rows, count=count)
+
+
+def _scoped_enterprise(*, user, enterprise: Enterprise) -> QuerySet:
+    """The enterprise as a subquery through the scope: the sections of an enterprise outside it are empty."""
+    return Enterprise.objects.visible_to(user).filter(pk=enterprise.pk).values("pk")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The 360° page
+# ---------------------------------------------------------------------------------------------------------
+
+
+def enterprise_qualifications(*, user, enterprise: Enterprise) -> list[EnterpriseQualification]:
+    return list(
+        EnterpriseQualification.objects.filter(
+            enterprise__in=_scoped_enterprise(user=user, enterprise=enterprise)
+        ).select_related("qualification")
+    )
+
+
+def enterprise_contacts(*, user, enterprise: Enterprise) -> list[Contact]:
+    return list(Contact.objects.visible_to(user).filter(enterprise=enterprise))
+
+
+def enterprise_liaison_officers(*, user, enterprise: Enterprise) -> list[User]:
+    return list(
+        User.objects.filter(
+            pk__in=Enterprise.liaison_officers.through.objects.filter(
+                enterprise__in=_scoped_enterprise(user=user, enterprise=enterprise)
+            ).values("user_id")
+        ).select_related("department")
+    )
+
+
+def enterprise_needs(*, user, enterprise: Enterprise, limit: int = SECTION_LIMIT) -> Rows:
+    return _rows(need_list(user=user).filter(enterprise=enterprise), limit)
+
+
+def enterprise_action_items(*, user, enterprise: Enterprise, limit: int = SECTION_LIMIT) -> Rows:
+    items = ActionItem.objects.visible_to(user).filter(enterprise=enterprise).select_related("owner", "need", "project")
+    return _rows(items, limit)
+
+
+def enterprise_projects(*, user, enterprise: Enterprise) -> list[Project]:
+    """The enterprise's projects the user may open (a city project of a county enterprise is not the county's)."""
+    return list(Project.objects.visible_to(user).filter(enterprise=enterprise).select_related("region"))
+
+
+def enterprise_timeline(*, user, enterprise: Enterprise, limit: int = TIMELINE_LIMIT) -> list[dict]:
+    """Visits and needs of the enterprise in one timeline, newest first."""
+    return engagement_timeline(user=user, enterprise=enterprise, limit=limit)
+
+
+def enterprise_policy_matches(*, user, enterprise: Enterprise, limit: int = SECTION_LIMIT) -> Rows:
+    """The policies pushed to the enterprise and how each ended (suggestions not yet told are left out)."""
+    matches = matching.enterprise_match_history(enterprise=enterprise, user=user).exclude(status=MatchStatus.SUGGESTED)
+    return _rows(matches, limit)
+
+
+def enterprise_policy_suggestions(*, user, enterprise: Enterprise, limit: int = SUGGESTION_LIMIT) -> dict:
+    """Policies the enterprise is eligible for (ranked against its open needs) and the near misses."""
+    if not Enterprise.objects.visible_to(user).filter(pk=enterprise.pk).exists():
+        return {"suggestions": [], "near_misses": []}
+    return {
+        "suggestions": matching.enterprise_policy_suggestions(enterprise=enterprise, limit=limit),
+        "near_misses": matching.enterprise_near_misses(enterprise=enterprise, limit=NEAR_MISS_LIMIT),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The project page
+# ---------------------------------------------------------------------------------------------------------
+
+
+def project_needs(*, user, project: Project, limit: int = SECTION_LIMIT) -> Rows:
+    needs = (
+        Need.objects.visible_to(user).filter(project=project).select_related("lead_department", "handler", "enterprise")
+    )
+    return _rows(needs, limit)
+
+
+def project_liaison_officers(*, user, project: Project) -> list[User]:
+    scoped = Project.objects.visible_to(user).filter(pk=project.pk).values("pk")
+    return list(
+        User.objects.filter(
+            pk__in=Project.liaison_officers.through.objects.filter(project__in=scoped).values("user_id")
+        ).select_related("department")
+    )
+
+
+def project_timeline(*, user, project: Project, limit: int = TIMELINE_LIMIT) -> list[dict]:
+    """Visits and help requests (帮办事项) of the project in one timeline, newest first."""
+    return engagement_timeline(user=user, project=project, limit=limit)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Action items of a need or a project (their sections on the need page and the project page)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def action_items_of(*, user, need: Need | None = None, project: Project | None = None, limit: int = SECTION_LIMIT):
+    items = ActionItem.objects.visible_to(user).select_related("owner", "need", "offering", "department")
+    if need is not None:
+        items = items.filter(need=need)
+    if project is not None:
+        items = items.filter(project=project)
+    return _rows(items.order_by("due_on", "id"), limit)

@@ -1,0 +1,77 @@
+"""Sections that several composite pages share (the 360° page, the project page, the need page).
+
+Each builder has the ``Section`` signature ``(target, request) -> dict``: it reads through the selectors (which
+read through ``visible_to``) and adds what the user may do. Page modules import these builders and never
+each other (DESIGN §11.8).
+"""
+
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from crm.models import ActionItem, Need, Visit
+from crm.permissions import can_create, can_edit, is_manager
+from crm.selectors import enterprises as enterprise_selectors
+from crm.selectors import matching
+
+SUGGESTION_LIMIT = 10
+
+
+def _timeline(entries: list[dict], **extra) -> dict:
+    return {"entries": entries, "visits_count": sum(1 for entry in entries if entry["kind"] == "visit"), **extra}
+
+
+def enterprise_timeline_section(enterprise, request) -> dict:
+    """Visits and needs of the enterprise in one timeline, newest first."""
+    entries = enterprise_selectors.enterprise_timeline(user=request.user, enterprise=enterprise)
+    return _timeline(
+        entries,
+        can_log_visit=can_create(request.user, Visit),
+        visit_query=f"enterprise={enterprise.pk}",
+        need_query=f"enterprise={enterprise.pk}",
+    )
+
+
+def project_timeline_section(project, request) -> dict:
+    """Visits and help requests (帮办事项) of the project in one timeline, newest first."""
+    entries = enterprise_selectors.project_timeline(user=request.user, project=project)
+    return _timeline(
+        entries,
+        can_log_visit=can_create(request.user, Visit) and bool(project.enterprise_id),
+        can_add_need=can_create(request.user, Need),
+        visit_query=f"project={project.pk}",
+        need_query=f"project={project.pk}",
+    )
+
+
+def _action_items(rows: enterprise_selectors.Rows, request, *, add_url: str) -> dict:
+    for item in rows.rows:
+        item.user_can_edit = can_edit(request.user, item)
+    return {
+        "action_items": rows.rows,
+        "action_items_count": rows.count,
+        "add_url": add_url if can_create(request.user, ActionItem) else "",
+    }
+
+
+def need_action_items_section(need, request) -> dict:
+    """Action items of a need, with "new action item" (offerings filtered by the need's category) for managers."""
+    rows = enterprise_selectors.action_items_of(user=request.user, need=need)
+    add_url = reverse("crm:actionitem-create") + "?" + urlencode({"need": need.pk, "next": request.path})
+    return _action_items(rows, request, add_url=add_url)
+
+
+def project_action_items_section(project, request) -> dict:
+    rows = enterprise_selectors.action_items_of(user=request.user, project=project)
+    add_url = reverse("crm:actionitem-create") + "?" + urlencode({"project": project.pk, "next": request.path})
+    return _action_items(rows, request, add_url=add_url)
+
+
+def need_policy_suggestions_section(need, request) -> dict:
+    """Eligible policies with an open window for the need, ranked, each with ✓/✗ reasons; push in one click."""
+    enterprise = matching.need_enterprise(need)
+    return {
+        "suggestions": matching.need_policy_suggestions(need=need, limit=SUGGESTION_LIMIT) if enterprise else [],
+        "suggestion_enterprise": enterprise,
+        "can_push": is_manager(request.user),
+        "need": need,
+    }
