@@ -20,8 +20,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from crm.api.serializers import CrmModelSerializer, ScopedRelatedField, UserRelatedField
-from crm.api.views import Conflict, ScopedModelViewSet, translate_db_errors
+from crm.api.base import CrmModelSerializer, ScopedModelViewSet, ScopedRelatedField, UserRelatedField, run_service
 from crm.choices import NeedCategory, NeedEventKind, Satisfaction, Urgency
 from crm.filtersets import NeedFilterSet, VisitFilterSet
 from crm.models import Enterprise, Need, NeedEvent, Notification, Project, User, Visit, VisitAttachment
@@ -29,8 +28,6 @@ from crm.selectors.needs import need_escalation, needs_escalation_annotate
 from crm.services.needs import (
     TRANSITION_FIELDS,
     VERBS,
-    TransitionConflict,
-    TransitionForbidden,
     need_create,
     need_event_add,
     need_transition,
@@ -40,18 +37,6 @@ from crm.services.needs import (
 from crm.services.notifications import notification_mark_read, notifications_mark_all_read
 from crm.services.visits import visit_create, visit_update
 from crm.validators import validate_no_control_chars
-
-
-def run_service(func, **kwargs):
-    """Call a service; its typed errors become 403 / 409, database refusals 409, ValidationError 400."""
-    try:
-        with translate_db_errors():
-            return func(**kwargs)
-    except TransitionForbidden as exc:
-        raise exceptions.PermissionDenied(exc.message) from exc
-    except TransitionConflict as exc:
-        raise Conflict(exc.message) from exc
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Visits
