@@ -32,9 +32,10 @@ What the base gives:
   (``update_service`` receives the instance under the keyword named by ``update_instance_kwarg``, by
   default the model name, e.g. ``visit=``); without a service a generic ``full_clean()`` + ``save()`` is
   used, which also sets ``created_by`` and, for models that have one, ``bureau`` to the creator's;
-- errors: Django ``ValidationError`` from a service → 400 ``{field: [messages]}``; ``PermissionDenied`` →
-  403; a row still referenced (PROTECT) → 409; an integrity error → 409 — never a 500
-  (``translate_db_errors()`` and ``Conflict`` are reusable in ``@action`` methods).
+- errors: views and ``@action`` methods call the services and let their errors go: the exception handler
+  (crm/api/errors.py, the one mapping) answers Django ``ValidationError`` → 400 ``{field: [messages]}``;
+  ``PermissionDenied`` / ``TransitionForbidden`` → 403; ``TransitionConflict``, a row still referenced
+  (PROTECT) or an integrity error → 409 — never a 500.
 
 Services whose signature differs (keyword fields instead of ``data``) are called from an overridden
 ``perform_create``/``perform_update``; set ``serializer.instance`` to the result.
@@ -42,9 +43,7 @@ Serializers: subclass ``CrmModelSerializer`` (control characters refused in ever
 field) and use ``ScopedRelatedField`` / ``UserRelatedField`` / ``CodeRelatedField`` for relations.
 """
 
-from contextlib import contextmanager
-
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models import BigIntegerField, Q
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -55,7 +54,6 @@ from crm.api.permissions import CrmModelPermission
 from crm.choices import NeedCategory
 from crm.filtersets import CODE_RE
 from crm.models import User
-from crm.services.needs import TransitionConflict, TransitionForbidden
 from crm.validators import MAX_ID, validate_no_control_chars
 
 TEXT_MAX_LENGTH = 20000
@@ -223,31 +221,6 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-@contextmanager
-def translate_db_errors():
-    """Database refusals become API errors: a row still referenced (PROTECT) → 409, an integrity error → 409.
-
-    Django ``ValidationError`` passes through; the exception handler answers 400 with the fields named.
-    """
-    try:
-        yield
-    except (models.ProtectedError, models.RestrictedError) as exc:
-        raise Conflict(_("This record is still referenced by other records and cannot be deleted.")) from exc
-    except IntegrityError as exc:
-        raise Conflict(_("The record conflicts with an existing one.")) from exc
-
-
-def run_service(func, **kwargs):
-    """Call a service; its typed errors become 403 / 409, database refusals 409, ValidationError 400."""
-    try:
-        with translate_db_errors():
-            return func(**kwargs)
-    except TransitionForbidden as exc:
-        raise exceptions.PermissionDenied(exc.message) from exc
-    except TransitionConflict as exc:
-        raise Conflict(exc.message) from exc
-
-
 def _field_names(model: type[models.Model]) -> set[str]:
     return {f.name for f in model._meta.get_fields()}
 
@@ -293,31 +266,28 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        with translate_db_errors():
-            if self.create_service is not None:
-                instance = type(self).create_service(user=self.request.user, data=data)
-            else:
-                instance = self.default_create(data)
+        if self.create_service is not None:
+            instance = type(self).create_service(user=self.request.user, data=data)
+        else:
+            instance = self.default_create(data)
         serializer.instance = instance
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
-        with translate_db_errors():
-            if self.update_service is not None:
-                instance = type(self).update_service(
-                    user=self.request.user, data=data, **{self._instance_kwarg(): serializer.instance}
-                )
-            else:
-                instance = self.default_update(serializer.instance, data)
+        if self.update_service is not None:
+            instance = type(self).update_service(
+                user=self.request.user, data=data, **{self._instance_kwarg(): serializer.instance}
+            )
+        else:
+            instance = self.default_update(serializer.instance, data)
         serializer.instance = instance
 
     def perform_destroy(self, instance):
-        with translate_db_errors():
-            if self.delete_service is not None:
-                type(self).delete_service(user=self.request.user, instance=instance)
-            else:
-                with transaction.atomic():
-                    instance.delete()
+        if self.delete_service is not None:
+            type(self).delete_service(user=self.request.user, instance=instance)
+        else:
+            with transaction.atomic():
+                instance.delete()
 
     # Generic writes for models without services (reference data, organisation).
 

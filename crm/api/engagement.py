@@ -20,7 +20,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from crm.api.base import CrmModelSerializer, ScopedModelViewSet, ScopedRelatedField, UserRelatedField, run_service
+from crm.api.base import CrmModelSerializer, ScopedModelViewSet, ScopedRelatedField, UserRelatedField
 from crm.choices import NeedCategory, NeedEventKind, Satisfaction, Urgency
 from crm.filtersets import NeedFilterSet, VisitFilterSet
 from crm.models import Enterprise, Need, NeedEvent, Notification, Project, User, Visit, VisitAttachment
@@ -352,8 +352,7 @@ def _transition_action(verb: str):
         need = self.get_object()
         if not hasattr(request.data, "get"):
             raise exceptions.ValidationError({"non_field_errors": [_("Send the fields as a JSON object.")]})
-        updated = run_service(
-            need_transition,
+        updated = need_transition(
             need=need,
             user=request.user,
             verb=verb,
@@ -388,9 +387,7 @@ class NeedViewSet(ScopedModelViewSet):
         data = dict(serializer.validated_data)
         data.pop("visit", None)
         version = self.request.data.get("version") if hasattr(self.request.data, "get") else None
-        serializer.instance = run_service(
-            need_update, need=serializer.instance, user=self.request.user, version=version, **data
-        )
+        serializer.instance = need_update(need=serializer.instance, user=self.request.user, version=version, **data)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
@@ -417,8 +414,7 @@ class NeedViewSet(ScopedModelViewSet):
         if request.method == "POST":
             body = NeedEventSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            event = run_service(
-                need_event_add,
+            event = need_event_add(
                 need=need,
                 user=request.user,
                 kind=body.validated_data["kind"],

@@ -10,7 +10,6 @@ from crm.api.base import (
     ScopedModelViewSet,
     ScopedRelatedField,
     UserRelatedField,
-    run_service,
 )
 from crm.filtersets import ActionItemFilterSet, OfferingFilterSet
 from crm.models import ActionItem, Department, Need, Offering, Project
@@ -138,11 +137,9 @@ class ActionItemViewSet(ScopedModelViewSet):
     delete_service = staticmethod(lambda *, user, instance: action_item_delete(user=user, item=instance))
 
     def perform_create(self, serializer):
-        serializer.instance = run_service(
-            action_item_create, user=self.request.user, data=dict(serializer.validated_data)
-        )
+        serializer.instance = action_item_create(user=self.request.user, data=dict(serializer.validated_data))
 
     def perform_update(self, serializer):
-        serializer.instance = run_service(
-            action_item_update, user=self.request.user, item=serializer.instance, data=dict(serializer.validated_data)
+        serializer.instance = action_item_update(
+            user=self.request.user, item=serializer.instance, data=dict(serializer.validated_data)
         )

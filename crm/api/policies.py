@@ -23,7 +23,6 @@ from crm.api.base import (
     NeedCategoriesField,
     ScopedModelViewSet,
     ScopedRelatedField,
-    run_service,
 )
 from crm.api.enterprises import ENTERPRISE_PREFETCH, EnterpriseSerializer
 from crm.api.pagination import PageNumberPagination
@@ -254,8 +253,7 @@ class PolicyViewSet(ScopedModelViewSet):
         body = PushRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         need = _resolve_need(request, body.validated_data.get("need"))
-        result = run_service(
-            policy_push,
+        result = policy_push(
             user=request.user,
             policy=policy,
             enterprises=body.validated_data["enterprises"],
@@ -278,8 +276,7 @@ class PolicyMatchViewSet(ScopedModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        result = run_service(
-            policy_push,
+        result = policy_push(
             user=request.user,
             policy=data["policy"],
             enterprises=[data["enterprise"]],
@@ -295,9 +292,7 @@ class PolicyMatchViewSet(ScopedModelViewSet):
         kwargs = {"status": data.get("status"), "note": data.get("note")}
         if "granted_amount" in data:
             kwargs["granted_amount"] = data["granted_amount"]
-        serializer.instance = run_service(
-            policy_match_update_status, user=self.request.user, match=serializer.instance, **kwargs
-        )
+        serializer.instance = policy_match_update_status(user=self.request.user, match=serializer.instance, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------------
