@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.choices import NeedStatus, Role
+from crm.forms.engagement import TRANSITION_FORMS
 from crm.models import Department, Need, NeedEvent, Notification, Project, Visit
-from crm.services.needs import need_create
+from crm.services.needs import TRANSITIONS, need_create
 from crm.services.visits import visit_create
 from tests.conftest import make_user
 
@@ -301,6 +302,27 @@ class TestNeedPages:
         form = response.context["actions"][[a["verb"] for a in response.context["actions"]].index("assign")]["form"]
         messages = form.errors["lead_department"]
         assert len(messages) == len(set(messages)) >= 1
+
+    def test_transition_forms_are_the_service_inputs(self, manager, need, lead_department):
+        for verb, transition in TRANSITIONS.items():
+            form = TRANSITION_FORMS[verb](need=need, user=manager, prefix=verb)
+            assert isinstance(form, transition.input)
+            assert set(form.fields) == {"version", *transition.input.base_fields}
+        form = TRANSITION_FORMS["assign"](need=need, user=manager)
+        service = TRANSITIONS["assign"].input(need=need, user=manager)
+        assert list(form.fields["lead_department"].queryset) == list(service.fields["lead_department"].queryset)
+        assert lead_department in form.fields["lead_department"].queryset
+
+    def test_transition_post_with_every_error_at_once(self, client, manager, need):
+        Need.objects.filter(pk=need.pk).update(status=NeedStatus.IN_PROGRESS)
+        client.force_login(manager)
+        response = client.post(
+            reverse("crm:need-transition", args=[need.pk, "extend"]), {"extend-version": "1", "extend-due_on": "x"}
+        )
+        assert response.status_code == 200
+        form = response.context["actions"][[a["verb"] for a in response.context["actions"]].index("extend")]["form"]
+        assert set(form.errors) == {"due_on", "reason"}
+        assert all(len(messages) == len(set(messages)) for messages in form.errors.values())
 
     def test_assign_with_all_fields(self, client, manager, need, lead_department, handler, city_department):
         Need.objects.filter(pk=need.pk).update(status=NeedStatus.ACCEPTED)
