@@ -9,9 +9,8 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -24,32 +23,19 @@ from crm.forms.policies import MatchStatusForm, PolicyForm, PushForm
 from crm.models import Need, Policy, PolicyMatch
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors import matching
-from crm.services.needs import TransitionConflict
 from crm.services.policies import policy_create, policy_match_update_status, policy_push, policy_update
-from crm.views.mixins import CreatePermissionMixin, EditPermissionMixin, FilteredListView, add_service_errors
+from crm.views.mixins import (
+    CreatePermissionMixin,
+    EditPermissionMixin,
+    FilteredListView,
+    add_service_errors,
+    safe_next,
+    service_errors,
+)
 
 ELIGIBLE_PAGE_SIZE = 50
 MATCHES_LIMIT = 50
 ELIGIBLE_FILTER_FIELDS = ("region", "industry_chain", "is_linked", "is_assisted")
-
-
-def safe_next(request, default: str) -> str:
-    """The ``next`` parameter when it points into this site, else ``default``."""
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
-        return target
-    return default
-
-
-def optional_url(name: str, *args) -> str:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
-
-
-def error_text(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -262,7 +248,7 @@ class PolicyPushView(LoginRequiredMixin, View):
                 Need.objects.visible_to(request.user).select_related("enterprise", "project"),
                 pk=form.cleaned_data["need"],
             )
-        try:
+        with service_errors(request) as outcome:
             result = policy_push(
                 user=request.user,
                 policy=policy,
@@ -270,11 +256,7 @@ class PolicyPushView(LoginRequiredMixin, View):
                 need=need,
                 note=form.cleaned_data.get("note") or "",
             )
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-            return HttpResponseRedirect(back)
-        except TransitionConflict as error:
-            messages.error(request, error.message)
+        if outcome.failed:
             return HttpResponseRedirect(back)
         pushed = len(result.created) + len(result.pushed)
         if pushed:
@@ -304,7 +286,7 @@ class PolicyMatchStatusView(LoginRequiredMixin, View):
             messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
             return HttpResponseRedirect(back)
         data = form.cleaned_data
-        try:
+        with service_errors(request) as outcome:
             policy_match_update_status(
                 user=request.user,
                 match=match,
@@ -312,11 +294,7 @@ class PolicyMatchStatusView(LoginRequiredMixin, View):
                 granted_amount=data.get("granted_amount"),
                 note=data.get("note") or "",
             )
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        except TransitionConflict as error:
-            messages.error(request, error.message)
-        else:
+        if not outcome.failed:
             messages.success(request, _("The policy match has been updated."))
         return HttpResponseRedirect(back)
 
