@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from crm.api.views import EnterpriseViewSet
+from crm.api.enterprises import EnterpriseViewSet
 from crm.models import Enterprise, Visit
 from tests.conftest import credit_code
 

@@ -397,6 +397,51 @@ class TestTransitionsApi:
         ]
 
 
+class TestTransitionBodies:
+    """The API feeds the body into the verb's input (crm.services.needs) and documents it from there."""
+
+    def test_schema_documents_each_verb_from_its_input(self, api_as, manager):
+        schema = api_as(manager).get("/api/schema/?format=json").json()
+        components = schema["components"]["schemas"]
+        for verb, transition in TRANSITIONS.items():
+            body = schema["paths"][f"/api/v1/needs/{{id}}/{verb}/"]["post"]["requestBody"]
+            name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+            component = components[name]
+            assert set(component["properties"]) == {"version", *transition.input.base_fields}, verb
+            required = {n for n, f in transition.input.base_fields.items() if f.required}
+            assert set(component["required"]) == {"version", *required}, verb
+        assign = components["AssignTransitionRequest"]["properties"]
+        assert assign["assisting_departments"]["type"] == "array"
+        assert assign["due_on"]["format"] == "date"
+
+    def test_all_field_errors_in_one_answer(self, api_as, manager, need):
+        put(need, NeedStatus.IN_PROGRESS)
+        response = api_as(manager).post(url(need, "extend"), {"version": 1, "due_on": 5}, format="json")
+        assert response.status_code == 400
+        assert set(response.json()) == {"due_on", "reason"}
+
+    @pytest.mark.parametrize("body", [{"text": 5}, {"text": ["x"]}, {"text": "bad\x00"}])
+    def test_text_that_is_not_text(self, api_as, manager, need, body):
+        response = api_as(manager).post(url(need, "accept"), {"version": 1, **body}, format="json")
+        assert response.status_code == 400
+        assert list(response.json()) == ["text"]
+
+    def test_assisting_departments_as_form_data(self, api_as, manager, need, lead_department, city_department):
+        put(need, NeedStatus.ACCEPTED)
+        other = city_department
+        body = {"version": "1", "lead_department": str(lead_department.pk), "assisting_departments": [str(other.pk)]}
+        response = api_as(manager).post(url(need, "assign"), body, format="multipart")
+        assert response.status_code == 200, response.json()
+        assert response.json()["assisting_departments"] == [other.pk]
+
+    def test_huge_id_is_a_400(self, api_as, manager, need):
+        put(need, NeedStatus.ACCEPTED)
+        body = {"version": 1, "lead_department": 2**80, "assisting_departments": [2**80]}
+        response = api_as(manager).post(url(need, "assign"), body, format="json")
+        assert response.status_code == 400
+        assert set(response.json()) == {"lead_department", "assisting_departments"}
+
+
 class TestEvents:
     def test_note_by_officer(self, api_as, officer, handler, need):
         put(need, NeedStatus.IN_PROGRESS, handler=handler)

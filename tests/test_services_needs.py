@@ -323,6 +323,85 @@ class TestFields:
             need_reject(need=need, user=manager, version=1, reason="bad\x00")
 
 
+class TestTransitionInputs:
+    """One typed input per verb (``TRANSITIONS[verb].input``): the service parses it after 403 and 409."""
+
+    def test_every_verb_has_its_input(self):
+        assert {verb: set(t.input.base_fields) for verb, t in TRANSITIONS.items()} == {
+            "accept": {"text"},
+            "reject": {"reason"},
+            "assign": {"lead_department", "assisting_departments", "handler", "due_on", "text"},
+            "start": {"text"},
+            "answer": {"resolution"},
+            "return-visit": {"satisfaction", "text"},
+            "reopen": {"reason"},
+            "transfer": {"bureau", "text"},
+            "extend": {"due_on", "reason"},
+        }
+
+    def test_fields_outside_the_input_are_ignored(self, need, manager):
+        need = need_transition(need=need, user=manager, verb="accept", version=1, reason="x", bureau=5)
+        assert need.status == NeedStatus.ACCEPTED
+
+    def test_every_field_error_at_once(self, need, manager):
+        put(need, NeedStatus.IN_PROGRESS)
+        with pytest.raises(ValidationError) as error:
+            need_extend(need=need, user=manager, version=1)
+        assert set(error.value.message_dict) == {"due_on", "reason"}
+
+    def test_input_comes_after_the_status_check(self, need, manager):
+        put(need, NeedStatus.CLOSED)
+        with pytest.raises(TransitionConflict):
+            need_extend(need=need, user=manager, version=1, due_on="garbage", reason=7)
+
+    @pytest.mark.parametrize("value", [7, ["a"], {"x": 1}])
+    def test_text_must_be_text(self, need, manager, value):
+        with pytest.raises(ValidationError) as error:
+            need_reject(need=need, user=manager, version=1, reason=value)
+        assert error.value.error_dict["reason"][0].code == "invalid"  # "Enter text.", in whatever language
+
+    @pytest.mark.parametrize("value", [20260101, True, "2026/01/01", "  "])
+    def test_date_must_be_iso(self, need, manager, lead_department, value):
+        put(need, NeedStatus.ACCEPTED)
+        with pytest.raises(ValidationError) as error:
+            need_assign(need=need, user=manager, version=1, lead_department=lead_department, due_on=value)
+        assert "due_on" in error.value.message_dict
+
+    @pytest.mark.parametrize("value", [2**70, -3, 0, True, 1.5, "1 OR 1=1"])
+    def test_ids_out_of_range_or_not_ids(self, need, manager, value):
+        put(need, NeedStatus.ACCEPTED)
+        with pytest.raises(ValidationError) as error:
+            need_assign(need=need, user=manager, version=1, lead_department=value, assisting_departments=[value])
+        assert set(error.value.message_dict) == {"lead_department", "assisting_departments"}
+
+    def test_records_ids_and_one_id_alone(self, need, manager, lead_department, city_department):
+        put(need, NeedStatus.ACCEPTED)
+        need = need_assign(
+            need=need,
+            user=manager,
+            version=1,
+            lead_department=str(lead_department.pk),
+            assisting_departments=city_department,
+        )
+        assert (need.lead_department, list(need.assisting_departments.all())) == (lead_department, [city_department])
+
+    def test_assisting_of_another_county_named(self, need, manager, lead_department, county_department):
+        put(need, NeedStatus.ACCEPTED)
+        with pytest.raises(ValidationError) as error:
+            need_assign(
+                need=need,
+                user=manager,
+                version=1,
+                lead_department=lead_department,
+                assisting_departments=[county_department.pk],
+            )
+        assert str(county_department.pk) in error.value.message_dict["assisting_departments"][0]
+
+    def test_transfer_offers_only_other_bureaus(self, need, manager, city_bureau, county_bureau):
+        form = TRANSITIONS["transfer"].input(need=need, user=manager)
+        assert list(form.fields["bureau"].queryset) == [county_bureau]
+
+
 class TestEffects:
     def test_full_loop(self, need, manager, handler, officer, lead_department, city_department):
         need = need_accept(need=need, user=manager, version=1)

@@ -1,19 +1,26 @@
 """Web pages of visits, needs and notifications (DESIGN §8.2): forms, buttons, scoping, query budgets."""
 
+import ast
 import datetime as dt
 import os
 import re
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.messages import get_messages
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from crm.choices import NeedStatus, Role
+from crm.forms.engagement import TRANSITION_FORMS, NeedEventForm
 from crm.models import Department, Need, NeedEvent, Notification, Project, Visit
-from crm.services.needs import need_create
+from crm.services.needs import TRANSITIONS, TransitionConflict, TransitionForbidden, need_create
 from crm.services.visits import visit_create
+from crm.views.mixins import service_errors
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -301,6 +308,27 @@ class TestNeedPages:
         form = response.context["actions"][[a["verb"] for a in response.context["actions"]].index("assign")]["form"]
         messages = form.errors["lead_department"]
         assert len(messages) == len(set(messages)) >= 1
+
+    def test_transition_forms_are_the_service_inputs(self, manager, need, lead_department):
+        for verb, transition in TRANSITIONS.items():
+            form = TRANSITION_FORMS[verb](need=need, user=manager, prefix=verb)
+            assert isinstance(form, transition.input)
+            assert set(form.fields) == {"version", *transition.input.base_fields}
+        form = TRANSITION_FORMS["assign"](need=need, user=manager)
+        service = TRANSITIONS["assign"].input(need=need, user=manager)
+        assert list(form.fields["lead_department"].queryset) == list(service.fields["lead_department"].queryset)
+        assert lead_department in form.fields["lead_department"].queryset
+
+    def test_transition_post_with_every_error_at_once(self, client, manager, need):
+        Need.objects.filter(pk=need.pk).update(status=NeedStatus.IN_PROGRESS)
+        client.force_login(manager)
+        response = client.post(
+            reverse("crm:need-transition", args=[need.pk, "extend"]), {"extend-version": "1", "extend-due_on": "x"}
+        )
+        assert response.status_code == 200
+        form = response.context["actions"][[a["verb"] for a in response.context["actions"]].index("extend")]["form"]
+        assert set(form.errors) == {"due_on", "reason"}
+        assert all(len(messages) == len(set(messages)) for messages in form.errors.values())
 
     def test_assign_with_all_fields(self, client, manager, need, lead_department, handler, city_department):
         Need.objects.filter(pk=need.pk).update(status=NeedStatus.ACCEPTED)
@@ -661,3 +689,62 @@ class TestVisitEdit:
         assert response.status_code == 200
         assert 'id="id_attachments_remove_error"' in response.content.decode()
         assert stranger.attachments.filter(pk=foreign.pk).exists()
+
+
+class TestServiceErrors:
+    """The web's one mapping of service errors (crm.views.mixins.service_errors)."""
+
+    @pytest.fixture
+    def request_(self, rf, officer):
+        request = rf.post("/")
+        request.user = officer
+        request.session = {}
+        request._messages = FallbackStorage(request)
+        return request
+
+    def test_forbidden_is_a_403(self, request_):
+        with pytest.raises(PermissionDenied), service_errors(request_):
+            raise TransitionForbidden("no")
+
+    def test_conflict_is_a_message_or_a_field_error(self, request_):
+        with service_errors(request_) as outcome:
+            raise TransitionConflict("changed meanwhile")
+        assert (outcome.failed, outcome.conflict) == (True, True)
+        assert [str(m) for m in get_messages(request_)] == ["changed meanwhile"]
+        form = NeedEventForm({"kind": "note", "text": "x"}, user=request_.user)
+        with service_errors(request_, form, conflict_field="text") as outcome:
+            raise TransitionConflict("changed meanwhile")
+        assert form.errors["text"] == ["changed meanwhile"]
+
+    def test_validation_error_goes_next_to_the_fields_once(self, request_):
+        form = NeedEventForm({"kind": "note", "text": ""}, user=request_.user)
+        with service_errors(request_, form) as outcome:
+            raise ValidationError({"text": [str(form.fields["text"].error_messages["required"])], "other": ["x"]})
+        assert outcome.failed and not outcome.conflict
+        assert form.errors["text"] == [str(form.fields["text"].error_messages["required"])]
+        assert form.errors["__all__"] == ["x"]
+
+    def test_validation_error_without_a_form_is_a_message(self, request_):
+        with service_errors(request_) as outcome:
+            raise ValidationError(["one", "two"])
+        assert outcome.failed
+        assert [str(m) for m in get_messages(request_)] == ["one two"]
+
+    def test_success_leaves_no_trace(self, request_):
+        with service_errors(request_) as outcome:
+            pass
+        assert not outcome.failed
+        assert list(get_messages(request_)) == []
+
+    def test_no_view_maps_typed_service_errors_itself(self):
+        """Only views/mixins.py catches TransitionConflict/TransitionForbidden; no view catches NoReverseMatch."""
+        views = Path(__file__).resolve().parent.parent / "crm" / "views"
+        for path in views.glob("*.py"):
+            if path.name in {"mixins.py", "imports.py"}:  # imports.py belongs to the spreadsheet pages
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ExceptHandler) and node.type is not None:
+                    names = {n.id for n in ast.walk(node.type) if isinstance(n, ast.Name)}
+                    assert not names & {"TransitionConflict", "TransitionForbidden", "NoReverseMatch"}, (
+                        f"{path.name}:{node.lineno}"
+                    )

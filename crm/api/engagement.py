@@ -11,6 +11,7 @@ Order of answers for a transition: out of scope 404, role 403, stale version or 
 
 import json
 
+from django import forms
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -20,38 +21,24 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from crm.api.serializers import CrmModelSerializer, ScopedRelatedField, UserRelatedField
-from crm.api.views import Conflict, ScopedModelViewSet, translate_db_errors
+from crm.api.base import CrmModelSerializer, ScopedModelViewSet, ScopedRelatedField, UserRelatedField
 from crm.choices import NeedCategory, NeedEventKind, Satisfaction, Urgency
 from crm.filtersets import NeedFilterSet, VisitFilterSet
 from crm.models import Enterprise, Need, NeedEvent, Notification, Project, User, Visit, VisitAttachment
 from crm.selectors.needs import need_escalation, needs_escalation_annotate
 from crm.services.needs import (
-    TRANSITION_FIELDS,
+    TRANSITIONS,
     VERBS,
-    TransitionConflict,
-    TransitionForbidden,
     need_create,
     need_event_add,
     need_transition,
     need_update,
     need_verbs_available,
+    transition_data,
 )
 from crm.services.notifications import notification_mark_read, notifications_mark_all_read
 from crm.services.visits import visit_create, visit_update
-from crm.validators import validate_no_control_chars
-
-
-def run_service(func, **kwargs):
-    """Call a service; its typed errors become 403 / 409, database refusals 409, ValidationError 400."""
-    try:
-        with translate_db_errors():
-            return func(**kwargs)
-    except TransitionForbidden as exc:
-        raise exceptions.PermissionDenied(exc.message) from exc
-    except TransitionConflict as exc:
-        raise Conflict(exc.message) from exc
-
+from crm.validators import MAX_ID, validate_no_control_chars
 
 # ---------------------------------------------------------------------------------------------------------
 # Visits
@@ -310,21 +297,29 @@ class NeedSerializer(CrmModelSerializer):
         return attrs
 
 
-class TransitionSerializer(serializers.Serializer):
-    """Body of ``POST /needs/<id>/<verb>/``: the ``version`` read with the need, and the verb's fields."""
+def _schema_field(field: forms.Field) -> serializers.Field:
+    """The OpenAPI face of one field of a verb's input (the input itself validates, in the service)."""
+    options = {"required": field.required, "help_text": field.help_text or field.label}
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        return serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), **options)
+    if isinstance(field, forms.ModelChoiceField):
+        return serializers.IntegerField(min_value=1, max_value=MAX_ID, allow_null=not field.required, **options)
+    if isinstance(field, forms.DateField):
+        return serializers.DateField(allow_null=not field.required, **options)
+    if isinstance(field, forms.ChoiceField):
+        return serializers.ChoiceField(choices=field.choices, **options)
+    return serializers.CharField(allow_blank=not field.required, **options)
 
-    version = serializers.IntegerField()
-    reason = serializers.CharField(required=False, help_text="Required by: reject, reopen, extend.")
-    lead_department = serializers.IntegerField(required=False, help_text="Required by: assign.")
-    assisting_departments = serializers.ListField(child=serializers.IntegerField(), required=False)
-    handler = serializers.IntegerField(required=False, allow_null=True, help_text="Required by: assign.")
-    due_on = serializers.DateField(required=False, help_text="Required by: assign, extend.")
-    resolution = serializers.CharField(required=False, help_text="Required by: answer.")
-    satisfaction = serializers.ChoiceField(
-        choices=Satisfaction.choices, required=False, help_text="Required by: return-visit."
-    )
-    bureau = serializers.IntegerField(required=False, help_text="Required by: transfer.")
-    text = serializers.CharField(required=False, help_text=_("an optional comment"))
+
+def transition_request_serializer(verb: str) -> type[serializers.Serializer]:
+    """Body of ``POST /needs/<id>/<verb>/`` for the schema: ``version`` and the fields of the verb's input."""
+    fields = {
+        "version": serializers.IntegerField(help_text=_("The version of the need as read; a stale one is a 409.")),
+    }
+    fields.update({name: _schema_field(field) for name, field in TRANSITIONS[verb].input.base_fields.items()})
+    name = "".join(part.title() for part in verb.split("-")) + "Transition"
+    doc = f"Body of the transition `{verb}`: the `version` read with the need and the verb's fields."
+    return type(f"{name}Serializer", (serializers.Serializer,), {**fields, "__doc__": doc})
 
 
 class NeedEventSerializer(serializers.ModelSerializer):
@@ -347,33 +342,19 @@ class NeedEventSerializer(serializers.ModelSerializer):
         return data
 
 
-def _request_fields(request, verb: str) -> dict:
-    data = request.data
-    if not hasattr(data, "get"):
-        raise exceptions.ValidationError({"non_field_errors": [_("Send the fields as a JSON object.")]})
-    fields = {}
-    for name in TRANSITION_FIELDS[verb]:
-        if name not in data:
-            continue
-        if name == "assisting_departments" and hasattr(data, "getlist"):
-            fields[name] = data.getlist(name)
-        else:
-            fields[name] = data.get(name)
-    return fields
-
-
 def _transition_action(verb: str):
     def transition(self, request, pk=None):
         need = self.get_object()
         if not hasattr(request.data, "get"):
             raise exceptions.ValidationError({"non_field_errors": [_("Send the fields as a JSON object.")]})
-        updated = run_service(
-            need_transition,
+        # The body goes to the service as it is: it checks the role (403) and the version and status (409)
+        # before it parses the verb's input (400).
+        updated = need_transition(
             need=need,
             user=request.user,
             verb=verb,
             version=request.data.get("version"),
-            **_request_fields(request, verb),
+            **transition_data(verb=verb, data=request.data),
         )
         # A transfer may take the need out of the user's scope: answer with the need as it was written.
         fresh = self.get_queryset().filter(pk=updated.pk).first() or updated
@@ -382,7 +363,7 @@ def _transition_action(verb: str):
     transition.__name__ = verb.replace("-", "_")
     transition.__doc__ = f"Transition `{verb}` (DESIGN §4.1): 403 role, 409 stale version or status, 400 fields."
     decorated = action(detail=True, methods=["post"], url_path=verb, url_name=verb, filterset_class=None)(transition)
-    return extend_schema(request=TransitionSerializer, responses={200: NeedSerializer})(decorated)
+    return extend_schema(request=transition_request_serializer(verb), responses={200: NeedSerializer})(decorated)
 
 
 def _need_create(*, user, data):
@@ -403,9 +384,7 @@ class NeedViewSet(ScopedModelViewSet):
         data = dict(serializer.validated_data)
         data.pop("visit", None)
         version = self.request.data.get("version") if hasattr(self.request.data, "get") else None
-        serializer.instance = run_service(
-            need_update, need=serializer.instance, user=self.request.user, version=version, **data
-        )
+        serializer.instance = need_update(need=serializer.instance, user=self.request.user, version=version, **data)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
@@ -432,8 +411,7 @@ class NeedViewSet(ScopedModelViewSet):
         if request.method == "POST":
             body = NeedEventSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            event = run_service(
-                need_event_add,
+            event = need_event_add(
                 need=need,
                 user=request.user,
                 kind=body.validated_data["kind"],

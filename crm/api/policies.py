@@ -1,12 +1,11 @@
-"""API of policy matching and of the resource/action lists (DESIGN §8.3, §4.3, §4.4).
+"""API of policy matching (DESIGN §8.3, §4.3).
 
 - ``policies`` (managers write, everyone reads), with ``policies/<id>/eligible-enterprises/`` (paginated,
   each enterprise as in the enterprises list) and ``policies/<id>/push/`` (managers; idempotent);
 - ``policy-matches``: list/read; ``POST`` pushes one policy to one enterprise; ``PATCH`` follows the outcome
   (``status``, ``granted_amount``, ``note``);
 - ``needs/<id>/policy-suggestions/`` and ``enterprises/<id>/policy-suggestions/``: eligible policies with an
-  open window, ranked, each with ``policy``, ``score`` and ``reasons`` (paginated like every list);
-- ``offerings`` (managers write) and ``action-items`` (managers write; the owner changes status and result).
+  open window, ranked, each with ``policy``, ``score`` and ``reasons`` (paginated like every list).
 """
 
 from django.shortcuts import get_object_or_404
@@ -17,49 +16,20 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.pagination import PageNumberPagination
-from crm.api.serializers import (
+from crm.api.base import (
     CodeRelatedField,
     CrmModelSerializer,
-    EnterpriseSerializer,
     IdRelatedField,
+    NeedCategoriesField,
+    ScopedModelViewSet,
     ScopedRelatedField,
-    UserRelatedField,
 )
-from crm.api.views import ENTERPRISE_PREFETCH, Conflict, ScopedModelViewSet, translate_db_errors
-from crm.choices import NeedCategory
-from crm.filtersets import (
-    ActionItemFilterSet,
-    EnterpriseFilterSet,
-    OfferingFilterSet,
-    PolicyFilterSet,
-    PolicyMatchFilterSet,
-)
-from crm.models import (
-    ActionItem,
-    Department,
-    Enterprise,
-    IndustryChain,
-    Need,
-    Offering,
-    Policy,
-    PolicyMatch,
-    Project,
-    Qualification,
-    Region,
-)
+from crm.api.enterprises import ENTERPRISE_PREFETCH, EnterpriseSerializer
+from crm.api.pagination import PageNumberPagination
+from crm.filtersets import EnterpriseFilterSet, PolicyFilterSet, PolicyMatchFilterSet
+from crm.models import Department, Enterprise, IndustryChain, Need, Policy, PolicyMatch, Qualification, Region
 from crm.permissions import is_manager
 from crm.selectors import matching
-from crm.services.lists import (
-    action_item_create,
-    action_item_delete,
-    action_item_update,
-    action_next_statuses,
-    offering_create,
-    offering_delete,
-    offering_update,
-)
-from crm.services.needs import TransitionConflict, TransitionForbidden
 from crm.services.policies import (
     match_next_statuses,
     policy_create,
@@ -69,29 +39,6 @@ from crm.services.policies import (
     policy_update,
 )
 from crm.validators import MAX_ID
-
-
-def run_service(func, **kwargs):
-    """Call a service, turning its typed errors into API answers (409 conflict, 403 forbidden)."""
-    try:
-        with translate_db_errors():
-            return func(**kwargs)
-    except TransitionForbidden as exc:
-        raise exceptions.PermissionDenied(exc.message) from exc
-    except TransitionConflict as exc:
-        raise Conflict(exc.message) from exc
-
-
-class NeedCategoriesField(serializers.ListField):
-    """A list of need-category values (DESIGN §3.1)."""
-
-    child = serializers.ChoiceField(choices=NeedCategory.choices)
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("max_length", len(NeedCategory.values))
-        super().__init__(**kwargs)
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Serializers
@@ -207,88 +154,6 @@ class PolicyMatchSerializer(CrmModelSerializer):
         return match_next_statuses(obj)
 
 
-class OfferingSerializer(CrmModelSerializer):
-    """Something a bureau department can offer enterprises (资源清单)."""
-
-    department = IdRelatedField(queryset=Department.objects.all())
-    department_name = serializers.CharField(source="department.name", read_only=True)
-    need_categories = NeedCategoriesField()
-    is_available = serializers.BooleanField(read_only=True)
-
-    class Meta:
-        model = Offering
-        fields = [
-            "id",
-            "department",
-            "department_name",
-            "name",
-            "kind",
-            "description",
-            "need_categories",
-            "contact_name",
-            "contact_phone",
-            "available_until",
-            "is_active",
-            "is_available",
-            "created_by",
-            "created_at",
-            "updated_at",
-        ]
-
-
-class ActionItemSerializer(CrmModelSerializer):
-    """An action (行动清单) linking a resource to a need or project, with an owner and a due date."""
-
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    need = ScopedRelatedField(queryset=Need.objects.all(), required=False, allow_null=True)
-    need_code = serializers.CharField(source="need.code", read_only=True, allow_null=True, default=None)
-    project = ScopedRelatedField(queryset=Project.objects.all(), required=False, allow_null=True)
-    project_name = serializers.CharField(source="project.name", read_only=True, allow_null=True, default=None)
-    enterprise = serializers.PrimaryKeyRelatedField(read_only=True)
-    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True, allow_null=True, default=None)
-    offering = ScopedRelatedField(queryset=Offering.objects.all(), required=False, allow_null=True)
-    offering_name = serializers.CharField(source="offering.name", read_only=True, allow_null=True, default=None)
-    owner = UserRelatedField()
-    owner_name = serializers.StringRelatedField(source="owner", read_only=True)
-    department = IdRelatedField(queryset=Department.objects.all(), required=False, allow_null=True)
-    department_name = serializers.CharField(source="department.name", read_only=True, allow_null=True, default=None)
-    is_overdue = serializers.BooleanField(read_only=True)
-    next_statuses = serializers.SerializerMethodField()
-
-    class Meta:
-        model = ActionItem
-        fields = [
-            "id",
-            "code",
-            "title",
-            "need",
-            "need_code",
-            "project",
-            "project_name",
-            "enterprise",
-            "enterprise_name",
-            "offering",
-            "offering_name",
-            "owner",
-            "owner_name",
-            "department",
-            "department_name",
-            "due_on",
-            "status",
-            "next_statuses",
-            "is_overdue",
-            "result",
-            "completed_on",
-            "created_by",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["code", "completed_on"]
-
-    def get_next_statuses(self, obj) -> list[str]:
-        return action_next_statuses(obj)
-
-
 class SuggestionSerializer(serializers.Serializer):
     """A policy suggested for an enterprise or need: ``score`` 0–100 and every ``reason`` behind it."""
 
@@ -388,8 +253,7 @@ class PolicyViewSet(ScopedModelViewSet):
         body = PushRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         need = _resolve_need(request, body.validated_data.get("need"))
-        result = run_service(
-            policy_push,
+        result = policy_push(
             user=request.user,
             policy=policy,
             enterprises=body.validated_data["enterprises"],
@@ -412,8 +276,7 @@ class PolicyMatchViewSet(ScopedModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        result = run_service(
-            policy_push,
+        result = policy_push(
             user=request.user,
             policy=data["policy"],
             enterprises=[data["enterprise"]],
@@ -429,41 +292,7 @@ class PolicyMatchViewSet(ScopedModelViewSet):
         kwargs = {"status": data.get("status"), "note": data.get("note")}
         if "granted_amount" in data:
             kwargs["granted_amount"] = data["granted_amount"]
-        serializer.instance = run_service(
-            policy_match_update_status, user=self.request.user, match=serializer.instance, **kwargs
-        )
-
-
-class OfferingViewSet(ScopedModelViewSet):
-    """The resource list (资源清单) of the departments: managers write, everyone reads."""
-
-    model = Offering
-    serializer_class = OfferingSerializer
-    filterset_class = OfferingFilterSet
-    select_related = ("department",)
-    create_service = staticmethod(offering_create)
-    update_service = staticmethod(offering_update)
-    delete_service = staticmethod(lambda *, user, instance: offering_delete(user=user, offering=instance))
-
-
-class ActionItemViewSet(ScopedModelViewSet):
-    """The action list (行动清单): managers create and assign; the owner changes the status and the result."""
-
-    model = ActionItem
-    serializer_class = ActionItemSerializer
-    filterset_class = ActionItemFilterSet
-    select_related = ("need", "project", "enterprise", "offering", "owner", "department")
-    delete_service = staticmethod(lambda *, user, instance: action_item_delete(user=user, item=instance))
-
-    def perform_create(self, serializer):
-        serializer.instance = run_service(
-            action_item_create, user=self.request.user, data=dict(serializer.validated_data)
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = run_service(
-            action_item_update, user=self.request.user, item=serializer.instance, data=dict(serializer.validated_data)
-        )
+        serializer.instance = policy_match_update_status(user=self.request.user, match=serializer.instance, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -8,31 +8,31 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from crm.api import dashboard, engagement, policies, views
+from crm.api import accounts, dashboard, engagement, enterprises, lists, organisation, policies
 
 app_name = "api"
 
 router = DefaultRouter()
 router.include_format_suffixes = False
-router.register("enterprises", views.EnterpriseViewSet, basename="enterprises")
-router.register("contacts", views.ContactViewSet, basename="contacts")
-router.register("projects", views.ProjectViewSet, basename="projects")
-router.register("bureaus", views.BureauViewSet, basename="bureaus")
-router.register("departments", views.DepartmentViewSet, basename="departments")
-router.register("regions", views.RegionViewSet, basename="regions")
-router.register("industry-chains", views.IndustryChainViewSet, basename="industry-chains")
-router.register("qualifications", views.QualificationViewSet, basename="qualifications")
+router.register("enterprises", enterprises.EnterpriseViewSet, basename="enterprises")
+router.register("contacts", enterprises.ContactViewSet, basename="contacts")
+router.register("projects", enterprises.ProjectViewSet, basename="projects")
+router.register("bureaus", organisation.BureauViewSet, basename="bureaus")
+router.register("departments", organisation.DepartmentViewSet, basename="departments")
+router.register("regions", organisation.RegionViewSet, basename="regions")
+router.register("industry-chains", organisation.IndustryChainViewSet, basename="industry-chains")
+router.register("qualifications", organisation.QualificationViewSet, basename="qualifications")
 router.register("policies", policies.PolicyViewSet, basename="policies")
 router.register("policy-matches", policies.PolicyMatchViewSet, basename="policy-matches")
-router.register("offerings", policies.OfferingViewSet, basename="offerings")
-router.register("action-items", policies.ActionItemViewSet, basename="action-items")
+router.register("offerings", lists.OfferingViewSet, basename="offerings")
+router.register("action-items", lists.ActionItemViewSet, basename="action-items")
 router.register("visits", engagement.VisitViewSet, basename="visits")
 router.register("needs", engagement.NeedViewSet, basename="needs")
 router.register("notifications", engagement.NotificationViewSet, basename="notifications")
 
 v1 = [
-    path("auth/token/", views.TokenView.as_view(), name="token"),
-    path("me/", views.MeView.as_view(), name="me"),
+    path("auth/token/", accounts.TokenView.as_view(), name="token"),
+    path("me/", accounts.MeView.as_view(), name="me"),
     path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
     path(
         "needs/<int:pk>/policy-suggestions/",

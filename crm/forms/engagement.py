@@ -1,14 +1,14 @@
 """Forms of the visit and need pages: the phone-first 登门三问 form with its needs formset, the small
 forms of the need transitions and the follow-up form. Validation of the business rules stays in the
-services (crm/services/visits.py, crm/services/needs.py); these forms shape input and show errors."""
+services (crm/services/visits.py, crm/services/needs.py); these forms shape input and show errors. The
+transition and follow-up forms are the services' inputs themselves, with ``version`` and widgets added."""
 
 from django import forms
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.choices import NeedCategory, NeedEventKind, Satisfaction, Urgency, VisitFlag, VisitKind
+from crm.choices import NeedCategory, NeedEventKind, Urgency, VisitFlag, VisitKind
 from crm.forms.base import (
     BootstrapFormMixin,
     UserChoiceField,
@@ -17,8 +17,15 @@ from crm.forms.base import (
     staff_choices,
     style_form,
 )
-from crm.models import Bureau, Department, Enterprise, Need, Project, User, Visit, VisitAttachment
-from crm.services.needs import need_may_instruct
+from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
+from crm.services.needs import (
+    TRANSITIONS,
+    AssignInput,
+    ExtendInput,
+    NeedEventInput,
+    ReturnVisitInput,
+    need_may_instruct,
+)
 from crm.validators import is_valid_id
 
 # ---------------------------------------------------------------------------------------------- visit
@@ -222,48 +229,19 @@ VisitNeedFormSet = forms.formset_factory(
 # ---------------------------------------------------------------------------------------------- need transitions
 
 
-def _departments_of(need):
-    return Department.objects.filter(bureau_id=need.bureau_id).select_related("bureau").order_by("name")
-
-
 class TransitionForm(BootstrapFormMixin, forms.Form):
-    """Base of the small forms under the transition buttons; ``version`` guards against lost updates."""
+    """The web face of a verb's input (``TRANSITIONS[verb].input`` in crm/services/needs.py, which defines the
+    fields, their querysets and their checks): it adds the hidden ``version`` that guards against lost updates
+    and the widgets. Combined with an input class, e.g. ``class AssignForm(TransitionForm, AssignInput)``."""
 
     version = forms.IntegerField(label=_("version"), widget=forms.HiddenInput)
 
     def __init__(self, *args, need, user, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("version", need.version)
-        super().__init__(*args, **kwargs)
-        self.need = need
-        self.user = user
+        super().__init__(*args, need=need, user=user, **kwargs)
 
 
-class NoteTransitionForm(TransitionForm):
-    text = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class RejectForm(TransitionForm):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class ReopenForm(RejectForm):
-    pass
-
-
-class AssignForm(TransitionForm):
-    lead_department = forms.ModelChoiceField(label=_("Lead department"), queryset=Department.objects.none())
-    assisting_departments = forms.ModelMultipleChoiceField(
-        label=_("Assisting departments"), queryset=Department.objects.none(), required=False
-    )
-    handler = UserChoiceField(label=_("Handler"), queryset=User.objects.none(), required=False)
-    due_on = forms.DateField(
-        label=_("Due on"),
-        required=False,
-        widget=forms.DateInput(),
-        help_text=_("Leave empty for the default time limit in working days."),
-    )
-    text = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
+class AssignForm(TransitionForm, AssignInput):
     def __init__(self, *args, need, user, **kwargs):
         kwargs.setdefault("initial", {}).update(
             {
@@ -273,72 +251,41 @@ class AssignForm(TransitionForm):
             }
         )
         super().__init__(*args, need=need, user=user, **kwargs)
-        departments = _departments_of(need)
-        self.fields["lead_department"].queryset = departments
         self.fields["lead_department"].label_from_instance = lambda d: d.name
-        self.fields["assisting_departments"].queryset = Department.objects.filter(
-            Q(bureau_id=need.bureau_id) | Q(bureau__level="city")
-        ).select_related("bureau")
-        self.fields["handler"].queryset = (
-            User.objects.filter(bureau_id=need.bureau_id, is_active=True)
-            .select_related("bureau", "department")
-            .order_by("department__name", "name", "username")
-        )
         self.fields["handler"].label_from_instance = lambda u: (
             f"{u}（{u.department.name}）" if u.department_id else str(u)
         )
         self.fields["due_on"].widget.attrs["min"] = timezone.localdate().isoformat()
-        style_form(self)
 
 
-class AnswerForm(TransitionForm):
-    resolution = forms.CharField(
-        label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 3}), help_text=_("How the need was resolved.")
-    )
+class ReturnVisitForm(TransitionForm, ReturnVisitInput):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["satisfaction"]
+        field.widget = ButtonRadioSelect(choices=field.choices)
+        field.widget.is_required = field.required
 
 
-class ReturnVisitForm(TransitionForm):
-    satisfaction = forms.ChoiceField(label=_("Satisfaction"), choices=Satisfaction.choices, widget=ButtonRadioSelect)
-    text = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class TransferForm(TransitionForm):
-    bureau = forms.ModelChoiceField(label=_("Bureau"), queryset=Bureau.objects.none())
-    text = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def __init__(self, *args, need, user, **kwargs):
-        super().__init__(*args, need=need, user=user, **kwargs)
-        self.fields["bureau"].queryset = Bureau.objects.exclude(pk=need.bureau_id).order_by("level", "name")
-
-
-class ExtendForm(TransitionForm):
-    due_on = forms.DateField(label=_("New deadline"), widget=forms.DateInput())
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
-
+class ExtendForm(TransitionForm, ExtendInput):
     def __init__(self, *args, need, user, **kwargs):
         super().__init__(*args, need=need, user=user, **kwargs)
         if need.due_on:
             self.fields["due_on"].widget.attrs["min"] = need.due_on.isoformat()
 
 
-TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
-    "accept": NoteTransitionForm,
-    "reject": RejectForm,
-    "assign": AssignForm,
-    "start": NoteTransitionForm,
-    "answer": AnswerForm,
-    "return-visit": ReturnVisitForm,
-    "reopen": ReopenForm,
-    "transfer": TransferForm,
-    "extend": ExtendForm,
-}
+def _transition_form(verb: str) -> type[TransitionForm]:
+    for form_class in (AssignForm, ReturnVisitForm, ExtendForm):
+        if issubclass(form_class, TRANSITIONS[verb].input):
+            return form_class
+    input_class = TRANSITIONS[verb].input
+    return type(input_class.__name__.removesuffix("Input") + "Form", (TransitionForm, input_class), {})
 
 
-class NeedEventForm(BootstrapFormMixin, forms.Form):
-    """A follow-up note (anyone in scope) or an instruction (批示, leaders)."""
+TRANSITION_FORMS: dict[str, type[TransitionForm]] = {verb: _transition_form(verb) for verb in TRANSITIONS}
 
-    kind = forms.ChoiceField(label=_("Kind"), choices=[(NeedEventKind.NOTE, NeedEventKind.NOTE.label)])
-    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 2}))
+
+class NeedEventForm(BootstrapFormMixin, NeedEventInput):
+    """A follow-up note (anyone in scope) or an instruction (批示, leaders): the kinds the user may add."""
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,6 +3,9 @@
 Every transition checks, in this order: the role (``TransitionForbidden`` → 403), then the ``version``
 and the current status under a row lock (``TransitionConflict`` → 409), then the verb's fields
 (``ValidationError`` → 400). It then saves the need with ``version + 1`` and appends a ``NeedEvent``.
+The verb's fields are described once, by its input (``TRANSITIONS[verb].input``, a Django form scoped to
+the need): the service parses it, the web form renders it (crm/forms/engagement.py) and the API feeds the
+request body into it and documents it (crm/api/engagement.py).
 The callers (API, web views) have already read the need through ``Need.objects.visible_to(user)``, so
 scope is settled before a service is called. Values that come straight from a request (ids, dates) may be
 passed as they are: they are resolved only after the role and status checks, which keeps the order above.
@@ -13,11 +16,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, override
 
@@ -59,62 +63,289 @@ class TransitionConflict(TransitionError):
 MANAGER, HANDLER, OFFICER = "manager", "handler", "officer"
 
 
+# ---------------------------------------------------------------------------------------------- verb inputs
+# One typed input per verb: the fields it takes besides ``version`` (names, types, required, allowed values
+# scoped to the user and the need). A service parses it after its role and status checks; the web form
+# subclasses it (adding ``version`` and the widgets); the API passes the request body to the service and
+# documents the body from it.
+
+CHOICE_MESSAGE = gettext_lazy("Select a valid choice; %(value)s is not one of the available choices.")
+
+
+class TextField(forms.CharField):
+    """Text (a comment, a reason): a string, stripped, without control characters; optional unless told."""
+
+    def __init__(self, *, rows: int = 2, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+        self.validators.append(validate_no_control_chars)
+
+    def to_python(self, value):
+        if value not in self.empty_values and not isinstance(value, str):
+            raise ValidationError(_("Enter text."), code="invalid")
+        return super().to_python(value)
+
+
+class DateField(forms.DateField):
+    """A date as ``YYYY-MM-DD`` (or a date)."""
+
+    default_error_messages = {"invalid": gettext_lazy("Enter a valid date (YYYY-MM-DD).")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        kwargs.setdefault("widget", forms.DateInput())
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value not in self.empty_values and not isinstance(value, str | dt.date):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+def _is_id(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | str) and is_valid_id(value)
+
+
+class RecordChoiceField(forms.ModelChoiceField):
+    """A record by id (or the record itself) among the field's queryset, which the input scopes to the need."""
+
+    default_error_messages = {"invalid_choice": CHOICE_MESSAGE}
+
+    def to_python(self, value):
+        if isinstance(value, self.queryset.model):
+            value = value.pk
+        if value not in self.empty_values and not _is_id(value):
+            # Not an id at all (a word, a number beyond a bigint): no such record, and no query.
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return super().to_python(value)
+
+
+class RecordsChoiceField(forms.ModelMultipleChoiceField):
+    """Records by id (a list; one id alone is taken as a list of one) among the field's queryset."""
+
+    default_error_messages = {
+        "invalid_choice": CHOICE_MESSAGE,
+        "invalid_pk_value": gettext_lazy("“%(value)s” is not a valid id."),
+    }
+
+    def clean(self, value):
+        if isinstance(value, set | frozenset):
+            value = list(value)
+        elif value not in self.empty_values and not isinstance(value, list | tuple):
+            value = [value]
+        return super().clean(value)
+
+    def _check_values(self, value):
+        pks = []
+        for item in value:
+            pk = item.pk if isinstance(item, self.queryset.model) else item
+            if not _is_id(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"value": pk}
+                )
+            pks.append(int(pk))
+        found = list(self.queryset.filter(pk__in=pks))
+        missing = sorted(set(pks) - {obj.pk for obj in found})
+        if missing:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": ", ".join(str(pk) for pk in missing)},
+            )
+        return found
+
+
+class TransitionInput(forms.Form):
+    """The fields of one verb besides ``version``, for one need and one user (querysets scoped to them)."""
+
+    def __init__(self, data=None, *args, need: Need, user, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.need = need
+        self.user = user
+
+
+class CommentInput(TransitionInput):
+    """accept, start: an optional comment."""
+
+    text = TextField(label=gettext_lazy("Comment"))
+
+
+class RejectInput(TransitionInput):
+    reason = TextField(
+        label=gettext_lazy("Reason"),
+        required=True,
+        error_messages={"required": gettext_lazy("Give the reason for rejecting the need.")},
+    )
+
+
+class ReopenInput(TransitionInput):
+    reason = TextField(
+        label=gettext_lazy("Reason"),
+        required=True,
+        error_messages={"required": gettext_lazy("Give the reason for reopening the need.")},
+    )
+
+
+class AssignInput(TransitionInput):
+    """The lead department (主办) of the need's bureau, assisting ones (协办) of that bureau or the city, a
+    handler of the bureau, a deadline (empty: the default time limit in working days) and a comment."""
+
+    lead_department = RecordChoiceField(label=gettext_lazy("Lead department"), queryset=Department.objects.none())
+    assisting_departments = RecordsChoiceField(
+        label=gettext_lazy("Assisting departments"), queryset=Department.objects.none(), required=False
+    )
+    handler = RecordChoiceField(label=gettext_lazy("Handler"), queryset=User.objects.none(), required=False)
+    due_on = DateField(
+        label=gettext_lazy("Due on"),
+        required=False,
+        help_text=gettext_lazy("Leave empty for the default time limit in working days."),
+    )
+    text = TextField(label=gettext_lazy("Comment"))
+
+    def __init__(self, *args, need: Need, user, **kwargs):
+        super().__init__(*args, need=need, user=user, **kwargs)
+        departments = Department.objects.select_related("bureau")
+        self.fields["lead_department"].queryset = departments.filter(bureau_id=need.bureau_id).order_by("name")
+        # 市、县区联动: the departments of the need's bureau and the city's, never another county's.
+        self.fields["assisting_departments"].queryset = departments.for_bureau(need.bureau_id)
+        self.fields["handler"].queryset = (
+            User.objects.filter(bureau_id=need.bureau_id, is_active=True)
+            .select_related("bureau", "department")
+            .order_by("department__name", "name", "username")
+        )
+
+    def clean_due_on(self):
+        due = self.cleaned_data.get("due_on")
+        if due is not None and due < timezone.localdate():
+            raise ValidationError(_("The deadline cannot be in the past."), code="past")
+        return due
+
+
+class AnswerInput(TransitionInput):
+    resolution = TextField(
+        label=gettext_lazy("Resolution"),
+        rows=3,
+        required=True,
+        help_text=gettext_lazy("How the need was resolved."),
+        error_messages={"required": gettext_lazy("Describe how the need was resolved.")},
+    )
+
+
+class ReturnVisitInput(TransitionInput):
+    """The enterprise's rating: satisfied (or basically) closes the need, unsatisfied sends it back."""
+
+    satisfaction = forms.ChoiceField(
+        label=gettext_lazy("Satisfaction"),
+        choices=Satisfaction.choices,
+        error_messages={
+            "required": gettext_lazy("Choose how satisfied the enterprise is."),
+            "invalid_choice": gettext_lazy("“%(value)s” is not a valid rating."),
+        },
+    )
+    text = TextField(label=gettext_lazy("Comment"))
+
+
+class TransferInput(TransitionInput):
+    """Another bureau (转办) and a comment."""
+
+    bureau = RecordChoiceField(label=gettext_lazy("Bureau"), queryset=Bureau.objects.none())
+    text = TextField(label=gettext_lazy("Comment"))
+
+    def __init__(self, *args, need: Need, user, **kwargs):
+        super().__init__(*args, need=need, user=user, **kwargs)
+        self.fields["bureau"].queryset = Bureau.objects.exclude(pk=need.bureau_id).order_by("level", "name")
+
+
+class ExtendInput(TransitionInput):
+    """A deadline later than the current one (or than today) and the reason (延期)."""
+
+    due_on = DateField(label=gettext_lazy("New deadline"), required=True)
+    reason = TextField(
+        label=gettext_lazy("Reason"),
+        required=True,
+        error_messages={"required": gettext_lazy("Give the reason for the extension.")},
+    )
+
+    def clean_due_on(self):
+        due = self.cleaned_data.get("due_on")
+        floor = self.need.due_on or timezone.localdate()
+        if due is not None and due <= floor:
+            raise ValidationError(
+                _("The new deadline must be after %(date)s.") % {"date": floor.isoformat()}, code="not_later"
+            )
+        return due
+
+
 @dataclass(frozen=True)
 class Transition:
     sources: frozenset
     target: str | None  # None: the status does not change (extend) or depends on the input (return-visit)
     actors: frozenset
     label: str
+    input: type[TransitionInput]
 
 
 TRANSITIONS: dict[str, Transition] = {
     "accept": Transition(
-        frozenset({NeedStatus.NEW}), NeedStatus.ACCEPTED, frozenset({MANAGER}), gettext_lazy("Accept")
+        frozenset({NeedStatus.NEW}), NeedStatus.ACCEPTED, frozenset({MANAGER}), gettext_lazy("Accept"), CommentInput
     ),
     "reject": Transition(
         frozenset({NeedStatus.NEW, NeedStatus.ACCEPTED}),
         NeedStatus.REJECTED,
         frozenset({MANAGER}),
         gettext_lazy("Reject"),
+        RejectInput,
     ),
     "assign": Transition(
         frozenset({NeedStatus.ACCEPTED, NeedStatus.ASSIGNED, NeedStatus.IN_PROGRESS}),
         NeedStatus.ASSIGNED,
         frozenset({MANAGER}),
         gettext_lazy("Assign"),
+        AssignInput,
     ),
     "start": Transition(
         frozenset({NeedStatus.ASSIGNED}),
         NeedStatus.IN_PROGRESS,
         frozenset({MANAGER, HANDLER}),
         gettext_lazy("Start handling"),
+        CommentInput,
     ),
     "answer": Transition(
         frozenset({NeedStatus.IN_PROGRESS}),
         NeedStatus.ANSWERED,
         frozenset({MANAGER, HANDLER}),
         gettext_lazy("Answer"),
+        AnswerInput,
     ),
     "return-visit": Transition(
-        frozenset({NeedStatus.ANSWERED}), None, frozenset({MANAGER, OFFICER}), gettext_lazy("Return visit")
+        frozenset({NeedStatus.ANSWERED}),
+        None,
+        frozenset({MANAGER, OFFICER}),
+        gettext_lazy("Return visit"),
+        ReturnVisitInput,
     ),
     "reopen": Transition(
         frozenset({NeedStatus.CLOSED, NeedStatus.REJECTED}),
         NeedStatus.ACCEPTED,
         frozenset({MANAGER}),
         gettext_lazy("Reopen"),
+        ReopenInput,
     ),
     "transfer": Transition(
         frozenset({NeedStatus.NEW, NeedStatus.ACCEPTED}),
         NeedStatus.NEW,
         frozenset({MANAGER}),
         gettext_lazy("Transfer"),
+        TransferInput,
     ),
     "extend": Transition(
         frozenset({NeedStatus.ASSIGNED, NeedStatus.IN_PROGRESS}),
         None,
         frozenset({MANAGER, HANDLER}),
         gettext_lazy("Extend deadline"),
+        ExtendInput,
     ),
 }
 VERBS = tuple(TRANSITIONS)
@@ -193,81 +424,12 @@ def _lock(*, need: Need, version, verb: str) -> Need:
     return locked
 
 
-def _text(value, *, field: str, required: bool, message=None) -> str:
-    if value is not None and not isinstance(value, str):
-        raise ValidationError({field: [_("Enter text.")]})
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationError({field: [message or _("This field is required.")]})
-    try:
-        validate_no_control_chars(text)
-    except ValidationError as error:
-        raise ValidationError({field: error.messages}) from None
-    return text
-
-
-def _date(value, *, field: str, required: bool) -> dt.date | None:
-    if value in (None, ""):
-        if required:
-            raise ValidationError({field: [_("This field is required.")]})
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    parsed = None
-    try:
-        parsed = parse_date(str(value))
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise ValidationError({field: [_("Enter a valid date (YYYY-MM-DD).")]})
-    return parsed
-
-
-def _resolve(model, value, *, field: str, queryset=None, required: bool = False):
-    """An instance of ``model`` from an instance or a primary key, or None; unknown → ValidationError."""
-    if value in (None, ""):
-        if required:
-            raise ValidationError({field: [_("This field is required.")]})
-        return None
-    pk = value.pk if isinstance(value, model) else value
-    queryset = queryset if queryset is not None else model.objects.all()
-    try:
-        return queryset.get(pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise ValidationError(
-            {field: [_("Select a valid choice; %(value)s is not one of the available choices.") % {"value": pk}]}
-        ) from None
-
-
-def _resolve_many(model, values, *, field: str, queryset) -> list:
-    if values in (None, ""):
-        return []
-    if not isinstance(values, list | tuple | set):
-        values = [values]
-    pks = []
-    for value in values:
-        pk = value.pk if isinstance(value, model) else value
-        try:
-            pks.append(int(pk))
-        except (TypeError, ValueError):
-            raise ValidationError({field: [_("“%(value)s” is not a valid id.") % {"value": pk}]}) from None
-        if not is_valid_id(pks[-1]):
-            # Beyond a bigint the database itself fails; such an id cannot exist.
-            raise ValidationError({field: [_("“%(value)s” is not a valid id.") % {"value": pk}]})
-    found = list(queryset.filter(pk__in=pks))
-    missing = set(pks) - {obj.pk for obj in found}
-    if missing:
-        raise ValidationError(
-            {
-                field: [
-                    _("Select a valid choice; %(value)s is not one of the available choices.")
-                    % {"value": ", ".join(str(m) for m in sorted(missing))}
-                ]
-            }
-        )
-    return found
+def _parse(verb: str, *, need: Need, user, **values) -> dict:
+    """The verb's input parsed from the given values (ids, records, texts, dates); 400 with every field's error."""
+    form = TRANSITIONS[verb].input(values, need=need, user=user)
+    if not form.is_valid():
+        raise ValidationError(form.errors.as_data())
+    return form.cleaned_data
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -447,7 +609,7 @@ def need_update(*, need: Need, user, version=None, **fields) -> Need:
 def need_accept(*, need: Need, user, version, text: str = "") -> Need:
     _check_role(user=user, need=need, verb="accept")
     need = _lock(need=need, version=version, verb="accept")
-    text = _text(text, field="text", required=False)
+    text = _parse("accept", need=need, user=user, text=text)["text"]
     from_status = need.status
     need.status = NeedStatus.ACCEPTED
     _save(need, user=user)
@@ -459,7 +621,7 @@ def need_accept(*, need: Need, user, version, text: str = "") -> Need:
 def need_reject(*, need: Need, user, version, reason: str = "") -> Need:
     _check_role(user=user, need=need, verb="reject")
     need = _lock(need=need, version=version, verb="reject")
-    reason = _text(reason, field="reason", required=True, message=_("Give the reason for rejecting the need."))
+    reason = _parse("reject", need=need, user=user, reason=reason)["reason"]
     from_status = need.status
     need.status = NeedStatus.REJECTED
     _save(need, user=user)
@@ -494,30 +656,19 @@ def need_assign(
     """Hand the need to a lead department (主办), optional assisting ones (协办), a handler and a deadline."""
     _check_role(user=user, need=need, verb="assign")
     need = _lock(need=need, version=version, verb="assign")
-    departments = Department.objects.select_related("bureau")
-    lead = _resolve(
-        Department,
-        lead_department,
-        field="lead_department",
-        queryset=departments.filter(bureau_id=need.bureau_id),
-        required=True,
+    data = _parse(
+        "assign",
+        need=need,
+        user=user,
+        lead_department=lead_department,
+        assisting_departments=assisting_departments,
+        handler=handler,
+        due_on=due_on,
+        text=text,
     )
-    # As on the web form: the departments of the need's bureau, and the city's (市、县区联动), never another county's.
-    assisting = _resolve_many(
-        Department,
-        assisting_departments,
-        field="assisting_departments",
-        queryset=departments.for_bureau(need.bureau_id),
-    )
-    assisting = [d for d in assisting if d.pk != lead.pk]
-    handler = _resolve(
-        User, handler, field="handler", queryset=User.objects.filter(bureau_id=need.bureau_id, is_active=True)
-    )
-    due = _date(due_on, field="due_on", required=False)
+    lead, handler, due, text = data["lead_department"], data["handler"], data["due_on"], data["text"]
+    assisting = [d for d in data["assisting_departments"] if d.pk != lead.pk]
     today = timezone.localdate()
-    if due is not None and due < today:
-        raise ValidationError({"due_on": [_("The deadline cannot be in the past.")]})
-    text = _text(text, field="text", required=False)
 
     fresh = need.status == NeedStatus.ACCEPTED or need.assigned_at is None
     if fresh:
@@ -567,7 +718,7 @@ def need_assign(
 def need_start(*, need: Need, user, version, text: str = "") -> Need:
     _check_role(user=user, need=need, verb="start")
     need = _lock(need=need, version=version, verb="start")
-    text = _text(text, field="text", required=False)
+    text = _parse("start", need=need, user=user, text=text)["text"]
     from_status = need.status
     need.status = NeedStatus.IN_PROGRESS
     if need.handler_id is None and _is_handler(user, need):
@@ -581,7 +732,7 @@ def need_start(*, need: Need, user, version, text: str = "") -> Need:
 def need_answer(*, need: Need, user, version, resolution: str = "") -> Need:
     _check_role(user=user, need=need, verb="answer")
     need = _lock(need=need, version=version, verb="answer")
-    resolution = _text(resolution, field="resolution", required=True, message=_("Describe how the need was resolved."))
+    resolution = _parse("answer", need=need, user=user, resolution=resolution)["resolution"]
     from_status = need.status
     need.status = NeedStatus.ANSWERED
     need.resolution = resolution
@@ -615,11 +766,8 @@ def need_return_visit(*, need: Need, user, version, satisfaction: str = "", text
     """Record the enterprise's rating: satisfied closes the need, unsatisfied sends it back to in progress."""
     _check_role(user=user, need=need, verb="return-visit")
     need = _lock(need=need, version=version, verb="return-visit")
-    if satisfaction in (None, ""):
-        raise ValidationError({"satisfaction": [_("Choose how satisfied the enterprise is.")]})
-    if satisfaction not in Satisfaction.values:
-        raise ValidationError({"satisfaction": [_("“%(value)s” is not a valid rating.") % {"value": satisfaction}]})
-    text = _text(text, field="text", required=False)
+    data = _parse("return-visit", need=need, user=user, satisfaction=satisfaction, text=text)
+    satisfaction, text = data["satisfaction"], data["text"]
     from_status = need.status
     need.satisfaction = satisfaction
     if satisfaction == Satisfaction.UNSATISFIED:
@@ -659,7 +807,7 @@ def need_reopen(*, need: Need, user, version, reason: str = "") -> Need:
     """Open a closed or rejected need again; it goes back to accepted and waits for a new assignment."""
     _check_role(user=user, need=need, verb="reopen")
     need = _lock(need=need, version=version, verb="reopen")
-    reason = _text(reason, field="reason", required=True, message=_("Give the reason for reopening the need."))
+    reason = _parse("reopen", need=need, user=user, reason=reason)["reason"]
     from_status = need.status
     need.status = NeedStatus.ACCEPTED
     need.closed_at = None
@@ -676,10 +824,8 @@ def need_transfer(*, need: Need, user, version, bureau=None, text: str = "") -> 
     """Hand the need to another bureau (转办): it starts again as new there; both bureaus keep seeing it."""
     _check_role(user=user, need=need, verb="transfer")
     need = _lock(need=need, version=version, verb="transfer")
-    target = _resolve(Bureau, bureau, field="bureau", required=True)
-    if target.pk == need.bureau_id:
-        raise ValidationError({"bureau": [_("The need is with this bureau already; choose another one.")]})
-    text = _text(text, field="text", required=False)
+    data = _parse("transfer", need=need, user=user, bureau=bureau, text=text)
+    target, text = data["bureau"], data["text"]
     source_bureau = need.bureau
     from_status = need.status
     need.bureau = target
@@ -721,11 +867,8 @@ def need_extend(*, need: Need, user, version, due_on=None, reason: str = "") -> 
     """Move the deadline later (延期); the reason is logged."""
     _check_role(user=user, need=need, verb="extend")
     need = _lock(need=need, version=version, verb="extend")
-    due = _date(due_on, field="due_on", required=True)
-    reason = _text(reason, field="reason", required=True, message=_("Give the reason for the extension."))
-    floor = need.due_on or timezone.localdate()
-    if due <= floor:
-        raise ValidationError({"due_on": [_("The new deadline must be after %(date)s.") % {"date": floor.isoformat()}]})
+    data = _parse("extend", need=need, user=user, due_on=due_on, reason=reason)
+    due, reason = data["due_on"], data["reason"]
     old = need.due_on
     need.due_on = due
     _save(need, user=user)
@@ -756,31 +899,46 @@ TRANSITION_SERVICES = {
     "transfer": need_transfer,
     "extend": need_extend,
 }
-# The request fields each verb takes besides ``version``.
-TRANSITION_FIELDS = {
-    "accept": ("text",),
-    "reject": ("reason",),
-    "assign": ("lead_department", "assisting_departments", "handler", "due_on", "text"),
-    "start": ("text",),
-    "answer": ("resolution",),
-    "return-visit": ("satisfaction", "text"),
-    "reopen": ("reason",),
-    "transfer": ("bureau", "text"),
-    "extend": ("due_on", "reason"),
-}
+
+
+def transition_data(*, verb: str, data, prefix: str = "") -> dict:
+    """The verb's fields (``version`` aside) found in request data: a QueryDict (a web form, with the form's
+    ``prefix``; several values for a multiple choice) or a dict (a JSON body). Absent fields are left out."""
+    fields = {}
+    for name, field in TRANSITIONS[verb].input.base_fields.items():
+        key = f"{prefix}-{name}" if prefix else name
+        if key in data:
+            fields[name] = field.widget.value_from_datadict(data, {}, key)
+    return fields
 
 
 def need_transition(*, need: Need, user, verb: str, version, **fields) -> Need:
     """Dispatch a verb of §4.1 with the fields it takes (others are ignored)."""
     if verb not in TRANSITION_SERVICES:
         raise ValidationError({"verb": [_("Unknown action.")]})
-    kwargs = {name: fields[name] for name in TRANSITION_FIELDS[verb] if name in fields}
+    kwargs = {name: fields[name] for name in TRANSITIONS[verb].input.base_fields if name in fields}
     return TRANSITION_SERVICES[verb](need=need, user=user, version=version, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------- follow-ups
 
 EVENT_KINDS_ADDABLE = (NeedEventKind.NOTE, NeedEventKind.INSTRUCTION)
+
+
+class NeedEventInput(forms.Form):
+    """A follow-up: its kind (a note, or a leader's instruction) and its text. The web form narrows the kinds
+    to those the user may add; the service checks the role itself (403)."""
+
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"),
+        choices=[(kind.value, kind.label) for kind in EVENT_KINDS_ADDABLE],
+        error_messages={"invalid_choice": gettext_lazy("Choose “note” or “instruction”.")},
+    )
+    text = TextField(
+        label=gettext_lazy("Text"),
+        required=True,
+        error_messages={"required": gettext_lazy("Write the text of the follow-up.")},
+    )
 
 
 @transaction.atomic
@@ -790,7 +948,10 @@ def need_event_add(*, need: Need, user, kind: str, text: str) -> NeedEvent:
         raise ValidationError({"kind": [_("Choose “note” or “instruction”.")]})
     if kind == NeedEventKind.INSTRUCTION and not need_may_instruct(user=user):
         raise PermissionDenied(_("Only leaders give instructions."))
-    text = _text(text, field="text", required=True, message=_("Write the text of the follow-up."))
+    form = NeedEventInput({"kind": kind, "text": text})
+    if not form.is_valid():
+        raise ValidationError(form.errors.as_data())
+    text = form.cleaned_data["text"]
     event = _event(need=need, user=user, kind=kind, text=text)
     if kind == NeedEventKind.INSTRUCTION:
         message = gettext_noop("%(author)s gave an instruction on need %(code)s: %(text)s")

@@ -17,13 +17,13 @@ from crm.forms.lists import ActionItemForm, ActionItemWorkForm, OfferingForm, of
 from crm.models import ActionItem, Need, Offering, Project
 from crm.permissions import can_create, can_edit, is_manager
 from crm.services.lists import action_item_create, action_item_update, offering_create, offering_update
-from crm.services.needs import TransitionConflict
 from crm.views.mixins import (
     CreatePermissionMixin,
     EditPermissionMixin,
     FilteredListView,
     add_service_errors,
     safe_next,
+    service_errors,
 )
 
 DEFAULT_DUE_DAYS = 14
@@ -205,13 +205,9 @@ class ActionItemUpdateView(EditPermissionMixin, UpdateView):
     def form_valid(self, form):
         original = ActionItem.objects.get(pk=self.object.pk)
         data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
-        try:
+        with service_errors(self.request, form, conflict_field="status") as outcome:
             item = action_item_update(user=self.request.user, item=original, data=data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-            return self.form_invalid(form)
-        except TransitionConflict as error:
-            form.add_error("status", error.message)
+        if outcome.failed:
             return self.form_invalid(form)
         messages.success(self.request, _("Action item %(code)s has been saved.") % {"code": item.code})
         return HttpResponseRedirect(safe_next(self.request, action_item_back_url(item)))

@@ -1,9 +1,12 @@
 """Building blocks shared by the web pages: login, scoping (404 outside scope), permissions (403),
-filtered + sorted + paginated lists, and page sections that other modules can extend."""
+filtered + sorted + paginated lists, page sections that other modules can extend, the web's one mapping
+of service errors (``service_errors``) and the ``next`` parameter (``safe_next``)."""
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -14,6 +17,7 @@ from django.views.generic import DetailView, ListView
 from crm.forms.base import style_form
 from crm.paginator import KeysFirstPaginator
 from crm.permissions import can_create, can_edit
+from crm.services.needs import TransitionConflict, TransitionForbidden
 
 PAGE_SIZE_CHOICES = (20, 50, 100)
 MAX_PAGE_SIZE = 200
@@ -58,13 +62,54 @@ def add_service_errors(form, error: ValidationError) -> None:
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
-    for name, messages in error.message_dict.items():
+    for name, texts in error.message_dict.items():
         field = name if name in form.fields else None
         # The form may have found the same problem already: show each message once.
         shown = form.errors.get(field or "__all__", []) if form.is_bound else []
-        new = [message for message in messages if message not in shown]
+        new = [text for text in texts if text not in shown]
         if new:
             form.add_error(field, new)
+
+
+@dataclass
+class ServiceOutcome:
+    """What ``service_errors`` saw: ``failed`` (the service refused: nothing was written) and ``conflict``
+    (a stale version or a status that does not allow the change: reload rather than show the form again)."""
+
+    failed: bool = False
+    conflict: bool = False
+
+
+@contextmanager
+def service_errors(request, form=None, *, conflict_field: str | None = None):
+    """The web's one mapping of the services' errors (the API's is crm/api/errors.py)::
+
+        with service_errors(request, form) as outcome:
+            need_transition(...)
+        if outcome.failed:
+            ...  # show the form again, or go back
+
+    - ``TransitionForbidden`` (the role may not) → 403, as ``PermissionDenied`` (which passes through);
+    - ``TransitionConflict`` → next to ``conflict_field`` of ``form`` when given, else an error message;
+    - ``ValidationError`` → next to the fields of ``form`` (``add_service_errors``), else an error message.
+    """
+    outcome = ServiceOutcome()
+    try:
+        yield outcome
+    except TransitionForbidden as error:
+        raise PermissionDenied(error.message) from error
+    except TransitionConflict as error:
+        outcome.failed = outcome.conflict = True
+        if form is not None and conflict_field:
+            form.add_error(conflict_field, error.message)
+        else:
+            messages.error(request, error.message)
+    except ValidationError as error:
+        outcome.failed = True
+        if form is not None:
+            add_service_errors(form, error)
+        else:
+            messages.error(request, " ".join(error.messages))
 
 
 class ScopedQuerysetMixin(LoginRequiredMixin):

@@ -4,7 +4,7 @@ exactly the transition buttons the user may press, the transition and follow-up 
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -24,15 +24,21 @@ from crm.selectors.needs import (
 )
 from crm.services.needs import (
     TRANSITIONS,
-    TransitionConflict,
-    TransitionForbidden,
     need_create,
     need_event_add,
     need_transition,
     need_verbs_available,
+    transition_data,
 )
 from crm.views import sections
-from crm.views.mixins import CreatePermissionMixin, FilteredListView, ScopedDetailView, Section, add_service_errors
+from crm.views.mixins import (
+    CreatePermissionMixin,
+    FilteredListView,
+    ScopedDetailView,
+    Section,
+    add_service_errors,
+    service_errors,
+)
 
 # Button colour of each verb on the need page.
 VERB_STYLES = {
@@ -130,7 +136,8 @@ def _rerender(request, need: Need, **context):
 
 
 class NeedTransitionView(View):
-    """POST a transition from the need page: 404 out of scope, 403 role, a message on a conflict."""
+    """POST a transition from the need page: 404 out of scope, 403 role, a message on a conflict, the form
+    again with its errors on a 400. The fields are the verb's input (crm/services/needs.py)."""
 
     def post(self, request, pk: int, verb: str):
         if not request.user.is_authenticated:
@@ -138,22 +145,18 @@ class NeedTransitionView(View):
         if verb not in TRANSITIONS:
             raise Http404
         need = _scoped_need(request, pk)
-        form_class = TRANSITION_FORMS[verb]
-        data = {key.removeprefix(f"{verb}-"): value for key, value in request.POST.items()}
-        fields = {name: data[name] for name in form_class.base_fields if name in data and name != "version"}
-        if "assisting_departments" in form_class.base_fields:
-            fields["assisting_departments"] = request.POST.getlist(f"{verb}-assisting_departments")
-        try:
-            need_transition(need=need, user=request.user, verb=verb, version=data.get("version"), **fields)
-        except TransitionForbidden as error:
-            raise PermissionDenied(error.message) from error
-        except TransitionConflict as error:
-            messages.error(request, error.message)
+        form = TRANSITION_FORMS[verb](request.POST, need=need, user=request.user, prefix=verb)
+        with service_errors(request, form) as outcome:
+            need_transition(
+                need=need,
+                user=request.user,
+                verb=verb,
+                version=request.POST.get(f"{verb}-version"),
+                **transition_data(verb=verb, data=request.POST, prefix=verb),
+            )
+        if outcome.conflict:
             return HttpResponseRedirect(reverse("crm:need-detail", args=[need.pk]))
-        except ValidationError as error:
-            form = form_class(request.POST, need=need, user=request.user, prefix=verb)
-            form.is_valid()
-            add_service_errors(form, error)
+        if outcome.failed:
             messages.error(request, _("Please correct the errors below."))
             return _rerender(request, need, bound_form=(verb, form))
         messages.success(request, _("Done: %(action)s.") % {"action": TRANSITIONS[verb].label})
@@ -172,13 +175,11 @@ class NeedEventCreateView(View):
         need = _scoped_need(request, pk)
         form = NeedEventForm(request.POST, user=request.user)
         if form.is_valid():
-            try:
+            with service_errors(request, form) as outcome:
                 need_event_add(
                     need=need, user=request.user, kind=form.cleaned_data["kind"], text=form.cleaned_data["text"]
                 )
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
+            if not outcome.failed:
                 messages.success(request, _("Your follow-up has been added."))
                 return HttpResponseRedirect(reverse("crm:need-detail", args=[need.pk]) + "#timeline")
         return _rerender(request, need, event_form=form)

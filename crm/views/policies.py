@@ -24,7 +24,6 @@ from crm.models import Need, Policy, PolicyMatch
 from crm.permissions import can_create, can_edit, is_manager
 from crm.querysets import policy_expired_q
 from crm.selectors import matching
-from crm.services.needs import TransitionConflict
 from crm.services.policies import policy_create, policy_match_update_status, policy_push, policy_update
 from crm.views.mixins import (
     CreatePermissionMixin,
@@ -32,15 +31,12 @@ from crm.views.mixins import (
     FilteredListView,
     add_service_errors,
     safe_next,
+    service_errors,
 )
 
 ELIGIBLE_PAGE_SIZE = 50
 MATCHES_LIMIT = 50
 ELIGIBLE_FILTER_FIELDS = ("region", "industry_chain", "is_linked", "is_assisted")
-
-
-def error_text(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -251,7 +247,7 @@ class PolicyPushView(LoginRequiredMixin, View):
                 Need.objects.visible_to(request.user).select_related("enterprise", "project"),
                 pk=form.cleaned_data["need"],
             )
-        try:
+        with service_errors(request) as outcome:
             result = policy_push(
                 user=request.user,
                 policy=policy,
@@ -259,11 +255,7 @@ class PolicyPushView(LoginRequiredMixin, View):
                 need=need,
                 note=form.cleaned_data.get("note") or "",
             )
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-            return HttpResponseRedirect(back)
-        except TransitionConflict as error:
-            messages.error(request, error.message)
+        if outcome.failed:
             return HttpResponseRedirect(back)
         pushed = len(result.created) + len(result.pushed)
         if pushed:
@@ -293,7 +285,7 @@ class PolicyMatchStatusView(LoginRequiredMixin, View):
             messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
             return HttpResponseRedirect(back)
         data = form.cleaned_data
-        try:
+        with service_errors(request) as outcome:
             policy_match_update_status(
                 user=request.user,
                 match=match,
@@ -301,10 +293,6 @@ class PolicyMatchStatusView(LoginRequiredMixin, View):
                 granted_amount=data.get("granted_amount"),
                 note=data.get("note") or "",
             )
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        except TransitionConflict as error:
-            messages.error(request, error.message)
-        else:
+        if not outcome.failed:
             messages.success(request, _("The policy match has been updated."))
         return HttpResponseRedirect(back)

@@ -1,0 +1,323 @@
+"""The base of every API endpoint (DESIGN §8.3): ``ScopedModelViewSet``, ``CrmModelSerializer`` and the
+related fields, ``Conflict``. The API is laid out by domain (DESIGN §10): enterprises, organisation, accounts,
+engagement, policies, lists, dashboard; service errors are mapped once, in crm/api/errors.py.
+
+How to add an endpoint for a model of your area::
+
+    from crm.api.base import ScopedModelViewSet
+
+    class VisitViewSet(ScopedModelViewSet):
+        model = Visit                                   # reads go through Visit.objects.visible_to(user)
+        serializer_class = VisitSerializer              # subclass crm.api.base.CrmModelSerializer
+        filterset_class = VisitFilterSet                # from crm/filtersets.py
+        select_related = ("enterprise", "lead")         # applied to every read (list and detail)
+        prefetch_related = ("officers",)                # strings or Prefetch objects
+        create_service = staticmethod(visit_create)     # (*, user, data) -> instance
+        update_service = staticmethod(visit_update)     # (*, user, data, visit=instance) -> instance; see below
+        # delete_service = staticmethod(...)            # (*, user, instance) -> None; default instance.delete()
+        # http_method_names = ["get", "post", "head", "options"]   # e.g. to make it append-only
+
+    # crm/api/urls.py (one line): router.register("visits", VisitViewSet, basename="visits")
+
+What the base gives:
+
+- scoping: ``get_queryset()`` is ``model.objects.visible_to(request.user)`` (``.all()`` for models
+  without scoping) plus the declared joins; an object out of scope answers 404 — before any 403;
+- permissions: ``IsAuthenticated`` + ``CrmModelPermission`` (``can_create`` on POST, ``can_edit`` on
+  PUT/PATCH, ``can_delete`` on DELETE, from crm/permissions.py); officers never delete (403);
+  ``@action`` methods check their own rules;
+- filtering and ordering: ``filterset_class`` (``?ordering=`` is part of the FilterSet); pagination with
+  ``page_size`` (≤ 200);
+- writes: ``perform_create``/``perform_update`` call the services with the serializer's validated data
+  (``update_service`` receives the instance under the keyword named by ``update_instance_kwarg``, by
+  default the model name, e.g. ``visit=``); without a service a generic ``full_clean()`` + ``save()`` is
+  used, which also sets ``created_by`` and, for models that have one, ``bureau`` to the creator's;
+- errors: views and ``@action`` methods call the services and let their errors go: the exception handler
+  (crm/api/errors.py, the one mapping) answers Django ``ValidationError`` → 400 ``{field: [messages]}``;
+  ``PermissionDenied`` / ``TransitionForbidden`` → 403; ``TransitionConflict``, a row still referenced
+  (PROTECT) or an integrity error → 409 — never a 500.
+
+Services whose signature differs (keyword fields instead of ``data``) are called from an overridden
+``perform_create``/``perform_update``; set ``serializer.instance`` to the result.
+Serializers: subclass ``CrmModelSerializer`` (control characters refused in every text
+field) and use ``ScopedRelatedField`` / ``UserRelatedField`` / ``CodeRelatedField`` for relations.
+"""
+
+from django.db import models, transaction
+from django.db.models import BigIntegerField, Q
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.permissions import IsAuthenticated
+
+from crm.api.permissions import CrmModelPermission
+from crm.choices import NeedCategory
+from crm.filtersets import CODE_RE
+from crm.models import User
+from crm.validators import MAX_ID, validate_no_control_chars
+
+TEXT_MAX_LENGTH = 20000
+INT32_MAX = 2**31 - 1
+READ_ONLY_AUDIT = ("created_by", "created_at", "updated_at")
+
+
+def add_text_validators(field: serializers.Field) -> None:
+    """Refuse control characters in a writable text field (recursing into list children)."""
+    if field.read_only:
+        return
+    if isinstance(field, serializers.ListField):
+        add_text_validators(field.child)
+        return
+    if isinstance(field, serializers.CharField) and validate_no_control_chars not in field.validators:
+        field.validators = [*field.validators, validate_no_control_chars]
+
+
+class CrmModelSerializer(serializers.ModelSerializer):
+    # Subclasses give their own docstring: it becomes the description of the OpenAPI component.
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if issubclass(field_class, serializers.IntegerField) and not isinstance(model_field, BigIntegerField):
+            # The same bound on SQLite and PostgreSQL (whose integer column holds 32 bits).
+            limit = field_kwargs.get("max_value")
+            field_kwargs["max_value"] = INT32_MAX if limit is None else min(limit, INT32_MAX)
+        if (
+            issubclass(field_class, serializers.CharField)
+            and not field_kwargs.get("read_only")
+            and field_kwargs.get("max_length") is None
+        ):
+            field_kwargs["max_length"] = TEXT_MAX_LENGTH
+        return field_class, field_kwargs
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            add_text_validators(field)
+        return fields
+
+    def get_extra_kwargs(self):
+        extra = super().get_extra_kwargs()
+        declared = getattr(self.Meta, "fields", ())
+        for name in READ_ONLY_AUDIT:
+            if declared == serializers.ALL_FIELDS or name in declared:
+                extra.setdefault(name, {})["read_only"] = True
+        return extra
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """A relation by integer id; a malformed or out-of-range id is a 400, never a database error."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            value = int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= value <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(value)
+
+
+class ScopedRelatedField(IdRelatedField):
+    """Only objects the requesting user can see (``visible_to``); others answer "does not exist"."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        if request is None:
+            return queryset.none()
+        return queryset.visible_to(request.user)
+
+
+def users_selectable_by(user, *, keep=()):
+    """Users a user may name (liaison officers, leads, owners): all for a city user, its own bureau's for a
+    county user (as on the web forms: a county user does not hand work to city staff), plus ``keep`` (ids
+    already set on the record being edited)."""
+    users = User.objects.filter(is_active=True)
+    if user is None or not user.is_authenticated:
+        return users.none()
+    if user.sees_everything:
+        return users
+    condition = Q(bureau_id=user.bureau_id) if user.bureau_id else Q(pk__in=[])
+    keep = [pk for pk in keep if pk]
+    if keep:
+        condition |= Q(pk__in=keep)
+    return users.filter(condition)
+
+
+class UserRelatedField(IdRelatedField):
+    """A user by id (see ``users_selectable_by``)."""
+
+    def __init__(self, **kwargs):
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", User.objects.all())
+        super().__init__(**kwargs)
+
+    def _current_ids(self) -> list[int]:
+        """The users the edited record names in this field now (they stay selectable)."""
+        field = self.parent if isinstance(self.parent, serializers.ManyRelatedField) else self
+        instance = getattr(field.parent, "instance", None)
+        if instance is None or not getattr(instance, "pk", None) or not field.source:
+            return []
+        if field is not self:
+            return list(getattr(instance, field.source).values_list("pk", flat=True))
+        return [getattr(instance, f"{field.source}_id", None)]
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return users_selectable_by(getattr(request, "user", None), keep=self._current_ids())
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """Reference data by its code, e.g. ``"region": "320812"``."""
+
+    default_error_messages = {
+        "does_not_exist": _("Unknown code: {value}."),
+        "invalid": _("Invalid code."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "code")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str | int) or isinstance(data, bool):
+            self.fail("invalid")
+        data = str(data).strip()
+        # Codes are short and plain; anything else (NUL bytes break PostgreSQL) cannot exist.
+        if not CODE_RE.match(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data[:32].encode("unicode_escape").decode())
+        return super().to_internal_value(data)
+
+    def to_representation(self, obj):
+        # Reads the foreign key's raw value: no query for the related row.
+        return obj.pk if hasattr(obj, "pk") else obj
+
+    def get_attribute(self, instance):
+        # A single foreign key: read the raw code (``region_id``) without loading the related row.
+        if len(self.source_attrs) == 1:
+            values = getattr(instance, "__dict__", {})
+            attname = f"{self.source_attrs[0]}_id"
+            if attname in values:
+                return values[attname]
+        return super().get_attribute(instance)
+
+
+class NeedCategoriesField(serializers.ListField):
+    """A list of need-category values (DESIGN §3.1)."""
+
+    child = serializers.ChoiceField(choices=NeedCategory.choices)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", len(NeedCategory.values))
+        super().__init__(**kwargs)
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The request conflicts with the current state of the record.")
+    default_code = "conflict"
+
+
+def _field_names(model: type[models.Model]) -> set[str]:
+    return {f.name for f in model._meta.get_fields()}
+
+
+class ScopedModelViewSet(viewsets.ModelViewSet):
+    """Base of every model endpoint: scoped reads, §5 permissions, FilterSet, service-backed writes.
+
+    See the module docstring for how to subclass it.
+    """
+
+    model: type[models.Model] | None = None
+    select_related: tuple[str, ...] = ()
+    prefetch_related: tuple = ()
+    create_service = None
+    update_service = None
+    delete_service = None
+    update_instance_kwarg: str | None = None
+
+    permission_classes = [IsAuthenticated, CrmModelPermission]
+    filter_backends = [DjangoFilterBackend]
+
+    # --- reads -------------------------------------------------------------------------------------------
+
+    def base_queryset(self):
+        manager = self.model._default_manager
+        queryset = manager.all()
+        if hasattr(queryset, "visible_to"):
+            return queryset.visible_to(self.request.user)
+        return queryset
+
+    def get_queryset(self):
+        queryset = self.base_queryset()
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        if self.prefetch_related:
+            queryset = queryset.prefetch_related(*self.prefetch_related)
+        return queryset
+
+    # --- writes ------------------------------------------------------------------------------------------
+
+    def _instance_kwarg(self) -> str:
+        return self.update_instance_kwarg or self.model._meta.model_name
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        if self.create_service is not None:
+            instance = type(self).create_service(user=self.request.user, data=data)
+        else:
+            instance = self.default_create(data)
+        serializer.instance = instance
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        if self.update_service is not None:
+            instance = type(self).update_service(
+                user=self.request.user, data=data, **{self._instance_kwarg(): serializer.instance}
+            )
+        else:
+            instance = self.default_update(serializer.instance, data)
+        serializer.instance = instance
+
+    def perform_destroy(self, instance):
+        if self.delete_service is not None:
+            type(self).delete_service(user=self.request.user, instance=instance)
+        else:
+            with transaction.atomic():
+                instance.delete()
+
+    # Generic writes for models without services (reference data, organisation).
+
+    def _split_m2m(self, data: dict) -> tuple[dict, dict]:
+        m2m = {f.name for f in self.model._meta.many_to_many}
+        return {k: v for k, v in data.items() if k not in m2m}, {k: v for k, v in data.items() if k in m2m}
+
+    @transaction.atomic
+    def default_create(self, data: dict):
+        plain, related = self._split_m2m(data)
+        instance = self.model(**plain)
+        fields = _field_names(self.model)
+        user = self.request.user
+        if "created_by" in fields:
+            instance.created_by = user
+        if "bureau" in fields and "bureau" not in plain and user.bureau_id:
+            instance.bureau_id = user.bureau_id
+        instance.full_clean()
+        instance.save()
+        for name, value in related.items():
+            getattr(instance, name).set(value)
+        return instance
+
+    @transaction.atomic
+    def default_update(self, instance, data: dict):
+        plain, related = self._split_m2m(data)
+        for name, value in plain.items():
+            setattr(instance, name, value)
+        instance.full_clean()
+        instance.save()
+        for name, value in related.items():
+            getattr(instance, name).set(value)
+        return instance
