@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.choices import ActionStatus, MatchStatus, NeedCategory
 from crm.models import ActionItem, PolicyMatch
-from tests.policy_helpers import english, make_enterprise, make_need, make_offering, make_policy, today  # noqa: F401
+from tests.policy_helpers import make_enterprise, make_need, make_offering, make_policy, today
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture(autouse=True)

@@ -16,9 +16,9 @@ from crm.services.lists import (
     offering_update,
 )
 from crm.services.needs import TransitionConflict
-from tests.policy_helpers import english, make_need, make_offering, today  # noqa: F401
+from tests.policy_helpers import make_need, make_offering, today
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 # --------------------------------------------------------------------------------------------- offerings

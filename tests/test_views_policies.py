@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from crm.choices import ActionStatus, MatchStatus, NeedCategory
 from crm.models import ActionItem, Offering, Policy, PolicyMatch, Project
-from tests.policy_helpers import english, make_enterprise, make_need, make_offering, make_policy, today  # noqa: F401
+from tests.policy_helpers import make_enterprise, make_need, make_offering, make_policy, today
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture
