@@ -7,6 +7,7 @@ A module turns a switch on for all its tests with ``pytestmark = pytest.mark.use
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
@@ -58,6 +59,13 @@ def english():
 def english_default(settings, english):
     """English also where code activates ``settings.LANGUAGE_CODE`` itself (commands, requests without a choice)."""
     settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def english_client(client):
+    """The web UI is Chinese whatever the browser asks; the language switch's cookie selects English."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django.utils.translation import override
 
 from crm.choices import NeedCategory, OfferingKind, PolicyKind, PolicyLevel
 from crm.models import (
@@ -38,14 +37,7 @@ from crm.services.exports import cell_escape, dataset_escape, ledger_export, wri
 from crm.services.imports import sheet_import
 from tests.conftest import credit_code, make_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted in their English source text, whatever the translations say."""
-    with override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 # ------------------------------------------------------------------------------------------ helpers

@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,12 +15,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture
-def as_user(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # messages are asserted in their English source text
-
+def as_user(english_client):
     def login(user):
-        client.force_login(user)
-        return client
+        english_client.force_login(user)
+        return english_client
 
     return login
 
