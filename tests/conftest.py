@@ -29,6 +29,7 @@ from tests.factories import (
     RegionFactory,
     credit_code,
     make_user,
+    reference_rows,
 )
 
 __all__ = ["credit_code", "make_user"]  # importable from here, as many test modules do
@@ -80,17 +81,17 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def regions(db):
-    return {code: RegionFactory(code=code, name=name) for code, name in REGIONS.items()}
+    return reference_rows(RegionFactory, REGIONS)
 
 
 @pytest.fixture
 def chains(db):
-    return {code: IndustryChainFactory(code=code, name=name) for code, name in CHAINS.items()}
+    return reference_rows(IndustryChainFactory, CHAINS)
 
 
 @pytest.fixture
 def qualifications(db):
-    return {code: QualificationFactory(code=code, name=name) for code, name in QUALIFICATIONS.items()}
+    return reference_rows(QualificationFactory, QUALIFICATIONS)
 
 
 # ------------------------------------------------------------------------------------------ organisation

@@ -94,15 +94,23 @@ class QualificationFactory(DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: QUALIFICATIONS.get(o.code, f"资质{o.code}"))
 
 
+def reference_rows(factory_class: type[DjangoModelFactory], names: dict[str, str]) -> dict:
+    """The reference rows ``{code: name}`` by code, creating the missing ones in one query (fixtures need many)."""
+    model = factory_class._meta.model
+    rows = model.objects.in_bulk(list(names))
+    missing = [factory_class.build(code=code, name=name) for code, name in names.items() if code not in rows]
+    rows.update({row.code: row for row in model.objects.bulk_create(missing)})
+    return {code: rows[code] for code in names}
+
+
 # -------------------------------------------------------------------------------------------- organisation
 
 
 class BureauFactory(DjangoModelFactory):
-    """The city bureau by default; ``BureauFactory(county=True)`` is 金湖县科技局."""
+    """A new bureau: the city bureau's fields by default; ``BureauFactory(county=True)`` is 金湖县科技局."""
 
     class Meta:
         model = Bureau
-        django_get_or_create = ("name",)
 
     class Params:
         county = factory.Trait(
@@ -116,13 +124,28 @@ class BureauFactory(DjangoModelFactory):
     region = factory.SubFactory(RegionFactory, code="320800")
 
 
+class SharedBureauFactory(BureauFactory):
+    """The bureau of that name, created only if it is not there yet: what relations default to."""
+
+    class Meta:
+        django_get_or_create = ("name",)
+
+
 class DepartmentFactory(DjangoModelFactory):
+    """A new department, 高新技术处 of the (shared) city bureau by default."""
+
     class Meta:
         model = Department
-        django_get_or_create = ("bureau", "name")
 
-    bureau = factory.SubFactory(BureauFactory)
+    bureau = factory.SubFactory(SharedBureauFactory)
     name = "高新技术处"
+
+
+class SharedDepartmentFactory(DepartmentFactory):
+    """The department of that name in that bureau, created only if it is not there yet."""
+
+    class Meta:
+        django_get_or_create = ("bureau", "name")
 
 
 class UserFactory(DjangoModelFactory):
@@ -133,16 +156,15 @@ class UserFactory(DjangoModelFactory):
 
     class Meta:
         model = User
-        django_get_or_create = ("username",)
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n:04d}")
     name = factory.SelfAttribute("username")
     password = Password(PASSWORD)
-    bureau = factory.SubFactory(BureauFactory)
+    bureau = factory.SubFactory(SharedBureauFactory)
     department = factory.Maybe(
         "bureau",
-        yes_declaration=factory.SubFactory(DepartmentFactory, bureau=factory.SelfAttribute("..bureau")),
+        yes_declaration=factory.SubFactory(SharedDepartmentFactory, bureau=factory.SelfAttribute("..bureau")),
         no_declaration=None,
     )
 
@@ -215,7 +237,7 @@ class NeedFactory(DjangoModelFactory):
         model = Need
 
     enterprise = factory.SubFactory(EnterpriseFactory)
-    bureau = factory.SubFactory(BureauFactory)
+    bureau = factory.SubFactory(SharedBureauFactory)
     category = NeedCategory.FUNDING
     title = factory.Sequence(lambda n: f"测试诉求{n:04d}")
 
@@ -281,7 +303,7 @@ class OfferingFactory(DjangoModelFactory):
     class Meta:
         model = Offering
 
-    department = factory.SubFactory(DepartmentFactory)
+    department = factory.SubFactory(SharedDepartmentFactory)
     name = factory.Sequence(lambda n: f"资源{n:04d}")
     kind = OfferingKind.FUNDING_PROGRAMME
 

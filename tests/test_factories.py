@@ -1,6 +1,7 @@
 """The factories of tests/factories.py: valid defaults, shared reference rows, roles and passwords."""
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from crm.choices import BureauLevel, Role
 from crm.models import Bureau, Department, Region
@@ -10,11 +11,11 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 FACTORIES = [
-    factories.RegionFactory,
     factories.IndustryChainFactory,
     factories.QualificationFactory,
-    factories.BureauFactory,
-    factories.DepartmentFactory,
+    factories.RegionFactory,
+    factories.SharedBureauFactory,
+    factories.SharedDepartmentFactory,
     factories.UserFactory,
     factories.EnterpriseFactory,
     factories.EnterpriseQualificationFactory,
@@ -48,10 +49,22 @@ def test_relations_share_the_reference_rows(city_bureau, city_department, region
     assert Region.objects.count() == len(regions)
 
 
-def test_county_trait_is_the_county_bureau(county_bureau):
-    bureau = factories.BureauFactory(county=True)
-    assert bureau == county_bureau
-    assert bureau.level == BureauLevel.COUNTY and bureau.region.code == "320831"
+def test_a_bureau_or_department_is_new_unless_shared(county_bureau, city_department):
+    county = factories.BureauFactory.build(county=True)
+    assert (county.name, county.level, county.region.code) == ("金湖县科技局", BureauLevel.COUNTY, "320831")
+    assert factories.SharedBureauFactory(county=True) == county_bureau
+    assert factories.SharedDepartmentFactory() == city_department
+    other = factories.BureauFactory(name="淮安区科技局", county=True, region__code="320803")
+    assert other != county_bureau and factories.DepartmentFactory(bureau=other).bureau == other
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.BureauFactory(county=True)
+
+
+def test_reference_rows_creates_only_the_missing_rows():
+    existing = factories.RegionFactory(code="320812", name="清江浦区")
+    rows = factories.reference_rows(factories.RegionFactory, {"320812": "改名", "320831": "金湖县"})
+    assert rows["320812"] == existing and rows["320812"].name == "清江浦区"
+    assert rows["320831"].name == "金湖县" and Region.objects.count() == 2
 
 
 def test_enterprises_get_distinct_valid_credit_codes_in_their_region():
