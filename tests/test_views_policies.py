@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from crm.choices import ActionStatus, MatchStatus, NeedCategory
 from crm.models import ActionItem, Offering, Policy, PolicyMatch, Project
+from tests.factories import make_user
 from tests.policy_helpers import make_enterprise, make_need, make_offering, make_policy, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -250,8 +251,6 @@ def test_action_item_from_a_need(as_user, manager, officer, enterprise, city_bur
 
 
 def test_action_item_owner_records_progress(as_user, manager, officer, enterprise, city_bureau):
-    from tests.conftest import make_user
-
     need = make_need(enterprise=enterprise, bureau=city_bureau)
     item = ActionItem.objects.create(title="辅导", need=need, owner=officer, due_on=today())
     url = reverse("crm:actionitem-update", args=[item.pk])
