@@ -1,21 +1,38 @@
-"""Shared fixtures: reference data, a city and a county bureau, and one user per role at each level."""
+"""Shared fixtures: reference data, a city and a county bureau, one user per role at each level, and the
+switches many test modules turn on (English messages, a private MEDIA_ROOT). Rows come from tests/factories.py.
+
+A module turns a switch on for all its tests with ``pytestmark = pytest.mark.usefixtures("english")``.
+"""
 
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group
+from django.conf import settings
+from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.utils.translation import override
 from rest_framework.test import APIClient
 
-from crm.choices import BureauLevel, Role
-from crm.models import Bureau, Department, Enterprise, IndustryChain, Qualification, Region, User
+from crm.choices import NeedCategory, Role
+from crm.services.needs import need_create
+from tests.factories import (
+    CHAINS,
+    QUALIFICATIONS,
+    REGIONS,
+    BureauFactory,
+    DepartmentFactory,
+    EnterpriseFactory,
+    IndustryChainFactory,
+    QualificationFactory,
+    RegionFactory,
+    credit_code,
+    make_user,
+    reference_rows,
+)
 
-
-def credit_code(seed: int, region: str = "320812") -> str:
-    """A valid credit code, different for each seed."""
-    from crm.validators import credit_code_check_char
-
-    body = f"91{region}{seed:09d}"
-    return body + credit_code_check_char(body)
+# ------------------------------------------------------------------------------------------------ switches
 
 
 @pytest.fixture(autouse=True)
@@ -27,66 +44,81 @@ def _fast_password_hasher(settings):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Throttle counters live in the cache; a test must not inherit another test's request count.
-    from django.core.cache import cache
-
     cache.clear()
 
 
 @pytest.fixture
+def english():
+    """Messages are asserted in their English source text, whatever the translations say."""
+    with override("en"):
+        yield
+
+
+@pytest.fixture
+def english_default(settings, english):
+    """English also where code activates ``settings.LANGUAGE_CODE`` itself (commands, requests without a choice)."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def english_client(client):
+    """The web UI is Chinese whatever the browser asks; the language switch's cookie selects English."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded and generated files go to the test's own directory."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+# ---------------------------------------------------------------------------------------- reference data
+
+
+@pytest.fixture
 def regions(db):
-    codes = {
-        "320800": "淮安市",
-        "320812": "清江浦区",
-        "320831": "金湖县",
-        "320803": "淮安区",
-    }
-    return {code: Region.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in codes.items()}
+    return reference_rows(RegionFactory, REGIONS)
 
 
 @pytest.fixture
 def chains(db):
-    return {
-        code: IndustryChain.objects.get_or_create(code=code, defaults={"name": name})[0]
-        for code, name in {"green-food": "绿色食品", "nev": "新能源汽车及零部件", "pcb": "PCB电子元器件"}.items()
-    }
+    return reference_rows(IndustryChainFactory, CHAINS)
 
 
 @pytest.fixture
 def qualifications(db):
-    return {
-        code: Qualification.objects.get_or_create(code=code, defaults={"name": name})[0]
-        for code, name in {"hnte": "高新技术企业", "tsme": "科技型中小企业", "srdi": "专精特新中小企业"}.items()
-    }
+    return reference_rows(QualificationFactory, QUALIFICATIONS)
+
+
+# ------------------------------------------------------------------------------------------ organisation
 
 
 @pytest.fixture
 def city_bureau(regions):
-    return Bureau.objects.create(name="淮安市科技局", level=BureauLevel.CITY, region=regions["320800"])
+    return BureauFactory(region=regions["320800"])
 
 
 @pytest.fixture
 def county_bureau(regions):
-    return Bureau.objects.create(name="金湖县科技局", level=BureauLevel.COUNTY, region=regions["320831"])
+    return BureauFactory(county=True, region=regions["320831"])
 
 
 @pytest.fixture
 def city_department(city_bureau):
-    return Department.objects.create(bureau=city_bureau, name="高新技术处")
+    return DepartmentFactory(bureau=city_bureau, name="高新技术处")
 
 
 @pytest.fixture
 def county_department(county_bureau):
-    return Department.objects.create(bureau=county_bureau, name="综合科")
+    return DepartmentFactory(bureau=county_bureau, name="综合科")
 
 
-def make_user(username: str, role: str | None, bureau, department=None, **extra) -> User:
-    user = User.objects.create_user(
-        username=username, password="pw-123456", name=username, bureau=bureau, department=department, **extra
-    )
-    if role:
-        group, _ = Group.objects.get_or_create(name=role)
-        user.groups.add(group)
-    return user
+@pytest.fixture
+def lead_department(city_bureau):
+    """A second city department, the one needs are assigned to."""
+    return DepartmentFactory(bureau=city_bureau, name="成果转化处")
 
 
 @pytest.fixture
@@ -120,8 +152,17 @@ def county_manager(county_bureau, county_department):
 
 
 @pytest.fixture
+def handler(city_bureau, lead_department):
+    """An officer of the lead department, who handles assigned needs."""
+    return make_user("handler", Role.OFFICER, city_bureau, lead_department, email="handler@example.org")
+
+
+# ------------------------------------------------------------------------------------ enterprises, needs
+
+
+@pytest.fixture
 def enterprise(regions, chains, city_bureau):
-    return Enterprise.objects.create(
+    return EnterpriseFactory(
         name="淮安清源食品科技有限公司",
         credit_code=credit_code(1, "320812"),
         region=regions["320812"],
@@ -138,7 +179,7 @@ def enterprise(regions, chains, city_bureau):
 
 @pytest.fixture
 def county_enterprise(regions, chains, county_bureau):
-    return Enterprise.objects.create(
+    return EnterpriseFactory(
         name="金湖县示例电子有限公司",
         credit_code=credit_code(2, "320831"),
         region=regions["320831"],
@@ -149,6 +190,15 @@ def county_enterprise(regions, chains, county_bureau):
         is_linked=True,
         bureau=county_bureau,
     )
+
+
+@pytest.fixture
+def need(officer, enterprise):
+    """A new need of the city enterprise, recorded by the officer through the service."""
+    return need_create(user=officer, enterprise=enterprise, category=NeedCategory.FUNDING, title="研发补助申报")
+
+
+# ------------------------------------------------------------------------------------------------ clients
 
 
 @pytest.fixture
@@ -165,3 +215,15 @@ def api_as(api_client):
         return api_client
 
     return login
+
+
+@pytest.fixture
+def wsgi_app():
+    """The Django WSGI app, sharing the test's database connection (as Django's test client does)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield WSGIHandler()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

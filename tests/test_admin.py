@@ -59,7 +59,7 @@ def test_need_events_cannot_be_changed_in_the_admin(client, admin_user, enterpri
 @pytest.fixture
 def county_admin(county_bureau, county_department):
     from crm.choices import Role
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     return make_user("county_admin", Role.ADMIN, county_bureau, county_department, is_staff=True)
 

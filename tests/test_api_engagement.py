@@ -3,42 +3,19 @@
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from crm.choices import NeedStatus, Role, Satisfaction
-from crm.models import Department, Need, NeedEvent, Notification, Visit
+from crm.choices import NeedStatus, Satisfaction
+from crm.models import Need, NeedEvent, Notification, Visit
 from crm.services.needs import TRANSITIONS, VERBS, need_create
 from crm.services.visits import visit_create
-from tests.conftest import make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 TODAY = timezone.localdate()
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 PDF = b"%PDF-1.4\n" + b"x" * 64
-
-
-@pytest.fixture(autouse=True)
-def _isolate(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    cache.clear()
-
-
-@pytest.fixture
-def lead_department(city_bureau):
-    return Department.objects.create(bureau=city_bureau, name="成果转化处")
-
-
-@pytest.fixture
-def handler(city_bureau, lead_department):
-    return make_user("handler", Role.OFFICER, city_bureau, lead_department)
-
-
-@pytest.fixture
-def need(officer, enterprise):
-    return need_create(user=officer, enterprise=enterprise, category="funding", title="研发补助申报")
 
 
 def put(need, status, **extra):

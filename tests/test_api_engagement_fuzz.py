@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, status_c
 from crm.models import Notification
 from crm.services.needs import need_create
 from crm.services.visits import visit_create
-from tests.test_api_schemathesis import run_operation, wsgi_app  # noqa: F401 - the fixture is used below
+from tests.test_api_schemathesis import run_operation
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ POSITIVE_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "5"))
 NEGATIVE_EXAMPLES = max(POSITIVE_EXAMPLES // 2, 1)
 
 
-def test_engagement_api_never_fails(wsgi_app, manager, officer, enterprise, city_department, settings, tmp_path):  # noqa: F811
+def test_engagement_api_never_fails(wsgi_app, manager, officer, enterprise, city_department, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     cache.clear()
     visit = visit_create(user=officer, enterprise=enterprise, visited_on=enterprise.created_at.date(), q_needs="x")

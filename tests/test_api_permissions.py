@@ -9,10 +9,9 @@ managers write everything in scope; leaders only read; reference data is the adm
 import itertools
 
 import pytest
-from django.core.cache import cache
 
 from crm.models import Contact, Enterprise, Project
-from tests.conftest import credit_code
+from tests.factories import credit_code
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +21,6 @@ MANAGERS = {"manager", "admin_user", "county_manager"}
 OFFICERS = {"officer", "county_officer"}
 BUSINESS = ["enterprises", "contacts", "projects"]
 _seq = itertools.count(500)
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttle_cache():
-    cache.clear()
 
 
 @pytest.fixture

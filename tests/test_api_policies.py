@@ -3,20 +3,14 @@
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.choices import ActionStatus, MatchStatus, NeedCategory
 from crm.models import ActionItem, PolicyMatch
-from tests.policy_helpers import english, make_enterprise, make_need, make_offering, make_policy, today  # noqa: F401
+from tests.policy_helpers import make_enterprise, make_need, make_offering, make_policy, today
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttle_cache():
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture(autouse=True)

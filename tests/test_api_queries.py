@@ -1,7 +1,6 @@
 """List endpoints do a fixed number of queries, whatever the page size (DESIGN §9.2)."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
@@ -18,15 +17,10 @@ from crm.models import (
     Qualification,
     Region,
 )
-from tests.conftest import credit_code, make_user
+from tests.factories import credit_code, make_user
 
 pytestmark = pytest.mark.django_db
 ROWS = 55
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttle_cache():
-    cache.clear()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 answers conform to the OpenAPI schema)."""
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -13,15 +12,9 @@ from crm.services.needs import need_create
 from crm.services.visits import visit_create
 from tests.policy_helpers import make_policy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 TODAY = timezone.localdate()
-
-
-@pytest.fixture(autouse=True)
-def _isolate(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    cache.clear()
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,6 @@ import os
 import pytest
 import schemathesis
 from django.core.cache import cache
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
@@ -35,18 +32,6 @@ PATHS = rf"^/api/v1/((({COLLECTIONS})/(\{{[a-z]+\}}/)?)|me/|auth/token/)$"
 # Raise for a deeper local run, e.g. API_FUZZ_EXAMPLES=50 pytest tests/test_api_schemathesis.py
 POSITIVE_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "6"))
 NEGATIVE_EXAMPLES = max(POSITIVE_EXAMPLES // 2, 1)
-
-
-@pytest.fixture
-def wsgi_app():
-    """The Django WSGI app, sharing the test's database connection (as Django's test client does)."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield WSGIHandler()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
 
 
 def run_operation(operation, *, mode, examples, headers, checks):

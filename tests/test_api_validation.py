@@ -1,21 +1,15 @@
 """Bad input answers 400 naming the field, with a specific message — never a 500, and nothing is written."""
 
 import pytest
-from django.core.cache import cache
 
 from crm.models import Contact, Enterprise, Project
 from crm.validators import credit_code_check_char
-from tests.conftest import credit_code
+from tests.factories import credit_code
 
 pytestmark = pytest.mark.django_db
 
 GOOD = credit_code(42)
 WRONG_CHECK = GOOD[:17] + ("0" if GOOD[17] != "0" else "1")
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttle_cache():
-    cache.clear()
 
 
 @pytest.fixture

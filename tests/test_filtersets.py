@@ -34,7 +34,7 @@ from crm.models import (
     Region,
     Visit,
 )
-from tests.conftest import credit_code
+from tests.factories import credit_code
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,6 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import translation
 
 from crm.choices import NeedCategory, NeedEventKind
 from crm.models import (
@@ -19,16 +18,9 @@ from crm.models import (
     Visit,
     code_next,
 )
-from tests.conftest import credit_code
+from tests.factories import credit_code
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    # Messages are asserted on their English source text; the UI language is zh-hans.
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_credit_code_is_unique_with_a_clear_message(enterprise, regions):

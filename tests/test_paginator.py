@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.models import Enterprise
 from crm.paginator import KeysFirstPaginator
-from tests.conftest import credit_code
+from tests.factories import credit_code
 
 pytestmark = pytest.mark.django_db
 

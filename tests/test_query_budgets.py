@@ -20,7 +20,7 @@ from crm.models import (
     Project,
     Visit,
 )
-from tests.conftest import credit_code
+from tests.factories import credit_code
 
 pytestmark = pytest.mark.django_db
 

@@ -37,7 +37,7 @@ from crm.selectors.search import search_enterprises
 from crm.services.lists import action_items_remind_overdue
 from crm.services.policies import policy_department_check, policy_push
 from crm.templatetags.crm_tags import overdue as overdue_tag
-from tests.conftest import make_user
+from tests.factories import make_user
 from tests.test_filtersets import request_for, run
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,6 @@ import io
 import re
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
@@ -35,18 +34,12 @@ from crm.services.needs import VERBS, need_create
 from crm.services.visits import visit_create
 from tests.policy_helpers import make_policy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 TODAY = timezone.localdate()
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 CITY_NAME = "淮安清源食品科技有限公司"
 COUNTY_ROLES = ["county_officer", "county_manager"]
-
-
-@pytest.fixture(autouse=True)
-def _isolate(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    cache.clear()
 
 
 def _side(*, user, manager, enterprise, region, label):

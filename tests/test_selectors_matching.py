@@ -21,9 +21,9 @@ from crm.selectors.matching import (
     text_similarity,
     years_ago,
 )
-from tests.policy_helpers import english, make_enterprise, make_need, make_policy, today  # noqa: F401
+from tests.policy_helpers import make_enterprise, make_need, make_policy, today
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def eligible_ids(policy, user):

@@ -12,7 +12,7 @@ from crm.choices import NeedStatus, NotificationKind, Role
 from crm.models import Holiday, Need, Notification
 from crm.selectors.needs import need_escalation, needs_escalation_annotate
 from crm.services.needs import need_create, need_reminders_send
-from tests.conftest import make_user
+from tests.factories import make_user
 
 D = dt.date
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")

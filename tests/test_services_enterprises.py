@@ -15,7 +15,7 @@ from crm.services.enterprises import (
     project_create,
     project_update,
 )
-from tests.conftest import credit_code
+from tests.factories import credit_code
 
 pytestmark = pytest.mark.django_db
 

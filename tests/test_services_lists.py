@@ -16,9 +16,10 @@ from crm.services.lists import (
     offering_update,
 )
 from crm.services.needs import TransitionConflict
-from tests.policy_helpers import english, make_need, make_offering, today  # noqa: F401
+from tests.factories import make_user
+from tests.policy_helpers import make_need, make_offering, today
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 # --------------------------------------------------------------------------------------------- offerings
@@ -163,8 +164,6 @@ def test_status_path_and_completed_on(manager, officer, item):
 
 
 def test_owner_changes_work_only_and_others_nothing(officer, item, city_bureau, city_department):
-    from tests.conftest import make_user
-
     with pytest.raises(PermissionDenied):
         action_item_update(user=officer, item=item, data={"due_on": today() + dt.timedelta(days=30)})
     other = make_user("other_officer", "officer", city_bureau, city_department)
@@ -173,8 +172,6 @@ def test_owner_changes_work_only_and_others_nothing(officer, item, city_bureau, 
 
 
 def test_manager_reassigns_and_new_owner_is_told(manager, item, city_bureau, city_department):
-    from tests.conftest import make_user
-
     other = make_user("other_officer", "officer", city_bureau, city_department)
     item = action_item_update(user=manager, item=item, data={"owner": other})
     assert Notification.objects.filter(recipient=other, action_item=item).count() == 1

@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from crm.choices import NeedCategory, NeedEventKind, NeedStatus, NotificationKind, Role, Satisfaction, Urgency
-from crm.models import Department, Need, NeedEvent, Notification
+from crm.choices import NeedEventKind, NeedStatus, NotificationKind, Satisfaction, Urgency
+from crm.models import Need, NeedEvent, Notification
 from crm.services.needs import (
     TRANSITIONS,
     VERBS,
@@ -29,31 +29,16 @@ from crm.services.needs import (
     need_verbs_available,
 )
 from crm.workdays import default_due_on
-from tests.conftest import make_user
+from tests.factories import make_user
 
 TODAY = timezone.localdate()
 ALL_STATUSES = list(NeedStatus.values)
 
 
 @pytest.fixture
-def lead_department(city_bureau):
-    return Department.objects.create(bureau=city_bureau, name="成果转化处")
-
-
-@pytest.fixture
-def handler(city_bureau, lead_department):
-    return make_user("handler", Role.OFFICER, city_bureau, lead_department, email="handler@example.org")
-
-
-@pytest.fixture
 def colleague(city_bureau, lead_department):
     """A member of the lead department without any role."""
     return make_user("colleague", None, city_bureau, lead_department)
-
-
-@pytest.fixture
-def need(officer, enterprise):
-    return need_create(user=officer, enterprise=enterprise, category=NeedCategory.FUNDING, title="研发补助申报")
 
 
 def put(need: Need, status: str, **extra) -> Need:

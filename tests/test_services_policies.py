@@ -17,9 +17,9 @@ from crm.services.policies import (
     policy_push,
     policy_update,
 )
-from tests.policy_helpers import english, make_enterprise, make_need, make_policy, today  # noqa: F401
+from tests.policy_helpers import make_enterprise, make_need, make_policy, today
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def base_data(**extra):

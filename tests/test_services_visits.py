@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from crm.choices import NeedSource, NeedStatus, VisitFlag, VisitKind
 from crm.models import Need, Visit, VisitAttachment
@@ -22,11 +22,7 @@ HEIC = b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64
 GIF = b"GIF89a" + b"\x00" * 64
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    with translation.override("en"):  # assert on the English source texts
-        yield
+pytestmark = pytest.mark.usefixtures("media_root", "english")
 
 
 def upload(name: str, content: bytes, content_type: str = "image/jpeg") -> SimpleUploadedFile:
@@ -224,7 +220,7 @@ class TestUpdate:
         assert visit.attachments.count() == 1
 
     def test_other_officer_may_not_edit(self, officer, enterprise, city_bureau):
-        from tests.conftest import make_user
+        from tests.factories import make_user
 
         visit = create(officer, enterprise)
         other = make_user("other", "officer", city_bureau)

@@ -6,7 +6,6 @@ import io
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils.translation import override
 
 from crm.models import Enterprise
 from crm.sheets.exports import ledger_export, ledger_filename, ledger_template
@@ -14,14 +13,7 @@ from crm.sheets.imports import sheet_import
 from crm.sheets.resources import RESOURCES, resource_for
 from tests.sheets_helpers import read_xlsx
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_default")]
 
 
 def export(*args) -> str:

@@ -9,24 +9,19 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError
-from django.utils.translation import override
 
 from crm.models import Enterprise
 from crm.sheets import readers
 from crm.sheets.imports import sheet_import
 from crm.sheets.resources import RESOURCES, EnterpriseResource
 from crm.sheets.resources import base as resources
-from tests.conftest import credit_code
+from tests.factories import credit_code
 from tests.sheets_helpers import make_csv, make_xlsx
 
 HEADERS = ["企业名称", "统一社会信用代码", "所属区县", "从业人数", "挂钩联系企业"]
 
 
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english_default")
 
 
 def run(*args) -> tuple[str, str]:

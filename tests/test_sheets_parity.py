@@ -11,7 +11,7 @@ from django.utils.translation import override
 from crm.models import ActionItem, Enterprise, Need, NeedEvent, Offering, Policy, Project, Visit
 from crm.services.needs import need_create
 from crm.sheets.imports import sheet_import
-from tests.conftest import credit_code
+from tests.factories import credit_code
 from tests.sheets_helpers import lines, make_xlsx
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,6 @@ from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django.utils.translation import override
 
 from crm.choices import NeedCategory, OfferingKind, PolicyKind, PolicyLevel
 from crm.models import (
@@ -27,17 +26,10 @@ from crm.sheets.resources import (
     RESOURCES,
     resource_for,
 )
-from tests.conftest import credit_code, make_user
+from tests.factories import credit_code, make_user
 from tests.sheets_helpers import lines, make_xlsx, read_xlsx
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted in their English source text, whatever the translations say."""
-    with override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 # -------------------------------------------------------------------------------------- enterprises

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,38 +16,16 @@ from django.utils import timezone
 
 from crm.choices import NeedStatus, Role
 from crm.forms.engagement import TRANSITION_FORMS, NeedEventForm
-from crm.models import Department, Need, NeedEvent, Notification, Project, Visit
+from crm.models import Need, NeedEvent, Notification, Project, Visit
 from crm.services.needs import TRANSITIONS, TransitionConflict, TransitionForbidden, need_create
 from crm.services.visits import visit_create
 from crm.views.mixins import service_errors
-from tests.conftest import make_user
+from tests.factories import make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "english_client")]
 
 TODAY = timezone.localdate()
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path, client):
-    settings.MEDIA_ROOT = tmp_path
-    # The web UI is Chinese whatever the browser asks; the language switch (its cookie) selects English.
-    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"  # assert on the English source texts
-
-
-@pytest.fixture
-def lead_department(city_bureau):
-    return Department.objects.create(bureau=city_bureau, name="成果转化处")
-
-
-@pytest.fixture
-def handler(city_bureau, lead_department):
-    return make_user("handler", Role.OFFICER, city_bureau, lead_department)
-
-
-@pytest.fixture
-def need(officer, enterprise):
-    return need_create(user=officer, enterprise=enterprise, category="funding", title="研发补助申报")
 
 
 def visit_post(enterprise, **extra):
@@ -628,7 +605,7 @@ class TestVisitEdit:
 
     def test_enterprise_is_fixed_once_needs_were_raised(self, client, officer, visit, regions):
         from crm.models import Enterprise
-        from tests.conftest import credit_code
+        from tests.factories import credit_code
 
         other = Enterprise.objects.create(name="另一家企业", credit_code=credit_code(7), region_id="320812")
         client.force_login(officer)

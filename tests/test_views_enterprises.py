@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from crm.models import Contact, Enterprise, EnterpriseQualification, Need, Visit
 from crm.validators import credit_code_check_char
-from tests.conftest import credit_code
+from tests.factories import credit_code
 
 pytestmark = pytest.mark.django_db
 

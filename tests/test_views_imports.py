@@ -6,14 +6,13 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils.translation import override
 
 from crm.models import Enterprise, ImportJob
 from crm.sheets.resources import RESOURCES
-from tests.conftest import credit_code, make_user
+from tests.factories import credit_code, make_user
 from tests.sheets_helpers import make_xlsx, read_xlsx
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "english_default")]
 
 HEADERS = ["企业名称", "统一社会信用代码", "所属区县", "从业人数"]
 EXPORT_URLS = {
@@ -25,14 +24,6 @@ EXPORT_URLS = {
     "needs": "crm:need-export",
     "action-items": "crm:actionitem-export",
 }
-
-
-@pytest.fixture(autouse=True)
-def media_and_language(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.LANGUAGE_CODE = "en"
-    with override("en"):
-        yield
 
 
 def upload(client, data: bytes, kind="enterprises", name="企业名单.xlsx"):

@@ -3,25 +3,23 @@
 import datetime as dt
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm.choices import ActionStatus, MatchStatus, NeedCategory
 from crm.models import ActionItem, Offering, Policy, PolicyMatch, Project
-from tests.policy_helpers import english, make_enterprise, make_need, make_offering, make_policy, today  # noqa: F401
+from tests.factories import make_user
+from tests.policy_helpers import make_enterprise, make_need, make_offering, make_policy, today
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture
-def as_user(client):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # messages are asserted in their English source text
-
+def as_user(english_client):
     def login(user):
-        client.force_login(user)
-        return client
+        english_client.force_login(user)
+        return english_client
 
     return login
 
@@ -253,8 +251,6 @@ def test_action_item_from_a_need(as_user, manager, officer, enterprise, city_bur
 
 
 def test_action_item_owner_records_progress(as_user, manager, officer, enterprise, city_bureau):
-    from tests.conftest import make_user
-
     need = make_need(enterprise=enterprise, bureau=city_bureau)
     item = ActionItem.objects.create(title="辅导", need=need, owner=officer, due_on=today())
     url = reverse("crm:actionitem-update", args=[item.pk])

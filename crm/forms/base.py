@@ -103,8 +103,6 @@ class UserMultipleChoiceField(UserChoiceLabelMixin, forms.ModelMultipleChoiceFie
         return super()._check_values(value)
 
 
-
-
 ENTERPRISE_CHOICE_LIMIT = 300
 
 

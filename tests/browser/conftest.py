@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import PASSWORD  # every test user's password
+
 # Playwright's sync API runs an event loop in this thread; Django must still allow ORM calls from it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -22,7 +24,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SHOTS = Path(os.environ.get("CRM_SHOTS_DIR", "/tmp/shots"))
-PASSWORD = "pw-123456"  # make_user() in tests/conftest.py
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from crm.models import Enterprise, ImportJob
-from tests.conftest import credit_code
+from tests.factories import credit_code
 from tests.sheets_helpers import make_xlsx
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from crm.models import Contact, Enterprise, EnterpriseQualification, Need, Visit
 from crm.validators import credit_code_check_char
 from tests.browser.conftest import PHONE
-from tests.conftest import credit_code
+from tests.factories import credit_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
 

@@ -6,10 +6,9 @@ import re
 
 import pytest
 
-from crm.choices import NeedStatus, Role
-from crm.models import Department, Need, Visit
+from crm.choices import NeedStatus
+from crm.models import Need, Visit
 from tests.browser.conftest import PHONE
-from tests.conftest import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
 
@@ -21,11 +20,9 @@ PNG = base64.b64decode(
 
 
 @pytest.fixture
-def team(city_bureau, enterprise, officer, manager):
-    department = Department.objects.create(bureau=city_bureau, name="成果转化处")
-    handler = make_user("handler", Role.OFFICER, city_bureau, department)
+def team(lead_department, handler, enterprise, officer, manager):
     enterprise.liaison_officers.add(officer)
-    return {"department": department, "handler": handler}
+    return {"department": lead_department, "handler": handler}
 
 
 def screenshot(page, path: str) -> None:
