@@ -10,7 +10,7 @@ from django.db.models import ProtectedError
 from django.http import Http404
 
 from crm.api.errors import exception_handler
-from crm.services.needs import TransitionConflict, TransitionForbidden
+from crm.services.errors import TransitionConflict, TransitionForbidden
 
 API_DIR = Path(__file__).resolve().parent.parent / "crm" / "api"
 

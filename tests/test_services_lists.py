@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from crm.choices import ActionStatus, NeedCategory, NotificationKind, OfferingKind
 from crm.models import ActionItem, Notification, Offering, Project
+from crm.services.errors import TransitionConflict
 from crm.services.lists import (
     action_item_create,
     action_item_update,
@@ -15,7 +16,6 @@ from crm.services.lists import (
     offering_delete,
     offering_update,
 )
-from crm.services.needs import TransitionConflict
 from tests.factories import make_user
 from tests.policy_helpers import make_need, make_offering, today
 

@@ -11,7 +11,8 @@ from django.db import close_old_connections, connection
 
 from crm.choices import NeedStatus
 from crm.models import Need, NeedEvent
-from crm.services.needs import TransitionConflict, need_accept, need_create, need_reject
+from crm.services.errors import TransitionConflict
+from crm.services.needs import need_accept, need_create, need_reject
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("concurrency")]
 

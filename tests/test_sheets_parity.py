@@ -14,15 +14,9 @@ from crm.sheets.imports import sheet_import
 from tests.factories import credit_code
 from tests.sheets_helpers import lines, make_xlsx
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 SKIPPED = {"id", "code", "created_at", "updated_at"}
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with override("en"):
-        yield
 
 
 def stored(obj) -> dict:

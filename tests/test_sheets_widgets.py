@@ -19,14 +19,7 @@ from crm.sheets.resources.widgets import (
     zh_labels,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted in their English source text, whatever the translations say."""
-    with override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 # ------------------------------------------------------------------------------------------ widgets

@@ -17,7 +17,8 @@ from django.utils import timezone
 from crm.choices import NeedStatus, Role
 from crm.forms.engagement import TRANSITION_FORMS, NeedEventForm
 from crm.models import Need, NeedEvent, Notification, Project, Visit
-from crm.services.needs import TRANSITIONS, TransitionConflict, TransitionForbidden, need_create
+from crm.services.errors import TransitionConflict, TransitionForbidden
+from crm.services.needs import TRANSITIONS, need_create
 from crm.services.visits import visit_create
 from crm.views.mixins import service_errors
 from tests.factories import make_user

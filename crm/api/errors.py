@@ -19,7 +19,7 @@ from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from crm.api.base import Conflict
-from crm.services.needs import TransitionConflict, TransitionForbidden
+from crm.services.errors import TransitionConflict, TransitionForbidden
 
 
 def validation_error_detail(error: DjangoValidationError):

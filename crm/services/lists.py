@@ -22,7 +22,7 @@ from django.utils.translation import override
 from crm.choices import ActionStatus, NotificationKind
 from crm.models import ActionItem, Need, Offering, Project, User
 from crm.permissions import can_create, can_delete, can_edit, is_manager
-from crm.services.needs import TransitionConflict
+from crm.services.errors import TransitionConflict
 from crm.services.notifications import Notice, notification_send, notifications_send_many
 
 ACTION_TRANSITIONS: dict[str, frozenset[str]] = {

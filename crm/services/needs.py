@@ -37,26 +37,10 @@ from crm.choices import (
 )
 from crm.models import Bureau, Department, Enterprise, Need, NeedEvent, Project, User
 from crm.permissions import can_create, is_manager
+from crm.services.errors import TransitionConflict, TransitionForbidden
 from crm.services.notifications import Notice, notification_send, notifications_send_many
 from crm.validators import is_valid_id, validate_no_control_chars
 from crm.workdays import WorkCalendar, default_due_on
-
-
-class TransitionError(Exception):
-    """Base of the typed transition errors; ``message`` is user-facing."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-
-class TransitionForbidden(TransitionError):
-    """The user's role may not use this verb on this need (HTTP 403)."""
-
-
-class TransitionConflict(TransitionError):
-    """The need changed meanwhile (stale ``version``) or its status does not allow the verb (HTTP 409)."""
-
 
 # Who may act: managers every verb; the handler and members of the lead department the work verbs;
 # officers the return visit (they go back to the enterprise); leaders only write instructions.

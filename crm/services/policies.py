@@ -27,7 +27,7 @@ from crm.choices import MatchStatus, PolicyDelivery
 from crm.models import Enterprise, Need, Policy, PolicyMatch, User
 from crm.permissions import can_create, can_delete, can_edit, is_manager
 from crm.selectors.matching import TOLD_STATUSES, enterprise_eligibility_q, explain_pairs, need_enterprise
-from crm.services.needs import TransitionConflict
+from crm.services.errors import TransitionConflict
 
 POLICY_M2M = ("regions", "industry_chains", "required_qualifications")
 

@@ -170,6 +170,23 @@ def visit_project_check(*, enterprise, project) -> None:
         raise ValidationError({"project": [_("Select a project of the visit's enterprise.")]})
 
 
+def visit_officers_derive(*, officers: Iterable[User] | None, user: User | None) -> list[User]:
+    """A visit's officers default to the one who records it (DESIGN §3); the services and the import call this."""
+    officers = list(officers or [])
+    return officers or ([user] if user is not None else [])
+
+
+def visit_answers_check(*, visit: Visit) -> None:
+    """登门三问: at least one of the three answers. The rule is the model's check constraint (one home, also in the
+    database); this validates it on its own for callers that skip ``full_clean``'s constraints (the bulk import)."""
+    for constraint in Visit._meta.constraints:
+        if constraint.name == "crm_visit_has_an_answer":
+            try:
+                constraint.validate(Visit, visit)
+            except ValidationError as error:
+                raise ValidationError({"q_needs": error.messages}) from None
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -263,7 +280,7 @@ def visit_create(
 
     visit._history_user = user
     visit.save()
-    visit.officers.set(list(officers) if officers else [user])
+    visit.officers.set(visit_officers_derive(officers=officers, user=user))
     for number, data in enumerate(needs, start=1):
         try:
             need_create(
@@ -360,7 +377,7 @@ def visit_update(
         visit._history_user = user
         visit.save()
     if officers is not None:
-        visit.officers.set(list(officers) or [user])
+        visit.officers.set(visit_officers_derive(officers=officers, user=user))
     for attachment in removed:
         _file_delete_on_commit(attachment)
         attachment.delete()

@@ -17,7 +17,7 @@ from django.views.generic import DetailView, ListView
 from crm.forms.base import style_form
 from crm.paginator import KeysFirstPaginator
 from crm.permissions import can_create, can_edit
-from crm.services.needs import TransitionConflict, TransitionForbidden
+from crm.services.errors import TransitionConflict, TransitionForbidden
 
 PAGE_SIZE_CHOICES = (20, 50, 100)
 MAX_PAGE_SIZE = 200
