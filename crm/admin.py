@@ -32,6 +32,7 @@ from crm.services.lists import action_item_create, action_item_update, offering_
 from crm.services.needs import NEED_EDITABLE_FIELDS, need_create, need_update
 from crm.services.policies import policy_create, policy_update
 from crm.services.visits import VISIT_FIELDS, visit_create, visit_update
+from crm.sheets.resources import RESOURCES
 
 admin.site.site_header = _("Enterprise Liaison CRM administration")
 admin.site.site_title = _("Enterprise Liaison CRM")
@@ -96,8 +97,6 @@ class ServiceAdminMixin(ScopedAdminMixin):
 
 def ledger_resources(kind: str) -> list:
     """The resources of crm/sheets/resources/, shared with import_sheet/export_sheet and /imports/."""
-    from crm.sheets.resources import RESOURCES
-
     return [RESOURCES[kind]] if kind in RESOURCES else []
 
 

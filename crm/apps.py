@@ -9,6 +9,7 @@ class CrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # Imported here: crm.roles imports the models, which cannot load before the app registry is ready.
         from crm.roles import role_groups_sync
 
         post_migrate.connect(role_groups_sync, sender=self, dispatch_uid="crm_role_groups_sync")

@@ -4,6 +4,11 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from crm.choices import NeedStatus, Role
+from crm.models import Contact, Need, NeedEvent, Project, Visit
+from crm.services.needs import need_create
+from tests.factories import make_user
+
 pytestmark = pytest.mark.django_db
 
 
@@ -40,7 +45,6 @@ def test_enterprise_history_and_export_pages(client, admin_user, enterprise):
 
 
 def test_need_events_cannot_be_changed_in_the_admin(client, admin_user, enterprise, city_bureau):
-    from crm.models import Need, NeedEvent
 
     need = Need.objects.create(enterprise=enterprise, category="rd", title="t", bureau=city_bureau)
     event = NeedEvent.objects.create(need=need, kind="note", text="x")
@@ -58,15 +62,12 @@ def test_need_events_cannot_be_changed_in_the_admin(client, admin_user, enterpri
 
 @pytest.fixture
 def county_admin(county_bureau, county_department):
-    from crm.choices import Role
-    from tests.factories import make_user
 
     return make_user("county_admin", Role.ADMIN, county_bureau, county_department, is_staff=True)
 
 
 @pytest.fixture
 def city_need(officer, enterprise):
-    from crm.services.needs import need_create
 
     return need_create(user=officer, enterprise=enterprise, category="funding", title="城区诉求")
 
@@ -133,7 +134,6 @@ def test_a_county_admin_sees_only_its_county(client, county_admin, enterprise, c
 
 
 def test_nobody_changes_a_needs_status_in_the_admin(client, admin_user, city_need, city_department):
-    from crm.choices import NeedStatus
 
     client.force_login(admin_user)
     url = reverse("admin:crm_need_change", args=[city_need.pk])
@@ -156,7 +156,6 @@ def test_nobody_changes_a_needs_status_in_the_admin(client, admin_user, city_nee
     assert (city_need.status, city_need.lead_department_id, city_need.due_on) == (NeedStatus.NEW, None, None)
     assert city_need.version == version + 1
     assert city_need.events.count() == 1
-    from crm.models import Need
 
     assert admin.site._registry[Need].has_delete_permission(rf_request(admin_user), city_need) is False
 
@@ -169,7 +168,6 @@ def test_need_events_cannot_be_added_in_the_admin(client, admin_user, city_need)
 
 def test_admin_saves_go_through_the_services(client, admin_user, enterprise, regions):
     """A visit whose project is another enterprise's is refused in the admin as in the form and the API."""
-    from crm.models import Project, Visit
 
     other = Project.objects.create(name="他企项目", region=regions["320812"], enterprise=None)
     client.force_login(admin_user)
@@ -195,7 +193,6 @@ def test_admin_saves_go_through_the_services(client, admin_user, enterprise, reg
 
 
 def test_admin_enterprise_edit_with_its_contacts_and_qualifications(client, admin_user, enterprise, qualifications):
-    from crm.models import Contact
 
     client.force_login(admin_user)
     url = reverse("admin:crm_enterprise_change", args=[enterprise.pk])

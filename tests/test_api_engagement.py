@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from crm.choices import NeedStatus, Satisfaction
-from crm.models import Need, NeedEvent, Notification, Visit
+from crm.models import Need, NeedEvent, Notification, Project, Visit
 from crm.services.needs import TRANSITIONS, VERBS, need_create
 from crm.services.visits import visit_create
 
@@ -189,7 +189,6 @@ class TestNeedCrud:
         assert data["code"].startswith("SQ-")
 
     def test_create_for_a_project(self, api_as, officer, enterprise):
-        from crm.models import Project
 
         project = Project.objects.create(name="帮办项目", region=enterprise.region, is_assisted=True)
         response = api_as(officer).post(

@@ -10,7 +10,9 @@ from crm.models import PolicyMatch
 from crm.services.lists import action_item_create
 from crm.services.needs import need_create
 from crm.services.visits import visit_create
+from crm.sheets.imports import sheet_import
 from tests.policy_helpers import make_policy
+from tests.sheets_helpers import make_xlsx
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
@@ -236,8 +238,6 @@ def test_transferring_a_need_out_of_ones_own_scope_answers_200(
 
 
 def test_an_import_does_not_assign_extend_or_answer_an_existing_need(manager, officer, enterprise):
-    from crm.sheets.imports import sheet_import
-    from tests.sheets_helpers import make_xlsx
 
     need = need_create(user=officer, enterprise=enterprise, category="funding", title="x")
     headers = ["诉求编号", "办理时限", "办理结果", "满意度", "经办人"]

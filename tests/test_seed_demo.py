@@ -193,7 +193,6 @@ def test_if_empty_seeds_an_empty_database():
 
 def test_demo_matches_explain_themselves_like_a_push_and_list_in_the_api(seeded, client):
     """Demo matches carry the matching selector's reasons, so the API and pages read them like real pushes."""
-    from crm.models import PolicyMatch, User
 
     for match in PolicyMatch.objects.all():
         assert match.reasons and all({"criterion", "name", "passed", "detail"} <= set(r) for r in match.reasons)

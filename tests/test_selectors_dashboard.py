@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from crm.choices import ActionStatus, EnterpriseStatus, MatchStatus, NeedStatus, Satisfaction
 from crm.models import ActionItem, Enterprise, Holiday, Need, PolicyMatch, Visit
 from crm.selectors.dashboard import dashboard_kpis
-from tests.factories import credit_code
+from tests.factories import credit_code, make_user
 from tests.policy_helpers import make_policy
 
 pytestmark = pytest.mark.django_db
@@ -259,7 +259,6 @@ def test_county_user_sees_needs_transferred_to_its_bureau(data, county_officer, 
 
 
 def test_user_without_bureau_sees_nothing(data, regions):
-    from tests.factories import make_user
 
     nobody = make_user("nobody", "leader", None)
     kpis = dashboard_kpis(user=nobody, today=TODAY)

@@ -16,12 +16,13 @@ from django.utils import timezone
 
 from crm.choices import NeedStatus, Role
 from crm.forms.engagement import TRANSITION_FORMS, NeedEventForm
-from crm.models import Need, NeedEvent, Notification, Project, Visit
+from crm.models import Enterprise, Need, NeedEvent, Notification, Project, Visit
+from crm.selectors.history import history_changes
 from crm.services.errors import TransitionConflict, TransitionForbidden
 from crm.services.needs import TRANSITIONS, need_create
-from crm.services.visits import visit_create
+from crm.services.visits import visit_create, visit_update
 from crm.views.mixins import service_errors
-from tests.factories import make_user
+from tests.factories import credit_code, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "english_client")]
 
@@ -569,8 +570,6 @@ class TestVisitEdit:
         assert visit.history.count() == 1
 
     def test_history_is_one_query(self, client, manager, officer, visit, django_assert_num_queries):
-        from crm.selectors.history import history_changes
-        from crm.services.visits import visit_update
 
         for i in range(5):
             visit_update(visit=visit, user=officer, q_suggestions=f"建议 {i}")
@@ -605,8 +604,6 @@ class TestVisitEdit:
         assert visit.history.count() == 1
 
     def test_enterprise_is_fixed_once_needs_were_raised(self, client, officer, visit, regions):
-        from crm.models import Enterprise
-        from tests.factories import credit_code
 
         other = Enterprise.objects.create(name="另一家企业", credit_code=credit_code(7), region_id="320812")
         client.force_login(officer)

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from crm.models import Project
+from crm.models import Notification, Project
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,6 @@ def test_wrong_password_shows_error(client, officer):
 
 
 def test_unread_notification_count_in_navbar(client, officer):
-    from crm.models import Notification
 
     Notification.objects.create(recipient=officer, kind="note", text="请跟进")
     client.force_login(officer)

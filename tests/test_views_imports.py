@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from crm.models import Enterprise, ImportJob
+from crm.models import Enterprise, EnterpriseQualification, ImportJob
 from crm.sheets.resources import RESOURCES
 from tests.factories import credit_code, make_user
 from tests.sheets_helpers import make_xlsx, read_xlsx
@@ -209,7 +209,6 @@ def test_list_pages_link_to_their_export_with_the_filters(client, manager, enter
 def test_export_queries_do_not_grow_with_the_rows(
     client, manager, regions, chains, qualifications, django_assert_max_num_queries
 ):
-    from crm.models import EnterpriseQualification
 
     client.force_login(manager)
 

@@ -37,6 +37,7 @@ from crm.choices import (
 )
 from crm.models import Bureau, Department, Enterprise, Need, NeedEvent, Project, User
 from crm.permissions import can_create, is_manager
+from crm.selectors.needs import need_escalation
 from crm.services.errors import TransitionConflict, TransitionForbidden
 from crm.services.notifications import Notice, notification_send, notifications_send_many
 from crm.validators import is_valid_id, validate_no_control_chars
@@ -970,8 +971,6 @@ def need_reminders_send(*, today: dt.date | None = None) -> int:
     deadline) also to the liaison leader of the enterprise or project, else to the bureau's leaders.
     One notice per need, level, deadline and recipient (``dedupe_key``), so running twice adds nothing.
     """
-    from crm.selectors.needs import need_escalation
-
     today = today or timezone.localdate()
     needs = list(
         Need.objects.filter(status__in=OPEN_NEED_STATUSES, due_on__isnull=False)
