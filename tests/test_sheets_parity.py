@@ -137,6 +137,16 @@ def test_an_imported_offering_is_stored_as_the_api_stores_it(api_as, manager, ci
     assert stored(by_import) == stored(by_api)
 
 
+def test_an_offering_without_a_department_takes_the_creators_both_ways(api_as, county_manager, county_department):
+    imported("offerings", county_manager, ["资源名称", "资源类型"], ["县域专家服务", "专家团队"])
+    by_api = Offering.objects.get(
+        pk=posted(api_as, county_manager, "offerings", {"name": "县域专家服务", "kind": "expert_team"})
+    )
+    by_import = Offering.objects.exclude(pk=by_api.pk).get(name="县域专家服务")
+    assert stored(by_import) == stored(by_api)
+    assert by_import.department == county_department
+
+
 def test_an_imported_visit_is_stored_as_the_api_stores_it(api_as, officer, enterprise):
     day = timezone.localdate() - dt.timedelta(days=3)
     headers = ["企业名称", "走访日期", "问需", "受访人"]

@@ -54,11 +54,23 @@ def offering_department_check(*, user: User | None, department) -> None:
         raise ValidationError({"department": _("Choose a department of your own bureau.")})
 
 
-def _save_offering(offering: Offering, data: Mapping[str, Any]) -> Offering:
+def offering_derive(*, offering: Offering, user: User | None) -> None:
+    """Fill in what a new offering takes from its creator (every way in: form, API, import).
+
+    Without a department, the creator's own department.
+    """
+    if offering.department_id is None and user is not None and user.department_id:
+        offering.department_id = user.department_id
+
+
+def _assign(offering: Offering, data: Mapping[str, Any]) -> None:
     for name, value in data.items():
         setattr(offering, name, value)
     if offering.need_categories is None:
         offering.need_categories = []
+
+
+def _save_offering(offering: Offering) -> Offering:
     offering.full_clean()
     offering.save()
     return offering
@@ -66,11 +78,14 @@ def _save_offering(offering: Offering, data: Mapping[str, Any]) -> Offering:
 
 @transaction.atomic
 def offering_create(*, user: User, data: Mapping[str, Any]) -> Offering:
-    """Add an offering to the resource list (managers)."""
+    """Add an offering to the resource list (managers); without a department, the creator's."""
     if not can_create(user, Offering):
         raise PermissionDenied(_("Only managers keep the resource list."))
-    offering_department_check(user=user, department=data.get("department"))
-    return _save_offering(Offering(created_by=user), data)
+    offering = Offering(created_by=user)
+    _assign(offering, data)
+    offering_derive(offering=offering, user=user)
+    offering_department_check(user=user, department=offering.department if offering.department_id else None)
+    return _save_offering(offering)
 
 
 @transaction.atomic
@@ -80,7 +95,8 @@ def offering_update(*, user: User, offering: Offering, data: Mapping[str, Any]) 
     offering_department_check(user=user, department=offering.department)
     if "department" in data:
         offering_department_check(user=user, department=data["department"])
-    return _save_offering(offering, data)
+    _assign(offering, data)
+    return _save_offering(offering)
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from crm.services.lists import (
     action_item_derive,
     action_item_links_check,
     offering_department_check,
+    offering_derive,
 )
 from crm.sheets.resources.base import LedgerResource, changed, choice, col, flag, rule_check, text
 from crm.sheets.resources.widgets import (
@@ -68,16 +69,12 @@ class OfferingResource(LedgerResource):
             "is_active",
         )
 
-    def init_instance(self, row=None):
-        instance = super().init_instance(row)
-        if self.user is not None and self.user.department_id:
-            instance.department_id = self.user.department_id
-        return instance
-
     def row_checks(self, instance, row, errors):
-        # A county manager keeps the offerings of its own bureau's departments (as offering_update does).
         if "department" in errors:
             return
+        if instance.pk is None:
+            offering_derive(offering=instance, user=self.user)  # the creator's department, as offering_create
+        # A county manager keeps the offerings of its own bureau's departments (as offering_create/update do).
         departments = self.fields["department"].widget
         before = (instance._import_snapshot or {}).get("department_id")
         for department_id in dict.fromkeys([before, instance.department_id]):
