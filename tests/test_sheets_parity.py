@@ -11,7 +11,7 @@ from django.utils.translation import override
 from crm.models import ActionItem, Enterprise, Need, NeedEvent, Offering, Policy, Project, Visit
 from crm.services.needs import need_create
 from crm.sheets.imports import sheet_import
-from tests.factories import credit_code
+from tests.factories import EnterpriseFactory, ProjectFactory, credit_code
 from tests.policy_helpers import make_need, make_offering
 from tests.sheets_helpers import lines, make_xlsx
 
@@ -158,6 +158,28 @@ def test_an_imported_visit_is_stored_as_the_api_stores_it(api_as, officer, enter
     assert stored(by_import) == stored(by_api)
     assert by_import.officers.get() == officer  # officers default to the creator, both ways
     assert re.fullmatch(r"ZF-\d{4}-\d{4}", by_import.code) and re.fullmatch(r"ZF-\d{4}-\d{4}", by_api.code)
+
+
+def test_a_visit_under_another_enterprises_project_is_refused_both_ways(api_as, officer, enterprise, regions):
+    other = EnterpriseFactory(name="淮安另一科技有限公司", region=regions["320812"], bureau=enterprise.bureau)
+    theirs = ProjectFactory(name="另一企业的项目", enterprise=other, region=regions["320812"])
+    ours = ProjectFactory(name="本企业的项目", enterprise=enterprise, region=regions["320812"])
+    day = timezone.localdate() - dt.timedelta(days=3)
+    headers = ["企业名称", "走访日期", "项目名称", "问需"]
+    outcome = sheet_import(
+        kind="visits", data=make_xlsx(headers, [[enterprise.name, day, theirs.name, "x"]]), user=officer
+    )
+    assert lines(outcome) == ["Row 2, column 项目名称: Select a project of the visit's enterprise."]
+    assert not Visit.objects.exists()
+    payload = {"enterprise": enterprise.pk, "visited_on": day.isoformat(), "q_needs": "x", "project": theirs.pk}
+    response = api_as(officer).post("/api/v1/visits/", payload, format="json")
+    assert response.status_code == 400 and "project" in response.json(), response.content
+    assert not Visit.objects.exists()
+    # The enterprise's own project is taken, both ways.
+    imported("visits", officer, headers, [enterprise.name, day, ours.name, "x"])
+    by_api = Visit.objects.get(pk=posted(api_as, officer, "visits", {**payload, "project": ours.pk}))
+    by_import = Visit.objects.exclude(pk=by_api.pk).get()
+    assert stored(by_import) == stored(by_api) and by_import.project == ours
 
 
 def test_an_imported_need_is_stored_as_the_api_stores_it_with_its_first_event(api_as, officer, enterprise):
