@@ -59,6 +59,17 @@ def test_offering_validation_and_roles(manager, officer, county_manager, city_de
     assert Offering.objects.count() == 1
 
 
+def test_offering_department_defaults_to_the_creators(manager, county_manager, county_department):
+    data = {"name": "x", "kind": OfferingKind.PLATFORM}
+    assert offering_create(user=manager, data=data).department == manager.department
+    assert offering_create(user=county_manager, data=data).department == county_department
+    manager.department = None
+    manager.save()
+    with pytest.raises(ValidationError) as error:
+        offering_create(user=manager, data=data)
+    assert "department" in error.value.message_dict
+
+
 def test_offering_in_use_is_not_deleted(manager, officer, city_department, enterprise, city_bureau):
     offering = make_offering(department=city_department)
     need = make_need(enterprise=enterprise, bureau=city_bureau)

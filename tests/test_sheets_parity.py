@@ -11,7 +11,8 @@ from django.utils.translation import override
 from crm.models import ActionItem, Enterprise, Need, NeedEvent, Offering, Policy, Project, Visit
 from crm.services.needs import need_create
 from crm.sheets.imports import sheet_import
-from tests.factories import credit_code
+from tests.factories import EnterpriseFactory, ProjectFactory, credit_code
+from tests.policy_helpers import make_need, make_offering
 from tests.sheets_helpers import lines, make_xlsx
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -137,6 +138,16 @@ def test_an_imported_offering_is_stored_as_the_api_stores_it(api_as, manager, ci
     assert stored(by_import) == stored(by_api)
 
 
+def test_an_offering_without_a_department_takes_the_creators_both_ways(api_as, county_manager, county_department):
+    imported("offerings", county_manager, ["资源名称", "资源类型"], ["县域专家服务", "专家团队"])
+    by_api = Offering.objects.get(
+        pk=posted(api_as, county_manager, "offerings", {"name": "县域专家服务", "kind": "expert_team"})
+    )
+    by_import = Offering.objects.exclude(pk=by_api.pk).get(name="县域专家服务")
+    assert stored(by_import) == stored(by_api)
+    assert by_import.department == county_department
+
+
 def test_an_imported_visit_is_stored_as_the_api_stores_it(api_as, officer, enterprise):
     day = timezone.localdate() - dt.timedelta(days=3)
     headers = ["企业名称", "走访日期", "问需", "受访人"]
@@ -147,6 +158,28 @@ def test_an_imported_visit_is_stored_as_the_api_stores_it(api_as, officer, enter
     assert stored(by_import) == stored(by_api)
     assert by_import.officers.get() == officer  # officers default to the creator, both ways
     assert re.fullmatch(r"ZF-\d{4}-\d{4}", by_import.code) and re.fullmatch(r"ZF-\d{4}-\d{4}", by_api.code)
+
+
+def test_a_visit_under_another_enterprises_project_is_refused_both_ways(api_as, officer, enterprise, regions):
+    other = EnterpriseFactory(name="淮安另一科技有限公司", region=regions["320812"], bureau=enterprise.bureau)
+    theirs = ProjectFactory(name="另一企业的项目", enterprise=other, region=regions["320812"])
+    ours = ProjectFactory(name="本企业的项目", enterprise=enterprise, region=regions["320812"])
+    day = timezone.localdate() - dt.timedelta(days=3)
+    headers = ["企业名称", "走访日期", "项目名称", "问需"]
+    outcome = sheet_import(
+        kind="visits", data=make_xlsx(headers, [[enterprise.name, day, theirs.name, "x"]]), user=officer
+    )
+    assert lines(outcome) == ["Row 2, column 项目名称: Select a project of the visit's enterprise."]
+    assert not Visit.objects.exists()
+    payload = {"enterprise": enterprise.pk, "visited_on": day.isoformat(), "q_needs": "x", "project": theirs.pk}
+    response = api_as(officer).post("/api/v1/visits/", payload, format="json")
+    assert response.status_code == 400 and "project" in response.json(), response.content
+    assert not Visit.objects.exists()
+    # The enterprise's own project is taken, both ways.
+    imported("visits", officer, headers, [enterprise.name, day, ours.name, "x"])
+    by_api = Visit.objects.get(pk=posted(api_as, officer, "visits", {**payload, "project": ours.pk}))
+    by_import = Visit.objects.exclude(pk=by_api.pk).get()
+    assert stored(by_import) == stored(by_api) and by_import.project == ours
 
 
 def test_an_imported_need_is_stored_as_the_api_stores_it_with_its_first_event(api_as, officer, enterprise):
@@ -236,3 +269,118 @@ def test_a_county_manager_cannot_change_a_city_policy_by_import(api_as, manager,
     assert (policy.title, policy.is_active) == ("市级政策", True)
     # The city's own manager may.
     assert sheet_import(kind="policies", data=make_xlsx(headers, [[policy.pk, "改名", "否"]]), user=manager).ok
+
+
+# ------------------------------------------------------------------ action items: the checks of action_item_create
+
+ACTION_HEADERS = ["诉求编号", "行动事项", "资源名称", "责任人", "完成时限", "办理状态", "办理结果"]
+
+
+def action_case(case: str, *, need, offering, officer) -> tuple[list, dict, str, str, str]:
+    """One refused new action item: the sheet row, the API payload, and the column, field and message both name."""
+    today = timezone.localdate()
+    cells = {"title": "跟进", "offering": None, "due_on": today + dt.timedelta(days=20), "status": None, "result": ""}
+    if case == "owner":
+        officer.is_active = False
+        officer.save()
+        column, field, message = "责任人", "owner", "This user is no longer active."
+    elif case == "inactive offering":
+        offering.is_active = False
+        offering.save()
+        cells["offering"] = offering
+        column, field, message = "资源名称", "offering", "This offering is no longer active."
+    elif case == "expired offering":
+        offering.available_until = today - dt.timedelta(days=1)
+        offering.save()
+        cells["offering"] = offering
+        column, field = "资源名称", "offering"
+        message = f"This offering was available until {offering.available_until}."
+    elif case == "due date":
+        cells["due_on"] = today - dt.timedelta(days=1)
+        column, field, message = "完成时限", "due_on", "The due date cannot be in the past."
+    else:  # done without a result
+        cells["status"] = ("已完成", "done")
+        column, field, message = "办理结果", "result", "Describe the result of a finished action item."
+    row = [
+        need.code,
+        cells["title"],
+        cells["offering"].name if cells["offering"] else None,
+        officer.username,
+        cells["due_on"],
+        cells["status"][0] if cells["status"] else None,
+        cells["result"],
+    ]
+    payload = {"need": need.pk, "title": cells["title"], "owner": officer.pk, "due_on": cells["due_on"].isoformat()}
+    if cells["offering"]:
+        payload["offering"] = cells["offering"].pk
+    if cells["status"]:
+        payload["status"] = cells["status"][1]
+    return row, payload, column, field, message
+
+
+@pytest.mark.parametrize("case", ["owner", "inactive offering", "expired offering", "due date", "done without result"])
+def test_an_action_item_the_api_refuses_is_refused_by_import_in_its_column(
+    case, api_as, manager, officer, enterprise, city_bureau, city_department
+):
+    need = make_need(enterprise=enterprise, bureau=city_bureau, category="talent")
+    offering = make_offering(department=city_department, name="人才对接会")
+    row, payload, column, field, message = action_case(case, need=need, offering=offering, officer=officer)
+    outcome = sheet_import(kind="action-items", data=make_xlsx(ACTION_HEADERS, [row]), user=manager)
+    assert lines(outcome) == [f"Row 2, column {column}: {message}"]
+    response = api_as(manager).post("/api/v1/action-items/", payload, format="json")
+    assert response.status_code == 400 and field in response.json(), response.content
+    assert not ActionItem.objects.exists()
+
+
+def test_a_new_done_action_item_is_completed_today_both_ways(api_as, manager, officer, enterprise, city_bureau):
+    need = make_need(enterprise=enterprise, bureau=city_bureau, category="talent")
+    due = timezone.localdate() + dt.timedelta(days=5)
+    headers = [*ACTION_HEADERS, "完成日期"]  # 完成日期 follows the status: exported for reference, not imported
+    imported(
+        "action-items",
+        manager,
+        headers,
+        [need.code, "跟进", None, officer.username, due, "已完成", "已办", "2020-01-01"],
+    )
+    payload = {
+        "need": need.pk,
+        "title": "跟进",
+        "owner": officer.pk,
+        "due_on": due.isoformat(),
+        "status": "done",
+        "result": "已办",
+    }
+    by_api = ActionItem.objects.get(pk=posted(api_as, manager, "action-items", payload))
+    by_import = ActionItem.objects.exclude(pk=by_api.pk).get()
+    assert stored(by_import) == stored(by_api)
+    assert (by_import.status, by_import.completed_on) == ("done", timezone.localdate())
+
+
+def test_an_action_item_moves_by_import_only_as_the_api_moves_it(api_as, manager, officer, enterprise, city_bureau):
+    need = make_need(enterprise=enterprise, bureau=city_bureau, category="talent")
+    due = timezone.localdate() + dt.timedelta(days=5)
+    item = ActionItem.objects.get(
+        pk=posted(
+            api_as,
+            manager,
+            "action-items",
+            {"need": need.pk, "title": "跟进", "owner": officer.pk, "due_on": due.isoformat(), "status": "cancelled"},
+        )
+    )
+    headers = ["行动编号", "办理状态", "办理结果"]
+    with override("en"):  # the API request above switched the language
+        outcome = sheet_import(
+            kind="action-items", data=make_xlsx(headers, [[item.code, "已完成", "已办"]]), user=manager
+        )
+        assert lines(outcome) == ["Row 2, column 办理状态: An action item that is Cancelled cannot become Done."]
+    response = api_as(manager).patch(f"/api/v1/action-items/{item.pk}/", {"status": "done", "result": "已办"})
+    assert response.status_code == 409
+    item.refresh_from_db()
+    assert (item.status, item.completed_on) == ("cancelled", None)
+    # Reopened (cancelled → planned), then done: completed today, as action_item_update does.
+    outcome = sheet_import(kind="action-items", data=make_xlsx(headers, [[item.code, "待办", ""]]), user=manager)
+    assert outcome.ok, lines(outcome)
+    outcome = sheet_import(kind="action-items", data=make_xlsx(headers, [[item.code, "已完成", "已办"]]), user=manager)
+    assert outcome.ok, lines(outcome)
+    item.refresh_from_db()
+    assert (item.status, item.completed_on, item.result) == ("done", timezone.localdate(), "已办")

@@ -292,7 +292,7 @@ def ledger(regions, chains, qualifications, city_bureau, city_department, manage
         offering=offering,
         owner=manager,
         department=city_department,
-        due_on=dt.date(2026, 5, 1),
+        due_on=timezone.localdate() + dt.timedelta(days=30),  # a new copy of it may not be due in the past
         status="in_progress",
         result="+已联系两所高校",
     )
@@ -424,7 +424,7 @@ def test_visit_rules(ledger, manager):
 def test_action_item_takes_its_enterprise_from_the_need(ledger, manager):
     need = ledger["needs"]
     headers = ["行动事项", "诉求编号", "责任人", "完成时限"]
-    data = make_xlsx(headers, [["跟进", need.code, "manager", "2026-06-01"]])
+    data = make_xlsx(headers, [["跟进", need.code, "manager", timezone.localdate() + dt.timedelta(days=30)]])
     outcome = sheet_import(kind="action-items", data=data, user=manager)
     assert outcome.ok, lines(outcome)
     assert ActionItem.objects.get(title="跟进").enterprise == need.enterprise

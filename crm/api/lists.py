@@ -31,7 +31,11 @@ from crm.services.lists import (
 class OfferingSerializer(CrmModelSerializer):
     """Something a bureau department can offer enterprises (资源清单)."""
 
-    department = IdRelatedField(queryset=Department.objects.all())
+    department = IdRelatedField(
+        queryset=Department.objects.all(),
+        required=False,
+        help_text="The offering department; on create it defaults to the creator's own department.",
+    )
     department_name = serializers.CharField(source="department.name", read_only=True)
     need_categories = NeedCategoriesField()
     is_available = serializers.BooleanField(read_only=True)

@@ -54,11 +54,23 @@ def offering_department_check(*, user: User | None, department) -> None:
         raise ValidationError({"department": _("Choose a department of your own bureau.")})
 
 
-def _save_offering(offering: Offering, data: Mapping[str, Any]) -> Offering:
+def offering_derive(*, offering: Offering, user: User | None) -> None:
+    """Fill in what a new offering takes from its creator (every way in: form, API, import).
+
+    Without a department, the creator's own department.
+    """
+    if offering.department_id is None and user is not None and user.department_id:
+        offering.department_id = user.department_id
+
+
+def _assign(offering: Offering, data: Mapping[str, Any]) -> None:
     for name, value in data.items():
         setattr(offering, name, value)
     if offering.need_categories is None:
         offering.need_categories = []
+
+
+def _save_offering(offering: Offering) -> Offering:
     offering.full_clean()
     offering.save()
     return offering
@@ -66,11 +78,14 @@ def _save_offering(offering: Offering, data: Mapping[str, Any]) -> Offering:
 
 @transaction.atomic
 def offering_create(*, user: User, data: Mapping[str, Any]) -> Offering:
-    """Add an offering to the resource list (managers)."""
+    """Add an offering to the resource list (managers); without a department, the creator's."""
     if not can_create(user, Offering):
         raise PermissionDenied(_("Only managers keep the resource list."))
-    offering_department_check(user=user, department=data.get("department"))
-    return _save_offering(Offering(created_by=user), data)
+    offering = Offering(created_by=user)
+    _assign(offering, data)
+    offering_derive(offering=offering, user=user)
+    offering_department_check(user=user, department=offering.department if offering.department_id else None)
+    return _save_offering(offering)
 
 
 @transaction.atomic
@@ -80,7 +95,8 @@ def offering_update(*, user: User, offering: Offering, data: Mapping[str, Any]) 
     offering_department_check(user=user, department=offering.department)
     if "department" in data:
         offering_department_check(user=user, department=data["department"])
-    return _save_offering(offering, data)
+    _assign(offering, data)
+    return _save_offering(offering)
 
 
 @transaction.atomic
@@ -114,7 +130,8 @@ def _check_links(*, user: User, need: Need | None, project: Project | None) -> N
         raise ValidationError({"project": _("This project does not exist or is outside your scope.")})
 
 
-def _check_owner(owner: User | None) -> None:
+def action_item_owner_check(*, owner: User | None) -> None:
+    """An action item is assigned to an active user only (create, a changed owner, the import)."""
     if owner is not None and not owner.is_active:
         raise ValidationError({"owner": _("This user is no longer active.")})
 
@@ -125,7 +142,8 @@ def action_item_department_check(*, user: User | None, department) -> None:
         raise ValidationError({"department": _("Choose a department of your own bureau or of the city bureau.")})
 
 
-def _check_offering(offering: Offering | None, *, today: dt.date) -> None:
+def action_item_offering_check(*, offering: Offering | None, today: dt.date) -> None:
+    """A new or changed offering of an action item must be active and still available ``today``."""
     if offering is None:
         return
     if not offering.is_active:
@@ -136,7 +154,18 @@ def _check_offering(offering: Offering | None, *, today: dt.date) -> None:
         )
 
 
-def _apply_status(item: ActionItem, status: str, *, today: dt.date) -> None:
+def action_item_due_check(*, due_on: dt.date | None, today: dt.date) -> None:
+    """A new action item is not due in the past."""
+    if isinstance(due_on, dt.date) and due_on < today:
+        raise ValidationError({"due_on": _("The due date cannot be in the past.")})
+
+
+def action_item_status_apply(*, item: ActionItem, status: str, today: dt.date) -> None:
+    """Move ``item`` from its current status to ``status`` (a new item starts as planned, so every status is a
+    valid first one); done sets ``completed_on`` to ``today``, any other status clears it.
+
+    ``TransitionConflict`` (409) for a move ``ACTION_TRANSITIONS`` does not allow.
+    """
     if status not in ActionStatus.values:
         raise ValidationError({"status": _("Unknown status: %(value)s.") % {"value": status}})
     if status != item.status and status not in ACTION_TRANSITIONS.get(item.status, frozenset()):
@@ -149,6 +178,12 @@ def _apply_status(item: ActionItem, status: str, *, today: dt.date) -> None:
     elif status != ActionStatus.DONE:
         item.completed_on = None
     item.status = status
+
+
+def action_item_result_check(*, item: ActionItem) -> None:
+    """A done action item describes its result."""
+    if item.status == ActionStatus.DONE and not (item.result or "").strip():
+        raise ValidationError({"result": _("Describe the result of a finished action item.")})
 
 
 def _notify_owner(item: ActionItem, *, user: User) -> None:
@@ -206,20 +241,17 @@ def action_item_create(*, user: User, data: Mapping[str, Any]) -> ActionItem:
     need, project, offering = values.get("need"), values.get("project"), values.get("offering")
     owner = values.get("owner")
     _check_links(user=user, need=need, project=project)
-    _check_owner(owner)
-    _check_offering(offering, today=today)
+    action_item_owner_check(owner=owner)
+    action_item_offering_check(offering=offering, today=today)
     action_item_department_check(user=user, department=values.get("department"))
-    due_on = values.get("due_on")
-    if isinstance(due_on, dt.date) and due_on < today:
-        raise ValidationError({"due_on": _("The due date cannot be in the past.")})
+    action_item_due_check(due_on=values.get("due_on"), today=today)
     item = ActionItem(created_by=user, enterprise=None)
     for name, value in values.items():
         setattr(item, name, value)
     action_item_derive(item=item, user=user)
     if status != ActionStatus.PLANNED:
-        _apply_status(item, status, today=today)
-    if item.status == ActionStatus.DONE and not (item.result or "").strip():
-        raise ValidationError({"result": _("Describe the result of a finished action item.")})
+        action_item_status_apply(item=item, status=status, today=today)
+    action_item_result_check(item=item)
     item.full_clean(exclude=["code"])
     item.save()
     if item.owner_id:
@@ -251,17 +283,16 @@ def action_item_update(*, user: User, item: ActionItem, data: Mapping[str, Any])
         _check_links(user=user, need=need, project=project)
         item.enterprise_id = None  # ActionItem.save derives it again from the new need or project
     if "owner" in values:
-        _check_owner(values["owner"])
+        action_item_owner_check(owner=values["owner"])
     if "department" in values and getattr(values["department"], "pk", None) != item.department_id:
         action_item_department_check(user=user, department=values["department"])
     if "offering" in values and values["offering"] is not None and values["offering"].pk != item.offering_id:
-        _check_offering(values["offering"], today=today)
+        action_item_offering_check(offering=values["offering"], today=today)
     for name, value in values.items():
         setattr(item, name, value)
     if status:
-        _apply_status(item, status, today=today)
-    if item.status == ActionStatus.DONE and not (item.result or "").strip():
-        raise ValidationError({"result": _("Describe the result of a finished action item.")})
+        action_item_status_apply(item=item, status=status, today=today)
+    action_item_result_check(item=item)
     item.full_clean(exclude=["code"])
     item.save()
     if item.owner_id != old_owner or (item.due_on != old_due and item.owner_id != user.pk):

@@ -8,16 +8,24 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm import choices
+from crm.choices import ActionStatus
 from crm.models import (
     ActionItem,
     Need,
     Offering,
 )
+from crm.services.errors import TransitionConflict
 from crm.services.lists import (
     action_item_department_check,
     action_item_derive,
+    action_item_due_check,
     action_item_links_check,
+    action_item_offering_check,
+    action_item_owner_check,
+    action_item_result_check,
+    action_item_status_apply,
     offering_department_check,
+    offering_derive,
 )
 from crm.sheets.resources.base import LedgerResource, changed, choice, col, flag, rule_check, text
 from crm.sheets.resources.widgets import (
@@ -68,16 +76,12 @@ class OfferingResource(LedgerResource):
             "is_active",
         )
 
-    def init_instance(self, row=None):
-        instance = super().init_instance(row)
-        if self.user is not None and self.user.department_id:
-            instance.department_id = self.user.department_id
-        return instance
-
     def row_checks(self, instance, row, errors):
-        # A county manager keeps the offerings of its own bureau's departments (as offering_update does).
         if "department" in errors:
             return
+        if instance.pk is None:
+            offering_derive(offering=instance, user=self.user)  # the creator's department, as offering_create
+        # A county manager keeps the offerings of its own bureau's departments (as offering_create/update do).
         departments = self.fields["department"].widget
         before = (instance._import_snapshot or {}).get("department_id")
         for department_id in dict.fromkeys([before, instance.department_id]):
@@ -105,7 +109,10 @@ class ActionItemResource(LedgerResource):
     key_lookup = "code"
     aliases = {"编号": "行动编号", "事项": "行动事项", "责任人员": "责任人", "时限": "完成时限", "状态": "办理状态"}
     export_select_related = ("need", "project", "enterprise", "offering", "owner", "department__bureau")
-    notes = {"行动编号": _("Leave empty for a new record; keep it to update an exported record.")}
+    notes = {
+        "行动编号": _("Leave empty for a new record; keep it to update an exported record."),
+        "完成日期": _("Set when the status becomes 已完成."),
+    }
 
     code = text("行动编号", "code", upper=True, readonly=True)
     title_ = text("行动事项", "title")
@@ -118,7 +125,7 @@ class ActionItemResource(LedgerResource):
     due_on = col("完成时限", "due_on", DateWidget())
     status = choice("办理状态", "status", choices.ActionStatus)
     result = text("办理结果", "result")
-    completed_on = col("完成日期", "completed_on", DateWidget())
+    completed_on = col("完成日期", "completed_on", DateWidget(), readonly=True)  # derived from the status
 
     class Meta(LedgerResource.Meta):
         model = ActionItem
@@ -138,6 +145,8 @@ class ActionItemResource(LedgerResource):
         )
 
     def row_checks(self, instance, row, errors):
+        # The checks of action_item_create (a new row) and action_item_update (a changed cell), per row.
+        today = timezone.localdate()
         need = instance.need if instance.need_id else None
         project = instance.project if instance.project_id else None
         if not {"need", "project"} & set(errors):
@@ -151,9 +160,33 @@ class ActionItemResource(LedgerResource):
         if changed(instance, "department_id") and "department" not in errors:
             department = instance.department if instance.department_id else None
             rule_check(errors, action_item_department_check, user=self.user, department=department)
+        if changed(instance, "owner_id") and "owner" not in errors:
+            rule_check(errors, action_item_owner_check, owner=instance.owner if instance.owner_id else None)
+        if changed(instance, "offering_id") and "offering" not in errors:
+            offering = instance.offering if instance.offering_id else None
+            rule_check(errors, action_item_offering_check, offering=offering, today=today)
+        if instance.pk is None and "due_on" not in errors:
+            rule_check(errors, action_item_due_check, due_on=instance.due_on, today=today)
+        if "status" not in errors:
+            self._status_apply(instance, errors, today=today)
+
+    def _status_apply(self, instance, errors, *, today) -> None:
+        """The row's status, reached from the stored one (a new item's from planned) as the services move it."""
+        status = instance.status
+        if instance.pk is None:
+            instance.status = ActionStatus.PLANNED
+        else:
+            instance.status = (instance._import_snapshot or {}).get("status", status)
+        try:
+            action_item_status_apply(item=instance, status=status, today=today)
+        except TransitionConflict as error:
+            errors["status"] = [error.message]
+            return
+        if "result" not in errors:
+            rule_check(errors, action_item_result_check, item=instance)
 
     def extra_update_fields(self):
-        return ["updated_at", "enterprise"]
+        return ["updated_at", "enterprise", "completed_on"]
 
     def example_row(self):
         return {
