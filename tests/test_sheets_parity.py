@@ -335,13 +335,8 @@ def test_an_action_item_the_api_refuses_is_refused_by_import_in_its_column(
 def test_a_new_done_action_item_is_completed_today_both_ways(api_as, manager, officer, enterprise, city_bureau):
     need = make_need(enterprise=enterprise, bureau=city_bureau, category="talent")
     due = timezone.localdate() + dt.timedelta(days=5)
-    headers = [*ACTION_HEADERS, "完成日期"]  # 完成日期 follows the status: exported for reference, not imported
-    imported(
-        "action-items",
-        manager,
-        headers,
-        [need.code, "跟进", None, officer.username, due, "已完成", "已办", "2020-01-01"],
-    )
+    headers = [*ACTION_HEADERS, "完成日期"]
+    imported("action-items", manager, headers, [need.code, "跟进", None, officer.username, due, "已完成", "已办", None])
     payload = {
         "need": need.pk,
         "title": "跟进",
@@ -354,6 +349,27 @@ def test_a_new_done_action_item_is_completed_today_both_ways(api_as, manager, of
     by_import = ActionItem.objects.exclude(pk=by_api.pk).get()
     assert stored(by_import) == stored(by_api)
     assert (by_import.status, by_import.completed_on) == ("done", timezone.localdate())
+
+
+def test_an_old_ledgers_done_item_keeps_its_completion_date_but_not_a_future_one(
+    manager, officer, enterprise, city_bureau
+):
+    need = make_need(enterprise=enterprise, bureau=city_bureau, category="talent")
+    due = timezone.localdate() + dt.timedelta(days=5)
+    headers = [*ACTION_HEADERS, "完成日期"]
+    earlier = timezone.localdate() - dt.timedelta(days=20)
+    imported(
+        "action-items", manager, headers, [need.code, "跟进", None, officer.username, due, "已完成", "已办", earlier]
+    )
+    assert ActionItem.objects.get().completed_on == earlier
+    future = timezone.localdate() + dt.timedelta(days=2)
+    outcome = sheet_import(
+        kind="action-items",
+        data=make_xlsx(headers, [[need.code, "再跟进", None, officer.username, due, "已完成", "已办", future]]),
+        user=manager,
+    )
+    assert lines(outcome) == ["Row 2, column 完成日期: The completion date cannot be in the future."]
+    assert ActionItem.objects.count() == 1
 
 
 def test_an_action_item_moves_by_import_only_as_the_api_moves_it(api_as, manager, officer, enterprise, city_bureau):

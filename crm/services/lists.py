@@ -160,9 +160,12 @@ def action_item_due_check(*, due_on: dt.date | None, today: dt.date) -> None:
         raise ValidationError({"due_on": _("The due date cannot be in the past.")})
 
 
-def action_item_status_apply(*, item: ActionItem, status: str, today: dt.date) -> None:
+def action_item_status_apply(
+    *, item: ActionItem, status: str, today: dt.date, completed_on: dt.date | None = None
+) -> None:
     """Move ``item`` from its current status to ``status`` (a new item starts as planned, so every status is a
-    valid first one); done sets ``completed_on`` to ``today``, any other status clears it.
+    valid first one); done sets ``completed_on`` to ``today`` (or to the given earlier date: an old ledger's
+    done items keep their dates), any other status clears it.
 
     ``TransitionConflict`` (409) for a move ``ACTION_TRANSITIONS`` does not allow.
     """
@@ -173,8 +176,10 @@ def action_item_status_apply(*, item: ActionItem, status: str, today: dt.date) -
             _("An action item that is %(current)s cannot become %(target)s.")
             % {"current": item.get_status_display(), "target": ActionStatus(status).label}
         )
+    if completed_on is not None and completed_on > today:
+        raise ValidationError({"completed_on": _("The completion date cannot be in the future.")})
     if status == ActionStatus.DONE and item.status != ActionStatus.DONE:
-        item.completed_on = today
+        item.completed_on = completed_on or today
     elif status != ActionStatus.DONE:
         item.completed_on = None
     item.status = status

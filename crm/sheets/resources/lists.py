@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -111,7 +112,7 @@ class ActionItemResource(LedgerResource):
     export_select_related = ("need", "project", "enterprise", "offering", "owner", "department__bureau")
     notes = {
         "行动编号": _("Leave empty for a new record; keep it to update an exported record."),
-        "完成日期": _("Set when the status becomes 已完成."),
+        "完成日期": _("Today when left empty and the status becomes 已完成; cleared for other statuses."),
     }
 
     code = text("行动编号", "code", upper=True, readonly=True)
@@ -125,7 +126,7 @@ class ActionItemResource(LedgerResource):
     due_on = col("完成时限", "due_on", DateWidget())
     status = choice("办理状态", "status", choices.ActionStatus)
     result = text("办理结果", "result")
-    completed_on = col("完成日期", "completed_on", DateWidget(), readonly=True)  # derived from the status
+    completed_on = col("完成日期", "completed_on", DateWidget())
 
     class Meta(LedgerResource.Meta):
         model = ActionItem
@@ -172,15 +173,18 @@ class ActionItemResource(LedgerResource):
 
     def _status_apply(self, instance, errors, *, today) -> None:
         """The row's status, reached from the stored one (a new item's from planned) as the services move it."""
-        status = instance.status
+        status, completed_on = instance.status, instance.completed_on
         if instance.pk is None:
             instance.status = ActionStatus.PLANNED
         else:
             instance.status = (instance._import_snapshot or {}).get("status", status)
         try:
-            action_item_status_apply(item=instance, status=status, today=today)
+            action_item_status_apply(item=instance, status=status, today=today, completed_on=completed_on)
         except TransitionConflict as error:
             errors["status"] = [error.message]
+            return
+        except ValidationError as error:
+            errors.update(error.message_dict)
             return
         if "result" not in errors:
             rule_check(errors, action_item_result_check, item=instance)
