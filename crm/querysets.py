@@ -120,6 +120,14 @@ class ScopedQuerySet(models.QuerySet):
             condition |= Q(**{lookup: region})
         return self.filter(condition | self.extra_scope(user))
 
+    def visible_pks(self, user, pks) -> set:
+        """Which of ``pks`` ``user`` may open: one query, none for a user who sees everything. Pages and the API
+        ask it before they link a related record (a need's project, an action item's enterprise)."""
+        pks = {pk for pk in pks if pk is not None}
+        if not pks or scope_region(user)[0]:
+            return pks
+        return set(self.visible_to(user).filter(pk__in=pks).values_list("pk", flat=True))
+
 
 class EnterpriseQuerySet(ScopedQuerySet):
     region_lookups = ("region",)

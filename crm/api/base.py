@@ -54,6 +54,7 @@ from crm.api.permissions import CrmModelPermission
 from crm.choices import NeedCategory
 from crm.filtersets import CODE_RE
 from crm.models import User
+from crm.querysets import scope_region
 from crm.validators import MAX_ID, validate_no_control_chars
 
 TEXT_MAX_LENGTH = 20000
@@ -120,7 +121,25 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 class ScopedRelatedField(IdRelatedField):
-    """Only objects the requesting user can see (``visible_to``); others answer "does not exist"."""
+    """Only objects the requesting user can see (``visible_to``); others answer "does not exist".
+
+    Read back, a related record the user cannot open (a county enterprise's city project, the city enterprise
+    of a need transferred to the county) is ``null``: the API names no record that answers 404 (the ``*_name``
+    fields next to it still say what it is). A read-only field names its model with ``model=``.
+    """
+
+    def __init__(self, *, model=None, **kwargs):
+        self.scoped_model = model
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        pk = super().to_representation(value)
+        request = self.context.get("request")
+        if request is None:
+            return pk
+        model = self.scoped_model or self.queryset.model
+        visible = visible_pks_of_request(request, model)
+        return pk if visible is None or pk in visible else None
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -128,6 +147,19 @@ class ScopedRelatedField(IdRelatedField):
         if request is None:
             return queryset.none()
         return queryset.visible_to(request.user)
+
+
+def visible_pks_of_request(request, model) -> set | None:
+    """Every pk of ``model`` the request's user may open (``None``: all of them), read once per request."""
+    sees_all, _region = scope_region(request.user)
+    if sees_all:
+        return None
+    cache = getattr(request._request, "_crm_visible_pks", None)
+    if cache is None:
+        cache = request._request._crm_visible_pks = {}
+    if model not in cache:
+        cache[model] = set(model.objects.visible_to(request.user).values_list("pk", flat=True))
+    return cache[model]
 
 
 def users_selectable_by(user, *, keep=()):

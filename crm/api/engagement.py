@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from crm.api.base import CrmModelSerializer, ScopedModelViewSet, ScopedRelatedField, UserRelatedField
 from crm.choices import NeedCategory, NeedEventKind, Satisfaction, Urgency
 from crm.filtersets import NeedFilterSet, VisitFilterSet
-from crm.models import Enterprise, Need, NeedEvent, Notification, Project, User, Visit, VisitAttachment
+from crm.models import ActionItem, Enterprise, Need, NeedEvent, Notification, Project, User, Visit, VisitAttachment
 from crm.selectors.needs import need_escalation, needs_escalation_annotate
 from crm.services.needs import (
     TRANSITIONS,
@@ -431,7 +431,10 @@ assert {name.replace("-", "_") for name in VERBS} <= set(vars(NeedViewSet)), "a 
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    """A notice to the signed-in user about a need or an action item."""
+    """A notice to the signed-in user about a need or an action item (``null`` once out of the user's scope)."""
+
+    need = ScopedRelatedField(model=Need, read_only=True, allow_null=True)
+    action_item = ScopedRelatedField(model=ActionItem, read_only=True, allow_null=True)
 
     class Meta:
         model = Notification

@@ -12,7 +12,7 @@ from crm.api.base import (
     UserRelatedField,
 )
 from crm.filtersets import ActionItemFilterSet, OfferingFilterSet
-from crm.models import ActionItem, Department, Need, Offering, Project
+from crm.models import ActionItem, Department, Enterprise, Need, Offering, Project
 from crm.services.lists import (
     action_item_create,
     action_item_delete,
@@ -69,7 +69,7 @@ class ActionItemSerializer(CrmModelSerializer):
     need_code = serializers.CharField(source="need.code", read_only=True, allow_null=True, default=None)
     project = ScopedRelatedField(queryset=Project.objects.all(), required=False, allow_null=True)
     project_name = serializers.CharField(source="project.name", read_only=True, allow_null=True, default=None)
-    enterprise = serializers.PrimaryKeyRelatedField(read_only=True)
+    enterprise = ScopedRelatedField(model=Enterprise, read_only=True, allow_null=True)
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True, allow_null=True, default=None)
     offering = ScopedRelatedField(queryset=Offering.objects.all(), required=False, allow_null=True)
     offering_name = serializers.CharField(source="offering.name", read_only=True, allow_null=True, default=None)

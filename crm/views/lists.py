@@ -16,6 +16,7 @@ from crm.filtersets import ActionItemFilterSet, OfferingFilterSet
 from crm.forms.lists import ActionItemForm, ActionItemWorkForm, OfferingForm, offerings_for_category
 from crm.models import ActionItem, Need, Offering, Project
 from crm.permissions import can_create, can_edit, is_manager
+from crm.selectors.scope import links_mark
 from crm.services.lists import action_item_create, action_item_update, offering_create, offering_update
 from crm.views.mixins import (
     CreatePermissionMixin,
@@ -99,20 +100,25 @@ class ActionItemListView(FilteredListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        for item in context["object_list"]:
+        for item in links_mark(context["object_list"], user=user, fields=("need", "project", "enterprise")):
             item.user_can_edit = can_edit(user, item)
         context["mine"] = self.request.GET.get("owner") == str(user.pk)
         return context
 
 
-def action_item_back_url(item_or_target) -> str:
-    """The page an action item belongs on: its need, else its project, else the action list."""
+def action_item_back_url(item_or_target, *, user) -> str:
+    """The page an action item belongs on: its need, else its project, else the action list; a need or project
+    ``user`` cannot open (an action item on a city project of a county enterprise) is not a way back."""
     need_id = getattr(item_or_target, "need_id", None)
     project_id = getattr(item_or_target, "project_id", None)
     if isinstance(item_or_target, Need):
         need_id, project_id = item_or_target.pk, None
     elif isinstance(item_or_target, Project):
         need_id, project_id = None, item_or_target.pk
+    elif need_id or project_id:
+        opens = links_mark([item_or_target], user=user, fields=("need", "project"))[0].opens
+        need_id = need_id if "need" in opens else None
+        project_id = project_id if "project" in opens else None
     if need_id:
         return reverse("crm:need-detail", args=[need_id]) + "#action-items"
     if project_id:
@@ -169,7 +175,7 @@ class ActionItemCreateView(CreatePermissionMixin, CreateView):
             add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("Action item %(code)s has been created.") % {"code": item.code})
-        return HttpResponseRedirect(safe_next(self.request, action_item_back_url(item)))
+        return HttpResponseRedirect(safe_next(self.request, action_item_back_url(item, user=self.request.user)))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -180,7 +186,7 @@ class ActionItemCreateView(CreatePermissionMixin, CreateView):
             need=self.need,
             project=self.project,
             fitting_offerings=fitting,
-            back_url=action_item_back_url(self.need or self.project),
+            back_url=action_item_back_url(self.need or self.project, user=self.request.user),
             page_title=_("New action item"),
         )
         return context
@@ -210,7 +216,7 @@ class ActionItemUpdateView(EditPermissionMixin, UpdateView):
         if outcome.failed:
             return self.form_invalid(form)
         messages.success(self.request, _("Action item %(code)s has been saved.") % {"code": item.code})
-        return HttpResponseRedirect(safe_next(self.request, action_item_back_url(item)))
+        return HttpResponseRedirect(safe_next(self.request, action_item_back_url(item, user=self.request.user)))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -218,7 +224,7 @@ class ActionItemUpdateView(EditPermissionMixin, UpdateView):
         context.update(
             need=item.need,
             project=item.project,
-            back_url=action_item_back_url(item),
+            back_url=action_item_back_url(item, user=self.request.user),
             page_title=_("Action item %(code)s") % {"code": item.code},
         )
         return context

@@ -22,6 +22,7 @@ from crm.selectors.needs import (
     need_escalation,
     needs_escalation_annotate,
 )
+from crm.selectors.scope import links_mark
 from crm.services.needs import (
     TRANSITIONS,
     need_create,
@@ -97,6 +98,7 @@ class NeedDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         need, user = self.object, self.request.user
+        links_mark([need], user=user)  # the enterprise, project and visit it names, linked only when in scope
         bound = kwargs.get("bound_form")  # (verb, form) of a rejected transition, shown open with its errors
         actions = []
         for verb in need_verbs_available(user=user, need=need):

@@ -11,6 +11,7 @@ from django.views import View
 from django.views.generic import ListView
 
 from crm.models import Notification
+from crm.selectors.scope import links_mark
 from crm.services.notifications import notification_mark_read, notifications_mark_all_read
 
 
@@ -35,6 +36,7 @@ class NotificationListView(LoginRequiredMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["page_title"] = _("Notifications")
         context["only_unread"] = self.request.GET.get("unread") == "1"
+        links_mark(context["notifications"], user=self.request.user, fields=("need",))
         return context
 
 
@@ -42,7 +44,8 @@ def _target(request, notification: Notification) -> str:
     wanted = request.POST.get("next", "")
     if wanted and url_has_allowed_host_and_scheme(wanted, {request.get_host()}, require_https=request.is_secure()):
         return wanted
-    if notification.need_id:
+    if notification.need_id and "need" in links_mark([notification], user=request.user, fields=("need",))[0].opens:
+        # A need transferred away since is not opened (404): the user stays on the list.
         return reverse("crm:need-detail", args=[notification.need_id])
     return reverse("crm:notification-list")
 

@@ -23,6 +23,7 @@ from crm.forms.engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
 from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors.history import history_changes
+from crm.selectors.scope import links_mark
 from crm.services.visits import visit_create, visit_update
 from crm.views.mixins import CreatePermissionMixin, FilteredListView, ScopedDetailView, add_service_errors
 
@@ -214,12 +215,8 @@ class VisitDetailView(ScopedDetailView):
         context["page_title"] = self.object.code
         context["can_log_visit"] = can_create(self.request.user, Visit)
         # A city project of a county enterprise is not the county's: its name and link are left out (404 there).
-        project_id = self.object.project_id
-        context["project"] = (
-            self.object.project
-            if project_id and Project.objects.visible_to(self.request.user).filter(pk=project_id).exists()
-            else None
-        )
+        opens = links_mark([self.object], user=self.request.user, fields=("project",))[0].opens
+        context["project"] = self.object.project if "project" in opens else None
         if self.show_history and is_manager(self.request.user):
             context["history"] = history_changes(obj=self.object)
         return context
