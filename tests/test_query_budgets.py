@@ -155,6 +155,21 @@ def test_api_list_queries_do_not_grow_with_page_size(api_as, many, collection):
     assert fifty <= one, f"{collection}: {one} queries for 1 row, {fifty} for 50"
 
 
+@pytest.mark.parametrize("collection", ["visits", "needs", "policy-matches", "action-items", "notifications"])
+def test_api_list_queries_do_not_grow_with_page_size_for_a_county_user(api_as, many, county_manager, collection):
+    """A county user's lists check which related records it may open once per page, not once per row."""
+    Enterprise.objects.update(region_id="320831")
+    Project.objects.update(region_id="320831")
+    Notification.objects.update(recipient=county_manager)
+    client = api_as(county_manager)
+    url = f"/api/v1/{collection}/"
+    client.get(url, {"page_size": 1})
+    one, _ = count_queries(client, url, 1)
+    fifty, response = count_queries(client, url, 50)
+    assert response.json()["count"] > 1, collection
+    assert fifty <= one, f"{collection}: {one} queries for 1 row, {fifty} for 50"
+
+
 WEB_LISTS = [
     "/enterprises/",
     "/projects/",

@@ -137,9 +137,12 @@ class ScopedRelatedField(IdRelatedField):
         request = self.context.get("request")
         if request is None:
             return pk
-        model = self.scoped_model or self.queryset.model
-        visible = visible_pks_of_request(request, model)
+        visible = visible_pks_check(request, self.related_model, {pk})
         return pk if visible is None or pk in visible else None
+
+    @property
+    def related_model(self):
+        return self.scoped_model or self.queryset.model
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -149,17 +152,42 @@ class ScopedRelatedField(IdRelatedField):
         return queryset.visible_to(request.user)
 
 
-def visible_pks_of_request(request, model) -> set | None:
-    """Every pk of ``model`` the request's user may open (``None``: all of them), read once per request."""
+def visible_pks_check(request, model, pks) -> set | None:
+    """The pks of ``model`` among those checked so far in this request that the user may open (``None``: the
+    user opens every one). Only ``pks`` not checked before cost a query (one for all of them)."""
     sees_all, _region = scope_region(request.user)
     if sees_all:
         return None
     cache = getattr(request._request, "_crm_visible_pks", None)
     if cache is None:
         cache = request._request._crm_visible_pks = {}
-    if model not in cache:
-        cache[model] = set(model.objects.visible_to(request.user).values_list("pk", flat=True))
-    return cache[model]
+    checked, visible = cache.setdefault(model, (set(), set()))
+    unchecked = set(pks) - checked - {None}
+    if unchecked:
+        visible.update(model.objects.visible_to(request.user).filter(pk__in=unchecked).values_list("pk", flat=True))
+        checked.update(unchecked)
+    return visible
+
+
+def visible_pks_prefetch(request, serializer, rows) -> None:
+    """Check a page's related records for every ``ScopedRelatedField`` in one query per field, so a list's query
+    count does not grow with its page size."""
+    if request is None or not rows:
+        return
+    for field in serializer.fields.values():
+        if isinstance(field, ScopedRelatedField) and len(field.source_attrs) == 1:
+            attname = f"{field.source_attrs[0]}_id"
+            visible_pks_check(request, field.related_model, {getattr(row, attname, None) for row in rows})
+
+
+class ScopedLinksMixin:
+    """A list serializer's scoped links are checked for the whole page at once (``visible_pks_prefetch``)."""
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        if kwargs.get("many") and args and isinstance(args[0], list):
+            visible_pks_prefetch(self.request, serializer.child, args[0])
+        return serializer
 
 
 def users_selectable_by(user, *, keep=()):
@@ -257,7 +285,7 @@ def _field_names(model: type[models.Model]) -> set[str]:
     return {f.name for f in model._meta.get_fields()}
 
 
-class ScopedModelViewSet(viewsets.ModelViewSet):
+class ScopedModelViewSet(ScopedLinksMixin, viewsets.ModelViewSet):
     """Base of every model endpoint: scoped reads, §5 permissions, FilterSet, service-backed writes.
 
     See the module docstring for how to subclass it.

@@ -21,7 +21,13 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from crm.api.base import CrmModelSerializer, ScopedModelViewSet, ScopedRelatedField, UserRelatedField
+from crm.api.base import (
+    CrmModelSerializer,
+    ScopedLinksMixin,
+    ScopedModelViewSet,
+    ScopedRelatedField,
+    UserRelatedField,
+)
 from crm.choices import NeedCategory, NeedEventKind, Satisfaction, Urgency
 from crm.filtersets import NeedFilterSet, VisitFilterSet
 from crm.models import ActionItem, Enterprise, Need, NeedEvent, Notification, Project, User, Visit, VisitAttachment
@@ -442,7 +448,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(ScopedLinksMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your notifications, newest first; ``?unread=true`` for the unread ones only."""
 
     serializer_class = NotificationSerializer
