@@ -8,7 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from crm.models import Enterprise, EnterpriseQualification, ImportJob
+from crm.models.imports import IMPORT_KINDS
 from crm.sheets.resources import RESOURCES
+from crm.views.imports import LIST_URLS, _list_url
 from tests.factories import credit_code, make_user
 from tests.sheets_helpers import make_xlsx, read_xlsx
 
@@ -255,3 +257,9 @@ def test_the_admin_imports_with_the_same_resource(client, admin_user, regions, q
     enterprise = Enterprise.objects.get()
     assert enterprise.employees == 1200 and list(enterprise.qualifications.values_list("code", flat=True)) == ["hnte"]
     assert enterprise.history.get().history_user == admin_user
+
+
+def test_every_import_kind_links_back_to_its_list():
+    assert set(LIST_URLS) == {kind for kind, _label in IMPORT_KINDS}
+    for kind in LIST_URLS:
+        assert _list_url(kind).startswith("/")

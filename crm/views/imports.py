@@ -10,7 +10,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views import View
@@ -48,10 +48,7 @@ class ManagerRequiredMixin(LoginRequiredMixin):
 
 
 def _list_url(kind: str) -> str:
-    try:
-        return reverse(LIST_URLS[kind])
-    except (KeyError, NoReverseMatch):
-        return ""
+    return reverse(LIST_URLS[kind])
 
 
 class ImportView(ManagerRequiredMixin, TemplateView):
