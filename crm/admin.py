@@ -48,6 +48,27 @@ def admin_site_has_permission(request) -> bool:
 admin.site.has_permission = admin_site_has_permission
 
 
+class BureauScopedAdminMixin:
+    """Models without ``visible_to`` (users, bureaus, departments, notifications, uploads): a county administrator
+    reads and edits its own bureau's rows only and names only its own bureau and departments."""
+
+    bureau_lookup = "bureau_id"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.sees_everything:
+            return queryset
+        return queryset.filter(**{self.bureau_lookup: request.user.bureau_id})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.sees_everything:
+            if db_field.related_model is models.Bureau:
+                kwargs["queryset"] = models.Bureau.objects.filter(pk=request.user.bureau_id)
+            elif db_field.related_model is models.Department:
+                kwargs["queryset"] = models.Department.objects.filter(bureau_id=request.user.bureau_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class ScopedAdminMixin:
     """Every changelist, change page, history page, export and autocomplete reads through ``visible_to``."""
 
@@ -115,7 +136,7 @@ class ServiceLedgerAdmin(ServiceAdminMixin, LedgerAdmin):
 
 
 @admin.register(models.User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(BureauScopedAdminMixin, DjangoUserAdmin):
     list_display = ["username", "name", "bureau", "department", "email", "is_active", "is_staff"]
     list_filter = ["bureau", "groups", "is_active", "is_staff"]
     list_select_related = ["bureau", "department"]
@@ -125,16 +146,24 @@ class UserAdmin(DjangoUserAdmin):
         (_("Bureau"), {"fields": ("name", "bureau", "department", "groups")}),
     )
 
+    def get_readonly_fields(self, request, obj=None):
+        # Only a superuser makes superusers or hands out single permissions; roles are the groups.
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return [*super().get_readonly_fields(request, obj), "is_superuser", "user_permissions"]
+
 
 @admin.register(models.Bureau)
-class BureauAdmin(admin.ModelAdmin):
+class BureauAdmin(BureauScopedAdminMixin, admin.ModelAdmin):
+    bureau_lookup = "pk"
+
     list_display = ["name", "level", "region"]
     list_filter = ["level"]
     search_fields = ["name"]
 
 
 @admin.register(models.Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(BureauScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "bureau"]
     list_filter = ["bureau"]
     list_select_related = ["bureau"]
@@ -433,7 +462,9 @@ class ActionItemAdmin(ServiceLedgerAdmin):
 
 
 @admin.register(models.Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(BureauScopedAdminMixin, admin.ModelAdmin):
+    bureau_lookup = "recipient__bureau_id"
+
     list_display = ["recipient", "kind", "text", "created_at", "read_at"]
     list_filter = ["kind"]
     list_select_related = ["recipient"]
@@ -441,7 +472,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(BureauScopedAdminMixin, admin.ModelAdmin):
+    bureau_lookup = "user__bureau_id"
+
     list_display = ["original_name", "kind", "user", "status", "created_at", "imported_at"]
     list_filter = ["kind", "status"]
     list_select_related = ["user"]

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from crm.choices import NeedStatus, Role
-from crm.models import Contact, Need, NeedEvent, Project, Visit
+from crm.models import Contact, Need, NeedEvent, Notification, Project, Visit
 from crm.services.needs import need_create
 from tests.factories import make_user
 
@@ -131,6 +131,25 @@ def test_a_county_admin_sees_only_its_county(client, county_admin, enterprise, c
     assert city_need.title == "城区诉求"
     html = client.get(reverse("admin:crm_need_changelist")).content.decode()
     assert city_need.code not in html
+
+
+def test_a_county_admin_keeps_its_own_bureaus_users_departments_and_uploads(
+    client, county_admin, manager, officer, city_department, county_department
+):
+    Notification.objects.create(recipient=officer, kind="assigned", text="城区通知")
+    client.force_login(county_admin)
+    for url in (
+        reverse("admin:crm_user_change", args=[manager.pk]),
+        reverse("admin:crm_department_change", args=[city_department.pk]),
+        reverse("admin:crm_bureau_change", args=[manager.bureau_id]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"] == reverse("admin:index"), url
+    assert client.get(reverse("admin:crm_department_change", args=[county_department.pk])).status_code == 200
+    assert "城区通知" not in client.get(reverse("admin:crm_notification_changelist")).content.decode()
+    html = client.get(reverse("admin:crm_user_change", args=[county_admin.pk])).content.decode()
+    assert 'name="is_superuser"' not in html  # only a superuser makes superusers
+    assert city_department.name not in html  # the department picker offers its own bureau's
 
 
 def test_nobody_changes_a_needs_status_in_the_admin(client, admin_user, city_need, city_department):
