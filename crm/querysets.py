@@ -180,11 +180,18 @@ class NeedEventQuerySet(ScopedQuerySet):
         return Q(need__bureau_id=user.bureau_id)
 
 
-class PolicyQuerySet(models.QuerySet):
-    """The policy library is shared by every bureau of the city."""
+class SharedQuerySet(models.QuerySet):
+    """Records every signed-in user of every bureau reads (``visible_to`` and ``visible_pks`` as scoped ones)."""
 
     def visible_to(self, user):
         return self.all() if user and user.is_authenticated else self.none()
+
+    def visible_pks(self, user, pks) -> set:
+        return {pk for pk in pks if pk is not None} if user and user.is_authenticated else set()
+
+
+class PolicyQuerySet(SharedQuerySet):
+    """The policy library is shared by every bureau of the city."""
 
     def current(self, today: dt.date | None = None):
         return self.filter(policy_current_q(today))
@@ -197,11 +204,8 @@ class PolicyMatchQuerySet(ScopedQuerySet):
     region_lookups = ("enterprise__region",)
 
 
-class OfferingQuerySet(models.QuerySet):
+class OfferingQuerySet(SharedQuerySet):
     """The resource list is shared: county bureaus draw on the city departments' offerings too."""
-
-    def visible_to(self, user):
-        return self.all() if user and user.is_authenticated else self.none()
 
 
 class ActionItemQuerySet(DeadlineQuerySet):

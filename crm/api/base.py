@@ -164,7 +164,7 @@ def visible_pks_check(request, model, pks) -> set | None:
     checked, visible = cache.setdefault(model, (set(), set()))
     unchecked = set(pks) - checked - {None}
     if unchecked:
-        visible.update(model.objects.visible_to(request.user).filter(pk__in=unchecked).values_list("pk", flat=True))
+        visible.update(model.objects.visible_pks(request.user, unchecked))
         checked.update(unchecked)
     return visible
 

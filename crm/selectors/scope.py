@@ -12,7 +12,7 @@ def links_mark(rows: Iterable, *, user, fields: Iterable[str] = LINK_FIELDS) -> 
     """Set ``row.opens`` on each row to the names of ``fields`` whose related record ``user`` may open.
 
     One query per field for all rows (none for a user who sees everything); a field the rows' model does not
-    have is skipped, a related model without scoping (policies, offerings) opens for every user.
+    have is skipped.
     """
     rows = list(rows)
     if not rows:
@@ -26,8 +26,7 @@ def links_mark(rows: Iterable, *, user, fields: Iterable[str] = LINK_FIELDS) -> 
             continue
         model = meta.get_field(field).related_model
         ids = {getattr(row, f"{field}_id") for row in rows}
-        manager = model._default_manager
-        visible = manager.visible_pks(user, ids) if hasattr(manager, "visible_pks") else ids
+        visible = model._default_manager.visible_pks(user, ids)
         for row in rows:
             if getattr(row, f"{field}_id") in visible:
                 row.opens.add(field)

@@ -14,7 +14,7 @@ from crm.models import (
 )
 from crm.services.needs import need_derive, need_recorded_event
 from crm.services.visits import visit_answers_check, visit_officers_derive, visit_project_check
-from crm.sheets.resources.base import LedgerResource, choice, col, example_credit_code, text
+from crm.sheets.resources.base import LedgerResource, choice, col, example_credit_code, rule_check, text
 from crm.sheets.resources.widgets import (
     BureauWidget,
     CodeWidget,
@@ -83,15 +83,9 @@ class VisitResource(LedgerResource):
     def row_checks(self, instance, row, errors):
         # The same rules as visit_create: three answers, the project of the visit's enterprise, officers' default.
         if not {"q_needs", "q_difficulties", "q_suggestions"} & set(errors):
-            try:
-                visit_answers_check(visit=instance)
-            except ValidationError as error:
-                errors.setdefault("q_needs", []).extend(error.message_dict["q_needs"])
+            rule_check(errors, visit_answers_check, visit=instance)
         if not {"enterprise", "project"} & set(errors) and instance.enterprise_id:
-            try:
-                visit_project_check(enterprise=instance.enterprise, project=instance.project)
-            except ValidationError as error:
-                errors.setdefault("project", []).extend(error.message_dict["project"])
+            rule_check(errors, visit_project_check, enterprise=instance.enterprise, project=instance.project)
         if instance.pk is None:
             instance._import_m2m["officers"] = visit_officers_derive(
                 officers=instance._import_m2m.get("officers"), user=self.user
