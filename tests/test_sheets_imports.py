@@ -157,11 +157,11 @@ def test_semicolon_separated_csv(regions):
     [
         (b"", "The file is empty."),
         (b"   \r\n  ", "The file is empty."),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "Old Excel files (.xls) cannot be read"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "an old office document but not an Excel workbook"),
         (b"PK\x03\x04garbage", "damaged"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "neither an Excel workbook (.xlsx) nor a CSV"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "neither an Excel workbook (.xlsx, .xls)"),
         # A binary without NUL bytes near the start (e.g. a renamed executable or a truncated workbook).
-        ("企业名称\x01\x02\x1b[0m".encode() + bytes(range(0x80, 0xFF)), "neither an Excel workbook (.xlsx) nor a CSV"),
+        ("企业名称\x01\x02\x1b[0m".encode() + bytes(range(0x80, 0xFF)), "neither an Excel workbook (.xlsx, .xls)"),
         ("企业名称,统一社会信用代码\n".encode(), "The file has headers but no data rows."),
         (b"\xff\xfe\x00\x00bad", "neither"),
     ],
@@ -239,10 +239,11 @@ def test_excel_date_cells_and_serial_numbers(regions):
 
 
 @pytest.mark.django_db
-def test_a_header_less_column_with_data_is_refused(regions):
+def test_a_header_less_column_with_data_is_ignored_with_a_warning(regions):
     data = make_xlsx([*HEADERS[:3], None], [["甲", credit_code(1), "清江浦区", "多余"]])
-    (problem,) = sheet_import(kind="enterprises", data=data).problems
-    assert "(column 4 without a header)" in problem.message
+    outcome = sheet_import(kind="enterprises", data=data)
+    assert outcome.ok
+    assert outcome.warnings == ["Columns not imported (not part of this ledger): (column D without a header)."]
 
 
 @pytest.mark.django_db

@@ -123,7 +123,7 @@ def test_every_problem_is_reported_by_row_and_column_and_nothing_is_saved(region
     assert not Enterprise.objects.exists()
 
 
-def test_blank_hidden_and_title_rows_are_skipped_and_row_numbers_stay_true(regions, manager):
+def test_blank_and_title_rows_are_skipped_hidden_rows_read_and_row_numbers_stay_true(regions, manager):
     rows = [
         ["甲", credit_code(41), "清江浦区"],
         [None, None, None],
@@ -132,11 +132,14 @@ def test_blank_hidden_and_title_rows_are_skipped_and_row_numbers_stay_true(regio
     ]
     data = make_xlsx(["企业名称", "统一社会信用代码", "所属区县"], rows, hidden=[3], above=[["淮安市挂钩企业台账"], []])
     outcome = sheet_import(kind="enterprises", data=data, user=manager)
-    # Title on row 1, empty row 2, headers on row 3: the bad visible row is spreadsheet row 7.
+    # Title on row 1, empty row 2, headers on row 3: the hidden row 6 is read (and said), the next is row 7.
     assert lines(outcome) == [
-        "Row 7, column 统一社会信用代码: A unified social credit code has 18 characters; this one has 3."
+        "Row 6, column 统一社会信用代码: A unified social credit code has 18 characters; this one has 3.",
+        "Row 6, column 所属区县: No region is called or coded “火星”.",
+        "Row 7, column 统一社会信用代码: A unified social credit code has 18 characters; this one has 3.",
     ]
-    assert outcome.total == 2
+    assert outcome.total == 3
+    assert outcome.warnings == ["Rows 6 are hidden in the spreadsheet; they are imported too."]
 
 
 def test_headers_are_forgiving_about_full_width_brackets_blanks_and_a_serial_column(regions, manager):

@@ -134,9 +134,9 @@ def test_the_data_changing_between_preview_and_confirm_imports_nothing(client, c
 @pytest.mark.parametrize(
     ("data", "name", "message"),
     [
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "企业.xlsx", "neither an Excel workbook (.xlsx) nor a CSV"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "企业.xlsx", "neither an Excel workbook (.xlsx, .xls)"),
         (b"", "empty.csv", "The submitted file is empty."),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "old.xls", "Old Excel files (.xls) cannot be read"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "old.doc", "an old office document but not an Excel"),
     ],
 )
 def test_wrong_files_are_refused_by_content(client, manager, data, name, message):

@@ -5,8 +5,11 @@ escaped, and the xlsx/CSV writers shared by the ledgers and the other exports.
   ``-``, ``@``, a tab or a carriage return gets a leading apostrophe (the library's own setting only
   handles ``=``); imports strip that apostrophe again so an exported ledger imports back unchanged.
 - The type of an uploaded file is decided by its content, not its name: an ``.xlsx`` is a zip archive
-  (``PK\\x03\\x04``) holding ``xl/workbook.xml``; anything else must decode as CSV text, UTF-8 (with or
-  without BOM) first, then GB18030, which is what a Chinese Excel writes.
+  (``PK\\x03\\x04``) holding ``xl/workbook.xml``, an ``.ods`` a zip whose ``mimetype`` says so, an ``.xls`` an
+  OLE2 container with a ``Workbook`` stream (one with an ``EncryptedPackage`` stream is a password-protected
+  xlsx); anything else must decode as text: UTF-16 with BOM (Excel's "Unicode text"), UTF-8 (with or
+  without BOM), then GB18030, which is what a Chinese Excel writes. Zip archives are bounded (entries,
+  inflated size) and XML parts with a DTD are refused in any encoding.
 - Writing: ``write_xlsx`` streams rows into a write-only workbook (so a province-sized ledger does not sit
   in memory twice); ``write_csv`` writes UTF-8 with BOM (so Excel shows the Chinese).
 """
@@ -70,35 +73,95 @@ def dataset_escape(dataset) -> None:
 
 
 BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+MAX_ZIP_ENTRIES = 2000
+# The name of the stream that holds an encrypted OOXML package inside its OLE2 container (UTF-16LE).
+ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+XLS_WORKBOOK_STREAMS = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
+# A DTD (entity declarations, external entities) has no place in a spreadsheet part, in any encoding.
+DTD_MARKERS = tuple(
+    marker.encode(encoding)
+    for marker in ("<!DOCTYPE", "<!ENTITY")
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+)
+NOT_A_SPREADSHEET = _(
+    "The file is neither an Excel workbook (.xlsx, .xls), an OpenDocument sheet (.ods) nor a CSV text file."
+)
+
+
+def xml_part_check(data: bytes) -> bytes:
+    """Refuse an XML part of a workbook that carries a DTD, whatever its encoding (UTF-16 included)."""
+    if any(marker in data for marker in DTD_MARKERS):
+        raise SheetFileError(_("The workbook contains XML that is not allowed (a DTD)."))
+    return data
+
+
+def zip_check(archive: zipfile.ZipFile) -> None:
+    """A zip bomb is small on disk and huge when inflated: bound the entries and their declared sizes.
+
+    Python's zipfile stops at the declared size and checks the CRC, so a part that lies about its size fails
+    when it is read (``BadZipFile``), which the readers report as a damaged file.
+    """
+    infos = archive.infolist()
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise SheetFileError(_("The workbook is too large when unpacked."))
+    if sum(info.file_size for info in infos) > MAX_XLSX_INFLATED_BYTES:
+        raise SheetFileError(_("The workbook is too large when unpacked."))
+
+
+def _sniff_zip(data: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            zip_check(archive)
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                if archive.read("mimetype").strip() == ODS_MIMETYPE:
+                    return "ods"
+            if (
+                "xl/workbook.xml" in names
+                or "[Content_Types].xml" in names
+                and any(name.startswith("xl/") and name.endswith("workbook.xml") for name in names)
+            ):
+                return "xlsx"
+    except SheetFileError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+        raise SheetFileError(_("The file looks like an xlsx workbook but is damaged.")) from error
+    if "word/document.xml" in names or "ppt/presentation.xml" in names or "mimetype" in names:
+        raise SheetFileError(_("The file is an office document but not a spreadsheet; save the table as .xlsx."))
+    raise SheetFileError(_("The file is a zip archive but not an Excel workbook (.xlsx)."))
 
 
 def sniff_format(data: bytes) -> str:
-    """Return ``"xlsx"`` or ``"csv"`` by looking at the bytes; raise ``SheetFileError`` otherwise."""
+    """Return ``"xlsx"``, ``"ods"``, ``"xls"`` or ``"csv"`` by looking at the bytes (never at the file name).
+
+    Raise ``SheetFileError`` with a message for the user otherwise: an encrypted workbook (an OLE2 container
+    holding an ``EncryptedPackage`` stream), a zip that is no spreadsheet, a binary that is no text.
+    "csv" covers UTF-8, GB18030 and UTF-16 text (Excel's "Unicode text", tab separated).
+    """
     if not data or not data.strip():
         raise SheetFileError(_("The file is empty."))
     if data.startswith(XLSX_MAGIC):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = set(archive.namelist())
-                inflated = sum(info.file_size for info in archive.infolist())
-        except zipfile.BadZipFile as error:
-            raise SheetFileError(_("The file looks like an xlsx workbook but is damaged.")) from error
-        if "xl/workbook.xml" not in names:
-            raise SheetFileError(_("The file is a zip archive but not an Excel workbook (.xlsx)."))
-        if inflated > MAX_XLSX_INFLATED_BYTES:
-            raise SheetFileError(_("The workbook is too large when unpacked."))
-        return "xlsx"
+        return _sniff_zip(data)
     if data.startswith(OLE2_MAGIC):
-        raise SheetFileError(_("Old Excel files (.xls) cannot be read; save the file as .xlsx and upload again."))
+        if ENCRYPTED_STREAM in data:
+            raise SheetFileError(_("The file is encrypted; remove the password protection and upload it again."))
+        if any(stream in data for stream in XLS_WORKBOOK_STREAMS):
+            return "xls"
+        raise SheetFileError(_("The file is an old office document but not an Excel workbook."))
+    if data.startswith(UTF16_BOMS):
+        return "csv"
     # Text has no C0 control bytes besides tab and line breaks; binaries (a renamed .exe, a broken .xlsx) do.
     if BINARY_BYTES.search(data[:8192]):
-        raise SheetFileError(_("The file is neither an Excel workbook (.xlsx) nor a CSV text file."))
+        raise SheetFileError(NOT_A_SPREADSHEET)
     return "csv"
 
 
 def decode_csv(data: bytes) -> str:
-    """Decode CSV bytes: UTF-8 with or without BOM, else GB18030 (what a Chinese Excel writes)."""
-    for encoding in ("utf-8-sig", "gb18030"):
+    """Decode CSV bytes: UTF-16 with BOM, UTF-8 with or without BOM, else GB18030 (what a Chinese Excel writes)."""
+    encodings = ("utf-16",) if data.startswith(UTF16_BOMS) else ("utf-8-sig", "gb18030")
+    for encoding in encodings:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:

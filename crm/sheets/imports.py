@@ -2,9 +2,12 @@
 
 ``sheet_import`` is the one entry point of the command ``import_sheet``, the benchmark and ``/imports/``:
 
-1. ``sheet_read`` (crm/sheets/readers.py) parses the file and finds the header row.
-2. The headers are checked against the kind's resource: unknown, missing and doubled columns are refused
-   with the list of expected headers; a 序号 column is ignored.
+1. ``sheet_read`` (crm/sheets/readers.py) parses the file and finds the sheet and the header row (both are
+   reported: ``ImportOutcome.sheet`` and ``header_row``), with warnings about what it read (hidden rows,
+   skipped footer rows) and the cells that cannot be used (formulas without result, error values).
+2. The headers are checked against the kind's resource: missing and doubled columns are refused with the
+   list of expected headers (on the real header row); 序号, unknown and header-less columns are ignored with
+   a warning (``ImportOutcome.warnings``).
 3. The rows go through the kind's django-import-export resource (crm/sheets/resources/) in one transaction:
    every row is validated (``full_clean`` and the services' own derive/check functions), and if any row has
    a problem the transaction is rolled back and every problem is reported as (spreadsheet row, column header,
@@ -28,13 +31,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.results import RowResult
+from openpyxl.utils.cell import get_column_letter
 
 from crm.models import ImportJob
 from crm.permissions import is_manager
 from crm.sheets.files import SheetFileError
 from crm.sheets.readers import Progress, sheet_read
 from crm.sheets.resources import RESOURCES, resource_for
-from crm.sheets.resources.base import header_problem_text
+from crm.sheets.resources.base import IGNORED_HEADERS, header_problem_text, normalize_header
 
 PREVIEW_ROWS = 20  # rows without problems shown in the preview (every row with a problem is shown)
 PREVIEW_MAX_PROBLEM_ROWS = 500
@@ -78,6 +82,10 @@ class ImportOutcome:
     seconds: float = 0.0
     problem_count: int | None = None
     problem_row_count: int | None = None
+    sheet: str = ""  # the sheet read ("" for a CSV)
+    header_row: int | None = None  # spreadsheet row of the headers
+    warnings: list[str] = field(default_factory=list)  # what was read differently from what is shown
+    unreadable: bool = False  # the file could not be read at all (nothing to keep for a preview)
 
     @property
     def ok(self) -> bool:
@@ -163,19 +171,29 @@ def _sheet_import(*, kind, data, user, dry_run, progress, with_preview) -> Impor
         sheet = sheet_read(kind=kind, data=data, progress=progress)
     except SheetFileError as error:
         outcome.problems.append(Problem(None, "", str(error)))
+        outcome.unreadable = True
         return outcome
     outcome.total = len(sheet.rows)
+    outcome.sheet = sheet.sheet_name
+    outcome.header_row = sheet.header_row
+    outcome.warnings = list(sheet.warnings)
 
     check = resource_class.check_headers(sheet.headers, sheet.column_has_data)
-    if check.unknown or check.missing or check.duplicated:
-        outcome.problems.append(Problem(1, "", header_problem_text(resource_class, check)))
+    if check.missing or check.duplicated:  # the unknown columns are named too: one may be a misspelling
+        outcome.problems.append(Problem(sheet.header_row, "", header_problem_text(resource_class, check)))
         return outcome
+    outcome.warnings[:0] = _ignored_columns_warnings(sheet, check)
     keep = [i for i, h in enumerate(check.headers) if h]
     headers = [check.headers[i] for i in keep]
     outcome.headers = headers
     dataset = tablib.Dataset(headers=headers)
     for values in sheet.rows:
         dataset.append([values[i] for i in keep])
+    cell_problems = [
+        Problem(row, check.headers[column], message)
+        for (row, column), message in sheet.cell_errors.items()
+        if column < len(check.headers) and check.headers[column]
+    ]
 
     resource = resource_for(kind, user=user)
     total = len(dataset)
@@ -195,7 +213,7 @@ def _sheet_import(*, kind, data, user, dry_run, progress, with_preview) -> Impor
             user=user,
             progress=row_progress,
         )
-        problems = _problems(resource, result, sheet.row_numbers, headers)
+        problems = _problems(resource, result, sheet.row_numbers, headers, cell_problems)
         if problems or dry_run:
             transaction.set_rollback(True)
     if progress:
@@ -211,8 +229,33 @@ def _sheet_import(*, kind, data, user, dry_run, progress, with_preview) -> Impor
     return outcome
 
 
-def _problems(resource, result, row_numbers: list[int], headers: list[str]) -> list[Problem]:
-    problems: list[Problem] = []
+def _ignored_columns_warnings(sheet, check) -> list[str]:
+    """One sentence naming the columns that are not read (序号 needs none), hidden ones said apart."""
+    ignored, hidden = [], []
+    for i, raw in enumerate(sheet.headers):
+        if check.headers[i]:
+            continue
+        spelled = normalize_header(raw)
+        if spelled.casefold() in IGNORED_HEADERS:
+            continue
+        if not spelled and not sheet.column_has_data[i]:
+            continue
+        name = str(raw).strip() or gettext("(column %(n)s without a header)") % {"n": get_column_letter(i + 1)}
+        (hidden if i in sheet.hidden_columns else ignored).append(name)
+    warnings = []
+    if ignored:
+        text = gettext("Columns not imported (not part of this ledger): %(columns)s.")
+        warnings.append(text % {"columns": "、".join(ignored)})
+    if hidden:
+        warnings.append(gettext("Hidden columns not imported: %(columns)s.") % {"columns": "、".join(hidden)})
+    return warnings
+
+
+def _problems(resource, result, row_numbers: list[int], headers: list[str], cell_problems=()) -> list[Problem]:
+    """The problems of the import; a cell the reader could not use (``cell_problems``) hides what the
+    resource says about the same cell (it saw the cell as empty)."""
+    problems: list[Problem] = list(cell_problems)
+    unusable = {(p.row, p.column) for p in cell_problems}
     for error in result.base_errors:
         message = str(error.error)
         if isinstance(error.error, DatabaseError):
@@ -222,6 +265,8 @@ def _problems(resource, result, row_numbers: list[int], headers: list[str]) -> l
         row = resource.sheet_row(invalid.number)
         for key, messages in invalid.error_dict.items():
             column = resource.header_for(key) if key != NON_FIELD_ERRORS else ""
+            if (row, column) in unusable:
+                continue
             for message in messages:
                 problems.append(Problem(row, column, str(message)))
     for number, errors in result.row_errors():
@@ -272,18 +317,29 @@ def _preview(result, dataset, row_numbers, headers, problems) -> list[dict]:
 
 
 def import_job_preview(*, user, kind: str, name: str, data: bytes):
-    """Keep an upload server-side and dry-run it; the preview shows the result stored on the job."""
+    """Dry-run an upload and keep it server-side for the confirm; the preview shows the result on the job.
+
+    A file that cannot be read at all raises ``ValidationError`` and is not kept; a file is stored only once
+    it parsed, and removed again if saving the job fails, so no upload is left without its ``ImportJob``
+    (``import_jobs_purge`` finds files through their jobs).
+    """
     if not is_manager(user):
         raise PermissionDenied(_("Only managers may import ledgers."))
     if kind not in RESOURCES:
         raise ValidationError(_("Unknown kind of sheet."))
-    job = ImportJob(user=user, kind=kind, original_name=name[:200], size=len(data))
-    job.file.save(name, ContentFile(data), save=False)
     outcome = sheet_import(kind=kind, data=data, user=user, dry_run=True, with_preview=True)
+    if outcome.unreadable:
+        raise ValidationError(" ".join(p.message for p in outcome.problems))
+    job = ImportJob(user=user, kind=kind, original_name=name[:200], size=len(data))
     job.result = outcome.as_dict(max_problems=STORED_PROBLEMS)
     job.status = ImportJob.Status.PREVIEWED if outcome.ok else ImportJob.Status.INVALID
-    job.full_clean()
-    job.save()
+    job.file.save(name, ContentFile(data), save=False)
+    try:
+        job.full_clean()
+        job.save()
+    except BaseException:
+        job.file.delete(save=False)
+        raise
     return job
 
 
