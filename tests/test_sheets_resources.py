@@ -127,14 +127,14 @@ def test_blank_and_title_rows_are_skipped_hidden_rows_read_and_row_numbers_stay_
     rows = [
         ["甲", credit_code(41), "清江浦区"],
         [None, None, None],
-        ["隐藏的错行", "bad", "火星"],
+        ["隐藏的错行", "bad2", "火星"],
         ["乙", "bad", "清江浦区"],
     ]
     data = make_xlsx(["企业名称", "统一社会信用代码", "所属区县"], rows, hidden=[3], above=[["淮安市挂钩企业台账"], []])
     outcome = sheet_import(kind="enterprises", data=data, user=manager)
     # Title on row 1, empty row 2, headers on row 3: the hidden row 6 is read (and said), the next is row 7.
     assert lines(outcome) == [
-        "Row 6, column 统一社会信用代码: A unified social credit code has 18 characters; this one has 3.",
+        "Row 6, column 统一社会信用代码: A unified social credit code has 18 characters; this one has 4.",
         "Row 6, column 所属区县: No region is called or coded “火星”.",
         "Row 7, column 统一社会信用代码: A unified social credit code has 18 characters; this one has 3.",
     ]
