@@ -23,7 +23,7 @@ PROGRESS_FROM_ROWS = 2000
 
 
 class Command(BaseCommand):
-    help = "Import a spreadsheet (.xlsx or .csv) of one kind: every row or none."
+    help = "Import a spreadsheet (.xlsx, .xls, .ods, .csv or Unicode text) of one kind: every row or none."
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=list(RESOURCES), help="What the sheet holds.")
@@ -56,6 +56,16 @@ class Command(BaseCommand):
 
         outcome = sheet_import(kind=kind, data=data, user=user, dry_run=dry_run, progress=self._progress())
         self._progress_done()
+        # What was read, and what was read differently from what is shown, on stderr: stdout keeps the result.
+        if outcome.header_row:
+            where = (
+                _("Read sheet “%(sheet)s”, headers on row %(row)s.")
+                if outcome.sheet
+                else _("Read headers on row %(row)s.")
+            )
+            self.stderr.write(where % {"sheet": outcome.sheet, "row": outcome.header_row})
+        for warning in outcome.warnings:
+            self.stderr.write(_("Note: %(warning)s") % {"warning": warning})
         if not outcome.ok:
             for problem in outcome.problems:
                 self.stdout.write(problem.as_line())
