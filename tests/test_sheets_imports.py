@@ -15,6 +15,7 @@ from crm.sheets import readers
 from crm.sheets.imports import sheet_import
 from crm.sheets.resources import RESOURCES, EnterpriseResource
 from crm.sheets.resources import base as resources
+from tests import sheets_catalogue as catalogue
 from tests.factories import credit_code
 from tests.sheets_helpers import make_csv, make_xlsx
 
@@ -295,3 +296,15 @@ def test_purge_imports_deletes_old_jobs_and_their_files(manager, settings, tmp_p
     assert list(ImportJob.objects.all()) == [new]
     assert not os.path.exists(old_path)
     assert os.path.exists(new.file.path)
+
+
+@pytest.mark.django_db
+def test_the_command_says_which_sheet_and_row_it_read_and_its_warnings(tmp_path, regions):
+    path = write(tmp_path, catalogue.title_two_level_header_footer())
+    out, err = run("enterprises", path)
+    assert "Created 3, updated 0, unchanged 0." in out
+    assert err.splitlines() == [
+        "Read sheet “企业台账”, headers on row 4.",
+        "Note: Columns not imported (not part of this ledger): 备注.",
+        "Note: Rows that are not data were skipped: 10（合计）、11（制表人：王伟）.",
+    ]

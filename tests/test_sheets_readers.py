@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -170,3 +171,8 @@ def test_no_catalogue_file_gives_a_500_or_leaves_an_orphan_upload(name, client, 
         assert jobs[0].status == ImportJob.Status.PREVIEWED
     elif response.status_code == 400:
         assert expected in response.content.decode().replace("&#x27;", "'").replace("&quot;", '"')
+
+
+def test_messages_are_chinese_for_the_clerk():
+    with translation.override("zh-hans"), pytest.raises(SheetFileError, match="文件已加密，请先取消密码保护"):
+        sniff_format(catalogue.encrypted_xlsx())
