@@ -92,7 +92,8 @@ NOT_A_SPREADSHEET = _(
 
 def xml_part_check(data: bytes) -> bytes:
     """Refuse an XML part of a workbook that carries a DTD, whatever its encoding (UTF-16 included)."""
-    if any(marker in data for marker in DTD_MARKERS):
+    wide = data[:4].count(b"\x00") or data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data or (wide and any(marker in data for marker in DTD_MARKERS)):
         raise SheetFileError(_("The workbook contains XML that is not allowed (a DTD)."))
     return data
 
