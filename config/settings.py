@@ -149,6 +149,8 @@ STORAGES = {
         )
     },
 }
+# `manage.py backup` writes its archives here (or --output-dir).
+BACKUP_DIR = Path(os.environ.get("DJANGO_BACKUP_DIR", BASE_DIR / "backups"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
