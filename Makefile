@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint venv migrate seed messages clean
+.PHONY: run serve test lint venv migrate seed messages clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,16 +16,23 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
+# Development commands run with DEBUG on (the development secret key); `make serve` runs with DEBUG off.
+DEV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
+
 migrate: venv
-	$(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py migrate --noinput
 
 run: migrate
-	$(PY) manage.py seed_demo --if-empty
+	$(DEV) $(PY) manage.py seed_demo --if-empty
 	@echo ""
 	@echo "  政企挂钩联系服务平台 / Enterprise Liaison CRM:  http://$(HOST)/"
 	@echo "  Demo logins (password demo12345): officer, manager, leader, admin, county_officer"
 	@echo ""
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver $(HOST)
+	$(DEV) $(PY) manage.py runserver $(HOST)
+
+# Production-like: DEBUG off, static files collected, gunicorn ($$WEB_CONCURRENCY workers) + the task worker.
+serve: venv
+	HOST=$(HOST) scripts/serve.sh
 
 test: venv
 	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
@@ -33,12 +40,12 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	$(DEV) $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports --no-cache
 
 messages: venv
-	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles
-	$(PY) manage.py compilemessages --ignore=.venv
+	$(DEV) $(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles
+	$(DEV) $(PY) manage.py compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) staticfiles

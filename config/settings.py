@@ -1,10 +1,14 @@
 """Settings read from the environment; SQLite is the embedded default, DATABASE_URL switches database."""
 
 import os
+import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -14,10 +18,15 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# The test suite (pytest) runs with DEBUG off, the development key, locmem caches and immediate tasks.
+TESTING = "pytest" in sys.modules
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and not env_bool("DJANGO_ALLOW_INSECURE_KEY", True):
-        raise RuntimeError("DJANGO_SECRET_KEY must be set in production")
+    if not (DEBUG or TESTING or env_bool("DJANGO_ALLOW_INSECURE_KEY", False)):
+        # Sessions, password-reset links and signed values would be forgeable with a published key.
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (or DJANGO_ALLOW_INSECURE_KEY=1 for a local try)."
+        )
     # A fixed development key keeps `make run` a single command; production sets DJANGO_SECRET_KEY.
     SECRET_KEY = "dev-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
@@ -39,6 +48,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",
     "simple_history",
+    "axes",
+    "csp",
+    "django_tasks",
+    "django_tasks_db",
     "crm",
 ]
 
@@ -53,7 +66,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "crm.middleware.IdleSessionMiddleware",
+    "crm.middleware.NoStoreMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -97,6 +115,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 AUTH_USER_MODEL = "crm.User"
+# django-axes first: a locked-out client/username pair is refused before the password is even checked.
+AUTHENTICATION_BACKENDS = ["crm.security.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -129,6 +149,8 @@ STORAGES = {
         )
     },
 }
+# `manage.py backup` writes its archives here (or --output-dir).
+BACKUP_DIR = Path(os.environ.get("DJANGO_BACKUP_DIR", BASE_DIR / "backups"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -143,10 +165,14 @@ if os.environ.get("DJANGO_EMAIL_HOST"):
     EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "crm@example.org")
 
+# Sessions end after this much idle time (IdleSessionMiddleware renews them at most once a minute).
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_IDLE_SECONDS", str(2 * 60 * 60)))
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Proxies in front of the app (nginx: 1). Only then is X-Forwarded-For believed (login lockout, throttles).
+TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 if not DEBUG and env_bool("DJANGO_SECURE", False):
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = True
@@ -159,7 +185,7 @@ if not DEBUG and env_bool("DJANGO_SECURE", False):
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous API call then answers 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "crm.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -181,7 +207,16 @@ REST_FRAMEWORK = {
         "login": os.environ.get("DJANGO_THROTTLE_LOGIN", "10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_PARSER_CLASSES": [
+        "crm.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Throttles key on the real client address (crm.security.client_ip follows the same rule).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+# API tokens: valid this many days after they were issued; a password change or a revoke ends them earlier.
+API_TOKEN_TTL = timedelta(days=int(os.environ.get("DJANGO_TOKEN_TTL_DAYS", "30")))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Enterprise Liaison CRM API",
     "DESCRIPTION": "政企挂钩联系服务平台 REST API",
@@ -213,7 +248,56 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# One cache shared by every process (throttles, the dashboard, the login lockout): Redis with DJANGO_REDIS_URL
+# (`pip install redis`), else the database (table `django_cache`, created by migration 0003). Tests: locmem.
+if TESTING:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif os.environ.get("DJANGO_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["DJANGO_REDIS_URL"],
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
+
+# Background tasks (DESIGN §11.9): the database backend and its worker (`manage.py db_worker`); tests run
+# tasks immediately. Lists longer than this are exported by a task instead of inside the request.
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend" if TESTING else "django_tasks_db.DatabaseBackend"
+        )
+    }
+}
+EXPORT_SYNC_MAX_ROWS = int(os.environ.get("DJANGO_EXPORT_SYNC_MAX_ROWS", "5000"))
+
+# Login lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is refused for AXES_COOLOFF_TIME (web, admin and API token logins alike).
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "crm.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "crm.security.lockout_response"
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files, no inline code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,23 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from crm.views.health import healthz
+
+# Accounts: log in, log out and change one's password. No self-service password reset by e-mail: accounts
+# belong to bureau staff, many without an e-mail address, and the system administrator resets passwords
+# (admin → users); an open reset form would only add an unthrottled, enumerable mail-sending endpoint.
+accounts = [
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+]
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include(accounts)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("crm.api.urls")),
     path("", include("crm.urls")),
@@ -15,6 +27,4 @@ handler400 = "crm.views.errors.api_aware_bad_request"
 handler403 = "crm.views.errors.api_aware_permission_denied"
 handler404 = "crm.views.errors.api_aware_page_not_found"
 handler500 = "crm.views.errors.api_aware_server_error"
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No static(MEDIA_URL) in DEBUG either: uploaded files are served only by the views that check scope.

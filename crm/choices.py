@@ -199,9 +199,17 @@ class NotificationKind(models.TextChoices):
     TRANSFER = "transfer", _("Transferred")
     ACTION_OVERDUE = "action_overdue", _("Action item overdue")
     STATUS = "status", _("Status change")
+    EXPORT = "export", _("Export ready")
 
 
 class ImportStatus(models.TextChoices):
     PREVIEWED = "previewed", _("Previewed")
     INVALID = "invalid", _("Has errors")
     IMPORTED = "imported", _("Imported")
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

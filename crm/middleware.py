@@ -1,6 +1,10 @@
-"""Chinese first: the UI language is zh-hans unless the user picked another one with the language switch."""
+"""Request middleware: Chinese first (the UI language is zh-hans unless the user picked another one with the
+language switch), idle sessions end, signed-in answers are never cached."""
+
+import time
 
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 
 class DefaultLanguageMiddleware:
@@ -18,3 +22,41 @@ class DefaultLanguageMiddleware:
         if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and not request.path.startswith("/api/"):
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class IdleSessionMiddleware:
+    """Sessions end after ``SESSION_COOKIE_AGE`` seconds without a request (idle timeout).
+
+    The session's expiry is counted from its last save; this renews it for a signed-in user at most once a
+    minute (instead of ``SESSION_SAVE_EVERY_REQUEST``, which would write the session on every request).
+    """
+
+    RENEW_AFTER_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if session is not None and not session.is_empty() and user is not None and user.is_authenticated:
+            now = int(time.time())
+            if now - session.get("_renewed_at", 0) >= self.RENEW_AFTER_SECONDS:
+                session["_renewed_at"] = now  # marks the session modified: SessionMiddleware saves it
+        return response
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every answer to a signed-in user (session or token): no shared or browser
+    cache keeps personal data (contacts' mobiles, needs) after the user left the office PC."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -7,7 +7,7 @@ from crm.views import lists as action_lists
 from crm.views import needs as need_views
 from crm.views import notifications as notification_views
 from crm.views import visits as visit_views
-from crm.views.exports import ListExportView
+from crm.views.exports import ExportJobDetailView, ExportJobDownloadView, ExportJobStatusView, ListExportView
 from crm.views.imports import ImportConfirmView, ImportPreviewView, ImportTemplateView, ImportView
 
 app_name = "crm"
@@ -73,6 +73,10 @@ urlpatterns = [
     path("imports/template/<slug:kind>/", ImportTemplateView.as_view(), name="import-template"),
     path("imports/<int:pk>/", ImportPreviewView.as_view(), name="import-preview"),
     path("imports/<int:pk>/confirm/", ImportConfirmView.as_view(), name="import-confirm"),
+    # Exports too long for one request: prepared by a background task (progress page, status, the file).
+    path("exports/<int:pk>/", ExportJobDetailView.as_view(), name="export-detail"),
+    path("exports/<int:pk>/status/", ExportJobStatusView.as_view(), name="export-status"),
+    path("exports/<int:pk>/download/", ExportJobDownloadView.as_view(), name="export-download"),
     # Ledger downloads: exactly what each list shows (its filters and scope), without the pagination.
     path(
         "enterprises/export/",

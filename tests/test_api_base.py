@@ -56,8 +56,9 @@ def test_token_refused_for_inactive_user(manager):
 def test_login_attempts_are_throttled(manager):
     client = APIClient()
     statuses = [
-        client.post(TOKEN_URL, {"username": "manager", "password": "wrong"}, format="json").status_code
-        for _ in range(11)
+        # A different username each time: the per-address throttle, not the per-user lockout (test_api_accounts).
+        client.post(TOKEN_URL, {"username": f"user{i}", "password": "wrong"}, format="json").status_code
+        for i in range(11)
     ]
     assert statuses[:10] == [400] * 10
     assert statuses[10] == 429
@@ -214,7 +215,8 @@ def test_schema_is_valid_openapi(api_as, manager):
     assert {"q", "region", "is_linked", "ordering", "page_size", "established_on_after"} <= params
 
 
-def test_swagger_ui_uses_only_local_assets(client):
+def test_swagger_ui_uses_only_local_assets(client, officer):
+    client.force_login(officer)
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()

@@ -31,7 +31,9 @@ def test_engagement_api_never_fails(wsgi_app, manager, officer, enterprise, city
     need = need_create(user=officer, enterprise=enterprise, category="funding", title="x", visit=visit)
     Notification.objects.create(recipient=manager, kind="note", text="x", need=need)
     headers = {"Authorization": f"Token {Token.objects.create(user=manager).key}"}
-    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app).include(path_regex=PATHS)
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app, headers=headers).include(
+        path_regex=PATHS
+    )
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
     for operation in operations:

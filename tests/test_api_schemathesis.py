@@ -63,7 +63,9 @@ def test_api_conforms_to_its_schema(wsgi_app, manager, enterprise, county_enterp
     Project.objects.create(name="项目", region=enterprise.region)
     token = Token.objects.create(user=manager).key
     headers = {"Authorization": f"Token {token}"}
-    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app).include(path_regex=PATHS)
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app, headers=headers).include(
+        path_regex=PATHS
+    )
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 40
     for operation in operations:

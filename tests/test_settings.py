@@ -25,3 +25,53 @@ def test_production_settings_pass_check_deploy():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def _django(code: str, **env_vars) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh Python with Django set up from the given environment (no pytest loaded)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DJANGO_") and k not in {"DATABASE_URL", "PYTEST_CURRENT_TEST"}
+    }
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": "sqlite:////tmp/crm-unused.sqlite3"})
+    env.update(env_vars)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_refuses_to_start_with_debug_off_and_no_secret_key():
+    result = _django("print('started')", DJANGO_DEBUG="0")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "DJANGO_SECRET_KEY" in result.stderr
+    assert _django("print('started')", DJANGO_DEBUG="1").stdout.strip() == "started"
+    assert _django("print('started')", DJANGO_DEBUG="0", DJANGO_SECRET_KEY="k" * 50).stdout.strip() == "started"
+
+
+def test_the_cache_is_shared_database_by_default_and_redis_by_url():
+    show = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    assert _django(show, DJANGO_DEBUG="1").stdout.strip() == "django.core.cache.backends.db.DatabaseCache"
+    redis = _django(show, DJANGO_DEBUG="1", DJANGO_REDIS_URL="redis://127.0.0.1:6379/1")
+    assert redis.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_tasks_run_in_the_database_backend_outside_tests():
+    show = "from django.conf import settings; print(settings.TASKS['default']['BACKEND'])"
+    assert _django(show, DJANGO_DEBUG="1").stdout.strip() == "django_tasks_db.DatabaseBackend"
+
+
+def test_debug_does_not_serve_media():
+    # Uploaded files are served only by the views that check scope, in DEBUG (`make run`) too.
+    code = (
+        "from django.urls import resolve, Resolver404\n"
+        "try:\n    resolve('/media/imports/2026/01/x.xlsx'); print('served')\n"
+        "except Resolver404:\n    print('not served')"
+    )
+    result = _django(code, DJANGO_DEBUG="1")
+    assert result.stdout.strip() == "not served", result.stderr

@@ -1,17 +1,18 @@
-"""API of the accounts (DESIGN §8.3, §9.3): ``POST auth/token/`` exchanges credentials for a token (throttled);
-``GET me/`` is the signed-in user."""
+"""API of the accounts (DESIGN §8.3, §9.3): ``POST auth/token/`` exchanges credentials for a token (throttled,
+and locked out by django-axes after repeated failures); ``POST auth/token/revoke/`` ends the caller's token;
+``GET me/`` is the signed-in user. Tokens expire after ``API_TOKEN_TTL`` and end when the password changes."""
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from crm.models import User
+from crm.services.accounts import token_issue, tokens_revoke
 from crm.validators import validate_no_control_chars
 
 
@@ -40,7 +41,8 @@ class TokenSerializer(serializers.Serializer):
 
 
 class LoginRateThrottle(AnonRateThrottle):
-    """Login attempts per client address, at the ``login`` rate (DESIGN §9.3)."""
+    """Login attempts per client address, at the ``login`` rate (DESIGN §9.3). The address is the real one:
+    ``X-Forwarded-For`` counts only behind ``DJANGO_TRUSTED_PROXY_COUNT`` proxies (DRF's ``NUM_PROXIES``)."""
 
     scope = "login"
 
@@ -65,8 +67,16 @@ class TokenView(APIView):
             raise exceptions.ValidationError(
                 {"non_field_errors": [_("Unable to log in with the username and password given.")]}
             )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": token_issue(user=user).key})
+
+
+class TokenRevokeView(APIView):
+    """``POST`` with the token (or a session): the caller's token ends now → 204."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        tokens_revoke(user=request.user)
+        return Response(status=204)
 
 
 class MeView(APIView):

@@ -3,6 +3,7 @@
 from crm.models.base import CodeSequence, code_next
 from crm.models.engagement import Holiday, Need, NeedEvent, Visit, VisitAttachment
 from crm.models.enterprises import Contact, Enterprise, EnterpriseQualification, Project
+from crm.models.exports import ExportJob
 from crm.models.imports import ImportJob
 from crm.models.lists import ActionItem, Offering
 from crm.models.notifications import Notification
@@ -18,6 +19,7 @@ __all__ = [
     "Department",
     "Enterprise",
     "EnterpriseQualification",
+    "ExportJob",
     "Holiday",
     "ImportJob",
     "IndustryChain",

@@ -9,7 +9,7 @@ from crm.choices import NotificationKind
 
 
 class Notification(models.Model):
-    """A message to one user about a need or an action item."""
+    """A message to one user about a need, an action item or a finished export."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -37,6 +37,14 @@ class Notification(models.Model):
     action_item = models.ForeignKey(
         "crm.ActionItem",
         verbose_name=_("action item"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    export_job = models.ForeignKey(
+        "crm.ExportJob",
+        verbose_name=_("export"),
         on_delete=models.CASCADE,
         null=True,
         blank=True,

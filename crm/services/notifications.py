@@ -71,6 +71,7 @@ def notification_send(
     need=None,
     action_item=None,
     dedupe_key: str = "",
+    export_job=None,
 ) -> Notification | None:
     """Create one notice (and its e-mail); with a ``dedupe_key`` already used for this recipient, do nothing."""
     if dedupe_key and Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists():
@@ -81,6 +82,7 @@ def notification_send(
         text=text[:500],
         need=need,
         action_item=action_item,
+        export_job=export_job,
         dedupe_key=dedupe_key,
     )
     notification.full_clean(validate_constraints=False)

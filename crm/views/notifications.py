@@ -44,6 +44,8 @@ def _target(request, notification: Notification) -> str:
     wanted = request.POST.get("next", "")
     if wanted and url_has_allowed_host_and_scheme(wanted, {request.get_host()}, require_https=request.is_secure()):
         return wanted
+    if notification.export_job_id:  # a finished export: its page has the download
+        return reverse("crm:export-detail", args=[notification.export_job_id])
     if notification.need_id and "need" in links_mark([notification], user=request.user, fields=("need",))[0].opens:
         # A need transferred away since is not opened (404): the user stays on the list.
         return reverse("crm:need-detail", args=[notification.need_id])

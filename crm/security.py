@@ -1,0 +1,51 @@
+"""Login protection (DESIGN §9.3): the real client address, the lockout backend and its answer.
+
+- ``client_ip``: the address a request really came from. ``X-Forwarded-For`` is chosen by the client, so it
+  is only read when ``TRUSTED_PROXY_COUNT`` (``DJANGO_TRUSTED_PROXY_COUNT``) says that many proxies stand in
+  front of the app, each appending the address it saw: the client is then the N-th entry from the right.
+  DRF's throttles use the same rule (``REST_FRAMEWORK["NUM_PROXIES"]``), django-axes calls this function.
+- ``LockoutBackend``: django-axes' lockout for web, admin and token logins; ``authenticate()`` without a
+  request (commands, tests, ``Client.login``) skips the lockout instead of failing.
+- ``lockout_response``: a locked-out login answers 429, as JSON under ``/api/`` and as a page elsewhere.
+"""
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+
+def client_ip(request) -> str:
+    """``REMOTE_ADDR``, or with ``TRUSTED_PROXY_COUNT`` = N > 0 the N-th ``X-Forwarded-For`` entry from the right."""
+    remote_addr = request.META.get("REMOTE_ADDR", "")
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if count <= 0 or not forwarded:
+        return remote_addr
+    addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
+    if not addresses:
+        return remote_addr
+    return addresses[-min(count, len(addresses))]
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' lockout check, first in ``AUTHENTICATION_BACKENDS``; a request-less call is let through.
+
+    Without a request there is no client to lock out (``manage.py`` commands, ``Client.login`` in tests):
+    the next backend checks the password as usual.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """429 with a clear message: JSON for the API, the branded page for the web and admin logins."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = _("Too many failed login attempts. Try again in %(minutes)d minutes.") % {"minutes": minutes}
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=429)
+    return render(request, "registration/locked_out.html", {"message": message}, status=429)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `make serve`: the production-like stack on this machine (DESIGN §11.9). DEBUG off, migrated database (the
+# shared cache table included), collected static files, gunicorn with $WEB_CONCURRENCY workers (default 3) and
+# the background task worker beside it; Ctrl-C (or either process ending) stops both.
+#
+# Environment: HOST (default 127.0.0.1:8000), WEB_CONCURRENCY, DATABASE_URL, DJANGO_REDIS_URL,
+# DJANGO_SECRET_KEY (when unset, one is generated once into .secret_key, mode 600), DJANGO_ALLOWED_HOSTS, …
+# (docs/operator-guide.md lists them all).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+HOST=${HOST:-127.0.0.1:8000}
+export DJANGO_DEBUG=0
+if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
+  [ -s .secret_key ] || (umask 077 && $PY -c 'import secrets; print(secrets.token_urlsafe(50))' > .secret_key)
+  DJANGO_SECRET_KEY=$(cat .secret_key)
+  export DJANGO_SECRET_KEY
+fi
+
+$PY manage.py migrate --noinput
+$PY manage.py collectstatic --noinput --verbosity 0
+
+$PY manage.py db_worker --no-reload &
+worker=$!
+.venv/bin/gunicorn config.wsgi:application --bind "$HOST" --workers "${WEB_CONCURRENCY:-3}" \
+  --timeout 60 --access-logfile - --no-control-socket &
+server=$!
+
+stop() {
+  trap - INT TERM EXIT
+  kill -TERM "$worker" "$server" 2>/dev/null || true
+  wait "$worker" "$server" 2>/dev/null || true
+}
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
+echo "serving http://$HOST/ (gunicorn pid $server, task worker pid $worker); Ctrl-C stops both"
+# Whichever ends first (a crash, a kill), the other is stopped with it.
+set +e
+wait -n "$worker" "$server"
+status=$?
+echo "a process ended (status $status); stopping the other"
+exit "$status"
