@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,6 +13,4 @@ handler400 = "crm.views.errors.api_aware_bad_request"
 handler403 = "crm.views.errors.api_aware_permission_denied"
 handler404 = "crm.views.errors.api_aware_page_not_found"
 handler500 = "crm.views.errors.api_aware_server_error"
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No static(MEDIA_URL) route, in DEBUG neither: attachments are served by the scoped view crm:visit-attachment only.
