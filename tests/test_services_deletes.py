@@ -160,3 +160,23 @@ def test_media_is_not_served_by_url_even_in_debug(settings, client, officer, ent
     clear_url_caches()
     response = client.get(f"/media/{name}")
     assert response.status_code == 404
+
+
+class TestAdmin:
+    def test_the_admin_refuses_a_granted_enterprise_with_a_message(self, client, admin_user, enterprise):
+        PolicyMatchFactory(enterprise=enterprise, status=MatchStatus.GRANTED, granted_amount=Decimal("50"))
+        client.force_login(admin_user)
+        url = f"/admin/crm/enterprise/{enterprise.pk}/delete/"
+        response = client.post(url, {"post": "yes"}, follow=True)
+        assert response.status_code == 200
+        assert any("50" in str(m) for m in response.context["messages"])
+        assert Enterprise.objects.filter(pk=enterprise.pk).exists()
+
+    def test_the_admin_bulk_delete_is_all_or_nothing(self, client, admin_user, enterprise, regions):
+        spare = EnterpriseFactory(region=regions["320812"])
+        PolicyMatchFactory(enterprise=enterprise, status=MatchStatus.GRANTED, granted_amount=Decimal("50"))
+        client.force_login(admin_user)
+        body = {"action": "delete_selected", "_selected_action": [spare.pk, enterprise.pk], "post": "yes"}
+        response = client.post("/admin/crm/enterprise/", body, follow=True)
+        assert response.status_code == 200
+        assert Enterprise.objects.filter(pk__in=[spare.pk, enterprise.pk]).count() == 2
