@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models as django_models
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -23,15 +24,18 @@ from crm.services.enterprises import (
     contact_create,
     contact_update,
     enterprise_create,
+    enterprise_delete,
     enterprise_set_qualifications,
     enterprise_update,
     project_create,
+    project_delete,
     project_update,
 )
+from crm.services.errors import DeleteRefused
 from crm.services.lists import action_item_create, action_item_update, offering_create, offering_update
 from crm.services.needs import NEED_EDITABLE_FIELDS, need_create, need_update
 from crm.services.policies import policy_create, policy_update
-from crm.services.visits import VISIT_FIELDS, visit_create, visit_update
+from crm.services.visits import VISIT_FIELDS, visit_create, visit_delete, visit_update
 from crm.sheets.resources import RESOURCES
 
 admin.site.site_header = _("Enterprise Liaison CRM administration")
@@ -88,7 +92,41 @@ class ScopedAdminMixin:
 
 class ServiceAdminMixin(ScopedAdminMixin):
     """Saves go through the services (``service_create(request, data)`` and ``service_update(request, obj,
-    data)``). A service's ValidationError is shown as a message and nothing is saved."""
+    data)``), deletes through ``service_delete(request, obj)``. A service's ValidationError or refusal is shown as
+    a message and nothing is saved or deleted."""
+
+    def service_delete(self, request, obj) -> None:
+        obj.delete()
+
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.service_delete(request, obj)
+
+    def _refused(self, request, error, redirect_to: str):
+        text = error.message if isinstance(error, DeleteRefused) else " ".join(error.messages)
+        self.message_user(request, text, level=messages.ERROR)
+        return HttpResponseRedirect(redirect_to)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().delete_view(request, object_id, extra_context)
+        except (ValidationError, DeleteRefused) as error:
+            opts = self.model._meta
+            return self._refused(
+                request, error, reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+            )
+
+    def changelist_view(self, request, extra_context=None):
+        # The bulk action "delete selected" goes through ``delete_queryset``: all of them or none.
+        try:
+            with transaction.atomic():
+                return super().changelist_view(request, extra_context)
+        except (ValidationError, DeleteRefused) as error:
+            return self._refused(request, error, request.get_full_path())
 
     def service_create(self, request, data: dict):
         raise NotImplementedError
@@ -206,6 +244,9 @@ class EnterpriseAdmin(ServiceLedgerAdmin):
     def service_update(self, request, obj, data):
         return enterprise_update(user=request.user, enterprise=obj, data=data)
 
+    def service_delete(self, request, obj):
+        enterprise_delete(user=request.user, enterprise=obj)
+
     def save_formset(self, request, form, formset, change):
         # The inlines go through the services too; the lists below feed the admin's change message.
         enterprise = form.instance
@@ -272,6 +313,9 @@ class ProjectAdmin(ServiceLedgerAdmin):
     def service_update(self, request, obj, data):
         return project_update(user=request.user, project=obj, data=data)
 
+    def service_delete(self, request, obj):
+        project_delete(user=request.user, project=obj)
+
 
 class VisitAttachmentInline(admin.TabularInline):
     """Read-only: files are checked by content when the visit service stores them (web form and API)."""
@@ -307,6 +351,9 @@ class VisitAdmin(ServiceLedgerAdmin):
     def service_update(self, request, obj, data):
         fields = {name: data[name] for name in VISIT_FIELDS if name in data}
         return visit_update(visit=obj, user=request.user, officers=data.get("officers"), **fields)
+
+    def service_delete(self, request, obj):
+        visit_delete(user=request.user, visit=obj)
 
 
 class NeedEventInline(admin.TabularInline):

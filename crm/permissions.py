@@ -45,6 +45,8 @@ def can_edit(user, obj: models.Model) -> bool:
         return False
     if name == "policy":
         return is_manager(user) and owns_policy(user, obj)
+    if name == "offering":
+        return is_manager(user) and owns_offering(user, obj)
     if is_manager(user):
         return True
     if not is_officer(user):
@@ -71,6 +73,8 @@ def can_delete(user, obj: models.Model) -> bool:
         return user.has_role(Role.ADMIN)
     if name == "policy":
         return is_manager(user) and owns_policy(user, obj)
+    if name == "offering":
+        return is_manager(user) and owns_offering(user, obj)
     return is_manager(user)
 
 
@@ -83,3 +87,8 @@ def owns_policy(user, policy) -> bool:
     if policy.department_id and policy.department.bureau_id == user.bureau_id:
         return True
     return bool(policy.created_by_id) and policy.created_by.bureau_id == user.bureau_id
+
+
+def owns_offering(user, offering) -> bool:
+    """The resource list is shared for reading; a bureau keeps the offerings of its own departments."""
+    return user.sees_everything or bool(user.bureau_id and offering.department.bureau_id == user.bureau_id)

@@ -78,6 +78,18 @@ def department_is_assignable(department, user) -> bool:
     return department.bureau_id == user.bureau_id or department.bureau.level == BureauLevel.CITY
 
 
+def departments_kept_q(bureau_id) -> Q:
+    """Departments whose shared records (the policies and offerings of the library) a bureau keeps and names:
+    its own only. A county may hand a need to a city department, but does not put its own policy or offering
+    under one (the city's library would then show a city department answering for a county's entry)."""
+    return Q(bureau_id=bureau_id)
+
+
+def department_is_kept(department, user) -> bool:
+    """``departments_kept_q`` for one department (every department for a user who sees the whole city)."""
+    return user.sees_everything or department.bureau_id == user.bureau_id
+
+
 def enterprise_search_q(text: str, *, contact_model) -> Q:
     """The enterprise text search of the list filter ``q`` and the navbar search: name, credit code, legal
     representative or a contact's name contains ``text`` (already stripped, not empty)."""
@@ -181,17 +193,34 @@ class NeedEventQuerySet(ScopedQuerySet):
 
 
 class SharedQuerySet(models.QuerySet):
-    """Records every signed-in user of every bureau reads (``visible_to`` and ``visible_pks`` as scoped ones)."""
+    """Records every signed-in user of every bureau reads (``visible_to`` and ``visible_pks`` as scoped ones);
+    ``kept_by(user)`` are those the user's bureau keeps (edits, deletes): other bureaus' entries answer 404 there."""
 
     def visible_to(self, user):
         return self.all() if user and user.is_authenticated else self.none()
+
+    def kept_q(self, bureau_id) -> Q:
+        return Q(pk__in=[])
+
+    def kept_by(self, user):
+        if not user or not user.is_authenticated:
+            return self.none()
+        if user.sees_everything:
+            return self.all()
+        if not user.bureau_id:
+            return self.none()
+        return self.filter(self.kept_q(user.bureau_id))
 
     def visible_pks(self, user, pks) -> set:
         return {pk for pk in pks if pk is not None} if user and user.is_authenticated else set()
 
 
 class PolicyQuerySet(SharedQuerySet):
-    """The policy library is shared by every bureau of the city."""
+    """The policy library is shared by every bureau of the city; a bureau keeps the policies of its departments
+    and those its staff entered (``permissions.owns_policy`` for one policy)."""
+
+    def kept_q(self, bureau_id) -> Q:
+        return Q(department__bureau_id=bureau_id) | Q(created_by__bureau_id=bureau_id)
 
     def current(self, today: dt.date | None = None):
         return self.filter(policy_current_q(today))
@@ -205,7 +234,11 @@ class PolicyMatchQuerySet(ScopedQuerySet):
 
 
 class OfferingQuerySet(SharedQuerySet):
-    """The resource list is shared: county bureaus draw on the city departments' offerings too."""
+    """The resource list is shared: county bureaus draw on the city departments' offerings too; a bureau keeps
+    the offerings of its own departments (``permissions.owns_offering`` for one offering)."""
+
+    def kept_q(self, bureau_id) -> Q:
+        return Q(department__bureau_id=bureau_id)
 
 
 class ActionItemQuerySet(DeadlineQuerySet):
@@ -220,6 +253,12 @@ class DepartmentQuerySet(models.QuerySet):
     def for_bureau(self, bureau_id):
         """The departments a record of bureau ``bureau_id`` may be handed to (``departments_assignable_q``)."""
         return self.filter(departments_assignable_q(bureau_id))
+
+    def kept_by(self, user):
+        """Departments ``user`` names on the policies and offerings its bureau keeps (``departments_kept_q``)."""
+        if user is None or not user.is_authenticated or user.sees_everything:
+            return self.all()
+        return self.filter(departments_kept_q(user.bureau_id))
 
     def assignable_by(self, user):
         """Departments ``user`` may name: all for city users; its own bureau's and the city's for county users.

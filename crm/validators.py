@@ -1,8 +1,13 @@
-"""Validators for the unified social credit code (GB 32100-2015, DESIGN §6) and mainland mobile numbers."""
+"""Validators for the unified social credit code (GB 32100-2015, DESIGN §6), mainland mobile numbers, date ranges
+and text lengths."""
 
+import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -73,3 +78,66 @@ def validate_no_control_chars(value: str) -> None:
     """NUL bytes and control characters break PostgreSQL and spreadsheets; refuse them everywhere."""
     if isinstance(value, str) and _CONTROL_RE.search(value):
         raise ValidationError(_("Control characters (such as NUL) are not allowed."), code="control_chars")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Date ranges: every date field names one of these validators, so forms, the API, the admin and the imports
+# (which all reach ``full_clean``) refuse the same dates. 1949 is the earliest date the bureau records (an
+# enterprise's establishment, a visit); 2099-12-31 keeps 0001-01-01 / 9999-12-31 typos out of the database.
+# Deadlines (a need's or an action item's ``due_on``) have their own, narrower rule in the need clock.
+# ---------------------------------------------------------------------------------------------------------
+
+EARLIEST_DATE = dt.date(1949, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+
+
+@deconstructible
+class DateRangeValidator:
+    """A date from ``EARLIEST_DATE`` to ``LATEST_DATE``; with ``past=True`` (a date on which something happened:
+    a visit, an establishment, a certification, a completion) not after today either."""
+
+    def __init__(self, *, past: bool = False, future_message: str | None = None):
+        self.past = past
+        self.future_message = future_message
+
+    def __call__(self, value) -> None:
+        if not isinstance(value, dt.date):
+            return
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if value < EARLIEST_DATE:
+            raise ValidationError(
+                _("Enter a date on or after %(date)s."), code="date_too_early", params={"date": EARLIEST_DATE}
+            )
+        if self.past and value > timezone.localdate():
+            raise ValidationError(self.future_message or _("The date cannot be in the future."), code="date_in_future")
+        if value > LATEST_DATE:
+            raise ValidationError(
+                _("Enter a date on or before %(date)s."), code="date_too_late", params={"date": LATEST_DATE}
+            )
+
+    def __eq__(self, other) -> bool:
+        return (
+            isinstance(other, DateRangeValidator)
+            and self.past == other.past
+            and str(self.future_message) == str(other.future_message)
+        )
+
+
+validate_date = DateRangeValidator()
+validate_happened_date = DateRangeValidator(past=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Text lengths: one limit per kind of text, applied by the model (``text_limit`` gives a TextField its
+# ``max_length`` for the forms and the API and a validator for ``full_clean``) and by the transition inputs.
+# ---------------------------------------------------------------------------------------------------------
+
+COMMENT_MAX_LENGTH = 2000  # a comment, reason or note typed with a transition, a follow-up, a match note
+TEXT_MAX_LENGTH = 5000  # the free text of a record: a description, a visit's answers, a resolution, a result
+DOCUMENT_MAX_LENGTH = 20000  # the original text of a policy document (conditions, support standard)
+
+
+def text_limit(max_length: int) -> dict:
+    """Keyword arguments of a ``TextField`` limited to ``max_length`` characters."""
+    return {"max_length": max_length, "validators": [MaxLengthValidator(max_length)]}

@@ -34,7 +34,7 @@ from crm.selectors.home import my_due_actions
 from crm.selectors.matching import enterprise_eligible_policies
 from crm.selectors.needs import OVERDUE, SUPERVISION, need_escalation, needs_overdue
 from crm.selectors.search import search_enterprises
-from crm.services.lists import action_items_remind_overdue
+from crm.services.lists import action_item_department_check, action_items_remind_overdue
 from crm.services.policies import policy_department_check, policy_push
 from crm.templatetags.crm_tags import overdue as overdue_tag
 from tests.factories import make_user
@@ -255,11 +255,20 @@ def test_assignable_departments_agree_everywhere(regions, city_bureau, county_bu
         assert _ids(department_queryset(user)) == expected
         for department in Department.objects.all():
             if department.pk in expected:
-                policy_department_check(user=user, department=department)
+                action_item_department_check(user=user, department=department)
             else:
                 with pytest.raises(ValidationError):
-                    policy_department_check(user=user, department=department)
+                    action_item_department_check(user=user, department=department)
     assert _ids(Department.objects.for_bureau(county_bureau.pk)) == _ids(Department.objects.exclude(bureau=other))
+    # Issue 11: the policies (and offerings) a county keeps name its own departments only, not the city's.
+    kept = _ids(Department.objects.filter(bureau=county_bureau))
+    assert _ids(Department.objects.kept_by(county_manager)) == kept
+    for department in Department.objects.all():
+        if department.pk in kept:
+            policy_department_check(user=county_manager, department=department)
+        else:
+            with pytest.raises(ValidationError):
+                policy_department_check(user=county_manager, department=department)
 
 
 @pytest.mark.parametrize("query", ["清源", "91320812", "张", "王法人", "食品", "不存在"])

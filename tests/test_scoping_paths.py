@@ -530,7 +530,8 @@ def test_county_manager_cannot_edit_or_delete_the_city_policies(
     assert client.get(f"/api/v1/policies/{policy.pk}/").status_code == 200  # the library is shared for reading
     assert client.patch(f"/api/v1/policies/{policy.pk}/", {"is_active": False}, format="json").status_code == 403
     assert client.delete(f"/api/v1/policies/{policy.pk}/").status_code == 403
-    assert web(county_manager).get(f"/policies/{policy.pk}/edit/").status_code == 403
+    # Another bureau's entry of a shared library: its edit form answers 404 (issue 11), as out of scope.
+    assert web(county_manager).get(f"/policies/{policy.pk}/edit/").status_code == 404
     policy.refresh_from_db()
     assert policy.is_active
     # Its own policies it keeps.

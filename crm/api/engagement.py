@@ -12,14 +12,19 @@ Order of answers for a transition: out of scope 404, role 403, stale version or 
 import json
 
 from django import forms
+from django.conf import settings
 from django.db.models import Prefetch
+from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import DataAndFiles, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from crm.api.base import (
     CrmModelSerializer,
@@ -43,8 +48,8 @@ from crm.services.needs import (
     transition_data,
 )
 from crm.services.notifications import notification_mark_read, notifications_mark_all_read
-from crm.services.visits import visit_create, visit_update
-from crm.validators import MAX_ID, validate_no_control_chars
+from crm.services.visits import UNNAMED_UPLOAD, visit_create, visit_delete, visit_update
+from crm.validators import COMMENT_MAX_LENGTH, MAX_ID, validate_no_control_chars
 
 # ---------------------------------------------------------------------------------------------------------
 # Visits
@@ -194,6 +199,30 @@ def _visit_update(*, user, data, visit):
 VISIT_NEEDS = Prefetch("needs", queryset=Need.objects.order_by("id"))
 
 
+class _NamedFilesDjangoParser(DjangoMultiPartParser):
+    """Django drops a file part named ".", ".." or "/" without a word; here it arrives as ``UNNAMED_UPLOAD`` so the
+    attachment check refuses it with a message instead of saving the visit without it."""
+
+    def sanitize_file_name(self, file_name):
+        return super().sanitize_file_name(file_name) or UNNAMED_UPLOAD
+
+
+class NamedFilesMultiPartParser(MultiPartParser):
+    """DRF's multipart parser with ``_NamedFilesDjangoParser`` (a sent file is never dropped silently)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        request = parser_context["request"]
+        meta = request.META.copy()
+        meta["CONTENT_TYPE"] = media_type
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            data, files = _NamedFilesDjangoParser(meta, stream, request.upload_handlers, encoding).parse()
+        except MultiPartParserError as exc:
+            raise exceptions.ParseError(f"Multipart form parse error - {exc}") from exc
+        return DataAndFiles(data, files)
+
+
 class VisitViewSet(ScopedModelViewSet):
     """登门三问 visits in your scope: officers log them (with needs and photos) and edit their own."""
 
@@ -208,6 +237,11 @@ class VisitViewSet(ScopedModelViewSet):
     )
     create_service = staticmethod(_visit_create)
     update_service = staticmethod(_visit_update)
+    delete_service = staticmethod(lambda *, user, instance: visit_delete(user=user, visit=instance))
+    parser_classes = [
+        NamedFilesMultiPartParser if parser is MultiPartParser else parser
+        for parser in api_settings.DEFAULT_PARSER_CLASSES
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -314,7 +348,7 @@ def _schema_field(field: forms.Field) -> serializers.Field:
         return serializers.DateField(allow_null=not field.required, **options)
     if isinstance(field, forms.ChoiceField):
         return serializers.ChoiceField(choices=field.choices, **options)
-    return serializers.CharField(allow_blank=not field.required, **options)
+    return serializers.CharField(allow_blank=not field.required, max_length=field.max_length, **options)
 
 
 def transition_request_serializer(verb: str) -> type[serializers.Serializer]:
@@ -332,7 +366,7 @@ class NeedEventSerializer(serializers.ModelSerializer):
     """One entry of the timeline; ``POST`` adds a ``note`` (anyone) or an ``instruction`` (leaders)."""
 
     kind = serializers.ChoiceField(choices=[NeedEventKind.NOTE, NeedEventKind.INSTRUCTION])
-    text = serializers.CharField(max_length=20000, validators=[validate_no_control_chars])
+    text = serializers.CharField(max_length=COMMENT_MAX_LENGTH, validators=[validate_no_control_chars])
     author = serializers.PrimaryKeyRelatedField(read_only=True)
     author_name = serializers.StringRelatedField(source="author", read_only=True)
 

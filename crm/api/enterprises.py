@@ -28,8 +28,10 @@ from crm.services.enterprises import (
     contact_create,
     contact_update,
     enterprise_create,
+    enterprise_delete,
     enterprise_update,
     project_create,
+    project_delete,
     project_update,
 )
 from crm.validators import normalize_credit_code, validate_credit_code
@@ -228,6 +230,7 @@ class EnterpriseViewSet(ScopedModelViewSet):
     prefetch_related = ENTERPRISE_PREFETCH
     create_service = staticmethod(enterprise_create)
     update_service = staticmethod(enterprise_update)
+    delete_service = staticmethod(lambda *, user, instance: enterprise_delete(user=user, enterprise=instance))
 
 
 class ContactViewSet(ScopedModelViewSet):
@@ -251,3 +254,4 @@ class ProjectViewSet(ScopedModelViewSet):
     prefetch_related = (Prefetch("liaison_officers", queryset=User.objects.only("id")),)
     create_service = staticmethod(project_create)
     update_service = staticmethod(project_update)
+    delete_service = staticmethod(lambda *, user, instance: project_delete(user=user, project=instance))

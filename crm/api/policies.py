@@ -322,7 +322,7 @@ class NeedPolicySuggestionsView(SuggestionListView):
             ),
             pk=pk,
         )
-        return self.respond(request, matching.need_policy_suggestions(need=need, explain=False))
+        return self.respond(request, matching.need_policy_suggestions(need=need, user=request.user, explain=False))
 
 
 class EnterprisePolicySuggestionsView(SuggestionListView):

@@ -36,10 +36,7 @@ class OfferingForm(BootstrapFormMixin, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        departments = Department.objects.select_related("bureau")
-        if not user.sees_everything:
-            departments = departments.filter(bureau_id=user.bureau_id)
-        self.fields["department"].queryset = departments
+        self.fields["department"].queryset = Department.objects.select_related("bureau").kept_by(user)
         if self.instance.pk:
             self.initial.setdefault("need_categories", self.instance.need_categories)
 

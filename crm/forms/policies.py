@@ -87,7 +87,8 @@ class PolicyForm(BootstrapFormMixin, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = department_queryset(user)
+        # A bureau's own policies name its own departments (``departments_kept_q``), not the city's.
+        self.fields["department"].queryset = Department.objects.select_related("bureau").kept_by(user)
         if self.instance.pk:
             self.initial.setdefault("need_categories", self.instance.need_categories)
 

@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.db.models.signals import post_delete, pre_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -21,7 +22,13 @@ from crm.choices import (
 )
 from crm.models.base import AutoCodeMixin, TimeStampedModel
 from crm.querysets import NeedEventQuerySet, NeedQuerySet, VisitQuerySet, is_overdue
-from crm.validators import validate_no_control_chars
+from crm.validators import (
+    TEXT_MAX_LENGTH,
+    DateRangeValidator,
+    text_limit,
+    validate_date,
+    validate_no_control_chars,
+)
 
 
 def text_fields_clean(instance: models.Model) -> None:
@@ -58,6 +65,7 @@ class Visit(AutoCodeMixin, TimeStampedModel):
     )
     visited_on = models.DateField(
         _("visited on"),
+        validators=[DateRangeValidator(past=True, future_message=_("The visit date cannot be in the future."))],
     )
     kind = models.CharField(
         _("visit method"),
@@ -91,26 +99,32 @@ class Visit(AutoCodeMixin, TimeStampedModel):
     )
     q_needs = models.TextField(
         _("development needs (问需)"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     q_difficulties = models.TextField(
         _("difficulties (问难)"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     q_suggestions = models.TextField(
         _("suggestions (问计)"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     party_notes = models.TextField(
         _("party-building notes"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     policies_briefed = models.TextField(
         _("policies briefed"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     resolved_on_site = models.TextField(
         _("resolved on site"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     flag = models.CharField(
@@ -121,6 +135,7 @@ class Visit(AutoCodeMixin, TimeStampedModel):
     )
     next_visit_on = models.DateField(
         _("next visit on"),
+        validators=[validate_date],
         null=True,
         blank=True,
     )
@@ -153,8 +168,6 @@ class Visit(AutoCodeMixin, TimeStampedModel):
     def clean(self):
         super().clean()
         text_fields_clean(self)
-        if self.visited_on and self.visited_on > timezone.localdate():
-            raise ValidationError({"visited_on": _("The visit date cannot be in the future.")})
         if self.next_visit_on and self.visited_on and self.next_visit_on < self.visited_on:
             raise ValidationError({"next_visit_on": _("The next visit cannot be before this visit.")})
 
@@ -197,6 +210,28 @@ class VisitAttachment(TimeStampedModel):
         return self.name
 
 
+def _file_delete_on_commit(storage, name: str) -> None:
+    """Remove a stored file once the transaction has committed (a rollback keeps it)."""
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+@receiver(post_delete, sender=VisitAttachment, dispatch_uid="crm_visit_attachment_file_delete")
+def visit_attachment_file_delete(sender, instance: VisitAttachment, **kwargs) -> None:
+    """Whichever way a row goes (the visit form, the API, the admin inline, a deleted visit), its file goes too."""
+    _file_delete_on_commit(instance.file.storage, instance.file.name)
+
+
+@receiver(pre_save, sender=VisitAttachment, dispatch_uid="crm_visit_attachment_file_replace")
+def visit_attachment_file_replace(sender, instance: VisitAttachment, raw: bool = False, **kwargs) -> None:
+    """A row whose file is replaced drops the old file."""
+    if raw or not instance.pk:
+        return
+    old = sender.objects.filter(pk=instance.pk).values_list("file", flat=True).first()
+    if old and old != instance.file.name:
+        _file_delete_on_commit(instance.file.storage, old)
+
+
 class Need(AutoCodeMixin, TimeStampedModel):
     """A need or request (诉求) followed through the closed loop of DESIGN §4.1."""
 
@@ -221,7 +256,8 @@ class Need(AutoCodeMixin, TimeStampedModel):
     visit = models.ForeignKey(
         Visit,
         verbose_name=_("visit"),
-        on_delete=models.SET_NULL,
+        # A visit with needs keeps its record (登门三问 → 诉求): deleting it is refused.
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="needs",
@@ -243,6 +279,7 @@ class Need(AutoCodeMixin, TimeStampedModel):
     )
     description = models.TextField(
         _("description"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     urgency = models.CharField(
@@ -297,6 +334,7 @@ class Need(AutoCodeMixin, TimeStampedModel):
     )
     resolution = models.TextField(
         _("resolution"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     answered_at = models.DateTimeField(
@@ -395,6 +433,7 @@ class NeedEvent(models.Model):
     )
     text = models.TextField(
         _("text"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     created_at = models.DateTimeField(
@@ -424,6 +463,7 @@ class Holiday(models.Model):
 
     date = models.DateField(
         _("date"),
+        validators=[validate_date],
         unique=True,
     )
     name = models.CharField(

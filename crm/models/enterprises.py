@@ -12,7 +12,15 @@ from simple_history.models import HistoricalRecords
 from crm.choices import EnterpriseStatus, PartyOrganization, ProjectKind, ProjectStage, ProjectStatus
 from crm.models.base import TimeStampedModel
 from crm.querysets import ContactQuerySet, EnterpriseQuerySet, ProjectQuerySet
-from crm.validators import normalize_credit_code, validate_credit_code, validate_mobile
+from crm.validators import (
+    TEXT_MAX_LENGTH,
+    DateRangeValidator,
+    normalize_credit_code,
+    text_limit,
+    validate_credit_code,
+    validate_date,
+    validate_mobile,
+)
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
@@ -49,6 +57,7 @@ class Enterprise(TimeStampedModel):
     )
     established_on = models.DateField(
         _("established on"),
+        validators=[DateRangeValidator(past=True, future_message=_("The establishment date cannot be in the future."))],
         null=True,
         blank=True,
     )
@@ -210,11 +219,13 @@ class EnterpriseQualification(models.Model):
     )
     certified_on = models.DateField(
         _("certified on"),
+        validators=[DateRangeValidator(past=True, future_message=_("The certification date cannot be in the future."))],
         null=True,
         blank=True,
     )
     expires_on = models.DateField(
         _("expires on"),
+        validators=[validate_date],
         null=True,
         blank=True,
     )
@@ -223,6 +234,7 @@ class EnterpriseQualification(models.Model):
         max_length=60,
         blank=True,
     )
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("enterprise qualification")
@@ -291,6 +303,7 @@ class Contact(TimeStampedModel):
         _("primary contact"),
         default=False,
     )
+    history = HistoricalRecords()
 
     objects = ContactQuerySet.as_manager()
 
@@ -353,6 +366,7 @@ class Project(TimeStampedModel):
     )
     description = models.TextField(
         _("description"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     is_assisted = models.BooleanField(

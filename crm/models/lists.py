@@ -12,6 +12,7 @@ from crm.choices import OPEN_ACTION_STATUSES, ActionStatus, OfferingKind
 from crm.models.base import AutoCodeMixin, TimeStampedModel
 from crm.models.policies import validate_need_categories
 from crm.querysets import ActionItemQuerySet, OfferingQuerySet, is_overdue
+from crm.validators import TEXT_MAX_LENGTH, DateRangeValidator, text_limit, validate_date
 
 
 class Offering(TimeStampedModel):
@@ -34,6 +35,7 @@ class Offering(TimeStampedModel):
     )
     description = models.TextField(
         _("description"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     need_categories = models.JSONField(
@@ -53,6 +55,7 @@ class Offering(TimeStampedModel):
     )
     available_until = models.DateField(
         _("available until"),
+        validators=[validate_date],
         null=True,
         blank=True,
     )
@@ -109,7 +112,8 @@ class ActionItem(AutoCodeMixin, TimeStampedModel):
     project = models.ForeignKey(
         "crm.Project",
         verbose_name=_("project"),
-        on_delete=models.CASCADE,
+        # A project with action items keeps them: deleting it is refused.
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="action_items",
@@ -117,7 +121,7 @@ class ActionItem(AutoCodeMixin, TimeStampedModel):
     enterprise = models.ForeignKey(
         "crm.Enterprise",
         verbose_name=_("enterprise"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="action_items",
@@ -155,10 +159,12 @@ class ActionItem(AutoCodeMixin, TimeStampedModel):
     )
     result = models.TextField(
         _("result"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     completed_on = models.DateField(
         _("completed on"),
+        validators=[DateRangeValidator(past=True, future_message=_("The completion date cannot be in the future."))],
         null=True,
         blank=True,
     )

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import BureauLevel, Role
-from crm.querysets import DepartmentQuerySet, department_is_assignable
+from crm.querysets import DepartmentQuerySet, department_is_assignable, department_is_kept
 
 
 class Bureau(models.Model):
@@ -76,6 +76,10 @@ class Department(models.Model):
     def assignable_by(self, user) -> bool:
         """``Department.objects.assignable_by(user)`` for this department."""
         return department_is_assignable(self, user)
+
+    def kept_by(self, user) -> bool:
+        """``Department.objects.kept_by(user)`` for this department."""
+        return department_is_kept(self, user)
 
 
 class User(AbstractUser):

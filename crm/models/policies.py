@@ -22,6 +22,7 @@ from crm.querysets import (
     policy_is_expired,
     policy_window_is_open,
 )
+from crm.validators import COMMENT_MAX_LENGTH, DOCUMENT_MAX_LENGTH, TEXT_MAX_LENGTH, text_limit, validate_date
 
 
 def validate_need_categories(value) -> None:
@@ -76,29 +77,35 @@ class Policy(TimeStampedModel):
     )
     published_on = models.DateField(
         _("published on"),
+        validators=[validate_date],
         null=True,
         blank=True,
     )
     apply_from = models.DateField(
         _("application opens"),
+        validators=[validate_date],
         null=True,
         blank=True,
     )
     apply_until = models.DateField(
         _("application closes"),
+        validators=[validate_date],
         null=True,
         blank=True,
     )
     summary = models.TextField(
         _("summary"),
+        **text_limit(TEXT_MAX_LENGTH),
         blank=True,
     )
     conditions_text = models.TextField(
         _("conditions (original text)"),
+        **text_limit(DOCUMENT_MAX_LENGTH),
         blank=True,
     )
     support_text = models.TextField(
         _("support standard"),
+        **text_limit(DOCUMENT_MAX_LENGTH),
         blank=True,
     )
     max_amount = models.DecimalField(
@@ -341,6 +348,7 @@ class PolicyMatch(TimeStampedModel):
     )
     note = models.TextField(
         _("note"),
+        **text_limit(COMMENT_MAX_LENGTH),
         blank=True,
     )
     history = HistoricalRecords()

@@ -13,12 +13,16 @@ a county-bureau user records enterprises and projects in its own region only (40
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Sum
+from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.choices import TOLD_STATUSES, MatchStatus
 from crm.models import Contact, Enterprise, EnterpriseQualification, Project, Qualification, User
+from crm.permissions import can_delete
+from crm.services.errors import DeleteRefused
 
 ENTERPRISE_M2M = ("liaison_officers",)
 PROJECT_M2M = ("liaison_officers",)
@@ -209,3 +213,67 @@ def project_update(*, user: User, project: Project, data: Mapping[str, Any]) -> 
     project.save()
     _set_m2m(project, related)
     return project
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Deletes: refused, not soft, for records with outcomes
+# ---------------------------------------------------------------------------------------------------------
+# A record that carries outcomes — visits, needs (open or closed), action items, policy matches the
+# enterprise was told of (a granted 50 万元 above all) — is refused with the reasons (409), and the user is
+# pointed to the status that retires it (an enterprise "closed", a project "finished"). Refusing keeps every
+# list, count and report as it was without a "deleted" flag that each of them would have to filter out; what
+# may still be deleted (an entry made by mistake) goes with its contacts and qualifications, whose history
+# (django-simple-history) keeps who deleted what.
+
+
+def _counted(parts: list[tuple[int, str]]) -> list[str]:
+    return [text % {"n": n} for n, text in parts if n]
+
+
+def _delete_check(*, user: User, instance: Model, reasons: list[str], hint: str) -> None:
+    if not can_delete(user, instance):
+        raise PermissionDenied(_("Only managers delete records."))
+    if reasons:
+        raise DeleteRefused(
+            _gettext("%(record)s cannot be deleted: it has %(reasons)s. %(hint)s")
+            % {"record": instance, "reasons": _gettext(", ").join(reasons), "hint": hint}
+        )
+
+
+@transaction.atomic
+def enterprise_delete(*, user: User, enterprise: Enterprise) -> None:
+    """Delete an enterprise entered by mistake: refused (``DeleteRefused``) once it has visits, needs, projects,
+    action items or policy matches beyond a mere suggestion; its contacts and qualifications go with it."""
+    told = enterprise.policy_matches.filter(status__in=TOLD_STATUSES)
+    granted = told.filter(status=MatchStatus.GRANTED).aggregate(n=Sum("granted_amount"))["n"]
+    reasons = _counted(
+        [
+            (enterprise.visits.count(), _gettext("%(n)d visit(s)")),
+            (enterprise.needs.count(), _gettext("%(n)d need(s)")),
+            (enterprise.projects.count(), _gettext("%(n)d project(s)")),
+            (enterprise.action_items.count(), _gettext("%(n)d action item(s)")),
+            (told.count(), _gettext("%(n)d policy match(es) the enterprise was told of")),
+        ]
+    )
+    if granted:
+        reasons.append(_gettext("%(amount)s (10k CNY) granted") % {"amount": granted})
+    _delete_check(
+        user=user,
+        instance=enterprise,
+        reasons=reasons,
+        hint=_gettext("Set its status to closed or relocated instead."),
+    )
+    enterprise.delete()
+
+
+@transaction.atomic
+def project_delete(*, user: User, project: Project) -> None:
+    """Delete a project entered by mistake: refused once it has needs or action items."""
+    reasons = _counted(
+        [
+            (project.needs.count(), _gettext("%(n)d need(s)")),
+            (project.action_items.count(), _gettext("%(n)d action item(s)")),
+        ]
+    )
+    _delete_check(user=user, instance=project, reasons=reasons, hint=_gettext("Set its status to finished instead."))
+    project.delete()

@@ -17,3 +17,8 @@ class TransitionForbidden(TransitionError):
 
 class TransitionConflict(TransitionError):
     """The need changed meanwhile (stale ``version``) or its status does not allow the verb (HTTP 409)."""
+
+
+class DeleteRefused(TransitionConflict):
+    """The record carries outcomes (visits, needs, action items, policy matches an enterprise was told of) and is
+    kept rather than deleted (HTTP 409 with the reasons; the pages and the admin show the message)."""

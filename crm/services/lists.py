@@ -47,10 +47,10 @@ def action_next_statuses(item: ActionItem) -> list[str]:
 
 
 def offering_department_check(*, user: User | None, department) -> None:
-    """A county manager keeps the offerings of its own bureau's departments; city managers any."""
-    if department is None or user is None or user.sees_everything:
+    """A county manager keeps the offerings of its own bureau's departments (``departments_kept_q``); city any."""
+    if department is None or user is None:
         return
-    if department.bureau_id != user.bureau_id:
+    if not department.kept_by(user):
         raise ValidationError({"department": _("Choose a department of your own bureau.")})
 
 

@@ -40,7 +40,7 @@ from crm.permissions import can_create, is_manager
 from crm.selectors.needs import need_escalation
 from crm.services.errors import TransitionConflict, TransitionForbidden
 from crm.services.notifications import Notice, notification_send, notifications_send_many
-from crm.validators import is_valid_id, validate_no_control_chars
+from crm.validators import COMMENT_MAX_LENGTH, TEXT_MAX_LENGTH, is_valid_id, validate_no_control_chars
 from crm.workdays import WorkCalendar, default_due_on
 
 # Who may act: managers every verb; the handler and members of the lead department the work verbs;
@@ -58,10 +58,12 @@ CHOICE_MESSAGE = gettext_lazy("Select a valid choice; %(value)s is not one of th
 
 
 class TextField(forms.CharField):
-    """Text (a comment, a reason): a string, stripped, without control characters; optional unless told."""
+    """Text (a comment, a reason): a string, stripped, without control characters, at most
+    ``COMMENT_MAX_LENGTH`` characters unless told; optional unless told."""
 
     def __init__(self, *, rows: int = 2, **kwargs):
         kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", COMMENT_MAX_LENGTH)
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
         super().__init__(**kwargs)
         self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
@@ -213,6 +215,7 @@ class AnswerInput(TransitionInput):
         label=gettext_lazy("Resolution"),
         rows=3,
         required=True,
+        max_length=TEXT_MAX_LENGTH,
         help_text=gettext_lazy("How the need was resolved."),
         error_messages={"required": gettext_lazy("Describe how the need was resolved.")},
     )

@@ -97,9 +97,9 @@ def _save_policy(policy: Policy, plain: Mapping[str, Any], related: Mapping[str,
 
 
 def policy_department_check(*, user: User | None, department) -> None:
-    """As on the web form: a county user names its own bureau's departments or the city's, not another county's."""
-    if department is not None and user is not None and not department.assignable_by(user):
-        raise ValidationError({"department": _("Choose a department of your own bureau or of the city bureau.")})
+    """As on the web form: a county user names its own bureau's departments (``departments_kept_q``)."""
+    if department is not None and user is not None and not department.kept_by(user):
+        raise ValidationError({"department": _("Choose a department of your own bureau.")})
 
 
 @transaction.atomic

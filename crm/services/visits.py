@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from crm.choices import NeedSource, Urgency, VisitFlag, VisitKind
 from crm.models import Enterprise, Project, User, Visit, VisitAttachment
-from crm.permissions import can_create, can_edit
+from crm.permissions import can_create, can_delete, can_edit
+from crm.services.errors import DeleteRefused
 from crm.services.needs import need_create
 from crm.validators import validate_no_control_chars
 
@@ -62,9 +63,20 @@ def _known_extension(extension: str) -> bool:
     return mimetypes.guess_type(f"x{extension}")[0] is not None
 
 
+# What an upload named ".", ".." or only separators and control characters is called after sanitising: nothing
+# usable. ``UNNAMED_UPLOAD`` is the name the API's multipart parser gives such a part instead of dropping it (a
+# control character: sanitising leaves nothing of it, and Django's own file-name check lets it through).
+UNNAMED_UPLOAD = "\x00"
+
+
+def _sanitised_name(upload) -> str:
+    name = os.path.basename(str(getattr(upload, "name", "") or "").replace("\\", "/"))
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return "" if name in (".", "..") else name
+
+
 def _file_name(upload) -> str:
-    name = os.path.basename(str(getattr(upload, "name", "") or "attachment").replace("\\", "/"))
-    name = "".join(ch for ch in name if ch.isprintable()).strip() or "attachment"
+    name = _sanitised_name(upload) or "attachment"
     if len(name) > 150:
         stem, ext = os.path.splitext(name)
         name = stem[: 150 - len(ext[:20])] + ext[:20]
@@ -73,6 +85,11 @@ def _file_name(upload) -> str:
 
 def attachment_check(upload) -> str:
     """Validate one uploaded file; return its content type or raise ValidationError naming the file."""
+    if not _sanitised_name(upload):
+        raise ValidationError(
+            _("A file named “%(name)s” cannot be attached: give it a name (such as photo.jpg) and upload it again.")
+            % {"name": "".join(ch for ch in str(getattr(upload, "name", "") or "") if ch.isprintable())}
+        )
     name = _file_name(upload)
     size = getattr(upload, "size", None)
     limit = settings.ATTACHMENT_MAX_BYTES
@@ -310,13 +327,6 @@ def visit_create(
 LOCKED_WITH_NEEDS = ("enterprise", "project")
 
 
-def _file_delete_on_commit(attachment: VisitAttachment) -> None:
-    """Remove the stored file only once the transaction has committed (a rollback keeps it)."""
-    storage, name = attachment.file.storage, attachment.file.name
-    if name:
-        transaction.on_commit(lambda: storage.delete(name))
-
-
 @transaction.atomic
 def visit_update(
     *,
@@ -379,8 +389,7 @@ def visit_update(
     if officers is not None:
         visit.officers.set(visit_officers_derive(officers=officers, user=user))
     for attachment in removed:
-        _file_delete_on_commit(attachment)
-        attachment.delete()
+        attachment.delete()  # the file goes once the transaction commits (crm/models/engagement.py)
     _attachments_save(visit=visit, user=user, checked=checked)
     return visit
 
@@ -395,3 +404,17 @@ VISIT_TEXT_FIELDS = {
     "policies_briefed",
     "resolved_on_site",
 }
+
+
+@transaction.atomic
+def visit_delete(*, user, visit: Visit) -> None:
+    """Delete a visit logged by mistake (managers): refused (``DeleteRefused``) once needs were raised in it, as
+    they keep it as their source; its attachments go with it, files included (once the transaction commits)."""
+    if not can_delete(user, visit):
+        raise PermissionDenied(_("Only managers delete visits."))
+    count = visit.needs.count()
+    if count:
+        raise DeleteRefused(
+            _("Visit %(code)s cannot be deleted: %(n)d need(s) were raised in it.") % {"code": visit.code, "n": count}
+        )
+    visit.delete()

@@ -47,6 +47,9 @@ class OfferingListView(FilteredListView):
         context = super().get_context_data(**kwargs)
         context["can_create"] = can_create(self.request.user, Offering)
         context["can_edit"] = is_manager(self.request.user)
+        for offering in context["page_obj"].object_list:
+            # The list is shared; the edit link only on the offerings the user's bureau keeps.
+            offering.user_can_edit = can_edit(self.request.user, offering)
         return context
 
 

@@ -143,6 +143,12 @@ class CreatePermissionMixin(LoginRequiredMixin):
 class EditPermissionMixin(ScopedQuerysetMixin):
     """404 outside the scope (via the scoped queryset), then 403 unless ``can_edit(user, obj)``."""
 
+    def get_scoped_queryset(self):
+        # Shared libraries (policies, offerings) are read by every bureau but edited by the one that keeps the
+        # entry: another bureau's entry answers 404 here, as an out-of-scope record does.
+        queryset = super().get_scoped_queryset()
+        return queryset.kept_by(self.request.user) if hasattr(queryset, "kept_by") else queryset
+
     def get_object(self, queryset=None):
         obj = super().get_object(queryset)
         if not can_edit(self.request.user, obj):

@@ -68,9 +68,11 @@ def project_action_items_section(project, request) -> dict:
 
 def need_policy_suggestions_section(need, request) -> dict:
     """Eligible policies with an open window for the need, ranked, each with ✓/✗ reasons; push in one click."""
-    enterprise = matching.need_enterprise(need)
+    enterprise = matching.need_enterprise(need, user=request.user)
     return {
-        "suggestions": matching.need_policy_suggestions(need=need, limit=SUGGESTION_LIMIT) if enterprise else [],
+        "suggestions": (
+            matching.need_policy_suggestions(need=need, user=request.user, limit=SUGGESTION_LIMIT) if enterprise else []
+        ),
         "suggestion_enterprise": enterprise,
         "can_push": is_manager(request.user),
         "need": need,

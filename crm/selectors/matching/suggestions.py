@@ -198,23 +198,30 @@ def enterprise_policy_suggestions(
     return ranked
 
 
-def need_enterprise(need: Need) -> Enterprise | None:
+def need_enterprise(need: Need, *, user=None) -> Enterprise | None:
+    """The need's enterprise, else its project's; with ``user``, only if that user may open the enterprise (a need
+    transferred to a county stays visible there, its enterprise in another county does not)."""
     if need.enterprise_id:
-        return need.enterprise
-    if need.project_id and need.project.enterprise_id:
-        return need.project.enterprise
-    return None
+        enterprise = need.enterprise
+    elif need.project_id and need.project.enterprise_id:
+        enterprise = need.project.enterprise
+    else:
+        return None
+    if user is not None and not Enterprise.objects.visible_pks(user, [enterprise.pk]):
+        return None
+    return enterprise
 
 
 def need_policy_suggestions(
-    *, need: Need, today: dt.date | None = None, limit: int | None = None, explain: bool = True
+    *, need: Need, user=None, today: dt.date | None = None, limit: int | None = None, explain: bool = True
 ) -> list[Suggestion]:
     """Eligible policies with an open window for the need's enterprise, the need's own category first.
 
     A need with neither an enterprise nor a project with one has no suggestions: eligibility is an
-    enterprise's.
+    enterprise's. With ``user`` (every page and the API), a need whose enterprise that user cannot open has none
+    either: the reasons show the enterprise's figures (revenue, staff, qualifications).
     """
-    enterprise = need_enterprise(need)
+    enterprise = need_enterprise(need, user=user)
     if enterprise is None:
         return []
     return enterprise_policy_suggestions(enterprise=enterprise, need=need, today=today, limit=limit, explain=explain)
