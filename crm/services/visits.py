@@ -21,6 +21,7 @@ from crm.choices import NeedSource, Urgency, VisitFlag, VisitKind
 from crm.models import Enterprise, Project, User, Visit, VisitAttachment
 from crm.permissions import can_create, can_edit
 from crm.services.needs import need_create
+from crm.services.plans import visit_plans_from_visit
 from crm.validators import validate_no_control_chars
 
 # (magic test, content type); HEIC is the iPhone's default photo format.
@@ -303,6 +304,7 @@ def visit_create(
                 {"needs": [_("Need %(number)d: %(problems)s.") % {"number": number, "problems": "; ".join(messages)}]}
             ) from None
     _attachments_save(visit=visit, user=user, checked=checked)
+    visit_plans_from_visit(visit=visit, user=user)
     return visit
 
 
@@ -382,6 +384,8 @@ def visit_update(
         _file_delete_on_commit(attachment)
         attachment.delete()
     _attachments_save(visit=visit, user=user, checked=checked)
+    if "next_visit_on" in changed:
+        visit_plans_from_visit(visit=visit, user=user, fulfil=False)
     return visit
 
 
