@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from crm.api import accounts, dashboard, engagement, enterprises, lists, organisation, policies
+from crm.api import routine as routine_api
 
 app_name = "api"
 
@@ -29,11 +30,14 @@ router.register("action-items", lists.ActionItemViewSet, basename="action-items"
 router.register("visits", engagement.VisitViewSet, basename="visits")
 router.register("needs", engagement.NeedViewSet, basename="needs")
 router.register("notifications", engagement.NotificationViewSet, basename="notifications")
+router.register("visit-plans", routine_api.VisitPlanViewSet, basename="visit-plans")
+router.register("activities", routine_api.ActivityViewSet, basename="activities")
 
 v1 = [
     path("auth/token/", accounts.TokenView.as_view(), name="token"),
     path("me/", accounts.MeView.as_view(), name="me"),
     path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("cadence/", routine_api.CadenceView.as_view(), name="cadence"),
     path(
         "needs/<int:pk>/policy-suggestions/",
         policies.NeedPolicySuggestionsView.as_view(),
