@@ -133,3 +133,24 @@ class TestActivities:
         assert response.status_code == 201
         assert api_as(county_officer).get("/api/v1/activities/").json()["count"] == 0
         assert api_as(county_officer).get(f"/api/v1/activities/{response.json()['id']}/").status_code == 404
+
+
+class TestAcceptAndAssign:
+    def test_one_call_two_events(self, api_as, manager, need, lead_department, handler):
+        body = {"version": need.version, "lead_department": lead_department.pk, "handler": handler.pk}
+        response = api_as(manager).post(f"/api/v1/needs/{need.pk}/accept/", body, format="json")
+        assert response.status_code == 200, response.json()
+        assert response.json()["status"] == "assigned"
+        kinds = [(e.kind, e.to_status) for e in need.events.order_by("id")][1:]
+        assert kinds == [("status", "accepted"), ("assignment", "assigned")]
+
+    def test_invalid_assign_fields_write_nothing(self, api_as, manager, officer, need, lead_department):
+        body = {"version": need.version, "lead_department": lead_department.pk, "handler": officer.pk}
+        response = api_as(manager).post(f"/api/v1/needs/{need.pk}/accept/", body, format="json")
+        assert response.status_code == 400 and "handler" in response.json()
+        need.refresh_from_db()
+        assert need.status == "new" and need.version == 1 and need.events.count() == 1
+
+    def test_plain_accept_still_works(self, api_as, manager, need):
+        response = api_as(manager).post(f"/api/v1/needs/{need.pk}/accept/", {"version": 1}, format="json")
+        assert response.status_code == 200 and response.json()["status"] == "accepted"

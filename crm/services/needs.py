@@ -720,9 +720,9 @@ def need_accept(
             need=need,
             user=user,
             version=need.version,
-            lead_department=data["lead_department"],
-            assisting_departments=data["assisting_departments"],
-            handler=data["handler"],
+            lead_department=data["lead_department"].pk,
+            assisting_departments=[d.pk for d in data["assisting_departments"]],
+            handler=data["handler"].pk if data["handler"] else None,
             due_on=data["due_on"],
             text=data["text"],
         )
