@@ -154,3 +154,26 @@ class TestAcceptAndAssign:
     def test_plain_accept_still_works(self, api_as, manager, need):
         response = api_as(manager).post(f"/api/v1/needs/{need.pk}/accept/", {"version": 1}, format="json")
         assert response.status_code == 200 and response.json()["status"] == "accepted"
+
+
+class TestDashboardPeriodRegion:
+    def test_period_and_region(self, api_as, leader, officer, enterprise, county_enterprise):
+        enterprise.liaison_officers.add(officer)
+        VisitFactory(enterprise=enterprise, visited_on=dt.date(2026, 11, 5))
+        client = api_as(leader)
+        body = client.get("/api/v1/dashboard/?period=2026-11").json()
+        assert (body["period"]["start"], body["period"]["end"]) == ("2026-11-01", "2026-11-30")
+        assert body["liaison_coverage"][0]["person_id"] == officer.pk
+        county = client.get(f"/api/v1/dashboard/?period=2026&region={county_enterprise.region_id}").json()
+        assert county["coverage"]["total"] == 1 and county["period"]["region"] == county_enterprise.region_id
+        bad = client.get("/api/v1/dashboard/?period=2026Q5")
+        assert bad.status_code == 400 and "period" in bad.json()
+
+    def test_county_user_cannot_ask_another_region(self, api_as, county_officer, enterprise):
+        response = api_as(county_officer).get(f"/api/v1/dashboard/?region={enterprise.region_id}")
+        assert response.status_code == 400 and "region" in response.json()
+
+    def test_red_flags_on_the_dashboard(self, api_as, leader, enterprise):
+        VisitFactory(enterprise=enterprise, flag="red", q_difficulties="外省某开发区邀请整体迁移")
+        flags = api_as(leader).get("/api/v1/dashboard/").json()["red_flags"]
+        assert [f["enterprise"] for f in flags] == [enterprise.pk] and flags[0]["flag"] == "red"

@@ -26,6 +26,8 @@ TOP_KEYS = {
     "policies",
     "officers",
     "counties",
+    "liaison_coverage",
+    "red_flags",
     "charts",
 }
 

@@ -673,3 +673,30 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["enterprise", "status", "planned_on"], name="crm_visitplan_ent_idx"),
         ),
     ]
+
+
+# The cadence defaults of DESIGN §11.1 for every existing bureau (the selector falls back to the same values
+# in SQL for a bureau created later; an administrator edits them in the admin). Values are copied here, not
+# imported, so the migration stays as it was written.
+CADENCE_DEFAULTS = [
+    ("linked", "officer", "month", 1),
+    ("linked", "leader", "quarter", 1),
+    ("assisted", "officer", "month", 2),
+    ("assisted", "leader", "month", 1),
+]
+
+
+def cadence_defaults_create(apps, schema_editor):
+    Bureau = apps.get_model("crm", "Bureau")
+    CadenceRule = apps.get_model("crm", "CadenceRule")
+    for bureau in Bureau.objects.all():
+        for tier, role, period, min_visits in CADENCE_DEFAULTS:
+            CadenceRule.objects.get_or_create(
+                bureau=bureau,
+                tier=tier,
+                role=role,
+                defaults={"period": period, "min_visits": min_visits, "kinds": ["on_site", "meeting"]},
+            )
+
+
+Migration.operations.append(migrations.RunPython(cadence_defaults_create, migrations.RunPython.noop))
