@@ -2764,42 +2764,42 @@ class _Builder:
                     source=NeedSource.MEETING,
                     bureau=self.bureau_for_region(self.enterprises[key].region_id),
                 )
-        flag = RED_FLAG
-        ent = self.enterprises[flag["enterprise"]]
-        lead = self.users[flag["lead"]]
+        watched = WATCHED
+        ent = self.enterprises[watched["enterprise"]]
+        lead = self.users[watched["lead"]]
         visit, created = self.ensure(
             Visit,
-            {"enterprise": ent, "q_needs": flag["q_needs"]},
+            {"enterprise": ent, "q_needs": watched["q_needs"]},
             {
-                "visited_on": self.day(-flag["days_ago"]),
+                "visited_on": self.day(-watched["days_ago"]),
                 "kind": VisitKind.ON_SITE,
                 "lead": lead,
-                "interviewee": flag["interviewee"][0],
-                "interviewee_title": flag["interviewee"][1],
-                "q_difficulties": flag["q_difficulties"],
-                "flag": VisitFlag.RED,
+                "interviewee": watched["interviewee"][0],
+                "interviewee_title": watched["interviewee"][1],
+                "q_difficulties": watched["q_difficulties"],
+                "flag": VisitFlag.YELLOW,
                 "created_by": lead,
             },
             exclude=("code",),
-            created_at=self.at(flag["days_ago"], 16),
+            created_at=self.at(watched["days_ago"], 16),
         )
         if created:
-            visit.officers.set([self.users[u] for u in flag["officers"]])
-            title, category, urgency = flag["need"]
+            visit.officers.set([self.users[u] for u in watched["officers"]])
+            title, category, urgency = watched["need"]
             need = self._routine_need(
                 enterprise=ent,
                 title=title,
                 category=category,
                 urgency=urgency,
                 by=lead,
-                created_at=self.at(flag["days_ago"], 17),
+                created_at=self.at(watched["days_ago"], 17),
                 visit=visit,
                 source=NeedSource.VISIT,
                 bureau=self.bureaus["city"],
             )
             self.ensure(
                 ActionItem,
-                {"title": flag["action"]},
+                {"title": watched["action"]},
                 {
                     "need": need,
                     "enterprise": ent,
@@ -2829,7 +2829,8 @@ class _Builder:
 
 # ---------------------------------------------------------------------------------------------------------
 # The routine (DESIGN §11.1–§11.3): cadence rules, plans (some overdue), one joint research trip with the
-# 金湖县 bureau and several of its enterprises (one record), and a red-flag enterprise with what answers it.
+# 金湖县 bureau and several of its enterprises (one record), and a yellow-flag enterprise with the need and the
+# action answering it (the red-flag one, A1 and its threatened relocation, comes from the visits above).
 # ---------------------------------------------------------------------------------------------------------
 
 # (enterprise key, planned in days from today, lead, officers, purpose)
@@ -2862,14 +2863,14 @@ JOINT_RESEARCH = {
         ("L4", "finance", "冷链仓储技改项目融资对接", Urgency.URGENT),
     ],
 }
-RED_FLAG = {
+WATCHED = {
     "enterprise": "L9",
     "days_ago": 1,
     "lead": "leader2",
     "officers": ["officer2"],
     "interviewee": ("周文斌", "董事长"),
     "q_needs": "希望协调扩产用地和能耗指标，留在淮安发展。",
-    "q_difficulties": "外省某开发区邀请整体迁移，给出土地和设备补贴，企业正在评估。",
+    "q_difficulties": "扩产项目能耗指标不足，用地报批进度慢，企业担心错过订单窗口期。",
     "need": ("留企扩产用地及能耗指标协调", "land", Urgency.CRITICAL),
     "action": "会同自然资源部门现场踏勘扩产用地",
 }
