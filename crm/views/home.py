@@ -9,7 +9,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from crm.models import Visit
+from crm.models import Activity, Visit, VisitPlan
 from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors import home as home_selectors
 from crm.selectors import matching, watch
@@ -110,7 +110,7 @@ HOME_SECTIONS: list[Section] = [
         visible=lambda request: is_leader(request.user) or is_manager(request.user),
     ),
     Section("cadence", "crm/home/_section_cadence.html", _cadence, visible=_liaises),
-    Section("plans", "crm/home/_section_plans.html", _plans, column="side", visible=_liaises),
+    Section("plans", "crm/home/_section_plans.html", _plans, visible=_liaises),
     Section("my_needs", "crm/home/_section_my_needs.html", _my_needs),
     Section("deadlines", "crm/needs/_home_deadlines.html", _deadlines),
     Section("my_actions", "crm/home/_section_my_actions.html", _my_actions),
@@ -127,7 +127,12 @@ HOME_SECTIONS: list[Section] = [
     Section(
         "shortcuts",
         "crm/home/_section_shortcuts.html",
-        lambda user, request: {"show_manager_links": is_manager(user), "can_log_visit": can_create(user, Visit)},
+        lambda user, request: {
+            "show_manager_links": is_manager(user),
+            "can_log_visit": can_create(user, Visit),
+            "can_record_activity": can_create(user, Activity),
+            "can_plan_visit": can_create(user, VisitPlan),
+        },
         column="side",
     ),
 ]
