@@ -114,5 +114,5 @@ def test_scope_status_filter_and_todo(enterprise, county_enterprise, officer, co
 def test_one_query_for_any_number_of_enterprises(enterprise, officer, manager, django_assert_num_queries):
     for _ in range(5):
         VisitFactory(enterprise=enterprise)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(3):  # the rules of each role (a handful of rows), then the rows
         list(cadence_query(user=manager, person=officer)[:20])

@@ -122,7 +122,7 @@ class TestNeedPage:
                 "accept-handler": officer.pk,
             },
         )
-        assert response.status_code == 200 and "must be a member of the lead department" in response.content.decode()
+        assert response.status_code == 200 and "须为主办部门" in response.content.decode()
         need.refresh_from_db()
         assert need.status == NeedStatus.NEW and need.events.count() == 1
 
@@ -227,7 +227,7 @@ class TestActivityPages:
             "needs-0-title": "引进研发人才",
         }
         response = client.post(reverse("crm:activity-create"), data)
-        assert response.status_code == 200 and "must be one of the participants" in response.content.decode()
+        assert response.status_code == 200 and "所属企业须为活动参与企业" in response.content.decode()
         assert not Activity.objects.exists() and not Need.objects.exists()
 
     def test_out_of_scope_activity_is_404(self, client, county_officer, officer, enterprise):

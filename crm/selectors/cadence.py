@@ -3,15 +3,16 @@ for, how many were made, and the status ``met`` / ``due`` / ``missed``, in one S
 
 Rows come from the enterprise's liaison officers (role ``officer``) and its liaison leader (role ``leader``)
 of linked or assisted operating enterprises (an enterprise that is both follows the assisted rule). The rule is
-the enterprise's bureau's ``CadenceRule`` for (tier, role), else the defaults of §11.1 (``CADENCE_DEFAULTS``),
-resolved in SQL with ``Coalesce``. A visit counts for a person when they are its lead or one of its officers and
+the enterprise's bureau's ``CadenceRule`` for (tier, role), else the defaults of §11.1 (``CADENCE_DEFAULTS``):
+the few rule rows are read first; each distinct rule becomes one part of a UNION ALL with constant dates.
+A visit counts for a person when they are its lead or one of its officers and
 its kind is among the rule's kinds; an activity with ``counts_as_visit`` counts as a ``meeting`` visit of each
 participant for its lead and officers. ``missed``: the previous period ended unmet and the current one is not
-met yet. Everything is an annotation or a correlated subquery: nothing loops over enterprises in Python.
+met yet. Everything is an annotation or a correlated subquery (the rules: 1 query per role, the rows: 1 query):
+nothing loops over enterprises in Python.
 """
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from django.db.models import (
@@ -25,11 +26,10 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
-    TextField,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, StrIndex
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.choices import CadencePeriod, CadenceRole, CadenceStatus, CadenceTier, EnterpriseStatus, VisitKind
@@ -76,103 +76,100 @@ def _count(queryset):
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def _done(*, start: str, end: str):
-    """Visits + counted activities of the row's enterprise by the row's person between two annotated dates."""
+def _done(*, kinds: tuple[str, ...], start: dt.date, end: dt.date):
+    """Visits (of ``kinds``) + counted activities (when ``meeting`` counts) of the row's enterprise by the row's
+    person between two dates: correlated counts on the enterprise's visit index, dates and kinds constant."""
     person = OuterRef("c_person")
     officer_of_visit = Visit.officers.through.objects.filter(visit_id=OuterRef("pk"), user_id=OuterRef(person))
-    visits = (
-        Visit.objects.filter(
-            enterprise_id=OuterRef("c_enterprise"),
-            visited_on__gte=OuterRef(start),
-            visited_on__lte=OuterRef(end),
+    visits = Visit.objects.filter(
+        enterprise_id=OuterRef("c_enterprise"), visited_on__gte=start, visited_on__lte=end, kind__in=kinds
+    ).filter(Q(lead_id=person) | Exists(officer_of_visit))
+    done = _count(visits)
+    if VisitKind.MEETING in kinds:
+        activity_officer = Activity.officers.through.objects.filter(
+            activity_id=OuterRef("activity_id"), user_id=OuterRef(person)
         )
-        .filter(Q(lead_id=person) | Exists(officer_of_visit))
-        .annotate(
-            _kind_at=StrIndex(OuterRef("c_kinds"), Concat(Value('"'), F("kind"), Value('"'), output_field=CharField()))
-        )
-        .filter(_kind_at__gt=0)
-    )
-    activity_officer = Activity.officers.through.objects.filter(
-        activity_id=OuterRef("activity_id"), user_id=OuterRef(person)
-    )
-    activities = (
-        ActivityParticipant.objects.filter(
+        activities = ActivityParticipant.objects.filter(
             enterprise_id=OuterRef("c_enterprise"),
             activity__counts_as_visit=True,
-            activity__held_on__gte=OuterRef(start),
-            activity__held_on__lte=OuterRef(end),
-        )
-        .filter(Q(activity__lead_id=person) | Exists(activity_officer))
-        .annotate(_meeting_at=StrIndex(OuterRef("c_kinds"), Value(f'"{VisitKind.MEETING}"')))
-        .filter(_meeting_at__gt=0)
-    )
-    return _count(visits) + _count(activities)
+            activity__held_on__gte=start,
+            activity__held_on__lte=end,
+        ).filter(Q(activity__lead_id=person) | Exists(activity_officer))
+        done = done + _count(activities)
+    return done
 
 
-def _rows(base, *, role: str, today: dt.date):
-    """Annotate base rows (``c_enterprise``, ``c_person``, ``c_name``, ``c_bureau``, ``c_assisted``) of one role
-    with the rule, the period, the visits done and the status. Both roles annotate in the same order, so the
-    columns of their union line up."""
-    rule = CadenceRule.objects.filter(bureau_id=OuterRef("c_bureau"), tier=OuterRef("c_tier"), role=role)
-    current = {kind: period_of(kind, today) for kind in CadencePeriod.values}
-    previous = {kind: period_previous(p) for kind, p in current.items()}
+@dataclass(frozen=True)
+class Rule:
+    period: str
+    required: int
+    kinds: tuple[str, ...]
 
-    def by_period(values: dict, attr: str):
-        return Case(
-            *[When(c_period=kind, then=Value(getattr(p, attr))) for kind, p in values.items()],
-            output_field=DateField(),
-        )
 
-    defaults = {
-        field: Case(
-            *[
-                When(c_tier=tier, then=Value(values[index]))
-                for (tier, rule_role), values in CADENCE_DEFAULTS.items()
-                if rule_role == role
-            ],
-            output_field=output,
-        )
-        for field, index, output in (("period", 0, CharField()), ("min_visits", 1, IntegerField()))
+def _rules(role: str) -> tuple[dict[tuple[int, str], Rule], dict[str, Rule]]:
+    """The bureaus' rules of ``role`` by (bureau id, tier) (a handful of rows, read once) and the §11.1 defaults
+    by tier for bureaus without rows."""
+    rules = {
+        (r.bureau_id, r.tier): Rule(r.period, r.min_visits, tuple(r.kinds or CADENCE_DEFAULT_KINDS))
+        for r in CadenceRule.objects.filter(role=role)
     }
-    rows = base.annotate(
-        c_role=Value(role, output_field=CharField()),
-        c_tier=Case(
-            When(c_assisted=True, then=Value(CadenceTier.ASSISTED)),
-            default=Value(CadenceTier.LINKED),
-            output_field=CharField(),
-        ),
-    )
-    rows = rows.annotate(
-        c_period=Coalesce(Subquery(rule.values("period")[:1]), defaults["period"], output_field=CharField()),
-        c_required=Coalesce(
-            Subquery(rule.values("min_visits")[:1]), defaults["min_visits"], output_field=IntegerField()
-        ),
-        # The rule's kinds as JSON text (``["on_site", "meeting"]``): a visit counts when ``"<kind>"`` is in it.
-        c_kinds=Coalesce(
-            Subquery(rule.annotate(_k=Cast("kinds", TextField())).values("_k")[:1]),
-            Value(json.dumps(CADENCE_DEFAULT_KINDS)),
-            output_field=TextField(),
-        ),
-    )
-    rows = rows.annotate(
-        c_start=by_period(current, "start"),
-        c_due_by=by_period(current, "end"),
-        c_previous_start=by_period(previous, "start"),
-        c_previous_end=by_period(previous, "end"),
-        c_today=Value(today, output_field=DateField()),
-    )
-    rows = rows.annotate(
-        c_done=_done(start="c_start", end="c_today"),
-        c_previous_done=_done(start="c_previous_start", end="c_previous_end"),
-    )
-    return rows.annotate(
-        c_status=Case(
-            When(c_done__gte=F("c_required"), then=Value(CadenceStatus.MET)),
-            When(c_previous_done__lt=F("c_required"), then=Value(CadenceStatus.MISSED)),
-            default=Value(CadenceStatus.DUE),
-            output_field=CharField(),
+    defaults = {
+        tier: Rule(period, required, tuple(CADENCE_DEFAULT_KINDS))
+        for (tier, rule_role), (period, required) in CADENCE_DEFAULTS.items()
+        if rule_role == role
+    }
+    return rules, defaults
+
+
+def _rule_groups(role: str) -> dict[Rule, Q]:
+    """Each distinct rule of ``role`` with the condition (on ``c_bureau`` and ``c_assisted``) of the rows it
+    governs: the bureaus' own rows, and the tier's default for bureaus without one. Usually one group per tier."""
+    rules, defaults = _rules(role)
+    groups: dict[Rule, Q] = {}
+    for tier, default in defaults.items():
+        assisted = tier == CadenceTier.ASSISTED
+        own = sorted(bureau for bureau, rule_tier in rules if rule_tier == tier)
+        for bureau in own:
+            rule = rules[(bureau, tier)]
+            groups[rule] = groups.get(rule, Q(pk__in=[])) | Q(c_assisted=assisted, c_bureau=bureau)
+        rest = Q(c_assisted=assisted) & (Q(c_bureau__isnull=True) | ~Q(c_bureau__in=own) if own else Q())
+        groups[default] = groups.get(default, Q(pk__in=[])) | rest
+    return groups
+
+
+def _rows(base, *, role: str, today: dt.date) -> list:
+    """Annotate base rows (``c_enterprise``, ``c_person``, ``c_name``, ``c_bureau``, ``c_assisted``) of one role,
+    one queryset per distinct rule (a handful), with the rule's constants (period, required visits, dates) and the
+    visits done this and last period (correlated counts with constant dates and kinds). Every part annotates in
+    the same order, so the columns of their union line up."""
+    parts = []
+    for rule, condition in _rule_groups(role).items():
+        window = period_of(rule.period, today)
+        previous = period_previous(window)
+        part = base.filter(condition).annotate(
+            c_role=Value(role, output_field=CharField()),
+            c_tier=Case(
+                When(c_assisted=True, then=Value(CadenceTier.ASSISTED)),
+                default=Value(CadenceTier.LINKED),
+                output_field=CharField(),
+            ),
+            c_period=Value(rule.period, output_field=CharField()),
+            c_required=Value(rule.required, output_field=IntegerField()),
+            c_start=Value(window.start, output_field=DateField()),
+            c_due_by=Value(window.end, output_field=DateField()),
+            c_done=_done(kinds=rule.kinds, start=window.start, end=today),
+            c_previous_done=_done(kinds=rule.kinds, start=previous.start, end=previous.end),
         )
-    )
+        parts.append(part)
+    return parts
+
+
+def _status_q(status: str) -> Q:
+    met = Q(c_done__gte=F("c_required"))
+    if status == CadenceStatus.MET:
+        return met
+    missed = Q(c_previous_done__lt=F("c_required"))
+    return ~met & (missed if status == CadenceStatus.MISSED else ~missed)
 
 
 # Row keys ← the annotations (an annotation cannot take the name of a model field such as ``status``).
@@ -186,7 +183,7 @@ FIELDS = {
     "period_start": "c_start",
     "required": "c_required",
     "done": "c_done",
-    "status": "c_status",
+    "previous_done": "c_previous_done",
     "due_by": "c_due_by",
 }
 
@@ -226,7 +223,7 @@ def cadence_query(
             c_bureau=F("enterprise__bureau_id"),
             c_assisted=F("enterprise__is_assisted"),
         )
-        parts.append(_rows(base, role=CadenceRole.OFFICER, today=today))
+        parts += _rows(base, role=CadenceRole.OFFICER, today=today)
     if role in (None, "", CadenceRole.LEADER):
         leaders = targets.filter(liaison_leader__isnull=False)
         if person_id is not None:
@@ -238,11 +235,11 @@ def cadence_query(
             c_bureau=F("bureau_id"),
             c_assisted=F("is_assisted"),
         )
-        parts.append(_rows(base, role=CadenceRole.LEADER, today=today))
+        parts += _rows(base, role=CadenceRole.LEADER, today=today)
     if status:
-        parts = [p.filter(c_status=status) for p in parts]
+        parts = [p.filter(_status_q(status)) for p in parts]
     parts = [p.order_by().values(*FIELDS.values()) for p in parts]
-    query = parts[0] if len(parts) == 1 else parts[0].union(parts[1], all=True)
+    query = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
     return query.order_by("c_due_by", "c_name", "c_person")
 
 
@@ -254,6 +251,12 @@ def cadence_row(values: dict, *, today: dt.date | None = None) -> dict:
     for key in ("period_start", "due_by"):
         if isinstance(row[key], str):  # SQLite hands back a union's date columns as text
             row[key] = dt.date.fromisoformat(row[key])
+    if row["done"] >= row["required"]:
+        row["status"] = CadenceStatus.MET
+    elif row["previous_done"] < row["required"]:
+        row["status"] = CadenceStatus.MISSED
+    else:
+        row["status"] = CadenceStatus.DUE
     row["remaining"] = max(0, row["required"] - row["done"])
     row["days_left"] = (row["due_by"] - today).days
     row["urgent"] = row["status"] == CadenceStatus.MISSED or (
