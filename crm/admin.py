@@ -530,3 +530,49 @@ class ImportJobAdmin(BureauScopedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# ------------------------------------------------------------------------------ routine (DESIGN §11.1, §11.2)
+
+
+@admin.register(models.CadenceRule)
+class CadenceRuleAdmin(BureauScopedAdminMixin, SimpleHistoryAdmin):
+    """How often each bureau's liaison people visit (走访频次); a bureau without rows uses the §11.1 defaults."""
+
+    list_display = ["bureau", "tier", "role", "period", "min_visits", "kinds"]
+    list_filter = ["bureau", "tier", "role", "period"]
+    list_select_related = ["bureau"]
+
+
+class ReadOnlyRoutineAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """Plans and activities are written through their pages and the API (services); the admin reads them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.VisitPlan)
+class VisitPlanAdmin(ReadOnlyRoutineAdmin):
+    list_display = ["planned_on", "enterprise", "lead", "status", "visit"]
+    list_filter = ["status"]
+    list_select_related = ["enterprise", "lead"]
+    search_fields = ["enterprise__name", "purpose"]
+
+
+class ActivityParticipantInline(admin.TabularInline):
+    model = models.ActivityParticipant
+    extra = 0
+    readonly_fields = ["enterprise", "attendees"]
+    can_delete = False
+
+
+@admin.register(models.Activity)
+class ActivityAdmin(ReadOnlyRoutineAdmin):
+    list_display = ["code", "title", "kind", "held_on", "bureau", "lead", "counts_as_visit"]
+    list_filter = ["kind", "counts_as_visit"]
+    list_select_related = ["bureau", "lead"]
+    search_fields = ["code", "title", "place"]
+    inlines = [ActivityParticipantInline]

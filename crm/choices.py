@@ -200,6 +200,10 @@ class NotificationKind(models.TextChoices):
     ACTION_OVERDUE = "action_overdue", _("Action item overdue")
     STATUS = "status", _("Status change")
     EXPORT = "export", _("Export ready")
+    NEW_NEED = "new_need", _("New need")
+    NEED_DIGEST = "need_digest", _("New needs of the day")
+    PLAN = "plan", _("Planned visit")
+    CADENCE = "cadence", _("Visit cadence")
 
 
 class ImportStatus(models.TextChoices):
@@ -213,3 +217,41 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+# ---------------------------------------------------------------------------------------------------------
+# The bureau's routine (DESIGN §11.1, §11.2): cadence rules, visit plans, activities.
+# ---------------------------------------------------------------------------------------------------------
+
+
+class CadenceTier(models.TextChoices):
+    LINKED = "linked", _("Linked enterprise")
+    ASSISTED = "assisted", _("Assisted enterprise")
+
+
+class CadenceRole(models.TextChoices):
+    OFFICER = "officer", _("Liaison officer")
+    LEADER = "leader", _("Liaison leader")
+
+
+class CadencePeriod(models.TextChoices):
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
+
+
+class CadenceStatus(models.TextChoices):
+    MET = "met", _("Met")
+    DUE = "due", _("Due")
+    MISSED = "missed", _("Missed")
+
+
+class PlanStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned visit")
+    DONE = "done", _("Visited")
+    CANCELLED = "cancelled", pgettext_lazy("plan status", "Cancelled")
+
+
+class ActivityKind(models.TextChoices):
+    SYMPOSIUM = "symposium", _("Symposium")
+    JOINT_RESEARCH = "joint_research", _("Joint research")
+    BRIEFING = "briefing", _("Policy briefing")
+    MATCHMAKING = "matchmaking", _("Matchmaking meeting")
+    TRAINING = "training", _("Training")

@@ -37,6 +37,7 @@ from crm.choices import (
     OPEN_ACTION_STATUSES,
     OPEN_NEED_STATUSES,
     ActionStatus,
+    ActivityKind,
     BureauLevel,
     EnterpriseStatus,
     MatchStatus,
@@ -45,6 +46,7 @@ from crm.choices import (
     NeedStatus,
     OfferingKind,
     PartyOrganization,
+    PlanStatus,
     PolicyDelivery,
     PolicyKind,
     PolicyLevel,
@@ -58,6 +60,8 @@ from crm.choices import (
 )
 from crm.models import (
     ActionItem,
+    Activity,
+    ActivityParticipant,
     Bureau,
     Contact,
     Department,
@@ -72,6 +76,7 @@ from crm.models import (
     Qualification,
     Region,
     Visit,
+    VisitPlan,
 )
 from crm.querysets import enterprise_search_q, open_q, overdue_q
 from crm.validators import MAX_ID, validate_no_control_chars
@@ -643,3 +648,51 @@ FILTERSETS = {
     "actionitem": ActionItemFilterSet,
 }
 """Model name (``Model._meta.model_name``) → its FilterSet, for generic list views and exports."""
+
+
+class VisitPlanFilterSet(SearchFilterSet):
+    search_fields = ("enterprise__name", "purpose")
+
+    enterprise = id_filter("enterprise", _("enterprise"))
+    status = choice_filter("status", PlanStatus.choices, _("status"))
+    lead = id_filter("lead", _("lead"))
+    person = IdFilter(method="filter_person", label=_("lead or officer"))
+    region = region_filter("enterprise__region")
+    planned_on = date_range("planned_on", _("planned on"))
+    ordering = StableOrderingFilter(fields=("planned_on", "enterprise__name", "status"))
+
+    class Meta:
+        model = VisitPlan
+        fields = []
+
+    def filter_person(self, queryset, name, value):
+        if value is None:
+            return queryset
+        member = VisitPlan.officers.through.objects.filter(visitplan_id=OuterRef("pk"), user_id=value)
+        return queryset.filter(Q(lead_id=value) | Q(Exists(member)))
+
+
+class ActivityFilterSet(SearchFilterSet):
+    search_fields = ("code", "title", "place", "summary")
+
+    kind = choice_filter("kind", ActivityKind.choices, _("kind"))
+    lead = id_filter("lead", _("lead"))
+    bureau = id_filter("bureau", _("organising bureau"))
+    enterprise = IdFilter(method="filter_enterprise", label=_("participating enterprise"))
+    counts_as_visit = bool_filter("counts_as_visit", _("counts as a visit"))
+    held_on = date_range("held_on", _("held on"))
+    ordering = StableOrderingFilter(fields=("held_on", "code", "title"))
+
+    class Meta:
+        model = Activity
+        fields = []
+
+    def filter_enterprise(self, queryset, name, value):
+        if value is None:
+            return queryset
+        taking_part = ActivityParticipant.objects.filter(activity_id=OuterRef("pk"), enterprise_id=value)
+        return queryset.filter(Exists(taking_part))
+
+
+FILTERSETS["visitplan"] = VisitPlanFilterSet
+FILTERSETS["activity"] = ActivityFilterSet

@@ -23,9 +23,11 @@ def is_leader(user) -> bool:
 
 
 # Models an officer may create records of (visits and needs, and contacts while on site).
-OFFICER_CREATES = {"visit", "need", "contact", "visitattachment"}
+OFFICER_CREATES = {"visit", "need", "contact", "visitattachment", "visitplan", "activity", "activityparticipant"}
+# Leaders plan their own visits and record the activities they lead (座谈会、联合调研, DESIGN §11.2).
+LEADER_CREATES = {"visitplan", "activity", "activityparticipant"}
 # Reference data and the organisation are the administrator's.
-ADMIN_ONLY = {"bureau", "department", "region", "industrychain", "qualification", "user", "holiday"}
+ADMIN_ONLY = {"bureau", "department", "region", "industrychain", "qualification", "user", "holiday", "cadencerule"}
 
 
 def can_create(user, model: type[models.Model]) -> bool:
@@ -33,6 +35,8 @@ def can_create(user, model: type[models.Model]) -> bool:
     if name in ADMIN_ONLY:
         return user.has_role(Role.ADMIN)
     if is_manager(user):
+        return True
+    if is_leader(user) and name in LEADER_CREATES:
         return True
     return is_officer(user) and name in OFFICER_CREATES
 
@@ -49,6 +53,11 @@ def can_edit(user, obj: models.Model) -> bool:
         return is_manager(user) and owns_offering(user, obj)
     if is_manager(user):
         return True
+    if name in ("visitplan", "activity"):
+        # Their lead, one of their officers, or who recorded them (leaders included).
+        return (
+            obj.created_by_id == user.pk or obj.lead_id == user.pk or obj.officers.filter(pk=user.pk).exists()
+        ) and (is_officer(user) or is_leader(user))
     if not is_officer(user):
         return False
     if name == "enterprise":

@@ -267,3 +267,20 @@ class DepartmentQuerySet(models.QuerySet):
         if user is None or not user.is_authenticated or user.sees_everything:
             return self.all()
         return self.for_bureau(user.bureau_id)
+
+
+class ActivityQuerySet(ScopedQuerySet):
+    """An activity is in a county's scope when one of its enterprises lies in the county, or the county bureau
+    organised it or took part (Exists, so an activity with many participants is one row)."""
+
+    def visible_to(self, user):
+        sees_all, region = scope_region(user)
+        if sees_all:
+            return self.all()
+        if region is None:
+            return self.none()
+        participants = self.model.participants.rel.related_model.objects.filter(
+            activity=OuterRef("pk"), enterprise__region=region
+        )
+        taking_part = self.model.bureaus.through.objects.filter(activity=OuterRef("pk"), bureau_id=user.bureau_id)
+        return self.filter(Exists(participants) | Exists(taking_part) | Q(bureau_id=user.bureau_id))

@@ -25,6 +25,10 @@ CRM_MODELS = [
     "offering",
     "actionitem",
     "notification",
+    "cadencerule",
+    "visitplan",
+    "activity",
+    "activityparticipant",
 ]
 LEDGER_MODELS = [
     "enterprise",
@@ -38,6 +42,9 @@ LEDGER_MODELS = [
     "policymatch",
     "offering",
     "actionitem",
+    "visitplan",
+    "activity",
+    "activityparticipant",
 ]
 
 
@@ -56,11 +63,18 @@ def _codes() -> dict[str, set[str]]:
             "change_contact",
             "change_enterprise",
             "change_actionitem",
+            "add_visitplan",
+            "change_visitplan",
+            "add_activity",
+            "change_activity",
+            "add_activityparticipant",
         },
         Role.MANAGER: view_all
         | {f"{verb}_{m}" for m in LEDGER_MODELS for verb in ("add", "change", "delete")}
         | {"add_needevent", "add_holiday", "change_holiday", "delete_holiday"},
-        Role.LEADER: view_all | {"add_needevent"},
+        Role.LEADER: view_all
+        | {"add_needevent", "add_visitplan", "change_visitplan", "add_activity", "change_activity"}
+        | {"add_activityparticipant"},
         Role.ADMIN: {f"{verb}_{m}" for m in CRM_MODELS for verb in ("add", "change", "delete", "view")}
         | {"add_group", "change_group", "view_group"},
     }

@@ -6,6 +6,7 @@ from crm.views import dashboard, enterprises, home, policies, projects, search
 from crm.views import lists as action_lists
 from crm.views import needs as need_views
 from crm.views import notifications as notification_views
+from crm.views import routine as routine_views
 from crm.views import visits as visit_views
 from crm.views.exports import ExportJobDetailView, ExportJobDownloadView, ExportJobStatusView, ListExportView
 from crm.views.imports import ImportConfirmView, ImportPreviewView, ImportTemplateView, ImportView
@@ -35,6 +36,15 @@ urlpatterns = [
     # Visits (visit-list, visit-create at visits/new/, visit-detail)
     path("visits/", visit_views.VisitListView.as_view(), name="visit-list"),
     path("visits/new/", visit_views.VisitCreateView.as_view(), name="visit-create"),
+    # Visit plans, the personal calendar feed, activities, the user's own page (DESIGN §11.1, §11.2)
+    path("visits/plans/", routine_views.VisitPlanListView.as_view(), name="visitplan-list"),
+    path("visits/plans/new/", routine_views.VisitPlanCreateView.as_view(), name="visitplan-create"),
+    path("visits/plans/<int:pk>/cancel/", routine_views.VisitPlanCancelView.as_view(), name="visitplan-cancel"),
+    path("visits/calendar.ics", routine_views.CalendarFeedView.as_view(), name="visit-calendar"),
+    path("activities/", routine_views.ActivityListView.as_view(), name="activity-list"),
+    path("activities/new/", routine_views.ActivityCreateView.as_view(), name="activity-create"),
+    path("activities/<int:pk>/", routine_views.ActivityDetailView.as_view(), name="activity-detail"),
+    path("me/", routine_views.AccountView.as_view(), name="account"),
     path("visits/<int:pk>/", visit_views.VisitDetailView.as_view(), name="visit-detail"),
     path("visits/<int:pk>/edit/", visit_views.VisitUpdateView.as_view(), name="visit-update"),
     path("visits/<int:pk>/print/", visit_views.VisitPrintView.as_view(), name="visit-print"),

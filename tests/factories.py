@@ -15,7 +15,11 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory, Password
 
 from crm.choices import (
+    ActivityKind,
     BureauLevel,
+    CadencePeriod,
+    CadenceRole,
+    CadenceTier,
     NeedCategory,
     NeedEventKind,
     NotificationKind,
@@ -25,7 +29,10 @@ from crm.choices import (
 )
 from crm.models import (
     ActionItem,
+    Activity,
+    ActivityParticipant,
     Bureau,
+    CadenceRule,
     Contact,
     Department,
     Enterprise,
@@ -43,6 +50,7 @@ from crm.models import (
     Region,
     User,
     Visit,
+    VisitPlan,
 )
 from crm.validators import credit_code_check_char
 
@@ -325,3 +333,46 @@ class NotificationFactory(DjangoModelFactory):
     recipient = factory.SubFactory(UserFactory)
     kind = NotificationKind.NOTE
     text = factory.Sequence(lambda n: f"通知{n:04d}")
+
+
+# ------------------------------------------------------------------------------ routine: cadence, plans, activities
+
+
+class CadenceRuleFactory(DjangoModelFactory):
+    class Meta:
+        model = CadenceRule
+
+    bureau = factory.SubFactory(SharedBureauFactory)
+    tier = CadenceTier.LINKED
+    role = CadenceRole.OFFICER
+    period = CadencePeriod.MONTH
+    min_visits = 1
+    kinds = factory.LazyFunction(lambda: ["on_site", "meeting"])
+
+
+class VisitPlanFactory(DjangoModelFactory):
+    class Meta:
+        model = VisitPlan
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    planned_on = factory.LazyFunction(lambda: today() + dt.timedelta(days=3))
+    purpose = "回访诉求办理情况"
+
+
+class ActivityFactory(DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    kind = ActivityKind.JOINT_RESEARCH
+    title = factory.Sequence(lambda n: f"联合调研{n:04d}")
+    held_on = factory.LazyFunction(today)
+    bureau = factory.SubFactory(SharedBureauFactory)
+    counts_as_visit = True
+
+
+class ActivityParticipantFactory(DjangoModelFactory):
+    class Meta:
+        model = ActivityParticipant
+
+    activity = factory.SubFactory(ActivityFactory)
+    enterprise = factory.SubFactory(EnterpriseFactory)

@@ -14,7 +14,9 @@ def test_role_groups_exist_with_their_permissions():
     assert set(perms) >= {r.value for r in Role}
     assert "add_visit" in perms["officer"] and "delete_enterprise" not in perms["officer"]
     assert "delete_enterprise" in perms["manager"]
-    assert not any(p.startswith(("add_", "delete_")) and p != "add_needevent" for p in perms["leader"])
+    # Leaders write instructions, and plan and record the visits and activities they lead (DESIGN §11.1, §11.2).
+    leader_adds = {"add_needevent", "add_visitplan", "add_activity", "add_activityparticipant"}
+    assert not any(p.startswith(("add_", "delete_")) and p not in leader_adds for p in perms["leader"])
     assert "change_needevent" not in perms["manager"]
 
 

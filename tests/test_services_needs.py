@@ -313,7 +313,7 @@ class TestTransitionInputs:
 
     def test_every_verb_has_its_input(self):
         assert {verb: set(t.input.base_fields) for verb, t in TRANSITIONS.items()} == {
-            "accept": {"text"},
+            "accept": {"text", "lead_department", "assisting_departments", "handler", "due_on"},
             "reject": {"reason"},
             "assign": {"lead_department", "assisting_departments", "handler", "due_on", "text"},
             "start": {"text"},

@@ -5,18 +5,56 @@ also documents it in the OpenAPI schema. Rates are percentages (number, one deci
 nothing to divide by); money is a decimal string with two places (万元); dates are ISO strings.
 """
 
-from drf_spectacular.utils import extend_schema
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.selectors.dashboard import dashboard_kpis
+from crm.selectors.dashboard import PeriodError, dashboard_kpis, period_parse
 
 
 class DashboardPeriodSerializer(serializers.Serializer):
-    quarter = serializers.CharField(help_text="e.g. 2026Q4")
+    quarter = serializers.CharField(help_text="The period asked for, e.g. 2026Q4 (kept for older clients).")
     quarter_start = serializers.DateField()
     year_start = serializers.DateField()
+    label = serializers.CharField(help_text="2026Q4, 2026-11 or 2026")
+    start = serializers.DateField()
+    end = serializers.DateField()
+    region = serializers.CharField(allow_null=True)
+
+
+class DashboardLiaisonSerializer(serializers.Serializer):
+    person_id = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.CharField(help_text="officer or leader")
+    enterprises = serializers.IntegerField()
+    required = serializers.IntegerField(help_text="Visits the cadence rules ask for in the current periods.")
+    done = serializers.IntegerField(help_text="Of those, made (at most the required number per enterprise).")
+    percent = serializers.FloatField(allow_null=True)
+    met = serializers.IntegerField()
+    due = serializers.IntegerField()
+    missed = serializers.IntegerField()
+
+
+class DashboardBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+
+
+class DashboardRedFlagSerializer(serializers.Serializer):
+    enterprise = serializers.IntegerField()
+    enterprise_name = serializers.CharField()
+    flag = serializers.CharField()
+    visit = serializers.IntegerField()
+    visit_code = serializers.CharField()
+    visited_on = serializers.DateField()
+    note = serializers.CharField()
+    needs = DashboardBriefSerializer(many=True)
+    actions = DashboardBriefSerializer(many=True)
 
 
 class DashboardCoverageSerializer(serializers.Serializer):
@@ -143,12 +181,32 @@ class DashboardSerializer(serializers.Serializer):
     policies = DashboardPoliciesSerializer()
     officers = DashboardOfficerSerializer(many=True)
     counties = DashboardCountySerializer(many=True)
+    liaison_coverage = DashboardLiaisonSerializer(many=True)
+    red_flags = DashboardRedFlagSerializer(many=True)
     charts = DashboardChartsSerializer()
 
 
 class DashboardView(APIView):
     """The dashboard KPIs of the signed-in user's scope (every role)."""
 
-    @extend_schema(responses={200: DashboardSerializer})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", str, description="2026Q4, 2026-11 or 2026 (default: this quarter)"),
+            OpenApiParameter("region", str, description="a region code in your scope"),
+        ],
+        responses={200: DashboardSerializer},
+    )
     def get(self, request):
-        return Response(DashboardSerializer(dashboard_kpis(user=request.user)).data)
+        period, region = request.query_params.get("period"), request.query_params.get("region")
+        try:
+            kpis = dashboard_kpis(user=request.user, period=period, region=region)
+        except PeriodError:
+            errors = {}
+            try:
+                period_parse(period, today=timezone.localdate())
+            except PeriodError:
+                errors["period"] = [_("Give the period as 2026Q4, 2026-11 or 2026.")]
+            if not errors:
+                errors["region"] = [_("Select a region in your scope.")]
+            raise serializers.ValidationError(errors) from None
+        return Response(DashboardSerializer(kpis).data)

@@ -11,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from crm.api import accounts, dashboard, engagement, enterprises, lists, organisation, policies
+from crm.api import routine as routine_api
 
 app_name = "api"
 
@@ -31,12 +32,15 @@ router.register("action-items", lists.ActionItemViewSet, basename="action-items"
 router.register("visits", engagement.VisitViewSet, basename="visits")
 router.register("needs", engagement.NeedViewSet, basename="needs")
 router.register("notifications", engagement.NotificationViewSet, basename="notifications")
+router.register("visit-plans", routine_api.VisitPlanViewSet, basename="visit-plans")
+router.register("activities", routine_api.ActivityViewSet, basename="activities")
 
 v1 = [
     path("auth/token/", accounts.TokenView.as_view(), name="token"),
     path("auth/token/revoke/", accounts.TokenRevokeView.as_view(), name="token-revoke"),
     path("me/", accounts.MeView.as_view(), name="me"),
     path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("cadence/", routine_api.CadenceView.as_view(), name="cadence"),
     path(
         "needs/<int:pk>/policy-suggestions/",
         policies.NeedPolicySuggestionsView.as_view(),

@@ -24,6 +24,7 @@ from django.utils.translation import override
 
 from crm.choices import (
     ActionStatus,
+    ActivityKind,
     BureauLevel,
     EnterpriseStatus,
     MatchStatus,
@@ -44,7 +45,10 @@ from crm.choices import (
 )
 from crm.models import (
     ActionItem,
+    Activity,
+    ActivityParticipant,
     Bureau,
+    CadenceRule,
     Contact,
     Department,
     Enterprise,
@@ -61,8 +65,10 @@ from crm.models import (
     Region,
     User,
     Visit,
+    VisitPlan,
 )
 from crm.selectors.matching import explain_pairs
+from crm.services.cadence import cadence_rules_ensure
 from crm.validators import credit_code_check_char
 
 FIXTURE_DIR = settings.BASE_DIR / "fixtures"
@@ -2706,6 +2712,169 @@ class _Builder:
                 created_at=self.at(max(-due_in, 0) + 14, 16),
             )
 
+    def routine_build(self) -> None:
+        """Cadence rules, plans, the joint research activity and the red-flag enterprise (idempotent)."""
+        self.created["CadenceRule"] = cadence_rules_ensure(bureaus=list(self.bureaus.values()))
+        for key, days, lead, officers, purpose in PLANS:
+            plan, created = self.ensure(
+                VisitPlan,
+                {"enterprise": self.enterprises[key], "purpose": purpose},
+                {
+                    "planned_on": self.day(days),
+                    "lead": self.users.get(lead or ""),
+                    "created_by": self.users[officers[0]],
+                },
+                created_at=self.at(max(-days, 0) + 10, 11),
+            )
+            if created:
+                plan.officers.set([self.users[u] for u in officers])
+        spec = JOINT_RESEARCH
+        activity, created = self.ensure(
+            Activity,
+            {"title": spec["title"]},
+            {
+                "kind": ActivityKind.JOINT_RESEARCH,
+                "held_on": self.day(-spec["days_ago"]),
+                "place": spec["place"],
+                "lead": self.users[spec["lead"]],
+                "summary": spec["summary"],
+                "counts_as_visit": True,
+                "bureau": self.bureaus["city"],
+                "created_by": self.users[spec["lead"]],
+            },
+            exclude=("code",),
+            created_at=self.at(spec["days_ago"], 18),
+        )
+        if created:
+            activity.bureaus.set([self.bureaus[b] for b in spec["bureaus"]])
+            activity.officers.set([self.users[u] for u in spec["officers"]])
+            for key, attendees in spec["participants"]:
+                ActivityParticipant.objects.create(
+                    activity=activity, enterprise=self.enterprises[key], attendees=attendees
+                )
+            for seq, (key, category, title, urgency) in enumerate(spec["needs"], start=1):
+                self._routine_need(
+                    enterprise=self.enterprises[key],
+                    title=title,
+                    category=category,
+                    urgency=urgency,
+                    by=self.users[spec["lead"]],
+                    created_at=self.at(spec["days_ago"], 18, seq),
+                    activity=activity,
+                    source=NeedSource.MEETING,
+                    bureau=self.bureau_for_region(self.enterprises[key].region_id),
+                )
+        watched = WATCHED
+        ent = self.enterprises[watched["enterprise"]]
+        lead = self.users[watched["lead"]]
+        visit, created = self.ensure(
+            Visit,
+            {"enterprise": ent, "q_needs": watched["q_needs"]},
+            {
+                "visited_on": self.day(-watched["days_ago"]),
+                "kind": VisitKind.ON_SITE,
+                "lead": lead,
+                "interviewee": watched["interviewee"][0],
+                "interviewee_title": watched["interviewee"][1],
+                "q_difficulties": watched["q_difficulties"],
+                "flag": VisitFlag.YELLOW,
+                "created_by": lead,
+            },
+            exclude=("code",),
+            created_at=self.at(watched["days_ago"], 16),
+        )
+        if created:
+            visit.officers.set([self.users[u] for u in watched["officers"]])
+            title, category, urgency = watched["need"]
+            need = self._routine_need(
+                enterprise=ent,
+                title=title,
+                category=category,
+                urgency=urgency,
+                by=lead,
+                created_at=self.at(watched["days_ago"], 17),
+                visit=visit,
+                source=NeedSource.VISIT,
+                bureau=self.bureaus["city"],
+            )
+            self.ensure(
+                ActionItem,
+                {"title": watched["action"]},
+                {
+                    "need": need,
+                    "enterprise": ent,
+                    "owner": self.users["officer2"],
+                    "department": self.users["officer2"].department,
+                    "due_on": self.day(5),
+                    "created_by": self.users["manager"],
+                },
+                exclude=("code",),
+            )
+
+    def _routine_need(self, *, enterprise, title, category, urgency, by, created_at, bureau, **links) -> Need:
+        need, created = self.ensure(
+            Need,
+            {"enterprise": enterprise, "title": title},
+            {"category": category, "urgency": urgency, "bureau": bureau, "created_by": by, **links},
+            exclude=("code",),
+            created_at=created_at,
+        )
+        if created:
+            event = NeedEvent.objects.create(
+                need=need, author=by, kind=NeedEventKind.STATUS, to_status=NeedStatus.NEW, text="登记诉求。"
+            )
+            NeedEvent.objects.filter(pk=event.pk).update(created_at=created_at)
+        return need
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The routine (DESIGN §11.1–§11.3): cadence rules, plans (some overdue), one joint research trip with the
+# 金湖县 bureau and several of its enterprises (one record), and a yellow-flag enterprise with the need and the
+# action answering it (the red-flag one, A1 and its threatened relocation, comes from the visits above).
+# ---------------------------------------------------------------------------------------------------------
+
+# (enterprise key, planned in days from today, lead, officers, purpose)
+PLANS = [
+    ("L1", -5, None, ["officer"], "回访研发费用加计扣除落实情况"),
+    ("L5", 2, None, ["officer"], "了解扩产用地进展"),
+    ("L8", 9, "manager", ["officer"], "送政策上门：高企认定辅导"),
+    ("L6", 6, "leader", ["officer2"], "局领导挂钩走访"),
+    ("L7", -2, None, ["officer2"], "季度例行走访"),
+    ("L3", 4, None, ["county_officer"], "了解仪表产线技改需求"),
+]
+JOINT_RESEARCH = {
+    "title": "金湖县石油机械及仪表产业链联合调研",
+    "days_ago": 9,
+    "place": "金湖县经济开发区",
+    "lead": "leader",
+    "officers": ["officer", "county_officer"],
+    "bureaus": ["city", "jinhu"],
+    "participants": [
+        ("L2", "王建军（总经理）"),
+        ("L3", "李敏（技术总监）"),
+        ("L4", "赵红（副总经理）"),
+        ("A1", "陈立（董事长）"),
+    ],
+    "summary": (
+        "市局与金湖县科技局联合调研石油机械、仪表及光电企业，座谈研发投入、人才和融资需求，现场答复政策问题5项。"
+    ),
+    "needs": [
+        ("L3", "talent", "引进仪表方向研发人才", Urgency.NORMAL),
+        ("L4", "finance", "冷链仓储技改项目融资对接", Urgency.URGENT),
+    ],
+}
+WATCHED = {
+    "enterprise": "L9",
+    "days_ago": 1,
+    "lead": "leader2",
+    "officers": ["officer2"],
+    "interviewee": ("周文斌", "董事长"),
+    "q_needs": "希望协调扩产用地和能耗指标，留在淮安发展。",
+    "q_difficulties": "扩产项目能耗指标不足，用地报批进度慢，企业担心错过订单窗口期。",
+    "need": ("留企扩产用地及能耗指标协调", "land", Urgency.CRITICAL),
+    "action": "会同自然资源部门现场踏勘扩产用地",
+}
+
 
 MODELS_COUNTED = (
     Bureau,
@@ -2726,6 +2895,9 @@ MODELS_COUNTED = (
     PolicyMatch,
     Offering,
     ActionItem,
+    CadenceRule,
+    VisitPlan,
+    Activity,
 )
 
 
@@ -2744,6 +2916,7 @@ def demo_seed(*, verbosity: int = 0) -> dict[str, dict[str, int]]:
     builder.matches_build()
     builder.offerings_build()
     builder.actions_build()
+    builder.routine_build()
     return {
         model.__name__: {"created": builder.created.get(model.__name__, 0), "total": model._default_manager.count()}
         for model in MODELS_COUNTED

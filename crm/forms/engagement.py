@@ -20,6 +20,7 @@ from crm.forms.base import (
 from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
 from crm.services.needs import (
     TRANSITIONS,
+    AcceptInput,
     AssignInput,
     ExtendInput,
     NeedEventInput,
@@ -258,6 +259,29 @@ class AssignForm(TransitionForm, AssignInput):
         self.fields["due_on"].widget.attrs["min"] = timezone.localdate().isoformat()
 
 
+def handlers_by_department(form) -> None:
+    """The handler <select> grouped by department; once a lead department is chosen (bound form), only its
+    members (the input's ``clean`` refuses anyone else)."""
+    field = form.fields["handler"]
+    lead = form.data.get(form.add_prefix("lead_department")) if form.is_bound else None
+    if lead and str(lead).isdigit():
+        field.queryset = field.queryset.filter(department_id=int(lead))
+    groups: dict[str, list] = {}
+    for user in field.queryset:
+        groups.setdefault(user.department.name if user.department_id else "—", []).append((user.pk, str(user)))
+    field.widget.choices = [("", "---------"), *groups.items()]
+
+
+class AcceptForm(TransitionForm, AcceptInput):
+    """受理, or 受理并交办 when a lead department is chosen (one form, one call, two events)."""
+
+    def __init__(self, *args, need, user, **kwargs):
+        super().__init__(*args, need=need, user=user, **kwargs)
+        self.fields["lead_department"].label_from_instance = lambda d: d.name
+        self.fields["due_on"].widget.attrs["min"] = timezone.localdate().isoformat()
+        handlers_by_department(self)
+
+
 class ReturnVisitForm(TransitionForm, ReturnVisitInput):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -274,6 +298,8 @@ class ExtendForm(TransitionForm, ExtendInput):
 
 
 def _transition_form(verb: str) -> type[TransitionForm]:
+    if TRANSITIONS[verb].input is AcceptInput:
+        return AcceptForm
     for form_class in (AssignForm, ReturnVisitForm, ExtendForm):
         if issubclass(form_class, TRANSITIONS[verb].input):
             return form_class

@@ -10,10 +10,15 @@ from crm.models.notifications import Notification
 from crm.models.organisation import Bureau, Department, User
 from crm.models.policies import Policy, PolicyMatch
 from crm.models.reference import IndustryChain, Qualification, Region
+from crm.models.routine import Activity, ActivityParticipant, CadenceRule, CalendarKey, VisitPlan
 
 __all__ = [
     "ActionItem",
+    "Activity",
+    "ActivityParticipant",
     "Bureau",
+    "CadenceRule",
+    "CalendarKey",
     "CodeSequence",
     "Contact",
     "Department",
@@ -35,5 +40,6 @@ __all__ = [
     "User",
     "Visit",
     "VisitAttachment",
+    "VisitPlan",
     "code_next",
 ]

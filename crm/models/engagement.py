@@ -262,6 +262,14 @@ class Need(AutoCodeMixin, TimeStampedModel):
         blank=True,
         related_name="needs",
     )
+    activity = models.ForeignKey(
+        "crm.Activity",
+        verbose_name=_("activity"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="needs",
+    )
     source = models.CharField(
         _("source"),
         max_length=20,

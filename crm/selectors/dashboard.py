@@ -27,6 +27,7 @@ with two decimals (as every money field of the API); dates are ``datetime.date``
 """
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -46,8 +47,10 @@ from crm.choices import (
     Role,
     Satisfaction,
 )
-from crm.models import ActionItem, Enterprise, Need, PolicyMatch, Region, User, Visit
+from crm.models import ActionItem, ActivityParticipant, Enterprise, Need, PolicyMatch, Region, User, Visit
 from crm.querysets import overdue_q
+from crm.selectors.cadence import cadence_coverage
+from crm.selectors.watch import red_flag_visits
 from crm.workdays import WorkCalendar
 
 STALE_DAYS = 90
@@ -112,13 +115,23 @@ def _targets(user):
     )
 
 
-def _coverage(user, *, quarter_start: dt.date, today: dt.date, stale_cutoff: dt.date) -> tuple[dict, dict]:
-    """Coverage this quarter and the enterprises not visited for ``STALE_DAYS`` days (2 queries)."""
-    in_quarter = Visit.objects.filter(enterprise=OuterRef("pk"), visited_on__gte=quarter_start, visited_on__lte=today)
+def _coverage(
+    user, *, quarter_start: dt.date, today: dt.date, stale_cutoff: dt.date, until: dt.date | None = None
+) -> tuple[dict, dict]:
+    """Coverage in the period (``quarter_start`` … ``until``, by default this quarter) and the enterprises not
+    visited for ``STALE_DAYS`` days (2 queries). An activity that counts as a visit counts for its participants."""
+    until = until or today
+    in_quarter = Visit.objects.filter(enterprise=OuterRef("pk"), visited_on__gte=quarter_start, visited_on__lte=until)
+    at_activity = ActivityParticipant.objects.filter(
+        enterprise=OuterRef("pk"),
+        activity__counts_as_visit=True,
+        activity__held_on__gte=quarter_start,
+        activity__held_on__lte=until,
+    )
     recent = Visit.objects.filter(enterprise=OuterRef("pk"), visited_on__gt=stale_cutoff)
     totals = _targets(user).aggregate(
         total=Count("pk"),
-        visited=Count("pk", filter=Q(Exists(in_quarter))),
+        visited=Count("pk", filter=Q(Exists(in_quarter)) | Q(Exists(at_activity))),
         stale=Count("pk", filter=~Q(Exists(recent))),
     )
     stale_rows = (
@@ -282,6 +295,47 @@ def _officers(user, *, quarter_start: dt.date, today: dt.date) -> list[dict]:
     ]
 
 
+def _liaison_coverage(user, *, region: str | None, today: dt.date) -> list[dict]:
+    """Per liaison person (officers and leaders) against the cadence rules of the current periods: enterprises,
+    visits required and done, met / due / missed (the cadence selector, one union query)."""
+    rows = cadence_coverage(user=user, region=region, today=today)
+    names = {
+        u["id"]: u["name"] or u["username"]
+        for u in User.objects.filter(pk__in={r["person_id"] for r in rows}).values("id", "name", "username")
+    }
+    return [
+        {**row, "name": names.get(row["person_id"], ""), "percent": _percent(row["done"], row["required"])}
+        for row in rows
+    ]
+
+
+def _brief(row) -> dict:
+    return {"id": row.pk, "code": row.code, "title": row.title, "status": row.status}
+
+
+def _red_flags(user, *, region: str | None) -> list[dict]:
+    """预警企业: the latest visit red or yellow, with the open needs and actions answering it."""
+    return [
+        {
+            "enterprise": visit.enterprise_id,
+            "enterprise_name": visit.enterprise.name,
+            "flag": visit.flag,
+            "visit": visit.pk,
+            "visit_code": visit.code,
+            "visited_on": visit.visited_on,
+            "note": visit.q_difficulties or visit.q_needs or visit.q_suggestions,
+            "needs": [
+                {"id": n.pk, "code": n.code, "title": n.title, "status": n.status} for n in visit.enterprise.open_needs
+            ],
+            "actions": [
+                {"id": a.pk, "code": a.code, "title": a.title, "status": a.status}
+                for a in visit.enterprise.open_actions
+            ],
+        }
+        for visit in red_flag_visits(user=user, region=region)
+    ]
+
+
 def _grouped(queryset, field: str) -> dict[int, int]:
     """``{field value: row count}`` in one GROUP BY query."""
     rows = queryset.order_by().values(field).annotate(n=Count("pk")).values_list(field, "n")
@@ -352,25 +406,92 @@ def _funnel(by_status: list[dict]) -> dict:
     return {"stages": [str(s) for s in FUNNEL], "labels": [str(labels[s]) for s in FUNNEL], "data": data}
 
 
-def dashboard_kpis(*, user, today: dt.date | None = None, fresh: bool = False) -> dict:
+class PeriodError(ValueError):
+    """A ``period`` that is not ``2026Q4``, ``2026-11`` or ``2026``."""
+
+
+PERIOD_RE = re.compile(r"^(?P<year>\d{4})(?:Q(?P<quarter>[1-4])|-(?P<month>0[1-9]|1[0-2]))?$")
+
+
+def period_parse(value: str | None, *, today: dt.date) -> tuple[str, dt.date, dt.date]:
+    """``(label, first day, last day)`` of ``2026Q4``, ``2026-11`` or ``2026``; this quarter when empty."""
+    value = (value or "").strip().upper()
+    if not value:
+        start = _quarter_start(today)
+        value = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    match = PERIOD_RE.match(value)
+    if not match or not 2000 <= int(match["year"]) <= 2100:
+        raise PeriodError(value)
+    year = int(match["year"])
+    if match["quarter"]:
+        start, months = dt.date(year, 3 * int(match["quarter"]) - 2, 1), 3
+    elif match["month"]:
+        start, months = dt.date(year, int(match["month"]), 1), 1
+    else:
+        start, months = dt.date(year, 1, 1), 12
+    index = start.year * 12 + start.month - 1 + months
+    end = dt.date(index // 12, index % 12 + 1, 1) - dt.timedelta(days=1)
+    return value, start, end
+
+
+class _RegionReader:
+    """Reads as ``user`` narrowed to one region: ``visible_to`` of a county user of that region (its region
+    lookups), and nothing by bureau or ownership. Only built for a region the user may see."""
+
+    is_authenticated = True
+    is_superuser = False
+    sees_everything = False
+    pk = id = -1  # matches no owner and no bureau (ids start at 1), yet counts as "has a bureau"
+    bureau_id = -1
+
+    def __init__(self, region: str):
+        self.bureau = type("RegionBureau", (), {"region_id": region})()
+
+
+def region_reader(user, region: str | None):
+    """The reader of the KPIs: ``user``, or ``user`` narrowed to ``region`` (a county user's own region only)."""
+    if not region:
+        return user
+    if not user.sees_everything and (not user.bureau_id or user.bureau.region_id != region):
+        raise PeriodError(region)
+    return _RegionReader(region)
+
+
+def dashboard_kpis(
+    *, user, today: dt.date | None = None, fresh: bool = False, period: str | None = None, region: str | None = None
+) -> dict:
     """Every KPI of DESIGN §8.5 for ``user``'s scope, kept for ``CACHE_SECONDS``.
+
+    ``period`` (``2026Q4``, ``2026-11``, ``2026``; default this quarter) sets the window of coverage, visits
+    per officer and per county; ``region`` narrows everything to one region. ``PeriodError`` for bad values.
 
     At province scale the aggregates take most of a second; a leader's dashboard may be a few minutes old,
     so the result is cached per user, day and language (``fresh=True`` recomputes).
     """
     today = today or timezone.localdate()
+    label, start, end = period_parse(period, today=today)
+    region_reader(user, region)  # refuses a region outside the user's scope before anything is cached
     if fresh:
-        return _dashboard_kpis(user=user, today=today)
-    key = f"crm:dashboard:{user.pk}:{today.isoformat()}:{get_language()}"
-    return cache.get_or_set(key, lambda: _dashboard_kpis(user=user, today=today), CACHE_SECONDS)
+        return _dashboard_kpis(user=user, today=today, period=(label, start, end), region=region)
+    key = f"crm:dashboard:{user.pk}:{today.isoformat()}:{get_language()}:{label}:{region or ''}"
+    return cache.get_or_set(
+        key, lambda: _dashboard_kpis(user=user, today=today, period=(label, start, end), region=region), CACHE_SECONDS
+    )
 
 
-def _dashboard_kpis(*, user, today: dt.date) -> dict:
-    """The KPIs, computed (19 queries at most, whatever the data size)."""
-    quarter_start = _quarter_start(today)
+def _dashboard_kpis(*, user, today: dt.date, period=None, region: str | None = None) -> dict:
+    """The KPIs, computed (a fixed number of queries whatever the data size)."""
+    label, quarter_start, period_end = period or period_parse(None, today=today)
+    until = min(period_end, today)
+    staff = user
+    user = region_reader(user, region)
     year_start = dt.date(today.year, 1, 1)
     coverage, not_visited = _coverage(
-        user, quarter_start=quarter_start, today=today, stale_cutoff=today - dt.timedelta(days=STALE_DAYS)
+        user,
+        quarter_start=quarter_start,
+        today=today,
+        stale_cutoff=today - dt.timedelta(days=STALE_DAYS),
+        until=until,
     )
     needs = _needs(user, today=today)
     on_time = needs.pop("on_time")
@@ -380,9 +501,13 @@ def _dashboard_kpis(*, user, today: dt.date) -> dict:
     return {
         "today": today,
         "period": {
-            "quarter": f"{today.year}Q{(today.month - 1) // 3 + 1}",
+            "quarter": label,
             "quarter_start": quarter_start,
             "year_start": year_start,
+            "label": label,
+            "start": quarter_start,
+            "end": period_end,
+            "region": region or None,
         },
         "coverage": coverage,
         "not_visited": not_visited,
@@ -391,8 +516,10 @@ def _dashboard_kpis(*, user, today: dt.date) -> dict:
         "answer_days": _answer_days(user, year_start=year_start, today=today),
         "satisfaction": satisfaction,
         "policies": _policies(user),
-        "officers": _officers(user, quarter_start=quarter_start, today=today),
-        "counties": _counties(user, quarter_start=quarter_start, today=today),
+        "officers": _officers(staff, quarter_start=quarter_start, today=until),
+        "counties": _counties(user, quarter_start=quarter_start, today=until),
+        "liaison_coverage": _liaison_coverage(staff, region=region, today=today),
+        "red_flags": _red_flags(staff, region=region),
         "charts": {
             "needs_by_category": {
                 "categories": [row["category"] for row in categories],

@@ -209,6 +209,35 @@ class AssignInput(TransitionInput):
             raise ValidationError(_("The deadline cannot be in the past."), code="past")
         return due
 
+    def clean(self):
+        cleaned = super().clean()
+        lead, handler = cleaned.get("lead_department"), cleaned.get("handler")
+        if lead is not None and handler is not None and handler.department_id != lead.pk:
+            self.add_error(
+                "handler",
+                ValidationError(
+                    _("The handler must be a member of the lead department %(department)s.")
+                    % {"department": lead.name},
+                    code="not_in_department",
+                ),
+            )
+        return cleaned
+
+
+class AcceptInput(AssignInput):
+    """accept: a comment and, optionally, the assign fields (受理并交办: accepted and assigned in one call)."""
+
+    def __init__(self, *args, need: Need, user, **kwargs):
+        super().__init__(*args, need=need, user=user, **kwargs)
+        self.fields["lead_department"].required = False
+        self.fields["lead_department"].help_text = gettext_lazy("Choose one to accept and assign at once.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("lead_department") is None and (cleaned.get("handler") or cleaned.get("assisting_departments")):
+            self.add_error("lead_department", ValidationError(_("Choose the lead department to assign to.")))
+        return cleaned
+
 
 class AnswerInput(TransitionInput):
     resolution = TextField(
@@ -277,7 +306,7 @@ class Transition:
 
 TRANSITIONS: dict[str, Transition] = {
     "accept": Transition(
-        frozenset({NeedStatus.NEW}), NeedStatus.ACCEPTED, frozenset({MANAGER}), gettext_lazy("Accept"), CommentInput
+        frozenset({NeedStatus.NEW}), NeedStatus.ACCEPTED, frozenset({MANAGER}), gettext_lazy("Accept"), AcceptInput
     ),
     "reject": Transition(
         frozenset({NeedStatus.NEW, NeedStatus.ACCEPTED}),
@@ -561,7 +590,65 @@ def need_create(
     event = need_recorded_event(need=need, user=user)
     event.full_clean()
     event.save()
+    need_created_notify(need=need, user=user)
     return need
+
+
+def need_created_notify(*, need: Need, user=None) -> None:
+    """An urgent or critical new need tells the managers of its bureau at once (DESIGN §11.3); normal ones wait
+    for the daily digest of ``need_digest_send``. Once per need and manager (``dedupe_key``)."""
+    if need.urgency == Urgency.NORMAL:
+        return
+    text = _fmt(
+        gettext_noop("New %(urgency)s need %(code)s “%(title)s” of %(enterprise)s awaits acceptance."),
+        urgency=_label(Urgency, need.urgency),
+        code=need.code,
+        title=need.title,
+        enterprise=str(need.enterprise or need.project or ""),
+    )
+    notifications_send_many(
+        notices=[
+            Notice(recipient=m, kind=NotificationKind.NEW_NEED, text=text, need=need, dedupe_key=f"need:{need.pk}:new")
+            for m in _bureau_users(need.bureau_id, Role.MANAGER)
+            if user is None or m.pk != user.pk
+        ]
+    )
+
+
+def need_digest_send(*, today: dt.date | None = None) -> int:
+    """The managers' daily digest: one notice per manager listing the normal needs created yesterday (or since
+    the last digest day) that are still new. Idempotent per manager and day."""
+    today = today or timezone.localdate()
+    since = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=1), dt.time.min))
+    until = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    needs = list(
+        Need.objects.filter(
+            status=NeedStatus.NEW, urgency=Urgency.NORMAL, created_at__gte=since, created_at__lt=until
+        ).only("id", "code", "title", "bureau_id")
+    )
+    if not needs:
+        return 0
+    by_bureau = defaultdict(list)
+    for need in needs:
+        by_bureau[need.bureau_id].append(need)
+    notices = []
+    for manager in User.objects.filter(bureau_id__in=by_bureau, is_active=True, groups__name=Role.MANAGER).distinct():
+        mine = by_bureau[manager.bureau_id]
+        text = _fmt(
+            gettext_noop("%(count)d new need(s) await acceptance: %(codes)s"),
+            count=len(mine),
+            codes="、".join(n.code for n in mine[:20]) + ("…" if len(mine) > 20 else ""),
+        )
+        notices.append(
+            Notice(
+                recipient=manager,
+                kind=NotificationKind.NEED_DIGEST,
+                text=text,
+                need=mine[0] if len(mine) == 1 else None,
+                dedupe_key=f"need-digest:{today.isoformat()}",
+            )
+        )
+    return len(notifications_send_many(notices=notices))
 
 
 @transaction.atomic
@@ -594,14 +681,54 @@ def need_update(*, need: Need, user, version=None, **fields) -> Need:
 
 
 @transaction.atomic
-def need_accept(*, need: Need, user, version, text: str = "") -> Need:
+def need_accept(
+    *,
+    need: Need,
+    user,
+    version,
+    text: str = "",
+    lead_department=None,
+    assisting_departments=(),
+    handler=None,
+    due_on=None,
+) -> Need:
+    """Accept a new need; with a ``lead_department`` also assign it in the same transaction (受理并交办: two
+    events, accepted then assigned). Nothing is written when the assign fields are invalid."""
     _check_role(user=user, need=need, verb="accept")
     need = _lock(need=need, version=version, verb="accept")
-    text = _parse("accept", need=need, user=user, text=text)["text"]
+    data = _parse(
+        "accept",
+        need=need,
+        user=user,
+        text=text,
+        lead_department=lead_department,
+        assisting_departments=assisting_departments,
+        handler=handler,
+        due_on=due_on,
+    )
     from_status = need.status
     need.status = NeedStatus.ACCEPTED
     _save(need, user=user)
-    _event(need=need, user=user, kind=NeedEventKind.STATUS, from_status=from_status, to_status=need.status, text=text)
+    assigning = data["lead_department"] is not None
+    _event(
+        need=need,
+        user=user,
+        kind=NeedEventKind.STATUS,
+        from_status=from_status,
+        to_status=need.status,
+        text="" if assigning else data["text"],
+    )
+    if assigning:
+        need = need_assign(
+            need=need,
+            user=user,
+            version=need.version,
+            lead_department=data["lead_department"].pk,
+            assisting_departments=[d.pk for d in data["assisting_departments"]],
+            handler=data["handler"].pk if data["handler"] else None,
+            due_on=data["due_on"],
+            text=data["text"],
+        )
     return need
 
 

@@ -22,6 +22,7 @@ from crm.models import Enterprise, Project, User, Visit, VisitAttachment
 from crm.permissions import can_create, can_delete, can_edit
 from crm.services.errors import DeleteRefused
 from crm.services.needs import need_create
+from crm.services.plans import visit_plans_from_visit
 from crm.validators import validate_no_control_chars
 
 # (magic test, content type); HEIC is the iPhone's default photo format.
@@ -320,6 +321,7 @@ def visit_create(
                 {"needs": [_("Need %(number)d: %(problems)s.") % {"number": number, "problems": "; ".join(messages)}]}
             ) from None
     _attachments_save(visit=visit, user=user, checked=checked)
+    visit_plans_from_visit(visit=visit, user=user)
     return visit
 
 
@@ -391,6 +393,8 @@ def visit_update(
     for attachment in removed:
         attachment.delete()  # the file goes once the transaction commits (crm/models/engagement.py)
     _attachments_save(visit=visit, user=user, checked=checked)
+    if "next_visit_on" in changed:
+        visit_plans_from_visit(visit=visit, user=user, fulfil=False)
     return visit
 
 

@@ -1,10 +1,12 @@
 """领导驾驶舱 (DESIGN §8.5): the KPIs of the user's scope, tables and three charts (Chart.js, data via json_script)."""
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from crm.selectors.dashboard import dashboard_kpis
+from crm.forms.base import region_choices
+from crm.selectors.dashboard import PeriodError, dashboard_kpis
 
 
 class DashboardView(LoginRequiredMixin, TemplateView):
@@ -14,6 +16,18 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        kpis = dashboard_kpis(user=self.request.user)
-        context.update(page_title=_("Dashboard"), kpis=kpis, charts=kpis["charts"])
+        period, region = self.request.GET.get("period"), self.request.GET.get("region")
+        try:
+            kpis = dashboard_kpis(user=self.request.user, period=period, region=region)
+        except PeriodError:
+            messages.error(self.request, _("Give the period as 2026Q4, 2026-11 or 2026, and a region in your scope."))
+            kpis = dashboard_kpis(user=self.request.user)
+        context.update(
+            page_title=_("Dashboard"),
+            kpis=kpis,
+            charts=kpis["charts"],
+            regions=region_choices(self.request.user),
+            period_value=kpis["period"]["label"],
+            region_value=kpis["period"]["region"] or "",
+        )
         return context

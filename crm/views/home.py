@@ -9,10 +9,11 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from crm.models import Visit
-from crm.permissions import can_create, is_manager
+from crm.models import Activity, Visit, VisitPlan
+from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors import home as home_selectors
-from crm.selectors import matching
+from crm.selectors import matching, watch
+from crm.selectors.cadence import cadence_todo
 from crm.selectors.needs import needs_due_soon, needs_escalation_annotate, needs_overdue
 from crm.views.mixins import Section, build_sections
 
@@ -54,8 +55,62 @@ def _policy_radar(user, request) -> dict:
     return {"radar": matching.policy_radar(user=user)}
 
 
+INBOX_LIMIT = 5
+
+
+def _cadence(user, request) -> dict:
+    """待走访: the enterprises the user liaises with whose cadence is due or missed."""
+    return {"cadence_todo": cadence_todo(user=user)}
+
+
+def _plans(user, request) -> dict:
+    return {"plans": list(watch.plans_upcoming(user=user)[:10])}
+
+
+def _inbox(user, request) -> dict:
+    """The manager's 待受理 / 待交办 / overdue / supervised lists (DESIGN §11.3), a few rows and a count each."""
+    blocks = [
+        ("accept", _("To accept"), watch.inbox_to_accept(user=user), "status=new&ordering=created_at", False),
+        (
+            "assign",
+            _("To assign"),
+            watch.inbox_to_assign(user=user),
+            "status=accepted&ordering=created_at",
+            False,
+        ),
+        ("overdue", _("Overdue"), watch.inbox_overdue(user=user), "overdue=true", True),
+        ("supervised", _("Supervised"), watch.needs_supervised(user=user), "overdue=true", True),
+    ]
+    return {
+        "inbox": [
+            {"key": key, "title": title, "needs": list(qs[:INBOX_LIMIT]), "count": qs.count(), "query": query}
+            | {"danger": danger}
+            for key, title, qs, query, danger in blocks
+        ]
+    }
+
+
+def _watch(user, request) -> dict:
+    """预警企业 and, for leaders, the supervised needs of their scope."""
+    supervised = list(watch.needs_supervised(user=user, owned=False)[:INBOX_LIMIT]) if is_leader(user) else None
+    return {"red_flags": watch.red_flag_visits(user=user), "supervised": supervised}
+
+
+def _liaises(request) -> bool:
+    return not is_manager(request.user) or is_leader(request.user) or request.user.has_role("officer")
+
+
 HOME_SECTIONS: list[Section] = [
     Section("counts", "crm/home/_section_counts.html", _counts, column="top"),
+    Section("inbox", "crm/home/_section_inbox.html", _inbox, visible=lambda request: is_manager(request.user)),
+    Section(
+        "watch",
+        "crm/home/_section_watch.html",
+        _watch,
+        visible=lambda request: is_leader(request.user) or is_manager(request.user),
+    ),
+    Section("cadence", "crm/home/_section_cadence.html", _cadence, visible=_liaises),
+    Section("plans", "crm/home/_section_plans.html", _plans, visible=_liaises),
     Section("my_needs", "crm/home/_section_my_needs.html", _my_needs),
     Section("deadlines", "crm/needs/_home_deadlines.html", _deadlines),
     Section("my_actions", "crm/home/_section_my_actions.html", _my_actions),
@@ -72,7 +127,12 @@ HOME_SECTIONS: list[Section] = [
     Section(
         "shortcuts",
         "crm/home/_section_shortcuts.html",
-        lambda user, request: {"show_manager_links": is_manager(user), "can_log_visit": can_create(user, Visit)},
+        lambda user, request: {
+            "show_manager_links": is_manager(user),
+            "can_log_visit": can_create(user, Visit),
+            "can_record_activity": can_create(user, Activity),
+            "can_plan_visit": can_create(user, VisitPlan),
+        },
         column="side",
     ),
 ]

@@ -27,6 +27,7 @@ from crm.services.needs import (
     TRANSITIONS,
     need_create,
     need_event_add,
+    need_may_instruct,
     need_transition,
     need_verbs_available,
     transition_data,
@@ -122,6 +123,7 @@ class NeedDetailView(ScopedDetailView):
             event_form=kwargs.get("event_form") or NeedEventForm(user=user),
             events=list(need.events.all()),
             escalation=need_escalation(need),
+            can_instruct=need_may_instruct(user=user),
         )
         return context
 

@@ -41,7 +41,9 @@ from crm.models import (
     User,
     Visit,
 )
+from crm.selectors.cadence import cadence_query, cadence_todo
 from crm.selectors.matching import enterprise_eligible_policies, load_policy, policy_eligible_enterprises
+from crm.selectors.watch import plans_upcoming
 
 PAGE = 20  # the default page size of the API and of the web lists
 
@@ -56,6 +58,7 @@ class Case:
     path: str
     orm: Callable[[], object]
     kind: str = LIST
+    user: Callable[[], User] | None = None  # log in as this user for the row (default: the benchmark manager)
 
 
 @dataclass
@@ -259,6 +262,31 @@ def cases_build(*, region: str) -> list[Case]:
             MATCHING,
         ),
     ]
+    busiest = (
+        Enterprise.liaison_officers.through.objects.values("user_id")
+        .annotate(n=Count("enterprise_id"))
+        .order_by("-n", "user_id")
+        .first()
+    )
+    if busiest is not None:
+        officer_id = busiest["user_id"]
+
+        def officer():
+            return User.objects.get(pk=officer_id)
+
+        cases += [
+            Case(
+                "API cadence of one officer",
+                f"/api/v1/cadence/?person={officer_id}",
+                lambda: first_page(cadence_query(user=manager(), person=officer_id)),
+            ),
+            Case(
+                "web officer 工作台 (待走访, plans)",
+                reverse("crm:home"),
+                lambda: (cadence_todo(user=officer()), list(plans_upcoming(user=officer())[:10])),
+                user=officer,
+            ),
+        ]
     for name, url_name in (("web dashboard", "crm:dashboard"), ("API dashboard", "api:dashboard")):
         path = reverse(url_name)
         # Bare ORM: the biggest single aggregate behind it (needs by status).
@@ -325,9 +353,13 @@ class Command(BaseCommand):
         results = []
         for case in cases:
             status = {}
+            case_client = client
+            if case.user is not None:
+                case_client = Client(raise_request_exception=False)
+                case_client.force_login(case.user())
 
-            def request(case=case, status=status):
-                response = client.get(case.path)
+            def request(case=case, status=status, case_client=case_client):
+                response = case_client.get(case.path)
                 status["code"] = response.status_code
                 if response.status_code == 200 and not getattr(response, "streaming", False):
                     response.content  # noqa: B018 (rendered in full, as a browser would receive it)

@@ -1,0 +1,98 @@
+"""The manager's inbox and the leader's watch (DESIGN §11.3): 待受理, 待交办, overdue and supervised needs, and
+预警企业 (enterprises whose latest visit is flagged red or yellow) with the open needs and actions answering them.
+
+Each list is a bounded queryset (a fixed number of queries whatever its length). A manager's inbox holds the
+needs their bureau owns (a county manager: its county bureau's, a city manager: the city bureau's); city
+managers who see everything also see transferred ones they own.
+"""
+
+import datetime as dt
+
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from crm.choices import OPEN_ACTION_STATUSES, OPEN_NEED_STATUSES, NeedStatus, PlanStatus, VisitFlag
+from crm.models import ActionItem, Need, Visit, VisitPlan
+from crm.querysets import open_q
+from crm.selectors.needs import need_list
+from crm.workdays import SUPERVISION_AFTER_DAYS, workdays_add
+
+INBOX_LIMIT = 10
+WATCH_LIMIT = 10
+
+
+def _owned(user) -> QuerySet:
+    """Needs in scope that the user's bureau owns (the ones its managers accept and assign)."""
+    needs = need_list(user=user)
+    if user.is_superuser:
+        return needs
+    return needs.filter(bureau_id=user.bureau_id) if user.bureau_id else needs.none()
+
+
+def inbox_to_accept(*, user) -> QuerySet:
+    """待受理: new needs, oldest first."""
+    return _owned(user).filter(status=NeedStatus.NEW).order_by("created_at", "id")
+
+
+def inbox_to_assign(*, user) -> QuerySet:
+    """待交办: accepted, not yet assigned; oldest first."""
+    return _owned(user).filter(status=NeedStatus.ACCEPTED).order_by("created_at", "id")
+
+
+def supervision_cutoff(today: dt.date) -> dt.date:
+    """A need due on or before this date is ``SUPERVISION_AFTER_DAYS`` working days late (督办)."""
+    return workdays_add(start=today, days=-SUPERVISION_AFTER_DAYS)
+
+
+def inbox_overdue(*, user, today: dt.date | None = None) -> QuerySet:
+    """Overdue but not yet supervised; longest overdue first."""
+    today = today or timezone.localdate()
+    return _owned(user).overdue(today).filter(due_on__gt=supervision_cutoff(today)).order_by("due_on", "id")
+
+
+def needs_supervised(*, user, today: dt.date | None = None, owned: bool = True) -> QuerySet:
+    """督办: open needs at least ``SUPERVISION_AFTER_DAYS`` working days past their deadline. Leaders see every
+    one in scope (``owned=False``), managers those of their bureau."""
+    today = today or timezone.localdate()
+    needs = _owned(user) if owned else need_list(user=user)
+    return needs.open().filter(due_on__lte=supervision_cutoff(today)).order_by("due_on", "id")
+
+
+def red_flag_visits(*, user, region: str | None = None, limit: int = WATCH_LIMIT) -> list[Visit]:
+    """预警企业: the latest visit of each enterprise in scope when it is flagged red or yellow (red first, newest
+    first), each with ``open_needs`` and ``open_actions`` of the enterprise prefetched (3 queries)."""
+    later = Visit.objects.filter(enterprise=OuterRef("enterprise_id")).filter(
+        Q(visited_on__gt=OuterRef("visited_on")) | Q(visited_on=OuterRef("visited_on"), id__gt=OuterRef("id"))
+    )
+    visits = Visit.objects.visible_to(user).filter(flag__in=[VisitFlag.RED, VisitFlag.YELLOW]).filter(~Exists(later))
+    if region:
+        visits = visits.filter(enterprise__region_id=region)
+    needs = Need.objects.filter(open_q(OPEN_NEED_STATUSES)).only(
+        "id", "code", "title", "status", "due_on", "enterprise_id", "urgency"
+    )
+    actions = ActionItem.objects.filter(open_q(OPEN_ACTION_STATUSES)).only(
+        "id", "code", "title", "status", "due_on", "enterprise_id", "owner_id"
+    )
+    return list(
+        visits.select_related("enterprise", "enterprise__region", "lead")
+        .prefetch_related(
+            Prefetch("enterprise__needs", queryset=needs.order_by("due_on", "id"), to_attr="open_needs"),
+            Prefetch("enterprise__action_items", queryset=actions.order_by("due_on", "id"), to_attr="open_actions"),
+        )
+        .annotate(_red_first=Case(When(flag=VisitFlag.RED, then=Value(0)), default=Value(1)))
+        .order_by("_red_first", "-visited_on", "-id")[:limit]
+    )
+
+
+def plans_upcoming(*, user, days: int = 14, today: dt.date | None = None) -> QuerySet:
+    """The user's planned visits from today to ``days`` ahead, plus overdue open ones (soonest first)."""
+    today = today or timezone.localdate()
+    mine = Q(lead=user) | Q(officers=user)
+    ids = VisitPlan.objects.visible_to(user).filter(
+        mine, status=PlanStatus.PLANNED, planned_on__lte=today + dt.timedelta(days=days)
+    )
+    return (
+        VisitPlan.objects.filter(pk__in=ids.values("pk"))
+        .select_related("enterprise", "lead")
+        .order_by("planned_on", "id")
+    )
