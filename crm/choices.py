@@ -199,9 +199,18 @@ class NotificationKind(models.TextChoices):
     TRANSFER = "transfer", _("Transferred")
     ACTION_OVERDUE = "action_overdue", _("Action item overdue")
     STATUS = "status", _("Status change")
+    EXTENSION = "extension", _("Extension request")
 
 
 class ImportStatus(models.TextChoices):
     PREVIEWED = "previewed", _("Previewed")
     INVALID = "invalid", _("Has errors")
     IMPORTED = "imported", _("Imported")
+
+
+class ExtensionStatus(models.TextChoices):
+    """An extension request (延期申请) of a need's deadline (DESIGN §11.4)."""
+
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")

@@ -8,7 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from crm.api import accounts, dashboard, engagement, enterprises, lists, organisation, policies
+from crm.api import accounts, clock, dashboard, engagement, enterprises, lists, organisation, policies
 
 app_name = "api"
 
@@ -29,6 +29,7 @@ router.register("action-items", lists.ActionItemViewSet, basename="action-items"
 router.register("visits", engagement.VisitViewSet, basename="visits")
 router.register("needs", engagement.NeedViewSet, basename="needs")
 router.register("notifications", engagement.NotificationViewSet, basename="notifications")
+router.register("extension-requests", clock.ExtensionRequestViewSet, basename="extension-requests")
 
 v1 = [
     path("auth/token/", accounts.TokenView.as_view(), name="token"),

@@ -1,6 +1,7 @@
 """Models of the one app ``crm``, split by sub-area and re-exported here."""
 
 from crm.models.base import CodeSequence, code_next
+from crm.models.clock import ExtensionRequest, TimeLimit
 from crm.models.engagement import Holiday, Need, NeedEvent, Visit, VisitAttachment
 from crm.models.enterprises import Contact, Enterprise, EnterpriseQualification, Project
 from crm.models.imports import ImportJob
@@ -18,6 +19,7 @@ __all__ = [
     "Department",
     "Enterprise",
     "EnterpriseQualification",
+    "ExtensionRequest",
     "Holiday",
     "ImportJob",
     "IndustryChain",
@@ -30,6 +32,7 @@ __all__ = [
     "Project",
     "Qualification",
     "Region",
+    "TimeLimit",
     "User",
     "Visit",
     "VisitAttachment",

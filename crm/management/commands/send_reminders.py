@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from crm.services.lists import action_items_remind_overdue
-from crm.services.needs import need_reminders_send
+from crm.services.needs import need_acceptance_reminders_send, need_reminders_send
 
 REMINDERS: list[tuple[str, Callable[..., int]]] = [
     ("needs", need_reminders_send),
     ("action items", action_items_remind_overdue),
+    ("needs not accepted in time", need_acceptance_reminders_send),
 ]
 
 
