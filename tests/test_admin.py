@@ -169,10 +169,10 @@ def test_nobody_changes_a_needs_status_in_the_admin(client, admin_user, city_nee
     )
     response = client.post(url, body)
     assert response.status_code == 302, response.content.decode()[:2000]
-    version = city_need.version
+    version, due = city_need.version, city_need.due_on  # the clock's deadline, set at creation (§11.4)
     city_need.refresh_from_db()
     assert city_need.title == "标题改了"  # through need_update: the version moves, the workflow does not
-    assert (city_need.status, city_need.lead_department_id, city_need.due_on) == (NeedStatus.NEW, None, None)
+    assert (city_need.status, city_need.lead_department_id, city_need.due_on) == (NeedStatus.NEW, None, due)
     assert city_need.version == version + 1
     assert city_need.events.count() == 1
 

@@ -9,18 +9,9 @@ from django.utils import timezone
 from crm.choices import ExtensionStatus, NeedStatus
 from crm.models import ExtensionRequest, Need
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_default")]
 
 TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def working(need, handler, lead_department):
-    Need.objects.filter(pk=need.pk).update(
-        status=NeedStatus.IN_PROGRESS, handler=handler, lead_department=lead_department, due_on=TODAY + dt.timedelta(5)
-    )
-    need.refresh_from_db()
-    return need
 
 
 def extend(api_as, user, need, days=7):
@@ -28,48 +19,48 @@ def extend(api_as, user, need, days=7):
     return api_as(user).post(f"/api/v1/needs/{need.pk}/extend/", body, format="json")
 
 
-def test_extend_approve(api_as, working, handler, manager):
-    response = extend(api_as, handler, working)
+def test_extend_approve(api_as, need_in_progress, handler, manager):
+    response = extend(api_as, handler, need_in_progress)
     assert response.status_code == 202, response.json()
     body = response.json()
-    assert (body["status"], body["need"], body["requested_by"]) == ("pending", working.pk, handler.pk)
-    working.refresh_from_db()
-    assert working.due_on == TODAY + dt.timedelta(5)
+    assert (body["status"], body["need"], body["requested_by"]) == ("pending", need_in_progress.pk, handler.pk)
+    need_in_progress.refresh_from_db()
+    assert need_in_progress.due_on == TODAY + dt.timedelta(5)
 
     response = api_as(manager).post(f"/api/v1/extension-requests/{body['id']}/approve/", {}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "approved"
-    need = api_as(manager).get(f"/api/v1/needs/{working.pk}/").json()
+    need = api_as(manager).get(f"/api/v1/needs/{need_in_progress.pk}/").json()
     assert need["due_on"] == body["requested_due_on"]
-    assert need["original_due_on"] == working.original_due_on.isoformat()
+    assert need["original_due_on"] == need_in_progress.original_due_on.isoformat()
 
     again = api_as(manager).post(f"/api/v1/extension-requests/{body['id']}/refuse/", {"note": "x"}, format="json")
     assert again.status_code == 409
 
 
-def test_refuse_needs_a_note(api_as, working, handler, manager):
-    pk = extend(api_as, handler, working).json()["id"]
+def test_refuse_needs_a_note(api_as, need_in_progress, handler, manager):
+    pk = extend(api_as, handler, need_in_progress).json()["id"]
     response = api_as(manager).post(f"/api/v1/extension-requests/{pk}/refuse/", {}, format="json")
     assert response.status_code == 400 and "note" in response.json()
     response = api_as(manager).post(f"/api/v1/extension-requests/{pk}/refuse/", {"note": "先答复"}, format="json")
     assert response.status_code == 200 and response.json()["decision_note"] == "先答复"
 
 
-def test_self_approval_403(api_as, working, manager):
-    pk = extend(api_as, manager, working).json()["id"]
+def test_self_approval_403(api_as, need_in_progress, manager):
+    pk = extend(api_as, manager, need_in_progress).json()["id"]
     response = api_as(manager).post(f"/api/v1/extension-requests/{pk}/approve/", {}, format="json")
     assert response.status_code == 403
     assert ExtensionRequest.objects.get(pk=pk).status == ExtensionStatus.PENDING
 
 
-def test_limit_400_names_it(api_as, working, handler):
-    response = extend(api_as, handler, working, days=60)
+def test_limit_400_names_it(api_as, need_in_progress, handler):
+    response = extend(api_as, handler, need_in_progress, days=60)
     assert response.status_code == 400
     assert "max_extension_days" in str(response.json())
 
 
-def test_list_is_scoped(api_as, working, handler, county_manager, manager):
-    extend(api_as, handler, working)
+def test_list_is_scoped(api_as, need_in_progress, handler, county_manager, manager):
+    extend(api_as, handler, need_in_progress)
     assert api_as(manager).get("/api/v1/extension-requests/?status=pending").json()["count"] == 1
     assert api_as(county_manager).get("/api/v1/extension-requests/").json()["count"] == 0
     pk = ExtensionRequest.objects.get().pk

@@ -75,10 +75,10 @@ class TestTimeLimitTable:
 
 @pytest.mark.django_db
 class TestWorkingDays:
-    """The clock counts working days: weekends skipped, holidays skipped, make-up days (调休) worked."""
+    """The clock counts need_in_progress days: weekends skipped, holidays skipped, make-up days (调休) worked."""
 
     def test_weekend(self):
-        # Friday 2026-03-06: accept by Monday 9th; 15 working days → Friday 27th.
+        # Friday 2026-03-06: accept by Monday 9th; 15 need_in_progress days → Friday 27th.
         assert TimeLimits().clock_dates(category="funding", urgency="normal", start=D(2026, 3, 6)) == (
             D(2026, 3, 9),
             D(2026, 3, 27),
@@ -89,11 +89,11 @@ class TestWorkingDays:
             Holiday.objects.create(date=D(2026, 10, day), name="国庆节")
         Holiday.objects.create(date=D(2026, 10, 10), name="国庆节调休", is_workday=True)
         # Received Wednesday 30 September: acceptance skips the holiday week to Thursday 8 October; a critical
-        # need's 2 working days are the 8th and the 9th; a normal one counts Saturday the 10th (调休).
+        # need's 2 need_in_progress days are the 8th and the 9th; a normal one counts Saturday the 10th (调休).
         accept, due = TimeLimits().clock_dates(category="funding", urgency="critical", start=D(2026, 9, 30))
         assert (accept, due) == (D(2026, 10, 8), D(2026, 10, 9))
         accept, due = TimeLimits().clock_dates(category="funding", urgency="normal", start=D(2026, 9, 30))
-        # 8, 9, 10 (Sat, worked), 12–16, 19–23, 26, 27 → the 15th working day is Tuesday 27 October.
+        # 8, 9, 10 (Sat, worked), 12–16, 19–23, 26, 27 → the 15th need_in_progress day is Tuesday 27 October.
         assert due == D(2026, 10, 27)
 
     def test_clock_start_keeps_a_given_deadline(self, need):
@@ -221,59 +221,61 @@ class TestAssign:
 # ------------------------------------------------------------------------------------------- extensions
 
 
-@pytest.fixture
-def working(need, handler, lead_department):
-    """The need assigned to the handler, in progress, due in 5 days."""
-    return put(
-        need, NeedStatus.IN_PROGRESS, handler=handler, lead_department=lead_department, due_on=TODAY + dt.timedelta(5)
-    )
-
-
 def later(need, days=7):
     return need.due_on + dt.timedelta(days=days)
 
 
 @pytest.mark.django_db
 class TestExtensionRequests:
-    def test_request_then_approve_moves_due_and_keeps_original(self, working, handler, manager):
-        original, due = working.original_due_on, working.due_on
-        request = need_extend(need=working, user=handler, version=1, due_on=later(working), reason="等待检测报告")
-        working.refresh_from_db()
-        assert working.due_on == due and request.status == ExtensionStatus.PENDING
+    def test_request_then_approve_moves_due_and_keeps_original(self, need_in_progress, handler, manager):
+        original, due = need_in_progress.original_due_on, need_in_progress.due_on
+        request = need_extend(
+            need=need_in_progress, user=handler, version=1, due_on=later(need_in_progress), reason="等待检测报告"
+        )
+        need_in_progress.refresh_from_db()
+        assert need_in_progress.due_on == due and request.status == ExtensionStatus.PENDING
         assert Notification.objects.filter(recipient=manager, kind=NotificationKind.EXTENSION).exists()
 
         request = extension_request_approve(request=request, user=manager, note="同意")
-        working.refresh_from_db()
-        assert (request.status, request.decided_by, working.due_on) == (
+        need_in_progress.refresh_from_db()
+        assert (request.status, request.decided_by, need_in_progress.due_on) == (
             ExtensionStatus.APPROVED,
             manager,
-            later(working, 0),
+            later(need_in_progress, 0),
         )
-        assert working.original_due_on == original
-        assert working.version == 2
-        event = working.events.filter(kind=NeedEventKind.EXTENSION).get()
+        assert need_in_progress.original_due_on == original
+        assert need_in_progress.version == 2
+        event = need_in_progress.events.filter(kind=NeedEventKind.EXTENSION).get()
         assert "等待检测报告" in event.text
         assert Notification.objects.filter(recipient=handler, kind=NotificationKind.EXTENSION).exists()
 
-    def test_refuse_needs_a_reason_and_keeps_due(self, working, handler, manager):
-        due = working.due_on
-        request = need_extend(need=working, user=handler, version=1, due_on=later(working), reason="x")
+    def test_refuse_needs_a_reason_and_keeps_due(self, need_in_progress, handler, manager):
+        due = need_in_progress.due_on
+        request = need_extend(
+            need=need_in_progress, user=handler, version=1, due_on=later(need_in_progress), reason="x"
+        )
         with pytest.raises(ValidationError):
             extension_request_refuse(request=request, user=manager, note="")
         request = extension_request_refuse(request=request, user=manager, note="可先行答复")
-        working.refresh_from_db()
-        assert (request.status, working.due_on, working.version) == (ExtensionStatus.REFUSED, due, 1)
-        assert working.events.filter(kind=NeedEventKind.NOTE, text__contains="可先行答复").exists()
-        assert Notification.objects.filter(recipient=handler, text__contains="refused").exists()
+        need_in_progress.refresh_from_db()
+        assert (request.status, need_in_progress.due_on, need_in_progress.version) == (ExtensionStatus.REFUSED, due, 1)
+        assert need_in_progress.events.filter(kind=NeedEventKind.NOTE, text__contains="可先行答复").exists()
+        assert Notification.objects.filter(recipient=handler, kind=NotificationKind.EXTENSION).exists()
 
-    def test_self_approval_is_forbidden(self, working, manager):
-        request = need_extend(need=working, user=manager, version=1, due_on=later(working), reason="x")
+    def test_self_approval_is_forbidden(self, need_in_progress, manager):
+        request = need_extend(
+            need=need_in_progress, user=manager, version=1, due_on=later(need_in_progress), reason="x"
+        )
         with pytest.raises(TransitionForbidden):
             extension_request_approve(request=request, user=manager)
 
-    def test_a_managers_own_request_goes_to_a_leader(self, working, manager, leader, city_bureau, city_department):
+    def test_a_managers_own_request_goes_to_a_leader(
+        self, need_in_progress, manager, leader, city_bureau, city_department
+    ):
         other_manager = make_user("manager_b", Role.MANAGER, city_bureau, city_department)
-        request = need_extend(need=working, user=manager, version=1, due_on=later(working), reason="x")
+        request = need_extend(
+            need=need_in_progress, user=manager, version=1, due_on=later(need_in_progress), reason="x"
+        )
         assert Notification.objects.filter(recipient=leader, kind=NotificationKind.EXTENSION).exists()
         assert not Notification.objects.filter(recipient=other_manager, kind=NotificationKind.EXTENSION).exists()
         with pytest.raises(TransitionForbidden):
@@ -281,38 +283,44 @@ class TestExtensionRequests:
         request = extension_request_approve(request=request, user=leader)
         assert request.status == ExtensionStatus.APPROVED
 
-    def test_handler_may_not_decide(self, working, handler, officer, manager):
-        request = need_extend(need=working, user=manager, version=1, due_on=later(working), reason="x")
+    def test_handler_may_not_decide(self, need_in_progress, handler, officer, manager):
+        request = need_extend(
+            need=need_in_progress, user=manager, version=1, due_on=later(need_in_progress), reason="x"
+        )
         with pytest.raises(TransitionForbidden):
             extension_request_approve(request=request, user=handler)
 
-    def test_max_extensions(self, working, handler, manager):
-        request = need_extend(need=working, user=handler, version=1, due_on=later(working), reason="x")
+    def test_max_extensions(self, need_in_progress, handler, manager):
+        request = need_extend(
+            need=need_in_progress, user=handler, version=1, due_on=later(need_in_progress), reason="x"
+        )
         extension_request_approve(request=request, user=manager)
-        working.refresh_from_db()
+        need_in_progress.refresh_from_db()
         with pytest.raises(ValidationError) as error:
-            need_extend(need=working, user=handler, version=2, due_on=later(working), reason="again")
+            need_extend(need=need_in_progress, user=handler, version=2, due_on=later(need_in_progress), reason="again")
         assert "max_extensions" in " ".join(error.value.messages)
 
-    def test_max_extension_days(self, working, handler):
+    def test_max_extension_days(self, need_in_progress, handler):
         with pytest.raises(ValidationError) as error:
-            need_extend(need=working, user=handler, version=1, due_on=later(working, 40), reason="x")
+            need_extend(need=need_in_progress, user=handler, version=1, due_on=later(need_in_progress, 40), reason="x")
         assert "max_extension_days" in " ".join(error.value.messages)
         assert not ExtensionRequest.objects.exists()
 
-    def test_table_limits_apply(self, working, handler):
+    def test_table_limits_apply(self, need_in_progress, handler):
         TimeLimit.objects.filter(urgency=Urgency.NORMAL).update(max_extensions=0)
         with pytest.raises(ValidationError) as error:
-            need_extend(need=working, user=handler, version=1, due_on=later(working), reason="x")
+            need_extend(need=need_in_progress, user=handler, version=1, due_on=later(need_in_progress), reason="x")
         assert "max_extensions" in " ".join(error.value.messages)
 
-    def test_one_pending_request_at_a_time(self, working, handler):
-        need_extend(need=working, user=handler, version=1, due_on=later(working), reason="x")
+    def test_one_pending_request_at_a_time(self, need_in_progress, handler):
+        need_extend(need=need_in_progress, user=handler, version=1, due_on=later(need_in_progress), reason="x")
         with pytest.raises(ValidationError):
-            need_extend(need=working, user=handler, version=1, due_on=later(working, 8), reason="y")
+            need_extend(need=need_in_progress, user=handler, version=1, due_on=later(need_in_progress, 8), reason="y")
 
-    def test_second_decision_is_a_conflict(self, working, handler, manager, city_bureau, city_department):
-        request = need_extend(need=working, user=handler, version=1, due_on=later(working), reason="x")
+    def test_second_decision_is_a_conflict(self, need_in_progress, handler, manager, city_bureau, city_department):
+        request = need_extend(
+            need=need_in_progress, user=handler, version=1, due_on=later(need_in_progress), reason="x"
+        )
         extension_request_approve(request=request, user=manager)
         other = make_user("manager_c", Role.MANAGER, city_bureau, city_department)
         with pytest.raises(TransitionConflict):

@@ -368,7 +368,7 @@ def dashboard_kpis(*, user, today: dt.date | None = None, fresh: bool = False) -
 
 
 def _dashboard_kpis(*, user, today: dt.date) -> dict:
-    """The KPIs, computed (19 queries at most, whatever the data size)."""
+    """The KPIs, computed (23 queries at most, whatever the data size)."""
     quarter_start = _quarter_start(today)
     year_start = dt.date(today.year, 1, 1)
     coverage, not_visited = _coverage(
