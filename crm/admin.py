@@ -576,3 +576,46 @@ class ActivityAdmin(ReadOnlyRoutineAdmin):
     list_select_related = ["bureau", "lead"]
     search_fields = ["code", "title", "place"]
     inlines = [ActivityParticipantInline]
+
+
+@admin.register(models.TimeLimit)
+class TimeLimitAdmin(SimpleHistoryAdmin):
+    """The time-limit table of DESIGN §11.4 (办理时限): the admin role edits it; the row naming a category wins
+    over the row for any category. A county administrator reads it (one table for the whole city)."""
+
+    list_display = ["category", "urgency", "accept_days", "answer_days", "max_extensions", "max_extension_days"]
+    list_filter = ["urgency", "category"]
+
+    def _city(self, request) -> bool:
+        return request.user.sees_everything
+
+    def has_add_permission(self, request):
+        return self._city(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._city(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._city(request) and super().has_delete_permission(request, obj)
+
+
+@admin.register(models.ExtensionRequest)
+class ExtensionRequestAdmin(SimpleHistoryAdmin):
+    """Extension requests, read-only: they are decided on the need's page or through the API (§11.4)."""
+
+    list_display = ["need", "requested_due_on", "status", "requested_by", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["need", "requested_by", "decided_by"]
+    search_fields = ["need__code", "reason"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in models.ExtensionRequest._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -204,6 +204,7 @@ class NotificationKind(models.TextChoices):
     NEED_DIGEST = "need_digest", _("New needs of the day")
     PLAN = "plan", _("Planned visit")
     CADENCE = "cadence", _("Visit cadence")
+    EXTENSION = "extension", _("Extension request")
 
 
 class ImportStatus(models.TextChoices):
@@ -217,6 +218,8 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The bureau's routine (DESIGN §11.1, §11.2): cadence rules, visit plans, activities.
 # ---------------------------------------------------------------------------------------------------------
@@ -255,3 +258,11 @@ class ActivityKind(models.TextChoices):
     BRIEFING = "briefing", _("Policy briefing")
     MATCHMAKING = "matchmaking", _("Matchmaking meeting")
     TRAINING = "training", _("Training")
+
+
+class ExtensionStatus(models.TextChoices):
+    """An extension request (延期申请) of a need's deadline (DESIGN §11.4)."""
+
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")

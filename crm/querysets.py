@@ -192,6 +192,15 @@ class NeedEventQuerySet(ScopedQuerySet):
         return Q(need__bureau_id=user.bureau_id)
 
 
+class ExtensionRequestQuerySet(ScopedQuerySet):
+    """Extension requests follow their need's scope (DESIGN §11.4)."""
+
+    region_lookups = ("need__enterprise__region", "need__project__region")
+
+    def extra_scope(self, user) -> Q:
+        return Q(need__bureau_id=user.bureau_id)
+
+
 class SharedQuerySet(models.QuerySet):
     """Records every signed-in user of every bureau reads (``visible_to`` and ``visible_pks`` as scoped ones);
     ``kept_by(user)`` are those the user's bureau keeps (edits, deletes): other bureaus' entries answer 404 there."""

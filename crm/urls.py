@@ -58,6 +58,11 @@ urlpatterns = [
     path("needs/new/", need_views.NeedCreateView.as_view(), name="need-create"),
     path("needs/<int:pk>/", need_views.NeedDetailView.as_view(), name="need-detail"),
     path("needs/<int:pk>/events/", need_views.NeedEventCreateView.as_view(), name="need-event-create"),
+    path(
+        "needs/extension-requests/<int:pk>/<slug:decision>/",
+        need_views.ExtensionDecisionView.as_view(),
+        name="extension-request-decide",
+    ),
     path("needs/<int:pk>/<slug:verb>/", need_views.NeedTransitionView.as_view(), name="need-transition"),
     # Notifications (the bell)
     path("notifications/", notification_views.NotificationListView.as_view(), name="notification-list"),

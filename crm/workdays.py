@@ -12,11 +12,12 @@ b < a, so that ``workdays_between(start=d, end=workdays_add(start=d, days=n)) ==
 
 import datetime as dt
 from bisect import bisect_right
+from dataclasses import dataclass
 
 from crm.choices import NeedCategory, Urgency
-from crm.models import Holiday
+from crm.models import Holiday, TimeLimit
 
-# Default time limits (办理时限) in working days.
+# Default time limits (办理时限) in working days, used where the TimeLimit table has no row for a need.
 URGENCY_DAYS = {Urgency.NORMAL: 15, Urgency.URGENT: 5, Urgency.CRITICAL: 2}
 CATEGORY_DAYS = {NeedCategory.CONSULTATION: 3}
 # Supervision (督办) starts this many working days after the deadline.
@@ -28,7 +29,6 @@ _ONE_DAY = dt.timedelta(days=1)
 
 
 def _load_overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
-
     return dict(Holiday.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
 
 
@@ -113,13 +113,75 @@ def workdays_between(*, start: dt.date, end: dt.date, calendar: WorkCalendar | N
 
 
 def default_time_limit(*, category: str, urgency: str) -> int:
-    """Working days allowed: consultation 3, normal 15, urgent 5, critical 2 (the shorter one wins)."""
+    """Working days to answer: the TimeLimit table's (``time_limit_for``), else the built-in defaults."""
+    return time_limit_for(category=category, urgency=urgency).answer_days
+
+
+def _builtin_answer_days(*, category: str, urgency: str) -> int:
+    """Consultation 3, normal 15, urgent 5, critical 2 (the shorter one wins)."""
     days = URGENCY_DAYS.get(urgency, URGENCY_DAYS[Urgency.NORMAL])
     if category in CATEGORY_DAYS:
         days = min(days, CATEGORY_DAYS[category])
     return days
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The time limits of one need (DESIGN §11.4), in working days."""
+
+    accept_days: int
+    answer_days: int
+    max_extensions: int
+    max_extension_days: int
+
+
+class TimeLimits:
+    """The TimeLimit table loaded once (a few dozen rows at most), with the calendar of the days it reaches: an
+    import of thousands of needs computes every clock from one instance without a query per row."""
+
+    def __init__(self, *, calendar: WorkCalendar | None = None):
+        self._rows = {(row.category, row.urgency): row for row in TimeLimit.objects.order_by()}
+        self._calendar = calendar
+
+    def for_need(self, *, category: str, urgency: str) -> Limits:
+        """The row naming the category wins over the row for any category; without a row, the built-in
+        defaults (accept 1, answer by urgency and category, 1 extension of at most 15 working days)."""
+        row = self._rows.get((category or "", urgency)) or self._rows.get(("", urgency))
+        if row is None:
+            return Limits(
+                accept_days=1,
+                answer_days=_builtin_answer_days(category=category, urgency=urgency),
+                max_extensions=1,
+                max_extension_days=15,
+            )
+        return Limits(
+            accept_days=row.accept_days,
+            answer_days=row.answer_days,
+            max_extensions=row.max_extensions,
+            max_extension_days=row.max_extension_days,
+        )
+
+    def clock_dates(self, *, category: str, urgency: str, start: dt.date) -> tuple[dt.date, dt.date]:
+        """``(accept_due_on, due_on)`` of a need received on ``start``."""
+        limits = self.for_need(category=category, urgency=urgency)
+        if self._calendar is None:
+            self._calendar = WorkCalendar.for_range(start=start, end=start + dt.timedelta(days=90))
+        return (
+            self._calendar.add(start=start, days=limits.accept_days),
+            self._calendar.add(start=start, days=limits.answer_days),
+        )
+
+
+def time_limit_for(*, category: str, urgency: str) -> Limits:
+    """The time limits of a need of this category and urgency (one query)."""
+    return TimeLimits().for_need(category=category, urgency=urgency)
+
+
 def default_due_on(*, category: str, urgency: str, start: dt.date, calendar: WorkCalendar | None = None) -> dt.date:
-    """The default deadline of a need assigned on ``start``."""
+    """The default deadline of a need whose clock starts on ``start``."""
     return workdays_add(start=start, days=default_time_limit(category=category, urgency=urgency), calendar=calendar)
+
+
+def clock_dates(*, category: str, urgency: str, start: dt.date) -> tuple[dt.date, dt.date]:
+    """``(accept_due_on, due_on)`` of a need received on ``start`` (DESIGN §11.4): two queries."""
+    return TimeLimits().clock_dates(category=category, urgency=urgency, start=start)

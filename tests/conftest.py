@@ -12,10 +12,12 @@ from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from django.utils.translation import override
 from rest_framework.test import APIClient
 
-from crm.choices import NeedCategory, Role
+from crm.choices import NeedCategory, NeedStatus, Role
+from crm.models import Need
 from crm.services.needs import need_create
 from tests.factories import (
     CHAINS,
@@ -196,6 +198,19 @@ def county_enterprise(regions, chains, county_bureau):
 def need(officer, enterprise):
     """A new need of the city enterprise, recorded by the officer through the service."""
     return need_create(user=officer, enterprise=enterprise, category=NeedCategory.FUNDING, title="研发补助申报")
+
+
+@pytest.fixture
+def need_in_progress(need, handler, lead_department):
+    """The need assigned to the handler and in progress, due in 5 days (extension requests, DESIGN §11.4)."""
+    Need.objects.filter(pk=need.pk).update(
+        status=NeedStatus.IN_PROGRESS,
+        handler=handler,
+        lead_department=lead_department,
+        due_on=timezone.localdate() + dt.timedelta(5),
+    )
+    need.refresh_from_db()
+    return need
 
 
 # ------------------------------------------------------------------------------------------------ clients

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from crm.choices import NeedStatus, Role
-from crm.models import Contact, Need, NeedEvent, Notification, Project, Visit
+from crm.models import Contact, Need, NeedEvent, Notification, Project, TimeLimit, Visit
 from crm.services.needs import need_create
 from tests.factories import make_user
 
@@ -169,10 +169,10 @@ def test_nobody_changes_a_needs_status_in_the_admin(client, admin_user, city_nee
     )
     response = client.post(url, body)
     assert response.status_code == 302, response.content.decode()[:2000]
-    version = city_need.version
+    version, due = city_need.version, city_need.due_on  # the clock's deadline, set at creation (§11.4)
     city_need.refresh_from_db()
     assert city_need.title == "标题改了"  # through need_update: the version moves, the workflow does not
-    assert (city_need.status, city_need.lead_department_id, city_need.due_on) == (NeedStatus.NEW, None, None)
+    assert (city_need.status, city_need.lead_department_id, city_need.due_on) == (NeedStatus.NEW, None, due)
     assert city_need.version == version + 1
     assert city_need.events.count() == 1
 
@@ -238,3 +238,17 @@ def test_admin_enterprise_edit_with_its_contacts_and_qualifications(client, admi
     assert list(enterprise.enterprise_qualifications.values_list("qualification_id", flat=True)) == ["hnte"]
     contact = Contact.objects.get(enterprise=enterprise)
     assert contact.name == "王经理" and contact.created_by == admin_user  # set by contact_create
+
+
+def test_time_limit_table_is_edited_by_the_city_admin(client, admin_user, county_bureau, county_department):
+    row = TimeLimit.objects.get(category="", urgency="urgent")
+    client.force_login(admin_user)
+    url = reverse("admin:crm_timelimit_change", args=[row.pk])
+    body = {"category": "", "urgency": "urgent", "accept_days": 1, "answer_days": 7, "max_extensions": 1}
+    response = client.post(url, {**body, "max_extension_days": 15})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row.refresh_from_db()
+    assert row.answer_days == 7
+    county_admin = make_user("county_admin_tl", Role.ADMIN, county_bureau, county_department, is_staff=True)
+    client.force_login(county_admin)
+    assert client.post(url, {**body, "answer_days": 9, "max_extension_days": 15}).status_code == 403

@@ -39,7 +39,7 @@ def bodies(lead_department, county_bureau):
         "return-visit": {"satisfaction": Satisfaction.SATISFIED},
         "reopen": {"reason": "企业再次反映"},
         "transfer": {"bureau": county_bureau.pk},
-        "extend": {"due_on": (TODAY + dt.timedelta(days=60)).isoformat(), "reason": "等待会商"},
+        "extend": {"due_on": (TODAY + dt.timedelta(days=20)).isoformat(), "reason": "等待会商"},
     }
 
 
@@ -256,7 +256,11 @@ class TestTransitionsApi:
     def test_status_verb(self, api_as, manager, need, bodies, verb, status):
         put(need, status, due_on=TODAY + dt.timedelta(days=10))
         response = api_as(manager).post(url(need, verb), {"version": 1, **bodies[verb]}, format="json")
-        if status in TRANSITIONS[verb].sources:
+        if status in TRANSITIONS[verb].sources and verb == "extend":
+            # A request that a manager decides (DESIGN §11.4): 202, the need unchanged.
+            assert response.status_code == 202, response.json()
+            assert response.json()["status"] == "pending"
+        elif status in TRANSITIONS[verb].sources:
             assert response.status_code == 200, response.json()
             assert response.json()["version"] == 2
         else:
@@ -276,7 +280,8 @@ class TestTransitionsApi:
         status = sorted(TRANSITIONS[verb].sources)[0]
         put(need, status, handler=handler, lead_department=lead_department, due_on=TODAY + dt.timedelta(days=10))
         response = api_as(user).post(url(need, verb), {"version": 1, **bodies[verb]}, format="json")
-        assert response.status_code == (200 if verb in allowed else 403), response.json()
+        ok = 202 if verb == "extend" else 200
+        assert response.status_code == (ok if verb in allowed else 403), response.json()
 
     @pytest.mark.parametrize("verb", VERBS)
     def test_403_before_409(self, api_as, leader, need, verb):

@@ -108,6 +108,7 @@ def test_rows_with_empty_relations_answer_null(api_as, manager, officer, enterpr
 def test_need_patch_cannot_touch_the_workflow_fields(api_as, manager, officer, county_bureau, enterprise):
     need = need_create(user=officer, enterprise=enterprise, category="funding", title="x")
     before = (need.code, need.status, need.version, need.bureau_id, need.created_by_id)
+    due = need.due_on  # the clock's deadline, set at creation (§11.4)
     body = {
         "code": "SQ-1999-9999",
         "status": "closed",
@@ -122,7 +123,7 @@ def test_need_patch_cannot_touch_the_workflow_fields(api_as, manager, officer, c
     assert response.status_code in (200, 409)
     need.refresh_from_db()
     assert (need.code, need.status, need.bureau_id, need.created_by_id) == (before[0], before[1], before[3], before[4])
-    assert need.satisfaction == "" and need.due_on is None
+    assert need.satisfaction == "" and need.due_on == due
 
 
 def test_codes_and_authors_cannot_be_forged(api_as, officer, manager, enterprise):
@@ -240,6 +241,7 @@ def test_transferring_a_need_out_of_ones_own_scope_answers_200(
 def test_an_import_does_not_assign_extend_or_answer_an_existing_need(manager, officer, enterprise):
 
     need = need_create(user=officer, enterprise=enterprise, category="funding", title="x")
+    due = need.due_on  # the clock's deadline, set at creation (§11.4)
     headers = ["诉求编号", "办理时限", "办理结果", "满意度", "经办人"]
     data = make_xlsx(headers, [[need.code, "2030-01-01", "已解决", "满意", manager.username]])
     outcome = sheet_import(kind="needs", data=data, user=manager)
@@ -247,7 +249,7 @@ def test_an_import_does_not_assign_extend_or_answer_an_existing_need(manager, of
     columns = {problem.column for problem in outcome.problems}
     assert {"办理时限", "办理结果", "满意度", "经办人"} <= columns, [p.as_line() for p in outcome.problems]
     need.refresh_from_db()
-    assert (need.due_on, need.resolution, need.satisfaction, need.handler_id) == (None, "", "", None)
+    assert (need.due_on, need.resolution, need.satisfaction, need.handler_id) == (due, "", "", None)
     # Descriptive fields still update.
     assert sheet_import(kind="needs", data=make_xlsx(["诉求编号", "诉求标题"], [[need.code, "新"]]), user=manager).ok
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from crm.choices import NeedEventKind, NeedStatus, NotificationKind, Satisfaction, Urgency
+from crm.choices import ExtensionStatus, NeedEventKind, NeedStatus, NotificationKind, Satisfaction, Urgency
 from crm.models import Need, NeedEvent, Notification
 from crm.services.needs import (
     TRANSITIONS,
@@ -60,7 +60,7 @@ def fields(lead_department, county_bureau):
         "return-visit": {"satisfaction": Satisfaction.SATISFIED},
         "reopen": {"reason": "企业补充材料"},
         "transfer": {"bureau": county_bureau.pk},
-        "extend": {"due_on": TODAY + dt.timedelta(days=60), "reason": "需省厅会商"},
+        "extend": {"due_on": TODAY + dt.timedelta(days=20), "reason": "需省厅会商"},
     }
 
 
@@ -142,7 +142,14 @@ class TestStatusVerbMatrix:
         put(need, status, due_on=TODAY + dt.timedelta(days=10))
         allowed = status in TRANSITIONS[verb].sources
         events_before = NeedEvent.objects.filter(need=need).count()
-        if allowed:
+        if allowed and verb == "extend":
+            # A request that a manager decides (DESIGN §11.4): the need itself is unchanged.
+            result = need_transition(need=need, user=manager, verb=verb, version=need.version, **fields[verb])
+            assert result.status == ExtensionStatus.PENDING
+            need.refresh_from_db()
+            assert (need.status, need.version) == (status, 1)
+            assert NeedEvent.objects.filter(need=need).count() == events_before + 1
+        elif allowed:
             result = need_transition(need=need, user=manager, verb=verb, version=need.version, **fields[verb])
             assert result.status == (EXPECTED_TARGET[verb] or status)
             assert result.version == 2
@@ -178,7 +185,10 @@ class TestRoleVerbMatrix:
         if verb in ROLE_VERBS[role]:
             need_transition(need=need, user=user, verb=verb, version=need.version, **fields[verb])
             need.refresh_from_db()
-            assert need.version == 2
+            if verb == "extend":
+                assert need.extension_requests.get().requested_by == user
+            else:
+                assert need.version == 2
         else:
             with pytest.raises(TransitionForbidden):
                 need_transition(need=need, user=user, verb=verb, version=need.version, **fields[verb])
@@ -460,18 +470,20 @@ class TestEffects:
 
     def test_assign_explicit_due_on(self, need, manager, lead_department):
         put(need, NeedStatus.ACCEPTED)
-        due = TODAY + dt.timedelta(days=40)
+        due = TODAY + dt.timedelta(days=4)  # earlier than the clock's deadline (later: tests/test_services_clock.py)
         need = need_assign(need=need, user=manager, version=1, lead_department=lead_department, due_on=due.isoformat())
         assert need.due_on == due
 
     def test_extend(self, need, handler, lead_department):
         put(need, NeedStatus.IN_PROGRESS, lead_department=lead_department, handler=handler, due_on=TODAY)
         new_due = TODAY + dt.timedelta(days=20)
-        need = need_extend(need=need, user=handler, version=1, due_on=new_due, reason="等待检测报告")
-        assert need.due_on == new_due
+        request = need_extend(need=need, user=handler, version=1, due_on=new_due, reason="等待检测报告")
+        need.refresh_from_db()
+        assert (request.status, request.requested_due_on) == (ExtensionStatus.PENDING, new_due)
+        assert need.due_on == TODAY  # unchanged until a manager approves (tests/test_services_clock.py)
         assert need.status == NeedStatus.IN_PROGRESS
         event = need.events.last()
-        assert event.kind == NeedEventKind.EXTENSION
+        assert event.kind == NeedEventKind.NOTE
         assert "等待检测报告" in event.text
 
     def test_reject_tells_the_author(self, need, manager, officer):

@@ -22,6 +22,7 @@ TOP_KEYS = {
     "needs",
     "on_time",
     "answer_days",
+    "clock",
     "satisfaction",
     "policies",
     "officers",

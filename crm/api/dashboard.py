@@ -169,6 +169,22 @@ class DashboardChartsSerializer(serializers.Serializer):
     need_funnel = DashboardFunnelSerializer()
 
 
+class DashboardRateSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True)
+
+
+class DashboardClockSerializer(serializers.Serializer):
+    """The need clock (DESIGN §11.4); see ``crm.selectors.dashboard.need_clock_kpis``."""
+
+    accepted_on_time = DashboardRateSerializer(help_text="及时受理率: accepted by accept_due_on.")
+    closed_on_time_original = DashboardRateSerializer(help_text="按期办结率 against original_due_on.")
+    closed_on_time_extended = DashboardRateSerializer(help_text="按期办结率 against the extended due_on.")
+    extended = DashboardRateSerializer(help_text="延期率: needs with an approved extension.")
+    answer_days = DashboardAnswerDaysSerializer(help_text="Working days from creation to answer.")
+
+
 class DashboardSerializer(serializers.Serializer):
     today = serializers.DateField()
     period = DashboardPeriodSerializer()
@@ -177,6 +193,7 @@ class DashboardSerializer(serializers.Serializer):
     needs = DashboardNeedsSerializer()
     on_time = DashboardOnTimeSerializer()
     answer_days = DashboardAnswerDaysSerializer()
+    clock = DashboardClockSerializer()
     satisfaction = DashboardSatisfactionSerializer()
     policies = DashboardPoliciesSerializer()
     officers = DashboardOfficerSerializer(many=True)

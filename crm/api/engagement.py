@@ -33,9 +33,21 @@ from crm.api.base import (
     ScopedRelatedField,
     UserRelatedField,
 )
+from crm.api.clock import ExtensionRequestSerializer
 from crm.choices import NeedCategory, NeedEventKind, Satisfaction, Urgency
 from crm.filtersets import NeedFilterSet, VisitFilterSet
-from crm.models import ActionItem, Enterprise, Need, NeedEvent, Notification, Project, User, Visit, VisitAttachment
+from crm.models import (
+    ActionItem,
+    Enterprise,
+    ExtensionRequest,
+    Need,
+    NeedEvent,
+    Notification,
+    Project,
+    User,
+    Visit,
+    VisitAttachment,
+)
 from crm.selectors.needs import need_escalation, needs_escalation_annotate
 from crm.services.needs import (
     TRANSITIONS,
@@ -294,7 +306,10 @@ class NeedSerializer(CrmModelSerializer):
             "handler",
             "handler_name",
             "assigned_at",
+            "accept_due_on",
+            "accepted_at",
             "due_on",
+            "original_due_on",
             "escalation",
             "resolution",
             "answered_at",
@@ -310,7 +325,10 @@ class NeedSerializer(CrmModelSerializer):
             "code",
             "status",
             "assigned_at",
+            "accept_due_on",
+            "accepted_at",
             "due_on",
+            "original_due_on",
             "resolution",
             "answered_at",
             "closed_at",
@@ -396,6 +414,12 @@ def _transition_action(verb: str):
             version=request.data.get("version"),
             **transition_data(verb=verb, data=request.data),
         )
+        if isinstance(updated, ExtensionRequest):
+            # extend asks for a later deadline (DESIGN §11.4): the request waits for a manager's decision.
+            return Response(
+                ExtensionRequestSerializer(updated, context=self.get_serializer_context()).data,
+                status=status.HTTP_202_ACCEPTED,
+            )
         # A transfer may take the need out of the user's scope: answer with the need as it was written.
         fresh = self.get_queryset().filter(pk=updated.pk).first() or updated
         return Response(self.get_serializer(fresh).data)
@@ -403,7 +427,8 @@ def _transition_action(verb: str):
     transition.__name__ = verb.replace("-", "_")
     transition.__doc__ = f"Transition `{verb}` (DESIGN §4.1): 403 role, 409 stale version or status, 400 fields."
     decorated = action(detail=True, methods=["post"], url_path=verb, url_name=verb, filterset_class=None)(transition)
-    return extend_schema(request=transition_request_serializer(verb), responses={200: NeedSerializer})(decorated)
+    responses = {202: ExtensionRequestSerializer} if verb == "extend" else {200: NeedSerializer}
+    return extend_schema(request=transition_request_serializer(verb), responses=responses)(decorated)
 
 
 def _need_create(*, user, data):

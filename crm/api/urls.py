@@ -10,7 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
-from crm.api import accounts, dashboard, engagement, enterprises, lists, organisation, policies
+from crm.api import accounts, clock, dashboard, engagement, enterprises, lists, organisation, policies
 from crm.api import routine as routine_api
 
 app_name = "api"
@@ -34,6 +34,7 @@ router.register("needs", engagement.NeedViewSet, basename="needs")
 router.register("notifications", engagement.NotificationViewSet, basename="notifications")
 router.register("visit-plans", routine_api.VisitPlanViewSet, basename="visit-plans")
 router.register("activities", routine_api.ActivityViewSet, basename="activities")
+router.register("extension-requests", clock.ExtensionRequestViewSet, basename="extension-requests")
 
 v1 = [
     path("auth/token/", accounts.TokenView.as_view(), name="token"),

@@ -53,6 +53,7 @@ from crm.models import (
     Department,
     Enterprise,
     EnterpriseQualification,
+    ExtensionRequest,
     Holiday,
     IndustryChain,
     Need,
@@ -70,6 +71,7 @@ from crm.models import (
 from crm.selectors.matching import explain_pairs
 from crm.services.cadence import cadence_rules_ensure
 from crm.validators import credit_code_check_char
+from crm.workdays import TimeLimits
 
 FIXTURE_DIR = settings.BASE_DIR / "fixtures"
 REFERENCE_FIXTURES = ("regions", "industry_chains", "qualifications")
@@ -2307,6 +2309,8 @@ class _Builder:
         self.projects: dict[str, Project] = {}
         self.visits: dict[str, Visit] = {}
         self.needs: dict[str, Need] = {}
+        self.time_limits = TimeLimits()
+        self.extensions: list[tuple] = []  # (need title, requester, decider, when, reason) of the steps
         self.policies: dict[str, Policy] = {}
         self.offerings: dict[tuple, Offering] = {}
         self.created: dict[str, int] = {}
@@ -2513,6 +2517,15 @@ class _Builder:
                 continue
             created_at = self.at(spec["days_ago"], 9, 10 + seq)
             fields, events = self._need_path(spec, created_at)
+            # The clock of §11.4 from the day the need arrived; an extended need keeps its first deadline.
+            accept_due, clock_due = self.time_limits.clock_dates(
+                category=spec["category"],
+                urgency=spec.get("urgency", Urgency.NORMAL),
+                start=timezone.localtime(created_at).date(),
+            )
+            due = self.day(spec.get("due_in")) or clock_due
+            extended = any(step[0] == "extension" for step in spec["steps"])
+            fields.update(accept_due_on=accept_due, due_on=due, original_due_on=clock_due if extended else due)
             need, _ = self.ensure(
                 Need,
                 lookup,
@@ -2527,7 +2540,6 @@ class _Builder:
                     "bureau": self.bureaus[spec.get("bureau", "city")],
                     "lead_department": self.dept(spec.get("dept")),
                     "handler": self.users.get(spec.get("handler") or ""),
-                    "due_on": self.day(spec.get("due_in")),
                     "created_by": self.users[spec["by"]],
                     **fields,
                 },
@@ -2563,6 +2575,8 @@ class _Builder:
             verb, after, author_key, text = step[:4]
             when = min(created_at + dt.timedelta(days=after, hours=index + 1), self.now - dt.timedelta(minutes=4))
             author = self.users[author_key]
+            if verb == "extension":
+                self.extensions.append((spec["title"], handler or author, author, when, text))
             from_status = status
             if verb in VERB_TO_STATUS:
                 status = VERB_TO_STATUS[verb]
@@ -2579,6 +2593,7 @@ class _Builder:
                 fields["answered_at"] = when
             elif verb == "accept":
                 text = text or "已受理。"
+                fields.setdefault("accepted_at", when)
             elif verb == "start":
                 text = text or "已开始办理。"
             elif verb == "extension" and due:
@@ -2602,6 +2617,53 @@ class _Builder:
         if due:
             text += f"，办理时限{due:%Y-%m-%d}"
         return text + "。"
+
+    def extensions_build(self) -> None:
+        """The approved extensions of the steps (§11.4: requested by the handler, approved by a manager) and one
+        request still pending, so the need page and the managers' 工作台 show one to decide."""
+        for title, requester, decider, when, reason in self.extensions:
+            need = self.needs[title]
+            if need.extension_requests.exists():
+                continue
+            request, _ = self.ensure(
+                ExtensionRequest,
+                {"need": need, "requested_due_on": need.due_on},
+                {
+                    "reason": reason.rstrip("，,") or "办理需要更多时间",
+                    "status": "approved",
+                    "requested_by": requester,
+                    "previous_due_on": need.original_due_on,
+                    "decided_by": decider,
+                    "decided_at": when,
+                    "decision_note": "同意延期。",
+                },
+            )
+            ExtensionRequest.objects.filter(pk=request.pk).update(requested_at=when - dt.timedelta(hours=1))
+        if ExtensionRequest.objects.filter(status="pending").exists():
+            return
+        pending = next(
+            (
+                need
+                for need in self.needs.values()
+                if need.status == NeedStatus.IN_PROGRESS
+                and need.handler_id == self.users["officer"].pk
+                and need.due_on
+                and need.due_on >= self.today
+                and not need.extension_requests.exists()
+            ),
+            None,
+        )
+        if pending is not None:
+            self.ensure(
+                ExtensionRequest,
+                {"need": pending, "status": "pending"},
+                {
+                    "requested_due_on": pending.due_on + dt.timedelta(days=7),
+                    "reason": "企业补充材料需要第三方检测报告，检测机构排期较长。",
+                    "requested_by": self.users["officer"],
+                    "previous_due_on": pending.due_on,
+                },
+            )
 
     def policies_build(self) -> None:
         for spec in POLICIES:
@@ -2912,6 +2974,7 @@ def demo_seed(*, verbosity: int = 0) -> dict[str, dict[str, int]]:
     builder.projects_build()
     builder.visits_build()
     builder.needs_build()
+    builder.extensions_build()
     builder.policies_build()
     builder.matches_build()
     builder.offerings_build()

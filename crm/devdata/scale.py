@@ -544,6 +544,15 @@ class _ScaleBuilder:
                     need.resolution = "不属于科技部门职责范围，已告知企业向相关部门反映。"
                 if status in (NeedStatus.NEW, NeedStatus.ACCEPTED):
                     end = min(self.now, created + dt.timedelta(days=rng.randint(0, 3)))
+                # The clock of §11.4 from the day the need arrived (calendar days: a generator's approximation).
+                received = timezone.localtime(created, self.tz).date()
+                need.accept_due_on = received + dt.timedelta(days=1)
+                need.due_on = need.due_on or received + dt.timedelta(
+                    days=5 if category == NeedCategory.CONSULTATION else allowed[urgency]
+                )
+                need.original_due_on = need.due_on
+                if status != NeedStatus.NEW:
+                    need.accepted_at = min(self.now, created + dt.timedelta(hours=6))
                 need.updated_at = end
                 need.version = 1 + len(self.PATHS[status]) - 1
                 rows.append(need)

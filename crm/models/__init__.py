@@ -1,6 +1,7 @@
 """Models of the one app ``crm``, split by sub-area and re-exported here."""
 
 from crm.models.base import CodeSequence, code_next
+from crm.models.clock import ExtensionRequest, TimeLimit
 from crm.models.engagement import Holiday, Need, NeedEvent, Visit, VisitAttachment
 from crm.models.enterprises import Contact, Enterprise, EnterpriseQualification, Project
 from crm.models.exports import ExportJob
@@ -25,6 +26,7 @@ __all__ = [
     "Enterprise",
     "EnterpriseQualification",
     "ExportJob",
+    "ExtensionRequest",
     "Holiday",
     "ImportJob",
     "IndustryChain",
@@ -37,6 +39,7 @@ __all__ = [
     "Project",
     "Qualification",
     "Region",
+    "TimeLimit",
     "User",
     "Visit",
     "VisitAttachment",

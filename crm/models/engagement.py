@@ -1,11 +1,14 @@
 """登门三问 visits, the needs they raise, the needs' append-only timeline, and the holiday calendar."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -40,6 +43,28 @@ def text_fields_clean(instance: models.Model) -> None:
                 validate_no_control_chars(getattr(instance, field.attname))
             except ValidationError as error:
                 errors[field.name] = error.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+# Deadlines lie within two years of the day they are written (DESIGN §11.4; a date such as 9999-12-31 broke the
+# working-day calendar of every list). The bounds only widen as time passes, so a stored date stays valid.
+DEADLINE_SPAN = dt.timedelta(days=731)
+
+
+def deadline_range_clean(instance: models.Model, *, fields: tuple[str, ...]) -> None:
+    """Refuse deadlines more than two years after today or two years before the record's creation."""
+    today = timezone.localdate()
+    created = timezone.localtime(instance.created_at).date() if getattr(instance, "created_at", None) else today
+    low, high = created - DEADLINE_SPAN, today + DEADLINE_SPAN
+    errors = {}
+    for name in fields:
+        value = getattr(instance, name)
+        if value is not None and not (low <= value <= high):
+            errors[name] = [
+                _("A deadline must lie between %(low)s and %(high)s (within two years).")
+                % {"low": low.isoformat(), "high": high.isoformat()}
+            ]
     if errors:
         raise ValidationError(errors)
 
@@ -340,6 +365,22 @@ class Need(AutoCodeMixin, TimeStampedModel):
         null=True,
         blank=True,
     )
+    # The clock of DESIGN §11.4: set at creation from the time-limit table, ``original_due_on`` never moves.
+    accept_due_on = models.DateField(
+        _("accept by"),
+        null=True,
+        blank=True,
+    )
+    original_due_on = models.DateField(
+        _("original deadline"),
+        null=True,
+        blank=True,
+    )
+    accepted_at = models.DateTimeField(
+        _("accepted at"),
+        null=True,
+        blank=True,
+    )
     resolution = models.TextField(
         _("resolution"),
         **text_limit(TEXT_MAX_LENGTH),
@@ -394,6 +435,7 @@ class Need(AutoCodeMixin, TimeStampedModel):
     def clean(self):
         super().clean()
         text_fields_clean(self)
+        deadline_range_clean(self, fields=("due_on", "accept_due_on", "original_due_on"))
 
     @property
     def is_open(self) -> bool:

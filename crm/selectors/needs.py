@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from crm.choices import OPEN_NEED_STATUSES, NeedStatus, NotificationKind, Role
-from crm.models import Need, NeedEvent, Visit
+from crm.choices import OPEN_NEED_STATUSES, ExtensionStatus, NeedStatus, NotificationKind, Role
+from crm.models import ExtensionRequest, Need, NeedEvent, Visit
 from crm.querysets import is_overdue
 from crm.workdays import SUPERVISION_AFTER_DAYS, WARNING_SHARE, WorkCalendar, workdays_add
 
@@ -119,3 +119,20 @@ def engagement_timeline(*, user, enterprise=None, project=None, limit: int = 50)
     entries += [{"date": timezone.localtime(n.created_at).date(), "kind": "need", "object": n} for n in needs]
     entries.sort(key=lambda e: (e["date"], e["kind"] == "need"), reverse=True)
     return entries[:limit]
+
+
+def extension_requests_pending(*, user, limit: int = 20) -> list[ExtensionRequest]:
+    """Pending extension requests (DESIGN §11.4) a user decides, oldest first: for a manager those of others in
+    scope, for a leader those a manager made; nobody sees their own here."""
+    pending = (
+        ExtensionRequest.objects.visible_to(user)
+        .filter(status=ExtensionStatus.PENDING)
+        .exclude(requested_by=user)
+        .select_related("need", "requested_by")
+        .order_by("requested_at", "id")
+    )
+    if user.has_role(Role.MANAGER, Role.ADMIN):
+        return list(pending[:limit])
+    if user.has_role(Role.LEADER):
+        return list(pending.filter(requested_by__groups__name=Role.MANAGER).distinct()[:limit])
+    return []

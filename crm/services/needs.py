@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy, gettext_noop, override
 
 from crm.choices import (
     OPEN_NEED_STATUSES,
+    ExtensionStatus,
     NeedEventKind,
     NeedSource,
     NeedStatus,
@@ -35,13 +36,14 @@ from crm.choices import (
     Satisfaction,
     Urgency,
 )
-from crm.models import Bureau, Department, Enterprise, Need, NeedEvent, Project, User
-from crm.permissions import can_create, is_manager
+from crm.models import Bureau, Department, Enterprise, ExtensionRequest, Need, NeedEvent, Project, User
+from crm.models.engagement import DEADLINE_SPAN
+from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors.needs import need_escalation
 from crm.services.errors import TransitionConflict, TransitionForbidden
 from crm.services.notifications import Notice, notification_send, notifications_send_many
 from crm.validators import COMMENT_MAX_LENGTH, TEXT_MAX_LENGTH, is_valid_id, validate_no_control_chars
-from crm.workdays import WorkCalendar, default_due_on
+from crm.workdays import SUPERVISION_AFTER_DAYS, TimeLimits, WorkCalendar, default_due_on
 
 # Who may act: managers every verb; the handler and members of the lead department the work verbs;
 # officers the return visit (they go back to the enterprise); leaders only write instructions.
@@ -207,6 +209,17 @@ class AssignInput(TransitionInput):
         due = self.cleaned_data.get("due_on")
         if due is not None and due < timezone.localdate():
             raise ValidationError(_("The deadline cannot be in the past."), code="past")
+        deadline_check_range(due)
+        # The clock started when the need arrived (DESIGN §11.4): assigning may shorten it, never lengthen it.
+        if due is not None and self.need.due_on is not None and due > self.need.due_on:
+            raise ValidationError(
+                _(
+                    "Assigning may only shorten the deadline: give %(date)s or earlier, "
+                    "or ask for an extension after assigning."
+                )
+                % {"date": self.need.due_on.isoformat()},
+                code="later",
+            )
         return due
 
     def clean(self):
@@ -237,6 +250,16 @@ class AcceptInput(AssignInput):
         if cleaned.get("lead_department") is None and (cleaned.get("handler") or cleaned.get("assisting_departments")):
             self.add_error("lead_department", ValidationError(_("Choose the lead department to assign to.")))
         return cleaned
+
+
+def deadline_check_range(due: dt.date | None) -> None:
+    """A deadline at most two years from today (a date such as 9999-12-31 broke every list: issue 11)."""
+    if due is not None and due > timezone.localdate() + DEADLINE_SPAN:
+        raise ValidationError(
+            _("A deadline must be within two years from today (%(date)s at the latest).")
+            % {"date": (timezone.localdate() + DEADLINE_SPAN).isoformat()},
+            code="too_far",
+        )
 
 
 class AnswerInput(TransitionInput):
@@ -276,7 +299,8 @@ class TransferInput(TransitionInput):
 
 
 class ExtendInput(TransitionInput):
-    """A deadline later than the current one (or than today) and the reason (延期)."""
+    """A requested deadline later than the current one (or than today) and the reason (延期申请); a manager
+    decides (DESIGN §11.4)."""
 
     due_on = DateField(label=gettext_lazy("New deadline"), required=True)
     reason = TextField(
@@ -292,6 +316,7 @@ class ExtendInput(TransitionInput):
             raise ValidationError(
                 _("The new deadline must be after %(date)s.") % {"date": floor.isoformat()}, code="not_later"
             )
+        deadline_check_range(due)
         return due
 
 
@@ -361,7 +386,7 @@ TRANSITIONS: dict[str, Transition] = {
         frozenset({NeedStatus.ASSIGNED, NeedStatus.IN_PROGRESS}),
         None,
         frozenset({MANAGER, HANDLER}),
-        gettext_lazy("Extend deadline"),
+        gettext_lazy("Request an extension"),
         ExtendInput,
     ),
 }
@@ -517,13 +542,16 @@ def _need_owner_default_bureau(user, enterprise, project):
 # ---------------------------------------------------------------------------------------------- create, edit
 
 
-def need_derive(*, need: Need, user: User) -> None:
+def need_derive(*, need: Need, user: User, limits: TimeLimits | None = None) -> None:
     """Fill in what a new need takes from its links and its recorder; every way in (form, API, visit, import).
 
     Its enterprise comes from the visit, else from the project; without a source it is 走访 when raised in a
     visit, else 电话; without a bureau it is owned by the recorder's bureau, else the enterprise's or the
-    project's, else the first bureau.
+    project's, else the first bureau. The clock starts (DESIGN §11.4): ``accept_due_on`` and ``due_on`` from
+    the time-limit table in working days from today (a deadline given, e.g. by an old ledger, is kept), and
+    ``original_due_on`` keeps the first deadline. ``limits``: the table loaded once for many needs (imports).
     """
+    need_clock_start(need=need, limits=limits)
     if need.enterprise_id is None:
         if need.visit_id is not None:
             need.enterprise_id = need.visit.enterprise_id
@@ -535,6 +563,18 @@ def need_derive(*, need: Need, user: User) -> None:
         enterprise = need.enterprise if need.enterprise_id is not None else None
         project = need.project if need.project_id is not None else None
         need.bureau = _need_owner_default_bureau(user, enterprise, project)
+
+
+def need_clock_start(*, need: Need, limits: TimeLimits | None = None, received_on: dt.date | None = None) -> None:
+    """Set the dates of the clock that are still empty: acceptance and answer deadlines, the original one."""
+    if need.accept_due_on is None or need.due_on is None:
+        accept, due = (limits or TimeLimits()).clock_dates(
+            category=need.category, urgency=need.urgency or Urgency.NORMAL, start=received_on or timezone.localdate()
+        )
+        need.accept_due_on = need.accept_due_on or accept
+        need.due_on = need.due_on or due
+    if need.original_due_on is None:
+        need.original_due_on = need.due_on
 
 
 def need_recorded_event(*, need: Need, user: User | None) -> NeedEvent:
@@ -708,6 +748,7 @@ def need_accept(
     )
     from_status = need.status
     need.status = NeedStatus.ACCEPTED
+    need.accepted_at = need.accepted_at or timezone.now()  # 签收: the first acceptance counts (及时受理率)
     _save(need, user=user)
     assigning = data["lead_department"] is not None
     _event(
@@ -788,10 +829,14 @@ def need_assign(
     fresh = need.status == NeedStatus.ACCEPTED or need.assigned_at is None
     if fresh:
         need.assigned_at = timezone.now()
-    if due is None and (fresh or need.due_on is None):
+    # The deadline runs from the need's arrival (DESIGN §11.4); a need without one (an old record) gets the
+    # table's from today. A given date is at most the current deadline (AssignInput).
+    if due is None and need.due_on is None:
         due = default_due_on(category=need.category, urgency=need.urgency, start=today)
     if due is not None:
         need.due_on = due
+    if need.original_due_on is None:
+        need.original_due_on = need.due_on
     previous_handler_id = need.handler_id
     from_status = need.status
     need.lead_department = lead
@@ -978,29 +1023,188 @@ def need_transfer(*, need: Need, user, version, bureau=None, text: str = "") -> 
 
 
 @transaction.atomic
-def need_extend(*, need: Need, user, version, due_on=None, reason: str = "") -> Need:
-    """Move the deadline later (延期); the reason is logged."""
+def need_extend(*, need: Need, user, version, due_on=None, reason: str = "") -> ExtensionRequest:
+    """Ask for a later deadline (延期申请, DESIGN §11.4): a pending ``ExtensionRequest`` that a manager decides
+    (a leader when the requester manages the need). The need itself does not change until then.
+
+    The table's limits (``max_extensions`` approved extensions, ``max_extension_days`` working days added) and
+    one pending request per need are checked here (400 naming the limit); the deciders are notified.
+    """
     _check_role(user=user, need=need, verb="extend")
     need = _lock(need=need, version=version, verb="extend")
     data = _parse("extend", need=need, user=user, due_on=due_on, reason=reason)
     due, reason = data["due_on"], data["reason"]
-    old = need.due_on
-    need.due_on = due
-    _save(need, user=user)
+    if need.extension_requests.filter(status=ExtensionStatus.PENDING).exists():
+        raise ValidationError(
+            {"due_on": [_("This need already has a pending extension request; wait for the decision.")]}
+        )
+    limits = TimeLimits().for_need(category=need.category, urgency=need.urgency)
+    approved = need.extension_requests.filter(status=ExtensionStatus.APPROVED).count()
+    if approved >= limits.max_extensions:
+        raise ValidationError(
+            {
+                "due_on": [
+                    _(
+                        "This need has been extended %(used)d time(s); the time limit allows %(max)d "
+                        "(maximum extensions, max_extensions)."
+                    )
+                    % {"used": approved, "max": limits.max_extensions}
+                ]
+            }
+        )
+    floor = need.due_on or timezone.localdate()
+    added = WorkCalendar.for_range(start=floor, end=due).between(start=floor, end=due)
+    if added > limits.max_extension_days:
+        raise ValidationError(
+            {
+                "due_on": [
+                    _(
+                        "An extension may add at most %(max)d working days (maximum working days of an extension, "
+                        "max_extension_days); %(date)s adds %(days)d."
+                    )
+                    % {"max": limits.max_extension_days, "date": due.isoformat(), "days": added}
+                ]
+            }
+        )
+    request = ExtensionRequest(
+        need=need, requested_due_on=due, reason=reason, requested_by=user, previous_due_on=need.due_on
+    )
+    request.full_clean()
+    request._history_user = user
+    request.save()
     _event(
         need=need,
         user=user,
-        kind=NeedEventKind.EXTENSION,
-        from_status=need.status,
-        to_status=need.status,
+        kind=NeedEventKind.NOTE,
         text=_fmt(
-            gettext_noop("Deadline moved from %(old)s to %(new)s: %(reason)s"),
-            old=old.isoformat() if old else "—",
+            gettext_noop("Extension requested from %(old)s to %(new)s: %(reason)s"),
+            old=need.due_on.isoformat() if need.due_on else "—",
             new=due.isoformat(),
             reason=reason,
         ),
     )
-    return need
+    _notify(
+        extension_deciders(request=request),
+        exclude=user,
+        kind=NotificationKind.EXTENSION,
+        need=need,
+        text=_fmt(
+            gettext_noop("%(author)s asks to extend need %(code)s “%(title)s” to %(new)s: %(reason)s"),
+            author=str(user),
+            code=need.code,
+            title=need.title,
+            new=due.isoformat(),
+            reason=reason[:200],
+        ),
+    )
+    return request
+
+
+def _requested_by_manager(request: ExtensionRequest) -> bool:
+    return request.requested_by is not None and manages_need(request.requested_by, request.need)
+
+
+def extension_deciders(*, request: ExtensionRequest):
+    """Who decides: the managers of the need's bureau; for a request of one of them, the bureau's leaders."""
+    role = Role.LEADER if _requested_by_manager(request) else Role.MANAGER
+    return _bureau_users(request.need.bureau_id, role).exclude(pk=request.requested_by_id)
+
+
+def extension_may_decide(*, user, request: ExtensionRequest) -> bool:
+    """Not the requester; a manager of the need, or a leader (in scope) when a manager asked."""
+    if not user.is_authenticated or user.pk == request.requested_by_id:
+        return False
+    if _requested_by_manager(request):
+        return is_leader(user) and (user.sees_everything or user.bureau_id == request.need.bureau_id)
+    return manages_need(user, request.need)
+
+
+def _extension_decide(*, request: ExtensionRequest, user, status: str, note: str) -> ExtensionRequest:
+    need = request.need
+    if request.requested_by_id == user.pk:
+        raise TransitionForbidden(_("You cannot decide your own extension request."))
+    if not extension_may_decide(user=user, request=request):
+        if _requested_by_manager(request):
+            raise TransitionForbidden(_("A manager's own extension request is decided by a leader."))
+        raise TransitionForbidden(_("Only a manager of the need's bureau decides its extension requests."))
+    form = ExtensionDecisionInput({"note": note})
+    if not form.is_valid():
+        raise ValidationError(form.errors.as_data())
+    note = form.cleaned_data["note"]
+    if status == ExtensionStatus.REFUSED and not note:
+        raise ValidationError({"note": [_("Give the reason for refusing the extension.")]})
+    locked = Need.objects.select_for_update().get(pk=need.pk)
+    # Exactly one decision wins: the row changes only while it is still pending.
+    decided = ExtensionRequest.objects.filter(pk=request.pk, status=ExtensionStatus.PENDING).update(
+        status=status, decided_by=user, decided_at=timezone.now(), decision_note=note
+    )
+    if not decided:
+        raise TransitionConflict(_("This extension request has been decided already. Reload the page."))
+    request.refresh_from_db()
+    if status == ExtensionStatus.APPROVED:
+        if locked.status not in TRANSITIONS["extend"].sources:
+            raise TransitionConflict(
+                _("A need with status “%(status)s” cannot be changed this way.")
+                % {"status": locked.get_status_display()}
+            )
+        old = locked.due_on
+        locked.due_on = request.requested_due_on
+        if locked.original_due_on is None:
+            locked.original_due_on = old or request.requested_due_on
+        _save(locked, user=user)
+        text = _fmt(
+            gettext_noop("Deadline moved from %(old)s to %(new)s (extension approved by %(decider)s): %(reason)s"),
+            old=old.isoformat() if old else "—",
+            new=request.requested_due_on.isoformat(),
+            decider=str(user),
+            reason=request.reason,
+        )
+        _event(
+            need=locked,
+            user=user,
+            kind=NeedEventKind.EXTENSION,
+            from_status=locked.status,
+            to_status=locked.status,
+            text=f"{text}\n{note}" if note else text,
+        )
+        message = gettext_noop("Your extension of need %(code)s to %(new)s was approved by %(decider)s.")
+    else:
+        _event(
+            need=locked,
+            user=user,
+            kind=NeedEventKind.NOTE,
+            text=_fmt(
+                gettext_noop("Extension to %(new)s refused by %(decider)s: %(note)s"),
+                new=request.requested_due_on.isoformat(),
+                decider=str(user),
+                note=note,
+            ),
+        )
+        message = gettext_noop("Your extension of need %(code)s to %(new)s was refused by %(decider)s.")
+    text = _fmt(message, code=locked.code, new=request.requested_due_on.isoformat(), decider=str(user))
+    _notify([request.requested_by], exclude=user, kind=NotificationKind.EXTENSION, need=locked, text=text)
+    # The other deciders learn that the request is settled (it leaves their pending list).
+    _notify(extension_deciders(request=request), exclude=user, kind=NotificationKind.EXTENSION, need=locked, text=text)
+    return request
+
+
+class ExtensionDecisionInput(forms.Form):
+    """The decider's note: optional for an approval, the reason for a refusal."""
+
+    note = TextField(label=gettext_lazy("Note"), max_length=2000)
+
+
+@transaction.atomic
+def extension_request_approve(*, request: ExtensionRequest, user, note: str = "") -> ExtensionRequest:
+    """Approve: the need's ``due_on`` moves to the requested date (``original_due_on`` stays), an ``extension``
+    event is written; 403 for the requester or a non-decider, 409 when already decided."""
+    return _extension_decide(request=request, user=user, status=ExtensionStatus.APPROVED, note=note)
+
+
+@transaction.atomic
+def extension_request_refuse(*, request: ExtensionRequest, user, note: str = "") -> ExtensionRequest:
+    """Refuse with a reason: a note event on the need, the deadline unchanged."""
+    return _extension_decide(request=request, user=user, status=ExtensionStatus.REFUSED, note=note)
 
 
 TRANSITION_SERVICES = {
@@ -1154,5 +1358,53 @@ def need_reminders_send(*, today: dt.date | None = None) -> int:
             if recipient.pk in seen:
                 continue
             seen.add(recipient.pk)
+            notices.append(Notice(recipient=recipient, kind=level, text=text, need=need, dedupe_key=key))
+    return len(notifications_send_many(notices=notices))
+
+
+def need_acceptance_reminders_send(*, today: dt.date | None = None) -> int:
+    """Escalate the needs still new after their ``accept_due_on`` (DESIGN §11.4), like overdue ones.
+
+    The day after the acceptance deadline a warning goes to the managers of the need's bureau; from
+    ``SUPERVISION_AFTER_DAYS`` working days after it, supervision (督办) to those managers and the liaison leader
+    of the enterprise or project, else the bureau's leaders. One notice per need, level, deadline and recipient.
+    """
+    today = today or timezone.localdate()
+    needs = list(
+        Need.objects.filter(status=NeedStatus.NEW, accept_due_on__lt=today)
+        .select_related("enterprise__liaison_leader", "project__liaison_leader")
+        .defer("description", "resolution")
+    )
+    if not needs:
+        return 0
+    calendar = WorkCalendar.for_range(start=min(n.accept_due_on for n in needs), end=today)
+    bureau_ids = {n.bureau_id for n in needs}
+    managers, leaders = defaultdict(list), defaultdict(list)
+    for user in User.objects.filter(bureau_id__in=bureau_ids, is_active=True, groups__name=Role.MANAGER).distinct():
+        managers[user.bureau_id].append(user)
+    for user in User.objects.filter(bureau_id__in=bureau_ids, is_active=True, groups__name=Role.LEADER).distinct():
+        leaders[user.bureau_id].append(user)
+    with override(settings.LANGUAGE_CODE):
+        texts = {
+            NotificationKind.WARNING: _(
+                "Need %(code)s “%(title)s” is not accepted yet: it was to be accepted by %(due)s."
+            ),
+            NotificationKind.SUPERVISION: _(
+                "Need %(code)s “%(title)s” is under supervision: not accepted, it was to be accepted by %(due)s."
+            ),
+        }
+    notices = []
+    for need in needs:
+        late = calendar.between(start=need.accept_due_on, end=today)
+        level = NotificationKind.SUPERVISION if late >= SUPERVISION_AFTER_DAYS else NotificationKind.WARNING
+        recipients = list(managers[need.bureau_id])
+        if level == NotificationKind.SUPERVISION:
+            leader = (need.enterprise.liaison_leader if need.enterprise_id else None) or (
+                need.project.liaison_leader if need.project_id else None
+            )
+            recipients += [leader] if leader is not None and leader.is_active else leaders[need.bureau_id]
+        text = texts[level] % {"code": need.code, "title": need.title, "due": need.accept_due_on.isoformat()}
+        key = f"need:{need.pk}:accept-{level}:{need.accept_due_on.isoformat()}"
+        for recipient in {r.pk: r for r in recipients}.values():
             notices.append(Notice(recipient=recipient, kind=level, text=text, need=need, dedupe_key=key))
     return len(notifications_send_many(notices=notices))

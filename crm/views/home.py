@@ -9,12 +9,18 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from crm.choices import Role
 from crm.models import Activity, Visit, VisitPlan
 from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors import home as home_selectors
 from crm.selectors import matching, watch
 from crm.selectors.cadence import cadence_todo
-from crm.selectors.needs import needs_due_soon, needs_escalation_annotate, needs_overdue
+from crm.selectors.needs import (
+    extension_requests_pending,
+    needs_due_soon,
+    needs_escalation_annotate,
+    needs_overdue,
+)
 from crm.views.mixins import Section, build_sections
 
 DEADLINES_LIMIT = 8
@@ -111,6 +117,12 @@ HOME_SECTIONS: list[Section] = [
     ),
     Section("cadence", "crm/home/_section_cadence.html", _cadence, visible=_liaises),
     Section("plans", "crm/home/_section_plans.html", _plans, visible=_liaises),
+    Section(
+        "extension_requests",
+        "crm/home/_extension_requests.html",
+        lambda user, request: {"extension_requests": extension_requests_pending(user=user)},
+        visible=lambda request: request.user.has_role(Role.MANAGER, Role.ADMIN, Role.LEADER),
+    ),
     Section("my_needs", "crm/home/_section_my_needs.html", _my_needs),
     Section("deadlines", "crm/needs/_home_deadlines.html", _deadlines),
     Section("my_actions", "crm/home/_section_my_actions.html", _my_actions),

@@ -12,10 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from crm.choices import ExtensionStatus
 from crm.filtersets import NeedFilterSet
 from crm.forms.base import staff_choices
 from crm.forms.engagement import TRANSITION_FORMS, NeedEventForm, NeedForm
-from crm.models import Enterprise, Need, Project
+from crm.models import Enterprise, ExtensionRequest, Need, Project
 from crm.permissions import can_create
 from crm.selectors.needs import (
     need_detail,
@@ -25,6 +26,9 @@ from crm.selectors.needs import (
 from crm.selectors.scope import links_mark
 from crm.services.needs import (
     TRANSITIONS,
+    extension_may_decide,
+    extension_request_approve,
+    extension_request_refuse,
     need_create,
     need_event_add,
     need_may_instruct,
@@ -117,8 +121,16 @@ class NeedDetailView(ScopedDetailView):
                     "url": reverse("crm:need-transition", args=[need.pk, verb]),
                 }
             )
+        extension_requests = list(
+            need.extension_requests.select_related("requested_by", "decided_by").order_by("-requested_at", "-id")
+        )
+        for extension in extension_requests:
+            extension.may_decide = extension.status == ExtensionStatus.PENDING and extension_may_decide(
+                user=user, request=extension
+            )
         context.update(
             page_title=need.code,
+            extension_requests=extension_requests,
             actions=actions,
             event_form=kwargs.get("event_form") or NeedEventForm(user=user),
             events=list(need.events.all()),
@@ -163,11 +175,36 @@ class NeedTransitionView(View):
         if outcome.failed:
             messages.error(request, _("Please correct the errors below."))
             return _rerender(request, need, bound_form=(verb, form))
-        messages.success(request, _("Done: %(action)s.") % {"action": TRANSITIONS[verb].label})
+        if verb == "extend":
+            messages.success(request, _("Your extension request was sent; a manager decides it."))
+        else:
+            messages.success(request, _("Done: %(action)s.") % {"action": TRANSITIONS[verb].label})
         if not Need.objects.visible_to(request.user).filter(pk=need.pk).exists():
             # A transfer can hand the need to a bureau outside the user's scope: its page would be a 404.
             return HttpResponseRedirect(reverse("crm:need-list"))
         return HttpResponseRedirect(reverse("crm:need-detail", args=[need.pk]) + "#timeline")
+
+
+class ExtensionDecisionView(View):
+    """POST approve or refuse (with a note) of an extension request from the need page (DESIGN §11.4): 404 out
+    of scope, 403 for the requester or someone who may not decide, a message when it was decided meanwhile."""
+
+    SERVICES = {"approve": extension_request_approve, "refuse": extension_request_refuse}
+
+    def post(self, request, pk: int, decision: str):
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(f"{reverse('login')}?next={request.path}")
+        if decision not in self.SERVICES:
+            raise Http404
+        extension = get_object_or_404(ExtensionRequest.objects.visible_to(request.user).select_related("need"), pk=pk)
+        with service_errors(request) as outcome:
+            self.SERVICES[decision](request=extension, user=request.user, note=request.POST.get("note", ""))
+        if not outcome.failed:
+            if decision == "approve":
+                messages.success(request, _("The extension was approved; the deadline moved."))
+            else:
+                messages.success(request, _("The extension was refused."))
+        return HttpResponseRedirect(reverse("crm:need-detail", args=[extension.need_id]) + "#extension-requests")
 
 
 class NeedEventCreateView(View):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from crm.services.lists import action_items_remind_overdue
-from crm.services.needs import need_digest_send, need_reminders_send
+from crm.services.needs import need_acceptance_reminders_send, need_digest_send, need_reminders_send
 from crm.services.reminders import cadence_reminders_send, plan_reminders_send
 
 REMINDERS: list[tuple[str, Callable[..., int]]] = [
@@ -22,6 +22,7 @@ REMINDERS: list[tuple[str, Callable[..., int]]] = [
     ("visit plans", plan_reminders_send),
     ("visit cadence", cadence_reminders_send),
     ("new needs digest", need_digest_send),
+    ("needs not accepted in time", need_acceptance_reminders_send),
 ]
 
 

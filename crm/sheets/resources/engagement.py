@@ -26,6 +26,7 @@ from crm.sheets.resources.widgets import (
     UserWidget,
     is_blank,
 )
+from crm.workdays import TimeLimits
 
 
 class VisitResource(LedgerResource):
@@ -174,7 +175,9 @@ class NeedResource(LedgerResource):
             if "诉求来源" not in row or is_blank(row.get("诉求来源")):
                 instance.source = ""  # not the model default: need_derive decides, as for need_create
             try:
-                need_derive(need=instance, user=self.user)
+                if getattr(self, "_time_limits", None) is None:
+                    self._time_limits = TimeLimits()  # the table and calendar once per import, not per row
+                need_derive(need=instance, user=self.user, limits=self._time_limits)
             except ValidationError as error:
                 errors.setdefault(NON_FIELD_ERRORS, []).extend(error.messages)
         if not instance.enterprise_id and not instance.project_id and not {"enterprise", "project"} & set(errors):
