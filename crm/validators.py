@@ -1,8 +1,10 @@
 """Validators for the unified social credit code (GB 32100-2015, DESIGN §6) and mainland mobile numbers."""
 
+import datetime
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -73,3 +75,22 @@ def validate_no_control_chars(value: str) -> None:
     """NUL bytes and control characters break PostgreSQL and spreadsheets; refuse them everywhere."""
     if isinstance(value, str) and _CONTROL_RE.search(value):
         raise ValidationError(_("Control characters (such as NUL) are not allowed."), code="control_chars")
+
+
+# The earliest date a record of the bureau can carry (the People's Republic; no enterprise registered today
+# was founded earlier): dates before it are typos or a year typed as a number into a date cell.
+EARLIEST_DATE = datetime.date(1949, 1, 1)
+
+
+def validate_established_on(value) -> None:
+    """成立日期: not before 1949-01-01 and not in the future (model, forms, API and imports alike)."""
+    if value is None:
+        return
+    if value < EARLIEST_DATE:
+        raise ValidationError(
+            _("The date of establishment cannot be before %(earliest)s."),
+            code="established_on_too_early",
+            params={"earliest": EARLIEST_DATE.isoformat()},
+        )
+    if value > timezone.localdate():
+        raise ValidationError(_("The date of establishment cannot be in the future."), code="established_on_future")

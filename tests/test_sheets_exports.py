@@ -6,12 +6,14 @@ import io
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils.translation import override
 
 from crm.models import Enterprise
 from crm.sheets.exports import ledger_export, ledger_filename, ledger_template
 from crm.sheets.imports import sheet_import
 from crm.sheets.resources import RESOURCES, resource_for
-from tests.sheets_helpers import read_xlsx
+from tests.factories import credit_code
+from tests.sheets_helpers import lines, read_xlsx
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_default")]
 
@@ -97,8 +99,21 @@ def test_every_kind_exports_and_has_a_template(kind, tmp_path, enterprise, manag
     assert ledger_filename(kind=kind, template=True).endswith("导入模板.xlsx")
 
 
-def test_the_enterprise_template_example_imports(regions, chains, qualifications, manager):
-    outcome = sheet_import(kind="enterprises", data=ledger_template(kind="enterprises", user=manager), user=manager)
-    assert outcome.ok, [p.as_line() for p in outcome.problems]
-    assert outcome.created == 1
-    assert Enterprise.objects.get().name == "淮安示例科技有限公司"
+@pytest.mark.parametrize("kind", list(RESOURCES))
+def test_the_template_example_row_left_in_is_refused_as_such(kind, regions, chains, qualifications, manager):
+    outcome = sheet_import(kind=kind, data=ledger_template(kind=kind, user=manager), user=manager)
+    assert lines(outcome) == ["Row 2: This is the template's example row; delete it before importing."]
+    assert not Enterprise.objects.exists()
+    with override("zh-hans"):
+        outcome = sheet_import(kind=kind, data=ledger_template(kind=kind, user=manager), user=manager)
+        assert lines(outcome) == ["第 2 行：这是模板示例行，请删除后再导入。"]
+
+
+def test_the_enterprise_example_row_is_valid_apart_from_its_marker(regions, chains, qualifications, manager):
+    workbook = openpyxl.load_workbook(io.BytesIO(ledger_template(kind="enterprises", user=manager)))
+    sheet = workbook.worksheets[0]
+    sheet["A2"], sheet["B2"] = "淮安真实科技有限公司", credit_code(93)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    outcome = sheet_import(kind="enterprises", data=buffer.getvalue(), user=manager)
+    assert outcome.ok and outcome.created == 1, lines(outcome)

@@ -118,7 +118,7 @@ def test_every_problem_is_reported_by_row_and_column_and_nothing_is_saved(region
         "Row 3, column 所属产业链: No industry chain is called or coded “不存在的链”.",
         "Row 3, column 企业资质: No qualification is called or coded “不存在的资质”.",
         "Row 3, column 从业人数: “很多” is not a number.",
-        "Row 4, column 从业人数: Ensure this value is greater than or equal to 0.",
+        "Row 4, column 从业人数: 从业人数 must be at least 0.",
     ]
     assert not Enterprise.objects.exists()
 

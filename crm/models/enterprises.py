@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 from crm.choices import EnterpriseStatus, PartyOrganization, ProjectKind, ProjectStage, ProjectStatus
 from crm.models.base import TimeStampedModel
 from crm.querysets import ContactQuerySet, EnterpriseQuerySet, ProjectQuerySet
-from crm.validators import normalize_credit_code, validate_credit_code, validate_mobile
+from crm.validators import normalize_credit_code, validate_credit_code, validate_established_on, validate_mobile
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
@@ -51,6 +51,7 @@ class Enterprise(TimeStampedModel):
         _("established on"),
         null=True,
         blank=True,
+        validators=[validate_established_on],
     )
     industry_chain = models.ForeignKey(
         "crm.IndustryChain",
