@@ -172,9 +172,9 @@ class DepartmentAdmin(BureauScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(models.Region, models.IndustryChain, models.Qualification)
 class ReferenceAdmin(ImportExportModelAdmin):
-    list_display = ["code", "name", "sort_order"]
+    list_display = ["code", "name", "aliases", "sort_order"]
     list_editable = ["sort_order"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "aliases"]
 
 
 class EnterpriseQualificationInline(admin.TabularInline):

@@ -92,7 +92,7 @@ def norm(value) -> str:
 def name_variants(value: str) -> set[str]:
     """Spellings of a name as it may be stored: as given, without blanks, with full- or half-width brackets."""
     text = cell_unescape(str(value).strip())
-    compact = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    compact = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).translate(OPEN_BRACKETS))
     variants = {text, compact, compact.upper()}
     variants.add(compact.replace("(", "（").replace(")", "）"))
     variants.add(text.replace("（", "(").replace("）", ")"))
@@ -283,9 +283,11 @@ class DateWidget(widgets.DateWidget):
             match = re.match(r"(\d{4})(\d{2})(\d{2})", text)
         if match:
             try:
-                return _plausible(date(int(match[1]), int(match[2]), int(match[3])))
+                parsed = date(int(match[1]), int(match[2]), int(match[3]))
             except ValueError:
-                pass
+                parsed = None
+            if parsed is not None:
+                return _plausible(parsed)
         elif re.fullmatch(r"\d{4}\s*年?", text):
             raise _error(YEAR_ONLY % {"value": text})
         elif re.fullmatch(r"\d{5}(\.\d+)?", text):
@@ -501,12 +503,16 @@ REGION_PREFIXES = ("江苏省淮安市", "江苏省", "淮安市")
 REGION_SUFFIXES = ("区", "县", "市")
 
 
-def _region_loose(text: str) -> str:
+def _region_unprefixed(text: str) -> str:
     key = norm(text)
     for prefix in REGION_PREFIXES:
         if key.startswith(prefix) and len(key) > len(prefix):
-            key = key[len(prefix) :]
-            break
+            return key[len(prefix) :]
+    return key
+
+
+def _region_loose(text: str) -> str:
+    key = _region_unprefixed(text)
     return key[:-1] if len(key) > 2 and key.endswith(REGION_SUFFIXES) else key
 
 
@@ -521,7 +527,9 @@ def nearest(text: str, names: list[str], limit: int = 3, key=norm) -> list[str]:
         score = max(ratio, shared * 0.8)
         if score >= 0.4:
             scored.append((-score, name))
-    return [name for _score, name in sorted(scored)[:limit]]
+    scored.sort()
+    # Only the names about as close as the closest one.
+    return [name for score, name in scored[:limit] if -score >= -scored[0][0] - 0.15]
 
 
 class ReferenceWidget(CachedLookupWidget):
@@ -550,7 +558,7 @@ class ReferenceWidget(CachedLookupWidget):
                     for key in {_region_loose(k) for k in [obj.name, *obj.alias_list()]}:
                         if obj not in self._loose.setdefault(key, []):
                             self._loose[key].append(obj)
-        return self._loose.get(_region_loose(text), [])
+        return self.index().get(_region_unprefixed(text)) or self._loose.get(_region_loose(text), [])
 
     def names(self) -> list[str]:
         seen = {o.pk: o for bucket in self.index().values() for o in bucket}
@@ -560,7 +568,10 @@ class ReferenceWidget(CachedLookupWidget):
         message = super().unknown_text(text)
         suggestions = nearest(text, self.names(), key=_region_loose if self.model is Region else norm)
         if suggestions:
-            return message + " " + gettext("Did you mean: %(names)s?") % {"names": "、".join(suggestions)}
+            return gettext("%(message)s Did you mean: %(names)s?") % {
+                "message": message,
+                "names": "、".join(suggestions),
+            }
         return message
 
 
