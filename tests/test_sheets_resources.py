@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
@@ -485,12 +484,6 @@ def test_a_county_manager_keeps_only_its_own_departments_offerings(ledger, count
 
 
 # ----------------------------------------------------------- cells as offices type them (DESIGN §8.4, issue 10)
-
-
-@pytest.fixture
-def huaian(db):
-    """The full reference data of fixtures/ (regions, chains, qualifications with their other names)."""
-    call_command("loaddata", "fixtures/regions.json", "fixtures/industry_chains.json", "fixtures/qualifications.json")
 
 
 def enterprise_rows(manager, headers, rows):
