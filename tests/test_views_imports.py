@@ -11,7 +11,7 @@ from crm.models import Enterprise, EnterpriseQualification, ImportJob
 from crm.models.imports import IMPORT_KINDS
 from crm.sheets.resources import RESOURCES
 from crm.views.imports import LIST_URLS, _list_url
-from tests.factories import credit_code, make_user
+from tests.factories import PolicyFactory, credit_code, make_user
 from tests.sheets_helpers import make_xlsx, read_xlsx
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "english_default")]
@@ -263,3 +263,61 @@ def test_every_import_kind_links_back_to_its_list():
     assert set(LIST_URLS) == {kind for kind, _label in IMPORT_KINDS}
     for kind in LIST_URLS:
         assert _list_url(kind).startswith("/")
+
+
+def test_the_preview_of_an_update_shows_each_changed_cell_old_to_new(client, manager, enterprise, regions, officer):
+    client.force_login(manager)
+    headers = ["企业名称", "统一社会信用代码", "所属区县", "从业人数", "挂钩联系人"]
+    rows = [[enterprise.name + "（新）", enterprise.credit_code, "金湖县", enterprise.employees, officer.username]]
+    response = client.get(upload(client, make_xlsx(headers, rows))["Location"])
+    html = response.content.decode()
+    job = ImportJob.objects.get()
+    assert job.status == "previewed"
+    assert job.result["preview"][0]["changes"] == [
+        {"column": "企业名称", "old": enterprise.name, "new": enterprise.name + "（新）"},
+        {"column": "所属区县", "old": "清江浦区", "new": "金湖县"},
+        {"column": "挂钩联系人", "old": "", "new": officer.name or officer.username},
+    ]
+    assert html.count('data-changed="1"') == 3
+    assert (
+        '<span class="cell-old">清江浦区</span>' in html and '<span class="cell-new fw-semibold">金湖县</span>' in html
+    )
+    assert "3 cells change" in html
+    enterprise.refresh_from_db()
+    assert enterprise.region_id == "320812"  # a preview writes nothing
+
+
+def test_the_preview_lists_the_warnings_of_the_import(client, manager, regions):
+    client.force_login(manager)
+    location = upload(client, make_xlsx(HEADERS, [["甲", credit_code(1), "清江浦区", 10]]))["Location"]
+    job = ImportJob.objects.get()
+    assert job.result["warnings"] == []
+    assert 'id="import-warnings"' not in client.get(location).content.decode()
+    job.result["warnings"] = ["已忽略的列：备注。", "读取了工作表“台账”，表头在第 3 行。"]
+    job.save()
+    html = client.get(location).content.decode()
+    assert 'id="import-warnings"' in html
+    assert "<li>已忽略的列：备注。</li>" in html and "表头在第 3 行" in html
+
+
+def test_a_county_manager_cannot_rename_or_deactivate_a_city_policy_through_imports(
+    client, manager, county_manager, city_department
+):
+    policy = PolicyFactory(title="市级政策", department=city_department, created_by=manager, is_active=True)
+    client.force_login(county_manager)
+    data = make_xlsx(["系统编号", "政策名称", "是否有效"], [[policy.pk, "改名", "否"]])
+    location = upload(client, data, kind="policies")["Location"]
+    job = ImportJob.objects.get()
+    assert job.status == "invalid"
+    assert "Row 2: Only managers keep the policy library." in client.get(location).content.decode()
+    assert client.post(reverse("crm:import-confirm", args=[job.pk])).status_code == 302
+    policy.refresh_from_db()
+    assert (policy.title, policy.is_active) == ("市级政策", True)
+    # The same file from the city's manager goes through.
+    client.force_login(manager)
+    upload(client, data, kind="policies")
+    job = ImportJob.objects.filter(user=manager).get()
+    assert job.status == "previewed"
+    client.post(reverse("crm:import-confirm", args=[job.pk]))
+    policy.refresh_from_db()
+    assert (policy.title, policy.is_active) == ("改名", False)

@@ -131,8 +131,14 @@ def _preview_rows(outcome: ImportOutcome) -> list[dict]:
     rows = []
     for row in outcome.preview:
         errors = row.get("errors") or {}
+        changes = {change["column"]: change for change in row.get("changes") or []}
         cells = [
-            {"value": value, "column": header, "messages": errors.get(header, [])}
+            {
+                "value": value,
+                "column": header,
+                "messages": errors.get(header, []),
+                "change": changes.get(header),  # {"old", "new"} of an updated cell
+            }
             for header, value in zip(outcome.headers, row["values"], strict=False)
         ]
         # Problems of a column the file does not have (a required one), or of the whole row.
@@ -142,7 +148,15 @@ def _preview_rows(outcome: ImportOutcome) -> list[dict]:
             if column not in outcome.headers
             for m in items
         ]
-        rows.append({"row": row["row"], "status": row["status"], "cells": cells, "row_messages": row_messages})
+        rows.append(
+            {
+                "row": row["row"],
+                "status": row["status"],
+                "cells": cells,
+                "row_messages": row_messages,
+                "change_count": len(changes),
+            }
+        )
     return rows
 
 
