@@ -242,7 +242,8 @@ class EnterpriseAdmin(ServiceLedgerAdmin):
 
 
 @admin.register(models.Contact)
-class ContactAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ContactAdmin(ServiceLedgerAdmin):
+    ledger_kind = "contacts"  # the import/export of /imports/
     list_display = ["name", "enterprise", "title", "mobile", "is_primary"]
     list_select_related = ["enterprise"]
     search_fields = ["name", "mobile", "enterprise__name"]

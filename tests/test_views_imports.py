@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "engl
 HEADERS = ["企业名称", "统一社会信用代码", "所属区县", "从业人数"]
 EXPORT_URLS = {
     "enterprises": "crm:enterprise-export",
+    "contacts": "crm:contact-export",
     "projects": "crm:project-export",
     "policies": "crm:policy-export",
     "offerings": "crm:offering-export",
@@ -61,7 +62,7 @@ def test_template_download(client, manager, regions, kind):
     assert "attachment" in response["Content-Disposition"] and "filename*=utf-8''" in response["Content-Disposition"]
     rows = read_xlsx(response.content)
     assert rows[0] == tuple(RESOURCES[kind].expected_headers())
-    assert client.get(reverse("crm:import-template", args=["contacts"])).status_code == 404
+    assert client.get(reverse("crm:import-template", args=["contracts"])).status_code == 404
 
 
 def test_a_bad_file_is_previewed_with_the_bad_cells_marked_and_nothing_saved(client, manager, regions):
@@ -321,3 +322,27 @@ def test_a_county_manager_cannot_rename_or_deactivate_a_city_policy_through_impo
     client.post(reverse("crm:import-confirm", args=[job.pk]))
     policy.refresh_from_db()
     assert (policy.title, policy.is_active) == ("改名", False)
+
+
+def test_contacts_are_a_kind_with_template_upload_and_ledger(client, manager, officer, enterprise):
+    client.force_login(manager)
+    html = client.get(reverse("crm:import")).content.decode()
+    assert reverse("crm:import-template", args=["contacts"]) in html and 'id="export-contacts"' in html
+    headers = ["统一社会信用代码", "姓名", "手机", "是否主要联系人"]
+    data = make_xlsx(headers, [[enterprise.credit_code, "周九", "13911112222", "是"]])
+    location = upload(client, data, "contacts")["Location"]
+    job = ImportJob.objects.get()
+    assert job.status == "previewed"
+    client.post(reverse("crm:import-confirm", args=[job.pk]))
+    assert client.get(location).status_code == 200
+    assert enterprise.contacts.get().name == "周九"
+    response = client.get(reverse("crm:contact-export"))
+    assert response.status_code == 200
+    rows = read_xlsx(response.content)
+    assert (
+        rows[0][:3] == ("系统编号", "企业名称", "统一社会信用代码")
+        and rows[1][3] == "周九"
+        and rows[1][5] == "13911112222"
+    )
+    client.force_login(officer)
+    assert client.get(reverse("crm:contact-export")).status_code == 403

@@ -8,10 +8,13 @@ Other code can call ``export_response(request, kind, queryset)`` with any scoped
 """
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.views import View
 
+from crm.models import Contact
+from crm.permissions import is_manager
 from crm.sheets.exports import ledger_export, ledger_filename
 from crm.sheets.files import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 
@@ -39,3 +42,14 @@ class ListExportView(LoginRequiredMixin, View):
         view.setup(request, *args, **kwargs)
         queryset = view.get_queryset()
         return export_response(request, self.kind, queryset)
+
+
+class ContactExportView(LoginRequiredMixin, View):
+    """The contacts (企业联系人) of the enterprises in the manager's scope; they have no list page of their own
+    (they live on each enterprise's page), so /imports/ links here. Mobiles and e-mails: managers only."""
+
+    def get(self, request, *args, **kwargs):
+        if not is_manager(request.user):
+            raise PermissionDenied
+        queryset = Contact.objects.visible_to(request.user).order_by("enterprise__name", "-is_primary", "name", "pk")
+        return export_response(request, "contacts", queryset)

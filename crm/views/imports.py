@@ -28,6 +28,7 @@ from crm.sheets.resources import RESOURCES
 # The list page each kind's rows appear on after an import.
 LIST_URLS = {
     "enterprises": "crm:enterprise-list",
+    "contacts": "crm:enterprise-list",  # contacts live on their enterprise's page
     "projects": "crm:project-list",
     "policies": "crm:policy-list",
     "offerings": "crm:offering-list",
@@ -35,6 +36,8 @@ LIST_URLS = {
     "needs": "crm:need-list",
     "action-items": "crm:actionitem-list",
 }
+# Kinds without a list page of their own: their ledger is downloaded from /imports/.
+EXPORT_URLS = {"contacts": "crm:contact-export"}
 RECENT_JOBS = 10
 
 
@@ -69,6 +72,7 @@ class ImportView(ManagerRequiredMixin, TemplateView):
                     "columns": RESOURCES[kind].expected_headers(),
                     "required": RESOURCES[kind].required_headers,
                     "list_url": _list_url(kind),
+                    "export_url": reverse(EXPORT_URLS[kind]) if kind in EXPORT_URLS else "",
                 }
                 for kind, label in IMPORT_KINDS
             ],
