@@ -75,6 +75,7 @@ TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "t", "对", "
 FALSE_WORDS = {"否", "n", "no", "false", "0", "×", "✗", "✘", "f", "不是", "无"}
 
 
+WHITESPACE = re.compile(r"\s+")
 QUOTES = re.compile(r"[\"'“”‘’„‟「」『』〝〞＂＇]")
 OPEN_BRACKETS = str.maketrans(
     {"【": "(", "〔": "(", "[": "(", "［": "(", "〖": "(", "】": ")", "〕": ")", "]": ")", "］": ")", "〗": ")"}
@@ -85,8 +86,8 @@ def norm(value) -> str:
     """Compare spreadsheet text forgivingly — the one normalisation of names and labels: full-width →
     half-width (（） → ()), other brackets → (), quotes of any kind dropped (专精特新“小巨人”企业 =
     专精特新"小巨人"企业), no blanks, case-folded."""
-    text = unicodedata.normalize("NFKC", str(value)).translate(OPEN_BRACKETS)
-    return QUOTES.sub("", re.sub(r"\s+", "", text)).casefold()
+    text = WHITESPACE.sub("", unicodedata.normalize("NFKC", str(value)).translate(OPEN_BRACKETS))
+    return QUOTES.sub("", text).casefold()
 
 
 def name_variants(value: str) -> set[str]:
@@ -110,7 +111,7 @@ CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef（）【】、，。
 
 def refuse_error_value(value) -> None:
     """An Excel error value (#N/A, #REF! …) that reached a widget as text is refused, naming the cause."""
-    if isinstance(value, str) and ERROR_VALUES.match(value.strip()):
+    if isinstance(value, str) and "#" in value[:3] and ERROR_VALUES.match(value.strip()):
         raise _error(
             _("“%(value)s” is an Excel error value (a broken formula or look-up), not data; correct the cell.")
             % {"value": value.strip()}
@@ -127,11 +128,15 @@ def one_line(text: str) -> str:
             return ""
         return " "
 
+    if "\n" not in text and "\r" not in text and "_x000" not in text and "\u2028" not in text and "\u2029" not in text:
+        return text  # the common case, without a regex
     return LINE_BREAKS.sub(join, text)
 
 
 def multi_line(text: str) -> str:
     """Line breaks of a multi-line value kept, as \\n; Excel's _x000D_ leftovers and \\r\\n unified."""
+    if "\r" not in text and "_x000" not in text:
+        return text
     text = re.sub(r"_x000[dD]_(?:\r?\n|_x000[aA]_)?", "\n", text)
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("_x000A_", "\n").replace("_x000a_", "\n")
 
@@ -195,7 +200,10 @@ def credit_code_mangled(value) -> bool:
         return False
     if isinstance(value, int | float | Decimal):
         return abs(value) >= 1e14
-    return bool(SCIENTIFIC.match(unicodedata.normalize("NFKC", str(value)).strip().upper().replace(" ", "")))
+    text = str(value).strip()
+    if len(text) < 3 or text[1] not in ".eE" or not text[0].isdigit():  # the common case: a real code
+        return False
+    return bool(SCIENTIFIC.match(unicodedata.normalize("NFKC", text).upper().replace(" ", "")))
 
 
 class CreditCodeWidget(TextWidget):
