@@ -159,6 +159,7 @@ def _preview_rows(outcome: ImportOutcome) -> list[dict]:
                 "cells": cells,
                 "row_messages": row_messages,
                 "change_count": len(changes),
+                "changed_columns": list(changes),  # named beside the badge: on a phone the cells are off-screen
             }
         )
     return rows

@@ -723,11 +723,16 @@ class LedgerResource(resources.ModelResource):
 
     def column_notes(self) -> list[list[str]]:
         rows = []
+        code_columns = {
+            f.widget.code_column for f in self.fields.values() if isinstance(f.widget, EnterpriseWidget)
+        } - {None}
         for _name, field in self.ordered_fields():
             parts = []
             if field.column_name in self.required_headers:
                 parts.append(gettext("Required column."))
-            if field.readonly and field.column_name != (self.fields[self.key].column_name if self.key else None):
+            if field.column_name in code_columns:
+                parts.append(gettext("Finds the enterprise; when given it is used instead of 企业名称."))
+            elif field.readonly and field.column_name != (self.fields[self.key].column_name if self.key else None):
                 parts.append(gettext("Exported for reference; ignored on import."))
             widget = field.widget
             if isinstance(widget, MultiChoiceWidget):

@@ -36,6 +36,8 @@ from crm.sheets.resources.base import (
 )
 from crm.sheets.resources.widgets import DateWidget, DecimalWidget, EnterpriseWidget, IntWidget, ManyWidget, UserWidget
 
+EXAMPLE_REGION = "320812"  # 清江浦区: a district, not the city itself (淮安市 sorts first)
+
 # ------------------------------------------------------------------------------------------- the kinds
 
 
@@ -125,7 +127,7 @@ class EnterpriseResource(LedgerResource):
             errors.setdefault("rd_staff", []).append(_("There are more R&D staff than employees."))
 
     def example_row(self):
-        region = _first(Region)
+        region = _first(Region, pk=EXAMPLE_REGION) or _first(Region)
         chain = _first(IndustryChain)
         quals = list(Qualification.objects.order_by("sort_order", "code")[:2])
         return {
@@ -205,7 +207,7 @@ class ProjectResource(LedgerResource):
             rule_check(errors, region_check, user=self.user, region=instance.region_id)
 
     def example_row(self):
-        region = _first(Region)
+        region = _first(Region, pk=EXAMPLE_REGION) or _first(Region)
         return {
             "项目名称": EXAMPLE_PREFIX + "年产10万套新能源汽车零部件项目",
             "所属区县": region.name if region else "清江浦区",
