@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.contrib import admin as django_admin
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
@@ -708,3 +709,12 @@ def test_django_s_technical_messages_are_replaced_by_ours_with_the_column(region
             outcome = enterprise_rows(manager, headers, [[name, code, "清江浦区", long_name]])
             assert lines(outcome) == ["第 2 行“法定代表人”列：法定代表人最多 50 个字符，本格有 51 个。"]
     assert not Enterprise.objects.filter(legal_representative=long_name).exists()
+
+
+def test_the_admin_imports_every_kind_with_the_same_resource(rf, admin_user):
+    request = rf.get("/admin/")
+    request.user = admin_user
+    for kind, resource_class in RESOURCES.items():
+        model = resource_class._meta.model
+        assert django_admin.site._registry[model].get_resource_classes(request) == [resource_class], kind
+    assert RESOURCES["contacts"]._meta.model is Contact
