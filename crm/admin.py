@@ -210,9 +210,9 @@ class DepartmentAdmin(BureauScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(models.Region, models.IndustryChain, models.Qualification)
 class ReferenceAdmin(ImportExportModelAdmin):
-    list_display = ["code", "name", "sort_order"]
+    list_display = ["code", "name", "aliases", "sort_order"]
     list_editable = ["sort_order"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "aliases"]
 
 
 class EnterpriseQualificationInline(admin.TabularInline):
@@ -283,7 +283,8 @@ class EnterpriseAdmin(ServiceLedgerAdmin):
 
 
 @admin.register(models.Contact)
-class ContactAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ContactAdmin(ServiceLedgerAdmin):
+    ledger_kind = "contacts"  # the import/export of /imports/
     list_display = ["name", "enterprise", "title", "mobile", "is_primary"]
     list_select_related = ["enterprise"]
     search_fields = ["name", "mobile", "enterprise__name"]

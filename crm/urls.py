@@ -8,7 +8,13 @@ from crm.views import needs as need_views
 from crm.views import notifications as notification_views
 from crm.views import routine as routine_views
 from crm.views import visits as visit_views
-from crm.views.exports import ExportJobDetailView, ExportJobDownloadView, ExportJobStatusView, ListExportView
+from crm.views.exports import (
+    ContactExportView,
+    ExportJobDetailView,
+    ExportJobDownloadView,
+    ExportJobStatusView,
+    ListExportView,
+)
 from crm.views.imports import ImportConfirmView, ImportPreviewView, ImportTemplateView, ImportView
 
 app_name = "crm"
@@ -28,6 +34,7 @@ urlpatterns = [
         name="contact-create",
     ),
     path("contacts/<int:pk>/edit/", enterprises.ContactUpdateView.as_view(), name="contact-update"),
+    path("contacts/export/", ContactExportView.as_view(), name="contact-export"),
     # Projects
     path("projects/", projects.ProjectListView.as_view(), name="project-list"),
     path("projects/new/", projects.ProjectCreateView.as_view(), name="project-create"),

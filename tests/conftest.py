@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.utils import timezone
@@ -242,3 +243,12 @@ def wsgi_app():
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def huaian(db):
+    """The full reference data of fixtures/ (12 regions, 10 chains, 13 qualifications, with their other names)."""
+    fixtures = settings.BASE_DIR / "fixtures"
+    call_command(
+        "loaddata", *(str(fixtures / f"{name}.json") for name in ("regions", "industry_chains", "qualifications"))
+    )

@@ -6,12 +6,15 @@ import io
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils.translation import override
 
 from crm.models import Enterprise
 from crm.sheets.exports import ledger_export, ledger_filename, ledger_template
 from crm.sheets.imports import sheet_import
 from crm.sheets.resources import RESOURCES, resource_for
-from tests.sheets_helpers import read_xlsx
+from crm.sheets.resources.base import EXAMPLE_CREDIT_CODE
+from tests.factories import credit_code
+from tests.sheets_helpers import lines, read_xlsx
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_default")]
 
@@ -89,16 +92,84 @@ def test_every_kind_exports_and_has_a_template(kind, tmp_path, enterprise, manag
     headers = resource_for(kind).get_export_headers()
     assert read_xlsx(path.read_bytes())[0] == tuple(headers)
     workbook = openpyxl.load_workbook(io.BytesIO(ledger_template(kind=kind, user=manager)))
-    sheet, notes = workbook.worksheets
+    sheet, notes, options = workbook.worksheets
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == tuple(headers) and len(rows) == 2
-    assert notes.title == "填写说明"
-    assert [r[0] for r in notes.iter_rows(min_row=2, values_only=True)] == headers
+    assert (notes.title, notes.sheet_state, options.title, options.sheet_state) == (
+        "填写说明",
+        "visible",
+        "选项",
+        "hidden",
+    )
+    assert [r[0] for r in notes.iter_rows(min_row=4, values_only=True)] == headers
     assert ledger_filename(kind=kind, template=True).endswith("导入模板.xlsx")
 
 
-def test_the_enterprise_template_example_imports(regions, chains, qualifications, manager):
-    outcome = sheet_import(kind="enterprises", data=ledger_template(kind="enterprises", user=manager), user=manager)
-    assert outcome.ok, [p.as_line() for p in outcome.problems]
-    assert outcome.created == 1
-    assert Enterprise.objects.get().name == "淮安示例科技有限公司"
+@pytest.mark.parametrize("kind", list(RESOURCES))
+def test_the_template_example_row_left_in_is_refused_as_such(kind, regions, chains, qualifications, manager):
+    outcome = sheet_import(kind=kind, data=ledger_template(kind=kind, user=manager), user=manager)
+    assert lines(outcome) == ["Row 2: This is the template's example row; delete it before importing."]
+    assert not Enterprise.objects.exists()
+    with override("zh-hans"):
+        outcome = sheet_import(kind=kind, data=ledger_template(kind=kind, user=manager), user=manager)
+        assert lines(outcome) == ["第 2 行：这是模板示例行，请删除后再导入。"]
+
+
+def test_the_enterprise_example_row_is_valid_apart_from_its_marker(regions, chains, qualifications, manager):
+    workbook = openpyxl.load_workbook(io.BytesIO(ledger_template(kind="enterprises", user=manager)))
+    sheet = workbook.worksheets[0]
+    sheet["A2"], sheet["B2"] = "淮安真实科技有限公司", credit_code(93)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    outcome = sheet_import(kind="enterprises", data=buffer.getvalue(), user=manager)
+    assert outcome.ok and outcome.created == 1, lines(outcome)
+
+
+def validations(sheet) -> dict[str, object]:
+    """Column header → the data validation (drop-down) that covers it."""
+    headers = [c.value for c in sheet[1]]
+    out = {}
+    for validation in sheet.data_validations.dataValidation:
+        for cell_range in validation.sqref.ranges:
+            out[headers[cell_range.min_col - 1]] = validation
+    return out
+
+
+def options_of(workbook, validation) -> list[str]:
+    """The values a drop-down offers, read from the hidden sheet it points at."""
+    sheet_name, cells = validation.formula1.split("!")
+    return [c.value for row in workbook[sheet_name.strip("'")][cells.replace("$", "")] for c in row]
+
+
+def test_the_template_formats_codes_as_text_and_offers_drop_downs_of_the_valid_names(huaian, manager):
+    manager.name = "王经理"
+    manager.save()
+    workbook = openpyxl.load_workbook(io.BytesIO(ledger_template(kind="enterprises", user=manager)))
+    sheet = workbook.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    code = openpyxl.utils.get_column_letter(headers.index("统一社会信用代码") + 1)
+    assert sheet.column_dimensions[code].number_format == "@"
+    assert sheet[f"{code}2"].number_format == "@" and sheet[f"{code}2"].value == EXAMPLE_CREDIT_CODE
+    found = validations(sheet)
+    assert options_of(workbook, found["所属区县"])[:3] == ["淮安市", "淮安区", "淮阴区"]
+    assert len(options_of(workbook, found["所属区县"])) == 12
+    assert options_of(workbook, found["挂钩联系企业"]) == ["是", "否"]
+    assert "正常经营" in options_of(workbook, found["经营状态"])
+    assert found["所属区县"].showErrorMessage and not found["企业资质"].showErrorMessage  # several allowed
+    assert str(found["所属区县"].sqref).endswith("1048576")
+    notes = {row[0]: row[1] for row in workbook["填写说明"].iter_rows(values_only=True)}
+    assert notes["Required columns"] == "企业名称、统一社会信用代码"
+    assert "淮安经济技术开发区" in notes["所属区县"] and "高新技术企业" in notes["企业资质"]
+    example = dict(zip(headers, next(sheet.iter_rows(min_row=2, values_only=True)), strict=True))
+    assert example["挂钩联系人"] == "王经理"  # a display name, never a login
+
+
+def test_an_export_keeps_codes_as_text_and_the_drop_downs(enterprise, qualifications, officer):
+    workbook = openpyxl.load_workbook(io.BytesIO(ledger_export(kind="enterprises")))
+    sheet = workbook.worksheets[0]
+    assert [ws.title for ws in workbook.worksheets] == ["企业台账", "选项"]
+    assert sheet["B2"].value == enterprise.credit_code and sheet["B2"].number_format == "@"
+    assert set(validations(sheet)) >= {"所属区县", "所属产业链", "企业资质", "挂钩联系企业", "党组织", "经营状态"}
+    # An export imports back unchanged: the drop-down sheet is hidden, the data sheet is read.
+    outcome = sheet_import(kind="enterprises", data=ledger_export(kind="enterprises"), user=officer)
+    assert outcome.ok and outcome.unchanged == 1, lines(outcome)

@@ -61,7 +61,7 @@ def test_a_bad_row_writes_nothing_exits_non_zero_and_prints_one_line_per_problem
     assert out.getvalue().splitlines() == [
         "Row 5, column 统一社会信用代码: The check character of the credit code is wrong: expected Q, got X.",
         "Row 5, column 所属区县: No region is called or coded “火星”.",
-        "Row 5, column 从业人数: Ensure this value is greater than or equal to 0.",
+        "Row 5, column 从业人数: 从业人数 must be at least 0.",
         "Row 5, column 挂钩联系企业: “也许” is not 是 or 否.",
     ]
     assert not Enterprise.objects.exists()

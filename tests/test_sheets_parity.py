@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from django.utils.translation import override
 
-from crm.models import ActionItem, Enterprise, Need, NeedEvent, Offering, Policy, Project, Visit
+from crm.models import ActionItem, Contact, Enterprise, Need, NeedEvent, Offering, Policy, Project, Visit
 from crm.services.needs import need_create
 from crm.sheets.imports import sheet_import
 from tests.factories import EnterpriseFactory, ProjectFactory, credit_code
@@ -400,3 +400,68 @@ def test_an_action_item_moves_by_import_only_as_the_api_moves_it(api_as, manager
     assert outcome.ok, lines(outcome)
     item.refresh_from_db()
     assert (item.status, item.completed_on, item.result) == ("done", timezone.localdate(), "已办")
+
+
+# ------------------------------------------------------------------------------------- contacts (企业联系人)
+
+CONTACT_HEADERS = ["企业名称", "统一社会信用代码", "姓名", "职务", "手机", "邮箱", "是否主要联系人"]
+
+
+def test_an_imported_contact_is_stored_as_the_api_stores_it(api_as, manager, enterprise):
+    imported(
+        "contacts",
+        manager,
+        CONTACT_HEADERS,
+        ["", enterprise.credit_code, "王五", "总经理", 13912345678, "wangwu@example.com", "是"],
+    )
+    by_import = stored(Contact.objects.get())
+    Contact.objects.all().delete()
+    payload = {
+        "enterprise": enterprise.pk,
+        "name": "王五",
+        "title": "总经理",
+        "mobile": "13912345678",
+        "email": "wangwu@example.com",
+        "is_primary": True,
+    }
+    by_api = stored(Contact.objects.get(pk=posted(api_as, manager, "contacts", payload)))
+    assert by_import == by_api
+    assert by_import["mobile"] == "13912345678"  # a number cell, kept as the digits
+
+
+def test_a_contact_import_updates_by_name_keeps_one_primary_and_refuses_what_the_api_refuses(
+    api_as, manager, enterprise
+):
+    old = Contact.objects.create(enterprise=enterprise, name="赵六", is_primary=True, mobile="13900001111")
+    rows = [
+        [enterprise.name, "", "赵六", "副总", "13900002222", "", "否"],
+        [enterprise.name.replace("（", "(").replace("）", ")"), "", "钱七", "", "", "", "是"],
+    ]
+    outcome = sheet_import(kind="contacts", data=make_xlsx(CONTACT_HEADERS, rows), user=manager)
+    assert outcome.ok and (outcome.created, outcome.updated) == (1, 1), lines(outcome)
+    old.refresh_from_db()
+    assert (old.title, old.mobile, old.is_primary) == ("副总", "13900002222", False)
+    assert list(Contact.objects.filter(is_primary=True).values_list("name", flat=True)) == ["钱七"]
+    # What the API refuses, the import refuses, with our message and nothing stored.
+    bad = {"enterprise": enterprise.pk, "name": "孙八", "mobile": "12345", "email": "not-an-address"}
+    response = api_as(manager).post("/api/v1/contacts/", bad, format="json")
+    assert response.status_code == 400 and {"mobile", "email"} <= set(response.json())
+    with override("en"):
+        row = ["", enterprise.credit_code, "孙八", "", "12345", "not-an-address", ""]
+        outcome = sheet_import(kind="contacts", data=make_xlsx(CONTACT_HEADERS, [row]), user=manager)
+        assert lines(outcome) == [
+            "Row 2, column 手机: Enter a valid mainland mobile number: 11 digits starting with 13–19.",
+            "Row 2, column 邮箱: “not-an-address” in 邮箱 is not an e-mail address (name@example.com).",
+        ]
+    assert not Contact.objects.filter(name="孙八").exists()
+
+
+def test_a_county_manager_imports_contacts_only_for_its_own_enterprises(county_manager, enterprise, county_enterprise):
+    rows = [
+        ["", enterprise.credit_code, "越界", "", "", "", ""],
+        ["", county_enterprise.credit_code, "本县", "", "", "", ""],
+    ]
+    with override("en"):
+        outcome = sheet_import(kind="contacts", data=make_xlsx(CONTACT_HEADERS, rows), user=county_manager)
+    assert [p.row for p in outcome.problems] == [2] and "No enterprise in your area" in lines(outcome)[0]
+    assert not Contact.objects.exists()

@@ -11,11 +11,16 @@ from crm.sheets.resources import RESOURCES
 from crm.sheets.resources.widgets import (
     BoolWidget,
     ChoiceWidget,
+    CreditCodeWidget,
     DateWidget,
     DecimalWidget,
     IntWidget,
     TextWidget,
+    credit_code_mangled,
     en_labels,
+    name_variants,
+    nearest,
+    norm,
     zh_labels,
 )
 
@@ -140,3 +145,87 @@ def test_text_widget_strips_unescapes_and_refuses_control_characters():
     assert widget.clean(13800000000.0) == "13800000000"
     with pytest.raises(ValueError, match="Control characters"):
         widget.clean("a\x00b")
+
+
+# ------------------------------------------------------------------- cells as offices type them (issue 10)
+
+
+@pytest.mark.parametrize(
+    ("value", "mangled"),
+    [
+        (9.13208123456789e17, True),
+        (913208123456789000, True),
+        (Decimal("913208123456789000"), True),
+        ("9.13208E+17", True),
+        ("9.13208E＋17", True),
+        ("９.１３２０８Ｅ＋１７", True),
+        ("9.13208e17", True),
+        ("91320812MA1X8Y9Q0X", False),
+        ("913208001234567890", False),  # an all-digit code typed as text is a code
+        (12345, False),
+        (True, False),
+    ],
+)
+def test_credit_codes_excel_turned_into_numbers_are_recognised(value, mangled):
+    assert credit_code_mangled(value) is mangled
+    if mangled:
+        with pytest.raises(ValueError, match="turned into a number by Excel"):
+            CreditCodeWidget().clean(value)
+
+
+def test_the_mangled_message_names_the_cause_in_chinese():
+    with override("zh-hans"), pytest.raises(ValueError) as error:
+        CreditCodeWidget().clean("9.13208E+17")
+    assert "被 Excel 转成了数字（科学计数法" in str(error.value) and "设为文本后重新录入" in str(error.value)
+    assert "校验位" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (2011, "only a year"),
+        (2011.0, "only a year"),
+        ("2011", "only a year"),
+        (dt.datetime(1905, 7, 3), "the year 2011 typed as a number"),
+        (dt.date(1900, 1, 1), "not a plausible date"),
+        (dt.date(2100, 1, 1), "not a plausible date"),
+        (300, "not a plausible date"),
+    ],
+)
+def test_date_widget_refuses_years_and_implausible_dates(value, message):
+    with pytest.raises(ValueError, match=message):
+        DateWidget().clean(value)
+
+
+def test_date_widget_year_message_in_chinese():
+    with override("zh-hans"), pytest.raises(ValueError) as error:
+        DateWidget().clean(2011)
+    assert str(error.value) == "“2011”只是年份，请填写完整日期，如 2011-05-01。"
+
+
+def test_one_line_and_multi_line_text():
+    one, many = TextWidget(), TextWidget(multiline=True)
+    assert one.clean("淮安示例\n科技有限公司") == "淮安示例科技有限公司"
+    assert one.clean("淮安示例\r\n 科技_x000D_\n有限公司") == "淮安示例科技有限公司"
+    assert one.clean("Huai'an\nTech Co.") == "Huai'an Tech Co."
+    assert many.clean("一、融资_x000D_\n二、用地\r\n三、人才") == "一、融资\n二、用地\n三、人才"
+
+
+@pytest.mark.parametrize("value", ["#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", " #n/a ", "#NUM!", "#NULL!"])
+def test_excel_error_values_are_refused_by_every_widget(value):
+    for widget in (TextWidget(), IntWidget(), DecimalWidget(), DateWidget(), BoolWidget(), ChoiceWidget(NeedStatus)):
+        with pytest.raises(ValueError, match="Excel error value"):
+            widget.clean(value)
+    assert TextWidget().clean("#1 号楼") == "#1 号楼"  # a hash that is not an error value is text
+
+
+def test_norm_is_the_one_normalisation_of_brackets_quotes_and_blanks():
+    assert norm("专精特新“小巨人”企业") == norm('专精特新"小巨人"企业') == norm("专精特新「小巨人」企业")
+    assert norm("淮安某某有限公司（二期）") == norm("淮安某某有限公司(二期)") == norm("淮安某某有限公司 【二期】")
+    assert "淮安某某有限公司（二期）" in name_variants("淮安某某有限公司(二期)")
+
+
+def test_nearest_names_are_close_ones_only():
+    names = ["清江浦区", "淮阴区", "淮安区", "金湖县"]
+    assert nearest("清江", names) == ["清江浦区"]
+    assert nearest("火星", names) == []

@@ -11,7 +11,7 @@ from crm.models import Enterprise, EnterpriseQualification, ImportJob
 from crm.models.imports import IMPORT_KINDS
 from crm.sheets.resources import RESOURCES
 from crm.views.imports import LIST_URLS, _list_url
-from tests.factories import credit_code, make_user
+from tests.factories import PolicyFactory, credit_code, make_user
 from tests.sheets_helpers import make_xlsx, read_xlsx
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "english_default")]
@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "engl
 HEADERS = ["企业名称", "统一社会信用代码", "所属区县", "从业人数"]
 EXPORT_URLS = {
     "enterprises": "crm:enterprise-export",
+    "contacts": "crm:contact-export",
     "projects": "crm:project-export",
     "policies": "crm:policy-export",
     "offerings": "crm:offering-export",
@@ -61,7 +62,7 @@ def test_template_download(client, manager, regions, kind):
     assert "attachment" in response["Content-Disposition"] and "filename*=utf-8''" in response["Content-Disposition"]
     rows = read_xlsx(response.content)
     assert rows[0] == tuple(RESOURCES[kind].expected_headers())
-    assert client.get(reverse("crm:import-template", args=["contacts"])).status_code == 404
+    assert client.get(reverse("crm:import-template", args=["contracts"])).status_code == 404
 
 
 def test_a_bad_file_is_previewed_with_the_bad_cells_marked_and_nothing_saved(client, manager, regions):
@@ -263,3 +264,85 @@ def test_every_import_kind_links_back_to_its_list():
     assert set(LIST_URLS) == {kind for kind, _label in IMPORT_KINDS}
     for kind in LIST_URLS:
         assert _list_url(kind).startswith("/")
+
+
+def test_the_preview_of_an_update_shows_each_changed_cell_old_to_new(client, manager, enterprise, regions, officer):
+    client.force_login(manager)
+    headers = ["企业名称", "统一社会信用代码", "所属区县", "从业人数", "挂钩联系人"]
+    rows = [[enterprise.name + "（新）", enterprise.credit_code, "金湖县", enterprise.employees, officer.username]]
+    response = client.get(upload(client, make_xlsx(headers, rows))["Location"])
+    html = response.content.decode()
+    job = ImportJob.objects.get()
+    assert job.status == "previewed"
+    assert job.result["preview"][0]["changes"] == [
+        {"column": "企业名称", "old": enterprise.name, "new": enterprise.name + "（新）"},
+        {"column": "所属区县", "old": "清江浦区", "new": "金湖县"},
+        {"column": "挂钩联系人", "old": "", "new": officer.name or officer.username},
+    ]
+    assert html.count('data-changed="1"') == 3
+    assert (
+        '<span class="cell-old">清江浦区</span>' in html and '<span class="cell-new fw-semibold">金湖县</span>' in html
+    )
+    assert "3 cells change" in html
+    enterprise.refresh_from_db()
+    assert enterprise.region_id == "320812"  # a preview writes nothing
+
+
+def test_the_preview_lists_the_warnings_of_the_import(client, manager, regions):
+    client.force_login(manager)
+    location = upload(client, make_xlsx(HEADERS, [["甲", credit_code(1), "清江浦区", 10]]))["Location"]
+    job = ImportJob.objects.get()
+    assert job.result["warnings"] == []
+    assert 'id="import-warnings"' not in client.get(location).content.decode()
+    job.result["warnings"] = ["已忽略的列：备注。", "读取了工作表“台账”，表头在第 3 行。"]
+    job.save()
+    html = client.get(location).content.decode()
+    assert 'id="import-warnings"' in html
+    assert "<li>已忽略的列：备注。</li>" in html and "表头在第 3 行" in html
+
+
+def test_a_county_manager_cannot_rename_or_deactivate_a_city_policy_through_imports(
+    client, manager, county_manager, city_department
+):
+    policy = PolicyFactory(title="市级政策", department=city_department, created_by=manager, is_active=True)
+    client.force_login(county_manager)
+    data = make_xlsx(["系统编号", "政策名称", "是否有效"], [[policy.pk, "改名", "否"]])
+    location = upload(client, data, kind="policies")["Location"]
+    job = ImportJob.objects.get()
+    assert job.status == "invalid"
+    assert "Row 2: Only managers keep the policy library." in client.get(location).content.decode()
+    assert client.post(reverse("crm:import-confirm", args=[job.pk])).status_code == 302
+    policy.refresh_from_db()
+    assert (policy.title, policy.is_active) == ("市级政策", True)
+    # The same file from the city's manager goes through.
+    client.force_login(manager)
+    upload(client, data, kind="policies")
+    job = ImportJob.objects.filter(user=manager).get()
+    assert job.status == "previewed"
+    client.post(reverse("crm:import-confirm", args=[job.pk]))
+    policy.refresh_from_db()
+    assert (policy.title, policy.is_active) == ("改名", False)
+
+
+def test_contacts_are_a_kind_with_template_upload_and_ledger(client, manager, officer, enterprise):
+    client.force_login(manager)
+    html = client.get(reverse("crm:import")).content.decode()
+    assert reverse("crm:import-template", args=["contacts"]) in html and 'id="export-contacts"' in html
+    headers = ["统一社会信用代码", "姓名", "手机", "是否主要联系人"]
+    data = make_xlsx(headers, [[enterprise.credit_code, "周九", "13911112222", "是"]])
+    location = upload(client, data, "contacts")["Location"]
+    job = ImportJob.objects.get()
+    assert job.status == "previewed"
+    client.post(reverse("crm:import-confirm", args=[job.pk]))
+    assert client.get(location).status_code == 200
+    assert enterprise.contacts.get().name == "周九"
+    response = client.get(reverse("crm:contact-export"))
+    assert response.status_code == 200
+    rows = read_xlsx(response.content)
+    assert (
+        rows[0][:3] == ("系统编号", "企业名称", "统一社会信用代码")
+        and rows[1][3] == "周九"
+        and rows[1][5] == "13911112222"
+    )
+    client.force_login(officer)
+    assert client.get(reverse("crm:contact-export")).status_code == 403

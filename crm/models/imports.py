@@ -11,6 +11,7 @@ from crm.choices import ImportStatus
 
 IMPORT_KINDS = [
     ("enterprises", _("Enterprises")),
+    ("contacts", _("Contacts")),
     ("projects", _("Projects")),
     ("policies", _("Policies")),
     ("offerings", _("Offerings")),

@@ -1,5 +1,7 @@
 """Reference data keyed by code: regions (GB/T 2260), industry chains and qualifications."""
 
+import re
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +21,12 @@ class ReferenceModel(models.Model):
         _("sort order"),
         default=0,
     )
+    aliases = models.CharField(
+        _("other names"),
+        max_length=300,
+        blank=True,
+        help_text=_("Other spellings a spreadsheet may use (e.g. 经开区, 高企), separated by 、 or commas."),
+    )
 
     class Meta:
         abstract = True
@@ -26,6 +34,10 @@ class ReferenceModel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def alias_list(self) -> list[str]:
+        """The other names, one per entry (separated by 、 , ， ; ； or line breaks)."""
+        return [part.strip() for part in re.split(r"[、,，;；\n]+", self.aliases or "") if part.strip()]
 
 
 class Region(ReferenceModel):

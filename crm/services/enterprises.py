@@ -158,6 +158,12 @@ def _single_primary(contact: Contact) -> None:
         )
 
 
+def contacts_primary_apply(*, contacts) -> None:
+    """The single-primary rule of contact_create/contact_update for contacts saved in bulk (imports), in order."""
+    for contact in contacts:
+        _single_primary(contact)
+
+
 @transaction.atomic
 def contact_create(*, user: User, data: Mapping[str, Any]) -> Contact:
     contact = Contact(**data)

@@ -1,14 +1,200 @@
-"""Ledger exports (DESIGN §8.4): the 台账 of one kind as xlsx or CSV, its import template and file name."""
+"""Ledger exports (DESIGN §8.4): the 台账 of one kind as xlsx or CSV, its import template and file name.
+
+The xlsx ledgers and templates are made for typing into (DESIGN §8.4, "as offices really make them"):
+
+- the data sheet comes first (the importer reads it), then 填写说明 (the required columns and the valid names
+  of every column) in the template, then a hidden sheet 选项 holding the drop-down lists;
+- text columns — credit codes, mobiles, codes, names — are formatted as text (``@``), so Excel keeps an
+  18-digit credit code or a mobile number as typed instead of turning it into 9.13208E+17;
+- columns with a fixed set of values (regions, chains, qualifications, 是/否, enumerations) carry a drop-down
+  list (data validation) pointing at a range of the hidden sheet; columns that take several values (企业资质)
+  suggest the names without refusing a list typed by hand.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
 
-from crm.sheets.files import write_csv, write_xlsx
+from crm.sheets.files import cell_escape, write_csv
 from crm.sheets.resources import resource_for
+from crm.sheets.resources.widgets import (
+    BoolWidget,
+    ChoiceWidget,
+    ManyWidget,
+    MultiChoiceWidget,
+    ReferenceWidget,
+    TextWidget,
+)
+
+NOTES_TITLE = "填写说明"
+OPTIONS_TITLE = "选项"
+LAST_ROW = 1048576  # Excel's last row: the drop-downs and the text format cover the whole column
+TEXT_FORMAT = "@"
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
+
+
+@dataclass
+class ColumnSpec:
+    """How one column of a ledger is written: text format, the valid values for its drop-down."""
+
+    header: str
+    text: bool = False
+    options: list[str] | None = None
+    several: bool = False  # a cell may hold several of the options (企业资质): suggest, do not refuse
+
+
+def column_specs(resource) -> list[ColumnSpec]:
+    """The specs of the resource's export columns, in order (reference names are read once, in one query each)."""
+    specs = []
+    for field in resource.get_export_fields():
+        widget = field.widget
+        spec = ColumnSpec(header=field.column_name)
+        single = widget.single if isinstance(widget, ManyWidget) else widget
+        if isinstance(widget, TextWidget):
+            spec.text = True
+        if isinstance(widget, BoolWidget):
+            spec.options = ["是", "否"]
+        elif isinstance(widget, ChoiceWidget):
+            spec.options = list(widget.labels.values())
+            spec.several = isinstance(widget, MultiChoiceWidget)
+        elif isinstance(single, ReferenceWidget):
+            spec.options = single.names()
+            spec.several = isinstance(widget, ManyWidget)
+        if field.readonly and field.column_name != _key_header(resource):
+            spec.options = None
+        specs.append(spec)
+    return specs
+
+
+def _key_header(resource) -> str | None:
+    return resource.fields[resource.key].column_name if resource.key else None
+
+
+def _width(value) -> int:
+    text = value.isoformat() if isinstance(value, date) else str(value or "")
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK characters take about two columns
+
+
+def write_ledger_xlsx(
+    specs: list[ColumnSpec],
+    rows: Iterable[list],
+    *,
+    title: str,
+    required: Iterable[str] = (),
+    notes: list[list[str]] | None = None,
+) -> bytes:
+    """A write-only workbook (a province-sized ledger is streamed): the data sheet, 填写说明 when ``notes`` are
+    given, and the hidden 选项 sheet of the drop-down lists."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.freeze_panes = "A2"
+    required = set(required)
+    headers = [spec.header for spec in specs]
+    widths = [max(8, _width(h) + 2) for h in headers]
+    buffered: list[list] = []
+    iterator = iter(rows)
+    for row in iterator:  # widths from the headers and the first rows only: the sheet is streamed
+        buffered.append(row)
+        if len(buffered) >= 200:
+            break
+    for row in buffered:
+        for i, value in enumerate(row[: len(widths)]):
+            widths[i] = min(60, max(widths[i], _width(value) + 2))
+    for i, (spec, width) in enumerate(zip(specs, widths, strict=True), start=1):
+        dimension = sheet.column_dimensions[get_column_letter(i)]
+        dimension.width = width
+        if spec.text:
+            dimension.number_format = TEXT_FORMAT  # also the empty cells a clerk types into
+
+    header_cells = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=cell_escape(header))
+        cell.font = HEADER_FONT
+        cell.fill = REQUIRED_FILL if header in required else HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+        header_cells.append(cell)
+    sheet.append(header_cells)
+
+    text_columns = [spec.text for spec in specs]
+
+    def emit(row):
+        out = []
+        for i, value in enumerate(row):
+            value = cell_escape(value)
+            if isinstance(value, datetime):
+                value = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(value, date):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "yyyy-mm-dd"
+            elif i < len(text_columns) and text_columns[i] and value not in (None, ""):
+                cell = WriteOnlyCell(sheet, value=str(value))
+                cell.number_format = TEXT_FORMAT
+            else:
+                out.append(value)
+                continue
+            out.append(cell)
+        sheet.append(out)
+
+    for row in buffered:
+        emit(row)
+    for row in iterator:
+        emit(row)
+
+    if notes:
+        notes_sheet = workbook.create_sheet(title=NOTES_TITLE)
+        notes_sheet.column_dimensions["A"].width = 28
+        notes_sheet.column_dimensions["B"].width = 100
+        for index, line in enumerate(notes):
+            cells = []
+            for value in line:
+                cell = WriteOnlyCell(notes_sheet, value=cell_escape(str(value)))
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if index == 0:
+                    cell.font = HEADER_FONT
+                    cell.fill = HEADER_FILL
+                cells.append(cell)
+            notes_sheet.append(cells)
+
+    listed = [(i, spec) for i, spec in enumerate(specs) if spec.options]
+    if listed:
+        options = workbook.create_sheet(title=OPTIONS_TITLE)
+        options.sheet_state = "hidden"
+        longest = max(len(spec.options) for _i, spec in listed)
+        options.append([spec.header for _i, spec in listed])
+        for n in range(longest):
+            options.append([spec.options[n] if n < len(spec.options) else None for _i, spec in listed])
+        for position, (i, spec) in enumerate(listed, start=1):
+            letter = get_column_letter(position)
+            validation = DataValidation(
+                type="list",
+                formula1=f"{quote_sheetname(OPTIONS_TITLE)}!${letter}$2:${letter}${len(spec.options) + 1}",
+                allow_blank=True,
+                showErrorMessage=not spec.several,
+                errorTitle=gettext("Not a valid value"),
+                error=gettext("Choose a value from the list."),
+            )
+            column = get_column_letter(i + 1)
+            validation.add(f"{column}2:{column}{LAST_ROW}")
+            sheet.data_validations.append(validation)
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def ledger_rows(resource, queryset) -> Iterator[list]:
@@ -23,25 +209,57 @@ def ledger_export(*, kind: str, queryset=None, user=None, file_format: str = "xl
     resource = resource_for(kind, user=user)
     if queryset is None:
         queryset = resource.scoped_queryset()
-    headers = resource.get_export_headers()
     rows = ledger_rows(resource, queryset)
     if file_format == "csv":
-        return write_csv(headers, rows)
-    return write_xlsx(headers, rows, title=resource.title)
+        return write_csv(resource.get_export_headers(), rows)
+    return write_ledger_xlsx(column_specs(resource), rows, title=resource.title)
+
+
+def template_notes(resource, specs: list[ColumnSpec]) -> list[list[str]]:
+    """The 填写说明 sheet: what to do with the example row, the required columns, then each column with how to
+    fill it in and its valid names."""
+    valid = {spec.header: spec.options for spec in specs if spec.options}
+    rows = [
+        [gettext("Column"), gettext("How to fill it in")],
+        [
+            gettext("Example row"),
+            gettext("Row 2 of the data sheet is an example: replace it with your own rows or delete it."),
+        ],
+        [gettext("Required columns"), "、".join(resource.required_headers) or gettext("none")],
+    ]
+    for header, text in resource.column_notes():
+        if header in valid and len(valid[header]) and not any(name in text for name in valid[header][:1]):
+            text = (text + " " if text else "") + gettext("Valid names: %(names)s") % {
+                "names": "、".join(valid[header])
+            }
+        rows.append([header, text])
+    return rows
 
 
 def ledger_template(*, kind: str, user=None) -> bytes:
-    """The import template of one kind: the headers, one example row and a sheet of notes."""
+    """The import template of one kind: the headers, one example row, 填写说明 and the drop-down lists."""
     resource = resource_for(kind, user=user)
-    headers = resource.get_export_headers()
+    specs = column_specs(resource)
     example = resource.example_row()
-    notes = {"title": "填写说明", "rows": [[_("Column"), _("How to fill it in")], *resource.column_notes()]}
-    return write_xlsx(headers, [[example.get(h, "") for h in headers]], title=resource.title, notes=notes)
+    row = [example.get(spec.header, "") for spec in specs]
+    return write_ledger_xlsx(
+        specs, [row], title=resource.title, required=resource.required_headers, notes=template_notes(resource, specs)
+    )
 
 
 def ledger_filename(*, kind: str, file_format: str = "xlsx", template: bool = False) -> str:
-
     title = resource_for(kind).title
     stamp = timezone.localdate().strftime("%Y%m%d")
     suffix = "导入模板" if template else stamp
     return f"{title}-{suffix}.{file_format}"
+
+
+__all__ = [
+    "ColumnSpec",
+    "column_specs",
+    "ledger_export",
+    "ledger_filename",
+    "ledger_rows",
+    "ledger_template",
+    "write_ledger_xlsx",
+]

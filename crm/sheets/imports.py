@@ -77,6 +77,7 @@ class ImportOutcome:
     updated: int = 0
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. ignored columns, the sheet and row read
     headers: list[str] = field(default_factory=list)
     preview: list[dict] = field(default_factory=list)
     seconds: float = 0.0
@@ -308,7 +309,13 @@ def _preview(result, dataset, row_numbers, headers, problems) -> list[dict]:
         if errors:
             status = "invalid"
         preview.append(
-            {"row": number, "status": status, "values": [_display(v) for v in values], "errors": errors or {}}
+            {
+                "row": number,
+                "status": status,
+                "values": [_display(v) for v in values],
+                "errors": errors or {},
+                "changes": getattr(row_result, "changes", None) or [],  # old → new of an update, per column
+            }
         )
     return preview
 

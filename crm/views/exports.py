@@ -14,6 +14,7 @@ notification that announces it).
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from crm.choices import ExportStatus
-from crm.models import ExportJob
+from crm.models import Contact, ExportJob
+from crm.permissions import is_manager
 from crm.services.exports import export_job_create
 from crm.sheets.exports import ledger_export, ledger_filename
 from crm.sheets.files import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
@@ -123,3 +125,14 @@ class ExportJobDownloadView(LoginRequiredMixin, View):
         response = FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename)
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+class ContactExportView(LoginRequiredMixin, View):
+    """The contacts (企业联系人) of the enterprises in the manager's scope; they have no list page of their own
+    (they live on each enterprise's page), so /imports/ links here. Mobiles and e-mails: managers only."""
+
+    def get(self, request, *args, **kwargs):
+        if not is_manager(request.user):
+            raise PermissionDenied
+        queryset = Contact.objects.visible_to(request.user).order_by("enterprise__name", "-is_primary", "name", "pk")
+        return export_response(request, "contacts", queryset)

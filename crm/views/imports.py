@@ -28,6 +28,7 @@ from crm.sheets.resources import RESOURCES
 # The list page each kind's rows appear on after an import.
 LIST_URLS = {
     "enterprises": "crm:enterprise-list",
+    "contacts": "crm:enterprise-list",  # contacts live on their enterprise's page
     "projects": "crm:project-list",
     "policies": "crm:policy-list",
     "offerings": "crm:offering-list",
@@ -35,6 +36,8 @@ LIST_URLS = {
     "needs": "crm:need-list",
     "action-items": "crm:actionitem-list",
 }
+# Kinds without a list page of their own: their ledger is downloaded from /imports/.
+EXPORT_URLS = {"contacts": "crm:contact-export"}
 RECENT_JOBS = 10
 
 
@@ -69,6 +72,7 @@ class ImportView(ManagerRequiredMixin, TemplateView):
                     "columns": RESOURCES[kind].expected_headers(),
                     "required": RESOURCES[kind].required_headers,
                     "list_url": _list_url(kind),
+                    "export_url": reverse(EXPORT_URLS[kind]) if kind in EXPORT_URLS else "",
                 }
                 for kind, label in IMPORT_KINDS
             ],
@@ -131,8 +135,14 @@ def _preview_rows(outcome: ImportOutcome) -> list[dict]:
     rows = []
     for row in outcome.preview:
         errors = row.get("errors") or {}
+        changes = {change["column"]: change for change in row.get("changes") or []}
         cells = [
-            {"value": value, "column": header, "messages": errors.get(header, [])}
+            {
+                "value": value,
+                "column": header,
+                "messages": errors.get(header, []),
+                "change": changes.get(header),  # {"old", "new"} of an updated cell
+            }
             for header, value in zip(outcome.headers, row["values"], strict=False)
         ]
         # Problems of a column the file does not have (a required one), or of the whole row.
@@ -142,7 +152,16 @@ def _preview_rows(outcome: ImportOutcome) -> list[dict]:
             if column not in outcome.headers
             for m in items
         ]
-        rows.append({"row": row["row"], "status": row["status"], "cells": cells, "row_messages": row_messages})
+        rows.append(
+            {
+                "row": row["row"],
+                "status": row["status"],
+                "cells": cells,
+                "row_messages": row_messages,
+                "change_count": len(changes),
+                "changed_columns": list(changes),  # named beside the badge: on a phone the cells are off-screen
+            }
+        )
     return rows
 
 

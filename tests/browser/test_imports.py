@@ -34,8 +34,8 @@ def ledger_rows(*, fixed: bool) -> list[list]:
         + ["1,250", 8600.5, dt.datetime(2012, 3, 1), "是", "officer"],
         [2, "淮安博远电子材料有限公司", credit_code(102), "淮安区", "PCB电子元器件", "专精特新中小企业"]
         + [320, "2,100", "2016/7/15", "是", ""],
-        # The bad row: a region that does not exist and a mistyped check character.
-        [3, "金湖华新新能源有限公司", credit_code(103, "320831")[:-1] + "0", "金湖", "新能源汽车及零部件", ""]
+        # The bad row: a region that does not exist (金湖 alone would be 金湖县) and a mistyped check character.
+        [3, "金湖华新新能源有限公司", credit_code(103, "320831")[:-1] + "0", "金湖镇", "新能源汽车及零部件", ""]
         + [86, 960, "2019年5月20日", "否", ""],
         [4, "淮安盛达精密机械有限公司", credit_code(104), "320812", "", "tsme"] + [45, 500, "2020-01-06", "否", ""],
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import models
 
 from crm.sheets.resources.base import LedgerResource
+from crm.sheets.resources.contacts import ContactResource
 from crm.sheets.resources.engagement import NeedResource, VisitResource
 from crm.sheets.resources.enterprises import EnterpriseResource, ProjectResource
 from crm.sheets.resources.lists import ActionItemResource, OfferingResource
@@ -16,6 +17,7 @@ from crm.sheets.resources.policies import PolicyResource
 
 RESOURCES: dict[str, type[LedgerResource]] = {
     "enterprises": EnterpriseResource,
+    "contacts": ContactResource,
     "projects": ProjectResource,
     "policies": PolicyResource,
     "offerings": OfferingResource,
@@ -38,6 +40,7 @@ __all__ = [
     "KIND_BY_MODEL",
     "RESOURCES",
     "ActionItemResource",
+    "ContactResource",
     "EnterpriseResource",
     "LedgerResource",
     "NeedResource",

@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import connections, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -42,6 +42,7 @@ from crm.sheets.resources.widgets import (
     BoolWidget,
     CachedLookupWidget,
     ChoiceWidget,
+    CreditCodeWidget,
     DateWidget,
     DecimalWidget,
     EnterpriseWidget,
@@ -52,6 +53,7 @@ from crm.sheets.resources.widgets import (
     ReferenceWidget,
     TextWidget,
     is_blank,
+    norm,
 )
 from crm.validators import credit_code_check_char
 
@@ -64,6 +66,10 @@ def col(header: str, attribute: str, widget, **kwargs) -> fields.Field:
 
 def text(header: str, attribute: str, upper: bool = False, **kwargs) -> fields.Field:
     return col(header, attribute, TextWidget(upper=upper), **kwargs)
+
+
+def credit_code_col(header: str = "统一社会信用代码", attribute: str = "credit_code") -> fields.Field:
+    return col(header, attribute, CreditCodeWidget())
 
 
 def flag(header: str, attribute: str) -> fields.Field:
@@ -143,6 +149,9 @@ class LedgerResource(resources.ModelResource):
     required_headers: tuple[str, ...] = ()
     aliases: dict[str, str] = {}
     notes: dict[str, str] = {}  # column → extra explanation for the template's notes sheet
+    # Columns whose example-row value marks the template's example row (EXAMPLE_CREDIT_CODE, EXAMPLE_ENTERPRISE,
+    # or a name starting with EXAMPLE_PREFIX).
+    example_columns: tuple[str, ...] = ()
     export_select_related: tuple[str, ...] = ()
     export_prefetch_related: tuple[str, ...] = ()
 
@@ -175,7 +184,9 @@ class LedgerResource(resources.ModelResource):
         self._code_only: list[tuple[str, fields.Field]] = []
         self._plan: list[tuple] = []
         self._snapshot: list = []
+        self._row_changes: list[dict] = []
         self._bind_user()
+        self._bind_multiline()
 
     # --- headers ---------------------------------------------------------------------------------
 
@@ -242,6 +253,30 @@ class LedgerResource(resources.ModelResource):
             for widget in (field.widget, getattr(field.widget, "single", None)):
                 if isinstance(widget, CachedLookupWidget):
                     widget.user = self.user
+
+    def _bind_multiline(self) -> None:
+        """Text columns of a TextField keep their line breaks; every other text column is one line."""
+        model = self._meta.model
+        for field in self.fields.values():
+            if isinstance(field.widget, TextWidget) and field.attribute and "__" not in field.attribute:
+                try:
+                    model_field = model._meta.get_field(field.attribute)
+                except Exception:  # a column without a model field of that name
+                    continue
+                field.widget.multiline = isinstance(model_field, models.TextField)
+
+    def is_example(self, row) -> bool:
+        for header in self.example_columns:
+            value = row.get(header) if hasattr(row, "get") else None
+            if not isinstance(value, str):
+                continue
+            # Cheap test first: this runs for every row of a 50 000-row file.
+            if "示例" not in value and EXAMPLE_CREDIT_CODE[2:8] not in value:
+                continue
+            text = norm(value)
+            if text in EXAMPLE_KEYS or text.startswith(EXAMPLE_KEYS[-1]):
+                return True
+        return False
 
     def sheet_row(self, number: int) -> int:
         """Spreadsheet row (header = row 1) of the dataset's 1-based row ``number``."""
@@ -369,9 +404,11 @@ class LedgerResource(resources.ModelResource):
             result = self.get_row_result_class()()
             result.import_type = RowResult.IMPORT_TYPE_SKIP
             return result
+        self._row_changes = []
         row_result = super().import_row(row, instance_loader, **kwargs)
         if row_result.import_type in (RowResult.IMPORT_TYPE_INVALID, RowResult.IMPORT_TYPE_ERROR):
             self._failed = True
+        row_result.changes = self._row_changes if row_result.import_type == RowResult.IMPORT_TYPE_UPDATE else []
         return row_result
 
     def get_instance(self, instance_loader, row):
@@ -416,6 +453,9 @@ class LedgerResource(resources.ModelResource):
         return instance
 
     def import_instance(self, instance, row, **kwargs):
+        instance._import_example = self.is_example(row)
+        if instance._import_example:
+            raise ValidationError({NON_FIELD_ERRORS: [ValidationError(EXAMPLE_MESSAGE, code="example_row")]})
         errors = {}
         instance._import_snapshot = (
             {f.attname: getattr(instance, f.attname) for f in self._snapshot} if instance.pk else None
@@ -427,7 +467,7 @@ class LedgerResource(resources.ModelResource):
             try:
                 value = widget.clean(row[column], row=row)
             except ValueError as error:
-                errors[attribute] = [ValidationError(str(error), code="invalid")]
+                errors[attribute] = [ValidationError(str(error), code="cell")]
                 continue
             if value is not None or saves_null:
                 setattr(instance, attribute, value)
@@ -458,14 +498,64 @@ class LedgerResource(resources.ModelResource):
         snapshot = getattr(instance, "_import_snapshot", None)
         if import_validation_errors or snapshot is None:
             return False
-        if any(getattr(instance, attname) != value for attname, value in snapshot.items()):
-            return False
+        self._row_changes = self.row_changes(instance)
+        return not self._row_changes
+
+    def row_changes(self, instance) -> list[dict]:
+        """Each cell an update changes: column header, stored value → the row's value, as the ledger shows them
+        (the preview on /imports/ lists them)."""
+        snapshot = getattr(instance, "_import_snapshot", None) or {}
+        model = self._meta.model
+        changes = []
+        for _name, field in self._present:
+            try:
+                model_field = model._meta.get_field(field.attribute)
+            except Exception:
+                continue
+            attname = model_field.attname
+            if attname not in snapshot or snapshot[attname] == getattr(instance, attname):
+                continue
+            old, new = snapshot[attname], getattr(instance, attname)
+            changes.append(
+                {
+                    "column": field.column_name,
+                    "old": self._shown(field.widget, model_field, old),
+                    "new": self._shown(field.widget, model_field, new),
+                }
+            )
         for attribute, objs in instance._import_m2m.items():
-            if {o.pk for o in objs} != set(self._m2m_current.get(attribute, {}).get(instance.pk, {})):
-                return False
-        return True
+            before = set(self._m2m_current.get(attribute, {}).get(instance.pk, {}))
+            if {o.pk for o in objs} == before:
+                continue
+            field = next(f for _n, f in self._present_m2m if f.attribute == attribute)
+            single = field.widget.single
+            old_labels = sorted(single.label(o) if (o := single.by_pk(pk)) else str(pk) for pk in before)
+            changes.append(
+                {
+                    "column": field.column_name,
+                    "old": "、".join(old_labels),
+                    "new": "、".join(single.label(o) for o in objs),
+                }
+            )
+        return changes
+
+    @staticmethod
+    def _shown(widget, model_field, value) -> str:
+        if value is None or value == "":
+            return ""
+        if model_field.is_relation:
+            obj = widget.by_pk(value) if isinstance(widget, CachedLookupWidget) else None
+            return widget.label(obj) if obj is not None else str(value)
+        shown = widget.render(value)
+        if hasattr(shown, "isoformat"):
+            return shown.isoformat()
+        if isinstance(shown, list):
+            return "、".join(map(str, shown))
+        return format(shown, "f") if hasattr(shown, "as_tuple") else str(shown)
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        if getattr(instance, "_import_example", False):  # only "delete the example row", not its other cells
+            raise ValidationError({NON_FIELD_ERRORS: [str(EXAMPLE_MESSAGE)]})
         errors = dict(import_validation_errors or {})
         model_fields = instance._meta.concrete_fields
         relations = [f for f in model_fields if f.is_relation]
@@ -480,7 +570,7 @@ class LedgerResource(resources.ModelResource):
             if field.name not in errors and not field.blank and getattr(instance, field.attname) is None:
                 errors[field.name] = [ValidationError(_("This cell is required."), code="required")]
         if errors:
-            raise ValidationError(friendly_errors(errors))
+            raise ValidationError(friendly_errors(errors, self.header_for, type(instance)))
 
     # --- saving in bulk --------------------------------------------------------------------------
 
@@ -499,6 +589,9 @@ class LedgerResource(resources.ModelResource):
     def after_create(self, objs: list) -> None:
         """Write what the kind's create service writes besides the record (e.g. a need's first event)."""
 
+    def after_update(self, objs: list) -> None:
+        """Write what the kind's update service writes besides the record."""
+
     def extra_update_fields(self) -> list[str]:
         return ["updated_at"]
 
@@ -508,13 +601,16 @@ class LedgerResource(resources.ModelResource):
             if objs and not self._failed:
                 with transaction.atomic():
                     self.prepare_create(objs)
-                    bulk_create_with_history(
-                        objs,
-                        self._meta.model,
-                        batch_size=self._meta.batch_size,
-                        default_user=self.user,
-                        default_change_reason=CHANGE_REASON,
-                    )
+                    if hasattr(self._meta.model, "history"):
+                        bulk_create_with_history(
+                            objs,
+                            self._meta.model,
+                            batch_size=self._meta.batch_size,
+                            default_user=self.user,
+                            default_change_reason=CHANGE_REASON,
+                        )
+                    else:
+                        self._meta.model._default_manager.bulk_create(objs, batch_size=self._meta.batch_size)
                     self.save_m2m_bulk(objs)
                     self.after_create(objs)
         except Exception as error:  # reported as a problem of the whole file; nothing is kept
@@ -532,14 +628,16 @@ class LedgerResource(resources.ModelResource):
                     # enterprises. The same values go out as one parameterised UPDATE run with executemany;
                     # bulk_update_with_history(fields=[]) then writes the history rows in bulk.
                     self._rows_update(objs, [*self._update_fields, *self.extra_update_fields()])
-                    bulk_update_with_history(
-                        objs,
-                        self._meta.model,
-                        [],
-                        batch_size=self._meta.batch_size,
-                        default_user=self.user,
-                        default_change_reason=CHANGE_REASON,
-                    )
+                    if hasattr(self._meta.model, "history"):
+                        bulk_update_with_history(
+                            objs,
+                            self._meta.model,
+                            [],
+                            batch_size=self._meta.batch_size,
+                            default_user=self.user,
+                            default_change_reason=CHANGE_REASON,
+                        )
+                    self.after_update(objs)
                     self.save_m2m_bulk(objs)
         except Exception as error:
             self._failed = True
@@ -625,11 +723,16 @@ class LedgerResource(resources.ModelResource):
 
     def column_notes(self) -> list[list[str]]:
         rows = []
+        code_columns = {
+            f.widget.code_column for f in self.fields.values() if isinstance(f.widget, EnterpriseWidget)
+        } - {None}
         for _name, field in self.ordered_fields():
             parts = []
             if field.column_name in self.required_headers:
                 parts.append(gettext("Required column."))
-            if field.readonly and field.column_name != (self.fields[self.key].column_name if self.key else None):
+            if field.column_name in code_columns:
+                parts.append(gettext("Finds the enterprise; when given it is used instead of 企业名称."))
+            elif field.readonly and field.column_name != (self.fields[self.key].column_name if self.key else None):
                 parts.append(gettext("Exported for reference; ignored on import."))
             widget = field.widget
             if isinstance(widget, MultiChoiceWidget):
@@ -650,17 +753,60 @@ class LedgerResource(resources.ModelResource):
         return rows
 
 
-def friendly_errors(errors: dict) -> dict:
-    """Django's "cannot be null/blank" become one message a spreadsheet user understands."""
+# Django's own messages ("确保该变量包含不超过…", "输入一个有效的…") replaced by ours, by error code, naming the column.
+DJANGO_MESSAGES = {
+    "max_length": _("%(column)s takes at most %(limit_value)s characters; this cell has %(show_value)s."),
+    "min_length": _("%(column)s needs at least %(limit_value)s characters; this cell has %(show_value)s."),
+    "max_value": _("%(column)s must be at most %(limit_value)s."),
+    "min_value": _("%(column)s must be at least %(limit_value)s."),
+    "max_digits": _("The number in %(column)s is too long: at most %(max)s digits."),
+    "max_decimal_places": _("%(column)s takes at most %(max)s decimal places."),
+    "max_whole_digits": _("The number in %(column)s is too large: at most %(max)s digits before the decimal point."),
+    "invalid_choice": _("“%(value)s” is not an allowed value of %(column)s."),
+    "unique": _("Another record has the same %(column)s already."),
+    "invalid": _("“%(value)s” is not a valid value of %(column)s."),
+}
+INVALID_BY_FIELD = {
+    models.EmailField: _("“%(value)s” in %(column)s is not an e-mail address (name@example.com)."),
+    models.URLField: _("“%(value)s” in %(column)s is not a web address (https://…)."),
+}
+
+
+def _ours(item: ValidationError, column: str, model_field) -> str | None:
+    code = getattr(item, "code", None)
+    if code in ("null", "blank", "required"):
+        return str(_("This cell is required."))
+    template = DJANGO_MESSAGES.get(code)
+    if template is None:
+        return None
+    if code == "invalid" and model_field is not None:
+        template = next((m for cls, m in INVALID_BY_FIELD.items() if isinstance(model_field, cls)), template)
+    params = {"value": "", "limit_value": "", "show_value": "", "max": ""}
+    params.update(item.params or {})
+    params["column"] = column or gettext("this column")
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def friendly_errors(errors: dict, header_for=None, model=None) -> dict:
+    """Django's technical messages become ours (by error code, with the column header)."""
     out = {}
     for key, items in errors.items():
+        column = header_for(key) if header_for and key != NON_FIELD_ERRORS else ""
+        model_field = None
+        if model is not None:
+            try:
+                model_field = model._meta.get_field(key)
+            except Exception:
+                model_field = None
         messages = []
         for item in items if isinstance(items, list) else [items]:
             if isinstance(item, ValidationError):
-                if getattr(item, "code", None) in ("null", "blank", "required"):
-                    messages.append(str(_("This cell is required.")))
-                else:
-                    messages.extend(item.messages)
+                for single in item.error_list if hasattr(item, "error_list") else [item]:
+                    mine = _ours(single, column, model_field)
+                    messages.extend([mine] if mine is not None else single.messages)
             else:
                 messages.append(str(item))
         out[key] = list(dict.fromkeys(messages))
@@ -709,6 +855,19 @@ def example_credit_code() -> str:
     """A valid, clearly fictional credit code for the templates (region 320812)."""
     body = "91320812MA1X8Y9Q0"
     return body + credit_code_check_char(body)
+
+
+# The templates' example rows carry these values; a row that still has one is refused ("delete it first").
+EXAMPLE_CREDIT_CODE = example_credit_code()
+EXAMPLE_ENTERPRISE = "淮安示例科技有限公司"
+EXAMPLE_PREFIX = "示例："
+EXAMPLE_MESSAGE = _("This is the template's example row; delete it before importing.")
+EXAMPLE_KEYS = (norm(EXAMPLE_CREDIT_CODE), norm(EXAMPLE_ENTERPRISE), norm(EXAMPLE_PREFIX))
+
+
+def example_person(user) -> str:
+    """A person's display name for the example rows (never a login name: the template is shared)."""
+    return (getattr(user, "name", "") or "").strip() or "张三"
 
 
 def _first(model, **filters):

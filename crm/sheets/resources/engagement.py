@@ -14,7 +14,16 @@ from crm.models import (
 )
 from crm.services.needs import need_derive, need_recorded_event
 from crm.services.visits import visit_answers_check, visit_officers_derive, visit_project_check
-from crm.sheets.resources.base import LedgerResource, choice, col, example_credit_code, rule_check, text
+from crm.sheets.resources.base import (
+    EXAMPLE_CREDIT_CODE,
+    EXAMPLE_ENTERPRISE,
+    LedgerResource,
+    choice,
+    col,
+    example_person,
+    rule_check,
+    text,
+)
 from crm.sheets.resources.widgets import (
     BureauWidget,
     CodeWidget,
@@ -38,6 +47,7 @@ class VisitResource(LedgerResource):
     export_select_related = ("enterprise", "project", "lead")
     export_prefetch_related = ("officers",)
     notes = {"走访编号": _("Leave empty for a new record; keep it to update an exported record.")}
+    example_columns = ("统一社会信用代码", "企业名称")
 
     code = text("走访编号", "code", upper=True, readonly=True)
     enterprise = col("企业名称", "enterprise", EnterpriseWidget(code_column="统一社会信用代码"))
@@ -94,11 +104,11 @@ class VisitResource(LedgerResource):
 
     def example_row(self):
         return {
-            "企业名称": "淮安示例科技有限公司",
-            "统一社会信用代码": example_credit_code(),
+            "企业名称": EXAMPLE_ENTERPRISE,
+            "统一社会信用代码": EXAMPLE_CREDIT_CODE,
             "走访日期": timezone.localdate(),
             "走访方式": "实地走访",
-            "走访人员": self.user.username if self.user else "",
+            "走访人员": example_person(self.user),
             "受访人": "王五",
             "受访人职务": "总经理",
             "问需": "希望对接高校研发团队",
@@ -127,6 +137,7 @@ class NeedResource(LedgerResource):
     export_select_related = ("enterprise", "project", "visit", "bureau", "lead_department__bureau", "handler")
     export_prefetch_related = ("assisting_departments__bureau",)
     notes = {"诉求编号": _("Leave empty for a new record; keep it to update an exported record.")}
+    example_columns = ("统一社会信用代码", "企业名称")
 
     code = text("诉求编号", "code", upper=True, readonly=True)
     enterprise = col("企业名称", "enterprise", EnterpriseWidget(code_column="统一社会信用代码"))
@@ -211,8 +222,8 @@ class NeedResource(LedgerResource):
 
     def example_row(self):
         return {
-            "企业名称": "淮安示例科技有限公司",
-            "统一社会信用代码": example_credit_code(),
+            "企业名称": EXAMPLE_ENTERPRISE,
+            "统一社会信用代码": EXAMPLE_CREDIT_CODE,
             "诉求来源": "走访",
             "诉求类别": "人才引进",
             "诉求标题": "引进高端研发人才",

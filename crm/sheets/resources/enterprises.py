@@ -17,13 +17,17 @@ from crm.models import (
 )
 from crm.services.enterprises import project_derive, region_check
 from crm.sheets.resources.base import (
+    EXAMPLE_CREDIT_CODE,
+    EXAMPLE_ENTERPRISE,
+    EXAMPLE_PREFIX,
     LedgerResource,
     _first,
     chain_col,
     changed,
     choice,
     col,
-    example_credit_code,
+    credit_code_col,
+    example_person,
     flag,
     qualifications_many,
     region_col,
@@ -31,6 +35,8 @@ from crm.sheets.resources.base import (
     text,
 )
 from crm.sheets.resources.widgets import DateWidget, DecimalWidget, EnterpriseWidget, IntWidget, ManyWidget, UserWidget
+
+EXAMPLE_REGION = "320812"  # 清江浦区: a district, not the city itself (淮安市 sorts first)
 
 # ------------------------------------------------------------------------------------------- the kinds
 
@@ -63,9 +69,10 @@ class EnterpriseResource(LedgerResource):
     }
     export_select_related = ("region", "industry_chain", "liaison_leader")
     export_prefetch_related = ("qualifications", "liaison_officers")
+    example_columns = ("统一社会信用代码", "企业名称")
 
     name = text("企业名称", "name")
-    credit_code = text("统一社会信用代码", "credit_code", upper=True)
+    credit_code = credit_code_col()
     region = region_col()
     industry_chain = chain_col()
     qualifications = qualifications_many("企业资质", "qualifications")
@@ -120,12 +127,12 @@ class EnterpriseResource(LedgerResource):
             errors.setdefault("rd_staff", []).append(_("There are more R&D staff than employees."))
 
     def example_row(self):
-        region = _first(Region)
+        region = _first(Region, pk=EXAMPLE_REGION) or _first(Region)
         chain = _first(IndustryChain)
         quals = list(Qualification.objects.order_by("sort_order", "code")[:2])
         return {
-            "企业名称": "淮安示例科技有限公司",
-            "统一社会信用代码": example_credit_code(),
+            "企业名称": EXAMPLE_ENTERPRISE,
+            "统一社会信用代码": EXAMPLE_CREDIT_CODE,
             "所属区县": region.name if region else "清江浦区",
             "所属产业链": chain.name if chain else "",
             "企业资质": "、".join(q.name for q in quals),
@@ -139,7 +146,7 @@ class EnterpriseResource(LedgerResource):
             "主要产品": "示例产品",
             "挂钩联系企业": "是",
             "挂钩帮办企业": "否",
-            "挂钩联系人": self.user.username if self.user else "",
+            "挂钩联系人": example_person(self.user),
             "挂钩局领导": "",
             "党组织": "党支部",
             "党员人数": 12,
@@ -157,6 +164,7 @@ class ProjectResource(LedgerResource):
     export_select_related = ("enterprise", "region", "industry_chain", "liaison_leader")
     export_prefetch_related = ("liaison_officers",)
     notes = {"系统编号": _("Leave empty for a new project; keep it to update an exported project.")}
+    example_columns = ("项目名称",)
 
     id = col("系统编号", "id", IntWidget(), readonly=True)
     name = text("项目名称", "name")
@@ -199,9 +207,9 @@ class ProjectResource(LedgerResource):
             rule_check(errors, region_check, user=self.user, region=instance.region_id)
 
     def example_row(self):
-        region = _first(Region)
+        region = _first(Region, pk=EXAMPLE_REGION) or _first(Region)
         return {
-            "项目名称": "年产10万套新能源汽车零部件项目",
+            "项目名称": EXAMPLE_PREFIX + "年产10万套新能源汽车零部件项目",
             "所属区县": region.name if region else "清江浦区",
             "项目类型": "招商引资",
             "项目阶段": "签约",

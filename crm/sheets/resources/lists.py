@@ -28,7 +28,17 @@ from crm.services.lists import (
     offering_department_check,
     offering_derive,
 )
-from crm.sheets.resources.base import LedgerResource, changed, choice, col, flag, rule_check, text
+from crm.sheets.resources.base import (
+    EXAMPLE_PREFIX,
+    LedgerResource,
+    changed,
+    choice,
+    col,
+    example_person,
+    flag,
+    rule_check,
+    text,
+)
 from crm.sheets.resources.widgets import (
     CodeWidget,
     DateWidget,
@@ -50,6 +60,7 @@ class OfferingResource(LedgerResource):
     aliases = {"名称": "资源名称", "处室": "提供处室", "责任处室": "提供处室"}
     export_select_related = ("department__bureau",)
     notes = {"系统编号": _("Leave empty for a new offering; keep it to update an exported offering.")}
+    example_columns = ("资源名称",)
 
     id = col("系统编号", "id", IntWidget(), readonly=True)
     name = text("资源名称", "name")
@@ -93,7 +104,7 @@ class OfferingResource(LedgerResource):
     def example_row(self):
         department = self.user.department if self.user is not None and self.user.department_id else None
         return {
-            "资源名称": "高企认定辅导",
+            "资源名称": EXAMPLE_PREFIX + "高企认定辅导",
             "提供处室": department.name if department else "",
             "资源类型": "政策辅导",
             "适用诉求类别": "资质认定、政策咨询",
@@ -114,6 +125,7 @@ class ActionItemResource(LedgerResource):
         "行动编号": _("Leave empty for a new record; keep it to update an exported record."),
         "完成日期": _("Today when left empty and the status becomes 已完成; cleared for other statuses."),
     }
+    example_columns = ("行动事项",)
 
     code = text("行动编号", "code", upper=True, readonly=True)
     title_ = text("行动事项", "title")
@@ -194,9 +206,9 @@ class ActionItemResource(LedgerResource):
 
     def example_row(self):
         return {
-            "行动事项": "组织高企认定辅导",
+            "行动事项": EXAMPLE_PREFIX + "组织高企认定辅导",
             "诉求编号": "",
-            "责任人": self.user.username if self.user else "",
+            "责任人": example_person(self.user),
             "完成时限": timezone.localdate() + timedelta(days=30),
             "办理状态": "待办",
         }

@@ -13,6 +13,7 @@ from crm.models import (
 )
 from crm.services.policies import policy_department_check, policy_derive, policy_edit_check
 from crm.sheets.resources.base import (
+    EXAMPLE_PREFIX,
     LedgerResource,
     chains_many,
     changed,
@@ -37,6 +38,7 @@ class PolicyResource(LedgerResource):
     export_select_related = ("department__bureau",)
     export_prefetch_related = ("regions", "industry_chains", "required_qualifications")
     notes = {"系统编号": _("Leave empty for a new policy; keep it to update an exported policy.")}
+    example_columns = ("政策名称",)
 
     id = col("系统编号", "id", IntWidget(), readonly=True)
     title_ = text("政策名称", "title")
@@ -116,7 +118,7 @@ class PolicyResource(LedgerResource):
 
     def example_row(self):
         return {
-            "政策名称": "关于支持高新技术企业发展的若干政策",
+            "政策名称": EXAMPLE_PREFIX + "关于支持高新技术企业发展的若干政策",
             "发文单位": "淮安市科学技术局",
             "文号": "淮科发〔2026〕1号",
             "政策层级": "市级",

@@ -4,6 +4,7 @@ label, and references (regions, people, departments, enterprises…) resolved th
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 import unicodedata
@@ -25,10 +26,11 @@ from crm.models import (
     Need,
     Offering,
     Project,
+    Region,
     User,
 )
 from crm.sheets.files import cell_unescape
-from crm.validators import validate_no_control_chars
+from crm.validators import EARLIEST_DATE, LATEST_DATE, validate_no_control_chars
 
 CHANGE_REASON = "表格导入"
 SEPARATORS = re.compile(r"[、,，;；\n]+")
@@ -73,9 +75,70 @@ TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "t", "对", "
 FALSE_WORDS = {"否", "n", "no", "false", "0", "×", "✗", "✘", "f", "不是", "无"}
 
 
+WHITESPACE = re.compile(r"\s+")
+QUOTES = re.compile(r"[\"'“”‘’„‟「」『』〝〞＂＇]")
+OPEN_BRACKETS = str.maketrans(
+    {"【": "(", "〔": "(", "[": "(", "［": "(", "〖": "(", "】": ")", "〕": ")", "]": ")", "］": ")", "〗": ")"}
+)
+
+
 def norm(value) -> str:
-    """Compare spreadsheet text forgivingly: full-width → half-width, no surrounding or inner blanks."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value))).casefold()
+    """Compare spreadsheet text forgivingly — the one normalisation of names and labels: full-width →
+    half-width (（） → ()), other brackets → (), quotes of any kind dropped (专精特新“小巨人”企业 =
+    专精特新"小巨人"企业), no blanks, case-folded."""
+    text = WHITESPACE.sub("", unicodedata.normalize("NFKC", str(value)).translate(OPEN_BRACKETS))
+    return QUOTES.sub("", text).casefold()
+
+
+def name_variants(value: str) -> set[str]:
+    """Spellings of a name as it may be stored: as given, without blanks, with full- or half-width brackets."""
+    text = cell_unescape(str(value).strip())
+    compact = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).translate(OPEN_BRACKETS))
+    variants = {text, compact, compact.upper()}
+    variants.add(compact.replace("(", "（").replace(")", "）"))
+    variants.add(text.replace("（", "(").replace("）", ")"))
+    return {v for v in variants if v}
+
+
+# Excel's error values: a broken formula or look-up, never data.
+ERROR_VALUES = re.compile(
+    r"^#(N/A|REF!|VALUE!|DIV/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!)$",
+    re.IGNORECASE,
+)
+LINE_BREAKS = re.compile(r"\s*(?:_x000[dDaA]_|\r\n|\r|\n|\u2028|\u2029)+\s*")
+CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef（）【】、，。；：]")
+
+
+def refuse_error_value(value) -> None:
+    """An Excel error value (#N/A, #REF! …) that reached a widget as text is refused, naming the cause."""
+    if isinstance(value, str) and "#" in value[:3] and ERROR_VALUES.match(value.strip()):
+        raise _error(
+            _("“%(value)s” is an Excel error value (a broken formula or look-up), not data; correct the cell.")
+            % {"value": value.strip()}
+        )
+
+
+def one_line(text: str) -> str:
+    """Line breaks (Alt+Enter, \\r, Excel's _x000D_) out of a one-line value: nothing between Chinese, a blank
+    between Latin words."""
+
+    def join(match):
+        before, after = match.string[: match.start()][-1:], match.string[match.end() :][:1]
+        if not before or not after or CJK.match(before) or CJK.match(after):
+            return ""
+        return " "
+
+    if "\n" not in text and "\r" not in text and "_x000" not in text and "\u2028" not in text and "\u2029" not in text:
+        return text  # the common case, without a regex
+    return LINE_BREAKS.sub(join, text)
+
+
+def multi_line(text: str) -> str:
+    """Line breaks of a multi-line value kept, as \\n; Excel's _x000D_ leftovers and \\r\\n unified."""
+    if "\r" not in text and "_x000" not in text:
+        return text
+    text = re.sub(r"_x000[dD]_(?:\r?\n|_x000[aA]_)?", "\n", text)
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("_x000A_", "\n").replace("_x000a_", "\n")
 
 
 def is_blank(value) -> bool:
@@ -93,11 +156,12 @@ def _error(message) -> ValueError:
 class TextWidget(widgets.CharWidget):
     """Text, stripped; numbers typed into a text column lose Excel's ``.0``; control characters refused."""
 
-    def __init__(self, upper: bool = False, **kwargs):
+    def __init__(self, upper: bool = False, multiline: bool = False, **kwargs):
         kwargs.setdefault("coerce_to_string", True)
         kwargs.setdefault("allow_blank", True)
         super().__init__(**kwargs)
         self.upper = upper
+        self.multiline = multiline  # set by the resource for the model's TextFields
 
     def clean(self, value, row=None, **kwargs):
         if value is None:
@@ -108,7 +172,9 @@ class TextWidget(widgets.CharWidget):
             value = value.date().isoformat() if not (value.hour or value.minute) else value.isoformat(" ")
         elif isinstance(value, date):
             value = value.isoformat()
+        refuse_error_value(value)
         text = cell_unescape(str(value).strip())
+        text = multi_line(text) if self.multiline else one_line(text)
         try:
             validate_no_control_chars(text)
         except ValidationError as error:
@@ -119,6 +185,37 @@ class TextWidget(widgets.CharWidget):
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else str(value)
+
+
+SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+?\d+$")
+CREDIT_CODE_MANGLED = _(
+    "The credit code was turned into a number by Excel (scientific notation, only 15 digits kept); "
+    "format the column as text and type the codes again."
+)
+
+
+def credit_code_mangled(value) -> bool:
+    """A credit code Excel turned into a number: a number cell of 15 digits or more, or its text 9.13208E+17."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float | Decimal):
+        return abs(value) >= 1e14
+    text = str(value).strip()
+    if len(text) < 3 or text[1] not in ".eE" or not text[0].isdigit():  # the common case: a real code
+        return False
+    return bool(SCIENTIFIC.match(unicodedata.normalize("NFKC", text).upper().replace(" ", "")))
+
+
+class CreditCodeWidget(TextWidget):
+    """统一社会信用代码: upper-cased, blanks removed; a code mangled by Excel is refused with the cause."""
+
+    def __init__(self, **kwargs):
+        super().__init__(upper=True, **kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        if value is not None and credit_code_mangled(value):
+            raise _error(CREDIT_CODE_MANGLED)
+        return super().clean(value, row=row, **kwargs)
 
 
 class IntWidget(widgets.IntegerWidget):
@@ -159,6 +256,7 @@ def _parse_number(value) -> Decimal | None:
         return Decimal(text.rstrip("0").rstrip(".") if "." in text and "e" not in text else text)
     if isinstance(value, Decimal):
         return value
+    refuse_error_value(value)
     text = re.sub(r"[\s,'，_]", "", unicodedata.normalize("NFKC", cell_unescape(str(value))))
     if not text:
         return None
@@ -181,20 +279,25 @@ class DateWidget(widgets.DateWidget):
         if is_blank(value):
             return None
         if isinstance(value, datetime):
-            return value.date()
+            value = value.date()
         if isinstance(value, date):
-            return value
+            return _plausible(value)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return _excel_serial(value)
+        refuse_error_value(value)
         text = unicodedata.normalize("NFKC", str(value)).strip()
         match = DATE_RE.match(text)
         if not match and re.fullmatch(r"\d{8}", text):
             match = re.match(r"(\d{4})(\d{2})(\d{2})", text)
         if match:
             try:
-                return date(int(match[1]), int(match[2]), int(match[3]))
+                parsed = date(int(match[1]), int(match[2]), int(match[3]))
             except ValueError:
-                pass
+                parsed = None
+            if parsed is not None:
+                return _plausible(parsed)
+        elif re.fullmatch(r"\d{4}\s*年?", text):
+            raise _error(YEAR_ONLY % {"value": text})
         elif re.fullmatch(r"\d{5}(\.\d+)?", text):
             return _excel_serial(float(text))
         raise _error(_("“%(value)s” is not a date; write it like 2026-03-01.") % {"value": text})
@@ -203,12 +306,42 @@ class DateWidget(widgets.DateWidget):
         return value
 
 
-def _excel_serial(number: float) -> date:
+YEAR_ONLY = _("“%(value)s” is only a year; write the full date, e.g. 2011-05-01.")
+# Dates a ledger plausibly holds: from EARLIEST_DATE (1949) to the end of this century. An Excel serial number
+# outside them is something else (a year, an amount) typed into a date column.
+
+
+def _serial_date(days: int) -> date:
     # Excel's day 1 is 1900-01-01 and it counts a 29 February 1900 that never was.
+    return date(1899, 12, 30) + timedelta(days=days) if days >= 61 else date(1899, 12, 31) + timedelta(days=days)
+
+
+def _excel_serial(number: float) -> date:
+    if float(number).is_integer() and 1900 <= number <= 2099:
+        raise _error(YEAR_ONLY % {"value": int(number)})
     if not 1 <= number < 2958466:
         raise _error(_("“%(value)s” is not a date; write it like 2026-03-01.") % {"value": number})
-    days = int(number)
-    return date(1899, 12, 30) + timedelta(days=days) if days >= 61 else date(1899, 12, 31) + timedelta(days=days)
+    return _plausible(_serial_date(int(number)), serial=number)
+
+
+def _plausible(value: date, serial=None) -> date:
+    """A date before 1949 in a ledger is a year typed as a number (2011 shows as 1905-07-03) or a typo."""
+    if value >= EARLIEST_DATE and value <= LATEST_DATE:
+        return value
+    days = (value - date(1899, 12, 30)).days if value >= date(1900, 3, 1) else None
+    if days is not None and 1900 <= days <= 2099:
+        raise _error(
+            _("“%(value)s” is the year %(year)s typed as a number into a date cell; write the full date.")
+            % {"value": value.isoformat(), "year": days}
+        )
+    raise _error(
+        _("“%(value)s” is not a plausible date (before %(earliest)s or after %(latest)s).")
+        % {
+            "value": serial if serial is not None else value.isoformat(),
+            "earliest": EARLIEST_DATE,
+            "latest": LATEST_DATE,
+        }
+    )
 
 
 class BoolWidget(widgets.BooleanWidget):
@@ -221,6 +354,7 @@ class BoolWidget(widgets.BooleanWidget):
             return value
         if isinstance(value, int | float):
             value = int(value) if float(value).is_integer() else value
+        refuse_error_value(value)
         word = norm(value)
         if word in TRUE_WORDS:
             return True
@@ -275,7 +409,8 @@ class ChoiceWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
             return "" if self.blank else None
-        return self.value_for(cell_unescape(str(value).strip()))
+        refuse_error_value(value)
+        return self.value_for(one_line(cell_unescape(str(value).strip())))
 
     def render(self, value, obj=None, **kwargs):
         return self.labels.get(value, value or "")
@@ -335,13 +470,29 @@ class CachedLookupWidget(widgets.ForeignKeyWidget):
                 bucket.append(obj)
 
     def find(self, text):
-        text = cell_unescape(str(text).strip())
+        refuse_error_value(text)
+        text = one_line(cell_unescape(str(text).strip()))
         found = self.index().get(norm(text), [])
         if not found:
-            raise _error(self.unknown_message % {"value": text})
+            found = self.loose_match(text)
+        if not found:
+            raise _error(self.unknown_text(text))
         if len(found) > 1:
             raise _error(self.ambiguous_message % {"value": text})
         return found[0]
+
+    def loose_match(self, text: str) -> list:
+        """Objects a looser spelling names (e.g. a region without its 区/县 suffix); none by default."""
+        return []
+
+    def unknown_text(self, text: str) -> str:
+        return str(self.unknown_message % {"value": text})
+
+    def by_pk(self, pk):
+        """An object of the per-import cache by primary key (for showing a stored value), or None."""
+        if getattr(self, "_pk_index", None) is None or len(self._pk_index) < len(self.index()):
+            self._pk_index = {o.pk: o for bucket in self.index().values() for o in bucket}
+        return self._pk_index.get(pk)
 
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
@@ -354,18 +505,81 @@ class CachedLookupWidget(widgets.ForeignKeyWidget):
         return "" if value is None else self.label(value)
 
 
+# Prefixes and suffixes a region's name is written with or without: 淮安市清江浦区, 清江浦.
+REGION_PREFIXES = ("江苏省淮安市", "江苏省", "淮安市")
+REGION_SUFFIXES = ("区", "县", "市")
+
+
+def _region_unprefixed(text: str) -> str:
+    key = norm(text)
+    for prefix in REGION_PREFIXES:
+        if key.startswith(prefix) and len(key) > len(prefix):
+            return key[len(prefix) :]
+    return key
+
+
+def _region_loose(text: str) -> str:
+    key = _region_unprefixed(text)
+    return key[:-1] if len(key) > 2 and key.endswith(REGION_SUFFIXES) else key
+
+
+def nearest(text: str, names: list[str], limit: int = 3, key=norm) -> list[str]:
+    """The valid names closest to ``text`` (shared characters and difflib's ratio), best first."""
+    mine = key(text)
+    scored = []
+    for name in names:
+        other = key(name)
+        ratio = difflib.SequenceMatcher(None, mine, other).ratio()
+        shared = len(set(mine) & set(other)) / max(1, min(len(set(mine)), len(set(other))))
+        score = max(ratio, shared * 0.8)
+        if score >= 0.4:
+            scored.append((-score, name))
+    scored.sort()
+    # Only the names about as close as the closest one.
+    return [name for score, name in scored[:limit] if -score >= -scored[0][0] - 0.15]
+
+
 class ReferenceWidget(CachedLookupWidget):
-    """Region, industry chain or qualification by Chinese name or code."""
+    """Region, industry chain or qualification by Chinese name, code or one of its other names (``aliases``,
+    kept with the reference data and editable in the admin); a region also with or without 淮安市 and its
+    区/县 suffix. An unknown value is answered with the nearest valid names."""
 
     def __init__(self, model, unknown_message, **kwargs):
         super().__init__(model, **kwargs)
         self.unknown_message = unknown_message
+        self._loose: dict[str, list] | None = None
 
     def keys(self, obj):
-        return [obj.code, obj.name]
+        return [obj.code, obj.name, *obj.alias_list()]
 
     def label(self, obj):
         return obj.name
+
+    def loose_match(self, text):
+        if self.model is not Region:
+            return []
+        if self._loose is None:
+            self._loose = {}
+            for bucket in self.index().values():
+                for obj in bucket:
+                    for key in {_region_loose(k) for k in [obj.name, *obj.alias_list()]}:
+                        if obj not in self._loose.setdefault(key, []):
+                            self._loose[key].append(obj)
+        return self.index().get(_region_unprefixed(text)) or self._loose.get(_region_loose(text), [])
+
+    def names(self) -> list[str]:
+        seen = {o.pk: o for bucket in self.index().values() for o in bucket}
+        return [o.name for o in sorted(seen.values(), key=lambda o: (o.sort_order, o.code))]
+
+    def unknown_text(self, text):
+        message = super().unknown_text(text)
+        suggestions = nearest(text, self.names(), key=_region_loose if self.model is Region else norm)
+        if suggestions:
+            return gettext("%(message)s Did you mean: %(names)s?") % {
+                "message": message,
+                "names": "、".join(suggestions),
+            }
+        return message
 
 
 class UserWidget(CachedLookupWidget):
@@ -480,9 +694,7 @@ class PrefetchedWidget(CachedLookupWidget):
 
     def prefetch(self, values) -> None:
         self._index = {}
-        wanted = {cell_unescape(str(v).strip()) for v in values if not is_blank(v)}
-        compact = {re.sub(r"\s+", "", unicodedata.normalize("NFKC", w)) for w in wanted}
-        variants = sorted(wanted | compact | {w.upper() for w in compact})
+        variants = sorted({variant for v in values if not is_blank(v) for variant in name_variants(one_line(str(v)))})
         for start in range(0, len(variants), CHUNK):
             chunk = variants[start : start + CHUNK]
             condition = Q()
@@ -520,6 +732,8 @@ class EnterpriseWidget(PrefetchedWidget):
     def clean(self, value, row=None, **kwargs):
         if self.code_column and row is not None and not is_blank(row.get(self.code_column)):
             value = row[self.code_column]
+            if credit_code_mangled(value):
+                raise _error(CREDIT_CODE_MANGLED)
         return super().clean(value, row=row, **kwargs)
 
     def label(self, obj):
@@ -575,6 +789,7 @@ class ManyWidget(widgets.ManyToManyWidget):
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
             return []
+        refuse_error_value(value)
         found, problems = [], []
         for part in SEPARATORS.split(cell_unescape(str(value))):
             if not part.strip():
