@@ -575,7 +575,7 @@ def test_a_date_serial_and_a_real_date_are_read_and_the_future_is_refused(region
     ]
     future = timezone.localdate() + dt.timedelta(days=1)
     outcome = enterprise_rows(manager, YEAR_HEADERS, [["未来有限公司", credit_code(84), "清江浦区", future]])
-    assert lines(outcome) == ["Row 2, column 成立日期: The date of establishment cannot be in the future."]
+    assert lines(outcome) == ["Row 2, column 成立日期: The establishment date cannot be in the future."]
 
 
 def test_the_1949_rule_is_the_model_s_so_the_api_refuses_it_too(api_as, manager, regions):
@@ -629,7 +629,8 @@ def test_an_excel_error_value_is_refused_wherever_it_lands(column, cell, enterpr
     )
     for name, code in (("错误值有限公司", credit_code(87)), (enterprise.name, enterprise.credit_code)):
         outcome = enterprise_rows(manager, headers, [[name, code, "清江浦区", cell][: len(headers) - 1] + [cell]])
-        message = f"“{cell}” is an Excel error value (a broken formula or look-up), not data; correct the cell."
+        # An xlsx stores these as error cells, which the reader refuses before any widget sees them.
+        message = f"The cell holds the error {cell}; correct it in the spreadsheet."
         assert lines(outcome) == [f"Row 2, column {column}: {message}"]
     assert Enterprise.objects.count() == 1
     assert Enterprise.objects.get().legal_representative != "#N/A"
