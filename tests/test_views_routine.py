@@ -66,6 +66,13 @@ class TestManagerInbox:
         assert 'id="inbox-assign"' in html and 'id="inbox-supervised"' in html
         assert first.status == NeedStatus.NEW
 
+    def test_to_accept_shows_the_acceptance_deadline(self, client, officer, manager, enterprise):
+        need = need_create(user=officer, enterprise=enterprise, category="funding", title="待签收诉求")
+        html = _home(client, manager)
+        block = html[html.index('id="inbox-accept"') : html.index('id="inbox-assign"')]
+        assert need.accept_due_on is not None
+        assert f"签收期限 {need.accept_due_on:%Y-%m-%d}" in block
+
     def test_officer_has_no_inbox(self, client, officer):
         assert 'id="manager-inbox"' not in _home(client, officer)
 

@@ -6,6 +6,7 @@ The page is a list of ``Section``s (see crm/views/mixins.py). To add a block, wr
 """
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
@@ -92,7 +93,8 @@ def _inbox(user, request) -> dict:
             {"key": key, "title": title, "needs": list(qs[:INBOX_LIMIT]), "count": qs.count(), "query": query}
             | {"danger": danger}
             for key, title, qs, query, danger in blocks
-        ]
+        ],
+        "today": timezone.localdate(),
     }
 
 
