@@ -1,10 +1,17 @@
 """Request middleware: Chinese first (the UI language is zh-hans unless the user picked another one with the
-language switch), idle sessions end, signed-in answers are never cached."""
+language switch), idle sessions end, signed-in answers are never cached, a full disk gets a clear answer."""
 
+import errno
+import logging
 import time
 
 from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 class DefaultLanguageMiddleware:
@@ -60,3 +67,23 @@ class NoStoreMiddleware:
         if user is not None and user.is_authenticated:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class DiskFullMiddleware:
+    """A full disk answers 507 with a plain message (JSON under /api/) instead of a generic 500. The request's
+    transaction has rolled back by then and the storage removed any partial file (crm.storage)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not (isinstance(exception, OSError) and exception.errno == errno.ENOSPC):
+            return None
+        logger.error("Disk full while answering %s", request.path)
+        message = _("The server's disk is full: nothing was saved. Please tell the system administrator.")
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": str(message)}, status=507, json_dumps_params={"ensure_ascii": False})
+        return render(request, "507.html", {"message": message}, status=507)
