@@ -8,7 +8,7 @@ read here, nor any staff name: the handler is shown by department.
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet
 
 from crm.choices import TOLD_STATUSES, MatchStatus, NeedEventKind, NeedStatus
 from crm.models import Contact, Enterprise, EnterpriseAccess, Need, NeedEvent, PolicyMatch
@@ -82,7 +82,8 @@ def portal_matches(*, enterprise: Enterprise) -> QuerySet[PolicyMatch]:
     return (
         PolicyMatch.objects.filter(enterprise=enterprise, status__in=TOLD_STATUSES)
         .select_related("policy")
-        .order_by(~Q(status=MatchStatus.PUSHED), "-pushed_at", "-id")
+        .annotate(answered=ExpressionWrapper(~Q(status=MatchStatus.PUSHED), output_field=BooleanField()))
+        .order_by("answered", F("pushed_at").desc(nulls_last=True), "-id")
     )
 
 
