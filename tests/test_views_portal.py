@@ -43,7 +43,7 @@ def test_the_page_shows_the_enterprise_in_chinese_without_staff_navigation(clien
     assert "淮安清源食品科技有限公司" in page and "企业服务页" in page
     assert need.title in page
     assert 'id="main-nav"' not in page and "/accounts/logout/" not in page
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"  # no-referrer would make form posts Origin: null
 
 
 def test_invalid_expired_and_revoked_tokens_answer_the_same_404(client, portal_link, officer, portal_contact):
@@ -129,6 +129,7 @@ def test_rating_unsatisfied_sends_the_need_back(client, portal_link, need, handl
     need = _answered(need, handler, lead_department)
     page = client.get(home(token)).content.decode()
     assert f'action="{reverse("crm:portal-need-rate", args=[token, need.pk])}"' in page
+    assert f'type="radio" name="rate{need.pk}-satisfaction" value="unsatisfied"' in page
     response = client.post(
         reverse("crm:portal-need-rate", args=[token, need.pk]),
         {

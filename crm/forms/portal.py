@@ -26,7 +26,9 @@ class PortalNeedForm(BootstrapFormMixin, forms.Form):
 
 class PortalRatingForm(BootstrapFormMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    satisfaction = forms.ChoiceField(label=_("Are you satisfied with the answer?"), choices=Satisfaction.choices)
+    satisfaction = forms.ChoiceField(
+        label=_("Are you satisfied with the answer?"), choices=Satisfaction.choices, widget=forms.RadioSelect
+    )
     text = TextField(label=_("Comment"))
 
 

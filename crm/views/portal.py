@@ -42,8 +42,8 @@ PORTAL_LANGUAGE = "zh-hans"
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """The token is in the address: never send it on as a referrer, never index or cache the page."""
-    response["Referrer-Policy"] = "no-referrer"
+    """The token is in the address: never send it to another site as a referrer, never index or cache the page."""
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "no-store, private"
     return response
