@@ -306,3 +306,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# The enterprise's own page (企业服务码, DESIGN §11.5). SMS goes through a pluggable backend (crm/sms.py): the
+# console one writes each message to the log (crm.sms) and stdout; ``crm.sms.HttpGatewayBackend`` POSTs JSON
+# {"mobile", "text", "sign"} to CRM_SMS_URL with ``Authorization: Bearer CRM_SMS_TOKEN``.
+CRM_SMS_BACKEND = os.environ.get("CRM_SMS_BACKEND", "crm.sms.ConsoleBackend")
+CRM_SMS_URL = os.environ.get("CRM_SMS_URL", "")
+CRM_SMS_TOKEN = os.environ.get("CRM_SMS_TOKEN", "")
+CRM_SMS_SIGN = os.environ.get("CRM_SMS_SIGN", "淮安市科技局")
+CRM_SMS_TIMEOUT = float(os.environ.get("CRM_SMS_TIMEOUT", "5"))
+# The links printed and sent by SMS are absolute: the public address of the site (e.g. https://crm.example.org).
+CRM_PUBLIC_URL = os.environ.get("CRM_PUBLIC_URL", "").rstrip("/")
+# Requests per token and minute on /e/<token>/ (counted in the shared cache).
+CRM_PORTAL_RATE = int(os.environ.get("CRM_PORTAL_RATE", "30"))

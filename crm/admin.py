@@ -362,7 +362,7 @@ class NeedEventInline(admin.TabularInline):
 
     model = models.NeedEvent
     extra = 0
-    fields = ["created_at", "author", "kind", "from_status", "to_status", "text"]
+    fields = ["created_at", "author", "contact", "kind", "from_status", "to_status", "text"]
     readonly_fields = fields
     can_delete = False
 
@@ -405,9 +405,9 @@ class NeedAdmin(ServiceLedgerAdmin):
 
 @admin.register(models.NeedEvent)
 class NeedEventAdmin(admin.ModelAdmin):
-    list_display = ["need", "kind", "from_status", "to_status", "author", "created_at"]
+    list_display = ["need", "kind", "from_status", "to_status", "author", "contact", "created_at"]
     list_filter = ["kind"]
-    list_select_related = ["need", "author"]
+    list_select_related = ["need", "author", "contact"]
     search_fields = ["need__code", "text"]
 
     def get_queryset(self, request):
@@ -619,4 +619,45 @@ class ExtensionRequestAdmin(SimpleHistoryAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.EnterpriseAccess)
+class EnterpriseAccessAdmin(admin.ModelAdmin):
+    """企业服务码 links, read-only (no token: only its hash is stored); made and revoked from the contact (§11.5)."""
+
+    list_display = ["contact", "created_by", "created_at", "expires_at", "revoked_at", "last_used_at", "printed"]
+    list_filter = ["printed"]
+    list_select_related = ["contact", "created_by"]
+    search_fields = ["contact__name", "contact__enterprise__name"]
+    exclude = ["token_hash"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in models.EnterpriseAccess._meta.concrete_fields if f.name != "token_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.NeedAttachment)
+class NeedAttachmentAdmin(admin.ModelAdmin):
+    """Files enterprises sent with their needs, read-only."""
+
+    list_display = ["need", "name", "content_type", "size", "contact", "created_at"]
+    list_select_related = ["need", "contact"]
+    search_fields = ["need__code", "name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in models.NeedAttachment._meta.concrete_fields]
+
+    def has_add_permission(self, request):
         return False

@@ -23,7 +23,16 @@ def is_leader(user) -> bool:
 
 
 # Models an officer may create records of (visits and needs, and contacts while on site).
-OFFICER_CREATES = {"visit", "need", "contact", "visitattachment", "visitplan", "activity", "activityparticipant"}
+OFFICER_CREATES = {
+    "visit",
+    "need",
+    "contact",
+    "visitattachment",
+    "visitplan",
+    "activity",
+    "activityparticipant",
+    "enterpriseaccess",  # 企业服务码 links for the contacts in scope (DESIGN §11.5)
+}
 # Leaders plan their own visits and record the activities they lead (座谈会、联合调研, DESIGN §11.2).
 LEADER_CREATES = {"visitplan", "activity", "activityparticipant"}
 # Reference data and the organisation are the administrator's.

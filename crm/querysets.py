@@ -293,3 +293,21 @@ class ActivityQuerySet(ScopedQuerySet):
         )
         taking_part = self.model.bureaus.through.objects.filter(activity=OuterRef("pk"), bureau_id=user.bureau_id)
         return self.filter(Exists(participants) | Exists(taking_part) | Q(bureau_id=user.bureau_id))
+
+
+class EnterpriseAccessQuerySet(ScopedQuerySet):
+    """Access links (企业服务码, DESIGN §11.5) follow their contact's enterprise."""
+
+    region_lookups = ("contact__enterprise__region",)
+
+    def live(self, now: dt.datetime | None = None):
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class NeedAttachmentQuerySet(ScopedQuerySet):
+    """A need's files follow the need's scope."""
+
+    region_lookups = ("need__enterprise__region", "need__project__region")
+
+    def extra_scope(self, user) -> Q:
+        return Q(need__bureau_id=user.bureau_id)

@@ -6,6 +6,7 @@ from crm.views import dashboard, enterprises, home, policies, projects, search
 from crm.views import lists as action_lists
 from crm.views import needs as need_views
 from crm.views import notifications as notification_views
+from crm.views import portal as portal_views
 from crm.views import routine as routine_views
 from crm.views import visits as visit_views
 from crm.views.exports import (
@@ -130,5 +131,31 @@ urlpatterns = [
         "action-items/export/",
         ListExportView.as_view(kind="action-items", list_view=action_lists.ActionItemListView),
         name="actionitem-export",
+    ),
+    # The enterprise's own page (企业服务码, DESIGN §11.5): public, by token; and the staff's pages for its links.
+    path("e/<str:token>/", portal_views.PortalHomeView.as_view(), name="portal-home"),
+    path("e/<str:token>/needs/new/", portal_views.PortalNeedCreateView.as_view(), name="portal-need-create"),
+    path("e/<str:token>/needs/<int:pk>/rate/", portal_views.PortalNeedRateView.as_view(), name="portal-need-rate"),
+    path(
+        "e/<str:token>/policies/<int:pk>/answer/",
+        portal_views.PortalMatchAnswerView.as_view(),
+        name="portal-match-answer",
+    ),
+    path("contacts/<int:pk>/access-links/", portal_views.AccessLinkListView.as_view(), name="contact-access-links"),
+    path(
+        "contacts/<int:pk>/access-links/new/",
+        portal_views.AccessLinkCreateView.as_view(),
+        name="contact-access-link-create",
+    ),
+    path(
+        "contacts/<int:pk>/access-links/send/",
+        portal_views.AccessLinkSendView.as_view(),
+        name="contact-access-link-send",
+    ),
+    path("access-links/<int:pk>/revoke/", portal_views.AccessLinkRevokeView.as_view(), name="access-link-revoke"),
+    path(
+        "needs/<int:pk>/attachments/<int:attachment_pk>/",
+        portal_views.NeedAttachmentView.as_view(),
+        name="need-attachment",
     ),
 ]

@@ -20,11 +20,13 @@ from rest_framework.test import APIClient
 from crm.choices import NeedCategory, NeedStatus, Role
 from crm.models import Need
 from crm.services.needs import need_create
+from crm.services.portal import access_link_create
 from tests.factories import (
     CHAINS,
     QUALIFICATIONS,
     REGIONS,
     BureauFactory,
+    ContactFactory,
     DepartmentFactory,
     EnterpriseFactory,
     IndustryChainFactory,
@@ -252,3 +254,18 @@ def huaian(db):
     call_command(
         "loaddata", *(str(fixtures / f"{name}.json") for name in ("regions", "industry_chains", "qualifications"))
     )
+
+
+# ------------------------------------------------------------------------------ the enterprise's page (§11.5)
+
+
+@pytest.fixture
+def portal_contact(enterprise):
+    """The city enterprise's primary contact, with a mobile for SMS."""
+    return ContactFactory(enterprise=enterprise, name="王经理", mobile="13800138000", is_primary=True)
+
+
+@pytest.fixture
+def portal_link(portal_contact, officer):
+    """``(access, token)``: a live service link of the primary contact, made by the officer."""
+    return access_link_create(user=officer, contact=portal_contact)

@@ -177,6 +177,9 @@ def test_needs_overdue_on_time_satisfaction_and_answer_days(data, leader):
         "basically_satisfied": 1,
         "unsatisfied": 1,
         "percent": 66.7,
+        # None of these ratings came from the enterprises' own page (企业服务码, DESIGN §11.5).
+        "enterprise": {"rated": 0, "percent": None},
+        "staff": {"rated": 3, "percent": 66.7},
     }
     # n4: Mon 11 → Fri 15 May = 4 working days; n5: Fri 8 → Wed 13 May = 3; n9 was answered last year.
     assert kpis["answer_days"] == {"answered": 2, "average": 3.5}

@@ -113,12 +113,19 @@ class DashboardAnswerDaysSerializer(serializers.Serializer):
     average = serializers.FloatField(allow_null=True, help_text="Working days from assignment to answer.")
 
 
+class DashboardRatingSplitSerializer(serializers.Serializer):
+    rated = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True)
+
+
 class DashboardSatisfactionSerializer(serializers.Serializer):
     rated = serializers.IntegerField()
     satisfied = serializers.IntegerField()
     basically_satisfied = serializers.IntegerField()
     unsatisfied = serializers.IntegerField()
     percent = serializers.FloatField(allow_null=True, help_text="(satisfied + basically satisfied) / rated.")
+    enterprise = DashboardRatingSplitSerializer(help_text="The enterprises' own ratings (企业服务码).")
+    staff = DashboardRatingSplitSerializer(help_text="Ratings recorded by staff (return visits).")
 
 
 class DashboardPoliciesSerializer(serializers.Serializer):

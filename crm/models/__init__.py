@@ -10,6 +10,7 @@ from crm.models.lists import ActionItem, Offering
 from crm.models.notifications import Notification
 from crm.models.organisation import Bureau, Department, User
 from crm.models.policies import Policy, PolicyMatch
+from crm.models.portal import EnterpriseAccess, NeedAttachment
 from crm.models.reference import IndustryChain, Qualification, Region
 from crm.models.routine import Activity, ActivityParticipant, CadenceRule, CalendarKey, VisitPlan
 
@@ -24,6 +25,7 @@ __all__ = [
     "Contact",
     "Department",
     "Enterprise",
+    "EnterpriseAccess",
     "EnterpriseQualification",
     "ExportJob",
     "ExtensionRequest",
@@ -31,6 +33,7 @@ __all__ = [
     "ImportJob",
     "IndustryChain",
     "Need",
+    "NeedAttachment",
     "NeedEvent",
     "Notification",
     "Offering",

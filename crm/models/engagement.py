@@ -402,6 +402,11 @@ class Need(AutoCodeMixin, TimeStampedModel):
         choices=Satisfaction.choices,
         blank=True,
     )
+    # The rating came from the enterprise itself, on its own page (企业服务码, DESIGN §11.5), not from staff.
+    rated_by_enterprise = models.BooleanField(
+        _("rated by the enterprise"),
+        default=False,
+    )
     version = models.PositiveIntegerField(
         _("version"),
         default=1,
@@ -459,6 +464,15 @@ class NeedEvent(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="need_events",
+    )
+    # Set when the enterprise acted itself through its access link (DESIGN §11.5); ``author`` is then empty.
+    contact = models.ForeignKey(
+        "crm.Contact",
+        verbose_name=_("enterprise contact"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,

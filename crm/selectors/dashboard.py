@@ -173,6 +173,9 @@ def _coverage(
     return coverage, {"days": STALE_DAYS, "count": totals["stale"], "enterprises": enterprises}
 
 
+SATISFIED_VALUES = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
+
+
 def _needs(user, *, today: dt.date) -> dict:
     """Counts by status and by category (2 index-only grouped queries), overdue, on-time closure and
     satisfaction (1 aggregate without per-row function calls)."""
@@ -187,6 +190,9 @@ def _needs(user, *, today: dt.date) -> dict:
         closed_dated=Count("pk", filter=closed_dated),
         on_time=Count("pk", filter=closed_dated & Q(on_time)),
         **{f"satisfaction_{value}": Count("pk", filter=Q(satisfaction=value)) for value in Satisfaction.values},
+        # The enterprise's own ratings (企业服务码, DESIGN §11.5) apart from those recorded by staff.
+        own_rated=Count("pk", filter=~Q(satisfaction="") & Q(rated_by_enterprise=True)),
+        own_satisfied=Count("pk", filter=Q(satisfaction__in=SATISFIED_VALUES, rated_by_enterprise=True)),
     )
     rated = sum(row[f"satisfaction_{value}"] for value in Satisfaction.values)
     satisfied = row[f"satisfaction_{Satisfaction.SATISFIED}"] + row[f"satisfaction_{Satisfaction.BASICALLY_SATISFIED}"]
@@ -211,6 +217,11 @@ def _needs(user, *, today: dt.date) -> dict:
             "rated": rated,
             **{value: row[f"satisfaction_{value}"] for value in Satisfaction.values},
             "percent": _percent(satisfied, rated),
+            "enterprise": {"rated": row["own_rated"], "percent": _percent(row["own_satisfied"], row["own_rated"])},
+            "staff": {
+                "rated": rated - row["own_rated"],
+                "percent": _percent(satisfied - row["own_satisfied"], rated - row["own_rated"]),
+            },
         },
     }
 

@@ -72,7 +72,10 @@ def need_detail(*, user) -> QuerySet:
         .select_related("visit", "created_by")
         .prefetch_related(
             "assisting_departments",
-            Prefetch("events", queryset=NeedEvent.objects.select_related("author").order_by("created_at", "id")),
+            Prefetch(
+                "events", queryset=NeedEvent.objects.select_related("author", "contact").order_by("created_at", "id")
+            ),
+            "attachments",
         )
     )
 

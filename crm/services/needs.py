@@ -36,12 +36,13 @@ from crm.choices import (
     Satisfaction,
     Urgency,
 )
-from crm.models import Bureau, Department, Enterprise, ExtensionRequest, Need, NeedEvent, Project, User
+from crm.models import Bureau, Contact, Department, Enterprise, ExtensionRequest, Need, NeedEvent, Project, User
 from crm.models.engagement import DEADLINE_SPAN
 from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors.needs import need_escalation
 from crm.services.errors import TransitionConflict, TransitionForbidden
 from crm.services.notifications import Notice, notification_send, notifications_send_many
+from crm.sms import enterprise_sms_notify
 from crm.validators import COMMENT_MAX_LENGTH, TEXT_MAX_LENGTH, is_valid_id, validate_no_control_chars
 from crm.workdays import SUPERVISION_AFTER_DAYS, TimeLimits, WorkCalendar, default_due_on
 
@@ -488,10 +489,13 @@ def _label(choices, value) -> str:
         return str(choices(value).label) if value else ""
 
 
-def _event(*, need: Need, user, kind: str, from_status: str = "", to_status: str = "", text: str = "") -> NeedEvent:
+def _event(
+    *, need: Need, user, kind: str, from_status: str = "", to_status: str = "", text: str = "", contact=None
+) -> NeedEvent:
     event = NeedEvent(
         need=need,
         author=user if user and user.is_authenticated else None,
+        contact=contact,
         kind=kind,
         from_status=from_status,
         to_status=to_status,
@@ -577,11 +581,12 @@ def need_clock_start(*, need: Need, limits: TimeLimits | None = None, received_o
         need.original_due_on = need.due_on
 
 
-def need_recorded_event(*, need: Need, user: User | None) -> NeedEvent:
+def need_recorded_event(*, need: Need, user: User | None, contact: Contact | None = None) -> NeedEvent:
     """The first entry of a need's timeline (unsaved, so an import can write many in one go)."""
     return NeedEvent(
         need=need,
         author=user if user and user.is_authenticated else None,
+        contact=contact,
         kind=NeedEventKind.STATUS,
         to_status=need.status,
         text=_fmt(gettext_noop("Need recorded.")),
@@ -603,14 +608,24 @@ def need_create(
     description: str = "",
     urgency: str = Urgency.NORMAL,
     source: str | None = None,
+    contact: Contact | None = None,
 ) -> Need:
-    """Record a need (status new) for an enterprise and/or a project in the user's scope."""
-    if not can_create(user, Need):
-        raise PermissionDenied(_("Your role does not allow recording needs."))
-    if enterprise is not None and not Enterprise.objects.visible_to(user).filter(pk=enterprise.pk).exists():
-        raise ValidationError({"enterprise": [_("Select an enterprise in your scope.")]})
-    if project is not None and not Project.objects.visible_to(user).filter(pk=project.pk).exists():
-        raise ValidationError({"project": [_("Select a project in your scope.")]})
+    """Record a need (status new) for an enterprise and/or a project in the user's scope.
+
+    ``contact``: the enterprise raises the need itself on its own page (企业服务码, DESIGN §11.5); ``user`` is then
+    None, the need is the contact's enterprise's (no project), owned by the enterprise's bureau, and its
+    timeline names the contact.
+    """
+    if contact is not None:
+        if user is not None or enterprise is None or enterprise.pk != contact.enterprise_id or project is not None:
+            raise PermissionDenied(_("An enterprise raises needs for itself only."))
+    else:
+        if not can_create(user, Need):
+            raise PermissionDenied(_("Your role does not allow recording needs."))
+        if enterprise is not None and not Enterprise.objects.visible_to(user).filter(pk=enterprise.pk).exists():
+            raise ValidationError({"enterprise": [_("Select an enterprise in your scope.")]})
+        if project is not None and not Project.objects.visible_to(user).filter(pk=project.pk).exists():
+            raise ValidationError({"project": [_("Select a project in your scope.")]})
     need = Need(
         enterprise=enterprise,
         project=project,
@@ -627,7 +642,7 @@ def need_create(
     need.full_clean(exclude=["code"])
     need._history_user = user
     need.save()
-    event = need_recorded_event(need=need, user=user)
+    event = need_recorded_event(need=need, user=user, contact=contact)
     event.full_clean()
     event.save()
     need_created_notify(need=need, user=user)
@@ -918,18 +933,36 @@ def need_answer(*, need: Need, user, version, resolution: str = "") -> Need:
                 title=need.title,
             ),
         )
+    enterprise_sms_notify(
+        enterprise=need.enterprise_id,
+        text=_fmt(
+            gettext_noop("Your need %(code)s “%(title)s” has been answered; see and rate it on your service page."),
+            code=need.code,
+            title=need.title,
+        ),
+    )
     return need
 
 
 @transaction.atomic
-def need_return_visit(*, need: Need, user, version, satisfaction: str = "", text: str = "") -> Need:
-    """Record the enterprise's rating: satisfied closes the need, unsatisfied sends it back to in progress."""
-    _check_role(user=user, need=need, verb="return-visit")
+def need_return_visit(
+    *, need: Need, user, version, satisfaction: str = "", text: str = "", contact: Contact | None = None
+) -> Need:
+    """Record the enterprise's rating: satisfied closes the need, unsatisfied sends it back to in progress.
+
+    ``contact``: the enterprise rates on its own page (DESIGN §11.5), ``user`` None; the rating is marked as the
+    enterprise's own (``rated_by_enterprise``) and the event names the contact.
+    """
+    if contact is None:
+        _check_role(user=user, need=need, verb="return-visit")
+    elif user is not None or need.enterprise_id != contact.enterprise_id:
+        raise TransitionForbidden(_("An enterprise rates its own needs only."))
     need = _lock(need=need, version=version, verb="return-visit")
     data = _parse("return-visit", need=need, user=user, satisfaction=satisfaction, text=text)
     satisfaction, text = data["satisfaction"], data["text"]
     from_status = need.status
     need.satisfaction = satisfaction
+    need.rated_by_enterprise = contact is not None
     if satisfaction == Satisfaction.UNSATISFIED:
         need.status = NeedStatus.IN_PROGRESS
         need.closed_at = None
@@ -945,6 +978,7 @@ def need_return_visit(*, need: Need, user, version, satisfaction: str = "", text
         from_status=from_status,
         to_status=need.status,
         text=f"{rating}\n{text}" if text else rating,
+        contact=contact,
     )
     if need.status == NeedStatus.IN_PROGRESS:
         recipients = [need.handler] if need.handler_id else _bureau_users(need.bureau_id, Role.MANAGER)
@@ -972,6 +1006,7 @@ def need_reopen(*, need: Need, user, version, reason: str = "") -> Need:
     need.status = NeedStatus.ACCEPTED
     need.closed_at = None
     need.satisfaction = ""
+    need.rated_by_enterprise = False
     need.due_on = None
     need.assigned_at = None
     _save(need, user=user)

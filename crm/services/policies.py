@@ -24,10 +24,11 @@ from django.utils.translation import override
 from simple_history.utils import bulk_create_with_history
 
 from crm.choices import MatchStatus, PolicyDelivery
-from crm.models import Enterprise, Need, Policy, PolicyMatch, User
+from crm.models import Contact, Enterprise, Need, Policy, PolicyMatch, User
 from crm.permissions import can_create, can_delete, can_edit, is_manager
 from crm.selectors.matching import TOLD_STATUSES, enterprise_eligibility_q, explain_pairs, need_enterprise
 from crm.services.errors import TransitionConflict
+from crm.sms import enterprises_sms_notify
 
 POLICY_M2M = ("regions", "industry_chains", "required_qualifications")
 
@@ -279,6 +280,13 @@ def policy_push(
             raise MatchStatusConflict(
                 _("Someone pushed this policy to the same enterprise at the same moment; reload and try again.")
             ) from error
+    told = result.created + result.pushed
+    if told:
+        with override(settings.LANGUAGE_CODE):
+            text = _("The policy “%(title)s” has been pushed to you; see it on your service page.") % {
+                "title": policy.title
+            }
+        enterprises_sms_notify(texts={m.enterprise_id: text for m in told})
     return result
 
 
@@ -300,6 +308,8 @@ def _amount(value) -> Decimal | None:
 
 
 _UNSET = object()
+# What an enterprise may answer to a policy pushed to it: 有意申报 and 暂不需要.
+ENTERPRISE_MATCH_ANSWERS = (MatchStatus.APPLYING, MatchStatus.DECLINED)
 
 
 @transaction.atomic
@@ -310,13 +320,21 @@ def policy_match_update_status(
     status: str | None = None,
     granted_amount: Any = _UNSET,
     note: str | None = None,
+    contact: Contact | None = None,
 ) -> PolicyMatch:
     """Follow a match to its outcome (managers): pushed → applying → granted (amount) / not granted / declined.
 
     ``status`` None or unchanged only updates the note (and the amount of a granted match). Checks the role
     (403), then the current status under a row lock (409), then the fields (400).
+    ``contact``: the enterprise answers a pushed policy on its own page (DESIGN §11.5), ``user`` None: only its
+    own matches, only 有意申报 (applying) or 暂不需要 (declined).
     """
-    if not can_edit(user, match):
+    if contact is not None:
+        if user is not None or match.enterprise_id != contact.enterprise_id:
+            raise PermissionDenied(_("An enterprise answers its own policies only."))
+        if status not in ENTERPRISE_MATCH_ANSWERS or granted_amount is not _UNSET:
+            raise ValidationError({"status": _("An enterprise may only apply or decline.")})
+    elif not can_edit(user, match):
         raise PermissionDenied(_("Only managers follow up policy matches."))
     locked = PolicyMatch.objects.select_for_update().select_related("policy").get(pk=match.pk)
     target = status or locked.status

@@ -24,6 +24,7 @@ from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors.history import history_changes
 from crm.selectors.scope import links_mark
+from crm.services.portal import access_link_for_print, access_qr_svg
 from crm.services.visits import visit_create, visit_update
 from crm.views.mixins import CreatePermissionMixin, FilteredListView, ScopedDetailView, add_service_errors
 
@@ -227,6 +228,24 @@ class VisitPrintView(VisitDetailView):
 
     template_name = "crm/visits/print.html"
     show_history = False
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # 企业服务码 (DESIGN §11.5): a new link of the primary contact, made at print time (tokens are kept hashed).
+        made = access_link_for_print(
+            user=self.request.user,
+            enterprise=self.object.enterprise,
+            base=f"{self.request.scheme}://{self.request.get_host()}",
+        )
+        if made is not None:
+            access, url = made
+            context["portal_qr"] = {
+                "access": access,
+                "contact": access.contact,
+                "url": url,
+                "svg": access_qr_svg(url=url),
+            }
+        return context
 
 
 class VisitAttachmentView(LoginRequiredMixin, View):
