@@ -11,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from crm.api import accounts, clock, dashboard, engagement, enterprises, lists, organisation, policies
+from crm.api import reports as reports_api
 from crm.api import routine as routine_api
 
 app_name = "api"
@@ -35,6 +36,7 @@ router.register("notifications", engagement.NotificationViewSet, basename="notif
 router.register("visit-plans", routine_api.VisitPlanViewSet, basename="visit-plans")
 router.register("activities", routine_api.ActivityViewSet, basename="activities")
 router.register("extension-requests", clock.ExtensionRequestViewSet, basename="extension-requests")
+router.register("reports", reports_api.ReportViewSet, basename="reports")
 
 v1 = [
     path("auth/token/", accounts.TokenView.as_view(), name="token"),
