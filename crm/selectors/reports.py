@@ -34,7 +34,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -569,7 +569,14 @@ def _monthly_brief(bureau: Bureau, start: dt.date, end: dt.date, counties, today
     solved = (
         ledger.filter(status=NeedStatus.CLOSED, closed_at__gte=since, closed_at__lt=until)
         .select_related("enterprise", "project", "lead_department")
-        .order_by(F("satisfaction").asc(nulls_last=True), "-closed_at", "id")[:LIST_LIMIT]
+        .annotate(
+            _rated=Case(
+                When(satisfaction=Satisfaction.SATISFIED, then=Value(0)),
+                When(satisfaction=Satisfaction.BASICALLY_SATISFIED, then=Value(1)),
+                default=Value(2),
+            )
+        )
+        .order_by("_rated", "-closed_at", "id")[:LIST_LIMIT]
     )
     late = open_needs.filter(due_on__lt=today).select_related("enterprise", "project", "lead_department")
     overdue = late.filter(due_on__gt=cutoff).order_by("due_on", "id")[:LIST_LIMIT]
