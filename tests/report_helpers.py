@@ -119,7 +119,12 @@ def march_dataset(*, regions, city_bureau, county_bureau, officer) -> dict:
     need_at(created="2025-02-01", enterprise=e1, title="N3", status=NeedStatus.CLOSED, closed_at=at("2025-02-20"))
     need_at(created="2025-04-02", enterprise=e1, title="N5")
     need_at(
-        created="2025-01-10", project=p1, enterprise=None, title="PN2", status=NeedStatus.CLOSED, closed_at=at("2025-01-20")
+        created="2025-01-10",
+        project=p1,
+        enterprise=None,
+        title="PN2",
+        status=NeedStatus.CLOSED,
+        closed_at=at("2025-01-20"),
     )
     cn1 = need_at(created="2025-03-06", enterprise=ce1, title="CN1", bureau=county_bureau)
     # Policy matches: A pushed to E1 (March, granted 10), E2 (February, applying), E3 (March, declined);

@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import override, pgettext
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -384,25 +384,28 @@ def write_brief_docx(report) -> bytes:
     )
     answer = figures.get("answer_days") or {}
     rows = [
-        [_("Visits"), figures.get("visits", 0)],
-        [_("Enterprises visited"), figures.get("enterprises_visited", 0)],
-        [_("Coverage of linked and assisted enterprises"), _rate_text(coverage)],
-        [_("Visits flagged red"), figures.get("red_visits", 0)],
-        [_("Needs raised"), figures.get("needs_raised", 0)],
-        [_("Needs crossed off"), figures.get("needs_settled", 0)],
-        [_("Needs open at the end of the period"), figures.get("needs_open", 0)],
-        [_("Needs overdue"), figures.get("needs_overdue", 0)],
-        [_("Accepted on time"), _rate_text(figures.get("accepted_on_time"))],
-        [_("Closed by the original deadline"), _rate_text(figures.get("closed_on_time_original"))],
-        [_("Extended"), _rate_text(figures.get("extended"))],
-        [_("Satisfaction"), _rate_text(figures.get("satisfaction"))],
+        [pgettext("report figure", "Visits"), figures.get("visits", 0)],
+        [pgettext("report figure", "Enterprises visited"), figures.get("enterprises_visited", 0)],
+        [pgettext("report figure", "Coverage of linked and assisted enterprises"), _rate_text(coverage)],
+        [pgettext("report figure", "Visits flagged red"), figures.get("red_visits", 0)],
+        [pgettext("report figure", "Needs raised"), figures.get("needs_raised", 0)],
+        [pgettext("report figure", "Needs crossed off"), figures.get("needs_settled", 0)],
+        [pgettext("report figure", "Needs open at the end of the period"), figures.get("needs_open", 0)],
+        [pgettext("report figure", "Needs overdue"), figures.get("needs_overdue", 0)],
+        [pgettext("report figure", "Accepted on time"), _rate_text(figures.get("accepted_on_time"))],
+        [
+            pgettext("report figure", "Closed by the original deadline"),
+            _rate_text(figures.get("closed_on_time_original")),
+        ],
+        [pgettext("report figure", "Extended"), _rate_text(figures.get("extended"))],
+        [pgettext("report figure", "Satisfaction"), _rate_text(figures.get("satisfaction"))],
         [
             _("Average working days to answer"),
             answer.get("average") if answer.get("average") is not None else _("n/a"),
         ],
-        [_("Policies pushed"), figures.get("policies_pushed", 0)],
-        [_("Policies granted"), figures.get("policies_granted", 0)],
-        [_("Amount granted (10k yuan)"), figures.get("amount_granted", "0.00")],
+        [pgettext("report figure", "Policies pushed"), figures.get("policies_pushed", 0)],
+        [pgettext("report figure", "Policies granted"), figures.get("policies_granted", 0)],
+        [pgettext("report figure", "Amount granted (10k yuan)"), figures.get("amount_granted", "0.00")],
     ]
     _table(document, [_("Figure"), _("Value")], rows, widths=[10, 5.5])
 
