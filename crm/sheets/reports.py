@@ -319,7 +319,16 @@ def _table(document, headers: list[str], rows: list[list], widths: list[float] |
         cells = table.add_row().cells
         for index, value in enumerate(values):
             cells[index].text = "" if value is None else str(value)
+    for row in table.rows:  # smaller than the body text (the paragraph style would win over a table style)
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(10.5)
     if widths:
+        # Word reads the cells' widths, LibreOffice the grid's: set both, with autofit off.
+        table.autofit = False
+        for index, width in enumerate(widths):
+            table.columns[index].width = Cm(width)
         for row in table.rows:
             for index, width in enumerate(widths):
                 row.cells[index].width = Cm(width)
@@ -407,7 +416,7 @@ def write_brief_docx(report) -> bytes:
         [pgettext("report figure", "Policies granted"), figures.get("policies_granted", 0)],
         [pgettext("report figure", "Amount granted (10k yuan)"), figures.get("amount_granted", "0.00")],
     ]
-    _table(document, [_("Figure"), _("Value")], rows, widths=[10, 5.5])
+    _table(document, [_("Figure"), _("Value")], rows, widths=[9, 6.8])
 
     document.add_heading(_("2. Needs solved"), level=1)
     solved = lists.get("solved", [])
@@ -436,7 +445,14 @@ def write_brief_docx(report) -> bytes:
             continue
         _table(
             document,
-            [_("Code"), _("Enterprise"), _("Need"), _("Lead department"), _("Deadline"), _("Status")],
+            [
+                _("Code"),
+                _("Enterprise"),
+                _("Need"),
+                _("Lead department"),
+                pgettext("report column", "Deadline"),
+                _("Status"),
+            ],
             [
                 [
                     item["code"],
@@ -448,7 +464,7 @@ def write_brief_docx(report) -> bytes:
                 ]
                 for item in items
             ],
-            widths=[2.6, 3.6, 4.2, 2.4, 2.2, 1.8],
+            widths=[2.7, 3.4, 3.5, 2.0, 2.4, 1.8],
         )
 
     document.add_heading(_("4. Red-flag enterprises"), level=1)
@@ -481,7 +497,7 @@ def write_brief_docx(report) -> bytes:
             document,
             [_("Date"), _("Enterprise"), _("Led by"), _("Purpose")],
             [[p["planned_on"], f"{_unit(p)}{p['enterprise']}", p.get("lead", ""), p.get("purpose", "")] for p in plans],
-            widths=[2.6, 5.5, 2.5, 5.2],
+            widths=[2.6, 5.6, 2.2, 5.4],
         )
     if snapshot.get("sources"):
         document.add_paragraph(
