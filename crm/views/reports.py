@@ -34,6 +34,17 @@ def _reviews_reports(user) -> bool:
     return user.is_superuser or (is_manager(user) and bool(user.bureau_id) and user.bureau.level == BureauLevel.CITY)
 
 
+def _totals(snapshot: dict, columns) -> list:
+    """The totals row of the preview: the sums, and the number of rows in the first column that has no sum."""
+    totals = snapshot.get("totals", {})
+    cells = [totals.get(column.key, "") if column.total else "" for column in columns]
+    for index, column in enumerate(columns[1:], start=1):
+        if not column.total:
+            cells[index] = gettext_now("%(rows)d items") % {"rows": totals.get("rows", 0)}
+            break
+    return cells
+
+
 class ReportListView(LoginRequiredMixin, View):
     template_name = "crm/reports/list.html"
 
@@ -98,9 +109,12 @@ class ReportDetailView(LoginRequiredMixin, View):
             "page_title": str(report),
             "report": report,
             "columns": columns,
-            "rows": [[column.display(row.get(column.key)) for column in columns] for row in rows[:PREVIEW_ROWS]],
+            "rows": [
+                [(column.display(row.get(column.key)), column.kind) for column in columns]
+                for row in rows[:PREVIEW_ROWS]
+            ],
             "more_rows": max(len(rows) - PREVIEW_ROWS, 0),
-            "totals": [snapshot.get("totals", {}).get(column.key, "") if column.total else "" for column in columns],
+            "totals": _totals(snapshot, columns),
             "sources": snapshot.get("sources", []),
             "can_submit": own and is_manager(user) and report.status in (ReportStatus.DRAFT, ReportStatus.RETURNED),
             "can_regenerate": own and is_manager(user) and not report.is_frozen,
