@@ -34,6 +34,7 @@ from tests.factories import (
     make_user,
     reference_rows,
 )
+from tests.report_helpers import march_dataset
 
 # ------------------------------------------------------------------------------------------------ switches
 
@@ -252,3 +253,9 @@ def huaian(db):
     call_command(
         "loaddata", *(str(fixtures / f"{name}.json") for name in ("regions", "industry_chains", "qualifications"))
     )
+
+
+@pytest.fixture
+def march(regions, city_bureau, county_bureau, officer):
+    """The hand-made March 2025 data of the report tests (tests/report_helpers.py: the figures worked out there)."""
+    return march_dataset(regions=regions, city_bureau=city_bureau, county_bureau=county_bureau, officer=officer)

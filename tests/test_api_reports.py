@@ -5,23 +5,17 @@ import pytest
 
 from crm.choices import BureauLevel, ReportKind, ReportStatus, Role
 from tests.factories import BureauFactory, make_user
-from tests.report_helpers import march_dataset
 
 pytestmark = pytest.mark.usefixtures("english", "media_root")
 
 URL = "/api/v1/reports/"
 
 
-@pytest.fixture
-def data(regions, city_bureau, county_bureau, officer):
-    return march_dataset(regions=regions, city_bureau=city_bureau, county_bureau=county_bureau, officer=officer)
-
-
 def _create(client, kind=ReportKind.NEEDS_LEDGER, period="2025-03"):
     return client.post(URL, {"kind": kind, "period": period}, format="json")
 
 
-def test_create_and_download(data, api_as, county_manager):
+def test_create_and_download(march, api_as, county_manager):
     client = api_as(county_manager)
     response = _create(client)
     assert response.status_code == 201, response.content  # the immediate task backend writes it at once
@@ -36,7 +30,7 @@ def test_create_and_download(data, api_as, county_manager):
     assert brief["filename"].endswith(".docx")
 
 
-def test_bad_input(data, api_as, county_manager, county_officer):
+def test_bad_input(march, api_as, county_manager, county_officer):
     client = api_as(county_manager)
     response = _create(client, period="2025-13")
     assert response.status_code == 400 and "period" in response.json()
@@ -45,7 +39,7 @@ def test_bad_input(data, api_as, county_manager, county_officer):
     assert _create(api_as(county_officer)).status_code == 403
 
 
-def test_flow_and_scoping(data, api_as, county_manager, manager, regions):
+def test_flow_and_scoping(march, api_as, county_manager, manager, regions):
     county = api_as(county_manager)
     report = _create(county).json()
     other = BureauFactory(name="淮安区科技局", level=BureauLevel.COUNTY, region=regions["320803"])

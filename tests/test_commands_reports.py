@@ -8,17 +8,11 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from crm.models import Report
-from tests.report_helpers import march_dataset
 
 pytestmark = pytest.mark.usefixtures("english_default", "media_root")
 
 
-@pytest.fixture
-def data(regions, city_bureau, county_bureau, officer):
-    return march_dataset(regions=regions, city_bureau=city_bureau, county_bureau=county_bureau, officer=officer)
-
-
-def test_make_report(data, tmp_path, city_bureau, county_bureau):
+def test_make_report(march, tmp_path, city_bureau, county_bureau):
     out = io.StringIO()
     target = tmp_path / "ledger.xlsx"
     call_command("make_report", "needs_ledger", "--period", "2025-03", "--output", str(target), stdout=out)
@@ -30,7 +24,7 @@ def test_make_report(data, tmp_path, city_bureau, county_bureau):
     assert Report.objects.get(kind="visits_summary").bureau == county_bureau
 
 
-def test_make_report_errors(data):
+def test_make_report_errors(march):
     with pytest.raises(CommandError, match="2026Q4"):
         call_command("make_report", "needs_ledger", "--period", "March", stdout=io.StringIO())
     with pytest.raises(CommandError, match="999999"):

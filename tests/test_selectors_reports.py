@@ -6,12 +6,7 @@ import pytest
 
 from crm.choices import ReportKind
 from crm.selectors.reports import ReportPeriodError, report_consolidate, report_data, report_period
-from tests.report_helpers import PERIOD, TODAY, march_dataset
-
-
-@pytest.fixture
-def data(regions, city_bureau, county_bureau, officer):
-    return march_dataset(regions=regions, city_bureau=city_bureau, county_bureau=county_bureau, officer=officer)
+from tests.report_helpers import PERIOD, TODAY
 
 
 def _data(kind, bureau):
@@ -26,7 +21,7 @@ def test_periods():
             report_period(bad)
 
 
-def test_visits_summary(data, city_bureau, county_bureau):
+def test_visits_summary(march, city_bureau, county_bureau):
     snapshot = _data(ReportKind.VISITS_SUMMARY, city_bureau)
     rows = [
         (r["enterprise"], r["visits"], r["on_site"], r["meeting"], r["remote"], r["needs"], r["last_visit"], r["flag"])
@@ -46,7 +41,7 @@ def test_visits_summary(data, city_bureau, county_bureau):
     assert county["totals"]["visits"] == 1
 
 
-def test_needs_ledger(data, city_bureau, county_bureau):
+def test_needs_ledger(march, city_bureau, county_bureau):
     snapshot = _data(ReportKind.NEEDS_LEDGER, city_bureau)
     rows = [(r["title"], r["crossed_off"], r["crossed_off_on"], r["overdue"]) for r in snapshot["rows"]]
     assert rows == [
@@ -57,7 +52,7 @@ def test_needs_ledger(data, city_bureau, county_bureau):
         ("N4", True, "2025-03-12", False),  # rejected: crossed off on the day of the rejection
     ]
     assert snapshot["rows"][3]["enterprise"] == "一号项目"
-    assert snapshot["rows"][0]["code"] == data["n2"].code
+    assert snapshot["rows"][0]["code"] == march["n2"].code
     figures = snapshot["figures"]
     assert (figures["needs"], figures["crossed_off"], figures["open"], figures["overdue"]) == (5, 3, 2, 1)
     # 及时受理率: N1 accepted by its deadline, N2 late (N4 rejected unaccepted, others without a deadline) → 1/2.
@@ -72,7 +67,7 @@ def test_needs_ledger(data, city_bureau, county_bureau):
     assert [r["title"] for r in county["rows"]] == ["CN1"]
 
 
-def test_projects_progress(data, city_bureau):
+def test_projects_progress(march, city_bureau):
     snapshot = _data(ReportKind.PROJECTS_PROGRESS, city_bureau)
     rows = {r["project"]: r for r in snapshot["rows"]}
     assert set(rows) == {"一号项目", "二号项目"}  # not the unassisted one, nor the county's
@@ -91,7 +86,7 @@ def test_projects_progress(data, city_bureau):
     assert snapshot["totals"]["requests"] == 2
 
 
-def test_policy_delivery(data, city_bureau, county_bureau):
+def test_policy_delivery(march, city_bureau, county_bureau):
     snapshot = _data(ReportKind.POLICY_DELIVERY, city_bureau)
     rows = [
         (r["policy"], r["pushed_period"], r["pushed"], r["applying"], r["granted"], r["not_granted"], r["amount"])
@@ -112,7 +107,7 @@ def test_policy_delivery(data, city_bureau, county_bureau):
     assert county["totals"]["amount"] == "5.00"
 
 
-def test_monthly_brief(data, city_bureau):
+def test_monthly_brief(march, city_bureau):
     snapshot = _data(ReportKind.MONTHLY_BRIEF, city_bureau)
     figures = snapshot["figures"]
     assert (figures["visits"], figures["enterprises_visited"], figures["red_visits"]) == (4, 2, 1)
@@ -129,7 +124,7 @@ def test_monthly_brief(data, city_bureau):
     assert snapshot["next_period"] == "2025-04"
 
 
-def test_consolidation_adds_the_counties_rows_and_recomputes(data, city_bureau, county_bureau):
+def test_consolidation_adds_the_counties_rows_and_recomputes(march, city_bureau, county_bureau):
     own = _data(ReportKind.NEEDS_LEDGER, city_bureau)
     county = _data(ReportKind.NEEDS_LEDGER, county_bureau)
     merged = report_consolidate(own=own, sources=[(county_bureau.name, 7, county)])

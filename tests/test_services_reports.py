@@ -10,14 +10,9 @@ from crm.services.errors import TransitionConflict
 from crm.services.reports import report_accept, report_generate, report_return, report_submit
 from crm.tasks import report_render
 from tests.factories import BureauFactory, make_user
-from tests.report_helpers import PERIOD, TODAY, march_dataset
+from tests.report_helpers import PERIOD, TODAY
 
 pytestmark = pytest.mark.usefixtures("english", "media_root")
-
-
-@pytest.fixture
-def data(regions, city_bureau, county_bureau, officer):
-    return march_dataset(regions=regions, city_bureau=city_bureau, county_bureau=county_bureau, officer=officer)
 
 
 def _generate(user, kind=ReportKind.NEEDS_LEDGER, **extra) -> Report:
@@ -26,7 +21,7 @@ def _generate(user, kind=ReportKind.NEEDS_LEDGER, **extra) -> Report:
     return Report.objects.get(pk=report.pk)
 
 
-def test_generate_freezes_the_rows_and_writes_the_file(data, county_manager):
+def test_generate_freezes_the_rows_and_writes_the_file(march, county_manager):
     report = _generate(county_manager)
     assert report.bureau == county_manager.bureau
     assert report.status == ReportStatus.DRAFT
@@ -35,12 +30,12 @@ def test_generate_freezes_the_rows_and_writes_the_file(data, county_manager):
     assert report.generated_by == county_manager
 
 
-def test_snapshot_unchanged_after_the_data_changes_once_submitted(data, county_manager):
+def test_snapshot_unchanged_after_the_data_changes_once_submitted(march, county_manager):
     report = _generate(county_manager)
     report_submit(report=report, user=county_manager)
     frozen = Report.objects.get(pk=report.pk)
     content = frozen.file.read()
-    Need.objects.filter(pk=data["cn1"].pk).update(status=NeedStatus.CLOSED, title="changed")
+    Need.objects.filter(pk=march["cn1"].pk).update(status=NeedStatus.CLOSED, title="changed")
     with pytest.raises(TransitionConflict):
         report_generate(user=county_manager, kind=ReportKind.NEEDS_LEDGER, period=PERIOD, today=TODAY)
     after = Report.objects.get(pk=report.pk)
@@ -49,16 +44,16 @@ def test_snapshot_unchanged_after_the_data_changes_once_submitted(data, county_m
     assert after.file.read() == content
 
 
-def test_a_draft_is_generated_again_in_place(data, county_manager):
+def test_a_draft_is_generated_again_in_place(march, county_manager):
     first = _generate(county_manager)
-    Need.objects.filter(pk=data["cn1"].pk).update(title="新标题")
+    Need.objects.filter(pk=march["cn1"].pk).update(title="新标题")
     second = _generate(county_manager)
     assert second.pk == first.pk
     assert second.snapshot["rows"][0]["title"] == "新标题"
     assert Report.objects.count() == 1
 
 
-def test_county_to_city_flow(data, county_manager, manager, city_bureau, county_bureau):
+def test_county_to_city_flow(march, county_manager, manager, city_bureau, county_bureau):
     report = _generate(county_manager)
     report_submit(report=report, user=county_manager)
     assert Notification.objects.filter(recipient=manager, kind=NotificationKind.REPORT, report=report).count() == 1
@@ -86,7 +81,7 @@ def test_county_to_city_flow(data, county_manager, manager, city_bureau, county_
     assert city.snapshot["figures"]["needs"] == 6
 
 
-def test_only_accepted_county_reports_are_consolidated(data, county_manager, manager):
+def test_only_accepted_county_reports_are_consolidated(march, county_manager, manager):
     report = _generate(county_manager)
     report_submit(report=report, user=county_manager)
     city = _generate(manager)
@@ -94,7 +89,7 @@ def test_only_accepted_county_reports_are_consolidated(data, county_manager, man
     assert len(city.snapshot["rows"]) == 5
 
 
-def test_who_may_do_what(data, county_manager, county_officer, manager, leader, county_bureau, regions):
+def test_who_may_do_what(march, county_manager, county_officer, manager, leader, county_bureau, regions):
     with pytest.raises(PermissionDenied):
         report_generate(user=county_officer, kind=ReportKind.NEEDS_LEDGER, period=PERIOD)
     with pytest.raises(PermissionDenied):  # a city manager does not make a county's report
@@ -122,7 +117,7 @@ def test_who_may_do_what(data, county_manager, county_officer, manager, leader, 
         report_accept(report=city, user=manager)
 
 
-def test_scoping(data, county_manager, manager, regions):
+def test_scoping(march, county_manager, manager, regions):
     county_report = _generate(county_manager)
     city_report = _generate(manager)
     other = BureauFactory(name="淮安区科技局", level=BureauLevel.COUNTY, region=regions["320803"])

@@ -16,14 +16,9 @@ from crm.choices import ReportKind
 from crm.models import Report
 from crm.services.reports import report_generate
 from crm.tasks import report_render
-from tests.report_helpers import PERIOD, TODAY, march_dataset
+from tests.report_helpers import PERIOD, TODAY
 
 pytestmark = pytest.mark.usefixtures("media_root")
-
-
-@pytest.fixture
-def data(regions, city_bureau, county_bureau, officer):
-    return march_dataset(regions=regions, city_bureau=city_bureau, county_bureau=county_bureau, officer=officer)
 
 
 def _report(user, kind) -> Report:
@@ -36,7 +31,7 @@ def _sheet(report):
     return load_workbook(io.BytesIO(report.file.read())).active
 
 
-def test_needs_ledger_official_layout(data, manager):
+def test_needs_ledger_official_layout(march, manager):
     report = _report(manager, ReportKind.NEEDS_LEDGER)
     assert report.filename == "淮安市科技局2025年3月诉求办理台账.xlsx"
     ws = _sheet(report)
@@ -52,7 +47,7 @@ def test_needs_ledger_official_layout(data, manager):
     assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4 == "9"
     assert ws.print_area == "'诉求办理台账'!$A$1:$P$14"
     # Codes as text; 销号 of N6 (the second row) with its date.
-    assert ws["B5"].value == data["n2"].code and ws["B5"].number_format == "@"
+    assert ws["B5"].value == march["n2"].code and ws["B5"].number_format == "@"
     assert ws["D5"].number_format == "@"
     assert (ws["O6"].value, ws["P6"].value.date().isoformat()) == ("是", "2025-03-03")
     assert ws["O5"].value == "否"
@@ -75,7 +70,7 @@ def test_needs_ledger_official_layout(data, manager):
         (ReportKind.POLICY_DELIVERY, {"F": 3, "G": 4, "H": 1, "I": 2, "J": 1, "K": 12.5}),
     ],
 )
-def test_ledger_totals_row(data, manager, kind, total_cells):
+def test_ledger_totals_row(march, manager, kind, total_cells):
     ws = _sheet(_report(manager, kind))
     total_row = next(row for row in range(5, ws.max_row + 1) if ws.cell(row=row, column=1).value == "合计")
     for column, value in total_cells.items():
@@ -83,7 +78,7 @@ def test_ledger_totals_row(data, manager, kind, total_cells):
     assert ws.page_setup.fitToWidth == 1
 
 
-def test_monthly_brief_docx(data, manager):
+def test_monthly_brief_docx(march, manager):
     report = _report(manager, ReportKind.MONTHLY_BRIEF)
     assert report.filename == "淮安市科技局2025年3月月度工作简报.docx"
     document = Document(io.BytesIO(report.file.read()))
@@ -103,7 +98,7 @@ def test_monthly_brief_docx(data, manager):
     assert "回访诉求" in tables  # next month's plan
 
 
-def test_libreoffice_converts_a_ledger_and_a_brief(data, manager, tmp_path):
+def test_libreoffice_converts_a_ledger_and_a_brief(march, manager, tmp_path):
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
         if os.environ.get("CI"):

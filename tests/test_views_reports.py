@@ -5,14 +5,8 @@ import pytest
 from crm.choices import BureauLevel, ReportKind, ReportStatus, Role
 from crm.models import Report
 from tests.factories import BureauFactory, make_user
-from tests.report_helpers import march_dataset
 
 pytestmark = pytest.mark.usefixtures("media_root")
-
-
-@pytest.fixture
-def data(regions, city_bureau, county_bureau, officer):
-    return march_dataset(regions=regions, city_bureau=city_bureau, county_bureau=county_bureau, officer=officer)
 
 
 def _login(client, user):
@@ -20,7 +14,7 @@ def _login(client, user):
     return client
 
 
-def test_generate_download_submit_and_review(data, client, county_manager, manager):
+def test_generate_download_submit_and_review(march, client, county_manager, manager):
     client = _login(client, county_manager)
     page = client.get("/reports/")
     assert page.status_code == 200 and "生成报表" in page.content.decode()
@@ -44,14 +38,14 @@ def test_generate_download_submit_and_review(data, client, county_manager, manag
     assert "请补充" in client.get(f"/reports/{report.pk}/").content.decode()
 
 
-def test_bad_period_shows_the_form_again(data, client, county_manager):
+def test_bad_period_shows_the_form_again(march, client, county_manager):
     response = _login(client, county_manager).post("/reports/", {"kind": ReportKind.NEEDS_LEDGER, "period": "3月"})
     assert response.status_code == 400
     assert "2026Q4" in response.content.decode()
     assert not Report.objects.exists()
 
 
-def test_officers_do_not_generate_and_other_counties_do_not_see(data, client, county_officer, county_manager, regions):
+def test_officers_do_not_generate_and_other_counties_do_not_see(march, client, county_officer, county_manager, regions):
     assert (
         _login(client, county_officer).post("/reports/", {"kind": "needs_ledger", "period": "2025-03"}).status_code
         == 403
