@@ -1,6 +1,8 @@
 """``/api/v1/reports/`` (DESIGN §11.6): create (201 with the file written at once), the file, the county → city
 verbs with their status codes, and scoping (a county never sees another county's reports: 404)."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from crm.choices import BureauLevel, ReportKind, ReportStatus, Role
@@ -66,3 +68,12 @@ def test_flow_and_scoping(march, api_as, county_manager, manager, regions):
     assert consolidated["snapshot"]["sources"] == [{"bureau": "金湖县科技局", "report": report["id"]}]
     assert _create(api_as(county_manager)).status_code == 409  # accepted: frozen
     assert api_as(stranger).post(f"{URL}{report['id']}/accept/").status_code == 404
+
+
+def test_create_answers_202_while_the_file_is_queued(march, api_as, county_manager, monkeypatch):
+    # A worker that has not run yet: the task is queued, nothing writes the file.
+    monkeypatch.setattr("crm.api.reports.report_render", SimpleNamespace(enqueue=lambda report_id: None))
+    response = _create(api_as(county_manager))
+    assert response.status_code == 202
+    assert response.json()["ready"] is False and response.json()["file_url"] is None
+    assert api_as(county_manager).get(f"{URL}{response.json()['id']}/file/").status_code == 404

@@ -4,7 +4,7 @@ import pytest
 
 from crm.choices import BureauLevel, ReportKind, ReportStatus, Role
 from crm.models import Report
-from tests.factories import BureauFactory, make_user
+from tests.factories import BureauFactory, ReportFactory, make_user
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
@@ -59,3 +59,16 @@ def test_officers_do_not_generate_and_other_counties_do_not_see(march, client, c
         assert client.get(path).status_code == 404
     assert client.post(f"/reports/{report.pk}/submit/").status_code == 404
     assert 'id="report-empty"' in client.get("/reports/").content.decode()
+
+
+def test_list_queries_do_not_grow_with_the_rows(client, manager, county_bureau, django_assert_max_num_queries):
+    client.force_login(manager)
+    ReportFactory.create_batch(2, bureau=manager.bureau)
+    ReportFactory.create_batch(2, bureau=county_bureau, status=ReportStatus.SUBMITTED)
+    with django_assert_max_num_queries(12) as few:
+        assert client.get("/reports/").status_code == 200
+    ReportFactory.create_batch(12, bureau=manager.bureau)
+    ReportFactory.create_batch(12, bureau=county_bureau, status=ReportStatus.SUBMITTED)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get("/reports/").content.decode()
+    assert page.count("data-id=") == 28 + 14  # all 28 in the list, and the 14 submitted to review
