@@ -242,6 +242,7 @@ SPECTACULAR_SETTINGS = {
         "VisitKindEnum": "crm.choices.VisitKind",
         "ProjectKindEnum": "crm.choices.ProjectKind",
         "OfferingKindEnum": "crm.choices.OfferingKind",
+        "ReportKindEnum": "crm.choices.ReportKind",
     },
 }
 

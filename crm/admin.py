@@ -661,3 +661,26 @@ class NeedAttachmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(models.Report)
+class ReportAdmin(SimpleHistoryAdmin):
+    """Reports sent upward (§11.6), read-only: they are generated, submitted and reviewed on /reports/ or through
+    the API, so the frozen snapshot never changes here."""
+
+    list_display = ["period", "kind", "bureau", "status", "generated_by", "generated_at", "reviewed_by"]
+    list_filter = ["kind", "status", "bureau"]
+    list_select_related = ["bureau", "generated_by", "reviewed_by"]
+    search_fields = ["period", "return_note"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in models.Report._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

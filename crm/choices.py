@@ -205,6 +205,7 @@ class NotificationKind(models.TextChoices):
     PLAN = "plan", _("Planned visit")
     CADENCE = "cadence", _("Visit cadence")
     EXTENSION = "extension", _("Extension request")
+    REPORT = "report", _("Report")
 
 
 class ImportStatus(models.TextChoices):
@@ -266,3 +267,27 @@ class ExtensionStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     APPROVED = "approved", _("Approved")
     REFUSED = "refused", _("Refused")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reports sent upward (DESIGN §11.6).
+# ---------------------------------------------------------------------------------------------------------
+
+
+class ReportKind(models.TextChoices):
+    VISITS_SUMMARY = "visits_summary", _("Visits summary")
+    NEEDS_LEDGER = "needs_ledger", _("Needs ledger")
+    PROJECTS_PROGRESS = "projects_progress", _("Assisted projects progress")
+    POLICY_DELIVERY = "policy_delivery", _("Policy delivery")
+    MONTHLY_BRIEF = "monthly_brief", _("Monthly work brief")
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned")
+    ACCEPTED = "accepted", pgettext_lazy("report status", "Accepted")
+
+
+# A report whose figures are frozen: submitted upward or accepted (a returned one may be generated again).
+FROZEN_REPORT_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)

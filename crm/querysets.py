@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from crm.choices import OPEN_ACTION_STATUSES, OPEN_NEED_STATUSES, BureauLevel
+from crm.choices import OPEN_ACTION_STATUSES, OPEN_NEED_STATUSES, BureauLevel, ReportStatus
 from crm.validators import normalize_credit_code
 
 # ---------------------------------------------------------------------------------------------------------
@@ -311,3 +311,19 @@ class NeedAttachmentQuerySet(ScopedQuerySet):
 
     def extra_scope(self, user) -> Q:
         return Q(need__bureau_id=user.bureau_id)
+
+
+class ReportQuerySet(models.QuerySet):
+    """Reports (DESIGN §11.6): a bureau sees its own; the city also sees what the counties sent up (every report
+    of another bureau that is not a draft). A county never sees another county's reports, nor the city's."""
+
+    def visible_to(self, user):
+        if not user or not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        if not user.bureau_id:
+            return self.none()
+        if user.sees_everything:
+            return self.filter(Q(bureau_id=user.bureau_id) | ~Q(status=ReportStatus.DRAFT))
+        return self.filter(bureau_id=user.bureau_id)

@@ -13,9 +13,11 @@ from django.urls import resolve
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from crm.models import ExportJob
+from crm.models import ExportJob, Report
 from crm.services.exports import export_job_fail, export_job_finish, export_job_start
+from crm.services.reports import report_file_fail, report_file_store
 from crm.sheets.exports import ledger_export, ledger_filename
+from crm.sheets.reports import report_file
 
 logger = logging.getLogger(__name__)
 
@@ -48,3 +50,17 @@ def export_list(job_id: int) -> int:
         export_job_fail(job=job, error=_("The export failed; please try again or ask the administrator."))
         raise
     return job.pk
+
+
+@task()
+def report_render(report_id: int) -> int:
+    """Write the file of a generated report from its snapshot (DESIGN §11.6) and keep it; returns the report id."""
+    report = Report.objects.select_related("bureau", "generated_by", "reviewed_by").get(pk=report_id)
+    try:
+        data, filename = report_file(report)
+        report_file_store(report=report, data=data, filename=filename)
+    except Exception:  # the report page shows the error; the traceback goes to the worker's log
+        logger.exception("Report %s could not be written", report_id)
+        report_file_fail(report=report, error=_("The report file could not be written; please generate it again."))
+        raise
+    return report.pk

@@ -7,6 +7,7 @@ from crm.views import lists as action_lists
 from crm.views import needs as need_views
 from crm.views import notifications as notification_views
 from crm.views import portal as portal_views
+from crm.views import reports as report_views
 from crm.views import routine as routine_views
 from crm.views import visits as visit_views
 from crm.views.exports import (
@@ -72,6 +73,12 @@ urlpatterns = [
         name="extension-request-decide",
     ),
     path("needs/<int:pk>/<slug:verb>/", need_views.NeedTransitionView.as_view(), name="need-transition"),
+    # Reports sent upward (DESIGN §11.6)
+    path("reports/", report_views.ReportListView.as_view(), name="report-list"),
+    path("reports/<int:pk>/", report_views.ReportDetailView.as_view(), name="report-detail"),
+    path("reports/<int:pk>/download/", report_views.ReportDownloadView.as_view(), name="report-download"),
+    path("reports/<int:pk>/regenerate/", report_views.ReportRegenerateView.as_view(), name="report-regenerate"),
+    path("reports/<int:pk>/<slug:verb>/", report_views.ReportTransitionView.as_view(), name="report-transition"),
     # Notifications (the bell)
     path("notifications/", notification_views.NotificationListView.as_view(), name="notification-list"),
     path("notifications/read-all/", notification_views.NotificationReadAllView.as_view(), name="notification-read-all"),

@@ -36,6 +36,7 @@ from tests.factories import (
     make_user,
     reference_rows,
 )
+from tests.report_helpers import march_dataset
 
 # ------------------------------------------------------------------------------------------------ switches
 
@@ -269,3 +270,9 @@ def portal_contact(enterprise):
 def portal_link(portal_contact, officer):
     """``(access, token)``: a live service link of the primary contact, made by the officer."""
     return access_link_create(user=officer, contact=portal_contact)
+
+
+@pytest.fixture
+def march(regions, city_bureau, county_bureau, officer):
+    """The hand-made March 2025 data of the report tests (tests/report_helpers.py: the figures worked out there)."""
+    return march_dataset(regions=regions, city_bureau=city_bureau, county_bureau=county_bureau, officer=officer)

@@ -376,3 +376,19 @@ class ActivityParticipantFactory(DjangoModelFactory):
 
     activity = factory.SubFactory(ActivityFactory)
     enterprise = factory.SubFactory(EnterpriseFactory)
+
+
+# ------------------------------------------------------------------------------------------- reports (§11.6)
+
+
+class ReportFactory(DjangoModelFactory):
+    """A report row without a file (the services write both); ``period`` runs through the months of 2020 on."""
+
+    class Meta:
+        model = "crm.Report"
+
+    kind = "needs_ledger"
+    period = factory.Sequence(lambda n: f"{2020 + n // 12}-{n % 12 + 1:02d}")
+    bureau = factory.SubFactory(SharedBureauFactory)
+    generated_at = factory.LazyFunction(timezone.now)
+    snapshot = factory.LazyFunction(dict)

@@ -12,6 +12,7 @@ from rest_framework.routers import DefaultRouter
 
 from crm.api import accounts, clock, dashboard, engagement, enterprises, lists, organisation, policies
 from crm.api import portal as portal_api
+from crm.api import reports as reports_api
 from crm.api import routine as routine_api
 
 app_name = "api"
@@ -37,6 +38,7 @@ router.register("visit-plans", routine_api.VisitPlanViewSet, basename="visit-pla
 router.register("activities", routine_api.ActivityViewSet, basename="activities")
 router.register("extension-requests", clock.ExtensionRequestViewSet, basename="extension-requests")
 router.register("access-links", portal_api.AccessLinkViewSet, basename="access-links")
+router.register("reports", reports_api.ReportViewSet, basename="reports")
 
 v1 = [
     path("auth/token/", accounts.TokenView.as_view(), name="token"),

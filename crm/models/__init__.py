@@ -12,6 +12,7 @@ from crm.models.organisation import Bureau, Department, User
 from crm.models.policies import Policy, PolicyMatch
 from crm.models.portal import EnterpriseAccess, NeedAttachment
 from crm.models.reference import IndustryChain, Qualification, Region
+from crm.models.reports import Report
 from crm.models.routine import Activity, ActivityParticipant, CadenceRule, CalendarKey, VisitPlan
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "Project",
     "Qualification",
     "Region",
+    "Report",
     "TimeLimit",
     "User",
     "Visit",

@@ -50,6 +50,14 @@ class Notification(models.Model):
         blank=True,
         related_name="notifications",
     )
+    report = models.ForeignKey(
+        "crm.Report",
+        verbose_name=_("report"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
     dedupe_key = models.CharField(
         _("deduplication key"),
         max_length=100,

@@ -43,6 +43,9 @@ BADGE_COLOURS = {
     "granted": "success",
     "not_granted": "danger",
     "declined": "secondary",
+    # Report.status (draft grey, accepted as a need's "accepted")
+    "submitted": "primary",
+    "returned": "warning",
     # Enterprise.status / Project.status
     "operating": "success",
     "relocated": "warning",
