@@ -9,7 +9,7 @@ from crm.choices import NotificationKind
 
 
 class Notification(models.Model):
-    """A message to one user about a need, an action item or a finished export."""
+    """A message to one user about a need, an action item, a finished export or a checked or finished import."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -45,6 +45,14 @@ class Notification(models.Model):
     export_job = models.ForeignKey(
         "crm.ExportJob",
         verbose_name=_("export"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    import_job = models.ForeignKey(
+        "crm.ImportJob",
+        verbose_name=_("import"),
         on_delete=models.CASCADE,
         null=True,
         blank=True,

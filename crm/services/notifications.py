@@ -72,6 +72,7 @@ def notification_send(
     action_item=None,
     dedupe_key: str = "",
     export_job=None,
+    import_job=None,
 ) -> Notification | None:
     """Create one notice (and its e-mail); with a ``dedupe_key`` already used for this recipient, do nothing."""
     if dedupe_key and Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists():
@@ -83,6 +84,7 @@ def notification_send(
         need=need,
         action_item=action_item,
         export_job=export_job,
+        import_job=import_job,
         dedupe_key=dedupe_key,
     )
     notification.full_clean(validate_constraints=False)

@@ -46,6 +46,8 @@ def _target(request, notification: Notification) -> str:
         return wanted
     if notification.export_job_id:  # a finished export: its page has the download
         return reverse("crm:export-detail", args=[notification.export_job_id])
+    if notification.import_job_id:  # a checked or finished background import: its preview or result page
+        return reverse("crm:import-preview", args=[notification.import_job_id])
     if notification.need_id and "need" in links_mark([notification], user=request.user, fields=("need",))[0].opens:
         # A need transferred away since is not opened (404): the user stays on the list.
         return reverse("crm:need-detail", args=[notification.need_id])
