@@ -17,6 +17,7 @@ import logging
 from django.http import HttpRequest, QueryDict
 from django.urls import resolve
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_tasks import task
 
 from crm.choices import NotificationKind
@@ -119,7 +120,11 @@ def import_check(job_id: int) -> int:
     if outcome.ok:
         text = _("%(name)s is checked: %(rows)d rows ready to import. Open it to confirm the import.")
     else:
-        text = _("%(name)s is checked: %(problems)d problems to fix; nothing was imported.")
+        text = ngettext(
+            "%(name)s is checked: %(problems)d problem to fix; nothing was imported.",
+            "%(name)s is checked: %(problems)d problems to fix; nothing was imported.",
+            outcome.problem_total,
+        )
     notification_send(
         recipient=job.user,
         kind=NotificationKind.IMPORT,

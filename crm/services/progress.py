@@ -46,10 +46,10 @@ def progress_percent(done: int, total: int) -> int:
 class ProgressReporter:
     """A callback that reports ``done`` rows of ``job`` at most every ``REPORT_INTERVAL`` seconds."""
 
-    def __init__(self, *, job, total: int, interval: float = REPORT_INTERVAL):
+    def __init__(self, *, job, total: int, interval: float | None = None):
         self.job = job
         self.total = total
-        self.interval = interval
+        self.interval = REPORT_INTERVAL if interval is None else interval
         self._last = 0.0
 
     def __call__(self, done: int) -> None:
