@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "crm.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "crm.middleware.NamedUploadsMiddleware",  # before CSRF, which parses the body
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
