@@ -122,7 +122,8 @@ def test_the_export_task_reports_its_rows_as_it_writes_them(manager, many_enterp
     assert (job.status, job.done, job.total) == (ExportStatus.DONE, 7, 7)
 
 
-def test_a_running_export_shows_its_percentage(client, manager):
+def test_a_running_export_shows_its_percentage(english_client, manager):
+    client = english_client
     job = ExportJob.objects.create(
         user=manager, kind="enterprises", path=EXPORT_URL, params="", total=200, status=ExportStatus.RUNNING
     )
