@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "crm.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "crm.middleware.NamedUploadsMiddleware",  # before CSRF, which parses the body
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -274,6 +275,21 @@ TASKS = {
     }
 }
 EXPORT_SYNC_MAX_ROWS = int(os.environ.get("DJANGO_EXPORT_SYNC_MAX_ROWS", "5000"))
+# Uploads on /imports/ with more rows are checked and imported by a task (import_sheet stays synchronous).
+IMPORT_SYNC_MAX_ROWS = int(os.environ.get("DJANGO_IMPORT_SYNC_MAX_ROWS", "5000"))
+# The live progress of a task (rows done of the total) goes to its own cache, not the database: an import runs
+# in one transaction (on SQLite holding the write lock), so a progress row written to the database would not be
+# seen before the import ended. Redis when DJANGO_REDIS_URL is set (several machines); else files in
+# DJANGO_PROGRESS_DIR, shared by the web and worker processes of one machine. Tests: locmem.
+if TESTING:
+    CACHES["progress"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "progress"}
+elif os.environ.get("DJANGO_REDIS_URL"):
+    CACHES["progress"] = {**CACHES["default"], "KEY_PREFIX": "progress"}
+else:
+    CACHES["progress"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("DJANGO_PROGRESS_DIR", str(BASE_DIR / "var" / "progress")),
+    }
 
 # Login lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
 # that pair is refused for AXES_COOLOFF_TIME (web, admin and API token logins alike).

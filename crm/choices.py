@@ -206,12 +206,18 @@ class NotificationKind(models.TextChoices):
     CADENCE = "cadence", _("Visit cadence")
     EXTENSION = "extension", _("Extension request")
     REPORT = "report", _("Report")
+    IMPORT = "import", _("Import")
 
 
 class ImportStatus(models.TextChoices):
     PREVIEWED = "previewed", _("Previewed")
     INVALID = "invalid", _("Has errors")
     IMPORTED = "imported", _("Imported")
+    # A file over IMPORT_SYNC_MAX_ROWS rows is checked and imported by a task (DESIGN §11.9):
+    QUEUED = "queued", _("Waiting to be checked")
+    CHECKING = "checking", _("Checking")
+    IMPORTING = "importing", _("Importing")
+    FAILED = "failed", _("Failed")
 
 
 class ExportStatus(models.TextChoices):

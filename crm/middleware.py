@@ -4,12 +4,17 @@ language switch), idle sessions end, signed-in answers are never cached, a full 
 import errno
 import logging
 import time
+from functools import partial
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParser
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django.utils.datastructures import ImmutableList
 from django.utils.translation import gettext_lazy as _
+
+from crm.services.visits import UNNAMED_UPLOAD
 
 logger = logging.getLogger(__name__)
 
@@ -87,3 +92,42 @@ class DiskFullMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": str(message)}, status=507, json_dumps_params={"ensure_ascii": False})
         return render(request, "507.html", {"message": message}, status=507)
+
+
+class _NamedFilesParser(MultiPartParser):
+    """Django drops a file part named ".", ".." or "/" (nothing left after sanitising) without a word; here it
+    arrives as ``UNNAMED_UPLOAD`` (followed by "." or ".." to show in the message), which the attachment check
+    refuses with a message instead of saving the form without it (the API has its own parser for the same)."""
+
+    def sanitize_file_name(self, file_name):
+        name = super().sanitize_file_name(file_name)
+        if name:
+            return name
+        return UNNAMED_UPLOAD + (file_name if file_name in {".", ".."} else "")
+
+
+def _parse_named(request, meta, post_data):
+    # HttpRequest.parse_file_upload with the parser above.
+    request.upload_handlers = ImmutableList(request.upload_handlers, warning="Upload handlers are set.")
+    return _NamedFilesParser(meta, post_data, request.upload_handlers, request.encoding).parse()
+
+
+class NamedUploadsMiddleware:
+    """A form view with ``keeps_unnamed_uploads = True`` (the visit form) gets every file the browser sent, an
+    unusable name included, so it can refuse it with a message. Listed before ``CsrfViewMiddleware``, whose
+    ``process_view`` reads ``request.POST`` (and so parses the body) first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        view_class = getattr(view_func, "view_class", None)
+        if (
+            request.method == "POST"
+            and request.content_type == "multipart/form-data"
+            and getattr(view_class, "keeps_unnamed_uploads", False)
+        ):
+            request.parse_file_upload = partial(_parse_named, request)

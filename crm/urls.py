@@ -17,7 +17,7 @@ from crm.views.exports import (
     ExportJobStatusView,
     ListExportView,
 )
-from crm.views.imports import ImportConfirmView, ImportPreviewView, ImportTemplateView, ImportView
+from crm.views.imports import ImportConfirmView, ImportPreviewView, ImportStatusView, ImportTemplateView, ImportView
 
 app_name = "crm"
 
@@ -103,6 +103,7 @@ urlpatterns = [
     path("imports/template/<slug:kind>/", ImportTemplateView.as_view(), name="import-template"),
     path("imports/<int:pk>/", ImportPreviewView.as_view(), name="import-preview"),
     path("imports/<int:pk>/confirm/", ImportConfirmView.as_view(), name="import-confirm"),
+    path("imports/<int:pk>/status/", ImportStatusView.as_view(), name="import-status"),
     # Exports too long for one request: prepared by a background task (progress page, status, the file).
     path("exports/<int:pk>/", ExportJobDetailView.as_view(), name="export-detail"),
     path("exports/<int:pk>/status/", ExportJobStatusView.as_view(), name="export-status"),

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
@@ -51,6 +51,7 @@ def _fast_password_hasher(settings):
 def _fresh_cache():
     # Throttle counters live in the cache; a test must not inherit another test's request count.
     cache.clear()
+    caches["progress"].clear()  # nor another test's job progress
 
 
 @pytest.fixture

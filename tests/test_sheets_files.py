@@ -22,6 +22,7 @@ def test_every_dangerous_prefix_is_escaped_in_xlsx_and_csv_headers_too(prefix):
     assert cell_escape(value) == "'" + value
     xlsx_rows = read_xlsx(write_xlsx([prefix + "表头"], [[value], [12], ["安全"]]))
     expected = [("'" + prefix + "表头",), ("'" + value,), (12,), ("安全",)]
+
     # Whether a carriage return comes back as such or as a line feed depends on the XML library openpyxl uses
     # (lxml keeps it); the apostrophe in front is what matters.
     def lf(rows):

@@ -11,8 +11,11 @@ from django.urls import reverse
 
 from crm.choices import ExportStatus, NotificationKind
 from crm.models import ExportJob, Notification
-from crm.tasks import export_list
-from tests.factories import EnterpriseFactory
+from crm.services.progress import job_progress_report, progress_percent
+from crm.sheets.imports import import_job_upload
+from crm.tasks import READ_SHARE, export_list, import_check
+from tests.factories import EnterpriseFactory, credit_code
+from tests.sheets_helpers import make_xlsx
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
@@ -100,3 +103,60 @@ def test_a_failing_export_is_marked_failed(manager):
 
 def test_the_worker_command_exists():
     assert get_commands()["db_worker"] == "django_tasks_db"
+
+
+# ------------------------------------------------------------------------------------------ real progress
+
+
+def test_the_export_task_reports_its_rows_as_it_writes_them(manager, many_enterprises, monkeypatch):
+    reports = []
+    monkeypatch.setattr("crm.sheets.exports.PROGRESS_ROWS", 2)
+    monkeypatch.setattr("crm.services.progress.REPORT_INTERVAL", 0)
+    monkeypatch.setattr(
+        "crm.services.progress.job_progress_report", lambda *, job, done, total: reports.append((done, total))
+    )
+    job = ExportJob.objects.create(user=manager, kind="enterprises", path=EXPORT_URL, params="", total=7)
+    export_list.enqueue(job.pk)
+    job.refresh_from_db()
+    assert reports == [(2, 7), (4, 7), (6, 7), (7, 7)]  # every PROGRESS_ROWS rows, then the last one
+    assert (job.status, job.done, job.total) == (ExportStatus.DONE, 7, 7)
+
+
+def test_a_running_export_shows_its_percentage(english_client, manager):
+    client = english_client
+    job = ExportJob.objects.create(
+        user=manager, kind="enterprises", path=EXPORT_URL, params="", total=200, status=ExportStatus.RUNNING
+    )
+    job_progress_report(job=job, done=50, total=200)
+    client.force_login(manager)
+    status = client.get(reverse("crm:export-status", args=[job.pk])).json()
+    assert (status["done"], status["total"], status["percent"]) == (50, 200, 25)
+    page = client.get(reverse("crm:export-detail", args=[job.pk])).content.decode()
+    assert 'id="export-percent">25%<' in page and "progress-bar-striped progress-bar-animated pct-25" in page
+    assert "50 of 200 rows written" in page and "crm/progress.css" in page
+
+
+def test_progress_percent_is_bounded_and_never_100_before_the_end():
+    assert [progress_percent(d, t) for d, t in [(0, 0), (0, 10), (5, 10), (10, 10), (12, 10)]] == [0, 0, 50, 99, 99]
+
+
+def test_the_import_tasks_report_reading_then_rows(manager, regions, monkeypatch, settings):
+    reports = []
+    monkeypatch.setattr("crm.services.progress.REPORT_INTERVAL", 0)
+    monkeypatch.setattr(
+        "crm.services.progress.job_progress_report", lambda *, job, done, total: reports.append((done, total))
+    )
+    data = make_xlsx(
+        ["企业名称", "统一社会信用代码", "所属区县"], [[f"企业{i}", credit_code(i), "清江浦区"] for i in range(1, 1201)]
+    )
+    settings.IMPORT_SYNC_MAX_ROWS = 1000
+    job = import_job_upload(user=manager, kind="enterprises", name="big.xlsx", data=data)
+    assert (job.status, job.total) == ("queued", 1200)
+    import_check.enqueue(job.pk)
+    job.refresh_from_db()
+    assert job.status == "previewed" and job.done == job.total == 1200
+    # Reading takes the first READ_SHARE of the bar, the rows the rest; the bar only moves forward.
+    assert reports and all(total == 1200 for _done, total in reports)
+    dones = [done for done, _total in reports]
+    assert dones == sorted(dones) and dones[-1] == 1200
+    assert any(int(1200 * READ_SHARE) < done < 1200 for done in dones)

@@ -7,10 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.test.client import BOUNDARY, encode_multipart
 from django.urls import reverse
 from django.utils import timezone
 
@@ -123,6 +126,21 @@ class TestVisitForm:
         response = client.post(reverse("crm:visit-create"), visit_post(enterprise, **change))
         assert response.status_code == 200
         assert message in response.content.decode()
+        assert not Visit.objects.exists()
+
+    @pytest.mark.parametrize("name", [".", "..", "/"])
+    def test_an_attachment_without_a_usable_name_is_refused_not_dropped(self, officer, enterprise, name):
+        """Django's multipart parser drops such a file part before the view; the visit form gets it and says why.
+        With the CSRF check on, as in a browser: the CSRF middleware parses the body before the view."""
+        client = Client(enforce_csrf_checks=True)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        client.force_login(officer)
+        client.get(reverse("crm:visit-create"))
+        data = visit_post(enterprise, csrfmiddlewaretoken=client.cookies["csrftoken"].value)
+        response = client.post(reverse("crm:visit-create"), multipart_with_file_named(data, name), RAW_MULTIPART)
+        assert response.status_code == 200
+        shown = name if name != "/" else ""
+        assert f"A file named “{shown}” cannot be attached: give it a name" in response.content.decode()
         assert not Visit.objects.exists()
 
     def test_oversized_attachment(self, client, officer, enterprise, settings):
@@ -439,6 +457,16 @@ class TestSections:
 PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 8
 
 
+RAW_MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"  # a body already encoded
+
+
+def multipart_with_file_named(data: dict, name: str) -> bytes:
+    """The form as a browser posts it with one photo whose file name is ``name`` (which the test client's own
+    file objects refuse to carry)."""
+    data = {**data, "attachments": SimpleUploadedFile("PLACEHOLDER.jpg", JPEG, "image/jpeg")}
+    return encode_multipart(BOUNDARY, data).replace(b'filename="PLACEHOLDER.jpg"', f'filename="{name}"'.encode())
+
+
 def edit_post(visit, **extra):
     """The edit form as the browser posts it: every field with the visit's current value, then ``extra``."""
     data = {
@@ -474,6 +502,13 @@ class TestVisitEdit:
             needs=[{"category": "land", "title": "新增用地"}],
             attachments=[SimpleUploadedFile("现场.jpg", JPEG)],
         )
+
+    def test_an_unnamed_attachment_is_refused(self, client, officer, visit):
+        client.force_login(officer)
+        body = multipart_with_file_named(edit_post(visit), ".")
+        response = client.post(reverse("crm:visit-update", args=[visit.pk]), body, RAW_MULTIPART)
+        assert response.status_code == 200 and "A file named “.” cannot be attached" in response.content.decode()
+        assert visit.attachments.count() == 1
 
     def test_officer_edits_own_visit(self, client, officer, visit):
         client.force_login(officer)

@@ -7,9 +7,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from crm.models import Enterprise, EnterpriseQualification, ImportJob
+from crm.choices import NotificationKind
+from crm.models import Enterprise, EnterpriseQualification, ImportJob, Notification
 from crm.models.imports import IMPORT_KINDS
 from crm.sheets.resources import RESOURCES
+from crm.tasks import import_check
 from crm.views.imports import LIST_URLS, _list_url
 from tests.factories import PolicyFactory, credit_code, make_user
 from tests.sheets_helpers import make_xlsx, read_xlsx
@@ -347,3 +349,124 @@ def test_contacts_are_a_kind_with_template_upload_and_ledger(client, manager, of
     )
     client.force_login(officer)
     assert client.get(reverse("crm:contact-export")).status_code == 403
+
+
+# ------------------------------------------------------------------ long files: checked and imported by tasks
+
+
+def test_a_long_file_is_checked_and_imported_by_tasks_with_progress_and_notifications(
+    client, manager, regions, settings, monkeypatch
+):
+    settings.IMPORT_SYNC_MAX_ROWS = 2
+    client.force_login(manager)
+    queued = []
+    monkeypatch.setattr("crm.views.imports.import_check", type("Later", (), {"enqueue": queued.append}))
+    rows = [
+        ["甲", credit_code(1), "清江浦区", 10],
+        ["乙", credit_code(2), "金湖县", 5],
+        ["丙", credit_code(3), "淮安区", 1],
+    ]
+    response = upload(client, make_xlsx(HEADERS, rows))
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("crm:import-preview", args=[job.pk])
+    assert (job.status, job.total, queued) == ("queued", 3, [job.pk])  # read (3 rows), stored, left for the worker
+    assert job.result == {}
+
+    # While it waits or runs: a progress page polling the status, no inline code.
+    page = client.get(response["Location"]).content.decode()
+    status_url = reverse("crm:import-status", args=[job.pk])
+    assert f'hx-get="{status_url}"' in page and 'id="import-percent">0%<' in page and "pct-0" in page
+    assert "style=" not in page and "<script>" not in page
+    assert client.get(status_url).json()["status"] == "queued"
+    assert client.post(reverse("crm:import-confirm", args=[job.pk]), follow=True).status_code == 200
+    assert ImportJob.objects.get().status == "queued"  # no confirm before the check
+
+    # The worker checks it (the immediate backend here); polling now reloads the page, which shows the preview.
+    monkeypatch.undo()
+    import_check.enqueue(job.pk)
+    job.refresh_from_db()
+    assert job.status == "previewed" and job.result["created"] == 3
+    fragment = client.get(status_url, headers={"HX-Request": "true"})
+    assert fragment["HX-Refresh"] == "true" and "hx-get" not in fragment.content.decode()
+    assert client.get(status_url).json()["percent"] == 100
+    preview = client.get(response["Location"]).content.decode()
+    assert 'id="import-confirm"' in preview and 'id="count-created">3<' in preview
+    checked = Notification.objects.get(recipient=manager, kind=NotificationKind.IMPORT)
+    assert checked.import_job == job and "3 rows ready to import" in checked.text
+    opened = client.post(reverse("crm:notification-read", args=[checked.pk]))
+    assert opened.url == reverse("crm:import-preview", args=[job.pk])
+    assert not Enterprise.objects.exists()
+
+    # The confirm is imported by the worker too (at once here) and announced.
+    response = client.post(reverse("crm:import-confirm", args=[job.pk]), follow=True)
+    assert "Imported: 3 created, 0 updated, 0 unchanged." in response.content.decode()
+    assert Enterprise.objects.count() == 3
+    job.refresh_from_db()
+    assert job.status == "imported" and job.imported_at is not None
+    done = Notification.objects.filter(kind=NotificationKind.IMPORT).exclude(pk=checked.pk).get()
+    assert done.import_job == job and "3 created, 0 updated, 0 unchanged" in done.text
+    again = client.post(reverse("crm:import-confirm", args=[job.pk]), follow=True)
+    assert "This file has been imported already." in again.content.decode()
+    assert Enterprise.objects.count() == 3
+
+
+def test_a_long_file_with_problems_is_announced_and_cannot_be_confirmed(client, manager, regions, settings):
+    settings.IMPORT_SYNC_MAX_ROWS = 1
+    client.force_login(manager)
+    upload(client, make_xlsx(HEADERS, [["甲", credit_code(1), "清江浦区", 10], ["乙", credit_code(2), "火星", 5]]))
+    job = ImportJob.objects.get()
+    assert job.status == "invalid"
+    assert "1 problem to fix" in Notification.objects.get(import_job=job).text
+    html = client.get(reverse("crm:import-preview", args=[job.pk])).content.decode()
+    assert "No region is called or coded “火星”." in html and 'id="import-confirm"' not in html
+
+
+def test_an_unreadable_long_file_is_refused_at_once_and_not_stored(client, manager, settings):
+    settings.IMPORT_SYNC_MAX_ROWS = 0
+    client.force_login(manager)
+    response = upload(client, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert response.status_code == 400 and "neither an Excel workbook" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_a_long_import_that_breaks_off_is_failed_and_said_so(client, manager, regions, settings, monkeypatch):
+    settings.IMPORT_SYNC_MAX_ROWS = 1
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("crm.tasks.import_job_check", broken)
+    client.force_login(manager)
+    upload(client, make_xlsx(HEADERS, [["甲", credit_code(1), "清江浦区", 10], ["乙", credit_code(2), "金湖县", 5]]))
+    job = ImportJob.objects.get()
+    assert job.status == "failed" and job.error
+    assert "broke off" in Notification.objects.get(import_job=job).text
+    page = client.get(reverse("crm:import-preview", args=[job.pk])).content.decode()
+    assert job.error in page and 'id="import-again"' in page and "hx-get" not in page
+    assert not Enterprise.objects.exists()
+
+
+def test_a_short_file_stays_synchronous(client, manager, regions, settings, monkeypatch):
+    settings.IMPORT_SYNC_MAX_ROWS = 2
+
+    def never(*args):
+        raise AssertionError("a short file is not queued")
+
+    monkeypatch.setattr("crm.views.imports.import_check", type("Never", (), {"enqueue": never}))
+    monkeypatch.setattr("crm.views.imports.import_run", type("Never", (), {"enqueue": never}))
+    client.force_login(manager)
+    upload(client, make_xlsx(HEADERS, [["甲", credit_code(1), "清江浦区", 10], ["乙", credit_code(2), "金湖县", 5]]))
+    job = ImportJob.objects.get()
+    assert (job.status, job.total) == ("previewed", 2)
+    client.post(reverse("crm:import-confirm", args=[job.pk]))
+    assert Enterprise.objects.count() == 2
+    assert not Notification.objects.exists()
+
+
+def test_another_users_import_status_is_not_found(client, manager, city_bureau, city_department, regions, settings):
+    settings.IMPORT_SYNC_MAX_ROWS = 0
+    client.force_login(make_user("manager2", "manager", city_bureau, city_department))
+    upload(client, make_xlsx(HEADERS, [["甲", credit_code(1), "清江浦区", 10]]))
+    job = ImportJob.objects.get()
+    client.force_login(manager)
+    assert client.get(reverse("crm:import-status", args=[job.pk])).status_code == 404

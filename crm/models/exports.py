@@ -55,6 +55,11 @@ class ExportJob(models.Model):
         _("rows"),
         default=0,
     )
+    done = models.PositiveIntegerField(
+        _("rows done"),
+        default=0,
+        help_text=_("Rows written when the job ended; the live value is in the progress cache."),
+    )
     file = models.FileField(
         _("file"),
         upload_to=export_upload_path,

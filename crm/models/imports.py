@@ -77,6 +77,20 @@ class ImportJob(models.Model):
         null=True,
         blank=True,
     )
+    total = models.PositiveIntegerField(
+        _("rows"),
+        default=0,
+    )
+    done = models.PositiveIntegerField(
+        _("rows done"),
+        default=0,
+        help_text=_("Progress of a background check or import; the live value is in the progress cache."),
+    )
+    error = models.CharField(
+        _("error"),
+        max_length=500,
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("import job")
@@ -85,3 +99,12 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.original_name}"
+
+    @property
+    def is_running(self) -> bool:
+        """Waiting for or being worked on by the task worker (a file over IMPORT_SYNC_MAX_ROWS rows)."""
+        return self.status in {ImportStatus.QUEUED, ImportStatus.CHECKING, ImportStatus.IMPORTING}
+
+    @property
+    def is_finished(self) -> bool:
+        return not self.is_running

@@ -9,7 +9,7 @@ from crm.choices import NotificationKind
 
 
 class Notification(models.Model):
-    """A message to one user about a need, an action item or a finished export."""
+    """A message to one user about a need, an action item, a finished export or a checked or finished import."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -53,6 +53,14 @@ class Notification(models.Model):
     report = models.ForeignKey(
         "crm.Report",
         verbose_name=_("report"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    import_job = models.ForeignKey(
+        "crm.ImportJob",
+        verbose_name=_("import"),
         on_delete=models.CASCADE,
         null=True,
         blank=True,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from crm.choices import ExportStatus, NotificationKind
 from crm.models import ExportJob
 from crm.services.notifications import notification_send
+from crm.services.progress import job_progress_clear
 
 
 @transaction.atomic
@@ -28,13 +29,18 @@ def export_job_start(*, job: ExportJob) -> ExportJob:
 
 
 @transaction.atomic
-def export_job_finish(*, job: ExportJob, data: bytes, filename: str) -> ExportJob:
-    """Store the file, mark the job done and tell its user where to download it."""
+def export_job_finish(*, job: ExportJob, data: bytes, filename: str, rows: int | None = None) -> ExportJob:
+    """Store the file, mark the job done and tell its user where to download it. ``rows``: how many the file
+    holds (the list may have changed since the job was queued)."""
     job.file.save(filename, ContentFile(data), save=False)
     job.filename = filename
     job.status = ExportStatus.DONE
+    if rows is not None:
+        job.total = rows
+    job.done = job.total
     job.finished_at = timezone.now()
-    job.save(update_fields=["file", "filename", "status", "finished_at"])
+    job.save(update_fields=["file", "filename", "status", "total", "done", "finished_at"])
+    transaction.on_commit(lambda: job_progress_clear(job=job))
     notification_send(
         recipient=job.user,
         kind=NotificationKind.EXPORT,
@@ -49,4 +55,5 @@ def export_job_fail(*, job: ExportJob, error: str) -> ExportJob:
     job.error = error[:500]
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error", "finished_at"])
+    job_progress_clear(job=job)
     return job

@@ -73,6 +73,7 @@ def notification_send(
     dedupe_key: str = "",
     export_job=None,
     report=None,
+    import_job=None,
 ) -> Notification | None:
     """Create one notice (and its e-mail); with a ``dedupe_key`` already used for this recipient, do nothing."""
     if dedupe_key and Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists():
@@ -85,6 +86,7 @@ def notification_send(
         action_item=action_item,
         export_job=export_job,
         report=report,
+        import_job=import_job,
         dedupe_key=dedupe_key,
     )
     notification.full_clean(validate_constraints=False)

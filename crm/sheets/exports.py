@@ -14,7 +14,7 @@ The xlsx ledgers and templates are made for typing into (DESIGN §8.4, "as offic
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -41,6 +41,7 @@ NOTES_TITLE = "填写说明"
 OPTIONS_TITLE = "选项"
 LAST_ROW = 1048576  # Excel's last row: the drop-downs and the text format cover the whole column
 TEXT_FORMAT = "@"
+PROGRESS_ROWS = 1000  # a background export reports its progress every this many rows
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
@@ -204,12 +205,34 @@ def ledger_rows(resource, queryset) -> Iterator[list]:
         yield [resource.export_field(field, obj) for field in export_fields]
 
 
-def ledger_export(*, kind: str, queryset=None, user=None, file_format: str = "xlsx") -> bytes:
-    """The ledger (台账) of one kind as xlsx or CSV bytes; ``queryset`` is already filtered and scoped."""
+def _counted(rows: Iterable[list], progress: Callable[[int], None], every: int) -> Iterator[list]:
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if done % every == 0:
+            progress(done)
+    progress(done)
+
+
+def ledger_export(
+    *,
+    kind: str,
+    queryset=None,
+    user=None,
+    file_format: str = "xlsx",
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """The ledger (台账) of one kind as xlsx or CSV bytes; ``queryset`` is already filtered and scoped.
+
+    ``progress`` is called with the number of rows written so far, every ``PROGRESS_ROWS`` rows (the workbook
+    is written in write-only mode, row by row, so this is the real progress of the file)."""
     resource = resource_for(kind, user=user)
     if queryset is None:
         queryset = resource.scoped_queryset()
     rows = ledger_rows(resource, queryset)
+    if progress is not None:
+        rows = _counted(rows, progress, PROGRESS_ROWS)
     if file_format == "csv":
         return write_csv(resource.get_export_headers(), rows)
     return write_ledger_xlsx(column_specs(resource), rows, title=resource.title)

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import tablib
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
@@ -323,23 +324,15 @@ def _preview(result, dataset, row_numbers, headers, problems) -> list[dict]:
 # ---------------------------------------------------------------------------------------- web uploads
 
 
-def import_job_preview(*, user, kind: str, name: str, data: bytes):
-    """Dry-run an upload and keep it server-side for the confirm; the preview shows the result on the job.
-
-    A file that cannot be read at all raises ``ValidationError`` and is not kept; a file is stored only once
-    it parsed, and removed again if saving the job fails, so no upload is left without its ``ImportJob``
-    (``import_jobs_purge`` finds files through their jobs).
-    """
+def _import_allowed(*, user, kind: str) -> None:
     if not is_manager(user):
         raise PermissionDenied(_("Only managers may import ledgers."))
     if kind not in RESOURCES:
         raise ValidationError(_("Unknown kind of sheet."))
-    outcome = sheet_import(kind=kind, data=data, user=user, dry_run=True, with_preview=True)
-    if outcome.unreadable:
-        raise ValidationError(" ".join(p.message for p in outcome.problems))
-    job = ImportJob(user=user, kind=kind, original_name=name[:200], size=len(data))
-    job.result = outcome.as_dict(max_problems=STORED_PROBLEMS)
-    job.status = ImportJob.Status.PREVIEWED if outcome.ok else ImportJob.Status.INVALID
+
+
+def _job_store(job: ImportJob, name: str, data: bytes) -> ImportJob:
+    """Save the job with its file; the file is removed again if saving the job fails (no orphan upload)."""
     job.file.save(name, ContentFile(data), save=False)
     try:
         job.full_clean()
@@ -350,11 +343,82 @@ def import_job_preview(*, user, kind: str, name: str, data: bytes):
     return job
 
 
+def _job_data(job: ImportJob) -> bytes:
+    with job.file.open("rb") as stored:
+        return stored.read()
+
+
+def _job_result(job: ImportJob, outcome: ImportOutcome) -> None:
+    job.result = outcome.as_dict(max_problems=STORED_PROBLEMS)
+    job.total = job.done = outcome.total
+
+
+def import_job_upload(*, user, kind: str, name: str, data: bytes) -> ImportJob:
+    """An upload on /imports/: run now or leave for the worker (DESIGN §11.9).
+
+    A file of up to ``settings.IMPORT_SYNC_MAX_ROWS`` rows is checked at once (``import_job_preview``); a longer
+    one is kept as a ``QUEUED`` job whose check ``import_job_check`` runs in the task worker — the caller
+    enqueues ``crm.tasks.import_check`` for it. The file is read here either way, so an unreadable file is
+    refused at once (``ValidationError``) and never stored.
+    """
+    _import_allowed(user=user, kind=kind)
+    try:
+        rows = len(sheet_read(kind=kind, data=data).rows)
+    except SheetFileError as error:
+        raise ValidationError(str(error)) from None
+    if rows <= settings.IMPORT_SYNC_MAX_ROWS:
+        return import_job_preview(user=user, kind=kind, name=name, data=data)
+    job = ImportJob(
+        user=user, kind=kind, original_name=name[:200], size=len(data), total=rows, status=ImportJob.Status.QUEUED
+    )
+    return _job_store(job, name, data)
+
+
+def import_job_preview(*, user, kind: str, name: str, data: bytes):
+    """Dry-run an upload and keep it server-side for the confirm; the preview shows the result on the job.
+
+    A file that cannot be read at all raises ``ValidationError`` and is not kept; a file is stored only once
+    it parsed, and removed again if saving the job fails, so no upload is left without its ``ImportJob``
+    (``import_jobs_purge`` finds files through their jobs).
+    """
+    _import_allowed(user=user, kind=kind)
+    outcome = sheet_import(kind=kind, data=data, user=user, dry_run=True, with_preview=True)
+    if outcome.unreadable:
+        raise ValidationError(" ".join(p.message for p in outcome.problems))
+    job = ImportJob(user=user, kind=kind, original_name=name[:200], size=len(data))
+    _job_result(job, outcome)
+    job.status = ImportJob.Status.PREVIEWED if outcome.ok else ImportJob.Status.INVALID
+    return _job_store(job, name, data)
+
+
+def import_job_check(*, job_id: int, progress: Progress | None = None) -> ImportJob:
+    """The worker's half of a long upload: the dry run of a ``QUEUED`` job, kept on it for the preview page.
+
+    A job that is not queued (checked already: the task ran twice) is returned as it is."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.CHECKING
+    )
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    if not claimed:
+        return job
+    _import_allowed(user=job.user, kind=job.kind)
+    outcome = sheet_import(
+        kind=job.kind, data=_job_data(job), user=job.user, dry_run=True, progress=progress, with_preview=True
+    )
+    _job_result(job, outcome)
+    job.status = ImportJob.Status.PREVIEWED if outcome.ok else ImportJob.Status.INVALID
+    job.save(update_fields=["result", "total", "done", "status"])
+    return job
+
+
 def import_job_confirm(*, user, job_id: int):
     """Import the file the same user uploaded and previewed (all or nothing); never a path from the client.
 
+    A file of more than ``settings.IMPORT_SYNC_MAX_ROWS`` rows is only marked ``IMPORTING`` here: the caller
+    enqueues ``crm.tasks.import_run``, whose ``import_job_run`` imports it in the worker.
+
     Raises ``ImportJob.DoesNotExist`` for another user's job (the view answers 404) and ``ValidationError``
-    when the job was imported already or its preview had problems.
+    when the job was imported already, is being checked or imported, or its preview had problems.
     """
     if not is_manager(user):
         raise PermissionDenied(_("Only managers may import ledgers."))
@@ -363,18 +427,48 @@ def import_job_confirm(*, user, job_id: int):
         job = ImportJob.objects.select_for_update().get(pk=job_id, user=user)
         if job.status == ImportJob.Status.IMPORTED:
             raise ValidationError(_("This file has been imported already."))
+        if job.is_running:
+            raise ValidationError(_("This file is being checked or imported; wait until it is done."))
         if job.status != ImportJob.Status.PREVIEWED:
             raise ValidationError(_("This file has problems; upload a corrected file."))
-        with job.file.open("rb") as stored:
-            data = stored.read()
-        outcome = sheet_import(kind=job.kind, data=data, user=user, with_preview=True)
-        job.result = outcome.as_dict(max_problems=STORED_PROBLEMS)
-        if outcome.ok:
-            job.status = ImportJob.Status.IMPORTED
-            job.imported_at = timezone.now()
-        else:  # the data changed since the preview, e.g. someone created the same enterprise meanwhile
-            job.status = ImportJob.Status.INVALID
-        job.save()
+        if job.total > settings.IMPORT_SYNC_MAX_ROWS:
+            job.status = ImportJob.Status.IMPORTING
+            job.done = 0
+            job.save(update_fields=["status", "done"])
+            return job
+        _job_import(job, progress=None)
+    return job
+
+
+def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJob:
+    """The worker's half of a long confirmed import (status ``IMPORTING``): all or nothing, like
+    ``import_job_confirm``. The status is the claim: a job in any other state is returned as it is."""
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    if job.status != ImportJob.Status.IMPORTING:
+        return job
+    if not is_manager(job.user):
+        raise PermissionDenied(_("Only managers may import ledgers."))
+    return _job_import(job, progress=progress)
+
+
+def _job_import(job: ImportJob, *, progress: Progress | None) -> ImportJob:
+    outcome = sheet_import(kind=job.kind, data=_job_data(job), user=job.user, progress=progress, with_preview=True)
+    _job_result(job, outcome)
+    if outcome.ok:
+        job.status = ImportJob.Status.IMPORTED
+        job.imported_at = timezone.now()
+    else:  # the data changed since the preview, e.g. someone created the same enterprise meanwhile
+        job.status = ImportJob.Status.INVALID
+    job.save()
+    return job
+
+
+def import_job_fail(*, job_id: int, error: str) -> ImportJob:
+    """A background check or import that broke off: the job says so (nothing was imported: all or nothing)."""
+    job = ImportJob.objects.get(pk=job_id)
+    job.status = ImportJob.Status.FAILED
+    job.error = error[:500]
+    job.save(update_fields=["status", "error"])
     return job
 
 

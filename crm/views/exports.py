@@ -26,6 +26,7 @@ from crm.choices import ExportStatus
 from crm.models import Contact, ExportJob
 from crm.permissions import is_manager
 from crm.services.exports import export_job_create
+from crm.services.progress import job_progress, progress_percent
 from crm.sheets.exports import ledger_export, ledger_filename
 from crm.sheets.files import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from crm.tasks import export_list
@@ -86,11 +87,14 @@ class ListExportView(LoginRequiredMixin, View):
 
 def _job_status(job: ExportJob) -> dict:
     done = job.status == ExportStatus.DONE
+    rows_done, total = job_progress(job=job)
     return {
         "id": job.pk,
         "status": job.status,
         "status_display": str(job.get_status_display()),
-        "total": job.total,
+        "total": total,
+        "done": rows_done,
+        "percent": 100 if done else progress_percent(rows_done, total),
         "finished": job.is_finished,
         "download_url": reverse("crm:export-download", args=[job.pk]) if done else None,
     }

@@ -3,13 +3,17 @@ with the bad cells marked, confirm.
 
 The confirmed import reads the file the same user uploaded, kept server-side on an ``ImportJob``: the
 confirm form carries only the job's id, and another user's job answers 404.
+
+A file of more than ``IMPORT_SYNC_MAX_ROWS`` rows is checked and imported by the task worker (DESIGN §11.9):
+its preview URL shows a progress page that polls ``import-status`` (htmx, like the export progress page) and
+reloads itself when the job is done; the user is also notified with a link.
 """
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -20,10 +24,12 @@ from crm.forms.imports import ImportUploadForm
 from crm.models import ImportJob
 from crm.models.imports import IMPORT_KINDS
 from crm.permissions import is_manager
+from crm.services.progress import job_progress, progress_percent
 from crm.sheets.exports import ledger_filename, ledger_template
 from crm.sheets.files import MAX_BYTES, XLSX_CONTENT_TYPE
-from crm.sheets.imports import ImportOutcome, import_job_confirm, import_job_preview
+from crm.sheets.imports import ImportOutcome, import_job_confirm, import_job_upload
 from crm.sheets.resources import RESOURCES
+from crm.tasks import import_check, import_run
 
 # The list page each kind's rows appear on after an import.
 LIST_URLS = {
@@ -92,7 +98,7 @@ class ImportView(ManagerRequiredMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
         try:
-            job = import_job_preview(
+            job = import_job_upload(
                 user=request.user,
                 kind=form.cleaned_data["kind"],
                 name=form.cleaned_data["file"].name,
@@ -101,17 +107,41 @@ class ImportView(ManagerRequiredMixin, TemplateView):
         except ValidationError as error:
             form.add_error(None, error)
             return self.render_to_response(self.get_context_data(form=form), status=400)
+        if job.status == ImportJob.Status.QUEUED:  # a long file: the worker checks it
+            import_check.enqueue(job.pk)
         return HttpResponseRedirect(reverse("crm:import-preview", args=[job.pk]))
 
 
+def _job_status(job: ImportJob) -> dict:
+    done, total = job_progress(job=job)
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_display": str(job.get_status_display()),
+        "done": done,
+        "total": total,
+        "percent": 100 if job.is_finished else progress_percent(done, total),
+        "finished": job.is_finished,
+        "url": reverse("crm:import-preview", args=[job.pk]),
+    }
+
+
 class ImportPreviewView(ManagerRequiredMixin, TemplateView):
-    """The dry run of one upload: counts, every problem, the rows with the bad cells marked."""
+    """The dry run of one upload: counts, every problem, the rows with the bad cells marked. While the task
+    worker checks or imports a long file (or when it broke off): its progress page."""
 
     template_name = "crm/imports/preview.html"
 
-    def get_context_data(self, **kwargs):
+    def get(self, request, *args, **kwargs):
+        job = get_object_or_404(ImportJob, pk=kwargs["pk"], user=request.user)
+        if job.is_running or job.status == ImportJob.Status.FAILED:
+            context = {"page_title": _("Import"), "job": job, "job_status": _job_status(job)}
+            return render(request, "crm/imports/progress.html", context)
+        return self.render_to_response(self.get_context_data(job=job, **kwargs))
+
+    def get_context_data(self, job=None, **kwargs):
         context = super().get_context_data(**kwargs)
-        job = get_object_or_404(ImportJob, pk=kwargs["pk"], user=self.request.user)
+        job = job or get_object_or_404(ImportJob, pk=kwargs["pk"], user=self.request.user)
         outcome = ImportOutcome.from_dict(job.result)
         context.update(
             page_title=_("Import result") if job.status == ImportJob.Status.IMPORTED else _("Check the file"),
@@ -176,6 +206,9 @@ class ImportConfirmView(ManagerRequiredMixin, View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return HttpResponseRedirect(reverse("crm:import-preview", args=[pk]))
+        if job.status == ImportJob.Status.IMPORTING:  # a long file: the worker imports it; its progress page
+            import_run.enqueue(job.pk)
+            return HttpResponseRedirect(reverse("crm:import-preview", args=[pk]))
         if job.status != ImportJob.Status.IMPORTED:
             messages.error(
                 request, _("The data changed since the check; nothing was imported. See the problems below.")
@@ -183,6 +216,21 @@ class ImportConfirmView(ManagerRequiredMixin, View):
             return HttpResponseRedirect(reverse("crm:import-preview", args=[pk]))
         # The result page says what was imported (the counts and the rows).
         return HttpResponseRedirect(reverse("crm:import-preview", args=[pk]))
+
+
+class ImportStatusView(ManagerRequiredMixin, View):
+    """The state of one of my uploads: the progress fragment for htmx (which reloads the page once the job is
+    done, showing its result), JSON otherwise."""
+
+    def get(self, request, pk: int):
+        job = get_object_or_404(ImportJob, pk=pk, user=request.user)
+        job_status = _job_status(job)
+        if not request.headers.get("HX-Request"):
+            return JsonResponse(job_status)
+        response = render(request, "crm/imports/_status.html", {"job": job, "job_status": job_status})
+        if job.is_finished and job.status != ImportJob.Status.FAILED:
+            response["HX-Refresh"] = "true"  # the preview URL now shows the result
+        return response
 
 
 class ImportTemplateView(ManagerRequiredMixin, View):

@@ -48,6 +48,8 @@ def _target(request, notification: Notification) -> str:
         return reverse("crm:export-detail", args=[notification.export_job_id])
     if notification.report_id:  # a report sent up, returned or accepted: its page
         return reverse("crm:report-detail", args=[notification.report_id])
+    if notification.import_job_id:  # a checked or finished background import: its preview or result page
+        return reverse("crm:import-preview", args=[notification.import_job_id])
     if notification.need_id and "need" in links_mark([notification], user=request.user, fields=("need",))[0].opens:
         # A need transferred away since is not opened (404): the user stays on the list.
         return reverse("crm:need-detail", args=[notification.need_id])

@@ -76,6 +76,7 @@ class VisitCreateView(CreatePermissionMixin, TemplateView):
 
     model = Visit
     template_name = "crm/visits/form.html"
+    keeps_unnamed_uploads = True  # a photo named "." is refused with a message (crm.middleware.NamedUploadsMiddleware)
 
     def get_initial(self) -> dict:
         user = self.request.user
@@ -142,6 +143,7 @@ class VisitUpdateView(LoginRequiredMixin, TemplateView):
     files can be added and removed."""
 
     template_name = "crm/visits/form.html"
+    keeps_unnamed_uploads = True
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
