@@ -205,6 +205,8 @@ class NotificationKind(models.TextChoices):
     PLAN = "plan", _("Planned visit")
     CADENCE = "cadence", _("Visit cadence")
     EXTENSION = "extension", _("Extension request")
+    QUALIFICATION = "qualification", _("Qualification")
+    MILESTONE = "milestone", _("Project milestone")
 
 
 class ImportStatus(models.TextChoices):
@@ -266,3 +268,37 @@ class ExtensionStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     APPROVED = "approved", _("Approved")
     REFUSED = "refused", _("Refused")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Growth programmes (DESIGN §11.7): cultivation toward a qualification, project milestones.
+# ---------------------------------------------------------------------------------------------------------
+
+
+class CultivationStage(models.TextChoices):
+    """Where an enterprise of the cultivation pool (培育库) stands on the way to a qualification."""
+
+    CANDIDATE = "candidate", _("Candidate")
+    COACHING = "coaching", _("Coaching")
+    APPLIED = "applied", _("Applied")
+    PUBLICISED = "publicised", _("Publicised")
+    CERTIFIED = "certified", _("Certified")
+    FAILED = "failed", _("Failed")
+
+
+# Stages still on the way (the board's "in the pipeline" count).
+OPEN_CULTIVATION_STAGES = (
+    CultivationStage.CANDIDATE,
+    CultivationStage.COACHING,
+    CultivationStage.APPLIED,
+    CultivationStage.PUBLICISED,
+)
+
+
+class MilestoneKind(models.TextChoices):
+    """A project's milestones in their order: 签约 → 开工 → 竣工 → 投产."""
+
+    SIGNED = "signed", _("Signed")
+    STARTED = "started", _("Construction started")
+    COMPLETED = "completed", _("Completed")
+    IN_PRODUCTION = "in_production", _("In production")

@@ -10,6 +10,16 @@ from crm.models.lists import ActionItem, Offering
 from crm.models.notifications import Notification
 from crm.models.organisation import Bureau, Department, User
 from crm.models.policies import Policy, PolicyMatch
+from crm.models.programmes import (
+    Commissioner,
+    CommissionerAssignment,
+    Cultivation,
+    CultivationTarget,
+    EnterpriseYear,
+    ProjectMilestone,
+    ProjectProgress,
+    ServiceLog,
+)
 from crm.models.reference import IndustryChain, Qualification, Region
 from crm.models.routine import Activity, ActivityParticipant, CadenceRule, CalendarKey, VisitPlan
 
@@ -21,10 +31,15 @@ __all__ = [
     "CadenceRule",
     "CalendarKey",
     "CodeSequence",
+    "Commissioner",
+    "CommissionerAssignment",
     "Contact",
+    "Cultivation",
+    "CultivationTarget",
     "Department",
     "Enterprise",
     "EnterpriseQualification",
+    "EnterpriseYear",
     "ExportJob",
     "ExtensionRequest",
     "Holiday",
@@ -37,8 +52,11 @@ __all__ = [
     "Policy",
     "PolicyMatch",
     "Project",
+    "ProjectMilestone",
+    "ProjectProgress",
     "Qualification",
     "Region",
+    "ServiceLog",
     "TimeLimit",
     "User",
     "Visit",
