@@ -283,7 +283,7 @@ class CultivationStage(models.TextChoices):
     APPLIED = "applied", _("Applied")
     PUBLICISED = "publicised", _("Publicised")
     CERTIFIED = "certified", _("Certified")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("cultivation stage", "Failed")
 
 
 # Stages still on the way (the board's "in the pipeline" count).
