@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from crm.models import CultivationTarget, EnterpriseQualification, ProjectMilestone, ServiceLog
 from crm.services.programmes import enterprise_year_save, project_milestone_save, project_progress_save
@@ -33,7 +34,7 @@ def both(manager, enterprise, county_enterprise, qualifications, regions, city_b
             "cultivations": CultivationFactory(enterprise=ent, programme=qualifications["hnte"]),
             "cultivation-targets": CultivationTarget.objects.create(
                 bureau=city_bureau if where == "city" else county_bureau,
-                year=2026,
+                year=timezone.localdate().year,
                 programme=qualifications["hnte"],
                 target=3,
             ),
@@ -144,3 +145,10 @@ def test_list_query_counts_do_not_grow(
         response = client.get(f"/api/v1/{collection}/?page_size=50")
     assert response.status_code == 200
     assert response.json()["count"] == rows
+
+
+def test_the_dashboard_api_carries_the_programmes(api_as, leader, both):
+    body = api_as(leader).get("/api/v1/dashboard/").json()["programmes"]
+    assert {row["programme_code"] for row in body["targets"]} == {"hnte"}
+    assert set(body["lag"]) == {"signed_not_started", "started_not_completed", "completed_not_producing"}
+    assert body["projects"]["signed"] == 0

@@ -30,6 +30,7 @@ TOP_KEYS = {
     "liaison_coverage",
     "red_flags",
     "charts",
+    "programmes",
 }
 
 
