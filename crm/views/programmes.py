@@ -35,7 +35,7 @@ from crm.services.programmes import (
     project_milestones_save,
     project_progress_save,
 )
-from crm.views.mixins import safe_next, service_errors
+from crm.views.mixins import MAX_PAGE_SIZE, PAGE_SIZE_CHOICES, safe_next, service_errors
 
 # ------------------------------------------------------------------------------------------- cultivation
 
@@ -128,11 +128,31 @@ class CultivationMoveView(LoginRequiredMixin, View):
 # ---------------------------------------------------------------------------------------------- projects
 
 
-class MilestoneLagView(LoginRequiredMixin, ListView):
+class PagedListMixin:
+    """Pagination as on the other lists: ``?page_size=`` (1 … 200; the select offers 20/50/100), a wrong page
+    number clamped, the primary keys of the page fetched first."""
+
+    def get_paginate_by(self, queryset):
+        raw = self.request.GET.get("page_size", "")
+        return int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE_SIZE else self.paginate_by
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = KeysFirstPaginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        size = context["paginator"].per_page
+        context.update(page_size=size, page_size_choices=sorted(set(PAGE_SIZE_CHOICES) | {size}))
+        return context
+
+
+class MilestoneLagView(LoginRequiredMixin, PagedListMixin, ListView):
     """签约未开工 / 开工未竣工 / 竣工未投产: projects whose next milestone is past its planned date."""
 
     template_name = "crm/programmes/milestones.html"
-    paginate_by = 50
+    paginate_by = 20
 
     def which(self) -> str:
         value = self.request.GET.get("list", "")
@@ -140,11 +160,6 @@ class MilestoneLagView(LoginRequiredMixin, ListView):
 
     def get_queryset(self):
         return selectors.milestone_lag(user=self.request.user, which=self.which())
-
-    def paginate_queryset(self, queryset, page_size):
-        paginator = KeysFirstPaginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get("page"))
-        return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -235,7 +250,7 @@ class EnterpriseYearView(LoginRequiredMixin, View):
 # ------------------------------------------------------------------------------------------ commissioners
 
 
-class CommissionerListView(LoginRequiredMixin, ListView):
+class CommissionerListView(LoginRequiredMixin, PagedListMixin, ListView):
     """科技特派员: each with the enterprises it serves (in the user's scope) and its service days."""
 
     template_name = "crm/programmes/commissioners.html"
@@ -251,11 +266,6 @@ class CommissionerListView(LoginRequiredMixin, ListView):
             .prefetch_related(selectors.commissioner_assignments_prefetch(user=self.request.user))
             .order_by("-is_active", "name", "pk")
         )
-
-    def paginate_queryset(self, queryset, page_size):
-        paginator = KeysFirstPaginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get("page"))
-        return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         return {
