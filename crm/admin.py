@@ -35,6 +35,13 @@ from crm.services.errors import DeleteRefused
 from crm.services.lists import action_item_create, action_item_update, offering_create, offering_update
 from crm.services.needs import NEED_EDITABLE_FIELDS, need_create, need_update
 from crm.services.policies import policy_create, policy_update
+from crm.services.programmes import (
+    cultivation_create,
+    cultivation_update,
+    enterprise_year_delete,
+    enterprise_year_save,
+    enterprise_year_update,
+)
 from crm.services.visits import VISIT_FIELDS, visit_create, visit_delete, visit_update
 from crm.sheets.resources import RESOURCES
 
@@ -684,3 +691,109 @@ class ReportAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Growth programmes (DESIGN §11.7)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@admin.register(models.EnterpriseYear)
+class EnterpriseYearAdmin(ServiceLedgerAdmin):
+    """Yearly figures (年度数据); saves go through the service, so the enterprise's current figures follow."""
+
+    ledger_kind = "enterprise-years"
+    list_display = ["enterprise", "year", "revenue", "rd_expense", "employees", "rd_staff"]
+    list_filter = ["year"]
+    list_select_related = ["enterprise"]
+    search_fields = ["enterprise__name", "enterprise__credit_code"]
+    autocomplete_fields = ["enterprise"]
+    readonly_fields = ["created_by"]
+
+    def service_create(self, request, data):
+        data = dict(data)
+        enterprise, year = data.pop("enterprise"), data.pop("year")
+        return enterprise_year_save(user=request.user, enterprise=enterprise, year=year, data=data)
+
+    def service_update(self, request, obj, data):
+        return enterprise_year_update(user=request.user, record=obj, data=data)
+
+    def service_delete(self, request, obj):
+        enterprise_year_delete(user=request.user, record=obj)
+
+
+@admin.register(models.Cultivation)
+class CultivationAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+    """The cultivation pool; a stage change to 已认定 renews the qualification as on the board."""
+
+    list_display = ["enterprise", "year", "programme", "stage", "officer", "next_step_on"]
+    list_filter = ["year", "programme", "stage"]
+    list_select_related = ["enterprise", "programme", "officer"]
+    search_fields = ["enterprise__name"]
+    autocomplete_fields = ["enterprise"]
+    readonly_fields = ["created_by"]
+
+    def service_create(self, request, data):
+        return cultivation_create(user=request.user, data=data)
+
+    def service_update(self, request, obj, data):
+        return cultivation_update(user=request.user, cultivation=obj, data=data)
+
+
+@admin.register(models.CultivationTarget)
+class CultivationTargetAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["bureau", "year", "programme", "target"]
+    list_filter = ["year", "programme", "bureau"]
+    list_select_related = ["bureau", "programme"]
+
+
+@admin.register(models.ProjectMilestone)
+class ProjectMilestoneAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """Read-only here: dates are changed on the project page, where the project's stage follows them."""
+
+    list_display = ["project", "kind", "planned_on", "actual_on"]
+    list_filter = ["kind"]
+    list_select_related = ["project"]
+    search_fields = ["project__name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in models.ProjectMilestone._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(models.ProjectProgress)
+class ProjectProgressAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["project", "month", "investment_month", "investment_total", "reported_by"]
+    list_select_related = ["project", "reported_by"]
+    search_fields = ["project__name"]
+
+
+class CommissionerAssignmentInline(admin.TabularInline):
+    model = models.CommissionerAssignment
+    extra = 0
+    autocomplete_fields = ["enterprise"]
+    fields = ["enterprise", "starts_on", "ends_on", "goals"]
+
+
+@admin.register(models.Commissioner)
+class CommissionerAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "institution", "industry_chain", "is_active", "serves_until"]
+    list_filter = ["is_active", "industry_chain"]
+    search_fields = ["name", "institution", "expertise"]
+    inlines = [CommissionerAssignmentInline]
+
+
+@admin.register(models.CommissionerAssignment)
+class CommissionerAssignmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["commissioner", "enterprise", "starts_on", "ends_on"]
+    list_select_related = ["commissioner", "enterprise"]
+    autocomplete_fields = ["enterprise"]
+    search_fields = ["commissioner__name", "enterprise__name"]
+
+
+@admin.register(models.ServiceLog)
+class ServiceLogAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["assignment", "served_on", "days", "enterprise_rating"]
+    list_select_related = ["assignment__commissioner", "assignment__enterprise"]

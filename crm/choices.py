@@ -207,6 +207,8 @@ class NotificationKind(models.TextChoices):
     EXTENSION = "extension", _("Extension request")
     REPORT = "report", _("Report")
     IMPORT = "import", _("Import")
+    QUALIFICATION = "qualification", _("Qualification")
+    MILESTONE = "milestone", _("Project milestone")
 
 
 class ImportStatus(models.TextChoices):
@@ -297,3 +299,34 @@ class ReportStatus(models.TextChoices):
 
 # A report whose figures are frozen: submitted upward or accepted (a returned one may be generated again).
 FROZEN_REPORT_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
+# Growth programmes (DESIGN §11.7): cultivation toward a qualification, project milestones.
+# ---------------------------------------------------------------------------------------------------------
+
+
+class CultivationStage(models.TextChoices):
+    """Where an enterprise of the cultivation pool (培育库) stands on the way to a qualification."""
+
+    CANDIDATE = "candidate", _("Candidate")
+    COACHING = "coaching", _("Coaching")
+    APPLIED = "applied", _("Applied")
+    PUBLICISED = "publicised", _("Publicised")
+    CERTIFIED = "certified", _("Certified")
+    FAILED = "failed", pgettext_lazy("cultivation stage", "Failed")
+
+
+# Stages still on the way (the board's "in the pipeline" count).
+OPEN_CULTIVATION_STAGES = (
+    CultivationStage.CANDIDATE,
+    CultivationStage.COACHING,
+    CultivationStage.APPLIED,
+    CultivationStage.PUBLICISED,
+)
+
+
+class MilestoneKind(models.TextChoices):
+    """A project's milestones in their order: 签约 → 开工 → 竣工 → 投产."""
+
+    SIGNED = "signed", _("Signed")
+    STARTED = "started", _("Construction started")
+    COMPLETED = "completed", _("Completed")
+    IN_PRODUCTION = "in_production", _("In production")

@@ -39,8 +39,10 @@ from crm.choices import (
     ActionStatus,
     ActivityKind,
     BureauLevel,
+    CultivationStage,
     EnterpriseStatus,
     MatchStatus,
+    MilestoneKind,
     NeedCategory,
     NeedSource,
     NeedStatus,
@@ -63,18 +65,26 @@ from crm.models import (
     Activity,
     ActivityParticipant,
     Bureau,
+    Commissioner,
+    CommissionerAssignment,
     Contact,
+    Cultivation,
+    CultivationTarget,
     Department,
     Enterprise,
     EnterpriseQualification,
+    EnterpriseYear,
     IndustryChain,
     Need,
     Offering,
     Policy,
     PolicyMatch,
     Project,
+    ProjectMilestone,
+    ProjectProgress,
     Qualification,
     Region,
+    ServiceLog,
     Visit,
     VisitPlan,
 )
@@ -343,6 +353,12 @@ class EnterpriseFilterSet(SearchFilterSet):
         label=_("qualifications"),
     )
     qualification_valid = BoolFilter(method="filter_noop", label=_("qualification unexpired"))
+    qualification_expiring = django_filters.NumberFilter(
+        method="filter_qualification_expiring",
+        label=_("qualification expiring within (days)"),
+        min_value=0,
+        max_value=3660,
+    )
     status = choice_filter("status", EnterpriseStatus.choices, _("status"))
     party_organization = choice_filter("party_organization", PartyOrganization.choices, _("party organisation"))
     is_linked = bool_filter("is_linked", _("linked enterprise"))
@@ -382,6 +398,20 @@ class EnterpriseFilterSet(SearchFilterSet):
                 held = held.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=timezone.localdate()))
             queryset = queryset.filter(Exists(held))
         return queryset
+
+    def filter_qualification_expiring(self, queryset, name, value):
+        """Enterprises holding a qualification (of ``qualifications`` when given) that is still valid and expires
+        within ``value`` days (DESIGN §11.7: the renewal list behind the 180/90/30-day reminders)."""
+        if value is None:
+            return queryset
+        today = timezone.localdate()
+        held = EnterpriseQualification.objects.filter(
+            enterprise=OuterRef("pk"), expires_on__gte=today, expires_on__lte=today + dt.timedelta(days=int(value))
+        )
+        chosen = self.form.cleaned_data.get("qualifications")
+        if chosen:
+            held = held.filter(qualification__in=list(chosen))
+        return queryset.filter(Exists(held))
 
     def filter_noop(self, queryset, name, value):
         # ``qualification_valid`` only qualifies ``qualifications`` (see above); it filters nothing by itself.
@@ -696,3 +726,118 @@ class ActivityFilterSet(SearchFilterSet):
 
 FILTERSETS["visitplan"] = VisitPlanFilterSet
 FILTERSETS["activity"] = ActivityFilterSet
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Growth programmes (DESIGN §11.7)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class EnterpriseYearFilterSet(SearchFilterSet):
+    search_fields = ("enterprise__name", "enterprise__credit_code")
+
+    enterprise = id_filter("enterprise", _("enterprise"))
+    year = django_filters.NumberFilter(field_name="year", label=_("year"), min_value=1990, max_value=2100)
+    region = region_filter("enterprise__region")
+    ordering = StableOrderingFilter(fields=("year", "enterprise__name", "revenue"))
+
+    class Meta:
+        model = EnterpriseYear
+        fields = []
+
+
+class CultivationFilterSet(SearchFilterSet):
+    search_fields = ("enterprise__name", "notes")
+
+    enterprise = id_filter("enterprise", _("enterprise"))
+    year = django_filters.NumberFilter(field_name="year", label=_("year"), min_value=1990, max_value=2100)
+    programme = CodeChoiceFilter(field_name="programme", queryset=Qualification.objects.all(), label=_("programme"))
+    stage = choice_filter("stage", CultivationStage.choices, _("stage"))
+    officer = id_filter("officer", _("officer"))
+    region = region_filter("enterprise__region")
+    next_step_on = date_range("next_step_on", _("next step on"))
+    ordering = StableOrderingFilter(fields=("next_step_on", "enterprise__name", "stage", "year"))
+
+    class Meta:
+        model = Cultivation
+        fields = []
+
+
+class CultivationTargetFilterSet(SearchFilterSet):
+    search_fields = ("bureau__name",)
+
+    bureau = id_filter("bureau", _("bureau"))
+    year = django_filters.NumberFilter(field_name="year", label=_("year"), min_value=1990, max_value=2100)
+    programme = CodeChoiceFilter(field_name="programme", queryset=Qualification.objects.all(), label=_("programme"))
+    ordering = StableOrderingFilter(fields=("year", "bureau__name"))
+
+    class Meta:
+        model = CultivationTarget
+        fields = []
+
+
+class ProjectMilestoneFilterSet(SearchFilterSet):
+    search_fields = ("project__name",)
+
+    project = id_filter("project", _("project"))
+    kind = choice_filter("kind", MilestoneKind.choices, _("milestone"))
+    region = region_filter("project__region")
+    planned_on = date_range("planned_on", _("planned on"))
+    actual_on = date_range("actual_on", _("actual date"))
+    reached = BoolFilter(field_name="actual_on", lookup_expr="isnull", exclude=True, label=_("reached"))
+    ordering = StableOrderingFilter(fields=("planned_on", "actual_on", "project__name"))
+
+    class Meta:
+        model = ProjectMilestone
+        fields = []
+
+
+class ProjectProgressFilterSet(SearchFilterSet):
+    search_fields = ("project__name", "blockers")
+
+    project = id_filter("project", _("project"))
+    month = date_range("month", _("month"))
+    ordering = StableOrderingFilter(fields=("month", "project__name"))
+
+    class Meta:
+        model = ProjectProgress
+        fields = []
+
+
+class CommissionerFilterSet(SearchFilterSet):
+    search_fields = ("name", "institution", "expertise")
+
+    industry_chain = chain_filter()
+    is_active = bool_filter("is_active", _("active"))
+    ordering = StableOrderingFilter(fields=("name", "serves_until"))
+
+    class Meta:
+        model = Commissioner
+        fields = []
+
+
+class CommissionerAssignmentFilterSet(SearchFilterSet):
+    search_fields = ("commissioner__name", "enterprise__name", "goals")
+
+    commissioner = id_filter("commissioner", _("S&T commissioner"))
+    enterprise = id_filter("enterprise", _("enterprise"))
+    starts_on = date_range("starts_on", _("starts on"))
+    ordering = StableOrderingFilter(fields=("starts_on", "enterprise__name"))
+
+    class Meta:
+        model = CommissionerAssignment
+        fields = []
+
+
+class ServiceLogFilterSet(SearchFilterSet):
+    search_fields = ("content",)
+
+    assignment = id_filter("assignment", _("commissioner assignment"))
+    enterprise = id_filter("assignment__enterprise", _("enterprise"))
+    commissioner = id_filter("assignment__commissioner", _("S&T commissioner"))
+    served_on = date_range("served_on", _("served on"))
+    ordering = StableOrderingFilter(fields=("served_on",))
+
+    class Meta:
+        model = ServiceLog
+        fields = []

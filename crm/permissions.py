@@ -79,6 +79,8 @@ def can_edit(user, obj: models.Model) -> bool:
         return obj.liaison_officers.filter(pk=user.pk).exists()
     if name == "actionitem":
         return obj.owner_id == user.pk
+    if name == "cultivation":
+        return obj.officer_id == user.pk  # the officer coaching the enterprise moves its card
     return False
 
 

@@ -8,10 +8,12 @@ from crm.views import needs as need_views
 from crm.views import notifications as notification_views
 from crm.views import portal as portal_views
 from crm.views import reports as report_views
+from crm.views import programmes as programme_views
 from crm.views import routine as routine_views
 from crm.views import visits as visit_views
 from crm.views.exports import (
     ContactExportView,
+    EnterpriseYearExportView,
     ExportJobDetailView,
     ExportJobDownloadView,
     ExportJobStatusView,
@@ -37,8 +39,18 @@ urlpatterns = [
     ),
     path("contacts/<int:pk>/edit/", enterprises.ContactUpdateView.as_view(), name="contact-update"),
     path("contacts/export/", ContactExportView.as_view(), name="contact-export"),
+    path("enterprises/years/export/", EnterpriseYearExportView.as_view(), name="enterpriseyear-export"),
     # Projects
     path("projects/", projects.ProjectListView.as_view(), name="project-list"),
+    # Growth programmes (DESIGN §11.7): cultivation board, milestone lag lists, yearly figures, commissioners
+    path("cultivation/", programme_views.CultivationBoardView.as_view(), name="cultivation-board"),
+    path("cultivation/new/", programme_views.CultivationCreateView.as_view(), name="cultivation-create"),
+    path("cultivation/<int:pk>/move/", programme_views.CultivationMoveView.as_view(), name="cultivation-move"),
+    path("projects/milestones/", programme_views.MilestoneLagView.as_view(), name="milestone-lag"),
+    path("projects/<int:pk>/milestones/", programme_views.ProjectMilestonesView.as_view(), name="project-milestones"),
+    path("projects/<int:pk>/progress/", programme_views.ProjectProgressView.as_view(), name="project-progress"),
+    path("enterprises/<int:pk>/years/", programme_views.EnterpriseYearView.as_view(), name="enterprise-year"),
+    path("commissioners/", programme_views.CommissionerListView.as_view(), name="commissioner-list"),
     path("projects/new/", projects.ProjectCreateView.as_view(), name="project-create"),
     path("projects/<int:pk>/", projects.ProjectDetailView.as_view(), name="project-detail"),
     path("projects/<int:pk>/edit/", projects.ProjectUpdateView.as_view(), name="project-update"),

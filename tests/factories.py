@@ -392,3 +392,47 @@ class ReportFactory(DjangoModelFactory):
     bureau = factory.SubFactory(SharedBureauFactory)
     generated_at = factory.LazyFunction(timezone.now)
     snapshot = factory.LazyFunction(dict)
+
+
+# ------------------------------------------------------------------------------------------ growth programmes
+
+
+class EnterpriseYearFactory(DjangoModelFactory):
+    class Meta:
+        model = "crm.EnterpriseYear"
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    year = 2025
+
+
+class CultivationFactory(DjangoModelFactory):
+    class Meta:
+        model = "crm.Cultivation"
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    year = 2026
+    programme = factory.SubFactory(QualificationFactory)
+
+
+class ProjectMilestoneFactory(DjangoModelFactory):
+    class Meta:
+        model = "crm.ProjectMilestone"
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = "signed"
+
+
+class CommissionerFactory(DjangoModelFactory):
+    class Meta:
+        model = "crm.Commissioner"
+
+    name = factory.Sequence(lambda n: f"特派员{n:03d}")
+
+
+class CommissionerAssignmentFactory(DjangoModelFactory):
+    class Meta:
+        model = "crm.CommissionerAssignment"
+
+    commissioner = factory.SubFactory(CommissionerFactory)
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    starts_on = dt.date(2025, 1, 1)

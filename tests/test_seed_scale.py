@@ -52,7 +52,17 @@ def counts() -> dict[str, int]:
 
 def test_scale_multiplies_the_design_sizes():
     assert SIZES == ScaleSizes(
-        enterprises=100, visits=300, needs=200, events=1000, policies=2, matches=200, action_items=100
+        enterprises=100,
+        visits=300,
+        needs=200,
+        events=1000,
+        policies=2,
+        matches=200,
+        action_items=100,
+        enterprise_years=200,
+        cultivations=20,
+        projects=5,
+        commissioners=1,
     )
     assert ScaleSizes().enterprises == 100_000 and ScaleSizes().events == 1_000_000
 

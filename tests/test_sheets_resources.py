@@ -17,6 +17,7 @@ from crm.models import (
     Contact,
     Enterprise,
     EnterpriseQualification,
+    EnterpriseYear,
     Need,
     Offering,
     Policy,
@@ -311,8 +312,12 @@ def ledger(regions, chains, qualifications, city_bureau, city_department, manage
         email="w@example.com",
         is_primary=True,
     )
+    year = EnterpriseYear.objects.create(
+        enterprise=enterprise, year=2025, revenue=8000, rd_expense=320, employees=120, rd_staff=18, invention_patents=3
+    )
     return {
         "enterprises": enterprise,
+        "enterprise-years": year,
         "contacts": contact,
         "projects": project,
         "policies": policy,
@@ -361,16 +366,18 @@ def test_every_kind_imports_a_changed_row_and_records_it(kind, ledger, manager):
         "visits": "问计",
         "needs": "诉求描述",
         "action-items": "办理结果",
+        "enterprise-years": "研发人员数",  # figures only: a number column
     }[kind]
+    new_value = 25 if kind == "enterprise-years" else "导入修改"
     index = headers.index(text_column)
     row = list(rows[1])
-    row[index] = "导入修改"
+    row[index] = new_value
     outcome = sheet_import(kind=kind, data=make_xlsx(headers, [row]), user=manager)
     assert outcome.ok, lines(outcome)
     assert outcome.updated == 1
     obj.refresh_from_db()
     field = resource.fields[next(n for n, f in resource.fields.items() if f.column_name == text_column)].attribute
-    assert getattr(obj, field) == "导入修改"
+    assert getattr(obj, field) == new_value
     if hasattr(obj, "history"):  # contacts have no history (yet)
         assert obj.history.first().history_user == manager
 

@@ -28,6 +28,7 @@ EXPORT_URLS = {
     "visits": "crm:visit-export",
     "needs": "crm:need-export",
     "action-items": "crm:actionitem-export",
+    "enterprise-years": "crm:enterpriseyear-export",
 }
 
 

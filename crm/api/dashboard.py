@@ -192,6 +192,44 @@ class DashboardClockSerializer(serializers.Serializer):
     answer_days = DashboardAnswerDaysSerializer(help_text="Working days from creation to answer.")
 
 
+class DashboardTargetSerializer(serializers.Serializer):
+    bureau_id = serializers.IntegerField()
+    bureau = serializers.CharField()
+    region = serializers.CharField(allow_null=True, help_text="The county's region; null for the city's target.")
+    programme_code = serializers.CharField()
+    programme = serializers.CharField()
+    target = serializers.IntegerField()
+    certified = serializers.IntegerField()
+    pipeline = serializers.IntegerField(help_text="Still on the way (candidate … publicised).")
+    failed = serializers.IntegerField()
+    percent = serializers.IntegerField(allow_null=True)
+    gap = serializers.IntegerField()
+
+
+class DashboardProjectRatesSerializer(serializers.Serializer):
+    signed = serializers.IntegerField()
+    started = serializers.IntegerField()
+    start_rate = serializers.FloatField(allow_null=True, help_text="开工率, %")
+    planned_investment = serializers.DecimalField(max_digits=16, decimal_places=2)
+    investment_done = serializers.DecimalField(max_digits=16, decimal_places=2)
+    investment_rate = serializers.FloatField(allow_null=True, help_text="投资完成率, %")
+
+
+class DashboardLagSerializer(serializers.Serializer):
+    signed_not_started = serializers.IntegerField()
+    started_not_completed = serializers.IntegerField()
+    completed_not_producing = serializers.IntegerField()
+
+
+class DashboardProgrammesSerializer(serializers.Serializer):
+    """Growth programmes (DESIGN §11.7): this year's targets, 开工率 / 投资完成率, the milestone lag counts."""
+
+    year = serializers.IntegerField()
+    targets = DashboardTargetSerializer(many=True)
+    projects = DashboardProjectRatesSerializer()
+    lag = DashboardLagSerializer()
+
+
 class DashboardSerializer(serializers.Serializer):
     today = serializers.DateField()
     period = DashboardPeriodSerializer()
@@ -208,6 +246,7 @@ class DashboardSerializer(serializers.Serializer):
     liaison_coverage = DashboardLiaisonSerializer(many=True)
     red_flags = DashboardRedFlagSerializer(many=True)
     charts = DashboardChartsSerializer()
+    programmes = DashboardProgrammesSerializer()
 
 
 class DashboardView(APIView):

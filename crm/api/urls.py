@@ -13,6 +13,7 @@ from rest_framework.routers import DefaultRouter
 from crm.api import accounts, clock, dashboard, engagement, enterprises, lists, organisation, policies
 from crm.api import portal as portal_api
 from crm.api import reports as reports_api
+from crm.api import programmes as programme_api
 from crm.api import routine as routine_api
 
 app_name = "api"
@@ -39,6 +40,16 @@ router.register("activities", routine_api.ActivityViewSet, basename="activities"
 router.register("extension-requests", clock.ExtensionRequestViewSet, basename="extension-requests")
 router.register("access-links", portal_api.AccessLinkViewSet, basename="access-links")
 router.register("reports", reports_api.ReportViewSet, basename="reports")
+router.register("enterprise-years", programme_api.EnterpriseYearViewSet, basename="enterprise-years")
+router.register("cultivations", programme_api.CultivationViewSet, basename="cultivations")
+router.register("cultivation-targets", programme_api.CultivationTargetViewSet, basename="cultivation-targets")
+router.register("project-milestones", programme_api.ProjectMilestoneViewSet, basename="project-milestones")
+router.register("project-progress", programme_api.ProjectProgressViewSet, basename="project-progress")
+router.register("commissioners", programme_api.CommissionerViewSet, basename="commissioners")
+router.register(
+    "commissioner-assignments", programme_api.CommissionerAssignmentViewSet, basename="commissioner-assignments"
+)
+router.register("service-logs", programme_api.ServiceLogViewSet, basename="service-logs")
 
 v1 = [
     path("auth/token/", accounts.TokenView.as_view(), name="token"),

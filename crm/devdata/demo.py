@@ -49,10 +49,15 @@ from crm.models import (
     ActivityParticipant,
     Bureau,
     CadenceRule,
+    Commissioner,
+    CommissionerAssignment,
     Contact,
+    Cultivation,
+    CultivationTarget,
     Department,
     Enterprise,
     EnterpriseQualification,
+    EnterpriseYear,
     ExtensionRequest,
     Holiday,
     IndustryChain,
@@ -62,14 +67,24 @@ from crm.models import (
     Policy,
     PolicyMatch,
     Project,
+    ProjectMilestone,
+    ProjectProgress,
     Qualification,
     Region,
+    ServiceLog,
     User,
     Visit,
     VisitPlan,
 )
 from crm.selectors.matching import explain_pairs
 from crm.services.cadence import cadence_rules_ensure
+from crm.services.programmes import (
+    cultivation_create,
+    cultivation_move,
+    enterprise_figures_sync,
+    project_milestones_save,
+    project_progress_save,
+)
 from crm.validators import credit_code_check_char
 from crm.workdays import TimeLimits
 
@@ -2292,6 +2307,75 @@ def reference_data_load(*, verbosity: int = 0) -> int:
     return created
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Growth programmes (DESIGN §11.7): yearly figures 2023-2025, the 2026 cultivation pool and targets, project
+# milestones and monthly progress, commissioners. Offsets are days from today.
+# ---------------------------------------------------------------------------------------------------------
+
+# Revenue and R&D of the years before the latest, as a share of the latest (2025 = the enterprise's figures).
+YEAR_SHARES = {2023: (Decimal("0.78"), Decimal("0.70")), 2024: (Decimal("0.90"), Decimal("0.85")), 2025: (1, 1)}
+CULTIVATION_TARGETS = [
+    ("city", 2026, "hnte", 6),
+    ("city", 2026, "tsme", 10),
+    ("jinhu", 2026, "hnte", 3),
+    ("jinhu", 2026, "tsme", 4),
+    ("lianshui", 2026, "hnte", 2),
+    ("city", 2025, "hnte", 5),
+]
+# (enterprise, year, programme, stage, officer, next step in days, notes)
+CULTIVATIONS = [
+    ("L3", 2025, "hnte", "failed", "county_officer", None, "2025年评审未通过：研发费用归集不规范。"),
+    ("L3", 2026, "hnte", "certified", "county_officer", None, "重新认定，已公示无异议。"),
+    ("L4", 2026, "hnte", "applied", "county_officer", 12, "申报材料已报省厅，等待专家评审。"),
+    ("A1", 2026, "tsme", "coaching", "county_officer", 5, "科小评价入库辅导：补齐知识产权。"),
+    ("L9", 2026, "hnte", "publicised", "officer", 8, "已列入拟认定名单公示。"),
+    ("O1", 2026, "hnte", "candidate", "officer", 20, "入库培育，研发投入占比待提升。"),
+    ("O1", 2026, "tsme", "applied", "officer", 3, ""),
+    ("O2", 2026, "hnte", "coaching", "officer", 10, "辅导机构上门梳理研发项目。"),
+    ("O3", 2026, "tsme", "certified", "officer", None, ""),
+    ("L8", 2026, "hnte", "failed", "officer", None, "高新技术产品收入占比不足60%。"),
+]
+# Project → {milestone: (planned offset, actual offset or None)}
+MILESTONES = {
+    "P1": {"signed": (-640, -630), "started": (-560, -550), "completed": (-30, None), "in_production": (120, None)},
+    "P2": {"signed": (-240, -230), "started": (-60, None), "completed": (300, None)},
+    "P3": {"signed": (45, None)},
+    "P4": {"signed": (-900, -905), "started": (-800, -790), "completed": (-160, -150), "in_production": (-40, None)},
+    "P5": {"signed": (-480, -470), "started": (-390, -395), "completed": (210, None), "in_production": (330, None)},
+}
+# Project → (months reported back from last month, investment per month in 万元)
+PROGRESS = {"P1": (8, Decimal("1200")), "P5": (6, Decimal("800")), "P4": (4, Decimal("500"))}
+COMMISSIONERS = [
+    {
+        "name": "周明远",
+        "institution": "淮阴工学院",
+        "expertise": "碳纤维复合材料成型工艺",
+        "chain": "fiber-materials",
+        "mobile": "13905230001",
+        "assignments": [("L1", -300, "预浸料工艺优化，联合申报省科技计划。"), ("L2", -200, "PCB基材可靠性测试。")],
+        "logs": [("L1", -120, 2, "现场诊断固化曲线，提出温控改进方案。", 5), ("L2", -40, 1, "检测方法培训。", 4)],
+    },
+    {
+        "name": "陈思雨",
+        "institution": "江苏食品药品职业技术学院",
+        "expertise": "食品发酵与功能配料",
+        "chain": "green-food",
+        "mobile": "13905230002",
+        "assignments": [("L5", -250, "发酵工艺放大与质量标准制定。")],
+        "logs": [("L5", -90, 3, "中试线调试。", 5), ("L5", -20, 1, "标准草案评审。", None)],
+    },
+    {
+        "name": "王立新",
+        "institution": "南京理工大学",
+        "expertise": "工业机器人与智能制造",
+        "chain": "ai-robotics",
+        "mobile": "13905230003",
+        "assignments": [],
+        "logs": [],
+    },
+]
+
+
 class _Builder:
     """Creates the demo rows that are missing; remembers them by key for the later sections."""
 
@@ -2873,6 +2957,115 @@ class _Builder:
                 exclude=("code",),
             )
 
+    def programmes_build(self) -> None:
+        """Yearly figures, the cultivation pool with targets, milestones and progress, commissioners (idempotent;
+        the writes that carry rules go through the programme services)."""
+        manager = self.users["manager"]
+        for key, ent in self.enterprises.items():
+            if ent.revenue is None:
+                continue
+            for year, (revenue_share, rd_share) in YEAR_SHARES.items():
+                self.ensure(
+                    EnterpriseYear,
+                    {"enterprise": ent, "year": year},
+                    {
+                        "revenue": (ent.revenue * revenue_share).quantize(Decimal("0.01")),
+                        "rd_expense": (ent.rd_expense * rd_share).quantize(Decimal("0.01")) if ent.rd_expense else None,
+                        "employees": ent.employees,
+                        "rd_staff": ent.rd_staff,
+                        "total_assets": (ent.revenue * Decimal("1.6") * revenue_share).quantize(Decimal("0.01")),
+                        "high_tech_revenue": (ent.revenue * Decimal("0.62") * revenue_share).quantize(Decimal("0.01")),
+                        "invention_patents": 2 + year - 2023 + len(key),
+                        "other_ip": 8 + 3 * (year - 2023),
+                        "created_by": manager,
+                    },
+                )
+        enterprise_figures_sync(enterprise_ids=[e.pk for e in self.enterprises.values()])
+        for bureau, year, programme, target in CULTIVATION_TARGETS:
+            self.ensure(
+                CultivationTarget,
+                {"bureau": self.bureaus[bureau], "year": year, "programme": self.qualifications[programme]},
+                {"target": target},
+            )
+        for key, year, programme, stage, officer, next_step, notes in CULTIVATIONS:
+            lookup = {"enterprise": self.enterprises[key], "year": year, "programme": self.qualifications[programme]}
+            if Cultivation.objects.filter(**lookup).exists():
+                continue
+            card = cultivation_create(
+                user=manager,
+                data={
+                    **lookup,
+                    "stage": "candidate",
+                    "officer": self.users[officer],
+                    "next_step_on": self.day(next_step),
+                    "notes": notes,
+                },
+            )
+            if stage != "candidate":
+                certified_on = self.day(-20) if year == self.today.year else dt.date(year, 11, 20)
+                cultivation_move(user=manager, cultivation=card, stage=stage, certified_on=certified_on)
+            self.created["Cultivation"] = self.created.get("Cultivation", 0) + 1
+        for key, rows in MILESTONES.items():
+            project = self.projects[key]
+            if project.milestones.exists():
+                continue
+            project_milestones_save(
+                user=manager,
+                project=project,
+                rows={kind: {"planned_on": self.day(p), "actual_on": self.day(a)} for kind, (p, a) in rows.items()},
+            )
+            self.created["ProjectMilestone"] = self.created.get("ProjectMilestone", 0) + len(rows)
+        last_month = self.today.replace(day=1) - dt.timedelta(days=1)
+        for key, (months, per_month) in PROGRESS.items():
+            project = self.projects[key]
+            if project.progress_reports.exists():
+                continue
+            month = last_month.replace(day=1)
+            firsts = []
+            for _ in range(months):
+                firsts.append(month)
+                month = (month - dt.timedelta(days=1)).replace(day=1)
+            for index, first in enumerate(reversed(firsts), start=1):
+                project_progress_save(
+                    user=manager,
+                    project=project,
+                    data={
+                        "month": first,
+                        "investment_month": per_month,
+                        "investment_total": per_month * (index + 4),
+                        "blockers": "施工许可变更待审批" if key == "P1" and index == months else "",
+                    },
+                )
+            self.created["ProjectProgress"] = self.created.get("ProjectProgress", 0) + months
+        for spec in COMMISSIONERS:
+            commissioner, created = self.ensure(
+                Commissioner,
+                {"name": spec["name"]},
+                {
+                    "institution": spec["institution"],
+                    "expertise": spec["expertise"],
+                    "industry_chain": self.chains[spec["chain"]],
+                    "mobile": spec["mobile"],
+                    "serves_from": dt.date(self.today.year - 1, 1, 1),
+                    "serves_until": dt.date(self.today.year + 1, 12, 31),
+                    "bureau": self.bureaus["city"],
+                    "created_by": manager,
+                },
+            )
+            assignments = {}
+            for key, starts, goals in spec["assignments"]:
+                assignments[key], _created = self.ensure(
+                    CommissionerAssignment,
+                    {"commissioner": commissioner, "enterprise": self.enterprises[key]},
+                    {"starts_on": self.day(starts), "goals": goals, "created_by": manager},
+                )
+            for key, served, days, content, rating in spec["logs"]:
+                self.ensure(
+                    ServiceLog,
+                    {"assignment": assignments[key], "served_on": self.day(served)},
+                    {"days": Decimal(days), "content": content, "enterprise_rating": rating, "created_by": manager},
+                )
+
     def _routine_need(self, *, enterprise, title, category, urgency, by, created_at, bureau, **links) -> Need:
         need, created = self.ensure(
             Need,
@@ -2960,6 +3153,14 @@ MODELS_COUNTED = (
     CadenceRule,
     VisitPlan,
     Activity,
+    EnterpriseYear,
+    Cultivation,
+    CultivationTarget,
+    ProjectMilestone,
+    ProjectProgress,
+    Commissioner,
+    CommissionerAssignment,
+    ServiceLog,
 )
 
 
@@ -2980,6 +3181,7 @@ def demo_seed(*, verbosity: int = 0) -> dict[str, dict[str, int]]:
     builder.offerings_build()
     builder.actions_build()
     builder.routine_build()
+    builder.programmes_build()
     return {
         model.__name__: {"created": builder.created.get(model.__name__, 0), "total": model._default_manager.count()}
         for model in MODELS_COUNTED

@@ -44,6 +44,7 @@ from crm.choices import (
     PolicyDelivery,
     PolicyKind,
     PolicyLevel,
+    ProjectStage,
     Role,
     Satisfaction,
     Urgency,
@@ -55,16 +56,25 @@ from crm.models import (
     ActionItem,
     Bureau,
     CodeSequence,
+    Commissioner,
+    CommissionerAssignment,
+    Cultivation,
+    CultivationTarget,
     Department,
     Enterprise,
     EnterpriseQualification,
+    EnterpriseYear,
     Need,
     NeedEvent,
     Offering,
     Policy,
     PolicyMatch,
+    Project,
+    ProjectMilestone,
+    ProjectProgress,
     Qualification,
     Region,
+    ServiceLog,
     User,
     Visit,
 )
@@ -85,6 +95,10 @@ class ScaleSizes:
     policies: int = 2_000
     matches: int = 200_000
     action_items: int = 100_000
+    enterprise_years: int = 200_000
+    cultivations: int = 20_000
+    projects: int = 5_000
+    commissioners: int = 1_000
 
     def scaled(self, factor: float) -> ScaleSizes:
         """Every size times ``factor`` (at least 1 where the size was not 0)."""
@@ -880,6 +894,178 @@ class _ScaleBuilder:
                 )
             self.insert(ActionItem, rows)
 
+    def programmes(self) -> None:
+        """Growth programmes (DESIGN §11.7): yearly figures of the latest enterprises (newest year = their own
+        figures), a cultivation pool spread over the stages, projects with their four milestones (some late, for
+        the lag lists), monthly progress, commissioners with assignments and service logs."""
+        rng = self.rng
+        year = self.today.year
+        qualifications = [
+            q for q in ("hnte", "tsme", "srdi", "little-giant") if Qualification.objects.filter(pk=q).exists()
+        ]
+        regions = list(Region.objects.order_by("sort_order", "code").values_list("code", flat=True))
+        if self.ent_ids and self.sizes.enterprise_years:
+            per = max(1, min(3, self.sizes.enterprise_years // max(1, len(self.ent_ids))))
+            count = min(len(self.ent_ids), self.sizes.enterprise_years // per)
+            for first in range(0, count, self.batch_size):
+                ids = self.ent_ids[first : min(count, first + self.batch_size)]
+                # The newest year carries the enterprise's own figures: the latest year is the current one.
+                figures = {
+                    pk: row
+                    for pk, *row in Enterprise.objects.filter(pk__in=ids).values_list(
+                        "pk", "revenue", "rd_expense", "employees"
+                    )
+                }
+                rows = []
+                for pk in ids:
+                    revenue, rd_expense, employees = figures[pk]
+                    for back in range(per):
+                        share = Decimal(100 - back * rng.randint(5, 15)) / 100 if back else Decimal(1)
+                        rows.append(
+                            EnterpriseYear(
+                                enterprise_id=pk,
+                                year=year - 1 - back,
+                                revenue=(revenue * share).quantize(Decimal("0.01")) if revenue is not None else None,
+                                rd_expense=(rd_expense * share).quantize(Decimal("0.01"))
+                                if rd_expense is not None
+                                else None,
+                                employees=employees,
+                                invention_patents=rng.randint(0, 30),
+                            )
+                        )
+                self.insert(EnterpriseYear, rows)
+        if self.ent_ids and qualifications and self.sizes.cultivations:
+            stages = [
+                ("candidate", 30),
+                ("coaching", 25),
+                ("applied", 20),
+                ("publicised", 8),
+                ("certified", 12),
+                ("failed", 5),
+            ]
+            seen, rows = set(), []
+            while len(seen) < min(self.sizes.cultivations, len(self.ent_ids) * len(qualifications)):
+                key = (rng.choice(self.ent_ids), rng.choice(qualifications))
+                if key in seen:
+                    continue
+                seen.add(key)
+                rows.append(
+                    Cultivation(
+                        enterprise_id=key[0],
+                        year=year,
+                        programme_id=key[1],
+                        stage=_weighted(rng, stages),
+                        officer_id=rng.choice(self.officers),
+                        next_step_on=self.today + dt.timedelta(days=rng.randint(-10, 60)),
+                    )
+                )
+            for start in range(0, len(rows), self.batch_size):
+                self.insert(Cultivation, rows[start : start + self.batch_size])
+            self.insert(
+                CultivationTarget,
+                [
+                    CultivationTarget(bureau_id=b.pk, year=year, programme_id=q, target=rng.randint(20, 400))
+                    for b in self.bureaus
+                    for q in qualifications
+                    if not CultivationTarget.objects.filter(bureau_id=b.pk, year=year, programme_id=q).exists()
+                ],
+            )
+        if self.sizes.projects:
+            projects = self.insert(
+                Project,
+                [
+                    Project(
+                        name=f"规模测试项目{n:06d}",
+                        region_id=rng.choice(regions),
+                        enterprise_id=rng.choice(self.ent_ids) if self.ent_ids and rng.random() < 0.7 else None,
+                        planned_investment=Decimal(rng.randint(1000, 200_000)),
+                        bureau_id=self.city.pk,
+                        is_assisted=rng.random() < 0.2,
+                    )
+                    for n in range(1, self.sizes.projects + 1)
+                ],
+            )
+            milestones, progress = [], []
+            order = [
+                ("signed", ProjectStage.SIGNED),
+                ("started", ProjectStage.UNDER_CONSTRUCTION),
+                ("completed", ProjectStage.COMPLETED),
+                ("in_production", ProjectStage.IN_PRODUCTION),
+            ]
+            stages = {}
+            for project in projects:
+                day = self.today - dt.timedelta(days=rng.randint(60, 900))
+                reached = rng.randint(0, 4)
+                for index, (kind, stage) in enumerate(order):
+                    planned = day + dt.timedelta(days=index * rng.randint(60, 240))
+                    actual = None
+                    if index < reached:
+                        actual = min(self.today, planned + dt.timedelta(days=rng.randint(-10, 40)))
+                        stages[project.pk] = stage
+                    milestones.append(
+                        ProjectMilestone(project_id=project.pk, kind=kind, planned_on=planned, actual_on=actual)
+                    )
+                if reached >= 2:
+                    month = self.today.replace(day=1)
+                    for back in range(1, 4):
+                        month = (month - dt.timedelta(days=1)).replace(day=1)
+                        progress.append(
+                            ProjectProgress(
+                                project_id=project.pk,
+                                month=month,
+                                investment_month=Decimal(rng.randint(10, 2000)),
+                                investment_total=project.planned_investment * Decimal(10 - back) / 20,
+                            )
+                        )
+            for start in range(0, len(milestones), self.batch_size):
+                self.insert(ProjectMilestone, milestones[start : start + self.batch_size])
+            for start in range(0, len(progress), self.batch_size):
+                self.insert(ProjectProgress, progress[start : start + self.batch_size])
+            for stage in {v for v in stages.values()}:
+                Project.objects.filter(pk__in=[pk for pk, s in stages.items() if s == stage]).update(stage=stage)
+        if self.sizes.commissioners:
+            chains = list(
+                Enterprise._meta.get_field("industry_chain").related_model.objects.values_list("pk", flat=True)
+            )
+            commissioners = self.insert(
+                Commissioner,
+                [
+                    Commissioner(
+                        name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+                        institution=rng.choice(["淮阴工学院", "淮阴师范学院", "南京理工大学", "江苏大学"]),
+                        expertise=rng.choice(["新材料", "食品发酵", "智能制造", "电子信息", "生物医药"]),
+                        industry_chain_id=rng.choice(chains) if chains else None,
+                        bureau_id=rng.choice(self.bureaus).pk,
+                    )
+                    for _ in range(self.sizes.commissioners)
+                ],
+            )
+            assignments = []
+            if self.ent_ids:
+                for commissioner in commissioners:
+                    for _ in range(2):
+                        assignments.append(
+                            CommissionerAssignment(
+                                commissioner_id=commissioner.pk,
+                                enterprise_id=rng.choice(self.ent_ids),
+                                starts_on=self.today - dt.timedelta(days=rng.randint(60, 700)),
+                            )
+                        )
+                self.insert(CommissionerAssignment, assignments)
+            logs = [
+                ServiceLog(
+                    assignment_id=a.pk,
+                    served_on=a.starts_on + dt.timedelta(days=rng.randint(0, (self.today - a.starts_on).days)),
+                    days=Decimal(rng.choice([1, 1, 2, 0.5])),
+                    content="现场技术服务。",
+                    enterprise_rating=rng.choice([None, 4, 5]),
+                )
+                for a in assignments
+                for _ in range(3)
+            ]
+            for start in range(0, len(logs), self.batch_size):
+                self.insert(ServiceLog, logs[start : start + self.batch_size])
+
     def sequences_save(self) -> None:
         """Advance every code sequence past the codes assigned here."""
         for (prefix, year), value in self.sequences.items():
@@ -911,6 +1097,7 @@ def scale_seed(
                 "policies",
                 "matches",
                 "action_items",
+                "programmes",
             ):
                 t0 = time.perf_counter()
                 getattr(builder, section)()

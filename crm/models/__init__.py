@@ -11,6 +11,16 @@ from crm.models.notifications import Notification
 from crm.models.organisation import Bureau, Department, User
 from crm.models.policies import Policy, PolicyMatch
 from crm.models.portal import EnterpriseAccess, NeedAttachment
+from crm.models.programmes import (
+    Commissioner,
+    CommissionerAssignment,
+    Cultivation,
+    CultivationTarget,
+    EnterpriseYear,
+    ProjectMilestone,
+    ProjectProgress,
+    ServiceLog,
+)
 from crm.models.reference import IndustryChain, Qualification, Region
 from crm.models.reports import Report
 from crm.models.routine import Activity, ActivityParticipant, CadenceRule, CalendarKey, VisitPlan
@@ -23,11 +33,16 @@ __all__ = [
     "CadenceRule",
     "CalendarKey",
     "CodeSequence",
+    "Commissioner",
+    "CommissionerAssignment",
     "Contact",
+    "Cultivation",
+    "CultivationTarget",
     "Department",
     "Enterprise",
     "EnterpriseAccess",
     "EnterpriseQualification",
+    "EnterpriseYear",
     "ExportJob",
     "ExtensionRequest",
     "Holiday",
@@ -41,9 +56,12 @@ __all__ = [
     "Policy",
     "PolicyMatch",
     "Project",
+    "ProjectMilestone",
+    "ProjectProgress",
     "Qualification",
     "Region",
     "Report",
+    "ServiceLog",
     "TimeLimit",
     "User",
     "Visit",

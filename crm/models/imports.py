@@ -18,6 +18,7 @@ IMPORT_KINDS = [
     ("visits", _("Visits")),
     ("needs", _("Needs")),
     ("action-items", _("Action items")),
+    ("enterprise-years", _("Enterprise years")),
 ]
 
 

@@ -61,6 +61,7 @@ from crm.models import (
 )
 from crm.querysets import overdue_q
 from crm.selectors.cadence import cadence_coverage
+from crm.selectors.programmes import programme_kpis
 from crm.selectors.watch import red_flag_visits
 from crm.workdays import WorkCalendar
 
@@ -544,6 +545,7 @@ def _dashboard_kpis(*, user, today: dt.date, period=None, region: str | None = N
         "counties": _counties(user, quarter_start=quarter_start, today=until),
         "liaison_coverage": _liaison_coverage(staff, region=region, today=today),
         "red_flags": _red_flags(staff, region=region),
+        "programmes": programme_kpis(user=user, today=today),
         "charts": {
             "needs_by_category": {
                 "categories": [row["category"] for row in categories],

@@ -115,6 +115,13 @@ ENTERPRISE_SECTIONS: list[Section] = [
     Section("qualifications", "crm/enterprises/_section_qualifications.html", _qualifications, column="side"),
     Section("contacts", "crm/enterprises/_section_contacts.html", _contacts, column="side"),
     Section("liaison", "crm/enterprises/_section_liaison.html", _liaison, column="side"),
+    Section("figures", "crm/programmes/_enterprise_figures.html", sections.enterprise_figures_section, column="side"),
+    Section(
+        "commissioners",
+        "crm/programmes/_enterprise_commissioners.html",
+        sections.enterprise_commissioners_section,
+        column="side",
+    ),
     # Visits and needs in one timeline (crm/views/sections.py); the needs table below keeps their status.
     Section("visits", "crm/visits/_timeline_section.html", sections.enterprise_timeline_section),
     Section("needs", "crm/enterprises/_section_needs.html", _needs),

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from crm.choices import ExportStatus
-from crm.models import Contact, ExportJob
+from crm.models import Contact, EnterpriseYear, ExportJob
 from crm.permissions import is_manager
 from crm.services.exports import export_job_create
 from crm.services.progress import job_progress, progress_percent
@@ -140,3 +140,13 @@ class ContactExportView(LoginRequiredMixin, View):
             raise PermissionDenied
         queryset = Contact.objects.visible_to(request.user).order_by("enterprise__name", "-is_primary", "name", "pk")
         return export_response(request, "contacts", queryset)
+
+
+class EnterpriseYearExportView(LoginRequiredMixin, View):
+    """The yearly figures (年度数据) of the enterprises in the manager's scope (DESIGN §11.7); /imports/ links here."""
+
+    def get(self, request, *args, **kwargs):
+        if not is_manager(request.user):
+            raise PermissionDenied
+        queryset = EnterpriseYear.objects.visible_to(request.user).order_by("enterprise__name", "-year", "pk")
+        return export_response(request, "enterprise-years", queryset)

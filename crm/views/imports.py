@@ -41,9 +41,10 @@ LIST_URLS = {
     "visits": "crm:visit-list",
     "needs": "crm:need-list",
     "action-items": "crm:actionitem-list",
+    "enterprise-years": "crm:enterprise-list",
 }
 # Kinds without a list page of their own: their ledger is downloaded from /imports/.
-EXPORT_URLS = {"contacts": "crm:contact-export"}
+EXPORT_URLS = {"contacts": "crm:contact-export", "enterprise-years": "crm:enterpriseyear-export"}
 RECENT_JOBS = 10
 
 

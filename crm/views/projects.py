@@ -54,6 +54,7 @@ def _liaison(project, request) -> dict:
 PROJECT_SECTIONS: list[Section] = [
     Section("profile", "crm/projects/_section_profile.html", column="side"),
     Section("liaison", "crm/projects/_section_liaison.html", _liaison, column="side"),
+    Section("schedule", "crm/programmes/_project_schedule.html", sections.project_schedule_section),
     Section("needs", "crm/projects/_section_needs.html", _needs),
     # Visits and help requests in one timeline (crm/views/sections.py).
     Section("visits", "crm/visits/_timeline_section.html", sections.project_timeline_section),

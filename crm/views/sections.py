@@ -8,10 +8,12 @@ each other (DESIGN §11.8).
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from crm.forms.programmes import EnterpriseYearForm, MilestonesForm, ProjectProgressForm
 from crm.models import ActionItem, Need, Visit
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors import enterprises as enterprise_selectors
 from crm.selectors import matching
+from crm.selectors import programmes as programme_selectors
 
 SUGGESTION_LIMIT = 10
 
@@ -76,4 +78,40 @@ def need_policy_suggestions_section(need, request) -> dict:
         "suggestion_enterprise": enterprise,
         "can_push": is_manager(request.user),
         "need": need,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Growth programmes (DESIGN §11.7): the 360° page's yearly figures and commissioners, the project's schedule
+# ---------------------------------------------------------------------------------------------------------
+
+
+def enterprise_figures_section(enterprise, request) -> dict:
+    """The enterprise's latest years with a small trend chart (inline SVG) and, for who may edit the enterprise,
+    the form of a year's figures."""
+    years = programme_selectors.enterprise_years(user=request.user, enterprise=enterprise)
+    may_edit = can_edit(request.user, enterprise)
+    return {
+        "years": list(reversed(years)),
+        "chart": programme_selectors.trend_chart(years),
+        "can_add_year": may_edit,
+        "year_form": EnterpriseYearForm(prefix="year") if may_edit else None,
+    }
+
+
+def enterprise_commissioners_section(enterprise, request) -> dict:
+    return {"assignments": programme_selectors.enterprise_commissioners(user=request.user, enterprise=enterprise)}
+
+
+def project_schedule_section(project, request) -> dict:
+    """Planned vs actual of the four milestones, the latest monthly reports and, for who may edit the project,
+    the forms to change the dates and to report a month."""
+    schedule = programme_selectors.project_schedule(user=request.user, project=project)
+    may_edit = can_edit(request.user, project)
+    return {
+        "schedule": schedule,
+        "progress": programme_selectors.project_progress(user=request.user, project=project),
+        "can_edit_schedule": may_edit,
+        "milestones_form": MilestonesForm(schedule=schedule, prefix="ms") if may_edit else None,
+        "progress_form": ProjectProgressForm(prefix="pr") if may_edit else None,
     }

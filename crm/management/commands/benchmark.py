@@ -27,10 +27,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.choices import EnterpriseStatus, MatchStatus, NeedStatus, Role
+from crm.choices import CultivationStage, EnterpriseStatus, MatchStatus, NeedStatus, Role
 from crm.models import (
     ActionItem,
     Contact,
+    Cultivation,
     Enterprise,
     Need,
     Notification,
@@ -43,6 +44,7 @@ from crm.models import (
 )
 from crm.selectors.cadence import cadence_query, cadence_todo
 from crm.selectors.matching import enterprise_eligible_policies, load_policy, policy_eligible_enterprises
+from crm.selectors.programmes import milestone_lag
 from crm.selectors.watch import plans_upcoming
 
 PAGE = 20  # the default page size of the API and of the web lists
@@ -235,6 +237,30 @@ def cases_build(*, region: str) -> list[Case]:
             "web action-items overdue",
             "/action-items/?overdue=true",
             lambda: first_page(ActionItem.objects.overdue(today).order_by("due_on", "id")),
+        ),
+        # Growth programmes (DESIGN §11.7): the cultivation board and the milestone lag lists
+        Case(
+            "web cultivation board hnte",
+            f"/cultivation/?year={today.year}&programme=hnte",
+            lambda: [
+                list(Cultivation.objects.filter(year=today.year, programme="hnte", stage=stage)[:50])
+                for stage in CultivationStage.values
+            ],
+        ),
+        Case(
+            "web projects signed not started",
+            "/projects/milestones/?list=signed_not_started",
+            lambda: first_page(milestone_lag(user=manager(), which="signed_not_started", today=today)),
+        ),
+        Case(
+            "web projects started not completed",
+            "/projects/milestones/?list=started_not_completed",
+            lambda: first_page(milestone_lag(user=manager(), which="started_not_completed", today=today)),
+        ),
+        Case(
+            "API cultivations applied",
+            "/api/v1/cultivations/?stage=applied",
+            lambda: first_page(Cultivation.objects.filter(stage="applied").order_by("-year", "programme_id", "id")),
         ),
         # Pages and matching
         Case(

@@ -19,6 +19,10 @@ FLAGS = {
     "policies": "policies",
     "matches": "policy matches",
     "action_items": "action items",
+    "enterprise_years": "yearly figures of enterprises (年度数据)",
+    "cultivations": "cultivation cards",
+    "projects": "projects with their milestones",
+    "commissioners": "S&T commissioners (two assignments each)",
 }
 
 

@@ -14,6 +14,11 @@ from django.utils.dateparse import parse_date
 
 from crm.services.lists import action_items_remind_overdue
 from crm.services.needs import need_acceptance_reminders_send, need_digest_send, need_reminders_send
+from crm.services.programmes import (
+    annual_report_reminders_send,
+    milestone_reminders_send,
+    qualification_reminders_send,
+)
 from crm.services.reminders import cadence_reminders_send, plan_reminders_send
 
 REMINDERS: list[tuple[str, Callable[..., int]]] = [
@@ -23,6 +28,9 @@ REMINDERS: list[tuple[str, Callable[..., int]]] = [
     ("visit cadence", cadence_reminders_send),
     ("new needs digest", need_digest_send),
     ("needs not accepted in time", need_acceptance_reminders_send),
+    ("qualifications expiring", qualification_reminders_send),
+    ("high-tech enterprise annual reports", annual_report_reminders_send),
+    ("project milestones overdue", milestone_reminders_send),
 ]
 
 

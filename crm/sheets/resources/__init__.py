@@ -14,6 +14,7 @@ from crm.sheets.resources.engagement import NeedResource, VisitResource
 from crm.sheets.resources.enterprises import EnterpriseResource, ProjectResource
 from crm.sheets.resources.lists import ActionItemResource, OfferingResource
 from crm.sheets.resources.policies import PolicyResource
+from crm.sheets.resources.programmes import EnterpriseYearResource
 
 RESOURCES: dict[str, type[LedgerResource]] = {
     "enterprises": EnterpriseResource,
@@ -24,6 +25,7 @@ RESOURCES: dict[str, type[LedgerResource]] = {
     "visits": VisitResource,
     "needs": NeedResource,
     "action-items": ActionItemResource,
+    "enterprise-years": EnterpriseYearResource,
 }
 KIND_BY_MODEL: dict[type[models.Model], str] = {cls._meta.model: kind for kind, cls in RESOURCES.items()}
 
@@ -42,6 +44,7 @@ __all__ = [
     "ActionItemResource",
     "ContactResource",
     "EnterpriseResource",
+    "EnterpriseYearResource",
     "LedgerResource",
     "NeedResource",
     "OfferingResource",

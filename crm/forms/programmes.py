@@ -1,0 +1,135 @@
+"""Forms of the growth programmes (DESIGN §11.7): a year's figures, the cultivation board's filter, new card and
+move form, a project's milestones (planned and actual of the four steps in one form) and monthly progress."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.choices import CultivationStage, MilestoneKind
+from crm.forms.base import (
+    BootstrapFormMixin,
+    UserChoiceField,
+    limited_choices,
+    region_choices,
+    staff_choices,
+    style_form,
+)
+from crm.models import Cultivation, Enterprise, EnterpriseYear, ProjectProgress, Qualification
+
+
+class EnterpriseYearForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = EnterpriseYear
+        fields = [
+            "year",
+            "revenue",
+            "rd_expense",
+            "employees",
+            "rd_staff",
+            "total_assets",
+            "high_tech_revenue",
+            "invention_patents",
+            "other_ip",
+        ]
+
+    def validate_unique(self):
+        # A year already stored is updated by the service, not refused.
+        return
+
+
+class CultivationFilterForm(BootstrapFormMixin, forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=1990, max_value=2100, required=False)
+    programme = forms.ModelChoiceField(
+        queryset=Qualification.objects.order_by("sort_order", "code"),
+        label=_("Programme"),
+        required=False,
+        empty_label=_("All programmes"),
+    )
+    region = forms.ModelChoiceField(queryset=None, label=_("Region"), required=False, empty_label=_("All regions"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = region_choices(user)
+        style_form(self)
+
+    def values(self) -> dict:
+        """The cleaned filter (this year when not given or invalid)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "year": data.get("year") or timezone.localdate().year,
+            "programme": data.get("programme"),
+            "region": data.get("region"),
+        }
+
+
+class CultivationForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Cultivation
+        fields = ["enterprise", "year", "programme", "stage", "officer", "next_step_on", "notes"]
+        field_classes = {"officer": UserChoiceField}
+        widgets = {"next_step_on": forms.DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = forms.ModelChoiceField(
+            queryset=Enterprise.objects.visible_to(user).only("id", "name").order_by("name"),
+            label=_("Enterprise"),
+        )
+        field.widget = forms.Select(
+            choices=limited_choices(field, self.data.get("enterprise") or self.initial.get("enterprise"), user)
+        )
+        self.fields["enterprise"] = field
+        self.fields["programme"].queryset = Qualification.objects.order_by("sort_order", "code")
+        self.fields["officer"].queryset = staff_choices(user)
+        style_form(self)
+
+
+class CultivationMoveForm(BootstrapFormMixin, forms.Form):
+    stage = forms.ChoiceField(label=_("Move to"), choices=CultivationStage.choices)
+    certified_on = forms.DateField(
+        label=_("Certified on"), required=False, help_text=_("For 已认定: the certificate date (default today).")
+    )
+    certificate_no = forms.CharField(label=_("Certificate number"), max_length=60, required=False)
+    next_step_on = forms.DateField(label=_("Next step on"), required=False)
+
+
+class MilestonesForm(BootstrapFormMixin, forms.Form):
+    """Planned and actual date of each milestone: ``planned_<kind>`` and ``actual_<kind>``."""
+
+    def __init__(self, *args, schedule=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        by_kind = {row["kind"]: row for row in schedule}
+        for kind, label in MilestoneKind.choices:
+            row = by_kind.get(kind, {})
+            self.fields[f"planned_{kind}"] = forms.DateField(
+                label=_("%(milestone)s planned") % {"milestone": label},
+                required=False,
+                initial=row.get("planned_on"),
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+            self.fields[f"actual_{kind}"] = forms.DateField(
+                label=_("%(milestone)s actual") % {"milestone": label},
+                required=False,
+                initial=row.get("actual_on"),
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+        style_form(self)
+
+    def rows(self) -> dict:
+        return {
+            kind: {
+                "planned_on": self.cleaned_data.get(f"planned_{kind}"),
+                "actual_on": self.cleaned_data.get(f"actual_{kind}"),
+            }
+            for kind in MilestoneKind.values
+        }
+
+
+class ProjectProgressForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = ProjectProgress
+        fields = ["month", "investment_month", "investment_total", "blockers"]
+        widgets = {"month": forms.DateInput(attrs={"type": "date"}), "blockers": forms.Textarea(attrs={"rows": 2})}
+
+    def validate_unique(self):
+        return  # a month already reported is corrected by the service

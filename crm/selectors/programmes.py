@@ -1,0 +1,326 @@
+"""Reads of the growth programmes (DESIGN §11.7): yearly figures and their trend chart, the cultivation board and
+the progress against targets, project milestones (planned vs actual, the three lag lists) and the projects'
+开工率 / 投资完成率, commissioners with their enterprises and service days. Every read goes through
+``visible_to``; query counts do not grow with the number of rows shown."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.utils import timezone
+
+from crm.choices import OPEN_CULTIVATION_STAGES, CultivationStage, MilestoneKind
+from crm.models import (
+    CommissionerAssignment,
+    Cultivation,
+    CultivationTarget,
+    Enterprise,
+    EnterpriseYear,
+    Project,
+    ProjectMilestone,
+    ProjectProgress,
+    Qualification,
+    ServiceLog,
+)
+
+YEARS_SHOWN = 6
+BOARD_LIMIT = 50
+LAG_LIMIT = 100
+
+# ---------------------------------------------------------------------------------------------------------
+# Yearly figures and the 360° page's trend chart
+# ---------------------------------------------------------------------------------------------------------
+
+
+def enterprise_years(*, user, enterprise: Enterprise, limit: int = YEARS_SHOWN) -> list[EnterpriseYear]:
+    """The enterprise's latest years, oldest first (one query; empty outside the user's scope)."""
+    rows = list(EnterpriseYear.objects.visible_to(user).filter(enterprise=enterprise).order_by("-year")[:limit])
+    rows.reverse()
+    return rows
+
+
+@dataclass
+class TrendChart:
+    """Geometry of a small line chart drawn as inline SVG by the template (no script, no CDN: CSP)."""
+
+    width: int = 320
+    height: int = 120
+    series: list[dict] = field(default_factory=list)  # {"key", "label", "points", "dots": [(x, y, value)]}
+    labels: list[dict] = field(default_factory=list)  # {"x", "text"}
+    maximum: Decimal | None = None
+    label_y: int = 0
+
+
+CHART_SERIES = (("revenue", "revenue"), ("rd_expense", "rd"))
+
+
+def trend_chart(years: list[EnterpriseYear], *, width: int = 320, height: int = 120) -> TrendChart | None:
+    """Revenue and R&D expense per year as polylines in a ``width`` × ``height`` box (None with under 2 years)."""
+    if len(years) < 2:
+        return None
+    left, right, top, bottom = 18, 18, 10, 22
+    values = [getattr(y, name) for y in years for name, _css in CHART_SERIES if getattr(y, name) is not None]
+    maximum = max(values, default=Decimal("0")) or Decimal("1")
+    step = (width - left - right) / (len(years) - 1)
+    chart = TrendChart(width=width, height=height, maximum=maximum)
+    for index, year in enumerate(years):
+        chart.labels.append({"x": round(left + index * step, 1), "text": str(year.year)})
+    for name, css in CHART_SERIES:
+        dots = []
+        for index, year in enumerate(years):
+            value = getattr(year, name)
+            if value is None:
+                continue
+            x = left + index * step
+            y = top + (height - top - bottom) * (1 - float(value) / float(maximum))
+            dots.append((round(x, 1), round(y, 1), value))
+        chart.series.append(
+            {"key": name, "css": css, "points": " ".join(f"{x},{y}" for x, y, _v in dots), "dots": dots}
+        )
+    chart.label_y = height - 6
+    return chart
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The cultivation board and the progress against targets
+# ---------------------------------------------------------------------------------------------------------
+
+
+def cultivation_board(*, queryset, limit: int = BOARD_LIMIT) -> list[dict]:
+    """The board's columns, one per stage: ``{"stage", "label", "count", "cards"}``; at most ``limit`` cards per
+    column (soonest next step first). 1 grouped COUNT and one query per stage: fixed, whatever the size."""
+    counts = dict(queryset.order_by().values_list("stage").annotate(n=Count("pk")))
+    columns = []
+    for stage, label in CultivationStage.choices:
+        cards = []
+        if counts.get(stage):
+            cards = list(
+                queryset.filter(stage=stage)
+                .select_related("enterprise", "enterprise__region", "programme", "officer")
+                .order_by("next_step_on", "enterprise__name", "pk")[:limit]
+            )
+        columns.append({"stage": stage, "label": label, "count": counts.get(stage, 0), "cards": cards})
+    return columns
+
+
+def _regions_of(bureaus) -> dict[int, str | None]:
+    """Bureau id → its region for a county bureau, None for a city bureau (its target counts the whole city)."""
+    return {b.pk: (None if b.level == "city" else b.region_id) for b in bureaus}
+
+
+def target_progress(*, user, year: int, programme: str | None = None, region: str | None = None) -> list[dict]:
+    """Per target of the user's scope (bureau × programme of ``year``): the target, certified this year, still in
+    the pipeline, failed, and the percentage reached. Two queries."""
+    targets = CultivationTarget.objects.visible_to(user).filter(year=year).select_related("bureau", "programme")
+    if programme:
+        targets = targets.filter(programme_id=programme)
+    targets = list(targets.order_by("bureau__level", "bureau__name", "programme__sort_order"))
+    if region:
+        targets = [t for t in targets if t.bureau.level == "city" or t.bureau.region_id == region]
+    if not targets:
+        return []
+    pool = Cultivation.objects.visible_to(user).filter(year=year, programme_id__in={t.programme_id for t in targets})
+    grouped = pool.order_by().values_list("enterprise__region", "programme", "stage").annotate(n=Count("pk"))
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for where, code, stage, n in grouped:
+        counts.setdefault((where, code), {}).setdefault(stage, 0)
+        counts[(where, code)][stage] += n
+    rows = []
+    for target in targets:
+        own = target.bureau.region_id if target.bureau.level != "city" else None
+        certified = pipeline = failed = 0
+        for (where, code), stages in counts.items():
+            if code != target.programme_id or (own is not None and where != own):
+                continue
+            certified += stages.get(CultivationStage.CERTIFIED, 0)
+            failed += stages.get(CultivationStage.FAILED, 0)
+            pipeline += sum(stages.get(s, 0) for s in OPEN_CULTIVATION_STAGES)
+        rows.append(
+            {
+                "bureau_id": target.bureau_id,
+                "bureau": target.bureau.name,
+                "region": own,
+                "programme_code": target.programme_id,
+                "programme": target.programme.name,
+                "target": target.target,
+                "certified": certified,
+                "pipeline": pipeline,
+                "failed": failed,
+                "percent": round(certified * 100 / target.target) if target.target else None,
+                "gap": max(target.target - certified, 0),
+            }
+        )
+    return rows
+
+
+def programme_choices() -> list[tuple[str, str]]:
+    return list(Qualification.objects.order_by("sort_order", "code").values_list("code", "name"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Project milestones
+# ---------------------------------------------------------------------------------------------------------
+
+# The three lag lists: (list key, the milestone reached, the next one past its planned date).
+LAG_LISTS = {
+    "signed_not_started": (MilestoneKind.SIGNED, MilestoneKind.STARTED),
+    "started_not_completed": (MilestoneKind.STARTED, MilestoneKind.COMPLETED),
+    "completed_not_producing": (MilestoneKind.COMPLETED, MilestoneKind.IN_PRODUCTION),
+}
+
+
+def milestone_lag(*, user, which: str, today: dt.date | None = None):
+    """Milestones of ``which`` list: the earlier milestone reached, the next one not reached and planned before
+    ``today`` (a milestone planned for today is not late yet). Oldest planned date first; a queryset."""
+    today = today or timezone.localdate()
+    reached, late = LAG_LISTS[which]
+    earlier = ProjectMilestone.objects.filter(project=OuterRef("project"), kind=reached, actual_on__isnull=False)
+    return (
+        ProjectMilestone.objects.visible_to(user)
+        .filter(kind=late, actual_on__isnull=True, planned_on__lt=today)
+        .filter(Exists(earlier))
+        .select_related("project", "project__region", "project__enterprise")
+        .order_by("planned_on", "project__name", "pk")
+    )
+
+
+def milestone_lag_counts(*, user, today: dt.date | None = None) -> dict[str, int]:
+    """How many milestones each lag list holds (one query)."""
+    today = today or timezone.localdate()
+    counts = {}
+    for which, (reached, late) in LAG_LISTS.items():
+        earlier = ProjectMilestone.objects.filter(project=OuterRef("project"), kind=reached, actual_on__isnull=False)
+        counts[which] = Count("pk", filter=Q(kind=late) & Q(Exists(earlier)))
+    return (
+        ProjectMilestone.objects.visible_to(user)
+        .filter(actual_on__isnull=True, planned_on__lt=today)
+        .aggregate(**counts)
+    )
+
+
+def programme_kpis(*, user, today: dt.date) -> dict:
+    """The dashboard's block of the growth programmes: this year's targets per county, 开工率 / 投资完成率 and the
+    lag lists' counts (5 queries at most)."""
+    return {
+        "year": today.year,
+        "targets": target_progress(user=user, year=today.year),
+        "projects": project_rates(user=user),
+        "lag": milestone_lag_counts(user=user, today=today),
+    }
+
+
+def project_schedule(*, user, project: Project, today: dt.date | None = None) -> list[dict]:
+    """Planned vs actual of each milestone in order: ``{"kind", "label", "planned_on", "actual_on", "status",
+    "days_late"}`` (status ``done``, ``done_late``, ``late``, ``due``, ``unplanned``). One query."""
+    today = today or timezone.localdate()
+    stored = {m.kind: m for m in ProjectMilestone.objects.visible_to(user).filter(project=project)}
+    rows = []
+    for kind, label in MilestoneKind.choices:
+        m = stored.get(kind)
+        planned, actual = (m.planned_on, m.actual_on) if m else (None, None)
+        days_late = None
+        if actual and planned:
+            status = "done_late" if actual > planned else "done"
+            days_late = (actual - planned).days if actual > planned else None
+        elif actual:
+            status = "done"
+        elif planned and planned < today:
+            status, days_late = "late", (today - planned).days
+        elif planned:
+            status = "due"
+        else:
+            status = "unplanned"
+        rows.append(
+            {
+                "kind": kind,
+                "label": label,
+                "planned_on": planned,
+                "actual_on": actual,
+                "status": status,
+                "days_late": days_late,
+            }
+        )
+    return rows
+
+
+def project_progress(*, user, project: Project, limit: int = 12) -> list[ProjectProgress]:
+    return list(
+        ProjectProgress.objects.visible_to(user)
+        .filter(project=project)
+        .select_related("reported_by")
+        .order_by("-month")[:limit]
+    )
+
+
+def project_rates(*, user) -> dict:
+    """开工率 (projects signed that have started / projects signed) and 投资完成率 (latest reported investment to
+    date / planned investment, over projects with a planned investment) of the user's scope. Two queries."""
+    projects = Project.objects.visible_to(user)
+    signed = ProjectMilestone.objects.filter(project=OuterRef("pk"), kind=MilestoneKind.SIGNED, actual_on__isnull=False)
+    started = ProjectMilestone.objects.filter(
+        project=OuterRef("pk"), kind=MilestoneKind.STARTED, actual_on__isnull=False
+    )
+    counts = projects.aggregate(
+        signed=Count("pk", filter=Q(Exists(signed))),
+        started=Count("pk", filter=Q(Exists(signed)) & Q(Exists(started))),
+        planned=Sum("planned_investment", filter=Q(planned_investment__gt=0)),
+    )
+    latest_month = (
+        ProjectProgress.objects.filter(project=OuterRef("project"), investment_total__isnull=False)
+        .order_by("-month")
+        .values("month")[:1]
+    )
+    money = ProjectProgress.objects.filter(
+        project__in=projects.filter(planned_investment__gt=0).values("pk"),
+        investment_total__isnull=False,
+        month=Subquery(latest_month),
+    ).aggregate(done=Sum("investment_total"))
+    money["planned"] = counts["planned"]
+    planned, done = money["planned"] or Decimal("0"), money["done"] or Decimal("0")
+    return {
+        "signed": counts["signed"],
+        "started": counts["started"],
+        "start_rate": round(counts["started"] * 100 / counts["signed"], 1) if counts["signed"] else None,
+        "planned_investment": planned,
+        "investment_done": done,
+        "investment_rate": round(float(done) * 100 / float(planned), 1) if planned else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Commissioners
+# ---------------------------------------------------------------------------------------------------------
+
+
+def commissioner_rows(*, queryset, today: dt.date | None = None):
+    """Commissioners with their current assignments (enterprise prefetched, scoped) and service days in all."""
+    today = today or timezone.localdate()
+    days = (
+        ServiceLog.objects.filter(assignment__commissioner=OuterRef("pk"))
+        .order_by()
+        .values("assignment__commissioner")
+        .annotate(total=Sum("days"))
+        .values("total")
+    )
+    return queryset.select_related("industry_chain").annotate(service_days=Subquery(days))
+
+
+def commissioner_assignments_prefetch(*, user) -> Prefetch:
+    return Prefetch(
+        "assignments",
+        queryset=CommissionerAssignment.objects.visible_to(user).select_related("enterprise").order_by("-starts_on"),
+        to_attr="visible_assignments",
+    )
+
+
+def enterprise_commissioners(*, user, enterprise: Enterprise, today: dt.date | None = None) -> list:
+    """The enterprise's commissioner assignments, current first, each with its service days (one query)."""
+    today = today or timezone.localdate()
+    return list(
+        CommissionerAssignment.objects.visible_to(user)
+        .filter(enterprise=enterprise)
+        .select_related("commissioner")
+        .annotate(service_days=Sum("service_logs__days"))
+        .order_by("-starts_on")[:10]
+    )
