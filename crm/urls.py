@@ -51,6 +51,12 @@ urlpatterns = [
     path("activities/", routine_views.ActivityListView.as_view(), name="activity-list"),
     path("activities/new/", routine_views.ActivityCreateView.as_view(), name="activity-create"),
     path("activities/<int:pk>/", routine_views.ActivityDetailView.as_view(), name="activity-detail"),
+    path("activities/<int:pk>/edit/", routine_views.ActivityUpdateView.as_view(), name="activity-update"),
+    path(
+        "activities/<int:pk>/attachments/<int:attachment_pk>/",
+        routine_views.ActivityAttachmentView.as_view(),
+        name="activity-attachment",
+    ),
     path("me/", routine_views.AccountView.as_view(), name="account"),
     path("visits/<int:pk>/", visit_views.VisitDetailView.as_view(), name="visit-detail"),
     path("visits/<int:pk>/edit/", visit_views.VisitUpdateView.as_view(), name="visit-update"),

@@ -11,11 +11,12 @@ from crm.models.notifications import Notification
 from crm.models.organisation import Bureau, Department, User
 from crm.models.policies import Policy, PolicyMatch
 from crm.models.reference import IndustryChain, Qualification, Region
-from crm.models.routine import Activity, ActivityParticipant, CadenceRule, CalendarKey, VisitPlan
+from crm.models.routine import Activity, ActivityAttachment, ActivityParticipant, CadenceRule, CalendarKey, VisitPlan
 
 __all__ = [
     "ActionItem",
     "Activity",
+    "ActivityAttachment",
     "ActivityParticipant",
     "Bureau",
     "CadenceRule",
