@@ -26,11 +26,12 @@ The rules are then applied in Python to the fetched rows (a page, or one person'
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, CharField, Count, F, IntegerField, Q, Value, When
+from django.db import connection
+from django.db.models import Case, CharField, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from crm.choices import CadencePeriod, CadenceRole, CadenceStatus, CadenceTier, EnterpriseStatus, VisitKind
-from crm.models import ActivityParticipant, CadenceRule, Enterprise, Visit
+from crm.models import Activity, ActivityParticipant, CadenceRule, Enterprise, Visit
 from crm.models.routine import CADENCE_DEFAULT_KINDS, CADENCE_DEFAULTS
 
 REMIND_DAYS = 7  # "N days left" notices and the red marking on the 工作台 start this many days before the end
@@ -193,72 +194,118 @@ def _links(*, user, rules: Rules, person_id, role, region):
 # ------------------------------------------------------------------------------------------------------ counts
 
 
-def _count_columns(rules: Rules, *, kind_field: str, date_field: str, constant_kind: str | None = None) -> dict:
-    columns = {}
-    for name, kinds, start, end in rules.columns():
-        if constant_kind is not None and constant_kind not in kinds:
-            columns[name] = Value(0, output_field=IntegerField())
-            continue
-        condition = Q(**{f"{date_field}__gte": start, f"{date_field}__lte": end})
-        if constant_kind is None:
-            condition &= Q(**{f"{kind_field}__in": kinds})
-        columns[name] = Count("pk", filter=condition)
-    return columns
+def _in(column: str, values) -> tuple[str, list]:
+    """``column IN (...)`` for a list of ids or a queryset of one column (compiled as a subquery)."""
+    if isinstance(values, QuerySet):
+        sql, params = values.query.sql_with_params()
+        return f"{column} IN ({sql})", list(params)
+    values = list(values)
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+
+
+def _counts_sql(*, rules: Rules, enterprises, persons) -> tuple[str, list]:
+    """The one aggregate query of the visits done (raw SQL: the ORM spent ~30 ms building the same UNION of
+    four GROUP BYs with 8 conditional counts each). Portable (SQLite and PostgreSQL): ``SUM(CASE ...)``,
+    parameters for every value. Columns: enterprise, person, then ``rules.columns()`` in order."""
+    quote = connection.ops.quote_name
+    date = connection.ops.adapt_datefield_value
+    visit, visit_officer = quote(Visit._meta.db_table), quote(Visit.officers.through._meta.db_table)
+    activity, activity_officer = quote(Activity._meta.db_table), quote(Activity.officers.through._meta.db_table)
+    participant = quote(ActivityParticipant._meta.db_table)
+    first, today = date(rules.first_day()), date(rules.today)
+    columns = rules.columns()
+
+    def sums(*, day: str, kind: str | None) -> tuple[str, list]:
+        parts, params = [], []
+        for _name, kinds, start, end in columns:
+            if kind is None and VisitKind.MEETING not in kinds:
+                parts.append("0")
+                continue
+            condition = f"{day} >= %s AND {day} <= %s"
+            params += [date(start), date(end)]
+            if kind is not None:
+                condition += f" AND {kind} IN ({', '.join(['%s'] * len(kinds))})"
+                params += list(kinds)
+            parts.append(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)")
+        return ", ".join(parts), params
+
+    def part(*, enterprise: str, source: str, where: list[str], where_params: list, day: str, kind, person):
+        counted, counted_params = sums(day=day, kind=kind)
+        enterprise_in, enterprise_params = _in(enterprise, enterprises)
+        conditions = [enterprise_in, f"{day} >= %s", f"{day} <= %s", f"{person} IS NOT NULL", *where]
+        params = [*counted_params, *enterprise_params, first, today, *where_params]
+        if persons is not None:
+            person_in, person_params = _in(person, persons)
+            conditions.append(person_in)
+            params += person_params
+        sql = (
+            f"SELECT {enterprise}, {person}, {counted} FROM {source} WHERE {' AND '.join(conditions)} "
+            f"GROUP BY {enterprise}, {person}"
+        )
+        return sql, params
+
+    parts = [
+        part(  # visits as their lead
+            enterprise=f"{visit}.enterprise_id",
+            source=visit,
+            where=[],
+            where_params=[],
+            day=f"{visit}.visited_on",
+            kind=f"{visit}.kind",
+            person=f"{visit}.lead_id",
+        ),
+        part(  # visits as one of their officers (the lead is counted above)
+            enterprise=f"{visit}.enterprise_id",
+            source=f"{visit_officer} INNER JOIN {visit} ON {visit}.id = {visit_officer}.visit_id",
+            where=[f"({visit}.lead_id IS NULL OR {visit}.lead_id <> {visit_officer}.user_id)"],
+            where_params=[],
+            day=f"{visit}.visited_on",
+            kind=f"{visit}.kind",
+            person=f"{visit_officer}.user_id",
+        ),
+    ]
+    if any(VisitKind.MEETING in kinds for kinds in rules.kinds_index):
+        joined = f"{participant} INNER JOIN {activity} ON {activity}.id = {participant}.activity_id"
+        parts += [
+            part(  # activities counting as a visit (a meeting) of each participant, as their lead
+                enterprise=f"{participant}.enterprise_id",
+                source=joined,
+                where=[f"{activity}.counts_as_visit = %s"],
+                where_params=[True],
+                day=f"{activity}.held_on",
+                kind=None,
+                person=f"{activity}.lead_id",
+            ),
+            part(  # … as one of their officers
+                enterprise=f"{participant}.enterprise_id",
+                source=f"{joined} INNER JOIN {activity_officer} ON {activity_officer}.activity_id = {activity}.id",
+                where=[
+                    f"{activity}.counts_as_visit = %s",
+                    f"({activity}.lead_id IS NULL OR {activity}.lead_id <> {activity_officer}.user_id)",
+                ],
+                where_params=[True],
+                day=f"{activity}.held_on",
+                kind=None,
+                person=f"{activity_officer}.user_id",
+            ),
+        ]
+    return " UNION ALL ".join(sql for sql, _p in parts), [param for _s, params in parts for param in params]
 
 
 def _counts(*, rules: Rules, enterprises, persons) -> dict[tuple[int, int], dict[str, int]]:
     """Visits done per (enterprise, person) and count column, in one query: ``enterprises`` and ``persons`` are
-    id lists or subqueries (``persons=None``: anybody; rows of people who are not liaisons are ignored)."""
-    first, today = rules.first_day(), rules.today
-
-    def people(queryset, field):
-        return queryset.filter(**{f"{field}__in": persons}) if persons is not None else queryset
-
-    visits = Visit.objects.filter(enterprise_id__in=enterprises, visited_on__gte=first, visited_on__lte=today)
-    as_lead = people(visits.filter(lead_id__isnull=False), "lead_id").order_by()
-    as_lead = as_lead.values(ce=F("enterprise_id"), cp=F("lead_id")).annotate(
-        **_count_columns(rules, kind_field="kind", date_field="visited_on")
-    )
-    officers = Visit.officers.through.objects.filter(
-        visit__enterprise_id__in=enterprises, visit__visited_on__gte=first, visit__visited_on__lte=today
-    ).filter(Q(visit__lead_id__isnull=True) | ~Q(visit__lead_id=F("user_id")))  # the lead is counted above
-    as_officer = people(officers, "user_id").order_by()
-    as_officer = as_officer.values(ce=F("visit__enterprise_id"), cp=F("user_id")).annotate(
-        **_count_columns(rules, kind_field="visit__kind", date_field="visit__visited_on")
-    )
-    parts = [as_lead, as_officer]
-    meeting = {"kind_field": "", "date_field": "activity__held_on", "constant_kind": VisitKind.MEETING.value}
-    if any(VisitKind.MEETING in kinds for kinds in rules.kinds_index):
-        counted = ActivityParticipant.objects.filter(
-            enterprise_id__in=enterprises,
-            activity__counts_as_visit=True,
-            activity__held_on__gte=first,
-            activity__held_on__lte=today,
-        )
-        activity_lead = people(counted.filter(activity__lead_id__isnull=False), "activity__lead_id").order_by()
-        parts.append(
-            activity_lead.values(ce=F("enterprise_id"), cp=F("activity__lead_id")).annotate(
-                **_count_columns(rules, **meeting)
-            )
-        )
-        # One filter() call: its conditions on the activity's officers share one join, which values() reuses.
-        officer_of_activity = Q(activity__officers__isnull=False) & (
-            Q(activity__lead_id__isnull=True) | ~Q(activity__lead_id=F("activity__officers"))
-        )
-        if persons is not None:
-            officer_of_activity &= Q(activity__officers__in=persons)
-        activity_officers = counted.filter(officer_of_activity).order_by()
-        parts.append(
-            activity_officers.values(ce=F("enterprise_id"), cp=F("activity__officers")).annotate(
-                **_count_columns(rules, **meeting)
-            )
-        )
+    id lists or querysets of ids (``persons=None``: anybody; rows of people who are not liaisons are ignored)."""
+    sql, params = _counts_sql(rules=rules, enterprises=enterprises, persons=persons)
     names = [name for name, *_ in rules.columns()]
     counts: dict[tuple[int, int], dict[str, int]] = {}
-    for row in parts[0].union(*parts[1:], all=True):
-        entry = counts.setdefault((row["ce"], row["cp"]), dict.fromkeys(names, 0))
-        for name in names:
-            entry[name] += row[name]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for enterprise_id, person_id, *values in cursor.fetchall():
+            entry = counts.setdefault((enterprise_id, person_id), dict.fromkeys(names, 0))
+            for name, value in zip(names, values, strict=True):
+                entry[name] += int(value or 0)
     return counts
 
 
