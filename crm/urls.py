@@ -7,8 +7,8 @@ from crm.views import lists as action_lists
 from crm.views import needs as need_views
 from crm.views import notifications as notification_views
 from crm.views import portal as portal_views
-from crm.views import reports as report_views
 from crm.views import programmes as programme_views
+from crm.views import reports as report_views
 from crm.views import routine as routine_views
 from crm.views import visits as visit_views
 from crm.views.exports import (
@@ -65,6 +65,12 @@ urlpatterns = [
     path("activities/", routine_views.ActivityListView.as_view(), name="activity-list"),
     path("activities/new/", routine_views.ActivityCreateView.as_view(), name="activity-create"),
     path("activities/<int:pk>/", routine_views.ActivityDetailView.as_view(), name="activity-detail"),
+    path("activities/<int:pk>/edit/", routine_views.ActivityUpdateView.as_view(), name="activity-update"),
+    path(
+        "activities/<int:pk>/attachments/<int:attachment_pk>/",
+        routine_views.ActivityAttachmentView.as_view(),
+        name="activity-attachment",
+    ),
     path("me/", routine_views.AccountView.as_view(), name="account"),
     path("visits/<int:pk>/", visit_views.VisitDetailView.as_view(), name="visit-detail"),
     path("visits/<int:pk>/edit/", visit_views.VisitUpdateView.as_view(), name="visit-update"),

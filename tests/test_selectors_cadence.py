@@ -1,12 +1,24 @@
 """Visit cadence (DESIGN §11.1): periods at month and quarter boundaries, who counts, which kinds count, missed."""
 
 import datetime as dt
+import random
 
 import pytest
+from django.db.models import Q
 
-from crm.choices import CadencePeriod, CadenceRole, CadenceStatus, CadenceTier, VisitKind
+from crm.choices import CadencePeriod, CadenceRole, CadenceStatus, CadenceTier, EnterpriseStatus, VisitKind
+from crm.models import CadenceRule, Enterprise
+from crm.models.routine import CADENCE_DEFAULT_KINDS, CADENCE_DEFAULTS
 from crm.selectors.cadence import cadence_query, cadence_rows, cadence_todo, period_of
-from tests.factories import ActivityFactory, ActivityParticipantFactory, CadenceRuleFactory, VisitFactory
+from tests.factories import (
+    ActivityFactory,
+    ActivityParticipantFactory,
+    BureauFactory,
+    CadenceRuleFactory,
+    EnterpriseFactory,
+    UserFactory,
+    VisitFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -111,8 +123,151 @@ def test_scope_status_filter_and_todo(enterprise, county_enterprise, officer, co
     assert [r["enterprise_id"] for r in todo] == [county_enterprise.pk]
 
 
-def test_one_query_for_any_number_of_enterprises(enterprise, officer, manager, django_assert_num_queries):
-    for _ in range(5):
-        VisitFactory(enterprise=enterprise)
-    with django_assert_num_queries(3):  # the rules of each role (a handful of rows), then the rows
-        list(cadence_query(user=manager, person=officer)[:20])
+def _linked_enterprises(n, *, officer, city_bureau):
+    for _ in range(n):
+        linked = EnterpriseFactory(is_linked=True, bureau=city_bureau, liaison_leader=officer)
+        linked.liaison_officers.add(officer)
+        _visit(linked, dt.date(2026, 10, 2), lead=officer, officers=[officer])
+        ActivityParticipantFactory(enterprise=linked, activity__held_on=dt.date(2026, 10, 3)).activity.officers.add(
+            officer
+        )
+
+
+@pytest.mark.parametrize("enterprises", [2, 6])
+def test_three_queries_for_any_number_of_enterprises(
+    enterprises, officer, manager, city_bureau, django_assert_num_queries
+):
+    _linked_enterprises(enterprises, officer=officer, city_bureau=city_bureau)
+    with django_assert_num_queries(3):  # the rules, the links, the visits counted (one aggregate)
+        rows = cadence_rows(user=manager, person=officer, today=dt.date(2026, 10, 20))
+    assert len(rows) == 2 * enterprises and {r["done"] for r in rows} == {2}
+    with django_assert_num_queries(4):  # a page: the rules, the links' count, the page's links, their visits
+        page = cadence_query(user=manager, today=dt.date(2026, 10, 20))
+        assert page.count() == 2 * enterprises and len(page[:2]) == 2
+
+
+def test_lead_who_is_also_an_officer_counts_once(enterprise, officer, manager):
+    enterprise.liaison_officers.add(officer)
+    day = dt.date(2026, 10, 20)
+    _visit(enterprise, dt.date(2026, 10, 2), lead=officer, officers=[officer])
+    activity = ActivityFactory(held_on=dt.date(2026, 10, 9), lead=officer)
+    activity.officers.add(officer)
+    ActivityParticipantFactory(activity=activity, enterprise=enterprise)
+    assert _row(cadence_rows(user=manager, today=day), officer)["done"] == 2
+
+
+def test_rows_are_ordered_by_due_by_then_name_and_pages_agree(enterprise, county_enterprise, officer, leader, manager):
+    enterprise.liaison_officers.add(officer)
+    enterprise.liaison_leader = leader
+    enterprise.save()
+    county_enterprise.liaison_officers.add(officer)
+    county_enterprise.liaison_leader = leader
+    county_enterprise.save()
+    rows = cadence_rows(user=manager, today=dt.date(2026, 10, 20))
+    first, second = Enterprise.objects.order_by("name").values_list("pk", flat=True)  # the database's collation
+    # Months (officers) end before the quarter (leaders of linked enterprises); then by name.
+    assert [(r["role"], r["enterprise_id"]) for r in rows] == [
+        ("officer", first),
+        ("officer", second),
+        ("leader", first),
+        ("leader", second),
+    ]
+    query = cadence_query(user=manager, today=dt.date(2026, 10, 20))
+    assert [*query[0:3], *query[3:6]] == rows and query.count() == 4
+    # In the quarter's last month every row is due by the same day: by name only.
+    december = cadence_rows(user=manager, today=dt.date(2026, 12, 2))
+    assert [r["enterprise_id"] for r in december] == [first] * 2 + [second] * 2
+
+
+def _reference(*, today: dt.date) -> list[tuple]:
+    """The cadence computed the slow obvious way, one enterprise and person at a time: the oracle."""
+    own = {(r.bureau_id, r.tier, r.role): r for r in CadenceRule.objects.all()}
+    rows = []
+    targets = Enterprise.objects.filter(Q(is_linked=True) | Q(is_assisted=True), status=EnterpriseStatus.OPERATING)
+    for ent in targets:
+        tier = CadenceTier.ASSISTED if ent.is_assisted else CadenceTier.LINKED
+        people = [(u.pk, CadenceRole.OFFICER) for u in ent.liaison_officers.all()]
+        people += [(ent.liaison_leader_id, CadenceRole.LEADER)] if ent.liaison_leader_id else []
+        for pk, role in people:
+            rule = own.get((ent.bureau_id, tier, role))
+            period, required = (rule.period, rule.min_visits) if rule else CADENCE_DEFAULTS[(tier, role)]
+            kinds = rule.kinds if rule else CADENCE_DEFAULT_KINDS
+
+            def done(start, end, pk=pk, kinds=kinds, ent=ent):
+                by = [v for v in ent.visits.all() if v.lead_id == pk or pk in {o.pk for o in v.officers.all()}]
+                n = sum(1 for v in by if start <= v.visited_on <= end and v.kind in kinds)
+                if VisitKind.MEETING in kinds:
+                    for p in ent.activity_participations.all():
+                        a = p.activity
+                        mine = a.lead_id == pk or pk in {o.pk for o in a.officers.all()}
+                        n += mine and a.counts_as_visit and start <= a.held_on <= end
+                return n
+
+            current = period_of(period, today)
+            previous = period_of(period, current.start - dt.timedelta(days=1))
+            rows.append(
+                (ent.pk, pk, role, required, done(current.start, today), done(previous.start, previous.end))
+                + (current.end,)
+            )
+    return sorted(rows)
+
+
+def test_same_rows_as_the_obvious_computation_on_random_data(regions, city_bureau, county_bureau):
+    rng = random.Random(12)
+    bureaus = [city_bureau, county_bureau, BureauFactory(name="清江浦区科技局")]
+    people = [UserFactory(bureau=city_bureau) for _ in range(4)]
+    CadenceRuleFactory(bureau=county_bureau, period=CadencePeriod.QUARTER, min_visits=2, kinds=["on_site", "phone"])
+    CadenceRuleFactory(bureau=city_bureau, tier=CadenceTier.ASSISTED, role=CadenceRole.LEADER, kinds=["meeting"])
+    CadenceRuleFactory(bureau=bureaus[2], role=CadenceRole.LEADER, period=CadencePeriod.MONTH, min_visits=2)
+    enterprises = []
+    for i in range(14):
+        ent = EnterpriseFactory(
+            bureau=bureaus[i % 3],
+            is_linked=rng.random() < 0.7,
+            is_assisted=rng.random() < 0.4,
+            status=EnterpriseStatus.CLOSED if i == 13 else EnterpriseStatus.OPERATING,
+            liaison_leader=rng.choice([None, *people]),
+        )
+        ent.liaison_officers.set(rng.sample(people, k=rng.randint(0, 2)))
+        enterprises.append(ent)
+    kinds = [VisitKind.ON_SITE, VisitKind.MEETING, VisitKind.PHONE, VisitKind.ONLINE]
+    for _ in range(90):
+        day = dt.date(2026, 6, 1) + dt.timedelta(days=rng.randint(0, 213))
+        lead = rng.choice([None, *people])
+        _visit(
+            rng.choice(enterprises),
+            day,
+            lead=lead,
+            officers=rng.sample(people, k=rng.randint(0, 2)),
+            kind=rng.choice(kinds),
+        )
+    for _ in range(8):
+        activity = ActivityFactory(
+            held_on=dt.date(2026, 6, 1) + dt.timedelta(days=rng.randint(0, 213)),
+            counts_as_visit=rng.random() < 0.7,
+            lead=rng.choice([None, *people]),
+        )
+        activity.officers.set(rng.sample(people, k=rng.randint(0, 3)))
+        for ent in rng.sample(enterprises, k=rng.randint(1, 4)):
+            ActivityParticipantFactory(activity=activity, enterprise=ent)
+    seen = []
+    for day in (dt.date(2026, 7, 1), dt.date(2026, 9, 30), dt.date(2026, 10, 20), dt.date(2026, 12, 31)):
+        rows = cadence_rows(user=None, today=day)
+        got = sorted(
+            (r["enterprise_id"], r["person_id"], r["role"], r["required"], r["done"], r["previous_done"], r["due_by"])
+            for r in rows
+        )
+        assert got == _reference(today=day), day
+        seen += got
+        order = [(r["due_by"], r["enterprise_name"], r["enterprise_id"], r["person_id"], r["role"]) for r in rows]
+        assert order == sorted(order)
+        query = cadence_query(user=None, today=day)
+        assert [row for start in range(0, len(rows), 4) for row in query[start : start + 4]] == rows
+        for status in CadenceStatus.values:
+            assert list(cadence_query(user=None, status=status, today=day)) == [
+                r for r in rows if r["status"] == status
+            ]
+        person = people[0]
+        assert cadence_rows(user=None, person=person, today=day) == [r for r in rows if r["person_id"] == person.pk]
+    assert {r[4] > 0 for r in seen} == {True, False} and {r[5] > 0 for r in seen} == {True, False}  # both exercised
+    assert {r[3] for r in seen} == {1, 2}

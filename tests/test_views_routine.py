@@ -5,6 +5,7 @@ import datetime as dt
 
 import icalendar
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from crm.choices import NeedEventKind, NeedStatus, PlanStatus, Urgency, VisitFlag
@@ -244,3 +245,93 @@ class TestActivityPages:
         )
         client.force_login(county_officer)
         assert client.get(reverse("crm:activity-detail", args=[activity.pk])).status_code == 404
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+
+
+def _activity(user, enterprise, **kwargs):
+    return activity_create(
+        user=user,
+        kind="symposium",
+        title="座谈会",
+        held_on=today(),
+        participants=[{"enterprise": enterprise}],
+        **kwargs,
+    )
+
+
+@pytest.mark.usefixtures("media_root")
+class TestActivityEditAndFiles:
+    def test_edit_page_changes_fields_participants_and_files(self, client, officer, enterprise, county_enterprise):
+        photo = SimpleUploadedFile("签到表.jpg", JPEG, content_type="image/jpeg")
+        activity = _activity(officer, enterprise, attachments=[photo])
+        kept = activity.attachments.get()
+        client.force_login(officer)
+        url = reverse("crm:activity-update", args=[activity.pk])
+        page = client.get(url)
+        assert page.status_code == 200 and "签到表.jpg" in page.content.decode()
+        data = {
+            "kind": "symposium",
+            "title": "座谈会（改）",
+            "held_on": today().isoformat(),
+            "counts_as_visit": "true",
+            "lead": officer.pk,
+            "participants-TOTAL_FORMS": "2",
+            "participants-INITIAL_FORMS": "0",
+            "participants-0-enterprise": enterprise.pk,
+            "participants-1-enterprise": county_enterprise.pk,
+            "attachments_remove": [kept.pk],
+            "attachments": SimpleUploadedFile(
+                "纪要.pdf", b"%PDF-1.7\n" + b"1 0 obj\n" * 8, content_type="application/pdf"
+            ),
+        }
+        response = client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:3000]
+        activity.refresh_from_db()
+        assert activity.title == "座谈会（改）" and activity.counts_as_visit
+        assert set(activity.participants.values_list("enterprise_id", flat=True)) == {
+            enterprise.pk,
+            county_enterprise.pk,
+        }
+        assert [a.name for a in activity.attachments.all()] == ["纪要.pdf"]
+        html = client.get(response["Location"]).content.decode()
+        assert "纪要.pdf" in html and 'id="activity-edit"' in html
+
+    def test_a_file_that_is_not_a_photo_or_pdf_is_refused_and_nothing_changes(self, client, officer, enterprise):
+        activity = _activity(officer, enterprise)
+        client.force_login(officer)
+        data = {
+            "kind": "briefing",
+            "title": "改了标题",
+            "held_on": today().isoformat(),
+            "participants-TOTAL_FORMS": "1",
+            "participants-INITIAL_FORMS": "0",
+            "participants-0-enterprise": enterprise.pk,
+            "attachments": SimpleUploadedFile("page.html", b"<html><script>x</script>", content_type="text/html"),
+        }
+        response = client.post(reverse("crm:activity-update", args=[activity.pk]), data)
+        assert response.status_code == 200
+        assert "page.html" in response.context["form"].errors["attachments"][0]
+        activity.refresh_from_db()
+        assert activity.title == "座谈会" and not activity.attachments.exists()
+
+    def test_files_are_served_only_within_scope(self, client, officer, county_officer, enterprise):
+        photo = SimpleUploadedFile("现场.jpg", JPEG, content_type="image/jpeg")
+        activity = _activity(officer, enterprise, attachments=[photo])
+        attachment = activity.attachments.get()
+        url = reverse("crm:activity-attachment", args=[activity.pk, attachment.pk])
+        client.force_login(officer)
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+        assert response["X-Content-Type-Options"] == "nosniff" and b"".join(response.streaming_content) == JPEG
+        other = _activity(officer, enterprise)
+        assert client.get(reverse("crm:activity-attachment", args=[other.pk, attachment.pk])).status_code == 404
+        client.force_login(county_officer)
+        assert client.get(url).status_code == 404
+        assert client.get(reverse("crm:activity-update", args=[activity.pk])).status_code == 404
+
+    def test_an_officer_not_on_the_activity_gets_403(self, client, officer, handler, enterprise):
+        activity = _activity(officer, enterprise)
+        client.force_login(handler)
+        assert client.get(reverse("crm:activity-update", args=[activity.pk])).status_code == 403

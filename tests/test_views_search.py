@@ -4,6 +4,8 @@ import pytest
 from django.urls import reverse
 
 from crm.models import Contact, Project
+from crm.services.activities import activity_create
+from tests.factories import today
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +57,20 @@ def test_empty_and_odd_queries(client, officer, enterprise):
     assert search(client, "a\x00b") == ([], [])
     assert search(client, "%") == ([], [])
     assert search(client, "x" * 500) == ([], [])
+
+
+def test_activities_by_code_and_title_within_scope(client, officer, county_officer, enterprise):
+    activity = activity_create(
+        user=officer,
+        kind="symposium",
+        title="高新技术企业座谈会",
+        held_on=today(),
+        participants=[{"enterprise": enterprise}],
+    )
+    client.force_login(officer)
+    for q in ("座谈", activity.code, activity.code[-4:]):
+        response = client.get(reverse("crm:search"), {"q": q})
+        assert [a.pk for a in response.context["activities"]] == [activity.pk], q
+    assert activity.code in response.content.decode()
+    client.force_login(county_officer)
+    assert client.get(reverse("crm:search"), {"q": "座谈"}).context["activities"] == []

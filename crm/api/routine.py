@@ -21,7 +21,7 @@ from crm.api.pagination import PageNumberPagination
 from crm.choices import CadenceRole, CadenceStatus, NeedCategory, Urgency
 from crm.filtersets import ActivityFilterSet, VisitPlanFilterSet
 from crm.models import Activity, ActivityParticipant, Bureau, Enterprise, Need, User, VisitPlan
-from crm.selectors.cadence import cadence_query, cadence_row
+from crm.selectors.cadence import cadence_query
 from crm.services.activities import activity_create, activity_update
 from crm.services.plans import visit_plan_cancel, visit_plan_create, visit_plan_update
 from crm.validators import MAX_ID
@@ -80,7 +80,7 @@ class CadenceView(GenericAPIView):
             region=params.get("region"),
         )
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response(self.get_serializer([cadence_row(r) for r in page], many=True).data)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 # ------------------------------------------------------------------------------------------------ visit plans

@@ -12,8 +12,8 @@ from rest_framework.routers import DefaultRouter
 
 from crm.api import accounts, clock, dashboard, engagement, enterprises, lists, organisation, policies
 from crm.api import portal as portal_api
-from crm.api import reports as reports_api
 from crm.api import programmes as programme_api
+from crm.api import reports as reports_api
 from crm.api import routine as routine_api
 
 app_name = "api"

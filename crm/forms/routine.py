@@ -13,7 +13,8 @@ from crm.forms.base import (
     staff_choices,
     style_form,
 )
-from crm.models import Activity, Bureau, Enterprise, VisitPlan
+from crm.forms.engagement import AttachmentChoiceField, MultipleFileField
+from crm.models import Activity, ActivityAttachment, Bureau, Enterprise, VisitPlan
 
 
 def _enterprise_field(user, current=None, *, required=True) -> forms.ModelChoiceField:
@@ -57,6 +58,11 @@ class ActivityForm(BootstrapFormMixin, forms.ModelForm):
             choices=[("", _("Default (yes for joint research)")), ("true", _("Yes")), ("false", _("No"))]
         ),
     )
+    attachments = MultipleFileField(
+        label=_("Photos and files"),
+        required=False,
+        help_text=_("Photos (JPEG, PNG, WebP, GIF, HEIC) or PDFs such as the sign-in sheet, each at most 10 MB."),
+    )
 
     class Meta:
         model = Activity
@@ -77,6 +83,28 @@ class ActivityForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["kind"].choices = ActivityKind.choices
 
 
+class ActivityUpdateForm(ActivityForm):
+    """The activity form for an existing activity: its needs keep their own workflow; files may be added and
+    removed."""
+
+    attachments_remove = AttachmentChoiceField(
+        label=_("Remove files"),
+        queryset=ActivityAttachment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, user, instance: Activity, **kwargs):
+        super().__init__(*args, user=user, instance=instance, **kwargs)
+        current = [instance.lead, *instance.officers.all()]
+        self.fields["lead"].queryset = staff_choices(user, include=current)
+        self.fields["officers"].queryset = staff_choices(user, include=current)
+        self.fields["counts_as_visit"].widget.choices = [("true", _("Yes")), ("false", _("No"))]
+        self.initial.setdefault("counts_as_visit", "true" if instance.counts_as_visit else "false")
+        self.fields["attachments"].label = _("Add photos and files")
+        self.fields["attachments_remove"].queryset = instance.attachments.all()
+
+
 class ParticipantForm(BootstrapFormMixin, forms.Form):
     enterprise = forms.ModelChoiceField(queryset=Enterprise.objects.none(), required=False, label=_("Enterprise"))
     attendees = forms.CharField(label=_("Attendees"), max_length=200, required=False)
@@ -84,7 +112,8 @@ class ParticipantForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         key = self.add_prefix("enterprise")
-        self.fields["enterprise"] = _enterprise_field(user, self.data.get(key), required=False)
+        current = self.data.get(key) or self.initial.get("enterprise")
+        self.fields["enterprise"] = _enterprise_field(user, current, required=False)
         self.fields["attendees"].widget.attrs["placeholder"] = _("e.g. 张总、李工")
         style_form(self)
 

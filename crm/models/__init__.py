@@ -23,11 +23,12 @@ from crm.models.programmes import (
 )
 from crm.models.reference import IndustryChain, Qualification, Region
 from crm.models.reports import Report
-from crm.models.routine import Activity, ActivityParticipant, CadenceRule, CalendarKey, VisitPlan
+from crm.models.routine import Activity, ActivityAttachment, ActivityParticipant, CadenceRule, CalendarKey, VisitPlan
 
 __all__ = [
     "ActionItem",
     "Activity",
+    "ActivityAttachment",
     "ActivityParticipant",
     "Bureau",
     "CadenceRule",

@@ -170,6 +170,8 @@ class Enterprise(TimeStampedModel):
             ),
             models.Index(fields=["status"], name="crm_ent_status_idx"),
             models.Index(fields=["-updated_at"], name="crm_ent_updated_idx"),
+            # The cadence's leader rows: operating enterprises with a liaison leader (not every operating one).
+            models.Index(fields=["status", "liaison_leader"], name="crm_ent_status_leader_idx"),
         ]
 
     def __str__(self) -> str:

@@ -5,13 +5,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.signals import post_delete, pre_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.choices import ActivityKind, CadencePeriod, CadenceRole, CadenceTier, PlanStatus, VisitKind
 from crm.models.base import AutoCodeMixin, TimeStampedModel
-from crm.models.engagement import text_fields_clean
+from crm.models.engagement import _file_delete_on_commit, text_fields_clean
 from crm.querysets import ActivityQuerySet, ScopedQuerySet
 
 # The defaults of §11.1, used for a bureau without its own rule rows (the selector falls back to them in SQL).
@@ -300,6 +302,60 @@ class ActivityParticipant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise} @ {self.activity_id}"
+
+
+def activity_attachment_path(instance: "ActivityAttachment", filename: str) -> str:
+    return f"activities/{instance.activity.held_on:%Y/%m}/{instance.activity.code}/{filename}"
+
+
+class ActivityAttachment(TimeStampedModel):
+    """A photo or PDF attached to an activity (the sign-in sheet, the minutes); served like a visit's."""
+
+    activity = models.ForeignKey(
+        Activity,
+        verbose_name=_("activity"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    file = models.FileField(
+        _("file"),
+        upload_to=activity_attachment_path,
+    )
+    name = models.CharField(
+        _("file name"),
+        max_length=200,
+    )
+    content_type = models.CharField(
+        _("content type"),
+        max_length=50,
+    )
+    size = models.PositiveIntegerField(
+        _("size in bytes"),
+    )
+
+    class Meta:
+        verbose_name = _("activity attachment")
+        verbose_name_plural = _("activity attachments")
+        ordering = ["activity_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@receiver(post_delete, sender=ActivityAttachment, dispatch_uid="crm_activity_attachment_file_delete")
+def activity_attachment_file_delete(sender, instance: ActivityAttachment, **kwargs) -> None:
+    """Whichever way a row goes (the edit page, the API, a deleted activity), its file goes too."""
+    _file_delete_on_commit(instance.file.storage, instance.file.name)
+
+
+@receiver(pre_save, sender=ActivityAttachment, dispatch_uid="crm_activity_attachment_file_replace")
+def activity_attachment_file_replace(sender, instance: ActivityAttachment, raw: bool = False, **kwargs) -> None:
+    """A row whose file is replaced drops the old file."""
+    if raw or not instance.pk:
+        return
+    old = sender.objects.filter(pk=instance.pk).values_list("file", flat=True).first()
+    if old and old != instance.file.name:
+        _file_delete_on_commit(instance.file.storage, old)
 
 
 class CalendarKey(models.Model):

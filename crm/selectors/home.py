@@ -17,9 +17,15 @@ def home_counts(*, user) -> dict[str, int]:
     return {"linked": enterprises["linked"], "assisted": enterprises["assisted"], "assisted_projects": projects}
 
 
+def _liaised(user):
+    """Ids of the enterprises ``user`` is a liaison officer of (the link table's user index)."""
+    return Enterprise.liaison_officers.through.objects.filter(user_id=user.pk).values("enterprise_id")
+
+
 def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT):
     """Enterprises in scope where the user is a liaison officer or the liaison leader."""
-    ids = Enterprise.objects.visible_to(user).filter(Q(liaison_officers=user) | Q(liaison_leader=user)).values("id")
+    mine = Q(pk__in=_liaised(user)) | Q(liaison_leader=user)  # no OR across a join: two index lookups
+    ids = Enterprise.objects.visible_to(user).filter(mine).values("id")
     return Enterprise.objects.filter(id__in=ids).select_related("region", "industry_chain").order_by("name")[:limit]
 
 
@@ -30,7 +36,7 @@ def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
 
 def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT):
     """Open needs the user handles, their department leads, or of enterprises they liaise with; soonest due first."""
-    mine = Q(handler=user) | Q(enterprise__liaison_officers=user)
+    mine = Q(handler=user) | Q(enterprise_id__in=_liaised(user))
     if user.department_id:
         mine |= Q(lead_department_id=user.department_id)
     ids = Need.objects.visible_to(user).open().filter(mine).values("id")

@@ -1,7 +1,10 @@
 """Global search (navbar box): enterprises as the list's ``q`` finds them (name, credit code, legal
-representative, contact name: ``EnterpriseQuerySet.search``); projects by name. Scoped."""
+representative, contact name: ``EnterpriseQuerySet.search``); projects by name; activities by code
+(``HD-2026-0001``) or title. Scoped."""
 
-from crm.models import Enterprise, Project
+from django.db.models import Q
+
+from crm.models import Activity, Enterprise, Project
 
 SEARCH_LIMIT = 50
 
@@ -29,4 +32,16 @@ def search_projects(*, user, query: str, limit: int = SEARCH_LIMIT):
         .filter(name__icontains=query)
         .select_related("region", "enterprise")
         .order_by("name", "id")[:limit]
+    )
+
+
+def search_activities(*, user, query: str, limit: int = SEARCH_LIMIT):
+    """Activities in scope whose code or title contains ``query``, latest first."""
+    query = query.strip()
+    if not query:
+        return Activity.objects.none()
+    return (
+        Activity.objects.visible_to(user)
+        .filter(Q(code__icontains=query) | Q(title__icontains=query))
+        .order_by("-held_on", "-id")[:limit]
     )

@@ -15,9 +15,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm.choices import ActivityKind, NeedSource, NeedStatus, Urgency
-from crm.models import Activity, ActivityParticipant, Bureau, Enterprise, Need, User
+from crm.models import Activity, ActivityAttachment, ActivityParticipant, Bureau, Enterprise, Need, User
 from crm.permissions import can_create, can_edit
 from crm.services.needs import need_created_notify, need_derive, need_recorded_event
+from crm.services.visits import attachment_name, attachments_check
 from crm.validators import validate_no_control_chars
 
 NEED_FIELDS = ("enterprise", "category", "title", "description", "urgency")
@@ -103,6 +104,21 @@ def _need_build(*, user, activity: Activity, data: dict) -> Need:
     return need
 
 
+def _attachments_save(*, activity: Activity, user, checked: list[tuple[object, str]]) -> None:
+    """Store checked uploads (``attachments_check``: the visit's rules, by content) on the activity."""
+    for upload, content_type in checked:
+        attachment = ActivityAttachment(
+            activity=activity,
+            name=attachment_name(upload),
+            content_type=content_type,
+            size=upload.size,
+            created_by=user,
+        )
+        attachment.file.save(attachment.name, upload, save=False)
+        attachment.full_clean()
+        attachment.save()
+
+
 @transaction.atomic
 def activity_create(
     *,
@@ -118,9 +134,10 @@ def activity_create(
     summary: str = "",
     counts_as_visit: bool | None = None,
     needs: Iterable[Mapping] = (),
+    attachments: Iterable = (),
 ) -> Activity:
-    """Record an activity with its participants (``[{enterprise, attendees}]``) and the needs raised
-    (``[{enterprise, category, title, description, urgency}]``); all or nothing."""
+    """Record an activity with its participants (``[{enterprise, attendees}]``), the needs raised
+    (``[{enterprise, category, title, description, urgency}]``) and its files (photos, PDFs); all or nothing."""
     if not can_create(user, Activity):
         raise PermissionDenied(_("Your role does not allow recording activities."))
     activity = Activity(
@@ -149,6 +166,11 @@ def activity_create(
     except ValidationError as error:
         if checked:
             errors.update(error.message_dict)
+    files = []
+    try:
+        files = attachments_check(attachments)
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
     activity._history_user = user
@@ -173,6 +195,7 @@ def activity_create(
         event.full_clean()
         event.save()
         need_created_notify(need=need, user=user)
+    _attachments_save(activity=activity, user=user, checked=files)
     return activity
 
 
@@ -187,9 +210,12 @@ def activity_update(
     bureaus: Iterable[Bureau] | None = None,
     officers: Iterable[User] | None = None,
     participants: Iterable[Mapping] | None = None,
+    attachments: Iterable = (),
+    attachments_remove: Iterable = (),
     **fields,
 ) -> Activity:
-    """Edit an activity; a participant that raised a need stays (its needs keep their enterprise)."""
+    """Edit an activity; a participant that raised a need stays (its needs keep their enterprise). Files may be
+    added (``attachments``) and removed (``attachments_remove``: attachments of this activity or their ids)."""
     if not can_edit(user, activity):
         raise PermissionDenied(_("Your role does not allow editing this activity."))
     unknown = set(fields) - set(ACTIVITY_FIELDS)
@@ -197,7 +223,24 @@ def activity_update(
         raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
     for name, value in fields.items():
         setattr(activity, name, value.strip() if isinstance(value, str) else value)
-    activity.full_clean()
+    errors = {}
+    try:
+        activity.full_clean()
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    files = []
+    try:
+        files = attachments_check(attachments)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    remove_ids = {str(getattr(item, "pk", item)) for item in attachments_remove or ()}
+    removed = []
+    if all(raw.isdigit() for raw in remove_ids):
+        removed = list(activity.attachments.filter(pk__in=[int(raw) for raw in remove_ids]))
+    if len(removed) != len(remove_ids):
+        errors["attachments_remove"] = [_("Select attachments of this activity.")]
+    if errors:
+        raise ValidationError(errors)
     checked = None
     if participants is not None:
         checked = _participants_check(user=user, participants=participants)
@@ -218,4 +261,7 @@ def activity_update(
         ActivityParticipant.objects.bulk_create(
             [ActivityParticipant(activity=activity, enterprise=e, attendees=a) for e, a in checked]
         )
+    for attachment in removed:
+        attachment.delete()  # the file goes once the transaction commits (crm/models/routine.py)
+    _attachments_save(activity=activity, user=user, checked=files)
     return activity

@@ -101,7 +101,7 @@ def visit_plan_fulfil(*, visit: Visit) -> VisitPlan | None:
         return None
     window = dt.timedelta(days=FULFIL_DAYS)
     plan = (
-        VisitPlan.objects.select_for_update()
+        VisitPlan.objects.select_for_update(of=("self",))  # PostgreSQL: not the outer-joined officers
         .filter(
             enterprise_id=visit.enterprise_id,
             status=PlanStatus.PLANNED,

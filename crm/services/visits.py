@@ -84,6 +84,9 @@ def _file_name(upload) -> str:
     return name
 
 
+attachment_name = _file_name  # the stored name of an upload (the activity service names its files the same way)
+
+
 def attachment_check(upload) -> str:
     """Validate one uploaded file; return its content type or raise ValidationError naming the file."""
     if not _sanitised_name(upload):

@@ -3,13 +3,14 @@ and its key on the user's own page, and activities (list, detail, the phone-firs
 
 import calendar as month_calendar
 import datetime as dt
+import mimetypes
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -20,10 +21,17 @@ from django.views.generic import TemplateView
 
 from crm.choices import PlanStatus
 from crm.filtersets import ActivityFilterSet, VisitPlanFilterSet
-from crm.forms.routine import ActivityForm, ActivityNeedFormSet, ParticipantFormSet, PlanCancelForm, VisitPlanForm
-from crm.models import Activity, ActivityParticipant, CalendarKey, Need, Visit, VisitPlan
+from crm.forms.routine import (
+    ActivityForm,
+    ActivityNeedFormSet,
+    ActivityUpdateForm,
+    ParticipantFormSet,
+    PlanCancelForm,
+    VisitPlanForm,
+)
+from crm.models import Activity, ActivityAttachment, ActivityParticipant, CalendarKey, Need, Visit, VisitPlan
 from crm.permissions import can_create, can_edit
-from crm.services.activities import activity_create
+from crm.services.activities import activity_create, activity_update
 from crm.services.plans import (
     calendar_key_hash,
     calendar_key_regenerate,
@@ -317,6 +325,7 @@ class ActivityDetailView(ScopedDetailView):
     prefetch_related = (
         "bureaus",
         "officers",
+        "attachments",
         Prefetch("participants", queryset=ActivityParticipant.objects.select_related("enterprise").order_by("id")),
         Prefetch("needs", queryset=Need.objects.select_related("enterprise").order_by("id")),
     )
@@ -324,6 +333,7 @@ class ActivityDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["page_title"] = self.object.title
+        context["can_edit"] = can_edit(self.request.user, self.object)
         return context
 
 
@@ -333,11 +343,11 @@ class ActivityCreateView(CreatePermissionMixin, TemplateView):
     model = Activity
     template_name = "crm/activities/form.html"
 
-    def _forms(self, data=None):
+    def _forms(self, data=None, files=None):
         user = self.request.user
         initial = {"held_on": timezone.localdate(), "lead": user.pk}
         return (
-            ActivityForm(data, user=user, initial=initial),
+            ActivityForm(data, files, user=user, initial=initial),
             ParticipantFormSet(data, prefix="participants", form_kwargs={"user": user}),
             ActivityNeedFormSet(data, prefix="needs", form_kwargs={"user": user}),
         )
@@ -350,7 +360,7 @@ class ActivityCreateView(CreatePermissionMixin, TemplateView):
         return context
 
     def post(self, request, *args, **kwargs):
-        form, participants, needs = self._forms(request.POST)
+        form, participants, needs = self._forms(request.POST, request.FILES)
         valid = form.is_valid() & participants.is_valid() & needs.is_valid()
         if valid:
             data = form.cleaned_data
@@ -385,6 +395,7 @@ class ActivityCreateView(CreatePermissionMixin, TemplateView):
                         counts_as_visit=data.get("counts_as_visit"),
                         participants=rows,
                         needs=raised,
+                        attachments=data.get("attachments") or [],
                     )
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -392,3 +403,100 @@ class ActivityCreateView(CreatePermissionMixin, TemplateView):
                 messages.success(request, gettext_now("Activity %(code)s recorded.") % {"code": activity.code})
                 return HttpResponseRedirect(reverse("crm:activity-detail", args=[activity.pk]))
         return self.render_to_response(self.get_context_data(form=form, participants=participants, needs=needs))
+
+
+def _participant_rows(participants) -> list[dict]:
+    return [
+        {"enterprise": f.cleaned_data["enterprise"], "attendees": f.cleaned_data.get("attendees", "")}
+        for f in participants
+        if f.cleaned_data.get("enterprise")
+    ]
+
+
+class ActivityUpdateView(LoginRequiredMixin, TemplateView):
+    """Edit an activity (its fields, participants and files) through ``activity_update``; its needs keep their own
+    workflow. Out of scope: 404; in scope but not editable: 403."""
+
+    template_name = "crm/activities/form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.activity = get_object_or_404(
+                Activity.objects.visible_to(request.user).prefetch_related("officers", "attachments"), pk=kwargs["pk"]
+            )
+            if not can_edit(request.user, self.activity):
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def _forms(self, data=None, files=None):
+        user = self.request.user
+        # Pre-filled rows only on the blank page: posted rows stand on their own (an unchanged one still counts).
+        rows = None
+        if data is None:
+            rows = [{"enterprise": p.enterprise_id, "attendees": p.attendees} for p in self.activity.participants.all()]
+        return (
+            ActivityUpdateForm(data, files, user=user, instance=self.activity),
+            ParticipantFormSet(data, prefix="participants", initial=rows, form_kwargs={"user": user}),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if "form" not in context:
+            context["form"], context["participants"] = self._forms()
+        context.update(
+            activity=self.activity,
+            attachments=list(self.activity.attachments.all()),
+            is_update=True,
+            page_title=_("Edit activity %(code)s") % {"code": self.activity.code},
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form, participants = self._forms(request.POST, request.FILES)
+        if form.is_valid() & participants.is_valid():
+            data = form.cleaned_data
+            # A fresh copy: if the service refuses the input, the page still shows the saved activity.
+            activity = Activity.objects.get(pk=self.activity.pk)
+            counts = data.get("counts_as_visit")
+            try:
+                activity_update(
+                    activity=activity,
+                    user=request.user,
+                    bureaus=data.get("bureaus") or [],
+                    officers=data.get("officers") or [],
+                    participants=_participant_rows(participants),
+                    attachments=data.get("attachments") or [],
+                    attachments_remove=data.get("attachments_remove") or [],
+                    kind=data["kind"],
+                    title=data["title"],
+                    held_on=data["held_on"],
+                    place=data.get("place", ""),
+                    lead=data.get("lead"),
+                    summary=data.get("summary", ""),
+                    counts_as_visit=activity.counts_as_visit if counts is None else counts,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, gettext_now("Activity %(code)s saved.") % {"code": activity.code})
+                return HttpResponseRedirect(reverse("crm:activity-detail", args=[activity.pk]))
+        messages.error(request, gettext_now("Please correct the errors below."))
+        return self.render_to_response(self.get_context_data(form=form, participants=participants))
+
+
+class ActivityAttachmentView(LoginRequiredMixin, View):
+    """An activity's file, for users who can see the activity (404 otherwise); never served as HTML."""
+
+    def get(self, request, pk: int, attachment_pk: int):
+        activity = get_object_or_404(Activity.objects.visible_to(request.user), pk=pk)
+        attachment = get_object_or_404(ActivityAttachment, pk=attachment_pk, activity=activity)
+        try:
+            handle = attachment.file.open("rb")
+        except (FileNotFoundError, ValueError):
+            raise Http404 from None
+        content_type = attachment.content_type or mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
+        download = request.GET.get("download") == "1"
+        response = FileResponse(handle, content_type=content_type, as_attachment=download, filename=attachment.name)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+        return response

@@ -307,6 +307,16 @@ def cases_build(*, region: str) -> list[Case]:
                 lambda: first_page(cadence_query(user=manager(), person=officer_id)),
             ),
             Case(
+                "API cadence of the whole scope",
+                "/api/v1/cadence/",
+                lambda: first_page(cadence_query(user=manager())),
+            ),
+            Case(
+                "API cadence due of one officer",
+                f"/api/v1/cadence/?person={officer_id}&status=due",
+                lambda: first_page(cadence_query(user=manager(), person=officer_id, status="due")),
+            ),
+            Case(
                 "web officer 工作台 (待走访, plans)",
                 reverse("crm:home"),
                 lambda: (cadence_todo(user=officer()), list(plans_upcoming(user=officer())[:10])),
