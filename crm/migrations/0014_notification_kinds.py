@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0014_activity_attachments'),
+        ('crm', '0013_activity_attachments'),
     ]
 
     operations = [
