@@ -17,13 +17,20 @@ from crm.services.lists import action_item_create
 from crm.services.needs import need_create
 from crm.services.policies import policy_create
 from crm.services.visits import visit_create
-from tests.factories import ContactFactory, OfferingFactory, PolicyFactory, PolicyMatchFactory, ProjectFactory
+from tests.factories import (
+    ActivityFactory,
+    ContactFactory,
+    OfferingFactory,
+    PolicyFactory,
+    PolicyMatchFactory,
+    ProjectFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def city_records(manager, officer, enterprise, city_department, regions):
+def city_records(manager, officer, enterprise, city_department, city_bureau, regions):
     """One record of every kind with an edit form, kept by the city bureau."""
     project = ProjectFactory(region=regions["320812"], enterprise=enterprise)
     visit = visit_create(user=officer, enterprise=enterprise, visited_on=timezone.localdate(), q_needs="用地")
@@ -41,6 +48,7 @@ def city_records(manager, officer, enterprise, city_department, regions):
         "offering-update": OfferingFactory(department=city_department),
         "actionitem-update": item,
         "policymatch-update": PolicyMatchFactory(enterprise=enterprise),  # a POST-only form
+        "activity-update": ActivityFactory(bureau=city_bureau, lead=officer),
     }
 
 
