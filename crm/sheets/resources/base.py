@@ -18,10 +18,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import connections, models, router, transaction
 from django.db.models import F
+from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +60,51 @@ from crm.sheets.resources.widgets import (
 from crm.validators import credit_code_check_char
 
 # ------------------------------------------------------------------------------------------- resources
+
+MEMO_LIMIT = 5000  # distinct values remembered per column (and per model field in validate_instance)
+# Cell types whose equal values read alike; a Decimal is left out (1.0 == 1.00 but has other decimal places).
+MEMO_TYPES = (str, int, float, bool, date, datetime, type(None))
+
+
+def _memo() -> dict[type, dict]:
+    return {kind: {} for kind in MEMO_TYPES}
+
+
+def _memo_for(field: fields.Field) -> dict | None:
+    """A memo for a column whose widget reads the cell alone (not the enterprise finder), else None."""
+    if field.default is not NOT_PROVIDED or getattr(field.widget, "uses_row", True):
+        return None
+    return _memo()
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """A cell value a widget refused, remembered with its message."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Invalid:
+    """A model field value ``clean_fields`` refused, remembered with its errors."""
+
+    errors: tuple
+
+
+def _cell_read(widget, memo: dict | None, cell, row):
+    """``widget.clean(cell)``, or what it gave for the same value earlier in this import; a refusal is
+    returned as ``_Refused``."""
+    cache = memo.get(type(cell)) if memo is not None else None
+    if cache is not None and cell in cache:
+        value = cache[cell]
+    else:
+        try:
+            value = widget.clean(cell, row=row)
+        except ValueError as error:
+            value = _Refused(str(error))
+        if cache is not None and len(cache) < MEMO_LIMIT:
+            cache[cell] = value
+    return list(value) if type(value) is list else value
 
 
 def col(header: str, attribute: str, widget, **kwargs) -> fields.Field:
@@ -178,6 +225,8 @@ class LedgerResource(resources.ModelResource):
         self._m2m_current: dict[str, dict[int, set]] = {}
         self._present: list[tuple[str, fields.Field]] = []
         self._present_m2m: list[tuple[str, fields.Field]] = []
+        self._m2m_memos: list[dict | None] = []
+        self._clean_memo: dict[str, dict] = {}
         self._update_fields: list[str] = []
         self._failed = False
         self._header_failed = False
@@ -328,11 +377,15 @@ class LedgerResource(resources.ModelResource):
             f.attribute for name, f in self._present if f.attribute in model_fields and name != self.key
         ]
         code_only = {name for name, _f in self._code_only}
+        # A cell's value reads the same in every row of one import (the look-ups are cached per import), so
+        # each column remembers what its distinct values read as; the enterprise finder reads another column.
         self._plan = [
-            (f.column_name, f.attribute, f.widget, f.saves_null_values)
+            (f.column_name, f.attribute, f.widget, f.saves_null_values, _memo_for(f))
             for name, f in self._present
             if name not in code_only
         ]
+        self._m2m_memos = [_memo_for(field) for _name, field in self._present_m2m]
+        self._clean_memo = {}
         names = {f.attribute for _n, f in self._present}
         self._snapshot = [f for f in self._meta.model._meta.concrete_fields if f.name in names]
         self._prefetch(dataset)
@@ -463,11 +516,10 @@ class LedgerResource(resources.ModelResource):
         if instance.pk:
             self.existing_checks(instance, errors)
         # The library's field loop, without its per-cell overhead (this runs 200 000 times for 10 000 rows).
-        for column, attribute, widget, saves_null in self._plan:
-            try:
-                value = widget.clean(row[column], row=row)
-            except ValueError as error:
-                errors[attribute] = [ValidationError(str(error), code="cell")]
+        for column, attribute, widget, saves_null, memo in self._plan:
+            value = _cell_read(widget, memo, row[column], row)
+            if type(value) is _Refused:
+                errors[attribute] = [ValidationError(value.message, code="cell")]
                 continue
             if value is not None or saves_null:
                 setattr(instance, attribute, value)
@@ -477,11 +529,12 @@ class LedgerResource(resources.ModelResource):
             except ValueError as error:
                 errors.setdefault(field.attribute, []).append(str(error))
         pending = {}
-        for _name, field in self._present_m2m:
-            try:
-                pending[field.attribute] = field.clean(row)
-            except ValueError as error:
-                errors.setdefault(field.attribute, []).append(str(error))
+        for (_name, field), memo in zip(self._present_m2m, self._m2m_memos, strict=True):
+            value = _cell_read(field.widget, memo, row[field.column_name], row)
+            if type(value) is _Refused:
+                errors.setdefault(field.attribute, []).append(value.message)
+            else:
+                pending[field.attribute] = value
         instance._import_m2m = pending
         self.row_checks(instance, row, errors)
         if errors:
@@ -562,8 +615,40 @@ class LedgerResource(resources.ModelResource):
         # Foreign keys come from the per-import caches, so they exist: ForeignKey.validate() would query
         # once per cell. Only the "required" part of their validation is kept, here.
         exclude = set(errors) | {f.name for f in relations}
+        # full_clean() without unique and constraint checks, in its two steps. A field's own validation
+        # (to_python, blank/choices, validators) depends on its value alone, so a value met earlier in this
+        # import is not validated again: ledgers repeat 是/否, 经营状态, 党组织, names of people, dates.
+        remembered, fresh = {}, []
+        for field in model_fields:
+            if field.name in exclude:
+                continue
+            raw = getattr(instance, field.attname)
+            cache = self._clean_memo.setdefault(field.name, _memo()).get(type(raw))
+            if cache is None:
+                continue
+            if raw in cache:
+                remembered[field.name] = cache[raw]
+            elif len(cache) < MEMO_LIMIT:
+                fresh.append((field, cache, raw))
+        for field in model_fields:
+            if field.name in remembered:
+                outcome = remembered[field.name]
+                if type(outcome) is _Invalid:
+                    errors[field.name] = list(outcome.errors)
+                else:
+                    setattr(instance, field.attname, outcome)
+        field_errors = {}
         try:
-            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+            instance.clean_fields(exclude=exclude | remembered.keys())
+        except ValidationError as error:
+            field_errors = error.update_error_dict({})
+        for field, cache, raw in fresh:
+            found = field_errors.get(field.name)
+            cache[raw] = _Invalid(tuple(found)) if found else getattr(instance, field.attname)
+        for name, found in field_errors.items():
+            errors.setdefault(name, []).extend(found)
+        try:
+            instance.clean()
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         for field in relations:

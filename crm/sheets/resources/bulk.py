@@ -150,7 +150,8 @@ def rows_create(objs: list, model, *, batch_size: int = 1000, user=None, reason:
                 for i, field in pre_saved:
                     values[i] = field.pre_save(obj, True)
                 params.extend(convert(value) for convert, value in zip(converters, values, strict=True))
-            cursor.execute(f"{head}{', '.join([placeholder] * len(chunk))} {returning}", params + list(returning_params))
+            sql = f"{head}{', '.join([placeholder] * len(chunk))} {returning}"
+            cursor.execute(sql, params + list(returning_params))
             keys = cursor.fetchall()
             for obj, (key,) in zip(chunk, keys, strict=True):
                 obj.pk = key
