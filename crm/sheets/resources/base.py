@@ -226,7 +226,7 @@ class LedgerResource(resources.ModelResource):
         self._present: list[tuple[str, fields.Field]] = []
         self._present_m2m: list[tuple[str, fields.Field]] = []
         self._m2m_memos: list[dict | None] = []
-        self._clean_memo: dict[str, dict] = {}
+        self._clean_memo: dict[type, list] = {}
         self._update_fields: list[str] = []
         self._failed = False
         self._header_failed = False
@@ -618,28 +618,30 @@ class LedgerResource(resources.ModelResource):
         # full_clean() without unique and constraint checks, in its two steps. A field's own validation
         # (to_python, blank/choices, validators) depends on its value alone, so a value met earlier in this
         # import is not validated again: ledgers repeat 是/否, 经营状态, 党组织, names of people, dates.
-        remembered, fresh = {}, []
-        for field in model_fields:
+        memos = self._clean_memo.get(type(instance))
+        if memos is None:
+            memos = self._clean_memo[type(instance)] = [(f, _memo()) for f in model_fields if not f.is_relation]
+        remembered, fresh = set(), []
+        for field, memo in memos:
             if field.name in exclude:
                 continue
             raw = getattr(instance, field.attname)
-            cache = self._clean_memo.setdefault(field.name, _memo()).get(type(raw))
+            cache = memo.get(type(raw))
             if cache is None:
                 continue
-            if raw in cache:
-                remembered[field.name] = cache[raw]
-            elif len(cache) < MEMO_LIMIT:
-                fresh.append((field, cache, raw))
-        for field in model_fields:
-            if field.name in remembered:
-                outcome = remembered[field.name]
-                if type(outcome) is _Invalid:
-                    errors[field.name] = list(outcome.errors)
-                else:
-                    setattr(instance, field.attname, outcome)
+            if raw not in cache:
+                if len(cache) < MEMO_LIMIT:
+                    fresh.append((field, cache, raw))
+                continue
+            remembered.add(field.name)
+            outcome = cache[raw]
+            if type(outcome) is _Invalid:
+                errors[field.name] = list(outcome.errors)
+            else:
+                setattr(instance, field.attname, outcome)
         field_errors = {}
         try:
-            instance.clean_fields(exclude=exclude | remembered.keys())
+            instance.clean_fields(exclude=exclude | remembered)
         except ValidationError as error:
             field_errors = error.update_error_dict({})
         for field, cache, raw in fresh:

@@ -14,9 +14,11 @@ generated columns, custom history fields) takes the library path instead.
 from __future__ import annotations
 
 import datetime
+import decimal
 
 from django.conf import settings
 from django.db import connections, models, router
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history, get_change_reason_from_object
@@ -42,9 +44,17 @@ _PASS_THROUGH = {
 HISTORY_FIELDS = {"history_id", "history_date", "history_change_reason", "history_type", "history_user"}
 
 
-def _pass_through(field) -> tuple:
+def _pass_through(field, connection) -> tuple:
     target = field.target_field if field.is_relation else field
-    return _PASS_THROUGH.get(target.get_internal_type(), ())
+    kind = target.get_internal_type()
+    if kind == "DecimalField" and _base_decimal_adapter(connection):
+        return (decimal.Decimal,)  # to_python() of a Decimal is itself; the driver takes it
+    return _PASS_THROUGH.get(kind, ())
+
+
+def _base_decimal_adapter(connection) -> bool:
+    adapter = type(connection.ops).adapt_decimalfield_value
+    return adapter is BaseDatabaseOperations.adapt_decimalfield_value
 
 
 _REPEATED = (datetime.date, datetime.datetime)  # dates repeat in a ledger; the history date is one value
@@ -53,7 +63,7 @@ _REPEATED = (datetime.date, datetime.datetime)  # dates repeat in a ledger; the 
 def value_converter(field, connection):
     """value → database value for ``field``, with the common cases answered without a call into the ORM
     (dates and times are converted once per distinct value)."""
-    plain = _pass_through(field)
+    plain = _pass_through(field, connection)
     prep = field.get_db_prep_save
     seen: dict = {}
 
