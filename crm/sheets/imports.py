@@ -35,7 +35,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from crm.models import ImportJob
 from crm.permissions import is_manager
-from crm.sheets.files import SheetFileError
+from crm.sheets.files import SheetFileError, sniff_format
 from crm.sheets.readers import Progress, sheet_read
 from crm.sheets.resources import RESOURCES, resource_for
 from crm.sheets.resources.base import IGNORED_HEADERS, header_problem_text, normalize_header
@@ -340,7 +340,7 @@ def import_job_preview(*, user, kind: str, name: str, data: bytes):
     job = ImportJob(user=user, kind=kind, original_name=name[:200], size=len(data))
     job.result = outcome.as_dict(max_problems=STORED_PROBLEMS)
     job.status = ImportJob.Status.PREVIEWED if outcome.ok else ImportJob.Status.INVALID
-    job.file.save(name, ContentFile(data), save=False)
+    job.file.save(f"upload.{stored_extension(data, name)}", ContentFile(data), save=False)
     try:
         job.full_clean()
         job.save()
@@ -348,6 +348,18 @@ def import_job_preview(*, user, kind: str, name: str, data: bytes):
         job.file.delete(save=False)
         raise
     return job
+
+
+def stored_extension(data: bytes, name: str) -> str:
+    """The extension an upload is kept with: its format by content (xlsx, xls, ods, csv), and txt for text
+    called .txt (Excel's "Unicode text"), whatever the browser called the file otherwise."""
+    try:
+        kind = sniff_format(data)
+    except SheetFileError:
+        kind = "csv"
+    if kind == "csv" and name.lower().endswith(".txt"):
+        return "txt"
+    return kind
 
 
 def import_job_confirm(*, user, job_id: int):
