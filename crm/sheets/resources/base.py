@@ -91,9 +91,9 @@ class _Invalid:
     errors: tuple
 
 
-def _cell_read(widget, memo: dict | None, cell, row):
+def _cell_read(widget, memo: dict | None, cell, row, limit: int | None = MEMO_LIMIT):
     """``widget.clean(cell)``, or what it gave for the same value earlier in this import; a refusal is
-    returned as ``_Refused``."""
+    returned as ``_Refused``. ``limit``: the values remembered (None: all, for the key column)."""
     cache = memo.get(type(cell)) if memo is not None else None
     if cache is not None and cell in cache:
         value = cache[cell]
@@ -102,7 +102,7 @@ def _cell_read(widget, memo: dict | None, cell, row):
             value = widget.clean(cell, row=row)
         except ValueError as error:
             value = _Refused(str(error))
-        if cache is not None and len(cache) < MEMO_LIMIT:
+        if cache is not None and (limit is None or len(cache) < limit):
             cache[cell] = value
     return list(value) if type(value) is list else value
 
@@ -226,6 +226,7 @@ class LedgerResource(resources.ModelResource):
         self._present: list[tuple[str, fields.Field]] = []
         self._present_m2m: list[tuple[str, fields.Field]] = []
         self._m2m_memos: list[dict | None] = []
+        self._key_memo: dict | None = None
         self._clean_memo: dict[type, list] = {}
         self._update_fields: list[str] = []
         self._failed = False
@@ -408,13 +409,15 @@ class LedgerResource(resources.ModelResource):
         self._existing = {}
         if self.key and self.fields[self.key].column_name in headers:
             key_field = self.fields[self.key]
+            # The key column is read here once per distinct value; get_instance() and the row's own cells
+            # find the results in the same memo.
+            self._key_memo = next((m for _c, a, _w, _s, m in self._plan if a == key_field.attribute), None)
+            if self._key_memo is None:
+                self._key_memo = _memo_for(key_field)
             keys = set()
             for value in self._column(dataset, key_field.column_name):
-                try:
-                    cleaned = key_field.widget.clean(value)
-                except ValueError:
-                    continue
-                if not is_blank(cleaned):
+                cleaned = _cell_read(key_field.widget, self._key_memo, value, None, limit=None)
+                if type(cleaned) is not _Refused and not is_blank(cleaned):
                     keys.add(cleaned)
             keys = sorted(keys)
             model = self._meta.model
@@ -470,9 +473,8 @@ class LedgerResource(resources.ModelResource):
         key_field = self.fields[self.key]
         if key_field.column_name not in row:
             return None
-        try:
-            key = key_field.clean(row)
-        except ValueError:
+        key = _cell_read(key_field.widget, self._key_memo, row[key_field.column_name], row, limit=None)
+        if type(key) is _Refused:
             return None  # reported by the field itself when it is imported
         if is_blank(key):
             return None
