@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.forms.models import model_to_dict
 from simple_history.utils import bulk_create_with_history
 
-from crm.models import Enterprise
+from crm.models import Enterprise, EnterpriseQualification
 from crm.sheets.imports import sheet_import
 from crm.sheets.resources.bulk import rows_create, rows_history_update
 from crm.sheets.resources.widgets import CHANGE_REASON
@@ -122,3 +122,20 @@ def test_a_repeated_key_is_still_a_duplicate(regions, manager):
     assert [p.as_line() for p in outcome.problems] == [
         "Row 3, column 统一社会信用代码: Row 2 has the same 统一社会信用代码; each record may appear once."
     ]
+
+
+def test_an_update_removing_qualifications_keeps_their_history(enterprise, qualifications, manager):
+    EnterpriseQualification.objects.create(enterprise=enterprise, qualification=qualifications["hnte"])
+    EnterpriseQualification.objects.create(enterprise=enterprise, qualification=qualifications["tsme"])
+    headers = ["企业名称", "统一社会信用代码", "企业资质"]
+    rows = [[enterprise.name, enterprise.credit_code, qualifications["tsme"].name]]
+    outcome = sheet_import(kind="enterprises", data=make_xlsx(headers, rows), user=manager)
+    assert outcome.updated == 1, outcome.problems
+    assert list(enterprise.qualifications.values_list("code", flat=True)) == ["tsme"]
+    (removed,) = EnterpriseQualification.history.filter(history_type="-")
+    assert (removed.qualification_id, removed.enterprise_id, removed.history_user) == (
+        qualifications["hnte"].pk,
+        enterprise.pk,
+        manager,
+    )
+    assert removed.history_change_reason == CHANGE_REASON

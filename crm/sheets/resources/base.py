@@ -37,7 +37,7 @@ from crm.models import (
     Region,
 )
 from crm.sheets.files import cell_unescape, dataset_escape
-from crm.sheets.resources.bulk import rows_create, rows_history_update, value_converter
+from crm.sheets.resources.bulk import links_delete, rows_create, rows_history_update, value_converter
 from crm.sheets.resources.widgets import (
     CHANGE_REASON,
     CHUNK,
@@ -756,7 +756,7 @@ class LedgerResource(resources.ModelResource):
                 removed += [link_id for target_id, link_id in have.items() if target_id not in set(wanted)]
                 new_rows += [(obj.pk, pk) for pk in wanted if pk not in have]
             for start in range(0, len(removed), CHUNK):
-                through.objects.filter(pk__in=removed[start : start + CHUNK]).delete()
+                links_delete(through, removed[start : start + CHUNK], user=self.user, reason=CHANGE_REASON)
             if new_rows:
                 self._links_insert(through, source, target, new_rows)
 

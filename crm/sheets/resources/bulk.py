@@ -232,3 +232,25 @@ def history_rows_create(objs: list, model, *, history_type: str, user=None, reas
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def links_delete(through, pks: list, *, user=None, reason: str = "") -> None:
+    """Delete through-table rows (many-to-many links an update removes). A through model with history
+    (企业资质) gets its "-" history rows in one executemany and a single DELETE, instead of a history record
+    saved per link by simple_history's post_delete (13 s for 2 600 links). Anything else, or a through model
+    other rows refer to, is deleted by the ORM."""
+    if not pks:
+        return
+    queryset = through._default_manager.filter(pk__in=pks)
+    history = _history_model(through)
+    if history is None or _history_fields(history) is None or through._meta.related_objects:
+        queryset.delete()
+        return
+    connection = connections[router.db_for_write(through)]
+    history_rows_create(list(queryset), through, history_type="-", user=user, reason=reason)
+    quote = connection.ops.quote_name
+    pk = quote(through._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {quote(through._meta.db_table)} WHERE {pk} IN ({', '.join(['%s'] * len(pks))})", list(pks)
+        )
