@@ -9,7 +9,7 @@ never written here; saves of the main models go through the services, as the web
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models as django_models
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
@@ -20,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from crm import models
 from crm.choices import Role
+from crm.forms.imports import ImportUploadForm
 from crm.services.enterprises import (
     contact_create,
     contact_update,
@@ -43,6 +44,7 @@ from crm.services.programmes import (
     enterprise_year_update,
 )
 from crm.services.visits import VISIT_FIELDS, visit_create, visit_delete, visit_update
+from crm.sheets.imports import import_job_preview
 from crm.sheets.resources import RESOURCES
 
 admin.site.site_header = _("Enterprise Liaison CRM administration")
@@ -174,6 +176,39 @@ class LedgerAdmin(ScopedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
 
     def get_resource_classes(self, request):
         return ledger_resources(self.ledger_kind) or super().get_resource_classes(request)
+
+    # The admin's import is the one of /imports/ (DESIGN §8.4): the same reader (xlsx, xls, ods, csv, merged
+    # cells, title rows, hidden rows, formulas, error cells…), the same dry run and preview, the same confirm.
+    # Its button opens /imports/ for this kind; a file posted to the admin's own form goes to the same preview.
+
+    def _imports_url(self) -> str:
+        return f"{reverse('crm:import')}?kind={self.ledger_kind}"
+
+    def import_action(self, request, **kwargs):
+        if self.ledger_kind not in RESOURCES:
+            return super().import_action(request, **kwargs)
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseRedirect(self._imports_url())
+        upload = request.FILES.get("import_file") or request.FILES.get("file")
+        form = ImportUploadForm(data={"kind": self.ledger_kind}, files={"file": upload} if upload else {})
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            return HttpResponseRedirect(self._imports_url())
+        try:
+            job = import_job_preview(user=request.user, kind=self.ledger_kind, name=upload.name, data=form.file_bytes)
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+            return HttpResponseRedirect(self._imports_url())
+        return HttpResponseRedirect(reverse("crm:import-preview", args=[job.pk]))
+
+    def process_import(self, request, **kwargs):
+        if self.ledger_kind not in RESOURCES:
+            return super().process_import(request, **kwargs)
+        # Confirmed on the preview page of /imports/; the admin's own confirm step is not used.
+        return HttpResponseRedirect(self._imports_url())
 
 
 class ServiceLedgerAdmin(ServiceAdminMixin, LedgerAdmin):

@@ -27,8 +27,17 @@ def normalize_credit_code(value: str) -> str:
     return (value or "").strip().upper()
 
 
+_CREDIT_CODE_VALUE = {c: i for i, c in enumerate(CREDIT_CODE_ALPHABET)}
+
+
 def credit_code_check_char(first17: str) -> str:
-    total = sum(CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
+    if len(first17) != len(CREDIT_CODE_WEIGHTS):
+        raise ValueError("A credit code's check character is computed from its first 17 characters.")
+    value = _CREDIT_CODE_VALUE
+    try:
+        total = sum(value[c] * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
+    except KeyError as error:
+        raise ValueError(f"{error.args[0]!r} is not a credit-code character.") from None
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -109,7 +118,10 @@ class DateRangeValidator:
             raise ValidationError(
                 _("Enter a date on or after %(date)s."), code="date_too_early", params={"date": EARLIEST_DATE}
             )
-        if self.past and value > timezone.localdate():
+        # The system's date.today() is cheap and never two days away from the local date: only a date near
+        # today is compared with timezone.localdate() (an import checks tens of thousands).
+        recent = value >= dt.date.today() - dt.timedelta(days=2)  # noqa: DTZ011 - a pre-filter, see above
+        if self.past and recent and value > timezone.localdate():
             raise ValidationError(self.future_message or _("The date cannot be in the future."), code="date_in_future")
         if value > LATEST_DATE:
             raise ValidationError(

@@ -15,6 +15,7 @@ import zipfile
 from datetime import date
 
 import openpyxl
+import xlwt
 
 from tests.factories import credit_code
 
@@ -283,6 +284,23 @@ def ods() -> bytes:
     return buffer.getvalue()
 
 
+def xls_biff8() -> bytes:
+    """An old Excel 97–2003 workbook (.xls, BIFF8, what WPS and old Excel save as), written with xlwt (test-only
+    dependency): a title row, the headers on row 2, 所属区县 merged down the three data rows."""
+    workbook = xlwt.Workbook(encoding="utf-8")
+    sheet = workbook.add_sheet("企业台账")
+    sheet.write_merge(0, 0, 0, 3, "2026年企业台账")
+    for column, header in enumerate(HEADERS):
+        sheet.write(1, column, header)
+    for i, row in enumerate(rows(3), start=2):
+        for column in (0, 1, 3):
+            sheet.write(i, column, row[column])
+    sheet.write_merge(2, 4, 2, 2, "金湖县")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def openpyxl_plain() -> bytes:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -392,6 +410,7 @@ CATALOGUE = {
     "csv_utf8_bom": (csv_utf8_bom, "ok"),
     "unicode_text": (unicode_text, "ok"),
     "ods": (ods, "ok"),
+    "xls_biff8": (xls_biff8, "ok"),
     "openpyxl_plain": (openpyxl_plain, "ok"),
     "formula_without_value": (formula_without_value, "The formula has no calculated result"),
     "error_cell": (error_cell, "The cell holds the error #N/A"),

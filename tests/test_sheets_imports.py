@@ -102,7 +102,7 @@ def test_import_as_a_user_applies_their_scope_and_role(tmp_path, regions, county
 def test_a_database_error_in_a_later_batch_rolls_back_the_earlier_batches(regions, monkeypatch):
     """All or nothing for real (no test transaction around it), on SQLite and PostgreSQL alike."""
     monkeypatch.setattr(EnterpriseResource._meta, "batch_size", 2)
-    real = resources.bulk_create_with_history
+    real = resources.rows_create
     calls = []
 
     def failing(objs, model, **kwargs):
@@ -111,7 +111,7 @@ def test_a_database_error_in_a_later_batch_rolls_back_the_earlier_batches(region
             raise IntegrityError("duplicate key value violates unique constraint")
         return real(objs, model, **kwargs)
 
-    monkeypatch.setattr(resources, "bulk_create_with_history", failing)
+    monkeypatch.setattr(resources, "rows_create", failing)
     outcome = sheet_import(kind="enterprises", data=make_xlsx(HEADERS, good_rows(count=5)))
     assert calls[:2] == [2, 2]
     assert [p.as_line() for p in outcome.problems] == [
@@ -120,7 +120,7 @@ def test_a_database_error_in_a_later_batch_rolls_back_the_earlier_batches(region
     assert not Enterprise.objects.exists()
     assert not Enterprise.history.exists()
     # The database is usable afterwards (no aborted transaction left behind).
-    monkeypatch.setattr(resources, "bulk_create_with_history", real)
+    monkeypatch.setattr(resources, "rows_create", real)
     assert sheet_import(kind="enterprises", data=make_xlsx(HEADERS, good_rows(count=5))).ok
     assert Enterprise.objects.count() == 5
 

@@ -13,6 +13,7 @@ from crm.models.imports import IMPORT_KINDS
 from crm.sheets.resources import RESOURCES
 from crm.tasks import import_check
 from crm.views.imports import LIST_URLS, _list_url
+from tests import sheets_catalogue as catalogue
 from tests.factories import PolicyFactory, credit_code, make_user
 from tests.sheets_helpers import make_xlsx, read_xlsx
 
@@ -161,6 +162,36 @@ def test_oversized_uploads_are_refused_before_reading(client, manager):
     assert "larger than 10 MB" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("factory", "name", "stored", "region"),
+    [
+        (catalogue.ods, "企业名单.ods", ".ods", "320812"),
+        (catalogue.xls_biff8, "企业名单.xls", ".xls", "320831"),
+        (catalogue.unicode_text, "企业名单.txt", ".txt", "320812"),
+        (catalogue.csv_gb18030, "企业名单.csv", ".csv", "320812"),
+        (catalogue.openpyxl_plain, "企业名单.xlsx", ".xlsx", "320812"),
+        (catalogue.ods, "renamed.xlsx", ".ods", "320812"),  # the format by content, not by name
+    ],
+)
+def test_office_formats_upload_preview_and_import(client, manager, regions, settings, factory, name, stored, region):
+    client.force_login(manager)
+    response = upload(client, factory(), name=name)
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and job.status == ImportJob.Status.PREVIEWED, job.result["problems"]
+    assert job.file.name.endswith(stored) and job.original_name == name
+    assert [p.suffix for p in stored_files(settings)] == [stored]
+    client.post(reverse("crm:import-confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.IMPORTED
+    assert Enterprise.objects.count() == 3 and set(Enterprise.objects.values_list("region", flat=True)) == {region}
+
+
+def test_the_file_picker_offers_every_format_read(client, manager):
+    client.force_login(manager)
+    html = client.get(reverse("crm:import")).content.decode()
+    assert 'accept=".xlsx,.xls,.ods,.csv,.txt"' in html
+
+
 def test_csv_in_gb18030_uploads(client, manager, regions):
     client.force_login(manager)
     text = f"企业名称,统一社会信用代码,所属区县\r\n淮安龘科技有限公司,{credit_code(1)},清江浦区\r\n"
@@ -243,25 +274,81 @@ def test_exported_workbook_escapes_formulas(client, manager, enterprise):
     assert cell.value == '\'=HYPERLINK("http://x")' and cell.data_type == "s"
 
 
-def test_the_admin_imports_with_the_same_resource(client, admin_user, regions, qualifications):
+def test_the_admin_import_is_the_imports_page(client, admin_user):
+    """The admin's import button opens /imports/ for its kind; its own confirm step is not used."""
     client.force_login(admin_user)
-    url = reverse("admin:crm_enterprise_import")
-    response = client.get(url)
-    assert response.status_code == 200
-    data = make_xlsx([*HEADERS, "企业资质"], [["甲", credit_code(1), "清江浦区", "1,200", "高新技术企业"]])
-    formats = response.context["form"].fields["format"].choices
-    xlsx_index = next(value for value, label in formats if "xlsx" in str(label).lower())
-    response = client.post(
-        url, {"format": xlsx_index, "import_file": SimpleUploadedFile("e.xlsx", data), "resource": "0"}
-    )
-    assert response.status_code == 200, response.content.decode()[:2000]
-    confirm = response.context["confirm_form"]
-    assert not Enterprise.objects.exists()  # the admin's first step is a dry run too
-    response = client.post(reverse("admin:crm_enterprise_process_import"), confirm.initial)
-    assert response.status_code == 302
-    enterprise = Enterprise.objects.get()
-    assert enterprise.employees == 1200 and list(enterprise.qualifications.values_list("code", flat=True)) == ["hnte"]
-    assert enterprise.history.get().history_user == admin_user
+    for model, kind in (("enterprise", "enterprises"), ("contact", "contacts"), ("actionitem", "action-items")):
+        response = client.get(reverse(f"admin:crm_{model}_import"))
+        assert response.status_code == 302 and response["Location"] == f"{reverse('crm:import')}?kind={kind}"
+    response = client.post(reverse("admin:crm_enterprise_process_import"), {"import_file_name": "x.xlsx"})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("crm:import"))
+    assert client.get(f"{reverse('crm:import')}?kind=contacts").context["form"]["kind"].value() == "contacts"
+
+
+def stored_files(settings) -> list:
+    return [p for p in settings.MEDIA_ROOT.rglob("*") if p.is_file()]
+
+
+def admin_upload(client, data: bytes, name: str, model: str = "enterprise"):
+    return client.post(reverse(f"admin:crm_{model}_import"), {"import_file": SimpleUploadedFile(name, data)})
+
+
+def test_the_admin_import_reads_office_files_like_imports(client, admin_user, regions, settings):
+    """A title row, a two-level header, 序号/备注 columns, a 所属区县 merged down three rows and a footer: the
+    same reader as /imports/ and import_sheet, the same preview and confirm, history by the admin."""
+    client.force_login(admin_user)
+    response = admin_upload(client, catalogue.title_two_level_header_footer(), "台账.xlsx")
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("crm:import-preview", args=[job.pk])
+    assert job.status == ImportJob.Status.PREVIEWED and job.result["header_row"] == 4  # the lower header row
+    assert client.get(response["Location"]).status_code == 200
+    assert not Enterprise.objects.exists()  # the first step is a dry run
+    client.post(reverse("crm:import-confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.IMPORTED
+    imported = Enterprise.objects.order_by("name")
+    assert [(e.name, e.region_id, e.employees) for e in imported] == [
+        ("目录企业1", "320812", 10),
+        ("目录企业2", "320812", 20),
+        ("目录企业3", "320812", 30),
+    ]
+    assert {e.history.get().history_user for e in imported} == {admin_user}
+    assert len(stored_files(settings)) == 1
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (catalogue.error_cell, "Row 2, column 所属区县: The cell holds the error #N/A; correct it in the spreadsheet."),
+        (catalogue.formula_without_value, "Row 2, column 从业人数: The formula has no calculated result"),
+    ],
+)
+def test_the_admin_import_refuses_a_bad_cell_with_our_message(client, admin_user, regions, settings, factory, message):
+    client.force_login(admin_user)
+    response = admin_upload(client, factory(), "台账.xlsx")
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("crm:import-preview", args=[job.pk])
+    assert job.status == ImportJob.Status.INVALID
+    html = client.get(response["Location"]).content.decode()
+    assert message in html.replace("&#x27;", "'")
+    assert client.post(reverse("crm:import-confirm", args=[job.pk])).status_code == 302
+    assert not Enterprise.objects.exists()
+    assert len(stored_files(settings)) == len(ImportJob.objects.all()) == 1
+
+
+def test_the_admin_import_refuses_an_unreadable_file_and_keeps_nothing(client, admin_user, regions, settings):
+    client.force_login(admin_user)
+    for data, message in (
+        (catalogue.encrypted_xlsx(), "The file is encrypted"),
+        (catalogue.zip_bomb(), "too large when unpacked"),
+        (b"", "The submitted file is empty."),
+    ):
+        response = admin_upload(client, data, "台账.xlsx")
+        assert response.status_code == 302 and response["Location"] == f"{reverse('crm:import')}?kind=enterprises"
+        page = client.get(response["Location"])
+        assert any(message in str(m) for m in page.context["messages"]), message
+    assert not ImportJob.objects.exists() and not stored_files(settings)
+    assert client.post(reverse("admin:crm_enterprise_import")).status_code == 302  # no file at all
 
 
 def test_every_import_kind_links_back_to_its_list():

@@ -7,13 +7,18 @@ from crm.forms.base import BootstrapFormMixin
 from crm.models.imports import IMPORT_KINDS
 from crm.sheets.files import MAX_BYTES, SheetFileError, sniff_format
 
+UPLOAD_ACCEPT = ".xlsx,.xls,.ods,.csv,.txt"  # the browser's file picker; the server reads by content
+
 
 class ImportUploadForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind of sheet"), choices=IMPORT_KINDS)
     file = forms.FileField(
         label=_("File"),
-        help_text=_("An .xlsx workbook or a .csv file (UTF-8 or GB18030), at most 10 MB and 50,000 rows."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        help_text=_(
+            "An Excel or WPS workbook (.xlsx, .xls), a LibreOffice one (.ods), or text (.csv, .txt: UTF-8, "
+            "GB18030 or Excel's Unicode text), at most 10 MB and 50,000 rows."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": UPLOAD_ACCEPT}),
     )
 
     def clean_file(self):

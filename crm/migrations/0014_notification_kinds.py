@@ -4,15 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0013_activity_attachments'),
+        ("crm", "0013_activity_attachments"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('assigned', 'Assigned to you'), ('warning', 'Deadline warning'), ('overdue', 'Overdue'), ('supervision', 'Supervision'), ('note', 'Follow-up note'), ('instruction', 'Instruction'), ('transfer', 'Transferred'), ('action_overdue', 'Action item overdue'), ('status', 'Status change'), ('export', 'Export ready'), ('new_need', 'New need'), ('need_digest', 'New needs of the day'), ('plan', 'Planned visit'), ('cadence', 'Visit cadence'), ('extension', 'Extension request'), ('report', 'Report'), ('import', 'Import'), ('qualification', 'Qualification'), ('milestone', 'Project milestone')], max_length=20, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("assigned", "Assigned to you"),
+                    ("warning", "Deadline warning"),
+                    ("overdue", "Overdue"),
+                    ("supervision", "Supervision"),
+                    ("note", "Follow-up note"),
+                    ("instruction", "Instruction"),
+                    ("transfer", "Transferred"),
+                    ("action_overdue", "Action item overdue"),
+                    ("status", "Status change"),
+                    ("export", "Export ready"),
+                    ("new_need", "New need"),
+                    ("need_digest", "New needs of the day"),
+                    ("plan", "Planned visit"),
+                    ("cadence", "Visit cadence"),
+                    ("extension", "Extension request"),
+                    ("report", "Report"),
+                    ("import", "Import"),
+                    ("qualification", "Qualification"),
+                    ("milestone", "Project milestone"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]

@@ -22,9 +22,15 @@ IMPORT_KINDS = [
 ]
 
 
+UPLOAD_EXTENSIONS = ("xlsx", "xls", "ods", "csv", "txt")
+
+
 def import_upload_path(instance: "ImportJob", filename: str) -> str:
-    # A random name: the stored file is never addressed by anything the client sends.
-    extension = "xlsx" if filename.lower().endswith(".xlsx") else "csv"
+    # A random name: the stored file is never addressed by anything the client sends. The extension is the
+    # one of the format read from the content (import_job_preview names the file after it).
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in UPLOAD_EXTENSIONS:
+        extension = "csv"
     return f"imports/{instance.created_at:%Y/%m}/{uuid.uuid4().hex}.{extension}"
 
 

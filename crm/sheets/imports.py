@@ -36,7 +36,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from crm.models import ImportJob
 from crm.permissions import is_manager
-from crm.sheets.files import SheetFileError
+from crm.sheets.files import SheetFileError, sniff_format
 from crm.sheets.readers import Progress, sheet_read
 from crm.sheets.resources import RESOURCES, resource_for
 from crm.sheets.resources.base import IGNORED_HEADERS, header_problem_text, normalize_header
@@ -333,7 +333,7 @@ def _import_allowed(*, user, kind: str) -> None:
 
 def _job_store(job: ImportJob, name: str, data: bytes) -> ImportJob:
     """Save the job with its file; the file is removed again if saving the job fails (no orphan upload)."""
-    job.file.save(name, ContentFile(data), save=False)
+    job.file.save(f"upload.{stored_extension(data, name)}", ContentFile(data), save=False)
     try:
         job.full_clean()
         job.save()
@@ -409,6 +409,18 @@ def import_job_check(*, job_id: int, progress: Progress | None = None) -> Import
     job.status = ImportJob.Status.PREVIEWED if outcome.ok else ImportJob.Status.INVALID
     job.save(update_fields=["result", "total", "done", "status"])
     return job
+
+
+def stored_extension(data: bytes, name: str) -> str:
+    """The extension an upload is kept with: its format by content (xlsx, xls, ods, csv), and txt for text
+    called .txt (Excel's "Unicode text"), whatever the browser called the file otherwise."""
+    try:
+        kind = sniff_format(data)
+    except SheetFileError:
+        kind = "csv"
+    if kind == "csv" and name.lower().endswith(".txt"):
+        return "txt"
+    return kind
 
 
 def import_job_confirm(*, user, job_id: int):

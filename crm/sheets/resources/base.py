@@ -5,11 +5,11 @@ The column headers are plain Chinese strings: they are a data contract with the 
 not UI text, so they are not translated. Enumerations are written with their Chinese label (§3.1) and
 read by label or value; regions, chains and qualifications by name or code; people by user name or name.
 
-Import speed (≤ 10 s for 10 000 enterprises): ``use_bulk`` with a batch size, ``skip_diff``, existing
+Import speed (≤ 5 s for 10 000 enterprises): ``use_bulk`` with a batch size, ``skip_diff``, existing
 records fetched by key in ``before_import`` into a dict, reference look-ups cached per import, foreign keys
 resolved from those caches (and left out of ``full_clean``, whose FK check would query once per cell),
-uniqueness checked against the dicts instead of per row, and saves through
-``bulk_create_with_history`` / ``bulk_update_with_history`` so imported changes appear in the history.
+uniqueness checked against the dicts instead of per row, and saves as plain parameter lists with their
+history rows (crm/sheets/resources/bulk.py) so imported changes appear in the history.
 Many-to-many columns are written in bulk through their through tables after the rows are saved.
 """
 
@@ -18,16 +18,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import connections, models, router, transaction
 from django.db.models import F
+from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.results import RowResult
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from crm.models import (
     CodeSequence,
@@ -36,6 +37,7 @@ from crm.models import (
     Region,
 )
 from crm.sheets.files import cell_unescape, dataset_escape
+from crm.sheets.resources.bulk import links_delete, rows_create, rows_history_update, value_converter
 from crm.sheets.resources.widgets import (
     CHANGE_REASON,
     CHUNK,
@@ -58,6 +60,51 @@ from crm.sheets.resources.widgets import (
 from crm.validators import credit_code_check_char
 
 # ------------------------------------------------------------------------------------------- resources
+
+MEMO_LIMIT = 5000  # distinct values remembered per column (and per model field in validate_instance)
+# Cell types whose equal values read alike; a Decimal is left out (1.0 == 1.00 but has other decimal places).
+MEMO_TYPES = (str, int, float, bool, date, datetime, type(None))
+
+
+def _memo() -> dict[type, dict]:
+    return {kind: {} for kind in MEMO_TYPES}
+
+
+def _memo_for(field: fields.Field) -> dict | None:
+    """A memo for a column whose widget reads the cell alone (not the enterprise finder), else None."""
+    if field.default is not NOT_PROVIDED or getattr(field.widget, "uses_row", True):
+        return None
+    return _memo()
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """A cell value a widget refused, remembered with its message."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Invalid:
+    """A model field value ``clean_fields`` refused, remembered with its errors."""
+
+    errors: tuple
+
+
+def _cell_read(widget, memo: dict | None, cell, row, limit: int | None = MEMO_LIMIT):
+    """``widget.clean(cell)``, or what it gave for the same value earlier in this import; a refusal is
+    returned as ``_Refused``. ``limit``: the values remembered (None: all, for the key column)."""
+    cache = memo.get(type(cell)) if memo is not None else None
+    if cache is not None and cell in cache:
+        value = cache[cell]
+    else:
+        try:
+            value = widget.clean(cell, row=row)
+        except ValueError as error:
+            value = _Refused(str(error))
+        if cache is not None and (limit is None or len(cache) < limit):
+            cache[cell] = value
+    return list(value) if type(value) is list else value
 
 
 def col(header: str, attribute: str, widget, **kwargs) -> fields.Field:
@@ -178,6 +225,9 @@ class LedgerResource(resources.ModelResource):
         self._m2m_current: dict[str, dict[int, set]] = {}
         self._present: list[tuple[str, fields.Field]] = []
         self._present_m2m: list[tuple[str, fields.Field]] = []
+        self._m2m_memos: list[dict | None] = []
+        self._key_memo: dict | None = None
+        self._clean_memo: dict[type, list] = {}
         self._update_fields: list[str] = []
         self._failed = False
         self._header_failed = False
@@ -328,11 +378,15 @@ class LedgerResource(resources.ModelResource):
             f.attribute for name, f in self._present if f.attribute in model_fields and name != self.key
         ]
         code_only = {name for name, _f in self._code_only}
+        # A cell's value reads the same in every row of one import (the look-ups are cached per import), so
+        # each column remembers what its distinct values read as; the enterprise finder reads another column.
         self._plan = [
-            (f.column_name, f.attribute, f.widget, f.saves_null_values)
+            (f.column_name, f.attribute, f.widget, f.saves_null_values, _memo_for(f))
             for name, f in self._present
             if name not in code_only
         ]
+        self._m2m_memos = [_memo_for(field) for _name, field in self._present_m2m]
+        self._clean_memo = {}
         names = {f.attribute for _n, f in self._present}
         self._snapshot = [f for f in self._meta.model._meta.concrete_fields if f.name in names]
         self._prefetch(dataset)
@@ -355,13 +409,15 @@ class LedgerResource(resources.ModelResource):
         self._existing = {}
         if self.key and self.fields[self.key].column_name in headers:
             key_field = self.fields[self.key]
+            # The key column is read here once per distinct value; get_instance() and the row's own cells
+            # find the results in the same memo.
+            self._key_memo = next((m for _c, a, _w, _s, m in self._plan if a == key_field.attribute), None)
+            if self._key_memo is None:
+                self._key_memo = _memo_for(key_field)
             keys = set()
             for value in self._column(dataset, key_field.column_name):
-                try:
-                    cleaned = key_field.widget.clean(value)
-                except ValueError:
-                    continue
-                if not is_blank(cleaned):
+                cleaned = _cell_read(key_field.widget, self._key_memo, value, None, limit=None)
+                if type(cleaned) is not _Refused and not is_blank(cleaned):
                     keys.add(cleaned)
             keys = sorted(keys)
             model = self._meta.model
@@ -417,9 +473,8 @@ class LedgerResource(resources.ModelResource):
         key_field = self.fields[self.key]
         if key_field.column_name not in row:
             return None
-        try:
-            key = key_field.clean(row)
-        except ValueError:
+        key = _cell_read(key_field.widget, self._key_memo, row[key_field.column_name], row, limit=None)
+        if type(key) is _Refused:
             return None  # reported by the field itself when it is imported
         if is_blank(key):
             return None
@@ -463,11 +518,10 @@ class LedgerResource(resources.ModelResource):
         if instance.pk:
             self.existing_checks(instance, errors)
         # The library's field loop, without its per-cell overhead (this runs 200 000 times for 10 000 rows).
-        for column, attribute, widget, saves_null in self._plan:
-            try:
-                value = widget.clean(row[column], row=row)
-            except ValueError as error:
-                errors[attribute] = [ValidationError(str(error), code="cell")]
+        for column, attribute, widget, saves_null, memo in self._plan:
+            value = _cell_read(widget, memo, row[column], row)
+            if type(value) is _Refused:
+                errors[attribute] = [ValidationError(value.message, code="cell")]
                 continue
             if value is not None or saves_null:
                 setattr(instance, attribute, value)
@@ -477,11 +531,12 @@ class LedgerResource(resources.ModelResource):
             except ValueError as error:
                 errors.setdefault(field.attribute, []).append(str(error))
         pending = {}
-        for _name, field in self._present_m2m:
-            try:
-                pending[field.attribute] = field.clean(row)
-            except ValueError as error:
-                errors.setdefault(field.attribute, []).append(str(error))
+        for (_name, field), memo in zip(self._present_m2m, self._m2m_memos, strict=True):
+            value = _cell_read(field.widget, memo, row[field.column_name], row)
+            if type(value) is _Refused:
+                errors.setdefault(field.attribute, []).append(value.message)
+            else:
+                pending[field.attribute] = value
         instance._import_m2m = pending
         self.row_checks(instance, row, errors)
         if errors:
@@ -562,8 +617,42 @@ class LedgerResource(resources.ModelResource):
         # Foreign keys come from the per-import caches, so they exist: ForeignKey.validate() would query
         # once per cell. Only the "required" part of their validation is kept, here.
         exclude = set(errors) | {f.name for f in relations}
+        # full_clean() without unique and constraint checks, in its two steps. A field's own validation
+        # (to_python, blank/choices, validators) depends on its value alone, so a value met earlier in this
+        # import is not validated again: ledgers repeat 是/否, 经营状态, 党组织, names of people, dates.
+        memos = self._clean_memo.get(type(instance))
+        if memos is None:
+            memos = self._clean_memo[type(instance)] = [(f, _memo()) for f in model_fields if not f.is_relation]
+        remembered, fresh = set(), []
+        for field, memo in memos:
+            if field.name in exclude:
+                continue
+            raw = getattr(instance, field.attname)
+            cache = memo.get(type(raw))
+            if cache is None:
+                continue
+            if raw not in cache:
+                if len(cache) < MEMO_LIMIT:
+                    fresh.append((field, cache, raw))
+                continue
+            remembered.add(field.name)
+            outcome = cache[raw]
+            if type(outcome) is _Invalid:
+                errors[field.name] = list(outcome.errors)
+            else:
+                setattr(instance, field.attname, outcome)
+        field_errors = {}
         try:
-            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+            instance.clean_fields(exclude=exclude | remembered)
+        except ValidationError as error:
+            field_errors = error.update_error_dict({})
+        for field, cache, raw in fresh:
+            found = field_errors.get(field.name)
+            cache[raw] = _Invalid(tuple(found)) if found else getattr(instance, field.attname)
+        for name, found in field_errors.items():
+            errors.setdefault(name, []).extend(found)
+        try:
+            instance.clean()
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         for field in relations:
@@ -601,16 +690,13 @@ class LedgerResource(resources.ModelResource):
             if objs and not self._failed:
                 with transaction.atomic():
                     self.prepare_create(objs)
-                    if hasattr(self._meta.model, "history"):
-                        bulk_create_with_history(
-                            objs,
-                            self._meta.model,
-                            batch_size=self._meta.batch_size,
-                            default_user=self.user,
-                            default_change_reason=CHANGE_REASON,
-                        )
-                    else:
-                        self._meta.model._default_manager.bulk_create(objs, batch_size=self._meta.batch_size)
+                    rows_create(
+                        objs,
+                        self._meta.model,
+                        batch_size=self._meta.batch_size,
+                        user=self.user,
+                        reason=CHANGE_REASON,
+                    )
                     self.save_m2m_bulk(objs)
                     self.after_create(objs)
         except Exception as error:  # reported as a problem of the whole file; nothing is kept
@@ -625,18 +711,16 @@ class LedgerResource(resources.ModelResource):
             if objs and not self._failed:
                 with transaction.atomic():
                     # Django's bulk_update() compiles a CASE WHEN per field and row: ~30 s for 10 000
-                    # enterprises. The same values go out as one parameterised UPDATE run with executemany;
-                    # bulk_update_with_history(fields=[]) then writes the history rows in bulk.
+                    # enterprises. The same values go out as one parameterised UPDATE run with executemany,
+                    # and the history rows with another (crm/sheets/resources/bulk.py).
                     self._rows_update(objs, [*self._update_fields, *self.extra_update_fields()])
-                    if hasattr(self._meta.model, "history"):
-                        bulk_update_with_history(
-                            objs,
-                            self._meta.model,
-                            [],
-                            batch_size=self._meta.batch_size,
-                            default_user=self.user,
-                            default_change_reason=CHANGE_REASON,
-                        )
+                    rows_history_update(
+                        objs,
+                        self._meta.model,
+                        batch_size=self._meta.batch_size,
+                        user=self.user,
+                        reason=CHANGE_REASON,
+                    )
                     self.after_update(objs)
                     self.save_m2m_bulk(objs)
         except Exception as error:
@@ -652,10 +736,8 @@ class LedgerResource(resources.ModelResource):
         quote = connection.ops.quote_name
         assignments = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
         sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"
-        params = [
-            [f.get_db_prep_save(getattr(obj, f.attname), connection=connection) for f in model_fields] + [obj.pk]
-            for obj in objs
-        ]
+        converters = [(value_converter(f, connection), f.attname) for f in model_fields]
+        params = [[convert(getattr(obj, attname)) for convert, attname in converters] + [obj.pk] for obj in objs]
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
 
@@ -674,7 +756,7 @@ class LedgerResource(resources.ModelResource):
                 removed += [link_id for target_id, link_id in have.items() if target_id not in set(wanted)]
                 new_rows += [(obj.pk, pk) for pk in wanted if pk not in have]
             for start in range(0, len(removed), CHUNK):
-                through.objects.filter(pk__in=removed[start : start + CHUNK]).delete()
+                links_delete(through, removed[start : start + CHUNK], user=self.user, reason=CHANGE_REASON)
             if new_rows:
                 self._links_insert(through, source, target, new_rows)
 

@@ -156,6 +156,8 @@ def _error(message) -> ValueError:
 class TextWidget(widgets.CharWidget):
     """Text, stripped; numbers typed into a text column lose Excel's ``.0``; control characters refused."""
 
+    uses_row = False  # clean() reads the cell alone: the import remembers its result per distinct value
+
     def __init__(self, upper: bool = False, multiline: bool = False, **kwargs):
         kwargs.setdefault("coerce_to_string", True)
         kwargs.setdefault("allow_blank", True)
@@ -221,6 +223,8 @@ class CreditCodeWidget(TextWidget):
 class IntWidget(widgets.IntegerWidget):
     """Whole numbers, also ``1,234``, ``1，234`` or ``１２３``; Excel's ``120.0`` is 120."""
 
+    uses_row = False  # clean() reads the cell alone: the import remembers its result per distinct value
+
     def clean(self, value, row=None, **kwargs):
         number = _parse_number(value)
         if number is None:
@@ -235,6 +239,8 @@ class IntWidget(widgets.IntegerWidget):
 
 class DecimalWidget(widgets.DecimalWidget):
     """Amounts in 万元, with or without thousands separators."""
+
+    uses_row = False  # clean() reads the cell alone: the import remembers its result per distinct value
 
     def clean(self, value, row=None, **kwargs):
         return _parse_number(value)
@@ -274,6 +280,8 @@ DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*
 
 class DateWidget(widgets.DateWidget):
     """2026-03-01, 2026/3/1, 2026.3.1, 2026年3月1日, 20260301, or a date cell / serial number from Excel."""
+
+    uses_row = False  # clean() reads the cell alone: the import remembers its result per distinct value
 
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
@@ -347,6 +355,8 @@ def _plausible(value: date, serial=None) -> date:
 class BoolWidget(widgets.BooleanWidget):
     """是/否 (also yes/no, true/false, 1/0, √/×); an empty cell leaves the value as it is."""
 
+    uses_row = False  # clean() reads the cell alone: the import remembers its result per distinct value
+
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
             return None
@@ -370,6 +380,8 @@ class BoolWidget(widgets.BooleanWidget):
 
 class ChoiceWidget(widgets.Widget):
     """An enumeration by its Chinese label (§3.1), its value, or its English label."""
+
+    uses_row = False  # clean() reads the cell alone: the import remembers its result per distinct value
 
     def __init__(self, choices_class, blank: bool = False):
         super().__init__(coerce_to_string=True)
@@ -438,6 +450,8 @@ class CachedLookupWidget(widgets.ForeignKeyWidget):
     ``keys(obj)`` gives the spellings that identify an object; a spelling shared by several objects is
     ambiguous and refused with ``ambiguous_message``.
     """
+
+    uses_row = False  # clean() reads the cell alone: the import remembers its result per distinct value
 
     unknown_message = _("“%(value)s” is unknown.")
     ambiguous_message = _("“%(value)s” matches several records; be more specific.")
@@ -716,6 +730,7 @@ class EnterpriseWidget(PrefetchedWidget):
     """An enterprise by credit code (the 统一社会信用代码 column when the sheet has it) or by name."""
 
     lookups = ("credit_code", "name")
+    uses_row = True  # reads the credit-code column of the row too
     unknown_message = _("No enterprise in your area has the name or credit code “%(value)s”.")
     ambiguous_message = _("Several enterprises are called “%(value)s”; give the credit code.")
 
@@ -781,6 +796,8 @@ class CodeWidget(PrefetchedWidget):
 
 class ManyWidget(widgets.ManyToManyWidget):
     """Several references in one cell, separated by 、 , ， ; or ；, resolved through a single-value widget."""
+
+    uses_row = False  # clean() reads the cell alone: the import remembers its result per distinct value
 
     def __init__(self, single: CachedLookupWidget, **kwargs):
         super().__init__(single.model, **kwargs)
