@@ -34,7 +34,7 @@ from crm.api.base import (
     UserRelatedField,
 )
 from crm.api.clock import ExtensionRequestSerializer
-from crm.choices import NeedCategory, NeedEventKind, Satisfaction, Urgency
+from crm.choices import NeedCategory, NeedEventKind, NeedStatus, Satisfaction, Urgency
 from crm.filtersets import NeedFilterSet, VisitFilterSet
 from crm.models import (
     ActionItem,
@@ -387,6 +387,8 @@ class NeedEventSerializer(serializers.ModelSerializer):
     text = serializers.CharField(max_length=COMMENT_MAX_LENGTH, validators=[validate_no_control_chars])
     author = serializers.PrimaryKeyRelatedField(read_only=True)
     author_name = serializers.StringRelatedField(source="author", read_only=True)
+    from_status = serializers.ChoiceField(choices=NeedStatus.choices, allow_blank=True, read_only=True)
+    to_status = serializers.ChoiceField(choices=NeedStatus.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = NeedEvent
