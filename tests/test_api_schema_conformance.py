@@ -119,3 +119,16 @@ def test_the_schema_says_json_ids_pages_and_nulls(api_as, manager):
     assert cadence["$ref"].endswith("PaginatedCadenceRowList")
     assert components["VisitPlan"]["properties"]["visit"]["nullable"] is True
     assert components["ExtensionRequest"]["properties"]["decided_by_name"]["nullable"] is True
+
+
+def test_an_unread_filter_that_is_no_boolean_is_a_400(api_as, manager):
+    client = api_as(manager)
+    assert client.get("/api/v1/notifications/", {"unread": "maybe"}).status_code == 400
+    assert client.get("/api/v1/notifications/", {"unread": ""}).status_code == 200
+
+
+def test_the_schema_reads_every_event_kind_and_scoped_links_as_nullable(api_as, manager):
+    components = api_as(manager).get("/api/schema/?format=json").json()["components"]["schemas"]
+    assert "status" in components["NeedEventKindEnum"]["enum"]
+    assert components["Participant"]["properties"]["enterprise"]["nullable"] is True
+    assert "nullable" not in components["ParticipantRequest"]["properties"]["enterprise"]

@@ -206,6 +206,8 @@ class DashboardSerializer(serializers.Serializer):
 class DashboardView(APIView):
     """The dashboard KPIs of the signed-in user's scope (every role)."""
 
+    empty_query_values = ("period", "region")  # empty: the default (crm/api/schema.py)
+
     @extend_schema(
         parameters=[
             OpenApiParameter(

@@ -6,6 +6,7 @@ the API does (issue 11: schemathesis ``--checks all`` finds nothing; tests/test_
 - ``page`` ≥ 1 and ``page_size`` ≥ 1 (more than 200 is capped), as crm/api/pagination.py enforces.
 """
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance
 from rest_framework import serializers
@@ -76,6 +77,13 @@ class CrmAutoSchema(AutoSchema):
             parameter["allowEmptyValue"] = True
         return parameters
 
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter.get("in") == "query" and parameter["name"] in getattr(self.view, "empty_query_values", ()):
+                parameter["allowEmptyValue"] = True
+        return parameters
+
     def _get_pagination_parameters(self):
         parameters = super()._get_pagination_parameters()
         for parameter in parameters:
@@ -84,3 +92,13 @@ class CrmAutoSchema(AutoSchema):
             if parameter["name"] == "page_size":
                 parameter["description"] = "Results per page (20 by default; more than 200 gives 200)."
         return parameters
+
+
+class ScopedRelatedFieldExtension(OpenApiSerializerFieldExtension):
+    """A ``ScopedRelatedField`` reads as ``null`` when the user cannot open the record (crm/api/base.py)."""
+
+    target_class = "crm.api.base.ScopedRelatedField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "nullable": True} if direction == "response" else schema
