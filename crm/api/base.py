@@ -49,6 +49,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
 from crm.api.permissions import CrmModelPermission
 from crm.choices import NeedCategory
@@ -331,6 +332,18 @@ class ScopedModelViewSet(ScopedLinksMixin, viewsets.ModelViewSet):
         else:
             instance = self.default_create(data)
         serializer.instance = instance
+
+    def update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        instance = serializer.instance
+        if getattr(instance, "_prefetched_objects_cache", None):
+            instance._prefetched_objects_cache = {}
+        # Answered by a fresh serializer: a PATCH one skips the fields that fall back to a default
+        # (``offering_name`` of an item without an offering), and the answer is the whole record, as documented.
+        return Response(self.get_serializer(instance).data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)

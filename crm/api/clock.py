@@ -26,7 +26,7 @@ class ExtensionRequestSerializer(serializers.ModelSerializer):
     need = ScopedRelatedField(model=Need, read_only=True)
     need_code = serializers.CharField(source="need.code", read_only=True)
     requested_by_name = serializers.StringRelatedField(source="requested_by", read_only=True)
-    decided_by_name = serializers.StringRelatedField(source="decided_by", read_only=True)
+    decided_by_name = serializers.StringRelatedField(source="decided_by", read_only=True, allow_null=True)
 
     class Meta:
         model = ExtensionRequest

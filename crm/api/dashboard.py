@@ -252,10 +252,17 @@ class DashboardSerializer(serializers.Serializer):
 class DashboardView(APIView):
     """The dashboard KPIs of the signed-in user's scope (every role)."""
 
+    empty_query_values = ("period", "region")  # empty: the default (crm/api/schema.py)
+
     @extend_schema(
         parameters=[
-            OpenApiParameter("period", str, description="2026Q4, 2026-11 or 2026 (default: this quarter)"),
-            OpenApiParameter("region", str, description="a region code in your scope"),
+            OpenApiParameter(
+                "period",
+                str,
+                pattern=r"^[0-9]{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$",
+                description="2026Q4, 2026-11 or 2026 (default: this quarter)",
+            ),
+            OpenApiParameter("region", str, pattern=r"^[0-9A-Za-z-]{1,20}$", description="a region code in your scope"),
         ],
         responses={200: DashboardSerializer},
     )

@@ -34,7 +34,7 @@ from crm.api.base import (
     UserRelatedField,
 )
 from crm.api.clock import ExtensionRequestSerializer
-from crm.choices import NeedCategory, NeedEventKind, Satisfaction, Urgency
+from crm.choices import NeedCategory, NeedEventKind, NeedStatus, Satisfaction, Urgency
 from crm.filtersets import NeedFilterSet, VisitFilterSet
 from crm.models import (
     ActionItem,
@@ -380,13 +380,26 @@ def transition_request_serializer(verb: str) -> type[serializers.Serializer]:
     return type(f"{name}Serializer", (serializers.Serializer,), {**fields, "__doc__": doc})
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": NeedEventKind.values,
+        "description": "Every kind is read back; only note and instruction are written (others: 400).",
+    }
+)
+class NeedEventKindField(serializers.ChoiceField):
+    """The event kind: any stored kind when read (status changes …), note or instruction when written."""
+
+
 class NeedEventSerializer(serializers.ModelSerializer):
     """One entry of the timeline; ``POST`` adds a ``note`` (anyone) or an ``instruction`` (leaders)."""
 
-    kind = serializers.ChoiceField(choices=[NeedEventKind.NOTE, NeedEventKind.INSTRUCTION])
+    kind = NeedEventKindField(choices=[NeedEventKind.NOTE, NeedEventKind.INSTRUCTION])
     text = serializers.CharField(max_length=COMMENT_MAX_LENGTH, validators=[validate_no_control_chars])
     author = serializers.PrimaryKeyRelatedField(read_only=True)
     author_name = serializers.StringRelatedField(source="author", read_only=True)
+    from_status = serializers.ChoiceField(choices=NeedStatus.choices, allow_blank=True, read_only=True)
+    to_status = serializers.ChoiceField(choices=NeedStatus.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = NeedEvent
@@ -523,6 +536,8 @@ class NotificationViewSet(ScopedLinksMixin, mixins.ListModelMixin, mixins.Retrie
             queryset = queryset.filter(read_at__isnull=True)
         elif unread in {"0", "false", "no"}:
             queryset = queryset.filter(read_at__isnull=False)
+        elif unread:
+            raise exceptions.ValidationError({"unread": [_("Give true or false.")]})
         return queryset
 
     @extend_schema(parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL)])

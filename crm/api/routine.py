@@ -62,11 +62,12 @@ class CadenceView(GenericAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("person", int, description="user id"),
+            OpenApiParameter("person", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description="user id"),
             OpenApiParameter("status", str, enum=CadenceStatus.values),
             OpenApiParameter("role", str, enum=CadenceRole.values),
-            OpenApiParameter("region", str),
-        ]
+            OpenApiParameter("region", str, pattern=r"^[0-9A-Za-z-]{1,20}$"),
+        ],
+        responses=CadenceRowSerializer(many=True),
     )
     def get(self, request):
         query = CadenceQuerySerializer(data=request.query_params)
@@ -93,8 +94,8 @@ class VisitPlanSerializer(CrmModelSerializer):
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
     lead = UserRelatedField(required=False, allow_null=True)
     officers = UserRelatedField(many=True, required=False)
-    visit = serializers.PrimaryKeyRelatedField(read_only=True)
-    source_visit = serializers.PrimaryKeyRelatedField(read_only=True)
+    visit = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    source_visit = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = VisitPlan
