@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
         "ProjectKindEnum": "crm.choices.ProjectKind",
         "OfferingKindEnum": "crm.choices.OfferingKind",
         "ReportKindEnum": "crm.choices.ReportKind",
+        "ProjectStageEnum": "crm.choices.ProjectStage",
+        "CultivationStageEnum": "crm.choices.CultivationStage",
     },
 }
 

@@ -9,6 +9,8 @@
 - ``commissioners``, ``commissioner-assignments`` and ``service-logs``.
 """
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -288,7 +290,7 @@ class CommissionerSerializer(CrmModelSerializer):
     """An S&T commissioner (科技特派员)."""
 
     industry_chain = CodeRelatedField(queryset=IndustryChain.objects.all(), required=False, allow_null=True)
-    service_days = serializers.DecimalField(max_digits=8, decimal_places=1, read_only=True, default=None)
+    service_days = serializers.DecimalField(max_digits=8, decimal_places=1, read_only=True, default=Decimal("0"))
 
     class Meta:
         model = Commissioner

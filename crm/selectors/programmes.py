@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, DecimalField, Exists, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.choices import OPEN_CULTIVATION_STAGES, CultivationStage, MilestoneKind
@@ -303,7 +304,9 @@ def commissioner_rows(*, queryset, today: dt.date | None = None):
         .annotate(total=Sum("days"))
         .values("total")
     )
-    return queryset.select_related("industry_chain").annotate(service_days=Subquery(days))
+    # A commissioner without a service log yet has served 0 days (not "unknown").
+    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=8, decimal_places=1))
+    return queryset.select_related("industry_chain").annotate(service_days=Coalesce(Subquery(days), zero))
 
 
 def commissioner_assignments_prefetch(*, user) -> Prefetch:
