@@ -18,7 +18,7 @@ from crm.choices import ActivityKind, NeedSource, NeedStatus, Urgency
 from crm.models import Activity, ActivityAttachment, ActivityParticipant, Bureau, Enterprise, Need, User
 from crm.permissions import can_create, can_edit
 from crm.services.needs import need_created_notify, need_derive, need_recorded_event
-from crm.services.visits import attachment_name, attachments_check
+from crm.services.visits import attachments_check, attachments_store
 from crm.validators import validate_no_control_chars
 
 NEED_FIELDS = ("enterprise", "category", "title", "description", "urgency")
@@ -106,17 +106,7 @@ def _need_build(*, user, activity: Activity, data: dict) -> Need:
 
 def _attachments_save(*, activity: Activity, user, checked: list[tuple[object, str]]) -> None:
     """Store checked uploads (``attachments_check``: the visit's rules, by content) on the activity."""
-    for upload, content_type in checked:
-        attachment = ActivityAttachment(
-            activity=activity,
-            name=attachment_name(upload),
-            content_type=content_type,
-            size=upload.size,
-            created_by=user,
-        )
-        attachment.file.save(attachment.name, upload, save=False)
-        attachment.full_clean()
-        attachment.save()
+    attachments_store(model=ActivityAttachment, owner={"activity": activity}, user=user, checked=checked)
 
 
 @transaction.atomic

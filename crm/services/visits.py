@@ -84,9 +84,6 @@ def _file_name(upload) -> str:
     return name
 
 
-attachment_name = _file_name  # the stored name of an upload (the activity service names its files the same way)
-
-
 def attachment_check(upload) -> str:
     """Validate one uploaded file; return its content type or raise ValidationError naming the file."""
     if not _sanitised_name(upload):
@@ -134,11 +131,13 @@ def attachments_check(uploads: Iterable) -> list[tuple[object, str]]:
     return checked
 
 
-def _attachments_save(*, visit: Visit, user, checked: list[tuple[object, str]]) -> list[VisitAttachment]:
+def attachments_store(*, model, owner: dict, user, checked: list[tuple[object, str]]) -> list:
+    """Store uploads already checked by ``attachments_check`` as rows of ``model`` (a visit's or an activity's
+    attachment), each linked by ``owner`` (e.g. ``{"visit": visit}``)."""
     saved = []
     for upload, content_type in checked:
-        attachment = VisitAttachment(
-            visit=visit,
+        attachment = model(
+            **owner,
             name=_file_name(upload),
             content_type=content_type,
             size=upload.size,
@@ -149,6 +148,10 @@ def _attachments_save(*, visit: Visit, user, checked: list[tuple[object, str]]) 
         attachment.save()
         saved.append(attachment)
     return saved
+
+
+def _attachments_save(*, visit: Visit, user, checked: list[tuple[object, str]]) -> list[VisitAttachment]:
+    return attachments_store(model=VisitAttachment, owner={"visit": visit}, user=user, checked=checked)
 
 
 VISIT_FIELDS = (
