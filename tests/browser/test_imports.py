@@ -56,7 +56,8 @@ def test_upload_preview_fix_and_confirm(
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     page = page_as(manager)
-    page.click("#nav-import, a[href='/imports/']")
+    page.click("#nav-more")  # 导入导出 sits under 更多
+    page.click("#nav-more + .dropdown-menu a[href='/imports/']")
     page.wait_for_url("**/imports/")
     page.screenshot(path=shots("imports-index"), full_page=True)
 
