@@ -46,12 +46,29 @@ def _django(code: str, **env_vars) -> subprocess.CompletedProcess:
     )
 
 
+SERVE = "import config.wsgi, config.asgi; print('started')"
+
+
 def test_refuses_to_start_with_debug_off_and_no_secret_key():
-    result = _django("print('started')", DJANGO_DEBUG="0")
+    result = _django(SERVE, DJANGO_DEBUG="0")
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and "DJANGO_SECRET_KEY" in result.stderr
-    assert _django("print('started')", DJANGO_DEBUG="1").stdout.strip() == "started"
-    assert _django("print('started')", DJANGO_DEBUG="0", DJANGO_SECRET_KEY="k" * 50).stdout.strip() == "started"
+    assert _django(SERVE, DJANGO_DEBUG="1").stdout.strip() == "started"
+    assert _django(SERVE, DJANGO_DEBUG="0", DJANGO_SECRET_KEY="k" * 50).stdout.strip() == "started"
+
+
+def test_management_commands_run_without_a_key_and_check_deploy_names_the_development_key():
+    # makemigrations, check, migrate: nothing is served, so nothing can be forged with the development key.
+    assert _django("print('started')", DJANGO_DEBUG="0").stdout.strip() == "started"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")} | {"DJANGO_DEBUG": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "security.W009" in result.stdout + result.stderr
 
 
 def test_the_cache_is_shared_database_by_default_and_redis_by_url():
