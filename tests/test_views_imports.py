@@ -10,6 +10,7 @@ from django.urls import reverse
 from crm.choices import NotificationKind
 from crm.models import Enterprise, EnterpriseQualification, ImportJob, Notification
 from crm.models.imports import IMPORT_KINDS
+from crm.sheets import imports as sheet_imports
 from crm.sheets.resources import RESOURCES
 from crm.tasks import import_check
 from crm.views.imports import LIST_URLS, _list_url
@@ -549,6 +550,17 @@ def test_a_short_file_stays_synchronous(client, manager, regions, settings, monk
     client.post(reverse("crm:import-confirm", args=[job.pk]))
     assert Enterprise.objects.count() == 2
     assert not Notification.objects.exists()
+
+
+def test_a_short_upload_is_read_once(client, manager, regions, settings, monkeypatch):
+    reads = []
+    real = sheet_imports.sheet_read
+    monkeypatch.setattr(sheet_imports, "sheet_read", lambda **kwargs: reads.append(1) or real(**kwargs))
+    settings.IMPORT_SYNC_MAX_ROWS = 2
+    client.force_login(manager)
+    upload(client, make_xlsx(HEADERS, [["甲", credit_code(1), "清江浦区", 10]]))
+    assert ImportJob.objects.get().status == "previewed"
+    assert len(reads) == 1  # counted for the threshold, then checked from the same parsed sheet
 
 
 def test_another_users_import_status_is_not_found(client, manager, city_bureau, city_department, regions, settings):

@@ -37,7 +37,7 @@ from openpyxl.utils.cell import get_column_letter
 from crm.models import ImportJob
 from crm.permissions import is_manager
 from crm.sheets.files import SheetFileError, sniff_format
-from crm.sheets.readers import Progress, sheet_read
+from crm.sheets.readers import ParsedSheet, Progress, sheet_read
 from crm.sheets.resources import RESOURCES, resource_for
 from crm.sheets.resources.base import IGNORED_HEADERS, header_problem_text, normalize_header
 
@@ -157,20 +157,29 @@ def sheet_import(
     dry_run: bool = False,
     progress: Progress | None = None,
     with_preview: bool = False,
+    sheet: ParsedSheet | None = None,
 ) -> ImportOutcome:
-    """Import a spreadsheet of ``kind``: all rows or none. Problems are returned, never raised."""
+    """Import a spreadsheet of ``kind``: all rows or none. Problems are returned, never raised.
+
+    ``sheet``: the file already read from ``data`` (``sheet_read``), so a caller that read it is not read twice."""
     with _gc_paused():
         return _sheet_import(
-            kind=kind, data=data, user=user, dry_run=dry_run, progress=progress, with_preview=with_preview
+            kind=kind,
+            data=data,
+            user=user,
+            dry_run=dry_run,
+            progress=progress,
+            with_preview=with_preview,
+            sheet=sheet,
         )
 
 
-def _sheet_import(*, kind, data, user, dry_run, progress, with_preview) -> ImportOutcome:
+def _sheet_import(*, kind, data, user, dry_run, progress, with_preview, sheet) -> ImportOutcome:
     started = time.perf_counter()
     outcome = ImportOutcome(kind=kind, dry_run=dry_run)
     resource_class = RESOURCES[kind]
     try:
-        sheet = sheet_read(kind=kind, data=data, progress=progress)
+        sheet = sheet or sheet_read(kind=kind, data=data, progress=progress)
     except SheetFileError as error:
         outcome.problems.append(Problem(None, "", str(error)))
         outcome.unreadable = True
@@ -363,18 +372,19 @@ def import_job_upload(*, user, kind: str, name: str, data: bytes) -> ImportJob:
     """
     _import_allowed(user=user, kind=kind)
     try:
-        rows = len(sheet_read(kind=kind, data=data).rows)
+        sheet = sheet_read(kind=kind, data=data)
     except SheetFileError as error:
         raise ValidationError(str(error)) from None
+    rows = len(sheet.rows)
     if rows <= settings.IMPORT_SYNC_MAX_ROWS:
-        return import_job_preview(user=user, kind=kind, name=name, data=data)
+        return import_job_preview(user=user, kind=kind, name=name, data=data, sheet=sheet)
     job = ImportJob(
         user=user, kind=kind, original_name=name[:200], size=len(data), total=rows, status=ImportJob.Status.QUEUED
     )
     return _job_store(job, name, data)
 
 
-def import_job_preview(*, user, kind: str, name: str, data: bytes):
+def import_job_preview(*, user, kind: str, name: str, data: bytes, sheet: ParsedSheet | None = None):
     """Dry-run an upload and keep it server-side for the confirm; the preview shows the result on the job.
 
     A file that cannot be read at all raises ``ValidationError`` and is not kept; a file is stored only once
@@ -382,7 +392,7 @@ def import_job_preview(*, user, kind: str, name: str, data: bytes):
     (``import_jobs_purge`` finds files through their jobs).
     """
     _import_allowed(user=user, kind=kind)
-    outcome = sheet_import(kind=kind, data=data, user=user, dry_run=True, with_preview=True)
+    outcome = sheet_import(kind=kind, data=data, user=user, dry_run=True, with_preview=True, sheet=sheet)
     if outcome.unreadable:
         raise ValidationError(" ".join(p.message for p in outcome.problems))
     job = ImportJob(user=user, kind=kind, original_name=name[:200], size=len(data))
