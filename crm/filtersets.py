@@ -27,7 +27,7 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -104,6 +104,10 @@ CODE_RE = re.compile(rf"^{CODE_PATTERN}$")
 class StableOrderingFilter(django_filters.OrderingFilter):
     """An ``ordering`` filter that always ends with the primary key, so pages never overlap or skip rows."""
 
+    def __init__(self, *args, nulls_last: tuple[str, ...] = (), **kwargs):
+        self.nulls_last = set(nulls_last)  # fields whose empty values sort last either way (a need's deadline)
+        super().__init__(*args, **kwargs)
+
     def filter(self, qs, value):
         if value in django_filters.constants.EMPTY_VALUES:
             return qs
@@ -112,7 +116,13 @@ class StableOrderingFilter(django_filters.OrderingFilter):
             return qs
         if not any(o.lstrip("-") in ("id", "pk") for o in ordering):
             ordering.append("-pk" if ordering[0].startswith("-") else "pk")
-        return qs.order_by(*ordering)
+        return qs.order_by(*[self._nulls_last(o) for o in ordering])
+
+    def _nulls_last(self, ordering: str):
+        name = ordering.lstrip("-")
+        if name not in self.nulls_last:
+            return ordering
+        return F(name).desc(nulls_last=True) if ordering.startswith("-") else F(name).asc(nulls_last=True)
 
 
 def _user(request):
@@ -523,7 +533,8 @@ class NeedFilterSet(OverdueMixin, SearchFilterSet):
     answered_at = date_range("answered_at", _("answered at"))
     closed_at = date_range("closed_at", _("closed at"))
     ordering = StableOrderingFilter(
-        fields=("created_at", "due_on", "code", "status", "urgency", "category", "updated_at")
+        fields=("created_at", "due_on", "code", "status", "urgency", "category", "updated_at"),
+        nulls_last=("due_on",),  # by deadline: overdue first, needs without a deadline last
     )
 
     class Meta:

@@ -432,6 +432,12 @@ class Need(AutoCodeMixin, TimeStampedModel):
             models.Index(fields=["status", "due_on"], name="crm_need_status_due_idx"),
             models.Index(fields=["urgency"], name="crm_need_urgency_idx"),
             models.Index(fields=["-created_at", "-id"], name="crm_need_created_idx"),
+            # "My needs" on the 工作台 (crm/selectors/needs.py): one range scan per reason a need is mine.
+            models.Index(fields=["handler", "status", "due_on"], name="crm_need_handler_due_idx"),
+            models.Index(fields=["lead_department", "status", "due_on"], name="crm_need_dept_due_idx"),
+            models.Index(fields=["created_by", "status", "due_on"], name="crm_need_creator_due_idx"),
+            models.Index(fields=["enterprise", "status", "due_on"], name="crm_need_ent_due_idx"),
+            models.Index(fields=["bureau", "status", "due_on"], name="crm_need_bureau_due_idx"),
         ]
 
     def __str__(self) -> str:

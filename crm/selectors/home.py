@@ -2,7 +2,8 @@
 
 from django.db.models import Count, Q
 
-from crm.models import ActionItem, Enterprise, Need, Notification, Project
+from crm.models import ActionItem, Enterprise, Notification, Project
+from crm.selectors.needs import needs_mine
 
 HOME_LIST_LIMIT = 10
 
@@ -34,17 +35,10 @@ def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
     return Project.objects.filter(id__in=ids).select_related("region", "enterprise").order_by("name")[:limit]
 
 
-def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT):
-    """Open needs the user handles, their department leads, or of enterprises they liaise with; soonest due first."""
-    mine = Q(handler=user) | Q(enterprise_id__in=_liaised(user))
-    if user.department_id:
-        mine |= Q(lead_department_id=user.department_id)
-    ids = Need.objects.visible_to(user).open().filter(mine).values("id")
-    return (
-        Need.objects.filter(id__in=ids)
-        .select_related("enterprise", "project", "lead_department")
-        .order_by("due_on", "-created_at")[:limit]
-    )
+def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT) -> list:
+    """我的在办诉求: ``needs_mine`` (the one definition of "my needs" every 工作台 card reads), overdue first, then
+    the soonest deadline, needs without a deadline last."""
+    return list(needs_mine(user=user)[:limit])
 
 
 def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):

@@ -4,11 +4,11 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
 from crm.choices import OPEN_NEED_STATUSES, ExtensionStatus, NeedStatus, NotificationKind, Role
-from crm.models import ExtensionRequest, Need, NeedEvent, Visit
+from crm.models import Enterprise, ExtensionRequest, Need, NeedEvent, Visit
 from crm.querysets import is_overdue
 from crm.workdays import SUPERVISION_AFTER_DAYS, WARNING_SHARE, WorkCalendar, workdays_add
 
@@ -80,27 +80,57 @@ def need_detail(*, user) -> QuerySet:
     )
 
 
-def needs_mine(*, user) -> QuerySet:
-    """Open needs I should act on: I handle them, my department leads them unassigned, I recorded them,
-    and for managers the new ones of my bureau waiting to be accepted."""
-    condition = Q(handler=user) | Q(created_by=user)
+def deadline_order(*, descending: bool = False) -> list:
+    """The deadline sort of every needs list: soonest (overdue) first, needs without a deadline last either way."""
+    due = F("due_on").desc(nulls_last=True) if descending else F("due_on").asc(nulls_last=True)
+    return [due, "-id" if descending else "id"]
+
+
+def _mine_parts(*, user, conditions: dict) -> list[QuerySet]:
+    """One indexed id query per reason a need is mine: I handle it; I recorded it; it is of an enterprise I liaise
+    with (officer or liaison leader); my department leads it and nobody handles it yet; for managers, the new and
+    accepted needs of my bureau. Each is a range scan of a (reason, status, due_on) index; ``conditions`` (a
+    deadline range) go inside every part so the outer query only looks rows up by id."""
+    open_ = list(OPEN_NEED_STATUSES)
+    liaised = Enterprise.liaison_officers.through.objects.filter(user_id=user.pk).values("enterprise_id")
+    led = Enterprise.objects.filter(liaison_leader_id=user.pk).values("id")
+    parts = [
+        Need.objects.filter(handler_id=user.pk, status__in=open_),
+        Need.objects.filter(created_by_id=user.pk, status__in=open_),
+        Need.objects.filter(enterprise_id__in=liaised, status__in=open_),
+        Need.objects.filter(enterprise_id__in=led, status__in=open_),
+    ]
     if user.department_id:
-        condition |= Q(lead_department_id=user.department_id, handler__isnull=True)
+        parts.append(Need.objects.filter(lead_department_id=user.department_id, handler__isnull=True, status__in=open_))
     if user.has_role(Role.MANAGER, Role.ADMIN) and user.bureau_id:
-        condition |= Q(bureau_id=user.bureau_id, status__in=[NeedStatus.NEW, NeedStatus.ACCEPTED])
-    return need_list(user=user).open().filter(condition).order_by("due_on", "-id")
+        parts.append(Need.objects.filter(bureau_id=user.bureau_id, status__in=[NeedStatus.NEW, NeedStatus.ACCEPTED]))
+    return [part.filter(**conditions).order_by().values("id") for part in parts]
+
+
+def needs_mine_ids(*, user, **conditions) -> QuerySet:
+    """Ids of my open needs (the one definition of "my needs" behind every 工作台 card): one UNION subquery."""
+    first, *rest = _mine_parts(user=user, conditions=conditions)
+    return first.union(*rest)
+
+
+def needs_mine(*, user, **conditions) -> QuerySet:
+    """Open needs I should act on, in scope, overdue first then soonest due, no deadline last. Every 工作台 card
+    (我的在办诉求, 办理时限提醒) reads this one set, so they cannot contradict each other. ``conditions``: lookups
+    on the need's own columns (e.g. a ``due_on`` range), applied inside the id query."""
+    ids = needs_mine_ids(user=user, **conditions)
+    return need_list(user=user).filter(pk__in=ids).order_by(*deadline_order())
 
 
 def needs_due_soon(*, user, today: dt.date | None = None, days: int = 3) -> QuerySet:
     """My open needs due within the next ``days`` working days (today included)."""
     today = today or timezone.localdate()
     until = workdays_add(start=today, days=days)
-    return needs_mine(user=user).filter(due_on__gte=today, due_on__lte=until)
+    return needs_mine(user=user, due_on__gte=today, due_on__lte=until)
 
 
 def needs_overdue(*, user, today: dt.date | None = None) -> QuerySet:
-    """My open needs past their deadline."""
-    return needs_mine(user=user).overdue(today)
+    """My open needs past their deadline (``overdue_q``: open, ``due_on`` before today)."""
+    return needs_mine(user=user, due_on__lt=today or timezone.localdate())
 
 
 def engagement_timeline(*, user, enterprise=None, project=None, limit: int = 50) -> list[dict]:

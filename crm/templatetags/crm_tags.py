@@ -96,11 +96,14 @@ def bool_badge(value, yes_label=None, no_label=None):
 
 
 @register.simple_tag(takes_context=True)
-def nav_item(context, url: str, label, icon: str = "", exact: bool = False):
-    """A navbar ``<li>``; active when the current path is ``url`` (or below it unless ``exact``)."""
+def nav_item(context, url: str, label, icon: str = "", exact: bool = False, exclude: str = ""):
+    """A navbar ``<li>``; active when the current path is ``url`` (or below it unless ``exact``), except below
+    ``exclude`` (the path of another item nested under this one, e.g. 走访计划 under 走访记录)."""
     request = context.get("request")
     path = request.path if request else ""
     active = path == url if exact else (path == url or (url != "/" and path.startswith(url)))
+    if active and exclude and path.startswith(exclude):
+        active = False
     return format_html(
         '<li class="nav-item"><a class="nav-link{}" href="{}"{}>{}{}</a></li>',
         " active" if active else "",
