@@ -4,30 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0014_notification_kinds'),
+        ("crm", "0014_notification_kinds"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='need',
-            index=models.Index(fields=['handler', 'status', 'due_on'], name='crm_need_handler_due_idx'),
+            model_name="need",
+            index=models.Index(fields=["handler", "status", "due_on"], name="crm_need_handler_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='need',
-            index=models.Index(fields=['lead_department', 'status', 'due_on'], name='crm_need_dept_due_idx'),
+            model_name="need",
+            index=models.Index(fields=["lead_department", "status", "due_on"], name="crm_need_dept_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='need',
-            index=models.Index(fields=['created_by', 'status', 'due_on'], name='crm_need_creator_due_idx'),
+            model_name="need",
+            index=models.Index(fields=["created_by", "status", "due_on"], name="crm_need_creator_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='need',
-            index=models.Index(fields=['enterprise', 'status', 'due_on'], name='crm_need_ent_due_idx'),
+            model_name="need",
+            index=models.Index(fields=["enterprise", "status", "due_on"], name="crm_need_ent_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='need',
-            index=models.Index(fields=['bureau', 'status', 'due_on'], name='crm_need_bureau_due_idx'),
+            model_name="need",
+            index=models.Index(fields=["bureau", "status", "due_on"], name="crm_need_bureau_due_idx"),
         ),
     ]
