@@ -613,7 +613,10 @@ class ActivityParticipantInline(admin.TabularInline):
 
 
 @admin.register(models.Activity)
-class ActivityAdmin(ReadOnlyRoutineAdmin):
+class ActivityAdmin(ReadOnlyRoutineAdmin, LedgerAdmin):
+    """Read here; imported and exported as the ledger ``activities`` (the same resource as /imports/)."""
+
+    ledger_kind = "activities"
     list_display = ["code", "title", "kind", "held_on", "bureau", "lead", "counts_as_visit"]
     list_filter = ["kind", "counts_as_visit"]
     list_select_related = ["bureau", "lead"]

@@ -158,6 +158,11 @@ urlpatterns = [
         ListExportView.as_view(kind="action-items", list_view=action_lists.ActionItemListView),
         name="actionitem-export",
     ),
+    path(
+        "activities/export/",
+        ListExportView.as_view(kind="activities", list_view=routine_views.ActivityListView),
+        name="activity-export",
+    ),
     # The enterprise's own page (企业服务码, DESIGN §11.5): public, by token; and the staff's pages for its links.
     path("e/<str:token>/", portal_views.PortalHomeView.as_view(), name="portal-home"),
     path("e/<str:token>/needs/new/", portal_views.PortalNeedCreateView.as_view(), name="portal-need-create"),

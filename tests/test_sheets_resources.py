@@ -31,7 +31,7 @@ from crm.sheets.resources import (
     RESOURCES,
     resource_for,
 )
-from tests.factories import credit_code, make_user
+from tests.factories import ActivityFactory, ActivityParticipantFactory, credit_code, make_user
 from tests.sheets_helpers import lines, make_xlsx, read_xlsx
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -315,7 +315,14 @@ def ledger(regions, chains, qualifications, city_bureau, city_department, manage
     year = EnterpriseYear.objects.create(
         enterprise=enterprise, year=2025, revenue=8000, rd_expense=320, employees=120, rd_staff=18, invention_patents=3
     )
+    activity = ActivityFactory(
+        title="=新能源企业联合调研", held_on=timezone.localdate() - dt.timedelta(days=5), bureau=city_bureau, lead=leader
+    )
+    ActivityParticipantFactory(activity=activity, enterprise=enterprise, attendees="王五")
+    activity.bureaus.set([city_bureau])
+    activity.officers.set([officer])
     return {
+        "activities": activity,
         "enterprises": enterprise,
         "enterprise-years": year,
         "contacts": contact,
@@ -367,6 +374,7 @@ def test_every_kind_imports_a_changed_row_and_records_it(kind, ledger, manager):
         "needs": "诉求描述",
         "action-items": "办理结果",
         "enterprise-years": "研发人员数",  # figures only: a number column
+        "activities": "活动纪要",
     }[kind]
     new_value = 25 if kind == "enterprise-years" else "导入修改"
     index = headers.index(text_column)
@@ -382,7 +390,7 @@ def test_every_kind_imports_a_changed_row_and_records_it(kind, ledger, manager):
         assert obj.history.first().history_user == manager
 
 
-@pytest.mark.parametrize("kind", ["visits", "needs", "action-items"])
+@pytest.mark.parametrize("kind", ["visits", "needs", "action-items", "activities"])
 def test_coded_kinds_create_rows_without_a_code_and_refuse_unknown_codes(kind, ledger, manager):
     model = type(ledger[kind])
     resource = resource_for(kind, user=manager)

@@ -31,6 +31,7 @@ EXPORT_URLS = {
     "needs": "crm:need-export",
     "action-items": "crm:actionitem-export",
     "enterprise-years": "crm:enterpriseyear-export",
+    "activities": "crm:activity-export",
 }
 
 

@@ -19,6 +19,7 @@ IMPORT_KINDS = [
     ("needs", _("Needs")),
     ("action-items", _("Action items")),
     ("enterprise-years", _("Enterprise years")),
+    ("activities", _("Activities")),
 ]
 
 

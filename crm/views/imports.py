@@ -42,6 +42,7 @@ LIST_URLS = {
     "needs": "crm:need-list",
     "action-items": "crm:actionitem-list",
     "enterprise-years": "crm:enterprise-list",
+    "activities": "crm:activity-list",
 }
 # Kinds without a list page of their own: their ledger is downloaded from /imports/.
 EXPORT_URLS = {"contacts": "crm:contact-export", "enterprise-years": "crm:enterpriseyear-export"}

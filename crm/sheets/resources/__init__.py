@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from crm.sheets.resources.activities import ActivityResource
 from crm.sheets.resources.base import LedgerResource
 from crm.sheets.resources.contacts import ContactResource
 from crm.sheets.resources.engagement import NeedResource, VisitResource
@@ -26,6 +27,7 @@ RESOURCES: dict[str, type[LedgerResource]] = {
     "needs": NeedResource,
     "action-items": ActionItemResource,
     "enterprise-years": EnterpriseYearResource,
+    "activities": ActivityResource,
 }
 KIND_BY_MODEL: dict[type[models.Model], str] = {cls._meta.model: kind for kind, cls in RESOURCES.items()}
 
@@ -42,6 +44,7 @@ __all__ = [
     "KIND_BY_MODEL",
     "RESOURCES",
     "ActionItemResource",
+    "ActivityResource",
     "ContactResource",
     "EnterpriseResource",
     "EnterpriseYearResource",
