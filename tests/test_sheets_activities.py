@@ -111,7 +111,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written(manager,
         ["茶话会", "类型不对", "2026-03-02", "淮安清源食品科技有限公司", "", ""],
         ["座谈会", "没有企业", "2026-03-02", "", "", ""],
         ["座谈会", "企业不存在", "2026-03-02", "淮安清源食品科技有限公司、火星科技有限公司", "", ""],
-        ["座谈会", "未来的日期", (dt.date.today() + dt.timedelta(days=3)).isoformat(), "淮安清源食品科技有限公司", "", ""],
+        ["座谈会", "未来的日期", str(dt.date.today() + dt.timedelta(days=3)), "淮安清源食品科技有限公司", "", ""],
         ["座谈会", "科技局不存在", "2026-03-02", "淮安清源食品科技有限公司", "火星科技局", ""],
     ]  # fmt: skip
     outcome = sheet_import(kind="activities", data=make_xlsx(HEADERS, rows), user=manager)

@@ -315,9 +315,8 @@ def ledger(regions, chains, qualifications, city_bureau, city_department, manage
     year = EnterpriseYear.objects.create(
         enterprise=enterprise, year=2025, revenue=8000, rd_expense=320, employees=120, rd_staff=18, invention_patents=3
     )
-    activity = ActivityFactory(
-        title="=新能源企业联合调研", held_on=timezone.localdate() - dt.timedelta(days=5), bureau=city_bureau, lead=leader
-    )
+    held_on = timezone.localdate() - dt.timedelta(days=5)
+    activity = ActivityFactory(title="=新能源企业联合调研", held_on=held_on, bureau=city_bureau, lead=leader)
     ActivityParticipantFactory(activity=activity, enterprise=enterprise, attendees="王五")
     activity.bureaus.set([city_bureau])
     activity.officers.set([officer])
