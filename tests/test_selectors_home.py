@@ -1,0 +1,111 @@
+"""The 工作台's need cards (issue 17 item 5): one definition of "my needs" behind 我的在办诉求 and 办理时限提醒, so
+they cannot contradict each other; overdue first and needs without a deadline last wherever needs sort by deadline
+(the home cards and the needs list); the query budget of the officer's 工作台."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.choices import NeedStatus
+from crm.selectors.home import my_open_needs
+from crm.selectors.needs import needs_due_soon, needs_mine, needs_overdue
+from tests.factories import NeedFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _days(n: int) -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=n)
+
+
+@pytest.fixture
+def liaised(officer, enterprise):
+    enterprise.liaison_officers.set([officer])
+    return enterprise
+
+
+def _need(enterprise, bureau, due_on, status=NeedStatus.ASSIGNED, **kwargs):
+    return NeedFactory(enterprise=enterprise, bureau=bureau, status=status, due_on=due_on, **kwargs)
+
+
+def test_an_overdue_need_on_my_open_needs_is_on_the_deadlines_card_too(officer, handler, liaised, city_bureau):
+    """On main, 我的在办诉求 counted the needs of my enterprises while 办理时限提醒 did not: it said nothing was due."""
+    late = _need(liaised, city_bureau, _days(-4), handler=handler)
+    soon = _need(liaised, city_bureau, timezone.localdate(), handler=handler)
+    shown = my_open_needs(user=officer)
+    assert late in shown and soon in shown
+    assert list(needs_overdue(user=officer)) == [late]
+    assert list(needs_due_soon(user=officer)) == [soon]
+
+
+def test_every_card_reads_the_same_set(officer, manager, handler, liaised, county_enterprise, city_bureau):
+    mine = [
+        _need(liaised, city_bureau, _days(-2), handler=manager),  # of an enterprise I liaise with
+        _need(county_enterprise, city_bureau, _days(1), handler=officer),  # I handle it
+        _need(county_enterprise, city_bureau, None, status=NeedStatus.NEW, created_by=officer),  # I recorded it
+    ]
+    _need(county_enterprise, city_bureau, _days(-9), handler=handler)  # somebody else's
+    _need(liaised, city_bureau, _days(-9), status=NeedStatus.ANSWERED, handler=handler)  # not open
+    assert set(needs_mine(user=officer)) == set(mine)
+    assert set(my_open_needs(user=officer)) == set(mine)
+    assert set(needs_overdue(user=officer)) | set(needs_due_soon(user=officer)) <= set(mine)
+
+
+def test_my_open_needs_put_overdue_first_and_no_deadline_last(officer, liaised, city_bureau):
+    undated = _need(liaised, city_bureau, None, status=NeedStatus.NEW)
+    later = _need(liaised, city_bureau, _days(20))
+    late = _need(liaised, city_bureau, _days(-3))
+    soon = _need(liaised, city_bureau, _days(2))
+    assert list(my_open_needs(user=officer)) == [late, soon, later, undated]
+
+
+@pytest.mark.parametrize("ordering", ["due_on", "-due_on"])
+def test_the_needs_list_sorted_by_deadline_puts_needs_without_one_last(
+    client, manager, enterprise, city_bureau, ordering
+):
+    undated = _need(enterprise, city_bureau, None, status=NeedStatus.NEW)
+    late = _need(enterprise, city_bureau, _days(-3))
+    later = _need(enterprise, city_bureau, _days(10))
+    client.force_login(manager)
+    html = client.get(reverse("crm:need-list"), {"ordering": ordering}).content.decode()
+    order = sorted((html.index(n.code), n) for n in (undated, late, later))
+    expected = [late, later, undated] if ordering == "due_on" else [later, late, undated]
+    assert [n for _i, n in order] == expected
+
+
+def test_the_api_sorted_by_deadline_puts_needs_without_one_last(api_as, manager, enterprise, city_bureau):
+    undated = _need(enterprise, city_bureau, None, status=NeedStatus.NEW)
+    late = _need(enterprise, city_bureau, _days(-3))
+    response = api_as(manager).get("/api/v1/needs/", {"ordering": "due_on"})
+    assert [row["id"] for row in response.json()["results"]] == [late.pk, undated.pk]
+
+
+def test_the_home_cards_agree_on_the_page(client, officer, handler, liaised, city_bureau):
+    late = _need(liaised, city_bureau, _days(-4), handler=handler, title="逾期的诉求")
+    client.force_login(officer)
+    html = client.get(reverse("crm:home")).content.decode()
+    assert html.count("逾期的诉求") == 2  # on 我的在办诉求 and on 办理时限提醒
+    assert f'href="{reverse("crm:need-detail", args=[late.pk])}" data-deadline="overdue"' in html
+
+
+def test_the_officer_home_query_budget_does_not_grow_with_needs(
+    client, officer, handler, liaised, city_bureau, django_assert_max_num_queries
+):
+    client.force_login(officer)
+    client.get(reverse("crm:home"))
+    for n in range(15):
+        _need(liaised, city_bureau, _days(n - 7), handler=handler)
+    with django_assert_max_num_queries(24):
+        assert client.get(reverse("crm:home")).status_code == 200
+
+
+def test_only_visit_plans_is_highlighted_on_the_plans_page(client, officer):
+    client.force_login(officer)
+    html = client.get(reverse("crm:visitplan-list")).content.decode()
+    active = re.findall(r'<a class="nav-link active" href="([^"]+)"', html)
+    assert active == [reverse("crm:visitplan-list")]
+    html = client.get(reverse("crm:visit-list")).content.decode()
+    assert re.findall(r'<a class="nav-link active" href="([^"]+)"', html) == [reverse("crm:visit-list")]
