@@ -66,6 +66,7 @@ from crm.selectors.matching.suggestions import (
     explain_pairs,
     need_enterprise,
     need_policy_suggestions,
+    partition_by_category,
     policy_radar,
 )
 
@@ -102,6 +103,7 @@ __all__ = [
     "load_qualifications",
     "need_enterprise",
     "need_policy_suggestions",
+    "partition_by_category",
     "policy_criterion_qs",
     "policy_eligibility_q",
     "policy_eligible_enterprises",

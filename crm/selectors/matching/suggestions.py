@@ -198,6 +198,13 @@ def enterprise_policy_suggestions(
     return ranked
 
 
+def partition_by_category(suggestions: Sequence[Suggestion]) -> tuple[list[Suggestion], list[Suggestion]]:
+    """The suggestions whose policy lists the need's category, and the others (in their order): the others are
+    shown below, behind "显示全部", never above."""
+    fitting = [s for s in suggestions if s.category_match]
+    return fitting, [s for s in suggestions if not s.category_match]
+
+
 def need_enterprise(need: Need, *, user=None) -> Enterprise | None:
     """The need's enterprise, else its project's; with ``user``, only if that user may open the enterprise (a need
     transferred to a county stays visible there, its enterprise in another county does not)."""
