@@ -128,7 +128,7 @@ def test_push_creates_pushed_matches_with_reasons(manager, three_eligible):
         assert match.status == MatchStatus.PUSHED
         assert match.pushed_by == manager and match.pushed_at is not None
         criteria = {r["criterion"]: r for r in match.reasons}
-        assert criteria["min_rd_ratio"]["passed"] and criteria["min_rd_ratio"]["detail"] == "5 % ≥ 5 %"
+        assert criteria["min_rd_ratio"]["passed"] and criteria["min_rd_ratio"]["detail"] == "5%，达到要求（不少于 5%）"
         assert 0 <= match.score <= 100
         assert match.history.count() == 1
 
@@ -184,7 +184,7 @@ def test_push_refuses_ineligible_enterprises_and_writes_nothing(manager, three_e
         policy_push(user=manager, policy=policy, enterprises=three_eligible)
     messages = error.value.message_dict["enterprises"]
     assert len(messages) == 1
-    assert three_eligible[0].name in messages[0] and "50 < 51" in messages[0]
+    assert three_eligible[0].name in messages[0] and "50 人，未达到要求（不少于 51 人）" in messages[0]
     assert not PolicyMatch.objects.exists()
 
 

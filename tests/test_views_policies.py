@@ -86,6 +86,20 @@ def test_policy_detail_lists_eligible_enterprises_linked_first(as_user, manager,
     assert 'id="push-selected"' not in officer_html and 'type="checkbox" name="enterprises"' not in officer_html
 
 
+def test_eligible_list_says_why_each_enterprise_is_eligible(client, manager, regions, qualifications):
+    policy = make_policy(regions=[regions["320812"]], qualifications=[qualifications["hnte"]], min_rd_ratio="3")
+    ent = make_enterprise(
+        region=regions["320812"], revenue="1000", rd_expense="42.7", qualifications={qualifications["hnte"]: None}
+    )
+    client.force_login(manager)  # the Chinese UI
+    html = client.get(reverse("crm:policy-detail", args=[policy.pk])).content.decode()
+    row = html.split(f'<tr data-id="{ent.pk}">')[1].split("</tr>")[0]
+    assert 'class="list-inline small text-body-secondary mb-0 eligible-reasons"' in row
+    assert "清江浦区，在政策限定的范围内（清江浦区）" in row
+    assert "高新技术企业" in row and "已取得，长期有效" in row
+    assert "研发投入占比</span> 4.27%，达到要求（不少于 3%）" in row
+
+
 def test_push_from_the_page(as_user, manager, officer, regions):
     enterprises = [make_enterprise(region=regions["320812"]) for _ in range(3)]
     policy = make_policy()

@@ -175,19 +175,24 @@ def relevance_reasons(policy: Policy, profile: NeedProfile, *, today: dt.date, w
 
     similarity, terms = text_similarity(profile, policy, with_terms=with_terms)
     points = round(TEXT_POINTS * similarity)
+    about_need = profile.need is not None  # else an enterprise's open needs and main products
     if not with_terms and points:
         detail = ""
     elif terms:
-        detail = t["similar"] % {"percent": round(similarity * 100), "terms": "、".join(terms)}
+        detail = t["similar" if about_need else "similar_enterprise"] % {"terms": "、".join(terms)}
     else:
-        detail = t["no_shared"]
+        detail = t["no_shared" if about_need else "no_shared_enterprise"]
     reasons.append(reason("text", t["text"], points > 0, detail, points))
 
     if policy.apply_until and policy.apply_until >= today:
         days = (policy.apply_until - today).days
         points = round(CLOSING_POINTS * max(0, CLOSING_HORIZON_DAYS - days) / CLOSING_HORIZON_DAYS)
-        detail = t["closes_in"] % {"date": fmt_date(policy.apply_until), "days": days}
+        date = fmt_date(policy.apply_until)
+        detail = t["closes_in"] % {"date": date, "days": days} if days else t["closes_today"] % {"date": date}
         reasons.append(reason("closing", t["closing"], points > 0, detail, points))
+    elif policy.apply_until:
+        detail = t["closed_on"] % {"date": fmt_date(policy.apply_until)}
+        reasons.append(reason("closing", t["closing"], False, detail, 0))
     else:
         reasons.append(reason("closing", t["closing"], False, t["no_closing"], 0))
     return reasons

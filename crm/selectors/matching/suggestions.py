@@ -320,6 +320,30 @@ def explain_pairs(
     return result
 
 
+def enterprises_reasons(
+    *, policy: Policy, enterprises: Sequence[Enterprise], today: dt.date | None = None
+) -> dict[int, list[dict]]:
+    """Why each enterprise meets ``policy``: its criteria with the enterprise's values, for the eligible list.
+
+    The window (the policy's, the same for everyone) is left out. One query (the enterprises' qualifications)
+    whatever their number; the enterprises should come with ``region`` and ``industry_chain`` selected.
+    """
+    today = today or timezone.localdate()
+    quals: dict[int, dict[str, EnterpriseQualification]] = {e.pk: {} for e in enterprises}
+    if enterprises:
+        for eq in EnterpriseQualification.objects.filter(enterprise_id__in=list(quals)):
+            quals[eq.enterprise_id][eq.qualification_id] = eq
+    criteria_of(policy)
+    return {
+        e.pk: [
+            r
+            for r in explain_eligibility(policy, e, qualifications=quals[e.pk], today=today)
+            if r["criterion"] != "window"
+        ]
+        for e in enterprises
+    }
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The managers' policy radar
 # ---------------------------------------------------------------------------------------------------------
