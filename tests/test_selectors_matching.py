@@ -513,3 +513,11 @@ def test_enterprises_reasons_say_which_criteria_each_meets(regions, qualificatio
     assert all(r["passed"] for r in first)
     assert first[2]["detail"] == "20 people, meets the minimum of 10 people"
     assert matching.enterprises_reasons(policy=policy, enterprises=[]) == {}
+
+
+def test_shared_key_words_leave_out_numbers_amounts_and_function_characters():
+    policy = Policy(title="科技计划项目", summary="对开展的科技项目最高给予300万元资金补助")
+    similarity, terms = text_similarity("申请300万元的科技资金", policy)
+    assert similarity > 0
+    assert "300" not in terms and "万元" not in terms and not any("的" in t for t in terms)
+    assert "科技" in terms and "资金" in terms

@@ -138,7 +138,8 @@ class PolicyDetailView(LoginRequiredMixin, DetailView):
         reasons = matching.enterprises_reasons(policy=policy, enterprises=rows)
         pushable = 0
         for enterprise in rows:
-            enterprise.eligibility_reasons = reasons[enterprise.pk]
+            # A policy open to all has one reason, the same for every row: the criteria card says it once.
+            enterprise.eligibility_reasons = [r for r in reasons[enterprise.pk] if r["criterion"] != "open_to_all"]
             enterprise.policy_match = statuses.get(enterprise.pk)
             enterprise.told = bool(enterprise.policy_match and enterprise.policy_match.status in matching.TOLD_STATUSES)
             pushable += not enterprise.told

@@ -30,20 +30,25 @@ _CJK_RE = re.compile(rf"[{_CJK}]")
 # Bigrams so common in needs and policy texts that sharing them says nothing.
 STOP_BIGRAMS = frozenset(
     "企业 公司 有限 责任 我们 希望 需要 问题 相关 进行 目前 一个 没有 情况 支持 政策 申请 帮助 协调 解决 可以 能够 "
-    "是否 如何 什么 以及 或者 关于 通过 方面 工作 单位 有关 提供 对于 部门 办理 尽快 今年 明年 已经 正在 项目".split()
+    "是否 如何 什么 以及 或者 关于 通过 方面 工作 单位 有关 提供 对于 部门 办理 尽快 今年 明年 已经 正在 项目 "
+    "万元 给予 最高 按照 符合 开展".split()
 )
+# Function characters: a bigram holding one (的科, 技和) is no word, so never a shared key word.
+_FUNCTION_CHARS = frozenset("的了和与及")
 
 
 def text_grams(text: str) -> frozenset[str]:
-    """Character bigrams of the Chinese runs in ``text`` (a single character alone), plus Latin/number words."""
+    """Character bigrams of the Chinese runs in ``text`` (a single character alone; none holding 的/了/和/与/及),
+    plus Latin/number words (not bare numbers)."""
     grams: set[str] = set()
     for token in _TOKEN_RE.findall(text or ""):
         if _CJK_RE.match(token):
             if len(token) == 1:
                 grams.add(token)
             else:
-                grams.update(token[i : i + 2] for i in range(len(token) - 1))
-        elif len(token) >= 2:
+                pairs = (token[i : i + 2] for i in range(len(token) - 1))
+                grams.update(pair for pair in pairs if not _FUNCTION_CHARS.intersection(pair))
+        elif len(token) >= 2 and not token.isdigit():  # 300 in the need and in the policy says nothing
             grams.add(token.lower())
     return frozenset(grams)
 
