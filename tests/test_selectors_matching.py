@@ -6,6 +6,7 @@ import random
 from decimal import Decimal
 
 import pytest
+from django.utils.translation import override
 
 from crm.choices import EnterpriseStatus, MatchStatus, NeedCategory
 from crm.models import Enterprise, EnterpriseQualification, Policy, PolicyMatch, Project
@@ -74,10 +75,10 @@ def test_rd_ratio_exactly_the_minimum_is_eligible(enterprise, manager):
         "criterion": "min_rd_ratio",
         "name": reasons["min_rd_ratio"]["name"],
         "passed": True,
-        "detail": "4 % ≥ 4 %",
+        "detail": "4%, meets the minimum of 4%",
         "points": None,
     }
-    assert reasons_by_criterion(just_above, enterprise)[1]["min_rd_ratio"]["detail"] == "4 % < 4.01 %"
+    assert reasons_by_criterion(just_above, enterprise)[1]["min_rd_ratio"]["detail"] == "4%, below the minimum of 4.01%"
 
 
 def test_rd_ratio_with_fractions_that_floats_get_wrong(regions, manager):
@@ -188,7 +189,7 @@ def test_years_established_boundary(regions, manager):
     assert_both_ways(policy, exactly_three, manager, True)
     assert_both_ways(policy, a_day_short, manager, False)
     assert reasons_by_criterion(policy, a_day_short)[1]["min_years_established"]["detail"].startswith(
-        "2 years < 3 years"
+        "2 years, below the minimum of 3 years"
     )
 
 
@@ -456,3 +457,67 @@ def test_near_misses_take_a_constant_number_of_queries(enterprise, regions, djan
         misses = enterprise_near_misses(enterprise=enterprise, limit=10)
     assert len(misses) == 10
     assert all([r["criterion"] for r in m.failed] == ["region"] for m in misses)
+
+
+# --------------------------------------------------------------------------------------------- plain wording
+
+
+def test_reasons_read_as_plain_chinese(enterprise, city_bureau, regions, qualifications):
+    """Every reason the need page shows is a sentence a bureau officer reads aloud: no ≥/<, no 相似度 or 共同词."""
+    need = make_need(enterprise=enterprise, bureau=city_bureau, category=NeedCategory.FUNDING, title="厂房漏水维修")
+    policy = make_policy(
+        title="人才公寓补贴",
+        need_categories=[NeedCategory.TALENT],
+        min_employees=50,
+        min_rd_ratio="3",
+        regions=[regions["320812"]],
+        apply_until=today(),
+    )
+    with override("zh-hans"):
+        s = explain_pair(policy=matching.load_policy(policy.pk), enterprise=enterprise, need=need)
+        reasons = {r["criterion"]: r for r in s.reasons}
+    assert reasons["text"]["name"] == "共同关键词"
+    assert reasons["text"]["detail"] == "标题和内容与诉求没有共同的关键词"
+    assert reasons["category"]["detail"] == "政策未列明支持“资金支持”类诉求"
+    assert reasons["min_employees"]["detail"] == "120 人，达到要求（不少于 50 人）"
+    assert reasons["min_rd_ratio"]["detail"] == "4%，达到要求（不少于 3%）"
+    assert reasons["region"]["detail"] == "清江浦区，在政策限定的范围内（清江浦区）"
+    assert reasons["closing"]["detail"].startswith("今天")
+    for r in s.reasons:
+        assert not any(mark in r["detail"] for mark in ("≥", "≤", " < ", " > ", "相似度", "共同词")), r
+
+
+def test_shared_words_are_named_in_words(enterprise, city_bureau):
+    need = make_need(enterprise=enterprise, bureau=city_bureau, title="研发费用加计扣除怎么申报")
+    policy = make_policy(title="研发费用加计扣除政策")
+    with override("zh-hans"):
+        s = explain_pair(policy=matching.load_policy(policy.pk), enterprise=enterprise, need=need)
+    text = next(r for r in s.reasons if r["criterion"] == "text")
+    assert text["detail"] == "政策标题和内容提到了诉求中的：研发费用加计扣除"
+
+
+def test_enterprises_reasons_say_which_criteria_each_meets(regions, qualifications, manager, django_assert_num_queries):
+    policy = make_policy(regions=[regions["320812"]], qualifications=[qualifications["hnte"]], min_employees=10)
+    rows = [
+        make_enterprise(region=regions["320812"], employees=20 + i, qualifications={qualifications["hnte"]: None})
+        for i in range(3)
+    ]
+    policy = matching.load_policy(policy.pk)
+    enterprises = list(
+        Enterprise.objects.filter(pk__in=[e.pk for e in rows]).select_related("region", "industry_chain").order_by("id")
+    )
+    with django_assert_num_queries(1):
+        reasons = matching.enterprises_reasons(policy=policy, enterprises=enterprises)
+    first = reasons[rows[0].pk]
+    assert [r["criterion"] for r in first] == ["region", "qualification:hnte", "min_employees"]
+    assert all(r["passed"] for r in first)
+    assert first[2]["detail"] == "20 people, meets the minimum of 10 people"
+    assert matching.enterprises_reasons(policy=policy, enterprises=[]) == {}
+
+
+def test_shared_key_words_leave_out_numbers_amounts_and_function_characters():
+    policy = Policy(title="科技计划项目", summary="对开展的科技项目最高给予300万元资金补助")
+    similarity, terms = text_similarity("申请300万元的科技资金", policy)
+    assert similarity > 0
+    assert "300" not in terms and "万元" not in terms and not any("的" in t for t in terms)
+    assert "科技" in terms and "资金" in terms

@@ -6,11 +6,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from crm.choices import MatchStatus, NeedCategory, PolicyDelivery, PolicyKind, PolicyLevel
+from crm.choices import MatchStatus, NeedCategory, NeedStatus, PolicyDelivery, PolicyKind, PolicyLevel
 from crm.models import Policy, PolicyMatch
 from crm.services.policies import (
     MatchStatusConflict,
     match_next_statuses,
+    need_push_refusal,
     policy_create,
     policy_delete,
     policy_match_update_status,
@@ -127,7 +128,7 @@ def test_push_creates_pushed_matches_with_reasons(manager, three_eligible):
         assert match.status == MatchStatus.PUSHED
         assert match.pushed_by == manager and match.pushed_at is not None
         criteria = {r["criterion"]: r for r in match.reasons}
-        assert criteria["min_rd_ratio"]["passed"] and criteria["min_rd_ratio"]["detail"] == "5 % ≥ 5 %"
+        assert criteria["min_rd_ratio"]["passed"] and criteria["min_rd_ratio"]["detail"] == "5%，达到要求（不少于 5%）"
         assert 0 <= match.score <= 100
         assert match.history.count() == 1
 
@@ -183,7 +184,7 @@ def test_push_refuses_ineligible_enterprises_and_writes_nothing(manager, three_e
         policy_push(user=manager, policy=policy, enterprises=three_eligible)
     messages = error.value.message_dict["enterprises"]
     assert len(messages) == 1
-    assert three_eligible[0].name in messages[0] and "50 < 51" in messages[0]
+    assert three_eligible[0].name in messages[0] and "50 人，未达到要求（不少于 51 人）" in messages[0]
     assert not PolicyMatch.objects.exists()
 
 
@@ -257,3 +258,21 @@ def test_unknown_status_is_a_validation_error(manager, pushed):
         policy_match_update_status(user=manager, match=pushed, status="won")
     with pytest.raises(ValidationError):
         policy_match_update_status(user=manager, match=pushed, status=MatchStatus.APPLYING, granted_amount="abc")
+
+
+@pytest.mark.parametrize("status", [NeedStatus.CLOSED, NeedStatus.REJECTED])
+def test_push_refuses_a_settled_need_with_a_clear_message(manager, enterprise, city_bureau, status):
+    need = make_need(enterprise=enterprise, bureau=city_bureau, status=status)
+    assert need_push_refusal(need=need)
+    with pytest.raises(ValidationError) as error:
+        policy_push(user=manager, policy=make_policy(), enterprises=[enterprise], need=need)
+    assert "no longer pushed" in error.value.message_dict["need"][0]
+    assert not PolicyMatch.objects.exists()
+
+
+@pytest.mark.parametrize("status", [NeedStatus.NEW, NeedStatus.IN_PROGRESS, NeedStatus.ANSWERED])
+def test_push_for_a_need_still_being_worked_on_is_allowed(manager, enterprise, city_bureau, status):
+    need = make_need(enterprise=enterprise, bureau=city_bureau, status=status)
+    assert need_push_refusal(need=need) is None
+    result = policy_push(user=manager, policy=make_policy(), enterprises=[enterprise], need=need)
+    assert len(result.created) == 1

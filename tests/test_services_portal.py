@@ -24,6 +24,7 @@ from crm.services.portal import (
     access_link_for_print,
     access_link_revoke,
     access_link_send,
+    access_print_may,
     access_qr_svg,
     access_resolve,
     access_throttle_hit,
@@ -240,7 +241,17 @@ def test_the_print_link_is_the_primary_contacts(officer, leader, enterprise, por
     assert access.contact == portal_contact and access.printed
     token = url.rstrip("/").rsplit("/", 1)[1]
     assert access_resolve(token=token) == access
-    assert access_link_for_print(user=leader, enterprise=enterprise) is None
+    with pytest.raises(PermissionDenied):
+        access_link_for_print(user=leader, enterprise=enterprise)
+    assert access_print_may(user=officer, enterprise=enterprise)
+    assert not access_print_may(user=leader, enterprise=enterprise)
+
+
+def test_printing_the_code_of_an_enterprise_without_a_contact_is_refused(officer, enterprise):
+    assert not access_print_may(user=officer, enterprise=enterprise)
+    with pytest.raises(ValidationError, match="no contact"):
+        access_link_for_print(user=officer, enterprise=enterprise)
+    assert not EnterpriseAccess.objects.exists()
 
 
 def test_console_sms_backend_prints(capsys):

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from crm.choices import ActionStatus, MatchStatus, NeedCategory
+from crm.choices import ActionStatus, MatchStatus, NeedCategory, NeedStatus
 from crm.models import ActionItem, Offering, Policy, PolicyMatch, Project
 from tests.factories import make_user
 from tests.policy_helpers import make_enterprise, make_need, make_offering, make_policy, today
@@ -84,6 +84,20 @@ def test_policy_detail_lists_eligible_enterprises_linked_first(as_user, manager,
     assert [e.pk for e in filtered.context["eligible_rows"]] == [linked.pk]
     officer_html = as_user(officer).get(reverse("crm:policy-detail", args=[policy.pk])).content.decode()
     assert 'id="push-selected"' not in officer_html and 'type="checkbox" name="enterprises"' not in officer_html
+
+
+def test_eligible_list_says_why_each_enterprise_is_eligible(client, manager, regions, qualifications):
+    policy = make_policy(regions=[regions["320812"]], qualifications=[qualifications["hnte"]], min_rd_ratio="3")
+    ent = make_enterprise(
+        region=regions["320812"], revenue="1000", rd_expense="42.7", qualifications={qualifications["hnte"]: None}
+    )
+    client.force_login(manager)  # the Chinese UI
+    html = client.get(reverse("crm:policy-detail", args=[policy.pk])).content.decode()
+    row = html.split(f'<tr data-id="{ent.pk}">')[1].split("</tr>")[0]
+    assert 'class="list-inline small text-body-secondary mb-0 eligible-reasons"' in row
+    assert "清江浦区，在政策限定的范围内（清江浦区）" in row
+    assert "高新技术企业" in row and "已取得，长期有效" in row
+    assert "研发投入占比</span> 4.27%，达到要求（不少于 3%）" in row
 
 
 def test_push_from_the_page(as_user, manager, officer, regions):
@@ -180,6 +194,52 @@ def test_enterprise_page_shows_suggestions_near_misses_and_history(as_user, mana
     assert f'class="list-group-item suggestion" data-policy="{fitting.pk}"' in html
     assert f'class="mb-2 near-miss" data-policy="{near.pk}"' in html
     assert f'data-match="{PolicyMatch.objects.get().pk}"' in html
+
+
+def test_need_page_puts_policies_not_listing_its_category_behind_show_all(as_user, manager, enterprise, city_bureau):
+    need = make_need(enterprise=enterprise, bureau=city_bureau, category=NeedCategory.FUNDING, title="申请资金")
+    fitting = make_policy(title="资金补助", need_categories=[NeedCategory.FUNDING])
+    # Closing tomorrow and sharing the need's words: it scores high, yet does not name the need's category.
+    other = make_policy(
+        title="申请资金人才专项",
+        need_categories=[NeedCategory.TALENT],
+        apply_until=today() + dt.timedelta(days=1),
+    )
+    html = as_user(manager).get(reverse("crm:need-detail", args=[need.pk])).content.decode()
+    main, _, hidden = html.partition('id="suggestions-others"')
+    assert f'data-policy="{fitting.pk}"' in main and f'data-policy="{other.pk}"' not in main
+    assert f'data-policy="{other.pk}"' in hidden.split("</details>")[0]
+    assert "Show all" in hidden.split("</summary>")[0]
+
+
+def test_need_page_without_a_fitting_policy_says_so(as_user, manager, enterprise, city_bureau):
+    need = make_need(enterprise=enterprise, bureau=city_bureau, category=NeedCategory.FUNDING)
+    other = make_policy(need_categories=[NeedCategory.TALENT])
+    html = as_user(manager).get(reverse("crm:need-detail", args=[need.pk])).content.decode()
+    assert 'id="suggestions-none-fitting"' in html
+    assert f'data-policy="{other.pk}"' in html.partition('id="suggestions-others"')[2]
+
+
+@pytest.mark.parametrize("status", [NeedStatus.CLOSED, NeedStatus.REJECTED])
+def test_a_settled_need_offers_no_push(as_user, manager, enterprise, city_bureau, status):
+    need = make_need(enterprise=enterprise, bureau=city_bureau, category=NeedCategory.FUNDING, status=status)
+    policy = make_policy(need_categories=[NeedCategory.FUNDING])
+    html = as_user(manager).get(reverse("crm:need-detail", args=[need.pk])).content.decode()
+    assert f'data-policy="{policy.pk}"' in html  # still suggested, for reading
+    assert "push-one" not in html and 'id="push-refusal"' in html
+    # The page only asks the service: a forged post is refused with the same message, nothing written.
+    response = as_user(manager).post(
+        reverse("crm:policy-push", args=[policy.pk]), {"enterprises": [enterprise.pk], "need": need.pk}, follow=True
+    )
+    assert any("no longer pushed" in str(m) for m in response.context["messages"])
+    assert not PolicyMatch.objects.exists()
+
+
+def test_an_open_need_offers_push(as_user, manager, enterprise, city_bureau):
+    need = make_need(enterprise=enterprise, bureau=city_bureau, category=NeedCategory.FUNDING)
+    make_policy(need_categories=[NeedCategory.FUNDING])
+    html = as_user(manager).get(reverse("crm:need-detail", args=[need.pk])).content.decode()
+    assert "push-one" in html and 'id="push-refusal"' not in html
 
 
 def test_home_radar_only_for_managers(as_user, manager, officer, enterprise):

@@ -203,7 +203,9 @@ def test_the_printed_record_carries_the_qr_code_of_its_link(client, officer, ent
     client.force_login(officer)
     token = "PrintedToken_" + "A" * 30
     with mock.patch("crm.services.portal.secrets.token_urlsafe", return_value=token):
-        page = client.get(reverse("crm:visit-print", args=[visit.pk])).content.decode()
+        response = client.post(reverse("crm:visit-print", args=[visit.pk]))
+    page = response.content.decode()
+    assert "no-store" in response["Cache-Control"]  # the token is on this page only
     access = EnterpriseAccess.objects.get(contact=portal_contact)
     assert access.printed and 'id="portal-qr"' in page and portal_contact.name in page
     url = f"http://testserver{home(token)}"
@@ -226,3 +228,40 @@ def test_the_dashboard_separates_the_enterprises_own_ratings(
     page = client.get(reverse("crm:dashboard")).content.decode()
     split = re.search(r'data-kpi="satisfaction-split">(.*?)</div>', page, re.S).group(1)
     assert "100.0%" in split and "(1)" in split and "(0)" in split  # one rating, the enterprise's own, none by staff
+
+
+def test_opening_the_printed_record_makes_no_link_and_print_service_code_makes_one(
+    client, officer, enterprise, portal_contact
+):
+    visit = VisitFactory(enterprise=enterprise)
+    client.force_login(officer)
+    url = reverse("crm:visit-print", args=[visit.pk])
+    for _ in range(2):
+        page = client.get(url).content.decode()
+        assert 'id="portal-qr"' not in page and 'id="print-code"' in page
+    assert not EnterpriseAccess.objects.exists()
+    detail = client.get(reverse("crm:visit-detail", args=[visit.pk])).content.decode()
+    assert 'id="visit-print-code"' in detail and f'action="{url}"' in detail
+    assert not EnterpriseAccess.objects.exists()
+    page = client.post(url).content.decode()
+    access = EnterpriseAccess.objects.get()
+    assert access.printed and access.contact == portal_contact and access.created_by == officer
+    assert 'id="portal-qr"' in page and 'id="print-code"' not in page
+    client.get(url)
+    assert EnterpriseAccess.objects.count() == 1
+
+
+def test_print_service_code_for_who_may_not_or_without_a_contact(client, leader, officer, county_officer, enterprise):
+    visit = VisitFactory(enterprise=enterprise)
+    url = reverse("crm:visit-print", args=[visit.pk])
+    client.force_login(officer)
+    page = client.post(url).content.decode()  # no contact yet: a message on the page, nothing made
+    assert 'id="print-code-error"' in page and 'id="portal-qr"' not in page
+    ContactFactory(enterprise=enterprise, is_primary=True)
+    client.force_login(leader)
+    assert 'id="print-code"' not in client.get(url).content.decode()
+    assert 'id="visit-print-code"' not in client.get(reverse("crm:visit-detail", args=[visit.pk])).content.decode()
+    assert client.post(url).status_code == 403
+    client.force_login(county_officer)
+    assert client.post(url).status_code == 404
+    assert not EnterpriseAccess.objects.exists()

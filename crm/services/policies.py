@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from simple_history.utils import bulk_create_with_history
 
-from crm.choices import MatchStatus, PolicyDelivery
+from crm.choices import MatchStatus, NeedStatus, PolicyDelivery
 from crm.models import Contact, Enterprise, Need, Policy, PolicyMatch, User
 from crm.permissions import can_create, can_delete, can_edit, is_manager
 from crm.selectors.matching import TOLD_STATUSES, enterprise_eligibility_q, explain_pairs, need_enterprise
@@ -170,6 +170,23 @@ def _enterprise_ids(enterprises: Iterable[Enterprise | int | str]) -> list[int]:
     return ids
 
 
+# A need in one of these statuses is settled (办结 after the rating, or 不予受理): nothing more is pushed for it.
+# Reopening it (``reopen``) makes it pushable again.
+NEED_PUSH_CLOSED_STATUSES = frozenset({NeedStatus.CLOSED, NeedStatus.REJECTED})
+
+
+def need_push_refusal(*, need: Need) -> str | None:
+    """Why no policy may be pushed for ``need`` now (a message for the user), or None when it may.
+
+    The one rule the push service applies and the pages ask before offering a 推送 button.
+    """
+    if need.status in NEED_PUSH_CLOSED_STATUSES:
+        return _("This need is %(status)s: policies are no longer pushed for it; reopen it first if needed.") % {
+            "status": need.get_status_display()
+        }
+    return None
+
+
 @transaction.atomic
 def policy_push(
     *,
@@ -184,7 +201,8 @@ def policy_push(
     Each enterprise must be in the user's scope and eligible (the same database condition as the eligible
     list); a need, when given, must be the enterprise's. A pair without a match gets a new ``pushed`` match
     with the score and reasons of the moment; a ``suggested`` match becomes ``pushed``; a pair told already
-    (pushed or further) is left unchanged, so pressing the button twice changes nothing.
+    (pushed or further) is left unchanged, so pressing the button twice changes nothing. Nothing is pushed for
+    a settled need (``need_push_refusal``).
     """
     _require_manager(user, _("Only managers push policies."))
     today = timezone.localdate()
@@ -212,6 +230,8 @@ def policy_push(
             }
         )
     if need is not None:
+        if refusal := need_push_refusal(need=need):
+            raise ValidationError({"need": refusal})
         owner = need_enterprise(need)
         if owner is None or ids != [owner.pk]:
             raise ValidationError({"need": _("A push for a need goes to the need's own enterprise only.")})

@@ -121,13 +121,23 @@ def access_print_contact(*, enterprise) -> Contact | None:
     return Contact.objects.filter(enterprise=enterprise).order_by("-is_primary", "id").first()
 
 
-def access_link_for_print(*, user, enterprise, base: str = "") -> tuple[EnterpriseAccess, str] | None:
-    """The printed 走访记录表's QR code: a new link for the enterprise's primary contact, made at print time
-    (tokens are stored hashed, so an earlier link cannot be shown again). None without a contact or a right to
-    make links (a leader's print carries no code)."""
+def access_print_may(*, user, enterprise) -> bool:
+    """Whether ``user`` may print the enterprise's service code: a contact to make it for, and the right to."""
     contact = access_print_contact(enterprise=enterprise)
-    if contact is None or not access_may_manage(user=user, contact=contact):
-        return None
+    return contact is not None and access_may_manage(user=user, contact=contact)
+
+
+@transaction.atomic
+def access_link_for_print(*, user, enterprise, base: str = "") -> tuple[EnterpriseAccess, str]:
+    """The printed 走访记录表's QR code: a new link for the enterprise's primary contact, made by an explicit
+    打印服务码 (a POST; opening the record makes nothing). Tokens are stored hashed, so the link is shown once,
+    on the page that answers that POST.
+
+    Raises ``ValidationError`` without a contact, ``PermissionDenied`` without the right to make links.
+    """
+    contact = access_print_contact(enterprise=enterprise)
+    if contact is None:
+        raise ValidationError(_("This enterprise has no contact yet: add one before printing its service code."))
     access, token = access_link_create(user=user, contact=contact, printed=True)
     return access, access_link_url(token=token, base=base)
 

@@ -135,8 +135,11 @@ class PolicyDetailView(LoginRequiredMixin, DetailView):
         for match in PolicyMatch.objects.filter(policy=policy, enterprise_id__in=[e.pk for e in rows]).order_by("id"):
             if match.status in matching.TOLD_STATUSES or match.enterprise_id not in statuses:
                 statuses[match.enterprise_id] = match
+        reasons = matching.enterprises_reasons(policy=policy, enterprises=rows)
         pushable = 0
         for enterprise in rows:
+            # A policy open to all has one reason, the same for every row: the criteria card says it once.
+            enterprise.eligibility_reasons = [r for r in reasons[enterprise.pk] if r["criterion"] != "open_to_all"]
             enterprise.policy_match = statuses.get(enterprise.pk)
             enterprise.told = bool(enterprise.policy_match and enterprise.policy_match.status in matching.TOLD_STATUSES)
             pushable += not enterprise.told

@@ -14,6 +14,7 @@ from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors import enterprises as enterprise_selectors
 from crm.selectors import matching
 from crm.selectors import programmes as programme_selectors
+from crm.services.policies import need_push_refusal
 
 SUGGESTION_LIMIT = 10
 
@@ -69,14 +70,25 @@ def project_action_items_section(project, request) -> dict:
 
 
 def need_policy_suggestions_section(need, request) -> dict:
-    """Eligible policies with an open window for the need, ranked, each with ✓/✗ reasons; push in one click."""
+    """Eligible policies with an open window for the need, ranked, each with ✓/✗ reasons; push in one click.
+
+    The policies that list the need's category come first; the others (they do not name it) wait behind
+    "显示全部". A settled need offers no push (``need_push_refusal``, the service's own rule).
+    """
     enterprise = matching.need_enterprise(need, user=request.user)
+    suggestions = (
+        matching.need_policy_suggestions(need=need, user=request.user, limit=SUGGESTION_LIMIT) if enterprise else []
+    )
+    fitting, others = matching.partition_by_category(suggestions)
+    manager = is_manager(request.user)
+    refusal = need_push_refusal(need=need) if manager else None
     return {
-        "suggestions": (
-            matching.need_policy_suggestions(need=need, user=request.user, limit=SUGGESTION_LIMIT) if enterprise else []
-        ),
+        "suggestions": suggestions,
+        "fitting": fitting,
+        "others": others,
         "suggestion_enterprise": enterprise,
-        "can_push": is_manager(request.user),
+        "can_push": manager and refusal is None,
+        "push_refusal": refusal,
         "need": need,
     }
 

@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -24,7 +25,7 @@ from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors.history import history_changes
 from crm.selectors.scope import links_mark
-from crm.services.portal import access_link_for_print, access_qr_svg
+from crm.services.portal import access_link_for_print, access_print_may, access_qr_svg
 from crm.services.visits import visit_create, visit_update
 from crm.views.mixins import CreatePermissionMixin, FilteredListView, ScopedDetailView, add_service_errors
 
@@ -222,32 +223,42 @@ class VisitDetailView(ScopedDetailView):
         context["project"] = self.object.project if "project" in opens else None
         if self.show_history and is_manager(self.request.user):
             context["history"] = history_changes(obj=self.object)
+        context["can_print_code"] = access_print_may(user=self.request.user, enterprise=self.object.enterprise)
         return context
 
 
 class VisitPrintView(VisitDetailView):
-    """走访记录表: one A4 page with signature lines (crm/static/crm/print.css)."""
+    """走访记录表: one A4 page with signature lines (crm/static/crm/print.css).
+
+    GET shows the record and makes nothing. POST is 打印服务码 (DESIGN §11.5): a new link of the primary contact
+    (the service call), whose QR code the answered page shows once: tokens are kept hashed, and the page is not
+    cached.
+    """
 
     template_name = "crm/visits/print.html"
     show_history = False
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        # 企业服务码 (DESIGN §11.5): a new link of the primary contact, made at print time (tokens are kept hashed).
-        made = access_link_for_print(
-            user=self.request.user,
-            enterprise=self.object.enterprise,
-            base=f"{self.request.scheme}://{self.request.get_host()}",
-        )
-        if made is not None:
-            access, url = made
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        context = self.get_context_data(object=self.object)
+        try:
+            access, url = access_link_for_print(
+                user=request.user,
+                enterprise=self.object.enterprise,
+                base=f"{request.scheme}://{request.get_host()}",
+            )
+        except ValidationError as error:
+            context["portal_qr_error"] = " ".join(error.messages)
+        else:
             context["portal_qr"] = {
                 "access": access,
                 "contact": access.contact,
                 "url": url,
                 "svg": access_qr_svg(url=url),
             }
-        return context
+        response = self.render_to_response(context)
+        add_never_cache_headers(response)
+        return response
 
 
 class VisitAttachmentView(LoginRequiredMixin, View):

@@ -131,7 +131,7 @@ def test_manager_goes_from_a_need_to_a_pushed_policy_and_an_action_item(
     # The first suggestions show their reasons unfolded: ✓ per criterion with the enterprise's value.
     ratio = suggestion.locator('.reason[data-criterion="min_rd_ratio"]')
     assert ratio.is_visible() and ratio.get_attribute("data-passed") == "true"
-    assert "5 % ≥ 5 %" in ratio.inner_text()
+    assert "5%，达到要求（不少于 5%）" in ratio.inner_text()
     page.screenshot(path=shots("need-suggestions"), full_page=True)
     suggestion.locator("button.push-one").click()
     page.wait_for_selector(".alert-success")

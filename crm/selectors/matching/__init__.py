@@ -62,10 +62,12 @@ from crm.selectors.matching.suggestions import (
     enterprise_near_misses,
     enterprise_open_needs,
     enterprise_policy_suggestions,
+    enterprises_reasons,
     explain_pair,
     explain_pairs,
     need_enterprise,
     need_policy_suggestions,
+    partition_by_category,
     policy_radar,
 )
 
@@ -90,6 +92,7 @@ __all__ = [
     "enterprise_near_misses",
     "enterprise_open_needs",
     "enterprise_policy_suggestions",
+    "enterprises_reasons",
     "explain_eligibility",
     "explain_pair",
     "explain_pairs",
@@ -102,6 +105,7 @@ __all__ = [
     "load_qualifications",
     "need_enterprise",
     "need_policy_suggestions",
+    "partition_by_category",
     "policy_criterion_qs",
     "policy_eligibility_q",
     "policy_eligible_enterprises",

@@ -36,15 +36,20 @@ _MESSAGES = {
     "no_chain": gettext_noop("No industry chain recorded (required: %(allowed)s)"),
     "not_held": gettext_noop("Not held"),
     "no_expiry": gettext_noop("Held, no expiry date"),
-    "valid_until": gettext_noop("Valid until %(date)s"),
+    "valid_until": gettext_noop("Held, valid until %(date)s"),
     "expired_on": gettext_noop("Expired on %(date)s"),
     "employees": gettext_noop("Employees"),
     "revenue": gettext_noop("Revenue last year"),
     "rd_expense": gettext_noop("R&D expense last year"),
     "rd_ratio": gettext_noop("R&D ratio"),
     "years_established": gettext_noop("Years established"),
-    "not_recorded_min": gettext_noop("Not recorded (required: ≥ %(minimum)s)"),
-    "not_recorded_max": gettext_noop("Not recorded (required: ≤ %(maximum)s)"),
+    "not_recorded_min": gettext_noop("Not recorded (required: at least %(minimum)s)"),
+    "not_recorded_max": gettext_noop("Not recorded (required: at most %(maximum)s)"),
+    "at_least_met": gettext_noop("%(value)s, meets the minimum of %(bound)s"),
+    "at_least_short": gettext_noop("%(value)s, below the minimum of %(bound)s"),
+    "at_most_met": gettext_noop("%(value)s, within the maximum of %(bound)s"),
+    "at_most_over": gettext_noop("%(value)s, above the maximum of %(bound)s"),
+    "people": gettext_noop("%(count)s people"),
     "established": gettext_noop("%(comparison)s (established %(date)s)"),
     "years": gettext_noop("%(years)s years"),
     "money": gettext_noop("%(amount)s (10k CNY)"),
@@ -58,11 +63,18 @@ _MESSAGES = {
     "not_covered": gettext_noop("%(category)s is not covered by the policy"),
     "no_open_need": gettext_noop("No open need to compare with"),
     "no_categories": gettext_noop("The policy lists no need categories"),
-    "text": gettext_noop("Text similarity"),
-    "similar": gettext_noop("%(percent)s%% similar; shared: %(terms)s"),
-    "no_shared": gettext_noop("No shared terms"),
+    "text": gettext_noop("Shared key words"),
+    "similar": gettext_noop("The policy's title and text mention words of the need: %(terms)s"),
+    "no_shared": gettext_noop("The policy's title and text share no key words with the need"),
+    "similar_enterprise": gettext_noop(
+        "The policy's title and text mention words of the enterprise's open needs or products: %(terms)s"
+    ),
+    "no_shared_enterprise": gettext_noop(
+        "The policy's title and text share no key words with the enterprise's open needs or products"
+    ),
     "closing": gettext_noop("Closing date"),
     "closes_in": gettext_noop("Closes on %(date)s, in %(days)s days"),
+    "closes_today": gettext_noop("Closes today (%(date)s)"),
     "no_closing": gettext_noop("No closing date"),
 }
 
@@ -122,8 +134,13 @@ def _bound_reason(criterion, name, value, bound, fmt, t, *, minimum: bool) -> di
         key, param = ("not_recorded_min", "minimum") if minimum else ("not_recorded_max", "maximum")
         return reason(criterion, name, False, t[key] % {param: fmt(bound)})
     passed = value >= bound if minimum else value <= bound
-    sign = ("≥" if passed else "<") if minimum else ("≤" if passed else ">")
-    return reason(criterion, name, passed, f"{fmt(value)} {sign} {fmt(bound)}")
+    return reason(criterion, name, passed, _bound_detail(fmt(value), fmt(bound), t, passed=passed, minimum=minimum))
+
+
+def _bound_detail(value: str, bound: str, t: dict[str, str], *, passed: bool, minimum: bool) -> str:
+    """ "120 人，达到要求（不少于 50 人）": the enterprise's value, then the policy's limit, in words."""
+    key = ("at_least_met" if passed else "at_least_short") if minimum else ("at_most_met" if passed else "at_most_over")
+    return t[key] % {"value": value, "bound": bound}
 
 
 def explain_eligibility(
@@ -176,13 +193,16 @@ def explain_eligibility(
     def money(value) -> str:
         return t["money"] % {"amount": fmt_number(value)}
 
+    def people(value) -> str:
+        return t["people"] % {"count": fmt_number(value)}
+
     def years(value) -> str:
         return t["years"] % {"years": value}
 
     if policy.min_employees is not None:
         reasons.append(
             _bound_reason(
-                "min_employees", t["employees"], enterprise.employees, policy.min_employees, fmt_number, t, minimum=True
+                "min_employees", t["employees"], enterprise.employees, policy.min_employees, people, t, minimum=True
             )
         )
     if policy.max_employees is not None:
@@ -192,7 +212,7 @@ def explain_eligibility(
                 t["employees"],
                 enterprise.employees,
                 policy.max_employees,
-                fmt_number,
+                people,
                 t,
                 minimum=False,
             )
@@ -212,25 +232,28 @@ def explain_eligibility(
             )
         )
     if policy.min_rd_ratio is not None:
-        minimum = f"{fmt_number(Decimal(policy.min_rd_ratio))} %"
+        minimum = f"{fmt_number(Decimal(policy.min_rd_ratio))}%"
         if enterprise.rd_expense is None or not enterprise.revenue:
             detail = t["not_recorded_min"] % {"minimum": minimum}
             reasons.append(reason("min_rd_ratio", t["rd_ratio"], False, detail))
         else:
             rd, revenue = Decimal(enterprise.rd_expense), Decimal(enterprise.revenue)
             passed = rd * 100 >= Decimal(policy.min_rd_ratio) * revenue
-            shown = (rd * 100 / revenue).quantize(Decimal("0.01"))
-            sign = "≥" if passed else "<"
-            reasons.append(reason("min_rd_ratio", t["rd_ratio"], passed, f"{fmt_number(shown)} % {sign} {minimum}"))
+            shown = f"{fmt_number((rd * 100 / revenue).quantize(Decimal('0.01')))}%"
+            detail = _bound_detail(shown, minimum, t, passed=passed, minimum=True)
+            reasons.append(reason("min_rd_ratio", t["rd_ratio"], passed, detail))
     if policy.min_years_established is not None:
         if not enterprise.established_on:
             detail = t["not_recorded_min"] % {"minimum": years(policy.min_years_established)}
             reasons.append(reason("min_years_established", t["years_established"], False, detail))
         else:
             passed = enterprise.established_on <= years_ago(today, policy.min_years_established)
-            sign = "≥" if passed else "<"
-            comparison = (
-                f"{years(full_years(enterprise.established_on, today))} {sign} {years(policy.min_years_established)}"
+            comparison = _bound_detail(
+                years(full_years(enterprise.established_on, today)),
+                years(policy.min_years_established),
+                t,
+                passed=passed,
+                minimum=True,
             )
             detail = t["established"] % {"comparison": comparison, "date": fmt_date(enterprise.established_on)}
             reasons.append(reason("min_years_established", t["years_established"], passed, detail))

@@ -30,20 +30,25 @@ _CJK_RE = re.compile(rf"[{_CJK}]")
 # Bigrams so common in needs and policy texts that sharing them says nothing.
 STOP_BIGRAMS = frozenset(
     "企业 公司 有限 责任 我们 希望 需要 问题 相关 进行 目前 一个 没有 情况 支持 政策 申请 帮助 协调 解决 可以 能够 "
-    "是否 如何 什么 以及 或者 关于 通过 方面 工作 单位 有关 提供 对于 部门 办理 尽快 今年 明年 已经 正在 项目".split()
+    "是否 如何 什么 以及 或者 关于 通过 方面 工作 单位 有关 提供 对于 部门 办理 尽快 今年 明年 已经 正在 项目 "
+    "万元 给予 最高 按照 符合 开展".split()
 )
+# Function characters: a bigram holding one (的科, 技和) is no word, so never a shared key word.
+_FUNCTION_CHARS = frozenset("的了和与及")
 
 
 def text_grams(text: str) -> frozenset[str]:
-    """Character bigrams of the Chinese runs in ``text`` (a single character alone), plus Latin/number words."""
+    """Character bigrams of the Chinese runs in ``text`` (a single character alone; none holding 的/了/和/与/及),
+    plus Latin/number words (not bare numbers)."""
     grams: set[str] = set()
     for token in _TOKEN_RE.findall(text or ""):
         if _CJK_RE.match(token):
             if len(token) == 1:
                 grams.add(token)
             else:
-                grams.update(token[i : i + 2] for i in range(len(token) - 1))
-        elif len(token) >= 2:
+                pairs = (token[i : i + 2] for i in range(len(token) - 1))
+                grams.update(pair for pair in pairs if not _FUNCTION_CHARS.intersection(pair))
+        elif len(token) >= 2 and not token.isdigit():  # 300 in the need and in the policy says nothing
             grams.add(token.lower())
     return frozenset(grams)
 
@@ -175,19 +180,24 @@ def relevance_reasons(policy: Policy, profile: NeedProfile, *, today: dt.date, w
 
     similarity, terms = text_similarity(profile, policy, with_terms=with_terms)
     points = round(TEXT_POINTS * similarity)
+    about_need = profile.need is not None  # else an enterprise's open needs and main products
     if not with_terms and points:
         detail = ""
     elif terms:
-        detail = t["similar"] % {"percent": round(similarity * 100), "terms": "、".join(terms)}
+        detail = t["similar" if about_need else "similar_enterprise"] % {"terms": "、".join(terms)}
     else:
-        detail = t["no_shared"]
+        detail = t["no_shared" if about_need else "no_shared_enterprise"]
     reasons.append(reason("text", t["text"], points > 0, detail, points))
 
     if policy.apply_until and policy.apply_until >= today:
         days = (policy.apply_until - today).days
         points = round(CLOSING_POINTS * max(0, CLOSING_HORIZON_DAYS - days) / CLOSING_HORIZON_DAYS)
-        detail = t["closes_in"] % {"date": fmt_date(policy.apply_until), "days": days}
+        date = fmt_date(policy.apply_until)
+        detail = t["closes_in"] % {"date": date, "days": days} if days else t["closes_today"] % {"date": date}
         reasons.append(reason("closing", t["closing"], points > 0, detail, points))
+    elif policy.apply_until:
+        detail = t["closed_on"] % {"date": fmt_date(policy.apply_until)}
+        reasons.append(reason("closing", t["closing"], False, detail, 0))
     else:
         reasons.append(reason("closing", t["closing"], False, t["no_closing"], 0))
     return reasons

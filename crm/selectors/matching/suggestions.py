@@ -198,6 +198,13 @@ def enterprise_policy_suggestions(
     return ranked
 
 
+def partition_by_category(suggestions: Sequence[Suggestion]) -> tuple[list[Suggestion], list[Suggestion]]:
+    """The suggestions whose policy lists the need's category, and the others (in their order): the others are
+    shown below, behind "显示全部", never above."""
+    fitting = [s for s in suggestions if s.category_match]
+    return fitting, [s for s in suggestions if not s.category_match]
+
+
 def need_enterprise(need: Need, *, user=None) -> Enterprise | None:
     """The need's enterprise, else its project's; with ``user``, only if that user may open the enterprise (a need
     transferred to a county stays visible there, its enterprise in another county does not)."""
@@ -311,6 +318,30 @@ def explain_pairs(
         complete_suggestions([suggestion], with_matches=False)
         result[enterprise.pk] = suggestion
     return result
+
+
+def enterprises_reasons(
+    *, policy: Policy, enterprises: Sequence[Enterprise], today: dt.date | None = None
+) -> dict[int, list[dict]]:
+    """Why each enterprise meets ``policy``: its criteria with the enterprise's values, for the eligible list.
+
+    The window (the policy's, the same for everyone) is left out. One query (the enterprises' qualifications)
+    whatever their number; the enterprises should come with ``region`` and ``industry_chain`` selected.
+    """
+    today = today or timezone.localdate()
+    quals: dict[int, dict[str, EnterpriseQualification]] = {e.pk: {} for e in enterprises}
+    if enterprises:
+        for eq in EnterpriseQualification.objects.filter(enterprise_id__in=list(quals)):
+            quals[eq.enterprise_id][eq.qualification_id] = eq
+    criteria_of(policy)
+    return {
+        e.pk: [
+            r
+            for r in explain_eligibility(policy, e, qualifications=quals[e.pk], today=today)
+            if r["criterion"] != "window"
+        ]
+        for e in enterprises
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
