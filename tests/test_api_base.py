@@ -6,9 +6,12 @@ import re
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
+from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+import crm.api.urls  # noqa: F401  (loads every API module for the serializer walk)
+from crm.api.base import StrictStringsMixin
 from crm.api.enterprises import EnterpriseViewSet
 from crm.models import Enterprise, Visit
 from tests.factories import credit_code
@@ -227,3 +230,53 @@ def test_swagger_ui_uses_only_local_assets(client, officer):
         assert url.startswith("/"), url
         if url.startswith("/static/"):
             assert finders.find(url.removeprefix("/static/")), url
+
+
+# ------------------------------------------------------------------ strict strings (issue 11: the schema says string)
+
+
+def test_a_number_where_the_schema_says_string_is_a_400(api_as, manager, enterprise, english_default):
+    response = api_as(manager).post(
+        "/api/v1/contacts/", {"enterprise": enterprise.pk, "name": 12, "mobile": 13800000000}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["name"] == ["Not a valid string."]
+    assert response.json()["mobile"] == ["Not a valid string."]
+    assert not enterprise.contacts.exists()
+
+
+@pytest.mark.parametrize("value", [12, 1.5, True, ["a"], {"a": 1}])
+def test_a_plain_serializer_takes_strings_only(value):
+    response = APIClient().post(TOKEN_URL, {"username": value, "password": "pw-123456"}, format="json")
+    assert response.status_code == 400
+    assert "username" in response.json()
+
+
+def test_a_declared_text_field_with_its_own_parsing_takes_strings_only(api_as, manager, enterprise, english_default):
+    # CreditCodeField (a CharField subclass that normalises) is made strict too.
+    response = api_as(manager).patch(
+        f"/api/v1/enterprises/{enterprise.pk}/", {"credit_code": 913208001234567890}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["credit_code"] == ["Not a valid string."]
+
+
+def test_form_data_text_is_still_read():
+    response = APIClient().post(TOKEN_URL, {"username": "12", "password": "x"})  # multipart: every value is text
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_api_serializer_is_strict_about_strings():
+    loose = sorted(
+        f"{cls.__module__}.{cls.__name__}"
+        for cls in _subclasses(serializers.Serializer)
+        if cls.__module__.startswith("crm.api") and not issubclass(cls, StrictStringsMixin)
+    )
+    assert loose == []

@@ -11,12 +11,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from crm.api.base import CrmModelSerializer, CrmSerializer
 from crm.models import User
 from crm.services.accounts import token_issue, tokens_revoke
 from crm.validators import validate_no_control_chars
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(CrmModelSerializer):
     """The signed-in user: ``bureau`` and ``department`` as ids, ``roles`` as role codes."""
 
     roles = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -27,14 +28,14 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(CrmSerializer):
     """Credentials exchanged for an API token."""
 
     username = serializers.CharField(max_length=150, validators=[validate_no_control_chars])
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenSerializer(CrmSerializer):
     """Send it as ``Authorization: Token <key>``."""
 
     token = serializers.CharField(read_only=True)

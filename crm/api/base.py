@@ -74,7 +74,58 @@ def add_text_validators(field: serializers.Field) -> None:
         field.validators = [*field.validators, validate_no_control_chars]
 
 
-class CrmModelSerializer(serializers.ModelSerializer):
+class StrictStringMixin:
+    """A text field that takes a JSON string only: DRF's ``CharField`` turns ``12`` or ``1.5`` into ``"12"`` and
+    ``"1.5"``, although the schema says ``string``. Numbers (and everything else) are refused with "Not a valid
+    string."; form data is always text, so uploads are unaffected."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+_STRICT_CLASSES: dict[type, type] = {}
+
+
+def strict_string_field(field: serializers.Field) -> None:
+    """Make a writable text field (``CharField`` and its subclasses: e-mail, regex, slug, URL, credit code …)
+    strict about JSON types (``StrictStringMixin``), recursing into list children. The one place this is done:
+    ``CrmSerializer`` and ``CrmModelSerializer`` call it for every field, declared or generated."""
+    if field.read_only:
+        return
+    if isinstance(field, serializers.ListField):
+        strict_string_field(field.child)
+        return
+    if isinstance(field, serializers.CharField) and not isinstance(field, StrictStringMixin):
+        base = type(field)
+        strict = _STRICT_CLASSES.get(base)
+        if strict is None:
+            strict = _STRICT_CLASSES[base] = type(base.__name__, (StrictStringMixin, base), {"__module__": __name__})
+        field.__class__ = strict
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    """A ``CharField`` that takes a JSON string only (for serializers outside crm/api)."""
+
+
+class StrictStringsMixin:
+    # Every writable text field of the serializer takes a JSON string only (``strict_string_field``). No docstring
+    # here or on the bases below: drf-spectacular describes a component by the docstring its class inherits.
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            strict_string_field(field)
+        return fields
+
+
+class CrmSerializer(StrictStringsMixin, serializers.Serializer):
+    # Base of the API's plain serializers (requests of actions, computed answers).
+    pass
+
+
+class CrmModelSerializer(StrictStringsMixin, serializers.ModelSerializer):
     # Subclasses give their own docstring: it becomes the description of the OpenAPI component.
 
     def build_standard_field(self, field_name, model_field):

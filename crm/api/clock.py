@@ -14,13 +14,13 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from crm.api.base import ScopedLinksMixin, ScopedRelatedField
+from crm.api.base import CrmModelSerializer, CrmSerializer, ScopedLinksMixin, ScopedRelatedField
 from crm.choices import ExtensionStatus
 from crm.models import ExtensionRequest, Need
 from crm.services.needs import extension_request_approve, extension_request_refuse
 
 
-class ExtensionRequestSerializer(serializers.ModelSerializer):
+class ExtensionRequestSerializer(CrmModelSerializer):
     """A request to move a need's deadline and, once decided, the decision."""
 
     need = ScopedRelatedField(model=Need, read_only=True)
@@ -49,7 +49,7 @@ class ExtensionRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ExtensionDecisionSerializer(serializers.Serializer):
+class ExtensionDecisionSerializer(CrmSerializer):
     note = serializers.CharField(
         required=False,
         allow_blank=True,

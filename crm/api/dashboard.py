@@ -12,10 +12,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api.base import CrmSerializer
 from crm.selectors.dashboard import PeriodError, dashboard_kpis, period_parse
 
 
-class DashboardPeriodSerializer(serializers.Serializer):
+class DashboardPeriodSerializer(CrmSerializer):
     quarter = serializers.CharField(help_text="The period asked for, e.g. 2026Q4 (kept for older clients).")
     quarter_start = serializers.DateField()
     year_start = serializers.DateField()
@@ -25,7 +26,7 @@ class DashboardPeriodSerializer(serializers.Serializer):
     region = serializers.CharField(allow_null=True)
 
 
-class DashboardLiaisonSerializer(serializers.Serializer):
+class DashboardLiaisonSerializer(CrmSerializer):
     person_id = serializers.IntegerField()
     name = serializers.CharField()
     role = serializers.CharField(help_text="officer or leader")
@@ -38,14 +39,14 @@ class DashboardLiaisonSerializer(serializers.Serializer):
     missed = serializers.IntegerField()
 
 
-class DashboardBriefSerializer(serializers.Serializer):
+class DashboardBriefSerializer(CrmSerializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     title = serializers.CharField()
     status = serializers.CharField()
 
 
-class DashboardRedFlagSerializer(serializers.Serializer):
+class DashboardRedFlagSerializer(CrmSerializer):
     enterprise = serializers.IntegerField()
     enterprise_name = serializers.CharField()
     flag = serializers.CharField()
@@ -57,13 +58,13 @@ class DashboardRedFlagSerializer(serializers.Serializer):
     actions = DashboardBriefSerializer(many=True)
 
 
-class DashboardCoverageSerializer(serializers.Serializer):
+class DashboardCoverageSerializer(CrmSerializer):
     total = serializers.IntegerField(help_text="Linked or assisted operating enterprises.")
     visited = serializers.IntegerField(help_text="Of those, visited at least once this quarter.")
     percent = serializers.FloatField(allow_null=True)
 
 
-class DashboardStaleEnterpriseSerializer(serializers.Serializer):
+class DashboardStaleEnterpriseSerializer(CrmSerializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     region = serializers.CharField()
@@ -74,7 +75,7 @@ class DashboardStaleEnterpriseSerializer(serializers.Serializer):
     days_since = serializers.IntegerField(allow_null=True)
 
 
-class DashboardNotVisitedSerializer(serializers.Serializer):
+class DashboardNotVisitedSerializer(CrmSerializer):
     days = serializers.IntegerField()
     count = serializers.IntegerField()
     enterprises = DashboardStaleEnterpriseSerializer(
@@ -82,19 +83,19 @@ class DashboardNotVisitedSerializer(serializers.Serializer):
     )
 
 
-class DashboardStatusCountSerializer(serializers.Serializer):
+class DashboardStatusCountSerializer(CrmSerializer):
     status = serializers.CharField()
     label = serializers.CharField()
     count = serializers.IntegerField()
 
 
-class DashboardCategoryCountSerializer(serializers.Serializer):
+class DashboardCategoryCountSerializer(CrmSerializer):
     category = serializers.CharField()
     label = serializers.CharField()
     count = serializers.IntegerField()
 
 
-class DashboardNeedsSerializer(serializers.Serializer):
+class DashboardNeedsSerializer(CrmSerializer):
     total = serializers.IntegerField()
     open = serializers.IntegerField()
     overdue = serializers.IntegerField()
@@ -102,23 +103,23 @@ class DashboardNeedsSerializer(serializers.Serializer):
     by_category = DashboardCategoryCountSerializer(many=True)
 
 
-class DashboardOnTimeSerializer(serializers.Serializer):
+class DashboardOnTimeSerializer(CrmSerializer):
     closed = serializers.IntegerField(help_text="Closed needs with a deadline.")
     on_time = serializers.IntegerField()
     percent = serializers.FloatField(allow_null=True)
 
 
-class DashboardAnswerDaysSerializer(serializers.Serializer):
+class DashboardAnswerDaysSerializer(CrmSerializer):
     answered = serializers.IntegerField(help_text="Needs answered this year.")
     average = serializers.FloatField(allow_null=True, help_text="Working days from assignment to answer.")
 
 
-class DashboardRatingSplitSerializer(serializers.Serializer):
+class DashboardRatingSplitSerializer(CrmSerializer):
     rated = serializers.IntegerField()
     percent = serializers.FloatField(allow_null=True)
 
 
-class DashboardSatisfactionSerializer(serializers.Serializer):
+class DashboardSatisfactionSerializer(CrmSerializer):
     rated = serializers.IntegerField()
     satisfied = serializers.IntegerField()
     basically_satisfied = serializers.IntegerField()
@@ -128,14 +129,14 @@ class DashboardSatisfactionSerializer(serializers.Serializer):
     staff = DashboardRatingSplitSerializer(help_text="Ratings recorded by staff (return visits).")
 
 
-class DashboardPoliciesSerializer(serializers.Serializer):
+class DashboardPoliciesSerializer(CrmSerializer):
     pushed = serializers.IntegerField()
     applying = serializers.IntegerField()
     granted = serializers.IntegerField()
     granted_amount = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="万元")
 
 
-class DashboardOfficerSerializer(serializers.Serializer):
+class DashboardOfficerSerializer(CrmSerializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     visits = serializers.IntegerField(help_text="Visits this quarter as lead or member.")
@@ -144,7 +145,7 @@ class DashboardOfficerSerializer(serializers.Serializer):
     actions_overdue = serializers.IntegerField()
 
 
-class DashboardCountySerializer(serializers.Serializer):
+class DashboardCountySerializer(CrmSerializer):
     region = serializers.CharField()
     name = serializers.CharField()
     enterprises = serializers.IntegerField()
@@ -153,36 +154,36 @@ class DashboardCountySerializer(serializers.Serializer):
     overdue_needs = serializers.IntegerField()
 
 
-class DashboardCategorySeriesSerializer(serializers.Serializer):
+class DashboardCategorySeriesSerializer(CrmSerializer):
     categories = serializers.ListField(child=serializers.CharField())
     labels = serializers.ListField(child=serializers.CharField())
     data = serializers.ListField(child=serializers.IntegerField())
 
 
-class DashboardMonthSeriesSerializer(serializers.Serializer):
+class DashboardMonthSeriesSerializer(CrmSerializer):
     labels = serializers.ListField(child=serializers.CharField(), help_text="YYYY-MM, the last 12 months.")
     data = serializers.ListField(child=serializers.IntegerField())
 
 
-class DashboardFunnelSerializer(serializers.Serializer):
+class DashboardFunnelSerializer(CrmSerializer):
     stages = serializers.ListField(child=serializers.CharField())
     labels = serializers.ListField(child=serializers.CharField())
     data = serializers.ListField(child=serializers.IntegerField(), help_text="Needs that reached each stage.")
 
 
-class DashboardChartsSerializer(serializers.Serializer):
+class DashboardChartsSerializer(CrmSerializer):
     needs_by_category = DashboardCategorySeriesSerializer()
     visits_per_month = DashboardMonthSeriesSerializer()
     need_funnel = DashboardFunnelSerializer()
 
 
-class DashboardRateSerializer(serializers.Serializer):
+class DashboardRateSerializer(CrmSerializer):
     count = serializers.IntegerField()
     total = serializers.IntegerField()
     percent = serializers.FloatField(allow_null=True)
 
 
-class DashboardClockSerializer(serializers.Serializer):
+class DashboardClockSerializer(CrmSerializer):
     """The need clock (DESIGN §11.4); see ``crm.selectors.dashboard.need_clock_kpis``."""
 
     accepted_on_time = DashboardRateSerializer(help_text="及时受理率: accepted by accept_due_on.")
@@ -192,7 +193,7 @@ class DashboardClockSerializer(serializers.Serializer):
     answer_days = DashboardAnswerDaysSerializer(help_text="Working days from creation to answer.")
 
 
-class DashboardTargetSerializer(serializers.Serializer):
+class DashboardTargetSerializer(CrmSerializer):
     bureau_id = serializers.IntegerField()
     bureau = serializers.CharField()
     region = serializers.CharField(allow_null=True, help_text="The county's region; null for the city's target.")
@@ -206,7 +207,7 @@ class DashboardTargetSerializer(serializers.Serializer):
     gap = serializers.IntegerField()
 
 
-class DashboardProjectRatesSerializer(serializers.Serializer):
+class DashboardProjectRatesSerializer(CrmSerializer):
     signed = serializers.IntegerField()
     started = serializers.IntegerField()
     start_rate = serializers.FloatField(allow_null=True, help_text="开工率, %")
@@ -215,13 +216,13 @@ class DashboardProjectRatesSerializer(serializers.Serializer):
     investment_rate = serializers.FloatField(allow_null=True, help_text="投资完成率, %")
 
 
-class DashboardLagSerializer(serializers.Serializer):
+class DashboardLagSerializer(CrmSerializer):
     signed_not_started = serializers.IntegerField()
     started_not_completed = serializers.IntegerField()
     completed_not_producing = serializers.IntegerField()
 
 
-class DashboardProgrammesSerializer(serializers.Serializer):
+class DashboardProgrammesSerializer(CrmSerializer):
     """Growth programmes (DESIGN §11.7): this year's targets, 开工率 / 投资完成率, the milestone lag counts."""
 
     year = serializers.IntegerField()
@@ -230,7 +231,7 @@ class DashboardProgrammesSerializer(serializers.Serializer):
     lag = DashboardLagSerializer()
 
 
-class DashboardSerializer(serializers.Serializer):
+class DashboardSerializer(CrmSerializer):
     today = serializers.DateField()
     period = DashboardPeriodSerializer()
     coverage = DashboardCoverageSerializer()

@@ -28,6 +28,7 @@ from rest_framework.settings import api_settings
 
 from crm.api.base import (
     CrmModelSerializer,
+    CrmSerializer,
     ScopedLinksMixin,
     ScopedModelViewSet,
     ScopedRelatedField,
@@ -68,7 +69,7 @@ from crm.validators import COMMENT_MAX_LENGTH, MAX_ID, validate_no_control_chars
 # ---------------------------------------------------------------------------------------------------------
 
 
-class VisitNeedSerializer(serializers.Serializer):
+class VisitNeedSerializer(CrmSerializer):
     """A need raised in the visit (written with the visit; read back with its code and status)."""
 
     id = serializers.IntegerField(read_only=True)
@@ -122,7 +123,7 @@ class VisitNeedsField(serializers.ListField):
         ]
 
 
-class VisitAttachmentSerializer(serializers.ModelSerializer):
+class VisitAttachmentSerializer(CrmModelSerializer):
     """A photo or PDF attached to the visit."""
 
     url = serializers.SerializerMethodField()
@@ -377,7 +378,7 @@ def transition_request_serializer(verb: str) -> type[serializers.Serializer]:
     fields.update({name: _schema_field(field) for name, field in TRANSITIONS[verb].input.base_fields.items()})
     name = "".join(part.title() for part in verb.split("-")) + "Transition"
     doc = f"Body of the transition `{verb}`: the `version` read with the need and the verb's fields."
-    return type(f"{name}Serializer", (serializers.Serializer,), {**fields, "__doc__": doc})
+    return type(f"{name}Serializer", (CrmSerializer,), {**fields, "__doc__": doc})
 
 
 @extend_schema_field(
@@ -391,7 +392,7 @@ class NeedEventKindField(serializers.ChoiceField):
     """The event kind: any stored kind when read (status changes …), note or instruction when written."""
 
 
-class NeedEventSerializer(serializers.ModelSerializer):
+class NeedEventSerializer(CrmModelSerializer):
     """One entry of the timeline; ``POST`` adds a ``note`` (anyone) or an ``instruction`` (leaders)."""
 
     kind = NeedEventKindField(choices=[NeedEventKind.NOTE, NeedEventKind.INSTRUCTION])
@@ -508,7 +509,7 @@ assert {name.replace("-", "_") for name in VERBS} <= set(vars(NeedViewSet)), "a 
 # ---------------------------------------------------------------------------------------------------------
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(CrmModelSerializer):
     """A notice to the signed-in user about a need or an action item (``null`` once out of the user's scope)."""
 
     need = ScopedRelatedField(model=Need, read_only=True, allow_null=True)

@@ -48,7 +48,7 @@ class QualificationCodeField(CodeRelatedField):
         return obj.qualification_id if isinstance(obj, EnterpriseQualification) else obj.pk
 
 
-class EnterpriseQualificationSerializer(serializers.ModelSerializer):
+class EnterpriseQualificationSerializer(CrmModelSerializer):
     """A qualification the enterprise holds, with its certificate dates (read-only)."""
 
     code = serializers.CharField(source="qualification_id", read_only=True)

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from crm.api.base import (
     CodeRelatedField,
     CrmModelSerializer,
+    CrmSerializer,
     IdRelatedField,
     NeedCategoriesField,
     ScopedModelViewSet,
@@ -101,7 +102,7 @@ class PolicySerializer(CrmModelSerializer):
         ]
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(CrmSerializer):
     """One criterion: passed or failed with the enterprise's value; scored reasons carry their ``points``."""
 
     criterion = serializers.CharField()
@@ -154,7 +155,7 @@ class PolicyMatchSerializer(CrmModelSerializer):
         return match_next_statuses(obj)
 
 
-class SuggestionSerializer(serializers.Serializer):
+class SuggestionSerializer(CrmSerializer):
     """A policy suggested for an enterprise or need: ``score`` 0–100 and every ``reason`` behind it."""
 
     policy = serializers.IntegerField(source="policy.pk")
@@ -171,7 +172,7 @@ class SuggestionSerializer(serializers.Serializer):
     match_status = serializers.CharField(allow_null=True)
 
 
-class PushRequestSerializer(serializers.Serializer):
+class PushRequestSerializer(CrmSerializer):
     enterprises = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False, max_length=1000
     )
@@ -179,7 +180,7 @@ class PushRequestSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class PushResultSerializer(serializers.Serializer):
+class PushResultSerializer(CrmSerializer):
     created = serializers.IntegerField()
     pushed = serializers.IntegerField()
     unchanged = serializers.IntegerField()

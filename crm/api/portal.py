@@ -15,13 +15,14 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api.base import CrmModelSerializer, CrmSerializer
 from crm.models import Contact, EnterpriseAccess
 from crm.selectors.portal import access_links
 from crm.services.portal import access_link_create, access_link_revoke, access_link_send, access_link_url
 from crm.validators import is_valid_id
 
 
-class AccessLinkSerializer(serializers.ModelSerializer):
+class AccessLinkSerializer(CrmModelSerializer):
     """A service link without its token (only a fingerprint of it is stored)."""
 
     enterprise = serializers.IntegerField(source="contact.enterprise_id", read_only=True)
@@ -56,7 +57,7 @@ class AccessLinkCreatedSerializer(AccessLinkSerializer):
         read_only_fields = fields
 
 
-class AccessLinkCreateSerializer(serializers.Serializer):
+class AccessLinkCreateSerializer(CrmSerializer):
     expires_at = serializers.DateTimeField(required=False, help_text=_("Default: 180 days from now."))
     send_sms = serializers.BooleanField(required=False, default=False, help_text=_("Also send it by SMS."))
 

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from crm.api.base import (
     CodeRelatedField,
     CrmModelSerializer,
+    CrmSerializer,
     ScopedModelViewSet,
     ScopedRelatedField,
     UserRelatedField,
@@ -138,7 +139,7 @@ class CultivationSerializer(CrmModelSerializer):
         read_only_fields = ["created_by"]
 
 
-class MoveSerializer(serializers.Serializer):
+class MoveSerializer(CrmSerializer):
     stage = serializers.ChoiceField(choices=CultivationStage.choices)
     certified_on = serializers.DateField(required=False, allow_null=True, default=None)
     certificate_no = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")

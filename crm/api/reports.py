@@ -19,6 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from crm.api.base import CrmModelSerializer, CrmSerializer
 from crm.choices import ReportKind, ReportStatus
 from crm.models import Report
 from crm.selectors.reports import report_list
@@ -26,7 +27,7 @@ from crm.services.reports import report_accept, report_generate, report_return, 
 from crm.tasks import report_render
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(CrmModelSerializer):
     bureau_name = serializers.CharField(source="bureau.name", read_only=True)
     generated_by_name = serializers.StringRelatedField(source="generated_by", read_only=True)
     file_url = serializers.SerializerMethodField()
@@ -65,12 +66,12 @@ class ReportSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class ReportCreateSerializer(serializers.Serializer):
+class ReportCreateSerializer(CrmSerializer):
     kind = serializers.ChoiceField(choices=ReportKind.choices)
     period = serializers.CharField(max_length=7, help_text=_("A month (2026-11), a quarter (2026Q4) or a year (2026)."))
 
 
-class ReportReturnSerializer(serializers.Serializer):
+class ReportReturnSerializer(CrmSerializer):
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False)
 
 

@@ -16,7 +16,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from crm.api.base import CrmModelSerializer, ScopedModelViewSet, ScopedRelatedField, UserRelatedField
+from crm.api.base import CrmModelSerializer, CrmSerializer, ScopedModelViewSet, ScopedRelatedField, UserRelatedField
 from crm.api.pagination import PageNumberPagination
 from crm.choices import CadenceRole, CadenceStatus, NeedCategory, Urgency
 from crm.filtersets import ActivityFilterSet, VisitPlanFilterSet
@@ -29,7 +29,7 @@ from crm.validators import MAX_ID
 # ---------------------------------------------------------------------------------------------------- cadence
 
 
-class CadenceRowSerializer(serializers.Serializer):
+class CadenceRowSerializer(CrmSerializer):
     """One (enterprise, liaison person) in the current period."""
 
     enterprise = serializers.IntegerField(source="enterprise_id")
@@ -46,7 +46,7 @@ class CadenceRowSerializer(serializers.Serializer):
     due_by = serializers.DateField()
 
 
-class CadenceQuerySerializer(serializers.Serializer):
+class CadenceQuerySerializer(CrmSerializer):
     person = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     status = serializers.ChoiceField(choices=CadenceStatus.choices, required=False)
     role = serializers.ChoiceField(choices=CadenceRole.choices, required=False)
@@ -121,7 +121,7 @@ class VisitPlanSerializer(CrmModelSerializer):
         read_only_fields = ["status", "cancel_reason"]
 
 
-class CancelSerializer(serializers.Serializer):
+class CancelSerializer(CrmSerializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -159,13 +159,13 @@ class VisitPlanViewSet(ScopedModelViewSet):
 # ------------------------------------------------------------------------------------------------- activities
 
 
-class ParticipantSerializer(serializers.Serializer):
+class ParticipantSerializer(CrmSerializer):
     enterprise = ScopedRelatedField(queryset=Enterprise.objects.all())
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
     attendees = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class ActivityNeedSerializer(serializers.Serializer):
+class ActivityNeedSerializer(CrmSerializer):
     id = serializers.IntegerField(read_only=True)
     code = serializers.CharField(read_only=True)
     enterprise = ScopedRelatedField(queryset=Enterprise.objects.all())
