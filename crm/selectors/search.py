@@ -54,6 +54,7 @@ class SearchKind:
     fields: tuple[str, ...]
     title: Callable[[Model], str]
     url: Callable[[Model], str]
+    only: tuple[str, ...] = ()  # the columns ``title`` and ``url`` read (besides ``id``)
     related: tuple[str, ...] = ()
     code: bool = False
 
@@ -74,6 +75,7 @@ KINDS: tuple[SearchKind, ...] = (
         ("name", "credit_code", "legal_representative"),
         title=lambda e: e.name,
         url=lambda e: reverse("crm:enterprise-detail", args=[e.pk]),
+        only=("name",),
     ),
     SearchKind(
         "contacts",
@@ -82,6 +84,7 @@ KINDS: tuple[SearchKind, ...] = (
         ("name", "mobile", "email"),
         title=lambda c: f"{c.name} · {c.enterprise.name}",
         url=lambda c: reverse("crm:enterprise-detail", args=[c.enterprise_id]) + "#contacts",
+        only=("name", "enterprise", "enterprise__name"),
         related=("enterprise",),
     ),
     SearchKind(
@@ -91,6 +94,7 @@ KINDS: tuple[SearchKind, ...] = (
         ("name",),
         title=lambda p: p.name,
         url=lambda p: reverse("crm:project-detail", args=[p.pk]),
+        only=("name",),
     ),
     SearchKind(
         "visits",
@@ -99,6 +103,7 @@ KINDS: tuple[SearchKind, ...] = (
         ("code", "interviewee"),
         title=lambda v: f"{v.enterprise.name} · {v.visited_on:%Y-%m-%d}",
         url=lambda v: reverse("crm:visit-detail", args=[v.pk]),
+        only=("code", "visited_on", "enterprise", "enterprise__name"),
         related=("enterprise",),
         code=True,
     ),
@@ -109,6 +114,7 @@ KINDS: tuple[SearchKind, ...] = (
         ("code", "title"),
         title=lambda n: n.title,
         url=lambda n: reverse("crm:need-detail", args=[n.pk]),
+        only=("code", "title"),
         code=True,
     ),
     SearchKind(
@@ -118,6 +124,7 @@ KINDS: tuple[SearchKind, ...] = (
         ("code", "title"),
         title=lambda a: a.title,
         url=_action_item_url,
+        only=("code", "title", "need", "project"),
         code=True,
     ),
     SearchKind(
@@ -127,6 +134,7 @@ KINDS: tuple[SearchKind, ...] = (
         ("code", "title"),
         title=lambda a: a.title,
         url=lambda a: reverse("crm:activity-detail", args=[a.pk]),
+        only=("code", "title"),
         code=True,
     ),
     SearchKind(
@@ -136,6 +144,7 @@ KINDS: tuple[SearchKind, ...] = (
         ("title", "doc_number"),
         title=lambda p: f"{p.title}（{p.doc_number}）" if p.doc_number else p.title,
         url=lambda p: reverse("crm:policy-detail", args=[p.pk]),
+        only=("title", "doc_number"),
     ),
 )
 KIND_KEYS = tuple(kind.key for kind in KINDS)
@@ -188,33 +197,58 @@ def _words_q(kind: SearchKind, words: list[str]) -> Q:
     return condition
 
 
-def search_kind(kind: SearchKind, *, user, words: list[str], limit: int) -> list[Model]:
-    """Up to ``limit`` records of one kind in ``user``'s scope matching every word, newest first."""
-    if not words or limit <= 0:
-        return []
-    visible = kind.model.objects.visible_to(user)
-    if kind.related:
-        visible = visible.select_related(*kind.related)
-    if connection.vendor != "sqlite":
-        return list(visible.filter(_words_q(kind, words)).order_by("-pk")[:limit])
-    expression = fts_expression(words)
-    if expression is None:
-        return []
-    match = f"SELECT rowid FROM {kind.table} WHERE {kind.table} MATCH %s ORDER BY rowid DESC"  # noqa: S608 (a constant)
-    found = list(visible.filter(pk__in=RawSQL(f"{match} LIMIT {CANDIDATES}", (expression,))).order_by("-pk")[:limit])
-    sees_all, _region = scope_region(user)
-    if len(found) < limit and not sees_all:
-        found = list(visible.filter(pk__in=RawSQL(match, (expression,))).order_by("-pk")[:limit])
+def _fts_candidates(kinds, expression: str, per_kind: int) -> dict[str, list[int]]:
+    """The newest ``per_kind`` ids of every kind whose index matches ``expression``, in one query."""
+    parts = [
+        f"SELECT * FROM (SELECT '{kind.key}', rowid FROM {kind.table} WHERE {kind.table} MATCH %s "  # noqa: S608
+        f"ORDER BY rowid DESC LIMIT {int(per_kind)})"
+        for kind in kinds
+    ]
+    found: dict[str, list[int]] = {kind.key: [] for kind in kinds}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), [expression] * len(parts))
+        for key, pk in cursor.fetchall():
+            found[key].append(pk)
     return found
 
 
+def _visible(kind: SearchKind, user) -> QuerySet:
+    visible = kind.model.objects.visible_to(user)
+    if kind.related:
+        visible = visible.select_related(*kind.related)
+    return visible.only("id", *kind.only)
+
+
 def search(*, user, query: str | None, limit: int = SEARCH_LIMIT, kinds=KIND_KEYS) -> dict[str, list[Model]]:
-    """Every kind's matches in scope, grouped as DESIGN §8.3 (``{"enterprises": [...], ...}``); one query per
-    kind (two on SQLite for a user who does not see the whole city and gets few hits)."""
+    """Every kind's matches in scope, grouped as DESIGN §8.3 (``{"enterprises": [...], ...}``), newest first, at
+    most ``limit`` each. Off SQLite: one query per kind. On SQLite: one query reads the candidates of every kind
+    from the index, then one query per kind that has any loads them through ``visible_to`` (and, for a user who
+    does not see the whole city and got fewer than ``limit`` from ``CANDIDATES``, one more over every match)."""
     words = search_words(query)
-    return {
-        kind.key: search_kind(kind, user=user, words=words, limit=limit) if kind.key in kinds else [] for kind in KINDS
-    }
+    chosen = [kind for kind in KINDS if kind.key in kinds]
+    found: dict[str, list[Model]] = {kind.key: [] for kind in KINDS}
+    if not words or limit <= 0:
+        return found
+    if connection.vendor != "sqlite":
+        for kind in chosen:
+            found[kind.key] = list(_visible(kind, user).filter(_words_q(kind, words)).order_by("-pk")[:limit])
+        return found
+    expression = fts_expression(words)
+    if expression is None:
+        return found
+    sees_all, _region = scope_region(user)
+    per_kind = limit if sees_all else max(limit, CANDIDATES)
+    candidates = _fts_candidates(chosen, expression, per_kind)
+    for kind in chosen:
+        ids = candidates[kind.key]
+        if not ids:
+            continue
+        rows = list(_visible(kind, user).filter(pk__in=ids).order_by("-pk")[:limit])
+        if len(rows) < limit and len(ids) >= per_kind and not sees_all:
+            every = RawSQL(f"SELECT rowid FROM {kind.table} WHERE {kind.table} MATCH %s", (expression,))  # noqa: S608
+            rows = list(_visible(kind, user).filter(pk__in=every).order_by("-pk")[:limit])
+        found[kind.key] = rows
+    return found
 
 
 def search_exact(*, user, query: str | None) -> Model | None:
