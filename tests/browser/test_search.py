@@ -21,6 +21,7 @@ def test_type_ahead_with_the_keyboard_on_a_desktop(page_as, live_server, officer
     assert box.get_attribute("aria-expanded") == "true"
     headings = page.locator("#nav-search-results .nav-search-heading").all_inner_texts()
     assert headings == ["企业", "诉求"]
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # opens leftwards
     page.screenshot(path=shots("search-typeahead-1280"))
 
     box.press("ArrowDown")

@@ -18,7 +18,7 @@
     all[index].classList.add("active");
     all[index].setAttribute("aria-selected", "true");
     input.setAttribute("aria-activedescendant", all[index].id);
-    all[index].scrollIntoView({ block: "nearest" });
+    all[index].scrollIntoView({ block: "nearest", inline: "nearest" });
   }
   function open() {
     if (!list.innerHTML.trim()) return close();
