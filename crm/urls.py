@@ -27,6 +27,7 @@ urlpatterns = [
     # 工作台 and global search
     path("", home.HomeView.as_view(), name="home"),
     path("search/", search.SearchView.as_view(), name="search"),
+    path("search/suggest/", search.SearchSuggestView.as_view(), name="search-suggest"),
     # Enterprises and their contacts
     path("enterprises/", enterprises.EnterpriseListView.as_view(), name="enterprise-list"),
     path("enterprises/new/", enterprises.EnterpriseCreateView.as_view(), name="enterprise-create"),

@@ -15,6 +15,7 @@ from crm.api import portal as portal_api
 from crm.api import programmes as programme_api
 from crm.api import reports as reports_api
 from crm.api import routine as routine_api
+from crm.api import search as search_api
 
 app_name = "api"
 
@@ -57,6 +58,7 @@ v1 = [
     path("me/", accounts.MeView.as_view(), name="me"),
     path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
     path("cadence/", routine_api.CadenceView.as_view(), name="cadence"),
+    path("search/", search_api.SearchView.as_view(), name="search"),
     path(
         "needs/<int:pk>/policy-suggestions/",
         policies.NeedPolicySuggestionsView.as_view(),

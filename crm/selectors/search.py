@@ -1,15 +1,292 @@
-"""Global search (navbar box): enterprises as the list's ``q`` finds them (name, credit code, legal
-representative, contact name: ``EnterpriseQuerySet.search``); projects by name; activities by code
-(``HD-2026-0001``) or title. Scoped."""
+"""Global search (DESIGN §8.3: the navbar box, ``/search/`` and ``GET /api/v1/search/``), scoped by ``visible_to``.
 
-from django.db.models import Q
+One query text finds enterprises (name, credit code with or without spaces, legal representative), contacts
+(name, mobile, e-mail), projects (name), visits (code, interviewee), needs, action items and activities (code,
+title) and policies (title, document number). Words separated by spaces must all match (in any of the
+record's searched fields); one or two Chinese characters work.
 
-from crm.models import Activity, Enterprise, Project
+Speed (DESIGN §9.2, ≤ 50 ms at province scale): on SQLite every searched model has an FTS5 trigram table kept
+by triggers (migration ``0015_search`` explains the two columns: ``body`` for words of three characters or
+more, ``grams`` for words of one or two). On PostgreSQL the same words are ``icontains`` lookups served by
+pg_trgm GIN indexes. Results come newest first (``-id``), which both databases can stop early on.
 
-SEARCH_LIMIT = 50
+``search_enterprises`` is the enterprise list's ``q`` (``EnterpriseQuerySet.search``), kept for the filters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.urls import reverse
+
+from crm.models import ActionItem, Activity, Contact, Enterprise, Need, Policy, Project, Visit
+from crm.querysets import scope_region
+from crm.validators import normalize_credit_code
+
+SEARCH_LIMIT = 50  # per kind on the /search/ page and the API at most
+SUGGEST_LIMIT = 5  # per kind in the navbar's type-ahead
+MAX_QUERY_LENGTH = 100
+MAX_WORDS = 8
+# On SQLite the newest CANDIDATES matches of the index are scoped first; a user who does not see the whole
+# city and gets fewer than asked for is answered again from every match (correct, slower only for a word
+# that is common in the city and rare in the user's county).
+CANDIDATES = 1000
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CREDIT_CODE_CHARS = re.compile(r"[0-9A-HJ-NP-RTUW-Y]{18}")
+_DIGITS = re.compile(r"\d{7,}")
+_CODE = re.compile(r"([A-Z]{2})-\d{4}-\d+")
 
 
-def search_enterprises(*, user, query: str, limit: int = SEARCH_LIMIT):
+@dataclass(frozen=True)
+class SearchKind:
+    """One group of results: the model, its index table, the fields it is matched on (``icontains`` off
+    SQLite; the index of migration 0015 holds the same ones), and how an item reads and links."""
+
+    key: str
+    model: type[Model]
+    table: str
+    fields: tuple[str, ...]
+    title: Callable[[Model], str]
+    url: Callable[[Model], str]
+    only: tuple[str, ...] = ()  # the columns ``title`` and ``url`` read (besides ``id``)
+    related: tuple[str, ...] = ()
+    code: bool = False
+
+
+def _action_item_url(item: ActionItem) -> str:
+    if item.need_id:
+        return reverse("crm:need-detail", args=[item.need_id])
+    if item.project_id:
+        return reverse("crm:project-detail", args=[item.project_id])
+    return reverse("crm:actionitem-list") + f"?q={item.code}"
+
+
+KINDS: tuple[SearchKind, ...] = (
+    SearchKind(
+        "enterprises",
+        Enterprise,
+        "crm_search_enterprise",
+        ("name", "credit_code", "legal_representative"),
+        title=lambda e: e.name,
+        url=lambda e: reverse("crm:enterprise-detail", args=[e.pk]),
+        only=("name",),
+    ),
+    SearchKind(
+        "contacts",
+        Contact,
+        "crm_search_contact",
+        ("name", "mobile", "email"),
+        title=lambda c: f"{c.name} · {c.enterprise.name}",
+        url=lambda c: reverse("crm:enterprise-detail", args=[c.enterprise_id]) + "#contacts",
+        only=("name", "enterprise", "enterprise__name"),
+        related=("enterprise",),
+    ),
+    SearchKind(
+        "projects",
+        Project,
+        "crm_search_project",
+        ("name",),
+        title=lambda p: p.name,
+        url=lambda p: reverse("crm:project-detail", args=[p.pk]),
+        only=("name",),
+    ),
+    SearchKind(
+        "visits",
+        Visit,
+        "crm_search_visit",
+        ("code", "interviewee"),
+        title=lambda v: f"{v.enterprise.name} · {v.visited_on:%Y-%m-%d}",
+        url=lambda v: reverse("crm:visit-detail", args=[v.pk]),
+        only=("code", "visited_on", "enterprise", "enterprise__name"),
+        related=("enterprise",),
+        code=True,
+    ),
+    SearchKind(
+        "needs",
+        Need,
+        "crm_search_need",
+        ("code", "title"),
+        title=lambda n: n.title,
+        url=lambda n: reverse("crm:need-detail", args=[n.pk]),
+        only=("code", "title"),
+        code=True,
+    ),
+    SearchKind(
+        "action_items",
+        ActionItem,
+        "crm_search_actionitem",
+        ("code", "title"),
+        title=lambda a: a.title,
+        url=_action_item_url,
+        only=("code", "title", "need", "project"),
+        code=True,
+    ),
+    SearchKind(
+        "activities",
+        Activity,
+        "crm_search_activity",
+        ("code", "title"),
+        title=lambda a: a.title,
+        url=lambda a: reverse("crm:activity-detail", args=[a.pk]),
+        only=("code", "title"),
+        code=True,
+    ),
+    SearchKind(
+        "policies",
+        Policy,
+        "crm_search_policy",
+        ("title", "doc_number"),
+        title=lambda p: f"{p.title}（{p.doc_number}）" if p.doc_number else p.title,
+        url=lambda p: reverse("crm:policy-detail", args=[p.pk]),
+        only=("title", "doc_number"),
+    ),
+)
+KIND_KEYS = tuple(kind.key for kind in KINDS)
+
+
+def search_clean(query: str | None) -> str:
+    """The query as searched: control characters removed, full-width spaces as spaces, at most 100 characters."""
+    text = _CONTROL.sub("", query or "").replace("\u3000", " ").strip()
+    return text[:MAX_QUERY_LENGTH]
+
+
+def search_words(query: str | None) -> list[str]:
+    """The words of ``query`` (each must match). A credit code or a mobile typed in groups
+    (``9132 0871 MA1N…``, ``138 5171 0001``) is one word."""
+    words = search_clean(query).split()
+    joined = "".join(words)
+    if len(words) > 1 and (_CREDIT_CODE_CHARS.fullmatch(joined.upper()) or _DIGITS.fullmatch(joined)):
+        return [joined]
+    unique = []
+    for word in words:
+        if word not in unique:
+            unique.append(word)
+    return unique[:MAX_WORDS]
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def fts_expression(words: list[str]) -> str | None:
+    """The FTS5 query of migration 0015's tables: a long word in ``body``, a short one as its single gram."""
+    parts = []
+    for word in words:
+        if len(word) >= 3:
+            parts.append("body:" + _phrase(word))
+            continue
+        word = word.replace("~", "")
+        if word:
+            parts.append("grams:" + _phrase(word + "~" * (3 - len(word))))
+    return " AND ".join(parts) or None
+
+
+def _words_q(kind: SearchKind, words: list[str]) -> Q:
+    condition = Q()
+    for word in words:
+        either = Q()
+        for field in kind.fields:
+            either |= Q(**{f"{field}__icontains": word})
+        condition &= either
+    return condition
+
+
+def _fts_candidates(kinds, expression: str, per_kind: int) -> dict[str, list[int]]:
+    """The newest ``per_kind`` ids of every kind whose index matches ``expression``, in one query."""
+    parts = [
+        f"SELECT * FROM (SELECT '{kind.key}', rowid FROM {kind.table} WHERE {kind.table} MATCH %s "  # noqa: S608
+        f"ORDER BY rowid DESC LIMIT {int(per_kind)})"
+        for kind in kinds
+    ]
+    found: dict[str, list[int]] = {kind.key: [] for kind in kinds}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), [expression] * len(parts))
+        for key, pk in cursor.fetchall():
+            found[key].append(pk)
+    return found
+
+
+def _visible(kind: SearchKind, user) -> QuerySet:
+    visible = kind.model.objects.visible_to(user)
+    if kind.related:
+        visible = visible.select_related(*kind.related)
+    return visible.only("id", *kind.only)
+
+
+def search(*, user, query: str | None, limit: int = SEARCH_LIMIT, kinds=KIND_KEYS) -> dict[str, list[Model]]:
+    """Every kind's matches in scope, grouped as DESIGN §8.3 (``{"enterprises": [...], ...}``), newest first, at
+    most ``limit`` each. Off SQLite: one query per kind. On SQLite: one query reads the candidates of every kind
+    from the index, then one query per kind that has any loads them through ``visible_to`` (and, for a user who
+    does not see the whole city and got fewer than ``limit`` from ``CANDIDATES``, one more over every match)."""
+    words = search_words(query)
+    chosen = [kind for kind in KINDS if kind.key in kinds]
+    found: dict[str, list[Model]] = {kind.key: [] for kind in KINDS}
+    if not words or limit <= 0:
+        return found
+    if connection.vendor != "sqlite":
+        for kind in chosen:
+            found[kind.key] = list(_visible(kind, user).filter(_words_q(kind, words)).order_by("-pk")[:limit])
+        return found
+    expression = fts_expression(words)
+    if expression is None:
+        return found
+    sees_all, _region = scope_region(user)
+    per_kind = limit if sees_all else max(limit, CANDIDATES)
+    candidates = _fts_candidates(chosen, expression, per_kind)
+    for kind in chosen:
+        ids = candidates[kind.key]
+        if not ids:
+            continue
+        rows = list(_visible(kind, user).filter(pk__in=ids).order_by("-pk")[:limit])
+        if len(rows) < limit and len(ids) >= per_kind and not sees_all:
+            every = RawSQL(f"SELECT rowid FROM {kind.table} WHERE {kind.table} MATCH %s", (expression,))  # noqa: S608
+            rows = list(_visible(kind, user).filter(pk__in=every).order_by("-pk")[:limit])
+        found[kind.key] = rows
+    return found
+
+
+def search_exact(*, user, query: str | None) -> Model | None:
+    """The record ``query`` names exactly — a code (``SQ-2026-0001``) or a credit code, spaces allowed — when the
+    user may see it; the search page jumps to it."""
+    words = search_words(query)
+    if len(words) != 1:
+        return None
+    word = words[0].upper()
+    code = _CODE.fullmatch(word)
+    if code:
+        for kind in KINDS:
+            if kind.code and kind.model.CODE_PREFIX == code.group(1):
+                return kind.model.objects.visible_to(user).filter(code=word).first()
+        return None
+    credit_code = normalize_credit_code(word)
+    if _CREDIT_CODE_CHARS.fullmatch(credit_code):
+        return Enterprise.objects.visible_to(user).filter(credit_code=credit_code).first()
+    return None
+
+
+def search_item(kind: SearchKind, obj: Model) -> dict:
+    """One result as the API and the type-ahead give it: ``{"id", "code", "title", "url"}``."""
+    return {
+        "id": obj.pk,
+        "code": getattr(obj, "code", None) if kind.code else None,
+        "title": kind.title(obj),
+        "url": kind.url(obj),
+    }
+
+
+def search_items(*, user, query: str | None, limit: int = SEARCH_LIMIT) -> dict[str, list[dict]]:
+    """``search`` as plain data (the API's answer)."""
+    found = search(user=user, query=query, limit=limit)
+    return {kind.key: [search_item(kind, obj) for obj in found[kind.key]] for kind in KINDS}
+
+
+def search_enterprises(*, user, query: str, limit: int = SEARCH_LIMIT) -> QuerySet:
     """Enterprises in scope matching ``query`` (``EnterpriseQuerySet.search``, the same as the list's ``q``)."""
     query = query.strip()
     if not query:
@@ -20,28 +297,4 @@ def search_enterprises(*, user, query: str, limit: int = SEARCH_LIMIT):
         .select_related("region", "industry_chain")
         .prefetch_related("contacts")
         .order_by("name", "id")[:limit]
-    )
-
-
-def search_projects(*, user, query: str, limit: int = SEARCH_LIMIT):
-    query = query.strip()
-    if not query:
-        return Project.objects.none()
-    return (
-        Project.objects.visible_to(user)
-        .filter(name__icontains=query)
-        .select_related("region", "enterprise")
-        .order_by("name", "id")[:limit]
-    )
-
-
-def search_activities(*, user, query: str, limit: int = SEARCH_LIMIT):
-    """Activities in scope whose code or title contains ``query``, latest first."""
-    query = query.strip()
-    if not query:
-        return Activity.objects.none()
-    return (
-        Activity.objects.visible_to(user)
-        .filter(Q(code__icontains=query) | Q(title__icontains=query))
-        .order_by("-held_on", "-id")[:limit]
     )

@@ -17,6 +17,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -27,7 +28,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.choices import CultivationStage, EnterpriseStatus, MatchStatus, NeedStatus, Role
+from crm.choices import BureauLevel, CultivationStage, EnterpriseStatus, MatchStatus, NeedStatus, Role
 from crm.models import (
     ActionItem,
     Contact,
@@ -45,13 +46,14 @@ from crm.models import (
 from crm.selectors.cadence import cadence_query, cadence_todo
 from crm.selectors.matching import enterprise_eligible_policies, load_policy, policy_eligible_enterprises
 from crm.selectors.programmes import milestone_lag
+from crm.selectors.search import search
 from crm.selectors.watch import plans_upcoming
 
 PAGE = 20  # the default page size of the API and of the web lists
 
 # Targets (DESIGN §9.2): p95 in ms, and for lists the ratio to the bare ORM query.
-LIST, PAGE_360, DASHBOARD, MATCHING = "list", "360", "dashboard", "matching"
-TARGETS = {LIST: (50, 3.0), PAGE_360: (100, None), DASHBOARD: (300, None), MATCHING: (100, None)}
+LIST, PAGE_360, DASHBOARD, MATCHING, SEARCH = "list", "360", "dashboard", "matching", "search"
+TARGETS = {LIST: (50, 3.0), PAGE_360: (100, None), DASHBOARD: (300, None), MATCHING: (100, None), SEARCH: (50, None)}
 
 
 @dataclass
@@ -323,11 +325,57 @@ def cases_build(*, region: str) -> list[Case]:
                 user=officer,
             ),
         ]
+    cases += search_cases(manager)
     for name, url_name in (("web dashboard", "crm:dashboard"), ("API dashboard", "api:dashboard")):
         path = reverse(url_name)
         # Bare ORM: the biggest single aggregate behind it (needs by status).
         cases.append(
             Case(name, path, lambda: list(Need.objects.values("status").annotate(n=Count("id")).order_by()), DASHBOARD)
+        )
+    return cases
+
+
+def search_cases(manager: Callable[[], User]) -> list[Case]:
+    """Global search (DESIGN §9.2 ≤ 50 ms, 1–2 Chinese characters included): the API and the page for one and two
+    characters, two words, a code, part of a mobile and a policy name, the type-ahead, and a county officer
+    (scoped: the path that may read every match). The "ORM" column is the selector alone."""
+    need_code = Need.objects.order_by("-id").values_list("code", flat=True).first() or "SQ-2026-0001"
+    mobile = (Contact.objects.exclude(mobile="").order_by("id").values_list("mobile", flat=True).first() or "138")[:7]
+    county_user = (
+        User.objects.filter(bureau__level=BureauLevel.COUNTY, is_active=True).order_by("username", "id").first()
+    )
+    queries = [
+        ("search API 1 char 新", "api:search", "新", manager),
+        ("search API 2 chars 澄源", "api:search", "澄源", manager),
+        ("search API rare 2 chars 叒叕", "api:search", "叒叕", manager),
+        ("search API 2 words 澄源 新材料", "api:search", "澄源 新材料", manager),
+        ("search API need code", "api:search", need_code, manager),
+        ("search API mobile part", "api:search", mobile, manager),
+        ("search API policy 苏科贷", "api:search", "苏科贷", manager),
+        ("search page 2 chars 华新", "crm:search", "华新", manager),
+        ("search type-ahead 1 char 科", "crm:search-suggest", "科", manager),
+    ]
+    if county_user is not None:
+        county_pk = county_user.pk
+
+        def county():
+            return User.objects.get(pk=county_pk)
+
+        queries += [
+            ("search API county officer 2 chars 华新", "api:search", "华新", county),
+            ("search API county officer 1 char 澄", "api:search", "澄", county),
+        ]
+    cases = []
+    for name, url_name, text, user in queries:
+        limit = 5 if url_name == "crm:search-suggest" else 20
+        cases.append(
+            Case(
+                name,
+                f"{reverse(url_name)}?{urlencode({'q': text})}",
+                lambda text=text, user=user, limit=limit: search(user=user(), query=text, limit=limit),
+                SEARCH,
+                user=None if user is manager else user,
+            )
         )
     return cases
 

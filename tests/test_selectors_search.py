@@ -1,0 +1,321 @@
+"""Global search selector (DESIGN §8.3): every kind, AND-ed words, one- and two-character words, credit codes
+with spaces, mobiles, exact codes, scope, odd input, bounded queries — and the index (migration 0015) staying
+right after every write path: services, ``save``, ``QuerySet.update``, ``bulk_create``, ``bulk_update``,
+``delete``, spreadsheet imports and ``seed_scale``. The same tests run on PostgreSQL (pg_trgm, no index table)."""
+
+import io
+import types
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from crm.models import ActionItem, Contact, Enterprise, Need, Project
+from crm.selectors.search import KIND_KEYS, fts_expression, search, search_exact, search_items, search_words
+from crm.services.enterprises import contact_update, enterprise_update
+from tests.factories import (
+    ActionItemFactory,
+    ActivityFactory,
+    ContactFactory,
+    EnterpriseFactory,
+    NeedFactory,
+    PolicyFactory,
+    ProjectFactory,
+    VisitFactory,
+    credit_code,
+)
+from tests.sheets_helpers import make_xlsx
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(regions, city_bureau, enterprise, county_enterprise):
+    """One record of every kind in the city (320812), named as the demo data names them."""
+    chengyuan = EnterpriseFactory(
+        name="淮安澄源新材料科技有限公司",
+        credit_code=credit_code(11, "320812"),
+        region=regions["320812"],
+        legal_representative="赵德明",
+    )
+    need = NeedFactory(enterprise=chengyuan, title="申请苏科贷融资2000万元", bureau=city_bureau)
+    return types.SimpleNamespace(
+        enterprise=chengyuan,
+        contact=ContactFactory(enterprise=chengyuan, name="沈立新", mobile="13851710001"),
+        project=ProjectFactory(name="澄源碳纤维预浸料扩建项目", region=regions["320812"], enterprise=chengyuan),
+        visit=VisitFactory(enterprise=chengyuan, interviewee="顾晓梅"),
+        need=need,
+        action_item=ActionItemFactory(need=need, title="对接合作银行办理苏科贷授信"),
+        activity=ActivityFactory(title="高新技术企业政策宣讲会", bureau=city_bureau),
+        policy=PolicyFactory(title="苏科贷科技型中小企业贷款", doc_number="苏科技规〔2023〕5号"),
+        county=county_enterprise,
+    )
+
+
+def hits(user, query, kind=None):
+    found = search(user=user, query=query)
+    if kind:
+        return found[kind]
+    return {key: rows for key, rows in found.items() if rows}
+
+
+def test_the_groups_are_those_of_the_design():
+    assert KIND_KEYS == (
+        "enterprises",
+        "contacts",
+        "projects",
+        "visits",
+        "needs",
+        "action_items",
+        "activities",
+        "policies",
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "attribute", "words"),
+    [
+        ("enterprises", "enterprise", ["澄源新材料", "新材料科技", "赵德明"]),
+        ("contacts", "contact", ["沈立新", "13851710001", "1385171"]),
+        ("projects", "project", ["预浸料", "碳纤维预浸料扩建"]),
+        ("visits", "visit", ["顾晓梅"]),
+        ("needs", "need", ["苏科贷融资", "2000万元"]),
+        ("action_items", "action_item", ["办理苏科贷授信"]),
+        ("activities", "activity", ["政策宣讲"]),
+        ("policies", "policy", ["科技型中小企业贷款", "苏科技规", "〔2023〕5号"]),
+    ],
+)
+def test_each_kind_is_found_by_its_names_and_numbers(manager, world, kind, attribute, words):
+    record = getattr(world, attribute)
+    for word in words:
+        assert record in hits(manager, word, kind), word
+
+
+@pytest.mark.parametrize(
+    ("kind", "attribute"),
+    [("visits", "visit"), ("needs", "need"), ("action_items", "action_item"), ("activities", "activity")],
+)
+def test_each_kind_with_a_code_is_found_by_the_code_whole_in_part_and_lowercase(manager, world, kind, attribute):
+    record = getattr(world, attribute)
+    assert record.code[:2] in ("ZF", "SQ", "XD", "HD")
+    for word in (record.code, record.code.lower(), record.code[-6:]):
+        assert record in hits(manager, word, kind), word
+
+
+def test_a_policy_is_found_by_its_short_name(manager, world):
+    found = hits(manager, "苏科贷")
+    assert found["policies"] == [world.policy]
+    assert found["needs"] == [world.need]
+    assert found["action_items"] == [world.action_item]
+
+
+def test_several_words_must_all_match_in_any_field(manager, world):
+    assert hits(manager, "澄源 新材料", "enterprises") == [world.enterprise]
+    assert hits(manager, "新材料 赵德明", "enterprises") == [world.enterprise]  # name and legal representative
+    assert hits(manager, "澄源　新材料", "enterprises") == [world.enterprise]  # a full-width space
+    assert hits(manager, "澄源 食品", "enterprises") == []
+    assert hits(manager, "苏科贷 授信") == {"action_items": [world.action_item]}
+
+
+def test_one_and_two_chinese_characters_work(manager, world):
+    assert world.enterprise in hits(manager, "澄", "enterprises")
+    assert world.project in hits(manager, "澄", "projects")
+    assert hits(manager, "澄源", "enterprises") == [world.enterprise]
+    assert hits(manager, "贷", "policies") == [world.policy]
+    assert hits(manager, "沈", "contacts") == [world.contact]
+    assert hits(manager, "源新", "enterprises") == [world.enterprise]  # a pair inside a word
+    assert hits(manager, "司", "enterprises") == sorted(Enterprise.objects.all(), key=lambda e: -e.pk)  # the last
+    assert hits(manager, "叒") == {}
+    assert hits(manager, "澄 料", "enterprises") == [world.enterprise]  # two one-character words
+
+
+def test_credit_code_whole_in_part_with_spaces_and_lowercase(manager, world):
+    code = world.enterprise.credit_code
+    grouped = " ".join(code[i : i + 4] for i in range(0, 18, 4))
+    for query in (code, code.lower(), grouped, grouped.lower(), code[-8:], code[-8:-4] + " " + code[-4:]):
+        assert hits(manager, query, "enterprises") == [world.enterprise], query
+
+
+def test_a_mobile_typed_in_groups_is_one_word(manager, world):
+    assert search_words("138 5171 0001") == ["13851710001"]
+    assert hits(manager, "138 5171 0001", "contacts") == [world.contact]
+    assert search_words("澄源 新材料") == ["澄源", "新材料"]
+    assert search_words("  澄源  澄源 ") == ["澄源"]
+
+
+def test_exact_codes_and_credit_codes_name_one_record(manager, county_officer, world):
+    for record in (world.visit, world.need, world.action_item, world.activity):
+        assert search_exact(user=manager, query=record.code) == record
+        assert search_exact(user=manager, query=f" {record.code.lower()} ") == record
+    code = world.enterprise.credit_code
+    assert search_exact(user=manager, query=code) == world.enterprise
+    assert search_exact(user=manager, query=f"{code[:6]} {code[6:12]} {code[12:].lower()}") == world.enterprise
+    assert search_exact(user=manager, query=world.need.code[:-1]) is None  # part of a code: the results page
+    assert search_exact(user=manager, query="澄源") is None
+    assert search_exact(user=manager, query="SQ-2099-9999") is None
+    assert search_exact(user=county_officer, query=world.need.code) is None  # out of scope: no jump, no leak
+    assert search_exact(user=county_officer, query=code) is None
+    assert search_exact(user=county_officer, query=world.county.credit_code) == world.county
+
+
+def test_a_county_officer_finds_nothing_of_the_city(county_officer, world):
+    for query in (
+        "澄源",
+        "澄",
+        "新材料",
+        "苏科贷 授信",
+        "沈立新",
+        "1385171",
+        "顾晓梅",
+        "预浸料",
+        "政策宣讲",
+        world.enterprise.credit_code,
+        world.need.code,
+        world.visit.code,
+        world.action_item.code,
+    ):
+        found = hits(county_officer, query)
+        assert set(found) <= {"policies"}, (query, found)  # the policy library is shared by every bureau
+    assert hits(county_officer, "苏科贷") == {"policies": [world.policy]}
+    assert hits(county_officer, "金湖", "enterprises") == [world.county]
+    assert hits(county_officer, "示", "enterprises") == [world.county]
+    assert hits(county_officer, "有限公司", "enterprises") == [world.county]
+
+
+def test_a_county_officer_gets_hits_beyond_the_newest_candidates(county_officer, regions, world, monkeypatch):
+    """The newest matches are city enterprises; the county's older one is still found (the second pass)."""
+    monkeypatch.setattr("crm.selectors.search.CANDIDATES", 3)
+    for n in range(5):
+        EnterpriseFactory(name=f"金湖路{n}号城区企业", region=regions["320812"])
+    assert search(user=county_officer, query="金湖", limit=2)["enterprises"] == [world.county]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "   ", "%", "_", '"', '""', "~", "~~", "*", "a\x00b", "x" * 500, "AND", "OR NOT", "(", "body:澄", "澄 -"],
+)
+def test_odd_input_answers_without_error(manager, world, query):
+    found = search(user=manager, query=query)
+    assert set(found) == set(KIND_KEYS)
+
+
+def test_fts_expression_quotes_every_word():
+    assert fts_expression(["澄"]) == 'grams:"澄~~"'
+    assert fts_expression(["澄源"]) == 'grams:"澄源~"'
+    assert fts_expression(["新材料", 'a"b']) == 'body:"新材料" AND body:"a""b"'
+    assert fts_expression(["~"]) is None
+
+
+def test_items_carry_id_code_title_and_url(manager, world):
+    items = search_items(user=manager, query="澄源")
+    assert items["enterprises"] == [
+        {
+            "id": world.enterprise.pk,
+            "code": None,
+            "title": world.enterprise.name,
+            "url": f"/enterprises/{world.enterprise.pk}/",
+        }
+    ]
+    visit = search_items(user=manager, query=world.visit.code)["visits"][0]
+    assert visit["code"] == world.visit.code and visit["url"] == f"/visits/{world.visit.pk}/"
+    assert world.enterprise.name in visit["title"]
+    action = search_items(user=manager, query=world.action_item.code)["action_items"][0]
+    assert action["url"] == f"/needs/{world.need.pk}/"
+    contact = search_items(user=manager, query="沈立新")["contacts"][0]
+    assert contact["url"] == f"/enterprises/{world.enterprise.pk}/#contacts"
+
+
+def test_results_are_newest_first_and_limited(manager, regions):
+    rows = [EnterpriseFactory(name=f"淮安批量{n:02d}科技有限公司", region=regions["320812"]) for n in range(8)]
+    assert search(user=manager, query="批量", limit=3)["enterprises"] == rows[::-1][:3]
+
+
+def test_queries_do_not_grow_with_the_hits(manager, county_officer, regions, world, django_assert_max_num_queries):
+    for n in range(30):
+        need = NeedFactory(enterprise=world.enterprise, title=f"批量诉求{n}")
+        ActionItemFactory(need=need, title=f"批量行动{n}")
+        ContactFactory(enterprise=world.enterprise, name=f"批量{n}")
+        VisitFactory(enterprise=world.enterprise, interviewee=f"批量{n}")
+    for user in (manager, county_officer):
+        with django_assert_max_num_queries(2 * len(KIND_KEYS) + 1):
+            found = search_items(user=user, query="批量", limit=20)
+    assert len(found["needs"]) == 0  # the county officer's answer
+    with django_assert_max_num_queries(len(KIND_KEYS) + 1):
+        found = search_items(user=manager, query="批量", limit=20)
+    assert len(found["needs"]) == len(found["contacts"]) == len(found["visits"]) == 20
+
+
+# ------------------------------------------------------------------- the index after every write path
+
+
+def test_index_follows_services_save_update_and_delete(manager, world):
+    enterprise_update(user=manager, enterprise=world.enterprise, data={"name": "淮安澄澈光学有限公司"})
+    assert hits(manager, "澄源", "enterprises") == []
+    assert hits(manager, "澄澈光学", "enterprises") == [world.enterprise]
+    assert hits(manager, "澈", "enterprises") == [world.enterprise]
+    contact_update(user=manager, contact=world.contact, data={"mobile": "13900001111"})
+    assert hits(manager, "1385171", "contacts") == []
+    assert hits(manager, "139 0000 1111", "contacts") == [world.contact]
+    world.need.title = "高企认定辅导"
+    world.need.save()
+    assert hits(manager, "苏科贷", "needs") == []
+    assert hits(manager, "高企", "needs") == [world.need]
+    Project.objects.filter(pk=world.project.pk).update(name="洪泽储能产业园")
+    assert hits(manager, "预浸料", "projects") == []
+    assert hits(manager, "储能", "projects") == [world.project]
+    world.need.status = "accepted"  # a field the index does not hold: no change to it
+    world.need.save(update_fields=["status"])
+    assert hits(manager, "高企", "needs") == [world.need]
+    world.action_item.delete()
+    assert hits(manager, "授信", "action_items") == []
+    Contact.objects.filter(pk=world.contact.pk).delete()
+    assert hits(manager, "沈立新") == {}
+
+
+def test_index_follows_bulk_create_and_bulk_update(manager, regions, world):
+    created = Enterprise.objects.bulk_create(
+        [
+            Enterprise(name="淮安昱衡精工有限公司", credit_code=credit_code(21, "320812"), region=regions["320812"]),
+            Enterprise(name="淮安昱衡电子有限公司", credit_code=credit_code(22, "320812"), region=regions["320812"]),
+        ]
+    )
+    assert {e.name for e in hits(manager, "昱衡", "enterprises")} == {e.name for e in created}
+    needs = list(Need.objects.filter(pk=world.need.pk))
+    needs[0].title = "昱衡用电增容协调"
+    Need.objects.bulk_update(needs, ["title"])
+    assert hits(manager, "增容", "needs") == [world.need]
+    assert hits(manager, "苏科贷", "needs") == []
+    ActionItem.objects.filter(pk=world.action_item.pk).update(title="昱衡技术对接")
+    assert hits(manager, "昱衡 对接", "action_items") == [world.action_item]
+
+
+@pytest.mark.usefixtures("english_default")
+def test_index_follows_a_spreadsheet_import_create_and_update(manager, tmp_path, regions):
+    headers = ["企业名称", "统一社会信用代码", "所属区县"]
+    path = tmp_path / "enterprises.xlsx"
+    path.write_bytes(make_xlsx(headers, [["淮安钤沐科技有限公司", credit_code(31), "清江浦区"]]))
+    call_command("import_sheet", "enterprises", str(path), stdout=io.StringIO())
+    assert [e.name for e in hits(manager, "钤沐", "enterprises")] == ["淮安钤沐科技有限公司"]
+    path.write_bytes(make_xlsx(headers, [["淮安钤沐智能装备有限公司", credit_code(31), "清江浦区"]]))
+    call_command("import_sheet", "enterprises", str(path), stdout=io.StringIO())
+    assert [e.name for e in hits(manager, "钤沐 智能", "enterprises")] == ["淮安钤沐智能装备有限公司"]
+    assert hits(manager, "钤沐科技", "enterprises") == []
+
+
+def test_index_follows_seed_scale(manager):
+    call_command("seed_scale", "--scale", "0.001", "--seed", "3", "--no-analyze", stdout=io.StringIO())
+    for model, kind in ((Enterprise, "enterprises"), (Need, "needs"), (ActionItem, "action_items")):
+        record = model.objects.order_by("-pk").first()
+        text = getattr(record, "name", None) or record.title
+        assert record in hits(manager, text, kind)
+        assert record in hits(manager, text[:2], kind)  # the newest comes first
+    need = Need.objects.order_by("pk").first()
+    assert search_exact(user=manager, query=need.code) == need
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 index exists on SQLite only")
+def test_the_index_holds_one_row_per_record(world):
+    with connection.cursor() as cursor:
+        for table, model in (("crm_search_enterprise", Enterprise), ("crm_search_need", Need)):
+            cursor.execute(f"SELECT count(*) FROM {table}_docsize")  # noqa: S608
+            assert cursor.fetchone()[0] == model.objects.count()
