@@ -128,7 +128,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0014_notification_kinds"),
+        ("crm", "0015_routine_indexes"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
