@@ -174,8 +174,14 @@
     box.setAttribute("data-draft-notice", "");
     var text = document.createElement("span");
     var when = new Date(savedAt);
-    var stamp = isNaN(when) ? "" : when.toLocaleString();
-    text.textContent = (marker.getAttribute("data-draft-restored") || "A draft was restored.").replace("%s", stamp);
+    var options = { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" };
+    var stamp = "";
+    try {
+      stamp = isNaN(when) ? "" : when.toLocaleString(document.documentElement.lang || undefined, options);
+    } catch (e) {
+      stamp = when.toLocaleString();
+    }
+    text.textContent = (marker.getAttribute("data-draft-restored") || "A draft was restored.").replace("{time}", stamp);
     var button = document.createElement("button");
     button.type = "button";
     button.className = "btn btn-sm btn-outline-secondary ms-auto";
