@@ -170,6 +170,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "crm@example.or
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_IDLE_SECONDS", str(2 * 60 * 60)))
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+# A refused form in plain Chinese, keeping what was typed (crm/views/errors.py).
+CSRF_FAILURE_VIEW = "crm.views.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Proxies in front of the app (nginx: 1). Only then is X-Forwarded-For believed (login lockout, throttles).

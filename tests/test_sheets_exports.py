@@ -119,6 +119,8 @@ def test_the_template_example_row_left_in_is_refused_as_such(kind, regions, chai
 
 
 def test_the_enterprise_example_row_is_valid_apart_from_its_marker(regions, chains, qualifications, manager):
+    manager.name = "陈晓明"  # the example's 挂钩联系人 is the user's own name, which must resolve
+    manager.save()
     workbook = openpyxl.load_workbook(io.BytesIO(ledger_template(kind="enterprises", user=manager)))
     sheet = workbook.worksheets[0]
     sheet["A2"], sheet["B2"] = "淮安真实科技有限公司", credit_code(93)
@@ -176,3 +178,12 @@ def test_an_export_keeps_codes_as_text_and_the_drop_downs(enterprise, qualificat
     # An export imports back unchanged: the drop-down sheet is hidden, the data sheet is read.
     outcome = sheet_import(kind="enterprises", data=ledger_export(kind="enterprises"), user=officer)
     assert outcome.ok and outcome.unchanged == 1, lines(outcome)
+
+
+@pytest.mark.parametrize(("name", "shown"), [("manager", "张三"), ("", "张三"), ("陈晓明", "陈晓明")])
+def test_the_example_row_names_a_person_never_a_login_name(name, shown, regions, manager):
+    manager.name = name
+    manager.save()
+    sheet = openpyxl.load_workbook(io.BytesIO(ledger_template(kind="visits", user=manager))).worksheets[0]
+    row = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
+    assert row["走访人员"] == shown

@@ -227,7 +227,7 @@ def test_the_dashboard_separates_the_enterprises_own_ratings(
     client.force_login(manager)
     page = client.get(reverse("crm:dashboard")).content.decode()
     split = re.search(r'data-kpi="satisfaction-split">(.*?)</div>', page, re.S).group(1)
-    assert "100.0%" in split and "(1)" in split and "(0)" in split  # one rating, the enterprise's own, none by staff
+    assert "100%" in split and "(1)" in split and "(0)" in split  # one rating, the enterprise's own, none by staff
 
 
 def test_opening_the_printed_record_makes_no_link_and_print_service_code_makes_one(

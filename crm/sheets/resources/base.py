@@ -948,8 +948,12 @@ EXAMPLE_KEYS = (norm(EXAMPLE_CREDIT_CODE), norm(EXAMPLE_ENTERPRISE), norm(EXAMPL
 
 
 def example_person(user) -> str:
-    """A person's display name for the example rows (never a login name: the template is shared)."""
-    return (getattr(user, "name", "") or "").strip() or "张三"
+    """A person's display name for the example rows (never a login name: the template is shared).
+
+    A user whose name is blank or only repeats the login name gets a placeholder person instead.
+    """
+    name = (getattr(user, "name", "") or "").strip()
+    return name if name and name != getattr(user, "username", None) else "张三"
 
 
 def _first(model, **filters):
