@@ -702,8 +702,10 @@ class LedgerResource(resources.ModelResource):
         on_write = kwargs.pop("on_write", None)
         kwargs.pop("rollback_on_validation_errors", None)
         self._pending_create, self._pending_update = [], []
+        # dry_run=False: the library would wrap a dry run in a transaction it rolls back (holding the lock);
+        # here nothing is written before rows_write() anyway.
         result = super().import_data(
-            dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=False, **kwargs
+            dataset, dry_run=False, raise_errors=raise_errors, use_transactions=False, **kwargs
         )
         if dry_run or self._failed or result.has_errors() or result.has_validation_errors():
             self._pending_create, self._pending_update = [], []
