@@ -251,17 +251,25 @@ def unicode_text() -> bytes:
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-16-le")
 
 
-def ods() -> bytes:
-    """An OpenDocument sheet written by hand: mimetype first (stored), then content.xml."""
+def ods_cell(value, attributes: str = "") -> str:
+    if value is None:
+        return f"<table:table-cell{attributes}/>"
+    if isinstance(value, int):
+        return (
+            f'<table:table-cell{attributes} office:value-type="float" office:value="{value}">'
+            f"<text:p>{value}</text:p></table:table-cell>"
+        )
+    return f'<table:table-cell{attributes} office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
 
-    def cell(value):
-        if isinstance(value, int):
-            return f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p></table:table-cell>'
-        return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
 
-    table_rows = "".join(
-        "<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>" for row in [HEADERS, *rows()]
-    )
+def ods(table_rows: str | None = None, *, columns: str = "") -> bytes:
+    """An OpenDocument sheet written by hand (as LibreOffice writes it): mimetype first (stored), then
+    content.xml; ``table_rows``: the sheet's rows as XML (default: the headers and three plain rows)."""
+    if table_rows is None:
+        table_rows = "".join(
+            "<table:table-row>" + "".join(ods_cell(v) for v in row) + "</table:table-row>" for row in [HEADERS, *rows()]
+        )
+    table_rows = columns + table_rows
     content = (
         '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -282,6 +290,51 @@ def ods() -> bytes:
         archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
         archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
+
+
+def ods_hidden_and_filtered_rows() -> bytes:
+    """LibreOffice's autofilter: row 3 filtered out (``visibility="filter"``), column E hidden (a helper column),
+    and the trailing empty rows LibreOffice writes as one repeated row."""
+    columns = (
+        '<table:table-column table:number-columns-repeated="4"/>'
+        '<table:table-column table:visibility="collapse"/><table:table-column table:number-columns-repeated="1019"/>'
+    )
+    body = "<table:table-row>" + "".join(ods_cell(h) for h in [*HEADERS, "辅助列"]) + "</table:table-row>"
+    for i, row in enumerate(rows(3), start=2):
+        visibility = ' table:visibility="filter"' if i == 3 else ""
+        body += f"<table:table-row{visibility}>" + "".join(ods_cell(v) for v in [*row, "x"]) + "</table:table-row>"
+    body += '<table:table-row table:number-rows-repeated="1048572"><table:table-cell/></table:table-row>'
+    return ods(body, columns=columns)
+
+
+def ods_hidden_rows() -> bytes:
+    """Rows hidden by hand (``visibility="collapse"``), two of them in one repeated row element."""
+    body = "<table:table-row>" + "".join(ods_cell(h) for h in HEADERS) + "</table:table-row>"
+    data = rows(4)
+    body += "<table:table-row>" + "".join(ods_cell(v) for v in data[0]) + "</table:table-row>"
+    body += (
+        '<table:table-row table:visibility="collapse">' + "".join(ods_cell(v) for v in data[1]) + "</table:table-row>"
+    )
+    body += (
+        '<table:table-row table:visibility="collapse">' + "".join(ods_cell(v) for v in data[2]) + "</table:table-row>"
+    )
+    body += "<table:table-row>" + "".join(ods_cell(v) for v in data[3]) + "</table:table-row>"
+    return ods(body)
+
+
+def ods_merged_down() -> bytes:
+    """A title merged across the columns, and 所属区县 merged down the three data rows, as LibreOffice writes a
+    merge: the spans on the first cell, covered cells below and beside it."""
+    body = (
+        '<table:table-row><table:table-cell table:number-columns-spanned="4" office:value-type="string">'
+        '<text:p>2026年企业台账</text:p></table:table-cell><table:covered-table-cell table:number-columns-repeated="3"/>'
+        "</table:table-row>"
+    )
+    body += "<table:table-row>" + "".join(ods_cell(h) for h in HEADERS) + "</table:table-row>"
+    for i, row in enumerate(rows(3)):
+        region = ods_cell("金湖县", ' table:number-rows-spanned="3"') if i == 0 else "<table:covered-table-cell/>"
+        body += f"<table:table-row>{ods_cell(row[0])}{ods_cell(row[1])}{region}{ods_cell(row[3])}</table:table-row>"
+    return ods(body)
 
 
 def xls_biff8() -> bytes:
@@ -410,6 +463,9 @@ CATALOGUE = {
     "csv_utf8_bom": (csv_utf8_bom, "ok"),
     "unicode_text": (unicode_text, "ok"),
     "ods": (ods, "ok"),
+    "ods_hidden_and_filtered_rows": (ods_hidden_and_filtered_rows, "ok"),
+    "ods_hidden_rows": (ods_hidden_rows, "ok"),
+    "ods_merged_down": (ods_merged_down, "ok"),
     "xls_biff8": (xls_biff8, "ok"),
     "openpyxl_plain": (openpyxl_plain, "ok"),
     "formula_without_value": (formula_without_value, "The formula has no calculated result"),

@@ -99,28 +99,34 @@ def test_import_as_a_user_applies_their_scope_and_role(tmp_path, regions, county
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_error_in_a_later_batch_rolls_back_the_earlier_batches(regions, monkeypatch):
-    """All or nothing for real (no test transaction around it), on SQLite and PostgreSQL alike."""
+def test_a_database_error_after_rows_were_written_rolls_all_of_them_back(regions, monkeypatch):
+    """All or nothing for real (no test transaction around it), on SQLite and PostgreSQL alike: the rows are
+    collected while the library works in batches and written in one atomic block; a database error after the
+    rows were inserted leaves none of them."""
     monkeypatch.setattr(EnterpriseResource._meta, "batch_size", 2)
     real = resources.rows_create
-    calls = []
+    calls, written = [], []
 
-    def failing(objs, model, **kwargs):
+    def counting(objs, model, **kwargs):
         calls.append(len(objs))
-        if len(calls) == 2:
-            raise IntegrityError("duplicate key value violates unique constraint")
         return real(objs, model, **kwargs)
 
-    monkeypatch.setattr(resources, "rows_create", failing)
+    def failing(self, objs):
+        written.append(Enterprise.objects.count())
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(resources, "rows_create", counting)
+    monkeypatch.setattr(EnterpriseResource, "after_create", failing)
     outcome = sheet_import(kind="enterprises", data=make_xlsx(HEADERS, good_rows(count=5)))
-    assert calls[:2] == [2, 2]
+    assert calls == [5]  # one write of every row, not one per batch
+    assert written == [5]
     assert [p.as_line() for p in outcome.problems] == [
         "The database refused the data: duplicate key value violates unique constraint"
     ]
     assert not Enterprise.objects.exists()
     assert not Enterprise.history.exists()
     # The database is usable afterwards (no aborted transaction left behind).
-    monkeypatch.setattr(resources, "rows_create", real)
+    monkeypatch.undo()
     assert sheet_import(kind="enterprises", data=make_xlsx(HEADERS, good_rows(count=5))).ok
     assert Enterprise.objects.count() == 5
 

@@ -2,6 +2,8 @@
 what each habit imports as, or the message that names the cause; nothing else than ``SheetFileError`` ever
 leaves the reader (fuzzed with hypothesis)."""
 
+import io
+import zipfile
 from datetime import date
 
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.models import Enterprise, ImportJob, Region
+from crm.sheets import readers
 from crm.sheets.files import SheetFileError, sniff_format
 from crm.sheets.imports import sheet_import
 from crm.sheets.readers import sheet_read
@@ -176,3 +179,50 @@ def test_no_catalogue_file_gives_a_500_or_leaves_an_orphan_upload(name, client, 
 def test_messages_are_chinese_for_the_clerk():
     with translation.override("zh-hans"), pytest.raises(SheetFileError, match="文件已加密，请先取消密码保护"):
         sniff_format(catalogue.encrypted_xlsx())
+
+
+# ------------------------------------------------------------------------ .ods like .xlsx (DESIGN §8.4)
+
+
+@pytest.mark.django_db
+def test_ods_rows_hidden_by_a_filter_are_imported_and_said_like_xlsx(regions):
+    outcome = sheet_import(kind="enterprises", data=catalogue.ods_hidden_and_filtered_rows())
+    assert outcome.ok, lines(outcome)
+    assert outcome.created == 3
+    assert outcome.warnings == [
+        "Hidden columns not imported: 辅助列.",
+        "Rows 3 are hidden by a filter in the spreadsheet; they are imported too.",
+    ]
+    assert outcome.warnings == sheet_import(kind="enterprises", data=catalogue.hidden_and_filtered_rows()).warnings
+
+
+@pytest.mark.django_db
+def test_ods_rows_hidden_by_hand_are_imported_and_said(regions):
+    outcome = sheet_import(kind="enterprises", data=catalogue.ods_hidden_rows(), dry_run=True)
+    assert (outcome.total, outcome.created) == (4, 4)
+    assert outcome.warnings == ["Rows 3、4 are hidden in the spreadsheet; they are imported too."]
+    assert not Enterprise.objects.exists()
+
+
+@pytest.mark.django_db
+def test_ods_merged_down_column_applies_to_every_row_on_create_and_update(regions):
+    outcome = sheet_import(kind="enterprises", data=catalogue.ods_merged_down())
+    assert outcome.ok, lines(outcome)
+    assert (outcome.header_row, outcome.created) == (2, 3)
+    assert list(Enterprise.objects.values_list("region__name", flat=True)) == ["金湖县"] * 3
+    Enterprise.objects.update(region=Region.objects.get(name="清江浦区"))
+    outcome = sheet_import(kind="enterprises", data=catalogue.ods_merged_down())
+    assert (outcome.updated, outcome.unchanged) == (3, 0)
+    assert Enterprise.objects.filter(region__name="金湖县").count() == 3
+
+
+def test_ods_layout_counts_repeated_rows_and_columns():
+    layout = readers._ods_layout(
+        zipfile.ZipFile(io.BytesIO(catalogue.ods_hidden_and_filtered_rows())).read("content.xml")
+    )
+    assert list(layout) == ["企业"]
+    sheet = layout["企业"]
+    assert (sheet.hidden_rows, sheet.hidden_columns, sheet.autofilter) == ({3}, {4}, True)
+    merged = readers._ods_layout(zipfile.ZipFile(io.BytesIO(catalogue.ods_merged_down())).read("content.xml"))["企业"]
+    assert merged.merged == [((0, 0), (0, 3)), ((2, 2), (4, 2))]
+    assert readers._ods_layout(zipfile.ZipFile(io.BytesIO(catalogue.ods())).read("content.xml")) == {}

@@ -8,16 +8,18 @@
 2. The headers are checked against the kind's resource: missing and doubled columns are refused with the
    list of expected headers (on the real header row); 序号, unknown and header-less columns are ignored with
    a warning (``ImportOutcome.warnings``).
-3. The rows go through the kind's django-import-export resource (crm/sheets/resources/) in one transaction:
-   every row is validated (``full_clean`` and the services' own derive/check functions), and if any row has
-   a problem the transaction is rolled back and every problem is reported as (spreadsheet row, column header,
-   message). A dry run always rolls back.
+3. The rows go through the kind's django-import-export resource (crm/sheets/resources/): every row is
+   validated (``full_clean`` and the services' own derive/check functions) outside any transaction, so a long
+   file holds no database lock while it is checked; if any row has a problem every problem is reported as
+   (spreadsheet row, column header, message) and nothing is written. Otherwise all rows are written in one
+   short atomic block at the end (all or nothing). A dry run writes nothing at all.
 """
 
 from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -158,10 +160,14 @@ def sheet_import(
     progress: Progress | None = None,
     with_preview: bool = False,
     sheet: ParsedSheet | None = None,
+    on_write: Callable[[], None] | None = None,
 ) -> ImportOutcome:
     """Import a spreadsheet of ``kind``: all rows or none. Problems are returned, never raised.
 
-    ``sheet``: the file already read from ``data`` (``sheet_read``), so a caller that read it is not read twice."""
+    Every row is checked first, outside any transaction; the rows are written only if all are valid, in one
+    short atomic block (a dry run writes nothing). ``sheet``: the file already read from ``data``
+    (``sheet_read``), so a caller that read it is not read twice. ``on_write``: run inside the writing
+    transaction after the rows (an upload's status changes with its rows)."""
     with _gc_paused():
         return _sheet_import(
             kind=kind,
@@ -171,10 +177,11 @@ def sheet_import(
             progress=progress,
             with_preview=with_preview,
             sheet=sheet,
+            on_write=on_write,
         )
 
 
-def _sheet_import(*, kind, data, user, dry_run, progress, with_preview, sheet) -> ImportOutcome:
+def _sheet_import(*, kind, data, user, dry_run, progress, with_preview, sheet, on_write) -> ImportOutcome:
     started = time.perf_counter()
     outcome = ImportOutcome(kind=kind, dry_run=dry_run)
     resource_class = RESOURCES[kind]
@@ -213,20 +220,18 @@ def _sheet_import(*, kind, data, user, dry_run, progress, with_preview, sheet) -
         if progress:
             progress("import", done, total)
 
-    with transaction.atomic():
-        result = resource.import_data(
-            dataset,
-            dry_run=dry_run,
-            raise_errors=False,
-            use_transactions=True,
-            rollback_on_validation_errors=True,
-            row_numbers=sheet.row_numbers,
-            user=user,
-            progress=row_progress,
-        )
-        problems = _problems(resource, result, sheet.row_numbers, headers, cell_problems)
-        if problems or dry_run:
-            transaction.set_rollback(True)
+    # The rows are checked outside any transaction (no write lock while validating) and, unless this is a dry
+    # run or a cell could not be read, written in one short atomic block at the end (LedgerResource.import_data).
+    result = resource.import_data(
+        dataset,
+        dry_run=dry_run or bool(cell_problems),
+        raise_errors=False,
+        row_numbers=sheet.row_numbers,
+        user=user,
+        progress=row_progress,
+        on_write=on_write,
+    )
+    problems = _problems(resource, result, sheet.row_numbers, headers, cell_problems)
     if progress:
         progress("import", total, total)
 
@@ -445,7 +450,7 @@ def import_job_confirm(*, user, job_id: int):
     if not is_manager(user):
         raise PermissionDenied(_("Only managers may import ledgers."))
     with transaction.atomic():
-        # The row lock makes a double click (two confirms) import once.
+        # The row lock makes a double click (two confirms) import once: the first claims the job (IMPORTING).
         job = ImportJob.objects.select_for_update().get(pk=job_id, user=user)
         if job.status == ImportJob.Status.IMPORTED:
             raise ValidationError(_("This file has been imported already."))
@@ -453,13 +458,17 @@ def import_job_confirm(*, user, job_id: int):
             raise ValidationError(_("This file is being checked or imported; wait until it is done."))
         if job.status != ImportJob.Status.PREVIEWED:
             raise ValidationError(_("This file has problems; upload a corrected file."))
-        if job.total > settings.IMPORT_SYNC_MAX_ROWS:
-            job.status = ImportJob.Status.IMPORTING
-            job.done = 0
-            job.save(update_fields=["status", "done"])
-            return job
-        _job_import(job, progress=None)
-    return job
+        job.status = ImportJob.Status.IMPORTING
+        job.done = 0
+        job.save(update_fields=["status", "done"])
+    if job.total > settings.IMPORT_SYNC_MAX_ROWS:
+        return job
+    # Checked and written outside the claim's transaction: the rows are checked holding no lock.
+    try:
+        return _job_import(job, progress=None)
+    except BaseException:  # broke off (nothing was written): the user may confirm again
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.IMPORTING).update(status=ImportJob.Status.PREVIEWED)
+        raise
 
 
 def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJob:
@@ -474,13 +483,18 @@ def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJo
 
 
 def _job_import(job: ImportJob, *, progress: Progress | None) -> ImportJob:
-    outcome = sheet_import(kind=job.kind, data=_job_data(job), user=job.user, progress=progress, with_preview=True)
-    _job_result(job, outcome)
-    if outcome.ok:
+    def imported() -> None:  # inside the rows' transaction: the job is IMPORTED exactly when its rows are written
         job.status = ImportJob.Status.IMPORTED
         job.imported_at = timezone.now()
-    else:  # the data changed since the preview, e.g. someone created the same enterprise meanwhile
+        job.save(update_fields=["status", "imported_at"])
+
+    outcome = sheet_import(
+        kind=job.kind, data=_job_data(job), user=job.user, progress=progress, with_preview=True, on_write=imported
+    )
+    _job_result(job, outcome)
+    if not outcome.ok:  # the data changed since the preview, e.g. someone created the same enterprise meanwhile
         job.status = ImportJob.Status.INVALID
+        job.imported_at = None
     job.save()
     return job
 

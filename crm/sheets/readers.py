@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import python_calamine
 from defusedxml.ElementTree import fromstring as safe_fromstring
+from defusedxml.ElementTree import iterparse as safe_iterparse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
@@ -362,11 +363,15 @@ def _xlsx_sheets(data: bytes):
 
 
 def _calamine_sheets(data: bytes, file_format: str):
-    """Visible sheets of an .xls or .ods through calamine (values and, for .xls, merged ranges)."""
+    """Visible sheets of an .xls or .ods through calamine (values and, for .xls, merged ranges); an .ods
+    sheet's hidden and filtered rows, hidden columns and merged ranges from its content.xml (``_ods_layout``)."""
+    layouts: dict[str, _OdsLayout] = {}
     if file_format == "ods":
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = _inflate_all(archive)
-        _ods_bounds(parts.get("content.xml", b""))
+        content = xml_part_check(parts.get("content.xml", b""))
+        _ods_bounds(content)
+        layouts = _ods_layout(content)
     book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     for metadata in book.sheets_metadata:
         if metadata.visible != python_calamine.SheetVisibleEnum.Visible:
@@ -385,7 +390,13 @@ def _calamine_sheets(data: bytes, file_format: str):
                     % {"sheet": name, "rows": f"{MAX_SHEET_ROWS:,}", "columns": MAX_COLUMNS}
                 )
             grid = _grid(calamine_sheet.to_python(skip_empty_area=False))
-            return _Sheet(name=name, grid=grid, merged=list(calamine_sheet.merged_cell_ranges or []))
+            sheet = _Sheet(name=name, grid=grid, merged=list(calamine_sheet.merged_cell_ranges or []))
+            layout = layouts.get(name)
+            if layout is not None:
+                sheet.hidden_rows, sheet.hidden_columns = layout.hidden_rows, layout.hidden_columns
+                sheet.autofilter = layout.autofilter
+                sheet.merged += [m for m in layout.merged if m not in sheet.merged]
+            return sheet
 
         yield metadata.name, load
 
@@ -406,6 +417,78 @@ def _ods_bounds(content: bytes) -> None:
         repeat = re.search(rb"""number-columns-repeated\s*=\s*["'](\d+)["']""", match[1])
         if repeat and int(repeat[1]) > MAX_COLUMNS and b"value-type" in match[1]:
             raise SheetFileError(_("The sheet repeats a value over more rows or columns than a ledger has."))
+
+
+ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+ODS_LAYOUT_MARKERS = (b"table:visibility", b"-spanned")
+
+
+@dataclass
+class _OdsLayout:
+    """What calamine does not read from an .ods sheet: rows hidden (by hand or by a filter), hidden columns,
+    merged ranges ((top, left), (bottom, right)), 0-based like calamine's."""
+
+    hidden_rows: set[int] = field(default_factory=set)  # 1-based row numbers, as for xlsx
+    hidden_columns: set[int] = field(default_factory=set)
+    autofilter: bool = False
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+
+
+def _ods_int(element, name: str) -> int:
+    try:
+        return max(1, int(element.get(ODS_TABLE + name, "1")))
+    except ValueError:
+        return 1
+
+
+def _ods_layout(content: bytes) -> dict[str, _OdsLayout]:
+    """Hidden rows and columns and merged ranges of each sheet of an .ods content.xml, streamed.
+
+    LibreOffice marks a row hidden by hand ``table:visibility="collapse"`` and one hidden by an autofilter
+    ``"filter"``; a merged cell carries ``table:number-rows-spanned`` / ``number-columns-spanned``. Repeated rows
+    and cells (``number-rows-repeated``, ``number-columns-repeated``) count for as many rows or columns; row
+    numbers beyond what a sheet may hold are not kept (``_ods_bounds`` has refused values there already).
+    """
+    layouts: dict[str, _OdsLayout] = {}
+    if not any(marker in content for marker in ODS_LAYOUT_MARKERS):
+        return layouts  # the common case: nothing hidden or merged, no need to parse
+    depth = 0  # nesting of tables (a cell may hold a sub-table, whose rows are not the sheet's)
+    layout, row, column, row_repeat = None, 0, 0, 1
+    for event, element in safe_iterparse(io.BytesIO(content), events=("start", "end")):
+        tag = element.tag
+        if tag == ODS_TABLE + "table":
+            depth += 1 if event == "start" else -1
+            if event == "start" and depth == 1:
+                layout = layouts.setdefault(element.get(ODS_TABLE + "name", ""), _OdsLayout())
+                row = column = 0
+            continue
+        if depth != 1 or layout is None:
+            if event == "end" and depth == 0:
+                element.clear()
+            continue
+        if tag == ODS_TABLE + "table-column" and event == "start":
+            repeat = min(_ods_int(element, "number-columns-repeated"), MAX_COLUMNS)
+            if element.get(ODS_TABLE + "visibility", "visible") != "visible":
+                layout.hidden_columns.update(range(column, min(column + repeat, MAX_COLUMNS)))
+            column += repeat
+        elif tag == ODS_TABLE + "table-row":
+            if event == "start":
+                column, row_repeat = 0, _ods_int(element, "number-rows-repeated")
+                visibility = element.get(ODS_TABLE + "visibility", "visible")
+                if visibility != "visible" and row < MAX_SHEET_ROWS:
+                    layout.hidden_rows.update(range(row + 1, min(row + row_repeat, MAX_SHEET_ROWS) + 1))
+                    layout.autofilter = layout.autofilter or visibility == "filter"
+            else:
+                row += row_repeat
+                element.clear()
+        elif tag in (ODS_TABLE + "table-cell", ODS_TABLE + "covered-table-cell") and event == "start":
+            repeat = _ods_int(element, "number-columns-repeated")
+            rows_spanned = _ods_int(element, "number-rows-spanned")
+            columns_spanned = _ods_int(element, "number-columns-spanned")
+            if (rows_spanned > 1 or columns_spanned > 1) and row < MAX_SHEET_ROWS and column < MAX_COLUMNS:
+                layout.merged.append(((row, column), (row + rows_spanned - 1, column + columns_spanned - 1)))
+            column += repeat
+    return layouts
 
 
 # --------------------------------------------------------------------------------------------- csv
