@@ -10,7 +10,7 @@ from crm.management.commands.benchmark import cases_build
 
 pytestmark = pytest.mark.django_db
 
-NUMERIC = ("p50 ms", "p95 ms", "ORM p50", "ORM p95", "ratio", "queries")
+NUMERIC = ("p50 ms", "p95 ms", "floor", "ORM p50", "ORM p95", "ratio", "queries")
 
 
 @pytest.fixture
