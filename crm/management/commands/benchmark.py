@@ -601,8 +601,8 @@ class Command(BaseCommand):
             self.stdout.write(line(row))
         over = [r for r in results if r.verdict() != "ok"]
         self.stdout.write(
-            f"floor = p50 of a trivial authenticated request as the same user ({FLOOR_API} for API rows, the "
-            f"{FLOOR_WEB} page for web rows); ratio = request p50 / (floor + bare ORM p50), the ORM query fetching "
+            "ratio = request p50 / (floor + bare ORM p50), where floor = p50 of a trivial authenticated request as "
+            f"the same user ({FLOOR_API} for API rows, the {FLOOR_WEB} page for web rows) and the ORM query fetches "
             "the same first page without counting, joins or rendering; queries = SQL statements of one request "
             "(session and user included). The dashboard rows run without the cache."
         )
