@@ -162,7 +162,7 @@ class EnterpriseSuggestionsView(ScopedDetailView):
         context.update(
             section=_policy_suggestions(self.object, self.request),
             # A push from the fragment comes back to the 360° page, not to the fragment.
-            next_url=enterprise_url(self.object) + "#suggested-policies",
+            next_url=enterprise_url(self.object) + "#suggested_policies",
             page_title=self.object.name,
         )
         return context
