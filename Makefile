@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: run serve test lint venv migrate seed messages clean
+.PHONY: run serve test lint venv migrate seed messages clean loadtest
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,8 @@ messages: venv
 
 clean:
 	rm -rf $(VENV) staticfiles
+
+# Load test (DESIGN §9.2): locust, headless, USERS clients (default 8) for DURATION (default 60s) against HOST;
+# starts `make serve` when nothing answers there. Prints requests/s, p50/p95/p99 and errors.
+loadtest: venv
+	HOST=$(HOST) scripts/loadtest.sh

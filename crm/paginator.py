@@ -1,24 +1,60 @@
-"""Pagination that fetches a page's primary keys first, then those rows with their joins.
+"""Pagination that fetches a page's primary keys first, then those rows with their joins; optionally a capped count.
 
 With ``select_related`` the database joins every matching row before it sorts and cuts the page; on SQLite
 that costs tens of milliseconds on a 100 000-row table. Sorting and limiting the bare keys first (often from
 an index alone) and then loading 20 rows by key keeps a list page's cost independent of the table size, at
 the price of one more query. Used by the web list pages and the API alike.
+
+``count_cap`` (the web lists): the count stops at that many rows (``SELECT COUNT(*) FROM (… LIMIT cap + 1)``),
+so a list of a big table never counts all of it (PostgreSQL counts by scanning); past the cap the count is a
+``CappedCount`` that prints as ``10000+``. The API keeps exact counts: its clients page by them.
 """
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
+
+COUNT_CAP = 10_000
+
+
+class CappedCount(int):
+    """A count that stopped at the cap: compares and pluralises as the cap, prints as ``10000+``."""
+
+    def __str__(self) -> str:
+        return f"{int(self)}+"
+
+    __repr__ = __str__
+
+
+def _plain(rows) -> bool:
+    return isinstance(rows, QuerySet) and not rows.query.distinct and not rows.query.combinator
 
 
 class KeysFirstPaginator(Paginator):
+    def __init__(self, *args, count_cap: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_cap = count_cap
+
+    @cached_property
+    def count(self):
+        rows = self.object_list
+        if self.count_cap is None or not isinstance(rows, QuerySet):
+            return super().count
+        found = rows.order_by()[: self.count_cap + 1].count()
+        return CappedCount(self.count_cap) if found > self.count_cap else found
+
+    @property
+    def count_is_capped(self) -> bool:
+        return isinstance(self.count, CappedCount)
+
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
-        if top + self.orphans >= self.count:
+        if top + self.orphans >= self.count and not self.count_is_capped:
             top = self.count
         rows = self.object_list
-        if not isinstance(rows, QuerySet) or rows.query.distinct or rows.query.combinator:
+        if not _plain(rows):
             return self._get_page(rows[bottom:top], number, self)
         keys = list(rows.values_list("pk", flat=True)[bottom:top])
         by_key = {obj.pk: obj for obj in rows.order_by().filter(pk__in=keys)}

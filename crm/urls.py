@@ -34,6 +34,11 @@ urlpatterns = [
     path("enterprises/<int:pk>/", enterprises.EnterpriseDetailView.as_view(), name="enterprise-detail"),
     path("enterprises/<int:pk>/edit/", enterprises.EnterpriseUpdateView.as_view(), name="enterprise-update"),
     path(
+        "enterprises/<int:pk>/suggestions/",
+        enterprises.EnterpriseSuggestionsView.as_view(),
+        name="enterprise-suggestions",
+    ),
+    path(
         "enterprises/<int:enterprise_pk>/contacts/new/",
         enterprises.ContactCreateView.as_view(),
         name="contact-create",

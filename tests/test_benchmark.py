@@ -10,7 +10,7 @@ from crm.management.commands.benchmark import cases_build
 
 pytestmark = pytest.mark.django_db
 
-NUMERIC = ("p50 ms", "p95 ms", "ORM p50", "ORM p95", "ratio", "queries")
+NUMERIC = ("p50 ms", "p95 ms", "floor", "ORM p50", "ORM p95", "ratio", "queries")
 
 
 @pytest.fixture
@@ -84,3 +84,17 @@ def test_only_filters_rows_and_repeat_is_checked(tiny_dataset):
     assert list(rows) == ["web enterprise 360°"]
     with pytest.raises(CommandError):
         call_command("benchmark", "--repeat", "0", stdout=StringIO())
+
+
+def test_ratio_is_against_the_floor_plus_the_orm_and_the_360_page_has_a_query_budget():
+    from crm.management.commands.benchmark import LIST, PAGE_360, Case, Result
+
+    row = Result(Case("x", "/x/", lambda: None, LIST), 9.0, 20.0, 1.0, 1.0, 5, 200, floor=2.0)
+    assert row.ratio == 3.0 and row.verdict() == "ok"
+    assert Result(Case("x", "/x/", lambda: None, LIST), 9.1, 20.0, 1.0, 1.0, 5, 200, floor=2.0).verdict() == (
+        "OVER ratio>3"
+    )
+    page = Result(Case("p", "/enterprises/1/", lambda: None, PAGE_360), 10.0, 30.0, 1.0, 1.0, 16, 200, floor=2.0)
+    assert page.verdict() == "OVER queries>15"
+    assert Case("a", "/api/v1/needs/", lambda: None).floor_path == "/api/v1/me/"
+    assert Case("w", "/needs/", lambda: None).floor_path == "/me/"

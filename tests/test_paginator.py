@@ -42,3 +42,24 @@ def test_distinct_querysets_are_sliced_directly(rows):
 def test_orphans_join_the_last_page(rows):
     page = KeysFirstPaginator(Enterprise.objects.order_by("name"), 10, orphans=5).page(2)
     assert len(page) == 15
+
+
+def test_a_capped_count_stops_at_the_cap_and_prints_a_plus(rows):
+    queryset = Enterprise.objects.order_by("name")
+    paginator = KeysFirstPaginator(queryset, 10, count_cap=20)
+    with CaptureQueriesContext(connection) as ctx:
+        assert paginator.count == 20 and str(paginator.count) == "20+" and paginator.count_is_capped
+    assert "LIMIT 21" in ctx.captured_queries[0]["sql"]  # counted up to the cap, not the whole table
+    assert paginator.num_pages == 2
+    assert [e.name for e in paginator.page(2)] == [f"企业{i:02d}" for i in range(10, 20)]  # full, not cut at 20
+    exact = KeysFirstPaginator(queryset, 10, count_cap=25)
+    assert exact.count == 25 and str(exact.count) == "25" and not exact.count_is_capped
+    assert KeysFirstPaginator(queryset, 10).count == 25  # no cap: exact (the API pages by it)
+
+
+def test_web_list_shows_a_capped_count(client, officer, rows, monkeypatch):
+    monkeypatch.setattr("crm.views.mixins.COUNT_CAP", 20)
+    client.force_login(officer)
+    response = client.get("/enterprises/")
+    assert str(response.context["total_count"]) == "20+"
+    assert 'data-count="20+"' in response.content.decode()

@@ -133,8 +133,26 @@ def test_detail_query_count_is_bounded(client, manager, enterprise, officer, dja
         [Visit(enterprise=enterprise, visited_on=today, q_needs=f"问需{i}", code=f"ZF-T-{i}") for i in range(15)]
     )
     client.force_login(manager)
-    with django_assert_max_num_queries(30):
+    # DESIGN §9.2 asks for 15 at most (not reached yet: 33 before the suggestions moved to their own request);
+    # the session, user, bureau, groups and the navbar's reads take 7 of them.
+    with django_assert_max_num_queries(21):
         assert client.get(reverse("crm:enterprise-detail", args=[enterprise.pk])).status_code == 200
+    # The policy suggestions come after the page, in their own request, sharing one read of the enterprise's
+    # qualifications and open needs between the suggestions and the near misses.
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("crm:enterprise-suggestions", args=[enterprise.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+
+
+def test_suggestions_fragment_and_page(client, manager, county_officer, enterprise):
+    url = reverse("crm:enterprise-suggestions", args=[enterprise.pk])
+    client.force_login(manager)
+    fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in fragment and "bi-lightbulb" in fragment
+    page = client.get(url).content.decode()  # the link for browsers without JavaScript: a whole page
+    assert "<html" in page and "bi-lightbulb" in page
+    client.force_login(county_officer)
+    assert client.get(url).status_code == 404
 
 
 def test_officer_cannot_edit_enterprise_they_do_not_liaise_with(client, officer, enterprise):

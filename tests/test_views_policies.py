@@ -189,8 +189,12 @@ def test_enterprise_page_shows_suggestions_near_misses_and_history(as_user, mana
     near = make_policy(title="金湖县专项", regions=[regions["320831"]])
     pushed = make_policy(title="已推送政策")
     PolicyMatch.objects.create(policy=pushed, enterprise=enterprise, status=MatchStatus.PUSHED)
-    response = as_user(manager).get(reverse("crm:enterprise-detail", args=[enterprise.pk]))
-    html = response.content.decode()
+    client = as_user(manager)
+    page = client.get(reverse("crm:enterprise-detail", args=[enterprise.pk])).content.decode()
+    # The suggestions load after the page (htmx), from their own fragment; the history is on the page.
+    fragment = reverse("crm:enterprise-suggestions", args=[enterprise.pk])
+    assert f'hx-get="{fragment}"' in page
+    html = page + client.get(fragment, HTTP_HX_REQUEST="true").content.decode()
     assert f'class="list-group-item suggestion" data-policy="{fitting.pk}"' in html
     assert f'class="mb-2 near-miss" data-policy="{near.pk}"' in html
     assert f'data-match="{PolicyMatch.objects.get().pk}"' in html

@@ -7,7 +7,7 @@ project of that enterprise. Each function returns data only; the views add what 
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 
 from crm.choices import MatchStatus
 from crm.models import ActionItem, Contact, Enterprise, EnterpriseQualification, Need, Project, User
@@ -92,14 +92,25 @@ def enterprise_policy_matches(*, user, enterprise: Enterprise, limit: int = SECT
     return _rows(matches, limit)
 
 
-def enterprise_policy_suggestions(*, user, enterprise: Enterprise, limit: int = SUGGESTION_LIMIT) -> dict:
-    """Policies the enterprise is eligible for (ranked against its open needs) and the near misses."""
-    if not Enterprise.objects.visible_to(user).filter(pk=enterprise.pk).exists():
+def enterprise_policy_suggestions(
+    *, user, enterprise: Enterprise, limit: int = SUGGESTION_LIMIT, in_scope: bool = False
+) -> dict:
+    """Policies the enterprise is eligible for (ranked against its open needs) and the near misses.
+
+    ``in_scope``: the caller read ``enterprise`` through ``visible_to(user)`` already (no second check). The two
+    readers share the enterprise's qualifications and open needs, read once here.
+    """
+    if not in_scope and not Enterprise.objects.visible_to(user).filter(pk=enterprise.pk).exists():
         return {"suggestions": [], "near_misses": []}
-    return {
-        "suggestions": matching.enterprise_policy_suggestions(enterprise=enterprise, limit=limit),
-        "near_misses": matching.enterprise_near_misses(enterprise=enterprise, limit=NEAR_MISS_LIMIT),
-    }
+    prefetch_related_objects([enterprise], "enterprise_qualifications")
+    enterprise._matching_open_needs = matching.enterprise_open_needs(enterprise)
+    try:
+        return {
+            "suggestions": matching.enterprise_policy_suggestions(enterprise=enterprise, limit=limit),
+            "near_misses": matching.enterprise_near_misses(enterprise=enterprise, limit=NEAR_MISS_LIMIT),
+        }
+    finally:
+        del enterprise._matching_open_needs
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 360° sections: each is a template plus one ``Section`` in ``ENTERPRISE_SECTIONS`` whose
 ``context(enterprise, request)`` returns what the template needs: the data read by crm/selectors/enterprises.py
-(through ``visible_to``), the user's permissions added here.
+(through ``visible_to``), the user's permissions added here. The policy suggestions (matching every open policy
+against the enterprise: most of the page's cost) come after the page, from ``EnterpriseSuggestionsView``
+(htmx on load; a plain link without JavaScript), so the page itself stays within its budget (DESIGN §9.2).
 """
 
 from django.contrib import messages
@@ -104,7 +106,8 @@ def _policy_matches(enterprise, request) -> dict:
 def _policy_suggestions(enterprise, request) -> dict:
     """Suggestions for the enterprise (against its open needs) and the near misses with their failed criteria."""
     return {
-        **selectors.enterprise_policy_suggestions(user=request.user, enterprise=enterprise),
+        # The enterprise was read through the user's scope (ScopedDetailView): no second check.
+        **selectors.enterprise_policy_suggestions(user=request.user, enterprise=enterprise, in_scope=True),
         "can_push": is_manager(request.user),
         "suggestion_enterprise": enterprise,
     }
@@ -127,7 +130,7 @@ ENTERPRISE_SECTIONS: list[Section] = [
     Section("needs", "crm/enterprises/_section_needs.html", _needs),
     Section("policy_matches", "crm/policies/_enterprise_matches.html", _policy_matches),
     Section("action_items", "crm/enterprises/_section_action_items.html", _action_items),
-    Section("suggested_policies", "crm/policies/_enterprise_suggestions.html", _policy_suggestions),
+    Section("suggested_policies", "crm/enterprises/_section_suggestions_deferred.html"),
     Section("projects", "crm/enterprises/_section_projects.html", _projects),
 ]
 
@@ -141,6 +144,27 @@ class EnterpriseDetailView(ScopedDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_log_visit"] = can_create(self.request.user, Visit)
+        return context
+
+
+class EnterpriseSuggestionsView(ScopedDetailView):
+    """The 360° page's policy suggestions and near misses, as a fragment the page loads after itself."""
+
+    model = Enterprise
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request"):
+            return ["crm/enterprises/_suggestions_fragment.html"]
+        return ["crm/enterprises/suggestions.html"]  # the no-JavaScript link: a page of its own
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            section=_policy_suggestions(self.object, self.request),
+            # A push from the fragment comes back to the 360° page, not to the fragment.
+            next_url=enterprise_url(self.object) + "#suggested_policies",
+            page_title=self.object.name,
+        )
         return context
 
 

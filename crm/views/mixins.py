@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, ListView
 
 from crm.forms.base import style_form
-from crm.paginator import KeysFirstPaginator
+from crm.paginator import COUNT_CAP, KeysFirstPaginator
 from crm.permissions import can_create, can_edit
 from crm.services.errors import TransitionConflict, TransitionForbidden
 
@@ -195,7 +195,8 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
 
     def paginate_queryset(self, queryset, page_size):
         # get_page clamps a wrong or too-large page number instead of answering 404.
-        paginator = KeysFirstPaginator(queryset, page_size)
+        # A capped count (crm/paginator.py): a big list prints "10000+" instead of counting every row.
+        paginator = KeysFirstPaginator(queryset, page_size, count_cap=COUNT_CAP)
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
 

@@ -155,6 +155,11 @@ def _attach_matches(suggestions: list[Suggestion], enterprise: Enterprise, need:
 
 
 def enterprise_open_needs(enterprise: Enterprise) -> list[Need]:
+    """The enterprise's open needs, newest first (one query; none when a caller that runs several readers for
+    the same enterprise stored them in ``enterprise._matching_open_needs`` first)."""
+    preloaded = getattr(enterprise, "_matching_open_needs", None)
+    if preloaded is not None:
+        return preloaded
     return list(
         Need.objects.open()
         .filter(enterprise=enterprise)
