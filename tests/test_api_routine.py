@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.choices import NeedSource, PlanStatus, Urgency
 from crm.models import Activity, Need, Notification, VisitPlan
@@ -39,6 +41,19 @@ class TestCadence:
         with django_assert_max_num_queries(8):
             response = api_as(manager).get("/api/v1/cadence/?page_size=50")
         assert response.json()["count"] == 25
+
+    def test_query_count_does_not_grow_with_page_size(self, api_as, manager, officer):
+        for _ in range(12):
+            EnterpriseFactory(is_linked=True, liaison_leader=officer).liaison_officers.add(officer)
+        client = api_as(manager)
+        client.get("/api/v1/cadence/?page_size=1")  # session, throttle and caches warmed
+        counts, pages = {}, {}
+        for size in (2, 24):
+            with CaptureQueriesContext(connection) as queries:
+                body = client.get(f"/api/v1/cadence/?page_size={size}").json()
+            counts[size], pages[size] = len(queries), [(r["enterprise"], r["role"]) for r in body["results"]]
+        assert counts[2] == counts[24] and body["count"] == 24 and len(pages[24]) == 24
+        assert pages[24][:2] == pages[2]  # the SQL page is the start of the same order
 
 
 class TestVisitPlans:

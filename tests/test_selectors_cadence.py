@@ -4,12 +4,13 @@ import datetime as dt
 import random
 
 import pytest
+from django.db import connection
 from django.db.models import Q
 
 from crm.choices import CadencePeriod, CadenceRole, CadenceStatus, CadenceTier, EnterpriseStatus, VisitKind
 from crm.models import CadenceRule, Enterprise
 from crm.models.routine import CADENCE_DEFAULT_KINDS, CADENCE_DEFAULTS
-from crm.selectors.cadence import cadence_query, cadence_rows, cadence_todo, period_of
+from crm.selectors.cadence import LINK_INDEX, cadence_query, cadence_rows, cadence_todo, period_of
 from tests.factories import (
     ActivityFactory,
     ActivityParticipantFactory,
@@ -271,3 +272,13 @@ def test_same_rows_as_the_obvious_computation_on_random_data(regions, city_burea
         assert cadence_rows(user=None, person=person, today=day) == [r for r in rows if r["person_id"] == person.pk]
     assert {r[4] > 0 for r in seen} == {True, False} and {r[5] > 0 for r in seen} == {True, False}  # both exercised
     assert {r[3] for r in seen} == {1, 2}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan")
+def test_whole_scope_links_walk_the_liaison_index_not_every_enterprise(officer, manager, city_bureau):
+    _linked_enterprises(2, officer=officer, city_bureau=city_bureau)
+    sql, params = cadence_query(user=manager, today=dt.date(2026, 10, 20)).links.sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert LINK_INDEX in plan and "crm_ent_status" not in plan

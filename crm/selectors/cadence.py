@@ -26,8 +26,9 @@ The rules are then applied in Python to the fetched rows (a page, or one person'
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Case, CharField, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from crm.choices import CadencePeriod, CadenceRole, CadenceStatus, CadenceTier, EnterpriseStatus, VisitKind
@@ -148,47 +149,107 @@ def _targets(user):
 
 
 LINK_COLUMNS = ("l_e", "l_name", "l_bureau", "l_assisted", "l_person", "l_role", "l_rank")
+LINK_INDEX = "crm_ent_liaison_idx"  # Enterprise.Meta: the linked or assisted enterprises, covering the link columns
 
 
-def _links(*, user, rules: Rules, person_id, role, region):
-    """The liaison links in scope as one ordered UNION ALL of value rows (``LINK_COLUMNS``)."""
+class Links:
+    """The liaison links in scope as one ordered UNION ALL of value rows (``LINK_COLUMNS``), in raw SQL so that the
+    plan is the same on every database, whatever its statistics: ``count()``, slices (``LIMIT``/``OFFSET``) and
+    iteration, one query each. ``parts`` are (sql, params) of SELECTs of the link columns."""
+
+    def __init__(self, parts: list[tuple[str, list]]):
+        self.parts = parts
+
+    def sql(self) -> tuple[str, list]:
+        return " UNION ALL ".join(sql for sql, _p in self.parts), [p for _s, params in self.parts for p in params]
+
+    def _fetch(self, suffix: str = "", params: tuple = ()) -> list[dict]:
+        if not self.parts:
+            return []
+        sql, union_params = self.sql()
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} ORDER BY 7, 2, 1, 5, 6{suffix}", [*union_params, *params])
+            rows = cursor.fetchall()
+        return [
+            dict(zip(LINK_COLUMNS, (e, name, bureau, bool(assisted), person, role, rank), strict=True))
+            for e, name, bureau, assisted, person, role, rank in rows
+        ]
+
+    def count(self) -> int:
+        if not self.parts:
+            return 0
+        sql, params = self.sql()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) links", params)
+            return cursor.fetchone()[0]
+
+    def __iter__(self):
+        return iter(self._fetch())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop = index.start or 0, index.stop
+            if stop is None:
+                return self._fetch()[start:]
+            if stop <= start:
+                return []
+            return self._fetch(" LIMIT %s OFFSET %s", (stop - start, start))
+        return self._fetch(" LIMIT 1 OFFSET %s", (index,))[0]
+
+
+def _links(*, user, rules: Rules, person_id, role, region) -> tuple[Links, QuerySet]:
+    """The liaison links in scope (``Links``) and the scope's enterprise ids (a subquery).
+
+    The scope (``visible_to``, tier, status, region) is compiled from the ORM into the WHERE clause of both parts.
+    Whole scope: the parts walk ``LINK_INDEX`` (~4% of the enterprises, covering) and the officer link table's
+    (enterprise, user) index; SQLite is told so (``INDEXED BY``), since without statistics it prefers the status
+    index and reads every operating enterprise. One person: the officer part starts at the link table's user index
+    (``CROSS JOIN`` keeps SQLite's join order), the leader part at (status, liaison leader)."""
     targets = _targets(user)
     if region:
         targets = targets.filter(region_id=region)
+    query = targets.query
+    compiler = query.get_compiler(using=targets.db)
+    try:
+        where, where_params = compiler.compile(query.where)
+    except EmptyResultSet:
+        return Links([]), targets.values("pk")
+    quote = connection.ops.quote_name
+    enterprise = quote(Enterprise._meta.db_table)
+    link = quote(Enterprise.liaison_officers.through._meta.db_table)
+    hint = f" INDEXED BY {quote(LINK_INDEX)}" if connection.vendor == "sqlite" and person_id is None else ""
+
+    def select(*, person: str, role_value: str) -> tuple[str, list]:
+        rank = rules.due_rank(role=role_value, bureau="bureau_id", assisted="is_assisted")
+        rank_sql, rank_params = compiler.compile(rank.resolve_expression(query, allow_joins=False))
+        columns = (
+            f"{enterprise}.{quote('id')}, {enterprise}.{quote('name')}, {enterprise}.{quote('bureau_id')}, "
+            f"{enterprise}.{quote('is_assisted')}, {person}, '{role_value}', {rank_sql}"
+        )
+        return f"SELECT {columns}", list(rank_params)
+
     parts = []
     if role in (None, "", CadenceRole.OFFICER):
-        # From the enterprise through its officer links: one person's links start at the link table's user index.
-        officers = targets.filter(liaison_officers=person_id) if person_id is not None else targets
+        person = f"{link}.{quote('user_id')}"
+        columns, params = select(person=person, role_value=CadenceRole.OFFICER.value)
+        joined = f"{link}.{quote('enterprise_id')} = {enterprise}.{quote('id')}"
         if person_id is None:
-            officers = officers.filter(liaison_officers__isnull=False)
-        parts.append(
-            officers.order_by().values(
-                l_e=F("pk"),
-                l_name=F("name"),
-                l_bureau=F("bureau_id"),
-                l_assisted=F("is_assisted"),
-                l_person=F("liaison_officers"),
-                l_role=Value(CadenceRole.OFFICER.value, output_field=CharField()),
-                l_rank=rules.due_rank(role=CadenceRole.OFFICER, bureau="bureau_id", assisted="is_assisted"),
-            )
-        )
+            source, conditions, condition_params = f"{enterprise}{hint} INNER JOIN {link} ON {joined}", [], []
+        else:
+            source, conditions = f"{link} CROSS JOIN {enterprise}", [joined, f"{person} = %s"]
+            condition_params = [person_id]
+        sql = f"{columns} FROM {source} WHERE {' AND '.join([*conditions, f'({where})'])}"
+        parts.append((sql, [*params, *condition_params, *where_params]))
     if role in (None, "", CadenceRole.LEADER):
-        leaders = targets.filter(liaison_leader__isnull=False)
-        if person_id is not None:
-            leaders = leaders.filter(liaison_leader_id=person_id)
-        parts.append(
-            leaders.order_by().values(
-                l_e=F("pk"),
-                l_name=F("name"),
-                l_bureau=F("bureau_id"),
-                l_assisted=F("is_assisted"),
-                l_person=F("liaison_leader_id"),
-                l_role=Value(CadenceRole.LEADER.value, output_field=CharField()),
-                l_rank=rules.due_rank(role=CadenceRole.LEADER, bureau="bureau_id", assisted="is_assisted"),
-            )
-        )
-    query = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
-    return query.order_by("l_rank", "l_name", "l_e", "l_person", "l_role"), targets.values("pk")
+        person = f"{enterprise}.{quote('liaison_leader_id')}"
+        columns, params = select(person=person, role_value=CadenceRole.LEADER.value)
+        if person_id is None:
+            sql = f"{columns} FROM {enterprise}{hint} WHERE ({where}) AND {person} IS NOT NULL"
+            parts.append((sql, [*params, *where_params]))
+        else:
+            sql = f"{columns} FROM {enterprise} WHERE ({where}) AND {person} = %s"
+            parts.append((sql, [*params, *where_params, person_id]))
+    return Links(parts), targets.values("pk")
 
 
 # ------------------------------------------------------------------------------------------------------ counts
@@ -379,7 +440,7 @@ class CadenceRows:
         return self._all
 
     def count(self) -> int:
-        return len(self.every()) if self.status else self.links.count()
+        return len(self.every()) if self.status or self._all is not None else self.links.count()
 
     def __len__(self) -> int:
         return self.count()

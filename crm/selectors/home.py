@@ -10,9 +10,14 @@ HOME_LIST_LIMIT = 10
 
 def home_counts(*, user) -> dict[str, int]:
     """Linked and assisted enterprises and assisted projects in the user's scope (2 queries)."""
-    enterprises = Enterprise.objects.visible_to(user).aggregate(
-        linked=Count("id", filter=Q(is_linked=True)),
-        assisted=Count("id", filter=Q(is_assisted=True)),
+    # Counted over the linked-or-assisted ones only: ``crm_ent_liaison_idx`` (~4%), not every enterprise.
+    enterprises = (
+        Enterprise.objects.visible_to(user)
+        .filter(Q(is_linked=True) | Q(is_assisted=True))
+        .aggregate(
+            linked=Count("id", filter=Q(is_linked=True)),
+            assisted=Count("id", filter=Q(is_assisted=True)),
+        )
     )
     projects = Project.objects.visible_to(user).filter(is_assisted=True).count()
     return {"linked": enterprises["linked"], "assisted": enterprises["assisted"], "assisted_projects": projects}
@@ -31,7 +36,10 @@ def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT):
 
 
 def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
-    ids = Project.objects.visible_to(user).filter(Q(liaison_officers=user) | Q(liaison_leader=user)).values("id")
+    """Projects in scope where the user is a liaison officer or the liaison leader (two index lookups, as above)."""
+    liaised = Project.liaison_officers.through.objects.filter(user_id=user.pk).values("project_id")
+    mine = Q(pk__in=liaised) | Q(liaison_leader=user)
+    ids = Project.objects.visible_to(user).filter(mine).values("id")
     return Project.objects.filter(id__in=ids).select_related("region", "enterprise").order_by("name")[:limit]
 
 
