@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0015_routine_indexes"),
+        ("crm", "0016_search"),
     ]
 
     operations = [
