@@ -17,24 +17,25 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
+import xlsxwriter
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Manager, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
-from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.utils import quote_sheetname
+from xlsxwriter.utility import xl_col_to_name
 
 from crm.sheets.files import cell_escape, write_csv
 from crm.sheets.resources import resource_for
 from crm.sheets.resources.widgets import (
     BoolWidget,
+    CachedLookupWidget,
     ChoiceWidget,
     ManyWidget,
     MultiChoiceWidget,
+    PrefetchedWidget,
     ReferenceWidget,
     TextWidget,
 )
@@ -45,9 +46,10 @@ LAST_ROW = 1048576  # Excel's last row: the drop-downs and the text format cover
 TEXT_FORMAT = "@"
 PROGRESS_ROWS = 1000  # a background export reports its progress every this many rows
 EXPORT_CHUNK = 2000  # rows (and their prefetched relations) read per query
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+HEADER_FILL = "#DDEBF7"
+REQUIRED_FILL = "#FCE4D6"
 
 
 @dataclass
@@ -100,11 +102,13 @@ def write_ledger_xlsx(
     required: Iterable[str] = (),
     notes: list[list[str]] | None = None,
 ) -> bytes:
-    """A write-only workbook (a province-sized ledger is streamed): the data sheet, 填写说明 when ``notes`` are
-    given, and the hidden 选项 sheet of the drop-down lists."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.freeze_panes = "A2"
+    """A streamed workbook (XlsxWriter's constant-memory mode: each row goes to disk as it is written, so a
+    province-sized ledger does not grow the process): the data sheet, 填写说明 when ``notes`` are given, and the
+    hidden 选项 sheet of the drop-down lists."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_numbers": False})
+    sheet = workbook.add_worksheet(title[:31])
+    sheet.freeze_panes(1, 0)
     required = set(required)
     headers = [spec.header for spec in specs]
     widths = [max(8, _width(h) + 2) for h in headers]
@@ -117,47 +121,54 @@ def write_ledger_xlsx(
     for row in buffered:
         for i, value in enumerate(row[: len(widths)]):
             widths[i] = min(60, max(widths[i], _width(value) + 2))
-    for i, (spec, width) in enumerate(zip(specs, widths, strict=True), start=1):
-        dimension = sheet.column_dimensions[get_column_letter(i)]
-        dimension.width = width
-        if spec.text:
-            dimension.number_format = TEXT_FORMAT  # also the empty cells a clerk types into
+    text_format = workbook.add_format({"num_format": TEXT_FORMAT})
+    date_format = workbook.add_format({"num_format": DATE_FORMAT})
+    datetime_format = workbook.add_format({"num_format": DATETIME_FORMAT})
+    for i, (spec, width) in enumerate(zip(specs, widths, strict=True)):
+        # In pixels of Excel's default font (7 a character), so the stored width is exactly ``width`` characters.
+        sheet.set_column_pixels(i, i, width * 7, text_format if spec.text else None)  # also the empty cells
 
-    header_cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=cell_escape(header))
-        cell.font = HEADER_FONT
-        cell.fill = REQUIRED_FILL if header in required else HEADER_FILL
-        cell.alignment = Alignment(vertical="center")
-        header_cells.append(cell)
-    sheet.append(header_cells)
+    header_formats = {
+        fill: workbook.add_format({"bold": True, "bg_color": fill, "pattern": 1, "valign": "vcenter"})
+        for fill in (HEADER_FILL, REQUIRED_FILL)
+    }
+    for i, header in enumerate(headers):
+        sheet.write_string(
+            0, i, cell_escape(header), header_formats[REQUIRED_FILL if header in required else HEADER_FILL]
+        )
 
     text_columns = [spec.text for spec in specs]
-    # One style per number format, shared by the cells written with it (setting ``number_format`` on every cell
-    # looks the format up and copies a style each time).
-    styles = {}
-    for number_format in ("yyyy-mm-dd hh:mm", "yyyy-mm-dd", TEXT_FORMAT):
-        prototype = WriteOnlyCell(sheet)
-        prototype.number_format = number_format
-        styles[number_format] = prototype._style
-    datetime_style, date_style, text_style = styles.values()
+    write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
+    localtime, is_aware = timezone.localtime, timezone.is_aware
+    row_number = 0
 
     def emit(row):
-        out = []
+        nonlocal row_number
+        row_number += 1
         for i, value in enumerate(row):
-            value = cell_escape(value)
-            if isinstance(value, datetime):
-                value = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
-                cell = Cell(sheet, row=1, column=1, value=value, style_array=datetime_style)
-            elif isinstance(value, date):
-                cell = Cell(sheet, row=1, column=1, value=value, style_array=date_style)
-            elif i < len(text_columns) and text_columns[i] and value not in (None, ""):
-                cell = Cell(sheet, row=1, column=1, value=str(value), style_array=text_style)
-            else:
-                out.append(value)
+            if value is None or value == "":
                 continue
-            out.append(cell)
-        sheet.append(out)
+            kind = type(value)
+            if kind is str:
+                value = cell_escape(value)
+                if i < len(text_columns) and text_columns[i]:
+                    write_string(row_number, i, value, text_format)
+                else:
+                    write_string(row_number, i, value)
+            elif kind is bool:
+                sheet.write_boolean(row_number, i, value)
+            elif kind is int or kind is float or kind is Decimal:
+                if i < len(text_columns) and text_columns[i]:
+                    write_string(row_number, i, str(value), text_format)
+                else:
+                    write_number(row_number, i, value)
+            elif isinstance(value, datetime):
+                value = localtime(value).replace(tzinfo=None) if is_aware(value) else value
+                write_datetime(row_number, i, value, datetime_format)
+            elif isinstance(value, date):
+                write_datetime(row_number, i, value, date_format)
+            else:
+                write_string(row_number, i, cell_escape(str(value)), text_format if text_columns[i] else None)
 
     for row in buffered:
         emit(row)
@@ -165,44 +176,47 @@ def write_ledger_xlsx(
         emit(row)
 
     if notes:
-        notes_sheet = workbook.create_sheet(title=NOTES_TITLE)
-        notes_sheet.column_dimensions["A"].width = 28
-        notes_sheet.column_dimensions["B"].width = 100
+        notes_sheet = workbook.add_worksheet(NOTES_TITLE)
+        notes_sheet.set_column_pixels(0, 0, 28 * 7)
+        notes_sheet.set_column_pixels(1, 1, 100 * 7)
+        wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+        wrap_header = workbook.add_format(
+            {"text_wrap": True, "valign": "top", "bold": True, "bg_color": HEADER_FILL, "pattern": 1}
+        )
         for index, line in enumerate(notes):
-            cells = []
-            for value in line:
-                cell = WriteOnlyCell(notes_sheet, value=cell_escape(str(value)))
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-                if index == 0:
-                    cell.font = HEADER_FONT
-                    cell.fill = HEADER_FILL
-                cells.append(cell)
-            notes_sheet.append(cells)
+            for column, value in enumerate(line):
+                notes_sheet.write_string(index, column, cell_escape(str(value)), wrap_header if index == 0 else wrap)
 
     listed = [(i, spec) for i, spec in enumerate(specs) if spec.options]
     if listed:
-        options = workbook.create_sheet(title=OPTIONS_TITLE)
-        options.sheet_state = "hidden"
+        options = workbook.add_worksheet(OPTIONS_TITLE)
+        options.hide()
+        for position, (_i, spec) in enumerate(listed):
+            options.write_string(0, position, spec.header)
         longest = max(len(spec.options) for _i, spec in listed)
-        options.append([spec.header for _i, spec in listed])
-        for n in range(longest):
-            options.append([spec.options[n] if n < len(spec.options) else None for _i, spec in listed])
-        for position, (i, spec) in enumerate(listed, start=1):
-            letter = get_column_letter(position)
-            validation = DataValidation(
-                type="list",
-                formula1=f"{quote_sheetname(OPTIONS_TITLE)}!${letter}$2:${letter}${len(spec.options) + 1}",
-                allow_blank=True,
-                showErrorMessage=not spec.several,
-                errorTitle=gettext("Not a valid value"),
-                error=gettext("Choose a value from the list."),
+        for n in range(1, longest + 1):
+            for position, (_i, spec) in enumerate(listed):
+                if n <= len(spec.options):
+                    options.write_string(n, position, spec.options[n - 1])
+        for position, (i, spec) in enumerate(listed):
+            letter = xl_col_to_name(position)
+            sheet.data_validation(
+                1,
+                i,
+                LAST_ROW - 1,
+                i,
+                {
+                    "validate": "list",
+                    "source": f"={quote_sheetname(OPTIONS_TITLE)}!${letter}$2:${letter}${len(spec.options) + 1}",
+                    "ignore_blank": True,
+                    "show_input": False,
+                    "show_error": not spec.several,
+                    "error_title": gettext("Not a valid value"),
+                    "error_message": gettext("Choose a value from the list."),
+                },
             )
-            column = get_column_letter(i + 1)
-            validation.add(f"{column}2:{column}{LAST_ROW}")
-            sheet.data_validations.append(validation)
 
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    workbook.close()
     return buffer.getvalue()
 
 
@@ -245,19 +259,161 @@ def _model_field(resource, name: str):
         return None
 
 
-def ledger_rows(resource, queryset) -> Iterator[list]:
-    """Native values (dates, numbers, text) of every exported row, in header order.
-
-    The rows are read in chunks of ``EXPORT_CHUNK`` by keyset (``iterator``, which keeps ``prefetch_related``
-    per chunk) rather than by OFFSET pages, whose cost grows with the page number on a province-sized list."""
-    names = {id(field): name for name, field in resource.fields.items()}
-    readers = [_cell_reader(resource, names[id(field)], field) for field in resource.get_export_fields()]
+def _export_queryset(resource, queryset):
     queryset = resource.get_export_queryset(queryset)
     if isinstance(queryset, QuerySet) and queryset._prefetch_related_lookups and not queryset.query.order_by:
         queryset = queryset.order_by("pk")  # the order import-export's paged reading gave these ledgers
+    return queryset
+
+
+def ledger_rows(resource, queryset) -> Iterator[list]:
+    """Native values (dates, numbers, text) of every exported row, in header order.
+
+    Read as plain values (``_value_columns``) when every column allows it, else through model instances: in
+    chunks of ``EXPORT_CHUNK`` by keyset (``iterator``, which keeps ``prefetch_related`` per chunk) rather than
+    by OFFSET pages, whose cost grows with the page number on a province-sized list."""
+    queryset = _export_queryset(resource, queryset)
+    columns = _value_columns(resource) if isinstance(queryset, QuerySet) else None
+    if columns is not None:
+        yield from _value_rows(columns, queryset)
+        return
+    yield from instance_rows(resource, queryset)
+
+
+def instance_rows(resource, queryset) -> Iterator[list]:
+    """The rows through model instances and each column's ``export_field`` (the reference the fast path of
+    ``_value_rows`` is tested against)."""
+    names = {id(field): name for name, field in resource.fields.items()}
+    readers = [_cell_reader(resource, names[id(field)], field) for field in resource.get_export_fields()]
     rows = queryset.iterator(chunk_size=EXPORT_CHUNK) if isinstance(queryset, QuerySet) else queryset
     for obj in rows:
         yield [read(obj) for read in readers]
+
+
+class _Objects:
+    """Objects of a reference column's model by primary key, fetched for a chunk of rows at a time (once each)."""
+
+    def __init__(self, widget):
+        self.widget = widget
+        self.by_pk: dict = {}
+        manager = widget.model._default_manager
+        self.queryset = manager.only(*widget.only_fields()) if isinstance(widget, PrefetchedWidget) else manager.all()
+
+    def load(self, pks) -> None:
+        missing = list({pk for pk in pks if pk is not None and pk not in self.by_pk})
+        for start in range(0, len(missing), EXPORT_CHUNK):
+            for obj in self.queryset.filter(pk__in=missing[start : start + EXPORT_CHUNK]):
+                self.by_pk[obj.pk] = obj
+
+
+@dataclass
+class _ValueColumn:
+    """One export column read from ``values()``: ``lookup`` (a field path) rendered by the column's widget; a
+    foreign key through the objects of ``objects``; a many-to-many field through ``many`` (its related model's
+    rows of each chunk, in that model's order, as ``prefetch_related`` gives them)."""
+
+    widget: object
+    lookup: str | None = None
+    objects: _Objects | None = None
+    many: object = None  # the many-to-many model field
+
+
+def _value_columns(resource) -> list[_ValueColumn] | None:
+    """The resource's export columns as value reads, or None when one needs a model instance (a ``dehydrate``
+    method, a property, a path through a many-to-many relation)."""
+    columns = []
+    model = resource._meta.model
+    names = {id(field): name for name, field in resource.fields.items()}
+    for field in resource.get_export_fields():
+        name = names[id(field)]
+        if callable(field.dehydrate_method) or getattr(resource, field.get_dehydrate_method(name), None):
+            return None
+        if field.attribute is None:
+            return None
+        widget = field.widget
+        path = field.attribute.split("__")
+        current, model_field = model, None
+        for position, part in enumerate(path):
+            try:
+                model_field = current._meta.get_field(part)
+            except FieldDoesNotExist:
+                return None
+            last = position == len(path) - 1
+            if model_field.many_to_many or model_field.one_to_many:
+                if not (last and position == 0 and model_field.many_to_many and not model_field.auto_created):
+                    return None
+            elif model_field.is_relation and not last:
+                current = model_field.related_model
+        if model_field.many_to_many:
+            if not isinstance(widget, ManyWidget) or not isinstance(widget.single, CachedLookupWidget):
+                return None
+            columns.append(_ValueColumn(widget=widget, many=model_field, objects=_Objects(widget.single)))
+        elif model_field.is_relation:
+            if not isinstance(widget, CachedLookupWidget) or not model_field.concrete:
+                return None
+            columns.append(_ValueColumn(widget=widget, lookup=field.attribute, objects=_Objects(widget)))
+        elif model_field.concrete and not isinstance(widget, CachedLookupWidget | ManyWidget):
+            columns.append(_ValueColumn(widget=widget, lookup=field.attribute))
+        else:
+            return None
+    return columns
+
+
+def _value_rows(columns: list[_ValueColumn], queryset) -> Iterator[list]:
+    """The rows of ``instance_rows`` from one ``values_list`` query (plus one per chunk for each many-to-many
+    column and for the references not met before): no model instance per row, each reference rendered once."""
+    lookups = list(dict.fromkeys(["pk", *(c.lookup for c in columns if c.lookup)]))
+    position = {lookup: i for i, lookup in enumerate(lookups)}
+    queryset = queryset.select_related(None).prefetch_related(None).values_list(*lookups)
+    rendered: list[dict] = [{} for _column in columns]
+    chunk: list[tuple] = []
+
+    def flush():
+        pks = [values[0] for values in chunk]
+        links = []
+        for column in columns:
+            if column.many is not None:
+                related = column.many.related_query_name()
+                found: dict = {pk: [] for pk in pks}
+                for owner, pk in column.many.related_model._default_manager.filter(
+                    **{f"{related}__in": pks}
+                ).values_list(related, "pk"):
+                    found[owner].append(pk)
+                column.objects.load(pk for many in found.values() for pk in many)
+                links.append(found)
+            else:
+                if column.objects is not None:
+                    memo = rendered[columns.index(column)]
+                    column.objects.load(key for values in chunk if (key := values[position[column.lookup]]) not in memo)
+                links.append(None)
+        for values in chunk:
+            row = []
+            for column, found, memo in zip(columns, links, rendered, strict=True):
+                if found is not None:
+                    key = tuple(found[values[0]])
+                    cell = memo.get(key)
+                    if cell is None:
+                        cell = memo[key] = column.widget.render([column.objects.by_pk[pk] for pk in key])
+                elif column.objects is not None:
+                    key = values[position[column.lookup]]
+                    cell = memo.get(key)
+                    if cell is None:
+                        cell = memo[key] = column.widget.render(None if key is None else column.objects.by_pk[key])
+                else:
+                    cell = column.widget.render(values[position[column.lookup]])
+                row.append(cell)
+            yield row
+        chunk.clear()
+        for column in columns:  # a big table's objects are rendered now: keep only their text
+            if column.many is None and isinstance(column.widget, PrefetchedWidget):
+                column.objects.by_pk.clear()
+
+    for values in queryset.iterator(chunk_size=EXPORT_CHUNK):
+        chunk.append(values)
+        if len(chunk) >= EXPORT_CHUNK:
+            yield from flush()
+    if chunk:
+        yield from flush()
 
 
 def _counted(rows: Iterable[list], progress: Callable[[int], None], every: int) -> Iterator[list]:
