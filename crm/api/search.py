@@ -12,13 +12,14 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api.base import CrmSerializer
 from crm.selectors.search import KIND_KEYS, MAX_QUERY_LENGTH, SEARCH_LIMIT, search_items
 from crm.validators import validate_no_control_chars
 
 DEFAULT_LIMIT = 20
 
 
-class SearchQuerySerializer(serializers.Serializer):
+class SearchQuerySerializer(CrmSerializer):
     q = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -29,7 +30,7 @@ class SearchQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=SEARCH_LIMIT, default=DEFAULT_LIMIT)
 
 
-class SearchItemSerializer(serializers.Serializer):
+class SearchItemSerializer(CrmSerializer):
     id = serializers.IntegerField()
     code = serializers.CharField(allow_null=True)
     title = serializers.CharField()
@@ -38,7 +39,7 @@ class SearchItemSerializer(serializers.Serializer):
 
 SearchResultSerializer = type(
     "SearchResultSerializer",
-    (serializers.Serializer,),
+    (CrmSerializer,),
     {key: SearchItemSerializer(many=True) for key in KIND_KEYS},
 )
 
