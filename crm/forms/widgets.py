@@ -55,6 +55,8 @@ class Picker(forms.Select):
         attrs = dict(attrs or {})
         attrs["data-picker"] = self.kind or "local"
         attrs["data-placeholder"] = self.placeholder_text
+        attrs["data-no-results"] = str(_("No match"))
+        attrs["data-remove-label"] = str(_("Remove"))
         if self.remote:
             attrs["data-picker-url"] = reverse("crm:picker", args=[self.kind])
         if self.allow_multiple_selected:

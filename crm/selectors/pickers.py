@@ -24,7 +24,10 @@ class PickerOption:
 def picker_groups(kind: str) -> list[dict]:
     """The option groups of a picker kind, in display order (``value`` is the option's ``group``)."""
     if kind == "enterprise":
-        return [{"value": MINE, "label": _("My enterprises")}, {"value": OTHERS, "label": _("Other enterprises")}]
+        return [
+            {"value": MINE, "label": _("Enterprises I liaise with")},
+            {"value": OTHERS, "label": _("Other enterprises")},
+        ]
     return []
 
 
@@ -44,8 +47,8 @@ def picker_enterprises(*, user, query: str = "", limit: int = PICKER_LIMIT) -> l
             condition |= Q(credit_code__contains=code)
         scoped = scoped.filter(condition)
     mine_ids = list(scoped.filter(_mine_q(user)).order_by("name", "id").values_list("id", "name").distinct()[:limit])
-    taken = [pk for pk, _name in mine_ids]
-    others = scoped.exclude(pk__in=taken).order_by("name", "id").values_list("id", "name")[:limit]
+    mine_all = Enterprise.objects.filter(_mine_q(user)).values("pk")
+    others = scoped.exclude(pk__in=mine_all).order_by("name", "id").values_list("id", "name")[:limit]
     return [PickerOption(pk, name, MINE) for pk, name in mine_ids] + [
         PickerOption(pk, name, OTHERS) for pk, name in others
     ]
