@@ -187,7 +187,7 @@ class IdFilter(django_filters.NumberFilter):
     def __init__(self, *args, model=None, **kwargs):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
-        self.model = model
+        self.target_model = model  # (``self.model`` is the FilterSet's model, set by django-filter)
         super().__init__(*args, **kwargs)
 
 
@@ -393,7 +393,11 @@ class SearchFilterSet(django_filters.FilterSet):
         if isinstance(value, bool):
             return str(_("Yes") if value else _("No"))
         if isinstance(value, slice):
-            start, stop = (d.isoformat() if hasattr(d, "isoformat") else d for d in (value.start, value.stop))
+            # The range's ends are dates, or (a date range field) the start and end of those days.
+            start, stop = (
+                (timezone.localtime(d).date() if isinstance(d, dt.datetime) else d).isoformat() if d else None
+                for d in (value.start, value.stop)
+            )
             if start and stop:
                 return f"{start} – {stop}"
             return str(_("from %(date)s") % {"date": start}) if start else str(_("until %(date)s") % {"date": stop})
@@ -414,7 +418,7 @@ class SearchFilterSet(django_filters.FilterSet):
 
     def record_name(self, filter_: "IdFilter", pk) -> str:
         """The name of the record an id filter points to, within the user's scope (else ``#<id>``)."""
-        model = filter_.model or _related_model(self._meta.model, filter_.field_name)
+        model = filter_.target_model or _related_model(self._meta.model, filter_.field_name)
         if model is None:
             return f"#{pk}"
         manager = model._default_manager
@@ -434,7 +438,9 @@ class SearchFilterSet(django_filters.FilterSet):
         params = request.GET.copy() if request is not None else self.data.copy()
         widget = self.form.fields[name].widget
         names = [self.form.add_prefix(name)]
-        if isinstance(widget, forms.MultiWidget):
+        if hasattr(widget, "suffixes"):  # django-filter's ranges: ``<name>_after`` / ``<name>_before``
+            names = [widget.suffixed(self.form.add_prefix(name), suffix) for suffix in widget.suffixes]
+        elif isinstance(widget, forms.MultiWidget):
             names = [self.form.add_prefix(name) + suffix for suffix in widget.widgets_names]
         for key in [*names, "page"]:
             params.pop(key, None)
