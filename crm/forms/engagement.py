@@ -116,6 +116,7 @@ class VisitForm(BootstrapFormMixin, forms.ModelForm):
         projects = Project.objects.visible_to(user).only("id", "name").order_by("name")
         project.queryset = projects.filter(enterprise_id=chosen) if is_valid_id(chosen) else projects.none()
         project.widget.attrs["data-projects-url"] = reverse("api:projects-list")
+        project.empty_label = PLACEHOLDERS["project"]
         self.fields["lead"].queryset = staff_choices(user)
         self.fields["officers"].queryset = staff_choices(user)
         self.fields["kind"].choices = VisitKind.choices

@@ -21,7 +21,7 @@
     var settings = {
       plugins: multiple ? { remove_button: { title: select.dataset.removeLabel || "×" } } : {},
       placeholder: select.dataset.placeholder || "",
-      hidePlaceholder: multiple,
+      hidePlaceholder: true, // once something is picked, the placeholder goes
       allowEmptyOption: false,
       maxOptions: 200,
       lockOptgroupOrder: true,
