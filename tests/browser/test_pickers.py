@@ -55,9 +55,12 @@ def test_type_into_the_enterprise_picker_and_pick_one(
 
     # Staff: a multi-select with chips, no Ctrl-click list box.
     officers = page.locator(".field-officers .ts-control")
+    officers.scroll_into_view_if_needed()
     officers.click()
+    page.locator(".field-officers .ts-wrapper.focus .ts-dropdown").wait_for()  # open and focused
     page.keyboard.type("周晓")
-    page.locator(".field-officers .ts-dropdown .option", has_text="周晓梅").click()
+    page.locator(".field-officers .ts-dropdown .option.active", has_text="周晓梅").wait_for()
+    page.keyboard.press("Enter")  # picks the highlighted match
     page.keyboard.press("Escape")
     chip = page.locator(".field-officers .ts-control .item", has_text="周晓梅")
     assert chip.is_visible()
