@@ -24,12 +24,16 @@ pick where that matters (departments and bureaus of a county user).
 
 import datetime as dt
 import re
+from dataclasses import dataclass
+from functools import cached_property
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef, Q
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.conf import settings as filter_settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -85,6 +89,7 @@ from crm.models import (
     Qualification,
     Region,
     ServiceLog,
+    User,
     Visit,
     VisitPlan,
 )
@@ -95,6 +100,7 @@ from crm.validators import MAX_ID, validate_no_control_chars
 # are refused before they reach the database (a NUL byte in a query is an error on PostgreSQL).
 CODE_PATTERN = r"[0-9A-Za-z][0-9A-Za-z_.-]{0,31}"
 CODE_RE = re.compile(rf"^{CODE_PATTERN}$")
+EMPTY_CHOICE_LABEL = filter_settings.EMPTY_CHOICE_LABEL  # django-filter's "---------"
 
 # ---------------------------------------------------------------------------------------------------------
 # Building blocks
@@ -181,13 +187,17 @@ def chain_filter(field_name: str = "industry_chain", label=None):
 
 
 class IdFilter(django_filters.NumberFilter):
-    """A whole positive number that fits a database key (anything else is a 400, never a 500)."""
+    """A whole positive number that fits a database key (anything else is a 400, never a 500).
+
+    ``model`` names the model the id points to when the filter has a ``method`` (otherwise it is found from
+    ``field_name``): the active-filter chip then shows the record's name instead of the number."""
 
     field_class = forms.IntegerField
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, model=None, **kwargs):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
+        self.target_model = model  # (``self.model`` is the FilterSet's model, set by django-filter)
         super().__init__(*args, **kwargs)
 
 
@@ -217,6 +227,22 @@ def date_range(field_name: str, label):
     return SafeDateFromToRangeFilter(field_name=field_name, label=label)
 
 
+class YesNoAllSelect(forms.Select):
+    """The widget of every yes/no filter: 全部 (no filter) / 是 / 否, never ``---------``."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))])
+
+    def format_value(self, value):
+        # The field's own values (True/False/None) and the URL's ("true", "1", "no" …) select the right option.
+        text = str(value).strip().lower() if value is not None else ""
+        if value is True or text in StrictNullBooleanField.TRUE:
+            return ["true"]
+        if value is False or text in StrictNullBooleanField.FALSE:
+            return ["false"]
+        return [""]
+
+
 class StrictNullBooleanField(forms.NullBooleanField):
     """Empty means "any"; ``true/false`` (also ``1/0``, ``yes/no``) filter; anything else is invalid (400)."""
 
@@ -224,7 +250,7 @@ class StrictNullBooleanField(forms.NullBooleanField):
     FALSE = {"false", "0", "no", "off"}
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", forms.Select(choices=[("", "---------"), ("true", _("Yes")), ("false", _("No"))]))
+        kwargs.setdefault("widget", YesNoAllSelect())
         super().__init__(*args, **kwargs)
 
     def to_python(self, value):
@@ -264,14 +290,76 @@ def json_list_contains(field_name: str, value: str) -> Q:
     return Q(**{f"{field_name}__icontains": f'"{value}"'})
 
 
+@dataclass(frozen=True)
+class FilterChip:
+    """One active filter of a list, shown as a removable chip: ``label``: ``value``; ``remove_url`` is the same
+    list without this filter (and back on page 1)."""
+
+    name: str
+    label: str
+    value: str
+    remove_url: str
+
+
+def _is_set(value) -> bool:
+    """A filter value that filters something (an empty queryset or range does not)."""
+    if value is None or value == "":
+        return False
+    if isinstance(value, slice):
+        return value.start is not None or value.stop is not None
+    if isinstance(value, list | tuple | QuerySet):
+        return len(value) > 0
+    return True
+
+
+def _related_model(model, path: str):
+    """The model at the end of ``path`` (``enterprise``, ``assignment__enterprise``) from ``model``, or None."""
+    for part in path.split("__"):
+        try:
+            model = model._meta.get_field(part).related_model
+        except FieldDoesNotExist:
+            return None
+        if model is None:
+            return None
+    return model
+
+
+def _choice_label(choices, value) -> str | None:
+    for key, label in choices:
+        if isinstance(label, list | tuple):  # an optgroup
+            found = _choice_label(label, value)
+            if found is not None:
+                return found
+        elif str(key) == str(value):
+            return str(label)
+    return None
+
+
 class SearchFilterSet(django_filters.FilterSet):
-    """Adds ``q``: a case-insensitive substring search over ``search_fields`` (OR)."""
+    """Adds ``q``: a case-insensitive substring search over ``search_fields`` (OR), and ``chips``: the active
+    filters in words, each with the URL that removes it (the list pages show them above the table)."""
 
     search_fields: tuple[str, ...] = ()
 
     q = django_filters.CharFilter(
         method="filter_q", label=_("search"), max_length=100, validators=[validate_no_control_chars]
     )
+
+    @property
+    def form(self):
+        """The filter form; an empty choice reads 全部 (no filter), never ``---------``."""
+        if not hasattr(self, "_form"):
+            form = super().form
+            for field in form.fields.values():
+                if getattr(field, "empty_label", None) == EMPTY_CHOICE_LABEL:
+                    field.empty_label = _("All")
+                    if not isinstance(field, forms.ModelChoiceField):
+                        # A plain choice field's widget holds its choices as a list made when the filter was built.
+                        field.widget.choices = [
+                            ("", field.empty_label) if key == "" else (key, label)
+                            for key, label in field.widget.choices
+                        ]
+        return self._form
 
     def search_condition(self, value: str) -> Q:
         condition = Q()
@@ -284,6 +372,91 @@ class SearchFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(self.search_condition(value))
+
+    # -- active filters as chips ------------------------------------------------------------------------
+
+    @cached_property
+    def chips(self) -> list[FilterChip]:
+        """The filters that filter something, in the order of the FilterSet, as ``FilterChip``s.
+
+        Invalid values are left out (the filter panel shows their errors); ``ordering`` is not a filter."""
+        form = self.form
+        if not form.is_bound:
+            return []
+        if not hasattr(form, "cleaned_data"):
+            self.is_valid()
+        chips = []
+        for name, value in form.cleaned_data.items():
+            if name in {"ordering", "page", "page_size"} or name not in self.filters or not _is_set(value):
+                continue
+            text = self.chip_value(name, value)
+            if name == "q":
+                text = str(value).strip()
+                if not text:
+                    continue
+            label = form.fields[name].label or self.filters[name].label or name
+            chips.append(FilterChip(name, str(label), text, self.url_without(name)))
+        return chips
+
+    def chip_value(self, name: str, value) -> str:
+        """A filter's cleaned value in words: 是/否, a choice's label, a record's name, a date range."""
+        if isinstance(value, bool):
+            return str(_("Yes") if value else _("No"))
+        if isinstance(value, slice):
+            # The range's ends are dates, or (a date range field) the start and end of those days.
+            start, stop = (
+                (timezone.localtime(d).date() if isinstance(d, dt.datetime) else d).isoformat() if d else None
+                for d in (value.start, value.stop)
+            )
+            if start and stop:
+                return f"{start} – {stop}"
+            return str(_("from %(date)s") % {"date": start}) if start else str(_("until %(date)s") % {"date": stop})
+        if isinstance(value, list | tuple | QuerySet):
+            return "、".join(self.chip_value(name, item) for item in value)
+        if isinstance(value, Model):
+            return str(value)
+        field = self.form.fields[name]
+        choices = getattr(field, "choices", None)
+        if choices is not None and not isinstance(field, forms.ModelChoiceField):
+            label = _choice_label(choices, value)
+            if label is not None:
+                return label
+        filter_ = self.filters[name]
+        if isinstance(filter_, IdFilter):
+            return self.record_name(filter_, value)
+        return str(value)
+
+    def record_name(self, filter_: "IdFilter", pk) -> str:
+        """The name of the record an id filter points to, within the user's scope (else ``#<id>``)."""
+        model = filter_.target_model or _related_model(self._meta.model, filter_.field_name)
+        if model is None:
+            return f"#{pk}"
+        manager = model._default_manager
+        user = _user(self.request)
+        if hasattr(manager, "visible_to"):
+            if user is None or not user.is_authenticated:
+                return f"#{pk}"
+            queryset = manager.visible_to(user)
+        else:
+            queryset = manager.all()
+        record = queryset.filter(pk=pk).first()
+        return str(record) if record is not None else f"#{pk}"
+
+    def url_without(self, name: str) -> str:
+        """The current list URL without filter ``name`` (all of its parameters) and without ``page``."""
+        request = self.request
+        params = request.GET.copy() if request is not None else self.data.copy()
+        widget = self.form.fields[name].widget
+        names = [self.form.add_prefix(name)]
+        if hasattr(widget, "suffixes"):  # django-filter's ranges: ``<name>_after`` / ``<name>_before``
+            names = [widget.suffixed(self.form.add_prefix(name), suffix) for suffix in widget.suffixes]
+        elif isinstance(widget, forms.MultiWidget):
+            names = [self.form.add_prefix(name) + suffix for suffix in widget.widgets_names]
+        for key in [*names, "page"]:
+            params.pop(key, None)
+        path = request.path if request is not None else ""
+        encoded = params.urlencode()
+        return f"{path}?{encoded}" if encoded else path or "?"
 
 
 class OverdueMixin:
@@ -488,7 +661,7 @@ class VisitFilterSet(SearchFilterSet):
     flag = choice_filter("flag", VisitFlag.choices, _("flag"))
     lead = id_filter("lead", _("lead"))
     officers = id_filter("officers", _("officers"))
-    officer = IdFilter(method="filter_officer", label=_("officer (lead or member)"))
+    officer = IdFilter(method="filter_officer", model=User, label=_("officer (lead or member)"))
     created_by = id_filter("created_by", _("created by"))
     visited_on = date_range("visited_on", _("visited on"))
     next_visit_on = date_range("next_visit_on", _("next visit on"))
@@ -697,7 +870,7 @@ class VisitPlanFilterSet(SearchFilterSet):
     enterprise = id_filter("enterprise", _("enterprise"))
     status = choice_filter("status", PlanStatus.choices, _("status"))
     lead = id_filter("lead", _("lead"))
-    person = IdFilter(method="filter_person", label=_("lead or officer"))
+    person = IdFilter(method="filter_person", model=User, label=_("lead or officer"))
     region = region_filter("enterprise__region")
     planned_on = date_range("planned_on", _("planned on"))
     ordering = StableOrderingFilter(fields=("planned_on", "enterprise__name", "status"))
@@ -719,7 +892,7 @@ class ActivityFilterSet(SearchFilterSet):
     kind = choice_filter("kind", ActivityKind.choices, _("kind"))
     lead = id_filter("lead", _("lead"))
     bureau = id_filter("bureau", _("organising bureau"))
-    enterprise = IdFilter(method="filter_enterprise", label=_("participating enterprise"))
+    enterprise = IdFilter(method="filter_enterprise", model=Enterprise, label=_("participating enterprise"))
     counts_as_visit = bool_filter("counts_as_visit", _("counts as a visit"))
     held_on = date_range("held_on", _("held on"))
     ordering = StableOrderingFilter(fields=("held_on", "code", "title"))

@@ -6,6 +6,7 @@ from crm.views import dashboard, enterprises, home, policies, projects, search
 from crm.views import lists as action_lists
 from crm.views import needs as need_views
 from crm.views import notifications as notification_views
+from crm.views import pickers as picker_views
 from crm.views import portal as portal_views
 from crm.views import programmes as programme_views
 from crm.views import reports as report_views
@@ -28,6 +29,7 @@ urlpatterns = [
     path("", home.HomeView.as_view(), name="home"),
     path("search/", search.SearchView.as_view(), name="search"),
     path("search/suggest/", search.SearchSuggestView.as_view(), name="search-suggest"),
+    path("pickers/<slug:kind>/", picker_views.PickerOptionsView.as_view(), name="picker"),
     # Enterprises and their contacts
     path("enterprises/", enterprises.EnterpriseListView.as_view(), name="enterprise-list"),
     path("enterprises/new/", enterprises.EnterpriseCreateView.as_view(), name="enterprise-create"),

@@ -5,7 +5,9 @@ validation comes from the models and the services."""
 from django import forms
 from django.db.models import Q
 
+from crm.forms.widgets import EMPTY_LABELS, PLACEHOLDERS, Picker, PickerMultiple
 from crm.models import Region, User
+from crm.selectors.pickers import picker_groups
 from crm.validators import is_valid_id
 
 
@@ -25,7 +27,20 @@ def style_form(form: forms.BaseForm) -> forms.BaseForm:
             widgets = [field.widget]
         for widget in widgets:
             _style_widget(widget, invalid=name in errors)
+        _placeholder_empty_choice(field)
     return form
+
+
+def _placeholder_empty_choice(field: forms.Field) -> None:
+    """Django's ``---------`` empty choice reads 请选择 (a picker's own placeholder where it has one)."""
+    placeholder = field.widget.placeholder_text if isinstance(field.widget, Picker) else PLACEHOLDERS[None]
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label in EMPTY_LABELS - {""}:
+            field.empty_label = placeholder
+    elif isinstance(field, forms.ChoiceField) and not isinstance(field.widget, forms.RadioSelect):
+        choices = list(field.choices)
+        if choices and choices[0][0] == "" and str(choices[0][1]) in EMPTY_LABELS - {""}:
+            field.choices = [("", placeholder), *choices[1:]]
 
 
 def _style_widget(widget: forms.Widget, *, invalid: bool) -> None:
@@ -44,7 +59,7 @@ def _style_widget(widget: forms.Widget, *, invalid: bool) -> None:
         classes.append("is-invalid")
     if classes:
         widget.attrs["class"] = " ".join(classes)
-    if isinstance(widget, forms.SelectMultiple) and not isinstance(widget, forms.CheckboxSelectMultiple):
+    if isinstance(widget, forms.SelectMultiple) and not isinstance(widget, forms.CheckboxSelectMultiple | Picker):
         widget.attrs.setdefault("size", 4)
     if isinstance(widget, forms.DateInput) and not isinstance(widget, forms.DateTimeInput):
         widget.input_type = "date"
@@ -83,16 +98,35 @@ def region_choices(user):
     return Region.objects.filter(code=user.bureau.region_id) if user.bureau_id else Region.objects.none()
 
 
+def _staff_widget(picker_class, given):
+    """The staff picker, unless a form asked for another kind of widget (a hidden input, radio buttons)."""
+    if given is None or (isinstance(given, type) and given in (forms.Select, forms.SelectMultiple)):
+        return picker_class(kind="staff", remote=False)
+    if type(given) in (forms.Select, forms.SelectMultiple):
+        return picker_class({k: v for k, v in given.attrs.items() if k != "size"}, kind="staff", remote=False)
+    return given
+
+
 class UserChoiceLabelMixin:
     def label_from_instance(self, obj):
         return f"{obj}（{obj.bureau}）" if obj.bureau_id else str(obj)
 
 
 class UserChoiceField(UserChoiceLabelMixin, forms.ModelChoiceField):
-    pass
+    """A staff member, with the type-ahead picker (searching the rendered options: one bureau's staff)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["widget"] = _staff_widget(Picker, kwargs.get("widget"))
+        super().__init__(*args, **kwargs)
 
 
 class UserMultipleChoiceField(UserChoiceLabelMixin, forms.ModelMultipleChoiceField):
+    """Staff members, picked as removable chips (no Ctrl-click list box on a phone)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["widget"] = _staff_widget(PickerMultiple, kwargs.get("widget"))
+        super().__init__(*args, **kwargs)
+
     def _check_values(self, value):
         # A posted id beyond the 64-bit range would make the ``pk__in`` query fail (a 500): refuse it here.
         for pk in value if isinstance(value, list | tuple) else ():
@@ -107,16 +141,32 @@ ENTERPRISE_CHOICE_LIMIT = 300
 
 
 def limited_choices(field: forms.ModelChoiceField, current, user) -> list[tuple]:
-    """Choices for an enterprise <select> that stay small at 100 000 enterprises: the current value,
-    the enterprises the user liaises with, then the first ones by name (validation still uses the whole
-    scoped queryset, so a value posted by id is accepted)."""
+    """Choices for an enterprise <select> that stay small at 100 000 enterprises: the enterprises the user
+    liaises with (as officer or leader) under 我挂钩的企业, then the current value and the first ones by name
+    under 其他企业 (validation still uses the whole scoped queryset, so a value posted by id is accepted; the
+    type-ahead asks crm/views/pickers.py for more)."""
     qs = field.queryset
-    picked = list(qs.filter(pk=current)) if current not in (None, "") and str(current).isdigit() else []
-    mine = list(qs.filter(liaison_officers=user)[:50])
+    picked = list(qs.filter(pk=current)) if is_valid_id(current) else []
+    mine = list(qs.filter(Q(liaison_officers=user) | Q(liaison_leader=user)).distinct()[:50])
+    mine_ids = {obj.pk for obj in mine}
     rest = list(qs[:ENTERPRISE_CHOICE_LIMIT])
-    seen, choices = set(), [("", field.empty_label or "---------")]
-    for obj in picked + mine + rest:
+    seen, others = set(mine_ids), []
+    for obj in picked + rest:
         if obj.pk not in seen:
             seen.add(obj.pk)
-            choices.append((obj.pk, obj.name))
+            others.append((obj.pk, obj.name))
+    choices: list[tuple] = [("", PLACEHOLDERS["enterprise"])]
+    if mine:
+        choices.append((str(picker_groups("enterprise")[0]["label"]), [(obj.pk, obj.name) for obj in mine]))
+        if others:
+            choices.append((str(picker_groups("enterprise")[1]["label"]), others))
+    else:
+        choices.extend(others)
     return choices
+
+
+def enterprise_picker(field: forms.ModelChoiceField, current, user) -> forms.ModelChoiceField:
+    """Give an enterprise field the type-ahead picker with ``limited_choices`` rendered (for use without JS)."""
+    field.widget = Picker(choices=limited_choices(field, current, user), kind="enterprise", attrs=field.widget.attrs)
+    field.widget.is_required = field.required
+    return field

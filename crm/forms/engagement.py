@@ -13,10 +13,11 @@ from crm.forms.base import (
     BootstrapFormMixin,
     UserChoiceField,
     UserMultipleChoiceField,
-    limited_choices,
+    enterprise_picker,
     staff_choices,
     style_form,
 )
+from crm.forms.widgets import PLACEHOLDERS, use_picker
 from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
 from crm.services.needs import (
     TRANSITIONS,
@@ -96,7 +97,6 @@ class VisitForm(BootstrapFormMixin, forms.ModelForm):
             "resolved_on_site": forms.Textarea(attrs={"rows": 2}),
             "policies_briefed": forms.Textarea(attrs={"rows": 2}),
             "party_notes": forms.Textarea(attrs={"rows": 2}),
-            "officers": forms.SelectMultiple(attrs={"size": 4}),
         }
         help_texts = {
             "flag": _("Red: act now, e.g. the enterprise may relocate or stop production."),
@@ -108,7 +108,7 @@ class VisitForm(BootstrapFormMixin, forms.ModelForm):
         self.user = user
         enterprise = self.fields["enterprise"]
         enterprise.queryset = Enterprise.objects.visible_to(user).only("id", "name")
-        enterprise.widget.choices = limited_choices(enterprise, self["enterprise"].value(), user)
+        enterprise_picker(enterprise, self["enterprise"].value(), user)
         # The project picker offers only the chosen enterprise's projects (DESIGN §3 Visit.project); with no
         # enterprise chosen yet it is empty, and crm/static/crm/visit_form.js reloads it on enterprise change.
         project = self.fields["project"]
@@ -116,6 +116,7 @@ class VisitForm(BootstrapFormMixin, forms.ModelForm):
         projects = Project.objects.visible_to(user).only("id", "name").order_by("name")
         project.queryset = projects.filter(enterprise_id=chosen) if is_valid_id(chosen) else projects.none()
         project.widget.attrs["data-projects-url"] = reverse("api:projects-list")
+        project.empty_label = PLACEHOLDERS["project"]
         self.fields["lead"].queryset = staff_choices(user)
         self.fields["officers"].queryset = staff_choices(user)
         self.fields["kind"].choices = VisitKind.choices
@@ -257,6 +258,8 @@ class AssignForm(TransitionForm, AssignInput):
             f"{u}（{u.department.name}）" if u.department_id else str(u)
         )
         self.fields["due_on"].widget.attrs["min"] = timezone.localdate().isoformat()
+        use_picker(self.fields["handler"], kind="staff", remote=False)
+        use_picker(self.fields["assisting_departments"], remote=False)
 
 
 def handlers_by_department(form) -> None:
@@ -269,7 +272,9 @@ def handlers_by_department(form) -> None:
     groups: dict[str, list] = {}
     for user in field.queryset:
         groups.setdefault(user.department.name if user.department_id else "—", []).append((user.pk, str(user)))
-    field.widget.choices = [("", "---------"), *groups.items()]
+    field.widget.choices = [("", PLACEHOLDERS["staff"]), *groups.items()]
+    use_picker(field, kind="staff", remote=False)
+    use_picker(form.fields["assisting_departments"], remote=False)
 
 
 class AcceptForm(TransitionForm, AcceptInput):
@@ -334,8 +339,9 @@ class NeedForm(BootstrapFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         enterprise = self.fields["enterprise"]
         enterprise.queryset = Enterprise.objects.visible_to(user).only("id", "name")
-        enterprise.widget.choices = limited_choices(enterprise, self["enterprise"].value(), user)
+        enterprise_picker(enterprise, self["enterprise"].value(), user)
         self.fields["project"].queryset = Project.objects.visible_to(user).only("id", "name").order_by("name")
+        use_picker(self.fields["project"], kind="project")
         self.fields["urgency"].initial = Urgency.NORMAL
 
     def _post_clean(self):

@@ -9,7 +9,7 @@ from crm.forms.base import (
     BootstrapFormMixin,
     UserChoiceField,
     UserMultipleChoiceField,
-    limited_choices,
+    enterprise_picker,
     region_choices,
     staff_choices,
 )
@@ -45,7 +45,6 @@ class EnterpriseForm(BootstrapFormMixin, forms.ModelForm):
         widgets = {
             "established_on": forms.DateInput(),
             "credit_code": forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
-            "liaison_officers": forms.SelectMultiple(attrs={"size": 5}),
         }
         help_texts = {"credit_code": _("18 characters, e.g. 914403001922038216.")}
 
@@ -107,7 +106,6 @@ class ProjectForm(BootstrapFormMixin, forms.ModelForm):
         field_classes = {"liaison_officers": UserMultipleChoiceField, "liaison_leader": UserChoiceField}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
-            "liaison_officers": forms.SelectMultiple(attrs={"size": 5}),
         }
 
     def __init__(self, *args, user, **kwargs):
@@ -117,7 +115,7 @@ class ProjectForm(BootstrapFormMixin, forms.ModelForm):
         current_officers = list(instance.liaison_officers.all()) if instance.pk else []
         field = self.fields["enterprise"]
         field.queryset = Enterprise.objects.visible_to(user).only("id", "name")
-        field.widget.choices = limited_choices(field, self["enterprise"].value(), user)
+        enterprise_picker(field, self["enterprise"].value(), user)
         self.fields["region"].queryset = region_choices(user)
         self.fields["liaison_officers"].queryset = staff_choices(user, include=current_officers)
         self.fields["liaison_leader"].queryset = staff_choices(

@@ -9,7 +9,7 @@ from crm.choices import CultivationStage, MilestoneKind
 from crm.forms.base import (
     BootstrapFormMixin,
     UserChoiceField,
-    limited_choices,
+    enterprise_picker,
     region_choices,
     staff_choices,
     style_form,
@@ -75,9 +75,7 @@ class CultivationForm(BootstrapFormMixin, forms.ModelForm):
             queryset=Enterprise.objects.visible_to(user).only("id", "name").order_by("name"),
             label=_("Enterprise"),
         )
-        field.widget = forms.Select(
-            choices=limited_choices(field, self.data.get("enterprise") or self.initial.get("enterprise"), user)
-        )
+        enterprise_picker(field, self.data.get("enterprise") or self.initial.get("enterprise"), user)
         self.fields["enterprise"] = field
         self.fields["programme"].queryset = Qualification.objects.order_by("sort_order", "code")
         self.fields["officer"].queryset = staff_choices(user)

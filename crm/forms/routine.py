@@ -9,7 +9,7 @@ from crm.forms.base import (
     BootstrapFormMixin,
     UserChoiceField,
     UserMultipleChoiceField,
-    limited_choices,
+    enterprise_picker,
     staff_choices,
     style_form,
 )
@@ -23,8 +23,7 @@ def _enterprise_field(user, current=None, *, required=True) -> forms.ModelChoice
         required=required,
         label=_("Enterprise"),
     )
-    field.widget = forms.Select(choices=limited_choices(field, current, user))
-    return field
+    return enterprise_picker(field, current, user)
 
 
 class VisitPlanForm(BootstrapFormMixin, forms.ModelForm):

@@ -134,26 +134,59 @@ def url_replace(context, **kwargs) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
-@register.simple_tag(takes_context=True)
-def sort_header(context, field: str, label, param: str = "ordering"):
-    """A sortable column header link cycling ascending → descending for the FilterSet ``ordering`` param."""
+def _sort_state(context, field: str, param: str) -> tuple[str, str, str]:
+    """(the ordering the header's link asks for, the arrow icon, the ``aria-sort`` value)."""
     request = context["request"]
-    current = request.GET.get(param, "")
+    current = request.GET.get(param, "") or context.get("default_ordering", "") or ""
     if current == field:
-        target, icon, aria = f"-{field}", "bi-sort-up", "ascending"
-    elif current == f"-{field}":
-        target, icon, aria = field, "bi-sort-down", "descending"
-    else:
-        target, icon, aria = field, "", "none"
+        return f"-{field}", "bi-arrow-up", "ascending"
+    if current == f"-{field}":
+        return field, "bi-arrow-down", "descending"
+    return field, "bi-arrow-down-up", "none"
+
+
+def _sort_link(context, field: str, label, param: str):
+    target, icon, aria = _sort_state(context, field, param)
     href = url_replace(context, **{param: target})
     return format_html(
-        '<a class="sort-link text-reset text-decoration-none" href="{}" data-sort="{}" aria-sort="{}">{}{}</a>',
+        '<a class="sort-link text-reset text-decoration-none{}" href="{}" data-sort="{}">{}'
+        ' <i class="bi {} sort-arrow" aria-hidden="true"></i></a>',
+        " sort-active" if aria != "none" else "",
         href,
         field,
-        aria,
         label,
-        format_html(' <i class="bi {}" aria-hidden="true"></i>', icon) if icon else "",
+        icon,
     )
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, field: str, label, param: str = "ordering"):
+    """A sortable column header link cycling ascending → descending for the FilterSet ``ordering`` param, with
+    an arrow (↑ ascending, ↓ descending, ⇅ not sorted). Prefer ``sort_th``, which also sets ``aria-sort``."""
+    return _sort_link(context, field, label, param)
+
+
+@register.simple_tag(takes_context=True)
+def sort_th(context, field: str, label, css: str = "", param: str = "ordering"):
+    """A whole sortable ``<th scope="col">``: ``aria-sort`` (ascending/descending) sits on the ``<th>`` of the
+    column the list is sorted by, as WAI-ARIA wants, and the link inside shows the arrow.
+    ``{% sort_th "due_on" _("Due on") "d-none d-md-table-cell" %}``. The view's ``default_ordering`` in the
+    context (e.g. ``"-visited_on"``) marks the column of the default sort."""
+    _target, _icon, aria = _sort_state(context, field, param)
+    return format_html(
+        '<th scope="col"{}{}>{}</th>',
+        format_html(' class="{}"', css) if css else "",
+        format_html(' aria-sort="{}"', aria),
+        _sort_link(context, field, label, param),
+    )
+
+
+@register.filter
+def chips_in_panel(chips, panel_fields) -> bool:
+    """``{% if filterset.chips|chips_in_panel:panel_fields %}``: one of the active filters is a field of the panel
+    (so the panel opens); filters set by a drill-down link that the panel does not show only appear as chips."""
+    names = {bound_field.name for bound_field in panel_fields or ()}
+    return any(chip.name in names for chip in chips or ())
 
 
 @register.filter

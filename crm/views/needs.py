@@ -2,7 +2,6 @@
 exactly the transition buttons the user may press, the transition and follow-up posts, and a simple
 "new need" page (e.g. a help request of an assisted project, 帮办事项)."""
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -16,6 +15,7 @@ from crm.choices import ExtensionStatus
 from crm.filtersets import NeedFilterSet
 from crm.forms.base import staff_choices
 from crm.forms.engagement import TRANSITION_FORMS, NeedEventForm, NeedForm
+from crm.forms.widgets import Picker
 from crm.models import Enterprise, ExtensionRequest, Need, Project
 from crm.permissions import can_create
 from crm.selectors.needs import (
@@ -72,9 +72,11 @@ class NeedListView(FilteredListView):
         filterset = super().get_filterset(queryset)
         if filterset is not None:
             handler = filterset.form.fields["handler"]
-            handler.widget = forms.Select(
-                choices=[("", "---------"), *[(u.pk, str(u)) for u in staff_choices(self.request.user)]],
+            handler.widget = Picker(
+                choices=[("", _("All")), *[(u.pk, str(u)) for u in staff_choices(self.request.user)]],
                 attrs={"class": "form-select"},
+                kind="staff",
+                remote=False,
             )
         return filterset
 

@@ -21,6 +21,7 @@ from django.views.generic import TemplateView
 from crm.filtersets import VisitFilterSet
 from crm.forms.base import limited_choices, staff_choices
 from crm.forms.engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
+from crm.forms.widgets import Picker
 from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors.history import history_changes
@@ -55,14 +56,17 @@ class VisitListView(FilteredListView):
             user = self.request.user
             enterprise = filterset.form.fields["enterprise"]
             enterprise_field = forms.ModelChoiceField(queryset=Enterprise.objects.visible_to(user).only("id", "name"))
-            enterprise.widget = forms.Select(
+            enterprise.widget = Picker(
                 choices=limited_choices(enterprise_field, self.request.GET.get("enterprise"), user),
                 attrs={"class": "form-select"},
+                kind="enterprise",
             )
             officer = filterset.form.fields["officer"]
-            officer.widget = forms.Select(
-                choices=[("", "---------"), *[(u.pk, str(u)) for u in staff_choices(user)]],
+            officer.widget = Picker(
+                choices=[("", _("All")), *[(u.pk, str(u)) for u in staff_choices(user)]],
                 attrs={"class": "form-select"},
+                kind="staff",
+                remote=False,
             )
         return filterset
 

@@ -1,0 +1,94 @@
+"""The one picker widget of the web forms (issue 17): a plain ``<select>`` that crm/static/crm/pickers.js turns
+into a type-ahead (Tom Select, vendored in crm/static/vendor/tom-select/).
+
+- Without JavaScript it stays a working ``<select>`` with the options the form rendered (the current value, the
+  user's own enterprises, the first ones by name), so a form can always be filled in and posted.
+- With ``kind`` set, typing asks ``/pickers/<kind>/?q=…`` (crm/views/pickers.py, scoped by ``visible_to``) for
+  more options; the user's own enterprises come first under their own heading.
+- The empty choice reads as a Chinese placeholder (请选择企业) instead of Django's ``---------``.
+- ``Picker(multiple=True)`` (``PickerMultiple``) is a multi-select that shows the picked entries as removable
+  chips: no Ctrl-click list box on a phone.
+"""
+
+from django import forms
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+PICKER_KINDS = ("enterprise", "project", "staff", "policy")
+
+PLACEHOLDERS = {
+    "enterprise": _("Choose an enterprise"),
+    "project": _("Choose a project"),
+    "staff": _("Choose a person"),
+    "policy": _("Choose a policy"),
+    None: _("Choose…"),
+}
+"""The placeholder (and the label of the empty choice) of each kind of picker."""
+
+EMPTY_LABELS = {"", "---------"}
+
+
+class Picker(forms.Select):
+    """A type-ahead ``<select>``; see the module docstring. ``remote=False`` searches only the rendered options
+    (small lists such as the staff of one bureau)."""
+
+    allow_multiple_selected = False
+
+    def __init__(self, attrs=None, choices=(), *, kind: str | None = None, placeholder=None, remote: bool = True):
+        if kind is not None and kind not in PICKER_KINDS:
+            raise ValueError(f"unknown picker kind {kind!r}")
+        super().__init__(attrs, choices)
+        self.kind = kind
+        self.placeholder = placeholder
+        self.remote = remote and kind is not None
+
+    def __deepcopy__(self, memo):
+        copy = super().__deepcopy__(memo)
+        copy.kind, copy.placeholder, copy.remote = self.kind, self.placeholder, self.remote
+        return copy
+
+    @property
+    def placeholder_text(self) -> str:
+        return str(self.placeholder or PLACEHOLDERS.get(self.kind, PLACEHOLDERS[None]))
+
+    def get_context(self, name, value, attrs):
+        attrs = dict(attrs or {})
+        attrs["data-picker"] = self.kind or "local"
+        attrs["data-placeholder"] = self.placeholder_text
+        attrs["data-no-results"] = str(_("No match"))
+        attrs["data-remove-label"] = str(_("Remove"))
+        if self.remote:
+            attrs["data-picker-url"] = reverse("crm:picker", args=[self.kind])
+        if self.allow_multiple_selected:
+            attrs.pop("size", None)
+        return super().get_context(name, value, attrs)
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        if str(value) == "" and (label is None or str(label) in EMPTY_LABELS):
+            label = self.placeholder_text
+        return super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+
+
+class PickerMultiple(Picker, forms.SelectMultiple):
+    """The multi-select picker (picked entries shown as removable chips)."""
+
+    allow_multiple_selected = True
+
+    def __init__(self, attrs=None, choices=(), *, kind: str | None = None, placeholder=None, remote: bool = True):
+        super().__init__(attrs, choices, kind=kind, placeholder=placeholder, remote=remote)
+        self.attrs.pop("size", None)
+
+
+def use_picker(field: forms.Field, *, kind: str | None = None, placeholder=None, remote: bool = True) -> forms.Field:
+    """Give ``field`` the picker widget (keeping its choices and attributes); returns the field."""
+    multiple = isinstance(field.widget, forms.SelectMultiple)
+    widget_class = PickerMultiple if multiple else Picker
+    old = field.widget
+    attrs = {k: v for k, v in old.attrs.items() if k != "size"}
+    widget = widget_class(attrs, kind=kind, placeholder=placeholder, remote=remote)
+    widget.choices = old.choices
+    widget.is_required = old.is_required
+    field.widget = widget
+    if hasattr(field, "empty_label") and not multiple and field.empty_label is not None:
+        field.empty_label = widget.placeholder_text
+    return field

@@ -1,0 +1,89 @@
+"""The type-ahead pickers in a real browser (issue 17): on the visit form the officer types part of an
+enterprise's name into the enterprise picker, sees its own enterprises first, picks one (the project picker
+then offers that enterprise's projects) and adds an officer from the phone-friendly multi-select; at 375 px
+and 1280 px. Also a list opened with filters shows them as chips. Screenshots: /tmp/shots/pickers-*.png."""
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, PHONE
+from tests.factories import EnterpriseFactory, ProjectFactory, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def picker_data(officer, enterprise, regions, city_bureau, city_department):
+    enterprise.liaison_officers.add(officer)
+    other = EnterpriseFactory(name="淮安澄源新材料有限公司", region=regions["320812"], bureau=city_bureau)
+    project = ProjectFactory(name="澄源二期扩产项目", enterprise=other, region=regions["320812"])
+    colleague = make_user("colleague", "officer", city_bureau, city_department)
+    colleague.name = "周晓梅"
+    colleague.save()
+    return {"other": other, "project": project, "colleague": colleague}
+
+
+def csp_errors(page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
+    return errors
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+def test_type_into_the_enterprise_picker_and_pick_one(
+    page_as, live_server, officer, enterprise, picker_data, shots, viewport
+):
+    page = page_as(officer, viewport=viewport)
+    errors = csp_errors(page)
+    page.goto(f"{live_server.url}/visits/new/")
+    control = page.locator(".field-enterprise .ts-control")
+    assert control.is_visible()  # Tom Select replaced the plain <select>
+    control.click()
+    dropdown = page.locator(".field-enterprise .ts-dropdown")
+    # Before typing: the officer's own enterprise first, under its heading.
+    headers = dropdown.locator(".optgroup-header")
+    assert headers.first.inner_text() == "我挂钩的企业"
+    assert dropdown.locator(".option").first.inner_text() == enterprise.name
+    page.keyboard.type("澄源")
+    option = dropdown.locator(".option", has_text="淮安澄源新材料有限公司")
+    option.wait_for()
+    page.screenshot(path=shots(f"pickers-visit-typing-{viewport['width']}"), full_page=False)
+    option.click()
+    other = picker_data["other"]
+    assert page.locator("#id_enterprise").input_value() == str(other.pk)
+    # The project picker now offers the chosen enterprise's projects (crm/static/crm/visit_form.js).
+    page.wait_for_selector(f"#id_project option[value='{picker_data['project'].pk}']", state="attached")
+
+    # Staff: a multi-select with chips, no Ctrl-click list box.
+    officers = page.locator(".field-officers .ts-control")
+    officers.scroll_into_view_if_needed()
+    officers.click()
+    page.locator(".field-officers .ts-wrapper.focus .ts-dropdown").wait_for()  # open and focused
+    page.keyboard.type("周晓")
+    page.locator(".field-officers .ts-dropdown .option.active", has_text="周晓梅").wait_for()
+    page.keyboard.press("Enter")  # picks the highlighted match
+    page.keyboard.press("Escape")
+    chip = page.locator(".field-officers .ts-control .item", has_text="周晓梅")
+    assert chip.is_visible()
+    assert page.locator("#id_officers").evaluate("s => Array.from(s.selectedOptions).map(o => o.value)") == [
+        str(picker_data["colleague"].pk)
+    ]
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.locator(".field-enterprise").scroll_into_view_if_needed()
+    page.screenshot(path=shots(f"pickers-visit-form-{viewport['width']}"), full_page=False)
+    page.locator(".field-officers").scroll_into_view_if_needed()
+    page.screenshot(path=shots(f"pickers-visit-officers-{viewport['width']}"), full_page=False)
+    assert errors == []
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+def test_a_drill_down_list_shows_its_filters_as_chips(page_as, live_server, manager, need, shots, viewport):
+    page = page_as(manager, viewport=viewport)
+    page.goto(f"{live_server.url}/needs/?region=320812&open=true&ordering=-due_on")
+    chips = page.locator("#filter-chips .filter-chip")
+    assert chips.count() == 2
+    assert page.locator("th[aria-sort='descending']").count() == 1
+    page.screenshot(path=shots(f"pickers-needs-chips-{viewport['width']}"), full_page=False)
+    with page.expect_navigation():
+        page.locator("#filter-chips .filter-chip[data-filter='region']").click()
+    assert "region=" not in page.url and "open=true" in page.url
+    assert page.locator("#filter-chips .filter-chip").count() == 1

@@ -1,0 +1,192 @@
+"""The type-ahead pickers (issue 17): the one widget (crm/forms/widgets.py), its use in the forms, and the scoped
+options endpoint /pickers/<kind>/ (crm/views/pickers.py, crm/selectors/pickers.py)."""
+
+import pytest
+from django import forms
+from django.urls import reverse
+
+from crm.forms.base import UserChoiceField, UserMultipleChoiceField, limited_choices
+from crm.forms.engagement import NeedForm, VisitForm
+from crm.forms.routine import VisitPlanForm
+from crm.forms.widgets import Picker, PickerMultiple, use_picker
+from crm.models import Enterprise, User
+from tests.factories import EnterpriseFactory, PolicyFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def picker_url(kind, **params):
+    return reverse("crm:picker", args=[kind]), params
+
+
+# ------------------------------------------------------------------------------------------ the widget
+
+
+def test_picker_renders_a_plain_select_with_the_endpoint_and_a_chinese_placeholder():
+    widget = Picker(choices=[("", "---------"), (1, "甲公司")], kind="enterprise")
+    html = widget.render("enterprise", None)
+    assert html.startswith("<select")
+    assert 'data-picker="enterprise"' in html
+    assert f'data-picker-url="{reverse("crm:picker", args=["enterprise"])}"' in html
+    assert 'data-placeholder="请选择企业"' in html
+    assert '<option value="" selected>请选择企业</option>' in html
+    assert "---------" not in html
+    assert '<option value="1">甲公司</option>' in html  # works without JavaScript
+
+
+def test_local_picker_has_no_endpoint_and_multiple_has_no_list_box_size():
+    widget = PickerMultiple(choices=[(1, "张三"), (2, "李四")], kind="staff", remote=False, attrs={"size": 5})
+    html = widget.render("officers", [2])
+    assert "multiple" in html and 'data-picker="staff"' in html
+    assert "data-picker-url" not in html
+    assert "size=" not in html
+    assert '<option value="2" selected>李四</option>' in html
+
+
+def test_picker_refuses_an_unknown_kind():
+    with pytest.raises(ValueError):
+        Picker(kind="bureaus")
+
+
+def test_use_picker_keeps_choices_and_replaces_the_empty_label(officer):
+    field = forms.ModelChoiceField(queryset=User.objects.all())
+    use_picker(field, kind="staff", remote=False)
+    assert isinstance(field.widget, Picker)
+    html = field.widget.render("who", None)
+    assert "请选择人员" in html and "officer" in html and "---------" not in html
+
+
+def test_staff_fields_use_the_picker_by_default(officer):
+    assert isinstance(UserChoiceField(queryset=User.objects.all()).widget, Picker)
+    many = UserMultipleChoiceField(queryset=User.objects.all())
+    assert isinstance(many.widget, PickerMultiple)
+    # A form that asks for another widget keeps it.
+    assert isinstance(UserChoiceField(queryset=User.objects.all(), widget=forms.HiddenInput).widget, forms.HiddenInput)
+
+
+# ------------------------------------------------------------------------------------------ the forms
+
+
+def test_visit_form_uses_the_pickers_with_own_enterprises_first(officer, enterprise, regions, city_bureau):
+    other = EnterpriseFactory(name="阿尔法其他企业", region=regions["320812"], bureau=city_bureau)
+    enterprise.liaison_officers.add(officer)
+    form = VisitForm(user=officer)
+    html = form.as_p()
+    assert isinstance(form.fields["enterprise"].widget, Picker)
+    assert isinstance(form.fields["lead"].widget, Picker)
+    assert isinstance(form.fields["officers"].widget, PickerMultiple)
+    assert 'data-picker="enterprise"' in html and 'data-picker="staff"' in html
+    assert "---------" not in html
+    mine = html.index('<optgroup label="我挂钩的企业">')
+    others = html.index('<optgroup label="其他企业">')
+    assert mine < html.index(enterprise.name) < others < html.index(other.name)
+
+
+def test_limited_choices_without_own_enterprises_is_flat(officer, enterprise):
+    field = forms.ModelChoiceField(queryset=Enterprise.objects.visible_to(officer))
+    choices = limited_choices(field, None, officer)
+    assert str(choices[0][1]) == "请选择企业"
+    assert (enterprise.pk, enterprise.name) in choices
+
+
+def test_need_and_plan_forms_use_the_pickers(officer, enterprise):
+    need_form = NeedForm(user=officer)
+    assert need_form.fields["enterprise"].widget.kind == "enterprise"
+    assert need_form.fields["project"].widget.kind == "project"
+    plan_form = VisitPlanForm(user=officer)
+    assert plan_form.fields["enterprise"].widget.kind == "enterprise"
+    assert isinstance(plan_form.fields["officers"].widget, PickerMultiple)
+    assert "---------" not in need_form.as_p() + plan_form.as_p()
+
+
+def test_visit_form_page_loads_tom_select_without_inline_script(client, officer, enterprise):
+    client.force_login(officer)
+    html = client.get(reverse("crm:visit-create")).content.decode()
+    assert "vendor/tom-select/js/tom-select.complete.min.js" in html
+    assert "crm/pickers.js" in html
+    assert 'data-picker="enterprise"' in html
+
+
+# ------------------------------------------------------------------------------------------ the endpoint
+
+
+def test_endpoint_puts_own_enterprises_first_under_their_heading(client, officer, enterprise, regions, city_bureau):
+    EnterpriseFactory(name="阿尔法淮安企业", region=regions["320812"], bureau=city_bureau)
+    enterprise.liaison_officers.add(officer)
+    client.force_login(officer)
+    body = client.get(reverse("crm:picker", args=["enterprise"])).json()
+    assert body["groups"] == [{"value": "mine", "label": "我挂钩的企业"}, {"value": "others", "label": "其他企业"}]
+    rows = body["results"]
+    assert rows[0] == {"value": enterprise.pk, "text": enterprise.name, "group": "mine"}
+    assert [r["group"] for r in rows[1:]] == ["others"] * (len(rows) - 1)
+    assert enterprise.pk not in [r["value"] for r in rows[1:]]  # not twice
+
+
+def test_endpoint_searches_by_name_and_credit_code_with_spaces(client, officer, enterprise):
+    client.force_login(officer)
+    url = reverse("crm:picker", args=["enterprise"])
+    assert [r["value"] for r in client.get(url, {"q": "清源"}).json()["results"]] == [enterprise.pk]
+    spaced = " ".join(enterprise.credit_code[i : i + 6] for i in range(0, 18, 6))
+    assert [r["value"] for r in client.get(url, {"q": spaced}).json()["results"]] == [enterprise.pk]
+    assert client.get(url, {"q": "没有这家"}).json()["results"] == []
+
+
+def test_county_officer_cannot_get_city_enterprises(client, county_officer, enterprise, county_enterprise):
+    client.force_login(county_officer)
+    url = reverse("crm:picker", args=["enterprise"])
+    values = [r["value"] for r in client.get(url).json()["results"]]
+    assert values == [county_enterprise.pk]
+    assert client.get(url, {"q": enterprise.name}).json()["results"] == []
+    assert client.get(url, {"id": enterprise.pk}).status_code == 404
+    assert client.get(url, {"id": county_enterprise.pk}).json()["results"][0]["value"] == county_enterprise.pk
+
+
+def test_endpoint_scopes_projects_staff_and_policies(
+    client, county_officer, officer, enterprise, county_enterprise, regions
+):
+    city_project = ProjectFactory(name="城区项目", enterprise=enterprise, region=regions["320812"])
+    county_project = ProjectFactory(name="金湖项目", enterprise=county_enterprise, region=regions["320831"])
+    PolicyFactory(title="苏科贷贴息")
+    client.force_login(county_officer)
+    projects = client.get(reverse("crm:picker", args=["project"])).json()["results"]
+    assert [p["value"] for p in projects] == [county_project.pk]
+    assert client.get(reverse("crm:picker", args=["project"]), {"id": city_project.pk}).status_code == 404
+    staff = client.get(reverse("crm:picker", args=["staff"])).json()["results"]
+    assert [s["value"] for s in staff] == [county_officer.pk]  # not the city officer
+    assert client.get(reverse("crm:picker", args=["staff"]), {"id": officer.pk}).status_code == 404
+    policies = client.get(reverse("crm:picker", args=["policy"]), {"q": "苏科贷"}).json()["results"]
+    assert [p["text"] for p in policies] == ["苏科贷贴息"]
+
+
+def test_endpoint_narrows_projects_to_an_enterprise(client, officer, enterprise, regions, city_bureau):
+    other = EnterpriseFactory(region=regions["320812"], bureau=city_bureau)
+    mine = ProjectFactory(name="甲项目", enterprise=enterprise, region=regions["320812"])
+    ProjectFactory(name="乙项目", enterprise=other, region=regions["320812"])
+    client.force_login(officer)
+    url = reverse("crm:picker", args=["project"])
+    assert [p["value"] for p in client.get(url, {"enterprise": enterprise.pk}).json()["results"]] == [mine.pk]
+    assert client.get(url, {"enterprise": "x"}).json()["results"] == []
+
+
+@pytest.mark.parametrize("params", [{"id": "abc"}, {"id": "99999999999999999999999"}, {"q": "\x00" * 5}])
+def test_endpoint_bad_input_is_never_a_500(client, officer, params):
+    client.force_login(officer)
+    response = client.get(reverse("crm:picker", args=["enterprise"]), params)
+    assert response.status_code in (200, 404)
+
+
+def test_endpoint_unknown_kind_and_anonymous(client, officer):
+    assert client.get(reverse("crm:picker", args=["enterprise"])).status_code == 302  # to the login page
+    client.force_login(officer)
+    assert client.get(reverse("crm:picker", args=["bureau"])).status_code == 404
+
+
+def test_endpoint_query_count_does_not_grow_with_enterprises(
+    client, officer, regions, city_bureau, django_assert_max_num_queries
+):
+    for _ in range(30):
+        EnterpriseFactory(region=regions["320812"], bureau=city_bureau).liaison_officers.add(officer)
+    client.force_login(officer)
+    with django_assert_max_num_queries(8):
+        rows = client.get(reverse("crm:picker", args=["enterprise"])).json()["results"]
+    assert len(rows) == 20 and {r["group"] for r in rows} == {"mine"}
