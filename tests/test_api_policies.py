@@ -343,3 +343,23 @@ def test_action_item_list_query_budget(
         client.get("/api/v1/action-items/", {"page_size": 1})
     with django_assert_max_num_queries(len(small)):
         assert len(client.get("/api/v1/action-items/", {"page_size": 50}).json()["results"]) == 50
+
+
+# ------------------------------------------------------------------ what schemathesis found (issue 11, item 7)
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "yes", None])
+def test_a_policy_boolean_is_json_true_or_false(api_as, manager, regions, value):
+    body = {"title": "x", "issuer": "y", "level": "city", "kind": "funding", "linked_only": value}
+    response = api_as(manager).post("/api/v1/policies/", body, format="json")
+    assert response.status_code == 400 and "linked_only" in response.json()
+    assert api_as(manager).post("/api/v1/policies/", {**body, "linked_only": True}, format="json").status_code == 201
+
+
+@pytest.mark.parametrize("value", ["null", "maybe", "2"])
+def test_include_expired_that_is_no_boolean_is_a_400(api_as, manager, regions, value):
+    url = f"/api/v1/policies/{make_policy().pk}/eligible-enterprises/"
+    response = api_as(manager).get(url, {"include_expired": value})
+    assert response.status_code == 400 and "include_expired" in response.json()
+    assert api_as(manager).get(url, {"include_expired": "true"}).status_code == 200
+    assert api_as(manager).get(url, {"include_expired": ""}).status_code == 200

@@ -152,3 +152,10 @@ def test_the_dashboard_api_carries_the_programmes(api_as, leader, both):
     assert {row["programme_code"] for row in body["targets"]} == {"hnte"}
     assert set(body["lag"]) == {"signed_not_started", "started_not_completed", "completed_not_producing"}
     assert body["projects"]["signed"] == 0
+
+
+def test_an_empty_patch_of_a_cultivation_target_keeps_it(api_as, manager, both):
+    """Schemathesis (issue 11, item 7): ``PATCH {}`` was a 500 (the service was called without ``target``)."""
+    target = both["city"]["cultivation-targets"]
+    response = api_as(manager).patch(f"/api/v1/cultivation-targets/{target.pk}/", {}, format="json")
+    assert response.status_code == 200 and response.json()["target"] == 3

@@ -15,6 +15,19 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 class TestCadence:
+    def test_an_unknown_region_is_a_400_and_an_empty_one_no_filter(self, api_as, manager, regions):
+        client = api_as(manager)
+        response = client.get("/api/v1/cadence/", {"region": "999999"})
+        assert response.status_code == 400 and "region" in response.json()
+        assert client.get("/api/v1/cadence/", {"region": "320812"}).status_code == 200
+        assert client.get("/api/v1/cadence/", {"region": ""}).status_code == 200
+
+    def test_the_schema_says_empty_cadence_and_dashboard_params_mean_no_filter(self, api_as, manager):
+        paths = api_as(manager).get("/api/schema/?format=json").json()["paths"]
+        for path in ("/api/v1/cadence/", "/api/v1/dashboard/"):
+            region = {p["name"]: p for p in paths[path]["get"]["parameters"]}["region"]
+            assert region["allowEmptyValue"] is True and region["schema"]["pattern"].startswith("^[0-9A-Za-z]")
+
     def test_lists_rows_of_a_person_filtered_by_status(self, api_as, manager, officer, enterprise, county_enterprise):
         enterprise.liaison_officers.add(officer)
         county_enterprise.liaison_officers.add(officer)
@@ -183,6 +196,12 @@ class TestDashboardPeriodRegion:
         assert county["coverage"]["total"] == 1 and county["period"]["region"] == county_enterprise.region_id
         bad = client.get("/api/v1/dashboard/?period=2026Q5")
         assert bad.status_code == 400 and "period" in bad.json()
+
+    @pytest.mark.parametrize("value", ["0.5", "999999", "-"])
+    def test_an_unknown_region_is_a_400(self, api_as, manager, regions, value):
+        response = api_as(manager).get("/api/v1/dashboard/", {"region": value})
+        assert response.status_code == 400 and "region" in response.json()
+        assert api_as(manager).get("/api/v1/dashboard/", {"region": ""}).status_code == 200
 
     def test_county_user_cannot_ask_another_region(self, api_as, county_officer, enterprise):
         response = api_as(county_officer).get(f"/api/v1/dashboard/?region={enterprise.region_id}")

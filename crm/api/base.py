@@ -50,15 +50,18 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.utils import html
 
 from crm.api.permissions import CrmModelPermission
 from crm.choices import NeedCategory
-from crm.filtersets import CODE_RE
+from crm.filtersets import CODE_PATTERN, CODE_RE
 from crm.models import User
 from crm.querysets import scope_region
 from crm.validators import MAX_ID, validate_no_control_chars
 
 TEXT_MAX_LENGTH = 20000
+# A reference-data code as a query parameter (``?region=320831``): the shape ``CodeRelatedField`` accepts.
+CODE_SCHEMA_PATTERN = f"^{CODE_PATTERN}$"
 INT32_MAX = 2**31 - 1
 READ_ONLY_AUDIT = ("created_by", "created_at", "updated_at")
 
@@ -89,8 +92,9 @@ _STRICT_CLASSES: dict[type, type] = {}
 
 
 def strict_string_field(field: serializers.Field) -> None:
-    """Make a writable text field (``CharField`` and its subclasses: e-mail, regex, slug, URL, credit code …)
-    strict about JSON types (``StrictStringMixin``), recursing into list children. The one place this is done:
+    """Make a writable text field (``CharField`` and its subclasses: e-mail, regex, slug, URL, credit code …) and a
+    writable boolean field strict about JSON types (``StrictStringMixin``, ``StrictBooleanMixin``), recursing into
+    list children. The one place this is done:
     ``CrmSerializer`` and ``CrmModelSerializer`` call it for every field, declared or generated."""
     if field.read_only:
         return
@@ -98,11 +102,28 @@ def strict_string_field(field: serializers.Field) -> None:
         strict_string_field(field.child)
         return
     if isinstance(field, serializers.CharField) and not isinstance(field, StrictStringMixin):
-        base = type(field)
-        strict = _STRICT_CLASSES.get(base)
-        if strict is None:
-            strict = _STRICT_CLASSES[base] = type(base.__name__, (StrictStringMixin, base), {"__module__": __name__})
-        field.__class__ = strict
+        _strict_class(field, StrictStringMixin)
+    elif isinstance(field, serializers.BooleanField) and not isinstance(field, StrictBooleanMixin):
+        _strict_class(field, StrictBooleanMixin)
+
+
+class StrictBooleanMixin:
+    """A boolean field that takes JSON ``true``/``false`` only: DRF's ``BooleanField`` also reads ``0``, ``1``,
+    ``"yes"`` or ``"off"``, although the schema says ``boolean``. Form data and query strings are text, so there
+    the usual words (``true``, ``1``, ``on`` …) still count."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool) and not html.is_html_input(getattr(self.root, "initial_data", None)):
+            self.fail("invalid", input=str(data)[:32])
+        return super().to_internal_value(data)
+
+
+def _strict_class(field: serializers.Field, mixin: type) -> None:
+    base = type(field)
+    strict = _STRICT_CLASSES.get(base)
+    if strict is None:
+        strict = _STRICT_CLASSES[base] = type(base.__name__, (mixin, base), {"__module__": __name__})
+    field.__class__ = strict
 
 
 class StrictCharField(StrictStringMixin, serializers.CharField):

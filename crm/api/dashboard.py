@@ -12,7 +12,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.base import CrmSerializer
+from crm.api.base import CODE_SCHEMA_PATTERN, CodeRelatedField, CrmSerializer
+from crm.models import Region
 from crm.selectors.dashboard import PeriodError, dashboard_kpis, period_parse
 
 
@@ -250,6 +251,10 @@ class DashboardSerializer(CrmSerializer):
     programmes = DashboardProgrammesSerializer()
 
 
+class DashboardQuerySerializer(CrmSerializer):
+    region = CodeRelatedField(queryset=Region.objects.all(), required=False)
+
+
 class DashboardView(APIView):
     """The dashboard KPIs of the signed-in user's scope (every role)."""
 
@@ -263,12 +268,16 @@ class DashboardView(APIView):
                 pattern=r"^[0-9]{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$",
                 description="2026Q4, 2026-11 or 2026 (default: this quarter)",
             ),
-            OpenApiParameter("region", str, pattern=r"^[0-9A-Za-z-]{1,20}$", description="a region code in your scope"),
+            OpenApiParameter("region", str, pattern=CODE_SCHEMA_PATTERN, description="a region code in your scope"),
         ],
         responses={200: DashboardSerializer},
     )
     def get(self, request):
-        period, region = request.query_params.get("period"), request.query_params.get("region")
+        # An unknown region code is a 400 (not an empty dashboard); one outside your scope too, below.
+        query = DashboardQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period, region = request.query_params.get("period"), query.validated_data.get("region")
+        region = region.code if region else None
         try:
             kpis = dashboard_kpis(user=request.user, period=period, region=region)
         except PeriodError:

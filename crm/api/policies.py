@@ -102,6 +102,10 @@ class PolicySerializer(CrmModelSerializer):
         ]
 
 
+class EligibleQuerySerializer(CrmSerializer):
+    include_expired = serializers.BooleanField(required=False, default=False)
+
+
 class ReasonSerializer(CrmSerializer):
     """One criterion: passed or failed with the enterprise's value; scored reasons carry their ``points``."""
 
@@ -216,6 +220,7 @@ class PolicyViewSet(ScopedModelViewSet):
 
     model = Policy
     serializer_class = PolicySerializer
+    empty_query_values = ("include_expired",)  # empty: not included (crm/api/schema.py)
     filterset_class = PolicyFilterSet
     select_related = ("department",)
     prefetch_related = matching.POLICY_PREFETCH
@@ -233,7 +238,9 @@ class PolicyViewSet(ScopedModelViewSet):
     def eligible_enterprises(self, request, pk=None):
         """Enterprises in your scope meeting the policy's criteria: one query, linked and assisted first."""
         policy = self.get_object()
-        include_expired = request.query_params.get("include_expired", "").lower() in {"1", "true", "yes"}
+        query = EligibleQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        include_expired = query.validated_data["include_expired"]
         queryset = matching.policy_eligible_enterprises(
             policy=policy, user=request.user, include_expired=include_expired
         )

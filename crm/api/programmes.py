@@ -190,6 +190,7 @@ def _target_save(*, user, data, cultivationtarget=None):
         "bureau": cultivationtarget.bureau if cultivationtarget else None,
         "year": cultivationtarget.year if cultivationtarget else None,
         "programme": cultivationtarget.programme if cultivationtarget else None,
+        "target": cultivationtarget.target if cultivationtarget else None,  # a PATCH may leave it out
         **data,
     }
     if not user.sees_everything and data["bureau"] and data["bureau"].pk != user.bureau_id:

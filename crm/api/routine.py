@@ -16,11 +16,19 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from crm.api.base import CrmModelSerializer, CrmSerializer, ScopedModelViewSet, ScopedRelatedField, UserRelatedField
+from crm.api.base import (
+    CODE_SCHEMA_PATTERN,
+    CodeRelatedField,
+    CrmModelSerializer,
+    CrmSerializer,
+    ScopedModelViewSet,
+    ScopedRelatedField,
+    UserRelatedField,
+)
 from crm.api.pagination import PageNumberPagination
 from crm.choices import CadenceRole, CadenceStatus, NeedCategory, Urgency
 from crm.filtersets import ActivityFilterSet, VisitPlanFilterSet
-from crm.models import Activity, ActivityParticipant, Bureau, Enterprise, Need, User, VisitPlan
+from crm.models import Activity, ActivityParticipant, Bureau, Enterprise, Need, Region, User, VisitPlan
 from crm.selectors.cadence import cadence_query
 from crm.services.activities import activity_create, activity_update
 from crm.services.plans import visit_plan_cancel, visit_plan_create, visit_plan_update
@@ -50,7 +58,7 @@ class CadenceQuerySerializer(CrmSerializer):
     person = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     status = serializers.ChoiceField(choices=CadenceStatus.choices, required=False)
     role = serializers.ChoiceField(choices=CadenceRole.choices, required=False)
-    region = serializers.RegexField(r"^[0-9A-Za-z-]{1,20}$", required=False)
+    region = CodeRelatedField(queryset=Region.objects.all(), required=False)
 
 
 class CadenceView(GenericAPIView):
@@ -62,13 +70,14 @@ class CadenceView(GenericAPIView):
     # Rows are (enterprise, person) pairs built by the cadence selector; the queryset only names the model for
     # the schema generator, which otherwise warns.
     queryset = Enterprise.objects.none()
+    empty_query_values = ("person", "status", "role", "region")  # empty: no filter (crm/api/schema.py)
 
     @extend_schema(
         parameters=[
             OpenApiParameter("person", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description="user id"),
             OpenApiParameter("status", str, enum=CadenceStatus.values),
             OpenApiParameter("role", str, enum=CadenceRole.values),
-            OpenApiParameter("region", str, pattern=r"^[0-9A-Za-z-]{1,20}$"),
+            OpenApiParameter("region", str, pattern=CODE_SCHEMA_PATTERN, description="a region code"),
         ],
         responses=CadenceRowSerializer(many=True),
     )
@@ -81,7 +90,7 @@ class CadenceView(GenericAPIView):
             person=params.get("person"),
             status=params.get("status"),
             role=params.get("role"),
-            region=params.get("region"),
+            region=params["region"].code if params.get("region") else None,
         )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
