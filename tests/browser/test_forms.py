@@ -53,7 +53,8 @@ def test_expired_session_on_a_phone_loses_nothing(page_as, live_server, visit_ur
 
     assert page.url == visit_url  # back on the form …
     assert page.locator("[data-draft-notice]").is_visible()  # … with the draft restored and said so
-    assert "已恢复您在" in page.inner_text("[data-draft-notice]") and "丢弃草稿" in page.inner_text("[data-draft-notice]")
+    notice = page.inner_text("[data-draft-notice]")
+    assert "已恢复您在" in notice and "丢弃草稿" in notice
     assert page.input_value("#id_q_needs") == "计划扩建二期厂房，需要新增用地 30 亩"
     assert page.input_value("#id_interviewee") == "王建国"
     assert page.input_value("#id_needs-1-title") == "科技贷款 500 万元"
