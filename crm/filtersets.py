@@ -301,7 +301,7 @@ class FilterChip:
     remove_url: str
 
 
-def _is_set(value) -> bool:
+def filter_value_is_set(value) -> bool:
     """A filter value that filters something (an empty queryset or range does not)."""
     if value is None or value == "":
         return False
@@ -387,7 +387,7 @@ class SearchFilterSet(django_filters.FilterSet):
             self.is_valid()
         chips = []
         for name, value in form.cleaned_data.items():
-            if name in {"ordering", "page", "page_size"} or name not in self.filters or not _is_set(value):
+            if name in {"ordering", "page", "page_size"} or name not in self.filters or not filter_value_is_set(value):
                 continue
             text = self.chip_value(name, value)
             if name == "q":

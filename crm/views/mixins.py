@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.forms import MultiWidget
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, ListView
 
+from crm.filtersets import filter_value_is_set
 from crm.forms.base import style_form
 from crm.paginator import COUNT_CAP, KeysFirstPaginator
 from crm.permissions import can_create, can_edit
@@ -208,7 +208,7 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
             active = sum(
                 1
                 for name, value in filterset.form.cleaned_data.items()
-                if name not in {"ordering", "q"} and _is_set(value)
+                if name not in {"ordering", "q"} and filter_value_is_set(value)
             )
         page_size = context["paginator"].per_page
         panel_fields, hidden_params = self.split_filter_fields(filterset)
@@ -240,17 +240,6 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
             (key, value) for key, values in self.request.GET.lists() if key not in shown_names for value in values
         ]
         return shown, hidden
-
-
-def _is_set(value) -> bool:
-    """A filter value that filters something (an empty queryset or range does not)."""
-    if value is None or value == "":
-        return False
-    if isinstance(value, slice):
-        return value.start is not None or value.stop is not None
-    if isinstance(value, list | tuple | QuerySet):
-        return len(value) > 0
-    return True
 
 
 def _param_names(bound_field) -> list[str]:

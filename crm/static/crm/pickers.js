@@ -54,8 +54,12 @@
           .catch(function () { callback(); });
       };
     }
+    // Tom Select moves the <label for> onto its own text box; the original <select> (kept for the form and
+    // screen readers' form mode) would be left without a name, so it keeps the label's text as aria-label.
+    var label = select.labels && select.labels.length ? select.labels[0].textContent.trim() : "";
     try {
       new window.TomSelect(select, settings);
+      if (label && !select.hasAttribute("aria-label")) select.setAttribute("aria-label", label);
     } catch (error) {
       delete select.dataset.pickerReady; // leave the plain <select>
     }
