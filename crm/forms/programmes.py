@@ -15,22 +15,13 @@ from crm.forms.base import (
     style_form,
 )
 from crm.models import Cultivation, Enterprise, EnterpriseYear, ProjectProgress, Qualification
+from crm.services.programmes import YEAR_FIELDS
 
 
 class EnterpriseYearForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = EnterpriseYear
-        fields = [
-            "year",
-            "revenue",
-            "rd_expense",
-            "employees",
-            "rd_staff",
-            "total_assets",
-            "high_tech_revenue",
-            "invention_patents",
-            "other_ip",
-        ]
+        fields = ["year", *YEAR_FIELDS]
 
     def validate_unique(self):
         # A year already stored is updated by the service, not refused.

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import EnterpriseYear
-from crm.services.programmes import enterprise_figures_sync
+from crm.services.programmes import YEAR_FIELDS, enterprise_figures_sync
 from crm.sheets.resources.base import (
     CHUNK,
     EXAMPLE_CREDIT_CODE,
@@ -68,19 +68,7 @@ class EnterpriseYearResource(LedgerResource):
 
     class Meta(LedgerResource.Meta):
         model = EnterpriseYear
-        fields = (
-            "enterprise",
-            "enterprise_code",
-            "year",
-            "revenue",
-            "rd_expense",
-            "employees",
-            "rd_staff",
-            "total_assets",
-            "high_tech_revenue",
-            "invention_patents",
-            "other_ip",
-        )
+        fields = ("enterprise", "enterprise_code", "year", *YEAR_FIELDS)
 
     def __init__(self, user=None, **kwargs):
         super().__init__(user=user, **kwargs)
