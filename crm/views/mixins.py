@@ -2,6 +2,7 @@
 filtered + sorted + paginated lists, page sections that other modules can extend, the web's one mapping
 of service errors (``service_errors``) and the ``next`` parameter (``safe_next``)."""
 
+import mimetypes
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import MultiWidget
+from django.http import FileResponse, Http404
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, ListView
 
@@ -47,6 +49,21 @@ def build_sections(sections: list[Section], target, request) -> dict[str, list[d
         extra = section.context(target, request) if section.context else {}
         columns.setdefault(section.column, []).append({"name": section.name, "template": section.template, **extra})
     return columns
+
+
+def attachment_response(request, attachment) -> FileResponse:
+    """An uploaded file served safely (visits, activities, needs): never rendered as HTML by the browser, 404 if
+    the file is gone; ``?download=1`` saves it instead of showing it. The caller has checked the scope."""
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    content_type = attachment.content_type or mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
+    download = request.GET.get("download") == "1"
+    response = FileResponse(handle, content_type=content_type, as_attachment=download, filename=attachment.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    return response
 
 
 def safe_next(request, default: str) -> str:

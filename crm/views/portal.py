@@ -5,12 +5,10 @@ Every request is first counted against the token in the shared cache (429 beyond
 resolved; an unknown, expired or revoked token answers the same 404 page, byte for byte. Forms carry CSRF.
 """
 
-import mimetypes
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -36,7 +34,7 @@ from crm.services.portal import (
     portal_need_create,
     portal_need_rate,
 )
-from crm.views.mixins import service_errors
+from crm.views.mixins import attachment_response, service_errors
 
 PORTAL_LANGUAGE = "zh-hans"
 
@@ -234,17 +232,4 @@ class NeedAttachmentView(LoginRequiredMixin, View):
     def get(self, request, pk: int, attachment_pk: int):
         need = get_object_or_404(Need.objects.visible_to(request.user), pk=pk)
         attachment = get_object_or_404(NeedAttachment, pk=attachment_pk, need=need)
-        try:
-            handle = attachment.file.open("rb")
-        except (FileNotFoundError, ValueError):
-            raise Http404 from None
-        content_type = attachment.content_type or mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
-        response = FileResponse(
-            handle,
-            content_type=content_type,
-            as_attachment=request.GET.get("download") == "1",
-            filename=attachment.name,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-        return response
+        return attachment_response(request, attachment)

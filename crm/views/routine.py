@@ -3,14 +3,13 @@ and its key on the user's own page, and activities (list, detail, the phone-firs
 
 import calendar as month_calendar
 import datetime as dt
-import mimetypes
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -39,7 +38,13 @@ from crm.services.plans import (
     visit_plan_cancel,
     visit_plan_create,
 )
-from crm.views.mixins import CreatePermissionMixin, FilteredListView, ScopedDetailView, add_service_errors
+from crm.views.mixins import (
+    CreatePermissionMixin,
+    FilteredListView,
+    ScopedDetailView,
+    add_service_errors,
+    attachment_response,
+)
 
 # ------------------------------------------------------------------------------------------------ visit plans
 
@@ -490,13 +495,4 @@ class ActivityAttachmentView(LoginRequiredMixin, View):
     def get(self, request, pk: int, attachment_pk: int):
         activity = get_object_or_404(Activity.objects.visible_to(request.user), pk=pk)
         attachment = get_object_or_404(ActivityAttachment, pk=attachment_pk, activity=activity)
-        try:
-            handle = attachment.file.open("rb")
-        except (FileNotFoundError, ValueError):
-            raise Http404 from None
-        content_type = attachment.content_type or mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
-        download = request.GET.get("download") == "1"
-        response = FileResponse(handle, content_type=content_type, as_attachment=download, filename=attachment.name)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-        return response
+        return attachment_response(request, attachment)

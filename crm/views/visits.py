@@ -1,15 +1,13 @@
 """Visit pages: the list, the phone-first 登门三问 form (needs inline), the detail, the printable record
 (走访记录表) and the attachments (served only to users who can see the visit)."""
 
-import mimetypes
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +26,13 @@ from crm.selectors.history import history_changes
 from crm.selectors.scope import links_mark
 from crm.services.portal import access_link_for_print, access_print_may, access_qr_svg
 from crm.services.visits import visit_create, visit_update
-from crm.views.mixins import CreatePermissionMixin, FilteredListView, ScopedDetailView, add_service_errors
+from crm.views.mixins import (
+    CreatePermissionMixin,
+    FilteredListView,
+    ScopedDetailView,
+    add_service_errors,
+    attachment_response,
+)
 
 
 class VisitListView(FilteredListView):
@@ -271,13 +275,4 @@ class VisitAttachmentView(LoginRequiredMixin, View):
     def get(self, request, pk: int, attachment_pk: int):
         visit = get_object_or_404(Visit.objects.visible_to(request.user), pk=pk)
         attachment = get_object_or_404(VisitAttachment, pk=attachment_pk, visit=visit)
-        try:
-            handle = attachment.file.open("rb")
-        except (FileNotFoundError, ValueError):
-            raise Http404 from None
-        content_type = attachment.content_type or mimetypes.guess_type(attachment.name)[0] or "application/octet-stream"
-        download = request.GET.get("download") == "1"
-        response = FileResponse(handle, content_type=content_type, as_attachment=download, filename=attachment.name)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-        return response
+        return attachment_response(request, attachment)
