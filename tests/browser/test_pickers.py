@@ -54,12 +54,12 @@ def test_type_into_the_enterprise_picker_and_pick_one(
     page.wait_for_selector(f"#id_project option[value='{picker_data['project'].pk}']", state="attached")
 
     # Staff: a multi-select with chips, no Ctrl-click list box.
-    officers = page.locator(".field-officers .ts-control")
-    officers.scroll_into_view_if_needed()
-    officers.click()
-    # Focused (the drop-down opens once options load, which may need the typed text first).
-    page.locator(".field-officers .ts-wrapper.focus").wait_for()
-    page.locator("#id_officers-ts-control").fill("周晓")  # one input event, as an IME commits the word
+    # Type into Tom Select's own text box: fill() focuses it and fires one input event, as an IME
+    # commits the word. (Clicking the control and waiting for its focus class raced the enterprise
+    # drop-down closing over it and failed once in CI.)
+    officers_input = page.locator("#id_officers-ts-control")
+    officers_input.scroll_into_view_if_needed()
+    officers_input.fill("周晓")
     page.locator(".field-officers .ts-dropdown .option", has_text="周晓梅").click()
     page.keyboard.press("Escape")
     chip = page.locator(".field-officers .ts-control .item", has_text="周晓梅")
