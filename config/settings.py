@@ -122,7 +122,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 AUTH_USER_MODEL = "crm.User"
 # django-axes first: a locked-out client/username pair is refused before the password is even checked.
-AUTHENTICATION_BACKENDS = ["crm.security.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+# crm.security.UserBackend is Django's ModelBackend loading the user with the bureau and department. A session
+# signed in before it stored ModelBackend's path: that user signs in again once.
+AUTHENTICATION_BACKENDS = ["crm.security.LockoutBackend", "crm.security.UserBackend"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -7,12 +7,12 @@ project of that enterprise. Each function returns data only; the views add what 
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import Count, QuerySet, Window, prefetch_related_objects
 
 from crm.choices import MatchStatus
-from crm.models import ActionItem, Contact, Enterprise, EnterpriseQualification, Need, Project, User
+from crm.models import ActionItem, Contact, Enterprise, EnterpriseQualification, Need, Project, User, Visit
 from crm.selectors import matching
-from crm.selectors.needs import engagement_timeline, need_list
+from crm.selectors.needs import engagement_timeline, need_list, needs_escalation_annotate, timeline_entries
 
 SECTION_LIMIT = 20
 TIMELINE_LIMIT = 30
@@ -33,6 +33,14 @@ def _rows(queryset: QuerySet, limit: int) -> Rows:
     # One query when everything fits on the section; a COUNT only when it does not.
     count = len(rows) if len(rows) < limit else queryset.count()
     return Rows(rows=rows, count=count)
+
+
+@dataclass
+class Engagement:
+    """The 360° page's visits-and-needs timeline and its needs section, read together."""
+
+    timeline: list[dict] = field(default_factory=list)
+    needs: Rows = field(default_factory=Rows)
 
 
 def _scoped_enterprise(*, user, enterprise: Enterprise) -> QuerySet:
@@ -68,7 +76,32 @@ def enterprise_liaison_officers(*, user, enterprise: Enterprise) -> list[User]:
 
 
 def enterprise_needs(*, user, enterprise: Enterprise, limit: int = SECTION_LIMIT) -> Rows:
-    return _rows(need_list(user=user).filter(enterprise=enterprise), limit)
+    return enterprise_engagement(user=user, enterprise=enterprise, needs_limit=limit).needs
+
+
+def enterprise_engagement(
+    *, user, enterprise: Enterprise, timeline_limit: int = TIMELINE_LIMIT, needs_limit: int = SECTION_LIMIT
+) -> Engagement:
+    """The timeline (visits and needs, newest first) and the needs section (the newest needs and how many there
+    are) in two queries: the needs are read once, with their count as a window (``COUNT(*) OVER ()``), and the
+    section shows the first of the timeline's needs (both are newest first)."""
+    visits = list(
+        Visit.objects.visible_to(user)
+        .filter(enterprise=enterprise)
+        .select_related("enterprise", "lead")
+        .order_by("-visited_on", "-id")[:timeline_limit]
+    )
+    needs = list(
+        need_list(user=user)
+        .filter(enterprise=enterprise)
+        .annotate(total_count=Window(Count("pk")))
+        .order_by("-created_at", "-id")[: max(timeline_limit, needs_limit)]
+    )
+    needs_escalation_annotate(needs)
+    return Engagement(
+        timeline=timeline_entries(visits=visits, needs=needs[:timeline_limit], limit=timeline_limit),
+        needs=Rows(rows=needs[:needs_limit], count=needs[0].total_count if needs else 0),
+    )
 
 
 def enterprise_action_items(*, user, enterprise: Enterprise, limit: int = SECTION_LIMIT) -> Rows:
@@ -83,7 +116,7 @@ def enterprise_projects(*, user, enterprise: Enterprise) -> list[Project]:
 
 def enterprise_timeline(*, user, enterprise: Enterprise, limit: int = TIMELINE_LIMIT) -> list[dict]:
     """Visits and needs of the enterprise in one timeline, newest first."""
-    return engagement_timeline(user=user, enterprise=enterprise, limit=limit)
+    return enterprise_engagement(user=user, enterprise=enterprise, timeline_limit=limit).timeline
 
 
 def enterprise_policy_matches(*, user, enterprise: Enterprise, limit: int = SECTION_LIMIT) -> Rows:

@@ -148,6 +148,11 @@ def engagement_timeline(*, user, enterprise=None, project=None, limit: int = 50)
         needs = needs.filter(project=project)
     visits = list(visits.order_by("-visited_on", "-id")[:limit])
     needs = needs_escalation_annotate(needs.order_by("-created_at", "-id")[:limit])
+    return timeline_entries(visits=visits, needs=needs, limit=limit)
+
+
+def timeline_entries(*, visits: Iterable[Visit], needs: Iterable[Need], limit: int) -> list[dict]:
+    """Visits (newest first) and needs (newest first, ``escalation`` set) merged into one timeline."""
     entries = [{"date": v.visited_on, "kind": "visit", "object": v} for v in visits]
     entries += [{"date": timezone.localtime(n.created_at).date(), "kind": "need", "object": n} for n in needs]
     entries.sort(key=lambda e: (e["date"], e["kind"] == "need"), reverse=True)

@@ -78,7 +78,7 @@ def _liaison(enterprise, request) -> dict:
 
 
 def _needs(enterprise, request) -> dict:
-    needs = selectors.enterprise_needs(user=request.user, enterprise=enterprise)
+    needs = sections.enterprise_engagement(enterprise, request).needs  # read with the timeline
     return {"needs": needs.rows, "needs_count": needs.count}
 
 

@@ -23,9 +23,19 @@ def _timeline(entries: list[dict], **extra) -> dict:
     return {"entries": entries, "visits_count": sum(1 for entry in entries if entry["kind"] == "visit"), **extra}
 
 
+def enterprise_engagement(enterprise, request) -> enterprise_selectors.Engagement:
+    """The timeline and the needs section of the 360° page read once for both (DESIGN §9.2: ≤ 15 queries), kept
+    on the page's enterprise object for the second section that asks."""
+    engagement = getattr(enterprise, "_engagement", None)
+    if engagement is None:
+        engagement = enterprise_selectors.enterprise_engagement(user=request.user, enterprise=enterprise)
+        enterprise._engagement = engagement
+    return engagement
+
+
 def enterprise_timeline_section(enterprise, request) -> dict:
     """Visits and needs of the enterprise in one timeline, newest first."""
-    entries = enterprise_selectors.enterprise_timeline(user=request.user, enterprise=enterprise)
+    entries = enterprise_engagement(enterprise, request).timeline
     return _timeline(
         entries,
         can_log_visit=can_create(request.user, Visit),
