@@ -40,7 +40,12 @@ class KeysFirstPaginator(Paginator):
         rows = self.object_list
         if self.count_cap is None or not isinstance(rows, QuerySet):
             return super().count
-        found = rows.order_by()[: self.count_cap + 1].count()
+        counted = rows.order_by()
+        if _plain(counted):
+            # Only the keys: an annotation the page shows (a correlated count per row) is not computed for
+            # every counted row (filters on it still apply).
+            counted = counted.values("pk")
+        found = counted[: self.count_cap + 1].count()
         return CappedCount(self.count_cap) if found > self.count_cap else found
 
     @property

@@ -147,7 +147,11 @@ def limited_choices(field: forms.ModelChoiceField, current, user) -> list[tuple]
     type-ahead asks crm/views/pickers.py for more)."""
     qs = field.queryset
     picked = list(qs.filter(pk=current)) if is_valid_id(current) else []
-    mine = list(qs.filter(Q(liaison_officers=user) | Q(liaison_leader=user)).distinct()[:50])
+    # The ids of two indexed lookups in one UNION, then sorted: a join on the officers with OR and DISTINCT (or an
+    # OR of the two) walked every enterprise by name at province scale (0.5 s for a user who liaises with none).
+    officers = qs.model.liaison_officers.through.objects.filter(user=user).order_by().values("enterprise_id")
+    leaders = qs.model.objects.filter(liaison_leader=user).order_by().values("pk")
+    mine = list(qs.filter(pk__in=officers.union(leaders))[:50])
     mine_ids = {obj.pk for obj in mine}
     rest = list(qs[:ENTERPRISE_CHOICE_LIMIT])
     seen, others = set(mine_ids), []
