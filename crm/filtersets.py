@@ -94,6 +94,7 @@ from crm.models import (
     VisitPlan,
 )
 from crm.querysets import enterprise_search_q, open_q, overdue_q
+from crm.selectors.search import enterprise_text_filter
 from crm.validators import MAX_ID, validate_no_control_chars
 
 # Reference-data codes (regions, chains, qualifications) are short and plain. Values that cannot be a code
@@ -572,6 +573,10 @@ class EnterpriseFilterSet(SearchFilterSet):
 
     def search_condition(self, value: str) -> Q:
         return enterprise_search_q(value, contact_model=Contact)
+
+    def filter_q(self, queryset, name, value):
+        # The same matches as ``search_condition``, found through the global search's index (DESIGN §9.2).
+        return enterprise_text_filter(queryset, value or "")
 
     def filter_qualifications(self, queryset, name, value):
         """Enterprises holding every given qualification (with ``qualification_valid=true``: unexpired)."""

@@ -34,6 +34,7 @@ from crm.models import (
     Region,
     Visit,
 )
+from crm.querysets import enterprise_search_q
 from tests.factories import credit_code
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +222,17 @@ def test_forms_render_without_loading_big_tables(manager, enterprise, django_ass
         with django_assert_max_num_queries(8):
             html = filterset.form.as_p()
         assert enterprise.name not in html
+
+
+def test_enterprise_q_finds_what_the_text_search_finds(manager, enterprise, county_enterprise):
+    """The list's ``q`` narrows through the global search's index first (DESIGN §9.2) and then finds exactly what
+    ``enterprise_search_q`` finds: name, credit code (typed in groups too), legal representative, contact name."""
+    Contact.objects.create(enterprise=county_enterprise, name="王小明")
+    code = enterprise.credit_code
+    grouped = f"{code[:4]} {code[4:10]} {code[10:]}"
+    texts = ["清", "金湖", "小明", "王小明", code[-6:].lower(), code[:2], "9", code, enterprise.name[1:4], "无此企业"]
+    for text in texts:
+        expected = list(Enterprise.objects.filter(enterprise_search_q(text, contact_model=Contact)).order_by("pk"))
+        found = sorted(run(EnterpriseFilterSet, {"q": text}, manager), key=lambda e: e.pk)
+        assert found == expected, text
+    assert run(EnterpriseFilterSet, {"q": grouped}, manager) == [enterprise]

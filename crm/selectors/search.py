@@ -11,6 +11,8 @@ more, ``grams`` for words of one or two). On PostgreSQL the same words are ``ico
 pg_trgm GIN indexes. Results come newest first (``-id``), which both databases can stop early on.
 
 ``search_enterprises`` is the enterprise list's ``q`` (``EnterpriseQuerySet.search``), kept for the filters.
+``enterprise_text_filter`` is how the enterprise FilterSet applies that ``q`` (web list and API): the same
+matches, found through the index of the global search first.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from crm.models import ActionItem, Activity, Contact, Enterprise, Need, Policy, Project, Visit
-from crm.querysets import scope_region
+from crm.querysets import enterprise_search_q, scope_region
 from crm.validators import normalize_credit_code
 
 SEARCH_LIMIT = 50  # per kind on the /search/ page and the API at most
@@ -298,3 +300,38 @@ def search_enterprises(*, user, query: str, limit: int = SEARCH_LIMIT) -> QueryS
         .prefetch_related("contacts")
         .order_by("name", "id")[:limit]
     )
+
+
+_CREDIT_CODE_ALPHABET = re.compile(r"[0-9A-HJ-NP-RTUW-Y]+")
+
+
+def enterprise_text_filter(queryset: QuerySet, text: str) -> QuerySet:
+    """``queryset`` narrowed to the enterprises ``text`` finds (the enterprise list's ``q``): name, credit code
+    (a whole code typed in groups with spaces too), legal representative, or a contact's name contains it.
+
+    The rows are exactly those of ``enterprise_search_q``; on SQLite the FTS5 trigram tables of the global
+    search (migration 0016) first narrow them to the enterprises whose index, or one of whose contacts' index,
+    holds ``text`` (a superset: the index is case-folded and joins the fields), and ``enterprise_search_q`` then
+    checks those few instead of every enterprise. A one- or two-character text that could be part of a credit
+    code (the short-word grams index only the Chinese-text fields) is checked on every row as before; on
+    PostgreSQL the pg_trgm indexes serve ``enterprise_search_q`` itself.
+    """
+    text = search_clean(text)
+    if not text:
+        return queryset
+    joined = "".join(text.split())
+    if joined != text and _CREDIT_CODE_CHARS.fullmatch(joined.upper()):
+        text = joined  # 9132 0871 MA1N… → the code
+    exact = enterprise_search_q(text, contact_model=Contact)
+    if connection.vendor != "sqlite":
+        return queryset.filter(exact)
+    if len(text) < 3 and (_CREDIT_CODE_ALPHABET.fullmatch(text.upper()) or "~" in text):
+        return queryset.filter(exact)
+    expression = "body:" + _phrase(text) if len(text) >= 3 else "grams:" + _phrase(text + "~" * (3 - len(text)))
+    candidates = RawSQL(
+        "SELECT rowid FROM crm_search_enterprise WHERE crm_search_enterprise MATCH %s "
+        "UNION SELECT enterprise_id FROM crm_contact WHERE id IN "
+        "(SELECT rowid FROM crm_search_contact WHERE crm_search_contact MATCH %s)",
+        (expression, expression),
+    )
+    return queryset.filter(pk__in=candidates).filter(exact)
