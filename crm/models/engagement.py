@@ -185,6 +185,8 @@ class Visit(AutoCodeMixin, TimeStampedModel):
             models.Index(fields=["-visited_on", "-id"], name="crm_visit_date_idx"),
             models.Index(fields=["enterprise", "-visited_on"], name="crm_visit_ent_date_idx"),
             models.Index(fields=["flag"], name="crm_visit_flag_idx"),
+            # 预警企业: the newest flagged visits, one flag at a time (crm.selectors.watch.red_flag_visits).
+            models.Index(fields=["flag", "-visited_on", "-id"], name="crm_visit_flag_date_idx"),
         ]
 
     def __str__(self) -> str:
@@ -440,6 +442,8 @@ class Need(AutoCodeMixin, TimeStampedModel):
             models.Index(fields=["created_by", "status", "due_on"], name="crm_need_creator_due_idx"),
             models.Index(fields=["enterprise", "status", "due_on"], name="crm_need_ent_due_idx"),
             models.Index(fields=["bureau", "status", "due_on"], name="crm_need_bureau_due_idx"),
+            # The dashboard's working days to answer (crm/selectors/dashboard.py), read from the index alone.
+            models.Index(fields=["answered_at", "created_at", "assigned_at"], name="crm_need_answered_idx"),
         ]
 
     def __str__(self) -> str:

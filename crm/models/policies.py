@@ -376,6 +376,8 @@ class PolicyMatch(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "-created_at"], name="crm_match_status_idx"),
             models.Index(fields=["enterprise", "policy"], name="crm_match_ent_policy_idx"),
+            # The dashboard's matches by status and amount granted, read from the index alone.
+            models.Index(fields=["status", "granted_amount"], name="crm_match_status_amount_idx"),
         ]
 
     def __str__(self) -> str:

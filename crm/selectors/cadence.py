@@ -490,12 +490,19 @@ def cadence_todo(*, user, limit: int = 10, today: dt.date | None = None) -> list
 def cadence_coverage(*, user, region: str | None = None, today: dt.date | None = None) -> list[dict]:
     """Per liaison person in scope: rows, required and done visits this period, met/due/missed counts."""
     people: dict[tuple[int, str], dict] = {}
+    statuses = dict.fromkeys(CadenceStatus.values, 0)  # once: ``.values`` rebuilds the choices on every call
     for row in cadence_rows(user=user, region=region, today=today):
-        entry = people.setdefault(
-            (row["person_id"], row["role"]),
-            {"person_id": row["person_id"], "role": row["role"], "enterprises": 0, "required": 0, "done": 0}
-            | {s: 0 for s in CadenceStatus.values},
-        )
+        key = (row["person_id"], row["role"])
+        entry = people.get(key)
+        if entry is None:
+            entry = people[key] = {
+                "person_id": row["person_id"],
+                "role": row["role"],
+                "enterprises": 0,
+                "required": 0,
+                "done": 0,
+                **statuses,
+            }
         entry["enterprises"] += 1
         entry["required"] += row["required"]
         entry["done"] += min(row["done"], row["required"])
