@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0017_cadence_speed"),
+        ("crm", "0018_list_speed"),
     ]
 
     operations = [
