@@ -80,6 +80,33 @@ def test_rows_create_stores_what_the_orm_stores(regions, chains, manager, vendor
     assert created.created_at is not None and created.updated_at is not None
 
 
+def test_sqlite_rows_go_out_in_statements_as_long_as_sqlite_allows(regions, chains, manager):
+    """Many rows per INSERT (one statement per row makes the search index flush a segment per row), cut at
+    SQLite's parameter limit; the keys still come back in the rows' order."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's own path")
+    objs = unsaved(regions, chains, manager, 4, count=5)
+    per_row = len([f for f in Enterprise._meta.concrete_fields if not f.primary_key])
+    inserts = []
+
+    def counting(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "crm_enterprise"'):
+            inserts.append(len(params) // per_row)
+        return execute(sql, params, many, context)
+
+    with (
+        transaction.atomic(),
+        mock.patch("crm.sheets.resources.bulk.sqlite_max_params", return_value=per_row * 2 + 1),
+        connection.execute_wrapper(counting),
+    ):
+        rows_create(objs, Enterprise, user=manager, reason=CHANGE_REASON)
+    assert inserts == [2, 2, 1]
+    assert [e.name for e in Enterprise.objects.filter(pk__in=[o.pk for o in objs]).order_by("pk")] == [
+        o.name for o in objs
+    ]
+    assert Enterprise.history.filter(id__in=[o.pk for o in objs], history_type="+").count() == 5
+
+
 def test_rows_history_update_writes_a_change_row_each(regions, chains, manager):
     objs = unsaved(regions, chains, manager, 3)
     with transaction.atomic():
