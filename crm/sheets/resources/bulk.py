@@ -207,6 +207,44 @@ def _sqlite_insert(cursor, connection, meta, quote, head: str, placeholder: str,
     return keys
 
 
+def rows_update(objs: list, model, names: list[str]) -> None:
+    """Write the fields ``names`` of existing ``objs`` (their history rows are ``rows_history_update``'s).
+
+    Django's ``bulk_update()`` compiles a CASE WHEN per field and row (~30 s for 10 000 enterprises); here
+    the values go out as plain parameters, in primary-key order. SQLite: ``UPDATE … FROM (VALUES …)`` with
+    as many rows per statement as SQLite allows, for the reason ``_sqlite_insert`` gives (the enterprise
+    search index's UPDATE trigger made one statement per row cost 6.6 s of CPU for 10 000 rows). Other
+    databases: one parameterised UPDATE run with ``executemany``."""
+    if not objs:
+        return
+    connection = connections[router.db_for_write(model)]
+    model_fields = [model._meta.get_field(name) for name in dict.fromkeys(names)]
+    quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    converters = [(value_converter(f, connection), f.attname) for f in model_fields]
+    params = [
+        [convert(getattr(obj, attname)) for convert, attname in converters] + [obj.pk]
+        for obj in sorted(objs, key=lambda obj: obj.pk)
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor != "sqlite":
+            assignments = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", params)
+            return
+        # VALUES columns are called column1, column2, … in SQLite; the key is the last one.
+        assignments = ", ".join(f"{quote(f.column)} = v.column{i}" for i, f in enumerate(model_fields, start=1))
+        width = len(model_fields) + 1
+        placeholder = "(" + ", ".join(["%s"] * width) + ")"
+        per_statement = max(1, sqlite_max_params(connection) // width)
+        for start in range(0, len(params), per_statement):
+            chunk = params[start : start + per_statement]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([placeholder] * len(chunk))}) AS v "
+                f"WHERE {table}.{pk} = v.column{width}",
+                [value for row in chunk for value in row],
+            )
+
+
 def rows_history_update(objs: list, model, *, batch_size: int = 1000, user=None, reason: str = "") -> None:
     """The "~" history rows of updated ``objs`` (the records themselves are written by the caller)."""
     if not objs or _history_model(model) is None:
