@@ -12,7 +12,7 @@ from simple_history.utils import bulk_create_with_history
 
 from crm.models import Enterprise, EnterpriseQualification
 from crm.sheets.imports import sheet_import
-from crm.sheets.resources.bulk import rows_create, rows_history_update
+from crm.sheets.resources.bulk import rows_create, rows_history_update, rows_update
 from crm.sheets.resources.widgets import CHANGE_REASON
 from tests.factories import EnterpriseFactory, credit_code
 from tests.sheets_helpers import make_xlsx
@@ -78,6 +78,58 @@ def test_rows_create_stores_what_the_orm_stores(regions, chains, manager, vendor
     assert {h["type"] for h in history(mine)} == {"+"} and history(mine)[1]["revenue"] == Decimal("1234.50")
     created = Enterprise.objects.get(pk=mine[0].pk)
     assert created.created_at is not None and created.updated_at is not None
+
+
+def test_sqlite_rows_go_out_in_statements_as_long_as_sqlite_allows(regions, chains, manager):
+    """Many rows per INSERT (one statement per row makes the search index flush a segment per row), cut at
+    SQLite's parameter limit; the keys still come back in the rows' order."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's own path")
+    objs = unsaved(regions, chains, manager, 4, count=5)
+    per_row = len([f for f in Enterprise._meta.concrete_fields if not f.primary_key])
+    inserts = []
+
+    def counting(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "crm_enterprise"'):
+            inserts.append(len(params) // per_row)
+        return execute(sql, params, many, context)
+
+    with (
+        transaction.atomic(),
+        mock.patch("crm.sheets.resources.bulk.sqlite_max_params", return_value=per_row * 2 + 1),
+        connection.execute_wrapper(counting),
+    ):
+        rows_create(objs, Enterprise, user=manager, reason=CHANGE_REASON)
+    assert inserts == [2, 2, 1]
+    assert [e.name for e in Enterprise.objects.filter(pk__in=[o.pk for o in objs]).order_by("pk")] == [
+        o.name for o in objs
+    ]
+    assert Enterprise.history.filter(id__in=[o.pk for o in objs], history_type="+").count() == 5
+
+
+@pytest.mark.parametrize("vendor", ["sqlite", "other"])  # UPDATE … FROM (VALUES …) and executemany
+def test_rows_update_stores_what_save_stores(regions, chains, manager, vendor):
+    objs = unsaved(regions, chains, manager, 5, count=5)
+    with transaction.atomic():
+        rows_create(objs, Enterprise, user=manager, reason=CHANGE_REASON)
+    expected = unsaved(regions, chains, manager, 6, count=5)
+    names = ["name", "employees", "revenue", "established_on", "is_linked", "industry_chain", "updated_at"]
+    for obj, other in zip(objs, expected, strict=True):
+        for name in names:
+            setattr(obj, name, getattr(other, name))
+        obj.updated_at = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    objs[1].revenue, objs[2].industry_chain = Decimal("0.50"), chains["nev"]
+    with (
+        transaction.atomic(),
+        mock.patch.object(connection, "vendor", vendor),
+        mock.patch("crm.sheets.resources.bulk.sqlite_max_params", return_value=len(names) * 2 + 2),
+    ):
+        rows_update(list(reversed(objs)), Enterprise, names)
+    for obj in objs:
+        fresh = Enterprise.objects.get(pk=obj.pk)
+        assert [getattr(fresh, n) for n in names] == [getattr(obj, n) for n in names]
+    assert Enterprise.objects.get(pk=objs[1].pk).revenue == Decimal("0.50")
+    assert Enterprise.objects.filter(name__startswith="批量6-").count() == 5
 
 
 def test_rows_history_update_writes_a_change_row_each(regions, chains, manager):

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from crm import validators
 from crm.models import ActionItem, Enterprise, EnterpriseQualification, NeedEvent, Policy, PolicyMatch, Visit
 from crm.validators import (
     COMMENT_MAX_LENGTH,
@@ -134,3 +135,20 @@ class TestEveryWayIn:
         with pytest.raises(ValidationError) as caught:
             visit.full_clean(exclude=["code"])
         assert "next_visit_on" in caught.value.message_dict
+
+
+def test_the_recent_cutoff_is_remembered_and_worked_out_again_when_stale(monkeypatch):
+    """validate_happened_date compares only dates near today with the local date; the cut-off is cached."""
+    monkeypatch.setattr(validators, "_RECENT", [0.0, 0.0, EARLIEST_DATE])
+    validate_happened_date(TODAY)
+    first = list(validators._RECENT)
+    assert first[2] == dt.date.today() - dt.timedelta(days=3)  # noqa: DTZ011 - what the cut-off is made of
+    for _ in range(3):
+        validate_happened_date(TODAY - dt.timedelta(days=1))
+        with pytest.raises(ValidationError):
+            validate_happened_date(TODAY + dt.timedelta(days=1))
+    assert validators._RECENT == first  # not worked out again
+    monkeypatch.setattr(validators.time, "time", lambda: first[0] - 1)  # the clock went back
+    with pytest.raises(ValidationError):
+        validate_happened_date(TODAY + dt.timedelta(days=1))
+    assert validators._RECENT[0] == first[0] - 1

@@ -28,7 +28,7 @@ from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources, widgets
+from import_export import exceptions, fields, resources, widgets
 from import_export.results import RowResult
 
 from crm.models import (
@@ -38,7 +38,7 @@ from crm.models import (
     Region,
 )
 from crm.sheets.files import cell_unescape, dataset_escape
-from crm.sheets.resources.bulk import links_delete, rows_create, rows_history_update, value_converter
+from crm.sheets.resources.bulk import links_delete, rows_create, rows_history_update, rows_update
 from crm.sheets.resources.widgets import (
     CHANGE_REASON,
     CHUNK,
@@ -457,19 +457,75 @@ class LedgerResource(resources.ModelResource):
     # --- one row ---------------------------------------------------------------------------------
 
     def import_row(self, row, instance_loader, **kwargs):
-        self._current = kwargs.get("row_number", 0)
-        if self.progress and self._current % 500 == 0:
-            self.progress(self._current)
+        """One row: the per-row hooks of django-import-export's ``import_row`` that the ledgers use, in the
+        same order, without its per-row set-up (diff objects, deletes, hooks no ledger defines)."""
+        self._current = number = kwargs.get("row_number", 0)
+        if self.progress and number % 500 == 0:
+            self.progress(number)
+        row_result = self.get_row_result_class()()
         if self._header_failed or all(is_blank(v) for v in row.values()):
-            result = self.get_row_result_class()()
-            result.import_type = RowResult.IMPORT_TYPE_SKIP
-            return result
+            row_result.import_type = RowResult.IMPORT_TYPE_SKIP
+            return row_result
         self._row_changes = []
-        row_result = super().import_row(row, instance_loader, **kwargs)
+        try:
+            instance = self.get_instance(instance_loader, row)
+            new = not instance
+            if new:
+                instance = self.init_instance(row)
+            row_result.import_type = RowResult.IMPORT_TYPE_NEW if new else RowResult.IMPORT_TYPE_UPDATE
+            import_validation_errors = {}
+            try:
+                self.import_instance(instance, row, **kwargs)
+            except ValidationError as error:  # joined with the model's own in validate_instance()
+                import_validation_errors = error.update_error_dict(import_validation_errors)
+            if self.skip_row(instance, None, row, import_validation_errors):
+                row_result.import_type = RowResult.IMPORT_TYPE_SKIP
+            else:
+                self.validate_instance(instance, import_validation_errors)
+                self.before_save_instance(instance, row, **kwargs)
+                (self.create_instances if new else self.update_instances).append(instance)
+            row_result.object_id = instance.pk
+        except ValidationError as error:
+            row_result.import_type = RowResult.IMPORT_TYPE_INVALID
+            row_result.validation_error = error
+        except Exception as error:  # reported on the row (Problem without a column), as the library does
+            row_result.import_type = RowResult.IMPORT_TYPE_ERROR
+            row_result.errors.append(self.get_error_result_class()(error, row=row, number=number))
         if row_result.import_type in (RowResult.IMPORT_TYPE_INVALID, RowResult.IMPORT_TYPE_ERROR):
             self._failed = True
         row_result.changes = self._row_changes if row_result.import_type == RowResult.IMPORT_TYPE_UPDATE else []
         return row_result
+
+    def _rows_check(self, dataset, raise_errors: bool, **kwargs):
+        """django-import-export's ``import_data_inner`` for the ledgers: the same ``Result`` (totals, rows,
+        invalid and error rows) from a plain loop — no transaction per row, no ``OrderedDict``, no batch
+        bookkeeping; the rows are only collected here and written by ``rows_write``."""
+        result = self.get_result_class()()
+        result.diff_headers = self.get_diff_headers()
+        try:
+            self.before_import(dataset, **kwargs)
+        except Exception as error:
+            self.handle_import_error(result, error, raise_errors)
+        result.total_rows = len(dataset)
+        headers = dataset.headers
+        for number, values in enumerate(dataset, 1):
+            row = dict(zip(headers, values, strict=True))
+            kwargs["row_number"] = number
+            row_result = self.import_row(row, None, **kwargs)
+            result.increment_row_result_total(row_result)
+            if row_result.errors:
+                result.append_error_row(number, row, row_result.errors)
+                if raise_errors:
+                    raise exceptions.ImportError(row_result.errors[-1].error, number=number, row=row)
+            elif row_result.validation_error:
+                result.append_invalid_row(number, row, row_result.validation_error)
+                if raise_errors:
+                    raise exceptions.ImportError(row_result.validation_error, number=number, row=row)
+            result.append_row_result(row_result)
+        self.bulk_create(False, False, raise_errors, result=result)
+        self.bulk_update(False, False, raise_errors, result=result)
+        self.bulk_delete(False, False, raise_errors, result=result)
+        return result
 
     def get_instance(self, instance_loader, row):
         if not self.key:
@@ -726,11 +782,9 @@ class LedgerResource(resources.ModelResource):
         on_write = kwargs.pop("on_write", None)
         kwargs.pop("rollback_on_validation_errors", None)
         self._pending_create, self._pending_update = [], []
-        # dry_run=False: the library would wrap a dry run in a transaction it rolls back (holding the lock);
-        # here nothing is written before rows_write() anyway.
-        result = super().import_data(
-            dataset, dry_run=False, raise_errors=raise_errors, use_transactions=False, **kwargs
-        )
+        # No transaction while checking (the library would wrap a dry run in one it rolls back, holding the
+        # lock): nothing is written before rows_write() anyway.
+        result = self._rows_check(dataset, raise_errors, **kwargs)
         if dry_run or self._failed or result.has_errors() or result.has_validation_errors():
             self._pending_create, self._pending_update = [], []
             return result
@@ -742,7 +796,7 @@ class LedgerResource(resources.ModelResource):
         return result
 
     def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        # Called by the library every ``batch_size`` rows: the rows wait for rows_write() (see import_data).
+        # Called once the rows are checked: the rows wait for rows_write() (see import_data).
         if not self._failed:
             self._pending_create.extend(self.create_instances)
         self.create_instances.clear()
@@ -772,10 +826,9 @@ class LedgerResource(resources.ModelResource):
                 self.save_m2m_bulk(created)
                 self.after_create(created)
             if updated:
-                # Django's bulk_update() compiles a CASE WHEN per field and row: ~30 s for 10 000
-                # enterprises. The same values go out as one parameterised UPDATE run with executemany,
-                # and the history rows with another (crm/sheets/resources/bulk.py).
-                self._rows_update(updated, [*self._update_fields, *self.extra_update_fields()])
+                # Not Django's bulk_update() (a CASE WHEN per field and row: ~30 s for 10 000 enterprises):
+                # plain parameters, and the history rows likewise (crm/sheets/resources/bulk.py).
+                rows_update(updated, self._meta.model, [*self._update_fields, *self.extra_update_fields()])
                 rows_history_update(
                     updated, self._meta.model, batch_size=self._meta.batch_size, user=self.user, reason=CHANGE_REASON
                 )
@@ -784,18 +837,6 @@ class LedgerResource(resources.ModelResource):
             super().after_import(None, result, dry_run=False, **kwargs)  # sequences after explicit keys (PostgreSQL)
             if on_write is not None:
                 on_write()
-
-    def _rows_update(self, objs: list, names: list[str]) -> None:
-        model = self._meta.model
-        connection = connections[router.db_for_write(model)]
-        model_fields = [model._meta.get_field(name) for name in dict.fromkeys(names)]
-        quote = connection.ops.quote_name
-        assignments = ", ".join(f"{quote(f.column)} = %s" for f in model_fields)
-        sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s"
-        converters = [(value_converter(f, connection), f.attname) for f in model_fields]
-        params = [[convert(getattr(obj, attname)) for convert, attname in converters] + [obj.pk] for obj in objs]
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
 
     def save_m2m_bulk(self, objs: list) -> None:
         by_attribute: dict[str, list] = {}
