@@ -43,23 +43,8 @@ EPOCH_ORDINAL = EPOCH.toordinal()
 ROWS_PER_WRITE = 500  # rows joined into one write to the temporary file
 
 
-def _plain(text: str) -> bool:
-    """Whether ``text`` goes into the XML as it is (nearly always): printable (no control character, no
-    non-character, no blank but the space), no space at either end, no ``&<>``, nothing like Excel's ``_xHHHH_``."""
-    return (
-        text.isprintable()
-        and text[0] != " "
-        and text[-1] != " "
-        and "&" not in text
-        and "<" not in text
-        and ">" not in text
-        and "_x" not in text
-        and len(text) <= MAX_STRING
-    )
-
-
 def _escaped(text: str) -> tuple[str, str]:
-    """The ``<t>`` opening tag and the text of a string that is not ``_plain``, escaped as XlsxWriter does."""
+    """The ``<t>`` opening tag and the text of a string that cannot go as it is, escaped as XlsxWriter does."""
     text = text[:MAX_STRING]
     text = LITERAL_ESCAPE.sub(r"_x005F\1", text)
     text = CONTROL.sub(lambda match: f"_x{ord(match.group()):04X}_", text)
@@ -124,9 +109,22 @@ class RowWriter:
                     continue
                 else:
                     value = str(value)
+                    if not value:
+                        continue
             if value.startswith(DANGEROUS_PREFIXES):
                 value = "'" + value
-            if _plain(value):
+            # As it is (nearly always): printable (no control character, no non-character, no blank but the
+            # space), no space at either end, no &<>, nothing like Excel's _xHHHH_. Inline: a million cells.
+            if (
+                value.isprintable()
+                and value[0] != " "
+                and value[-1] != " "
+                and "&" not in value
+                and "<" not in value
+                and ">" not in value
+                and "_x" not in value
+                and len(value) <= MAX_STRING
+            ):
                 append(f"{start}{n}{string_tail}<t>{value}</t></is></c>")
             else:
                 t, value = _escaped(value)
