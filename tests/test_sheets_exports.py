@@ -12,6 +12,7 @@ from django.utils.translation import override
 from crm.models import Enterprise
 from crm.sheets.exports import (
     _export_queryset,
+    _many_links,
     _value_columns,
     instance_rows,
     ledger_export,
@@ -22,7 +23,7 @@ from crm.sheets.exports import (
 from crm.sheets.imports import sheet_import
 from crm.sheets.resources import RESOURCES, resource_for
 from crm.sheets.resources.base import EXAMPLE_CREDIT_CODE
-from tests.factories import NeedFactory, ProjectFactory, VisitFactory, credit_code
+from tests.factories import EnterpriseFactory, NeedFactory, ProjectFactory, VisitFactory, credit_code
 from tests.sheets_helpers import lines, read_xlsx
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_default")]
@@ -255,3 +256,21 @@ def test_an_export_file_holds_the_resources_rows_and_formats(file_format, ledger
     code = openpyxl.utils.get_column_letter(headers.index("诉求编号") + 1)
     assert sheet.column_dimensions[code].number_format == "@"
     assert sheet.column_dimensions[code].width == 14 and sheet.freeze_panes == "A2"
+
+
+def test_many_to_many_links_are_read_by_range_or_by_list(enterprise, county_enterprise, qualifications):
+    names = list(qualifications.values())
+    third = EnterpriseFactory(region=enterprise.region)
+    enterprise.qualifications.set(names[:2])
+    county_enterprise.qualifications.set(names[2:3])
+    third.qualifications.set(names[:1])
+    field = Enterprise._meta.get_field("qualifications")
+    ordered = [q.pk for q in names[0].__class__.objects.filter(pk__in=[q.pk for q in names[:2]])]
+    chunk = [enterprise.pk, third.pk]  # neighbours: by range (county_enterprise's links come too, never asked for)
+    found = _many_links(field, chunk)
+    assert {pk: found.get(pk) for pk in chunk} == {enterprise.pk: ordered, third.pk: [names[0].pk]}
+    far = [enterprise.pk, third.pk + 10_000]  # far apart: by list, only theirs
+    assert _many_links(field, far) == {enterprise.pk: ordered}
+    resource = resource_for("enterprises")
+    sparse = resource.scoped_queryset().exclude(pk=county_enterprise.pk)
+    assert list(ledger_rows(resource, sparse)) == list(instance_rows(resource, _export_queryset(resource, sparse)))
