@@ -1,11 +1,15 @@
 """Reads for the 工作台 (home page): the user's own enterprises, projects, needs, actions and counts."""
 
+import datetime as dt
+
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from crm.models import ActionItem, Enterprise, Notification, Project
-from crm.selectors.needs import needs_mine
+from crm.selectors.needs import needs_due_soon, needs_escalation_annotate, needs_mine
 
 HOME_LIST_LIMIT = 10
+DEADLINES_LIMIT = 8
 
 
 def home_counts(*, user) -> dict[str, int]:
@@ -47,6 +51,24 @@ def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT) -> list:
     """我的在办诉求: ``needs_mine`` (the one definition of "my needs" every 工作台 card reads), overdue first, then
     the soonest deadline, needs without a deadline last."""
     return list(needs_mine(user=user)[:limit])
+
+
+def home_needs(
+    *, user, today: dt.date | None = None, limit: int = HOME_LIST_LIMIT, deadlines_limit: int = DEADLINES_LIMIT
+) -> dict[str, list]:
+    """The two need cards of the 工作台 from two queries of ``needs_mine``: 我的在办诉求 (``my_needs``, the first
+    ``limit``) and 办理时限提醒 (``overdue`` and ``due_soon``, ``deadlines_limit`` each, with their escalation badges).
+
+    ``needs_mine`` sorts the overdue needs first, so the first ``deadlines_limit`` overdue ones are the overdue ones
+    among its first ``max(limit, deadlines_limit)`` rows: the same rows ``needs_overdue(...)[:deadlines_limit]``
+    reads, without a query of its own. The needs due within three working days come after every overdue one and
+    need their own (range) query, ``needs_due_soon``."""
+    today = today or timezone.localdate()
+    first = list(needs_mine(user=user)[: max(limit, deadlines_limit)])
+    overdue = [need for need in first if need.due_on is not None and need.due_on < today][:deadlines_limit]
+    due_soon = list(needs_due_soon(user=user, today=today)[:deadlines_limit])
+    needs_escalation_annotate([*overdue, *due_soon], today=today)  # one holiday query for both lists
+    return {"my_needs": first[:limit], "overdue": overdue, "due_soon": due_soon}
 
 
 def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):
