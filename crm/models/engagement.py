@@ -184,7 +184,8 @@ class Visit(AutoCodeMixin, TimeStampedModel):
         indexes = [
             models.Index(fields=["-visited_on", "-id"], name="crm_visit_date_idx"),
             models.Index(fields=["enterprise", "-visited_on"], name="crm_visit_ent_date_idx"),
-            models.Index(fields=["flag"], name="crm_visit_flag_idx"),
+            # 预警企业 (crm/selectors/watch.py): the newest visits of one flag, read in index order.
+            models.Index(fields=["flag", "-visited_on", "-id"], name="crm_visit_flag_date_idx"),
         ]
 
     def __str__(self) -> str:
