@@ -6,10 +6,11 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from crm.models import ActionItem, Enterprise, Notification, Project
-from crm.selectors.needs import needs_due_soon, needs_escalation_annotate, needs_mine
+from crm.selectors.needs import needs_due_soon, needs_escalation_annotate, needs_first, needs_mine
 
 HOME_LIST_LIMIT = 10
 DEADLINES_LIMIT = 8
+HOME_NEED_RELATED = ("enterprise", "project")  # what the need cards show of a need's relations
 
 
 def home_counts(*, user) -> dict[str, int]:
@@ -64,9 +65,9 @@ def home_needs(
     reads, without a query of its own. The needs due within three working days come after every overdue one and
     need their own (range) query, ``needs_due_soon``."""
     today = today or timezone.localdate()
-    first = list(needs_mine(user=user)[: max(limit, deadlines_limit)])
+    first = needs_first(needs_mine(user=user), max(limit, deadlines_limit), related=HOME_NEED_RELATED)
     overdue = [need for need in first if need.due_on is not None and need.due_on < today][:deadlines_limit]
-    due_soon = list(needs_due_soon(user=user, today=today)[:deadlines_limit])
+    due_soon = needs_first(needs_due_soon(user=user, today=today), deadlines_limit, related=HOME_NEED_RELATED)
     needs_escalation_annotate([*overdue, *due_soon], today=today)  # one holiday query for both lists
     return {"my_needs": first[:limit], "overdue": overdue, "due_soon": due_soon}
 

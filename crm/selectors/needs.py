@@ -60,9 +60,22 @@ def needs_escalation_annotate(needs: Iterable[Need], *, today: dt.date | None = 
     return needs
 
 
+NEED_ROW_RELATED = ("enterprise", "project", "lead_department", "handler", "bureau")
+
+
 def need_list(*, user) -> QuerySet:
     """The needs a user sees, with what a list row shows joined in."""
-    return Need.objects.visible_to(user).select_related("enterprise", "project", "lead_department", "handler", "bureau")
+    return Need.objects.visible_to(user).select_related(*NEED_ROW_RELATED)
+
+
+def needs_first(needs: QuerySet, limit: int, *, related: tuple[str, ...] = NEED_ROW_RELATED) -> list[Need]:
+    """``list(needs[:limit])`` in two steps, for the short lists of the 工作台: the ids of the first ``limit`` rows
+    (filtered, scoped and sorted without the joined columns: the sort reads an index or narrow rows), then those
+    rows with ``related`` joined in. Sorting thousands of full rows with five joined tables to keep five of them
+    cost a city manager's 工作台 100 ms per list at province scale. ``needs`` must be ordered by a unique key."""
+    first = needs.values("pk")[:limit]
+    ordering = needs.query.order_by or Need._meta.ordering
+    return list(Need.objects.filter(pk__in=first).select_related(*related).order_by(*ordering))
 
 
 def need_detail(*, user) -> QuerySet:

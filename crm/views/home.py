@@ -16,7 +16,7 @@ from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors import home as home_selectors
 from crm.selectors import matching, watch
 from crm.selectors.cadence import cadence_todo
-from crm.selectors.needs import extension_requests_pending
+from crm.selectors.needs import extension_requests_pending, needs_first
 from crm.views.mixins import Section, build_sections
 
 def _counts(user, request) -> dict:
@@ -89,7 +89,7 @@ def _inbox(user, request) -> dict:
     ]
     return {
         "inbox": [
-            {"key": key, "title": title, "needs": list(qs[:INBOX_LIMIT]), "count": qs.count(), "query": query}
+            {"key": key, "title": title, "needs": needs_first(qs, INBOX_LIMIT), "count": qs.count(), "query": query}
             | {"danger": danger}
             for key, title, qs, query, danger in blocks
         ],
@@ -99,7 +99,7 @@ def _inbox(user, request) -> dict:
 
 def _watch(user, request) -> dict:
     """预警企业 and, for leaders, the supervised needs of their scope."""
-    supervised = list(watch.needs_supervised(user=user, owned=False)[:INBOX_LIMIT]) if is_leader(user) else None
+    supervised = needs_first(watch.needs_supervised(user=user, owned=False), INBOX_LIMIT) if is_leader(user) else None
     return {"red_flags": watch.red_flag_visits(user=user), "supervised": supervised}
 
 
