@@ -19,6 +19,7 @@ from crm.selectors.cadence import cadence_todo
 from crm.selectors.needs import extension_requests_pending, needs_first
 from crm.views.mixins import Section, build_sections
 
+
 def _counts(user, request) -> dict:
     return {"counts": home_selectors.home_counts(user=user)}
 
