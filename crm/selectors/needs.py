@@ -134,11 +134,19 @@ def needs_mine(*, user, **conditions) -> QuerySet:
     return need_list(user=user).filter(pk__in=ids).order_by(*deadline_order())
 
 
-def needs_due_soon(*, user, today: dt.date | None = None, days: int = 3) -> QuerySet:
-    """My open needs due within the next ``days`` working days (today included)."""
+DUE_SOON_DAYS = 3
+
+
+def due_soon_range(*, today: dt.date | None = None, days: int = DUE_SOON_DAYS) -> tuple[dt.date, dt.date]:
+    """The deadlines that are "due soon": from today to the ``days``-th working day after it, both included."""
     today = today or timezone.localdate()
-    until = workdays_add(start=today, days=days)
-    return needs_mine(user=user, due_on__gte=today, due_on__lte=until)
+    return today, workdays_add(start=today, days=days)
+
+
+def needs_due_soon(*, user, today: dt.date | None = None, days: int = DUE_SOON_DAYS) -> QuerySet:
+    """My open needs due within the next ``days`` working days (today included)."""
+    start, until = due_soon_range(today=today, days=days)
+    return needs_mine(user=user, due_on__gte=start, due_on__lte=until)
 
 
 def needs_overdue(*, user, today: dt.date | None = None) -> QuerySet:
