@@ -37,7 +37,8 @@ def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT):
     """Enterprises in scope where the user is a liaison officer or the liaison leader."""
     mine = Q(pk__in=_liaised(user)) | Q(liaison_leader=user)  # no OR across a join: two index lookups
     ids = Enterprise.objects.visible_to(user).filter(mine).values("id")
-    return Enterprise.objects.filter(id__in=ids).select_related("region", "industry_chain").order_by("name")[:limit]
+    # The card shows the name and the region: the region alone is joined in.
+    return Enterprise.objects.filter(id__in=ids).select_related("region").order_by("name")[:limit]
 
 
 def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
@@ -45,7 +46,7 @@ def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
     liaised = Project.liaison_officers.through.objects.filter(user_id=user.pk).values("project_id")
     mine = Q(pk__in=liaised) | Q(liaison_leader=user)
     ids = Project.objects.visible_to(user).filter(mine).values("id")
-    return Project.objects.filter(id__in=ids).select_related("region", "enterprise").order_by("name")[:limit]
+    return Project.objects.filter(id__in=ids).order_by("name")[:limit]  # the card shows the name and the stage
 
 
 def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT) -> list:
@@ -90,7 +91,7 @@ def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):
     return (
         ActionItem.objects.open()
         .filter(owner=user)
-        .select_related("enterprise", "project", "need")
+        .select_related("enterprise")  # the card shows the enterprise, not the project or the need
         .order_by("due_on", "id")[:limit]
     )
 
