@@ -184,8 +184,7 @@ class Visit(AutoCodeMixin, TimeStampedModel):
         indexes = [
             models.Index(fields=["-visited_on", "-id"], name="crm_visit_date_idx"),
             models.Index(fields=["enterprise", "-visited_on"], name="crm_visit_ent_date_idx"),
-            models.Index(fields=["flag"], name="crm_visit_flag_idx"),
-            # 预警企业: the newest flagged visits, one flag at a time (crm.selectors.watch.red_flag_visits).
+            # 预警企业 (crm/selectors/watch.py): the newest visits of one flag, read in index order.
             models.Index(fields=["flag", "-visited_on", "-id"], name="crm_visit_flag_date_idx"),
         ]
 
@@ -439,6 +438,13 @@ class Need(AutoCodeMixin, TimeStampedModel):
             # "My needs" on the 工作台 (crm/selectors/needs.py): one range scan per reason a need is mine.
             models.Index(fields=["handler", "status", "due_on"], name="crm_need_handler_due_idx"),
             models.Index(fields=["lead_department", "status", "due_on"], name="crm_need_dept_due_idx"),
+            # "Led by my department, nobody handles it yet": most open needs of a department have a handler, so the
+            # plain index above reads (and discards) them all; this one holds only the unhandled ones.
+            models.Index(
+                fields=["lead_department", "status", "due_on"],
+                condition=Q(handler__isnull=True),
+                name="crm_need_dept_free_idx",
+            ),
             models.Index(fields=["created_by", "status", "due_on"], name="crm_need_creator_due_idx"),
             models.Index(fields=["enterprise", "status", "due_on"], name="crm_need_ent_due_idx"),
             models.Index(fields=["bureau", "status", "due_on"], name="crm_need_bureau_due_idx"),

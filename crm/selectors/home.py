@@ -1,11 +1,16 @@
 """Reads for the 工作台 (home page): the user's own enterprises, projects, needs, actions and counts."""
 
+import datetime as dt
+
 from django.db.models import Count, Q
 
-from crm.models import ActionItem, Enterprise, Notification, Project
-from crm.selectors.needs import needs_mine
+from crm.models import ActionItem, Enterprise, Need, Notification, Project
+from crm.selectors.needs import deadline_order, due_soon_range, needs_escalation_annotate, needs_mine, needs_mine_ids
 
 HOME_LIST_LIMIT = 10
+DEADLINES_LIMIT = 8
+ID_CHUNK = 100
+HOME_NEED_RELATED = ("enterprise", "project")  # what the need cards show of a need's relations
 
 
 def home_counts(*, user) -> dict[str, int]:
@@ -32,7 +37,8 @@ def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT):
     """Enterprises in scope where the user is a liaison officer or the liaison leader."""
     mine = Q(pk__in=_liaised(user)) | Q(liaison_leader=user)  # no OR across a join: two index lookups
     ids = Enterprise.objects.visible_to(user).filter(mine).values("id")
-    return Enterprise.objects.filter(id__in=ids).select_related("region", "industry_chain").order_by("name")[:limit]
+    # The card shows the name and the region: the region alone is joined in.
+    return Enterprise.objects.filter(id__in=ids).select_related("region").order_by("name")[:limit]
 
 
 def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
@@ -40,7 +46,7 @@ def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
     liaised = Project.liaison_officers.through.objects.filter(user_id=user.pk).values("project_id")
     mine = Q(pk__in=liaised) | Q(liaison_leader=user)
     ids = Project.objects.visible_to(user).filter(mine).values("id")
-    return Project.objects.filter(id__in=ids).select_related("region", "enterprise").order_by("name")[:limit]
+    return Project.objects.filter(id__in=ids).order_by("name")[:limit]  # the card shows the name and the stage
 
 
 def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT) -> list:
@@ -49,11 +55,43 @@ def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT) -> list:
     return list(needs_mine(user=user)[:limit])
 
 
+def home_needs(
+    *, user, today: dt.date | None = None, limit: int = HOME_LIST_LIMIT, deadlines_limit: int = DEADLINES_LIMIT
+) -> dict[str, list]:
+    """The two need cards of the 工作台: 我的在办诉求 (``my_needs``: ``needs_mine(...)[:limit]``) and 办理时限提醒
+    (``overdue``: ``needs_overdue(...)[:deadlines_limit]``, ``due_soon``: ``needs_due_soon(...)[:deadlines_limit]``,
+    with their escalation badges), from one id query and one row query.
+
+    The id query walks the ids and deadlines of ``needs_mine`` in ``deadline_order`` (overdue first, then the ones
+    due soon) until both cards are full, ``ID_CHUNK`` rows at a time; the row query loads the few the cards show.
+    Building and compiling the ``needs_mine`` union once, not once per card, is what makes it cheaper."""
+    start, until = due_soon_range(today=today)
+    top = max(limit, deadlines_limit)
+    keys = Need.objects.visible_to(user).filter(pk__in=needs_mine_ids(user=user)).order_by(*deadline_order())
+    first: list[tuple] = []
+    soon: list[tuple] = []
+    for key in keys.values_list("pk", "due_on").iterator(chunk_size=ID_CHUNK):
+        due = key[1]
+        if len(first) < top:
+            first.append(key)
+        if due is not None and start <= due <= until and len(soon) < deadlines_limit:
+            soon.append(key)
+        if len(first) == top and (len(soon) == deadlines_limit or due is None or due > until):
+            break  # the rest sorts after every row either card shows
+    rows = Need.objects.filter(pk__in={pk for pk, _due in first + soon}).select_related(*HOME_NEED_RELATED)
+    by_pk = {need.pk: need for need in rows}
+    mine = [by_pk[pk] for pk, _due in first if pk in by_pk]
+    overdue = [need for need in mine if need.due_on is not None and need.due_on < start][:deadlines_limit]
+    due_soon = [by_pk[pk] for pk, _due in soon if pk in by_pk]
+    needs_escalation_annotate([*overdue, *due_soon], today=start)  # one holiday query for both lists
+    return {"my_needs": mine[:limit], "overdue": overdue, "due_soon": due_soon}
+
+
 def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):
     return (
         ActionItem.objects.open()
         .filter(owner=user)
-        .select_related("enterprise", "project", "need")
+        .select_related("enterprise")  # the card shows the enterprise, not the project or the need
         .order_by("due_on", "id")[:limit]
     )
 

@@ -60,9 +60,22 @@ def needs_escalation_annotate(needs: Iterable[Need], *, today: dt.date | None = 
     return needs
 
 
+NEED_ROW_RELATED = ("enterprise", "project", "lead_department", "handler", "bureau")
+
+
 def need_list(*, user) -> QuerySet:
     """The needs a user sees, with what a list row shows joined in."""
-    return Need.objects.visible_to(user).select_related("enterprise", "project", "lead_department", "handler", "bureau")
+    return Need.objects.visible_to(user).select_related(*NEED_ROW_RELATED)
+
+
+def needs_first(needs: QuerySet, limit: int, *, related: tuple[str, ...] = NEED_ROW_RELATED) -> list[Need]:
+    """``list(needs[:limit])`` in two steps, for the short lists of the 工作台: the ids of the first ``limit`` rows
+    (filtered, scoped and sorted without the joined columns: the sort reads an index or narrow rows), then those
+    rows with ``related`` joined in. Sorting thousands of full rows with five joined tables to keep five of them
+    cost a city manager's 工作台 100 ms per list at province scale. ``needs`` must be ordered by a unique key."""
+    first = needs.values("pk")[:limit]
+    ordering = needs.query.order_by or Need._meta.ordering
+    return list(Need.objects.filter(pk__in=first).select_related(*related).order_by(*ordering))
 
 
 def need_detail(*, user) -> QuerySet:
@@ -121,11 +134,19 @@ def needs_mine(*, user, **conditions) -> QuerySet:
     return need_list(user=user).filter(pk__in=ids).order_by(*deadline_order())
 
 
-def needs_due_soon(*, user, today: dt.date | None = None, days: int = 3) -> QuerySet:
-    """My open needs due within the next ``days`` working days (today included)."""
+DUE_SOON_DAYS = 3
+
+
+def due_soon_range(*, today: dt.date | None = None, days: int = DUE_SOON_DAYS) -> tuple[dt.date, dt.date]:
+    """The deadlines that are "due soon": from today to the ``days``-th working day after it, both included."""
     today = today or timezone.localdate()
-    until = workdays_add(start=today, days=days)
-    return needs_mine(user=user, due_on__gte=today, due_on__lte=until)
+    return today, workdays_add(start=today, days=days)
+
+
+def needs_due_soon(*, user, today: dt.date | None = None, days: int = DUE_SOON_DAYS) -> QuerySet:
+    """My open needs due within the next ``days`` working days (today included)."""
+    start, until = due_soon_range(today=today, days=days)
+    return needs_mine(user=user, due_on__gte=start, due_on__lte=until)
 
 
 def needs_overdue(*, user, today: dt.date | None = None) -> QuerySet:

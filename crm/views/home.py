@@ -16,15 +16,8 @@ from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors import home as home_selectors
 from crm.selectors import matching, watch
 from crm.selectors.cadence import cadence_todo
-from crm.selectors.needs import (
-    extension_requests_pending,
-    needs_due_soon,
-    needs_escalation_annotate,
-    needs_overdue,
-)
+from crm.selectors.needs import extension_requests_pending, needs_first
 from crm.views.mixins import Section, build_sections
-
-DEADLINES_LIMIT = 8
 
 
 def _counts(user, request) -> dict:
@@ -39,8 +32,22 @@ def _my_projects(user, request) -> dict:
     return {"my_projects": home_selectors.my_projects(user=user)}
 
 
+def _needs(user, request) -> dict:
+    """我的在办诉求 and 办理时限提醒 (my open needs overdue or due within three working days) are read together, once
+    per request, by ``home_needs``: the overdue ones are the first rows of my open needs."""
+    needs = getattr(request, "_home_needs", None)
+    if needs is None:
+        needs = request._home_needs = home_selectors.home_needs(user=user)
+    return needs
+
+
 def _my_needs(user, request) -> dict:
-    return {"my_needs": home_selectors.my_open_needs(user=user)}
+    return {"my_needs": _needs(user, request)["my_needs"]}
+
+
+def _deadlines(user, request) -> dict:
+    needs = _needs(user, request)
+    return {"overdue": needs["overdue"], "due_soon": needs["due_soon"]}
 
 
 def _my_actions(user, request) -> dict:
@@ -49,13 +56,6 @@ def _my_actions(user, request) -> dict:
 
 def _my_notifications(user, request) -> dict:
     return {"my_notifications": home_selectors.my_unread_notifications(user=user)}
-
-
-def _deadlines(user, request) -> dict:
-    """My open needs that are overdue or due within three working days, with their badges."""
-    overdue = needs_escalation_annotate(needs_overdue(user=user)[:DEADLINES_LIMIT])
-    due_soon = needs_escalation_annotate(needs_due_soon(user=user)[:DEADLINES_LIMIT])
-    return {"overdue": overdue, "due_soon": due_soon}
 
 
 def _policy_radar(user, request) -> dict:
@@ -90,7 +90,7 @@ def _inbox(user, request) -> dict:
     ]
     return {
         "inbox": [
-            {"key": key, "title": title, "needs": list(qs[:INBOX_LIMIT]), "count": qs.count(), "query": query}
+            {"key": key, "title": title, "needs": needs_first(qs, INBOX_LIMIT), "count": qs.count(), "query": query}
             | {"danger": danger}
             for key, title, qs, query, danger in blocks
         ],
@@ -100,7 +100,7 @@ def _inbox(user, request) -> dict:
 
 def _watch(user, request) -> dict:
     """预警企业 and, for leaders, the supervised needs of their scope."""
-    supervised = list(watch.needs_supervised(user=user, owned=False)[:INBOX_LIMIT]) if is_leader(user) else None
+    supervised = needs_first(watch.needs_supervised(user=user, owned=False), INBOX_LIMIT) if is_leader(user) else None
     return {"red_flags": watch.red_flag_visits(user=user), "supervised": supervised}
 
 

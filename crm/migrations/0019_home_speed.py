@@ -9,13 +9,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
-            model_name="need",
-            index=models.Index(fields=["answered_at", "created_at", "assigned_at"], name="crm_need_answered_idx"),
+        migrations.RemoveIndex(
+            model_name="visit",
+            name="crm_visit_flag_idx",
         ),
         migrations.AddIndex(
-            model_name="policymatch",
-            index=models.Index(fields=["status", "granted_amount"], name="crm_match_status_amount_idx"),
+            model_name="need",
+            index=models.Index(
+                condition=models.Q(("handler__isnull", True)),
+                fields=["lead_department", "status", "due_on"],
+                name="crm_need_dept_free_idx",
+            ),
         ),
         migrations.AddIndex(
             model_name="visit",
