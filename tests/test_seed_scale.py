@@ -6,12 +6,12 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.choices import NeedStatus, VisitKind
 from crm.devdata.demo import demo_seed
-from crm.devdata.scale import ScaleSizes
+from crm.devdata.scale import BULK_LOADED, ScaleSizes, row_maker
 from crm.models import (
     ActionItem,
     CodeSequence,
@@ -137,3 +137,43 @@ def test_refuses_a_database_with_more_than_the_demo_unless_forced():
     enterprises = Enterprise.objects.count()
     seed("--force", "--scale", "0.0001", seed=9)  # the later --scale wins: 10 enterprises
     assert Enterprise.objects.count() == enterprises + 10
+
+
+def test_plain_rows_carry_the_model_defaults_and_refuse_unknown_fields():
+    make = row_maker(PolicyMatch)
+    first, second = make(score=80, status="pushed"), make(score=70)
+    assert first.pk is None and first.need_id is None and first.score == 80
+    assert second.status == PolicyMatch._meta.get_field("status").get_default()
+    assert first.reasons == [] and first.reasons is not second.reasons  # a callable default, called per row
+    first.pk = 41
+    assert first.id == 41
+    with pytest.raises(TypeError, match="no field"):
+        make(enterprise=1)  # rows take column names (enterprise_id), as the COPY writes them
+
+
+def pg_schema() -> tuple[list, list]:
+    tables = [model._meta.db_table for model in BULK_LOADED]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = ANY(%s::regclass[]) ORDER BY 1",
+            [tables],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid), condeferrable, condeferred FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1",
+            [tables],
+        )
+        return indexes, cursor.fetchall()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY load exists on PostgreSQL only")
+def test_postgresql_load_puts_every_index_and_foreign_key_back():
+    before = pg_schema()
+    assert len(before[0]) > 50 and len(before[1]) > 20  # trigram GIN and b-tree indexes, deferred keys
+    seed()
+    assert pg_schema() == before
+    # The rows went in with their keys, and every reference finds its row (a join loses none).
+    assert Visit.objects.filter(enterprise__name__isnull=False).count() == Visit.objects.count() >= SIZES.visits
+    assert NeedEvent.objects.filter(need__code__isnull=False).count() == NeedEvent.objects.count()

@@ -46,7 +46,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=20260301, help="Random seed (same seed, same data).")
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
         parser.add_argument("--force", action="store_true", help="Run even if the database holds more than the demo.")
-        parser.add_argument("--no-analyze", action="store_true", help="Skip ANALYZE after loading.")
+        parser.add_argument(
+            "--no-analyze", action="store_true", help="Skip ANALYZE (VACUUM ANALYZE on PostgreSQL) after loading."
+        )
 
     def handle(self, *args, **options):
         sizes = ScaleSizes(**{f.name: options[f.name] for f in fields(ScaleSizes)})
@@ -83,8 +85,8 @@ class Command(BaseCommand):
             import time
 
             started = time.perf_counter()
-            database_analyze()
-            log(f"ANALYZE: {time.perf_counter() - started:.1f} s")
+            statement = database_analyze()
+            log(f"{statement}: {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
             search_index_optimize()
             log(f"search index optimized: {time.perf_counter() - started:.1f} s")
