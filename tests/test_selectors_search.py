@@ -9,9 +9,19 @@ import types
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.models import ActionItem, Contact, Enterprise, Need, Project
-from crm.selectors.search import KIND_KEYS, fts_expression, search, search_exact, search_items, search_words
+from crm.selectors.search import (
+    KIND_KEYS,
+    KINDS,
+    _short_grams,
+    fts_expression,
+    search,
+    search_exact,
+    search_items,
+    search_words,
+)
 from crm.services.enterprises import contact_update, enterprise_update
 from tests.factories import (
     ActionItemFactory,
@@ -319,3 +329,32 @@ def test_the_index_holds_one_row_per_record(world):
         for table, model in (("crm_search_enterprise", Enterprise), ("crm_search_need", Need)):
             cursor.execute(f"SELECT count(*) FROM {table}_docsize")  # noqa: S608
             assert cursor.fetchone()[0] == model.objects.count()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="migration 0021's generated grams are PostgreSQL's")
+def test_postgresql_short_words_use_the_generated_grams_kept_on_insert_and_update(manager, regions, world):
+    created = Enterprise.objects.create(
+        name="淮安琰璟光电有限公司", credit_code=credit_code(41, "320812"), region=regions["320812"]
+    )
+    with connection.cursor() as cursor:  # raw SQL, past Django: the database keeps the grams itself
+        cursor.execute("UPDATE crm_need SET title = %s WHERE id = %s", ["琰璟光电扩产用地", world.need.pk])
+        cursor.execute("UPDATE crm_contact SET email = %s WHERE id = %s", ["Shen.LX@chengyuan.cn", world.contact.pk])
+        cursor.execute("SELECT search_grams FROM crm_need WHERE id = %s", [world.need.pk])
+        assert {"琰", "琰璟", "璟光"} <= set(cursor.fetchone()[0])
+    assert hits(manager, "琰璟") == {"enterprises": [created], "needs": [world.need]}
+    assert hits(manager, "璟 光", "enterprises") == [created]  # two one-character words
+    assert hits(manager, "苏科") == {"action_items": [world.action_item], "policies": [world.policy]}  # old title
+    assert hits(manager, "lx", "contacts") == [world.contact]  # case-insensitive, any searched field
+    assert hits(manager, "x@", "contacts") == [world.contact]
+    assert hits(manager, "新1", "contacts") == []  # no pair across two fields (沈立新, 13851710001)
+    with CaptureQueriesContext(connection) as queries:
+        hits(manager, "琰璟")
+    assert all("search_grams" in q["sql"] and "LIKE" not in q["sql"] for q in queries.captured_queries)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        query = Enterprise.objects.filter(_short_grams(KINDS[0], ["琰璟"])).order_by("-pk")[:50]
+        sql, params = query.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Bitmap Index Scan on crm_enterprise_search_grams" in plan

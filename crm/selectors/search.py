@@ -6,9 +6,11 @@ title) and policies (title, document number). Words separated by spaces must all
 record's searched fields); one or two Chinese characters work.
 
 Speed (DESIGN §9.2, ≤ 50 ms at province scale): on SQLite every searched model has an FTS5 trigram table kept
-by triggers (migration ``0015_search`` explains the two columns: ``body`` for words of three characters or
-more, ``grams`` for words of one or two). On PostgreSQL the same words are ``icontains`` lookups served by
-pg_trgm GIN indexes. Results come newest first (``-id``), which both databases can stop early on.
+by triggers (migration ``0016_search`` explains the two columns: ``body`` for words of three characters or
+more, ``grams`` for words of one or two). On PostgreSQL a word of three characters or more is an ``icontains``
+lookup served by pg_trgm GIN indexes (0016); a word of one or two, which pg_trgm cannot look up, is
+``search_grams @> ARRAY[upper(word)]`` on the generated, GIN-indexed column of migration 0021 (the same records
+as ``icontains``). Results come newest first (``-id``), which both databases can stop early on.
 
 ``search_enterprises`` is the enterprise list's ``q`` (``EnterpriseQuerySet.search``), kept for the filters.
 ``enterprise_text_filter`` is how the enterprise FilterSet applies that ``q`` (web list and API): the same
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Model, Q, QuerySet
+from django.db.models import BooleanField, Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
@@ -189,8 +191,21 @@ def fts_expression(words: list[str]) -> str | None:
     return " AND ".join(parts) or None
 
 
+def _short_grams(kind: SearchKind, words: list[str]) -> RawSQL:
+    """PostgreSQL: the record holds every one of ``words`` (one or two characters each) in one of its searched
+    fields, as ``icontains`` would say — through the GIN-indexed ``search_grams`` of migration 0021."""
+    table = kind.model._meta.db_table
+    wanted = ", ".join(["upper(%s)"] * len(words))
+    return RawSQL(f'"{table}"."search_grams" @> ARRAY[{wanted}]::text[]', tuple(words), output_field=BooleanField())
+
+
 def _words_q(kind: SearchKind, words: list[str]) -> Q:
     condition = Q()
+    if connection.vendor == "postgresql":
+        short = [word for word in words if len(word) < 3]
+        if short:
+            condition &= Q(_short_grams(kind, short))
+        words = [word for word in words if len(word) >= 3]
     for word in words:
         either = Q()
         for field in kind.fields:
