@@ -15,6 +15,7 @@ from crm.models import ActionItem, Contact, Enterprise, Need, Project
 from crm.selectors.search import (
     KIND_KEYS,
     KINDS,
+    _rare_on_postgresql,
     _short_grams,
     fts_expression,
     search,
@@ -358,3 +359,12 @@ def test_postgresql_short_words_use_the_generated_grams_kept_on_insert_and_updat
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Bitmap Index Scan on crm_enterprise_search_grams" in plan
+    # The plan follows the statistics: a word among the common grams keeps the walk down the primary key, a rare
+    # one is sorted (``id + 0``) so that the GIN index serves it; the same records, newest first, either way.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_enterprise")
+    assert _rare_on_postgresql(KINDS[:1], ["司"]) == set()
+    assert _rare_on_postgresql(KINDS[:1], ["叒", "司"]) == {"enterprises"}  # not in the table: "rare"
+    newest_first = sorted(Enterprise.objects.all(), key=lambda e: -e.pk)
+    assert hits(manager, "司", "enterprises") == newest_first
+    assert hits(manager, "有 司", "enterprises") == newest_first
