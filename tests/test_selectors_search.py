@@ -17,6 +17,7 @@ from crm.selectors.search import (
     KINDS,
     _rare_on_postgresql,
     _short_grams,
+    enterprise_text_filter,
     fts_expression,
     search,
     search_exact,
@@ -368,3 +369,19 @@ def test_postgresql_short_words_use_the_generated_grams_kept_on_insert_and_updat
     newest_first = sorted(Enterprise.objects.all(), key=lambda e: -e.pk)
     assert hits(manager, "司", "enterprises") == newest_first
     assert hits(manager, "有 司", "enterprises") == newest_first
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="migration 0021's generated grams are PostgreSQL's")
+def test_postgresql_enterprise_list_q_of_one_or_two_characters_goes_through_the_grams(world):
+    def found(text):
+        with CaptureQueriesContext(connection) as queries:
+            rows = set(enterprise_text_filter(Enterprise.objects.all(), text))
+        assert "search_grams" in queries.captured_queries[0]["sql"]
+        return rows
+
+    code = world.enterprise.credit_code
+    assert found("沈") == {world.enterprise}  # a contact's name
+    assert found("德明") == {world.enterprise}  # the legal representative
+    assert found(code[-2:].lower()) == {e for e in Enterprise.objects.all() if code[-2:] in e.credit_code}
+    assert found("澄源") == {world.enterprise}
+    assert found("叒") == set()

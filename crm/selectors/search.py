@@ -353,8 +353,9 @@ def enterprise_text_filter(queryset: QuerySet, text: str) -> QuerySet:
     search (migration 0016) first narrow them to the enterprises whose index, or one of whose contacts' index,
     holds ``text`` (a superset: the index is case-folded and joins the fields), and ``enterprise_search_q`` then
     checks those few instead of every enterprise. A one- or two-character text that could be part of a credit
-    code (the short-word grams index only the Chinese-text fields) is checked on every row as before; on
-    PostgreSQL the pg_trgm indexes serve ``enterprise_search_q`` itself.
+    code (the short-word grams index only the Chinese-text fields) is checked on every row as before. On
+    PostgreSQL the pg_trgm indexes serve ``enterprise_search_q`` itself, and a text of one or two characters is
+    first narrowed by the ``search_grams`` of migration 0021 (which hold every searched field, credit code too).
     """
     text = search_clean(text)
     if not text:
@@ -363,6 +364,14 @@ def enterprise_text_filter(queryset: QuerySet, text: str) -> QuerySet:
     if joined != text and _CREDIT_CODE_CHARS.fullmatch(joined.upper()):
         text = joined  # 9132 0871 MA1N… → the code
     exact = enterprise_search_q(text, contact_model=Contact)
+    if connection.vendor == "postgresql" and len(text) < 3 and 0 < len(normalize_credit_code(text)) < 3:
+        # pg_trgm cannot serve a word this short: the grams of migration 0021 narrow the rows first
+        candidates = RawSQL(
+            "SELECT id FROM crm_enterprise WHERE search_grams && ARRAY[upper(%s), %s]::text[] "
+            "UNION SELECT enterprise_id FROM crm_contact WHERE search_grams @> ARRAY[upper(%s)]::text[]",
+            (text, normalize_credit_code(text), text),
+        )
+        return queryset.filter(pk__in=candidates).filter(exact)
     if connection.vendor != "sqlite":
         return queryset.filter(exact)
     if len(text) < 3 and (_CREDIT_CODE_ALPHABET.fullmatch(text.upper()) or "~" in text):
