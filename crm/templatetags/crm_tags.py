@@ -3,6 +3,10 @@
 import functools
 
 from django import template
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -136,7 +140,29 @@ def _reversed(viewname: str, urlconf, prefix: str, language: str) -> str:
 
 def url_fixed(viewname: str) -> str:
     """The path of a page without arguments, reversed once per process: "" when there is no such page."""
-    return _reversed(viewname, get_urlconf(), get_script_prefix(), get_language())
+    return _reversed(viewname, _urlconf(), get_script_prefix(), get_language())
+
+
+def _urlconf():
+    return get_urlconf() or settings.ROOT_URLCONF
+
+
+@functools.lru_cache(maxsize=256)
+def static_fixed(path: str) -> str:
+    """``{% static path %}``, looked up once per process (a manifest lookup each time otherwise; base.html has 15)."""
+    return static(path)
+
+
+@register.simple_tag(name="static_fixed")
+def static_fixed_tag(path: str) -> str:
+    return static_fixed(path)
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting, **kwargs) -> None:
+    """Tests that change where static files live see the new URLs (URL caches are keyed on the URLconf)."""
+    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES", "STATICFILES_STORAGE"}:
+        static_fixed.cache_clear()
 
 
 @register.simple_tag(name="url_fixed")
@@ -188,7 +214,7 @@ def url_pk(viewname: str, pk) -> str:
     """``{% url_pk 'crm:need-detail' need.pk %}``: ``{% url %}`` for a page whose one argument is an ``<int:pk>``,
     without a reversal per row (a list of 20 rows paid 20 reversals). Anything but an int is reversed as usual."""
     if isinstance(pk, int) and not isinstance(pk, bool):
-        head, tail = _pk_pattern(viewname, get_urlconf(), get_script_prefix(), get_language())
+        head, tail = _pk_pattern(viewname, _urlconf(), get_script_prefix(), get_language())
         return f"{head}{pk}{tail}"
     return reverse(viewname, args=[pk])
 
@@ -258,7 +284,7 @@ def main_nav(context) -> str:
     user = context.get("user")
     manager = "manager" in roles or "admin" in roles
     staff = "admin" in roles and bool(getattr(user, "is_staff", False))
-    items, dropdown = _main_nav(get_urlconf(), get_script_prefix(), get_language(), manager, staff)
+    items, dropdown = _main_nav(_urlconf(), get_script_prefix(), get_language(), manager, staff)
     request = context.get("request")
     path = request.path if request else ""
     lis = [active if _nav_active(path, url, exact, exclude) else html for url, exact, exclude, html, active in items]
