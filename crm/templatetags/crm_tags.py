@@ -1,8 +1,16 @@
 """Template helpers for the web UI: navigation items, sortable column headers, badges, query strings."""
 
+import functools
+
 from django import template
-from django.utils.html import format_html
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -95,15 +103,13 @@ def bool_badge(value, yes_label=None, no_label=None):
     return format_html('<span class="badge text-bg-light text-dark border">{}</span>', no_label or _("No"))
 
 
-@register.simple_tag(takes_context=True)
-def nav_item(context, url: str, label, icon: str = "", exact: bool = False, exclude: str = ""):
-    """A navbar ``<li>``; active when the current path is ``url`` (or below it unless ``exact``), except below
-    ``exclude`` (the path of another item nested under this one, e.g. 走访计划 under 走访记录)."""
-    request = context.get("request")
-    path = request.path if request else ""
+def _nav_active(path: str, url: str, exact: bool, exclude: str) -> bool:
+    """Whether the item at ``url`` is the current page (see ``nav_item``)."""
     active = path == url if exact else (path == url or (url != "/" and path.startswith(url)))
-    if active and exclude and path.startswith(exclude):
-        active = False
+    return active and not (exclude and path.startswith(exclude))
+
+
+def _nav_li(url: str, label, icon: str, active: bool) -> str:
     return format_html(
         '<li class="nav-item"><a class="nav-link{}" href="{}"{}>{}{}</a></li>',
         " active" if active else "",
@@ -112,6 +118,177 @@ def nav_item(context, url: str, label, icon: str = "", exact: bool = False, excl
         format_html('<i class="bi bi-{} me-1 nav-icon" aria-hidden="true"></i>', icon) if icon else "",
         label,
     )
+
+
+@register.simple_tag(takes_context=True)
+def nav_item(context, url: str, label, icon: str = "", exact: bool = False, exclude: str = ""):
+    """A navbar ``<li>``; active when the current path is ``url`` (or below it unless ``exact``), except below
+    ``exclude`` (the path of another item nested under this one, e.g. 走访计划 under 走访记录)."""
+    request = context.get("request")
+    return _nav_li(url, label, icon, _nav_active(request.path if request else "", url, exact, exclude))
+
+
+@functools.lru_cache(maxsize=512)
+def _reversed(viewname: str, urlconf, prefix: str, language: str) -> str:
+    """``reverse(viewname)``, or "" when there is no such page; once per process per key (prefix and language
+    in the key, so a deployment under a sub-path or translated URLs stay right)."""
+    try:
+        return reverse(viewname, urlconf=urlconf)
+    except NoReverseMatch:
+        return ""
+
+
+def url_fixed(viewname: str) -> str:
+    """The path of a page without arguments, reversed once per process: "" when there is no such page."""
+    return _reversed(viewname, _urlconf(), get_script_prefix(), get_language())
+
+
+def _urlconf():
+    return get_urlconf() or settings.ROOT_URLCONF
+
+
+@functools.lru_cache(maxsize=256)
+def static_fixed(path: str) -> str:
+    """``{% static path %}``, looked up once per process (a manifest lookup each time otherwise; base.html has 15)."""
+    return static(path)
+
+
+@register.simple_tag(name="static_fixed")
+def static_fixed_tag(path: str) -> str:
+    return static_fixed(path)
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting, **kwargs) -> None:
+    """Tests that change where static files live see the new URLs (URL caches are keyed on the URLconf)."""
+    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES", "STATICFILES_STORAGE"}:
+        static_fixed.cache_clear()
+
+
+@register.simple_tag(name="url_fixed")
+def url_fixed_tag(viewname: str) -> str:
+    """``{% url_fixed 'crm:need-list' %}`` / ``{% url_fixed 'crm:search' as search_url %}``: ``{% url %}`` for a
+    page without arguments, reversed once per process (every page shows the navbar: dozens of reversals each)."""
+    return url_fixed(viewname)
+
+
+# The escalation badge of a need (DESIGN §4.1): level → (colour, icon, label).
+ESCALATION_BADGES = {
+    "warning": ("warning", "hourglass-split", _("Due soon")),
+    "overdue": ("danger", "alarm", _("Overdue")),
+    "supervision": ("dark", "exclamation-octagon", _("Under supervision")),
+}
+
+
+@register.simple_tag
+def escalation_badge(level) -> str:
+    """``{% escalation_badge need.escalation %}``: the badge of an escalation level, "" for none. A tag rather than
+    an include, as lists show it on every row (crm/needs/_escalation.html calls it too)."""
+    if level not in ESCALATION_BADGES:
+        return ""
+    colour, icon, label = ESCALATION_BADGES[level]
+    return format_html(
+        '<span class="badge text-bg-{} escalation" data-escalation="{}"><i class="bi bi-{}" aria-hidden="true"></i> '
+        "{}</span>",
+        colour,
+        level,
+        icon,
+        label,
+    )
+
+
+_PK_PLACEHOLDER = 918273645
+
+
+@functools.lru_cache(maxsize=256)
+def _pk_pattern(viewname: str, urlconf, prefix: str, language: str) -> tuple[str, str]:
+    """The path of ``viewname`` around its one integer argument: ("/needs/", "/") for ``needs/<int:pk>/``."""
+    head, _placeholder, tail = reverse(viewname, args=[_PK_PLACEHOLDER], urlconf=urlconf).partition(
+        str(_PK_PLACEHOLDER)
+    )
+    return head, tail
+
+
+@register.simple_tag(name="url_pk")
+def url_pk(viewname: str, pk) -> str:
+    """``{% url_pk 'crm:need-detail' need.pk %}``: ``{% url %}`` for a page whose one argument is an ``<int:pk>``,
+    without a reversal per row (a list of 20 rows paid 20 reversals). Anything but an int is reversed as usual."""
+    if isinstance(pk, int) and not isinstance(pk, bool):
+        head, tail = _pk_pattern(viewname, _urlconf(), get_script_prefix(), get_language())
+        return f"{head}{pk}{tail}"
+    return reverse(viewname, args=[pk])
+
+
+# The main navigation (templates/base.html): (URL name, label, Bootstrap icon, exact, URL name of a nested item
+# that must not light this one up). 走访计划 lives below 走访记录's path.
+NAV_ITEMS = (
+    ("crm:home", _("Workbench"), "speedometer2", True, ""),
+    ("crm:enterprise-list", _("Enterprises"), "building", False, ""),
+    ("crm:project-list", _("Projects"), "kanban", False, ""),
+    ("crm:visit-list", _("Visits"), "door-open", False, "crm:visitplan-list"),
+    ("crm:visitplan-list", _("Visit plans"), "calendar-week", False, ""),
+    ("crm:activity-list", _("Activities"), "people", False, ""),
+    ("crm:need-list", _("Needs"), "chat-square-text", False, ""),
+    ("crm:policy-list", _("Policies"), "file-earmark-text", False, ""),
+    ("crm:actionitem-list", _("Action list"), "list-check", False, ""),
+    ("crm:dashboard", _("Dashboard"), "bar-chart", False, ""),
+)
+# The pages used weekly rather than daily, under 更多 (so the bar fits one line on a 1280 px screen): (URL name,
+# label, icon, who sees it: "" everyone, "manager" managers and admins, "staff" admins who are staff).
+NAV_MORE = (
+    ("crm:offering-list", _("Resource list"), "box-seam", ""),
+    ("crm:cultivation-board", _("Cultivation"), "award", ""),
+    ("crm:commissioner-list", _("Commissioners"), "person-workspace", ""),
+    ("crm:report-list", _("Reports"), "file-earmark-spreadsheet", ""),
+    ("crm:import", _("Import / export"), "arrow-down-up", "manager"),
+    ("admin:index", _("Administration"), "gear", "staff"),
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _main_nav(urlconf, prefix: str, language: str, manager: bool, staff: bool):
+    """The navbar's items for one kind of user in one language, built once per process: ``((url, exact, exclude,
+    html, active html), ...)`` and the 更多 dropdown's HTML. Only the active item is chosen per request."""
+    items = []
+    for name, label, icon, exact, exclude in NAV_ITEMS:
+        url = _reversed(name, urlconf, prefix, language)
+        if url:
+            excluded = _reversed(exclude, urlconf, prefix, language) if exclude else ""
+            items.append((url, exact, excluded, _nav_li(url, label, icon, False), _nav_li(url, label, icon, True)))
+    allowed = {"": True, "manager": manager, "staff": staff}
+    more = [
+        (url, icon, label)
+        for name, label, icon, who in NAV_MORE
+        if allowed[who] and (url := _reversed(name, urlconf, prefix, language))
+    ]
+    dropdown = format_html(
+        '<li class="nav-item dropdown">\n'
+        '<a class="nav-link dropdown-toggle" href="#" id="nav-more" role="button" data-bs-toggle="dropdown" '
+        'aria-expanded="false"><i class="bi bi-grid me-1 nav-icon" aria-hidden="true"></i>{}</a>\n'
+        '<div class="dropdown-menu" aria-labelledby="nav-more">\n{}\n</div>\n</li>',
+        _("More"),
+        format_html_join(
+            "\n", '<a class="dropdown-item" href="{}"><i class="bi bi-{} me-1" aria-hidden="true"></i>{}</a>', more
+        ),
+    )
+    return tuple(items), dropdown
+
+
+@register.simple_tag(takes_context=True)
+def main_nav(context) -> str:
+    """The ``<li>``s of the main navigation (base.html) for the signed-in user, the current page's item active.
+
+    The URLs and labels are reversed and translated once per process per (language, kind of user): the navbar is on
+    every page, and its dozens of ``{% url %}`` and ``{% translate %}`` were a good part of each page's render."""
+    roles = context.get("user_roles") or ()
+    user = context.get("user")
+    manager = "manager" in roles or "admin" in roles
+    staff = "admin" in roles and bool(getattr(user, "is_staff", False))
+    items, dropdown = _main_nav(_urlconf(), get_script_prefix(), get_language(), manager, staff)
+    request = context.get("request")
+    path = request.path if request else ""
+    lis = [active if _nav_active(path, url, exact, exclude) else html for url, exact, exclude, html, active in items]
+    return mark_safe("\n".join([*lis, dropdown]))  # noqa: S308 (each part built by format_html)
 
 
 @register.simple_tag(takes_context=True)
