@@ -4,7 +4,7 @@ headers and bodies, negative data rejected, positive data accepted, missing head
 headers, ignored auth …) as a city manager and as a county officer, over the demo programme.
 
 Bounded for the suite: a few derandomized examples per operation and mode, no shrinking. A longer run is
-documented in docs/operations.md ("API schema conformance"); raise ``API_FUZZ_EXAMPLES`` for a deeper local run.
+documented in README.md ("API schema conformance"); raise ``API_FUZZ_EXAMPLES`` for a deeper local run.
 What the schema cannot state is configured in ``schemathesis.toml``, read by this test and the command line.
 """
 
