@@ -4,26 +4,34 @@ headers and bodies, negative data rejected, positive data accepted, missing head
 headers, ignored auth …) as a city manager and as a county officer, over the demo programme.
 
 Bounded for the suite: a few derandomized examples per operation and mode, no shrinking. A longer run is
-documented in docs/operations.md ("API schema conformance"); raise ``API_FUZZ_EXAMPLES`` for a deeper local run.
+documented in README.md ("API schema conformance"); raise ``API_FUZZ_EXAMPLES`` for a deeper local run.
 What the schema cannot state is configured in ``schemathesis.toml``, read by this test and the command line.
 """
 
+import datetime as dt
+import json
 import os
+from decimal import Decimal
 
 import pytest
 import schemathesis
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.http import QueryDict
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
+from rest_framework import serializers
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure, FailureGroup
 
+from crm.api.base import CrmSerializer
+from crm.choices import ExtensionStatus, NeedStatus
 from crm.devdata.demo import demo_seed
-from crm.models import User
+from crm.models import ExtensionRequest, Need, User
 from crm.services.accounts import token_issue
+from crm.services.needs import need_transition
 from tests.factories import ActionItemFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
@@ -132,3 +140,89 @@ def test_the_schema_reads_every_event_kind_and_scoped_links_as_nullable(api_as, 
     assert "status" in components["NeedEventKindEnum"]["enum"]
     assert components["Participant"]["properties"]["enterprise"]["nullable"] is True
     assert "nullable" not in components["ParticipantRequest"]["properties"]["enterprise"]
+
+
+# ------------------------------------------------------------------ JSON types the schema names, and nothing else
+
+
+def test_a_decimal_is_a_json_string_as_the_schema_says(api_as, manager, enterprise, english_default):
+    client = api_as(manager)
+    url = f"/api/v1/enterprises/{enterprise.pk}/"
+    schema = client.get("/api/schema/?format=json").json()["components"]["schemas"]
+    assert schema["PatchedEnterpriseRequest"]["properties"]["revenue"]["type"] == "string"
+    response = client.patch(url, {"revenue": 12.5}, format="json")
+    assert response.status_code == 400
+    assert response.json()["revenue"] == ["A valid number is required."]
+    enterprise.refresh_from_db()
+    assert enterprise.revenue != Decimal("12.5")
+    response = client.patch(url, {"revenue": "12.5"}, format="json")
+    assert response.status_code == 200 and response.json()["revenue"] == "12.50"
+
+
+def test_a_decimal_in_form_data_is_still_read():
+    class Body(CrmSerializer):
+        amount = serializers.DecimalField(max_digits=6, decimal_places=2)
+
+    body = Body(data=QueryDict("amount=1.5"))
+    assert body.is_valid(), body.errors
+    assert body.validated_data["amount"] == Decimal("1.5")
+
+
+def test_an_empty_string_is_no_relation(api_as, manager, enterprise, chains, english_default):
+    client = api_as(manager)
+    url = f"/api/v1/enterprises/{enterprise.pk}/"
+    chain = enterprise.industry_chain_id
+    assert chain is not None
+    response = client.patch(url, {"industry_chain": ""}, format="json")
+    assert response.status_code == 400
+    assert response.json()["industry_chain"] == ["This field may not be blank."]
+    enterprise.refresh_from_db()
+    assert enterprise.industry_chain_id == chain
+    assert client.patch(url, {"industry_chain": None}, format="json").status_code == 200
+
+
+def test_an_object_is_no_list_of_relations(api_as, manager, enterprise, officer, english_default):
+    enterprise.liaison_officers.set([officer])
+    response = api_as(manager).patch(f"/api/v1/enterprises/{enterprise.pk}/", {"liaison_officers": {}}, format="json")
+    assert response.status_code == 400
+    assert response.json()["liaison_officers"] == ['Expected a list of items but got type "dict".']
+    assert list(enterprise.liaison_officers.all()) == [officer]
+
+
+@pytest.mark.parametrize("text", [{}, [], 12])
+def test_a_transition_text_that_is_no_string_is_a_400(api_as, need_in_progress, handler, text):
+    Need.objects.filter(pk=need_in_progress.pk).update(status=NeedStatus.ASSIGNED)
+    body = {"version": need_in_progress.version, "text": text}
+    response = api_as(handler).post(f"/api/v1/needs/{need_in_progress.pk}/start/", body, format="json")
+    assert response.status_code == 400
+    assert "text" in response.json()
+    assert Need.objects.get(pk=need_in_progress.pk).status == NeedStatus.ASSIGNED
+
+
+def test_a_transition_without_a_comment_still_starts(api_as, need_in_progress, handler):
+    Need.objects.filter(pk=need_in_progress.pk).update(status=NeedStatus.ASSIGNED)
+    for text in ("", None):
+        need = Need.objects.get(pk=need_in_progress.pk)
+        Need.objects.filter(pk=need.pk).update(status=NeedStatus.ASSIGNED)
+        body = {"version": need.version, "text": text}
+        response = api_as(handler).post(f"/api/v1/needs/{need.pk}/start/", body, format="json")
+        assert response.status_code == 200, response.json()
+
+
+@pytest.mark.parametrize("body", [[None, None], None, "x", 1])
+def test_an_action_body_that_is_no_object_is_a_400(api_as, manager, handler, need_in_progress, portal_contact, body):
+    due = (need_in_progress.due_on + dt.timedelta(3)).isoformat()
+    extension = need_transition(
+        need=need_in_progress, user=handler, verb="extend", version=need_in_progress.version, due_on=due, reason="等"
+    )
+    client = api_as(manager)
+    for url in (
+        f"/api/v1/extension-requests/{extension.pk}/approve/",
+        f"/api/v1/extension-requests/{extension.pk}/refuse/",
+        f"/api/v1/contacts/{portal_contact.pk}/access-links/",
+        "/api/v1/reports/",
+    ):
+        response = client.post(url, json.dumps(body), content_type="application/json")
+        assert response.status_code == 400, (url, response.content)
+    assert ExtensionRequest.objects.get(pk=extension.pk).status == ExtensionStatus.PENDING
+    assert not portal_contact.access_links.exists()

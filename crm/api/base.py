@@ -43,6 +43,8 @@ Serializers: subclass ``CrmModelSerializer`` (control characters refused in ever
 field) and use ``ScopedRelatedField`` / ``UserRelatedField`` / ``CodeRelatedField`` for relations.
 """
 
+from collections.abc import Mapping
+
 from django.db import models, transaction
 from django.db.models import BigIntegerField, Q
 from django.utils.translation import gettext_lazy as _
@@ -92,19 +94,21 @@ _STRICT_CLASSES: dict[type, type] = {}
 
 
 def strict_string_field(field: serializers.Field) -> None:
-    """Make a writable text field (``CharField`` and its subclasses: e-mail, regex, slug, URL, credit code …) and a
-    writable boolean field strict about JSON types (``StrictStringMixin``, ``StrictBooleanMixin``), recursing into
-    list children. The one place this is done:
+    """Make a writable field strict about JSON types, so it takes what the schema says and nothing else: text
+    (``CharField`` and its subclasses: e-mail, regex, slug, URL, credit code …: ``StrictStringMixin``), booleans
+    (``StrictBooleanMixin``), decimals (``StrictDecimalMixin``), relations (``StrictRelatedMixin``) and lists of
+    relations or choices (``StrictListMixin``), recursing into list children. The one place this is done:
     ``CrmSerializer`` and ``CrmModelSerializer`` call it for every field, declared or generated."""
     if field.read_only:
         return
     if isinstance(field, serializers.ListField):
         strict_string_field(field.child)
         return
-    if isinstance(field, serializers.CharField) and not isinstance(field, StrictStringMixin):
-        _strict_class(field, StrictStringMixin)
-    elif isinstance(field, serializers.BooleanField) and not isinstance(field, StrictBooleanMixin):
-        _strict_class(field, StrictBooleanMixin)
+    for kind, mixin in STRICT_MIXINS:
+        if isinstance(field, kind):
+            if not isinstance(field, mixin):
+                _strict_class(field, mixin)
+            return
 
 
 class StrictBooleanMixin:
@@ -113,9 +117,57 @@ class StrictBooleanMixin:
     the usual words (``true``, ``1``, ``on`` …) still count."""
 
     def to_internal_value(self, data):
-        if not isinstance(data, bool) and not html.is_html_input(getattr(self.root, "initial_data", None)):
+        if not isinstance(data, bool) and not _form_input(self):
             self.fail("invalid", input=str(data)[:32])
         return super().to_internal_value(data)
+
+
+def _form_input(field: serializers.Field) -> bool:
+    """The serializer reads form data (a multipart upload), where every value is text."""
+    return html.is_html_input(getattr(field.root, "initial_data", None))
+
+
+class StrictDecimalMixin:
+    """A decimal field that takes a JSON string only (``"12.50"``), as it answers (``COERCE_DECIMAL_TO_STRING``)
+    and as the schema says (``string``, ``format: decimal``): DRF's ``DecimalField`` also reads the JSON number
+    ``12.5``, a binary float that may not hold the amount exactly."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) and not _form_input(self):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictRelatedMixin:
+    """A relation that takes an id or code, or ``null`` where the field allows it: DRF reads ``""`` as ``null``
+    (for HTML forms), although the schema has no empty string for it. Form data keeps that reading."""
+
+    def run_validation(self, data=serializers.empty):
+        if data == "" and not _form_input(self):
+            # Raised, not ``self.fail``: the mixin is put on a field after its error messages were collected.
+            raise serializers.ValidationError(_("This field may not be blank."), code="blank")
+        return super().run_validation(data)
+
+
+class StrictListMixin:
+    """A list of relations or choices that takes a JSON array only: DRF's ``ManyRelatedField`` and
+    ``MultipleChoiceField`` read any iterable, so ``{}`` passed as an empty list."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+# Field kinds and the mixin that makes each strict (first match wins; ``strict_string_field``).
+STRICT_MIXINS: tuple[tuple[type, type], ...] = (
+    (serializers.CharField, StrictStringMixin),
+    (serializers.BooleanField, StrictBooleanMixin),
+    (serializers.DecimalField, StrictDecimalMixin),
+    (serializers.RelatedField, StrictRelatedMixin),
+    (serializers.ManyRelatedField, StrictListMixin),
+    (serializers.MultipleChoiceField, StrictListMixin),
+)
 
 
 def _strict_class(field: serializers.Field, mixin: type) -> None:

@@ -90,7 +90,7 @@ class ExtensionRequestViewSet(
 
     def _decide(self, request, service):
         extension = self.get_object()
-        body = ExtensionDecisionSerializer(data=request.data if hasattr(request.data, "get") else {})
+        body = ExtensionDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         extension = service(request=extension, user=request.user, note=body.validated_data.get("note", ""))
         return Response(self.get_serializer(extension).data)

@@ -367,7 +367,8 @@ def _schema_field(field: forms.Field) -> serializers.Field:
         return serializers.DateField(allow_null=not field.required, **options)
     if isinstance(field, forms.ChoiceField):
         return serializers.ChoiceField(choices=field.choices, **options)
-    return serializers.CharField(allow_blank=not field.required, max_length=field.max_length, **options)
+    optional = not field.required  # an optional text reads null as "not given", as the input does
+    return serializers.CharField(allow_blank=optional, allow_null=optional, max_length=field.max_length, **options)
 
 
 def transition_request_serializer(verb: str) -> type[serializers.Serializer]:

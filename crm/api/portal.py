@@ -83,7 +83,7 @@ class ContactAccessLinksView(APIView):
     @extend_schema(request=AccessLinkCreateSerializer, responses={201: AccessLinkCreatedSerializer})
     def post(self, request, pk: int):
         contact = self._contact(request, pk)
-        body = AccessLinkCreateSerializer(data=request.data if hasattr(request.data, "get") else {})
+        body = AccessLinkCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if body.validated_data["send_sms"]:
             if "expires_at" in body.validated_data:

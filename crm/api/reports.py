@@ -121,7 +121,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         responses={201: ReportSerializer, 202: OpenApiResponse(ReportSerializer, description=_("The file is queued."))},
     )
     def create(self, request, *args, **kwargs):
-        body = ReportCreateSerializer(data=request.data if hasattr(request.data, "get") else {})
+        body = ReportCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         report = report_generate(
             user=request.user, kind=body.validated_data["kind"], period=body.validated_data["period"]
@@ -154,7 +154,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def return_report(self, request, pk=None):
         """Return a county's submitted report with a note (city managers)."""
         report = self.get_object()
-        body = ReportReturnSerializer(data=request.data if hasattr(request.data, "get") else {})
+        body = ReportReturnSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         report = report_return(report=report, user=request.user, note=body.validated_data.get("note", ""))
         return Response(self.get_serializer(report).data)

@@ -98,6 +98,7 @@ class ScopedRelatedFieldExtension(OpenApiSerializerFieldExtension):
     """A ``ScopedRelatedField`` reads as ``null`` when the user cannot open the record (crm/api/base.py)."""
 
     target_class = "crm.api.base.ScopedRelatedField"
+    match_subclasses = True  # the strict class crm.api.base puts on every writable relation is a subclass
 
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)

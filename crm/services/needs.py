@@ -60,9 +60,16 @@ MANAGER, HANDLER, OFFICER = "manager", "handler", "officer"
 CHOICE_MESSAGE = gettext_lazy("Select a valid choice; %(value)s is not one of the available choices.")
 
 
+# What counts as "not given" in a verb's input: nothing, or an empty string (a web form's empty field). Django's
+# fields also read ``{}``, ``[]`` and ``()`` as empty, so a JSON body's ``"text": {}`` passed as no comment.
+BLANK_VALUES = [None, ""]
+
+
 class TextField(forms.CharField):
     """Text (a comment, a reason): a string, stripped, without control characters, at most
     ``COMMENT_MAX_LENGTH`` characters unless told; optional unless told."""
+
+    empty_values = BLANK_VALUES
 
     def __init__(self, *, rows: int = 2, **kwargs):
         kwargs.setdefault("required", False)
@@ -82,6 +89,7 @@ class DateField(forms.DateField):
     """A date as ``YYYY-MM-DD`` (or a date)."""
 
     default_error_messages = {"invalid": gettext_lazy("Enter a valid date (YYYY-MM-DD).")}
+    empty_values = BLANK_VALUES
 
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", ["%Y-%m-%d"])
@@ -102,6 +110,7 @@ class RecordChoiceField(forms.ModelChoiceField):
     """A record by id (or the record itself) among the field's queryset, which the input scopes to the need."""
 
     default_error_messages = {"invalid_choice": CHOICE_MESSAGE}
+    empty_values = BLANK_VALUES
 
     def to_python(self, value):
         if isinstance(value, self.queryset.model):
@@ -119,6 +128,7 @@ class RecordsChoiceField(forms.ModelMultipleChoiceField):
         "invalid_choice": CHOICE_MESSAGE,
         "invalid_pk_value": gettext_lazy("“%(value)s” is not a valid id."),
     }
+    empty_values = [*BLANK_VALUES, [], ()]
 
     def clean(self, value):
         if isinstance(value, set | frozenset):
