@@ -104,7 +104,8 @@ def bool_badge(value, yes_label=None, no_label=None):
 
 
 def _nav_active(path: str, url: str, exact: bool, exclude: str) -> bool:
-    """Whether the item at ``url`` is the current page (see ``nav_item``)."""
+    """Whether the navbar item at ``url`` is the current page: the path is ``url`` (or below it unless ``exact``),
+    except below ``exclude`` (a nested item's path, e.g. 走访计划 under 走访记录)."""
     active = path == url if exact else (path == url or (url != "/" and path.startswith(url)))
     return active and not (exclude and path.startswith(exclude))
 
@@ -118,14 +119,6 @@ def _nav_li(url: str, label, icon: str, active: bool) -> str:
         format_html('<i class="bi bi-{} me-1 nav-icon" aria-hidden="true"></i>', icon) if icon else "",
         label,
     )
-
-
-@register.simple_tag(takes_context=True)
-def nav_item(context, url: str, label, icon: str = "", exact: bool = False, exclude: str = ""):
-    """A navbar ``<li>``; active when the current path is ``url`` (or below it unless ``exact``), except below
-    ``exclude`` (the path of another item nested under this one, e.g. 走访计划 under 走访记录)."""
-    request = context.get("request")
-    return _nav_li(url, label, icon, _nav_active(request.path if request else "", url, exact, exclude))
 
 
 @functools.lru_cache(maxsize=512)
@@ -183,7 +176,7 @@ ESCALATION_BADGES = {
 @register.simple_tag
 def escalation_badge(level) -> str:
     """``{% escalation_badge need.escalation %}``: the badge of an escalation level, "" for none. A tag rather than
-    an include, as lists show it on every row (crm/needs/_escalation.html calls it too)."""
+    an include, as lists show it on every row (the one form of the badge)."""
     if level not in ESCALATION_BADGES:
         return ""
     colour, icon, label = ESCALATION_BADGES[level]
@@ -334,13 +327,6 @@ def _sort_link(context, field: str, label, param: str):
         label,
         icon,
     )
-
-
-@register.simple_tag(takes_context=True)
-def sort_header(context, field: str, label, param: str = "ordering"):
-    """A sortable column header link cycling ascending → descending for the FilterSet ``ordering`` param, with
-    an arrow (↑ ascending, ↓ descending, ⇅ not sorted). Prefer ``sort_th``, which also sets ``aria-sort``."""
-    return _sort_link(context, field, label, param)
 
 
 @register.simple_tag(takes_context=True)
