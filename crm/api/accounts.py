@@ -8,10 +8,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from crm.api.base import CrmModelSerializer, CrmSerializer
+from crm.api.throttles import CrmAnonRateThrottle
 from crm.models import User
 from crm.services.accounts import token_issue, tokens_revoke
 from crm.validators import validate_no_control_chars
@@ -41,7 +41,7 @@ class TokenSerializer(CrmSerializer):
     token = serializers.CharField(read_only=True)
 
 
-class LoginRateThrottle(AnonRateThrottle):
+class LoginRateThrottle(CrmAnonRateThrottle):
     """Login attempts per client address, at the ``login`` rate (DESIGN §9.3). The address is the real one:
     ``X-Forwarded-For`` counts only behind ``DJANGO_TRUSTED_PROXY_COUNT`` proxies (DRF's ``NUM_PROXIES``)."""
 

@@ -24,6 +24,7 @@ from crm.models.programmes import (
 from crm.models.reference import IndustryChain, Qualification, Region
 from crm.models.reports import Report
 from crm.models.routine import Activity, ActivityAttachment, ActivityParticipant, CadenceRule, CalendarKey, VisitPlan
+from crm.models.throttles import ThrottleCounter
 
 __all__ = [
     "ActionItem",
@@ -63,6 +64,7 @@ __all__ = [
     "Region",
     "Report",
     "ServiceLog",
+    "ThrottleCounter",
     "TimeLimit",
     "User",
     "Visit",
