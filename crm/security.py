@@ -8,7 +8,7 @@
   request (commands, tests, ``Client.login``) skips the lockout instead of failing.
 - ``lockout_response``: a locked-out login answers 429, as JSON under ``/api/`` and as a page elsewhere.
 - ``UserBackend``: Django's ``ModelBackend`` that loads the signed-in user with the bureau and the department,
-  and the roles, which every request reads (the scope and the navbar): three queries fewer per request (DESIGN §9.2).
+  which every request reads (the scope and the navbar): two queries fewer per request (DESIGN §9.2).
 """
 
 from axes.backends import AxesStandaloneBackend
@@ -57,17 +57,13 @@ def lockout_response(request, original_response=None, credentials=None):
 
 class UserBackend(ModelBackend):
     """``ModelBackend`` whose ``get_user`` (once per request, from the session) joins the bureau and the department
-    in and loads the roles (``User.role_annotations``): the scope (``visible_to``) reads the bureau and the roles,
-    the navbar shows all three, which were three more queries on every page and endpoint."""
+    in: the scope (``visible_to``) reads the bureau and the navbar shows both, which were two more queries on
+    every page and endpoint."""
 
     def get_user(self, user_id):
         user_model = get_user_model()
         try:
-            user = (
-                user_model._default_manager.select_related("bureau", "department")
-                .annotate(**user_model.role_annotations())
-                .get(pk=user_id)
-            )
+            user = user_model._default_manager.select_related("bureau", "department").get(pk=user_id)
         except user_model.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None

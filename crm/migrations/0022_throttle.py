@@ -4,25 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0021_pg_short_search'),
+        ("crm", "0021_pg_short_search"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ThrottleCounter',
+            name="ThrottleCounter",
             fields=[
-                ('key', models.CharField(max_length=255, primary_key=True, serialize=False, verbose_name='key')),
-                ('period', models.BigIntegerField(help_text='Seconds since the epoch divided by the window length.', verbose_name='window number')),
-                ('hits', models.PositiveIntegerField(default=0, verbose_name='hits in the window')),
-                ('previous_hits', models.PositiveIntegerField(default=0, verbose_name='hits in the window before')),
-                ('expires', models.BigIntegerField(help_text='Seconds since the epoch after which the row may be deleted.', verbose_name='expires')),
+                ("key", models.CharField(max_length=255, primary_key=True, serialize=False, verbose_name="key")),
+                (
+                    "period",
+                    models.BigIntegerField(
+                        help_text="Seconds since the epoch divided by the window length.", verbose_name="window number"
+                    ),
+                ),
+                ("hits", models.PositiveIntegerField(default=0, verbose_name="hits in the window")),
+                ("previous_hits", models.PositiveIntegerField(default=0, verbose_name="hits in the window before")),
+                (
+                    "expires",
+                    models.BigIntegerField(
+                        help_text="Seconds since the epoch after which the row may be deleted.", verbose_name="expires"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'throttle counter',
-                'verbose_name_plural': 'throttle counters',
-                'ordering': ['key'],
+                "verbose_name": "throttle counter",
+                "verbose_name_plural": "throttle counters",
+                "ordering": ["key"],
             },
         ),
     ]

@@ -120,25 +120,11 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.name or self.get_full_name() or self.username
 
-    @classmethod
-    def role_annotations(cls) -> dict[str, models.Exists]:
-        """``User.objects.annotate(**User.role_annotations())`` loads the roles with the user, in the same query
-        (crm.security.UserBackend, once per request): one flag per role, read by ``roles``."""
-        return {
-            f"_in_group_{role.value}": models.Exists(
-                cls.groups.through.objects.filter(user_id=models.OuterRef("pk"), group__name=role.value)
-            )
-            for role in Role
-        }
-
     @property
     def roles(self) -> list[str]:
         # Cached per instance: scoping and permission checks ask for roles many times per request.
         if not hasattr(self, "_roles_cache"):
-            if hasattr(self, f"_in_group_{Role.OFFICER.value}"):  # loaded with role_annotations()
-                names = {role.value for role in Role if getattr(self, f"_in_group_{role.value}")}
-            else:
-                names = {g.name for g in self.groups.all()}
+            names = {g.name for g in self.groups.all()}
             self._roles_cache = [r.value for r in Role if r.value in names]
         return self._roles_cache
 
