@@ -80,6 +80,58 @@ def test_rows_create_stores_what_the_orm_stores(regions, chains, manager, vendor
     assert created.created_at is not None and created.updated_at is not None
 
 
+@pytest.mark.parametrize("vendor", ["sqlite", "other"])
+def test_rows_create_copies_the_history_rows_in_the_database(regions, chains, manager, vendor):
+    """The "+" history rows are copied from the inserted rows by one INSERT … SELECT (no row built in Python),
+    and hold every tracked value simple_history's bulk_create_with_history writes."""
+    expected = bulk_create_with_history(
+        unsaved(regions, chains, manager, 7), Enterprise, default_user=manager, default_change_reason=CHANGE_REASON
+    )
+    mine = unsaved(regions, chains, manager, 8)
+    statements = []
+
+    def recording(execute, sql, params, many, context):
+        if "historicalenterprise" in sql:
+            statements.append((sql.split(" ")[0], many))
+        return execute(sql, params, many, context)
+
+    with (
+        transaction.atomic(),
+        mock.patch.object(connection, "vendor", vendor),
+        connection.execute_wrapper(recording),
+    ):
+        rows_create(mine, Enterprise, user=manager, reason=CHANGE_REASON)
+    assert statements == [("INSERT", False)]
+    skip = {"history_id", "history_date", "id", "name", "credit_code", "created_at", "updated_at"}
+
+    def full(objs):
+        rows = Enterprise.history.filter(id__in=[o.pk for o in objs]).order_by("id").values()
+        return [{k: v for k, v in row.items() if k not in skip} for row in rows]
+
+    assert full(mine) == full(expected) and len(full(mine)) == 3
+    assert [h.name for h in Enterprise.history.filter(id__in=[o.pk for o in mine]).order_by("id")] == [
+        "批量8-0",
+        "批量8-1",
+        "批量8-2",
+    ]
+    created = {e.pk: e for e in Enterprise.objects.filter(pk__in=[o.pk for o in mine])}
+    for row in Enterprise.history.filter(id__in=[o.pk for o in mine]):
+        assert (row.created_at, row.updated_at, row.credit_code) == (
+            created[row.id].created_at,
+            created[row.id].updated_at,
+            created[row.id].credit_code,
+        )
+
+
+def test_an_object_with_its_own_history_reason_gets_its_history_row_from_python(regions, chains, manager):
+    objs = unsaved(regions, chains, manager, 9, count=2)
+    objs[1]._change_reason = "另一原因"
+    with transaction.atomic():
+        rows_create(objs, Enterprise, user=manager, reason=CHANGE_REASON)
+    reasons = Enterprise.history.filter(id__in=[o.pk for o in objs]).order_by("id")
+    assert [h.history_change_reason for h in reasons] == [CHANGE_REASON, "另一原因"]
+
+
 def test_sqlite_rows_go_out_in_statements_as_long_as_sqlite_allows(regions, chains, manager):
     """Many rows per INSERT (one statement per row makes the search index flush a segment per row), cut at
     SQLite's parameter limit; the keys still come back in the rows' order."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import operator
 import sqlite3
 
 from django.conf import settings
@@ -136,7 +137,8 @@ def rows_create(objs: list, model, *, batch_size: int = 1000, user=None, reason:
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    converters = [value_converter(f, connection) for f in fields]
+    # value_converter() per column, with its pass-through test made inline (no call for most values).
+    checks = [(_pass_through(f, connection), value_converter(f, connection)) for f in fields]
     # auto_now / auto_now_add: one timestamp for the whole import (one transaction) instead of one per row.
     stamps = {}
     for field in fields:
@@ -151,14 +153,22 @@ def rows_create(objs: list, model, *, batch_size: int = 1000, user=None, reason:
     size = max(1, min(batch_size, max_params // per_row if max_params else batch_size))
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
     placeholder = "(" + ", ".join(["%s"] * per_row) + ")"
+    read = operator.attrgetter(*attnames) if len(attnames) > 1 else (lambda obj: (getattr(obj, attnames[0]),))
     rows = []
     for obj in objs:
         for name, stamp in stamps.items():
             setattr(obj, name, stamp)
-        values = [getattr(obj, name) for name in attnames]
-        for i, field in pre_saved:
-            values[i] = field.pre_save(obj, True)
-        rows.append([convert(value) for convert, value in zip(converters, values, strict=True)])
+        values = read(obj)
+        if pre_saved:
+            values = list(values)
+            for i, field in pre_saved:
+                values[i] = field.pre_save(obj, True)
+        rows.append(
+            [
+                value if value is None or type(value) in plain else convert(value)
+                for value, (plain, convert) in zip(values, checks, strict=True)
+            ]
+        )
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite" and connection.in_atomic_block:
             keys = _sqlite_insert(cursor, connection, meta, quote, head, placeholder, rows)
@@ -173,7 +183,8 @@ def rows_create(objs: list, model, *, batch_size: int = 1000, user=None, reason:
         obj.pk = key
         obj._state.adding = False
         obj._state.db = alias
-    history_rows_create(objs, model, history_type="+", user=user, reason=reason)
+    if not history_rows_copy(objs, model, keys, user=user, reason=reason):
+        history_rows_create(objs, model, history_type="+", user=user, reason=reason)
 
 
 def sqlite_max_params(connection) -> int:
@@ -289,6 +300,68 @@ def history_rows_create(objs: list, model, *, history_type: str, user=None, reas
     )
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+_HISTORY_OVERRIDES = ("_history_user", "_history_date", "_change_reason")
+
+
+def history_rows_copy(objs: list, model, keys: list, *, user=None, reason: str = "") -> bool:
+    """The "+" history rows of records ``rows_create`` has just inserted, copied by the database itself:
+    ``INSERT INTO <history> SELECT … FROM <table> WHERE pk IN (…)``. The rows hold exactly what was inserted
+    (written by this transaction a moment ago), so the history row is what ``history_rows_create`` would write
+    from the objects, without converting every value in Python again (a tenth of the import's time).
+
+    Returns False, writing nothing, when the rows cannot be copied: history switched off or unknown history
+    fields (``history_rows_create`` decides), no user given (simple_history's default user is asked per
+    object), or an object carrying its own history user, date or change reason."""
+    history = _history_model(model)
+    if history is None or not objs or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return False
+    fields = _history_fields(history)
+    if fields is None or user is None:
+        return False
+    if any(hasattr(obj, name) for obj in objs for name in _HISTORY_OVERRIDES):
+        return False
+    connection = connections[router.db_for_write(history)]
+    if connection.alias != router.db_for_write(model):
+        return False
+    meta = model._meta
+    quote = connection.ops.quote_name
+    pk = f"src.{quote(meta.pk.column)}"
+    special = {
+        "history_date": timezone.now(),
+        "history_change_reason": reason,
+        "history_type": "+",
+        "history_user_id": getattr(user, "pk", user),
+    }
+    selected, params = [], []
+    for field in fields:
+        if field.attname in special:
+            selected.append("%s")
+            params.append(value_converter(field, connection)(special[field.attname]))
+        elif field.attname == "history_relation_id":
+            selected.append(pk)
+        else:
+            try:
+                source = meta.get_field(field.name)
+            except Exception:  # a history field without a field of that name on the model
+                return False
+            if source.attname != field.attname or not source.concrete:
+                return False
+            selected.append(f"src.{quote(source.column)}")
+    head = (
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"SELECT {', '.join(selected)} FROM {quote(meta.db_table)} AS src WHERE {pk} IN "
+    )
+    if connection.vendor == "sqlite":
+        per_statement = max(1, sqlite_max_params(connection) - len(params))
+    else:
+        per_statement = max(1, (connection.features.max_query_params or 10_000) - len(params))
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), per_statement):
+            chunk = keys[start : start + per_statement]
+            cursor.execute(f"{head}({', '.join(['%s'] * len(chunk))}) ORDER BY {pk}", [*params, *chunk])
+    return True
 
 
 def links_delete(through, pks: list, *, user=None, reason: str = "") -> None:
