@@ -34,18 +34,18 @@ def _liaised(user):
 
 def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT):
     """Enterprises in scope where the user is a liaison officer or the liaison leader."""
-    mine = Q(pk__in=_liaised(user)) | Q(liaison_leader=user)  # no OR across a join: two index lookups
-    ids = Enterprise.objects.visible_to(user).filter(mine).values("id")
+    # One UNION of two index lookups, not an OR: PostgreSQL guessed half the enterprises match an OR and walked
+    # the name index through all of them (80 ms at province scale).
+    mine = _liaised(user).order_by().union(Enterprise.objects.filter(liaison_leader=user).order_by().values("id"))
     # The card shows the name and the region: the region alone is joined in.
-    return Enterprise.objects.filter(id__in=ids).select_related("region").order_by("name")[:limit]
+    return Enterprise.objects.visible_to(user).filter(id__in=mine).select_related("region").order_by("name")[:limit]
 
 
 def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
-    """Projects in scope where the user is a liaison officer or the liaison leader (two index lookups, as above)."""
+    """Projects in scope where the user is a liaison officer or the liaison leader (one UNION, as above)."""
     liaised = Project.liaison_officers.through.objects.filter(user_id=user.pk).values("project_id")
-    mine = Q(pk__in=liaised) | Q(liaison_leader=user)
-    ids = Project.objects.visible_to(user).filter(mine).values("id")
-    return Project.objects.filter(id__in=ids).order_by("name")[:limit]  # the card shows the name and the stage
+    mine = liaised.order_by().union(Project.objects.filter(liaison_leader=user).order_by().values("id"))
+    return Project.objects.visible_to(user).filter(id__in=mine).order_by("name")[:limit]  # shows name and stage
 
 
 def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT) -> list:
