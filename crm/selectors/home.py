@@ -5,11 +5,10 @@ import datetime as dt
 from django.db.models import Count, Q
 
 from crm.models import ActionItem, Enterprise, Need, Notification, Project
-from crm.selectors.needs import deadline_order, due_soon_range, needs_escalation_annotate, needs_mine, needs_mine_ids
+from crm.selectors.needs import due_soon_range, needs_escalation_annotate, needs_mine, needs_mine_keys
 
 HOME_LIST_LIMIT = 10
 DEADLINES_LIMIT = 8
-ID_CHUNK = 100
 HOME_NEED_RELATED = ("enterprise", "project")  # what the need cards show of a need's relations
 
 
@@ -35,18 +34,18 @@ def _liaised(user):
 
 def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT):
     """Enterprises in scope where the user is a liaison officer or the liaison leader."""
-    mine = Q(pk__in=_liaised(user)) | Q(liaison_leader=user)  # no OR across a join: two index lookups
-    ids = Enterprise.objects.visible_to(user).filter(mine).values("id")
+    # One UNION of two index lookups, not an OR: PostgreSQL guessed half the enterprises match an OR and walked
+    # the name index through all of them (80 ms at province scale).
+    mine = _liaised(user).order_by().union(Enterprise.objects.filter(liaison_leader=user).order_by().values("id"))
     # The card shows the name and the region: the region alone is joined in.
-    return Enterprise.objects.filter(id__in=ids).select_related("region").order_by("name")[:limit]
+    return Enterprise.objects.visible_to(user).filter(id__in=mine).select_related("region").order_by("name")[:limit]
 
 
 def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
-    """Projects in scope where the user is a liaison officer or the liaison leader (two index lookups, as above)."""
+    """Projects in scope where the user is a liaison officer or the liaison leader (one UNION, as above)."""
     liaised = Project.liaison_officers.through.objects.filter(user_id=user.pk).values("project_id")
-    mine = Q(pk__in=liaised) | Q(liaison_leader=user)
-    ids = Project.objects.visible_to(user).filter(mine).values("id")
-    return Project.objects.filter(id__in=ids).order_by("name")[:limit]  # the card shows the name and the stage
+    mine = liaised.order_by().union(Project.objects.filter(liaison_leader=user).order_by().values("id"))
+    return Project.objects.visible_to(user).filter(id__in=mine).order_by("name")[:limit]  # shows name and stage
 
 
 def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT) -> list:
@@ -60,24 +59,19 @@ def home_needs(
 ) -> dict[str, list]:
     """The two need cards of the 工作台: 我的在办诉求 (``my_needs``: ``needs_mine(...)[:limit]``) and 办理时限提醒
     (``overdue``: ``needs_overdue(...)[:deadlines_limit]``, ``due_soon``: ``needs_due_soon(...)[:deadlines_limit]``,
-    with their escalation badges), from one id query and one row query.
+    with their escalation badges).
 
-    The id query walks the ids and deadlines of ``needs_mine`` in ``deadline_order`` (overdue first, then the ones
-    due soon) until both cards are full, ``ID_CHUNK`` rows at a time; the row query loads the few the cards show.
-    Building and compiling the ``needs_mine`` union once, not once per card, is what makes it cheaper."""
+    The keys (id, deadline) of the first rows of ``needs_mine`` come from its indexes alone (``needs_mine_keys``,
+    sliced); the ones due soon sort after every overdue one, so when those fill the first rows a second sliced key
+    query reads the due-soon range; one row query then loads the few the cards show."""
     start, until = due_soon_range(today=today)
     top = max(limit, deadlines_limit)
-    keys = Need.objects.visible_to(user).filter(pk__in=needs_mine_ids(user=user)).order_by(*deadline_order())
-    first: list[tuple] = []
-    soon: list[tuple] = []
-    for key in keys.values_list("pk", "due_on").iterator(chunk_size=ID_CHUNK):
-        due = key[1]
-        if len(first) < top:
-            first.append(key)
-        if due is not None and start <= due <= until and len(soon) < deadlines_limit:
-            soon.append(key)
-        if len(first) == top and (len(soon) == deadlines_limit or due is None or due > until):
-            break  # the rest sorts after every row either card shows
+    first = [(key["id"], key["due_on"]) for key in needs_mine_keys(user=user)[:top]]
+    soon = [key for key in first if key[1] is not None and start <= key[1] <= until][:deadlines_limit]
+    settled = len(first) < top or len(soon) == deadlines_limit or first[-1][1] is None or first[-1][1] > until
+    if not settled:  # the first rows end before the due-soon range does: read that range
+        keys = needs_mine_keys(user=user, due_on__gte=start, due_on__lte=until)[:deadlines_limit]
+        soon = [(key["id"], key["due_on"]) for key in keys]
     rows = Need.objects.filter(pk__in={pk for pk, _due in first + soon}).select_related(*HOME_NEED_RELATED)
     by_pk = {need.pk: need for need in rows}
     mine = [by_pk[pk] for pk, _due in first if pk in by_pk]
