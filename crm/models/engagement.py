@@ -432,7 +432,12 @@ class Need(AutoCodeMixin, TimeStampedModel):
             # straight from the index instead of sorting every need of that status (DESIGN §9.2).
             models.Index(fields=["status", "-created_at", "-id"], name="crm_need_status_idx"),
             models.Index(fields=["category", "-created_at"], name="crm_need_category_idx"),
-            models.Index(fields=["status", "due_on"], name="crm_need_status_due_idx"),
+            # With the scope columns, so a county's counts by status (the dashboard, crm/selectors/dashboard.py) and
+            # its open needs by region read the index alone instead of every need's row.
+            models.Index(
+                fields=["status", "due_on", "enterprise", "project", "bureau"], name="crm_need_status_scope_idx"
+            ),
+            models.Index(fields=["category", "enterprise", "project", "bureau"], name="crm_need_category_scope_idx"),
             models.Index(fields=["urgency"], name="crm_need_urgency_idx"),
             models.Index(fields=["-created_at", "-id"], name="crm_need_created_idx"),
             # "My needs" on the 工作台 (crm/selectors/needs.py): one range scan per reason a need is mine.
@@ -448,8 +453,12 @@ class Need(AutoCodeMixin, TimeStampedModel):
             models.Index(fields=["created_by", "status", "due_on"], name="crm_need_creator_due_idx"),
             models.Index(fields=["enterprise", "status", "due_on"], name="crm_need_ent_due_idx"),
             models.Index(fields=["bureau", "status", "due_on"], name="crm_need_bureau_due_idx"),
-            # The dashboard's working days to answer (crm/selectors/dashboard.py), read from the index alone.
-            models.Index(fields=["answered_at", "created_at", "assigned_at"], name="crm_need_answered_idx"),
+            # The dashboard's working days to answer (crm/selectors/dashboard.py), read from the index alone (the
+            # scope columns too, for a county's dashboard).
+            models.Index(
+                fields=["answered_at", "created_at", "assigned_at", "enterprise", "project", "bureau"],
+                name="crm_need_answered_scope_idx",
+            ),
         ]
 
     def __str__(self) -> str:
