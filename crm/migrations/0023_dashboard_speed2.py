@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0021_pg_short_search"),
+        ("crm", "0022_throttle"),
     ]
 
     operations = [
