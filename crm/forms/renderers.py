@@ -8,6 +8,8 @@ page. ``select_html`` writes the same bytes as django/forms/widgets/select.html 
 rendered by them.
 """
 
+import html
+
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -20,6 +22,8 @@ OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
 
 def _as_text(value) -> str:
     """``{{ value|stringformat:'s' }}``: ``%s`` formatting, escaped unless already safe."""
+    if type(value) is str:  # the common case, without Django's lazy-aware wrappers (thousands of calls a page)
+        return html.escape(value)
     if isinstance(value, SafeData):
         return conditional_escape(value)
     return conditional_escape("%s" % (str(value) if isinstance(value, tuple) else value))  # noqa: UP031
@@ -27,6 +31,8 @@ def _as_text(value) -> str:
 
 def _shown(value) -> str:
     """``{{ value }}``: localized, then escaped unless already safe."""
+    if type(value) is str:
+        return html.escape(value)
     return conditional_escape(localize(template_localtime(value)))
 
 
