@@ -94,6 +94,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's template renderer, with plain <select> widgets written in Python (same HTML, crm/forms/renderers.py).
+FORM_RENDERER = "crm.forms.renderers.SiteFormRenderer"
 
 DATABASES = {
     "default": dj_database_url.parse(

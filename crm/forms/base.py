@@ -91,6 +91,14 @@ def staff_choices(user, *, role: str | None = None, include=()):
     return qs.select_related("bureau").order_by("bureau__level", "name", "username").distinct()
 
 
+def staff_filter_choices(user, empty_label) -> list[tuple]:
+    """The choices of a list's staff filter (the visits' officer, the needs' handler): ``("", empty_label)``, then
+    ``staff_choices`` as (id, name) pairs. Only the name fields are loaded: two hundred people with their bureaux
+    and passwords were built on every list page to print their names."""
+    people = staff_choices(user).select_related(None).only("pk", "name", "first_name", "last_name", "username")
+    return [("", empty_label), *[(person.pk, str(person)) for person in people]]
+
+
 def region_choices(user):
     """The regions a user may file records under: a county user only its own county."""
     if user.sees_everything:
@@ -145,23 +153,23 @@ def limited_choices(field: forms.ModelChoiceField, current, user) -> list[tuple]
     liaises with (as officer or leader) under 我挂钩的企业, then the current value and the first ones by name
     under 其他企业 (validation still uses the whole scoped queryset, so a value posted by id is accepted; the
     type-ahead asks crm/views/pickers.py for more)."""
+    # (id, name) pairs, not model instances: a few hundred enterprises are built on every form and list page.
     qs = field.queryset
-    picked = list(qs.filter(pk=current)) if is_valid_id(current) else []
+    picked = list(qs.filter(pk=current).values_list("pk", "name")) if is_valid_id(current) else []
     # The ids of two indexed lookups in one UNION, then sorted: a join on the officers with OR and DISTINCT (or an
     # OR of the two) walked every enterprise by name at province scale (0.5 s for a user who liaises with none).
     officers = qs.model.liaison_officers.through.objects.filter(user=user).order_by().values("enterprise_id")
     leaders = qs.model.objects.filter(liaison_leader=user).order_by().values("pk")
-    mine = list(qs.filter(pk__in=officers.union(leaders))[:50])
-    mine_ids = {obj.pk for obj in mine}
-    rest = list(qs[:ENTERPRISE_CHOICE_LIMIT])
-    seen, others = set(mine_ids), []
-    for obj in picked + rest:
-        if obj.pk not in seen:
-            seen.add(obj.pk)
-            others.append((obj.pk, obj.name))
+    mine = list(qs.filter(pk__in=officers.union(leaders)).values_list("pk", "name")[:50])
+    rest = list(qs.values_list("pk", "name")[:ENTERPRISE_CHOICE_LIMIT])
+    seen, others = {pk for pk, _name in mine}, []
+    for pk, name in picked + rest:
+        if pk not in seen:
+            seen.add(pk)
+            others.append((pk, name))
     choices: list[tuple] = [("", PLACEHOLDERS["enterprise"])]
     if mine:
-        choices.append((str(picker_groups("enterprise")[0]["label"]), [(obj.pk, obj.name) for obj in mine]))
+        choices.append((str(picker_groups("enterprise")[0]["label"]), mine))
         if others:
             choices.append((str(picker_groups("enterprise")[1]["label"]), others))
     else:

@@ -13,7 +13,7 @@ from django.views.generic import TemplateView
 
 from crm.choices import ExtensionStatus
 from crm.filtersets import NeedFilterSet
-from crm.forms.base import staff_choices
+from crm.forms.base import staff_filter_choices
 from crm.forms.engagement import TRANSITION_FORMS, NeedEventForm, NeedForm
 from crm.forms.widgets import Picker
 from crm.models import Enterprise, ExtensionRequest, Need, Project
@@ -73,7 +73,7 @@ class NeedListView(FilteredListView):
         if filterset is not None:
             handler = filterset.form.fields["handler"]
             handler.widget = Picker(
-                choices=[("", _("All")), *[(u.pk, str(u)) for u in staff_choices(self.request.user)]],
+                choices=staff_filter_choices(self.request.user, _("All")),
                 attrs={"class": "form-select"},
                 kind="staff",
                 remote=False,

@@ -17,7 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from crm.filtersets import VisitFilterSet
-from crm.forms.base import limited_choices, staff_choices
+from crm.forms.base import limited_choices, staff_filter_choices
 from crm.forms.engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
 from crm.forms.widgets import Picker
 from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
@@ -67,7 +67,7 @@ class VisitListView(FilteredListView):
             )
             officer = filterset.form.fields["officer"]
             officer.widget = Picker(
-                choices=[("", _("All")), *[(u.pk, str(u)) for u in staff_choices(user)]],
+                choices=staff_filter_choices(self.request.user, _("All")),
                 attrs={"class": "form-select"},
                 kind="staff",
                 remote=False,

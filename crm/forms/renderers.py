@@ -1,0 +1,84 @@
+"""The form renderer of the site (``FORM_RENDERER``): Django's template renderer, except that a ``<select>`` drawn
+with Django's own templates is written in Python.
+
+Django renders a ``<select>`` with one ``{% include %}`` per option (and another for its attributes): the staff
+picker of a list's filter panel (200+ people) and an enterprise picker (300 options) cost more than the rest of the
+page. ``select_html`` writes the same bytes as django/forms/widgets/select.html + select_option.html + attrs.html
+(tests/test_forms_renderers.py compares both on every kind of select); a widget with its own templates is still
+rendered by them.
+"""
+
+import html
+
+from django.forms.renderers import DjangoTemplates
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeData, mark_safe
+from django.utils.timezone import template_localtime
+
+SELECT_TEMPLATE = "django/forms/widgets/select.html"
+OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+
+
+def _as_text(value) -> str:
+    """``{{ value|stringformat:'s' }}``: ``%s`` formatting, escaped unless already safe."""
+    if type(value) is str:  # the common case, without Django's lazy-aware wrappers (thousands of calls a page)
+        return html.escape(value)
+    if isinstance(value, SafeData):
+        return conditional_escape(value)
+    return conditional_escape("%s" % (str(value) if isinstance(value, tuple) else value))  # noqa: UP031
+
+
+def _shown(value) -> str:
+    """``{{ value }}``: localized, then escaped unless already safe."""
+    if type(value) is str:
+        return html.escape(value)
+    return conditional_escape(localize(template_localtime(value)))
+
+
+def _attrs_html(attrs: dict) -> str:
+    """django/forms/widgets/attrs.html: `` name="value"``; ``True`` gives the bare name, ``False`` leaves it out."""
+    parts = []
+    for name, value in attrs.items():
+        if value is False:
+            continue
+        parts.append(f" {_shown(name)}" if value is True else f' {_shown(name)}="{_as_text(value)}"')
+    return "".join(parts)
+
+
+def select_html(widget: dict) -> str:
+    """The HTML of a select widget's context (``widget`` of ``Widget.get_context``), as Django's templates write it
+    (the renderer strips the result, as Django's does)."""
+    parts = [f'<select name="{_shown(widget["name"])}"{_attrs_html(widget["attrs"])}>']
+    for group_name, group_choices, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
+        for option in group_choices:
+            parts.append(
+                f'\n  <option value="{_as_text(option["value"])}"{_attrs_html(option["attrs"])}>'
+                f"{_shown(option['label'])}</option>\n"
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
+def _plain_select(context) -> bool:
+    widget = context.get("widget")
+    if not isinstance(widget, dict) or "optgroups" not in widget:
+        return False
+    return all(
+        option.get("template_name") == OPTION_TEMPLATE
+        for _name, choices, _index in widget["optgroups"]
+        for option in choices
+    )
+
+
+class SiteFormRenderer(DjangoTemplates):
+    """Django's template renderer; plain ``<select>`` widgets are written by ``select_html`` (same output)."""
+
+    def render(self, template_name, context, request=None):
+        if template_name == SELECT_TEMPLATE and _plain_select(context):
+            return mark_safe(select_html(context["widget"]).strip())  # noqa: S308 (every part is escaped above)
+        return super().render(template_name, context, request=request)

@@ -1,0 +1,67 @@
+"""The site's form renderer writes plain <select> widgets in Python: byte for byte what Django's templates write."""
+
+import datetime
+
+import pytest
+from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+
+from crm.forms.renderers import SiteFormRenderer
+from crm.forms.widgets import Picker, PickerMultiple
+
+CHOICES = [
+    ("", "---------"),
+    (1, "华新 <科技> & \"Co\" 'x'"),
+    ("a&b", gettext_lazy("Visits")),
+    ("safe", mark_safe("<b>bold</b>")),
+    (3, 12345),
+    (4, 1.5),
+    (5, datetime.date(2026, 1, 2)),
+]
+GROUPED = [
+    ("", "请选择"),
+    ("我挂钩的企业", [(10, "甲"), (11, "乙 <b>")]),
+    ("其他 & more", [(12, "丙"), ("13", "丁")]),
+]
+
+
+def both(widget: forms.Widget, name: str, value, attrs=None) -> tuple[str, str]:
+    django_html = widget.render(name, value, attrs=attrs, renderer=DjangoTemplates())
+    site_html = widget.render(name, value, attrs=attrs, renderer=SiteFormRenderer())
+    return django_html, site_html
+
+
+@pytest.mark.parametrize(
+    ("widget", "value"),
+    [
+        (forms.Select(choices=CHOICES), 1),
+        (forms.Select(choices=CHOICES), "a&b"),
+        (forms.Select(choices=CHOICES), None),
+        (forms.Select(choices=GROUPED, attrs={"class": "form-select is-invalid", "required": True}), "13"),
+        (forms.Select(choices=CHOICES, attrs={"disabled": True, "data-x": "<&>", "hidden": False}), 5),
+        (forms.SelectMultiple(choices=CHOICES), [1, "safe"]),
+        (forms.NullBooleanSelect(), True),
+        (forms.NullBooleanSelect(), None),
+        (Picker(choices=GROUPED, kind="enterprise", attrs={"class": "form-select"}), 11),
+        (Picker(choices=CHOICES, kind="staff", remote=False), ""),
+        (PickerMultiple(choices=GROUPED, kind="staff", remote=False), ["10", "12"]),
+        (forms.Select(choices=[]), None),
+    ],
+)
+def test_select_html_is_what_the_templates_write(widget, value, english):
+    django_html, site_html = both(widget, "field", value, attrs={"id": "id_field"})
+    assert "<option" in django_html or not widget.choices
+    assert site_html == django_html
+
+
+def test_widgets_with_their_own_templates_still_use_them(english):
+    radio = forms.RadioSelect(choices=CHOICES[1:3])
+    django_html, site_html = both(radio, "kind", 1)
+    assert 'type="radio"' in site_html
+    assert site_html == django_html
+
+
+def test_the_site_uses_it(settings):
+    assert settings.FORM_RENDERER == "crm.forms.renderers.SiteFormRenderer"
