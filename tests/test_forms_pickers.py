@@ -43,6 +43,24 @@ def test_local_picker_has_no_endpoint_and_multiple_has_no_list_box_size():
     assert '<option value="2" selected>李四</option>' in html
 
 
+@pytest.mark.parametrize("widget_class", [Picker, PickerMultiple])
+def test_picker_writes_the_options_as_django_select_template_does(widget_class):
+    """The options are written in Python (crm/widgets/picker.html): byte for byte Django's select.html, groups,
+    escaping, the chosen value and the attributes included."""
+    choices = [
+        ("", "---------"),
+        ("我挂钩的企业", [(1, "甲 & 乙"), (2, '<b>"丙"</b>')]),
+        ("其他企业", [(3, "丁")]),
+        (4, "戊"),
+    ]
+    widget = widget_class(choices=choices, kind="enterprise", attrs={"class": "form-select", "required": True})
+    value = [2, 4] if widget.allow_multiple_selected else 2
+    fast = widget.render("enterprise", value, attrs={"id": "id_enterprise"})
+    widget.template_name = "django/forms/widgets/select.html"
+    assert fast == widget.render("enterprise", value, attrs={"id": "id_enterprise"})
+    assert "&lt;b&gt;&quot;丙&quot;&lt;/b&gt;" in fast and 'label="我挂钩的企业"' in fast
+
+
 def test_picker_refuses_an_unknown_kind():
     with pytest.raises(ValueError):
         Picker(kind="bureaus")

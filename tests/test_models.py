@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import override
 
 from crm.choices import NeedCategory, NeedEventKind
 from crm.models import (
@@ -160,3 +161,16 @@ def test_every_model_has_str_ordering_and_verbose_names():
         assert model.__doc__ and not model.__doc__.startswith(model.__name__ + "("), model
         assert model._meta.ordering, model
         assert model._meta.verbose_name != model.__name__.lower() or model._meta.verbose_name, model
+
+
+def test_choice_display_reads_the_label_in_the_active_language_and_keeps_unknown_values(enterprise, city_bureau):
+    """``get_<field>_display()`` (its labels looked up once per field, crm/models/base.py) answers as Django's: the
+    label of the value in the language active when it is called, an unknown value as it is."""
+    need = Need(enterprise=enterprise, bureau=city_bureau, title="t", category=NeedCategory.FINANCE, status="new")
+    english_label = "S&T finance"
+    assert need.get_category_display() == english_label
+    with override("zh-hans"):
+        assert need.get_category_display() == "科技金融/融资"
+    assert need.get_category_display() == english_label  # the cache kept the label lazy, not its translation
+    need.status = "no-such-status"
+    assert need.get_status_display() == "no-such-status"

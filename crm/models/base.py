@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
 
 
@@ -30,6 +32,29 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def _get_FIELD_display(self, field):  # noqa: N802 (Django's name: behind every get_<field>_display())
+        """``get_<field>_display()`` as Django's, with the field's value → label map built once per field instead of
+        on every call (Django's hashes every label of the choices each time: one translation per label, so a badge
+        of a ten-choice field cost ten; a 360° page shows about a hundred of them)."""
+        labels = choice_labels(field)
+        if labels is None:
+            return super()._get_FIELD_display(field)
+        value = make_hashable(getattr(self, field.attname))
+        return force_str(labels.get(value, value), strings_only=True)
+
+
+def choice_labels(field) -> dict | None:
+    """``{value: label}`` of a field with fixed choices (the labels stay lazy: translated when shown), kept on the
+    field until its choices are replaced; None for choices computed on each use (a callable)."""
+    choices = field.choices
+    if not isinstance(choices, list | tuple):
+        return None
+    cached = field.__dict__.get("_choice_labels")
+    if cached is None or cached[0] is not choices:
+        cached = (choices, {make_hashable(value): label for value, label in field.flatchoices})
+        field._choice_labels = cached
+    return cached[1]
 
 
 class CodeSequence(models.Model):

@@ -12,7 +12,7 @@ from django.db.models import Count, QuerySet, Window, prefetch_related_objects
 from crm.choices import MatchStatus
 from crm.models import ActionItem, Contact, Enterprise, EnterpriseQualification, Need, Project, User, Visit
 from crm.selectors import matching
-from crm.selectors.needs import engagement_timeline, need_list, needs_escalation_annotate, timeline_entries
+from crm.selectors.needs import engagement_timeline, needs_escalation_annotate, timeline_entries
 
 SECTION_LIMIT = 20
 TIMELINE_LIMIT = 30
@@ -85,18 +85,22 @@ def enterprise_engagement(
     """The timeline (visits and needs, newest first) and the needs section (the newest needs and how many there
     are) in two queries: the needs are read once, with their count as a window (``COUNT(*) OVER ()``), and the
     section shows the first of the timeline's needs (both are newest first)."""
+    # Joined in: what the timeline and the needs table show; the enterprise is the page's own (set, not read).
     visits = list(
         Visit.objects.visible_to(user)
         .filter(enterprise=enterprise)
-        .select_related("enterprise", "lead")
+        .select_related("lead")
         .order_by("-visited_on", "-id")[:timeline_limit]
     )
     needs = list(
-        need_list(user=user)
+        Need.objects.visible_to(user)
         .filter(enterprise=enterprise)
+        .select_related("lead_department")
         .annotate(total_count=Window(Count("pk")))
         .order_by("-created_at", "-id")[: max(timeline_limit, needs_limit)]
     )
+    for row in (*visits, *needs):
+        row.enterprise = enterprise
     needs_escalation_annotate(needs)
     return Engagement(
         timeline=timeline_entries(visits=visits, needs=needs[:timeline_limit], limit=timeline_limit),
@@ -105,7 +109,7 @@ def enterprise_engagement(
 
 
 def enterprise_action_items(*, user, enterprise: Enterprise, limit: int = SECTION_LIMIT) -> Rows:
-    items = ActionItem.objects.visible_to(user).filter(enterprise=enterprise).select_related("owner", "need", "project")
+    items = ActionItem.objects.visible_to(user).filter(enterprise=enterprise).select_related("owner")
     return _rows(items, limit)
 
 
