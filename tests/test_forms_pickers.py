@@ -3,10 +3,12 @@ options endpoint /pickers/<kind>/ (crm/views/pickers.py, crm/selectors/pickers.p
 
 import pytest
 from django import forms
+from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.urls import reverse
 
 from crm.forms.base import UserChoiceField, UserMultipleChoiceField, limited_choices
 from crm.forms.engagement import NeedForm, VisitForm
+from crm.forms.renderers import SiteFormRenderer
 from crm.forms.routine import VisitPlanForm
 from crm.forms.widgets import Picker, PickerMultiple, use_picker
 from crm.models import Enterprise, User
@@ -45,8 +47,8 @@ def test_local_picker_has_no_endpoint_and_multiple_has_no_list_box_size():
 
 @pytest.mark.parametrize("widget_class", [Picker, PickerMultiple])
 def test_picker_writes_the_options_as_django_select_template_does(widget_class):
-    """The options are written in Python (crm/widgets/picker.html): byte for byte Django's select.html, groups,
-    escaping, the chosen value and the attributes included."""
+    """The site's form renderer writes a picker's options in Python (crm/forms/renderers.py): byte for byte what
+    Django's select.html writes, groups, escaping, the chosen value and the attributes included."""
     choices = [
         ("", "---------"),
         ("我挂钩的企业", [(1, "甲 & 乙"), (2, '<b>"丙"</b>')]),
@@ -56,8 +58,8 @@ def test_picker_writes_the_options_as_django_select_template_does(widget_class):
     widget = widget_class(choices=choices, kind="enterprise", attrs={"class": "form-select", "required": True})
     value = [2, 4] if widget.allow_multiple_selected else 2
     fast = widget.render("enterprise", value, attrs={"id": "id_enterprise"})
-    widget.template_name = "django/forms/widgets/select.html"
-    assert fast == widget.render("enterprise", value, attrs={"id": "id_enterprise"})
+    assert isinstance(get_default_renderer(), SiteFormRenderer)
+    assert fast == widget.render("enterprise", value, attrs={"id": "id_enterprise"}, renderer=DjangoTemplates())
     assert "&lt;b&gt;&quot;丙&quot;&lt;/b&gt;" in fast and 'label="我挂钩的企业"' in fast
 
 

@@ -12,8 +12,6 @@ into a type-ahead (Tom Select, vendored in crm/static/vendor/tom-select/).
 
 from django import forms
 from django.urls import reverse
-from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 PICKER_KINDS = ("enterprise", "project", "staff", "policy")
@@ -35,9 +33,6 @@ class Picker(forms.Select):
     (small lists such as the staff of one bureau)."""
 
     allow_multiple_selected = False
-    # Django's select.html with the options written by ``options_html`` (the same markup): Django includes a
-    # template per option, twice (the option and its attributes), and an enterprise picker renders 300 options.
-    template_name = "crm/widgets/picker.html"
 
     def __init__(self, attrs=None, choices=(), *, kind: str | None = None, placeholder=None, remote: bool = True):
         if kind is not None and kind not in PICKER_KINDS:
@@ -66,42 +61,12 @@ class Picker(forms.Select):
             attrs["data-picker-url"] = reverse("crm:picker", args=[self.kind])
         if self.allow_multiple_selected:
             attrs.pop("size", None)
-        context = super().get_context(name, value, attrs)
-        context["widget"]["options_html"] = options_html(context["widget"]["optgroups"])
-        return context
+        return super().get_context(name, value, attrs)
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         if str(value) == "" and (label is None or str(label) in EMPTY_LABELS):
             label = self.placeholder_text
         return super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
-
-
-def _attrs_html(attrs: dict) -> str:
-    """django/forms/widgets/attrs.html: `` name="value"`` per attribute, `` name`` for True, nothing for False."""
-    return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
-def options_html(optgroups) -> str:
-    """The options (and optgroups) of a ``<select>`` as django/forms/widgets/select.html and select_option.html
-    write them, whitespace included."""
-    parts = []
-    for group_name, group_choices, _index in optgroups:
-        if group_name:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-        for option in group_choices:
-            parts.append(
-                f'\n  <option value="{conditional_escape(str(option["value"]))}"{_attrs_html(option["attrs"])}>'
-                f"{conditional_escape(option['label'])}</option>\n"  # select_option.html's last line break
-            )
-        if group_name:
-            parts.append("\n  </optgroup>")
-    return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped)
 
 
 class PickerMultiple(Picker, forms.SelectMultiple):
