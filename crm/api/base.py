@@ -43,6 +43,7 @@ Serializers: subclass ``CrmModelSerializer`` (control characters refused in ever
 field) and use ``ScopedRelatedField`` / ``UserRelatedField`` / ``CodeRelatedField`` for relations.
 """
 
+import copy
 import inspect
 from collections.abc import Mapping
 
@@ -318,7 +319,23 @@ class CrmSerializer(FastReadMixin, StrictStringsMixin, serializers.Serializer):
     pass
 
 
-class CrmModelSerializer(FastReadMixin, StrictStringsMixin, serializers.ModelSerializer):
+_BUILT_FIELDS: dict[type, dict] = {}
+
+
+class BuiltFieldsMixin:
+    # ``ModelSerializer.get_fields`` inspects the model and builds every field anew for each serializer (each
+    # request): the fields it built for a class are kept, and each serializer gets a copy of them (as DRF copies
+    # the declared ones). What it reads — ``Meta``, the model, the extra kwargs — is the same for every instance
+    # of a class; the serializers below adjust their copies (strict types, text validators) as before.
+
+    def get_fields(self):
+        built = _BUILT_FIELDS.get(type(self))
+        if built is None:
+            built = _BUILT_FIELDS[type(self)] = super().get_fields()
+        return copy.deepcopy(built)
+
+
+class CrmModelSerializer(FastReadMixin, StrictStringsMixin, BuiltFieldsMixin, serializers.ModelSerializer):
     # Subclasses give their own docstring: it becomes the description of the OpenAPI component.
 
     serializer_field_mapping = {
