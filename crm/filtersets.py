@@ -30,7 +30,8 @@ from functools import cached_property
 import django_filters
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, Expression, F, Func, Model, OuterRef, Q, QuerySet
+from django.db.models.lookups import In
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.conf import settings as filter_settings
@@ -179,6 +180,80 @@ class CodeMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
 
 def region_filter(field_name: str = "region", label=None):
     return CodeChoiceFilter(field_name=field_name, queryset=Region.objects.all(), label=label or _("region"))
+
+
+class RowsOfRegion(Expression):
+    """``<key> IN (SELECT id FROM crm_enterprise WHERE region_id = …)``: the rows whose enterprise lies in a region.
+
+    The same rows as ``enterprise__region=<code>``, without joining the enterprise to every row. PostgreSQL plans
+    it by cost: the first page walks the date index and checks each row's enterprise, a count starts from the
+    region's enterprises. SQLite's planner does not weigh a LIMIT: it always starts from the region's enterprises
+    and sorts every visit of the region (a tenth of the table) to show 20. So on SQLite the SQL depends on the
+    query it is part of:
+
+    - the first rows (``low_mark`` ≤ ``WALK_ROWS``) in the order of ``walk_order``, whose index also holds the
+      key: ``+key IN (…)``; the ``+`` keeps SQLite from starting at the enterprises, so it walks that index and
+      tests each key against the region's enterprises until the page is full;
+    - rows already picked by primary key (the paginator's second query): a correlated ``EXISTS``, a lookup per
+      row instead of listing the region's enterprises;
+    - anything else (counts, exports, other orders, deep pages): the plain ``IN``."""
+
+    conditional = True
+    output_field = BooleanField()
+    WALK_ROWS = 1_000
+
+    def __init__(self, key: str, enterprises: QuerySet, *, walk_order: str):
+        super().__init__()
+        self.key, self.enterprises, self.walk_order = key, enterprises.order_by(), walk_order
+        self.plain = self.walked = self.by_row = None
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        if self.plain is not None:  # already resolved (a lookup resolves its sides again when it is compiled)
+            return self
+        c = self.copy()
+        keys = self.enterprises.values("pk")
+        walked_key = Func(F(self.key), template="+%(expressions)s", output_field=self.enterprises.model._meta.pk)
+        forms = (
+            In(F(self.key), keys),
+            In(walked_key, keys),
+            Exists(self.enterprises.filter(pk=OuterRef(self.key))),
+        )
+        c.plain, c.walked, c.by_row = (
+            f.resolve_expression(query, allow_joins, reuse, summarize, for_save) for f in forms
+        )
+        return c
+
+    def get_source_expressions(self):
+        return [self.plain, self.walked, self.by_row]
+
+    def set_source_expressions(self, exprs):
+        self.plain, self.walked, self.by_row = exprs
+
+    def as_sql(self, compiler, connection):
+        return compiler.compile(self.plain)
+
+    def as_sqlite(self, compiler, connection):
+        query = compiler.query
+        if self.walks(query):
+            return compiler.compile(self.walked)
+        if self.picked_by_key(query):
+            return compiler.compile(self.by_row)
+        return compiler.compile(self.plain)
+
+    def walks(self, query) -> bool:
+        if not query.is_sliced or query.high_mark is None or query.low_mark > self.WALK_ROWS:
+            return False
+        ordering = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+        first = ordering[0] if ordering else None
+        return isinstance(first, str) and first.lstrip("-") == self.walk_order
+
+    @staticmethod
+    def picked_by_key(query) -> bool:
+        pk = query.get_meta().pk
+        return any(
+            isinstance(node, In) and getattr(node.lhs, "target", None) == pk and not hasattr(node.rhs, "as_sql")
+            for node in query.where.children
+        )
 
 
 def chain_filter(field_name: str = "industry_chain", label=None):
@@ -660,7 +735,7 @@ class VisitFilterSet(SearchFilterSet):
 
     enterprise = id_filter("enterprise", _("enterprise"))
     project = id_filter("project", _("project"))
-    region = region_filter("enterprise__region")
+    region = CodeChoiceFilter(queryset=Region.objects.all(), method="filter_region", label=_("region"))
     industry_chain = chain_filter("enterprise__industry_chain")
     kind = choice_filter("kind", VisitKind.choices, _("kind"))
     flag = choice_filter("flag", VisitFlag.choices, _("flag"))
@@ -676,6 +751,16 @@ class VisitFilterSet(SearchFilterSet):
     class Meta:
         model = Visit
         fields = []
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def filter_region(self, queryset, name, value):
+        """The visits of the region's enterprises (``enterprise__region``), read so that the first page walks the
+        visits' date index (crm_visit_date_ent_idx) instead of sorting every visit of the region."""
+        if not value:
+            return queryset
+        return queryset.filter(
+            RowsOfRegion("enterprise", Enterprise.objects.filter(region=value), walk_order="visited_on")
+        )
 
     def filter_officer(self, queryset, name, value):
         if value is None:

@@ -4,6 +4,7 @@ import datetime as dt
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 from django.test import RequestFactory
 from django.utils import timezone
@@ -236,3 +237,54 @@ def test_enterprise_q_finds_what_the_text_search_finds(manager, enterprise, coun
         found = sorted(run(EnterpriseFilterSet, {"q": text}, manager), key=lambda e: e.pk)
         assert found == expected, text
     assert run(EnterpriseFilterSet, {"q": grouped}, manager) == [enterprise]
+
+
+def test_visits_by_region_are_the_visits_of_the_regions_enterprises_in_every_order_and_page(
+    manager, county_officer, enterprise, county_enterprise
+):
+    # Two enterprises of each region, visits interleaved by date (and several on one day: ties break by id).
+    other = Enterprise.objects.create(
+        name="清江浦另一家", credit_code=credit_code(71, "320812"), region=enterprise.region
+    )
+    county_other = Enterprise.objects.create(
+        name="金湖另一家", credit_code=credit_code(72, "320831"), region=county_enterprise.region
+    )
+    owners = [enterprise, county_enterprise, other, county_other, county_enterprise]
+    for i in range(40):
+        Visit.objects.create(enterprise=owners[i % 5], visited_on=dt.date(2026, 1, 1 + i % 9), q_needs=f"问{i}")
+    for code in ("320812", "320831"):
+        expected = Visit.objects.filter(enterprise__region=code)
+        for ordering in ("", "-visited_on", "visited_on", "code", "-enterprise__name"):
+            params = {"region": code, **({"ordering": ordering} if ordering else {})}
+            filterset = VisitFilterSet(QueryDict(urlencode(params)), queryset=Visit.objects.visible_to(manager))
+            assert filterset.is_valid(), filterset.errors
+            rows = filterset.qs
+            wanted = expected.order_by(*rows.query.order_by) if ordering else expected
+            assert rows.count() == wanted.count() == (16 if code == "320812" else 24)
+            assert rows.order_by()[:10].count() == 10  # a capped count
+            for bottom, top in ((0, 5), (5, 10), (20, 30), (0, 100)):
+                assert list(rows[bottom:top]) == list(wanted[bottom:top]), (code, ordering, bottom)
+    # Within a county user's scope: its own region only; another region gives nothing.
+    assert run(VisitFilterSet, {"region": "320831"}, county_officer) == list(
+        Visit.objects.filter(enterprise__region="320831")
+    )
+    assert run(VisitFilterSet, {"region": "320812"}, county_officer) == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the planner hint is SQLite's; PostgreSQL plans by cost")
+def test_visits_by_region_walk_the_date_index_on_sqlite_only_for_the_first_pages_by_date(manager, regions):
+    rows = VisitFilterSet(QueryDict("region=320831"), queryset=Visit.objects.all()).qs
+    walked = '+"crm_visit"."enterprise_id" IN'
+    assert walked in str(rows[:20].query)  # the first page in date order walks crm_visit_date_ent_idx
+    assert walked in str(rows.order_by("visited_on", "pk")[40:60].query)  # read backwards
+    assert walked not in str(rows[5000:5020].query)  # a deep page starts from the region's enterprises
+    assert walked not in str(rows.order_by("code")[:20].query)  # no index holds the code and the enterprise
+    assert walked not in str(rows.order_by().values("pk")[:10001].query)  # the capped count
+    assert walked not in str(rows.query)  # the count, an export
+    by_key = str(rows.order_by().filter(pk__in=[1, 2]).query)  # the paginator's second query: a lookup per row
+    assert walked not in by_key and 'EXISTS(SELECT 1 AS "a" FROM "crm_enterprise"' in by_key
+    with connection.cursor() as cursor:
+        sql, params = rows.values_list("pk", flat=True)[:20].query.sql_with_params()
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "crm_visit_date_ent_idx" in plan and "TEMP B-TREE" not in plan, plan
