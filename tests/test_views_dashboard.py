@@ -111,9 +111,9 @@ def test_page_query_count_is_bounded(client, leader, enterprise, city_bureau, ro
         Need(enterprise=enterprise, bureau=city_bureau, category="rd", title="x", code=f"SQ-P-{i}") for i in range(rows)
     )
     client.force_login(leader)
-    # Fixed: + liaison coverage (rules of 2 roles, rows, names), 预警企业 (3), the need clock's KPIs (2) and the
+    # Fixed: + liaison coverage (rules of 2 roles, rows, names), 预警企业 (3), the answer days (1 + holidays) and the
     # growth programmes (targets 2, project rates 2, milestone lag 1).
-    with django_assert_max_num_queries(34):
+    with django_assert_max_num_queries(32):
         assert client.get(reverse("crm:dashboard")).status_code == 200
 
 

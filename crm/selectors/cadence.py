@@ -98,6 +98,7 @@ class Rules:
         self.previous = {kind: period_previous(p) for kind, p in self.current.items()}
         kinds = sorted({rule.kinds for rule in [*self.own.values(), *self.defaults.values()]})
         self.kinds_index = {k: i for i, k in enumerate(kinds)}
+        self.positions = {name: i for i, (name, *_rest) in enumerate(self.columns())}
 
     def rule(self, bureau_id, assisted: bool, role: str) -> Rule:
         tier = CadenceTier.ASSISTED if assisted else CadenceTier.LINKED
@@ -105,6 +106,10 @@ class Rules:
 
     def column(self, rule: Rule, *, previous: bool) -> str:
         return f"n{self.kinds_index[rule.kinds]}_{rule.period}_{'p' if previous else 'c'}"
+
+    def position(self, rule: Rule, *, previous: bool) -> int:
+        """The index of ``column(rule, previous=…)`` in ``columns()`` (and in the count lists of ``_counts``)."""
+        return self.positions[self.column(rule, previous=previous)]
 
     def columns(self) -> list[tuple[str, tuple[str, ...], dt.date, dt.date]]:
         """(name, counted kinds, first day, last day) of every count column."""
@@ -162,6 +167,15 @@ class Links:
 
     def sql(self) -> tuple[str, list]:
         return " UNION ALL ".join(sql for sql, _p in self.parts), [p for _s, params in self.parts for p in params]
+
+    def tuples(self) -> list[tuple]:
+        """Every link as a tuple of ``LINK_COLUMNS``, unordered (for totals)."""
+        if not self.parts:
+            return []
+        sql, params = self.sql()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
 
     def _fetch(self, suffix: str = "", params: tuple = ()) -> list[dict]:
         if not self.parts:
@@ -355,19 +369,32 @@ def _counts_sql(*, rules: Rules, enterprises, persons) -> tuple[str, list]:
     return " UNION ALL ".join(sql for sql, _p in parts), [param for _s, params in parts for param in params]
 
 
-def _counts(*, rules: Rules, enterprises, persons) -> dict[tuple[int, int], dict[str, int]]:
-    """Visits done per (enterprise, person) and count column, in one query: ``enterprises`` and ``persons`` are
-    id lists or querysets of ids (``persons=None``: anybody; rows of people who are not liaisons are ignored)."""
+def _counts(*, rules: Rules, enterprises, persons) -> dict[tuple[int, int], list[int]]:
+    """Visits done per (enterprise, person): a list of counts in the order of ``rules.columns()`` (look one up with
+    ``rules.position``), in one query. ``enterprises`` and ``persons`` are id lists or querysets of ids
+    (``persons=None``: anybody; rows of people who are not liaisons are ignored)."""
     sql, params = _counts_sql(rules=rules, enterprises=enterprises, persons=persons)
-    names = [name for name, *_ in rules.columns()]
-    counts: dict[tuple[int, int], dict[str, int]] = {}
+    counts: dict[tuple[int, int], list[int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for enterprise_id, person_id, *values in cursor.fetchall():
-            entry = counts.setdefault((enterprise_id, person_id), dict.fromkeys(names, 0))
-            for name, value in zip(names, values, strict=True):
-                entry[name] += int(value or 0)
+            values = [int(value or 0) for value in values]
+            entry = counts.get((enterprise_id, person_id))
+            if entry is None:
+                counts[(enterprise_id, person_id)] = values
+            else:  # the same pair from another part of the union (as lead, as officer, at an activity)
+                counts[(enterprise_id, person_id)] = [a + b for a, b in zip(entry, values, strict=True)]
     return counts
+
+
+def cadence_status(*, done: int, previous_done: int, required: int) -> str:
+    """The status of one (enterprise, person) link: ``met`` when this period's visits reach ``required``, else
+    ``missed`` when the previous period ended short, else ``due``. The one home of the rule (rows and coverage)."""
+    if done >= required:
+        return CadenceStatus.MET.value
+    if previous_done < required:
+        return CadenceStatus.MISSED.value
+    return CadenceStatus.DUE.value
 
 
 # -------------------------------------------------------------------------------------------------------- rows
@@ -377,7 +404,7 @@ def _row(link: dict, counts: dict, rules: Rules) -> dict:
     """One link completed with its rule and counts: the public keys plus ``remaining``, ``days_left``,
     ``urgent`` (missed, or due with at most ``REMIND_DAYS`` days left) and ``period_label``."""
     rule = rules.rule(link["l_bureau"], link["l_assisted"], link["l_role"])
-    done = counts.get((link["l_e"], link["l_person"]), {})
+    done = counts.get((link["l_e"], link["l_person"]))
     period = rules.current[rule.period]
     row = {
         "enterprise_id": link["l_e"],
@@ -389,16 +416,11 @@ def _row(link: dict, counts: dict, rules: Rules) -> dict:
         "period_start": period.start,
         "period_label": period.label,
         "required": rule.required,
-        "done": done.get(rules.column(rule, previous=False), 0),
-        "previous_done": done.get(rules.column(rule, previous=True), 0),
+        "done": done[rules.position(rule, previous=False)] if done else 0,
+        "previous_done": done[rules.position(rule, previous=True)] if done else 0,
         "due_by": period.end,
     }
-    if row["done"] >= row["required"]:
-        row["status"] = CadenceStatus.MET.value
-    elif row["previous_done"] < row["required"]:
-        row["status"] = CadenceStatus.MISSED.value
-    else:
-        row["status"] = CadenceStatus.DUE.value
+    row["status"] = cadence_status(done=row["done"], previous_done=row["previous_done"], required=row["required"])
     row["remaining"] = max(0, row["required"] - row["done"])
     row["days_left"] = (row["due_by"] - rules.today).days
     row["urgent"] = row["status"] == CadenceStatus.MISSED or (
@@ -419,18 +441,24 @@ class CadenceRows:
         self.person_id, self.status = person_id, status
         self._all: list[dict] | None = None
 
+    def counts_of_every(self, enterprise_ids) -> dict[tuple[int, int], list[int]]:
+        """``_counts`` for every link of the query (``enterprise_ids``: their enterprises), by subqueries of the
+        same scope as the links when they are many."""
+        enterprises = sorted(set(enterprise_ids))
+        if len(enterprises) > self.LIST_LIMIT:
+            enterprises = self.enterprises
+        persons = [self.person_id] if self.person_id is not None else None
+        return _counts(rules=self.rules, enterprises=enterprises, persons=persons)
+
     def _complete(self, links: list[dict], *, every: bool) -> list[dict]:
         if not links:
             return []
-        if every:  # counted by subqueries: the same scope as the links, whatever their number
-            enterprises = sorted({link["l_e"] for link in links})
-            if len(enterprises) > self.LIST_LIMIT:
-                enterprises = self.enterprises
-            persons = [self.person_id] if self.person_id is not None else None
+        if every:
+            counts = self.counts_of_every(link["l_e"] for link in links)
         else:
             enterprises = sorted({link["l_e"] for link in links})
             persons = sorted({link["l_person"] for link in links})
-        counts = _counts(rules=self.rules, enterprises=enterprises, persons=persons)
+            counts = _counts(rules=self.rules, enterprises=enterprises, persons=persons)
         return [_row(link, counts, self.rules) for link in links]
 
     def every(self) -> list[dict]:
@@ -488,23 +516,43 @@ def cadence_todo(*, user, limit: int = 10, today: dt.date | None = None) -> list
 
 
 def cadence_coverage(*, user, region: str | None = None, today: dt.date | None = None) -> list[dict]:
-    """Per liaison person in scope: rows, required and done visits this period, met/due/missed counts."""
+    """Per liaison person in scope: rows, required and done visits this period, met/due/missed counts.
+
+    The same figures as summing ``cadence_rows`` (rule, counts and ``cadence_status`` alike), from the links' and
+    the counts' raw tuples: no row dict per link (a province has ~10 000 links)."""
+    query = cadence_query(user=user, region=region, today=today)
+    rules = query.rules
+    links = query.links.tuples()
+    if not links:
+        return []
+    counts = query.counts_of_every(link[0] for link in links)
     people: dict[tuple[int, str], dict] = {}
     statuses = dict.fromkeys(CadenceStatus.values, 0)  # once: ``.values`` rebuilds the choices on every call
-    for row in cadence_rows(user=user, region=region, today=today):
-        key = (row["person_id"], row["role"])
-        entry = people.get(key)
+    specs: dict[tuple, tuple[int, int, int]] = {}  # (bureau, assisted, role) -> required, positions of done
+    for enterprise_id, _name, bureau_id, assisted, person_id, role, _rank in links:
+        spec = specs.get((bureau_id, assisted, role))
+        if spec is None:
+            rule = rules.rule(bureau_id, bool(assisted), role)
+            spec = specs[(bureau_id, assisted, role)] = (
+                rule.required,
+                rules.position(rule, previous=False),
+                rules.position(rule, previous=True),
+            )
+        required, current, previous = spec
+        done = counts.get((enterprise_id, person_id))
+        done, previous_done = (done[current], done[previous]) if done else (0, 0)
+        entry = people.get((person_id, role))
         if entry is None:
-            entry = people[key] = {
-                "person_id": row["person_id"],
-                "role": row["role"],
+            entry = people[(person_id, role)] = {
+                "person_id": person_id,
+                "role": role,
                 "enterprises": 0,
                 "required": 0,
                 "done": 0,
                 **statuses,
             }
         entry["enterprises"] += 1
-        entry["required"] += row["required"]
-        entry["done"] += min(row["done"], row["required"])
-        entry[row["status"]] += 1
+        entry["required"] += required
+        entry["done"] += min(done, required)
+        entry[cadence_status(done=done, previous_done=previous_done, required=required)] += 1
     return sorted(people.values(), key=lambda e: (e["role"], e["person_id"]))
