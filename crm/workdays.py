@@ -12,6 +12,9 @@ b < a, so that ``workdays_between(start=d, end=workdays_add(start=d, days=n)) ==
 
 import datetime as dt
 from bisect import bisect_right
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from crm.choices import NeedCategory, Urgency
@@ -28,8 +31,29 @@ WARNING_SHARE = 0.8
 _ONE_DAY = dt.timedelta(days=1)
 
 
+# Inside ``holidays_read_once``: the whole Holiday table once read (a few dozen rows a year), else None.
+_READ: ContextVar[list | None] = ContextVar("crm_workdays_read", default=None)
+
+
 def _load_overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
-    return dict(Holiday.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
+    read = _READ.get()
+    if read is None:
+        return dict(Holiday.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
+    if not read:
+        read.append(dict(Holiday.objects.values_list("date", "is_workday")))
+    return {day: is_workday for day, is_workday in read[0].items() if start <= day <= end}
+
+
+@contextmanager
+def holidays_read_once() -> Iterator[None]:
+    """Within the block (one request's page, e.g. the 工作台, whose cards each build a calendar), the Holiday table
+    is read once, whole, not once per calendar (the deadline cards reach back to the clock start of the oldest
+    open need). Rows changed inside the block are not seen: wrap reads only."""
+    token = _READ.set([])
+    try:
+        yield
+    finally:
+        _READ.reset(token)
 
 
 class WorkCalendar:

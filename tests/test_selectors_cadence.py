@@ -155,6 +155,25 @@ def test_three_queries_for_any_number_of_enterprises(
         assert page.count() == 2 * enterprises and len(page[:2]) == 2
 
 
+def test_one_person_with_many_links_is_counted_from_their_own_visits(
+    officer, manager, city_bureau, handler, monkeypatch, django_assert_num_queries
+):
+    """Beyond ``LIST_LIMIT`` links (a leader leads ~2,000 enterprises) one person's visits are read from the person
+    indexes: the same rows as the enterprise list gives, visits elsewhere or by others ignored."""
+    _linked_enterprises(3, officer=officer, city_bureau=city_bureau)
+    elsewhere = EnterpriseFactory(is_linked=True, bureau=city_bureau)  # not one of the officer's
+    _visit(elsewhere, dt.date(2026, 10, 4), lead=officer)
+    mine = Enterprise.objects.filter(liaison_officers=officer).first()
+    _visit(mine, dt.date(2026, 10, 5), lead=handler, officers=[handler])
+    day = dt.date(2026, 10, 20)
+    listed = cadence_rows(user=manager, person=officer, today=day)
+    monkeypatch.setattr("crm.selectors.cadence.CadenceRows.LIST_LIMIT", 1)
+    with django_assert_num_queries(3):
+        many = cadence_rows(user=manager, person=officer, today=day)
+    assert many == listed and len(many) == 6 and {r["done"] for r in many} == {2}
+    assert elsewhere.pk not in {r["enterprise_id"] for r in many}
+
+
 def test_lead_who_is_also_an_officer_counts_once(enterprise, officer, manager):
     enterprise.liaison_officers.add(officer)
     day = dt.date(2026, 10, 20)

@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm.models import Notification, Project
@@ -30,6 +32,15 @@ def test_home_renders_for_each_role(client, request, role, enterprise):
     assert reverse("crm:enterprise-list") in html  # navigation
     assert "vendor/bootstrap/css/bootstrap.min.css" in html
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from a CDN
+
+
+@pytest.mark.parametrize("role", ["officer", "manager", "leader"])
+def test_home_reads_the_holiday_table_once(client, request, role, enterprise):
+    """The deadline, inbox and supervision cards each build a working-day calendar: one holiday read for all."""
+    client.force_login(request.getfixturevalue(role))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("crm:home")).status_code == 200
+    assert len([q for q in queries.captured_queries if "crm_holiday" in q["sql"]]) == 1
 
 
 def test_home_lists_my_enterprises_and_projects_and_counts(client, officer, enterprise, county_enterprise, regions):

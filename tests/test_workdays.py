@@ -10,6 +10,7 @@ from crm.workdays import (
     WorkCalendar,
     default_due_on,
     default_time_limit,
+    holidays_read_once,
     workdays_add,
     workdays_between,
 )
@@ -121,3 +122,22 @@ class TestDefaultDueOn:
         assert default_due_on(category=NeedCategory.LAND, urgency=Urgency.CRITICAL, start=D(2026, 3, 5)) == D(
             2026, 3, 9
         )
+
+
+@pytest.mark.django_db
+class TestHolidaysReadOnce:
+    def test_every_calendar_in_the_block_is_served_by_one_query(self, national_day, django_assert_num_queries):
+        with django_assert_num_queries(1), holidays_read_once():
+            assert workdays_add(start=D(2026, 9, 30), days=1) == D(2026, 10, 8)
+            assert workdays_between(start=D(2023, 1, 1), end=D(2026, 10, 10)) > 900
+            calendar = WorkCalendar.for_range(start=D(2026, 10, 9), end=D(2026, 10, 12))
+            assert calendar.is_workday(D(2026, 10, 10)) and not calendar.is_workday(D(2026, 10, 5))
+            assert calendar.is_workday(D(2030, 1, 2))  # grown past its range: still from memory
+
+    def test_a_change_after_the_block_is_seen(self, national_day):
+        with holidays_read_once():
+            assert not WorkCalendar.for_range(start=MON, end=MON).is_workday(D(2026, 10, 1))
+        Holiday.objects.filter(date=D(2026, 10, 1)).delete()
+        assert WorkCalendar.for_range(start=MON, end=MON).is_workday(D(2026, 10, 1))
+        with holidays_read_once():
+            assert WorkCalendar.for_range(start=MON, end=MON).is_workday(D(2026, 10, 1))

@@ -18,6 +18,7 @@ from crm.selectors import matching, watch
 from crm.selectors.cadence import cadence_todo
 from crm.selectors.needs import extension_requests_pending, needs_first
 from crm.views.mixins import Section, build_sections
+from crm.workdays import holidays_read_once
 
 
 def _counts(user, request) -> dict:
@@ -159,7 +160,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["page_title"] = _("Workbench")
         context["can_log_visit"] = can_create(self.request.user, Visit)
-        context["columns"] = build_sections(HOME_SECTIONS, self.request.user, self.request)
+        with holidays_read_once():  # the deadline, inbox and supervision cards each build a working-day calendar
+            context["columns"] = build_sections(HOME_SECTIONS, self.request.user, self.request)
         return context
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from crm.choices import TOLD_STATUSES, EnterpriseStatus, MatchStatus
@@ -382,10 +382,13 @@ def policy_radar(*, user, today: dt.date | None = None, days: int = RADAR_DAYS, 
     load_criteria(policies)
     aggregates = {}
     for policy in policies:
-        told = PolicyMatch.objects.filter(policy_id=policy.pk, enterprise_id=OuterRef("pk"), status__in=TOLD_STATUSES)
-        aggregates[f"p{policy.pk}"] = Count(
-            "pk", filter=enterprise_eligibility_q(policy, today=today) & Q(~Exists(told))
-        )
+        # The enterprises told, as an uncorrelated subquery: read once per policy (its index) into a set each
+        # enterprise is looked up in, not a correlated EXISTS run per enterprise and policy (~40,000 probes for a
+        # city manager at province scale: SQLite 131 -> 27 ms, PostgreSQL 349 -> 91 ms, no JIT any more).
+        # ``enterprise_id`` is never NULL, so NOT IN means NOT EXISTS.
+        told = PolicyMatch.objects.filter(policy_id=policy.pk, status__in=TOLD_STATUSES).values("enterprise_id")
+        eligible = enterprise_eligibility_q(policy, today=today)
+        aggregates[f"p{policy.pk}"] = Count("pk", filter=eligible & ~Q(pk__in=told))
     counts = Enterprise.objects.visible_to(user).filter(Q(is_linked=True) | Q(is_assisted=True)).aggregate(**aggregates)
     return [
         RadarEntry(
