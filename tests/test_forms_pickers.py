@@ -12,7 +12,7 @@ from crm.forms.renderers import SiteFormRenderer
 from crm.forms.routine import VisitPlanForm
 from crm.forms.widgets import Picker, PickerMultiple, use_picker
 from crm.models import Enterprise, User
-from tests.factories import EnterpriseFactory, PolicyFactory, ProjectFactory
+from tests.factories import EnterpriseFactory, PolicyFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +210,27 @@ def test_endpoint_query_count_does_not_grow_with_enterprises(
     with django_assert_max_num_queries(8):
         rows = client.get(reverse("crm:picker", args=["enterprise"])).json()["results"]
     assert len(rows) == 20 and {r["group"] for r in rows} == {"mine"}
+
+
+def test_staff_options_are_the_staff_labels_read_as_values(officer, city_bureau, django_assert_num_queries):
+    """The staff picker's options come from ``User.staff_labels`` (one query, no User instances): the same text
+    as ``User.staff_label`` of each person, a name from first/last name or the login, no bureau without one."""
+    UserFactory(username="wang", name="", first_name="五", last_name="王", bureau=city_bureau)
+    UserFactory(username="login-only", name="", bureau=city_bureau)
+    UserFactory(username="nobody", name="", bureau=None)
+    people = User.objects.order_by("username")
+    field = UserChoiceField(queryset=people)
+    with django_assert_num_queries(1):
+        options = [option for option in field.choices]  # noqa: C416 (list() would ask len(): a COUNT)
+    expected = [(person.pk, person.staff_label) for person in people.select_related("bureau")]
+    assert [(int(str(value)), label) for value, label in options[1:]] == expected
+    labels = dict(expected)
+    assert labels[User.objects.get(username="wang").pk] == f"五 王（{city_bureau.name}）"
+    assert labels[User.objects.get(username="login-only").pk] == f"login-only（{city_bureau.name}）"
+    assert labels[User.objects.get(username="nobody").pk] == "nobody"
+
+
+def test_a_staff_field_with_its_own_label_keeps_it(officer):
+    field = UserChoiceField(queryset=User.objects.filter(pk=officer.pk))
+    field.label_from_instance = lambda user: f"<{user.username}>"
+    assert [label for _value, label in field.choices][1:] == [f"<{officer.username}>"]

@@ -115,9 +115,29 @@ def _staff_widget(picker_class, given):
     return given
 
 
+class StaffChoiceIterator(forms.models.ModelChoiceIterator):
+    """The options of a staff field as ``User.staff_labels`` pairs (values, no model instances); a field with its
+    own ``label_from_instance`` or ``to_field_name`` gets Django's iterator."""
+
+    def __iter__(self):
+        field = self.field
+        own_label = "label_from_instance" in vars(field) or (
+            type(field).label_from_instance is not UserChoiceLabelMixin.label_from_instance
+        )
+        if field.to_field_name not in (None, User._meta.pk.name) or own_label:
+            yield from super().__iter__()
+            return
+        if field.empty_label is not None:
+            yield ("", field.empty_label)
+        for pk, label in User.staff_labels(self.queryset):
+            yield (forms.models.ModelChoiceIteratorValue(pk, None), label)
+
+
 class UserChoiceLabelMixin:
+    iterator = StaffChoiceIterator
+
     def label_from_instance(self, obj):
-        return f"{obj}（{obj.bureau}）" if obj.bureau_id else str(obj)
+        return obj.staff_label
 
 
 class UserChoiceField(UserChoiceLabelMixin, forms.ModelChoiceField):

@@ -78,7 +78,7 @@ def picker_staff(*, user, query: str = "", limit: int = PICKER_LIMIT) -> list[Pi
     if text:
         qs = qs.filter(Q(name__icontains=text) | Q(username__icontains=text))
     qs = qs.order_by("bureau__level", "name", "username")[:limit]
-    return [PickerOption(u.pk, f"{u}（{u.bureau}）") for u in qs]
+    return [PickerOption(pk, label) for pk, label in User.staff_labels(qs)]
 
 
 def picker_policies(*, user, query: str = "", limit: int = PICKER_LIMIT) -> list[PickerOption]:
@@ -116,5 +116,5 @@ def picker_option(*, kind: str, user, pk: int) -> PickerOption | None:
         return PickerOption(*row) if row else None
     if kind == "staff":
         person = _staff(user).filter(pk=pk).first()
-        return PickerOption(person.pk, f"{person}（{person.bureau}）") if person else None
+        return PickerOption(person.pk, person.staff_label) if person else None
     return None

@@ -80,8 +80,15 @@ def _shared_terms(need_text: str, joinable: frozenset[str], meaningful: frozense
     return terms[:limit]
 
 
+# The policy fields its text is made of (what a need's bigrams are looked for in).
+POLICY_TEXT_FIELDS = ("title", "summary", "keywords", "conditions_text", "support_text")
+# What ranking a policy for a need reads (``relevance_reasons``, ``policy_grams``): a ranking over hundreds of
+# policies loads only these, and the suggestions shown are completed with their whole policy afterwards.
+RANKING_FIELDS = ("id", "updated_at", "need_categories", "apply_until", *POLICY_TEXT_FIELDS)
+
+
 def policy_text(policy: Policy) -> str:
-    return " ".join((policy.title, policy.summary, policy.keywords, policy.conditions_text, policy.support_text))
+    return " ".join(getattr(policy, name) for name in POLICY_TEXT_FIELDS)
 
 
 # Bigrams of each policy's text, by (id, last change): a policy's text is cut once, not on every request.

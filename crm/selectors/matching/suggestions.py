@@ -27,7 +27,7 @@ from crm.selectors.matching.eligibility import (
     valid_qualification_codes,
 )
 from crm.selectors.matching.explain import explain_eligibility
-from crm.selectors.matching.relevance import NeedProfile, relevance_reasons, score_of
+from crm.selectors.matching.relevance import RANKING_FIELDS, NeedProfile, relevance_reasons, score_of
 
 RADAR_DAYS = 14
 
@@ -110,8 +110,10 @@ def _suggest(policy: Policy, profile: NeedProfile, context: _Context, *, with_te
 
 def complete_suggestions(suggestions: Sequence[Suggestion], *, with_matches: bool = True) -> Sequence[Suggestion]:
     """Add the per-criterion explanation (and the existing match) to suggestions: a constant number of queries
-    (the policies' list criteria, three; the matches, one per enterprise) whatever their number.
+    (the whole policies of suggestions ranked on a few fields, one; the policies' list criteria, three; the
+    matches, one per enterprise) whatever their number.
     """
+    _whole_policies(suggestions)
     todo = [s for s in suggestions if s.eligibility is None]
     load_criteria([s.policy for s in todo])
     for s in todo:
@@ -130,6 +132,17 @@ def complete_suggestions(suggestions: Sequence[Suggestion], *, with_matches: boo
         for group in by_enterprise.values():
             _attach_matches(group, group[0].enterprise, group[0].context.need)
     return suggestions
+
+
+def _whole_policies(suggestions: Sequence[Suggestion]) -> None:
+    """Suggestions ranked on the policies' ``RANKING_FIELDS`` get their whole policy (one query) before they are
+    explained and shown: ranking reads hundreds of policies, a page shows twenty."""
+    partial = [s for s in suggestions if s.policy.get_deferred_fields()]
+    if not partial:
+        return
+    whole = Policy.objects.in_bulk([s.policy.pk for s in partial])
+    for s in partial:
+        s.policy = whole.get(s.policy.pk, s.policy)
 
 
 def _attach_matches(suggestions: list[Suggestion], enterprise: Enterprise, need: Need | None) -> None:
@@ -182,9 +195,9 @@ def enterprise_policy_suggestions(
 ) -> list[Suggestion]:
     """Eligible policies with an open window for ``enterprise``, ranked for ``need`` (or its open needs).
 
-    Queries: qualifications, open needs (without a need), the policies (one query), and with ``explain`` the
-    list criteria of the suggestions returned (three) and their existing matches (one). Without ``explain``,
-    call ``complete_suggestions`` on the ones shown (e.g. one page).
+    Queries: qualifications, open needs (without a need), the policies (one query, the ranking fields only), and
+    with ``explain`` the whole policies of the suggestions returned (one), their list criteria (three) and their
+    existing matches (one). Without ``explain``, call ``complete_suggestions`` on the ones shown (e.g. one page).
     """
     today = today or timezone.localdate()
     context = _context(enterprise, need, today)
@@ -194,7 +207,10 @@ def enterprise_policy_suggestions(
         if need
         else NeedProfile.for_enterprise(enterprise, enterprise_open_needs(enterprise))
     )
-    policies = enterprise_eligible_policies(enterprise=enterprise, today=today, valid_qualifications=valid)
+    # Ranked on the few fields ranking reads; the suggestions returned are completed with their whole policy.
+    policies = enterprise_eligible_policies(enterprise=enterprise, today=today, valid_qualifications=valid).only(
+        *RANKING_FIELDS
+    )
     ranked = sorted((_suggest(p, profile, context) for p in policies), key=Suggestion.sort_key)
     if limit is not None:
         ranked = ranked[:limit]
