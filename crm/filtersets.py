@@ -1030,3 +1030,35 @@ class ServiceLogFilterSet(SearchFilterSet):
     class Meta:
         model = ServiceLog
         fields = []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A FilterSet narrowed to some of its filters
+# ---------------------------------------------------------------------------------------------------------
+
+_NARROWED: dict[tuple[type, tuple[str, ...]], type] = {}
+_NARROWED_MAX = 512
+
+
+def filters_named(filterset_class: type, keys) -> set[str]:
+    """The filters of ``filterset_class`` that the query string's ``keys`` name: a key is a filter's name or starts
+    with its name and ``_`` (the ``_after``/``_before``/``_min``/``_0`` parameters of range widgets)."""
+    keys = list(keys)
+    return {name for name in filterset_class.base_filters if any(k == name or k.startswith(f"{name}_") for k in keys)}
+
+
+def filterset_with(filterset_class: type, names) -> type:
+    """``filterset_class`` with only the filters ``names`` (in the class's order; made once per class and set).
+
+    A filter whose parameter is absent filters nothing (django-filter skips empty values), yet building it costs:
+    every filter deep-copied, its form field made, a form class made and the fields deep-copied again."""
+    wanted = set(names)
+    kept = tuple(name for name in filterset_class.base_filters if name in wanted)
+    key = (filterset_class, kept)
+    narrowed = _NARROWED.get(key)
+    if narrowed is None:
+        narrowed = type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__})
+        narrowed.base_filters = {name: filterset_class.base_filters[name] for name in kept}
+        if len(_NARROWED) < _NARROWED_MAX:
+            _NARROWED[key] = narrowed
+    return narrowed
