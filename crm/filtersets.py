@@ -22,6 +22,7 @@ rendering a form never loads a table; small reference tables are select boxes, s
 pick where that matters (departments and bureaus of a county user).
 """
 
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.conf import settings as filter_settings
+from django_filters.filters import FilterMethod
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -336,6 +338,16 @@ def _choice_label(choices, value) -> str | None:
     return None
 
 
+def _filter_copy(filter_: django_filters.Filter) -> django_filters.Filter:
+    """A filter of a FilterSet's ``base_filters`` ready for one FilterSet: its own ``extra`` and no form field yet."""
+    copied = copy.copy(filter_)
+    copied.extra = filter_.extra.copy()
+    copied.__dict__.pop("_field", None)
+    if isinstance(copied.__dict__.get("filter"), FilterMethod):  # ``method=``: calls the method of the copy's parent
+        copied.filter = FilterMethod(copied)
+    return copied
+
+
 class SearchFilterSet(django_filters.FilterSet):
     """Adds ``q``: a case-insensitive substring search over ``search_fields`` (OR), and ``chips``: the active
     filters in words, each with the URL that removes it (the list pages show them above the table)."""
@@ -346,11 +358,35 @@ class SearchFilterSet(django_filters.FilterSet):
         method="filter_q", label=_("search"), max_length=100, validators=[validate_no_control_chars]
     )
 
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        # django-filter deep-copies every filter (its label, choices and queryset too) for each FilterSet; a filter's
+        # per-FilterSet state is its ``extra`` (a ModelChoiceFilter puts the request's queryset there), its form
+        # field (made from ``extra``, widget deep-copied by the field) and ``model``/``parent``: copy just those.
+        base_filters = self.base_filters
+        self.base_filters = {}
+        try:
+            super().__init__(data, queryset, request=request, prefix=prefix)
+        finally:
+            del self.base_filters
+        self.filters = {name: _filter_copy(filter_) for name, filter_ in base_filters.items()}
+        model = self.queryset.model
+        for filter_ in self.filters.values():
+            filter_.model = model
+            filter_.parent = self
+
     @property
     def form(self):
         """The filter form; an empty choice reads 全部 (no filter), never ``---------``."""
         if not hasattr(self, "_form"):
-            form = super().form
+            form_class = self.get_form_class()
+            # The form's fields were just made by this FilterSet's own filters: Django's deep copy of them is waste.
+            fields, form_class.base_fields = form_class.base_fields, {}
+            if self.is_bound:
+                form = form_class(self.data, prefix=self.form_prefix)
+            else:
+                form = form_class(prefix=self.form_prefix)
+            form.fields = fields
+            self._form = form
             for field in form.fields.values():
                 if getattr(field, "empty_label", None) == EMPTY_CHOICE_LABEL:
                     field.empty_label = _("All")
