@@ -118,7 +118,13 @@ class User(AbstractUser):
         ordering = ["username"]
 
     def __str__(self) -> str:
-        return self.name or self.get_full_name() or self.username
+        return self.label_of(self.name, self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def label_of(name: str, first_name: str, last_name: str, username: str) -> str:
+        """How a person is named (``str(user)``): the name, else "first last", else the username; for lists that read
+        these fields without building two hundred users."""
+        return name or f"{first_name} {last_name}".strip() or username
 
     @property
     def roles(self) -> list[str]:

@@ -211,8 +211,8 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
         if self.filterset is None:
             return queryset
         # Invalid filter values are shown next to their field and ignored; the rest still apply.
-        self.filterset.is_valid()
-        style_form(self.filterset.form)
+        if not self.filterset.is_valid() and self.filterset.form.errors:
+            style_form(self.filterset.form)  # marks the invalid fields (the widgets were styled by get_filterset)
         return self.filterset.qs
 
     def get_paginate_by(self, queryset):
