@@ -22,6 +22,7 @@ rendering a form never loads a table; small reference tables are select boxes, s
 pick where that matters (departments and bureaus of a county user).
 """
 
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from django.db.models.lookups import In
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.conf import settings as filter_settings
+from django_filters.filters import FilterMethod
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -411,6 +413,16 @@ def _choice_label(choices, value) -> str | None:
     return None
 
 
+def _filter_copy(filter_: django_filters.Filter) -> django_filters.Filter:
+    """A filter of a FilterSet's ``base_filters`` ready for one FilterSet: its own ``extra`` and no form field yet."""
+    copied = copy.copy(filter_)
+    copied.extra = filter_.extra.copy()
+    copied.__dict__.pop("_field", None)
+    if isinstance(copied.__dict__.get("filter"), FilterMethod):  # ``method=``: calls the method of the copy's parent
+        copied.filter = FilterMethod(copied)
+    return copied
+
+
 class SearchFilterSet(django_filters.FilterSet):
     """Adds ``q``: a case-insensitive substring search over ``search_fields`` (OR), and ``chips``: the active
     filters in words, each with the URL that removes it (the list pages show them above the table)."""
@@ -421,11 +433,35 @@ class SearchFilterSet(django_filters.FilterSet):
         method="filter_q", label=_("search"), max_length=100, validators=[validate_no_control_chars]
     )
 
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        # django-filter deep-copies every filter (its label, choices and queryset too) for each FilterSet; a filter's
+        # per-FilterSet state is its ``extra`` (a ModelChoiceFilter puts the request's queryset there), its form
+        # field (made from ``extra``, widget deep-copied by the field) and ``model``/``parent``: copy just those.
+        base_filters = self.base_filters
+        self.base_filters = {}
+        try:
+            super().__init__(data, queryset, request=request, prefix=prefix)
+        finally:
+            del self.base_filters
+        self.filters = {name: _filter_copy(filter_) for name, filter_ in base_filters.items()}
+        model = self.queryset.model
+        for filter_ in self.filters.values():
+            filter_.model = model
+            filter_.parent = self
+
     @property
     def form(self):
         """The filter form; an empty choice reads 全部 (no filter), never ``---------``."""
         if not hasattr(self, "_form"):
-            form = super().form
+            form_class = self.get_form_class()
+            # The form's fields were just made by this FilterSet's own filters: Django's deep copy of them is waste.
+            fields, form_class.base_fields = form_class.base_fields, {}
+            if self.is_bound:
+                form = form_class(self.data, prefix=self.form_prefix)
+            else:
+                form = form_class(prefix=self.form_prefix)
+            form.fields = fields
+            self._form = form
             for field in form.fields.values():
                 if getattr(field, "empty_label", None) == EMPTY_CHOICE_LABEL:
                     field.empty_label = _("All")
@@ -1115,3 +1151,35 @@ class ServiceLogFilterSet(SearchFilterSet):
     class Meta:
         model = ServiceLog
         fields = []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A FilterSet narrowed to some of its filters
+# ---------------------------------------------------------------------------------------------------------
+
+_NARROWED: dict[tuple[type, tuple[str, ...]], type] = {}
+_NARROWED_MAX = 512
+
+
+def filters_named(filterset_class: type, keys) -> set[str]:
+    """The filters of ``filterset_class`` that the query string's ``keys`` name: a key is a filter's name or starts
+    with its name and ``_`` (the ``_after``/``_before``/``_min``/``_0`` parameters of range widgets)."""
+    keys = list(keys)
+    return {name for name in filterset_class.base_filters if any(k == name or k.startswith(f"{name}_") for k in keys)}
+
+
+def filterset_with(filterset_class: type, names) -> type:
+    """``filterset_class`` with only the filters ``names`` (in the class's order; made once per class and set).
+
+    A filter whose parameter is absent filters nothing (django-filter skips empty values), yet building it costs:
+    every filter deep-copied, its form field made, a form class made and the fields deep-copied again."""
+    wanted = set(names)
+    kept = tuple(name for name in filterset_class.base_filters if name in wanted)
+    key = (filterset_class, kept)
+    narrowed = _NARROWED.get(key)
+    if narrowed is None:
+        narrowed = type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__})
+        narrowed.base_filters = {name: filterset_class.base_filters[name] for name in kept}
+        if len(_NARROWED) < _NARROWED_MAX:
+            _NARROWED[key] = narrowed
+    return narrowed

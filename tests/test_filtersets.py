@@ -20,6 +20,8 @@ from crm.filtersets import (
     PolicyFilterSet,
     ProjectFilterSet,
     VisitFilterSet,
+    filters_named,
+    filterset_with,
 )
 from crm.models import (
     ActionItem,
@@ -288,3 +290,36 @@ def test_visits_by_region_walk_the_date_index_on_sqlite_only_for_the_first_pages
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
     assert "crm_visit_date_ent_idx" in plan and "TEMP B-TREE" not in plan, plan
+
+
+# --- a FilterSet's filters are its own (copied per FilterSet, not shared); a narrowed FilterSet -----------------
+
+
+def test_two_filtersets_of_one_class_keep_their_own_filters(manager, county_manager, city_bureau, county_bureau):
+    """The copies of the class's filters are per FilterSet: a method filter calls its own FilterSet, and the scoped
+    bureau choices of one user's FilterSet are not another's."""
+    city = EnterpriseFilterSet(QueryDict("q=x"), request=request_for(manager))
+    county = EnterpriseFilterSet(QueryDict("q=y"), request=request_for(county_manager))
+    assert city.filters["q"] is not county.filters["q"] is not EnterpriseFilterSet.base_filters["q"]
+    assert city.filters["q"].filter.method.__self__ is city
+    assert county.filters["q"].filter.method.__self__ is county
+    city_bureaus = set(city.form.fields["bureau"].queryset)
+    county_bureaus = set(county.form.fields["bureau"].queryset)
+    assert county_bureau in city_bureaus
+    assert county_bureau in county_bureaus and len(county_bureaus) <= len(city_bureaus)
+    assert city.form.fields["bureau"] is not county.form.fields["bureau"]
+    assert city.form.fields["bureau"].widget is not county.form.fields["bureau"].widget
+    base = EnterpriseFilterSet.base_filters["bureau"]
+    assert "_field" not in base.__dict__ and callable(base.extra["queryset"])  # the class's filter is left as it was
+
+
+def test_filters_named_and_filterset_with(manager):
+    names = filters_named(NeedFilterSet, ["status", "due_on_after", "page", "open"])
+    assert names == {"status", "due_on", "open"}
+    narrowed = filterset_with(NeedFilterSet, {"ordering", *names, "q"})
+    assert list(narrowed.base_filters) == ["q", "status", "open", "due_on", "ordering"]  # the class's order
+    assert filterset_with(NeedFilterSet, names | {"q", "ordering"}) is narrowed  # made once
+    assert issubclass(narrowed, NeedFilterSet)
+    filterset = narrowed(QueryDict("status=assigned&handler=5"), request=request_for(manager))
+    assert filterset.is_valid()
+    assert list(filterset.form.fields) == ["q", "status", "open", "due_on", "ordering"]

@@ -93,10 +93,10 @@ def staff_choices(user, *, role: str | None = None, include=()):
 
 def staff_filter_choices(user, empty_label) -> list[tuple]:
     """The choices of a list's staff filter (the visits' officer, the needs' handler): ``("", empty_label)``, then
-    ``staff_choices`` as (id, name) pairs. Only the name fields are loaded: two hundred people with their bureaux
-    and passwords were built on every list page to print their names."""
-    people = staff_choices(user).select_related(None).only("pk", "name", "first_name", "last_name", "username")
-    return [("", empty_label), *[(person.pk, str(person)) for person in people]]
+    ``staff_choices`` as (id, name) pairs. Only the name fields are read, as tuples: two hundred people (with their
+    bureaux and passwords, later as model instances) were built on every list page to print their names."""
+    people = staff_choices(user).select_related(None).values_list("pk", *User.NAME_FIELDS)
+    return [("", empty_label), *[(pk, User.shown_as(*names)) for pk, *names in people]]
 
 
 def region_choices(user):

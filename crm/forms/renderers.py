@@ -24,6 +24,8 @@ def _as_text(value) -> str:
     """``{{ value|stringformat:'s' }}``: ``%s`` formatting, escaped unless already safe."""
     if type(value) is str:  # the common case, without Django's lazy-aware wrappers (thousands of calls a page)
         return html.escape(value)
+    if type(value) is int:  # a primary key: digits need no escaping
+        return str(value)
     if isinstance(value, SafeData):
         return conditional_escape(value)
     return conditional_escape("%s" % (str(value) if isinstance(value, tuple) else value))  # noqa: UP031
@@ -38,6 +40,8 @@ def _shown(value) -> str:
 
 def _attrs_html(attrs: dict) -> str:
     """django/forms/widgets/attrs.html: `` name="value"``; ``True`` gives the bare name, ``False`` leaves it out."""
+    if not attrs:  # most options have none
+        return ""
     parts = []
     for name, value in attrs.items():
         if value is False:

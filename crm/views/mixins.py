@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, ListView
 
-from crm.filtersets import filter_value_is_set
+from crm.filtersets import filter_value_is_set, filters_named, filterset_with
 from crm.forms.base import style_form
 from crm.paginator import COUNT_CAP, KeysFirstPaginator
 from crm.permissions import can_create, can_edit
@@ -187,10 +187,21 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
     paginate_by = PAGE_SIZE_CHOICES[0]
     page_title = ""
 
+    def get_filterset_class(self):
+        """The FilterSet with the filters the page uses: the panel's, ``q``, ``ordering`` and those the query string
+        names (a filter whose parameter is absent filters nothing and shows nowhere; building it was a good part of
+        a list's time). A view without ``filter_fields`` shows every filter in its panel, so keeps them all."""
+        filterset_class = self.filterset_class
+        if filterset_class is None or not self.filter_fields:
+            return filterset_class
+        names = {"q", "ordering", *self.filter_fields, *filters_named(filterset_class, self.request.GET.keys())}
+        return filterset_with(filterset_class, names)
+
     def get_filterset(self, queryset):
-        if self.filterset_class is None:
+        filterset_class = self.get_filterset_class()
+        if filterset_class is None:
             return None
-        filterset = self.filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
+        filterset = filterset_class(self.request.GET or None, queryset=queryset, request=self.request)
         style_form(filterset.form)
         return filterset
 
@@ -200,8 +211,8 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
         if self.filterset is None:
             return queryset
         # Invalid filter values are shown next to their field and ignored; the rest still apply.
-        self.filterset.is_valid()
-        style_form(self.filterset.form)
+        if not self.filterset.is_valid() and self.filterset.form.errors:
+            style_form(self.filterset.form)  # marks the invalid fields (the widgets were styled by get_filterset)
         return self.filterset.qs
 
     def get_paginate_by(self, queryset):
