@@ -605,6 +605,10 @@ class ScopedModelViewSet(ScopedLinksMixin, viewsets.ModelViewSet):
     model: type[models.Model] | None = None
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple = ()
+    # The columns of joined rows a list shows, e.g. ``("enterprise__name",)``: a joined model named here is read
+    # with its key and these columns only (``only``) on the list, not with its thirty columns of text. The model's
+    # own columns are all read. Name every column the list's serializer (and its methods) read of that model.
+    list_related_only: tuple[str, ...] = ()
     create_service = None
     update_service = None
     delete_service = None
@@ -628,6 +632,9 @@ class ScopedModelViewSet(ScopedLinksMixin, viewsets.ModelViewSet):
             queryset = queryset.select_related(*self.select_related)
         if self.prefetch_related:
             queryset = queryset.prefetch_related(*self.prefetch_related)
+        if self.list_related_only and getattr(self, "action", None) == "list":
+            own = [field.name for field in self.model._meta.concrete_fields]
+            queryset = queryset.only(*own, *self.list_related_only)
         return queryset
 
     # --- writes ------------------------------------------------------------------------------------------

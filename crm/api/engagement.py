@@ -243,6 +243,7 @@ class VisitViewSet(ScopedModelViewSet):
     serializer_class = VisitSerializer
     filterset_class = VisitFilterSet
     select_related = ("enterprise", "project", "lead")
+    list_related_only = ("enterprise__name", "project__name")
     prefetch_related = (
         Prefetch("officers", queryset=User.objects.only("id")),
         "attachments",
@@ -457,6 +458,7 @@ class NeedViewSet(ScopedModelViewSet):
     serializer_class = NeedSerializer
     filterset_class = NeedFilterSet
     select_related = ("enterprise", "project", "lead_department", "handler", "bureau")
+    list_related_only = ("enterprise__name", "project__name")
     prefetch_related = ("assisting_departments",)
     create_service = staticmethod(_need_create)
 

@@ -278,6 +278,7 @@ class PolicyMatchViewSet(ScopedModelViewSet):
     serializer_class = PolicyMatchSerializer
     filterset_class = PolicyMatchFilterSet
     select_related = ("policy", "enterprise", "need")
+    list_related_only = ("policy__title", "policy__delivery", "enterprise__name", "need__code")  # next_statuses
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def create(self, request, *args, **kwargs):

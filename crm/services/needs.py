@@ -424,23 +424,31 @@ def manages_need(user, need: Need) -> bool:
     return is_manager(user) and (user.sees_everything or (bool(user.bureau_id) and user.bureau_id == need.bureau_id))
 
 
+def _need_actors(user, need: Need) -> set[str]:
+    """The actors of ``TRANSITIONS`` the user is for this need: its managing manager, its handler, an officer."""
+    actors = set()
+    if manages_need(user, need):
+        actors.add(MANAGER)
+    if _is_handler(user, need):
+        actors.add(HANDLER)
+    if user.is_authenticated and user.has_role(Role.OFFICER):
+        actors.add(OFFICER)
+    return actors
+
+
 def need_may(*, user, need: Need, verb: str) -> bool:
     """Whether the user's role allows the verb on this need (status aside)."""
-    actors = TRANSITIONS[verb].actors
-    if MANAGER in actors and manages_need(user, need):
-        return True
-    if HANDLER in actors and _is_handler(user, need):
-        return True
-    return OFFICER in actors and user.is_authenticated and user.has_role(Role.OFFICER)
+    return not TRANSITIONS[verb].actors.isdisjoint(_need_actors(user, need))
 
 
 def need_verbs_available(*, user, need: Need) -> list[str]:
-    """The verbs the user may use on the need now: role allowed and status fitting (for the buttons)."""
-    return [
-        verb
-        for verb, transition in TRANSITIONS.items()
-        if need.status in transition.sources and need_may(user=user, need=need, verb=verb)
-    ]
+    """The verbs the user may use on the need now: role allowed and status fitting (for the buttons). Who the user
+    is for the need is worked out once, not once per verb (a list of needs asks this for every row)."""
+    verbs = [verb for verb, transition in TRANSITIONS.items() if need.status in transition.sources]
+    if not verbs:
+        return []
+    actors = _need_actors(user, need)
+    return [verb for verb in verbs if not TRANSITIONS[verb].actors.isdisjoint(actors)]
 
 
 def need_may_instruct(*, user) -> bool:
