@@ -62,7 +62,7 @@ from rest_framework.utils import html
 
 from crm.api.permissions import CrmModelPermission
 from crm.choices import NeedCategory
-from crm.filtersets import CODE_PATTERN, CODE_RE
+from crm.filtersets import CODE_PATTERN, CODE_RE, filters_named, filterset_with
 from crm.models import User
 from crm.querysets import scope_region
 from crm.validators import MAX_ID, validate_no_control_chars
@@ -548,30 +548,14 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-_NAMED_FILTERSETS: dict[tuple[type, tuple[str, ...]], type] = {}
-_NAMED_FILTERSETS_MAX = 512
-
-
-def _filterset_with(filterset_class: type, names: tuple[str, ...]) -> type:
-    """``filterset_class`` with only the filters ``names`` (made once per class and set of names)."""
-    key = (filterset_class, names)
-    narrowed = _NAMED_FILTERSETS.get(key)
-    if narrowed is None:
-        narrowed = type(filterset_class.__name__, (filterset_class,), {"__module__": filterset_class.__module__})
-        narrowed.base_filters = {name: filterset_class.base_filters[name] for name in names}
-        if len(_NAMED_FILTERSETS) < _NAMED_FILTERSETS_MAX:
-            _NAMED_FILTERSETS[key] = narrowed
-    return narrowed
-
-
 class QueryFilterBackend(DjangoFilterBackend):
     """The FilterSet of the view, built with the filters the query string names only.
 
     A filter whose parameter is absent filters nothing (django-filter skips empty values), yet building it costs:
     every filter copied, its form field made, a form class made and the fields copied again — most of the time of
-    a list's filtering, for a FilterSet of twenty filters and a query naming one or two. A filter counts as named
-    when a parameter is its name or starts with its name and ``_`` (the ``_after``/``_before``/``_min``/``_0``
-    parameters of range widgets). The browsable form (``to_html``) keeps every filter."""
+    a list's filtering, for a FilterSet of twenty filters and a query naming one or two. Which filters a query
+    names and the narrowed class: ``crm.filtersets.filters_named``/``filterset_with`` (the web lists use them too).
+    The browsable form (``to_html``) keeps every filter."""
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
@@ -579,13 +563,7 @@ class QueryFilterBackend(DjangoFilterBackend):
             return queryset
         kwargs = self.get_filterset_kwargs(request, queryset, view)
         if filterset_class is getattr(view, "filterset_class", None):
-            keys = list(kwargs["data"].keys())
-            names = tuple(
-                name
-                for name in filterset_class.base_filters
-                if any(key == name or key.startswith(f"{name}_") for key in keys)
-            )
-            filterset_class = _filterset_with(filterset_class, names)
+            filterset_class = filterset_with(filterset_class, filters_named(filterset_class, kwargs["data"].keys()))
         filterset = filterset_class(**kwargs)
         if not filterset.is_valid() and self.raise_exception:
             raise filter_utils.translate_validation(filterset.errors)
