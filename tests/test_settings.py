@@ -57,6 +57,14 @@ def test_refuses_to_start_with_debug_off_and_no_secret_key():
     assert _django(SERVE, DJANGO_DEBUG="0", DJANGO_SECRET_KEY="k" * 50).stdout.strip() == "started"
 
 
+def test_the_served_process_freezes_what_it_loaded_and_collects_young_objects_less_often():
+    # A separate interpreter: the wsgi module tunes the collector of the process that imports it.
+    show = "import gc, config.wsgi; print(gc.get_threshold(), gc.get_freeze_count() > 10000)"
+    result = _django(show, DJANGO_DEBUG="1")
+    assert result.stdout.strip() == "(10000, 10, 10) True", result.stderr
+    assert _django("import gc; print(gc.get_threshold())", DJANGO_DEBUG="1").stdout.strip() == "(700, 10, 10)"
+
+
 def test_management_commands_run_without_a_key_and_check_deploy_names_the_development_key():
     # makemigrations, check, migrate: nothing is served, so nothing can be forged with the development key.
     assert _django("print('started')", DJANGO_DEBUG="0").stdout.strip() == "started"
