@@ -175,6 +175,8 @@ if os.environ.get("DJANGO_EMAIL_HOST"):
     EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "crm@example.org")
 
+# Django's database sessions, the row read with a statement compiled once (crm/sessions.py).
+SESSION_ENGINE = "crm.sessions"
 # Sessions end after this much idle time (IdleSessionMiddleware renews them at most once a minute).
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_IDLE_SECONDS", str(2 * 60 * 60)))
 SESSION_COOKIE_HTTPONLY = True

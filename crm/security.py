@@ -15,9 +15,13 @@ from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group
+from django.db import router
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+from crm.prepared import Prepared
 
 
 def client_ip(request) -> str:
@@ -55,15 +59,44 @@ def lockout_response(request, original_response=None, credentials=None):
     return render(request, "registration/locked_out.html", {"message": message}, status=429)
 
 
+# The user of a session with its bureau and department, and the user's groups (the roles): compiled once, as every
+# signed-in request runs both (crm.prepared).
+_SAMPLE_PK = -918273645
+_USER_ROW = Prepared(
+    lambda pk: get_user_model()._default_manager.select_related("bureau", "department").filter(pk=pk), _SAMPLE_PK
+)
+_USER_GROUPS = Prepared(lambda pk: Group.objects.filter(user=pk), _SAMPLE_PK)
+
+
+def _groups_prefetched(user, groups: list) -> None:
+    """Store ``groups`` as ``prefetch_related("groups")`` does: ``user.groups.all()`` (and so ``user.roles``) answers
+    from them without a query; any other use of ``user.groups`` (a filter, ``add``) queries as usual."""
+    manager = user.groups
+    queryset = manager.get_queryset()
+    queryset._result_cache = groups
+    queryset._prefetch_done = True
+    user._prefetched_objects_cache = {manager.prefetch_cache_name: queryset}
+
+
 class UserBackend(ModelBackend):
     """``ModelBackend`` whose ``get_user`` (once per request, from the session) joins the bureau and the department
     in: the scope (``visible_to``) reads the bureau and the navbar shows both, which were two more queries on
-    every page and endpoint."""
+    every page and endpoint. The user's groups (its roles, which the scope, the permissions and the navbar read on
+    every request) are loaded with it; both statements are prepared once (crm.prepared)."""
 
     def get_user(self, user_id):
         user_model = get_user_model()
-        try:
-            user = user_model._default_manager.select_related("bureau", "department").get(pk=user_id)
-        except user_model.DoesNotExist:
+        if not isinstance(user_id, int):
+            # Not a primary key as the session stores it: the ORM converts it (or refuses it) as it always did.
+            try:
+                user = user_model._default_manager.select_related("bureau", "department").get(pk=user_id)
+            except user_model.DoesNotExist:
+                return None
+            return user if self.user_can_authenticate(user) else None
+        using = router.db_for_read(user_model)
+        users = _USER_ROW(user_id, using=using)
+        if not users or not self.user_can_authenticate(users[0]):
             return None
-        return user if self.user_can_authenticate(user) else None
+        user = users[0]
+        _groups_prefetched(user, _USER_GROUPS(user.pk, using=using))
+        return user

@@ -1,0 +1,92 @@
+"""crm.prepared: a queryset compiled once answers as the ORM does (objects, select_related, converters)."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db.models import Count
+
+from crm.choices import Role
+from crm.models import Notification, User
+from crm.prepared import Prepared
+from tests.factories import NotificationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SAMPLE = -918273645
+USER_WITH_BUREAU = Prepared(lambda pk: User.objects.select_related("bureau", "department").filter(pk=pk), SAMPLE)
+
+
+def test_model_rows_with_select_related_match_the_orm(manager, officer, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        (user,) = USER_WITH_BUREAU(manager.pk)
+        # select_related: the bureau and the department came with the row.
+        assert user.bureau.name == manager.bureau.name
+        assert user.department.name == manager.department.name
+    expected = User.objects.get(pk=manager.pk)
+    assert user == expected
+    assert user.__dict__.keys() >= {f.attname for f in User._meta.concrete_fields}
+    assert all(getattr(user, f.attname) == getattr(expected, f.attname) for f in User._meta.concrete_fields)
+    assert user._state.adding is False and user._state.db == "default"
+    # The same statement with another parameter value answers for that row.
+    assert USER_WITH_BUREAU(officer.pk) == [officer]
+
+
+def test_a_null_foreign_key_is_cached_as_none(django_assert_num_queries):
+    lonely = UserFactory(bureau=None)
+    with django_assert_num_queries(1):
+        (user,) = USER_WITH_BUREAU(lonely.pk)
+        assert user.bureau is None and user.department is None
+
+
+def test_no_row_is_an_empty_list(manager):
+    assert USER_WITH_BUREAU(manager.pk + 1000) == []
+
+
+def test_values_list_rows_go_through_the_field_converters(manager):
+    NotificationFactory(recipient=manager)
+    created = Prepared(lambda pk: Notification.objects.filter(recipient=pk).values_list("created_at", "id"), SAMPLE)
+    ((created_at, pk),) = created(manager.pk)
+    assert isinstance(created_at, dt.datetime) and created_at.tzinfo is not None
+    assert (created_at, pk) == Notification.objects.filter(recipient=manager).values_list("created_at", "id").get()
+
+
+def test_aggregate_rows(manager, officer):
+    NotificationFactory.create_batch(2, recipient=manager)
+    counts = Prepared(
+        lambda pk: (
+            Notification.objects.filter(recipient=pk).values("recipient").annotate(n=Count("pk")).values_list("n")
+        ),
+        SAMPLE,
+    )
+    assert counts(manager.pk) == [(2,)]
+    assert counts(officer.pk) == []
+
+
+def test_string_parameters(manager):
+    by_name = Prepared(lambda username: User.objects.filter(username=username, is_active=True), "sample name")
+    assert by_name("manager") == [manager]
+    assert by_name("nobody") == []
+
+
+def test_a_parameter_missing_from_the_statement_is_refused(manager):
+    # The sample never reaches the SQL: the statement could not take the value.
+    broken = Prepared(lambda pk: User.objects.filter(is_active=True), SAMPLE)
+    with pytest.raises(ValueError, match="exactly once"):
+        broken(manager.pk)
+
+
+def test_samples_must_be_distinct():
+    with pytest.raises(ValueError, match="distinct"):
+        Prepared(lambda a, b: User.objects.filter(pk=a, bureau=b), 1, 1)
+
+
+def test_prefetch_related_is_refused(manager):
+    prefetching = Prepared(lambda pk: User.objects.prefetch_related("groups").filter(pk=pk), SAMPLE)
+    with pytest.raises(ValueError, match="prefetch_related"):
+        prefetching(manager.pk)
+
+
+def test_role_groups_are_model_rows(manager):
+    groups = Prepared(lambda pk: Group.objects.filter(user=pk), SAMPLE)
+    assert [g.name for g in groups(manager.pk)] == [Role.MANAGER]
