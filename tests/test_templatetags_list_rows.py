@@ -6,11 +6,12 @@ import pytest
 from django.db.models import Value
 from django.template import Context, Template
 
-from crm.models import ActionItem, Need, Visit
-from crm.templatetags.list_rows import action_item_row, need_row, visit_row
+from crm.models import ActionItem, Enterprise, Need, Visit
+from crm.templatetags.list_rows import action_item_row, enterprise_row, need_row, visit_row
 from tests.factories import (
     ActionItemFactory,
     DepartmentFactory,
+    EnterpriseFactory,
     NeedFactory,
     OfferingFactory,
     ProjectFactory,
@@ -31,6 +32,25 @@ VISIT_ROW_TEMPLATE = """{% load crm_tags %}<tr data-id="{{ v.pk }}">
           <td class="d-none d-lg-table-cell small">{% if v.lead %}{{ v.lead }}{% endif %}{% for o in v.officers.all %}{% if o != v.lead %}{% if v.lead or not forloop.first %}、{% endif %}{{ o }}{% endif %}{% endfor %}</td>
           <td class="d-none d-sm-table-cell text-end">{{ v.needs_count }}</td>
           <td>{% badge v.flag v.get_flag_display %}</td>
+        </tr>"""  # noqa: E501
+ENTERPRISE_ROW_TEMPLATE = """{% load i18n crm_tags number_tags %}<tr data-id="{{ e.pk }}">
+          <td>
+            <a href="{% url_pk 'crm:enterprise-detail' e.pk %}" class="fw-semibold">{{ e.name }}</a>
+            {% if e.status != "operating" %} {% badge e.status e.get_status_display %}{% endif %}
+            <div class="d-md-none small text-body-secondary">{{ e.credit_code }}</div>
+          </td>
+          <td class="d-none d-md-table-cell font-monospace small">{{ e.credit_code }}</td>
+          <td class="d-none d-sm-table-cell text-nowrap">{{ e.region }}</td>
+          <td class="d-none d-lg-table-cell">{{ e.industry_chain|default:"—" }}</td>
+          <td class="d-none d-xl-table-cell small">
+            {% for u in e.liaison_officers.all %}{{ u }}{% if not forloop.last %}、{% endif %}{% empty %}—{% endfor %}
+          </td>
+          <td class="d-none d-lg-table-cell text-end">{{ e.employees|default_if_none:"—" }}</td>
+          <td class="d-none d-lg-table-cell text-end">{{ e.revenue|wan }}</td>
+          <td class="text-nowrap">
+            {% if e.is_linked %}<span class="badge text-bg-primary">{% translate "Linked" %}</span>{% endif %}
+            {% if e.is_assisted %}<span class="badge text-bg-success">{% translate "Assisted" %}</span>{% endif %}
+          </td>
         </tr>"""  # noqa: E501
 NEED_ROW_TEMPLATE = """{% load crm_tags %}<tr data-id="{{ need.pk }}"{% if need.escalation %} data-escalation="{{ need.escalation }}"{% endif %}>
           <td>
@@ -120,3 +140,18 @@ def test_action_item_row_writes_what_the_template_wrote(english):
         for item in rows:
             item.opens, item.user_can_edit = opens, can_edit
             assert action_item_row(item) == template.render(Context({"item": item}))
+
+
+def test_enterprise_row_writes_what_the_template_wrote(chains):
+    first, second = UserFactory(name="钱<七>"), UserFactory(name="孙八")
+    enterprises = [
+        EnterpriseFactory(name="A & B", industry_chain=chains["nev"], employees=0, revenue="86500.00", is_linked=True),
+        EnterpriseFactory(status="closed", employees=1234, is_assisted=True, is_linked=True),
+        EnterpriseFactory(employees=None, revenue=None),
+    ]
+    enterprises[0].liaison_officers.set([first, second])
+    enterprises[1].liaison_officers.set([second])
+    template = Template(ENTERPRISE_ROW_TEMPLATE)
+    rows = Enterprise.objects.filter(pk__in=[e.pk for e in enterprises]).select_related("region", "industry_chain")
+    for e in rows.prefetch_related("liaison_officers"):
+        assert enterprise_row(e) == template.render(Context({"e": e}))
