@@ -3,7 +3,9 @@
 With ``select_related`` the database joins every matching row before it sorts and cuts the page; on SQLite
 that costs tens of milliseconds on a 100 000-row table. Sorting and limiting the bare keys first (often from
 an index alone) and then loading 20 rows by key keeps a list page's cost independent of the table size, at
-the price of one more query. Used by the web list pages and the API alike.
+the price of one more query. Used by the web list pages and the API alike. The second query fetches the rows by key
+alone when the filters joined no other table (the keys came from the filtered query; re-applying a search's
+conditions or a scope's subqueries to twenty rows cost the CPU to compile and evaluate them again).
 
 ``count_cap`` (the web lists): the count stops at that many rows (``SELECT COUNT(*) FROM (… LIMIT cap + 1)``),
 so a list of a big table never counts all of it (PostgreSQL counts by scanning); past the cap the count is a
@@ -28,6 +30,17 @@ class CappedCount(int):
 
 def _plain(rows) -> bool:
     return isinstance(rows, QuerySet) and not rows.query.distinct and not rows.query.combinator
+
+
+def _rows_by_keys(rows: QuerySet, keys: list) -> QuerySet:
+    """The rows of ``keys`` as ``rows`` loads them (its ``select_related``, prefetches, annotations, deferred fields).
+    The filters are dropped when they joined no table (they could not change what a row's annotations read); else
+    they are applied again, as a filter's join may be what an annotation counts over."""
+    page_rows = rows.order_by()
+    query = page_rows.query
+    if not any(uses for alias, uses in query.alias_refcount.items() if alias != query.base_table):
+        query.clear_where()
+    return page_rows.filter(pk__in=keys)
 
 
 class KeysFirstPaginator(Paginator):
@@ -62,5 +75,5 @@ class KeysFirstPaginator(Paginator):
         if not _plain(rows):
             return self._get_page(rows[bottom:top], number, self)
         keys = list(rows.values_list("pk", flat=True)[bottom:top])
-        by_key = {obj.pk: obj for obj in rows.order_by().filter(pk__in=keys)}
+        by_key = {obj.pk: obj for obj in _rows_by_keys(rows, keys)}
         return self._get_page([by_key[key] for key in keys if key in by_key], number, self)

@@ -63,3 +63,21 @@ def test_web_list_shows_a_capped_count(client, officer, rows, monkeypatch):
     response = client.get("/enterprises/")
     assert str(response.context["total_count"]) == "20+"
     assert 'data-count="20+"' in response.content.decode()
+
+
+def test_page_rows_are_read_by_key_alone_when_the_filters_joined_nothing(rows):
+    queryset = Enterprise.objects.filter(name__contains="企业").select_related("region").order_by("name")
+    with CaptureQueriesContext(connection) as ctx:
+        page = KeysFirstPaginator(queryset, 5).page(2)
+        assert [e.name for e in page] == [f"企业{i:02d}" for i in range(5, 10)]
+        assert {e.region.name for e in page} == {"清江浦区"}
+    keys_sql, rows_sql = (query["sql"] for query in ctx.captured_queries[-2:])
+    assert "LIKE" in keys_sql and "LIKE" not in rows_sql  # the search ran once, on the keys
+
+
+def test_page_rows_keep_a_filter_that_joined_a_table(rows):
+    # A filter's join can be what an annotation counts over: such filters are applied again to the page's rows.
+    queryset = Enterprise.objects.filter(industry_chain__name__contains="新能源").order_by("name")
+    with CaptureQueriesContext(connection) as ctx:
+        assert len(KeysFirstPaginator(queryset, 5).page(1)) == 5
+    assert "LIKE" in ctx.captured_queries[-1]["sql"]

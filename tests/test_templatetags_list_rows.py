@@ -1,0 +1,157 @@
+"""The list rows written in Python give the bytes of the template they replaced, in every branch."""
+
+import datetime as dt
+
+import pytest
+from django.db.models import Value
+from django.template import Context, Template
+
+from crm.models import ActionItem, Enterprise, Need, Visit
+from crm.templatetags.list_rows import action_item_row, enterprise_row, need_row, visit_row
+from tests.factories import (
+    ActionItemFactory,
+    DepartmentFactory,
+    EnterpriseFactory,
+    NeedFactory,
+    OfferingFactory,
+    ProjectFactory,
+    UserFactory,
+    VisitFactory,
+    today,
+)
+
+pytestmark = pytest.mark.django_db
+
+# templates/crm/visits/list.html's row before it became {% visit_row v %}.
+VISIT_ROW_TEMPLATE = """{% load crm_tags %}<tr data-id="{{ v.pk }}">
+          <td class="text-nowrap"><a href="{% url_pk 'crm:visit-detail' v.pk %}" class="fw-semibold">{{ v.visited_on|date:"Y-m-d" }}</a>
+            <div class="small text-body-secondary">{{ v.code }}</div></td>
+          <td>{{ v.enterprise.name }}
+            <div class="small text-body-secondary text-truncate visit-summary">{{ v.q_needs|default:v.q_difficulties|default:v.q_suggestions|truncatechars:60 }}</div></td>
+          <td class="d-none d-md-table-cell text-nowrap">{{ v.get_kind_display }}</td>
+          <td class="d-none d-lg-table-cell small">{% if v.lead %}{{ v.lead }}{% endif %}{% for o in v.officers.all %}{% if o != v.lead %}{% if v.lead or not forloop.first %}、{% endif %}{{ o }}{% endif %}{% endfor %}</td>
+          <td class="d-none d-sm-table-cell text-end">{{ v.needs_count }}</td>
+          <td>{% badge v.flag v.get_flag_display %}</td>
+        </tr>"""  # noqa: E501
+ENTERPRISE_ROW_TEMPLATE = """{% load i18n crm_tags number_tags %}<tr data-id="{{ e.pk }}">
+          <td>
+            <a href="{% url_pk 'crm:enterprise-detail' e.pk %}" class="fw-semibold">{{ e.name }}</a>
+            {% if e.status != "operating" %} {% badge e.status e.get_status_display %}{% endif %}
+            <div class="d-md-none small text-body-secondary">{{ e.credit_code }}</div>
+          </td>
+          <td class="d-none d-md-table-cell font-monospace small">{{ e.credit_code }}</td>
+          <td class="d-none d-sm-table-cell text-nowrap">{{ e.region }}</td>
+          <td class="d-none d-lg-table-cell">{{ e.industry_chain|default:"—" }}</td>
+          <td class="d-none d-xl-table-cell small">
+            {% for u in e.liaison_officers.all %}{{ u }}{% if not forloop.last %}、{% endif %}{% empty %}—{% endfor %}
+          </td>
+          <td class="d-none d-lg-table-cell text-end">{{ e.employees|default_if_none:"—" }}</td>
+          <td class="d-none d-lg-table-cell text-end">{{ e.revenue|wan }}</td>
+          <td class="text-nowrap">
+            {% if e.is_linked %}<span class="badge text-bg-primary">{% translate "Linked" %}</span>{% endif %}
+            {% if e.is_assisted %}<span class="badge text-bg-success">{% translate "Assisted" %}</span>{% endif %}
+          </td>
+        </tr>"""  # noqa: E501
+NEED_ROW_TEMPLATE = """{% load crm_tags %}<tr data-id="{{ need.pk }}"{% if need.escalation %} data-escalation="{{ need.escalation }}"{% endif %}>
+          <td>
+            <a href="{% url_pk 'crm:need-detail' need.pk %}" class="fw-semibold">{{ need.title }}</a>
+            {% if need.urgency != "normal" %}{% badge need.urgency need.get_urgency_display %}{% endif %}
+            <div class="small text-body-secondary">{{ need.code }} · {% firstof need.enterprise.name need.project.name %}</div>
+          </td>
+          <td class="d-none d-md-table-cell text-nowrap">{{ need.get_category_display }}</td>
+          <td class="d-none d-lg-table-cell">{{ need.lead_department.name|default:"—" }}</td>
+          <td class="d-none d-lg-table-cell">{{ need.handler|default:"—" }}</td>
+          <td class="text-nowrap">{{ need.due_on|date:"Y-m-d"|default:"—" }}
+            <div>{% escalation_badge need.escalation %}</div></td>
+          <td class="text-nowrap">{% badge need.status need.get_status_display %}</td>
+        </tr>"""  # noqa: E501
+ACTION_ITEM_ROW_TEMPLATE = """{% load i18n crm_tags %}{% with overdue=item.is_overdue %}<tr data-id="{{ item.pk }}"{% if overdue %} class="table-danger"{% endif %}>
+          <td class="text-nowrap small">{% if item.user_can_edit %}<a href="{% url_pk 'crm:actionitem-update' item.pk %}">{{ item.code }}</a>{% else %}{{ item.code }}{% endif %}</td>
+          <td>{{ item.title }}{% if item.offering %}<div class="small text-body-secondary"><i class="bi bi-box-seam" aria-hidden="true"></i> {{ item.offering.name }}</div>{% endif %}
+            {% if item.result %}<div class="small text-body-secondary text-truncate cell-clip-24">{{ item.result }}</div>{% endif %}</td>
+          <td class="d-none d-md-table-cell small">
+            {% if item.need %}{% if "need" in item.opens %}<a href="{% url_pk 'crm:need-detail' item.need_id %}">{{ item.need.code }}</a>{% else %}{{ item.need.code }}{% endif %} {{ item.need.title|truncatechars:24 }}
+            {% elif item.project %}{% if "project" in item.opens %}<a href="{% url_pk 'crm:project-detail' item.project_id %}">{{ item.project.name }}</a>{% else %}{{ item.project.name }}{% endif %}{% endif %}
+            {% if item.enterprise %}<div>{% if "enterprise" in item.opens %}<a class="text-body-secondary" href="{% url_pk 'crm:enterprise-detail' item.enterprise_id %}">{{ item.enterprise.name }}</a>{% else %}<span class="text-body-secondary">{{ item.enterprise.name }}</span>{% endif %}</div>{% endif %}
+          </td>
+          <td class="d-none d-lg-table-cell small">{{ item.owner }}{% if item.department %}<div class="text-body-secondary">{{ item.department.name }}</div>{% endif %}</td>
+          <td class="text-nowrap small{% if overdue %} text-danger fw-semibold{% endif %}">{{ item.due_on|date:"Y-m-d" }}{% if overdue %} <span class="badge text-bg-danger" data-mark="overdue">{% translate "Overdue" %}</span>{% endif %}</td>
+          <td class="text-nowrap">{% badge item.status item.get_status_display %}{% if item.completed_on %}<div class="small text-body-secondary">{{ item.completed_on|date:"Y-m-d" }}</div>{% endif %}</td>
+        </tr>{% endwith %}"""  # noqa: E501
+
+
+def test_visit_row_writes_what_the_template_wrote():
+    lead, other, third = UserFactory(name="李<四>"), UserFactory(name="王五"), UserFactory(name="赵六")
+    visits = [
+        VisitFactory(lead=lead, q_needs="", q_difficulties="用地" * 40, flag="red"),
+        VisitFactory(lead=None, q_needs="", q_difficulties="", q_suggestions="<b>建议</b>"),
+        VisitFactory(lead=None, kind="phone"),  # nobody on it
+        VisitFactory(lead=lead, enterprise__name="A & B 公司"),
+    ]
+    visits[0].officers.set([lead, other, third])
+    visits[1].officers.set([other, third])
+    visits[3].officers.set([lead])
+    template = Template(VISIT_ROW_TEMPLATE)
+    rows = Visit.objects.filter(pk__in=[v.pk for v in visits]).annotate(needs_count=Value(1234))
+    for v in rows.select_related("enterprise", "lead").prefetch_related("officers"):
+        assert visit_row(v) == template.render(Context({"v": v}))
+
+
+def test_need_row_writes_what_the_template_wrote():
+    project = ProjectFactory(name="项目 <甲>")
+    handler = UserFactory(name="张三")
+    needs = [
+        NeedFactory(
+            urgency="urgent", handler=handler, lead_department=DepartmentFactory(name="规划处"), due_on=today()
+        ),
+        NeedFactory(enterprise=None, project=project, title="A & B"),
+        NeedFactory(enterprise__name="", project=project),
+    ]
+    template = Template(NEED_ROW_TEMPLATE)
+    rows = Need.objects.filter(pk__in=[n.pk for n in needs]).select_related(
+        "enterprise", "project", "lead_department", "handler"
+    )
+    for need, escalation in zip(rows.order_by("pk"), ["overdue", None, "supervision"], strict=True):
+        if escalation:
+            need.escalation = escalation
+        assert need_row(need) == template.render(Context({"need": need}))
+
+
+def test_action_item_row_writes_what_the_template_wrote(english):
+    project = ProjectFactory(name="项目 <乙>")
+    long_title = NeedFactory(title="诉求" * 20)
+    items = [
+        ActionItemFactory(
+            need=long_title, enterprise=long_title.enterprise, result="已对接", due_on=today() - dt.timedelta(days=3)
+        ),
+        ActionItemFactory(
+            need=None,
+            project=project,
+            offering=OfferingFactory(name="资源 & 服务"),
+            department=DepartmentFactory(name="成果转化处 <二>"),
+        ),
+        ActionItemFactory(status="done", completed_on=today(), due_on=today() - dt.timedelta(days=3)),
+    ]
+    template = Template(ACTION_ITEM_ROW_TEMPLATE)
+    rows = ActionItem.objects.filter(pk__in=[i.pk for i in items]).select_related(
+        "need", "project", "enterprise", "owner", "department", "offering"
+    )
+    for opens, can_edit in ((set(), False), ({"need", "project", "enterprise"}, True)):
+        for item in rows:
+            item.opens, item.user_can_edit = opens, can_edit
+            assert action_item_row(item) == template.render(Context({"item": item}))
+
+
+def test_enterprise_row_writes_what_the_template_wrote(chains):
+    first, second = UserFactory(name="钱<七>"), UserFactory(name="孙八")
+    enterprises = [
+        EnterpriseFactory(name="A & B", industry_chain=chains["nev"], employees=0, revenue="86500.00", is_linked=True),
+        EnterpriseFactory(status="closed", employees=1234, is_assisted=True, is_linked=True),
+        EnterpriseFactory(employees=None, revenue=None),
+    ]
+    enterprises[0].liaison_officers.set([first, second])
+    enterprises[1].liaison_officers.set([second])
+    template = Template(ENTERPRISE_ROW_TEMPLATE)
+    rows = Enterprise.objects.filter(pk__in=[e.pk for e in enterprises]).select_related("region", "industry_chain")
+    for e in rows.prefetch_related("liaison_officers"):
+        assert enterprise_row(e) == template.render(Context({"e": e}))
