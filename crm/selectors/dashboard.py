@@ -42,12 +42,14 @@ from django.db.models import (
     Func,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
@@ -55,6 +57,7 @@ from django.utils.translation import get_language
 
 from crm.choices import (
     OPEN_NEED_STATUSES,
+    AnswerTallyKind,
     EnterpriseStatus,
     ExtensionStatus,
     MatchStatus,
@@ -66,6 +69,7 @@ from crm.choices import (
 from crm.models import (
     ActionItem,
     ActivityParticipant,
+    AnswerTally,
     Enterprise,
     ExtensionRequest,
     Need,
@@ -75,7 +79,8 @@ from crm.models import (
     Visit,
 )
 from crm.models.expressions import LOCAL_OFFSET
-from crm.querysets import overdue_q
+from crm.models.tallies import TRIGGERS_EXPECTED, tally_triggers_count_sql
+from crm.querysets import overdue_q, scope_region
 from crm.selectors.cadence import cadence_coverage
 from crm.selectors.programmes import programme_kpis
 from crm.selectors.watch import red_flag_visits
@@ -233,15 +238,17 @@ def _needs(user, *, today: dt.date, year_start: dt.date) -> dict:
     needs = Need.objects.visible_to(user).order_by()
     row = _need_counts(needs, today=today)
     by_status, by_category = row["by_status"], row["by_category"]
-    days = _working_days(
-        needs,
-        end="answered_at",
-        series={
-            "clock": ("created_at", Q(answered_at__isnull=False)),
-            "year": ("assigned_at", _answered_this_year(year_start=year_start, today=today)),
-        },
-        today=today,
-    )
+    days = _answer_days_tallied(year_start=year_start, today=today) if _tallies_serve(user, today=today) else None
+    if days is None:
+        days = _working_days(
+            needs,
+            end="answered_at",
+            series={
+                "clock": ("created_at", Q(answered_at__isnull=False)),
+                "year": ("assigned_at", _answered_this_year(year_start=year_start, today=today)),
+            },
+            today=today,
+        )
     rated = sum(row[f"satisfaction_{value}"] for value in Satisfaction.values)
     satisfied = row[f"satisfaction_{Satisfaction.SATISFIED}"] + row[f"satisfaction_{Satisfaction.BASICALLY_SATISFIED}"]
     return {
@@ -336,6 +343,70 @@ def _working_days(needs, *, end: str, series: dict[str, tuple[str, Q]], today: d
                 total[name] += n_forward * working
             elif part == index:
                 total[name] -= n_forward * working
+    return {
+        name: {
+            "answered": answered[name],
+            "average": round(total[name] / answered[name], 1) if answered[name] else None,
+        }
+        for name in names
+    }
+
+
+def _tallies_serve(user, *, today: dt.date) -> bool:
+    """The answer tallies (crm/models/tallies.py) count every need: they serve a reader who sees every need, in
+    the time zone they were counted in (``_answer_days_tallied`` checks their triggers are in place)."""
+    return bool(
+        scope_region(user)[0]
+        and LOCAL_OFFSET is not None
+        and _fixed_offset(today) == LOCAL_OFFSET
+        and tally_triggers_count_sql(connection.vendor)
+    )
+
+
+def _answer_days_tallied(*, year_start: dt.date, today: dt.date) -> dict[str, dict] | None:
+    """``_needs``' two answer-day series of every need, from the tallies (1 query over the tally rows, where
+    ``_working_days`` groups every answered need): "clock" from arrival, "year" from assignment of the needs
+    answered from ``year_start`` to ``today``. Same sums as ``_working_days``: Σ forward·C(answered) −
+    Σ forward·C(start), C the working days up to a date. None when the triggers keeping the tallies are not
+    in place (the same query counts them) or there is nothing tallied: the caller counts from the needs."""
+    series = {
+        "clock": AnswerTally.objects.filter(kind=AnswerTallyKind.CREATED),
+        "year": AnswerTally.objects.filter(
+            kind=AnswerTallyKind.ASSIGNED, answered_on__gte=year_start, answered_on__lte=today
+        ),
+    }
+    kept = Min(RawSQL(tally_triggers_count_sql(connection.vendor), (), output_field=IntegerField()))
+    parts = []
+    for index, (_name, tallies) in enumerate(series.items()):
+        tallies = tallies.order_by()
+        # side 0: by the answer date (answered, forward); side 1: by the start date (forward). Grouped by the date
+        # alone (the constants are aggregates), in the order of crm_answertally_end_idx / _start_idx.
+        parts.append(
+            tallies.annotate(on=F("answered_on"))
+            .values_list("on")
+            .annotate(series=Min(Value(index)), side=Min(Value(0)), n=Sum("answered"), f=Sum("forward"), kept=kept)
+        )
+        parts.append(
+            tallies.annotate(on=F("day"))
+            .values_list("on")
+            .annotate(series=Min(Value(index)), side=Min(Value(1)), n=Sum("forward"), f=Sum("forward"), kept=kept)
+        )
+    rows = list(parts[0].union(*parts[1:], all=True))
+    if not rows or rows[0][-1] != TRIGGERS_EXPECTED[connection.vendor]:
+        return None
+    names = list(series)
+    answered = dict.fromkeys(names, 0)
+    total = dict.fromkeys(names, 0)
+    days = [row[0] for row in rows]
+    calendar = WorkCalendar.for_range(start=min(days), end=max(days)) if days else None
+    for day, index, side, n, forward, _kept in rows:
+        working = calendar.between(start=days[0], end=day)
+        name = names[index]
+        if side == 0:
+            answered[name] += n
+            total[name] += forward * working
+        else:
+            total[name] -= forward * working
     return {
         name: {
             "answered": answered[name],
@@ -661,12 +732,15 @@ def _need_counts(needs, *, today: dt.date) -> dict:
 
     The need's stored clock flags (``closed_by_due``, ``closed_by_original_due``, ``accepted_by_due``, kept by
     the database, crm/models/expressions.py) make them one GROUP BY in the order of ``crm_need_kpi_idx``, read
-    from the index alone (a few dozen groups), plus the open needs (overdue, new past their acceptance date) and
-    the few extended ones: 3 queries, where comparing dates on every need's row took most of a second. When the
-    current time zone is not the fixed offset the flags were stored with, the same figures are counted with
+    from the index (a few dozen groups), with the open needs overdue or past their acceptance date and the
+    extended ones counted once in the same query: 1 query, where comparing dates on every need's row took most of a
+    second.
+    When the current time zone is not the fixed offset the flags were stored with, the same figures are counted with
     the dates compared at query time (``_need_aggregates``)."""
     if LOCAL_OFFSET is None or _fixed_offset(today) != LOCAL_OFFSET:
         return _need_aggregates(needs, today=today)
+    # Not correlated: the few approved extensions are read once, not probed for every need.
+    approved = ExtensionRequest.objects.filter(status=ExtensionStatus.APPROVED).values("need_id")
     groups = (
         needs.order_by()
         .values_list(
@@ -678,11 +752,22 @@ def _need_counts(needs, *, today: dt.date) -> dict:
             "closed_by_original_due",
             "accepted_by_due",
         )
-        .annotate(n=Count("*"), with_deadline=Count("original_due_on"))
+        .annotate(
+            n=Count("*"),
+            with_deadline=Count("original_due_on"),
+            # Read once, not per group (uncorrelated): the open needs overdue (a range of crm_need_status_scope_idx),
+            # the new ones whose acceptance date has passed (settled, not in time), the extended ones.
+            overdue=Max(_count_subquery(needs.filter(overdue_q(OPEN_NEED_STATUSES, today)))),
+            late_new=Max(
+                _count_subquery(needs.filter(status=NeedStatus.NEW, accepted_at__isnull=True, accept_due_on__lt=today))
+            ),
+            extended=Max(_count_subquery(needs.filter(original_due_on__isnull=False, pk__in=approved))),
+        )
     )
     row = {key: 0 for key in _COUNT_KEYS}
     by_status, by_category = {}, {}
-    for status, category, satisfaction, own, by_due, by_original, accepted_by_due, n, with_deadline in groups:
+    for status, category, satisfaction, own, by_due, by_original, accepted_by_due, n, with_deadline, *once in groups:
+        row["overdue"], late_new, row["extended"] = once
         by_status[status] = by_status.get(status, 0) + n
         by_category[category] = by_category.get(category, 0) + n
         if satisfaction in Satisfaction.values:
@@ -706,14 +791,8 @@ def _need_counts(needs, *, today: dt.date) -> dict:
         if by_original is not None:
             row["closed_original"] += n
             row["on_time_original"] += n if by_original else 0
-    # Overdue: a range of crm_need_status_scope_idx. New needs whose acceptance date has passed: their acceptance
-    # is settled, not in time (a few thousand rows at most).
-    row["overdue"] = needs.filter(overdue_q(OPEN_NEED_STATUSES, today)).count()
-    row["accept_settled"] += needs.filter(
-        status=NeedStatus.NEW, accepted_at__isnull=True, accept_due_on__lt=today
-    ).count()
-    approved = ExtensionRequest.objects.filter(status=ExtensionStatus.APPROVED).values("need_id")
-    row["extended"] = needs.filter(original_due_on__isnull=False, pk__in=approved).count()
+    if by_status:
+        row["accept_settled"] += late_new
     return {**row, "by_status": by_status, "by_category": by_category}
 
 
