@@ -16,6 +16,21 @@ from crm.selectors.needs import (
 HOME_LIST_LIMIT = 10
 DEADLINES_LIMIT = 8
 HOME_NEED_RELATED = ("enterprise", "project")  # what the need cards show of a need's relations
+# The columns the need cards read: code, title, status, deadline, the escalation clock's start, the names of the
+# enterprise or project (not their whole rows).
+HOME_NEED_FIELDS = (
+    "id",
+    "code",
+    "title",
+    "status",
+    "due_on",
+    "assigned_at",
+    "created_at",
+    "enterprise_id",
+    "project_id",
+    "enterprise__name",
+    "project__name",
+)
 
 
 def home_counts(*, user) -> dict[str, int]:
@@ -44,14 +59,20 @@ def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT):
     # the name index through all of them (80 ms at province scale).
     mine = _liaised(user).order_by().union(Enterprise.objects.filter(liaison_leader=user).order_by().values("id"))
     # The card shows the name and the region: the region alone is joined in.
-    return Enterprise.objects.visible_to(user).filter(id__in=mine).select_related("region").order_by("name")[:limit]
+    return (
+        Enterprise.objects.visible_to(user)
+        .filter(id__in=mine)
+        .select_related("region")
+        .only("id", "name", "region_id", "region__name")
+        .order_by("name")[:limit]
+    )
 
 
 def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
     """Projects in scope where the user is a liaison officer or the liaison leader (one UNION, as above)."""
     liaised = Project.liaison_officers.through.objects.filter(user_id=user.pk).values("project_id")
     mine = liaised.order_by().union(Project.objects.filter(liaison_leader=user).order_by().values("id"))
-    return Project.objects.visible_to(user).filter(id__in=mine).order_by("name")[:limit]  # shows name and stage
+    return Project.objects.visible_to(user).filter(id__in=mine).only("id", "name", "stage").order_by("name")[:limit]
 
 
 def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT) -> list:
@@ -74,7 +95,12 @@ def home_needs(
     ids = needs_mine_first_ids(
         user=user, limit=max(limit, deadlines_limit), due_from=start, due_until=until, due_limit=deadlines_limit
     )
-    rows = list(Need.objects.filter(pk__in=ids).select_related(*HOME_NEED_RELATED).order_by(*deadline_order()))
+    rows = list(
+        Need.objects.filter(pk__in=ids)
+        .select_related(*HOME_NEED_RELATED)
+        .only(*HOME_NEED_FIELDS)
+        .order_by(*deadline_order())
+    )
     mine = rows[: max(limit, deadlines_limit)]
     overdue = [need for need in mine if need.due_on is not None and need.due_on < start][:deadlines_limit]
     due_soon = [need for need in rows if need.due_on is not None and start <= need.due_on <= until][:deadlines_limit]
@@ -86,7 +112,8 @@ def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):
     return (
         ActionItem.objects.open()
         .filter(owner=user)
-        .select_related("enterprise")  # the card shows the enterprise, not the project or the need
+        .select_related("enterprise")  # the card shows the enterprise's name, not the project or the need
+        .only("id", "code", "title", "status", "due_on", "enterprise_id", "enterprise__name")
         .order_by("due_on", "id")[:limit]
     )
 
