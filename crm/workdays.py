@@ -63,7 +63,7 @@ class WorkCalendar:
         self._start = start
         self._end = end
         self._overrides = dict(overrides) if overrides is not None else _load_overrides(start, end)
-        self._index: list[dt.date] | None = None
+        self._index: tuple[list[dt.date], list[int]] | None = None
 
     @classmethod
     def for_range(cls, *, start: dt.date, end: dt.date) -> "WorkCalendar":
@@ -101,23 +101,32 @@ class WorkCalendar:
                 remaining -= 1
         return day
 
-    def _workdays(self) -> list[dt.date]:
+    def _exceptions(self) -> tuple[list[dt.date], list[int]]:
+        """The loaded overrides that change a day's weekday rule (a weekday off, a weekend worked), sorted, with the
+        running sum of their corrections (-1 a day off, +1 a working weekend): ``between`` counts weekdays by
+        arithmetic and corrects by bisection, instead of stepping through every day of the range."""
         if self._index is None:
-            days, day = [], self._start
-            while day <= self._end:
-                if self.is_workday(day):
-                    days.append(day)
-                day += _ONE_DAY
-            self._index = days
+            days, total, sums = [], 0, []
+            for day in sorted(d for d, workday in self._overrides.items() if workday != (d.weekday() < 5)):
+                total += 1 if self._overrides[day] else -1
+                days.append(day)
+                sums.append(total)
+            self._index = (days, sums)
         return self._index
+
+    def _upto(self, day: dt.date) -> int:
+        """Working days from 0001-01-01 through ``day``: weekdays (ordinal 1 is a Monday), corrected by overrides."""
+        ordinal = day.toordinal()
+        days, sums = self._exceptions()
+        position = bisect_right(days, day)
+        return 5 * (ordinal // 7) + min(ordinal % 7, 5) + (sums[position - 1] if position else 0)
 
     def between(self, *, start: dt.date, end: dt.date) -> int:
         if end < start:
             return -self.between(start=end, end=start)
         self._ensure(start)
         self._ensure(end)
-        index = self._workdays()
-        return bisect_right(index, end) - bisect_right(index, start)
+        return self._upto(end) - self._upto(start)
 
 
 def workdays_add(*, start: dt.date, days: int, calendar: WorkCalendar | None = None) -> dt.date:

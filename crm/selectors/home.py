@@ -5,11 +5,32 @@ import datetime as dt
 from django.db.models import Count, Q
 
 from crm.models import ActionItem, Enterprise, Need, Notification, Project
-from crm.selectors.needs import due_soon_range, needs_escalation_annotate, needs_mine, needs_mine_keys
+from crm.selectors.needs import (
+    deadline_order,
+    due_soon_range,
+    needs_escalation_annotate,
+    needs_mine,
+    needs_mine_first_ids,
+)
 
 HOME_LIST_LIMIT = 10
 DEADLINES_LIMIT = 8
 HOME_NEED_RELATED = ("enterprise", "project")  # what the need cards show of a need's relations
+# The columns the need cards read: code, title, status, deadline, the escalation clock's start, the names of the
+# enterprise or project (not their whole rows).
+HOME_NEED_FIELDS = (
+    "id",
+    "code",
+    "title",
+    "status",
+    "due_on",
+    "assigned_at",
+    "created_at",
+    "enterprise_id",
+    "project_id",
+    "enterprise__name",
+    "project__name",
+)
 
 
 def home_counts(*, user) -> dict[str, int]:
@@ -38,14 +59,20 @@ def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT):
     # the name index through all of them (80 ms at province scale).
     mine = _liaised(user).order_by().union(Enterprise.objects.filter(liaison_leader=user).order_by().values("id"))
     # The card shows the name and the region: the region alone is joined in.
-    return Enterprise.objects.visible_to(user).filter(id__in=mine).select_related("region").order_by("name")[:limit]
+    return (
+        Enterprise.objects.visible_to(user)
+        .filter(id__in=mine)
+        .select_related("region")
+        .only("id", "name", "region_id", "region__name")
+        .order_by("name")[:limit]
+    )
 
 
 def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
     """Projects in scope where the user is a liaison officer or the liaison leader (one UNION, as above)."""
     liaised = Project.liaison_officers.through.objects.filter(user_id=user.pk).values("project_id")
     mine = liaised.order_by().union(Project.objects.filter(liaison_leader=user).order_by().values("id"))
-    return Project.objects.visible_to(user).filter(id__in=mine).order_by("name")[:limit]  # shows name and stage
+    return Project.objects.visible_to(user).filter(id__in=mine).only("id", "name", "stage").order_by("name")[:limit]
 
 
 def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT) -> list:
@@ -61,22 +88,22 @@ def home_needs(
     (``overdue``: ``needs_overdue(...)[:deadlines_limit]``, ``due_soon``: ``needs_due_soon(...)[:deadlines_limit]``,
     with their escalation badges).
 
-    The keys (id, deadline) of the first rows of ``needs_mine`` come from its indexes alone (``needs_mine_keys``,
-    sliced); the ones due soon sort after every overdue one, so when those fill the first rows a second sliced key
-    query reads the due-soon range; one row query then loads the few the cards show."""
+    One query (``needs_mine_first_ids``): the first rows of my needs and the first ones due soon, in deadline order.
+    The overdue ones sort first, so they are the first rows' overdue ones; the ones due soon are the first rows of the
+    selection due in the range (the first ones due soon, whether or not the first rows reach them)."""
     start, until = due_soon_range(today=today)
-    top = max(limit, deadlines_limit)
-    first = [(key["id"], key["due_on"]) for key in needs_mine_keys(user=user)[:top]]
-    soon = [key for key in first if key[1] is not None and start <= key[1] <= until][:deadlines_limit]
-    settled = len(first) < top or len(soon) == deadlines_limit or first[-1][1] is None or first[-1][1] > until
-    if not settled:  # the first rows end before the due-soon range does: read that range
-        keys = needs_mine_keys(user=user, due_on__gte=start, due_on__lte=until)[:deadlines_limit]
-        soon = [(key["id"], key["due_on"]) for key in keys]
-    rows = Need.objects.filter(pk__in={pk for pk, _due in first + soon}).select_related(*HOME_NEED_RELATED)
-    by_pk = {need.pk: need for need in rows}
-    mine = [by_pk[pk] for pk, _due in first if pk in by_pk]
+    ids = needs_mine_first_ids(
+        user=user, limit=max(limit, deadlines_limit), due_from=start, due_until=until, due_limit=deadlines_limit
+    )
+    rows = list(
+        Need.objects.filter(pk__in=ids)
+        .select_related(*HOME_NEED_RELATED)
+        .only(*HOME_NEED_FIELDS)
+        .order_by(*deadline_order())
+    )
+    mine = rows[: max(limit, deadlines_limit)]
     overdue = [need for need in mine if need.due_on is not None and need.due_on < start][:deadlines_limit]
-    due_soon = [by_pk[pk] for pk, _due in soon if pk in by_pk]
+    due_soon = [need for need in rows if need.due_on is not None and start <= need.due_on <= until][:deadlines_limit]
     needs_escalation_annotate([*overdue, *due_soon], today=start)  # one holiday query for both lists
     return {"my_needs": mine[:limit], "overdue": overdue, "due_soon": due_soon}
 
@@ -85,7 +112,8 @@ def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):
     return (
         ActionItem.objects.open()
         .filter(owner=user)
-        .select_related("enterprise")  # the card shows the enterprise, not the project or the need
+        .select_related("enterprise")  # the card shows the enterprise's name, not the project or the need
+        .only("id", "code", "title", "status", "due_on", "enterprise_id", "enterprise__name")
         .order_by("due_on", "id")[:limit]
     )
 

@@ -4,7 +4,9 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from crm.choices import OPEN_NEED_STATUSES, ExtensionStatus, NeedStatus, NotificationKind, Role
@@ -146,11 +148,26 @@ def needs_mine_ids(*, user, **conditions) -> QuerySet:
     return first.union(*rest)
 
 
-def needs_mine_keys(*, user, **conditions) -> QuerySet:
-    """``{"id", "due_on"}`` of ``needs_mine`` in the same order: one UNION read from the (reason, status, due_on)
-    indexes alone, scoped inside each part, so no need row is looked up (slice it: the few the cards show)."""
-    first, *rest = _mine_parts(user=user, conditions=conditions, fields=("id", "due_on"), scoped=True)
-    return first.union(*rest).order_by(*deadline_order())
+def needs_mine_first_ids(*, user, limit: int, due_from: dt.date, due_until: dt.date, due_limit: int) -> RawSQL:
+    """Ids of the first ``limit`` rows of ``needs_mine`` (overdue first, then soonest due, no deadline last) and of
+    its first ``due_limit`` rows due from ``due_from`` to ``due_until``, as ONE subquery for ``pk__in``: the
+    UNION of ``needs_mine`` (ids and deadlines of its indexed parts), built and compiled once, is a common table
+    expression read twice, each read sorted in the order of ``deadline_order`` and cut. The 工作台 reads both need
+    cards with it in one query: sorted by ``deadline_order``, the rows it selects start with the first ``limit`` of
+    my needs, and their ones due in the range start with the first ``due_limit`` due in it."""
+    first, *rest = _mine_parts(user=user, conditions={}, fields=("id", "due_on"), scoped=True)
+    union, params = first.union(*rest).query.sql_with_params()
+    quote = connection.ops.quote_name
+    pk, due = quote("id"), quote("due_on")
+    range_ = [connection.ops.adapt_datefield_value(day) for day in (due_from, due_until)]
+    # The two reads must agree with ``deadline_order`` (tests/test_selectors_home.py compares them with needs_mine).
+    sql = (
+        f"WITH mine ({pk}, {due}) AS ({union}) "  # noqa: S608 (compiled by the ORM; values are parameters)
+        f"SELECT {pk} FROM (SELECT {pk} FROM mine ORDER BY CASE WHEN {due} IS NULL THEN 1 ELSE 0 END, {due}, {pk} "
+        f"LIMIT %s) first_rows UNION ALL SELECT {pk} FROM (SELECT {pk} FROM mine WHERE {due} >= %s AND {due} <= %s "
+        f"ORDER BY {due}, {pk} LIMIT %s) due_rows"
+    )
+    return RawSQL(sql, (*params, limit, *range_, due_limit))
 
 
 def needs_mine(*, user, **conditions) -> QuerySet:

@@ -99,6 +99,7 @@ def plans_upcoming(*, user, days: int = 14, today: dt.date | None = None) -> Que
     )
     return (
         VisitPlan.objects.filter(pk__in=ids.values("pk"))
-        .select_related("enterprise", "lead")
+        .select_related("enterprise")  # the card shows the enterprise's name, not the lead
+        .only("id", "planned_on", "status", "purpose", "enterprise_id", "enterprise__name")
         .order_by("planned_on", "id")
     )

@@ -1,0 +1,134 @@
+"""home_rows' tags answer exactly the markup of the template rows they replace (the 工作台's cards), in both
+languages, for the edge cases: a need of a project, without a deadline, overdue; an action item without an
+enterprise; a leader's missed cadence row; names that need escaping."""
+
+import datetime as dt
+
+import pytest
+from django.template import engines
+from django.utils import timezone, translation
+
+from crm.choices import ActionStatus, NeedStatus
+from crm.models import ActionItem, Enterprise, Need, Project
+
+# The rows as the cards' templates had them before the tags (templates/crm/home/*.html, crm/needs/_home_deadlines).
+OLD_NEED_ROW = """{% load i18n crm_tags %}    {% url_pk 'crm:need-detail' need.pk as need_url %}
+    <a class="list-group-item list-group-item-action" href="{{ need_url|default:'#' }}">
+      <div class="d-flex justify-content-between gap-2">
+        <span class="text-truncate"><span class="text-body-secondary small">{{ need.code }}</span> {{ need.title }}</span>
+        {% badge need.status need.get_status_display %}
+      </div>
+      <div class="small text-body-secondary">
+        {{ need.enterprise|default:need.project }}{% if need.due_on %} · <span class="{% if need|overdue %}text-danger fw-semibold{% endif %}">{% translate "due" %} {{ need.due_on|date:"Y-m-d" }}{% if need|overdue %} · {% translate "overdue" %}{% endif %}</span>{% endif %}
+      </div>
+    </a>
+"""  # noqa: E501
+OLD_DEADLINE_ROWS = """{% load i18n crm_tags %}    <a class="list-group-item list-group-item-action" href="{% url_pk 'crm:need-detail' need.pk %}" data-deadline="overdue">
+      <div class="d-flex justify-content-between gap-2"><span class="text-truncate">{{ need.title }}</span>{% escalation_badge need.escalation %}</div>
+      <div class="small text-body-secondary">{{ need.code }} · {% firstof need.enterprise.name need.project.name %} · {% translate "due" %} {{ need.due_on|date:"Y-m-d" }}</div>
+    </a>
+    <a class="list-group-item list-group-item-action" href="{% url_pk 'crm:need-detail' need.pk %}" data-deadline="due-soon">
+      <div class="d-flex justify-content-between gap-2"><span class="text-truncate">{{ need.title }}</span>{% escalation_badge need.escalation|default:"warning" %}</div>
+      <div class="small text-body-secondary">{{ need.code }} · {% firstof need.enterprise.name need.project.name %} · {% translate "due" %} {{ need.due_on|date:"Y-m-d" }}</div>
+    </a>
+"""  # noqa: E501
+OLD_ACTION_ROW = """{% load i18n crm_tags %}    <li class="list-group-item">
+      <div class="d-flex justify-content-between gap-2">
+        <span class="text-truncate"><span class="text-body-secondary small">{{ item.code }}</span> {{ item.title }}</span>
+        {% badge item.status item.get_status_display %}
+      </div>
+      <div class="small {% if item.is_overdue %}text-danger{% else %}text-body-secondary{% endif %}">
+        {% translate "due" %} {{ item.due_on|date:"Y-m-d" }}{% if item.is_overdue %} · {% translate "overdue" %}{% endif %}
+        {% if item.enterprise %} · {{ item.enterprise }}{% endif %}
+      </div>
+    </li>
+"""  # noqa: E501
+OLD_CADENCE_ROW = """{% load i18n crm_tags %}    <a class="list-group-item list-group-item-action cadence-row{% if row.urgent %} list-group-item-danger{% endif %}" href="{% url_pk 'crm:enterprise-detail' row.enterprise_id %}" data-status="{{ row.status }}">
+      <div class="d-flex justify-content-between gap-2">
+        <span class="text-truncate fw-semibold">{{ row.enterprise_name }}</span>
+        <span class="badge {% if row.status == 'missed' %}text-bg-danger{% elif row.urgent %}text-bg-warning{% else %}text-bg-light border{% endif %} text-nowrap">{% if row.status == 'missed' %}{% translate "Missed" %}{% else %}{% translate "Due" %}{% endif %}</span>
+      </div>
+      <div class="small {% if row.urgent %}text-danger-emphasis{% else %}text-body-secondary{% endif %}">
+        {% if row.role == 'leader' %}{% translate "as liaison leader" %}{% else %}{% translate "as liaison officer" %}{% endif %} ·
+        {% blocktranslate with done=row.done required=row.required period=row.period_label trimmed %}{{ done }} of {{ required }} visits in {{ period }}{% endblocktranslate %} ·
+        {% blocktranslate with date=row.due_by|date:"Y-m-d" days=row.days_left trimmed %}by {{ date }} ({{ days }} days left){% endblocktranslate %}
+      </div>
+    </a>
+"""  # noqa: E501
+NEW_NEED_ROW = "{% load home_rows %}    {% need_row need %}\n"
+NEW_DEADLINE_ROWS = (
+    '{% load home_rows %}    {% deadline_row need "overdue" %}\n    {% deadline_row need "due-soon" %}\n'
+)
+NEW_ACTION_ROW = "{% load home_rows %}    {% action_row item %}\n"
+NEW_CADENCE_ROW = "{% load home_rows %}    {% cadence_row row %}\n"
+
+
+def _same(old: str, new: str, **context) -> str:
+    engine = engines["django"]
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            expected = engine.from_string(old).render(context)
+            assert engine.from_string(new).render(context) == expected
+    return expected
+
+
+def _need(escalation=None, **fields) -> Need:
+    today = timezone.localdate()
+    values = {"pk": 7, "code": "XQ-1", "title": "Land <&> water", "status": NeedStatus.ASSIGNED, "due_on": today}
+    need = Need(**(values | fields))
+    need.escalation = escalation
+    return need
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"enterprise": Enterprise(name="A&B 科技")},
+        {"enterprise": Enterprise(name="A"), "due_on": dt.date(2020, 1, 2)},  # overdue
+        {"project": Project(name="<Project>"), "due_on": None},
+        {"status": NeedStatus.NEW, "due_on": dt.date(2020, 1, 2)},  # neither enterprise nor project
+    ],
+)
+def test_need_rows_are_the_old_markup(fields):
+    assert "XQ-1" in _same(OLD_NEED_ROW, NEW_NEED_ROW, need=_need(**fields))
+    if fields.get("due_on", True) is not None:
+        for escalation in (None, "warning", "overdue", "supervision"):
+            _same(OLD_DEADLINE_ROWS, NEW_DEADLINE_ROWS, need=_need(escalation=escalation, **fields))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"enterprise": Enterprise(name="A&B"), "due_on": dt.date(2020, 1, 2)},  # overdue
+        {"status": ActionStatus.DONE, "due_on": dt.date(2020, 1, 2)},  # done: not overdue, no enterprise
+        {"due_on": dt.date(2999, 1, 2), "status": ActionStatus.IN_PROGRESS},
+    ],
+)
+def test_action_rows_are_the_old_markup(fields):
+    item = ActionItem(**({"pk": 3, "code": "DB-1", "title": "Call <back>", "status": ActionStatus.PLANNED} | fields))
+    assert "DB-1" in _same(OLD_ACTION_ROW, NEW_ACTION_ROW, item=item)
+
+
+@pytest.mark.parametrize(
+    ("status", "urgent", "role", "days_left"),
+    [
+        ("missed", True, "leader", 20),
+        ("due", True, "officer", 3),
+        ("due", False, "officer", 40),
+        ("due", False, "officer", -1),
+    ],
+)
+def test_cadence_rows_are_the_old_markup(status, urgent, role, days_left):
+    row = {
+        "enterprise_id": 11,
+        "enterprise_name": "<Acme> & 子公司",
+        "status": status,
+        "urgent": urgent,
+        "role": role,
+        "done": 1,
+        "required": 2,
+        "period_label": "2026年12月",
+        "due_by": dt.date(2026, 12, 31),
+        "days_left": days_left,
+    }
+    assert "&lt;Acme&gt;" in _same(OLD_CADENCE_ROW, NEW_CADENCE_ROW, row=row)
