@@ -87,6 +87,7 @@ class VisitNeedsField(serializers.ListField):
     """A list of needs; in a multipart request it may also come as one JSON text."""
 
     child = VisitNeedSerializer()
+    takes_related_list = True  # reads the needs from their manager or a list (``crm.api.base.light_prefetch``)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -119,7 +120,7 @@ class VisitNeedsField(serializers.ListField):
                 "urgency": n.urgency,
                 "status": n.status,
             }
-            for n in sorted(data.all(), key=lambda n: n.pk)
+            for n in sorted(data.all() if hasattr(data, "all") else data, key=lambda n: n.pk)
         ]
 
 
