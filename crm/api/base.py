@@ -482,17 +482,36 @@ class CrmSerializer(FastReadMixin, StrictStringsMixin, serializers.Serializer):
 _BUILT_FIELDS: dict[type, dict] = {}
 
 
+def field_copy(field: serializers.Field) -> serializers.Field:
+    """A copy of a built, unbound field, for one serializer: what ``copy.deepcopy`` gives, without building the
+    field again from its arguments (DRF's ``__deepcopy__`` re-runs ``__init__`` on deep copies of them: most of a
+    list's serializer set-up). A field keeps nothing of a request but its binding (``bind`` sets the name, source
+    and parent on the copy) and what a serializer puts on it (new values, on the copy: strict class, validators);
+    the fields it holds (a list's child, a many-relation's child relation) are copied too and hang from the copy;
+    a nested serializer, which holds its own bound fields, is deep-copied as before."""
+    if isinstance(field, serializers.BaseSerializer):
+        return copy.deepcopy(field)
+    new = copy.copy(field)
+    for name in ("child", "child_relation"):
+        inner = new.__dict__.get(name)
+        if isinstance(inner, serializers.Field):
+            inner = field_copy(inner)
+            inner.parent = new  # bound to it as the original was (``field_name`` and ``source`` are set already)
+            setattr(new, name, inner)
+    return new
+
+
 class BuiltFieldsMixin:
     # ``ModelSerializer.get_fields`` inspects the model and builds every field anew for each serializer (each
-    # request): the fields it built for a class are kept, and each serializer gets a copy of them (as DRF copies
-    # the declared ones). What it reads — ``Meta``, the model, the extra kwargs — is the same for every instance
-    # of a class; the serializers below adjust their copies (strict types, text validators) as before.
+    # request): the fields it built for a class are kept, and each serializer gets a copy of them (``field_copy``).
+    # What it reads — ``Meta``, the model, the extra kwargs — is the same for every instance of a class; the
+    # serializers below adjust their copies (strict types, text validators) as before.
 
     def get_fields(self):
         built = _BUILT_FIELDS.get(type(self))
         if built is None:
             built = _BUILT_FIELDS[type(self)] = super().get_fields()
-        return copy.deepcopy(built)
+        return {name: field_copy(field) for name, field in built.items()}
 
 
 class CrmModelSerializer(FastReadMixin, StrictStringsMixin, BuiltFieldsMixin, serializers.ModelSerializer):

@@ -459,7 +459,13 @@ class NeedViewSet(ScopedModelViewSet):
     serializer_class = NeedSerializer
     filterset_class = NeedFilterSet
     select_related = ("enterprise", "project", "lead_department", "handler", "bureau")
-    list_related_only = ("enterprise__name", "project__name")
+    list_related_only = (
+        "enterprise__name",
+        "project__name",
+        "lead_department__name",
+        "bureau__name",
+        *(f"handler__{name}" for name in User.NAME_FIELDS),
+    )
     prefetch_related = ("assisting_departments",)
     create_service = staticmethod(_need_create)
 
