@@ -842,9 +842,16 @@ class NeedFilterSet(OverdueMixin, SearchFilterSet):
 
     @extend_schema_field(OpenApiTypes.STR)
     def filter_region(self, queryset, name, value):
+        """The needs of the region's enterprises, and those without an enterprise of the region's projects.
+
+        Keys, not joins: a count reads the region's needs from the enterprise index (joining both tables to
+        every need made SQLite read all of them: 0.26 s for a county), and the first page in creation order
+        walks crm_need_created_idx (``RowsOfRegion``) instead of sorting the region's needs."""
         if not value:
             return queryset
-        return queryset.filter(Q(enterprise__region=value) | Q(enterprise__isnull=True, project__region=value))
+        of_enterprises = RowsOfRegion("enterprise", Enterprise.objects.filter(region=value), walk_order="created_at")
+        of_projects = Q(enterprise__isnull=True, project__in=Project.objects.filter(region=value).values("pk"))
+        return queryset.filter(Q(of_enterprises) | of_projects)
 
     def filter_open(self, queryset, name, value):
         if value is None:

@@ -6,15 +6,26 @@ import re
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 import crm.api.urls  # noqa: F401  (loads every API module for the serializer walk)
-from crm.api.base import StrictStringsMixin
-from crm.api.enterprises import EnterpriseViewSet
-from crm.models import Enterprise, Visit
-from tests.factories import credit_code
+from crm.api.base import StrictStringsMixin, light_plan
+from crm.api.engagement import VisitSerializer, VisitViewSet
+from crm.api.enterprises import EnterpriseSerializer, EnterpriseViewSet
+from crm.api.policies import PolicySerializer, PolicyViewSet
+from crm.models import Enterprise, Policy, Region, User, Visit, VisitAttachment
+from tests.factories import (
+    EnterpriseQualificationFactory,
+    NeedFactory,
+    PolicyFactory,
+    UserFactory,
+    VisitFactory,
+    credit_code,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +291,107 @@ def test_every_api_serializer_is_strict_about_strings():
         if cls.__module__.startswith("crm.api") and not issubclass(cls, StrictStringsMixin)
     )
     assert loose == []
+
+
+# --- lists fill their relations per page (crm.api.base.light_prefetch) and copy their fields (field_copy) --------
+
+
+def _list_rows_as_detail(client, url: str, ids: list[int]) -> None:
+    """Each row of the list (its relations filled by ``light_prefetch``) is the record as its detail answers it
+    (the detail reads the relations through Django's ``prefetch_related``), in the same order."""
+    response = client.get(url, {"page_size": 50})
+    assert response.status_code == 200
+    rows = {row["id"]: row for row in response.json()["results"]}
+    assert set(ids) <= set(rows)
+    for pk in ids:
+        detail = client.get(f"{url}{pk}/").json()
+        assert json.dumps(rows[pk], sort_keys=False) == json.dumps(detail, sort_keys=False), pk
+
+
+def _visits_with_relations(officer, enterprise, count: int) -> list[Visit]:
+    """Visits with several officers (created in reverse name order), attachments and needs; the first has none."""
+    officers = [
+        UserFactory(username=f"z{n}-officer", bureau=officer.bureau, department=officer.department)
+        for n in range(3, 0, -1)
+    ]
+    visits = []
+    for n in range(count):
+        visit = VisitFactory(enterprise=enterprise, created_by=officer)
+        if n:
+            visit.officers.set([officer, *officers[: n % 4]])
+            for k in range(n % 3 + 1):
+                VisitAttachment.objects.create(
+                    visit=visit, file=f"visits/{n}-{k}.jpg", name=f"{k}.jpg", content_type="image/jpeg", size=10
+                )
+            NeedFactory.create_batch(n % 3 + 1, visit=visit, enterprise=enterprise, created_by=officer)
+        visits.append(visit)
+    return visits
+
+
+def test_light_prefetch_plans_the_relations_read_as_lists():
+    plan = light_plan(VisitViewSet, Visit, VisitViewSet.prefetch_related, VisitSerializer)
+    assert set(plan.light) == {"officers", "attachments", "needs"} and plan.keep == []
+    assert plan.light["officers"][0] == "keys" and plan.light["attachments"][0] == "rows"
+    plan = light_plan(PolicyViewSet, Policy, PolicyViewSet.prefetch_related, PolicySerializer)
+    assert set(plan.light) == {"regions", "industry_chains", "required_qualifications"}
+    plan = light_plan(EnterpriseViewSet, Enterprise, EnterpriseViewSet.prefetch_related, EnterpriseSerializer)
+    assert set(plan.light) == {"enterprise_qualifications", "liaison_officers"}
+
+
+def test_light_prefetch_answers_as_the_prefetch_visits(api_as, manager, officer, enterprise, media_root):
+    visits = _visits_with_relations(officer, enterprise, 6)
+    client = api_as(manager)
+    body = client.get("/api/v1/visits/", {"page_size": 50}).json()["results"]
+    full = next(row for row in body if row["id"] == visits[2].pk)
+    assert len(full["officers"]) == 3 and len(full["attachments"]) == 3 and len(full["needs"]) == 3
+    assert full["officers"] == list(User.objects.filter(pk__in=full["officers"]).values_list("pk", flat=True))
+    assert next(row for row in body if row["id"] == visits[0].pk)["officers"] == []
+    _list_rows_as_detail(client, "/api/v1/visits/", [visit.pk for visit in visits])
+
+
+def test_light_prefetch_answers_as_the_prefetch_policies_enterprises(
+    api_as, manager, officer, enterprise, regions, chains, qualifications
+):
+    region_codes = sorted(regions)[:3]
+    policies = [
+        PolicyFactory(),
+        PolicyFactory(
+            regions=[regions[code] for code in reversed(region_codes)],
+            industry_chains=list(chains.values())[:2],
+            required_qualifications=list(qualifications.values())[:2],
+        ),
+    ]
+    enterprise.liaison_officers.set([officer, manager])
+    for qualification in list(qualifications.values())[:2]:
+        EnterpriseQualificationFactory(enterprise=enterprise, qualification=qualification)
+    client = api_as(manager)
+    _list_rows_as_detail(client, "/api/v1/policies/", [policy.pk for policy in policies])
+    row = next(row for row in client.get("/api/v1/policies/").json()["results"] if row["id"] == policies[1].pk)
+    assert row["regions"] == list(Region.objects.filter(code__in=region_codes).values_list("code", flat=True))
+    assert len(row["regions"]) == 3 and len(row["required_qualifications"]) == 2
+    _list_rows_as_detail(client, "/api/v1/enterprises/", [enterprise.pk])
+    row = next(row for row in client.get("/api/v1/enterprises/").json()["results"] if row["id"] == enterprise.pk)
+    assert len(row["liaison_officers"]) == 2 and len(row["qualification_details"]) == 2
+
+
+def test_light_prefetch_queries_do_not_grow_with_the_page(api_as, manager, officer, enterprise, media_root):
+    _visits_with_relations(officer, enterprise, 8)
+    client = api_as(manager)
+    counts = []
+    for size in (2, 8):
+        with CaptureQueriesContext(connection) as queries:
+            assert len(client.get("/api/v1/visits/", {"page_size": size}).json()["results"]) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_field_copy_gives_each_serializer_its_own_bound_fields(rf, manager):
+    first, second = (VisitSerializer(context={"request": rf.get("/")}) for _ in range(2))
+    for name in ("officers", "needs", "files", "attachments"):
+        mine, theirs = first.fields[name], second.fields[name]
+        assert mine is not theirs and mine.root is first and theirs.root is second
+        inner = getattr(mine, "child_relation", None) or mine.child
+        assert inner is not (getattr(theirs, "child_relation", None) or theirs.child)
+        assert inner.parent is mine and inner.root is first
+    assert type(first.fields["officers"]) is type(second.fields["officers"])
+    assert first.fields["officers"].child_relation.context["request"] is first.context["request"]

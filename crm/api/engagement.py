@@ -87,6 +87,7 @@ class VisitNeedsField(serializers.ListField):
     """A list of needs; in a multipart request it may also come as one JSON text."""
 
     child = VisitNeedSerializer()
+    takes_related_list = True  # reads the needs from their manager or a list (``crm.api.base.light_prefetch``)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -119,7 +120,7 @@ class VisitNeedsField(serializers.ListField):
                 "urgency": n.urgency,
                 "status": n.status,
             }
-            for n in sorted(data.all(), key=lambda n: n.pk)
+            for n in sorted(data.all() if hasattr(data, "all") else data, key=lambda n: n.pk)
         ]
 
 
@@ -458,7 +459,13 @@ class NeedViewSet(ScopedModelViewSet):
     serializer_class = NeedSerializer
     filterset_class = NeedFilterSet
     select_related = ("enterprise", "project", "lead_department", "handler", "bureau")
-    list_related_only = ("enterprise__name", "project__name")
+    list_related_only = (
+        "enterprise__name",
+        "project__name",
+        "lead_department__name",
+        "bureau__name",
+        *(f"handler__{name}" for name in User.NAME_FIELDS),
+    )
     prefetch_related = ("assisting_departments",)
     create_service = staticmethod(_need_create)
 

@@ -12,7 +12,7 @@ from crm.api.base import (
     UserRelatedField,
 )
 from crm.filtersets import ActionItemFilterSet, OfferingFilterSet
-from crm.models import ActionItem, Department, Enterprise, Need, Offering, Project
+from crm.models import ActionItem, Department, Enterprise, Need, Offering, Project, User
 from crm.services.lists import (
     action_item_create,
     action_item_delete,
@@ -138,6 +138,15 @@ class ActionItemViewSet(ScopedModelViewSet):
     serializer_class = ActionItemSerializer
     filterset_class = ActionItemFilterSet
     select_related = ("need", "project", "enterprise", "offering", "owner", "department")
+    # The joined rows' columns the list shows (``*_code``/``*_name``, ``str(owner)``), not their thirty of text.
+    list_related_only = (
+        "need__code",
+        "project__name",
+        "enterprise__name",
+        "offering__name",
+        "department__name",
+        *(f"owner__{name}" for name in User.NAME_FIELDS),
+    )
     delete_service = staticmethod(lambda *, user, instance: action_item_delete(user=user, item=instance))
 
     def perform_create(self, serializer):
