@@ -522,3 +522,29 @@ def test_shared_key_words_leave_out_numbers_amounts_and_function_characters():
     assert similarity > 0
     assert "300" not in terms and "万元" not in terms and not any("的" in t for t in terms)
     assert "科技" in terms and "资金" in terms
+
+
+def test_ranking_score_is_the_score_of_the_reasons_written_out_later(enterprise, city_bureau):
+    """Ranking scores hundreds of policies without writing their reasons out (``relevance_score``); the reasons
+    written when read (unexplained suggestions too) add up to the same score and agree on the category."""
+    rng = random.Random(18)
+    categories = [c.value for c in NeedCategory]
+    words = ["研发费用", "加计扣除", "苏科贷", "科技贷款", "人才公寓", "高新技术企业", "知识产权", "设备更新"]
+    need = make_need(
+        enterprise=enterprise, bureau=city_bureau, category=categories[0], title="研发费用加计扣除 苏科贷 设备更新"
+    )
+    for i in range(30):
+        make_policy(
+            title=f"政策{i}{rng.choice(words)}",
+            summary=" ".join(rng.sample(words, 3)),
+            keywords=" ".join(rng.sample(words, rng.randint(0, 2))),
+            need_categories=rng.sample(categories, rng.randint(0, 2)),
+            apply_until=rng.choice([None, today(), today() + dt.timedelta(days=rng.randint(1, 120))]),
+        )
+    ranked = need_policy_suggestions(need=need, explain=False)
+    assert len(ranked) == 30
+    assert len({s.score for s in ranked}) > 3  # the data spreads the scores: the check below means something
+    for s in ranked:
+        assert s.score == matching.score_of(s.relevance)
+        assert s.category_match is s.relevance[0]["passed"]
+        assert s.relevance == matching.relevance_reasons(s.policy, s.profile, today=today(), with_terms=False)

@@ -1,13 +1,17 @@
-"""Template helpers of policy matching and the action list: category labels, ✓/✗ reason marks."""
+"""Template helpers of policy matching and the action list: category labels, ✓/✗ reason marks, the eligible rows."""
 
 from django import template
 from django.utils.dateformat import format as date_format
-from django.utils.html import format_html
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.choices import NeedCategory, OfferingKind
+from crm.templatetags.crm_tags import badge, url_pk
+from crm.templatetags.number_tags import percent
 
 register = template.Library()
 
@@ -72,3 +76,68 @@ def policy_window(policy) -> str:
             html += format_html('<span class="{}" data-mark="{}">{}</span>{}', css, mark, label, tail)
             break
     return mark_safe(html + "\n")  # noqa: S308 (built by format_html)
+
+
+def _shown(value) -> str:
+    """``{{ value }}``: localized, then escaped unless already safe."""
+    if type(value) is str:
+        return conditional_escape(value)
+    return conditional_escape(localize(template_localtime(value)))
+
+
+@register.simple_tag
+def eligible_rows(rows, can_push) -> str:
+    """The ``<tr>`` of each eligible enterprise on the policy page (templates/crm/policies/detail.html), written
+    here: 50 rows of some twenty template nodes each were most of the page's rendering. The same bytes as the
+    template loop wrote; the marks and badges from their one home (reason_mark, crm_tags.badge, percent)."""
+    told_already, why = conditional_escape(_("Told already")), conditional_escape(_("Why it is eligible"))
+    not_yet = conditional_escape(_("Not yet"))
+    linked = f'<span class="badge text-bg-primary">{conditional_escape(_("Linked"))}</span>'
+    assisted = f'<span class="badge text-bg-success">{conditional_escape(_("Assisted"))}</span>'
+    parts = []
+    for e in rows:
+        pk = e.pk
+        check = ""
+        if can_push:
+            if e.told:
+                check = f'<td><i class="bi bi-check2 text-success" title="{told_already}" aria-hidden="true"></i></td>'
+            else:
+                check = (
+                    f'<td><input class="form-check-input" type="checkbox" name="enterprises" value="{pk}" '
+                    f'id="push-{pk}" aria-label="{_shown(e.name)}"></td>'
+                )
+        reasons = ""
+        if e.eligibility_reasons:
+            items = "".join(
+                f'<li class="list-inline-item reason" data-criterion="{_shown(r["criterion"])}">{reason_mark(r)} '
+                f'<span class="reason-name">{_shown(r["name"])}</span> {_shown(r["detail"])}</li>'
+                for r in e.eligibility_reasons
+            )
+            reasons = (
+                f'<ul class="list-inline small text-body-secondary mb-0 eligible-reasons" aria-label="{why}">\n'
+                f"                    {items}\n                  </ul>"
+            )
+        match = e.policy_match
+        told = (
+            badge(match.status, match.get_status_display())
+            if match
+            else f'<span class="text-body-secondary small">{not_yet}</span>'
+        )
+        employees = "—" if e.employees is None else _shown(e.employees)
+        parts.append(
+            f'\n              <tr data-id="{pk}">\n'
+            f"                {check}\n"
+            "                <td>\n"
+            f'                  <a href="{url_pk("crm:enterprise-detail", pk)}">{_shown(e.name)}</a>\n'
+            f"                  {linked if e.is_linked else ''}\n"
+            f"                  {assisted if e.is_assisted else ''}\n"
+            f"                  {reasons}\n"
+            "                </td>\n"
+            f'                <td class="d-none d-md-table-cell text-nowrap">{_shown(e.region)}</td>\n'
+            f'                <td class="d-none d-lg-table-cell">{_shown(e.industry_chain or "—")}</td>\n'
+            f'                <td class="d-none d-sm-table-cell text-end">{employees}</td>\n'
+            f'                <td class="d-none d-lg-table-cell text-end">{_shown(percent(e.rd_ratio))}</td>\n'
+            f'                <td class="text-nowrap">{told}</td>\n'
+            "              </tr>\n            "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value is escaped above, marks and badges by format_html)

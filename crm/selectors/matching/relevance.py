@@ -91,21 +91,28 @@ def policy_text(policy: Policy) -> str:
     return " ".join(getattr(policy, name) for name in POLICY_TEXT_FIELDS)
 
 
-# Bigrams of each policy's text, by (id, last change): a policy's text is cut once, not on every request.
-_POLICY_GRAMS: dict[tuple, frozenset[str]] = {}
+# Bigrams and keywords of each policy's text, by (id, last change): a policy's text is cut once, not on every
+# request (ranking reads hundreds of policies).
+_POLICY_GRAMS: dict[tuple, tuple[frozenset[str], tuple[tuple[str, str], ...]]] = {}
 _POLICY_GRAMS_MAX = 20000
 
 
-def policy_grams(policy: Policy) -> frozenset[str]:
+def _policy_terms(policy: Policy) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+    """The policy's bigrams and its keywords (each with its lower-case form)."""
     if policy.pk is None:
-        return text_grams(policy_text(policy))
+        return text_grams(policy_text(policy)), tuple((k, k.lower()) for k in policy.keyword_list)
     key = (policy.pk, policy.updated_at)
-    grams = _POLICY_GRAMS.get(key)
-    if grams is None:
+    terms = _POLICY_GRAMS.get(key)
+    if terms is None:
         if len(_POLICY_GRAMS) >= _POLICY_GRAMS_MAX:
             _POLICY_GRAMS.clear()
-        grams = _POLICY_GRAMS[key] = text_grams(policy_text(policy))
-    return grams
+        grams = text_grams(policy_text(policy))
+        terms = _POLICY_GRAMS[key] = (grams, tuple((k, k.lower()) for k in policy.keyword_list))
+    return terms
+
+
+def policy_grams(policy: Policy) -> frozenset[str]:
+    return _policy_terms(policy)[0]
 
 
 @dataclass(frozen=True)
@@ -151,10 +158,10 @@ def text_similarity(
     need_grams = all_need_grams - STOP_BIGRAMS
     if not need_grams:
         return 0.0, []
-    grams = policy_grams(policy)
+    grams, keywords = _policy_terms(policy)
     shared = need_grams & grams
     lowered = profile.lowered
-    keyword_hits = [k for k in policy.keyword_list if k.lower() in lowered]
+    keyword_hits = [k for k, lower in keywords if lower in lowered]
     similarity = min(1.0, len(shared) / len(need_grams) + 0.25 * len(keyword_hits))
     if not shared and not keyword_hits:
         return 0.0, []
@@ -162,6 +169,31 @@ def text_similarity(
         return similarity, []
     terms = list(dict.fromkeys(keyword_hits + _shared_terms(profile.text, all_need_grams & grams, shared)))
     return similarity, terms[:6]
+
+
+def _matched_categories(policy: Policy, profile: NeedProfile) -> list[str]:
+    policy_categories = set(policy.need_categories or [])
+    return [c for c in profile.categories if c in policy_categories]
+
+
+def _text_points(similarity: float) -> int:
+    return round(TEXT_POINTS * similarity)
+
+
+def _closing_points(days: int) -> int:
+    """Points of a window closing in ``days`` (≥ 0) days."""
+    return round(CLOSING_POINTS * max(0, CLOSING_HORIZON_DAYS - days) / CLOSING_HORIZON_DAYS)
+
+
+def relevance_score(policy: Policy, profile: NeedProfile, *, today: dt.date) -> tuple[bool, int]:
+    """Whether the need's category is the policy's, and the score: what ``relevance_reasons`` gives (its first
+    reason passed, ``score_of`` it) without writing the reasons out, for ranking hundreds of policies."""
+    matched = bool(_matched_categories(policy, profile))
+    points = CATEGORY_POINTS if matched else 0
+    points += _text_points(text_similarity(profile, policy, with_terms=False)[0])
+    if policy.apply_until and policy.apply_until >= today:
+        points += _closing_points((policy.apply_until - today).days)
+    return matched, max(0, min(100, points))
 
 
 def relevance_reasons(policy: Policy, profile: NeedProfile, *, today: dt.date, with_terms: bool = True) -> list[dict]:
@@ -172,7 +204,7 @@ def relevance_reasons(policy: Policy, profile: NeedProfile, *, today: dt.date, w
     t = texts()
     reasons = []
     policy_categories = set(policy.need_categories or [])
-    matched = [c for c in profile.categories if c in policy_categories]
+    matched = _matched_categories(policy, profile)
     if matched:
         detail = t["covered"] % {"category": t.get(f"cat:{matched[0]}", matched[0])}
         reasons.append(reason("category", t["category"], True, detail, CATEGORY_POINTS))
@@ -186,7 +218,7 @@ def relevance_reasons(policy: Policy, profile: NeedProfile, *, today: dt.date, w
         reasons.append(reason("category", t["category"], False, detail, 0))
 
     similarity, terms = text_similarity(profile, policy, with_terms=with_terms)
-    points = round(TEXT_POINTS * similarity)
+    points = _text_points(similarity)
     about_need = profile.need is not None  # else an enterprise's open needs and main products
     if not with_terms and points:
         detail = ""
@@ -198,7 +230,7 @@ def relevance_reasons(policy: Policy, profile: NeedProfile, *, today: dt.date, w
 
     if policy.apply_until and policy.apply_until >= today:
         days = (policy.apply_until - today).days
-        points = round(CLOSING_POINTS * max(0, CLOSING_HORIZON_DAYS - days) / CLOSING_HORIZON_DAYS)
+        points = _closing_points(days)
         date = fmt_date(policy.apply_until)
         detail = t["closes_in"] % {"date": date, "days": days} if days else t["closes_today"] % {"date": date}
         reasons.append(reason("closing", t["closing"], points > 0, detail, points))

@@ -27,7 +27,7 @@ from crm.selectors.matching.eligibility import (
     valid_qualification_codes,
 )
 from crm.selectors.matching.explain import explain_eligibility
-from crm.selectors.matching.relevance import RANKING_FIELDS, NeedProfile, relevance_reasons, score_of
+from crm.selectors.matching.relevance import RANKING_FIELDS, NeedProfile, relevance_reasons, relevance_score
 
 RADAR_DAYS = 14
 
@@ -46,14 +46,13 @@ class _Context:
 class Suggestion:
     """A policy for an enterprise (and perhaps a need): score 0–100 and every reason behind it.
 
-    ``relevance`` (the scored reasons) is always there; ``eligibility`` (one reason per criterion) once the
-    suggestion is explained (``complete_suggestions``).
+    ``relevance`` (the scored reasons) is always there (written out when first read: ranking needs the score
+    only); ``eligibility`` (one reason per criterion) once the suggestion is explained (``complete_suggestions``).
     """
 
     policy: Policy
     enterprise: Enterprise
     score: int
-    relevance: list[dict]
     category_match: bool
     need: Need | None = None
     eligibility: list[dict] | None = None
@@ -61,6 +60,19 @@ class Suggestion:
     context: _Context | None = field(default=None, repr=False)
     profile: NeedProfile | None = field(default=None, repr=False)
     terms_done: bool = field(default=False, repr=False)
+    relevance_read: list[dict] | None = field(default=None, repr=False)
+
+    @property
+    def relevance(self) -> list[dict]:
+        if self.relevance_read is None:
+            self.relevance_read = relevance_reasons(
+                self.policy, self.profile, today=self.context.today, with_terms=self.terms_done
+            )
+        return self.relevance_read
+
+    @relevance.setter
+    def relevance(self, value: list[dict]) -> None:
+        self.relevance_read = value
 
     @property
     def reasons(self) -> list[dict]:
@@ -93,18 +105,17 @@ class Suggestion:
         return (not self.category_match, -self.score, until, self.policy.pk)
 
 
-def _suggest(policy: Policy, profile: NeedProfile, context: _Context, *, with_terms: bool = False) -> Suggestion:
-    relevance = relevance_reasons(policy, profile, today=context.today, with_terms=with_terms)
+def _suggest(policy: Policy, profile: NeedProfile, context: _Context) -> Suggestion:
+    """The policy scored for the profile; its reasons are written out when read (most ranked ones never are)."""
+    category_match, score = relevance_score(policy, profile, today=context.today)
     return Suggestion(
         policy=policy,
         enterprise=context.enterprise,
-        score=score_of(relevance),
-        relevance=relevance,
-        category_match=relevance[0]["passed"],
+        score=score,
+        category_match=category_match,
         need=profile.need,
         context=context,
         profile=profile,
-        terms_done=with_terms,
     )
 
 
@@ -208,8 +219,11 @@ def enterprise_policy_suggestions(
         else NeedProfile.for_enterprise(enterprise, enterprise_open_needs(enterprise))
     )
     # Ranked on the few fields ranking reads; the suggestions returned are completed with their whole policy.
-    policies = enterprise_eligible_policies(enterprise=enterprise, today=today, valid_qualifications=valid).only(
-        *RANKING_FIELDS
+    # Unordered: the ranking's key is total (it ends with the policy id), the database need not sort.
+    policies = (
+        enterprise_eligible_policies(enterprise=enterprise, today=today, valid_qualifications=valid)
+        .only(*RANKING_FIELDS)
+        .order_by()
     )
     ranked = sorted((_suggest(p, profile, context) for p in policies), key=Suggestion.sort_key)
     if limit is not None:

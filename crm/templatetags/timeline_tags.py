@@ -1,0 +1,90 @@
+"""The entries of the visits-and-needs timeline (templates/crm/visits/_timeline_section.html), written in Python.
+
+The timeline shows 30 entries of some twenty template nodes each: rendered node by node they were the largest part
+of the 360° page's rendering (DESIGN §9.2). ``{% timeline_entries section.entries %}`` writes the same bytes the
+loop of the section's template wrote; the badges come from their one home (crm_tags.badge, escalation_badge).
+"""
+
+from django import template
+from django.utils.formats import date_format
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext
+
+from crm.templatetags.crm_tags import badge, escalation_badge, url_pk
+
+register = template.Library()
+
+# The questions of a visit (问需 / 问难 / 问计) as the timeline shows them, cut at TRUNCATE characters.
+QUESTIONS = (("q_needs", "问需"), ("q_difficulties", "问难"), ("q_suggestions", "问计"))
+TRUNCATE = 120
+
+
+def _day(value) -> str:
+    """``{{ value|date:"Y-m-d" }}``."""
+    return date_format(value, "Y-m-d") if value else ""
+
+
+def _text(value) -> str:
+    """``{{ value }}`` of a text or an object (its ``str``), escaped."""
+    return conditional_escape(value if isinstance(value, str) else str(value))
+
+
+def _visit(visit) -> str:
+    lead = visit.lead
+    person = _text(lead) if lead else ""
+    if visit.interviewee:
+        person += f" → {_text(visit.interviewee)}"
+        if visit.interviewee_title:
+            person += f"（{_text(visit.interviewee_title)}）"
+    flag = badge(visit.flag, visit.get_flag_display()) if visit.flag != "green" else ""
+    questions = "".join(
+        f'\n        <div class="small"><span class="badge text-bg-light border">{label}</span> '
+        f"{conditional_escape(Truncator(getattr(visit, name)).chars(TRUNCATE))}</div>"
+        if getattr(visit, name)
+        else "\n        "
+        for name, label in QUESTIONS
+    )
+    return (
+        '\n      <li class="timeline-visit" data-kind="visit">\n'
+        '        <div class="d-flex flex-wrap justify-content-between gap-1">\n'
+        f'          <span><span class="fw-semibold">{_day(visit.visited_on)}</span> '
+        f'<i class="bi bi-door-open" aria-hidden="true"></i> {_text(visit.get_kind_display())}\n'
+        f'            <a href="{url_pk("crm:visit-detail", visit.pk)}" class="small text-nowrap">'
+        f"{_text(visit.code)}</a></span>\n"
+        f"          {flag}\n"
+        "        </div>\n"
+        f'        <div class="small text-body-secondary">{person}</div>'
+        f"{questions}\n"
+        "      </li>\n      "
+    )
+
+
+def _need(need, day) -> str:
+    department = f" · {_text(need.lead_department.name)}" if need.lead_department else ""
+    due = f" · {conditional_escape(gettext('due'))} {_day(need.due_on)}" if need.due_on else ""
+    return (
+        '\n      <li class="timeline-need" data-kind="need">\n'
+        '        <div class="d-flex flex-wrap justify-content-between gap-1">\n'
+        f'          <span><span class="fw-semibold">{_day(day)}</span> '
+        '<i class="bi bi-chat-square-text" aria-hidden="true"></i>\n'
+        f'            <a href="{url_pk("crm:need-detail", need.pk)}">{_text(need.title)}</a> '
+        f'<span class="small text-body-secondary text-nowrap">{_text(need.code)}</span></span>\n'
+        f'          <span class="text-nowrap">{escalation_badge(need.escalation)} '
+        f"{badge(need.status, need.get_status_display())}</span>\n"
+        "        </div>\n"
+        f'        <div class="small text-body-secondary">{_text(need.get_category_display())}{department}{due}</div>\n'
+        "      </li>\n      "
+    )
+
+
+@register.simple_tag
+def timeline_entries(entries) -> str:
+    """The ``<li>`` of each entry (``{"date", "kind", "object"}`` of crm.selectors.needs.timeline_entries)."""
+    parts = []
+    for entry in entries:
+        obj = entry["object"]
+        body = _visit(obj) if entry["kind"] == "visit" else _need(obj, entry["date"])
+        parts.append(f"\n      {body}\n      ")
+    return mark_safe("".join(parts))  # noqa: S308 (every value is escaped above, the badges by format_html)
