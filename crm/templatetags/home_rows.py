@@ -8,14 +8,9 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from crm.templatetags.crm_tags import badge, escalation_badge, url_pk
+from crm.templatetags.crm_tags import badge, escalation_badge, url_pk, ymd
 
 register = template.Library()
-
-
-def _day(value) -> str:
-    """``value|date:"Y-m-d"`` of a date."""
-    return f"{value:%Y-%m-%d}" if value else ""
 
 
 @register.simple_tag
@@ -29,7 +24,7 @@ def need_row(need) -> str:
             ' · <span class="{}">{} {}{}</span>',
             "text-danger fw-semibold" if overdue else "",
             gettext("due"),
-            _day(need.due_on),
+            ymd(need.due_on),
             format_html(" · {}", gettext("overdue")) if overdue else "",
         )
     return format_html(
@@ -68,7 +63,7 @@ def deadline_row(need, deadline: str) -> str:
         need.code,
         (need.enterprise.name if need.enterprise else None) or (need.project.name if need.project else None) or "",
         gettext("due"),
-        _day(need.due_on),
+        ymd(need.due_on),
     )
 
 
@@ -92,7 +87,7 @@ def action_row(item) -> str:
         badge(item.status, item.get_status_display()),
         "text-danger" if overdue else "text-body-secondary",
         gettext("due"),
-        _day(item.due_on),
+        ymd(item.due_on),
         format_html(" · {}", gettext("overdue")) if overdue else "",
         format_html(" · {}", item.enterprise) if item.enterprise else "",
     )
@@ -115,7 +110,7 @@ def cadence_row(row: dict) -> str:
         "period": conditional_escape(row["period_label"]),
     }
     by = gettext("by %(date)s (%(days)s days left)") % {
-        "date": conditional_escape(_day(row["due_by"])),
+        "date": conditional_escape(ymd(row["due_by"])),
         "days": conditional_escape(row["days_left"]),
     }
     return format_html(

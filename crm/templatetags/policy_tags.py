@@ -2,15 +2,13 @@
 
 from django import template
 from django.utils.dateformat import format as date_format
-from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.choices import NeedCategory, OfferingKind
-from crm.templatetags.crm_tags import badge, url_pk
+from crm.templatetags.crm_tags import badge, shown, url_pk
 from crm.templatetags.number_tags import percent
 
 register = template.Library()
@@ -58,7 +56,7 @@ _WINDOW_MARKS = (
 )
 
 
-def _day(value) -> str:
+def _window_day(value) -> str:
     return date_format(value, "Y-m-d") if value else "…"
 
 
@@ -67,7 +65,7 @@ def policy_window(policy) -> str:
     """``{% policy_window policy %}``: the application window of ``policy`` with its inactive / expired / closing-soon /
     not-yet-open mark (the policy list prints one per row: a tag, not an ``{% include %}`` per row)."""
     if policy.apply_from or policy.apply_until:
-        window = f"{_day(policy.apply_from)} ~ {_day(policy.apply_until)}"
+        window = f"{_window_day(policy.apply_from)} ~ {_window_day(policy.apply_until)}"
     else:
         window = _("Open all year")
     html = format_html('\n<span class="text-nowrap policy-window">{}</span>\n', window)
@@ -76,13 +74,6 @@ def policy_window(policy) -> str:
             html += format_html('<span class="{}" data-mark="{}">{}</span>{}', css, mark, label, tail)
             break
     return mark_safe(html + "\n")  # noqa: S308 (built by format_html)
-
-
-def _shown(value) -> str:
-    """``{{ value }}``: localized, then escaped unless already safe."""
-    if type(value) is str:
-        return conditional_escape(value)
-    return conditional_escape(localize(template_localtime(value)))
 
 
 @register.simple_tag
@@ -104,13 +95,13 @@ def eligible_rows(rows, can_push) -> str:
             else:
                 check = (
                     f'<td><input class="form-check-input" type="checkbox" name="enterprises" value="{pk}" '
-                    f'id="push-{pk}" aria-label="{_shown(e.name)}"></td>'
+                    f'id="push-{pk}" aria-label="{shown(e.name)}"></td>'
                 )
         reasons = ""
         if e.eligibility_reasons:
             items = "".join(
-                f'<li class="list-inline-item reason" data-criterion="{_shown(r["criterion"])}">{reason_mark(r)} '
-                f'<span class="reason-name">{_shown(r["name"])}</span> {_shown(r["detail"])}</li>'
+                f'<li class="list-inline-item reason" data-criterion="{shown(r["criterion"])}">{reason_mark(r)} '
+                f'<span class="reason-name">{shown(r["name"])}</span> {shown(r["detail"])}</li>'
                 for r in e.eligibility_reasons
             )
             reasons = (
@@ -123,20 +114,20 @@ def eligible_rows(rows, can_push) -> str:
             if match
             else f'<span class="text-body-secondary small">{not_yet}</span>'
         )
-        employees = "—" if e.employees is None else _shown(e.employees)
+        employees = "—" if e.employees is None else shown(e.employees)
         parts.append(
             f'\n              <tr data-id="{pk}">\n'
             f"                {check}\n"
             "                <td>\n"
-            f'                  <a href="{url_pk("crm:enterprise-detail", pk)}">{_shown(e.name)}</a>\n'
+            f'                  <a href="{url_pk("crm:enterprise-detail", pk)}">{shown(e.name)}</a>\n'
             f"                  {linked if e.is_linked else ''}\n"
             f"                  {assisted if e.is_assisted else ''}\n"
             f"                  {reasons}\n"
             "                </td>\n"
-            f'                <td class="d-none d-md-table-cell text-nowrap">{_shown(e.region)}</td>\n'
-            f'                <td class="d-none d-lg-table-cell">{_shown(e.industry_chain or "—")}</td>\n'
+            f'                <td class="d-none d-md-table-cell text-nowrap">{shown(e.region)}</td>\n'
+            f'                <td class="d-none d-lg-table-cell">{shown(e.industry_chain or "—")}</td>\n'
             f'                <td class="d-none d-sm-table-cell text-end">{employees}</td>\n'
-            f'                <td class="d-none d-lg-table-cell text-end">{_shown(percent(e.rd_ratio))}</td>\n'
+            f'                <td class="d-none d-lg-table-cell text-end">{shown(percent(e.rd_ratio))}</td>\n'
             f'                <td class="text-nowrap">{told}</td>\n'
             "              </tr>\n            "
         )

@@ -6,13 +6,12 @@ loop of the section's template wrote; the badges come from their one home (crm_t
 """
 
 from django import template
-from django.utils.formats import date_format
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from crm.templatetags.crm_tags import badge, escalation_badge, url_pk
+from crm.templatetags.crm_tags import badge, escalation_badge, shown, url_pk, ymd
 
 register = template.Library()
 
@@ -21,23 +20,13 @@ QUESTIONS = (("q_needs", "问需"), ("q_difficulties", "问难"), ("q_suggestion
 TRUNCATE = 120
 
 
-def _day(value) -> str:
-    """``{{ value|date:"Y-m-d" }}``."""
-    return date_format(value, "Y-m-d") if value else ""
-
-
-def _text(value) -> str:
-    """``{{ value }}`` of a text or an object (its ``str``), escaped."""
-    return conditional_escape(value if isinstance(value, str) else str(value))
-
-
 def _visit(visit) -> str:
     lead = visit.lead
-    person = _text(lead) if lead else ""
+    person = shown(lead) if lead else ""
     if visit.interviewee:
-        person += f" → {_text(visit.interviewee)}"
+        person += f" → {shown(visit.interviewee)}"
         if visit.interviewee_title:
-            person += f"（{_text(visit.interviewee_title)}）"
+            person += f"（{shown(visit.interviewee_title)}）"
     flag = badge(visit.flag, visit.get_flag_display()) if visit.flag != "green" else ""
     questions = "".join(
         f'\n        <div class="small"><span class="badge text-bg-light border">{label}</span> '
@@ -49,10 +38,10 @@ def _visit(visit) -> str:
     return (
         '\n      <li class="timeline-visit" data-kind="visit">\n'
         '        <div class="d-flex flex-wrap justify-content-between gap-1">\n'
-        f'          <span><span class="fw-semibold">{_day(visit.visited_on)}</span> '
-        f'<i class="bi bi-door-open" aria-hidden="true"></i> {_text(visit.get_kind_display())}\n'
+        f'          <span><span class="fw-semibold">{ymd(visit.visited_on)}</span> '
+        f'<i class="bi bi-door-open" aria-hidden="true"></i> {shown(visit.get_kind_display())}\n'
         f'            <a href="{url_pk("crm:visit-detail", visit.pk)}" class="small text-nowrap">'
-        f"{_text(visit.code)}</a></span>\n"
+        f"{shown(visit.code)}</a></span>\n"
         f"          {flag}\n"
         "        </div>\n"
         f'        <div class="small text-body-secondary">{person}</div>'
@@ -62,19 +51,19 @@ def _visit(visit) -> str:
 
 
 def _need(need, day) -> str:
-    department = f" · {_text(need.lead_department.name)}" if need.lead_department else ""
-    due = f" · {conditional_escape(gettext('due'))} {_day(need.due_on)}" if need.due_on else ""
+    department = f" · {shown(need.lead_department.name)}" if need.lead_department else ""
+    due = f" · {conditional_escape(gettext('due'))} {ymd(need.due_on)}" if need.due_on else ""
     return (
         '\n      <li class="timeline-need" data-kind="need">\n'
         '        <div class="d-flex flex-wrap justify-content-between gap-1">\n'
-        f'          <span><span class="fw-semibold">{_day(day)}</span> '
+        f'          <span><span class="fw-semibold">{ymd(day)}</span> '
         '<i class="bi bi-chat-square-text" aria-hidden="true"></i>\n'
-        f'            <a href="{url_pk("crm:need-detail", need.pk)}">{_text(need.title)}</a> '
-        f'<span class="small text-body-secondary text-nowrap">{_text(need.code)}</span></span>\n'
+        f'            <a href="{url_pk("crm:need-detail", need.pk)}">{shown(need.title)}</a> '
+        f'<span class="small text-body-secondary text-nowrap">{shown(need.code)}</span></span>\n'
         f'          <span class="text-nowrap">{escalation_badge(need.escalation)} '
         f"{badge(need.status, need.get_status_display())}</span>\n"
         "        </div>\n"
-        f'        <div class="small text-body-secondary">{_text(need.get_category_display())}{department}{due}</div>\n'
+        f'        <div class="small text-body-secondary">{shown(need.get_category_display())}{department}{due}</div>\n'
         "      </li>\n      "
     )
 
