@@ -330,10 +330,3 @@ class MilestoneKind(models.TextChoices):
     STARTED = "started", _("Construction started")
     COMPLETED = "completed", _("Completed")
     IN_PRODUCTION = "in_production", _("In production")
-
-
-class AnswerTallyKind(models.TextChoices):
-    """The working-day tallies of answered needs (crm/models/tallies.py), by the date the clock started."""
-
-    CREATED = "created", _("Since arrival")
-    ASSIGNED = "assigned", _("Since assignment")

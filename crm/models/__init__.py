@@ -24,12 +24,10 @@ from crm.models.programmes import (
 from crm.models.reference import IndustryChain, Qualification, Region
 from crm.models.reports import Report
 from crm.models.routine import Activity, ActivityAttachment, ActivityParticipant, CadenceRule, CalendarKey, VisitPlan
-from crm.models.tallies import AnswerTally
 from crm.models.throttles import ThrottleCounter
 
 __all__ = [
     "ActionItem",
-    "AnswerTally",
     "Activity",
     "ActivityAttachment",
     "ActivityParticipant",

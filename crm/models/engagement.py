@@ -24,7 +24,6 @@ from crm.choices import (
     VisitKind,
 )
 from crm.models.base import AutoCodeMixin, TimeStampedModel
-from crm.models.expressions import LOCAL_OFFSET, LocalDateOnOrBefore
 from crm.querysets import NeedEventQuerySet, NeedQuerySet, VisitQuerySet, is_overdue
 from crm.validators import (
     TEXT_MAX_LENGTH,
@@ -415,25 +414,7 @@ class Need(AutoCodeMixin, TimeStampedModel):
         _("version"),
         default=1,
     )
-    # The need clock's "in time" of each need (DESIGN §11.4), stored by the database (crm/models/expressions.py),
-    # NULL while a date is unset: the dashboard counts them with one index-only GROUP BY instead of comparing
-    # dates on every need's row (crm/selectors/dashboard.py).
-    closed_by_due = models.GeneratedField(
-        expression=LocalDateOnOrBefore("closed_at", "due_on", offset=LOCAL_OFFSET or 0),
-        output_field=models.BooleanField(_("closed by the deadline"), null=True),
-        db_persist=True,
-    )
-    closed_by_original_due = models.GeneratedField(
-        expression=LocalDateOnOrBefore("closed_at", "original_due_on", offset=LOCAL_OFFSET or 0),
-        output_field=models.BooleanField(_("closed by the first deadline"), null=True),
-        db_persist=True,
-    )
-    accepted_by_due = models.GeneratedField(
-        expression=LocalDateOnOrBefore("accepted_at", "accept_due_on", offset=LOCAL_OFFSET or 0),
-        output_field=models.BooleanField(_("accepted in time"), null=True),
-        db_persist=True,
-    )
-    history = HistoricalRecords(excluded_fields=["closed_by_due", "closed_by_original_due", "accepted_by_due"])
+    history = HistoricalRecords()
 
     objects = NeedQuerySet.as_manager()
 
@@ -479,21 +460,6 @@ class Need(AutoCodeMixin, TimeStampedModel):
             models.Index(
                 fields=["answered_at", "created_at", "assigned_at", "enterprise", "project", "bureau"],
                 name="crm_need_answered_scope_idx",
-            ),
-            # The dashboard's counts by status, category, rating and clock (crm/selectors/dashboard.py): one GROUP BY
-            # in this index's order, read from the index alone.
-            models.Index(
-                fields=[
-                    "status",
-                    "category",
-                    "satisfaction",
-                    "rated_by_enterprise",
-                    "closed_by_due",
-                    "closed_by_original_due",
-                    "accepted_by_due",
-                    "original_due_on",
-                ],
-                name="crm_need_kpi_idx",
             ),
         ]
 

@@ -42,14 +42,12 @@ from django.db.models import (
     Func,
     IntegerField,
     Max,
-    Min,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
@@ -57,7 +55,6 @@ from django.utils.translation import get_language
 
 from crm.choices import (
     OPEN_NEED_STATUSES,
-    AnswerTallyKind,
     EnterpriseStatus,
     ExtensionStatus,
     MatchStatus,
@@ -69,7 +66,6 @@ from crm.choices import (
 from crm.models import (
     ActionItem,
     ActivityParticipant,
-    AnswerTally,
     Enterprise,
     ExtensionRequest,
     Need,
@@ -78,9 +74,7 @@ from crm.models import (
     User,
     Visit,
 )
-from crm.models.expressions import LOCAL_OFFSET
-from crm.models.tallies import TRIGGERS_EXPECTED, tally_triggers_count_sql
-from crm.querysets import overdue_q, scope_region
+from crm.querysets import overdue_q
 from crm.selectors.cadence import cadence_coverage
 from crm.selectors.programmes import programme_kpis
 from crm.selectors.watch import red_flag_visits
@@ -232,23 +226,34 @@ SATISFIED_VALUES = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
 
 
 def _needs(user, *, today: dt.date, year_start: dt.date) -> dict:
-    """Counts by status and category, on-time closure, satisfaction and the rates of the need clock
-    (``_need_counts``: 3 queries, none reading the needs' rows); the clock's answer days (since creation, of every
-    answered need) and ``answer_days`` (since assignment, of this year's) in 1 query."""
+    """Counts by status and by category (2 index-only grouped queries); overdue, on-time closure, satisfaction
+    and the rates of the need clock in 1 aggregate (one pass over the needs); the clock's answer days (since
+    creation, of every answered need) and ``answer_days`` (since assignment, of this year's) in 1 query."""
     needs = Need.objects.visible_to(user).order_by()
-    row = _need_counts(needs, today=today)
-    by_status, by_category = row["by_status"], row["by_category"]
-    days = _answer_days_tallied(year_start=year_start, today=today) if _tallies_serve(user, today=today) else None
-    if days is None:
-        days = _working_days(
-            needs,
-            end="answered_at",
-            series={
-                "clock": ("created_at", Q(answered_at__isnull=False)),
-                "year": ("assigned_at", _answered_this_year(year_start=year_start, today=today)),
-            },
-            today=today,
-        )
+    by_status = dict(needs.values_list("status").annotate(n=Count("pk")))
+    by_category = dict(needs.values_list("category").annotate(n=Count("pk")))
+    closed_dated = Q(status=NeedStatus.CLOSED, due_on__isnull=False, closed_at__isnull=False)
+    # Against the first deadline (DESIGN §11.4): an approved extension does not make a late need on time.
+    on_time = _local_date_lte("closed_at", Coalesce("original_due_on", "due_on"), today=today)
+    row = needs.aggregate(
+        overdue=Count("pk", filter=overdue_q(OPEN_NEED_STATUSES, today)),
+        closed_dated=Count("pk", filter=closed_dated),
+        on_time=Count("pk", filter=closed_dated & on_time),
+        **{f"satisfaction_{value}": Count("pk", filter=Q(satisfaction=value)) for value in Satisfaction.values},
+        # The enterprise's own ratings (企业服务码, DESIGN §11.5) apart from those recorded by staff.
+        own_rated=Count("pk", filter=~Q(satisfaction="") & Q(rated_by_enterprise=True)),
+        own_satisfied=Count("pk", filter=Q(satisfaction__in=SATISFIED_VALUES, rated_by_enterprise=True)),
+        **_clock_aggregates(today=today),
+    )
+    days = _working_days(
+        needs,
+        end="answered_at",
+        series={
+            "clock": ("created_at", Q(answered_at__isnull=False)),
+            "year": ("assigned_at", _answered_this_year(year_start=year_start, today=today)),
+        },
+        today=today,
+    )
     rated = sum(row[f"satisfaction_{value}"] for value in Satisfaction.values)
     satisfied = row[f"satisfaction_{Satisfaction.SATISFIED}"] + row[f"satisfaction_{Satisfaction.BASICALLY_SATISFIED}"]
     return {
@@ -343,70 +348,6 @@ def _working_days(needs, *, end: str, series: dict[str, tuple[str, Q]], today: d
                 total[name] += n_forward * working
             elif part == index:
                 total[name] -= n_forward * working
-    return {
-        name: {
-            "answered": answered[name],
-            "average": round(total[name] / answered[name], 1) if answered[name] else None,
-        }
-        for name in names
-    }
-
-
-def _tallies_serve(user, *, today: dt.date) -> bool:
-    """The answer tallies (crm/models/tallies.py) count every need: they serve a reader who sees every need, in
-    the time zone they were counted in (``_answer_days_tallied`` checks their triggers are in place)."""
-    return bool(
-        scope_region(user)[0]
-        and LOCAL_OFFSET is not None
-        and _fixed_offset(today) == LOCAL_OFFSET
-        and tally_triggers_count_sql(connection.vendor)
-    )
-
-
-def _answer_days_tallied(*, year_start: dt.date, today: dt.date) -> dict[str, dict] | None:
-    """``_needs``' two answer-day series of every need, from the tallies (1 query over the tally rows, where
-    ``_working_days`` groups every answered need): "clock" from arrival, "year" from assignment of the needs
-    answered from ``year_start`` to ``today``. Same sums as ``_working_days``: Σ forward·C(answered) −
-    Σ forward·C(start), C the working days up to a date. None when the triggers keeping the tallies are not
-    in place (the same query counts them) or there is nothing tallied: the caller counts from the needs."""
-    series = {
-        "clock": AnswerTally.objects.filter(kind=AnswerTallyKind.CREATED),
-        "year": AnswerTally.objects.filter(
-            kind=AnswerTallyKind.ASSIGNED, answered_on__gte=year_start, answered_on__lte=today
-        ),
-    }
-    kept = Min(RawSQL(tally_triggers_count_sql(connection.vendor), (), output_field=IntegerField()))
-    parts = []
-    for index, (_name, tallies) in enumerate(series.items()):
-        tallies = tallies.order_by()
-        # side 0: by the answer date (answered, forward); side 1: by the start date (forward). Grouped by the date
-        # alone (the constants are aggregates), in the order of crm_answertally_end_idx / _start_idx.
-        parts.append(
-            tallies.annotate(on=F("answered_on"))
-            .values_list("on")
-            .annotate(series=Min(Value(index)), side=Min(Value(0)), n=Sum("answered"), f=Sum("forward"), kept=kept)
-        )
-        parts.append(
-            tallies.annotate(on=F("day"))
-            .values_list("on")
-            .annotate(series=Min(Value(index)), side=Min(Value(1)), n=Sum("forward"), f=Sum("forward"), kept=kept)
-        )
-    rows = list(parts[0].union(*parts[1:], all=True))
-    if not rows or rows[0][-1] != TRIGGERS_EXPECTED[connection.vendor]:
-        return None
-    names = list(series)
-    answered = dict.fromkeys(names, 0)
-    total = dict.fromkeys(names, 0)
-    days = [row[0] for row in rows]
-    calendar = WorkCalendar.for_range(start=min(days), end=max(days)) if days else None
-    for day, index, side, n, forward, _kept in rows:
-        working = calendar.between(start=days[0], end=day)
-        name = names[index]
-        if side == 0:
-            answered[name] += n
-            total[name] += forward * working
-        else:
-            total[name] -= forward * working
     return {
         name: {
             "answered": answered[name],
@@ -725,116 +666,6 @@ def _dashboard_kpis(*, user, today: dt.date, period=None, region: str | None = N
     }
 
 
-def _need_counts(needs, *, today: dt.date) -> dict:
-    """The counts of ``needs`` behind ``_needs`` and ``need_clock_kpis``: ``by_status`` and ``by_category`` (dicts),
-    ``overdue``, the closures with a deadline and those on time, the ratings, and the aggregates of the clock
-    (``_clock_aggregates``'s keys).
-
-    The need's stored clock flags (``closed_by_due``, ``closed_by_original_due``, ``accepted_by_due``, kept by
-    the database, crm/models/expressions.py) make them one GROUP BY in the order of ``crm_need_kpi_idx``, read
-    from the index (a few dozen groups), with the open needs overdue or past their acceptance date and the
-    extended ones counted once in the same query: 1 query, where comparing dates on every need's row took most of a
-    second.
-    When the current time zone is not the fixed offset the flags were stored with, the same figures are counted with
-    the dates compared at query time (``_need_aggregates``)."""
-    if LOCAL_OFFSET is None or _fixed_offset(today) != LOCAL_OFFSET:
-        return _need_aggregates(needs, today=today)
-    # Not correlated: the few approved extensions are read once, not probed for every need.
-    approved = ExtensionRequest.objects.filter(status=ExtensionStatus.APPROVED).values("need_id")
-    groups = (
-        needs.order_by()
-        .values_list(
-            "status",
-            "category",
-            "satisfaction",
-            "rated_by_enterprise",
-            "closed_by_due",
-            "closed_by_original_due",
-            "accepted_by_due",
-        )
-        .annotate(
-            n=Count("*"),
-            with_deadline=Count("original_due_on"),
-            # Read once, not per group (uncorrelated): the open needs overdue (a range of crm_need_status_scope_idx),
-            # the new ones whose acceptance date has passed (settled, not in time), the extended ones.
-            overdue=Max(_count_subquery(needs.filter(overdue_q(OPEN_NEED_STATUSES, today)))),
-            late_new=Max(
-                _count_subquery(needs.filter(status=NeedStatus.NEW, accepted_at__isnull=True, accept_due_on__lt=today))
-            ),
-            extended=Max(_count_subquery(needs.filter(original_due_on__isnull=False, pk__in=approved))),
-        )
-    )
-    row = {key: 0 for key in _COUNT_KEYS}
-    by_status, by_category = {}, {}
-    for status, category, satisfaction, own, by_due, by_original, accepted_by_due, n, with_deadline, *once in groups:
-        row["overdue"], late_new, row["extended"] = once
-        by_status[status] = by_status.get(status, 0) + n
-        by_category[category] = by_category.get(category, 0) + n
-        if satisfaction in Satisfaction.values:
-            row[f"satisfaction_{satisfaction}"] += n
-        if satisfaction:
-            if own:
-                row["own_rated"] += n
-                row["own_satisfied"] += n if satisfaction in SATISFIED_VALUES else 0
-        if accepted_by_due is not None:  # accepted, with an acceptance date
-            row["accept_settled"] += n
-            row["accept_on_time"] += n if accepted_by_due else 0
-        row["with_deadline"] += with_deadline
-        if status != NeedStatus.CLOSED:
-            continue
-        if by_due is not None:  # closed (at a known moment) with a deadline
-            row["closed_dated"] += n
-            row["closed_extended"] += n
-            row["on_time_extended"] += n if by_due else 0
-            # Against the first deadline when there is one (DESIGN §11.4), else the deadline.
-            row["on_time"] += n if (by_original if by_original is not None else by_due) else 0
-        if by_original is not None:
-            row["closed_original"] += n
-            row["on_time_original"] += n if by_original else 0
-    if by_status:
-        row["accept_settled"] += late_new
-    return {**row, "by_status": by_status, "by_category": by_category}
-
-
-_COUNT_KEYS = (
-    "overdue",
-    "closed_dated",
-    "on_time",
-    *(f"satisfaction_{value}" for value in Satisfaction.values),
-    "own_rated",
-    "own_satisfied",
-    "accept_settled",
-    "accept_on_time",
-    "closed_original",
-    "on_time_original",
-    "closed_extended",
-    "on_time_extended",
-    "with_deadline",
-    "extended",
-)
-
-
-def _need_aggregates(needs, *, today: dt.date) -> dict:
-    """``_need_counts`` with the dates compared on every row (2 grouped queries and 1 aggregate)."""
-    needs = needs.order_by()
-    closed_dated = Q(status=NeedStatus.CLOSED, due_on__isnull=False, closed_at__isnull=False)
-    # Against the first deadline (DESIGN §11.4): an approved extension does not make a late need on time.
-    on_time = _local_date_lte("closed_at", Coalesce("original_due_on", "due_on"), today=today)
-    row = needs.aggregate(
-        overdue=Count("pk", filter=overdue_q(OPEN_NEED_STATUSES, today)),
-        closed_dated=Count("pk", filter=closed_dated),
-        on_time=Count("pk", filter=closed_dated & on_time),
-        **{f"satisfaction_{value}": Count("pk", filter=Q(satisfaction=value)) for value in Satisfaction.values},
-        # The enterprise's own ratings (企业服务码, DESIGN §11.5) apart from those recorded by staff.
-        own_rated=Count("pk", filter=~Q(satisfaction="") & Q(rated_by_enterprise=True)),
-        own_satisfied=Count("pk", filter=Q(satisfaction__in=SATISFIED_VALUES, rated_by_enterprise=True)),
-        **_clock_aggregates(today=today),
-    )
-    row["by_status"] = dict(needs.values_list("status").annotate(n=Count("pk")))
-    row["by_category"] = dict(needs.values_list("category").annotate(n=Count("pk")))
-    return row
-
-
 def _clock_aggregates(*, today: dt.date) -> dict:
     """The aggregates of the need clock's rates (``need_clock_kpis``), to run in the needs' one aggregate."""
     accepted_by = _local_date_lte("accepted_at", "accept_due_on", today=today)
@@ -887,10 +718,10 @@ def need_clock_kpis(*, needs, today: dt.date) -> dict:
     - 延期率 ``extended``: needs with at least one approved extension / needs with a deadline;
     - ``answer_days``: average working days from creation to answer of the answered needs.
 
-    The dashboard computes the same figures with its other counts of the needs (``_needs``, ``_need_counts``).
+    The dashboard computes the same figures inside its needs aggregate (``_needs``).
     """
     needs = needs.order_by()
-    row = _need_counts(needs, today=today)
+    row = needs.aggregate(**_clock_aggregates(today=today))
     days = _working_days(
         needs, end="answered_at", series={"clock": ("created_at", Q(answered_at__isnull=False))}, today=today
     )
