@@ -9,7 +9,14 @@ from django.test.utils import CaptureQueriesContext
 from crm.choices import NeedSource, PlanStatus, Urgency
 from crm.models import Activity, Need, Notification, VisitPlan
 from crm.services.visits import visit_create
-from tests.factories import EnterpriseFactory, VisitFactory, VisitPlanFactory, today
+from tests.factories import (
+    ActivityParticipantFactory,
+    EnterpriseFactory,
+    NeedFactory,
+    VisitFactory,
+    VisitPlanFactory,
+    today,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -161,6 +168,22 @@ class TestActivities:
         assert response.status_code == 201
         assert api_as(county_officer).get("/api/v1/activities/").json()["count"] == 0
         assert api_as(county_officer).get(f"/api/v1/activities/{response.json()['id']}/").status_code == 404
+
+    def test_list_reads_the_needs_of_a_page_in_one_query_whatever_its_size(self, api_as, manager, enterprise):
+        # The serializer writes the needs itself: it must read the rows the page filled, not query per activity.
+        for n in range(6):
+            participant = ActivityParticipantFactory(enterprise=enterprise)
+            NeedFactory(enterprise=enterprise, activity=participant.activity, title=f"活动诉求{n}")
+        client = api_as(manager)
+        client.get("/api/v1/activities/?page_size=1")  # session, throttle and caches warmed
+        counts, bodies = {}, {}
+        for size in (1, 6):
+            with CaptureQueriesContext(connection) as queries:
+                bodies[size] = client.get(f"/api/v1/activities/?page_size={size}").json()
+            counts[size] = len(queries)
+        assert counts[1] == counts[6]
+        assert [len(a["needs"]) for a in bodies[6]["results"]] == [1] * 6
+        assert bodies[6]["results"][0]["needs"][0]["title"].startswith("活动诉求")
 
 
 class TestAcceptAndAssign:

@@ -331,6 +331,15 @@ class FastReadMixin:
 LIGHT_RELATED = "_crm_light_related"
 
 
+def related_rows(instance, name: str):
+    """The rows of ``instance``'s relation ``name`` for a serializer that reads them itself: those a list page
+    filled (``light_prefetch``), else the related manager's (prefetched or queried)."""
+    light = getattr(instance, "__dict__", {}).get(LIGHT_RELATED)
+    if light is not None and name in light:
+        return light[name]
+    return getattr(instance, name).all()
+
+
 class RelatedKeys(tuple):
     # The keys of a row's related records, in the order the prefetch gives them (the related model's ordering).
     __slots__ = ()
