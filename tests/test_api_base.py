@@ -17,7 +17,8 @@ from crm.api.base import StrictStringsMixin, light_plan
 from crm.api.engagement import VisitSerializer, VisitViewSet
 from crm.api.enterprises import EnterpriseSerializer, EnterpriseViewSet
 from crm.api.policies import PolicySerializer, PolicyViewSet
-from crm.models import Enterprise, Policy, Region, User, Visit, VisitAttachment
+from crm.api.routine import ActivitySerializer, ActivityViewSet
+from crm.models import Activity, Enterprise, Policy, Region, User, Visit, VisitAttachment
 from tests.factories import (
     EnterpriseQualificationFactory,
     NeedFactory,
@@ -336,6 +337,10 @@ def test_light_prefetch_plans_the_relations_read_as_lists():
     assert set(plan.light) == {"regions", "industry_chains", "required_qualifications"}
     plan = light_plan(EnterpriseViewSet, Enterprise, EnterpriseViewSet.prefetch_related, EnterpriseSerializer)
     assert set(plan.light) == {"enterprise_qualifications", "liaison_officers"}
+    # ActivitySerializer writes its needs itself (instance.needs.all()): a serializer with its own
+    # to_representation keeps every prefetch, or each row would query its needs.
+    plan = light_plan(ActivityViewSet, Activity, ActivityViewSet.prefetch_related, ActivitySerializer)
+    assert plan.light == {} and plan.keep == list(ActivityViewSet.prefetch_related)
 
 
 def test_light_prefetch_answers_as_the_prefetch_visits(api_as, manager, officer, enterprise, media_root):

@@ -170,7 +170,7 @@ class TestActivities:
         assert api_as(county_officer).get(f"/api/v1/activities/{response.json()['id']}/").status_code == 404
 
     def test_list_reads_the_needs_of_a_page_in_one_query_whatever_its_size(self, api_as, manager, enterprise):
-        # The serializer writes the needs itself: it must read the rows the page filled, not query per activity.
+        # The serializer writes the needs itself (instance.needs.all()): the page's prefetch must hold them.
         for n in range(6):
             participant = ActivityParticipantFactory(enterprise=enterprise)
             NeedFactory(enterprise=enterprise, activity=participant.activity, title=f"活动诉求{n}")

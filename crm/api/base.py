@@ -331,15 +331,6 @@ class FastReadMixin:
 LIGHT_RELATED = "_crm_light_related"
 
 
-def related_rows(instance, name: str):
-    """The rows of ``instance``'s relation ``name`` for a serializer that reads them itself: those a list page
-    filled (``light_prefetch``), else the related manager's (prefetched or queried)."""
-    light = getattr(instance, "__dict__", {}).get(LIGHT_RELATED)
-    if light is not None and name in light:
-        return light[name]
-    return getattr(instance, name).all()
-
-
 class RelatedKeys(tuple):
     # The keys of a row's related records, in the order the prefetch gives them (the related model's ordering).
     __slots__ = ()
@@ -438,6 +429,11 @@ class LightPlan:
     def __init__(self, model, lookups, serializer):
         fields = [field for field in serializer.fields.values() if not field.write_only]
         self.keep, self.light = [], {}
+        if type(serializer).to_representation is not FastReadMixin.to_representation:
+            # A serializer that writes (part of) its answer itself may read any relation of the row as Django's
+            # related manager: it keeps every prefetch.
+            self.keep = list(lookups)
+            return
         for lookup in lookups:
             name = lookup.prefetch_to if isinstance(lookup, models.Prefetch) else lookup
             readers = [field for field in fields if field.source_attrs and field.source_attrs[0] == name]

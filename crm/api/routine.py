@@ -24,7 +24,6 @@ from crm.api.base import (
     ScopedModelViewSet,
     ScopedRelatedField,
     UserRelatedField,
-    related_rows,
 )
 from crm.api.pagination import PageNumberPagination
 from crm.choices import CadenceRole, CadenceStatus, NeedCategory, Urgency
@@ -239,7 +238,7 @@ class ActivitySerializer(CrmModelSerializer):
                 "urgency": n.urgency,
                 "status": n.status,
             }
-            for n in sorted(related_rows(instance, "needs"), key=lambda n: n.pk)
+            for n in sorted(instance.needs.all(), key=lambda n: n.pk)
         ]
         return data
 
