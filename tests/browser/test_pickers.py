@@ -29,21 +29,36 @@ def csp_errors(page) -> list[str]:
     return errors
 
 
-def pick_when_shown(option, text_box, attempts: int = 20) -> None:
+def picker_state(text_box) -> dict:
+    """What the Tom Select behind ``text_box`` believes, for the failure message."""
+    return text_box.evaluate(
+        """input => { const ts = input.closest('.ts-wrapper').previousElementSibling.tomselect;
+        return {isOpen: ts.isOpen, isFocused: ts.isFocused, hasOptions: ts.hasOptions, loading: ts.loading,
+                query: input.value, active: document.activeElement && document.activeElement.id,
+                options: Object.keys(ts.options).length, hasFocus: document.hasFocus()}; }"""
+    )
+
+
+def pick_when_shown(option, text_box, query: str, attempts: int = 12) -> None:
     """Click an option of a remote-loading Tom Select once it is shown, pressing ↓ as an officer would while
     the list stays shut. When the staff list's answer arrives after Tom Select has drawn "no options", or
     the list closes between looking and clicking (both seen in CI under load), one check-then-click races;
-    a few short tries do not."""
-    for _ in range(attempts):
+    a few tries do not. Every fourth try types the query again, as an officer would, which makes Tom Select
+    filter and open afresh. A failure says what Tom Select believed."""
+    for attempt in range(attempts):
         if option.is_visible():
             try:
-                option.click(timeout=1000)
+                option.click(timeout=3000)
                 return
             except PlaywrightTimeoutError:
                 pass
-        text_box.press("ArrowDown")
-        text_box.page.wait_for_timeout(250)
-    raise AssertionError(f"the option {option} never became clickable")
+        if attempt % 4 == 3:
+            text_box.fill("")
+            text_box.fill(query)
+        else:
+            text_box.press("ArrowDown")
+        text_box.page.wait_for_timeout(400)
+    raise AssertionError(f"the option {option} never became clickable: {picker_state(text_box)}")
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
@@ -80,7 +95,7 @@ def test_type_into_the_enterprise_picker_and_pick_one(
     officers_input.fill("周晓")
     colleague = page.locator(".field-officers .ts-dropdown .option", has_text="周晓梅")
     colleague.wait_for(state="attached")
-    pick_when_shown(colleague, officers_input)
+    pick_when_shown(colleague, officers_input, "周晓")
     page.keyboard.press("Escape")
     chip = page.locator(".field-officers .ts-control .item", has_text="周晓梅")
     assert chip.is_visible()
