@@ -217,6 +217,25 @@ def test_action_item_overdue_and_owner(manager, officer, enterprise, city_bureau
     assert run(ActionItemFilterSet, {"status": ActionStatus.DONE}, manager)[0].title == "完成"
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite cannot match a partial index to bound params")
+def test_open_and_overdue_action_items_walk_the_partial_index_on_postgresql(manager, officer, enterprise, city_bureau):
+    need = Need.objects.create(enterprise=enterprise, category="rd", title="n", bureau=city_bureau)
+    for i, status in enumerate(["planned", "in_progress", "done", "cancelled"] * 3):
+        ActionItem.objects.create(
+            title=f"行动{i}", need=need, owner=officer, due_on=dt.date(2000, 1, 1 + i), status=status
+        )
+    late = [item for item in ActionItem.objects.order_by("due_on", "id") if item.status in ("planned", "in_progress")]
+    assert run(ActionItemFilterSet, {"overdue": "true"}, manager) == late
+    rows = ActionItemFilterSet(QueryDict("overdue=true"), queryset=ActionItem.objects.visible_to(manager)).qs
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a table this small would be read whole
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        sql, params = rows.values_list("pk", flat=True)[:20].query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "crm_action_open_due_idx" in plan and "Sort" not in plan, plan  # the page in order off the index
+
+
 def test_forms_render_without_loading_big_tables(manager, enterprise, django_assert_max_num_queries):
     """Rendering the filter form must not list enterprises or users (number boxes), only small reference tables."""
     for filterset_class in FILTERSETS.values():

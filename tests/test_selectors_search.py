@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm.models import ActionItem, Contact, Enterprise, Need, Project
+from crm.models import ActionItem, Contact, Enterprise, Need, Project, Visit
+from crm.querysets import enterprise_search_q
 from crm.selectors.search import (
     KIND_KEYS,
     KINDS,
@@ -385,3 +386,21 @@ def test_postgresql_enterprise_list_q_of_one_or_two_characters_goes_through_the_
     assert found(code[-2:].lower()) == {e for e in Enterprise.objects.all() if code[-2:] in e.credit_code}
     assert found("澄源") == {world.enterprise}
     assert found("叒") == set()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="migration 0021's generated grams are PostgreSQL's")
+def test_postgresql_short_enterprise_q_filters_the_rows_in_place_and_stays_right_as_a_subquery(world):
+    other = EnterpriseFactory(name="淮安澄江机械有限公司")
+    ContactFactory(enterprise=other, name="沈琰")
+    for text in ("沈", "澄", "澄源", "德明", "叒"):
+        rows = enterprise_text_filter(Enterprise.objects.all(), text)
+        wanted = Enterprise.objects.filter(enterprise_search_q(text, contact_model=Contact))
+        assert set(rows) == set(wanted), text
+        sql = str(rows.query)
+        # the candidates are a condition on the row itself (contacts as one array), not ``id IN (… UNION …)``,
+        # which made PostgreSQL fetch every candidate again by primary key to sort and count it
+        assert "= ANY(ARRAY(SELECT enterprise_id FROM crm_contact" in sql and "UNION" not in sql
+        # as a subquery the enterprise table is ``U0``/``V0``: the grams are read from that alias
+        visits = Visit.objects.filter(enterprise__in=rows)
+        assert set(visits) == set(Visit.objects.filter(enterprise__in=wanted)), text
+    assert {world.enterprise.pk, other.pk} <= {e.pk for e in enterprise_text_filter(Enterprise.objects.all(), "沈")}
