@@ -337,3 +337,30 @@ def test_the_query_budget_holds_for_every_variant(mix, leader, django_assert_max
     for period, region in ((None, None), ("2025", COUNTY)):
         with django_assert_max_num_queries(29):
             dashboard_kpis(user=leader, today=TODAY, fresh=True, period=period, region=region)
+
+
+def test_on_time_closure_without_a_first_deadline_or_without_a_due_date(mix, leader):
+    """On-time closure is computed from the clock's counts plus the closed needs that lack a first deadline
+    (``original_due_on``) or a due date: needs of both kinds, on time and late, still equal the row-by-row figure."""
+    enterprise = mix[0]
+    day = TODAY - dt.timedelta(days=30)
+    for index, (due_on, original_due_on, late) in enumerate(
+        [(day, None, False), (day, None, True), (None, day, False), (None, day, True)]
+    ):
+        closed_at = dt.datetime.combine(day + dt.timedelta(days=late), dt.time(0, 30), tzinfo=SHANGHAI)
+        Need.objects.create(
+            enterprise=enterprise,
+            category=NeedCategory.values[0],
+            title=f"边界诉求{index}",
+            bureau=enterprise.bureau,
+            status=NeedStatus.CLOSED,
+            due_on=due_on,
+            original_due_on=original_due_on,
+            closed_at=closed_at,
+        )
+    expected = reference(user=leader, period=None, region=None)
+    kpis = dashboard_kpis(user=leader, today=TODAY, fresh=True)
+    assert computed(kpis)["on_time"] == expected["on_time"]
+    assert computed(kpis)["clock"] == expected["clock"]
+    undated = Need.objects.filter(title__startswith="边界诉求", due_on__isnull=True)
+    assert undated.count() == 2  # closed without a due date: not in on-time closure, in the clock's original rate
