@@ -45,22 +45,28 @@ def test_cultivation_card_writes_what_the_template_wrote(language, django_assert
             stage=CultivationStage.APPLIED,
         ),
         CultivationFactory(officer=None, next_step_on=None),
+        CultivationFactory(
+            officer=UserFactory(name="", first_name="三", last_name="张"), stage=CultivationStage.FAILED
+        ),
     ]
     template = Template(CARD_TEMPLATE)
     request = RequestFactory().get("/cultivation/")
     token = get_token(request)
     stages = CultivationStage.choices
-    # The cards as the board reads them (only what a card shows): the tag reads nothing more from the database.
+    # The template read a cultivation with its relations; the tag reads the board's plain cards (BoardCard).
+    models = Cultivation.objects.filter(pk__in=[c.pk for c in cards]).select_related(
+        "enterprise", "enterprise__region", "programme", "officer"
+    )
     columns = cultivation_board(queryset=Cultivation.objects.filter(pk__in=[c.pk for c in cards]))
-    rows = [card for column in columns for card in column["cards"]]
-    assert len(rows) == 2
+    board = {card.pk: card for column in columns for card in column["cards"]}
+    assert len(board) == 3
     with translation.override(language):
-        for card in rows:
+        for card in models:
             for stage in (card.stage, CultivationStage.FAILED):
                 for csrf in (token, "NOTPROVIDED"):
                     values = {"card": card, "column": {"stage": stage}, "stages": stages, "next_url": "/c/?a=1&b=<2>"}
                     expected = template.render(Context({**values, "csrf_token": csrf}))
                     with django_assert_num_queries(0):
-                        got = cultivation_card(Context({"csrf_token": csrf}), card, stage, values["next_url"])
+                        got = cultivation_card(Context({"csrf_token": csrf}), board[card.pk], stage, values["next_url"])
                     assert got == expected
                     assert ("selected" in got) and ("&amp;" in got)

@@ -183,7 +183,9 @@ class Cultivation(TimeStampedModel):
             # incremental sort, SQLite's "right part of ORDER BY") and stopped at the column's limit, instead of
             # joining and sorting every card of the stage. With a programme, and without one. The enterprise
             # last: target_progress counts a county's cards by enterprise from the index alone (SQLite).
-            models.Index(fields=["year", "programme", "stage", "next_step_on", "enterprise"], name="crm_cult_board_idx"),
+            models.Index(
+                fields=["year", "programme", "stage", "next_step_on", "enterprise"], name="crm_cult_board_idx"
+            ),
             models.Index(fields=["year", "stage", "next_step_on"], name="crm_cult_stage_next_idx"),
             models.Index(fields=["officer"], name="crm_cult_officer_idx"),
         ]

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
 from crm.choices import CultivationStage
+from crm.selectors.programmes import BoardCard
 from crm.templatetags.crm_tags import shown, url_pk, ymd
 
 register = template.Library()
@@ -32,7 +33,7 @@ def _options(stage: str, language: str | None) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def cultivation_card(context, card, stage: str, next_url: str) -> str:
+def cultivation_card(context, card: BoardCard, stage: str, next_url: str) -> str:
     """One card of templates/crm/programmes/board.html: the enterprise, programme, region, officer, next step and
     the form moving the card to another stage (``stage``, the card's column, preselected)."""
     officer = f" · {shown(card.officer)}" if card.officer else ""
@@ -42,9 +43,9 @@ def cultivation_card(context, card, stage: str, next_url: str) -> str:
     return mark_safe(  # noqa: S308 (every value escaped by shown; url_pk's paths too; the CSRF node escapes its own)
         f'<div class="list-group-item board-card" data-id="{pk}">\n'
         f'        <a class="fw-semibold d-block" href="{shown(url_pk("crm:enterprise-detail", card.enterprise_id))}">'
-        f"{shown(card.enterprise.name)}</a>\n"
+        f"{shown(card.enterprise_name)}</a>\n"
         '        <div class="small text-body-secondary">\n'
-        f"          {shown(card.programme.name)} · {shown(card.enterprise.region.name)}{officer}\n"
+        f"          {shown(card.programme_name)} · {shown(card.region_name)}{officer}\n"
         f"          {next_step}\n"
         "        </div>\n"
         f'        <form method="post" action="{shown(url_pk("crm:cultivation-move", card.pk))}" '
