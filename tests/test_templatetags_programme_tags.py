@@ -70,3 +70,19 @@ def test_cultivation_card_writes_what_the_template_wrote(language, django_assert
                         got = cultivation_card(Context({"csrf_token": csrf}), board[card.pk], stage, values["next_url"])
                     assert got == expected
                     assert ("selected" in got) and ("&amp;" in got)
+
+
+def test_cards_of_one_page_share_one_frame_but_keep_their_own_column(rf):
+    """Cards of a page written with one context (as the board does): each keeps its own column's selected stage."""
+    cards = [CultivationFactory(stage=CultivationStage.APPLIED), CultivationFactory(stage=CultivationStage.FAILED)]
+    columns = cultivation_board(queryset=Cultivation.objects.filter(pk__in=[c.pk for c in cards]))
+    context = Context({"csrf_token": get_token(rf.get("/"))})
+    written = {
+        column["stage"]: cultivation_card(context, card, column["stage"], "/cultivation/")
+        for column in columns
+        for card in column["cards"]
+    }
+    assert '<option value="applied" selected>' in written["applied"]
+    assert '<option value="failed" selected>' in written["failed"]
+    assert '<option value="applied" selected>' not in written["failed"]
+    assert all('name="csrfmiddlewaretoken"' in html for html in written.values())

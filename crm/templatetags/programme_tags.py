@@ -6,12 +6,10 @@ the seed_scale data. The tag writes the same bytes as the template it replaced (
 tags.py renders both), with the helpers the list rows use (crm_tags ``shown``, ``ymd``, ``url_pk``).
 """
 
-import functools
-
 from django import template
 from django.template.defaulttags import CsrfTokenNode
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
 from crm.choices import CultivationStage
 from crm.selectors.programmes import BoardCard
@@ -22,23 +20,41 @@ register = template.Library()
 _CSRF = CsrfTokenNode()
 
 
-@functools.lru_cache(maxsize=64)
-def _options(stage: str, language: str | None) -> str:
-    """The move select's options (every stage, as CultivationMoveForm takes them), ``stage`` selected: the same
-    for every card of a column, in a language."""
+def _options(stage: str) -> str:
+    """The move select's options (every stage, as CultivationMoveForm takes them), ``stage`` selected."""
     return "".join(
         f'<option value="{shown(value)}"{" selected" if value == stage else ""}>{shown(label)}</option>'
         for value, label in CultivationStage.choices
     )
 
 
+def _frame(context, next_url: str) -> dict:
+    """What every card of one page writes alike (labels, CSRF field, the ``next`` field, each column's options),
+    made once per rendering of the page (``render_context``) rather than once per card."""
+    frame = context.render_context.get(_frame)
+    if frame is None or frame["next_url"] != next_url:
+        frame = context.render_context[_frame] = {
+            "next_url": next_url,
+            "next": shown(next_url),
+            "csrf": _CSRF.render(context),
+            "next_step": shown(gettext("Next step")),
+            "move_to": shown(gettext("Move to")),
+            "move": shown(gettext("Move")),
+            "options": {},
+        }
+    return frame
+
+
 @register.simple_tag(takes_context=True)
 def cultivation_card(context, card: BoardCard, stage: str, next_url: str) -> str:
     """One card of templates/crm/programmes/board.html: the enterprise, programme, region, officer, next step and
     the form moving the card to another stage (``stage``, the card's column, preselected)."""
+    frame = _frame(context, next_url)
+    options = frame["options"].get(stage)
+    if options is None:
+        options = frame["options"][stage] = _options(stage)
     officer = f" · {shown(card.officer)}" if card.officer else ""
-    next_step = f"<div>{shown(gettext('Next step'))} {ymd(card.next_step_on)}</div>" if card.next_step_on else ""
-    options = _options(stage, get_language())
+    next_step = f"<div>{frame['next_step']} {ymd(card.next_step_on)}</div>" if card.next_step_on else ""
     pk = shown(card.pk)
     return mark_safe(  # noqa: S308 (every value escaped by shown; url_pk's paths too; the CSRF node escapes its own)
         f'<div class="list-group-item board-card" data-id="{pk}">\n'
@@ -50,14 +66,14 @@ def cultivation_card(context, card: BoardCard, stage: str, next_url: str) -> str
         "        </div>\n"
         f'        <form method="post" action="{shown(url_pk("crm:cultivation-move", card.pk))}" '
         'class="d-flex gap-1 mt-1 board-move">\n'
-        f"          {_CSRF.render(context)}\n"
-        f'          <input type="hidden" name="next" value="{shown(next_url)}">\n'
-        f'          <label class="visually-hidden" for="move-{pk}">{shown(gettext("Move to"))}</label>\n'
+        f"          {frame['csrf']}\n"
+        f'          <input type="hidden" name="next" value="{frame["next"]}">\n'
+        f'          <label class="visually-hidden" for="move-{pk}">{frame["move_to"]}</label>\n'
         f'          <select name="stage" id="move-{pk}" class="form-select form-select-sm">\n'
         f"            {options}\n"
         "          </select>\n"
         '          <button class="btn btn-sm btn-outline-primary text-nowrap" type="submit">'
-        f"{shown(gettext('Move'))}</button>\n"
+        f"{frame['move']}</button>\n"
         "        </form>\n"
         "      </div>"
     )
