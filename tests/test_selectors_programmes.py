@@ -6,10 +6,22 @@ import random
 
 import pytest
 
-from crm.choices import OPEN_CULTIVATION_STAGES, CultivationStage
+from crm.choices import OPEN_CULTIVATION_STAGES, CultivationStage, MilestoneKind
 from crm.models import Cultivation, CultivationTarget
-from crm.selectors.programmes import cultivation_board, target_progress
-from tests.factories import BureauFactory, CultivationFactory, EnterpriseFactory
+from crm.selectors.programmes import (
+    LAG_LISTS,
+    cultivation_board,
+    milestone_lag,
+    milestone_lag_counts,
+    target_progress,
+)
+from tests.factories import (
+    BureauFactory,
+    CultivationFactory,
+    EnterpriseFactory,
+    ProjectFactory,
+    ProjectMilestoneFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +113,30 @@ def test_the_board_columns_are_the_first_cards_of_a_plain_sort(pool, programme):
         )
         assert column["count"] == len(cards)
         assert [c.pk for c in column["cards"]] == [c.pk for c in cards[:3]]
+
+
+def test_the_lag_counts_are_the_lengths_of_the_lag_lists(manager, county_manager, regions):
+    """Every combination of the four milestones (reached, planned before / on / after today, absent) in two
+    regions: each count is what its list holds, for the city and for a county."""
+    today = dt.date(2026, 6, 10)
+    kinds = [kind for kind, _label in MilestoneKind.choices]
+    states = [None, "reached", "late", "due_today", "later"]
+    rng = random.Random(18)
+    for n in range(60):
+        project = ProjectFactory(region=regions["320812" if n % 2 else "320831"])
+        for kind in kinds:
+            state = rng.choice(states)
+            if state is None:
+                continue
+            planned = {"late": today - dt.timedelta(days=3), "due_today": today, "later": today + dt.timedelta(3)}
+            ProjectMilestoneFactory(
+                project=project,
+                kind=kind,
+                planned_on=planned.get(state, today - dt.timedelta(days=30)),
+                actual_on=today - dt.timedelta(days=20) if state == "reached" else None,
+            )
+    for user in (manager, county_manager):
+        counts = milestone_lag_counts(user=user, today=today)
+        expected = {which: len(list(milestone_lag(user=user, which=which, today=today))) for which in LAG_LISTS}
+        assert counts == expected
+        assert all(expected.values())

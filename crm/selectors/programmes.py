@@ -7,7 +7,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -229,12 +239,14 @@ def milestone_lag(*, user, which: str, today: dt.date | None = None):
 
 
 def milestone_lag_counts(*, user, today: dt.date | None = None) -> dict[str, int]:
-    """How many milestones each lag list holds (one query)."""
+    """How many milestones each lag list holds (one query). "The earlier milestone reached" is ``project_id IN``
+    the projects that reached it, a set each database builds once, not a correlated EXISTS per row: PostgreSQL
+    priced the three subplans above its JIT threshold and spent ~50 ms compiling the query on seed_scale."""
     today = today or timezone.localdate()
     counts = {}
     for which, (reached, late) in LAG_LISTS.items():
-        earlier = ProjectMilestone.objects.filter(project=OuterRef("project"), kind=reached, actual_on__isnull=False)
-        counts[which] = Count("pk", filter=Q(kind=late) & Q(Exists(earlier)))
+        earlier = ProjectMilestone.objects.filter(kind=reached, actual_on__isnull=False).values("project_id")
+        counts[which] = Count("pk", filter=Q(kind=late, project_id__in=earlier))
     return (
         ProjectMilestone.objects.visible_to(user)
         .filter(actual_on__isnull=True, planned_on__lt=today)
