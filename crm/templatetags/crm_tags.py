@@ -237,6 +237,12 @@ def url_pk(viewname: str, pk) -> str:
     return reverse(viewname, args=[pk])
 
 
+def url_pk_parts(viewname: str) -> tuple[str, str]:
+    """The path of ``viewname`` around its one ``<int:pk>``, as ``url_pk`` writes it: for a tag writing many rows
+    of one page (look it up once, then ``f"{head}{pk}{tail}"`` per row)."""
+    return _pk_pattern(viewname, _urlconf(), get_script_prefix(), get_language())
+
+
 # The main navigation (templates/base.html): (URL name, label, Bootstrap icon, exact, URL name of a nested item
 # that must not light this one up). 走访计划 lives below 走访记录's path.
 NAV_ITEMS = (

@@ -10,6 +10,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -136,8 +137,11 @@ class PagedListMixin:
         raw = self.request.GET.get("page_size", "")
         return int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE_SIZE else self.paginate_by
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return KeysFirstPaginator(queryset, per_page)
+
     def paginate_queryset(self, queryset, page_size):
-        paginator = KeysFirstPaginator(queryset, page_size)
+        paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
 
@@ -158,21 +162,31 @@ class MilestoneLagView(LoginRequiredMixin, PagedListMixin, ListView):
         value = self.request.GET.get("list", "")
         return value if value in selectors.LAG_LISTS else next(iter(selectors.LAG_LISTS))
 
+    @cached_property
+    def today(self):
+        return timezone.localdate()
+
+    @cached_property
+    def lag_counts(self) -> dict[str, int]:
+        return selectors.milestone_lag_counts(user=self.request.user, today=self.today)
+
     def get_queryset(self):
-        return selectors.milestone_lag(user=self.request.user, which=self.which())
+        return selectors.milestone_lag(user=self.request.user, which=self.which(), today=self.today)
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        # The list's length is one of the three counts the tabs show (one query for all three), not a COUNT more.
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        paginator.count = self.lag_counts[self.which()]
+        return paginator
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
         for milestone in context["object_list"]:
-            milestone.days_late = (today - milestone.planned_on).days
+            milestone.days_late = (self.today - milestone.planned_on).days
         context.update(
             page_title=_("Projects behind schedule"),
             which=self.which(),
-            lists=[
-                {"key": key, "label": LAG_LABELS[key], "count": count}
-                for key, count in selectors.milestone_lag_counts(user=self.request.user, today=today).items()
-            ],
+            lists=[{"key": key, "label": LAG_LABELS[key], "count": count} for key, count in self.lag_counts.items()],
         )
         return context
 

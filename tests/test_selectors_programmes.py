@@ -1,0 +1,142 @@
+"""Reads of the growth programmes checked against a plain reference: the targets' progress (city targets count
+every card, a county's the cards of its region) and the board's columns (order, limit, counts)."""
+
+import datetime as dt
+import random
+
+import pytest
+
+from crm.choices import OPEN_CULTIVATION_STAGES, CultivationStage, MilestoneKind
+from crm.models import Cultivation, CultivationTarget
+from crm.selectors.programmes import (
+    LAG_LISTS,
+    cultivation_board,
+    milestone_lag,
+    milestone_lag_counts,
+    target_progress,
+)
+from tests.factories import (
+    BureauFactory,
+    CultivationFactory,
+    EnterpriseFactory,
+    ProjectFactory,
+    ProjectMilestoneFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+YEAR = 2026
+
+
+@pytest.fixture
+def pool(regions, qualifications, city_bureau, county_bureau):
+    """Cards of three programmes over three regions and two years, every stage, some without a next step; a city
+    target and county targets (金湖县 320831, and a second county bureau for 淮安区 320803)."""
+    rng = random.Random(18)
+    other_county = BureauFactory(county=True, name="淮安区科技局", region=regions["320803"])
+    enterprises = [EnterpriseFactory(region=regions[code]) for code in ("320812", "320831", "320803") for _ in range(7)]
+    stages = CultivationStage.values
+    for enterprise in enterprises:
+        for code in ("hnte", "tsme", "srdi"):
+            for year in (YEAR, YEAR - 1):
+                if rng.random() < 0.7:
+                    CultivationFactory(
+                        enterprise=enterprise,
+                        year=year,
+                        programme=qualifications[code],
+                        stage=rng.choice(stages),
+                        next_step_on=None
+                        if rng.random() < 0.2
+                        else f"{YEAR}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                    )
+    for bureau in (city_bureau, county_bureau, other_county):
+        for code in ("hnte", "srdi"):
+            CultivationTarget.objects.create(bureau=bureau, year=YEAR, programme=qualifications[code], target=5)
+    return enterprises
+
+
+def reference(target) -> dict:
+    cards = [
+        c
+        for c in Cultivation.objects.select_related("enterprise")
+        if c.year == target.year
+        and c.programme_id == target.programme_id
+        and (target.bureau.level == "city" or c.enterprise.region_id == target.bureau.region_id)
+    ]
+    certified = sum(c.stage == CultivationStage.CERTIFIED for c in cards)
+    return {
+        "bureau_id": target.bureau_id,
+        "programme_code": target.programme_id,
+        "certified": certified,
+        "failed": sum(c.stage == CultivationStage.FAILED for c in cards),
+        "pipeline": sum(c.stage in OPEN_CULTIVATION_STAGES for c in cards),
+        "percent": round(certified * 100 / target.target),
+        "gap": max(target.target - certified, 0),
+    }
+
+
+@pytest.mark.parametrize(("programme", "region"), [(None, None), ("hnte", None), (None, "320831"), ("srdi", "320803")])
+def test_target_progress_counts_what_a_plain_count_counts(pool, manager, programme, region, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        rows = target_progress(user=manager, year=YEAR, programme=programme, region=region)
+    targets = CultivationTarget.objects.select_related("bureau").filter(year=YEAR)
+    expected = [
+        reference(t)
+        for t in targets
+        if (not programme or t.programme_id == programme)
+        and (not region or t.bureau.level == "city" or t.bureau.region_id == region)
+    ]
+    got = [{key: row[key] for key in expected[0]} for row in rows]
+    assert sorted(got, key=lambda r: (r["bureau_id"], r["programme_code"])) == sorted(
+        expected, key=lambda r: (r["bureau_id"], r["programme_code"])
+    )
+    assert any(r["certified"] for r in got) and any(r["pipeline"] for r in got)
+
+
+@pytest.mark.parametrize("programme", [None, "hnte"])
+def test_the_board_columns_are_the_first_cards_of_a_plain_sort(pool, programme):
+    queryset = Cultivation.objects.filter(year=YEAR)
+    if programme:
+        queryset = queryset.filter(programme=programme)
+    columns = cultivation_board(queryset=queryset, limit=3)
+    everything = list(queryset.select_related("enterprise"))
+    nulls_first = Cultivation.objects.order_by("next_step_on").first().next_step_on is None  # SQLite; not PostgreSQL
+    for column in columns:
+        cards = [c for c in everything if c.stage == column["stage"]]
+        cards.sort(
+            key=lambda c: (
+                (c.next_step_on is None) != nulls_first,
+                c.next_step_on or dt.date.min,
+                c.enterprise.name,
+                c.pk,
+            )
+        )
+        assert column["count"] == len(cards)
+        assert [c.pk for c in column["cards"]] == [c.pk for c in cards[:3]]
+
+
+def test_the_lag_counts_are_the_lengths_of_the_lag_lists(manager, county_manager, regions):
+    """Every combination of the four milestones (reached, planned before / on / after today, absent) in two
+    regions: each count is what its list holds, for the city and for a county."""
+    today = dt.date(2026, 6, 10)
+    kinds = [kind for kind, _label in MilestoneKind.choices]
+    states = [None, "reached", "late", "due_today", "later"]
+    rng = random.Random(18)
+    for n in range(60):
+        project = ProjectFactory(region=regions["320812" if n % 2 else "320831"])
+        for kind in kinds:
+            state = rng.choice(states)
+            if state is None:
+                continue
+            planned = {"late": today - dt.timedelta(days=3), "due_today": today, "later": today + dt.timedelta(3)}
+            ProjectMilestoneFactory(
+                project=project,
+                kind=kind,
+                planned_on=planned.get(state, today - dt.timedelta(days=30)),
+                actual_on=today - dt.timedelta(days=20) if state == "reached" else None,
+            )
+    for user in (manager, county_manager):
+        counts = milestone_lag_counts(user=user, today=today)
+        expected = {which: len(list(milestone_lag(user=user, which=which, today=today))) for which in LAG_LISTS}
+        assert counts == expected
+        assert all(expected.values())

@@ -1,0 +1,88 @@
+"""The cultivation board's card written in Python gives the bytes of the template it replaced, in every branch."""
+
+import datetime as dt
+
+import pytest
+from django.middleware.csrf import get_token
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.utils import translation
+
+from crm.choices import CultivationStage
+from crm.models import Cultivation
+from crm.selectors.programmes import cultivation_board
+from crm.templatetags.programme_tags import cultivation_card
+from tests.factories import CultivationFactory, EnterpriseFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# templates/crm/programmes/board.html's card before it became {% cultivation_card card column.stage next_url %}.
+CARD_TEMPLATE = """{% load i18n %}<div class="list-group-item board-card" data-id="{{ card.pk }}">
+        <a class="fw-semibold d-block" href="{% url 'crm:enterprise-detail' card.enterprise_id %}">{{ card.enterprise.name }}</a>
+        <div class="small text-body-secondary">
+          {{ card.programme.name }} · {{ card.enterprise.region.name }}{% if card.officer %} · {{ card.officer }}{% endif %}
+          {% if card.next_step_on %}<div>{% translate "Next step" %} {{ card.next_step_on|date:"Y-m-d" }}</div>{% endif %}
+        </div>
+        <form method="post" action="{% url 'crm:cultivation-move' card.pk %}" class="d-flex gap-1 mt-1 board-move">
+          {% csrf_token %}
+          <input type="hidden" name="next" value="{{ next_url }}">
+          <label class="visually-hidden" for="move-{{ card.pk }}">{% translate "Move to" %}</label>
+          <select name="stage" id="move-{{ card.pk }}" class="form-select form-select-sm">
+            {% for value, label in stages %}<option value="{{ value }}"{% if value == column.stage %} selected{% endif %}>{{ label }}</option>{% endfor %}
+          </select>
+          <button class="btn btn-sm btn-outline-primary text-nowrap" type="submit">{% translate "Move" %}</button>
+        </form>
+      </div>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_cultivation_card_writes_what_the_template_wrote(language, django_assert_num_queries):
+    cards = [
+        CultivationFactory(
+            enterprise=EnterpriseFactory(name="A & <B> 公司"),
+            officer=UserFactory(name="李<四>"),
+            next_step_on=dt.date(2026, 3, 9),
+            stage=CultivationStage.APPLIED,
+        ),
+        CultivationFactory(officer=None, next_step_on=None),
+        CultivationFactory(
+            officer=UserFactory(name="", first_name="三", last_name="张"), stage=CultivationStage.FAILED
+        ),
+    ]
+    template = Template(CARD_TEMPLATE)
+    request = RequestFactory().get("/cultivation/")
+    token = get_token(request)
+    stages = CultivationStage.choices
+    # The template read a cultivation with its relations; the tag reads the board's plain cards (BoardCard).
+    models = Cultivation.objects.filter(pk__in=[c.pk for c in cards]).select_related(
+        "enterprise", "enterprise__region", "programme", "officer"
+    )
+    columns = cultivation_board(queryset=Cultivation.objects.filter(pk__in=[c.pk for c in cards]))
+    board = {card.pk: card for column in columns for card in column["cards"]}
+    assert len(board) == 3
+    with translation.override(language):
+        for card in models:
+            for stage in (card.stage, CultivationStage.FAILED):
+                for csrf in (token, "NOTPROVIDED"):
+                    values = {"card": card, "column": {"stage": stage}, "stages": stages, "next_url": "/c/?a=1&b=<2>"}
+                    expected = template.render(Context({**values, "csrf_token": csrf}))
+                    with django_assert_num_queries(0):
+                        got = cultivation_card(Context({"csrf_token": csrf}), board[card.pk], stage, values["next_url"])
+                    assert got == expected
+                    assert ("selected" in got) and ("&amp;" in got)
+
+
+def test_cards_of_one_page_share_one_frame_but_keep_their_own_column(rf):
+    """Cards of a page written with one context (as the board does): each keeps its own column's selected stage."""
+    cards = [CultivationFactory(stage=CultivationStage.APPLIED), CultivationFactory(stage=CultivationStage.FAILED)]
+    columns = cultivation_board(queryset=Cultivation.objects.filter(pk__in=[c.pk for c in cards]))
+    context = Context({"csrf_token": get_token(rf.get("/"))})
+    written = {
+        column["stage"]: cultivation_card(context, card, column["stage"], "/cultivation/")
+        for column in columns
+        for card in column["cards"]
+    }
+    assert '<option value="applied" selected>' in written["applied"]
+    assert '<option value="failed" selected>' in written["failed"]
+    assert '<option value="applied" selected>' not in written["failed"]
+    assert all('name="csrfmiddlewaretoken"' in html for html in written.values())
