@@ -96,3 +96,8 @@ def test_inbox_counts_one_query_equal_the_lists_and_the_scope(
         assert counts == {key: needs.count() for key, needs in lists.items()}
     # The county manager's lists hold its bureau's needs only, not the city bureau's needs of the county's enterprises.
     assert set(inbox_to_accept(user=county_manager).values_list("bureau_id", flat=True)) == {county_bureau.pk}
+
+
+def test_inbox_counts_of_a_user_without_a_bureau_are_zero(manager, need):
+    manager.bureau_id = None  # owns nothing: every list is empty (``none()``), and so is every count
+    assert inbox_counts(user=manager) == {"accept": 0, "assign": 0, "overdue": 0, "supervised": 0}

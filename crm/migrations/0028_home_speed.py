@@ -4,18 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0024_visit_region_speed'),
+        ("crm", "0024_visit_region_speed"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='need',
-            index=models.Index(condition=models.Q(('status__in', ('new', 'accepted', 'assigned', 'in_progress'))), fields=['bureau', 'due_on', 'id', 'status'], name='crm_need_open_bureau_idx'),
+            model_name="need",
+            index=models.Index(
+                condition=models.Q(("status__in", ("new", "accepted", "assigned", "in_progress"))),
+                fields=["bureau", "due_on", "id", "status"],
+                name="crm_need_open_bureau_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='need',
-            index=models.Index(condition=models.Q(('status__in', ('new', 'accepted', 'assigned', 'in_progress'))), fields=['due_on', 'id'], name='crm_need_open_due_idx'),
+            model_name="need",
+            index=models.Index(
+                condition=models.Q(("status__in", ("new", "accepted", "assigned", "in_progress"))),
+                fields=["due_on", "id"],
+                name="crm_need_open_due_idx",
+            ),
         ),
     ]
