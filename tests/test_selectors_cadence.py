@@ -294,7 +294,7 @@ def test_same_rows_as_the_obvious_computation_on_random_data(regions, city_burea
         activity.officers.set(rng.sample(people, k=rng.randint(0, 3)))
         for ent in rng.sample(enterprises, k=rng.randint(1, 4)):
             ActivityParticipantFactory(activity=activity, enterprise=ent)
-    seen = []
+    seen, todo_seen = [], []
     for day in (dt.date(2026, 7, 1), dt.date(2026, 9, 30), dt.date(2026, 10, 20), dt.date(2026, 12, 31)):
         rows = cadence_rows(user=None, today=day)
         got = sorted(
@@ -314,11 +314,18 @@ def test_same_rows_as_the_obvious_computation_on_random_data(regions, city_burea
         person = people[0]
         assert cadence_rows(user=None, person=person, today=day) == [r for r in rows if r["person_id"] == person.pk]
         assert cadence_coverage(user=None, today=day) == _coverage_of(rows) != []
+        for person in people:  # 待走访: the person's own rows not met, missed first, then by due_by and name
+            own = [r for r in cadence_rows(user=person, person=person, today=day) if r["status"] != "met"]
+            own.sort(key=lambda r: (r["status"] != "missed", r["due_by"], r["enterprise_name"]))
+            for limit in (2, 10):
+                assert cadence_todo(user=person, limit=limit, today=day) == own[:limit]
+            todo_seen.append(len(own))
         with monkeypatch.context() as patch:  # counted by the scope's subquery, as at province scale
             patch.setattr(CadenceRows, "LIST_LIMIT", 1)
             assert cadence_coverage(user=None, today=day) == _coverage_of(rows)
     assert {r[4] > 0 for r in seen} == {True, False} and {r[5] > 0 for r in seen} == {True, False}  # both exercised
     assert {r[3] for r in seen} == {1, 2}
+    assert max(todo_seen) > 2  # the limit cut some
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan")

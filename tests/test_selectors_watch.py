@@ -5,9 +5,18 @@ import datetime as dt
 
 import pytest
 
-from crm.choices import VisitFlag
-from crm.selectors.watch import red_flag_visits
-from tests.factories import EnterpriseFactory, VisitFactory, today
+from crm.choices import OPEN_NEED_STATUSES, NeedStatus, VisitFlag
+from crm.models import Need
+from crm.selectors.watch import (
+    inbox_counts,
+    inbox_overdue,
+    inbox_to_accept,
+    inbox_to_assign,
+    needs_supervised,
+    red_flag_visits,
+)
+from crm.workdays import workdays_add
+from tests.factories import EnterpriseFactory, NeedFactory, VisitFactory, today
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +45,59 @@ def test_scoped_and_by_region(county_officer, manager, county_enterprise, enterp
     assert red_flag_visits(user=county_officer) == [county]
     assert red_flag_visits(user=manager, region=county_enterprise.region_id) == [county]
     assert red_flag_visits(user=manager) == [city, county]
+
+
+def _inbox_reference(user, day):
+    """The inbox counts by hand, from every need's row: the needs in the user's scope that the user's bureau owns
+    (each list's rule written out plainly)."""
+    cutoff = workdays_add(start=day, days=-5)
+    counts = dict.fromkeys(("accept", "assign", "overdue", "supervised"), 0)
+    for need in Need.objects.select_related("enterprise"):
+        visible = user.sees_everything or need.bureau_id == user.bureau_id  # transferred needs: seen where owned
+        visible = visible or need.enterprise.region_id == user.bureau.region_id  # a county's: its county's
+        if need.bureau_id != user.bureau_id or not visible:
+            continue
+        counts["accept"] += need.status == NeedStatus.NEW
+        counts["assign"] += need.status == NeedStatus.ACCEPTED
+        late = need.status in OPEN_NEED_STATUSES and need.due_on is not None
+        counts["overdue"] += late and cutoff < need.due_on < day
+        counts["supervised"] += late and need.due_on <= cutoff
+    return counts
+
+
+def test_inbox_counts_one_query_equal_the_lists_and_the_scope(
+    manager, county_manager, enterprise, county_enterprise, city_bureau, county_bureau, django_assert_num_queries
+):
+    day = today()
+    statuses = [NeedStatus.NEW, NeedStatus.ACCEPTED, NeedStatus.ASSIGNED, NeedStatus.IN_PROGRESS, NeedStatus.CLOSED]
+    for status in statuses:
+        owners = [(enterprise, city_bureau), (county_enterprise, county_bureau), (county_enterprise, city_bureau)]
+        owners.append((enterprise, county_bureau))  # a city enterprise's need transferred to the county bureau
+        for ent, bureau in owners:
+            for due in (None, 30, 10, 4, 1, -2):  # days ago: supervised, supervised, overdue, overdue, not yet
+                NeedFactory(
+                    enterprise=ent,
+                    bureau=bureau,
+                    status=status,
+                    due_on=None if due is None else day - dt.timedelta(days=due),
+                )
+    for user in (manager, county_manager):
+        expected = _inbox_reference(user, day)
+        assert expected["accept"] and expected["overdue"] and expected["supervised"]
+        with django_assert_num_queries(2):  # the holidays (the supervision cutoff), the one aggregate
+            counts = inbox_counts(user=user, today=day)
+        assert counts == expected
+        lists = {
+            "accept": inbox_to_accept(user=user),
+            "assign": inbox_to_assign(user=user),
+            "overdue": inbox_overdue(user=user, today=day),
+            "supervised": needs_supervised(user=user, today=day),
+        }
+        assert counts == {key: needs.count() for key, needs in lists.items()}
+    # The county manager's lists hold its bureau's needs only, not the city bureau's needs of the county's enterprises.
+    assert set(inbox_to_accept(user=county_manager).values_list("bureau_id", flat=True)) == {county_bureau.pk}
+
+
+def test_inbox_counts_of_a_user_without_a_bureau_are_zero(manager, need):
+    manager.bureau_id = None  # owns nothing: every list is empty (``none()``), and so is every count
+    assert inbox_counts(user=manager) == {"accept": 0, "assign": 0, "overdue": 0, "supervised": 0}

@@ -176,9 +176,25 @@ class Enterprise(TimeStampedModel):
             models.Index(fields=["status", "liaison_leader"], name="crm_ent_status_leader_idx"),
             # The cadence's links (crm/selectors/cadence.py): the ~4% linked or assisted enterprises, in name order,
             # with every column the link queries read (covering). The condition has no parameter, so SQLite can
-            # prove a query's ``is_linked OR is_assisted`` implies it.
+            # prove a query's ``is_linked OR is_assisted`` implies it. The manager's policy radar
+            # (crm/selectors/matching/suggestions.py) counts the eligible ones among them from the index alone too:
+            # the criteria's columns follow (SQLite 30 -> 10 ms of CPU, PostgreSQL an index-only scan).
             models.Index(
-                fields=["name", "id", "status", "region", "bureau", "is_linked", "is_assisted", "liaison_leader"],
+                fields=[
+                    "name",
+                    "id",
+                    "status",
+                    "region",
+                    "bureau",
+                    "is_linked",
+                    "is_assisted",
+                    "liaison_leader",
+                    "industry_chain",
+                    "employees",
+                    "revenue",
+                    "rd_expense",
+                    "established_on",
+                ],
                 condition=models.Q(is_linked=True) | models.Q(is_assisted=True),
                 name="crm_ent_liaison_idx",
             ),

@@ -24,6 +24,8 @@ The rules are then applied in Python to the fetched rows (a page, or one person'
 """
 
 import datetime as dt
+import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
@@ -515,39 +517,65 @@ def cadence_rows(**kwargs) -> list[dict]:
     return list(cadence_query(**kwargs))
 
 
+def _links_counted(query: CadenceRows) -> tuple[list[tuple], dict[tuple[int, int], list[int]]]:
+    """Every link of ``query`` as a ``LINK_COLUMNS`` tuple (unordered) and the counts of their visits (``_counts``)."""
+    links = query.links.tuples()
+    return links, (query.counts_of_every(link[0] for link in links) if links else {})
+
+
+def _link_statuses(rules: Rules, links: list[tuple], counts: dict) -> Iterator[tuple[tuple, Rule, int, int, str]]:
+    """Each of ``links`` (``_links_counted``) as (its tuple, rule, visits done this period, in the previous one,
+    ``cadence_status``), from the raw tuples: no row dict per link (a leader has ~2,000, a province ~10,000). The
+    rule and its count positions are looked up once per (bureau, tier, role)."""
+    specs: dict[tuple, tuple[Rule, int, int]] = {}  # (bureau, assisted, role) -> rule, positions of done
+    for link in links:
+        enterprise_id, _name, bureau_id, assisted, person_id, role, _rank = link
+        spec = specs.get((bureau_id, assisted, role))
+        if spec is None:
+            rule = rules.rule(bureau_id, bool(assisted), role)
+            spec = specs[(bureau_id, assisted, role)] = (
+                rule,
+                rules.position(rule, previous=False),
+                rules.position(rule, previous=True),
+            )
+        rule, current, previous = spec
+        done = counts.get((enterprise_id, person_id))
+        done, previous_done = (done[current], done[previous]) if done else (0, 0)
+        status = cadence_status(done=done, previous_done=previous_done, required=rule.required)
+        yield link, rule, done, previous_done, status
+
+
 def cadence_todo(*, user, limit: int = 10, today: dt.date | None = None) -> list[dict]:
-    """待走访 on the 工作台: the user's own due and missed rows, missed first then soonest ``due_by``."""
-    rows = [r for r in cadence_rows(user=user, person=user, today=today) if r["status"] != CadenceStatus.MET]
-    rows.sort(key=lambda r: (r["status"] != CadenceStatus.MISSED, r["due_by"], r["enterprise_name"]))
-    return rows[:limit]
+    """待走访 on the 工作台: the user's own due and missed rows, missed first, then soonest ``due_by``, enterprise name
+    (then enterprise and role, as ``cadence_rows`` orders them). The statuses come from the raw tuples
+    (``_link_statuses``); row dicts are built for the ``limit`` shown only (a leader liaises with ~2,000)."""
+    query = cadence_query(user=user, person=user, today=today)
+    rules = query.rules
+    links, counts = _links_counted(query)
+    missed, met = CadenceStatus.MISSED.value, CadenceStatus.MET.value
+    todo = [
+        (status != missed, rules.current[rule.period].end, link[1], link[0], link[4], link[5], link)
+        for link, rule, _done, _previous_done, status in _link_statuses(rules, links, counts)
+        if status != met
+    ]
+    first = heapq.nsmallest(limit, todo, key=lambda entry: entry[:6])
+    return [
+        _row(dict(zip(LINK_COLUMNS, (e, name, bureau, bool(assisted), person, role, rank), strict=True)), counts, rules)
+        for *_key, (e, name, bureau, assisted, person, role, rank) in first
+    ]
 
 
 def cadence_coverage(*, user, region: str | None = None, today: dt.date | None = None) -> list[dict]:
     """Per liaison person in scope: rows, required and done visits this period, met/due/missed counts.
 
     The same figures as summing ``cadence_rows`` (rule, counts and ``cadence_status`` alike), from the links' and
-    the counts' raw tuples: no row dict per link (a province has ~10 000 links)."""
+    the counts' raw tuples (``_link_statuses``)."""
     query = cadence_query(user=user, region=region, today=today)
-    rules = query.rules
-    links = query.links.tuples()
-    if not links:
-        return []
-    counts = query.counts_of_every(link[0] for link in links)
+    links, counts = _links_counted(query)
     people: dict[tuple[int, str], dict] = {}
     statuses = dict.fromkeys(CadenceStatus.values, 0)  # once: ``.values`` rebuilds the choices on every call
-    specs: dict[tuple, tuple[int, int, int]] = {}  # (bureau, assisted, role) -> required, positions of done
-    for enterprise_id, _name, bureau_id, assisted, person_id, role, _rank in links:
-        spec = specs.get((bureau_id, assisted, role))
-        if spec is None:
-            rule = rules.rule(bureau_id, bool(assisted), role)
-            spec = specs[(bureau_id, assisted, role)] = (
-                rule.required,
-                rules.position(rule, previous=False),
-                rules.position(rule, previous=True),
-            )
-        required, current, previous = spec
-        done = counts.get((enterprise_id, person_id))
-        done, previous_done = (done[current], done[previous]) if done else (0, 0)
+    for link, rule, done, _previous_done, status in _link_statuses(query.rules, links, counts):
+        person_id, role = link[4], link[5]
         entry = people.get((person_id, role))
         if entry is None:
             entry = people[(person_id, role)] = {
@@ -559,7 +587,7 @@ def cadence_coverage(*, user, region: str | None = None, today: dt.date | None =
                 **statuses,
             }
         entry["enterprises"] += 1
-        entry["required"] += required
-        entry["done"] += min(done, required)
-        entry[cadence_status(done=done, previous_done=previous_done, required=required)] += 1
+        entry["required"] += rule.required
+        entry["done"] += min(done, rule.required)
+        entry[status] += 1
     return sorted(people.values(), key=lambda e: (e["role"], e["person_id"]))

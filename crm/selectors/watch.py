@@ -8,12 +8,14 @@ managers who see everything also see transferred ones they own.
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Exists, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from crm.choices import OPEN_ACTION_STATUSES, OPEN_NEED_STATUSES, NeedStatus, PlanStatus, VisitFlag
 from crm.models import ActionItem, Need, Visit, VisitPlan
-from crm.querysets import open_q
+from crm.querysets import open_q, overdue_q
 from crm.selectors.needs import need_list
 from crm.workdays import SUPERVISION_AFTER_DAYS, workdays_add
 
@@ -29,25 +31,40 @@ def _owned(user) -> QuerySet:
     return needs.filter(bureau_id=user.bureau_id) if user.bureau_id else needs.none()
 
 
-def inbox_to_accept(*, user) -> QuerySet:
-    """待受理: new needs, oldest first."""
-    return _owned(user).filter(status=NeedStatus.NEW).order_by("created_at", "id")
-
-
-def inbox_to_assign(*, user) -> QuerySet:
-    """待交办: accepted, not yet assigned; oldest first."""
-    return _owned(user).filter(status=NeedStatus.ACCEPTED).order_by("created_at", "id")
-
-
 def supervision_cutoff(today: dt.date) -> dt.date:
     """A need due on or before this date is ``SUPERVISION_AFTER_DAYS`` working days late (督办)."""
     return workdays_add(start=today, days=-SUPERVISION_AFTER_DAYS)
 
 
+# The one home of each inbox list's condition over needs (the lists below and ``inbox_counts``).
+TO_ACCEPT_Q = Q(status=NeedStatus.NEW)  # 待受理
+TO_ASSIGN_Q = Q(status=NeedStatus.ACCEPTED)  # 待交办
+
+
+def _overdue_q(today: dt.date, cutoff: dt.date) -> Q:
+    """Overdue but not yet supervised."""
+    return overdue_q(OPEN_NEED_STATUSES, today) & Q(due_on__gt=cutoff)
+
+
+def _supervised_q(cutoff: dt.date) -> Q:
+    """督办: open and due on or before ``supervision_cutoff``."""
+    return open_q(OPEN_NEED_STATUSES) & Q(due_on__lte=cutoff)
+
+
+def inbox_to_accept(*, user) -> QuerySet:
+    """待受理: new needs, oldest first."""
+    return _owned(user).filter(TO_ACCEPT_Q).order_by("created_at", "id")
+
+
+def inbox_to_assign(*, user) -> QuerySet:
+    """待交办: accepted, not yet assigned; oldest first."""
+    return _owned(user).filter(TO_ASSIGN_Q).order_by("created_at", "id")
+
+
 def inbox_overdue(*, user, today: dt.date | None = None) -> QuerySet:
     """Overdue but not yet supervised; longest overdue first."""
     today = today or timezone.localdate()
-    return _owned(user).overdue(today).filter(due_on__gt=supervision_cutoff(today)).order_by("due_on", "id")
+    return _owned(user).filter(_overdue_q(today, supervision_cutoff(today))).order_by("due_on", "id")
 
 
 def needs_supervised(*, user, today: dt.date | None = None, owned: bool = True) -> QuerySet:
@@ -55,7 +72,41 @@ def needs_supervised(*, user, today: dt.date | None = None, owned: bool = True) 
     one in scope (``owned=False``), managers those of their bureau."""
     today = today or timezone.localdate()
     needs = _owned(user) if owned else need_list(user=user)
-    return needs.open().filter(due_on__lte=supervision_cutoff(today)).order_by("due_on", "id")
+    return needs.filter(_supervised_q(supervision_cutoff(today))).order_by("due_on", "id")
+
+
+class _CountAll(Func):
+    """``COUNT(*)`` as a plain expression (no GROUP BY): a count that an index answers alone."""
+
+    template = "COUNT(*)"
+    output_field = IntegerField()
+
+
+def inbox_counts(*, user, today: dt.date | None = None) -> dict[str, int]:
+    """How many needs each inbox list holds (``accept``, ``assign``, ``overdue``, ``supervised``), in ONE statement:
+    a scalar ``(SELECT COUNT(*) …)`` per list, each a range of ``crm_need_bureau_due_idx`` read from the index alone
+    (a single aggregate with a conditional count per list tested every condition on every open need of the bureau:
+    slower on SQLite than the four ranges)."""
+    today = today or timezone.localdate()
+    cutoff = supervision_cutoff(today)
+    owned = _owned(user).order_by()
+    lists = {
+        "accept": TO_ACCEPT_Q,
+        "assign": TO_ASSIGN_Q,
+        "overdue": _overdue_q(today, cutoff),
+        "supervised": _supervised_q(cutoff),
+    }
+    parts, params = [], []
+    for condition in lists.values():
+        try:
+            sql, part_params = owned.filter(condition).values(n=_CountAll()).query.sql_with_params()
+        except EmptyResultSet:  # ``.none()``: a user without a bureau
+            sql, part_params = "SELECT 0", ()
+        parts.append(f"({sql})")
+        params += part_params
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        return dict(zip(lists, cursor.fetchone(), strict=True))
 
 
 def red_flag_visits(*, user, region: str | None = None, limit: int = WATCH_LIMIT) -> list[Visit]:

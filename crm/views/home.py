@@ -75,8 +75,14 @@ def _plans(user, request) -> dict:
     return {"plans": list(watch.plans_upcoming(user=user)[:10])}
 
 
+INBOX_RELATED = ("enterprise", "project")  # what an inbox row shows of a need's relations
+
+
 def _inbox(user, request) -> dict:
-    """The manager's 待受理 / 待交办 / overdue / supervised lists (DESIGN §11.3), a few rows and a count each."""
+    """The manager's 待受理 / 待交办 / overdue / supervised lists (DESIGN §11.3), a few rows each and their counts
+    (one aggregate query for the four)."""
+    today = timezone.localdate()
+    counts = watch.inbox_counts(user=user, today=today)
     blocks = [
         ("accept", _("To accept"), watch.inbox_to_accept(user=user), "status=new&ordering=created_at", False),
         (
@@ -86,16 +92,22 @@ def _inbox(user, request) -> dict:
             "status=accepted&ordering=created_at",
             False,
         ),
-        ("overdue", _("Overdue"), watch.inbox_overdue(user=user), "overdue=true", True),
-        ("supervised", _("Supervised"), watch.needs_supervised(user=user), "overdue=true", True),
+        ("overdue", _("Overdue"), watch.inbox_overdue(user=user, today=today), "overdue=true", True),
+        ("supervised", _("Supervised"), watch.needs_supervised(user=user, today=today), "overdue=true", True),
     ]
     return {
         "inbox": [
-            {"key": key, "title": title, "needs": needs_first(qs, INBOX_LIMIT), "count": qs.count(), "query": query}
-            | {"danger": danger}
+            {
+                "key": key,
+                "title": title,
+                "needs": needs_first(qs, INBOX_LIMIT, related=INBOX_RELATED),
+                "count": counts[key],
+                "query": query,
+                "danger": danger,
+            }
             for key, title, qs, query, danger in blocks
         ],
-        "today": timezone.localdate(),
+        "today": today,
     }
 
 
