@@ -105,6 +105,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT: it pays off for long analytical queries; here any statement whose estimate passes jit_above_cost
+    # (the milestone lag counts, the dashboard's aggregates) spent tens of ms compiling (EXPLAIN: "JIT Emission").
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+        filter(None, [DATABASES["default"]["OPTIONS"].get("options"), "-c jit=off"])
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside one writer; IMMEDIATE takes the write lock at BEGIN so concurrent
     # transactions queue on the busy timeout instead of failing with "database is locked" mid-way.

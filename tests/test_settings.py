@@ -5,6 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.db import connection
+
 
 def test_production_settings_pass_check_deploy():
     # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never has it.
@@ -100,3 +103,19 @@ def test_debug_does_not_serve_media():
     )
     result = _django(code, DJANGO_DEBUG="1")
     assert result.stdout.strip() == "not served", result.stderr
+
+
+def test_postgresql_connections_run_without_jit_and_keep_options_of_the_url():
+    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['options'])"
+    url = "postgres://crm:crm@127.0.0.1:5432/crm"
+    assert _django(show, DJANGO_DEBUG="1", DATABASE_URL=url).stdout.strip() == "-c jit=off"
+    with_options = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url + "?options=-c%20work_mem%3D8MB")
+    assert with_options.stdout.strip() == "-c work_mem=8MB -c jit=off", with_options.stderr
+
+
+def test_a_postgresql_session_has_jit_off(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

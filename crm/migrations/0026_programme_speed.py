@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0024_visit_region_speed"),
+        ("crm", "0025_list_indexes"),
     ]
 
     operations = [
