@@ -47,7 +47,7 @@ FORMS = {
 
 @pytest.mark.parametrize("form_kind", list(FORMS))
 @pytest.mark.parametrize("name", list(SampleForm.base_fields))
-@pytest.mark.parametrize("col", [None, "", "col-md-6", "a<b>&\"c\""])
+@pytest.mark.parametrize("col", [None, "", "col-md-6", 'a<b>&"c"'])
 def test_form_field_is_the_include(form_kind, name, col, english):
     field = FORMS[form_kind]()[name]
     if col is None:
