@@ -10,9 +10,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.choices import NeedStatus
+from crm.models import Need
 from crm.selectors.home import DEADLINES_LIMIT, HOME_LIST_LIMIT, home_needs, my_open_needs
-from crm.selectors.needs import deadline_order, need_list, needs_due_soon, needs_first, needs_mine, needs_overdue
-from tests.factories import NeedFactory
+from crm.selectors.needs import (
+    deadline_order,
+    due_soon_range,
+    need_list,
+    needs_due_soon,
+    needs_first,
+    needs_mine,
+    needs_mine_first_ids,
+    needs_overdue,
+)
+from tests.factories import EnterpriseFactory, NeedFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +174,33 @@ def test_needs_first_reads_the_first_rows_of_any_ordering(manager, enterprise, c
     for ordering in (deadline_order(), ["created_at", "id"], ["-due_on", "-id"]):
         queryset = need_list(user=manager).filter(pk__in=[n.pk for n in needs]).order_by(*ordering)
         assert needs_first(queryset, 4) == list(queryset[:4])
+
+
+@pytest.mark.parametrize("cut", [True, False])
+def test_my_needs_first_ids_cut_or_whole_equal_the_plain_cards(
+    cut, officer, leader, handler, liaised, county_enterprise, city_bureau
+):
+    """``needs_mine_first_ids`` with the enterprise parts cut to their first rows (PostgreSQL's way) and read whole
+    (SQLite's) selects exactly the first rows of ``needs_mine`` and of its ones due soon, for a liaison officer and
+    a leader leading several enterprises with many needs; out-of-scope and closed needs stay out."""
+    led = [liaised, *EnterpriseFactory.create_batch(2, bureau=city_bureau, region=liaised.region)]
+    for enterprise in led:
+        enterprise.liaison_leader = leader
+        enterprise.save()
+    for n in range(24):
+        _need(led[n % 3], city_bureau, None if n % 7 == 0 else _days(n % 11 - 6), handler=handler)
+    _need(led[1], city_bureau, _days(-30), status=NeedStatus.CLOSED)  # not open: never mine
+    _need(led[2], city_bureau, _days(1), created_by=leader)  # two reasons: once
+    start, until = due_soon_range()
+    for user in (officer, leader):
+        for limit, due_limit in ((10, 8), (3, 2), (40, 40)):
+            ids = needs_mine_first_ids(
+                user=user, limit=limit, due_from=start, due_until=until, due_limit=due_limit, cut=cut
+            )
+            rows = list(Need.objects.filter(pk__in=ids).order_by(*deadline_order()))
+            mine = list(needs_mine(user=user))
+            first = mine[:limit]
+            due = [need for need in mine if need.due_on is not None and start <= need.due_on <= until][:due_limit]
+            assert first and due
+            assert set(rows) == set(first) | set(due)
+            assert rows[:limit] == first
