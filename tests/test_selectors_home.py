@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.choices import NeedStatus
-from crm.models import Need
-from crm.selectors.home import DEADLINES_LIMIT, HOME_LIST_LIMIT, home_needs, my_open_needs
+from crm.models import Enterprise, Need
+from crm.selectors.home import DEADLINES_LIMIT, HOME_LIST_LIMIT, home_needs, my_enterprises, my_open_needs
 from crm.selectors.needs import (
     deadline_order,
     due_soon_range,
@@ -204,3 +204,31 @@ def test_my_needs_first_ids_cut_or_whole_equal_the_plain_cards(
             assert first and due
             assert set(rows) == set(first) | set(due)
             assert rows[:limit] == first
+
+
+@pytest.mark.parametrize("cut", [True, False])
+def test_my_enterprises_cut_or_whole_equal_a_plain_reference_in_scope(
+    cut, officer, county_officer, leader, enterprise, county_enterprise, city_bureau, county_bureau
+):
+    """我联系的企业: the first rows by name of the enterprises in scope I liaise with or lead, whether each reason is
+    cut to its first rows first (PostgreSQL's way) or not; a county user does not see a city enterprise it leads."""
+    city = EnterpriseFactory.create_batch(6, bureau=city_bureau, region=enterprise.region)
+    county = EnterpriseFactory.create_batch(4, bureau=county_bureau, region=county_enterprise.region)
+    for ent in [enterprise, *city[:3]]:
+        ent.liaison_officers.add(officer)
+    for ent in [*city[2:], county_enterprise, *county]:
+        ent.liaison_leader = leader
+        ent.save()
+    for ent in [enterprise, *city[:2], county_enterprise, county[0]]:
+        ent.liaison_officers.add(county_officer)
+    county[1].liaison_leader = county_officer
+    county[1].save()
+    for user in (officer, leader, county_officer):
+        visible = set(Enterprise.objects.visible_to(user))
+        mine = [e for e in visible if user in e.liaison_officers.all() or e.liaison_leader_id == user.pk]
+        mine.sort(key=lambda e: (e.name, e.pk))
+        for limit in (2, 5, 20):
+            shown = list(my_enterprises(user=user, limit=limit, cut=cut))
+            assert shown == mine[:limit]
+            assert shown
+    assert city[0] not in my_enterprises(user=county_officer, limit=20, cut=cut)  # a city enterprise: out of scope

@@ -210,7 +210,7 @@ def needs_mine_ids(*, user, **conditions) -> QuerySet:
     return first.union(*rest)
 
 
-def _compound(querysets: Iterable[QuerySet], *, operator: str = "UNION ALL") -> tuple[str, list]:
+def compound_sql(querysets: Iterable[QuerySet], *, operator: str = "UNION ALL") -> tuple[str, list]:
     """The rows of several (sliced, ordered) querysets one after the other, as SQL and parameters: each is compiled by
     the ORM and read as a table (``SELECT * FROM (…)``), so its own ORDER BY and LIMIT hold on SQLite too (Django's
     ``union`` refuses sliced parts there). An empty queryset (``none()``) adds nothing."""
@@ -253,7 +253,7 @@ def needs_mine_first_ids(
     cut = connection.vendor == "postgresql" if cut is None else cut
     cuts = [({}, limit), (due_soon, None)] if cut else ()
     parts = _mine_parts(user=user, conditions={}, fields=("id", "due_on"), scoped=True, cuts=cuts)
-    mine, params = _compound(parts, operator="UNION")
+    mine, params = compound_sql(parts, operator="UNION")
     range_ = [connection.ops.adapt_datefield_value(day) for day in (due_from, due_until)]
     sql = (
         f"WITH mine ({pk}, {due}) AS ({mine}) "  # noqa: S608 (compiled by the ORM; values are parameters)
