@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 # 18 with the holiday table read once a page, 16 with both need cards read in one query (needs_mine_first_ids).
 OFFICER_HOME_QUERIES = 16
 # The leader's and the manager's 工作台 with this test's data (issue 12's speed pass: the need cards in one query).
-# The manager's inbox: the first rows of its four lists in two queries (needs_first_each), not eight.
+# The manager's inbox: the first rows of its four lists in two queries (needs_first_each), not four.
 HOME_QUERIES = {"leader": 20, "manager": 19}
 
 

@@ -85,7 +85,7 @@ def needs_first(needs: QuerySet, limit: int, *, related: tuple[str, ...] = NEED_
 def needs_first_each(
     lists: dict[str, QuerySet], limit: int, *, related: tuple[str, ...] = NEED_ROW_RELATED
 ) -> dict[str, list[Need]]:
-    """``needs_first`` of several lists in two queries whatever their number (the manager's inbox: 8 -> 2): the
+    """``needs_first`` of several lists in two queries whatever their number (the inbox: 4 -> 2): the
     first ``limit`` ids of every list, tagged with the list, in ONE statement (a UNION ALL of each list's own id
     query), then those rows with ``related`` joined in, each list sorted by its own ordering. Every list must be
     ordered by plain ascending, non-NULL columns ending with a unique one (``created_at, id``; ``due_on, id``)."""
