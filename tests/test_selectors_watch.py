@@ -7,6 +7,7 @@ import pytest
 
 from crm.choices import OPEN_NEED_STATUSES, NeedStatus, VisitFlag
 from crm.models import Need
+from crm.selectors.needs import needs_first_each
 from crm.selectors.watch import (
     inbox_counts,
     inbox_overdue,
@@ -65,10 +66,8 @@ def _inbox_reference(user, day):
     return counts
 
 
-def test_inbox_counts_one_query_equal_the_lists_and_the_scope(
-    manager, county_manager, enterprise, county_enterprise, city_bureau, county_bureau, django_assert_num_queries
-):
-    day = today()
+def _inbox_needs(enterprise, county_enterprise, city_bureau, county_bureau, day):
+    """Needs of every status and deadline, owned by either bureau, of a city and a county enterprise."""
     statuses = [NeedStatus.NEW, NeedStatus.ACCEPTED, NeedStatus.ASSIGNED, NeedStatus.IN_PROGRESS, NeedStatus.CLOSED]
     for status in statuses:
         owners = [(enterprise, city_bureau), (county_enterprise, county_bureau), (county_enterprise, city_bureau)]
@@ -81,6 +80,13 @@ def test_inbox_counts_one_query_equal_the_lists_and_the_scope(
                     status=status,
                     due_on=None if due is None else day - dt.timedelta(days=due),
                 )
+
+
+def test_inbox_counts_one_query_equal_the_lists_and_the_scope(
+    manager, county_manager, enterprise, county_enterprise, city_bureau, county_bureau, django_assert_num_queries
+):
+    day = today()
+    _inbox_needs(enterprise, county_enterprise, city_bureau, county_bureau, day)
     for user in (manager, county_manager):
         expected = _inbox_reference(user, day)
         assert expected["accept"] and expected["overdue"] and expected["supervised"]
@@ -101,3 +107,37 @@ def test_inbox_counts_one_query_equal_the_lists_and_the_scope(
 def test_inbox_counts_of_a_user_without_a_bureau_are_zero(manager, need):
     manager.bureau_id = None  # owns nothing: every list is empty (``none()``), and so is every count
     assert inbox_counts(user=manager) == {"accept": 0, "assign": 0, "overdue": 0, "supervised": 0}
+
+
+@pytest.mark.parametrize("limit", [1, 3, 50])
+def test_the_inbox_first_rows_in_two_queries_equal_each_list_and_the_scope(
+    manager, county_manager, enterprise, county_enterprise, city_bureau, county_bureau, limit, django_assert_num_queries
+):
+    """``needs_first_each`` (one UNION ALL of the four lists' first ids, one row query) against each list cut plainly;
+    a need new and overdue is on two lists."""
+    day = today()
+    _inbox_needs(enterprise, county_enterprise, city_bureau, county_bureau, day)
+    for user in (manager, county_manager):
+        lists = {
+            "accept": inbox_to_accept(user=user),
+            "assign": inbox_to_assign(user=user),
+            "overdue": inbox_overdue(user=user, today=day),
+            "supervised": needs_supervised(user=user, today=day),
+        }
+        expected = {key: list(needs[:limit]) for key, needs in lists.items()}
+        assert all(expected.values())
+        if limit == 50:  # every row: a new need past its deadline is on two lists
+            assert set(expected["accept"]) & set(expected["overdue"] + expected["supervised"])
+        with django_assert_num_queries(2):
+            first = needs_first_each(lists, limit, related=("enterprise", "project"))
+        assert first == expected
+        assert all(need.enterprise.name for needs in first.values() for need in needs)  # joined in, no query
+    manager.bureau_id = None  # owns nothing: every list is ``none()``, nothing to read
+    lists = {"accept": inbox_to_accept(user=manager), "supervised": needs_supervised(user=manager, today=day)}
+    with django_assert_num_queries(0):
+        assert needs_first_each(lists, 5) == {"accept": [], "supervised": []}
+
+
+def test_needs_first_each_refuses_an_ordering_it_cannot_sort(manager, need):
+    with pytest.raises(ValueError, match="ascending"):
+        needs_first_each({"late": inbox_to_accept(user=manager).order_by("-created_at", "-id")}, 5)

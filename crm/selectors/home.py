@@ -2,10 +2,13 @@
 
 import datetime as dt
 
+from django.db import connection
 from django.db.models import Count, Q
+from django.db.models.expressions import RawSQL
 
 from crm.models import ActionItem, Enterprise, Need, Notification, Project
 from crm.selectors.needs import (
+    compound_sql,
     deadline_order,
     due_soon_range,
     needs_escalation_annotate,
@@ -53,18 +56,28 @@ def _liaised(user):
     return Enterprise.liaison_officers.through.objects.filter(user_id=user.pk).values("enterprise_id")
 
 
-def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT):
-    """Enterprises in scope where the user is a liaison officer or the liaison leader."""
+def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT, cut: bool | None = None):
+    """Enterprises in scope where the user is a liaison officer or the liaison leader, by name. ``cut`` (default: on
+    PostgreSQL): each reason cut to its first rows before they meet."""
     # One UNION of two index lookups, not an OR: PostgreSQL guessed half the enterprises match an OR and walked
     # the name index through all of them (80 ms at province scale).
-    mine = _liaised(user).order_by().union(Enterprise.objects.filter(liaison_leader=user).order_by().values("id"))
+    if connection.vendor == "postgresql" if cut is None else cut:
+        # Each reason cut to its own first rows in scope, in the card's order, before they meet (the first rows of a
+        # union are among the first rows of its parts): PostgreSQL joined all 100k enterprises to a leader's 2,000 to
+        # sort them (50-90 -> 1 ms). Not on SQLite: a LIMIT in name order tempts it to walk the name index through
+        # every enterprise for a user who leads none (0 -> 340 ms).
+        visible = Enterprise.objects.visible_to(user).order_by("name", "id")
+        parts = [visible.filter(id__in=_liaised(user)), visible.filter(liaison_leader=user)]
+        first, params = compound_sql(part.values("id")[:limit] for part in parts)
+        enterprises = Enterprise.objects.filter(id__in=RawSQL(first or "SELECT 0 WHERE 1 = 0", params))
+    else:
+        mine = _liaised(user).order_by().union(Enterprise.objects.filter(liaison_leader=user).order_by().values("id"))
+        enterprises = Enterprise.objects.visible_to(user).filter(id__in=mine)
     # The card shows the name and the region: the region alone is joined in.
     return (
-        Enterprise.objects.visible_to(user)
-        .filter(id__in=mine)
-        .select_related("region")
+        enterprises.select_related("region")
         .only("id", "name", "region_id", "region__name")
-        .order_by("name")[:limit]
+        .order_by("name", "id")[:limit]
     )
 
 

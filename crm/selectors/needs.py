@@ -3,7 +3,9 @@
 import datetime as dt
 import math
 from collections.abc import Iterable
+from operator import attrgetter
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -80,6 +82,40 @@ def needs_first(needs: QuerySet, limit: int, *, related: tuple[str, ...] = NEED_
     return list(Need.objects.filter(pk__in=first).select_related(*related).order_by(*ordering))
 
 
+def needs_first_each(
+    lists: dict[str, QuerySet], limit: int, *, related: tuple[str, ...] = NEED_ROW_RELATED
+) -> dict[str, list[Need]]:
+    """``needs_first`` of several lists in two queries whatever their number (the inbox: 4 -> 2): the
+    first ``limit`` ids of every list, tagged with the list, in ONE statement (a UNION ALL of each list's own id
+    query), then those rows with ``related`` joined in, each list sorted by its own ordering. Every list must be
+    ordered by plain ascending, non-NULL columns ending with a unique one (``created_at, id``; ``due_on, id``)."""
+    parts, params, keys = [], [], list(lists)
+    for index, key in enumerate(keys):
+        try:
+            sql, part_params = lists[key].values("pk")[:limit].query.sql_with_params()
+        except EmptyResultSet:  # ``.none()``: a user without a bureau
+            continue
+        parts.append(f"SELECT {index}, first_{index}.* FROM ({sql}) first_{index}")  # noqa: S608 (ORM SQL, params)
+        params += part_params
+    found: dict[str, list[int]] = {key: [] for key in keys}
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for index, pk in cursor.fetchall():
+                found[keys[index]].append(pk)
+    ids = {pk for pks in found.values() for pk in pks}
+    rows = (
+        {need.pk: need for need in Need.objects.filter(pk__in=ids).select_related(*related).order_by()} if ids else {}
+    )
+    result = {}
+    for key in keys:
+        ordering = ["id" if name == "pk" else name for name in lists[key].query.order_by]
+        if not ordering or any(not isinstance(name, str) or name.startswith("-") for name in ordering):
+            raise ValueError(f"needs_first_each: {key} must be ordered by ascending columns, not {ordering!r}")
+        result[key] = sorted((rows[pk] for pk in found[key]), key=attrgetter(*ordering))
+    return result
+
+
 def need_detail(*, user) -> QuerySet:
     """Needs in scope with everything the detail page shows (timeline events and their authors)."""
     return (
@@ -117,29 +153,55 @@ class _Unselective(Func):
         return f"likelihood({sql}, 0.9)", params
 
 
-def _mine_parts(*, user, conditions: dict, fields: tuple[str, ...] = ("id",), scoped: bool = False) -> list[QuerySet]:
+def _mine_parts(
+    *,
+    user,
+    conditions: dict,
+    fields: tuple[str, ...] = ("id",),
+    scoped: bool = False,
+    cuts: Iterable[tuple[dict, int | None]] = (),
+) -> list[QuerySet]:
     """One indexed id query per reason a need is mine: I handle it; I recorded it; it is of an enterprise I liaise
     with (officer or liaison leader); my department leads it and nobody handles it yet; for managers, the new and
     accepted needs of my bureau. Each is a range scan of a (reason, status, due_on) index; ``conditions`` (a
     deadline range) go inside every part so the outer query only looks rows up by id. ``fields``: the columns
-    each part selects; ``scoped``: each part limited to ``visible_to(user)`` (a no-op for whoever sees all)."""
+    each part selects; ``scoped``: each part limited to ``visible_to(user)`` (a no-op for whoever sees all);
+    ``cuts``: ``(conditions, n)`` pairs; when given, the parts over enterprise sets (a leader's 2,000 enterprises:
+    thousands of needs) are read once per pair under those conditions, cut to their first ``n`` rows in
+    ``deadline_order`` unless ``n`` is None (PostgreSQL walks ``crm_need_open_due_idx`` until it has them; the parts
+    of one person are small, and a LIMIT tempts SQLite to walk that index through every open need in range for
+    rare ones)."""
     open_ = list(OPEN_NEED_STATUSES)
     liaised = Enterprise.liaison_officers.through.objects.filter(user_id=user.pk).values("enterprise_id")
     led = Enterprise.objects.filter(liaison_leader_id=user.pk).values("id")
     needs = Need.objects.visible_to(user) if scoped else Need.objects.all()
-    parts = [
+    by_person = [
         needs.filter(handler_id=user.pk, status__in=open_),
         needs.filter(created_by_id=user.pk, status__in=open_),
+    ]
+    by_enterprise = [
         needs.filter(enterprise_id__in=liaised, status__in=open_),
         needs.filter(enterprise_id__in=led, status__in=open_),
     ]
     if user.department_id:
         # ``crm_need_dept_free_idx`` (partial, nobody handles it): not the handler index's NULL range (see above).
         free = _Unselective(Q(handler__isnull=True))
-        parts.append(needs.filter(free, lead_department_id=user.department_id, status__in=open_))
+        by_person.append(needs.filter(free, lead_department_id=user.department_id, status__in=open_))
     if user.has_role(Role.MANAGER, Role.ADMIN) and user.bureau_id:
-        parts.append(needs.filter(bureau_id=user.bureau_id, status__in=[NeedStatus.NEW, NeedStatus.ACCEPTED]))
-    return [part.filter(**conditions).order_by().values(*fields) for part in parts]
+        by_person.append(needs.filter(bureau_id=user.bureau_id, status__in=[NeedStatus.NEW, NeedStatus.ACCEPTED]))
+    if cuts:
+        by_enterprise = [
+            part.filter(**cut).order_by() if n is None else part.filter(**cut).order_by(*deadline_order())[:n]
+            for cut, n in cuts
+            for part in by_enterprise
+        ]
+    else:
+        by_enterprise = [part.filter(**conditions).order_by() for part in by_enterprise]
+    return [
+        *[part.filter(**conditions).order_by().values(*fields) for part in by_person[:2]],
+        *[part.values(*fields) for part in by_enterprise],
+        *[part.filter(**conditions).order_by().values(*fields) for part in by_person[2:]],
+    ]
 
 
 def needs_mine_ids(*, user, **conditions) -> QuerySet:
@@ -148,24 +210,55 @@ def needs_mine_ids(*, user, **conditions) -> QuerySet:
     return first.union(*rest)
 
 
-def needs_mine_first_ids(*, user, limit: int, due_from: dt.date, due_until: dt.date, due_limit: int) -> RawSQL:
-    """Ids of the first ``limit`` rows of ``needs_mine`` (overdue first, then soonest due, no deadline last) and of
-    its first ``due_limit`` rows due from ``due_from`` to ``due_until``, as ONE subquery for ``pk__in``: the
-    UNION of ``needs_mine`` (ids and deadlines of its indexed parts), built and compiled once, is a common table
-    expression read twice, each read sorted in the order of ``deadline_order`` and cut. The 工作台 reads both need
-    cards with it in one query: sorted by ``deadline_order``, the rows it selects start with the first ``limit`` of
-    my needs, and their ones due in the range start with the first ``due_limit`` due in it."""
-    first, *rest = _mine_parts(user=user, conditions={}, fields=("id", "due_on"), scoped=True)
-    union, params = first.union(*rest).query.sql_with_params()
+def compound_sql(querysets: Iterable[QuerySet], *, operator: str = "UNION ALL") -> tuple[str, list]:
+    """The rows of several (sliced, ordered) querysets one after the other, as SQL and parameters: each is compiled by
+    the ORM and read as a table (``SELECT * FROM (…)``), so its own ORDER BY and LIMIT hold on SQLite too (Django's
+    ``union`` refuses sliced parts there). An empty queryset (``none()``) adds nothing."""
+    parts, params = [], []
+    for index, queryset in enumerate(querysets):
+        try:
+            sql, part_params = queryset.query.sql_with_params()
+        except EmptyResultSet:
+            continue
+        parts.append(f"SELECT * FROM ({sql}) part_{index}")  # noqa: S608 (compiled by the ORM; values are parameters)
+        params += part_params
+    return f" {operator} ".join(parts), params
+
+
+def _deadline_order_sql() -> str:
+    """``deadline_order`` as this database writes it, over a table of ``(id, due_on)`` rows (its one home compiled,
+    not written again beside it)."""
+    sql, _params = Need.objects.order_by(*deadline_order()).values("pk").query.sql_with_params()
+    return sql.rsplit(" ORDER BY ", 1)[1].replace(f"{connection.ops.quote_name(Need._meta.db_table)}.", "")
+
+
+def needs_mine_first_ids(
+    *, user, limit: int, due_from: dt.date, due_until: dt.date, due_limit: int, cut: bool | None = None
+) -> RawSQL:
+    """Ids of the first ``limit`` rows of ``needs_mine`` (``deadline_order``) and of its first ``due_limit`` rows due
+    from ``due_from`` to ``due_until``, as ONE subquery for ``pk__in`` (the 工作台 reads both need cards with it in
+    one query: sorted by ``deadline_order``, the rows it selects start with the first ``limit`` of my needs, and
+    their ones due in the range start with the first ``due_limit`` due in it).
+
+    The UNION of ``needs_mine``'s parts (ids and deadlines) is a common table expression read twice, each read
+    sorted by ``deadline_order`` and cut. With ``cut`` (default: on PostgreSQL) the parts over enterprise sets enter
+    it already cut to their own first rows (the first rows of a union are among the first rows of its parts):
+    PostgreSQL no longer looks up every need of a leader's 2,000 enterprises to sort them all."""
     quote = connection.ops.quote_name
-    pk, due = quote("id"), quote("due_on")
+    pk, due, order = quote("id"), quote("due_on"), _deadline_order_sql()
+    # PostgreSQL: the enterprise parts cut to their first rows for the first read, read whole in the narrow due-soon
+    # range (leader 40-70 -> 10-15 ms). SQLite reads each of them from a covering index range per enterprise
+    # whatever the cut and sorts the union once: a part read twice (cut, then in range) costs it more than it saves.
+    due_soon = {"due_on__gte": due_from, "due_on__lte": due_until}
+    cut = connection.vendor == "postgresql" if cut is None else cut
+    cuts = [({}, limit), (due_soon, None)] if cut else ()
+    parts = _mine_parts(user=user, conditions={}, fields=("id", "due_on"), scoped=True, cuts=cuts)
+    mine, params = compound_sql(parts, operator="UNION")
     range_ = [connection.ops.adapt_datefield_value(day) for day in (due_from, due_until)]
-    # The two reads must agree with ``deadline_order`` (tests/test_selectors_home.py compares them with needs_mine).
     sql = (
-        f"WITH mine ({pk}, {due}) AS ({union}) "  # noqa: S608 (compiled by the ORM; values are parameters)
-        f"SELECT {pk} FROM (SELECT {pk} FROM mine ORDER BY CASE WHEN {due} IS NULL THEN 1 ELSE 0 END, {due}, {pk} "
-        f"LIMIT %s) first_rows UNION ALL SELECT {pk} FROM (SELECT {pk} FROM mine WHERE {due} >= %s AND {due} <= %s "
-        f"ORDER BY {due}, {pk} LIMIT %s) due_rows"
+        f"WITH mine ({pk}, {due}) AS ({mine}) "  # noqa: S608 (compiled by the ORM; values are parameters)
+        f"SELECT {pk} FROM (SELECT {pk} FROM mine ORDER BY {order} LIMIT %s) first_rows UNION ALL "
+        f"SELECT {pk} FROM (SELECT {pk} FROM mine WHERE {due} >= %s AND {due} <= %s ORDER BY {order} LIMIT %s) due_rows"
     )
     return RawSQL(sql, (*params, limit, *range_, due_limit))
 

@@ -16,7 +16,7 @@ from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors import home as home_selectors
 from crm.selectors import matching, watch
 from crm.selectors.cadence import cadence_todo
-from crm.selectors.needs import extension_requests_pending, needs_first
+from crm.selectors.needs import extension_requests_pending, needs_first, needs_first_each
 from crm.views.mixins import Section, build_sections
 from crm.workdays import holidays_read_once
 
@@ -80,7 +80,7 @@ INBOX_RELATED = ("enterprise", "project")  # what an inbox row shows of a need's
 
 def _inbox(user, request) -> dict:
     """The manager's 待受理 / 待交办 / overdue / supervised lists (DESIGN §11.3), a few rows each and their counts
-    (one aggregate query for the four)."""
+    (one statement for the four counts, one for their first ids, one for those rows)."""
     today = timezone.localdate()
     counts = watch.inbox_counts(user=user, today=today)
     blocks = [
@@ -95,12 +95,15 @@ def _inbox(user, request) -> dict:
         ("overdue", _("Overdue"), watch.inbox_overdue(user=user, today=today), "overdue=true", True),
         ("supervised", _("Supervised"), watch.needs_supervised(user=user, today=today), "overdue=true", True),
     ]
+    first = needs_first_each(
+        {key: qs for key, _title, qs, _query, _danger in blocks}, INBOX_LIMIT, related=INBOX_RELATED
+    )
     return {
         "inbox": [
             {
                 "key": key,
                 "title": title,
-                "needs": needs_first(qs, INBOX_LIMIT, related=INBOX_RELATED),
+                "needs": first[key],
                 "count": counts[key],
                 "query": query,
                 "danger": danger,
