@@ -182,6 +182,24 @@ def test_detail_query_count_is_bounded(
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("liaises", [True, False])
+def test_detail_for_an_officer_checks_liaison_once(client, officer, enterprise, liaises, django_assert_max_num_queries):
+    """The officer's edit rights (the enterprise and each contact) come from the liaison officers read with the
+    enterprise, not from a query per check: the officer's page stays within the 360° page's 15 queries."""
+    if liaises:
+        enterprise.liaison_officers.add(officer)
+    contacts = ContactFactory.create_batch(3, enterprise=enterprise)
+    client.force_login(officer)
+    url = reverse("crm:enterprise-detail", args=[enterprise.pk])
+    client.get(url)  # the session's idle clock
+    with django_assert_max_num_queries(15):
+        response = client.get(url)
+    html = response.content.decode()
+    assert response.context["can_edit"] is liaises and ('id="enterprise-edit"' in html) is liaises
+    for contact in contacts:
+        assert (reverse("crm:contact-update", args=[contact.pk]) in html) is liaises
+
+
 def test_suggestions_fragment_and_page(client, manager, county_officer, enterprise):
     url = reverse("crm:enterprise-suggestions", args=[enterprise.pk])
     client.force_login(manager)

@@ -7,7 +7,7 @@ project of that enterprise. Each function returns data only; the views add what 
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet, Window, prefetch_related_objects
+from django.db.models import Count, Prefetch, QuerySet, Window, prefetch_related_objects
 
 from crm.choices import MatchStatus
 from crm.models import ActionItem, Contact, Enterprise, EnterpriseQualification, Need, Project, User, Visit
@@ -62,10 +62,24 @@ def enterprise_qualifications(*, user, enterprise: Enterprise) -> list[Enterpris
 
 
 def enterprise_contacts(*, user, enterprise: Enterprise) -> list[Contact]:
-    return list(Contact.objects.visible_to(user).filter(enterprise=enterprise))
+    contacts = list(Contact.objects.visible_to(user).filter(enterprise=enterprise))
+    for contact in contacts:
+        contact.enterprise = enterprise  # the page's own (set, not read again by each contact's permission check)
+    return contacts
 
 
-def enterprise_liaison_officers(*, user, enterprise: Enterprise) -> list[User]:
+def liaison_officers_prefetch() -> Prefetch:
+    """The enterprise's liaison officers as the 360° page shows them (with their department), read with the
+    enterprise: ``enterprise_liaison_officers(in_scope=True)`` lists them and ``permissions.can_edit`` checks an
+    officer against them without a query per check (the page checks the enterprise and each contact)."""
+    return Prefetch("liaison_officers", queryset=User.objects.select_related("department"))
+
+
+def enterprise_liaison_officers(*, user, enterprise: Enterprise, in_scope: bool = False) -> list[User]:
+    """The liaison officers; ``in_scope`` when the caller read ``enterprise`` through the user's scope (then from
+    ``liaison_officers_prefetch`` when it was used)."""
+    if in_scope:
+        return list(enterprise.liaison_officers.all())
     return list(
         User.objects.filter(
             pk__in=Enterprise.liaison_officers.through.objects.filter(
