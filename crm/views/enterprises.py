@@ -144,7 +144,8 @@ class EnterpriseDetailView(ScopedDetailView):
     sections = ENTERPRISE_SECTIONS
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related(selectors.liaison_officers_prefetch())
+        queryset = super().get_queryset().prefetch_related(selectors.liaison_officers_prefetch())
+        return selectors.with_section_presence(queryset)  # empty sections skip their query
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
