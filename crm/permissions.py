@@ -70,9 +70,9 @@ def can_edit(user, obj: models.Model) -> bool:
     if not is_officer(user):
         return False
     if name == "enterprise":
-        return obj.liaison_officers.filter(pk=user.pk).exists()
+        return _is_liaison_officer(user, obj)
     if name == "contact":
-        return obj.enterprise.liaison_officers.filter(pk=user.pk).exists() or obj.created_by_id == user.pk
+        return _is_liaison_officer(user, obj.enterprise) or obj.created_by_id == user.pk
     if name == "visit":
         return obj.created_by_id == user.pk or obj.lead_id == user.pk or obj.officers.filter(pk=user.pk).exists()
     if name == "project":
@@ -82,6 +82,15 @@ def can_edit(user, obj: models.Model) -> bool:
     if name == "cultivation":
         return obj.officer_id == user.pk  # the officer coaching the enterprise moves its card
     return False
+
+
+def _is_liaison_officer(user, enterprise) -> bool:
+    """Whether ``user`` is one of the enterprise's liaison officers: from its prefetched officers when the page read
+    them (the 360° page asks for the enterprise and each contact), else one query."""
+    prefetched = getattr(enterprise, "_prefetched_objects_cache", {}).get("liaison_officers")
+    if prefetched is not None:
+        return any(officer.pk == user.pk for officer in prefetched)
+    return enterprise.liaison_officers.filter(pk=user.pk).exists()
 
 
 def can_delete(user, obj: models.Model) -> bool:

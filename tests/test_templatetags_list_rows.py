@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 from django.db.models import Value
 from django.template import Context, Template
+from django.utils import translation
 
 from crm.models import ActionItem, Enterprise, Need, Visit
-from crm.templatetags.list_rows import action_item_row, enterprise_row, need_row, visit_row
+from crm.templatetags.list_rows import action_item_row, enterprise_row, need_row, needs_table_rows, visit_row
 from tests.factories import (
     ActionItemFactory,
     DepartmentFactory,
@@ -155,3 +156,37 @@ def test_enterprise_row_writes_what_the_template_wrote(chains):
     rows = Enterprise.objects.filter(pk__in=[e.pk for e in enterprises]).select_related("region", "industry_chain")
     for e in rows.prefetch_related("liaison_officers"):
         assert enterprise_row(e) == template.render(Context({"e": e}))
+
+
+# templates/crm/partials/_needs_table.html's loop before it became {% needs_table_rows needs %}.
+NEEDS_TABLE_TEMPLATE = """{% load i18n crm_tags %}{% for need in needs %}
+    {% url_pk 'crm:need-detail' need.pk as need_url %}
+    <tr>
+      <td class="text-nowrap d-none d-sm-table-cell">{% if need_url %}<a href="{{ need_url }}">{{ need.code }}</a>{% else %}{{ need.code }}{% endif %}</td>
+      <td>{% if need_url %}<a class="d-sm-none" href="{{ need_url }}">{{ need.title }}</a><span class="d-none d-sm-inline">{{ need.title }}</span>{% else %}{{ need.title }}{% endif %}{% if need.urgency != "normal" %} {% badge need.urgency need.get_urgency_display %}{% endif %}</td>
+      <td class="d-none d-md-table-cell text-nowrap">{{ need.get_category_display }}</td>
+      <td class="d-none d-md-table-cell">{{ need.lead_department.name|default:"—" }}</td>
+      <td class="text-nowrap{% if need|overdue %} text-danger fw-semibold{% endif %}">{{ need.due_on|date:"Y-m-d"|default:"—" }}{% if need|overdue %} <i class="bi bi-alarm" title="{% translate 'overdue' %}"></i>{% endif %}</td>
+      <td class="text-nowrap">{% badge need.status need.get_status_display %}</td>
+    </tr>
+  {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_needs_table_rows_write_what_the_template_wrote(language):
+    needs = [
+        NeedFactory(
+            urgency="urgent",
+            title="A & <B>",
+            lead_department=DepartmentFactory(name="规划处 <一>"),
+            due_on=today() - dt.timedelta(days=3),  # open and past due: overdue
+        ),
+        NeedFactory(lead_department=None, due_on=None),
+        NeedFactory(status="closed", due_on=today() - dt.timedelta(days=3)),  # settled: not overdue
+    ]
+    rows = list(Need.objects.filter(pk__in=[n.pk for n in needs]).select_related("lead_department").order_by("pk"))
+    assert [bool(need.is_overdue) for need in rows] == [True, False, False]
+    with translation.override(language):
+        expected = Template(NEEDS_TABLE_TEMPLATE).render(Context({"needs": rows}))
+        assert needs_table_rows(rows) == expected
+        assert needs_table_rows([]) == Template(NEEDS_TABLE_TEMPLATE).render(Context({"needs": []})) == ""

@@ -182,6 +182,43 @@ def test_detail_query_count_is_bounded(
     assert response.status_code == 200
 
 
+def test_detail_skips_the_queries_of_empty_sections(client, manager, enterprise, django_assert_max_num_queries):
+    """Whether each often-empty section has rows is read with the enterprise: an enterprise without contacts,
+    qualifications, projects, years, commissioners, action items or pushed policies costs none of their queries
+    (the session, user, groups, enterprise, its liaison officers, visits, needs and the navbar's count remain)."""
+    PolicyMatchFactory(enterprise=enterprise, status=MatchStatus.SUGGESTED)  # not told yet: not in the section
+    client.force_login(manager)
+    url = reverse("crm:enterprise-detail", args=[enterprise.pk])
+    client.get(url)  # the session's idle clock
+    with django_assert_max_num_queries(8):
+        response = client.get(url)
+    sections = {s["name"]: s for column in response.context["columns"].values() for s in column}
+    assert sections["contacts"]["contacts"] == [] and sections["qualifications"]["qualifications"] == []
+    assert sections["projects"]["projects"] == [] and sections["figures"]["years"] == []
+    assert sections["commissioners"]["assignments"] == [] and sections["action_items"]["action_items_count"] == 0
+    assert (
+        sections["policy_matches"]["policy_matches"] == [] and sections["policy_matches"]["policy_matches_count"] == 0
+    )
+
+
+@pytest.mark.parametrize("liaises", [True, False])
+def test_detail_for_an_officer_checks_liaison_once(client, officer, enterprise, liaises, django_assert_max_num_queries):
+    """The officer's edit rights (the enterprise and each contact) come from the liaison officers read with the
+    enterprise, not from a query per check: the officer's page stays within the 360° page's 15 queries."""
+    if liaises:
+        enterprise.liaison_officers.add(officer)
+    contacts = ContactFactory.create_batch(3, enterprise=enterprise)
+    client.force_login(officer)
+    url = reverse("crm:enterprise-detail", args=[enterprise.pk])
+    client.get(url)  # the session's idle clock
+    with django_assert_max_num_queries(15):
+        response = client.get(url)
+    html = response.content.decode()
+    assert response.context["can_edit"] is liaises and ('id="enterprise-edit"' in html) is liaises
+    for contact in contacts:
+        assert (reverse("crm:contact-update", args=[contact.pk]) in html) is liaises
+
+
 def test_suggestions_fragment_and_page(client, manager, county_officer, enterprise):
     url = reverse("crm:enterprise-suggestions", args=[enterprise.pk])
     client.force_login(manager)

@@ -7,10 +7,22 @@ project of that enterprise. Each function returns data only; the views add what 
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet, Window, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Window, prefetch_related_objects
 
 from crm.choices import MatchStatus
-from crm.models import ActionItem, Contact, Enterprise, EnterpriseQualification, Need, Project, User, Visit
+from crm.models import (
+    ActionItem,
+    CommissionerAssignment,
+    Contact,
+    Enterprise,
+    EnterpriseQualification,
+    EnterpriseYear,
+    Need,
+    PolicyMatch,
+    Project,
+    User,
+    Visit,
+)
 from crm.selectors import matching
 from crm.selectors.needs import engagement_timeline, needs_escalation_annotate, timeline_entries
 
@@ -52,8 +64,37 @@ def _scoped_enterprise(*, user, enterprise: Enterprise) -> QuerySet:
 # The 360° page
 # ---------------------------------------------------------------------------------------------------------
 
+# The sections most enterprises leave empty, and the rows that fill each. Whether the enterprise has any is read
+# with the enterprise itself (an EXISTS column each, no round trip of its own: ``with_section_presence``) and an
+# empty section skips its query (``section_absent``): at province scale most enterprises have no contacts,
+# projects or commissioners, and each such query was a round trip on PostgreSQL. Read unscoped: the scope only
+# narrows a section, so a section with no rows at all stays empty for everybody.
+SECTION_ROWS = {
+    "qualifications": lambda: EnterpriseQualification.objects.all(),
+    "contacts": lambda: Contact.objects.all(),
+    "projects": lambda: Project.objects.all(),
+    "years": lambda: EnterpriseYear.objects.all(),
+    "commissioners": lambda: CommissionerAssignment.objects.all(),
+    "action_items": lambda: ActionItem.objects.all(),
+    "policy_matches": lambda: PolicyMatch.objects.exclude(status=MatchStatus.SUGGESTED),
+}
+
+
+def with_section_presence(queryset: QuerySet) -> QuerySet:
+    """``queryset`` of enterprises with a ``has_<section>`` column per ``SECTION_ROWS``."""
+    return queryset.annotate(
+        **{f"has_{name}": Exists(rows().filter(enterprise=OuterRef("pk"))) for name, rows in SECTION_ROWS.items()}
+    )
+
+
+def section_absent(enterprise: Enterprise, name: str) -> bool:
+    """True when the enterprise was read ``with_section_presence`` and has no row in section ``name``."""
+    return getattr(enterprise, f"has_{name}", True) is False
+
 
 def enterprise_qualifications(*, user, enterprise: Enterprise) -> list[EnterpriseQualification]:
+    if section_absent(enterprise, "qualifications"):
+        return []
     return list(
         EnterpriseQualification.objects.filter(
             enterprise__in=_scoped_enterprise(user=user, enterprise=enterprise)
@@ -62,10 +103,26 @@ def enterprise_qualifications(*, user, enterprise: Enterprise) -> list[Enterpris
 
 
 def enterprise_contacts(*, user, enterprise: Enterprise) -> list[Contact]:
-    return list(Contact.objects.visible_to(user).filter(enterprise=enterprise))
+    if section_absent(enterprise, "contacts"):
+        return []
+    contacts = list(Contact.objects.visible_to(user).filter(enterprise=enterprise))
+    for contact in contacts:
+        contact.enterprise = enterprise  # the page's own (set, not read again by each contact's permission check)
+    return contacts
 
 
-def enterprise_liaison_officers(*, user, enterprise: Enterprise) -> list[User]:
+def liaison_officers_prefetch() -> Prefetch:
+    """The enterprise's liaison officers as the 360° page shows them (with their department), read with the
+    enterprise: ``enterprise_liaison_officers(in_scope=True)`` lists them and ``permissions.can_edit`` checks an
+    officer against them without a query per check (the page checks the enterprise and each contact)."""
+    return Prefetch("liaison_officers", queryset=User.objects.select_related("department"))
+
+
+def enterprise_liaison_officers(*, user, enterprise: Enterprise, in_scope: bool = False) -> list[User]:
+    """The liaison officers; ``in_scope`` when the caller read ``enterprise`` through the user's scope (then from
+    ``liaison_officers_prefetch`` when it was used)."""
+    if in_scope:
+        return list(enterprise.liaison_officers.all())
     return list(
         User.objects.filter(
             pk__in=Enterprise.liaison_officers.through.objects.filter(
@@ -109,12 +166,16 @@ def enterprise_engagement(
 
 
 def enterprise_action_items(*, user, enterprise: Enterprise, limit: int = SECTION_LIMIT) -> Rows:
+    if section_absent(enterprise, "action_items"):
+        return Rows()
     items = ActionItem.objects.visible_to(user).filter(enterprise=enterprise).select_related("owner")
     return _rows(items, limit)
 
 
 def enterprise_projects(*, user, enterprise: Enterprise) -> list[Project]:
     """The enterprise's projects the user may open (a city project of a county enterprise is not the county's)."""
+    if section_absent(enterprise, "projects"):
+        return []
     return list(Project.objects.visible_to(user).filter(enterprise=enterprise).select_related("region"))
 
 
@@ -125,6 +186,8 @@ def enterprise_timeline(*, user, enterprise: Enterprise, limit: int = TIMELINE_L
 
 def enterprise_policy_matches(*, user, enterprise: Enterprise, limit: int = SECTION_LIMIT) -> Rows:
     """The policies pushed to the enterprise and how each ended (suggestions not yet told are left out)."""
+    if section_absent(enterprise, "policy_matches"):
+        return Rows()
     matches = matching.enterprise_match_history(enterprise=enterprise, user=user).exclude(status=MatchStatus.SUGGESTED)
     return _rows(matches, limit)
 

@@ -166,3 +166,30 @@ def enterprise_row(e) -> str:
         "          </td>\n"
         "        </tr>"
     )
+
+
+@register.simple_tag
+def needs_table_rows(needs) -> str:
+    """The rows of the compact needs table (templates/crm/partials/_needs_table.html: the 360° page, the project
+    and visit pages): the bytes its ``{% for need in needs %}`` loop wrote."""
+    overdue_title = shown(gettext("overdue"))
+    parts = []
+    for need in needs:
+        url = shown(url_pk("crm:need-detail", need.pk))
+        code, title = shown(need.code), shown(need.title)
+        urgency = f" {badge(need.urgency, need.get_urgency_display())}" if need.urgency != "normal" else ""
+        department = shown(need.lead_department.name if need.lead_department_id else "") or "—"
+        overdue = bool(getattr(need, "is_overdue", False))
+        due = (ymd(need.due_on) or "—") + (f' <i class="bi bi-alarm" title="{overdue_title}"></i>' if overdue else "")
+        parts.append(
+            "\n    \n    <tr>\n"
+            f'      <td class="text-nowrap d-none d-sm-table-cell"><a href="{url}">{code}</a></td>\n'
+            f'      <td><a class="d-sm-none" href="{url}">{title}</a><span class="d-none d-sm-inline">{title}</span>'
+            f"{urgency}</td>\n"
+            f'      <td class="d-none d-md-table-cell text-nowrap">{shown(need.get_category_display())}</td>\n'
+            f'      <td class="d-none d-md-table-cell">{department}</td>\n'
+            f'      <td class="text-nowrap{" text-danger fw-semibold" if overdue else ""}">{due}</td>\n'
+            f'      <td class="text-nowrap">{badge(need.status, need.get_status_display())}</td>\n'
+            "    </tr>\n  "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown; badge and url_pk escape theirs)

@@ -5,6 +5,8 @@ of the 360° page's rendering (DESIGN §9.2). ``{% timeline_entries section.entr
 loop of the section's template wrote; the badges come from their one home (crm_tags.badge, escalation_badge).
 """
 
+import unicodedata
+
 from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -20,6 +22,14 @@ QUESTIONS = (("q_needs", "问需"), ("q_difficulties", "问难"), ("q_suggestion
 TRUNCATE = 120
 
 
+def _clipped(text: str) -> str:
+    """``Truncator(text).chars(TRUNCATE)`` (what ``|truncatechars`` does), without its set-up for a text that fits:
+    one that is not longer than TRUNCATE comes back whole (NFC-normalized, as Truncator returns it)."""
+    if len(text) <= TRUNCATE:
+        return unicodedata.normalize("NFC", text)
+    return Truncator(text).chars(TRUNCATE)
+
+
 def _visit(visit) -> str:
     lead = visit.lead
     person = shown(lead) if lead else ""
@@ -30,7 +40,7 @@ def _visit(visit) -> str:
     flag = badge(visit.flag, visit.get_flag_display()) if visit.flag != "green" else ""
     questions = "".join(
         f'\n        <div class="small"><span class="badge text-bg-light border">{label}</span> '
-        f"{conditional_escape(Truncator(getattr(visit, name)).chars(TRUNCATE))}</div>"
+        f"{conditional_escape(_clipped(getattr(visit, name)))}</div>"
         if getattr(visit, name)
         else "\n        "
         for name, label in QUESTIONS

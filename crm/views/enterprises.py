@@ -74,7 +74,9 @@ def _contacts(enterprise, request) -> dict:
 
 
 def _liaison(enterprise, request) -> dict:
-    return {"liaison_officers": selectors.enterprise_liaison_officers(user=request.user, enterprise=enterprise)}
+    # The enterprise was read through the user's scope (ScopedDetailView), its officers with it.
+    officers = selectors.enterprise_liaison_officers(user=request.user, enterprise=enterprise, in_scope=True)
+    return {"liaison_officers": officers}
 
 
 def _needs(enterprise, request) -> dict:
@@ -140,6 +142,10 @@ class EnterpriseDetailView(ScopedDetailView):
     template_name = "crm/enterprises/detail.html"
     select_related = ("region", "industry_chain", "liaison_leader", "bureau")
     sections = ENTERPRISE_SECTIONS
+
+    def get_queryset(self):
+        queryset = super().get_queryset().prefetch_related(selectors.liaison_officers_prefetch())
+        return selectors.with_section_presence(queryset)  # empty sections skip their query
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

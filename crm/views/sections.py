@@ -111,7 +111,8 @@ def need_policy_suggestions_section(need, request) -> dict:
 def enterprise_figures_section(enterprise, request) -> dict:
     """The enterprise's latest years with a small trend chart (inline SVG) and, for who may edit the enterprise,
     the form of a year's figures."""
-    years = programme_selectors.enterprise_years(user=request.user, enterprise=enterprise)
+    absent = enterprise_selectors.section_absent(enterprise, "years")
+    years = [] if absent else programme_selectors.enterprise_years(user=request.user, enterprise=enterprise)
     may_edit = can_edit(request.user, enterprise)
     return {
         "years": list(reversed(years)),
@@ -122,6 +123,8 @@ def enterprise_figures_section(enterprise, request) -> dict:
 
 
 def enterprise_commissioners_section(enterprise, request) -> dict:
+    if enterprise_selectors.section_absent(enterprise, "commissioners"):
+        return {"assignments": []}
     return {"assignments": programme_selectors.enterprise_commissioners(user=request.user, enterprise=enterprise)}
 
 

@@ -16,7 +16,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, W
 from django.utils import timezone
 
 from crm.choices import TOLD_STATUSES, EnterpriseStatus, MatchStatus
-from crm.models import Enterprise, EnterpriseQualification, Need, Policy, PolicyMatch
+from crm.models import Enterprise, EnterpriseQualification, Need, Policy, PolicyMatch, User
 from crm.selectors.matching.eligibility import (
     criteria_of,
     enterprise_eligibility_q,
@@ -434,10 +434,16 @@ def policy_radar(*, user, today: dt.date | None = None, days: int = RADAR_DAYS, 
 
 
 def enterprise_match_history(*, enterprise: Enterprise, user) -> QuerySet[PolicyMatch]:
-    """The policy matches of one enterprise, newest first, ready to render."""
+    """The policy matches of one enterprise, newest first, ready to render: of the policy, the need and the person
+    who pushed only what the 360° page shows (the policy's long texts and the need's were most of the row)."""
     return (
         PolicyMatch.objects.visible_to(user)
         .filter(enterprise=enterprise)
         .select_related("policy", "need", "pushed_by")
+        .only(
+            *("policy_id", "enterprise_id", "need_id", "status", "pushed_by_id", "pushed_at", "granted_amount"),
+            *("note", "created_at", "policy__title", "policy__delivery", "need__code"),
+            *(f"pushed_by__{name}" for name in User.NAME_FIELDS),
+        )
         .order_by("-created_at", "-id")
     )
