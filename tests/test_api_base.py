@@ -1,28 +1,35 @@
 """API base (DESIGN §8.3): token auth, /me, JSON errors, pagination, OpenAPI schema and the Swagger UI."""
 
+import datetime
 import json
 import re
+import zoneinfo
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.functional import SimpleLazyObject
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.request import Request
 from rest_framework.test import APIClient
 
 import crm.api.urls  # noqa: F401  (loads every API module for the serializer walk)
-from crm.api.base import StrictStringsMixin, light_plan
-from crm.api.engagement import VisitSerializer, VisitViewSet
+from crm.api.authentication import SessionUserAuthentication
+from crm.api.base import FastDateTimeField, StrictStringsMixin, light_plan
+from crm.api.engagement import NeedSerializer, VisitSerializer, VisitViewSet
 from crm.api.enterprises import EnterpriseSerializer, EnterpriseViewSet
 from crm.api.policies import PolicySerializer, PolicyViewSet
 from crm.api.routine import ActivitySerializer, ActivityViewSet
-from crm.models import Activity, Enterprise, Policy, Region, User, Visit, VisitAttachment
+from crm.models import Activity, Enterprise, Need, Policy, Region, User, Visit, VisitAttachment
 from tests.factories import (
     EnterpriseQualificationFactory,
     NeedFactory,
     PolicyFactory,
+    ProjectFactory,
     UserFactory,
     VisitFactory,
     credit_code,
@@ -400,3 +407,64 @@ def test_field_copy_gives_each_serializer_its_own_bound_fields(rf, manager):
         assert inner.parent is mine and inner.root is first
     assert type(first.fields["officers"]) is type(second.fields["officers"])
     assert first.fields["officers"].child_relation.context["request"] is first.context["request"]
+
+
+def test_session_authentication_answers_the_user_not_its_lazy_proxy(rf, manager):
+    django_request = rf.get("/api/v1/me/")
+    django_request.user = SimpleLazyObject(lambda: manager)
+    django_request._dont_enforce_csrf_checks = True
+    user, auth = SessionUserAuthentication().authenticate(Request(django_request))
+    assert type(user) is User and user is manager and auth is None
+    django_request.user = SimpleLazyObject(AnonymousUser)
+    assert SessionUserAuthentication().authenticate(Request(django_request)) is None
+
+
+def test_session_writes_still_need_the_csrf_token(manager, enterprise):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(manager)
+    assert client.get("/api/v1/me/").json()["id"] == manager.pk
+    response = client.patch(f"/api/v1/enterprises/{enterprise.pk}/", {"name": "x"}, format="json")
+    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+
+
+def test_scoped_links_are_decided_for_each_request_user(api_as, manager, county_officer, enterprise, county_bureau):
+    need = NeedFactory(enterprise=enterprise, bureau=county_bureau)  # a city enterprise's need, transferred
+    for user, expected in ((manager, enterprise.pk), (county_officer, None), (manager, enterprise.pk)):
+        client = api_as(user)
+        row = next(row for row in client.get("/api/v1/needs/").json()["results"] if row["id"] == need.pk)
+        assert row["enterprise"] == expected and row["enterprise_name"] == enterprise.name
+        assert client.get(f"/api/v1/needs/{need.pk}/").json()["enterprise"] == expected
+
+
+def test_fast_reads_answer_as_getattr_through_related_rows(rf, manager, enterprise, need_in_progress):
+    request = Request(rf.get("/"))
+    request.user = manager
+    without_enterprise = NeedFactory(enterprise=None, project=ProjectFactory(enterprise=enterprise))
+    for need in (need_in_progress, without_enterprise):
+        joined = Need.objects.select_related("enterprise", "project", "lead_department", "handler", "bureau")
+        loaded = NeedSerializer(joined.get(pk=need.pk), context={"request": request}).data
+        lazy = NeedSerializer(Need.objects.get(pk=need.pk), context={"request": request}).data
+        assert loaded == lazy
+    assert loaded["enterprise_name"] is None and loaded["project_name"] == without_enterprise.project.name
+    assert lazy["handler_name"] is None and loaded["lead_department_name"] is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        datetime.datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 3, 1, 8, 30, tzinfo=zoneinfo.ZoneInfo("America/New_York")),
+        datetime.datetime(2026, 3, 1, 8, 30),
+        "2026-03-01T08:30:00Z",
+    ],
+)
+@pytest.mark.parametrize("zone", [None, "Asia/Shanghai", "UTC"])
+@pytest.mark.parametrize("output_format", [serializers.empty, "%Y-%m-%d %H:%M", None])
+def test_fast_datetime_field_answers_as_drf(settings, value, zone, output_format):
+    options = {} if output_format is serializers.empty else {"format": output_format}
+    if zone is not None:
+        options["default_timezone"] = zoneinfo.ZoneInfo(zone)
+    fast, drf = FastDateTimeField(**options), serializers.DateTimeField(**options)
+    for _ in range(2):  # the second read uses what the first worked out
+        assert fast.to_representation(value) == drf.to_representation(value)

@@ -44,6 +44,7 @@ field) and use ``ScopedRelatedField`` / ``UserRelatedField`` / ``CodeRelatedFiel
 """
 
 import copy
+import datetime
 import inspect
 from collections.abc import Mapping
 
@@ -53,7 +54,7 @@ from django.db.models import BigIntegerField, Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import utils as filter_utils
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import ISO_8601, exceptions, serializers, status, viewsets
 from rest_framework.fields import SkipField
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.relations import PKOnlyObject
@@ -204,7 +205,9 @@ class StrictStringsMixin:
 
 class FastDateTimeField(serializers.DateTimeField):
     # The current time zone is read once per field instance (a serializer's fields live for one request), not
-    # once per value: ``timezone.get_current_timezone()`` goes through a context-local lookup each time.
+    # once per value: ``timezone.get_current_timezone()`` goes through a context-local lookup each time. An aware
+    # datetime written in ISO 8601 (the API's format) is converted and written directly, as DRF's
+    # ``enforce_timezone`` and ``to_representation`` do it; anything else takes DRF's path.
 
     def default_timezone(self):
         try:
@@ -213,15 +216,33 @@ class FastDateTimeField(serializers.DateTimeField):
             self._default_timezone = super().default_timezone()
             return self._default_timezone
 
+    def to_representation(self, value):
+        try:
+            zone = self._iso_zone
+        except AttributeError:
+            output_format = getattr(self, "format", serializers.api_settings.DATETIME_FORMAT)
+            iso = isinstance(output_format, str) and output_format.lower() == ISO_8601
+            zone = self._iso_zone = (
+                (self.timezone if hasattr(self, "timezone") else self.default_timezone()) if iso else None
+            )
+        if zone is not None and type(value) is datetime.datetime and value.utcoffset() is not None:
+            try:
+                text = value.astimezone(zone).isoformat()
+            except OverflowError:
+                return super().to_representation(value)  # DRF's error
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return super().to_representation(value)
 
-_PLAIN, _FOREIGN_KEY, _MANY = "plain", "fk", "m2m"
-_ATTRIBUTE_KINDS: dict[tuple[type, str], tuple[str, str] | None] = {}
+
+_PLAIN, _FOREIGN_KEY, _MANY, _PATH = "plain", "fk", "m2m", "path"
+_ATTRIBUTE_KINDS: dict[tuple[type, str], tuple[str, ...] | None] = {}
 
 
-def _attribute_kind(cls: type, name: str) -> tuple[str, str] | None:
+def _attribute_kind(cls: type, name: str) -> tuple[str, ...] | None:
     """How ``getattr(instance, name)`` of a ``cls`` instance can be read from the instance itself: a plain value in
     its ``__dict__`` (``_PLAIN``; the class attribute, if any, is no data descriptor such as a property), a foreign
-    key's raw value (``_FOREIGN_KEY``, with the attname) or a prefetched many-to-many (``_MANY``); ``None``: ask
+    key's raw value (``_FOREIGN_KEY``, with the attname and the key under which its related row, once loaded, is
+    cached in ``_state.fields_cache``) or a prefetched many-to-many (``_MANY``); ``None``: ask
     ``getattr``. Cached per model class and name."""
     key = (cls, name)
     if key in _ATTRIBUTE_KINDS:
@@ -236,7 +257,7 @@ def _attribute_kind(cls: type, name: str) -> tuple[str, str] | None:
             model_field = None
     if model_field is not None and model_field.is_relation:
         if model_field.concrete and (model_field.many_to_one or model_field.one_to_one):
-            kind = (_FOREIGN_KEY, model_field.attname)
+            kind = (_FOREIGN_KEY, model_field.attname, model_field.cache_name)
         elif model_field.many_to_many and model_field.concrete:
             kind = (_MANY, name)
     else:
@@ -252,12 +273,45 @@ _RELATED_GET_ATTRIBUTE = serializers.RelatedField.get_attribute
 _MANY_GET_ATTRIBUTE = serializers.ManyRelatedField.get_attribute
 
 
+_MISSING = object()
+
+
+def _loaded_related(instance, name: str):
+    """The related row of the foreign key ``name`` that ``instance`` holds already (``select_related``, an earlier
+    read), as ``getattr`` would answer it; ``_MISSING`` when reading it could cost a query or is not a plain foreign
+    key (``getattr`` then decides)."""
+    kind = _attribute_kind(type(instance), name)
+    if kind is None or kind[0] != _FOREIGN_KEY or kind[2] != name:  # ``enterprise_id`` names the raw value
+        return _MISSING
+    state = instance.__dict__.get("_state")
+    return _MISSING if state is None else state.fields_cache.get(name, _MISSING)
+
+
+def _read_path(instance, attrs):
+    """``getattr`` along ``attrs`` (``["enterprise", "name"]``) from what the rows hold: through loaded related rows
+    to a plain value; ``_MISSING`` (``getattr`` then decides) for anything else — a row not loaded or ``None`` on
+    the way, a property, a callable, a deferred column."""
+    for attr in attrs[:-1]:
+        instance = _loaded_related(instance, attr)
+        if instance is _MISSING or instance is None or callable(instance):
+            return _MISSING
+    last = attrs[-1]
+    kind = _attribute_kind(type(instance), last)
+    if kind is None or kind[0] != _PLAIN:
+        return _MISSING
+    value = instance.__dict__.get(last, _MISSING)
+    return _MISSING if callable(value) else value
+
+
 def _field_reader(field) -> str | None:
     """Which shortcut (if any) reads this field exactly as its own ``get_attribute`` would: only fields that keep
-    DRF's ``get_attribute`` and name one attribute of the instance."""
+    DRF's ``get_attribute`` and name one attribute of the instance, or a dotted path (``enterprise.name``: ``_PATH``)
+    through foreign keys to a plain value."""
+    get_attribute = type(field).get_attribute
+    if len(field.source_attrs) > 1 and get_attribute is _FIELD_GET_ATTRIBUTE:
+        return _PATH
     if len(field.source_attrs) != 1:
         return None
-    get_attribute = type(field).get_attribute
     if get_attribute is _FIELD_GET_ATTRIBUTE:
         return _PLAIN
     if get_attribute is _RELATED_GET_ATTRIBUTE and field.use_pk_only_optimization():
@@ -291,10 +345,21 @@ class FastReadMixin:
                 related = light[field.source_attrs[0]]
                 ret[name] = list(related) if type(related) is RelatedKeys else field.to_representation(related)
                 continue
-            if reader is not None:
+            if reader is _PATH:
+                value = _read_path(instance, field.source_attrs)
+                if value is not _MISSING:
+                    ret[name] = None if value is None else field.to_representation(value)
+                    continue
+            elif reader is not None:
                 source = field.source_attrs[0]
                 kind = _attribute_kind(cls, source)
-                if kind is not None and kind[0] == reader:
+                if reader == _PLAIN and kind is not None and kind[0] == _FOREIGN_KEY:
+                    # A foreign key read as its related row (``source="handler"``), loaded already.
+                    value = _loaded_related(instance, source)
+                    if value is not _MISSING and not callable(value):
+                        ret[name] = None if value is None else field.to_representation(value)
+                        continue
+                elif kind is not None and kind[0] == reader:
                     if reader == _PLAIN:
                         if source in values:
                             value = values[source]
@@ -496,7 +561,11 @@ def field_copy(field: serializers.Field) -> serializers.Field:
     a nested serializer, which holds its own bound fields, is deep-copied as before."""
     if isinstance(field, serializers.BaseSerializer):
         return copy.deepcopy(field)
-    new = copy.copy(field)
+    # ``copy.copy`` of a field, without its detour through ``__reduce_ex__`` (fields have no ``__copy__``, no
+    # ``__slots__``; ``Field.__new__`` only records the arguments, which the state copied next replaces).
+    cls = type(field)
+    new = cls.__new__(cls)
+    new.__dict__.update(field.__dict__)
     for name in ("child", "child_relation"):
         inner = new.__dict__.get(name)
         if isinstance(inner, serializers.Field):
@@ -585,8 +654,15 @@ class ScopedRelatedField(IdRelatedField):
 
     def to_representation(self, value):
         pk = super().to_representation(value)
-        request = self.context.get("request")
-        if request is None:
+        # The request and whether its user sees every record are looked up once per field (a serializer's fields
+        # live for one request; ``field_copy`` copies built fields, never used ones).
+        try:
+            request, sees_all = self._scope
+        except AttributeError:
+            request = self.context.get("request")
+            sees_all = request is None or scope_region(request.user)[0]
+            self._scope = (request, sees_all)
+        if sees_all:
             return pk
         visible = visible_pks_check(request, self.related_model, {pk})
         return pk if visible is None or pk in visible else None
