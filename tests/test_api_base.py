@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils.functional import SimpleLazyObject
 from rest_framework import serializers
@@ -18,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient
 
 import crm.api.urls  # noqa: F401  (loads every API module for the serializer walk)
+from crm.api import base as base_module
 from crm.api.authentication import SessionUserAuthentication
 from crm.api.base import FastDateTimeField, StrictStringsMixin, light_plan
 from crm.api.engagement import NeedSerializer, VisitSerializer, VisitViewSet
@@ -468,3 +470,23 @@ def test_fast_datetime_field_answers_as_drf(settings, value, zone, output_format
     fast, drf = FastDateTimeField(**options), serializers.DateTimeField(**options)
     for _ in range(2):  # the second read uses what the first worked out
         assert fast.to_representation(value) == drf.to_representation(value)
+
+
+def test_light_prefetch_statements_answer_every_page_length(api_as, manager, officer, enterprise, media_root):
+    visits = _visits_with_relations(officer, enterprise, 7)
+    client = api_as(manager)
+    detail = {visit.pk: client.get(f"/api/v1/visits/{visit.pk}/").json() for visit in visits}
+    for size, page in ((2, 1), (5, 1), (2, 2), (5, 2), (2, 4), (50, 1)):  # statements of 2, 5, 1 and 7 keys, reused
+        with CaptureQueriesContext(connection) as queries:
+            rows = client.get("/api/v1/visits/", {"page_size": size, "page": page}).json()["results"]
+        assert rows and all(row == detail[row["id"]] for row in rows), (size, page)
+        keys = [query["sql"] for query in queries if "crm_visit_officers" in query["sql"]]
+        assert len(keys) == 1 and keys[0].count("IN (") == 1 and str(rows[-1]["id"]) in keys[0]
+
+
+def test_light_prefetch_runs_an_annotated_queryset_as_it_is(manager, officer, enterprise):
+    visits = _visits_with_relations(officer, enterprise, 3)
+    needs = Need.objects.annotate(twice=F("id") * 2).order_by("id")
+    rows = base_module._related_rows(needs, "visit_id__in", [visit.pk for visit in visits])
+    assert rows and all(row.twice == row.pk * 2 for row in rows)
+    assert (id(needs), len(visits)) not in base_module._LIGHT_STATEMENTS
