@@ -490,3 +490,30 @@ def test_light_prefetch_runs_an_annotated_queryset_as_it_is(manager, officer, en
     rows = base_module._related_rows(needs, "visit_id__in", [visit.pk for visit in visits])
     assert rows and all(row.twice == row.pk * 2 for row in rows)
     assert (id(needs), len(visits)) not in base_module._LIGHT_STATEMENTS
+
+
+def test_fast_reads_of_null_paths_and_methods_answer_as_drf(rf, manager, enterprise):
+    class Probe(NeedSerializer):
+        lead_name_or_skip = serializers.CharField(source="lead_department.name", read_only=True)  # not null: skipped
+        lead_name_null = serializers.CharField(source="lead_department.name", read_only=True, allow_null=True)
+        called = serializers.SerializerMethodField()
+
+        class Meta(NeedSerializer.Meta):
+            fields = [*NeedSerializer.Meta.fields, "lead_name_or_skip", "lead_name_null", "called"]
+
+        def get_called(self, obj):
+            return f"{obj.pk}:{obj.title}"
+
+    request = Request(rf.get("/"))
+    request.user = manager
+    need = NeedFactory(enterprise=enterprise, lead_department=None)
+    loaded = Need.objects.select_related("enterprise", "project", "lead_department", "handler", "bureau")
+    for serializer in (
+        Probe(loaded.get(pk=need.pk), context={"request": request}),
+        Probe(context={"request": request}),
+    ):
+        row = serializer.to_representation(loaded.get(pk=need.pk))
+        assert "lead_name_or_skip" not in row and row["lead_name_null"] is None and row["lead_department_name"] is None
+        assert row["called"] == f"{need.pk}:{need.title}" and row["project_name"] is None
+        plain = serializers.ModelSerializer.to_representation(serializer, loaded.get(pk=need.pk))
+        assert row == plain

@@ -235,7 +235,7 @@ class FastDateTimeField(serializers.DateTimeField):
         return super().to_representation(value)
 
 
-_PLAIN, _FOREIGN_KEY, _MANY, _PATH = "plain", "fk", "m2m", "path"
+_PLAIN, _FOREIGN_KEY, _MANY, _PATH, _METHOD = "plain", "fk", "m2m", "path", "method"
 _ATTRIBUTE_KINDS: dict[tuple[type, str], tuple[str, ...] | None] = {}
 
 
@@ -288,13 +288,19 @@ def _loaded_related(instance, name: str):
     return _MISSING if state is None else state.fields_cache.get(name, _MISSING)
 
 
+_NONE_ON_THE_WAY = object()
+
+
 def _read_path(instance, attrs):
     """``getattr`` along ``attrs`` (``["enterprise", "name"]``) from what the rows hold: through loaded related rows
-    to a plain value; ``_MISSING`` (``getattr`` then decides) for anything else — a row not loaded or ``None`` on
-    the way, a property, a callable, a deferred column."""
+    to a plain value; ``_NONE_ON_THE_WAY`` when a loaded related row is ``None`` (``getattr`` would raise
+    ``AttributeError``); ``_MISSING`` (``getattr`` then decides) for anything else — a row not loaded, a property, a
+    callable, a deferred column."""
     for attr in attrs[:-1]:
         instance = _loaded_related(instance, attr)
-        if instance is _MISSING or instance is None or callable(instance):
+        if instance is None:
+            return _NONE_ON_THE_WAY
+        if instance is _MISSING or callable(instance):
             return _MISSING
     last = attrs[-1]
     kind = _attribute_kind(type(instance), last)
@@ -306,11 +312,17 @@ def _read_path(instance, attrs):
 
 def _field_reader(field) -> str | None:
     """Which shortcut (if any) reads this field exactly as its own ``get_attribute`` would: only fields that keep
-    DRF's ``get_attribute`` and name one attribute of the instance, or a dotted path (``enterprise.name``: ``_PATH``)
-    through foreign keys to a plain value."""
+    DRF's ``get_attribute`` and name one attribute of the instance, a dotted path (``enterprise.name``: ``_PATH``)
+    through foreign keys to a plain value, or a ``SerializerMethodField`` (``_METHOD``)."""
     get_attribute = type(field).get_attribute
     if len(field.source_attrs) > 1 and get_attribute is _FIELD_GET_ATTRIBUTE:
         return _PATH
+    if (
+        not field.source_attrs
+        and get_attribute is _FIELD_GET_ATTRIBUTE
+        and type(field).to_representation is serializers.SerializerMethodField.to_representation
+    ):
+        return _METHOD  # ``get_<name>(instance)`` of the serializer
     if len(field.source_attrs) != 1:
         return None
     if get_attribute is _FIELD_GET_ATTRIBUTE:
@@ -322,61 +334,141 @@ def _field_reader(field) -> str | None:
     return None
 
 
+# Fields whose ``to_representation`` of a value of exactly this type is the value itself (``str(text)``,
+# ``int(number)``, a primary key's ``value.pk`` of the raw key): a list row skips the call.
+_IDENTITY_TYPES: dict = {
+    serializers.CharField.to_representation: str,
+    serializers.IntegerField.to_representation: int,
+}
+_RELATED = "related"
+
+
+def _identity_type(field) -> type | None:
+    render = type(field).to_representation
+    if render is serializers.PrimaryKeyRelatedField.to_representation and field.pk_field is None:
+        return int  # ``PKOnlyObject(pk=value).pk``
+    return _IDENTITY_TYPES.get(render)
+
+
+def _iso_date(field) -> bool:
+    """The field writes a date as ``date.isoformat()`` (DRF's ``DateField`` in the ISO 8601 format)."""
+    if type(field).to_representation is not serializers.DateField.to_representation:
+        return False
+    output_format = getattr(field, "format", serializers.api_settings.DATE_FORMAT)
+    return isinstance(output_format, str) and output_format.lower() == ISO_8601
+
+
+def _none_on_the_way(field) -> bool:
+    """A dotted source with ``None`` on the way answers ``None``: what ``Field.get_attribute`` makes of the
+    ``AttributeError`` for a field with ``default=None`` (outside a partial update) or, without a default, one that
+    allows null. Other fields (a callable default, a skipped field, an error) take DRF's path."""
+    if field.default is None:
+        return not getattr(field.root, "partial", False)
+    return field.default is serializers.empty and field.allow_null
+
+
+def _read_step(field, reader: str | None, cls: type) -> tuple | None:
+    """How a row of class ``cls`` gives the value of ``field`` (read by ``reader``) without ``get_attribute``:
+    ``(_PLAIN, name)``, ``(_FOREIGN_KEY, attname)``, ``(_RELATED, name)`` (a loaded related row), ``(_MANY, name)``
+    or ``(_PATH, (attrs, whether None on the way answers None))``; ``None``: DRF's path."""
+    if reader is _PATH:
+        return (_PATH, (field.source_attrs, _none_on_the_way(field)))
+    if reader is _METHOD:
+        return (_METHOD, getattr(field.parent, field.method_name))
+    if reader is None:
+        return None
+    source = field.source_attrs[0]
+    kind = _attribute_kind(cls, source)
+    if kind is None:
+        return None
+    if reader == _PLAIN and kind[0] == _FOREIGN_KEY:
+        # A foreign key read as its related row (``source="handler"``), once loaded.
+        return (_RELATED, source) if kind[2] == source else None
+    if kind[0] != reader:
+        return None
+    return (reader, kind[1])
+
+
 class FastReadMixin:
     # ``to_representation`` as DRF's, but a list reads its rows without DRF's per-value detours: the readable
-    # fields are listed once per serializer, and a value the instance holds itself (a column, a foreign key's id,
-    # a prefetched many-to-many) is read from it directly instead of through ``getattr`` chains, descriptors and
-    # related managers. Anything else (methods, nested sources, properties, deferred columns) takes DRF's path.
+    # fields are listed once per serializer, how each is read is worked out once per serializer and row class, and a
+    # value the instance holds itself (a column, a foreign key's id, a loaded related row, a prefetched
+    # many-to-many) is read from it directly instead of through ``getattr`` chains, descriptors and related
+    # managers. Anything else (methods, properties, deferred columns, rows not loaded) takes DRF's path.
+
+    def _read_plan_for(self, cls: type) -> list:
+        plans = self.__dict__.get("_read_plans")
+        if plans is None:
+            plans = self._read_plans = {}
+            self._readers = [(field, _field_reader(field)) for field in self._readable_fields]
+        plan = plans[cls] = [
+            (
+                field.field_name,
+                field,
+                field.source_attrs[0] if len(field.source_attrs) == 1 else None,
+                _read_step(field, reader, cls),
+                _identity_type(field),
+                _iso_date(field),
+            )
+            for field, reader in self._readers
+        ]
+        return plan
 
     def to_representation(self, instance):
-        plan = self.__dict__.get("_read_plan")
-        if plan is None:
-            plan = self._read_plan = [
-                (field.field_name, field, _field_reader(field)) for field in self._readable_fields
-            ]
         values = getattr(instance, "__dict__", None)
         if values is None or isinstance(instance, Mapping):
             return super().to_representation(instance)
         cls = type(instance)
+        plans = self.__dict__.get("_read_plans")
+        plan = plans.get(cls) if plans is not None else None
+        if plan is None:
+            plan = self._read_plan_for(cls)
         light = values.get(LIGHT_RELATED)
+        state = values.get("_state")
         ret = {}
-        for name, field, reader in plan:
-            if light is not None and len(field.source_attrs) == 1 and field.source_attrs[0] in light:
+        for name, field, single, step, same, iso_date in plan:
+            if light is not None and single in light:
                 # Filled for the page by ``light_prefetch`` (only for relations every reader of which takes it).
-                related = light[field.source_attrs[0]]
+                related = light[single]
                 ret[name] = list(related) if type(related) is RelatedKeys else field.to_representation(related)
                 continue
-            if reader is _PATH:
-                value = _read_path(instance, field.source_attrs)
-                if value is not _MISSING:
-                    ret[name] = None if value is None else field.to_representation(value)
+            if step is not None:
+                how, key = step
+                value = _MISSING
+                if how is _METHOD:
+                    ret[name] = key(instance)  # as ``SerializerMethodField`` (``source="*"``: the instance itself)
                     continue
-            elif reader is not None:
-                source = field.source_attrs[0]
-                kind = _attribute_kind(cls, source)
-                if reader == _PLAIN and kind is not None and kind[0] == _FOREIGN_KEY:
-                    # A foreign key read as its related row (``source="handler"``), loaded already.
-                    value = _loaded_related(instance, source)
-                    if value is not _MISSING and not callable(value):
-                        ret[name] = None if value is None else field.to_representation(value)
+                if how is _PLAIN:
+                    value = values.get(key, _MISSING)
+                    if callable(value):
+                        value = _MISSING
+                elif how is _FOREIGN_KEY:
+                    value = values.get(key, _MISSING)
+                    if value is not _MISSING and value is not None and type(value) is not same:
+                        ret[name] = field.to_representation(PKOnlyObject(pk=value))
                         continue
-                elif kind is not None and kind[0] == reader:
-                    if reader == _PLAIN:
-                        if source in values:
-                            value = values[source]
-                            if not callable(value):
-                                ret[name] = None if value is None else field.to_representation(value)
-                                continue
-                    elif reader == _FOREIGN_KEY:
-                        if kind[1] in values:
-                            value = values[kind[1]]
-                            ret[name] = None if value is None else field.to_representation(PKOnlyObject(pk=value))
-                            continue
+                elif how is _RELATED:
+                    if state is not None:
+                        value = state.fields_cache.get(key, _MISSING)
+                        if callable(value):
+                            value = _MISSING
+                elif how is _PATH:
+                    value = _read_path(instance, key[0])
+                    if value is _NONE_ON_THE_WAY:
+                        value = None if key[1] else _MISSING
+                else:
+                    prefetched = values.get("_prefetched_objects_cache")
+                    if prefetched and key in prefetched and instance.pk is not None:
+                        ret[name] = field.to_representation(prefetched[key])
+                        continue
+                if value is not _MISSING:
+                    if value is None or type(value) is same:
+                        ret[name] = value
+                    elif iso_date and type(value) is datetime.date:
+                        ret[name] = value.isoformat()
                     else:
-                        prefetched = values.get("_prefetched_objects_cache")
-                        if prefetched and source in prefetched and instance.pk is not None:
-                            ret[name] = field.to_representation(prefetched[source])
-                            continue
+                        ret[name] = field.to_representation(value)
+                    continue
             try:
                 attribute = field.get_attribute(instance)
             except SkipField:
@@ -729,8 +821,8 @@ def visible_pks_check(request, model, pks) -> set | None:
 def visible_pks_prefetch(request, serializer, rows) -> None:
     """Check a page's related records for every ``ScopedRelatedField`` in one query per field, so a list's query
     count does not grow with its page size."""
-    if request is None or not rows:
-        return
+    if request is None or not rows or scope_region(request.user)[0]:
+        return  # (a user who sees everything opens every record: ``visible_pks_check``)
     for field in serializer.fields.values():
         if isinstance(field, ScopedRelatedField) and len(field.source_attrs) == 1:
             attname = f"{field.source_attrs[0]}_id"
