@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.functional import SimpleLazyObject
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.relations import PKOnlyObject
 from rest_framework.request import Request
 from rest_framework.test import APIClient
 
@@ -517,3 +518,28 @@ def test_fast_reads_of_null_paths_and_methods_answer_as_drf(rf, manager, enterpr
         assert row["called"] == f"{need.pk}:{need.title}" and row["project_name"] is None
         plain = serializers.ModelSerializer.to_representation(serializer, loaded.get(pk=need.pk))
         assert row == plain
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        (serializers.CharField(), ["", "文本", "x" * 300]),
+        (serializers.EmailField(), ["a@example.org"]),
+        (serializers.IntegerField(), [0, -3, 2**40]),
+        (serializers.BooleanField(), [True, False]),
+        (serializers.PrimaryKeyRelatedField(read_only=True), [1, 9]),
+    ],
+)
+def test_values_that_are_their_own_representation(field, values):
+    same = base_module._identity_type(field)
+    for value in values:
+        assert type(value) is same
+        shown = field.to_representation(
+            PKOnlyObject(pk=value) if same is int and "Related" in type(field).__name__ else value
+        )
+        assert shown == value and type(shown) is type(value)
+    assert (
+        base_module._identity_type(serializers.PrimaryKeyRelatedField(read_only=True, pk_field=serializers.CharField()))
+        is None
+    )
+    assert base_module._identity_type(serializers.ChoiceField(choices=["a"])) is None

@@ -335,10 +335,12 @@ def _field_reader(field) -> str | None:
 
 
 # Fields whose ``to_representation`` of a value of exactly this type is the value itself (``str(text)``,
-# ``int(number)``, a primary key's ``value.pk`` of the raw key): a list row skips the call.
+# ``int(number)``, ``True``/``False`` among DRF's true and false values, a primary key's ``value.pk`` of the raw
+# key): a list row skips the call.
 _IDENTITY_TYPES: dict = {
     serializers.CharField.to_representation: str,
     serializers.IntegerField.to_representation: int,
+    serializers.BooleanField.to_representation: bool,
 }
 _RELATED = "related"
 
@@ -472,6 +474,9 @@ class FastReadMixin:
             try:
                 attribute = field.get_attribute(instance)
             except SkipField:
+                continue
+            if type(attribute) is same:
+                ret[name] = attribute
                 continue
             check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
             ret[name] = None if check_for_none is None else field.to_representation(attribute)
