@@ -281,7 +281,8 @@ def _loaded_related(instance, name: str):
     """The related row of the foreign key ``name`` that ``instance`` holds already (``select_related``, an earlier
     read), as ``getattr`` would answer it; ``_MISSING`` when reading it could cost a query or is not a plain foreign
     key (``getattr`` then decides)."""
-    kind = _attribute_kind(type(instance), name)
+    key = (type(instance), name)
+    kind = _ATTRIBUTE_KINDS[key] if key in _ATTRIBUTE_KINDS else _attribute_kind(*key)
     if kind is None or kind[0] != _FOREIGN_KEY or kind[2] != name:  # ``enterprise_id`` names the raw value
         return _MISSING
     state = instance.__dict__.get("_state")
@@ -303,7 +304,8 @@ def _read_path(instance, attrs):
         if instance is _MISSING or callable(instance):
             return _MISSING
     last = attrs[-1]
-    kind = _attribute_kind(type(instance), last)
+    key = (type(instance), last)
+    kind = _ATTRIBUTE_KINDS[key] if key in _ATTRIBUTE_KINDS else _attribute_kind(*key)
     if kind is None or kind[0] != _PLAIN:
         return _MISSING
     value = instance.__dict__.get(last, _MISSING)
