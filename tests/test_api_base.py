@@ -1,28 +1,38 @@
 """API base (DESIGN §8.3): token auth, /me, JSON errors, pagination, OpenAPI schema and the Swagger UI."""
 
+import datetime
 import json
 import re
+import zoneinfo
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.utils.functional import SimpleLazyObject
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.relations import PKOnlyObject
+from rest_framework.request import Request
 from rest_framework.test import APIClient
 
 import crm.api.urls  # noqa: F401  (loads every API module for the serializer walk)
-from crm.api.base import StrictStringsMixin, light_plan
-from crm.api.engagement import VisitSerializer, VisitViewSet
+from crm.api import base as base_module
+from crm.api.authentication import SessionUserAuthentication
+from crm.api.base import FastDateTimeField, StrictStringsMixin, light_plan
+from crm.api.engagement import NeedSerializer, VisitSerializer, VisitViewSet
 from crm.api.enterprises import EnterpriseSerializer, EnterpriseViewSet
 from crm.api.policies import PolicySerializer, PolicyViewSet
 from crm.api.routine import ActivitySerializer, ActivityViewSet
-from crm.models import Activity, Enterprise, Policy, Region, User, Visit, VisitAttachment
+from crm.models import Activity, Enterprise, Need, Policy, Region, User, Visit, VisitAttachment
 from tests.factories import (
     EnterpriseQualificationFactory,
     NeedFactory,
     PolicyFactory,
+    ProjectFactory,
     UserFactory,
     VisitFactory,
     credit_code,
@@ -400,3 +410,136 @@ def test_field_copy_gives_each_serializer_its_own_bound_fields(rf, manager):
         assert inner.parent is mine and inner.root is first
     assert type(first.fields["officers"]) is type(second.fields["officers"])
     assert first.fields["officers"].child_relation.context["request"] is first.context["request"]
+
+
+def test_session_authentication_answers_the_user_not_its_lazy_proxy(rf, manager):
+    django_request = rf.get("/api/v1/me/")
+    django_request.user = SimpleLazyObject(lambda: manager)
+    django_request._dont_enforce_csrf_checks = True
+    user, auth = SessionUserAuthentication().authenticate(Request(django_request))
+    assert type(user) is User and user is manager and auth is None
+    django_request.user = SimpleLazyObject(AnonymousUser)
+    assert SessionUserAuthentication().authenticate(Request(django_request)) is None
+
+
+def test_session_writes_still_need_the_csrf_token(manager, enterprise):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(manager)
+    assert client.get("/api/v1/me/").json()["id"] == manager.pk
+    response = client.patch(f"/api/v1/enterprises/{enterprise.pk}/", {"name": "x"}, format="json")
+    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+
+
+def test_scoped_links_are_decided_for_each_request_user(api_as, manager, county_officer, enterprise, county_bureau):
+    need = NeedFactory(enterprise=enterprise, bureau=county_bureau)  # a city enterprise's need, transferred
+    for user, expected in ((manager, enterprise.pk), (county_officer, None), (manager, enterprise.pk)):
+        client = api_as(user)
+        row = next(row for row in client.get("/api/v1/needs/").json()["results"] if row["id"] == need.pk)
+        assert row["enterprise"] == expected and row["enterprise_name"] == enterprise.name
+        assert client.get(f"/api/v1/needs/{need.pk}/").json()["enterprise"] == expected
+
+
+def test_fast_reads_answer_as_getattr_through_related_rows(rf, manager, enterprise, need_in_progress):
+    request = Request(rf.get("/"))
+    request.user = manager
+    without_enterprise = NeedFactory(enterprise=None, project=ProjectFactory(enterprise=enterprise))
+    for need in (need_in_progress, without_enterprise):
+        joined = Need.objects.select_related("enterprise", "project", "lead_department", "handler", "bureau")
+        loaded = NeedSerializer(joined.get(pk=need.pk), context={"request": request}).data
+        lazy = NeedSerializer(Need.objects.get(pk=need.pk), context={"request": request}).data
+        assert loaded == lazy
+    assert loaded["enterprise_name"] is None and loaded["project_name"] == without_enterprise.project.name
+    assert lazy["handler_name"] is None and loaded["lead_department_name"] is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        datetime.datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 3, 1, 8, 30, tzinfo=zoneinfo.ZoneInfo("America/New_York")),
+        datetime.datetime(2026, 3, 1, 8, 30),
+        "2026-03-01T08:30:00Z",
+    ],
+)
+@pytest.mark.parametrize("zone", [None, "Asia/Shanghai", "UTC"])
+@pytest.mark.parametrize("output_format", [serializers.empty, "%Y-%m-%d %H:%M", None])
+def test_fast_datetime_field_answers_as_drf(settings, value, zone, output_format):
+    options = {} if output_format is serializers.empty else {"format": output_format}
+    if zone is not None:
+        options["default_timezone"] = zoneinfo.ZoneInfo(zone)
+    fast, drf = FastDateTimeField(**options), serializers.DateTimeField(**options)
+    for _ in range(2):  # the second read uses what the first worked out
+        assert fast.to_representation(value) == drf.to_representation(value)
+
+
+def test_light_prefetch_statements_answer_every_page_length(api_as, manager, officer, enterprise, media_root):
+    visits = _visits_with_relations(officer, enterprise, 7)
+    client = api_as(manager)
+    detail = {visit.pk: client.get(f"/api/v1/visits/{visit.pk}/").json() for visit in visits}
+    for size, page in ((2, 1), (5, 1), (2, 2), (5, 2), (2, 4), (50, 1)):  # statements of 2, 5, 1 and 7 keys, reused
+        with CaptureQueriesContext(connection) as queries:
+            rows = client.get("/api/v1/visits/", {"page_size": size, "page": page}).json()["results"]
+        assert rows and all(row == detail[row["id"]] for row in rows), (size, page)
+        keys = [query["sql"] for query in queries if "crm_visit_officers" in query["sql"]]
+        assert len(keys) == 1 and keys[0].count("IN (") == 1 and str(rows[-1]["id"]) in keys[0]
+
+
+def test_light_prefetch_runs_an_annotated_queryset_as_it_is(manager, officer, enterprise):
+    visits = _visits_with_relations(officer, enterprise, 3)
+    needs = Need.objects.annotate(twice=F("id") * 2).order_by("id")
+    rows = base_module._related_rows(needs, "visit_id__in", [visit.pk for visit in visits])
+    assert rows and all(row.twice == row.pk * 2 for row in rows)
+    assert (id(needs), len(visits)) not in base_module._LIGHT_STATEMENTS
+
+
+def test_fast_reads_of_null_paths_and_methods_answer_as_drf(rf, manager, enterprise):
+    class Probe(NeedSerializer):
+        lead_name_or_skip = serializers.CharField(source="lead_department.name", read_only=True)  # not null: skipped
+        lead_name_null = serializers.CharField(source="lead_department.name", read_only=True, allow_null=True)
+        called = serializers.SerializerMethodField()
+
+        class Meta(NeedSerializer.Meta):
+            fields = [*NeedSerializer.Meta.fields, "lead_name_or_skip", "lead_name_null", "called"]
+
+        def get_called(self, obj):
+            return f"{obj.pk}:{obj.title}"
+
+    request = Request(rf.get("/"))
+    request.user = manager
+    need = NeedFactory(enterprise=enterprise, lead_department=None)
+    loaded = Need.objects.select_related("enterprise", "project", "lead_department", "handler", "bureau")
+    for serializer in (
+        Probe(loaded.get(pk=need.pk), context={"request": request}),
+        Probe(context={"request": request}),
+    ):
+        row = serializer.to_representation(loaded.get(pk=need.pk))
+        assert "lead_name_or_skip" not in row and row["lead_name_null"] is None and row["lead_department_name"] is None
+        assert row["called"] == f"{need.pk}:{need.title}" and row["project_name"] is None
+        plain = serializers.ModelSerializer.to_representation(serializer, loaded.get(pk=need.pk))
+        assert row == plain
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        (serializers.CharField(), ["", "文本", "x" * 300]),
+        (serializers.EmailField(), ["a@example.org"]),
+        (serializers.IntegerField(), [0, -3, 2**40]),
+        (serializers.BooleanField(), [True, False]),
+        (serializers.PrimaryKeyRelatedField(read_only=True), [1, 9]),
+    ],
+)
+def test_values_that_are_their_own_representation(field, values):
+    same = base_module._identity_type(field)
+    for value in values:
+        assert type(value) is same
+        shown = field.to_representation(
+            PKOnlyObject(pk=value) if same is int and "Related" in type(field).__name__ else value
+        )
+        assert shown == value and type(shown) is type(value)
+    assert (
+        base_module._identity_type(serializers.PrimaryKeyRelatedField(read_only=True, pk_field=serializers.CharField()))
+        is None
+    )
+    assert base_module._identity_type(serializers.ChoiceField(choices=["a"])) is None

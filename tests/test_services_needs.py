@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from crm.services.needs import (
     need_create,
     need_event_add,
     need_extend,
+    need_may,
     need_reject,
     need_reopen,
     need_return_visit,
@@ -27,6 +29,7 @@ from crm.services.needs import (
     need_transition,
     need_update,
     need_verbs_available,
+    need_verbs_reader,
 )
 from crm.workdays import default_due_on
 from tests.factories import make_user
@@ -213,6 +216,27 @@ class TestRoleVerbMatrix:
         assert need_verbs_available(user=handler, need=need) == ["start", "extend"]
         put(need, NeedStatus.ANSWERED)
         assert need_verbs_available(user=officer, need=need) == ["return-visit"]
+
+    def test_a_reader_answers_as_the_rule_for_every_user_and_status(
+        self, need, manager, county_manager, officer, handler, leader, county_bureau, lead_department
+    ):
+        """One reader per user (a list's rows): the same verbs as ``need_may`` and the status say, need by need."""
+        users = (manager, county_manager, officer, handler, leader, AnonymousUser())
+        readers = {user: need_verbs_reader(user=user) for user in users}
+        for bureau in (need.bureau, county_bureau):
+            for status in ALL_STATUSES:
+                put(need, status, bureau=bureau, lead_department=lead_department, handler=handler)
+                for user in users:
+                    expected = [
+                        verb
+                        for verb in VERBS
+                        if status in TRANSITIONS[verb].sources
+                        and user.is_authenticated
+                        and need_may(user=user, need=need, verb=verb)
+                    ]
+                    assert readers[user](need) == need_verbs_available(user=user, need=need) == expected
+        put(need, NeedStatus.NEW, bureau=county_bureau)
+        assert readers[county_manager](need) == ["accept", "reject", "transfer"] and readers[manager](need)
 
 
 class TestVersion:

@@ -1,8 +1,9 @@
-"""API authentication: ``Authorization: Token <key>`` tokens that expire (``API_TOKEN_TTL``)."""
+"""API authentication: ``Authorization: Token <key>`` tokens that expire (``API_TOKEN_TTL``), and the session."""
 
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 
 from crm.services.accounts import token_is_expired
 
@@ -15,3 +16,19 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         if token_is_expired(token=token):
             raise exceptions.AuthenticationFailed(_("Token has expired; request a new one."))
         return user, token
+
+
+class SessionUserAuthentication(SessionAuthentication):
+    """DRF's session authentication (CSRF enforced as before), answering the signed-in ``User`` itself rather than
+    Django's lazy proxy of it (``request.user`` of ``AuthenticationMiddleware``): a view, a permission and every row
+    of a list serializer read the user's attributes many times per request, each read through the proxy costing two
+    more calls. DRF puts the answer back on the Django request, so both name the same object."""
+
+    def authenticate(self, request):
+        found = super().authenticate(request)
+        if found is None:
+            return None
+        user, auth = found
+        if isinstance(user, LazyObject) and user._wrapped is not empty:  # set up by ``is_active`` above
+            user = user._wrapped
+        return user, auth

@@ -44,6 +44,7 @@ field) and use ``ScopedRelatedField`` / ``UserRelatedField`` / ``CodeRelatedFiel
 """
 
 import copy
+import datetime
 import inspect
 from collections.abc import Mapping
 
@@ -53,7 +54,7 @@ from django.db.models import BigIntegerField, Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import utils as filter_utils
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import ISO_8601, exceptions, serializers, status, viewsets
 from rest_framework.fields import SkipField
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.relations import PKOnlyObject
@@ -64,6 +65,7 @@ from crm.api.permissions import CrmModelPermission
 from crm.choices import NeedCategory
 from crm.filtersets import CODE_PATTERN, CODE_RE, filters_named, filterset_with
 from crm.models import User
+from crm.prepared import Prepared
 from crm.querysets import scope_region
 from crm.validators import MAX_ID, validate_no_control_chars
 
@@ -204,7 +206,9 @@ class StrictStringsMixin:
 
 class FastDateTimeField(serializers.DateTimeField):
     # The current time zone is read once per field instance (a serializer's fields live for one request), not
-    # once per value: ``timezone.get_current_timezone()`` goes through a context-local lookup each time.
+    # once per value: ``timezone.get_current_timezone()`` goes through a context-local lookup each time. An aware
+    # datetime written in ISO 8601 (the API's format) is converted and written directly, as DRF's
+    # ``enforce_timezone`` and ``to_representation`` do it; anything else takes DRF's path.
 
     def default_timezone(self):
         try:
@@ -213,15 +217,33 @@ class FastDateTimeField(serializers.DateTimeField):
             self._default_timezone = super().default_timezone()
             return self._default_timezone
 
+    def to_representation(self, value):
+        try:
+            zone = self._iso_zone
+        except AttributeError:
+            output_format = getattr(self, "format", serializers.api_settings.DATETIME_FORMAT)
+            iso = isinstance(output_format, str) and output_format.lower() == ISO_8601
+            zone = self._iso_zone = (
+                (self.timezone if hasattr(self, "timezone") else self.default_timezone()) if iso else None
+            )
+        if zone is not None and type(value) is datetime.datetime and value.utcoffset() is not None:
+            try:
+                text = value.astimezone(zone).isoformat()
+            except OverflowError:
+                return super().to_representation(value)  # DRF's error
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return super().to_representation(value)
 
-_PLAIN, _FOREIGN_KEY, _MANY = "plain", "fk", "m2m"
-_ATTRIBUTE_KINDS: dict[tuple[type, str], tuple[str, str] | None] = {}
+
+_PLAIN, _FOREIGN_KEY, _MANY, _PATH, _METHOD = "plain", "fk", "m2m", "path", "method"
+_ATTRIBUTE_KINDS: dict[tuple[type, str], tuple[str, ...] | None] = {}
 
 
-def _attribute_kind(cls: type, name: str) -> tuple[str, str] | None:
+def _attribute_kind(cls: type, name: str) -> tuple[str, ...] | None:
     """How ``getattr(instance, name)`` of a ``cls`` instance can be read from the instance itself: a plain value in
     its ``__dict__`` (``_PLAIN``; the class attribute, if any, is no data descriptor such as a property), a foreign
-    key's raw value (``_FOREIGN_KEY``, with the attname) or a prefetched many-to-many (``_MANY``); ``None``: ask
+    key's raw value (``_FOREIGN_KEY``, with the attname and the key under which its related row, once loaded, is
+    cached in ``_state.fields_cache``) or a prefetched many-to-many (``_MANY``); ``None``: ask
     ``getattr``. Cached per model class and name."""
     key = (cls, name)
     if key in _ATTRIBUTE_KINDS:
@@ -236,7 +258,7 @@ def _attribute_kind(cls: type, name: str) -> tuple[str, str] | None:
             model_field = None
     if model_field is not None and model_field.is_relation:
         if model_field.concrete and (model_field.many_to_one or model_field.one_to_one):
-            kind = (_FOREIGN_KEY, model_field.attname)
+            kind = (_FOREIGN_KEY, model_field.attname, model_field.cache_name)
         elif model_field.many_to_many and model_field.concrete:
             kind = (_MANY, name)
     else:
@@ -252,12 +274,59 @@ _RELATED_GET_ATTRIBUTE = serializers.RelatedField.get_attribute
 _MANY_GET_ATTRIBUTE = serializers.ManyRelatedField.get_attribute
 
 
+_MISSING = object()
+
+
+def _loaded_related(instance, name: str):
+    """The related row of the foreign key ``name`` that ``instance`` holds already (``select_related``, an earlier
+    read), as ``getattr`` would answer it; ``_MISSING`` when reading it could cost a query or is not a plain foreign
+    key (``getattr`` then decides)."""
+    key = (type(instance), name)
+    kind = _ATTRIBUTE_KINDS[key] if key in _ATTRIBUTE_KINDS else _attribute_kind(*key)
+    if kind is None or kind[0] != _FOREIGN_KEY or kind[2] != name:  # ``enterprise_id`` names the raw value
+        return _MISSING
+    state = instance.__dict__.get("_state")
+    return _MISSING if state is None else state.fields_cache.get(name, _MISSING)
+
+
+_NONE_ON_THE_WAY = object()
+
+
+def _read_path(instance, attrs):
+    """``getattr`` along ``attrs`` (``["enterprise", "name"]``) from what the rows hold: through loaded related rows
+    to a plain value; ``_NONE_ON_THE_WAY`` when a loaded related row is ``None`` (``getattr`` would raise
+    ``AttributeError``); ``_MISSING`` (``getattr`` then decides) for anything else — a row not loaded, a property, a
+    callable, a deferred column."""
+    for attr in attrs[:-1]:
+        instance = _loaded_related(instance, attr)
+        if instance is None:
+            return _NONE_ON_THE_WAY
+        if instance is _MISSING or callable(instance):
+            return _MISSING
+    last = attrs[-1]
+    key = (type(instance), last)
+    kind = _ATTRIBUTE_KINDS[key] if key in _ATTRIBUTE_KINDS else _attribute_kind(*key)
+    if kind is None or kind[0] != _PLAIN:
+        return _MISSING
+    value = instance.__dict__.get(last, _MISSING)
+    return _MISSING if callable(value) else value
+
+
 def _field_reader(field) -> str | None:
     """Which shortcut (if any) reads this field exactly as its own ``get_attribute`` would: only fields that keep
-    DRF's ``get_attribute`` and name one attribute of the instance."""
+    DRF's ``get_attribute`` and name one attribute of the instance, a dotted path (``enterprise.name``: ``_PATH``)
+    through foreign keys to a plain value, or a ``SerializerMethodField`` (``_METHOD``)."""
+    get_attribute = type(field).get_attribute
+    if len(field.source_attrs) > 1 and get_attribute is _FIELD_GET_ATTRIBUTE:
+        return _PATH
+    if (
+        not field.source_attrs
+        and get_attribute is _FIELD_GET_ATTRIBUTE
+        and type(field).to_representation is serializers.SerializerMethodField.to_representation
+    ):
+        return _METHOD  # ``get_<name>(instance)`` of the serializer
     if len(field.source_attrs) != 1:
         return None
-    get_attribute = type(field).get_attribute
     if get_attribute is _FIELD_GET_ATTRIBUTE:
         return _PLAIN
     if get_attribute is _RELATED_GET_ATTRIBUTE and field.use_pk_only_optimization():
@@ -267,53 +336,149 @@ def _field_reader(field) -> str | None:
     return None
 
 
+# Fields whose ``to_representation`` of a value of exactly this type is the value itself (``str(text)``,
+# ``int(number)``, ``True``/``False`` among DRF's true and false values, a primary key's ``value.pk`` of the raw
+# key): a list row skips the call.
+_IDENTITY_TYPES: dict = {
+    serializers.CharField.to_representation: str,
+    serializers.IntegerField.to_representation: int,
+    serializers.BooleanField.to_representation: bool,
+}
+_RELATED = "related"
+
+
+def _identity_type(field) -> type | None:
+    render = type(field).to_representation
+    if render is serializers.PrimaryKeyRelatedField.to_representation and field.pk_field is None:
+        return int  # ``PKOnlyObject(pk=value).pk``
+    return _IDENTITY_TYPES.get(render)
+
+
+def _iso_date(field) -> bool:
+    """The field writes a date as ``date.isoformat()`` (DRF's ``DateField`` in the ISO 8601 format)."""
+    if type(field).to_representation is not serializers.DateField.to_representation:
+        return False
+    output_format = getattr(field, "format", serializers.api_settings.DATE_FORMAT)
+    return isinstance(output_format, str) and output_format.lower() == ISO_8601
+
+
+def _none_on_the_way(field) -> bool:
+    """A dotted source with ``None`` on the way answers ``None``: what ``Field.get_attribute`` makes of the
+    ``AttributeError`` for a field with ``default=None`` (outside a partial update) or, without a default, one that
+    allows null. Other fields (a callable default, a skipped field, an error) take DRF's path."""
+    if field.default is None:
+        return not getattr(field.root, "partial", False)
+    return field.default is serializers.empty and field.allow_null
+
+
+def _read_step(field, reader: str | None, cls: type) -> tuple | None:
+    """How a row of class ``cls`` gives the value of ``field`` (read by ``reader``) without ``get_attribute``:
+    ``(_PLAIN, name)``, ``(_FOREIGN_KEY, attname)``, ``(_RELATED, name)`` (a loaded related row), ``(_MANY, name)``
+    or ``(_PATH, (attrs, whether None on the way answers None))``; ``None``: DRF's path."""
+    if reader is _PATH:
+        return (_PATH, (field.source_attrs, _none_on_the_way(field)))
+    if reader is _METHOD:
+        return (_METHOD, getattr(field.parent, field.method_name))
+    if reader is None:
+        return None
+    source = field.source_attrs[0]
+    kind = _attribute_kind(cls, source)
+    if kind is None:
+        return None
+    if reader == _PLAIN and kind[0] == _FOREIGN_KEY:
+        # A foreign key read as its related row (``source="handler"``), once loaded.
+        return (_RELATED, source) if kind[2] == source else None
+    if kind[0] != reader:
+        return None
+    return (reader, kind[1])
+
+
 class FastReadMixin:
     # ``to_representation`` as DRF's, but a list reads its rows without DRF's per-value detours: the readable
-    # fields are listed once per serializer, and a value the instance holds itself (a column, a foreign key's id,
-    # a prefetched many-to-many) is read from it directly instead of through ``getattr`` chains, descriptors and
-    # related managers. Anything else (methods, nested sources, properties, deferred columns) takes DRF's path.
+    # fields are listed once per serializer, how each is read is worked out once per serializer and row class, and a
+    # value the instance holds itself (a column, a foreign key's id, a loaded related row, a prefetched
+    # many-to-many) is read from it directly instead of through ``getattr`` chains, descriptors and related
+    # managers. Anything else (methods, properties, deferred columns, rows not loaded) takes DRF's path.
+
+    def _read_plan_for(self, cls: type) -> list:
+        plans = self.__dict__.get("_read_plans")
+        if plans is None:
+            plans = self._read_plans = {}
+            self._readers = [(field, _field_reader(field)) for field in self._readable_fields]
+        plan = plans[cls] = [
+            (
+                field.field_name,
+                field,
+                field.source_attrs[0] if len(field.source_attrs) == 1 else None,
+                _read_step(field, reader, cls),
+                _identity_type(field),
+                _iso_date(field),
+            )
+            for field, reader in self._readers
+        ]
+        return plan
 
     def to_representation(self, instance):
-        plan = self.__dict__.get("_read_plan")
-        if plan is None:
-            plan = self._read_plan = [
-                (field.field_name, field, _field_reader(field)) for field in self._readable_fields
-            ]
         values = getattr(instance, "__dict__", None)
         if values is None or isinstance(instance, Mapping):
             return super().to_representation(instance)
         cls = type(instance)
+        plans = self.__dict__.get("_read_plans")
+        plan = plans.get(cls) if plans is not None else None
+        if plan is None:
+            plan = self._read_plan_for(cls)
         light = values.get(LIGHT_RELATED)
+        state = values.get("_state")
         ret = {}
-        for name, field, reader in plan:
-            if light is not None and len(field.source_attrs) == 1 and field.source_attrs[0] in light:
+        for name, field, single, step, same, iso_date in plan:
+            if light is not None and single in light:
                 # Filled for the page by ``light_prefetch`` (only for relations every reader of which takes it).
-                related = light[field.source_attrs[0]]
+                related = light[single]
                 ret[name] = list(related) if type(related) is RelatedKeys else field.to_representation(related)
                 continue
-            if reader is not None:
-                source = field.source_attrs[0]
-                kind = _attribute_kind(cls, source)
-                if kind is not None and kind[0] == reader:
-                    if reader == _PLAIN:
-                        if source in values:
-                            value = values[source]
-                            if not callable(value):
-                                ret[name] = None if value is None else field.to_representation(value)
-                                continue
-                    elif reader == _FOREIGN_KEY:
-                        if kind[1] in values:
-                            value = values[kind[1]]
-                            ret[name] = None if value is None else field.to_representation(PKOnlyObject(pk=value))
-                            continue
+            if step is not None:
+                how, key = step
+                value = _MISSING
+                if how is _METHOD:
+                    ret[name] = key(instance)  # as ``SerializerMethodField`` (``source="*"``: the instance itself)
+                    continue
+                if how is _PLAIN:
+                    value = values.get(key, _MISSING)
+                    if callable(value):
+                        value = _MISSING
+                elif how is _FOREIGN_KEY:
+                    value = values.get(key, _MISSING)
+                    if value is not _MISSING and value is not None and type(value) is not same:
+                        ret[name] = field.to_representation(PKOnlyObject(pk=value))
+                        continue
+                elif how is _RELATED:
+                    if state is not None:
+                        value = state.fields_cache.get(key, _MISSING)
+                        if callable(value):
+                            value = _MISSING
+                elif how is _PATH:
+                    value = _read_path(instance, key[0])
+                    if value is _NONE_ON_THE_WAY:
+                        value = None if key[1] else _MISSING
+                else:
+                    prefetched = values.get("_prefetched_objects_cache")
+                    if prefetched and key in prefetched and instance.pk is not None:
+                        ret[name] = field.to_representation(prefetched[key])
+                        continue
+                if value is not _MISSING:
+                    if value is None or type(value) is same:
+                        ret[name] = value
+                    elif iso_date and type(value) is datetime.date:
+                        ret[name] = value.isoformat()
                     else:
-                        prefetched = values.get("_prefetched_objects_cache")
-                        if prefetched and source in prefetched and instance.pk is not None:
-                            ret[name] = field.to_representation(prefetched[source])
-                            continue
+                        ret[name] = field.to_representation(value)
+                    continue
             try:
                 attribute = field.get_attribute(instance)
             except SkipField:
+                continue
+            if type(attribute) is same:
+                ret[name] = attribute
                 continue
             check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
             ret[name] = None if check_for_none is None else field.to_representation(attribute)
@@ -456,6 +621,35 @@ def light_plan(view_class, model, lookups, serializer_class) -> LightPlan:
     return plan
 
 
+# The statement of a relation's query for a page of n rows, compiled once (``Prepared``): building and compiling the
+# queryset cost ~1,500 calls a relation and page, SQLite's answer a fraction of it. Keyed by the plan's queryset
+# (plans live as long as the process, ``_LIGHT_PLANS``) and n; ``None``: the statement cannot be prepared.
+_LIGHT_STATEMENTS: dict[tuple[int, int], tuple[models.QuerySet, Prepared | None]] = {}
+# Page keys stand in for these samples when a statement is compiled: distinct, and no key or other value of a query.
+_SAMPLE_KEY = -(2**40)
+
+
+def _related_rows(queryset: models.QuerySet, lookup: str, pks: list) -> list:
+    """``list(queryset.filter(**{lookup: pks}))`` (``lookup`` ends in ``__in``), by a statement prepared per length
+    of ``pks`` when the keys are integers and the queryset plain (others run as they are)."""
+    query = queryset.query
+    if query.annotations or query.extra or not all(type(pk) is int for pk in pks):
+        return list(queryset.filter(**{lookup: pks}))  # ``Prepared`` sets no annotations on the rows
+    key = (id(queryset), len(pks))
+    found = _LIGHT_STATEMENTS.get(key)
+    if found is None:
+        samples = [_SAMPLE_KEY - i for i in range(len(pks))]
+        prepared = Prepared(lambda *keys: queryset.filter(**{lookup: keys}), *samples)
+        found = _LIGHT_STATEMENTS[key] = (queryset, prepared)
+    prepared = found[1]
+    if prepared is not None:
+        try:
+            return prepared(*pks, using=queryset.db)
+        except ValueError:  # not a shape ``Prepared`` runs (a prefetch on the queryset, a sample not found once)
+            _LIGHT_STATEMENTS[key] = (queryset, None)
+    return list(queryset.filter(**{lookup: pks}))
+
+
 def light_prefetch(rows, light: dict) -> None:
     """Fill the relations ``light`` (of a ``LightPlan``) of a page's ``rows``: one query per relation."""
     if not rows:
@@ -465,13 +659,13 @@ def light_prefetch(rows, light: dict) -> None:
         related = {pk: [] for pk in by_pk}
         if how[0] == "keys":
             _kind, keys, source = how
-            for pk, key in keys.filter(**{f"{source}__in": list(by_pk)}):
+            for pk, key in _related_rows(keys, f"{source}__in", list(by_pk)):
                 related[pk].append(key)
             related = {pk: RelatedKeys(found) for pk, found in related.items()}
         else:
             _kind, queryset, foreign_key = how
             attname = foreign_key.attname
-            for obj in queryset.filter(**{f"{attname}__in": list(by_pk)}):
+            for obj in _related_rows(queryset, f"{attname}__in", list(by_pk)):
                 pk = getattr(obj, attname)
                 foreign_key.set_cached_value(obj, by_pk[pk])
                 related[pk].append(obj)
@@ -496,7 +690,11 @@ def field_copy(field: serializers.Field) -> serializers.Field:
     a nested serializer, which holds its own bound fields, is deep-copied as before."""
     if isinstance(field, serializers.BaseSerializer):
         return copy.deepcopy(field)
-    new = copy.copy(field)
+    # ``copy.copy`` of a field, without its detour through ``__reduce_ex__`` (fields have no ``__copy__``, no
+    # ``__slots__``; ``Field.__new__`` only records the arguments, which the state copied next replaces).
+    cls = type(field)
+    new = cls.__new__(cls)
+    new.__dict__.update(field.__dict__)
     for name in ("child", "child_relation"):
         inner = new.__dict__.get(name)
         if isinstance(inner, serializers.Field):
@@ -585,8 +783,15 @@ class ScopedRelatedField(IdRelatedField):
 
     def to_representation(self, value):
         pk = super().to_representation(value)
-        request = self.context.get("request")
-        if request is None:
+        # The request and whether its user sees every record are looked up once per field (a serializer's fields
+        # live for one request; ``field_copy`` copies built fields, never used ones).
+        try:
+            request, sees_all = self._scope
+        except AttributeError:
+            request = self.context.get("request")
+            sees_all = request is None or scope_region(request.user)[0]
+            self._scope = (request, sees_all)
+        if sees_all:
             return pk
         visible = visible_pks_check(request, self.related_model, {pk})
         return pk if visible is None or pk in visible else None
@@ -623,8 +828,8 @@ def visible_pks_check(request, model, pks) -> set | None:
 def visible_pks_prefetch(request, serializer, rows) -> None:
     """Check a page's related records for every ``ScopedRelatedField`` in one query per field, so a list's query
     count does not grow with its page size."""
-    if request is None or not rows:
-        return
+    if request is None or not rows or scope_region(request.user)[0]:
+        return  # (a user who sees everything opens every record: ``visible_pks_check``)
     for field in serializer.fields.values():
         if isinstance(field, ScopedRelatedField) and len(field.source_attrs) == 1:
             attname = f"{field.source_attrs[0]}_id"

@@ -57,7 +57,7 @@ from crm.services.needs import (
     need_event_add,
     need_transition,
     need_update,
-    need_verbs_available,
+    need_verbs_reader,
     transition_data,
 )
 from crm.services.notifications import notification_mark_read, notifications_mark_all_read
@@ -264,6 +264,10 @@ class VisitViewSet(ScopedModelViewSet):
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _no_verbs(need: Need) -> list[str]:
+    return []
+
+
 class NeedSerializer(CrmModelSerializer):
     """A need (诉求); its status, assignment and deadline change only through the transition endpoints."""
 
@@ -347,8 +351,12 @@ class NeedSerializer(CrmModelSerializer):
 
     def get_actions(self, obj) -> list[str]:
         """The transition verbs the signed-in user may use on this need now."""
-        request = self.context.get("request")
-        return need_verbs_available(user=request.user, need=obj) if request else []
+        # One reader per serializer (one request, one user): the user's roles are worked out once, not per row.
+        reader = self.__dict__.get("_verbs_reader")
+        if reader is None:
+            request = self.context.get("request")
+            reader = self._verbs_reader = need_verbs_reader(user=request.user) if request else _no_verbs
+        return reader(obj)
 
     def validate(self, attrs):
         if self.instance is None and not attrs.get("enterprise") and not attrs.get("project"):

@@ -6,6 +6,7 @@ the API does (issue 11: schemathesis ``--checks all`` finds nothing; tests/test_
 - ``page`` ≥ 1 and ``page_size`` ≥ 1 (more than 200 is capped), as crm/api/pagination.py enforces.
 """
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance
@@ -103,3 +104,9 @@ class ScopedRelatedFieldExtension(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         return {**schema, "nullable": True} if direction == "response" else schema
+
+
+class SessionUserScheme(SessionScheme):
+    """The session authentication of the API (crm/api/authentication.py) is documented as DRF's (``cookieAuth``)."""
+
+    target_class = "crm.api.authentication.SessionUserAuthentication"

@@ -13,7 +13,7 @@ passed as they are: they are resolved only after the role and status checks, whi
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django import forms
@@ -421,17 +421,34 @@ def manages_need(user, need: Need) -> bool:
     A county bureau sees the needs of its county's enterprises, but one the city bureau owns (not transferred)
     is the city's to accept, assign and transfer: a county manager would assign city departments and handlers.
     """
-    return is_manager(user) and (user.sees_everything or (bool(user.bureau_id) and user.bureau_id == need.bureau_id))
+    return _manages(user, need, manager=is_manager(user))
 
 
-def _need_actors(user, need: Need) -> set[str]:
-    """The actors of ``TRANSITIONS`` the user is for this need: its managing manager, its handler, an officer."""
+def _manages(user, need: Need, *, manager: bool, city: bool | None = None) -> bool:
+    # ``city``: whether the user sees the whole city, when already worked out.
+    if not manager:
+        return False
+    if city is None:
+        city = user.sees_everything
+    return city or (bool(user.bureau_id) and user.bureau_id == need.bureau_id)
+
+
+def _user_actor_roles(user) -> tuple[bool, bool, bool]:
+    """What of ``_need_actors`` depends on the user alone: (a manager, one who sees the whole city, an officer)."""
+    manager = is_manager(user)
+    return manager, manager and user.sees_everything, user.is_authenticated and user.has_role(Role.OFFICER)
+
+
+def _need_actors(user, need: Need, roles: tuple[bool, bool, bool] | None = None) -> set[str]:
+    """The actors of ``TRANSITIONS`` the user is for this need: its managing manager, its handler, an officer.
+    ``roles``: ``_user_actor_roles(user)``, when already worked out."""
+    manager, city, officer = roles if roles is not None else _user_actor_roles(user)
     actors = set()
-    if manages_need(user, need):
+    if _manages(user, need, manager=manager, city=city):
         actors.add(MANAGER)
     if _is_handler(user, need):
         actors.add(HANDLER)
-    if user.is_authenticated and user.has_role(Role.OFFICER):
+    if officer:
         actors.add(OFFICER)
     return actors
 
@@ -443,12 +460,23 @@ def need_may(*, user, need: Need, verb: str) -> bool:
 
 def need_verbs_available(*, user, need: Need) -> list[str]:
     """The verbs the user may use on the need now: role allowed and status fitting (for the buttons). Who the user
-    is for the need is worked out once, not once per verb (a list of needs asks this for every row)."""
-    verbs = [verb for verb, transition in TRANSITIONS.items() if need.status in transition.sources]
-    if not verbs:
-        return []
-    actors = _need_actors(user, need)
-    return [verb for verb in verbs if not TRANSITIONS[verb].actors.isdisjoint(actors)]
+    is for the need is worked out once, not once per verb."""
+    return need_verbs_reader(user=user)(need)
+
+
+def need_verbs_reader(*, user) -> Callable[[Need], list[str]]:
+    """``need_verbs_available`` for many needs of one user (a list asks it for every row): the user's roles are
+    worked out once, here. Read with the user as it is now; make a new reader when the user's roles change."""
+    roles = _user_actor_roles(user)
+
+    def verbs_available(need: Need) -> list[str]:
+        verbs = [verb for verb, transition in TRANSITIONS.items() if need.status in transition.sources]
+        if not verbs:
+            return []
+        actors = _need_actors(user, need, roles)
+        return [verb for verb in verbs if not TRANSITIONS[verb].actors.isdisjoint(actors)]
+
+    return verbs_available
 
 
 def need_may_instruct(*, user) -> bool:
