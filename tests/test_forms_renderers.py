@@ -6,13 +6,11 @@ import decimal
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
-from django.forms.widgets import ChoiceWidget
-from django.utils.choices import normalize_choices
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from crm.forms.renderers import INPUT_TEMPLATES, SiteFormRenderer
-from crm.forms.widgets import Picker, PickerMultiple, picker_choices
+from crm.forms.widgets import Picker, PickerMultiple
 
 CHOICES = [
     ("", "---------"),
@@ -102,62 +100,3 @@ def test_input_templates_are_those_that_only_include_input_html():
     for name in INPUT_TEMPLATES - {"django/forms/widgets/input.html"}:
         source = SiteFormRenderer().get_template(name).template.source.strip()
         assert source == '{% include "django/forms/widgets/input.html" %}', name
-
-
-# -- the pickers' own fast paths (crm/forms/widgets.py): the same data as Django's code ------------------------
-
-STAFF = [("", "全部"), *[(pk, f"人员 {pk}") for pk in range(1, 30)]]
-PICKER_CHOICE_SETS = [
-    CHOICES,
-    GROUPED,
-    STAFF,
-    [("", "---------"), ("我挂钩的企业", [(10, "甲")]), ("其他", ((12, "丙"), (13, gettext_lazy("Visits"))))],
-    [(None, "none"), (1, "one"), (1, "twice")],
-    [],
-]
-
-
-@pytest.mark.parametrize(
-    "choices",
-    [
-        *PICKER_CHOICE_SETS,
-        ((1, "a"), (2, "b")),  # a tuple: Django makes it a list
-        {1: "a", 2: "b"},
-        [(1, {"x": "nested mapping"})],
-        [("g", [(1, "a"), (2, [(3, "too deep")])])],
-        [(1, "a", "three")],
-        [[1, "a"]],
-        "not choices",
-        lambda: [(1, "a")],
-        forms.NullBooleanSelect().choices,
-    ],
-)
-def test_picker_choices_are_normalized_as_django_does(choices):
-    assert picker_choices(choices) == normalize_choices(choices)
-    assert type(picker_choices(choices)) is type(normalize_choices(choices))
-    widget = Picker(choices=choices, kind="staff")
-    assert list(widget.choices) == list(forms.Select(choices=choices).choices)
-
-
-@pytest.mark.parametrize("choices", PICKER_CHOICE_SETS)
-@pytest.mark.parametrize("value", [None, "", "1", "12", ["10", "13"], "999"])
-@pytest.mark.parametrize("widget_class", [Picker, PickerMultiple])
-def test_picker_optgroups_are_djangos(choices, value, widget_class, english):
-    widget = widget_class(choices=choices, kind="enterprise", attrs={"class": "form-select", "id": "id_x"})
-    formatted = widget.format_value(value)
-    ours = widget.optgroups("x", formatted, {"id": "id_x"})
-    djangos = ChoiceWidget.optgroups(widget, "x", formatted, {"id": "id_x"})  # with Picker.create_option
-    assert ours == djangos
-    django_html, site_html = both(widget, "x", value, attrs={"id": "id_x"})
-    assert site_html == django_html
-
-
-def test_a_picker_subclass_with_its_own_create_option_keeps_djangos_loop(english):
-    class Marked(Picker):
-        def create_option(self, *args, **kwargs):
-            option = super().create_option(*args, **kwargs)
-            option["attrs"]["data-mark"] = "1"
-            return option
-
-    html = Marked(choices=STAFF[:3], kind="staff").render("x", None, renderer=SiteFormRenderer())
-    assert html.count('data-mark="1"') == 3

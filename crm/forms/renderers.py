@@ -63,16 +63,14 @@ def select_html(widget: dict) -> str:
     """The HTML of a select widget's context (``widget`` of ``Widget.get_context``), as Django's templates write it
     (the renderer strips the result, as Django's does)."""
     parts = [f'<select name="{_shown(widget["name"])}"{_attrs_html(widget["attrs"])}>']
-    escape = html.escape
     for group_name, group_choices, _index in widget["optgroups"]:
         if group_name:
             parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
         for option in group_choices:
-            # _as_text / _attrs_html / _shown written inline for the common types (hundreds of options a page).
-            value, attrs, label = option["value"], option["attrs"], option["label"]
-            value = str(value) if type(value) is int else escape(value) if type(value) is str else _as_text(value)
-            label = escape(label) if type(label) is str else _shown(label)
-            parts.append(f'\n  <option value="{value}"{_attrs_html(attrs) if attrs else ""}>{label}</option>\n')
+            parts.append(
+                f'\n  <option value="{_as_text(option["value"])}"{_attrs_html(option["attrs"])}>'
+                f"{_shown(option['label'])}</option>\n"
+            )
         if group_name:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")
@@ -91,11 +89,11 @@ def _plain_select(context) -> bool:
     widget = context.get("widget")
     if not isinstance(widget, dict) or "optgroups" not in widget:
         return False
-    for _name, choices, _index in widget["optgroups"]:
-        for option in choices:
-            if option.get("template_name") != OPTION_TEMPLATE:
-                return False
-    return True
+    return all(
+        option.get("template_name") == OPTION_TEMPLATE
+        for _name, choices, _index in widget["optgroups"]
+        for option in choices
+    )
 
 
 class SiteFormRenderer(DjangoTemplates):

@@ -12,8 +12,6 @@ into a type-ahead (Tom Select, vendored in crm/static/vendor/tom-select/).
 
 from django import forms
 from django.urls import reverse
-from django.utils.choices import normalize_choices
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 PICKER_KINDS = ("enterprise", "project", "staff", "policy")
@@ -28,31 +26,6 @@ PLACEHOLDERS = {
 """The placeholder (and the label of the empty choice) of each kind of picker."""
 
 EMPTY_LABELS = {"", "---------"}
-
-_PLAIN_LABELS = (str, Promise, int)
-
-
-def picker_choices(value):
-    """``normalize_choices(value)`` (Django's), in one pass for the lists the pickers are given: ``(value, label)``
-    pairs and ``(group, [(value, label), …])`` groups with text labels, as ``limited_choices`` and
-    ``staff_filter_choices`` (crm/forms/base.py) build them on every page. Django's version calls itself for every
-    option (hundreds of calls a page); anything else still goes to it."""
-    if type(value) is not list:
-        return normalize_choices(value)
-    result = []
-    for item in value:
-        if type(item) is not tuple or len(item) != 2:
-            return normalize_choices(value)
-        key, label = item
-        if isinstance(label, _PLAIN_LABELS):
-            result.append(item)
-        elif type(label) in (list, tuple) and all(
-            type(option) is tuple and len(option) == 2 and isinstance(option[1], _PLAIN_LABELS) for option in label
-        ):
-            result.append((key, list(label)))
-        else:
-            return normalize_choices(value)
-    return result
 
 
 class Picker(forms.Select):
@@ -75,14 +48,6 @@ class Picker(forms.Select):
         return copy
 
     @property
-    def choices(self):
-        return self._choices
-
-    @choices.setter
-    def choices(self, value):
-        self._choices = picker_choices(value)
-
-    @property
     def placeholder_text(self) -> str:
         return str(self.placeholder or PLACEHOLDERS.get(self.kind, PLACEHOLDERS[None]))
 
@@ -102,51 +67,6 @@ class Picker(forms.Select):
         if str(value) == "" and (label is None or str(label) in EMPTY_LABELS):
             label = self.placeholder_text
         return super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
-
-    def optgroups(self, name, value, attrs=None):
-        """Django's ``ChoiceWidget.optgroups`` with ``create_option`` (above) written inline: the same option dicts,
-        without two calls per option (a list's staff and enterprise pickers have five hundred). A subclass with its
-        own ``create_option``, or options that inherit the widget's attributes, get Django's loop."""
-        if self.option_inherits_attrs or type(self).create_option is not Picker.create_option:
-            return super().optgroups(name, value, attrs)
-        groups = []
-        has_selected = False
-        multiple = self.allow_multiple_selected
-        input_type, template_name, checked = self.input_type, self.option_template_name, self.checked_attribute
-        placeholder = None
-        for index, (option_value, option_label) in enumerate(self.choices):
-            if option_value is None:
-                option_value = ""
-            subgroup = []
-            if isinstance(option_label, (list, tuple)):
-                group_name, subindex, choices = option_value, 0, option_label
-            else:
-                group_name, subindex, choices = None, None, [(option_value, option_label)]
-            groups.append((group_name, subgroup, index))
-            for subvalue, sublabel in choices:
-                text = str(subvalue)
-                selected = (not has_selected or multiple) and text in value
-                has_selected |= selected
-                if text == "" and (sublabel is None or str(sublabel) in EMPTY_LABELS):
-                    if placeholder is None:
-                        placeholder = self.placeholder_text
-                    sublabel = placeholder
-                subgroup.append(
-                    {
-                        "name": name,
-                        "value": subvalue,
-                        "label": sublabel,
-                        "selected": selected,
-                        "index": str(index) if subindex is None else f"{index}_{subindex}",
-                        "attrs": dict(checked) if selected else {},
-                        "type": input_type,
-                        "template_name": template_name,
-                        "wrap_label": True,
-                    }
-                )
-                if subindex is not None:
-                    subindex += 1
-        return groups
 
 
 class PickerMultiple(Picker, forms.SelectMultiple):
