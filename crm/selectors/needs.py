@@ -89,18 +89,13 @@ def needs_first_each(
     first ``limit`` ids of every list, tagged with the list, in ONE statement (a UNION ALL of each list's own id
     query), then those rows with ``related`` joined in, each list sorted by its own ordering. Every list must be
     ordered by plain ascending, non-NULL columns ending with a unique one (``created_at, id``; ``due_on, id``)."""
-    parts, params, keys = [], [], list(lists)
-    for index, key in enumerate(keys):
-        try:
-            sql, part_params = lists[key].values("pk")[:limit].query.sql_with_params()
-        except EmptyResultSet:  # ``.none()``: a user without a bureau
-            continue
-        parts.append(f"SELECT {index}, first_{index}.* FROM ({sql}) first_{index}")  # noqa: S608 (ORM SQL, params)
-        params += part_params
+    keys = list(lists)
+    # ``.none()`` (a user without a bureau) adds no part.
+    sql, params = compound_sql((lists[key].values("pk")[:limit] for key in keys), tagged=True)
     found: dict[str, list[int]] = {key: [] for key in keys}
-    if parts:
+    if sql:
         with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
+            cursor.execute(sql, params)
             for index, pk in cursor.fetchall():
                 found[keys[index]].append(pk)
     ids = {pk for pks in found.values() for pk in pks}
@@ -210,17 +205,21 @@ def needs_mine_ids(*, user, **conditions) -> QuerySet:
     return first.union(*rest)
 
 
-def compound_sql(querysets: Iterable[QuerySet], *, operator: str = "UNION ALL") -> tuple[str, list]:
+def compound_sql(
+    querysets: Iterable[QuerySet], *, operator: str = "UNION ALL", tagged: bool = False
+) -> tuple[str, list]:
     """The rows of several (sliced, ordered) querysets one after the other, as SQL and parameters: each is compiled by
     the ORM and read as a table (``SELECT * FROM (…)``), so its own ORDER BY and LIMIT hold on SQLite too (Django's
-    ``union`` refuses sliced parts there). An empty queryset (``none()``) adds nothing."""
+    ``union`` refuses sliced parts there). An empty queryset (``none()``) adds nothing. ``tagged``: each row starts
+    with the position of its queryset (``SELECT 0, part_0.* …``)."""
     parts, params = [], []
     for index, queryset in enumerate(querysets):
         try:
             sql, part_params = queryset.query.sql_with_params()
         except EmptyResultSet:
             continue
-        parts.append(f"SELECT * FROM ({sql}) part_{index}")  # noqa: S608 (compiled by the ORM; values are parameters)
+        columns = f"{index}, part_{index}.*" if tagged else "*"
+        parts.append(f"SELECT {columns} FROM ({sql}) part_{index}")  # noqa: S608 (compiled by the ORM; parameters)
         params += part_params
     return f" {operator} ".join(parts), params
 
