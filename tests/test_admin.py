@@ -1,12 +1,16 @@
 """Every model's admin changelist, add form and history render for an administrator."""
 
+import datetime as dt
+
 import pytest
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from crm.choices import NeedStatus, Role
-from crm.models import Contact, Need, NeedEvent, Notification, Project, TimeLimit, Visit
+from crm.models import Contact, Enterprise, Need, NeedEvent, Notification, Project, TimeLimit, Visit, VisitAttachment
 from crm.services.needs import need_create
+from crm.services.visits import visit_create
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +30,10 @@ def test_changelist_and_add_form_render(client, admin_user, enterprise, model):
     if model_admin.has_add_permission(rf_request(admin_user)):
         response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
         assert response.status_code == 200
+
+
+def visit_day():
+    return dt.date.today() - dt.timedelta(days=1)
 
 
 def rf_request(user):
@@ -131,6 +139,51 @@ def test_a_county_admin_sees_only_its_county(client, county_admin, enterprise, c
     assert city_need.title == "城区诉求"
     html = client.get(reverse("admin:crm_need_changelist")).content.decode()
     assert city_need.code not in html
+
+
+def _change_post(client, url, **changes) -> dict:
+    """The admin change form at ``url`` as a browser posts it unchanged, then ``changes``."""
+    form = client.get(url).context["adminform"].form
+    body = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    return {**{k: ("" if v is None else v) for k, v in body.items()}, **changes}
+
+
+def test_a_county_admin_cannot_move_its_enterprise_into_the_city(client, county_admin, county_enterprise, enterprise):
+    client.force_login(county_admin)
+    url = reverse("admin:crm_enterprise_change", args=[county_enterprise.pk])
+    inlines = {
+        f"{p}-{k}": "0" for p in ("enterprise_qualifications", "contacts") for k in ("TOTAL_FORMS", "INITIAL_FORMS")
+    }
+    client.post(url, _change_post(client, url, region=enterprise.region_id, **inlines))
+    county_enterprise.refresh_from_db()
+    assert county_enterprise.region_id == "320831"
+
+
+def test_a_county_admin_exports_and_lists_only_its_own_contacts_and_users(
+    client, county_admin, county_enterprise, enterprise, manager
+):
+    Contact.objects.create(enterprise=enterprise, name="城区联系人", mobile="13900000001")
+    manager.email = "city-manager@example.org"
+    manager.save()
+    request = rf_request(county_admin)
+    assert list(admin.site._registry[Enterprise].get_export_queryset(request)) == [county_enterprise]
+    assert not admin.site._registry[Contact].get_export_queryset(request).exists()
+    client.force_login(county_admin)
+    assert "13900000001" not in client.get(reverse("admin:crm_contact_changelist")).content.decode()
+    assert "city-manager@" not in client.get(reverse("admin:crm_user_changelist")).content.decode()
+
+
+def test_the_admin_attachment_inline_stores_no_file(client, admin_user, enterprise, media_root):
+    """Files are checked by content in the visit service; the admin's inline only lists them (no unchecked file)."""
+    visit = visit_create(user=admin_user, enterprise=enterprise, visited_on=visit_day(), q_needs="x")
+    client.force_login(admin_user)
+    url = reverse("admin:crm_visit_change", args=[visit.pk])
+    upload = SimpleUploadedFile("page.html", b"<script>alert(1)</script>", content_type="text/html")
+    body = _change_post(client, url, **{"attachments-TOTAL_FORMS": "1", "attachments-INITIAL_FORMS": "0"})
+    response = client.post(url, {**body, "attachments-0-file": upload, "attachments-0-name": "page.html"})
+    assert response.status_code == 302
+    assert not VisitAttachment.objects.exists()
+    assert not [path for path in media_root.rglob("*") if path.is_file()]
 
 
 def test_a_county_admin_keeps_its_own_bureaus_users_departments_and_uploads(
