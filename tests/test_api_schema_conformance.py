@@ -4,7 +4,8 @@ headers and bodies, negative data rejected, positive data accepted, missing head
 headers, ignored auth …) as a city manager and as a county officer, over the demo programme.
 
 Bounded for the suite: a few derandomized examples per operation and mode, no shrinking. A longer run is
-documented in README.md ("API schema conformance"); raise ``API_FUZZ_EXAMPLES`` for a deeper local run.
+documented in README.md ("API schema conformance"); raise ``API_FUZZ_EXAMPLES`` for a deeper local run and name
+more roles in ``API_FUZZ_USERS``.
 What the schema cannot state is configured in ``schemathesis.toml``, read by this test and the command line.
 """
 
@@ -37,6 +38,9 @@ from tests.factories import ActionItemFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "3"))
+# The suite's bounded run: a city manager and a county officer (~1 minute each). A deeper run adds roles, e.g.
+# API_FUZZ_USERS=manager,county_officer,officer,leader (any username of the demo programme).
+USERS = os.environ.get("API_FUZZ_USERS", "manager,county_officer").split(",")
 
 
 def all_checks():
@@ -74,7 +78,7 @@ def run_cases(operation, *, mode, examples, user, checks, failures):
     cache.clear()  # keep the user throttle out of the way
 
 
-@pytest.mark.parametrize("username", ["manager", "county_officer"])
+@pytest.mark.parametrize("username", USERS)
 def test_every_operation_conforms_to_the_schema(username, wsgi_app):
     demo_seed()
     user = User.objects.get(username=username)
@@ -105,6 +109,64 @@ def test_an_empty_or_large_page_size_still_pages(api_as, manager, regions):
     client = api_as(manager)
     assert client.get("/api/v1/regions/", {"page_size": ""}).status_code == 200
     assert client.get("/api/v1/regions/", {"page_size": "9" * 5000}).status_code == 200
+
+
+def test_an_empty_page_is_the_first_and_the_schema_says_so(api_as, manager, regions):
+    client = api_as(manager)
+    response = client.get("/api/v1/regions/", {"page": "", "page_size": "5"})
+    assert response.status_code == 200 and response.json()["previous"] is None
+    parameters = {
+        p["name"]: p
+        for p in client.get("/api/schema/?format=json").json()["paths"]["/api/v1/regions/"]["get"]["parameters"]
+    }
+    assert parameters["page"]["allowEmptyValue"] is True and parameters["page_size"]["allowEmptyValue"] is True
+
+
+@pytest.mark.parametrize("name", ["page", "page_size"])
+def test_a_page_or_page_size_given_twice_is_a_400(api_as, manager, regions, name):
+    # What schemathesis sends for an object where the schema says integer: each key a value, the last one empty.
+    response = api_as(manager).get(f"/api/v1/regions/?{name}=x&{name}=")
+    assert response.status_code == 400
+    assert list(response.json()) == [name]
+
+
+def test_page_last_is_no_page_number(api_as, manager, regions):
+    assert api_as(manager).get("/api/v1/regions/", {"page": "last", "page_size": "5"}).status_code == 404
+
+
+def test_a_filter_given_twice_is_a_400_unless_it_takes_several_values(
+    api_as, manager, enterprise, county_enterprise, qualifications
+):
+    client = api_as(manager)
+    for query in ("region=320812&region=", "q=a&q=b", "established_on_after=2001-01-01&established_on_after="):
+        response = client.get(f"/api/v1/enterprises/?{query}")
+        assert response.status_code == 400, query
+        assert list(response.json()) == [query.split("=")[0]]
+    response = client.get("/api/v1/enterprises/?qualifications=hnte&qualifications=tsme")
+    assert response.status_code == 200
+    assert client.get("/api/v1/enterprises/?region=320812").json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "value"),
+    [
+        ("/api/v1/extension-requests/", "status", "pending"),
+        ("/api/v1/notifications/", "unread", "true"),
+        ("/api/v1/access-links/", "contact", "1"),
+        ("/api/v1/dashboard/", "period", "2026"),
+    ],
+)
+def test_a_views_own_parameter_is_empty_for_no_filter_and_given_once(api_as, manager, path, name, value):
+    client = api_as(manager)
+    assert client.get(path, {name: ""}).status_code == 200
+    assert client.get(path, {name: value}).status_code == 200
+    response = client.get(f"{path}?{name}={value}&{name}=")
+    assert response.status_code == 400
+    assert list(response.json()) == [name]
+    parameters = {
+        p["name"]: p for p in client.get("/api/schema/?format=json").json()["paths"][path]["get"]["parameters"]
+    }
+    assert parameters[name]["allowEmptyValue"] is True
 
 
 def test_a_patch_answers_the_whole_record(api_as, manager, need):

@@ -61,6 +61,7 @@ from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 from rest_framework.utils import html
 
+from crm.api.pagination import ONE_VALUE
 from crm.api.permissions import CrmModelPermission
 from crm.choices import NeedCategory
 from crm.filtersets import CODE_PATTERN, CODE_RE, filters_named, filterset_with
@@ -963,10 +964,27 @@ class QueryFilterBackend(DjangoFilterBackend):
         kwargs = self.get_filterset_kwargs(request, queryset, view)
         if filterset_class is getattr(view, "filterset_class", None):
             filterset_class = filterset_with(filterset_class, filters_named(filterset_class, kwargs["data"].keys()))
+        self.repeated_refuse(kwargs["data"], filterset_class.base_filters)
         filterset = filterset_class(**kwargs)
         if not filterset.is_valid() and self.raise_exception:
             raise filter_utils.translate_validation(filterset.errors)
         return filterset.qs
+
+    @staticmethod
+    def repeated_refuse(data, filters) -> None:
+        """A filter's parameter given twice is a 400 unless the filter takes several values (``qualifications``): the
+        schema names one value, and the form would silently read the last (``?region=320812&region=``: no filter)."""
+        repeated = {}
+        for key in data:
+            if len(data.getlist(key)) < 2:
+                continue
+            for name, model_filter in filters.items():
+                if key == name or key.startswith(f"{name}_"):
+                    widget = model_filter.extra.get("widget") or model_filter.field_class.widget
+                    if key != name or not getattr(widget, "allow_multiple_selected", False):
+                        repeated[key] = [ONE_VALUE]
+        if repeated:
+            raise exceptions.ValidationError(repeated)
 
 
 def _field_names(model: type[models.Model]) -> set[str]:

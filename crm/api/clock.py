@@ -15,6 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from crm.api.base import CrmModelSerializer, CrmSerializer, ScopedLinksMixin, ScopedRelatedField
+from crm.api.pagination import one_value
 from crm.choices import ExtensionStatus
 from crm.models import ExtensionRequest, Need
 from crm.services.needs import extension_request_approve, extension_request_refuse
@@ -68,6 +69,7 @@ class ExtensionRequestViewSet(
     permission_classes = [IsAuthenticated]
     queryset = ExtensionRequest.objects.none()  # for the schema; the real one is scoped per user
     filter_backends = []
+    empty_query_values = ("status",)  # empty: no filter (crm/api/schema.py)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -77,7 +79,7 @@ class ExtensionRequestViewSet(
             .select_related("need", "requested_by", "decided_by")
             .order_by("-requested_at", "-id")
         )
-        status = self.request.query_params.get("status", "")
+        status = one_value(self.request, "status")
         if status:
             if status not in ExtensionStatus.values:
                 raise exceptions.ValidationError({"status": [_("Choose pending, approved or refused.")]})

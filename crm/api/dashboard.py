@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api.base import CODE_SCHEMA_PATTERN, CodeRelatedField, CrmSerializer
+from crm.api.pagination import one_value
 from crm.models import Region
 from crm.selectors.dashboard import PeriodError, dashboard_kpis, period_parse
 
@@ -276,7 +277,7 @@ class DashboardView(APIView):
         # An unknown region code is a 400 (not an empty dashboard); one outside your scope too, below.
         query = DashboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        period, region = request.query_params.get("period"), query.validated_data.get("region")
+        period, region = one_value(request, "period") or None, query.validated_data.get("region")
         region = region.code if region else None
         try:
             kpis = dashboard_kpis(user=request.user, period=period, region=region)

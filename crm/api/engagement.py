@@ -35,6 +35,7 @@ from crm.api.base import (
     UserRelatedField,
 )
 from crm.api.clock import ExtensionRequestSerializer
+from crm.api.pagination import one_value
 from crm.choices import NeedCategory, NeedEventKind, NeedStatus, Satisfaction, Urgency
 from crm.filtersets import NeedFilterSet, VisitFilterSet
 from crm.models import (
@@ -545,12 +546,13 @@ class NotificationViewSet(ScopedLinksMixin, mixins.ListModelMixin, mixins.Retrie
     serializer_class = NotificationSerializer
     queryset = Notification.objects.none()  # for the schema; the real one is per user
     filter_backends = []
+    empty_query_values = ("unread",)  # empty: no filter (crm/api/schema.py)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
         queryset = Notification.objects.filter(recipient=self.request.user).order_by("-created_at", "-id")
-        unread = self.request.query_params.get("unread", "").lower()
+        unread = one_value(self.request, "unread").lower()
         if unread in {"1", "true", "yes"}:
             queryset = queryset.filter(read_at__isnull=True)
         elif unread in {"0", "false", "no"}:

@@ -3,18 +3,35 @@ from rest_framework import exceptions, pagination
 
 from crm.paginator import KeysFirstPaginator
 
+ONE_VALUE = _("Give one value.")
+
+
+def one_value(request, name: str) -> str:
+    """The query parameter ``name`` given at most once ("" when absent), for pages and the views' own parameters
+    (filters: crm/api/base.py). The schema names one value; given twice, the last would silently win (``?page=9&page=``
+    read as the first page), so that is a 400 naming it."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise exceptions.ValidationError({name: [ONE_VALUE]})
+    return values[0] if values else ""
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """``?page=`` (≥ 1; past the last page: 404) and ``?page_size=`` (≥ 1, more than 200 gives 200; anything else is
-    a 400, as the schema says, not a silent fall back to 20). An empty ``page_size`` means the default."""
+    a 400, as the schema says, not a silent fall back to 20). An empty ``page`` or ``page_size`` means the default
+    (the schema's ``allowEmptyValue``); either given twice is a 400."""
 
     django_paginator_class = KeysFirstPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
+    last_page_strings = ()  # DRF's ?page=last: the schema says a whole number, so "last" is as invalid as "abc"
+
+    def get_page_number(self, request, paginator):
+        return one_value(request, self.page_query_param) or 1
 
     def get_page_size(self, request):
-        value = request.query_params.get(self.page_size_query_param, "")
+        value = one_value(request, self.page_size_query_param)
         if value == "":
             return self.page_size
         # Digits only; no int() of a huge string (Python refuses more than 4,300 digits).

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api.base import CrmModelSerializer, CrmSerializer
+from crm.api.pagination import one_value
 from crm.models import Contact, EnterpriseAccess
 from crm.selectors.portal import access_links
 from crm.services.portal import access_link_create, access_link_revoke, access_link_send, access_link_url
@@ -106,12 +107,13 @@ class AccessLinkViewSet(
     permission_classes = [IsAuthenticated]
     queryset = EnterpriseAccess.objects.none()
     filter_backends = []
+    empty_query_values = ("contact",)  # empty: no filter (crm/api/schema.py)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return EnterpriseAccess.objects.none()
         links = access_links(user=self.request.user)
-        contact = self.request.query_params.get("contact", "")
+        contact = one_value(self.request, "contact")
         if contact:
             if not is_valid_id(contact):
                 raise exceptions.ValidationError({"contact": [_("Give a contact id.")]})

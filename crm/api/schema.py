@@ -3,7 +3,8 @@ the API does (issue 11: schemathesis ``--checks all`` finds nothing; tests/test_
 
 - request bodies are JSON; multipart only where files are uploaded (form encodings cannot carry ``null``);
 - filter parameters: ids are whole numbers 1 … MAX_ID, and an empty value means "no filter" (``allowEmptyValue``);
-- ``page`` ≥ 1 and ``page_size`` ≥ 1 (more than 200 is capped), as crm/api/pagination.py enforces.
+- ``page`` ≥ 1 and ``page_size`` ≥ 1 (more than 200 is capped; empty: the default; once), as crm/api/pagination.py
+  enforces; a filter's parameter once too, unless the filter takes several values (crm/api/base.py).
 """
 
 from drf_spectacular.authentication import SessionScheme
@@ -90,6 +91,7 @@ class CrmAutoSchema(AutoSchema):
         for parameter in parameters:
             if parameter["name"] in ("page", "page_size"):
                 parameter["schema"] = {**parameter["schema"], "minimum": 1}
+                parameter["allowEmptyValue"] = True  # empty means the default (crm/api/pagination.py)
             if parameter["name"] == "page_size":
                 parameter["description"] = "Results per page (20 by default; more than 200 gives 200)."
         return parameters
