@@ -109,6 +109,7 @@
   }
 
   function fire(el) {
+    if (el.tomselect) el.tomselect.sync(); // a type-ahead picker (pickers.js) shows the value put in its <select>
     el.dispatchEvent(new Event("input", { bubbles: true }));
     el.dispatchEvent(new Event("change", { bubbles: true }));
   }
