@@ -119,6 +119,46 @@ def test_need_and_plan_forms_use_the_pickers(officer, enterprise):
     assert "---------" not in need_form.as_p() + plan_form.as_p()
 
 
+@pytest.fixture
+def two_enterprises_projects(enterprise, regions, city_bureau):
+    other = EnterpriseFactory(name="淮安澄源新材料有限公司", region=regions["320812"], bureau=city_bureau)
+    return {
+        "own": ProjectFactory(name="本企业项目", enterprise=enterprise, region=regions["320812"]),
+        "other": ProjectFactory(name="他企业项目", enterprise=other, region=regions["320812"]),
+        "loose": ProjectFactory(name="无企业项目", enterprise=None, region=regions["320812"]),
+    }
+
+
+def project_options(form) -> list[str]:
+    return [str(label) for value, label in form.fields["project"].widget.choices if value != ""]
+
+
+def test_need_form_project_picker_offers_the_chosen_enterprises_projects(officer, enterprise, two_enterprises_projects):
+    projects = two_enterprises_projects
+    # No enterprise yet: any project in scope (a need may name a project alone).
+    assert set(project_options(NeedForm(user=officer))) == {"本企业项目", "他企业项目", "无企业项目"}
+    # An enterprise chosen (a link, or the form posted back): its projects only, narrowed again by pickers.js.
+    form = NeedForm(user=officer, initial={"enterprise": enterprise.pk})
+    assert project_options(form) == ["本企业项目"]
+    assert 'data-picker-narrow="enterprise"' in str(form["project"])
+    # A refused pair shows the picked project beside its error; validation accepts any project in scope, so that
+    # need_create answers with its own message.
+    data = {"enterprise": enterprise.pk, "project": projects["other"].pk, "source": "phone"}
+    data |= {"category": "funding", "urgency": "normal", "title": "x"}
+    form = NeedForm(data, user=officer)
+    assert form.is_valid() and project_options(form) == ["他企业项目", "本企业项目"]
+
+
+def test_visit_form_project_picker_is_narrowed_by_the_enterprise(officer, enterprise, two_enterprises_projects):
+    assert project_options(VisitForm(user=officer)) == []
+    form = VisitForm(user=officer, initial={"enterprise": enterprise.pk})
+    assert project_options(form) == ["本企业项目"]
+    assert isinstance(form.fields["project"].widget, Picker)
+    html = str(form["project"])
+    assert 'data-picker="project"' in html and 'data-picker-narrow="enterprise"' in html
+    assert "data-projects-url" not in html  # one narrowing, crm/static/crm/pickers.js (visit_form.js is gone)
+
+
 def test_visit_form_page_loads_tom_select_without_inline_script(client, officer, enterprise):
     client.force_login(officer)
     html = client.get(reverse("crm:visit-create")).content.decode()

@@ -32,7 +32,7 @@ from crm.services.needs import (
     need_verbs_reader,
 )
 from crm.workdays import default_due_on
-from tests.factories import make_user
+from tests.factories import EnterpriseFactory, ProjectFactory, make_user
 
 TODAY = timezone.localdate()
 ALL_STATUSES = list(NeedStatus.values)
@@ -114,6 +114,45 @@ class TestCreate:
         with pytest.raises(ValidationError) as error:
             need_create(user=officer, enterprise=enterprise, category="bogus", title="x")
         assert "category" in error.value.message_dict
+
+
+class TestProjectOfEnterprise:
+    """A need's project must be one of its enterprise's projects (need_project_check), in Chinese."""
+
+    MESSAGE = "该项目不属于所选企业，请选择该企业的项目，或不选项目。"
+
+    @pytest.fixture
+    def projects(self, enterprise, regions, city_bureau):
+        other = EnterpriseFactory(name="淮安澄源新材料有限公司", region=regions["320812"], bureau=city_bureau)
+        return {
+            "own": ProjectFactory(name="本企业项目", enterprise=enterprise, region=regions["320812"]),
+            "other": ProjectFactory(name="他企业项目", enterprise=other, region=regions["320812"]),
+            "loose": ProjectFactory(name="无企业项目", enterprise=None, region=regions["320812"]),
+        }
+
+    def test_create_refuses_another_enterprises_project(self, officer, enterprise, projects):
+        for project in (projects["other"], projects["loose"]):
+            with pytest.raises(ValidationError) as error:
+                need_create(user=officer, enterprise=enterprise, project=project, category="funding", title="x")
+            assert error.value.message_dict == {"project": [self.MESSAGE]}
+        assert not Need.objects.exists()
+
+    def test_create_accepts_the_enterprises_project_or_a_project_alone(self, officer, enterprise, projects):
+        need = need_create(user=officer, enterprise=enterprise, project=projects["own"], category="funding", title="x")
+        assert need.project == projects["own"]
+        alone = need_create(user=officer, project=projects["other"], category="funding", title="y")
+        assert alone.enterprise == projects["other"].enterprise  # taken from the project
+
+    def test_update_refuses_a_pair_that_no_longer_fits(self, officer, need, projects):
+        need_update(need=need, user=officer, project=projects["own"])
+        with pytest.raises(ValidationError) as error:
+            need_update(need=need, user=officer, enterprise=projects["other"].enterprise)  # the project stays
+        assert error.value.message_dict == {"project": [self.MESSAGE]}
+        with pytest.raises(ValidationError):
+            need_update(need=need, user=officer, project=projects["other"])
+        need.refresh_from_db()
+        assert (need.enterprise_id, need.project) == (projects["own"].enterprise_id, projects["own"])
+        need_update(need=need, user=officer, enterprise=projects["other"].enterprise, project=projects["other"])
 
 
 class TestUpdate:

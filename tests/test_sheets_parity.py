@@ -182,6 +182,30 @@ def test_a_visit_under_another_enterprises_project_is_refused_both_ways(api_as, 
     assert stored(by_import) == stored(by_api) and by_import.project == ours
 
 
+def test_a_need_under_another_enterprises_project_is_refused_both_ways(api_as, officer, enterprise, regions):
+    other = EnterpriseFactory(name="淮安另一科技有限公司", region=regions["320812"], bureau=enterprise.bureau)
+    theirs = ProjectFactory(name="另一企业的项目", enterprise=other, region=regions["320812"])
+    ours = ProjectFactory(name="本企业的项目", enterprise=enterprise, region=regions["320812"])
+    headers = ["企业名称", "项目名称", "诉求类别", "诉求标题"]
+    outcome = sheet_import(
+        kind="needs", data=make_xlsx(headers, [[enterprise.name, theirs.name, "人才引进", "x"]]), user=officer
+    )
+    message = "This project is not one of the enterprise's projects: choose one of its projects, or none."
+    assert lines(outcome) == [f"Row 2, column 项目名称: {message}"]
+    payload = {"enterprise": enterprise.pk, "project": theirs.pk, "category": "talent", "title": "x"}
+    response = api_as(officer).post("/api/v1/needs/", payload, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["project"] == [
+        "该项目不属于所选企业，请选择该企业的项目，或不选项目。"
+    ]  # the API speaks Chinese
+    assert not Need.objects.exists()
+    # The enterprise's own project is taken, both ways.
+    imported("needs", officer, headers, [enterprise.name, ours.name, "人才引进", "x"])
+    by_api = Need.objects.get(pk=posted(api_as, officer, "needs", {**payload, "project": ours.pk}))
+    by_import = Need.objects.exclude(pk=by_api.pk).get()
+    assert stored(by_import) == stored(by_api) and by_import.project == ours
+
+
 def test_an_imported_need_is_stored_as_the_api_stores_it_with_its_first_event(api_as, officer, enterprise):
     headers = ["企业名称", "诉求类别", "诉求标题", "诉求描述"]
     imported("needs", officer, headers, [enterprise.name, "人才引进", "引进研发人才", "急需电池方向人才"])

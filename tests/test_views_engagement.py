@@ -393,6 +393,17 @@ class TestNeedPages:
         html = client.get(reverse("crm:project-detail", args=[project.pk])).content.decode()
         assert "施工许可" in html and "engagement-timeline" in html
 
+    def test_a_project_of_another_enterprise_is_refused_on_its_field(self, client, officer, enterprise, regions):
+        other = Project.objects.create(name="他企业项目", region=enterprise.region, enterprise=None)
+        client.force_login(officer)
+        data = {"enterprise": enterprise.pk, "project": other.pk, "source": "phone", "category": "approval"}
+        response = client.post(reverse("crm:need-create"), data | {"urgency": "normal", "title": "施工许可"})
+        assert response.status_code == 200 and not Need.objects.exists()
+        html = response.content.decode()
+        message = "This project is not one of the enterprise&#x27;s projects: choose one of its projects, or none."
+        assert message in html.split('id="id_project"')[1]  # under the field (the Chinese text: test_services_needs)
+        assert re.search(rf'<option value="{other.pk}" selected>他企业项目</option>', html)  # kept beside its error
+
 
 class TestNotifications:
     def test_list_read_and_bell(self, client, officer, manager, need):

@@ -5,7 +5,7 @@ validation comes from the models and the services."""
 from django import forms
 from django.db.models import Q
 
-from crm.forms.widgets import EMPTY_LABELS, PLACEHOLDERS, Picker, PickerMultiple
+from crm.forms.widgets import EMPTY_LABELS, PLACEHOLDERS, Picker, PickerMultiple, use_picker
 from crm.models import Region, User
 from crm.selectors.pickers import picker_groups
 from crm.validators import is_valid_id
@@ -201,4 +201,19 @@ def enterprise_picker(field: forms.ModelChoiceField, current, user) -> forms.Mod
     """Give an enterprise field the type-ahead picker with ``limited_choices`` rendered (for use without JS)."""
     field.widget = Picker(choices=limited_choices(field, current, user), kind="enterprise", attrs=field.widget.attrs)
     field.widget.is_required = field.required
+    return field
+
+
+def project_picker(field: forms.ModelChoiceField, *, enterprise, current) -> forms.ModelChoiceField:
+    """Give a project field the type-ahead picker narrowed by the form's ``enterprise`` field (a visit's, a need's):
+    with an enterprise chosen it renders that enterprise's projects (and ``current``, so a refused value still
+    shows), and crm/static/crm/pickers.js reloads them when the enterprise changes. Validation keeps the field's
+    own queryset; the services refuse a project of another enterprise with their own message."""
+    use_picker(field, kind="project", narrow_by="enterprise")
+    if is_valid_id(enterprise):
+        shown = Q(enterprise_id=int(enterprise))
+        if is_valid_id(current):
+            shown |= Q(pk=int(current))
+        rows = field.queryset.filter(shown).values_list("pk", "name")
+        field.widget.choices = [("", field.empty_label), *rows]
     return field

@@ -4,7 +4,6 @@ services (crm/services/visits.py, crm/services/needs.py); these forms shape inpu
 transition and follow-up forms are the services' inputs themselves, with ``version`` and widgets added."""
 
 from django import forms
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +13,7 @@ from crm.forms.base import (
     UserChoiceField,
     UserMultipleChoiceField,
     enterprise_picker,
+    project_picker,
     staff_choices,
     style_form,
 )
@@ -110,13 +110,12 @@ class VisitForm(BootstrapFormMixin, forms.ModelForm):
         enterprise.queryset = Enterprise.objects.visible_to(user).only("id", "name")
         enterprise_picker(enterprise, self["enterprise"].value(), user)
         # The project picker offers only the chosen enterprise's projects (DESIGN §3 Visit.project); with no
-        # enterprise chosen yet it is empty, and crm/static/crm/visit_form.js reloads it on enterprise change.
+        # enterprise chosen yet it is empty.
         project = self.fields["project"]
         chosen = self["enterprise"].value()
         projects = Project.objects.visible_to(user).only("id", "name").order_by("name")
         project.queryset = projects.filter(enterprise_id=chosen) if is_valid_id(chosen) else projects.none()
-        project.widget.attrs["data-projects-url"] = reverse("api:projects-list")
-        project.empty_label = PLACEHOLDERS["project"]
+        project_picker(project, enterprise=chosen, current=self["project"].value())
         self.fields["lead"].queryset = staff_choices(user)
         self.fields["officers"].queryset = staff_choices(user)
         self.fields["kind"].choices = VisitKind.choices
@@ -340,8 +339,10 @@ class NeedForm(BootstrapFormMixin, forms.ModelForm):
         enterprise = self.fields["enterprise"]
         enterprise.queryset = Enterprise.objects.visible_to(user).only("id", "name")
         enterprise_picker(enterprise, self["enterprise"].value(), user)
+        # Any project in scope validates (a need may name a project without an enterprise); the picker offers the
+        # chosen enterprise's, and need_create refuses another enterprise's with its own message.
         self.fields["project"].queryset = Project.objects.visible_to(user).only("id", "name").order_by("name")
-        use_picker(self.fields["project"], kind="project")
+        project_picker(self.fields["project"], enterprise=self["enterprise"].value(), current=self["project"].value())
         self.fields["urgency"].initial = Urgency.NORMAL
 
     def _post_clean(self):

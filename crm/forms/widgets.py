@@ -6,6 +6,9 @@ into a type-ahead (Tom Select, vendored in crm/static/vendor/tom-select/).
 - With ``kind`` set, typing asks ``/pickers/<kind>/?q=…`` (crm/views/pickers.py, scoped by ``visible_to``) for
   more options; the user's own enterprises come first under their own heading.
 - The empty choice reads as a Chinese placeholder (请选择企业) instead of Django's ``---------``.
+- ``narrow_by="enterprise"``: the options are those of the value of that other field of the form (a visit's or a
+  need's project picker offers the chosen enterprise's projects); the form renders them for the value it knows,
+  pickers.js reloads them when that field changes.
 - ``Picker(multiple=True)`` (``PickerMultiple``) is a multi-select that shows the picked entries as removable
   chips: no Ctrl-click list box on a phone.
 """
@@ -34,17 +37,28 @@ class Picker(forms.Select):
 
     allow_multiple_selected = False
 
-    def __init__(self, attrs=None, choices=(), *, kind: str | None = None, placeholder=None, remote: bool = True):
+    def __init__(
+        self,
+        attrs=None,
+        choices=(),
+        *,
+        kind: str | None = None,
+        placeholder=None,
+        remote: bool = True,
+        narrow_by: str | None = None,
+    ):
         if kind is not None and kind not in PICKER_KINDS:
             raise ValueError(f"unknown picker kind {kind!r}")
         super().__init__(attrs, choices)
         self.kind = kind
         self.placeholder = placeholder
         self.remote = remote and kind is not None
+        self.narrow_by = narrow_by
 
     def __deepcopy__(self, memo):
         copy = super().__deepcopy__(memo)
         copy.kind, copy.placeholder, copy.remote = self.kind, self.placeholder, self.remote
+        copy.narrow_by = self.narrow_by
         return copy
 
     @property
@@ -59,6 +73,8 @@ class Picker(forms.Select):
         attrs["data-remove-label"] = str(_("Remove"))
         if self.remote:
             attrs["data-picker-url"] = reverse("crm:picker", args=[self.kind])
+        if self.narrow_by:
+            attrs["data-picker-narrow"] = self.narrow_by
         if self.allow_multiple_selected:
             attrs.pop("size", None)
         return super().get_context(name, value, attrs)
@@ -74,18 +90,34 @@ class PickerMultiple(Picker, forms.SelectMultiple):
 
     allow_multiple_selected = True
 
-    def __init__(self, attrs=None, choices=(), *, kind: str | None = None, placeholder=None, remote: bool = True):
-        super().__init__(attrs, choices, kind=kind, placeholder=placeholder, remote=remote)
+    def __init__(
+        self,
+        attrs=None,
+        choices=(),
+        *,
+        kind: str | None = None,
+        placeholder=None,
+        remote: bool = True,
+        narrow_by: str | None = None,
+    ):
+        super().__init__(attrs, choices, kind=kind, placeholder=placeholder, remote=remote, narrow_by=narrow_by)
         self.attrs.pop("size", None)
 
 
-def use_picker(field: forms.Field, *, kind: str | None = None, placeholder=None, remote: bool = True) -> forms.Field:
+def use_picker(
+    field: forms.Field,
+    *,
+    kind: str | None = None,
+    placeholder=None,
+    remote: bool = True,
+    narrow_by: str | None = None,
+) -> forms.Field:
     """Give ``field`` the picker widget (keeping its choices and attributes); returns the field."""
     multiple = isinstance(field.widget, forms.SelectMultiple)
     widget_class = PickerMultiple if multiple else Picker
     old = field.widget
     attrs = {k: v for k, v in old.attrs.items() if k != "size"}
-    widget = widget_class(attrs, kind=kind, placeholder=placeholder, remote=remote)
+    widget = widget_class(attrs, kind=kind, placeholder=placeholder, remote=remote, narrow_by=narrow_by)
     widget.choices = old.choices
     widget.is_required = old.is_required
     field.widget = widget

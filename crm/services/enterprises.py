@@ -194,6 +194,13 @@ def project_derive(*, project: Project) -> None:
         project.region_id = project.enterprise.region_id
 
 
+def project_of_enterprise_check(*, enterprise: Enterprise | None, project: Project | None, message: str) -> None:
+    """A record linked with both an enterprise and a project (a visit, a need) takes one of that enterprise's
+    projects (DESIGN §3): ``message`` on the ``project`` field otherwise. Nothing to check without either."""
+    if project is not None and enterprise is not None and project.enterprise_id != enterprise.pk:
+        raise ValidationError({"project": [message]})
+
+
 @transaction.atomic
 def project_create(*, user: User, data: Mapping[str, Any]) -> Project:
     """Create a project owned by the creator's bureau."""

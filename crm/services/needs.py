@@ -40,6 +40,7 @@ from crm.models import Bureau, Contact, Department, Enterprise, ExtensionRequest
 from crm.models.engagement import DEADLINE_SPAN
 from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors.needs import need_escalation
+from crm.services.enterprises import project_of_enterprise_check
 from crm.services.errors import TransitionConflict, TransitionForbidden
 from crm.services.notifications import Notice, notification_send, notifications_send_many
 from crm.sms import enterprise_sms_notify
@@ -639,6 +640,15 @@ def need_recorded_event(*, need: Need, user: User | None, contact: Contact | Non
     )
 
 
+def need_project_check(*, enterprise: Enterprise | None, project: Project | None) -> None:
+    """A need's project must be one of its enterprise's projects; the services and the import call this."""
+    project_of_enterprise_check(
+        enterprise=enterprise,
+        project=project,
+        message=_("This project is not one of the enterprise's projects: choose one of its projects, or none."),
+    )
+
+
 NEED_EDITABLE_FIELDS = ("title", "description", "category", "urgency", "enterprise", "project", "source")
 
 
@@ -672,6 +682,7 @@ def need_create(
             raise ValidationError({"enterprise": [_("Select an enterprise in your scope.")]})
         if project is not None and not Project.objects.visible_to(user).filter(pk=project.pk).exists():
             raise ValidationError({"project": [_("Select a project in your scope.")]})
+    need_project_check(enterprise=enterprise, project=project)
     need = Need(
         enterprise=enterprise,
         project=project,
@@ -775,6 +786,8 @@ def need_update(*, need: Need, user, version=None, **fields) -> Need:
             raise ValidationError({"project": [_("Select a project in your scope.")]})
     for name, value in fields.items():
         setattr(locked, name, value.strip() if isinstance(value, str) else value)
+    if "enterprise" in fields or "project" in fields:
+        need_project_check(enterprise=locked.enterprise, project=locked.project)
     return _save(locked, user=user)
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from crm.choices import NeedSource, Urgency, VisitFlag, VisitKind
 from crm.models import Enterprise, Project, User, Visit, VisitAttachment
 from crm.permissions import can_create, can_delete, can_edit
+from crm.services.enterprises import project_of_enterprise_check
 from crm.services.errors import DeleteRefused
 from crm.services.needs import need_create
 from crm.services.plans import visit_plans_from_visit
@@ -188,10 +189,9 @@ def _scope_check(*, user, enterprise, project) -> None:
 
 def visit_project_check(*, enterprise, project) -> None:
     """A visit's project must be one of its enterprise's projects (DESIGN §3); the services and the import call this."""
-    if project is None or enterprise is None:
-        return
-    if project.enterprise_id != enterprise.pk:
-        raise ValidationError({"project": [_("Select a project of the visit's enterprise.")]})
+    project_of_enterprise_check(
+        enterprise=enterprise, project=project, message=_("Select a project of the visit's enterprise.")
+    )
 
 
 def visit_officers_derive(*, officers: Iterable[User] | None, user: User | None) -> list[User]:

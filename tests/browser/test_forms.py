@@ -1,7 +1,8 @@
 """Field-safe forms in a real browser (issue 17 item 4, crm/static/crm/forms.js): an officer whose session
 expired while filling a visit on a phone loses nothing; a refused form (CSRF) keeps its draft; a successful
-save clears it; 丢弃草稿 discards it; leaving a form with edits asks first; errors take the focus; the skip link
-comes first; the 500 page is Chinese. Screenshots go to /tmp/shots/."""
+save clears it; 丢弃草稿 discards it; an explicit log-out removes the user's drafts; leaving a form with edits
+asks first; errors take the focus; the skip link comes first; the 500 page is Chinese. Screenshots go to
+/tmp/shots/."""
 
 import pytest
 
@@ -152,6 +153,36 @@ def test_server_error_page_is_chinese(page_as, live_server, officer, monkeypatch
         assert response.status == 500
         assert "抱歉，服务器出了点问题" in page.inner_text("main")
         page.screenshot(path=shots(f"server-error-{name}"), full_page=True)
+
+
+def test_log_out_removes_the_users_drafts_once_logged_out(page_as, live_server, visit_url, officer):
+    page = page_as(officer, viewport=PHONE)
+    page.goto(visit_url)
+    fill_visit(page)
+    mine = page.evaluate(DRAFTS)
+    others = "crm:draft:v1:999999:/visits/new/:visit-form"  # another user's draft on this shared phone
+    page.evaluate("key => localStorage.setItem(key, '{}')", others)
+
+    page.once("dialog", lambda dialog: dialog.dismiss())  # 退出 with unsaved edits, then 取消 at the prompt
+    page.click("button.navbar-toggler")  # the phone's collapsed menu
+    page.click("#user-menu")
+    page.click("#logout-button")
+    assert page.url == visit_url and sorted(page.evaluate(DRAFTS)) == sorted([*mine, others])  # still signed in
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#user-menu")
+    with page.expect_navigation():
+        page.click("#logout-button")
+    assert "您已安全退出" in page.inner_text("main")
+    assert page.evaluate(DRAFTS) == [others]  # this user's drafts are gone, the other user's stay
+    assert "crm_drafts_clear" not in page.evaluate("document.cookie")
+
+    page.fill("#id_username", officer.username)  # signing in again offers no draft
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.click("#login-submit")
+    page.goto(visit_url)
+    assert page.locator("[data-draft-notice]").count() == 0 and page.input_value("#id_interviewee") == ""
 
 
 def test_log_out_message(page_as, officer):

@@ -1,11 +1,13 @@
 """The type-ahead pickers in a real browser (issue 17): on the visit form the officer types part of an
 enterprise's name into the enterprise picker, sees its own enterprises first, picks one (the project picker
-then offers that enterprise's projects) and adds an officer from the phone-friendly multi-select; at 375 px
-and 1280 px. Also a list opened with filters shows them as chips. Screenshots: /tmp/shots/pickers-*.png."""
+then offers that enterprise's projects; on the need form too, dropping a project that no longer fits) and adds
+an officer from the phone-friendly multi-select; at 375 px and 1280 px. Also a list opened with filters shows
+them as chips. Screenshots: /tmp/shots/pickers-*.png."""
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from crm.models import Need
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.factories import EnterpriseFactory, ProjectFactory, make_user
 
@@ -83,8 +85,10 @@ def test_type_into_the_enterprise_picker_and_pick_one(
     option.click()
     other = picker_data["other"]
     assert page.locator("#id_enterprise").input_value() == str(other.pk)
-    # The project picker now offers the chosen enterprise's projects (crm/static/crm/visit_form.js).
-    page.wait_for_selector(f"#id_project option[value='{picker_data['project'].pk}']", state="attached")
+    # The project picker now offers the chosen enterprise's projects (data-picker-narrow, crm/static/crm/pickers.js).
+    page.locator(".field-project .ts-control").click()
+    page.locator(".field-project .ts-dropdown .option", has_text=picker_data["project"].name).wait_for()
+    page.keyboard.press("Escape")
 
     # Staff: a multi-select with chips, no Ctrl-click list box.
     # Type into Tom Select's own text box: fill() focuses it and fires one input event, as an IME
@@ -108,6 +112,76 @@ def test_type_into_the_enterprise_picker_and_pick_one(
     page.locator(".field-officers").scroll_into_view_if_needed()
     page.screenshot(path=shots(f"pickers-visit-officers-{viewport['width']}"), full_page=False)
     assert errors == []
+
+
+def wait_until(page, script: str, attempts: int = 50):
+    """Poll ``script`` until it is truthy (wait_for_function would need 'unsafe-eval' under the CSP)."""
+    for _ in range(attempts):
+        if page.evaluate(script):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {script}")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+def test_need_form_project_picker_follows_the_enterprise(
+    page_as, live_server, officer, enterprise, picker_data, shots, viewport
+):
+    own = ProjectFactory(name="清源冷链物流项目", enterprise=enterprise, region=enterprise.region)
+    theirs = picker_data["project"]  # 澄源二期扩产项目, of 淮安澄源新材料有限公司
+    page = page_as(officer, viewport=viewport)
+    errors = csp_errors(page)
+    page.goto(f"{live_server.url}/needs/new/")
+    project = page.locator(".field-project .ts-control")
+    projects = page.locator(".field-project .ts-dropdown")
+    project.click()  # no enterprise yet: any project in scope (a need may name a project alone)
+    projects.locator(".option", has_text=own.name).wait_for()
+    projects.locator(".option", has_text=theirs.name).wait_for()
+    page.keyboard.press("Escape")
+
+    enterprises = page.locator(".field-enterprise .ts-dropdown")
+    page.locator("#id_enterprise-ts-control").fill("澄源")
+    enterprises.locator(".option", has_text=picker_data["other"].name).click()
+    project.click()  # that enterprise's projects only
+    projects.locator(".option", has_text=own.name).wait_for(state="detached")
+    projects.locator(".option", has_text=theirs.name).click()
+    assert page.input_value("#id_project") == str(theirs.pk)
+    page.screenshot(path=shots(f"pickers-need-project-{viewport['width']}"), full_page=False)
+
+    page.locator("#id_enterprise-ts-control").fill("清源")  # another enterprise: the picked project no longer fits
+    enterprises.locator(".option", has_text=enterprise.name).click()
+    wait_until(page, "document.getElementById('id_project').value === ''")
+    assert page.inner_text(".field-project .ts-control").strip() == ""
+    page.locator("#id_project-ts-control").fill("澄源")  # typing searches within the enterprise's projects too
+    projects.locator(".no-results").wait_for()
+    page.locator("#id_project-ts-control").fill("")
+    projects.locator(".option", has_text=own.name).click()
+    page.fill("#id_title", "冷链仓库用地")
+    page.select_option("#id_category", "land")
+    with page.expect_navigation():
+        page.click("#need-save")
+    need = Need.objects.get()
+    assert (need.enterprise, need.project) == (enterprise, own)
+    assert errors == []
+
+
+def test_a_restored_draft_shows_in_the_pickers(page_as, live_server, officer, enterprise, picker_data):
+    own = ProjectFactory(name="清源冷链物流项目", enterprise=enterprise, region=enterprise.region)
+    page = page_as(officer)
+    page.goto(f"{live_server.url}/needs/new/")
+    page.locator("#id_enterprise-ts-control").fill("清源")
+    page.locator(".field-enterprise .ts-dropdown .option", has_text=enterprise.name).click()
+    page.locator(".field-project .ts-control").click()
+    page.locator(".field-project .ts-dropdown .option", has_text=own.name).click()
+    page.fill("#id_title", "冷链仓库用地")
+    wait_until(page, "Object.keys(localStorage).some(k => k.startsWith('crm:draft:'))")
+
+    page.goto(f"{live_server.url}/needs/new/")  # back on the form: the draft is restored (crm/static/crm/forms.js)
+    assert page.locator("[data-draft-notice]").is_visible()
+    assert page.input_value("#id_enterprise") == str(enterprise.pk) and page.input_value("#id_project") == str(own.pk)
+    # … and Tom Select shows it (it read the <select> once, at start, and stayed blank).
+    assert page.inner_text(".field-enterprise .ts-control").strip() == enterprise.name
+    assert page.inner_text(".field-project .ts-control").strip() == own.name
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])

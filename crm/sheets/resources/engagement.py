@@ -12,7 +12,7 @@ from crm.models import (
     NeedEvent,
     Visit,
 )
-from crm.services.needs import need_derive, need_recorded_event
+from crm.services.needs import need_derive, need_project_check, need_recorded_event
 from crm.services.visits import visit_answers_check, visit_officers_derive, visit_project_check
 from crm.sheets.resources.base import (
     EXAMPLE_CREDIT_CODE,
@@ -195,6 +195,8 @@ class NeedResource(LedgerResource):
             errors.setdefault("enterprise", []).append(
                 _("A need belongs to an enterprise or a project; give at least one.")
             )
+        if not {"enterprise", "project"} & set(errors) and instance.enterprise_id and instance.project_id:
+            rule_check(errors, need_project_check, enterprise=instance.enterprise, project=instance.project)
         snapshot = instance._import_snapshot or {}
         # The closed loop (DESIGN §4.1) moves an existing need only through its verbs, each logged on the
         # timeline; an import may set the status of new needs (an old ledger) but not move existing ones.

@@ -5,7 +5,9 @@
 //  - a warning before leaving a form with unsaved edits (beforeunload);
 //  - on a page with errors: scroll to and focus the first field in error; the error summary's links focus fields.
 // The session-expired (CSRF) page and the 500 page mark <body data-fieldsafe-keep>: a submit that ended there
-// keeps its draft. No inline script: the texts come from the marker's data- attributes (translated by Django).
+// keeps its draft. An explicit log-out removes the user's drafts (a shared phone keeps no enterprise data); an
+// expired session keeps them. No inline script: the texts come from the marker's data- attributes (translated by
+// Django).
 (function () {
   "use strict";
 
@@ -14,6 +16,7 @@
   var MAX_AGE_MS = 14 * 24 * 3600 * 1000; // older drafts are dropped
   var PENDING_MS = 5 * 60 * 1000; // a submit's outcome must arrive within this
   var SKIP_TYPES = { file: 1, password: 1, hidden: 1, submit: 1, button: 1, reset: 1, image: 1 };
+  var CLEAR_COOKIE = "crm_drafts_clear"; // crm/views/accounts.py DRAFTS_CLEAR_COOKIE
 
   function storage(kind) {
     try {
@@ -43,6 +46,22 @@
       store.setItem(key, JSON.stringify(value));
     } catch (e) {
       /* quota exceeded: keep working without a draft */
+    }
+  }
+
+  // The log-out answer named the user in a cookie (set only once the server logged the user out, so a log-out
+  // cancelled at the unsaved-changes prompt keeps everything): that user's drafts go, then the cookie.
+  function clearLoggedOutDrafts() {
+    var match = new RegExp("(?:^|;\\s*)" + CLEAR_COOKIE + "=([^;]*)").exec(document.cookie);
+    if (!match) return;
+    document.cookie =
+      CLEAR_COOKIE + "=; Max-Age=0; Path=/; SameSite=Lax" + (location.protocol === "https:" ? "; Secure" : "");
+    if (session) session.removeItem(PENDING);
+    if (!local || !match[1]) return;
+    var prefix = PREFIX + decodeURIComponent(match[1]) + ":";
+    for (var i = local.length - 1; i >= 0; i--) {
+      var key = local.key(i);
+      if (key && key.indexOf(prefix) === 0) local.removeItem(key);
     }
   }
 
@@ -90,6 +109,7 @@
   }
 
   function fire(el) {
+    if (el.tomselect) el.tomselect.sync(); // a type-ahead picker (pickers.js) shows the value put in its <select>
     el.dispatchEvent(new Event("input", { bubbles: true }));
     el.dispatchEvent(new Event("change", { bubbles: true }));
   }
@@ -205,6 +225,7 @@
   var submitting = false;
 
   function setUp() {
+    clearLoggedOutDrafts();
     var keep = document.body.hasAttribute("data-fieldsafe-keep");
     var pending = readJSON(session, PENDING);
     if (pending && (Date.now() - pending.at > PENDING_MS || navigationType() !== "navigate")) pending = null;
