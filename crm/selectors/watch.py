@@ -21,6 +21,10 @@ from crm.workdays import SUPERVISION_AFTER_DAYS, workdays_add
 
 INBOX_LIMIT = 10
 WATCH_LIMIT = 10
+RED_FLAG_FIELDS = (
+    *("id", "code", "enterprise_id", "visited_on", "flag", "q_difficulties", "q_needs", "q_suggestions"),
+    *("enterprise__name", "enterprise__region_id", "enterprise__region__name"),
+)
 
 
 def _owned(user) -> QuerySet:
@@ -122,7 +126,8 @@ def red_flag_visits(*, user, region: str | None = None, limit: int = WATCH_LIMIT
     latest = Visit.objects.visible_to(user).filter(~Exists(later))
     if region:
         latest = latest.filter(enterprise__region_id=region)
-    latest = latest.select_related("enterprise", "enterprise__region", "lead").order_by("-visited_on", "-id")
+    # The callers show the visit's flag, date, code and first answer, the enterprise's name and region (not the lead).
+    latest = latest.select_related("enterprise__region").only(*RED_FLAG_FIELDS).order_by("-visited_on", "-id")
     visits: list[Visit] = []
     for flag in (VisitFlag.RED, VisitFlag.YELLOW):
         if len(visits) < limit:
