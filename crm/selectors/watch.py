@@ -16,7 +16,6 @@ from django.utils import timezone
 from crm.choices import OPEN_ACTION_STATUSES, OPEN_NEED_STATUSES, NeedStatus, PlanStatus, VisitFlag
 from crm.models import ActionItem, Need, Visit, VisitPlan
 from crm.querysets import open_q, overdue_q
-from crm.selectors.needs import need_list
 from crm.workdays import SUPERVISION_AFTER_DAYS, workdays_add
 
 INBOX_LIMIT = 10
@@ -28,8 +27,10 @@ RED_FLAG_FIELDS = (
 
 
 def _owned(user) -> QuerySet:
-    """Needs in scope that the user's bureau owns (the ones its managers accept and assign)."""
-    needs = need_list(user=user)
+    """Needs in scope that the user's bureau owns (the ones its managers accept and assign). No relation joined: the
+    lists are read as ids and counts, their rows by ``needs_first`` with what the card shows (a queryset with joins
+    deep-copies them on every clone: ~1.5 ms of the manager's inbox)."""
+    needs = Need.objects.visible_to(user)
     if user.is_superuser:
         return needs
     return needs.filter(bureau_id=user.bureau_id) if user.bureau_id else needs.none()
@@ -75,7 +76,7 @@ def needs_supervised(*, user, today: dt.date | None = None, owned: bool = True) 
     """督办: open needs at least ``SUPERVISION_AFTER_DAYS`` working days past their deadline. Leaders see every
     one in scope (``owned=False``), managers those of their bureau."""
     today = today or timezone.localdate()
-    needs = _owned(user) if owned else need_list(user=user)
+    needs = _owned(user) if owned else Need.objects.visible_to(user)
     return needs.filter(_supervised_q(supervision_cutoff(today))).order_by("due_on", "id")
 
 
