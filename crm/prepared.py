@@ -57,15 +57,24 @@ class Prepared:
             shape = None
         return sql, params, positions, compiler, shape
 
-    def __call__(self, *values: int | str, using: str = "default") -> list:
+    def _compiled(self, using: str):
         compiled = getattr(self._local, using, None)
         if compiled is None:
             compiled = self._compile(using)
             setattr(self._local, using, compiled)
-        sql, params, positions, compiler, shape = compiled
+        return compiled
+
+    def sql(self, *values: int | str, using: str = "default") -> tuple[str, list]:
+        """The statement and its parameters for ``values``, to run inside another one (e.g. a ``RawSQL`` subquery)."""
+        sql, params, positions, _compiler, _shape = self._compiled(using)
         params = list(params)
         for position, value in zip(positions, values, strict=True):
             params[position] = value
+        return sql, params
+
+    def __call__(self, *values: int | str, using: str = "default") -> list:
+        sql, params = self.sql(*values, using=using)
+        _sql, _params, _positions, compiler, shape = self._compiled(using)
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group
 from django.db.models import Count
+from django.db.models.expressions import RawSQL
 
 from crm.choices import Role
 from crm.models import Notification, User
@@ -90,3 +91,19 @@ def test_prefetch_related_is_refused(manager):
 def test_role_groups_are_model_rows(manager):
     groups = Prepared(lambda pk: Group.objects.filter(user=pk), SAMPLE)
     assert [g.name for g in groups(manager.pk)] == [Role.MANAGER]
+
+
+def test_the_statement_runs_as_a_subquery(manager, officer, django_assert_num_queries):
+    """``sql``: the compiled statement with the values put in, no query run; as a ``RawSQL`` subquery it selects what
+    the queryset it was compiled from selects."""
+    NotificationFactory.create_batch(2, recipient=manager)
+    NotificationFactory(recipient=officer)
+    recipients = Prepared(lambda pk: Notification.objects.filter(recipient=pk).values_list("id"), SAMPLE)
+    recipients.sql(manager.pk)  # compiled
+    with django_assert_num_queries(0):
+        sql, params = recipients.sql(officer.pk)
+    assert officer.pk in params and SAMPLE not in params
+    for user in (manager, officer):
+        inner = RawSQL(*recipients.sql(user.pk))
+        expected = Notification.objects.filter(recipient=user)
+        assert set(Notification.objects.filter(pk__in=inner)) == set(expected) and expected.exists()

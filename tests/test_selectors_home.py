@@ -22,7 +22,7 @@ from crm.selectors.needs import (
     needs_mine_first_ids,
     needs_overdue,
 )
-from tests.factories import EnterpriseFactory, NeedFactory
+from tests.factories import EnterpriseFactory, NeedFactory, PolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +30,9 @@ pytestmark = pytest.mark.django_db
 # 18 with the holiday table read once a page, 16 with both need cards read in one query (needs_mine_first_ids).
 OFFICER_HOME_QUERIES = 16
 # The leader's and the manager's 工作台 with this test's data (issue 12's speed pass: the need cards in one query).
-# The manager's inbox: the first rows of its four lists in two queries (needs_first_each), not four.
-HOME_QUERIES = {"leader": 20, "manager": 19}
+# The manager's inbox: the first rows of its four lists in two queries (needs_first_each), not four; the policy
+# radar (policies, criteria, counts): 5 -> 3 queries, its criteria in one (load_criteria).
+HOME_QUERIES = {"leader": 20, "manager": 21}
 
 
 def _days(n: int) -> dt.date:
@@ -126,6 +127,8 @@ def test_the_leader_and_manager_home_query_budgets_do_not_grow_with_needs(
     user = request.getfixturevalue(role)
     liaised.liaison_leader = user
     liaised.save()
+    for n in range(3):  # new policies: on the manager's policy radar
+        PolicyFactory(published_on=_days(-n), regions=[liaised.region] if n else [])
     client.force_login(user)
     client.get(reverse("crm:home"))
     for n in range(15):
@@ -178,11 +181,12 @@ def test_needs_first_reads_the_first_rows_of_any_ordering(manager, enterprise, c
 
 @pytest.mark.parametrize("cut", [True, False])
 def test_my_needs_first_ids_cut_or_whole_equal_the_plain_cards(
-    cut, officer, leader, handler, liaised, county_enterprise, city_bureau
+    cut, officer, leader, manager, handler, liaised, county_enterprise, city_bureau
 ):
     """``needs_mine_first_ids`` with the enterprise parts cut to their first rows (PostgreSQL's way) and read whole
-    (SQLite's) selects exactly the first rows of ``needs_mine`` and of its ones due soon, for a liaison officer and
-    a leader leading several enterprises with many needs; out-of-scope and closed needs stay out."""
+    (SQLite's) selects exactly the first rows of ``needs_mine`` and of its ones due soon, for a liaison officer, a
+    leader leading several enterprises with many needs and a manager whose bureau has many new and accepted needs
+    (that part is cut either way); out-of-scope and closed needs stay out."""
     led = [liaised, *EnterpriseFactory.create_batch(2, bureau=city_bureau, region=liaised.region)]
     for enterprise in led:
         enterprise.liaison_leader = leader
@@ -191,8 +195,11 @@ def test_my_needs_first_ids_cut_or_whole_equal_the_plain_cards(
         _need(led[n % 3], city_bureau, None if n % 7 == 0 else _days(n % 11 - 6), handler=handler)
     _need(led[1], city_bureau, _days(-30), status=NeedStatus.CLOSED)  # not open: never mine
     _need(led[2], city_bureau, _days(1), created_by=leader)  # two reasons: once
+    for n in range(18):  # the manager's bureau's new and accepted needs, of an enterprise nobody here liaises with
+        status = [NeedStatus.NEW, NeedStatus.ACCEPTED][n % 2]
+        _need(county_enterprise, city_bureau, None if n % 5 == 0 else _days(n % 9 - 5), status=status)
     start, until = due_soon_range()
-    for user in (officer, leader):
+    for user in (officer, leader, manager):
         for limit, due_limit in ((10, 8), (3, 2), (40, 40)):
             ids = needs_mine_first_ids(
                 user=user, limit=limit, due_from=start, due_until=until, due_limit=due_limit, cut=cut

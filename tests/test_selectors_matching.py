@@ -400,12 +400,12 @@ def test_need_suggestions_do_not_run_a_query_per_policy(
     _many_policies(2, regions, qualifications)
     need_ = fresh_need()
     # qualifications, open needs? (no: a need is given), policies (ranking fields), the whole policies of the
-    # suggestions returned, 3 prefetches, existing matches
-    with django_assert_max_num_queries(7) as small:
+    # suggestions returned, their criteria (one query), existing matches
+    with django_assert_max_num_queries(5) as small:
         assert len(need_policy_suggestions(need=need_)) == 2
     _many_policies(40, regions, qualifications)
     need_ = fresh_need()
-    with django_assert_max_num_queries(7) as large:
+    with django_assert_max_num_queries(5) as large:
         assert len(need_policy_suggestions(need=need_)) == 42
     assert len(large.captured_queries) == len(small.captured_queries), [q["sql"][:150] for q in small.captured_queries]
 
@@ -431,11 +431,38 @@ def test_eligible_enterprises_of_a_policy_is_one_query(regions, qualifications, 
     assert rows and all(r.employees >= 25 for r in rows)
 
 
+def test_the_criteria_of_many_policies_are_one_query(regions, chains, qualifications, django_assert_num_queries):
+    """``load_criteria``: the regions, chains and required qualifications of every policy in one statement, each list
+    by code, as each policy's own many-to-many rows say."""
+    region_rows, chain_rows, qualification_rows = (
+        list(regions.values()),
+        list(chains.values()),
+        list(qualifications.values()),
+    )
+    made = [
+        make_policy(regions=region_rows[:2], chains=chain_rows[::-1][:2], qualifications=qualification_rows[:2]),
+        make_policy(chains=chain_rows[:1]),
+        make_policy(qualifications=qualification_rows[-1:]),
+        make_policy(),
+    ]
+    policies = list(Policy.objects.filter(pk__in=[p.pk for p in made]).order_by("pk"))
+    with django_assert_num_queries(1):
+        matching.load_criteria(policies)
+    for policy in policies:
+        assert policy._criteria == matching.Criteria(
+            *[
+                sorted((row.pk, row.name) for row in rows.all())
+                for rows in (policy.regions, policy.industry_chains, policy.required_qualifications)
+            ]
+        )
+    assert [len(lists) for lists in policies[0]._criteria] == [2, 2, 2]
+
+
 def test_radar_counting_is_one_query_for_all_policies(enterprise, manager, django_assert_max_num_queries):
     for i in range(8):
         make_policy(published_on=today() - dt.timedelta(days=i), min_employees=i)
     manager = type(manager).objects.select_related("bureau").get(pk=manager.pk)
-    with django_assert_max_num_queries(5):  # policies + 3 prefetches + 1 aggregate
+    with django_assert_max_num_queries(3):  # policies, their criteria (one UNION ALL), the aggregate
         radar = policy_radar(user=manager)
     assert len(radar) == 8
 
@@ -450,7 +477,7 @@ def test_near_misses_take_a_constant_number_of_queries(enterprise, regions, djan
     enterprise = Enterprise.objects.select_related("region", "industry_chain").get(pk=enterprise.pk)
     for i in range(3):
         make_policy(regions=[regions["320831"]], min_employees=i)
-    with django_assert_max_num_queries(6) as few:
+    with django_assert_max_num_queries(4) as few:
         assert len(enterprise_near_misses(enterprise=enterprise)) == 3
     for i in range(30):
         make_policy(regions=[regions["320831"]], min_employees=i, max_employees=1000)

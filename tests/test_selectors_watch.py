@@ -48,6 +48,28 @@ def test_scoped_and_by_region(county_officer, manager, county_enterprise, enterp
     assert red_flag_visits(user=manager) == [city, county]
 
 
+def test_red_flags_hold_what_their_readers_show(manager, django_assert_num_queries):
+    """The 工作台 card, the dashboard and the monthly report read these of each visit: all loaded with it (the visit
+    and enterprise columns they show, the region, the open needs and actions), no query per row."""
+    for days_ago in (1, 2, 3):
+        visit = _visit(VisitFlag.RED, days_ago)
+        NeedFactory(enterprise=visit.enterprise, bureau=manager.bureau, status=NeedStatus.ASSIGNED)
+    visits = red_flag_visits(user=manager)
+    assert len(visits) == 3
+    with django_assert_num_queries(0):
+        shown = [
+            (
+                *(v.pk, v.code, v.flag, v.get_flag_display(), v.visited_on),
+                v.q_difficulties or v.q_needs or v.q_suggestions,
+                *(v.enterprise_id, v.enterprise.name, v.enterprise.region_id, v.enterprise.region.name),
+                [(n.pk, n.code, n.title, n.status) for n in v.enterprise.open_needs],
+                [(a.pk, a.code, a.title, a.status) for a in v.enterprise.open_actions],
+            )
+            for v in visits
+        ]
+    assert all(row[9] for row in shown)  # each enterprise's open need
+
+
 def _inbox_reference(user, day):
     """The inbox counts by hand, from every need's row: the needs in the user's scope that the user's bureau owns
     (each list's rule written out plainly)."""

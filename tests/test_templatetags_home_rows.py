@@ -8,8 +8,8 @@ import pytest
 from django.template import engines
 from django.utils import timezone, translation
 
-from crm.choices import ActionStatus, NeedStatus
-from crm.models import ActionItem, Enterprise, Need, Project
+from crm.choices import ActionStatus, NeedStatus, Urgency, VisitFlag
+from crm.models import ActionItem, Enterprise, Need, Project, Visit
 
 # The rows as the cards' templates had them before the tags (templates/crm/home/*.html, crm/needs/_home_deadlines).
 OLD_NEED_ROW = """{% load i18n crm_tags %}    {% url_pk 'crm:need-detail' need.pk as need_url %}
@@ -55,12 +55,33 @@ OLD_CADENCE_ROW = """{% load i18n crm_tags %}    <a class="list-group-item list-
       </div>
     </a>
 """  # noqa: E501
+OLD_INBOX_ROW = """{% load i18n crm_tags %}      <a class="list-group-item list-group-item-action py-1" href="{% url_pk 'crm:need-detail' need.pk %}">
+        <div class="d-flex justify-content-between gap-2"><span class="text-truncate"><span class="small text-body-secondary">{{ need.code }}</span> {{ need.title }}</span>
+          {% if need.urgency != 'normal' %}{% badge need.urgency need.get_urgency_display %}{% endif %}</div>
+        <div class="small text-body-secondary">{{ need.enterprise|default:need.project }} · {% if block.key == 'accept' %}{{ need.created_at|date:"Y-m-d" }}{% if need.accept_due_on %} · <span{% if need.accept_due_on < section.today %} class="text-danger"{% endif %}>{% translate "sign by" %} {{ need.accept_due_on|date:"Y-m-d" }}</span>{% endif %}{% elif block.key == 'assign' %}{{ need.created_at|date:"Y-m-d" }}{% else %}<span class="text-danger">{% translate "due" %} {{ need.due_on|date:"Y-m-d" }}</span>{% endif %}</div>
+      </a>
+"""  # noqa: E501
+OLD_RED_FLAG_ROW = """{% load i18n crm_tags %}{% translate "What answers it" as answers_label %}{% translate "nothing yet" as nothing_label %}    <div class="list-group-item red-flag-row" data-flag="{{ visit.flag }}">
+      <div class="d-flex justify-content-between gap-2">
+        <a class="fw-semibold text-truncate" href="{% url_pk 'crm:enterprise-detail' visit.enterprise_id %}">{{ visit.enterprise.name }}</a>
+        {% badge visit.flag visit.get_flag_display %}
+      </div>
+      <div class="small"><a href="{% url_pk 'crm:visit-detail' visit.pk %}">{{ visit.visited_on|date:"Y-m-d" }} {{ visit.code }}</a>: {{ visit.q_difficulties|default:visit.q_needs|default:visit.q_suggestions|truncatechars:80 }}</div>
+      <div class="small text-body-secondary mt-1">{{ answers_label }}:
+        {% for need in visit.enterprise.open_needs %}<a href="{% url_pk 'crm:need-detail' need.pk %}" class="me-1">{{ need.code }} {{ need.title|truncatechars:20 }} ({{ need.get_status_display }})</a>{% endfor %}
+        {% for item in visit.enterprise.open_actions %}<span class="me-1">{{ item.code }} {{ item.title|truncatechars:20 }} ({{ item.get_status_display }})</span>{% endfor %}
+        {% if not visit.enterprise.open_needs and not visit.enterprise.open_actions %}<span class="text-danger">{{ nothing_label }}</span>{% endif %}
+      </div>
+    </div>
+"""  # noqa: E501
 NEW_NEED_ROW = "{% load home_rows %}    {% need_row need %}\n"
 NEW_DEADLINE_ROWS = (
     '{% load home_rows %}    {% deadline_row need "overdue" %}\n    {% deadline_row need "due-soon" %}\n'
 )
 NEW_ACTION_ROW = "{% load home_rows %}    {% action_row item %}\n"
 NEW_CADENCE_ROW = "{% load home_rows %}    {% cadence_row row %}\n"
+NEW_INBOX_ROW = "{% load home_rows %}      {% inbox_row need block.key section.today %}\n"
+NEW_RED_FLAG_ROW = "{% load home_rows %}    {% red_flag_row visit %}\n"
 
 
 def _same(old: str, new: str, **context) -> str:
@@ -132,3 +153,49 @@ def test_cadence_rows_are_the_old_markup(status, urgent, role, days_left):
         "days_left": days_left,
     }
     assert "&lt;Acme&gt;" in _same(OLD_CADENCE_ROW, NEW_CADENCE_ROW, row=row)
+
+
+@pytest.mark.parametrize("key", ["accept", "assign", "overdue", "supervised"])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"enterprise": Enterprise(name="A&B 科技"), "accept_due_on": dt.date(2020, 1, 2)},  # sign-by date passed
+        {"enterprise": Enterprise(name="A"), "accept_due_on": dt.date(2999, 1, 2), "urgency": Urgency.URGENT},
+        {"project": Project(name="<Project>"), "accept_due_on": None, "urgency": Urgency.CRITICAL},
+    ],
+)
+def test_inbox_rows_are_the_old_markup(key, fields):
+    need = _need(created_at=timezone.now(), due_on=dt.date(2020, 3, 4), **fields)
+    context = {"need": need, "block": {"key": key}, "section": {"today": timezone.localdate()}}
+    assert "XQ-1" in _same(OLD_INBOX_ROW, NEW_INBOX_ROW, **context)
+
+
+def _red_flag_visit(q_difficulties="", needs=(), actions=()) -> Visit:
+    visit = Visit(pk=5, code="ZF-1", enterprise_id=9, flag=VisitFlag.RED, visited_on=dt.date(2026, 1, 2))
+    visit.q_difficulties, visit.q_needs, visit.q_suggestions = q_difficulties, "用地 <紧张>", "x" * 90
+    visit.enterprise = Enterprise(pk=9, name="<Acme> & 子公司")
+    visit.enterprise.open_needs = list(needs)
+    visit.enterprise.open_actions = list(actions)
+    return visit
+
+
+@pytest.mark.parametrize(
+    "visit",
+    [
+        _red_flag_visit(),  # nothing answers it; the needs' answer shown
+        _red_flag_visit(
+            q_difficulties="融资" * 50,  # cut to 80 characters
+            needs=[
+                Need(pk=1, code="XQ-1", title="一个很长很长很长很长很长很长很长的诉求标题 <b>", status=NeedStatus.NEW)
+            ],
+        ),
+        _red_flag_visit(
+            needs=[Need(pk=1, code="XQ-1", title="短", status=NeedStatus.ASSIGNED)] * 2,
+            actions=[ActionItem(pk=2, code="DB-1", title="Call <back> " * 3, status=ActionStatus.PLANNED)],
+        ),
+        _red_flag_visit(actions=[ActionItem(pk=2, code="DB-1", title="跟进", status=ActionStatus.IN_PROGRESS)]),
+    ],
+)
+def test_red_flag_rows_are_the_old_markup(visit):
+    visit.flag = VisitFlag.YELLOW if visit.enterprise.open_actions else VisitFlag.RED
+    assert "&lt;Acme&gt;" in _same(OLD_RED_FLAG_ROW, NEW_RED_FLAG_ROW, visit=visit)

@@ -16,16 +16,21 @@ from django.utils import timezone
 from crm.choices import OPEN_ACTION_STATUSES, OPEN_NEED_STATUSES, NeedStatus, PlanStatus, VisitFlag
 from crm.models import ActionItem, Need, Visit, VisitPlan
 from crm.querysets import open_q, overdue_q
-from crm.selectors.needs import need_list
 from crm.workdays import SUPERVISION_AFTER_DAYS, workdays_add
 
 INBOX_LIMIT = 10
 WATCH_LIMIT = 10
+RED_FLAG_FIELDS = (
+    *("id", "code", "enterprise_id", "visited_on", "flag", "q_difficulties", "q_needs", "q_suggestions"),
+    *("enterprise__name", "enterprise__region_id", "enterprise__region__name"),
+)
 
 
 def _owned(user) -> QuerySet:
-    """Needs in scope that the user's bureau owns (the ones its managers accept and assign)."""
-    needs = need_list(user=user)
+    """Needs in scope that the user's bureau owns (the ones its managers accept and assign). No relation joined: the
+    lists are read as ids and counts, their rows by ``needs_first`` with what the card shows (a queryset with joins
+    deep-copies them on every clone: ~1.5 ms of the manager's inbox)."""
+    needs = Need.objects.visible_to(user)
     if user.is_superuser:
         return needs
     return needs.filter(bureau_id=user.bureau_id) if user.bureau_id else needs.none()
@@ -71,7 +76,7 @@ def needs_supervised(*, user, today: dt.date | None = None, owned: bool = True) 
     """督办: open needs at least ``SUPERVISION_AFTER_DAYS`` working days past their deadline. Leaders see every
     one in scope (``owned=False``), managers those of their bureau."""
     today = today or timezone.localdate()
-    needs = _owned(user) if owned else need_list(user=user)
+    needs = _owned(user) if owned else Need.objects.visible_to(user)
     return needs.filter(_supervised_q(supervision_cutoff(today))).order_by("due_on", "id")
 
 
@@ -122,7 +127,8 @@ def red_flag_visits(*, user, region: str | None = None, limit: int = WATCH_LIMIT
     latest = Visit.objects.visible_to(user).filter(~Exists(later))
     if region:
         latest = latest.filter(enterprise__region_id=region)
-    latest = latest.select_related("enterprise", "enterprise__region", "lead").order_by("-visited_on", "-id")
+    # The callers show the visit's flag, date, code and first answer, the enterprise's name and region (not the lead).
+    latest = latest.select_related("enterprise__region").only(*RED_FLAG_FIELDS).order_by("-visited_on", "-id")
     visits: list[Visit] = []
     for flag in (VisitFlag.RED, VisitFlag.YELLOW):
         if len(visits) < limit:

@@ -4,6 +4,7 @@ the card's ``{% for %}``. One tag per row rather than a dozen template nodes (va
 exact markup its card's template had (tests/test_views_home.py), with its values escaped by ``format_html``."""
 
 from django import template
+from django.template.defaultfilters import truncatechars
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -135,4 +136,92 @@ def cadence_row(row: dict) -> str:
         gettext("as liaison leader") if row["role"] == "leader" else gettext("as liaison officer"),
         mark_safe(visits),  # noqa: S308 (the values are escaped above, the message is ours)
         mark_safe(by),  # noqa: S308 (idem)
+    )
+
+
+@register.simple_tag
+def inbox_row(need, key: str, today) -> str:
+    """A row of the manager's inbox (``key``: its list, "accept", "assign", "overdue" or "supervised"): code, title,
+    urgency badge unless normal, enterprise (or project), then the date that list is about (received and the sign-by
+    date, received, or the deadline)."""
+    if key == "accept":
+        when = ymd(need.created_at)
+        if need.accept_due_on:
+            when = format_html(
+                "{} · <span{}>{} {}</span>",
+                when,
+                mark_safe(' class="text-danger"') if need.accept_due_on < today else "",
+                gettext("sign by"),
+                ymd(need.accept_due_on),
+            )
+    elif key == "assign":
+        when = ymd(need.created_at)
+    else:
+        when = format_html('<span class="text-danger">{} {}</span>', gettext("due"), ymd(need.due_on))
+    return format_html(
+        '<a class="list-group-item list-group-item-action py-1" href="{}">\n'
+        '        <div class="d-flex justify-content-between gap-2"><span class="text-truncate">'
+        '<span class="small text-body-secondary">{}</span> {}</span>\n'
+        "          {}</div>\n"
+        '        <div class="small text-body-secondary">{} · {}</div>\n'
+        "      </a>",
+        url_pk("crm:need-detail", need.pk),
+        need.code,
+        need.title,
+        badge(need.urgency, need.get_urgency_display()) if need.urgency != "normal" else "",
+        need.enterprise or need.project,
+        when,
+    )
+
+
+@register.simple_tag
+def red_flag_row(visit) -> str:
+    """A row of 预警企业 (a ``red_flag_visits`` visit): the enterprise and the flag, the visit and its first answer,
+    then what answers it (the enterprise's open needs and action items), or nothing yet."""
+    enterprise = visit.enterprise
+    needs = "".join(
+        format_html(
+            '<a href="{}" class="me-1">{} {} ({})</a>',
+            url_pk("crm:need-detail", need.pk),
+            need.code,
+            truncatechars(need.title, 20),
+            need.get_status_display(),
+        )
+        for need in enterprise.open_needs
+    )
+    actions = "".join(
+        format_html(
+            '<span class="me-1">{} {} ({})</span>',
+            item.code,
+            truncatechars(item.title, 20),
+            item.get_status_display(),
+        )
+        for item in enterprise.open_actions
+    )
+    nothing = "" if needs or actions else format_html('<span class="text-danger">{}</span>', gettext("nothing yet"))
+    return format_html(
+        '<div class="list-group-item red-flag-row" data-flag="{}">\n'
+        '      <div class="d-flex justify-content-between gap-2">\n'
+        '        <a class="fw-semibold text-truncate" href="{}">{}</a>\n'
+        "        {}\n"
+        "      </div>\n"
+        '      <div class="small"><a href="{}">{} {}</a>: {}</div>\n'
+        '      <div class="small text-body-secondary mt-1">{}:\n'
+        "        {}\n"
+        "        {}\n"
+        "        {}\n"
+        "      </div>\n"
+        "    </div>",
+        visit.flag,
+        url_pk("crm:enterprise-detail", visit.enterprise_id),
+        enterprise.name,
+        badge(visit.flag, visit.get_flag_display()),
+        url_pk("crm:visit-detail", visit.pk),
+        ymd(visit.visited_on),
+        visit.code,
+        truncatechars(visit.q_difficulties or visit.q_needs or visit.q_suggestions, 80),
+        gettext("What answers it"),
+        mark_safe(needs),  # noqa: S308 (each row built by format_html above)
+        mark_safe(actions),  # noqa: S308 (idem)
+        nothing,
     )

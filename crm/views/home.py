@@ -116,7 +116,9 @@ def _inbox(user, request) -> dict:
 
 def _watch(user, request) -> dict:
     """预警企业 and, for leaders, the supervised needs of their scope."""
-    supervised = needs_first(watch.needs_supervised(user=user, owned=False), INBOX_LIMIT) if is_leader(user) else None
+    supervised = None
+    if is_leader(user):  # a row shows the need's own code, title and deadline: no relation joined in
+        supervised = needs_first(watch.needs_supervised(user=user, owned=False), INBOX_LIMIT, related=())
     return {"red_flags": watch.red_flag_visits(user=user), "supervised": supervised}
 
 

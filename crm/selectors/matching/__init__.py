@@ -4,8 +4,8 @@
   ``policy_eligible_enterprises(policy=…)`` over ``Enterprise`` and ``enterprise_eligible_policies(enterprise=…)``
   over ``Policy``;
 - ``explain``: ``explain_eligibility`` lists every criterion with passed/failed and the enterprise's value,
-  in Python from data already loaded (the criteria of many policies are read with ``load_criteria``: three
-  queries whatever their number); both directions agree with it;
+  in Python from data already loaded (the criteria of many policies are read with ``load_criteria``: one
+  query whatever their number); both directions agree with it;
 - ``relevance``: the score 0–100 of a policy for a need, every point accounted for in the reasons;
 - ``suggestions``: ranked suggestions, near misses, pairs explained for a push, the managers' radar.
 

@@ -12,11 +12,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.db import router
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from crm.choices import TOLD_STATUSES, EnterpriseStatus, MatchStatus
 from crm.models import Enterprise, EnterpriseQualification, Need, Policy, PolicyMatch, User
+from crm.prepared import Prepared
 from crm.selectors.matching.eligibility import (
     criteria_of,
     enterprise_eligibility_q,
@@ -30,6 +33,13 @@ from crm.selectors.matching.explain import explain_eligibility
 from crm.selectors.matching.relevance import RANKING_FIELDS, NeedProfile, relevance_reasons, relevance_score
 
 RADAR_DAYS = 14
+
+# The enterprises told of a policy (the radar's subquery per policy), compiled once (crm.prepared): the ORM built and
+# compiled the same subquery for each of the radar's ten policies on every 工作台 (~1.5 ms of a manager's page).
+_TOLD = Prepared(
+    lambda pk: PolicyMatch.objects.filter(policy_id=pk, status__in=TOLD_STATUSES).values_list("enterprise_id"),
+    -529384716,
+)
 
 
 @dataclass
@@ -411,12 +421,13 @@ def policy_radar(*, user, today: dt.date | None = None, days: int = RADAR_DAYS, 
         return []
     load_criteria(policies)
     aggregates = {}
+    using = router.db_for_read(Enterprise)
     for policy in policies:
         # The enterprises told, as an uncorrelated subquery: read once per policy (its index) into a set each
         # enterprise is looked up in, not a correlated EXISTS run per enterprise and policy (~40,000 probes for a
         # city manager at province scale: SQLite 131 -> 27 ms, PostgreSQL 349 -> 91 ms, no JIT any more).
         # ``enterprise_id`` is never NULL, so NOT IN means NOT EXISTS.
-        told = PolicyMatch.objects.filter(policy_id=policy.pk, status__in=TOLD_STATUSES).values("enterprise_id")
+        told = RawSQL(*_TOLD.sql(policy.pk, using=using))
         eligible = enterprise_eligibility_q(policy, today=today)
         aggregates[f"p{policy.pk}"] = Count("pk", filter=eligible & ~Q(pk__in=told))
     counts = Enterprise.objects.visible_to(user).filter(Q(is_linked=True) | Q(is_assisted=True)).aggregate(**aggregates)
