@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from crm.choices import ActionStatus, EnterpriseStatus, MatchStatus, NeedStatus, Satisfaction
 from crm.models import ActionItem, Enterprise, Holiday, Need, PolicyMatch, Visit
 from crm.selectors.dashboard import dashboard_kpis
+from crm.services.needs import needs_answer_workdays_fill
 from tests.factories import credit_code, make_user
 from tests.policy_helpers import make_policy
 
@@ -106,6 +107,7 @@ def data(regions, city_bureau, officer, manager, county_officer, enterprise, cou
         "n9": need(e2, "ip", NeedStatus.ANSWERED, assigned_at=at("2025-12-01"), answered_at=at("2025-12-30")),
     }
     Need.objects.filter(pk=needs["n2"].pk).update(created_at=at("2026-03-01"))
+    needs_answer_workdays_fill()  # the dates were written directly, not by the transitions that keep the count
 
     planned, started, done = ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.DONE
     ActionItem.objects.create(

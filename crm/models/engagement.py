@@ -399,6 +399,22 @@ class Need(AutoCodeMixin, TimeStampedModel):
         null=True,
         blank=True,
     )
+    # The working days from receipt (``created_at``) and from assignment (``assigned_at``) to the answer, on the
+    # holiday calendar (crm/workdays.py), None until answered: the dashboard sums them instead of running the
+    # calendar over every answered need. Kept by the need services (``_save``), by every Holiday change
+    # (``holiday_changed``) and ``answer_workdays_fill``; ``manage.py answer_workdays --check`` compares them.
+    answer_workdays = models.PositiveIntegerField(
+        _("working days taken to answer"),
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    answer_workdays_assigned = models.PositiveIntegerField(
+        _("working days taken from assignment to answer"),
+        null=True,
+        blank=True,
+        editable=False,
+    )
     satisfaction = models.CharField(
         _("satisfaction"),
         max_length=20,
@@ -414,7 +430,8 @@ class Need(AutoCodeMixin, TimeStampedModel):
         _("version"),
         default=1,
     )
-    history = HistoricalRecords()
+    # The stored working days are derived (from the dates and the calendar): no history entry of their own.
+    history = HistoricalRecords(excluded_fields=["answer_workdays", "answer_workdays_assigned"])
 
     objects = NeedQuerySet.as_manager()
 

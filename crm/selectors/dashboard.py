@@ -1,8 +1,8 @@
 """Leaders' dashboard (DESIGN §8.5): KPIs of the user's scope, computed with a fixed number of aggregate queries.
 
 ``dashboard_kpis(user=…)`` returns one JSON-ready dict used by the page and by ``GET /api/v1/dashboard/``.
-Every read goes through ``visible_to(user)``; nothing loops over rows in Python except the answer-time
-average (two date columns of the needs answered this year, measured on the working-day calendar).
+Every read goes through ``visible_to(user)``; nothing loops over rows in Python. The working days to answer are
+the needs' stored ``answer_workdays`` (kept on the holiday calendar by the need services), summed.
 
 Definitions:
 
@@ -33,10 +33,8 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
     BooleanField,
     Count,
-    DateField,
     Exists,
     F,
     Func,
@@ -46,9 +44,8 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
-    Value,
 )
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -78,7 +75,7 @@ from crm.querysets import overdue_q
 from crm.selectors.cadence import cadence_coverage
 from crm.selectors.programmes import programme_kpis
 from crm.selectors.watch import red_flag_visits
-from crm.workdays import WorkCalendar
+from crm.workdays import fixed_offset, local_date
 
 STALE_DAYS = 90
 STALE_LIST_LIMIT = 10
@@ -113,41 +110,17 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def _local_date(field: str, *, today: dt.date):
-    """The local date of a datetime column, computed in the database.
-
-    Django's ``TruncDate`` is a Python function per row on SQLite (~8 µs, too slow over 100 000 rows) and on
-    PostgreSQL ``AT TIME ZONE 'Asia/Shanghai'``, a zone lookup per row (2–3× the cost of a fixed offset). For a
-    time zone with a fixed UTC offset (Asia/Shanghai) the offset itself gives the same dates natively: SQLite's
-    ``date()`` with that offset, PostgreSQL's ``AT TIME ZONE INTERVAL``; other zones keep ``TruncDate``.
-    """
-    seconds = _fixed_offset(today)
-    if seconds is not None and connection.vendor == "sqlite":
-        return Func(F(field), template=f"date(%(expressions)s, '{seconds:+d} seconds')", output_field=DateField())
-    if seconds is not None and connection.vendor == "postgresql":
-        template = f"(%(expressions)s AT TIME ZONE INTERVAL '{seconds:+d} seconds')::date"
-        return Func(F(field), template=template, output_field=DateField())
-    return TruncDate(field)
-
-
-def _fixed_offset(today: dt.date) -> int | None:
-    """The current time zone's UTC offset in seconds when it is the same all year (Asia/Shanghai), else None."""
-    zone = timezone.get_current_timezone()
-    offsets = {dt.datetime(today.year, month, 1, tzinfo=zone).utcoffset() for month in (1, 7)}
-    return int(offsets.pop().total_seconds()) if len(offsets) == 1 else None
-
-
 def _local_date_lte(field: str, day, *, today: dt.date):
     """``local date of the datetime column field <= day`` (a date expression), as a condition.
 
     On SQLite with a fixed offset east of UTC (Asia/Shanghai) the stored UTC text is compared with the moment the
     next local day starts, ``day || ' 16:00:00'`` (text order is time order): no date parsing per row, which
-    was a third of the needs' aggregate. Elsewhere, the local date itself (``_local_date``).
+    was a third of the needs' aggregate. Elsewhere, the local date itself (``local_date``).
     """
     day = F(day) if isinstance(day, str) else day
-    seconds = _fixed_offset(today) if connection.vendor == "sqlite" else None
+    seconds = fixed_offset(today) if connection.vendor == "sqlite" else None
     if seconds is None or not 0 <= seconds < 86400:
-        return Q(LessThanOrEqual(_local_date(field, today=today), day))
+        return Q(LessThanOrEqual(local_date(field, today=today), day))
     # Local midnight after ``day`` is ``day`` + (24 h - offset) in UTC; 24:00:00 sorts after every time of ``day``.
     hours, rest = divmod(86400 - seconds, 3600)
     threshold = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
@@ -227,8 +200,9 @@ SATISFIED_VALUES = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
 
 def _needs(user, *, today: dt.date, year_start: dt.date) -> dict:
     """Counts by status and by category (2 index-only grouped queries); overdue, on-time closure, satisfaction
-    and the rates of the need clock in 1 aggregate (one pass over the needs); the clock's answer days (since
-    creation, of every answered need) and ``answer_days`` (since assignment, of this year's) in 1 query."""
+    and the rates of the need clock in 1 aggregate (one pass over the needs), with the clock's answer days (since
+    creation, of every answered need) and ``answer_days`` (since assignment, of this year's): sums of the needs'
+    stored working days."""
     needs = Need.objects.visible_to(user).order_by()
     by_status = dict(needs.values_list("status").annotate(n=Count("pk")))
     by_category = dict(needs.values_list("category").annotate(n=Count("pk")))
@@ -238,6 +212,7 @@ def _needs(user, *, today: dt.date, year_start: dt.date) -> dict:
     # the closed needs with no first deadline need a comparison of their own. The cheap null tests come first, so
     # the date comparison runs for those rows only (one aggregate, ~10 % faster at province scale).
     closed = Q(status=NeedStatus.CLOSED) & Q(closed_at__isnull=False)
+    this_year = _answered_this_year(year_start=year_start, today=today)
     row = needs.aggregate(
         overdue=Count("pk", filter=overdue_q(OPEN_NEED_STATUSES, today)),
         on_time_undated=Count(
@@ -259,15 +234,8 @@ def _needs(user, *, today: dt.date, year_start: dt.date) -> dict:
         own_rated=Count("pk", filter=~Q(satisfaction="") & Q(rated_by_enterprise=True)),
         own_satisfied=Count("pk", filter=Q(satisfaction__in=SATISFIED_VALUES, rated_by_enterprise=True)),
         **_clock_aggregates(today=today),
-    )
-    days = _working_days(
-        needs,
-        end="answered_at",
-        series={
-            "clock": ("created_at", Q(answered_at__isnull=False)),
-            "year": ("assigned_at", _answered_this_year(year_start=year_start, today=today)),
-        },
-        today=today,
+        year_answered=Count("pk", filter=this_year),
+        year_days=Sum("answer_workdays_assigned", filter=this_year),
     )
     on_time = row["on_time_original"] - row["on_time_undated"] + row["on_time_first_due"]
     rated = sum(row[f"satisfaction_{value}"] for value in Satisfaction.values)
@@ -299,8 +267,8 @@ def _needs(user, *, today: dt.date, year_start: dt.date) -> dict:
                 "percent": _percent(satisfied - row["own_satisfied"], rated - row["own_rated"]),
             },
         },
-        "clock": {**_clock_rates(row), "answer_days": days["clock"]},
-        "answer_days": days["year"],
+        "clock": _clock_rates(row),
+        "answer_days": _answer_days(row, "year"),
     }
 
 
@@ -313,64 +281,11 @@ def _answered_this_year(*, year_start: dt.date, today: dt.date) -> Q:
     )
 
 
-def _working_days(needs, *, end: str, series: dict[str, tuple[str, Q]], today: dt.date) -> dict[str, dict]:
-    """Per series ``name: (start, condition)``: ``{"answered": n, "average": working days from ``start`` to ``end``
-    (local dates), one decimal}`` of the ``needs`` meeting the condition, in ONE query.
-
-    The working days between two dates are ``C(end) - C(start)`` where ``C(day)`` counts the working days up to
-    ``day`` (``WorkCalendar.between``), and a need answered before it started counts 0 days. So a series' total is
-    the sum of ``C`` over its end dates minus the sum over the start dates of its needs answered after they
-    started: the needs are grouped once by end date (a pair of counts per series: answered, answered after the
-    start) and once per series by start date, the GROUP BYs joined by UNION ALL (a few hundred dates each, where
-    grouping by the (start, end) pair gave tens of thousands of pairs)."""
-    needs = needs.order_by()
-    names = list(series)
-    forward = {name: Q(**{f"{end}__gte": F(start)}) for name, (start, _condition) in series.items()}
-    # COUNT's own type: a plain integer 0 makes PostgreSQL coerce the UNION's columns, which loses its Parallel Append.
-    zero = Cast(Value(0), BigIntegerField())
-    columns = {}
-    for name, (_start, condition) in series.items():
-        columns[f"{name}_all"] = Count("pk", filter=condition)
-        columns[f"{name}_forward"] = Count("pk", filter=condition & forward[name])
-    anyone = Q()
-    for _start, condition in series.values():
-        anyone |= condition
-    parts = [
-        needs.filter(anyone)
-        .annotate(day=_local_date(end, today=today), part=Value(-1))
-        .values_list("day", "part")
-        .annotate(**columns)
-    ]
-    for index, (name, (start, condition)) in enumerate(series.items()):
-        counts = {key: zero for key in columns}
-        counts[f"{name}_forward"] = Count("pk")
-        parts.append(
-            needs.filter(condition & forward[name])
-            .annotate(day=_local_date(start, today=today), part=Value(index))
-            .values_list("day", "part")
-            .annotate(**counts)
-        )
-    rows = list(parts[0].union(*parts[1:], all=True))
-    days = [row[0] for row in rows]
-    calendar = WorkCalendar.for_range(start=min(days), end=max(days)) if days else None
-    answered = dict.fromkeys(names, 0)
-    total = dict.fromkeys(names, 0)
-    for day, part, *counts in rows:
-        working = calendar.between(start=days[0], end=day)
-        for index, name in enumerate(names):
-            n_all, n_forward = counts[2 * index], counts[2 * index + 1]
-            if part == -1:
-                answered[name] += n_all
-                total[name] += n_forward * working
-            elif part == index:
-                total[name] -= n_forward * working
-    return {
-        name: {
-            "answered": answered[name],
-            "average": round(total[name] / answered[name], 1) if answered[name] else None,
-        }
-        for name in names
-    }
+def _answer_days(row: dict, name: str) -> dict:
+    """``{"answered": n, "average": working days, one decimal}`` of a series the aggregate counted and summed
+    (``{name}_answered``, ``{name}_days``: the needs' stored ``answer_workdays``)."""
+    answered = row[f"{name}_answered"]
+    return {"answered": answered, "average": round((row[f"{name}_days"] or 0) / answered, 1) if answered else None}
 
 
 def _policies(user) -> dict:
@@ -711,6 +626,8 @@ def _clock_aggregates(*, today: dt.date) -> dict:
         ),
         "with_deadline": Count("pk", filter=Q(original_due_on__isnull=False)),
         "extended": Count("pk", filter=Q(original_due_on__isnull=False) & Q(pk__in=approved)),
+        "clock_answered": Count("pk", filter=Q(answered_at__isnull=False)),
+        "clock_days": Sum("answer_workdays", filter=Q(answered_at__isnull=False)),
     }
 
 
@@ -723,11 +640,12 @@ def _clock_rates(row: dict) -> dict:
         "closed_on_time_original": rate("on_time_original", "closed_original"),
         "closed_on_time_extended": rate("on_time_extended", "closed_extended"),
         "extended": rate("extended", "with_deadline"),
+        "answer_days": _answer_days(row, "clock"),
     }
 
 
 def need_clock_kpis(*, needs, today: dt.date) -> dict:
-    """The KPIs of the need clock (DESIGN §11.4) over ``needs`` (a scoped queryset): 3 queries.
+    """The KPIs of the need clock (DESIGN §11.4) over ``needs`` (a scoped queryset): 1 query.
 
     - 及时受理率 ``accepted_on_time``: needs accepted by their ``accept_due_on`` / needs whose acceptance is settled
       (accepted, or still new after ``accept_due_on``); needs rejected without acceptance are left out;
@@ -739,9 +657,4 @@ def need_clock_kpis(*, needs, today: dt.date) -> dict:
 
     The dashboard computes the same figures inside its needs aggregate (``_needs``).
     """
-    needs = needs.order_by()
-    row = needs.aggregate(**_clock_aggregates(today=today))
-    days = _working_days(
-        needs, end="answered_at", series={"clock": ("created_at", Q(answered_at__isnull=False))}, today=today
-    )
-    return {**_clock_rates(row), "answer_days": days["clock"]}
+    return _clock_rates(needs.order_by().aggregate(**_clock_aggregates(today=today)))
