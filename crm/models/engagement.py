@@ -186,6 +186,9 @@ class Visit(AutoCodeMixin, TimeStampedModel):
             # and tests each visit's enterprise (crm/filtersets.py RowsOfRegion).
             models.Index(fields=["-visited_on", "-id", "enterprise"], name="crm_visit_date_ent_idx"),
             models.Index(fields=["enterprise", "-visited_on"], name="crm_visit_ent_date_idx"),
+            # The dashboard's visits per officer as their lead in a period (crm/selectors/dashboard.py), read from
+            # the index alone instead of every visit row of the period.
+            models.Index(fields=["lead", "visited_on"], name="crm_visit_lead_date_idx"),
             # 预警企业 (crm/selectors/watch.py): the newest visits of one flag, read in index order.
             models.Index(fields=["flag", "-visited_on", "-id"], name="crm_visit_flag_date_idx"),
         ]
@@ -470,6 +473,8 @@ class Need(AutoCodeMixin, TimeStampedModel):
                 name="crm_need_dept_free_idx",
             ),
             models.Index(fields=["created_by", "status", "due_on"], name="crm_need_creator_due_idx"),
+            # The dashboard's needs raised per officer in a period, read from the index alone.
+            models.Index(fields=["created_by", "created_at"], name="crm_need_creator_created_idx"),
             models.Index(fields=["enterprise", "status", "due_on"], name="crm_need_ent_due_idx"),
             models.Index(fields=["bureau", "status", "due_on"], name="crm_need_bureau_due_idx"),
             # The 工作台's overdue and supervised (督办) lists (crm/selectors/watch.py), open needs by deadline: a
