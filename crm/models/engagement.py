@@ -185,7 +185,9 @@ class Visit(AutoCodeMixin, TimeStampedModel):
             # The newest visits first; with the enterprise in the index, a list filtered by region walks it alone
             # and tests each visit's enterprise (crm/filtersets.py RowsOfRegion).
             models.Index(fields=["-visited_on", "-id", "enterprise"], name="crm_visit_date_ent_idx"),
-            models.Index(fields=["enterprise", "-visited_on"], name="crm_visit_ent_date_idx"),
+            # With kind and lead: the cadence counts (crm/selectors/cadence.py, the dashboard's liaison coverage) of
+            # the visits of a scope's enterprises in the last two periods read the index alone.
+            models.Index(fields=["enterprise", "-visited_on", "kind", "lead"], name="crm_visit_ent_date_idx"),
             # The dashboard's visits per officer as their lead in a period (crm/selectors/dashboard.py), read from
             # the index alone instead of every visit row of the period.
             models.Index(fields=["lead", "visited_on"], name="crm_visit_lead_date_idx"),

@@ -41,7 +41,6 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     Subquery,
@@ -169,10 +168,13 @@ def _coverage(
         visited=Count("pk", filter=Q(Exists(in_quarter)) | Q(Exists(at_activity))),
         stale=Count("pk", filter=~Q(Exists(recent))),
     )
+    # The latest visit as a subquery (one step down the enterprise's visit index), not MAX over a join: that
+    # grouped by every enterprise column, so SQLite read every operating enterprise's row (~40 ms -> ~5 ms).
+    latest = Visit.objects.filter(enterprise=OuterRef("pk")).order_by("-visited_on").values("visited_on")[:1]
     stale_rows = (
         _targets(user)
         .filter(~Q(Exists(recent)))
-        .annotate(last_visit=Max("visits__visited_on"))
+        .annotate(last_visit=Subquery(latest))
         .order_by(F("last_visit").asc(nulls_first=True), "name", "pk")
         .values("id", "name", "region_id", "region__name", "is_linked", "is_assisted", "last_visit")[:STALE_LIST_LIMIT]
     )
