@@ -330,7 +330,7 @@ def test_the_result_is_cached_per_user_and_day(data, leader, officer, django_ass
         dashboard_kpis(user=officer, today=TODAY)
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the index on expressions is SQLite's (migration 0029)")
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the index on expressions is SQLite's (migration 0028)")
 @pytest.mark.parametrize("who", ["leader", "county_officer"])
 def test_the_needs_are_grouped_from_their_index_without_a_sort(data, who, request):
     """The needs' one grouped pass (``_need_counts``) streams from ``crm_need_kpi_idx``: its columns and expressions

@@ -25,7 +25,17 @@ from crm.choices import (
 from crm.models import Enterprise, ExtensionRequest, Holiday, Need, PolicyMatch, Region, Visit
 from crm.selectors.dashboard import dashboard_kpis, period_parse
 from crm.selectors.needs import answer_workdays_mismatches
-from crm.services.needs import needs_answer_workdays_fill
+from crm.services.needs import (
+    need_accept,
+    need_answer,
+    need_assign,
+    need_create,
+    need_reopen,
+    need_return_visit,
+    need_start,
+    need_transfer,
+    needs_answer_workdays_fill,
+)
 from crm.workdays import workdays_between
 from tests.factories import credit_code
 from tests.policy_helpers import make_policy
@@ -400,3 +410,35 @@ def test_holiday_changes_keep_the_stored_working_days(mix, leader):
     for holiday in Holiday.objects.all():
         holiday.delete()
     assert answer_workdays_mismatches() == []
+
+
+def test_transferred_and_reopened_needs_through_the_services(
+    mix, leader, county_manager, officer, manager, handler, lead_department, county_bureau
+):
+    """Needs moved by the real transitions: answered then reopened (answered, no assignment any more), reopened
+    and assigned again after the answer, transferred after acceptance (new again, accepted before). The figures
+    still equal the row-by-row ones, for the city and for the county that received the transfer."""
+    enterprise = mix[0]
+
+    def fresh(title):
+        return need_create(user=officer, enterprise=enterprise, category=NeedCategory.values[0], title=title)
+
+    def answered(need):
+        need = need_accept(need=need, user=manager, version=need.version)
+        need = need_assign(need=need, user=manager, version=need.version, lead_department=lead_department)
+        need = need_start(need=need, user=handler, version=need.version)
+        need = need_answer(need=need, user=handler, version=need.version, resolution="已办理")
+        return need_return_visit(need=need, user=officer, version=need.version, satisfaction=Satisfaction.SATISFIED)
+
+    reopened = answered(fresh("重开诉求"))
+    need_reopen(need=reopened, user=manager, version=reopened.version, reason="企业再次反映")
+    again = answered(fresh("再次交办诉求"))
+    again = need_reopen(need=again, user=manager, version=again.version, reason="企业再次反映")
+    need_assign(need=again, user=manager, version=again.version, lead_department=lead_department)
+    moved = fresh("转办诉求")
+    moved = need_accept(need=moved, user=manager, version=moved.version)
+    need_transfer(need=moved, user=manager, version=moved.version, bureau=county_bureau.pk)
+    assert answer_workdays_mismatches() == []
+    for user, region in ((leader, None), (county_manager, None), (leader, COUNTY)):
+        expected = reference(user=user, period=None, region=region)
+        assert computed(dashboard_kpis(user=user, today=TODAY, fresh=True, region=region)) == expected

@@ -249,7 +249,7 @@ def _boolean(condition: Q) -> ExpressionWrapper:
 def need_group_keys(*, today: dt.date) -> dict:
     """The expressions the needs are grouped by in ``_need_counts``, besides status, satisfaction,
     rated_by_enterprise and category: which dates are set, and the three deadline comparisons. On SQLite the
-    index ``crm_need_kpi_idx`` (migration 0029) holds the same columns and expressions in the same order, so that
+    index ``crm_need_kpi_idx`` (migration 0028) holds the same columns and expressions, so that
     the GROUP BY streams from it instead of sorting every need."""
     return {
         "no_first_due": _boolean(Q(original_due_on__isnull=True)),
