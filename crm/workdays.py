@@ -18,8 +18,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, DateField, F, Func, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Least, TruncDate
+from django.db.models import Case, DateField, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils import timezone
 
 from crm.choices import NeedCategory, Urgency
@@ -268,7 +268,7 @@ class _Ordinal(Func):
 
 def _weekdays_through(day):
     """Mondays to Fridays from 0001-01-01 through the date expression ``day``: ``WorkCalendar._upto`` in SQL, without
-    the holiday rows (added by ``answer_workdays_shift``)."""
+    the holiday rows (``_answer_span`` adds them)."""
     ordinal = _Ordinal(day)
     weeks = Func(ordinal, template="(%(expressions)s / 7)", output_field=IntegerField())
     return Value(5) * weeks + Least(ordinal - Value(7) * weeks, Value(5))
@@ -278,11 +278,28 @@ def _weekdays_through(day):
 ANSWER_WORKDAYS = {"answer_workdays": "created_at", "answer_workdays_assigned": "assigned_at"}
 
 
-def _answer_span(start: str, *, today: dt.date):
-    """Weekdays in (local date of ``start``, local date of ``answered_at``], 0 when answered before ``start``."""
-    end = _weekdays_through(local_date("answered_at", today=today))
-    begin = _weekdays_through(local_date(start, today=today))
-    return Case(When(Q(answered_at__gte=F(start)), then=end - begin), default=Value(0), output_field=IntegerField())
+def _answer_span(start: str, *, today: dt.date, holidays: QuerySet):
+    """The working days in (local date of ``start``, local date of ``answered_at``], 0 when answered before
+    ``start``: weekdays by arithmetic, corrected by the ``holidays`` rows inside the interval that change their
+    day's weekday rule (+1 a worked weekend day, -1 a weekday off), counted by a correlated subquery on the
+    holidays' date index."""
+    end = local_date("answered_at", today=today)
+    begin = local_date(start, today=today)
+    days = _weekdays_through(end) - _weekdays_through(begin)
+    shifts = {
+        day: int(is_workday) - int(day.weekday() < 5) for day, is_workday in holidays.values_list("date", "is_workday")
+    }
+    if any(shifts.values()):
+        inside = holidays.filter(
+            date__in=[day for day, shift in shifts.items() if shift],
+            date__gt=local_date(OuterRef(start), today=today),
+            date__lte=local_date(OuterRef("answered_at"), today=today),
+        )
+        worked = [day for day, shift in shifts.items() if shift > 0]
+        shift = Case(When(date__in=worked, then=Value(1)), default=Value(-1), output_field=IntegerField())
+        summed = inside.order_by().annotate(_shift=Func(shift, function="SUM")).values("_shift")
+        days = days + Coalesce(Subquery(summed, output_field=IntegerField()), Value(0))
+    return Case(When(Q(answered_at__gte=F(start)), then=days), default=Value(0), output_field=IntegerField())
 
 
 def answer_workdays(
@@ -299,22 +316,20 @@ def answer_workdays(
 
 def answer_workdays_fill(needs: QuerySet, *, holidays: QuerySet) -> None:
     """Set ``answer_workdays`` and ``answer_workdays_assigned`` of ``needs`` (a Need queryset, a migration's too)
-    from their dates and the ``holidays`` rows, set-based: one UPDATE counting weekdays by arithmetic, then one
-    ``answer_workdays_shift`` per holiday row that changes its day's weekday rule (a few dozen a year)."""
+    from their dates and the ``holidays`` rows, set-based: one UPDATE (each row written once), weekdays by
+    arithmetic and the holiday rows inside each interval by a subquery (``_answer_span``)."""
     today = timezone.localdate()
     assigned = Case(
         When(assigned_at__isnull=True, then=Value(None)),
-        default=_answer_span("assigned_at", today=today),
+        default=_answer_span("assigned_at", today=today, holidays=holidays),
         output_field=IntegerField(),
     )
     needs.filter(answered_at__isnull=False).update(
-        answer_workdays=_answer_span("created_at", today=today), answer_workdays_assigned=assigned
+        answer_workdays=_answer_span("created_at", today=today, holidays=holidays), answer_workdays_assigned=assigned
     )
     needs.filter(answered_at__isnull=True).exclude(answer_workdays=None, answer_workdays_assigned=None).update(
         answer_workdays=None, answer_workdays_assigned=None
     )
-    for day, is_workday in holidays.order_by("date").values_list("date", "is_workday"):
-        answer_workdays_shift(needs, day=day, delta=int(is_workday) - int(day.weekday() < 5))
 
 
 def answer_workdays_shift(needs: QuerySet, *, day: dt.date, delta: int) -> int:

@@ -93,7 +93,6 @@ class Migration(migrations.Migration):
                 blank=True, editable=False, null=True, verbose_name="working days taken from assignment to answer"
             ),
         ),
-        migrations.RunPython(answer_workdays_set, migrations.RunPython.noop, elidable=False),
         migrations.RemoveIndex(
             model_name="need",
             name="crm_need_answered_scope_idx",
@@ -138,4 +137,7 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["lead", "visited_on"], name="crm_visit_lead_date_idx"),
         ),
         migrations.RunPython(kpi_index_create, kpi_index_drop, elidable=False),
+        # Last: on PostgreSQL the UPDATEs leave deferred trigger events on crm_need, after which the same
+        # transaction may not create an index on it.
+        migrations.RunPython(answer_workdays_set, migrations.RunPython.noop, elidable=False),
     ]
