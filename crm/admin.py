@@ -46,6 +46,7 @@ from crm.services.programmes import (
 from crm.services.visits import VISIT_FIELDS, visit_create, visit_delete, visit_update
 from crm.sheets.imports import import_job_preview
 from crm.sheets.resources import RESOURCES
+from crm.workdays import ANSWER_WORKDAYS
 
 admin.site.site_header = _("Enterprise Liaison CRM administration")
 admin.site.site_title = _("Enterprise Liaison CRM")
@@ -430,7 +431,9 @@ class NeedAdmin(ServiceLedgerAdmin):
     editable_fields = (*NEED_EDITABLE_FIELDS, "visit")
 
     def get_readonly_fields(self, request, obj=None):
-        names = [f.name for f in models.Need._meta.get_fields() if f.concrete and f.name != "id"]
+        # The stored working days to answer are derived (crm/workdays.py): not shown.
+        hidden = {"id", *ANSWER_WORKDAYS}
+        names = [f.name for f in models.Need._meta.get_fields() if f.concrete and f.name not in hidden]
         editable = self.editable_fields if obj is None else NEED_EDITABLE_FIELDS
         return [name for name in names if name not in editable]
 

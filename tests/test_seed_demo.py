@@ -28,6 +28,7 @@ from crm.models import (
     User,
     Visit,
 )
+from crm.selectors.needs import answer_workdays_mismatches
 from crm.validators import validate_credit_code
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +139,9 @@ def test_need_timelines_follow_the_lifecycle(seeded):
         assert stamps == sorted(stamps) and stamps[0] >= need.created_at - dt.timedelta(minutes=1)
         if need.status in (NeedStatus.ASSIGNED, NeedStatus.IN_PROGRESS, NeedStatus.ANSWERED, NeedStatus.CLOSED):
             assert need.lead_department_id and need.due_on and need.assigned_at, need.title
+    # The stored working days to answer equal the holiday calendar's, as the transitions would have stored them.
+    assert Need.objects.filter(answer_workdays__gt=0).exists()
+    assert answer_workdays_mismatches() == []
 
 
 def test_demo_users(seeded):

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from crm.choices import ActionStatus, EnterpriseStatus, MatchStatus, NeedStatus, Satisfaction
 from crm.models import ActionItem, Enterprise, Holiday, Need, PolicyMatch, Visit
 from crm.selectors.dashboard import dashboard_kpis
+from crm.services.needs import needs_answer_workdays_fill
 from tests.factories import credit_code, make_user
 from tests.policy_helpers import make_policy
 
@@ -106,6 +107,7 @@ def data(regions, city_bureau, officer, manager, county_officer, enterprise, cou
         "n9": need(e2, "ip", NeedStatus.ANSWERED, assigned_at=at("2025-12-01"), answered_at=at("2025-12-30")),
     }
     Need.objects.filter(pk=needs["n2"].pk).update(created_at=at("2026-03-01"))
+    needs_answer_workdays_fill()  # the dates were written directly, not by the transitions that keep the count
 
     planned, started, done = ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.DONE
     ActionItem.objects.create(
@@ -326,3 +328,17 @@ def test_the_result_is_cached_per_user_and_day(data, leader, officer, django_ass
     assert dashboard_kpis(user=officer, today=TODAY) is not None  # another user computes its own
     with django_assert_num_queries(0):
         dashboard_kpis(user=officer, today=TODAY)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the index on expressions is SQLite's (migration 0028)")
+@pytest.mark.parametrize("who", ["leader", "county_officer"])
+def test_the_needs_are_grouped_from_their_index_without_a_sort(data, who, request):
+    """The needs' one grouped pass (``_need_counts``) streams from ``crm_need_kpi_idx``: its columns and expressions
+    are the selector's group keys in order. Were they to drift apart, SQLite would sort every need instead."""
+    with CaptureQueriesContext(connection) as context:
+        dashboard_kpis(user=request.getfixturevalue(who), today=TODAY, fresh=True)
+    [grouped] = [q["sql"] for q in context.captured_queries if '"no_first_due"' in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {grouped}")
+        plan = " ".join(row[-1] for row in cursor.fetchall())
+    assert "crm_need_kpi_idx" in plan and "TEMP B-TREE" not in plan, plan

@@ -8,7 +8,7 @@ from django.utils import timezone
 from crm.choices import ExtensionStatus, NeedStatus
 from crm.models import ExtensionRequest, Need
 from crm.selectors.dashboard import dashboard_kpis, need_clock_kpis
-from crm.services.needs import need_create
+from crm.services.needs import need_create, needs_answer_workdays_fill
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +72,7 @@ def dataset(officer, manager, enterprise):
         status=ExtensionStatus.REFUSED,
         decided_by=manager,
     )
+    needs_answer_workdays_fill()  # the dates were written directly, not by the transitions that keep the count
 
 
 def test_clock_kpis_by_hand(dataset, manager):

@@ -24,6 +24,18 @@ from crm.choices import (
 )
 from crm.models import Enterprise, ExtensionRequest, Holiday, Need, PolicyMatch, Region, Visit
 from crm.selectors.dashboard import dashboard_kpis, period_parse
+from crm.selectors.needs import answer_workdays_mismatches
+from crm.services.needs import (
+    need_accept,
+    need_answer,
+    need_assign,
+    need_create,
+    need_reopen,
+    need_return_visit,
+    need_start,
+    need_transfer,
+    needs_answer_workdays_fill,
+)
 from crm.workdays import workdays_between
 from tests.factories import credit_code
 from tests.policy_helpers import make_policy
@@ -115,6 +127,7 @@ def mix(regions, city_bureau, county_bureau, officer, manager, county_officer):
         status = MatchStatus.values[i % len(MatchStatus.values)]
         amount = Decimal(f"{10 + i}.25") if status == MatchStatus.GRANTED else None
         PolicyMatch.objects.create(policy=policy, enterprise=enterprise, status=status, granted_amount=amount)
+    needs_answer_workdays_fill()  # the dates were written directly, not by the transitions that keep the count
     return enterprises
 
 
@@ -364,3 +377,68 @@ def test_on_time_closure_without_a_first_deadline_or_without_a_due_date(mix, lea
     assert computed(kpis)["clock"] == expected["clock"]
     undated = Need.objects.filter(title__startswith="边界诉求", due_on__isnull=True)
     assert undated.count() == 2  # closed without a due date: not in on-time closure, in the clock's original rate
+
+
+def test_holiday_changes_keep_the_stored_working_days(mix, leader):
+    """Days off and make-up days added inside the needs' intervals, moved, switched and removed: every stored count
+    still equals the calendar's (the oracle), and the dashboard's averages still equal the row-by-row ones."""
+    assert answer_workdays_mismatches() == []
+
+    def stored():
+        return list(Need.objects.order_by("pk").values_list("answer_workdays", "answer_workdays_assigned"))
+
+    before = stored()
+    added = [Holiday.objects.create(date=dt.date(2026, 3, 4), is_workday=False, name="假日")]  # a Wednesday off
+    assert stored() != before  # the fixture has needs across it
+    added += [
+        Holiday.objects.create(date=dt.date(2026, 3, 7), is_workday=True, name="调休"),  # a Saturday worked
+        Holiday.objects.create(date=dt.date(2026, 3, 8), is_workday=False, name="周日"),  # a Sunday off: no change
+    ]
+    assert answer_workdays_mismatches() == []
+    added[0].date = dt.date(2026, 3, 11)  # moved to the next Wednesday
+    added[0].save()
+    added[1].is_workday = False  # the Saturday is a day off after all
+    added[1].save()
+    Holiday.objects.filter(date=dt.date(2026, 5, 1)).delete()  # the fixture's 劳动节, through the queryset
+    assert answer_workdays_mismatches() == []
+    expected = reference(user=leader, period=None, region=None)
+    kpis = computed(dashboard_kpis(user=leader, today=TODAY, fresh=True))
+    assert (kpis["answer_days"], kpis["clock"]["answer_days"]) == (
+        expected["answer_days"],
+        expected["clock"]["answer_days"],
+    )
+    for holiday in Holiday.objects.all():
+        holiday.delete()
+    assert answer_workdays_mismatches() == []
+
+
+def test_transferred_and_reopened_needs_through_the_services(
+    mix, leader, county_manager, officer, manager, handler, lead_department, county_bureau
+):
+    """Needs moved by the real transitions: answered then reopened (answered, no assignment any more), reopened
+    and assigned again after the answer, transferred after acceptance (new again, accepted before). The figures
+    still equal the row-by-row ones, for the city and for the county that received the transfer."""
+    enterprise = mix[0]
+
+    def fresh(title):
+        return need_create(user=officer, enterprise=enterprise, category=NeedCategory.values[0], title=title)
+
+    def answered(need):
+        need = need_accept(need=need, user=manager, version=need.version)
+        need = need_assign(need=need, user=manager, version=need.version, lead_department=lead_department)
+        need = need_start(need=need, user=handler, version=need.version)
+        need = need_answer(need=need, user=handler, version=need.version, resolution="已办理")
+        return need_return_visit(need=need, user=officer, version=need.version, satisfaction=Satisfaction.SATISFIED)
+
+    reopened = answered(fresh("重开诉求"))
+    need_reopen(need=reopened, user=manager, version=reopened.version, reason="企业再次反映")
+    again = answered(fresh("再次交办诉求"))
+    again = need_reopen(need=again, user=manager, version=again.version, reason="企业再次反映")
+    need_assign(need=again, user=manager, version=again.version, lead_department=lead_department)
+    moved = fresh("转办诉求")
+    moved = need_accept(need=moved, user=manager, version=moved.version)
+    need_transfer(need=moved, user=manager, version=moved.version, bureau=county_bureau.pk)
+    assert answer_workdays_mismatches() == []
+    for user, region in ((leader, None), (county_manager, None), (leader, COUNTY)):
+        expected = reference(user=user, period=None, region=region)
+        assert computed(dashboard_kpis(user=user, today=TODAY, fresh=True, region=region)) == expected

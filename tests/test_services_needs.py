@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from crm.choices import ExtensionStatus, NeedEventKind, NeedStatus, NotificationKind, Satisfaction, Urgency
-from crm.models import Need, NeedEvent, Notification
+from crm.models import Holiday, Need, NeedEvent, Notification
+from crm.selectors.needs import answer_workdays_mismatches
 from crm.services.needs import (
     TRANSITIONS,
     VERBS,
@@ -31,7 +32,7 @@ from crm.services.needs import (
     need_verbs_available,
     need_verbs_reader,
 )
-from crm.workdays import default_due_on
+from crm.workdays import default_due_on, workdays_between
 from tests.factories import EnterpriseFactory, ProjectFactory, make_user
 
 TODAY = timezone.localdate()
@@ -513,6 +514,47 @@ class TestEffects:
 
         need = need_reopen(need=need, user=manager, version=need.version, reason="企业再次反映")
         assert (need.status, need.closed_at, need.satisfaction, need.due_on) == (NeedStatus.ACCEPTED, None, "", None)
+
+    def test_the_working_days_to_answer_follow_the_transitions_and_the_calendar(
+        self, need, manager, handler, officer, lead_department, county_bureau
+    ):
+        """``answer_workdays`` (since receipt) and ``answer_workdays_assigned`` are set when the need is answered, kept
+        through the return visits, cleared with the assignment (reopen, transfer), moved by a Holiday row inside the
+        interval, and always equal to the calendar (the oracle ``answer_workdays_mismatches``)."""
+        received = timezone.now() - dt.timedelta(days=21)
+        Need.objects.filter(pk=need.pk).update(created_at=received)  # not answered yet: nothing stored to redo
+        need.refresh_from_db()
+        need = need_accept(need=need, user=manager, version=1)
+        need = need_assign(need=need, user=manager, version=need.version, lead_department=lead_department)
+        assert (need.answer_workdays, need.answer_workdays_assigned) == (None, None)
+        need = need_start(need=need, user=manager, version=need.version)
+        need = need_answer(need=need, user=handler, version=need.version, resolution="已办理")
+        days = workdays_between(start=timezone.localdate(received), end=TODAY)
+        assert (need.answer_workdays, need.answer_workdays_assigned) == (days, 0)
+        assert answer_workdays_mismatches() == []
+        # A weekday off inside the interval: one working day fewer, the assigned interval (today only) unchanged.
+        monday = timezone.localdate(received) + dt.timedelta(days=7 - timezone.localdate(received).weekday())
+        holiday = Holiday.objects.create(date=monday, name="假日")
+        need.refresh_from_db()
+        assert (need.answer_workdays, need.answer_workdays_assigned) == (days - 1, 0)
+        need = need_return_visit(need=need, user=officer, version=need.version, satisfaction=Satisfaction.SATISFIED)
+        assert need.answer_workdays == days - 1
+        need = need_reopen(need=need, user=manager, version=need.version, reason="企业再次反映")
+        assert (need.answer_workdays, need.answer_workdays_assigned) == (days - 1, None)
+        need = need_assign(need=need, user=manager, version=need.version, lead_department=lead_department)
+        assert need.answer_workdays_assigned == 0  # assigned after its (first) answer
+        assert answer_workdays_mismatches() == []
+        need = need_start(need=need, user=manager, version=need.version)
+        need = need_answer(need=need, user=handler, version=need.version, resolution="再次办理")
+        assert (need.answer_workdays, need.answer_workdays_assigned) == (days - 1, 0)
+        need = need_return_visit(need=need, user=officer, version=need.version, satisfaction=Satisfaction.SATISFIED)
+        need = need_reopen(need=need, user=manager, version=need.version, reason="企业再次反映")
+        need = need_transfer(need=need, user=manager, version=need.version, bureau=county_bureau.pk)
+        assert (need.answer_workdays, need.answer_workdays_assigned) == (days - 1, None)
+        holiday.delete()
+        need.refresh_from_db()
+        assert need.answer_workdays == days
+        assert answer_workdays_mismatches() == []
 
     def test_start_makes_colleague_the_handler(self, need, colleague, lead_department):
         put(need, NeedStatus.ASSIGNED, lead_department=lead_department)

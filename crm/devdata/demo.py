@@ -78,6 +78,7 @@ from crm.models import (
 )
 from crm.selectors.matching import explain_pairs
 from crm.services.cadence import cadence_rules_ensure
+from crm.services.needs import needs_answer_workdays_fill
 from crm.services.programmes import (
     cultivation_create,
     cultivation_move,
@@ -2644,6 +2645,8 @@ class _Builder:
                 NeedEvent.objects.filter(pk=event.pk).update(created_at=when)
             self.created["NeedEvent"] = self.created.get("NeedEvent", 0) + len(events)
             self.needs[spec["title"]] = need
+        # The dates above were written directly, not by the transitions that keep the working days to answer.
+        needs_answer_workdays_fill(needs=Need.objects.filter(pk__in=[need.pk for need in self.needs.values()]))
 
     def _need_path(self, spec: dict, created_at: dt.datetime) -> tuple[dict, list]:
         """Walk the need's steps through the §4.1 lifecycle; return its final fields and its events."""

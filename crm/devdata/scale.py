@@ -79,6 +79,7 @@ from crm.models import (
     User,
     Visit,
 )
+from crm.services.needs import needs_answer_workdays_fill
 from crm.validators import CREDIT_CODE_ALPHABET, credit_code_check_char
 
 BATCH_SIZE = 5000
@@ -741,6 +742,8 @@ class _ScaleBuilder:
                 _Need(n.pk, self._ent_index(n.enterprise_id), n.status, n.created_at, n.updated_at, n.bureau_id)
                 for n in rows
             )
+        # Bulk inserts: the stored working days to answer, which the transitions keep, are filled in SQL at once.
+        needs_answer_workdays_fill()
 
     # Status changes from recording to the final status (the event that records the need comes first).
     PATHS = {

@@ -185,7 +185,12 @@ class Visit(AutoCodeMixin, TimeStampedModel):
             # The newest visits first; with the enterprise in the index, a list filtered by region walks it alone
             # and tests each visit's enterprise (crm/filtersets.py RowsOfRegion).
             models.Index(fields=["-visited_on", "-id", "enterprise"], name="crm_visit_date_ent_idx"),
-            models.Index(fields=["enterprise", "-visited_on"], name="crm_visit_ent_date_idx"),
+            # With kind and lead: the cadence counts (crm/selectors/cadence.py, the dashboard's liaison coverage) of
+            # the visits of a scope's enterprises in the last two periods read the index alone.
+            models.Index(fields=["enterprise", "-visited_on", "kind", "lead"], name="crm_visit_ent_date_idx"),
+            # The dashboard's visits per officer as their lead in a period (crm/selectors/dashboard.py), read from
+            # the index alone instead of every visit row of the period.
+            models.Index(fields=["lead", "visited_on"], name="crm_visit_lead_date_idx"),
             # 预警企业 (crm/selectors/watch.py): the newest visits of one flag, read in index order.
             models.Index(fields=["flag", "-visited_on", "-id"], name="crm_visit_flag_date_idx"),
         ]
@@ -399,6 +404,22 @@ class Need(AutoCodeMixin, TimeStampedModel):
         null=True,
         blank=True,
     )
+    # The working days from receipt (``created_at``) and from assignment (``assigned_at``) to the answer, on the
+    # holiday calendar (crm/workdays.py), None until answered: the dashboard sums them instead of running the
+    # calendar over every answered need. Kept by the need services (``_save``), by every Holiday change
+    # (``holiday_changed``) and ``answer_workdays_fill``; ``manage.py answer_workdays --check`` compares them.
+    answer_workdays = models.PositiveIntegerField(
+        _("working days taken to answer"),
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    answer_workdays_assigned = models.PositiveIntegerField(
+        _("working days taken from assignment to answer"),
+        null=True,
+        blank=True,
+        editable=False,
+    )
     satisfaction = models.CharField(
         _("satisfaction"),
         max_length=20,
@@ -414,7 +435,8 @@ class Need(AutoCodeMixin, TimeStampedModel):
         _("version"),
         default=1,
     )
-    history = HistoricalRecords()
+    # The stored working days are derived (from the dates and the calendar): no history entry of their own.
+    history = HistoricalRecords(excluded_fields=["answer_workdays", "answer_workdays_assigned"])
 
     objects = NeedQuerySet.as_manager()
 
@@ -453,6 +475,8 @@ class Need(AutoCodeMixin, TimeStampedModel):
                 name="crm_need_dept_free_idx",
             ),
             models.Index(fields=["created_by", "status", "due_on"], name="crm_need_creator_due_idx"),
+            # The dashboard's needs raised per officer in a period, read from the index alone.
+            models.Index(fields=["created_by", "created_at"], name="crm_need_creator_created_idx"),
             models.Index(fields=["enterprise", "status", "due_on"], name="crm_need_ent_due_idx"),
             models.Index(fields=["bureau", "status", "due_on"], name="crm_need_bureau_due_idx"),
             # The 工作台's overdue and supervised (督办) lists (crm/selectors/watch.py), open needs by deadline: a
@@ -469,9 +493,19 @@ class Need(AutoCodeMixin, TimeStampedModel):
             # The dashboard's working days to answer (crm/selectors/dashboard.py), read from the index alone (the
             # scope columns too, for a county's dashboard).
             models.Index(
-                fields=["answered_at", "created_at", "assigned_at", "enterprise", "project", "bureau"],
+                fields=[
+                    "answered_at",
+                    "assigned_at",
+                    "answer_workdays",
+                    "answer_workdays_assigned",
+                    "enterprise",
+                    "project",
+                    "bureau",
+                ],
                 name="crm_need_answered_scope_idx",
             ),
+            # On SQLite the dashboard's needs are also grouped from crm_need_kpi_idx, an index on expressions that
+            # migration 0028 creates outside the model state (crm/selectors/dashboard.py, ``need_group_keys``).
         ]
 
     def __str__(self) -> str:

@@ -185,7 +185,8 @@ class ActionItem(AutoCodeMixin, TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["status", "due_on"], name="crm_action_status_due_idx"),
-            models.Index(fields=["owner", "status"], name="crm_action_owner_idx"),
+            # With the deadline: the dashboard's overdue items per officer read the index alone.
+            models.Index(fields=["owner", "status", "due_on"], name="crm_action_owner_idx"),
             # The open (and overdue) list in its order: PostgreSQL walks the first page off this index instead of
             # sorting every open item (12 ms → 0.1 ms on seed_scale). SQLite cannot match a partial index to the
             # bound parameters of ``status IN (…)`` and keeps crm_action_status_due_idx.

@@ -7,14 +7,21 @@ from operator import attrgetter
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, F, Func, Max, Min, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from crm.choices import OPEN_NEED_STATUSES, ExtensionStatus, NeedStatus, NotificationKind, Role
 from crm.models import Enterprise, ExtensionRequest, Need, NeedEvent, Visit
 from crm.querysets import is_overdue
-from crm.workdays import SUPERVISION_AFTER_DAYS, WARNING_SHARE, WorkCalendar, workdays_add
+from crm.workdays import (
+    ANSWER_WORKDAYS,
+    SUPERVISION_AFTER_DAYS,
+    WARNING_SHARE,
+    WorkCalendar,
+    answer_workdays,
+    workdays_add,
+)
 
 WARNING = NotificationKind.WARNING.value
 OVERDUE = NotificationKind.OVERDUE.value
@@ -339,3 +346,26 @@ def extension_requests_pending(*, user, limit: int = 20) -> list[ExtensionReques
     if user.has_role(Role.LEADER):
         return list(pending.filter(requested_by__groups__name=Role.MANAGER).distinct()[:limit])
     return []
+
+
+def answer_workdays_mismatches(*, needs: QuerySet | None = None) -> list[tuple[int, str, int | None, int | None]]:
+    """``(need id, field, stored, computed)`` of every need whose stored working days to answer
+    (``Need.answer_workdays``, ``answer_workdays_assigned``) differ from the working-day calendar computed here in
+    Python (``WorkCalendar``, one calendar for all): the oracle of the values the services, the holiday changes
+    and the migration keep in SQL (``manage.py answer_workdays --check``)."""
+    needs = Need.objects.all() if needs is None else needs
+    fields = ("id", "created_at", "assigned_at", "answered_at", *ANSWER_WORKDAYS)
+    rows = needs.order_by("pk").values_list(*fields)
+    bounds = needs.filter(answered_at__isnull=False).aggregate(first=Min("created_at"), last=Max("answered_at"))
+    calendar = None
+    if bounds["first"] is not None:
+        first = min(timezone.localdate(bounds["first"]), timezone.localdate(bounds["last"]))
+        calendar = WorkCalendar.for_range(start=first, end=timezone.localdate(bounds["last"]))
+    wrong = []
+    for pk, created_at, assigned_at, answered_at, *stored in rows.iterator(chunk_size=5000):
+        starts = {"created_at": created_at, "assigned_at": assigned_at}
+        for (name, start), value in zip(ANSWER_WORKDAYS.items(), stored, strict=True):
+            computed = answer_workdays(start=starts[start], answered=answered_at, calendar=calendar)
+            if computed != value:
+                wrong.append((pk, name, value, computed))
+    return wrong

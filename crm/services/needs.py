@@ -36,7 +36,18 @@ from crm.choices import (
     Satisfaction,
     Urgency,
 )
-from crm.models import Bureau, Contact, Department, Enterprise, ExtensionRequest, Need, NeedEvent, Project, User
+from crm.models import (
+    Bureau,
+    Contact,
+    Department,
+    Enterprise,
+    ExtensionRequest,
+    Holiday,
+    Need,
+    NeedEvent,
+    Project,
+    User,
+)
 from crm.models.engagement import DEADLINE_SPAN
 from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors.needs import need_escalation
@@ -45,7 +56,16 @@ from crm.services.errors import TransitionConflict, TransitionForbidden
 from crm.services.notifications import Notice, notification_send, notifications_send_many
 from crm.sms import enterprise_sms_notify
 from crm.validators import COMMENT_MAX_LENGTH, TEXT_MAX_LENGTH, is_valid_id, validate_no_control_chars
-from crm.workdays import SUPERVISION_AFTER_DAYS, TimeLimits, WorkCalendar, default_due_on
+from crm.workdays import (
+    ANSWER_WORKDAYS,
+    SUPERVISION_AFTER_DAYS,
+    TimeLimits,
+    WorkCalendar,
+    answer_workdays,
+    answer_workdays_fill,
+    answer_workdays_shift,
+    default_due_on,
+)
 
 # Who may act: managers every verb; the handler and members of the lead department the work verbs;
 # officers the return visit (they go back to the enterprise); leaders only write instructions.
@@ -555,10 +575,64 @@ def _event(
 
 def _save(need: Need, *, user) -> Need:
     need.version += 1
+    need_answer_workdays_set(need=need)
     need.full_clean()
     need._history_user = user if user and user.is_authenticated else None
     need.save()
     return need
+
+
+def need_answer_workdays_set(*, need: Need) -> None:
+    """Set the need's stored working days to answer (``Need.answer_workdays``) from its dates: one holiday query
+    when it is answered, none otherwise. Every transition saves through ``_save``, which calls it."""
+    calendar = None
+    if need.answered_at is not None:
+        days = [
+            timezone.localdate(moment) for moment in (need.created_at, need.assigned_at, need.answered_at) if moment
+        ]
+        calendar = WorkCalendar.for_range(start=min(days), end=max(days))
+    for name, start in ANSWER_WORKDAYS.items():
+        value = answer_workdays(start=getattr(need, start), answered=need.answered_at, calendar=calendar)
+        setattr(need, name, value)
+
+
+def needs_answer_workdays_fill(*, needs=None) -> None:
+    """Recompute the stored working days to answer of ``needs`` (every need by default) in SQL, set-based: for rows
+    written outside the transitions (seed data, tests that set dates directly)."""
+    answer_workdays_fill(Need.objects.all() if needs is None else needs, holidays=Holiday.objects.all())
+
+
+def holiday_changed(*, before: tuple[dt.date, bool] | None, after: tuple[dt.date, bool] | None) -> None:
+    """A Holiday row was added (``before`` None), changed or removed (``after`` None), as (date, is_workday): the
+    stored working days of the needs whose interval holds a date whose status changed move by one, one UPDATE per
+    such date (``answer_workdays_shift``). Connected to the Holiday row's saves and deletes (crm/apps.py), so the
+    admin, its import and any other writer keep them right."""
+    status: dict[dt.date, list[bool]] = {}  # date -> [working before, working after]
+    for index, row in enumerate((before, after)):
+        if row is not None:
+            day, is_workday = row
+            status.setdefault(day, [day.weekday() < 5, day.weekday() < 5])[index] = bool(is_workday)
+    for day, (was, now) in sorted(status.items()):
+        answer_workdays_shift(Need.objects.all(), day=day, delta=int(now) - int(was))
+
+
+def holiday_before_save(sender, instance, **kwargs) -> None:
+    """``pre_save`` receiver of Holiday: remember the row as it was, for ``holiday_saved``."""
+    instance._holiday_before = (
+        sender.objects.filter(pk=instance.pk).values_list("date", "is_workday").first() if instance.pk else None
+    )
+
+
+def holiday_saved(sender, instance, **kwargs) -> None:
+    """``post_save`` receiver of Holiday (the admin, its import, fixtures, the shell): ``holiday_changed``."""
+    before = getattr(instance, "_holiday_before", None)
+    holiday_changed(before=before, after=(instance.date, instance.is_workday))
+    instance._holiday_before = (instance.date, instance.is_workday)
+
+
+def holiday_deleted(sender, instance, **kwargs) -> None:
+    """``post_delete`` receiver of Holiday: ``holiday_changed``."""
+    holiday_changed(before=(instance.date, instance.is_workday), after=None)
 
 
 def _user_label(user) -> str:
