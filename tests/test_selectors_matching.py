@@ -357,6 +357,8 @@ def test_need_without_an_enterprise_has_no_suggestions(regions, city_bureau):
 def test_radar_counts_untold_eligible_linked_enterprises(enterprise, regions, manager, county_manager):
     make_enterprise(region=regions["320812"], is_linked=False, is_assisted=True)
     make_enterprise(region=regions["320812"], is_linked=False)  # neither linked nor assisted: not counted
+    make_enterprise(region=regions["320812"], is_linked=True, status=EnterpriseStatus.CLOSED)  # not eligible
+    make_enterprise(region=regions["320812"], is_assisted=True, status=EnterpriseStatus.RELOCATED)  # idem
     new = make_policy(published_on=today() - dt.timedelta(days=3))
     closing = make_policy(published_on=today() - dt.timedelta(days=100), apply_until=today() + dt.timedelta(days=10))
     make_policy(published_on=today() - dt.timedelta(days=100))  # old, no deadline: not on the radar

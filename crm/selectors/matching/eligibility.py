@@ -131,13 +131,25 @@ def enterprise_eligibility_q(policy: Policy, *, today: dt.date | None = None) ->
     """A condition over ``Enterprise`` that holds exactly for the enterprises meeting ``policy``'s criteria.
 
     Enterprise criteria only: the caller decides about the policy's window and ``is_active``. A missing value
-    (no employee count, no revenue …) fails a criterion that needs it.
+    (no employee count, no revenue …) fails a criterion that needs it. ``enterprise_operating_q`` (every policy's)
+    and ``enterprise_criteria_q`` (this policy's own).
     """
-    today = today or timezone.localdate()
-    criteria = criteria_of(policy)
+    return enterprise_operating_q() & enterprise_criteria_q(policy, today=today)
+
+
+def enterprise_operating_q() -> Q:
+    """The part of every policy's eligibility that is the enterprise's status: still operating here."""
     # "Not relocated or closed" rather than "= operating": nearly every enterprise operates, and an equality
     # would lead SQLite to the (useless) status index instead of an index in the list's order.
-    q = ~Q(status__in=[EnterpriseStatus.RELOCATED, EnterpriseStatus.CLOSED])
+    return ~Q(status__in=[EnterpriseStatus.RELOCATED, EnterpriseStatus.CLOSED])
+
+
+def enterprise_criteria_q(policy: Policy, *, today: dt.date | None = None) -> Q:
+    """The part of ``enterprise_eligibility_q`` that is ``policy``'s own criteria (an empty ``Q`` for none): for
+    counting many policies at once, ``enterprise_operating_q`` tested once per enterprise, not once per policy."""
+    today = today or timezone.localdate()
+    criteria = criteria_of(policy)
+    q = Q()
     if criteria.regions:
         q &= Q(region_id__in=[code for code, _name in criteria.regions])
     if criteria.chains:

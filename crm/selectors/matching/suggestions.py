@@ -22,8 +22,9 @@ from crm.models import Enterprise, EnterpriseQualification, Need, Policy, Policy
 from crm.prepared import Prepared
 from crm.selectors.matching.eligibility import (
     criteria_of,
-    enterprise_eligibility_q,
+    enterprise_criteria_q,
     enterprise_eligible_policies,
+    enterprise_operating_q,
     load_criteria,
     load_qualifications,
     policy_criterion_qs,
@@ -37,7 +38,9 @@ RADAR_DAYS = 14
 # The enterprises told of a policy (the radar's subquery per policy), compiled once (crm.prepared): the ORM built and
 # compiled the same subquery for each of the radar's ten policies on every 工作台 (~1.5 ms of a manager's page).
 _TOLD = Prepared(
-    lambda pk: PolicyMatch.objects.filter(policy_id=pk, status__in=TOLD_STATUSES).values_list("enterprise_id"),
+    lambda pk: (
+        PolicyMatch.objects.filter(policy_id=pk, status__in=TOLD_STATUSES).order_by().values_list("enterprise_id")
+    ),
     -529384716,
 )
 
@@ -428,9 +431,15 @@ def policy_radar(*, user, today: dt.date | None = None, days: int = RADAR_DAYS, 
         # city manager at province scale: SQLite 131 -> 27 ms, PostgreSQL 349 -> 91 ms, no JIT any more).
         # ``enterprise_id`` is never NULL, so NOT IN means NOT EXISTS.
         told = RawSQL(*_TOLD.sql(policy.pk, using=using))
-        eligible = enterprise_eligibility_q(policy, today=today)
-        aggregates[f"p{policy.pk}"] = Count("pk", filter=eligible & ~Q(pk__in=told))
-    counts = Enterprise.objects.visible_to(user).filter(Q(is_linked=True) | Q(is_assisted=True)).aggregate(**aggregates)
+        aggregates[f"p{policy.pk}"] = Count("pk", filter=enterprise_criteria_q(policy, today=today) & ~Q(pk__in=told))
+    # Eligibility is the status part and each policy's criteria (enterprise_eligibility_q): the status is tested once
+    # per enterprise here, not once per policy (SQLite's count statement 84 -> 47 M instructions at province scale).
+    counts = (
+        Enterprise.objects.visible_to(user)
+        .filter(Q(is_linked=True) | Q(is_assisted=True))
+        .filter(enterprise_operating_q())
+        .aggregate(**aggregates)
+    )
     return [
         RadarEntry(
             policy=p,
