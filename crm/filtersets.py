@@ -111,8 +111,20 @@ EMPTY_CHOICE_LABEL = filter_settings.EMPTY_CHOICE_LABEL  # django-filter's "----
 # ---------------------------------------------------------------------------------------------------------
 
 
+class OrderingCSVField(django_filters.fields.BaseCSVField):
+    """``ordering=`` names fields separated by commas; an empty name in the list (``,`` or ``name,``) is as invalid
+    as an unknown one (the schema lists the names), where django-filter skipped it. ``ordering=`` alone: no order."""
+
+    def clean(self, value):
+        if value and any(item in self.empty_values for item in value):
+            raise forms.ValidationError(_("Leave no empty item before, between or after the commas."), code="empty")
+        return super().clean(value)
+
+
 class StableOrderingFilter(django_filters.OrderingFilter):
     """An ``ordering`` filter that always ends with the primary key, so pages never overlap or skip rows."""
+
+    base_field_class = OrderingCSVField
 
     def __init__(self, *args, nulls_last: tuple[str, ...] = (), **kwargs):
         self.nulls_last = set(nulls_last)  # fields whose empty values sort last either way (a need's deadline)

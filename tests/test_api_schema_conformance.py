@@ -30,7 +30,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from crm.api.base import CrmSerializer
 from crm.choices import ExtensionStatus, NeedStatus
 from crm.devdata.demo import demo_seed
-from crm.models import ExtensionRequest, Need, User
+from crm.models import ExtensionRequest, Need, Region, User
 from crm.services.accounts import token_issue
 from crm.services.needs import need_transition
 from tests.factories import ActionItemFactory
@@ -167,6 +167,20 @@ def test_a_views_own_parameter_is_empty_for_no_filter_and_given_once(api_as, man
         p["name"]: p for p in client.get("/api/schema/?format=json").json()["paths"][path]["get"]["parameters"]
     }
     assert parameters[name]["allowEmptyValue"] is True
+
+
+@pytest.mark.parametrize("value", [",", "name,", ",name", "name,,code"])
+def test_an_ordering_with_an_empty_name_is_a_400(api_as, manager, regions, english_default, value):
+    response = api_as(manager).get("/api/v1/regions/", {"ordering": value})
+    assert response.status_code == 400
+    assert response.json() == {"ordering": ["Leave no empty item before, between or after the commas."]}
+
+
+def test_an_empty_ordering_or_a_list_of_names_still_orders(api_as, manager, regions):
+    client = api_as(manager)
+    assert client.get("/api/v1/regions/", {"ordering": ""}).status_code == 200
+    names = [r["name"] for r in client.get("/api/v1/regions/", {"ordering": "-sort_order,name"}).json()["results"]]
+    assert names == [r.name for r in Region.objects.order_by("-sort_order", "name")][: len(names)]
 
 
 def test_a_patch_answers_the_whole_record(api_as, manager, need):
