@@ -9,12 +9,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.choices import NeedStatus
-from crm.models import Enterprise, Need
+from crm.choices import ExtensionStatus, NeedStatus, Role
+from crm.models import Enterprise, ExtensionRequest, Need
 from crm.selectors.home import DEADLINES_LIMIT, HOME_LIST_LIMIT, home_needs, my_enterprises, my_open_needs
 from crm.selectors.needs import (
     deadline_order,
     due_soon_range,
+    extension_requests_pending,
     need_list,
     needs_due_soon,
     needs_first,
@@ -22,7 +23,7 @@ from crm.selectors.needs import (
     needs_mine_first_ids,
     needs_overdue,
 )
-from tests.factories import EnterpriseFactory, NeedFactory, PolicyFactory
+from tests.factories import EnterpriseFactory, NeedFactory, PolicyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -239,3 +240,26 @@ def test_my_enterprises_cut_or_whole_equal_a_plain_reference_in_scope(
             assert shown == mine[:limit]
             assert shown
     assert city[0] not in my_enterprises(user=county_officer, limit=20, cut=cut)  # a city enterprise: out of scope
+
+
+def test_a_leader_decides_the_pending_extension_requests_of_managers_once_each(
+    leader, manager, officer, liaised, city_bureau, django_assert_max_num_queries
+):
+    """A leader's 工作台 lists the pending requests a manager made, each once (a manager who is an officer too is in
+    two groups), oldest first; not an officer's, not a decided one, not their own."""
+    both = UserFactory(username="both", bureau=city_bureau, roles=[Role.MANAGER, Role.OFFICER])
+
+    def request(by, status=ExtensionStatus.PENDING):  # one pending request a need
+        need = _need(liaised, city_bureau, _days(5))
+        return ExtensionRequest.objects.create(
+            need=need, requested_due_on=_days(9), reason="x", requested_by=by, status=status
+        )
+
+    first, second, third = request(manager), request(both), request(manager)
+    request(officer)
+    request(leader)
+    request(manager, status=ExtensionStatus.REFUSED)
+    leader = type(leader).objects.select_related("bureau").get(pk=leader.pk)
+    leader.roles  # noqa: B018 - the role cache outside the budget
+    with django_assert_max_num_queries(1):
+        assert extension_requests_pending(user=leader) == [first, second, third]

@@ -12,7 +12,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from crm.choices import OPEN_NEED_STATUSES, ExtensionStatus, NeedStatus, NotificationKind, Role
-from crm.models import Enterprise, ExtensionRequest, Need, NeedEvent, Visit
+from crm.models import Enterprise, ExtensionRequest, Need, NeedEvent, User, Visit
 from crm.querysets import is_overdue
 from crm.workdays import (
     ANSWER_WORKDAYS,
@@ -344,7 +344,10 @@ def extension_requests_pending(*, user, limit: int = 20) -> list[ExtensionReques
     if user.has_role(Role.MANAGER, Role.ADMIN):
         return list(pending[:limit])
     if user.has_role(Role.LEADER):
-        return list(pending.filter(requested_by__groups__name=Role.MANAGER).distinct()[:limit])
+        # The managers as a subquery, not a join through their groups: no duplicate rows, so no DISTINCT over the
+        # joined need and user columns (PostgreSQL planned that sort for ~2 ms on every leader's 工作台).
+        managers = User.objects.filter(groups__name=Role.MANAGER).values("pk")
+        return list(pending.filter(requested_by__in=managers)[:limit])
     return []
 
 
