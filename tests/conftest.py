@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.utils import timezone
-from django.utils.translation import override
+from django.utils.translation import activate, override
 from rest_framework.test import APIClient
 
 from crm.choices import NeedCategory, NeedStatus, Role
@@ -45,6 +45,14 @@ from tests.report_helpers import march_dataset
 def _fast_password_hasher(settings):
     # PBKDF2 costs ~100 ms per user; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request answered in English (the english_client cookie) leaves English active in the thread: Django's
+    # LocaleMiddleware does not switch back. A later test building labels outside a request (filter chips) would
+    # inherit it, so its outcome depended on the order the tests ran in.
+    activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

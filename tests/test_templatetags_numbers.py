@@ -7,6 +7,8 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from crm.templatetags.number_tags import percent, wan
+from tests.factories import EnterpriseYearFactory
+from tests.policy_helpers import make_policy
 
 
 @pytest.mark.parametrize(
@@ -55,3 +57,19 @@ def test_enterprise_page_shows_amounts_and_ratio_formatted(client, officer, ente
     assert "86,500<" in html and "3,692.5<" in html
     assert "86500.00" not in html and "86,500.00" not in html
     assert "4.27%" in html and "4.27 %" not in html  # rd_ratio = 3692.5 / 86500
+
+
+def test_the_yearly_chart_names_its_points_in_wan(client, manager, enterprise):
+    EnterpriseYearFactory(enterprise=enterprise, year=2024, revenue=Decimal("77850.00"), rd_expense=Decimal("3100"))
+    EnterpriseYearFactory(enterprise=enterprise, year=2025, revenue=Decimal("86500.00"), rd_expense=Decimal("3692.50"))
+    client.force_login(manager)
+    html = client.get(reverse("crm:enterprise-detail", args=[enterprise.pk])).content.decode()
+    chart = html[html.index('id="trend-chart"') : html.index("</svg>")]
+    assert "<title>86,500</title>" in chart and "<title>3,692.5</title>" in chart and ".00<" not in chart
+
+
+def test_the_policy_criteria_write_a_percentage_without_a_space(client, manager):
+    policy = make_policy(min_rd_ratio="3")
+    client.force_login(manager)
+    html = client.get(reverse("crm:policy-detail", args=[policy.pk])).content.decode()
+    assert ">≥ 3%<" in html and "3 %" not in html

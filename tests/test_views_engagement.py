@@ -615,7 +615,7 @@ class TestVisitEdit:
         assert client.post(reverse("crm:visit-update", args=[visit.pk]), edit_post(visit)).status_code == 302
         assert visit.history.count() == 1
 
-    def test_history_is_one_query(self, client, manager, officer, visit, django_assert_num_queries):
+    def test_history_is_one_query(self, english, officer, visit, django_assert_num_queries):
 
         for i in range(5):
             visit_update(visit=visit, user=officer, q_suggestions=f"建议 {i}")

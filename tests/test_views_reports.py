@@ -72,3 +72,21 @@ def test_list_queries_do_not_grow_with_the_rows(client, manager, county_bureau, 
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get("/reports/").content.decode()
     assert page.count("data-id=") == 28 + 14  # all 28 in the list, and the 14 submitted to review
+
+
+def test_the_preview_writes_amounts_in_wan_and_its_wide_table_takes_the_keyboard(client, manager):
+    snapshot = {
+        "kind": ReportKind.PROJECTS_PROGRESS,
+        "columns": ["seq", "project", "planned_investment", "visits"],
+        "rows": [
+            {"seq": 1, "project": "中试平台", "planned_investment": "12000.00", "visits": 1},
+            {"seq": 2, "project": "扩产项目", "planned_investment": "120000.50", "visits": 2},
+        ],
+        "totals": {"rows": 2, "planned_investment": "132000.50", "visits": 3},
+    }
+    report = ReportFactory(kind=ReportKind.PROJECTS_PROGRESS, bureau=manager.bureau, snapshot=snapshot)
+    html = _login(client, manager).get(f"/reports/{report.pk}/").content.decode()
+    assert ">12,000<" in html and ">120,000.5<" in html and ">132,000.5<" in html and ".00<" not in html
+    assert ">3<" in html.split('id="report-totals"')[1]  # counts as they are
+    region = html.split('id="report-rows-title"')[1].split("<table")[0]
+    assert 'tabindex="0"' in region and 'role="region"' in region and 'aria-labelledby="report-rows-title"' in region

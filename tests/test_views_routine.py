@@ -2,6 +2,7 @@
 and its key, activities, 受理并交办 and 批示 (DESIGN §11.1–§11.3)."""
 
 import datetime as dt
+import re
 
 import icalendar
 import pytest
@@ -160,6 +161,17 @@ class TestPlansPages:
         client.post(reverse("crm:visitplan-cancel", args=[plan.pk]), {"reason": "企业停产"})
         plan.refresh_from_db()
         assert (plan.status, plan.cancel_reason) == (PlanStatus.CANCELLED, "企业停产")
+
+    def test_the_person_filter_is_a_staff_picker_with_a_named_chip(self, client, officer, manager, enterprise):
+        VisitPlanFactory(enterprise=enterprise, planned_on=dt.date(2026, 12, 10)).officers.add(officer)
+        VisitPlanFactory(enterprise=enterprise, planned_on=dt.date(2026, 12, 11), purpose="别人的计划")
+        client.force_login(manager)
+        html = client.get(reverse("crm:visitplan-list") + f"?person={officer.pk}").content.decode()
+        select = re.search(r'<select name="person"[^>]*>.*?</select>', html, re.S).group(0)
+        assert 'data-picker="staff"' in select  # a name to pick, not an id to type
+        assert re.search(rf'<option value="{officer.pk}" selected>{officer.username}</option>', select)
+        chip = re.search(r'<[^>]*data-filter="person".*?</a>', html, re.S).group(0)
+        assert officer.username in chip and f"#{officer.pk}" not in chip and "别人的计划" not in html
 
 
 class TestCalendarFeed:

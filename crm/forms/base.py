@@ -4,6 +4,7 @@ validation comes from the models and the services."""
 
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from crm.forms.widgets import EMPTY_LABELS, PLACEHOLDERS, Picker, PickerMultiple, use_picker
 from crm.models import Region, User
@@ -97,6 +98,14 @@ def staff_filter_choices(user, empty_label) -> list[tuple]:
     bureaux and passwords, later as model instances) were built on every list page to print their names."""
     people = staff_choices(user).select_related(None).values_list("pk", *User.NAME_FIELDS)
     return [("", empty_label), *[(pk, User.shown_as(*names)) for pk, *names in people]]
+
+
+def staff_filter_picker(user) -> Picker:
+    """The staff filter of a list (the visits' officer, the needs' handler, the plans' person) as a picker over
+    ``staff_filter_choices``, 全部 first: a name to pick, not an id to type."""
+    return Picker(
+        choices=staff_filter_choices(user, _("All")), attrs={"class": "form-select"}, kind="staff", remote=False
+    )
 
 
 def region_choices(user):

@@ -13,9 +13,8 @@ from django.views.generic import TemplateView
 
 from crm.choices import ExtensionStatus
 from crm.filtersets import NeedFilterSet
-from crm.forms.base import staff_filter_choices
+from crm.forms.base import staff_filter_picker
 from crm.forms.engagement import TRANSITION_FORMS, NeedEventForm, NeedForm
-from crm.forms.widgets import Picker
 from crm.models import Enterprise, ExtensionRequest, Need, Project
 from crm.permissions import can_create
 from crm.selectors.needs import (
@@ -71,13 +70,7 @@ class NeedListView(FilteredListView):
     def get_filterset(self, queryset):
         filterset = super().get_filterset(queryset)
         if filterset is not None:
-            handler = filterset.form.fields["handler"]
-            handler.widget = Picker(
-                choices=staff_filter_choices(self.request.user, _("All")),
-                attrs={"class": "form-select"},
-                kind="staff",
-                remote=False,
-            )
+            filterset.form.fields["handler"].widget = staff_filter_picker(self.request.user)
         return filterset
 
     def get_context_data(self, **kwargs):

@@ -92,7 +92,7 @@ def policy_criteria(policy: Policy) -> list[tuple[str, str]]:
     if policy.min_rd_expense is not None:
         rows.append((_("R&D expense last year (10k CNY)"), span(policy.min_rd_expense, None)))
     if policy.min_rd_ratio is not None:
-        rows.append((_("R&D ratio"), span(policy.min_rd_ratio, None, " %")))
+        rows.append((_("R&D ratio"), span(policy.min_rd_ratio, None, "%")))
     if policy.min_years_established is not None:
         rows.append((_("Years established"), span(policy.min_years_established, None)))
     if policy.linked_only:

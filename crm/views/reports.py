@@ -114,7 +114,7 @@ class ReportDetailView(LoginRequiredMixin, View):
                 for row in rows[:PREVIEW_ROWS]
             ],
             "more_rows": max(len(rows) - PREVIEW_ROWS, 0),
-            "totals": _totals(snapshot, columns),
+            "totals": list(zip(_totals(snapshot, columns), [column.kind for column in columns], strict=True)),
             "sources": snapshot.get("sources", []),
             "can_submit": own and is_manager(user) and report.status in (ReportStatus.DRAFT, ReportStatus.RETURNED),
             "can_regenerate": own and is_manager(user) and not report.is_frozen,

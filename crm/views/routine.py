@@ -20,6 +20,7 @@ from django.views.generic import TemplateView
 
 from crm.choices import PlanStatus
 from crm.filtersets import ActivityFilterSet, VisitPlanFilterSet
+from crm.forms.base import staff_filter_picker
 from crm.forms.routine import (
     ActivityForm,
     ActivityNeedFormSet,
@@ -68,6 +69,12 @@ class VisitPlanListView(FilteredListView):
     select_related = ("enterprise", "lead")
     prefetch_related = ("officers",)
     CALENDAR_LIMIT = 500
+
+    def get_filterset(self, queryset):
+        filterset = super().get_filterset(queryset)
+        if filterset is not None:
+            filterset.form.fields["person"].widget = staff_filter_picker(self.request.user)
+        return filterset
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -17,7 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from crm.filtersets import VisitFilterSet
-from crm.forms.base import limited_choices, staff_filter_choices
+from crm.forms.base import limited_choices, staff_filter_picker
 from crm.forms.engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
 from crm.forms.widgets import Picker
 from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
@@ -65,13 +65,7 @@ class VisitListView(FilteredListView):
                 attrs={"class": "form-select"},
                 kind="enterprise",
             )
-            officer = filterset.form.fields["officer"]
-            officer.widget = Picker(
-                choices=staff_filter_choices(self.request.user, _("All")),
-                attrs={"class": "form-select"},
-                kind="staff",
-                remote=False,
-            )
+            filterset.form.fields["officer"].widget = staff_filter_picker(user)
         return filterset
 
     def get_context_data(self, **kwargs):

@@ -4,6 +4,8 @@ then offers that enterprise's projects; on the need form too, dropping a project
 an officer from the phone-friendly multi-select; at 375 px and 1280 px. Also a list opened with filters shows
 them as chips. Screenshots: /tmp/shots/pickers-*.png."""
 
+from urllib.parse import quote
+
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -63,6 +65,25 @@ def pick_when_shown(option, text_box, query: str, attempts: int = 12) -> None:
     raise AssertionError(f"the option {option} never became clickable: {picker_state(text_box)}")
 
 
+def wait_until(page, script: str, attempts: int = 50):
+    """Poll ``script`` until it is truthy (wait_for_function would need 'unsafe-eval' under the CSP)."""
+    for _ in range(attempts):
+        if page.evaluate(script):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {script}")
+
+
+def type_into(page, select_id: str, text: str) -> None:
+    """Type ``text`` into the remote picker of ``select_id`` and wait until its list shows it and its search has
+    come back: Tom Select filters 0.3 s after the last keystroke and asks the server later still (each time taking
+    the focus back to its box), so a pick or a move to the next field made sooner would race it."""
+    kind = page.get_attribute(f"#{select_id}", "data-picker")
+    with page.expect_response(lambda answer: f"/pickers/{kind}/" in answer.url and f"q={quote(text)}" in answer.url):
+        page.locator(f"#{select_id}-ts-control").fill(text)
+    wait_until(page, f"document.getElementById('{select_id}').tomselect.lastQuery === {text!r}")
+
+
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
 def test_type_into_the_enterprise_picker_and_pick_one(
     page_as, live_server, officer, enterprise, picker_data, shots, viewport
@@ -86,9 +107,7 @@ def test_type_into_the_enterprise_picker_and_pick_one(
     other = picker_data["other"]
     assert page.locator("#id_enterprise").input_value() == str(other.pk)
     # The project picker now offers the chosen enterprise's projects (data-picker-narrow, crm/static/crm/pickers.js).
-    page.locator(".field-project .ts-control").click()
-    page.locator(".field-project .ts-dropdown .option", has_text=picker_data["project"].name).wait_for()
-    page.keyboard.press("Escape")
+    wait_until(page, f"'{picker_data['project'].pk}' in document.getElementById('id_project').tomselect.options")
 
     # Staff: a multi-select with chips, no Ctrl-click list box.
     # Type into Tom Select's own text box: fill() focuses it and fires one input event, as an IME
@@ -114,15 +133,6 @@ def test_type_into_the_enterprise_picker_and_pick_one(
     assert errors == []
 
 
-def wait_until(page, script: str, attempts: int = 50):
-    """Poll ``script`` until it is truthy (wait_for_function would need 'unsafe-eval' under the CSP)."""
-    for _ in range(attempts):
-        if page.evaluate(script):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"never true: {script}")
-
-
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
 def test_need_form_project_picker_follows_the_enterprise(
     page_as, live_server, officer, enterprise, picker_data, shots, viewport
@@ -140,22 +150,23 @@ def test_need_form_project_picker_follows_the_enterprise(
     page.keyboard.press("Escape")
 
     enterprises = page.locator(".field-enterprise .ts-dropdown")
-    page.locator("#id_enterprise-ts-control").fill("澄源")
+    type_into(page, "id_enterprise", "澄源")
     enterprises.locator(".option", has_text=picker_data["other"].name).click()
-    project.click()  # that enterprise's projects only
-    projects.locator(".option", has_text=own.name).wait_for(state="detached")
-    projects.locator(".option", has_text=theirs.name).click()
+    wait_until(page, f"!('{own.pk}' in document.getElementById('id_project').tomselect.options)")
+    project_input = page.locator("#id_project-ts-control")
+    pick_when_shown(projects.locator(".option", has_text=theirs.name), project_input, "澄源")  # its projects only
     assert page.input_value("#id_project") == str(theirs.pk)
     page.screenshot(path=shots(f"pickers-need-project-{viewport['width']}"), full_page=False)
 
-    page.locator("#id_enterprise-ts-control").fill("清源")  # another enterprise: the picked project no longer fits
+    type_into(page, "id_enterprise", "清源")  # another enterprise: the picked project no longer fits
     enterprises.locator(".option", has_text=enterprise.name).click()
     wait_until(page, "document.getElementById('id_project').value === ''")
     assert page.inner_text(".field-project .ts-control").strip() == ""
-    page.locator("#id_project-ts-control").fill("澄源")  # typing searches within the enterprise's projects too
-    projects.locator(".no-results").wait_for()
-    page.locator("#id_project-ts-control").fill("")
-    projects.locator(".option", has_text=own.name).click()
+    with page.expect_response(lambda answer: "/pickers/project/" in answer.url and "q=%E6" in answer.url) as typed:
+        project_input.fill("澄源")  # typing searches within the enterprise's projects too
+    assert f"enterprise={enterprise.pk}" in typed.value.url and typed.value.json()["results"] == []
+    project_input.fill("")
+    pick_when_shown(projects.locator(".option", has_text=own.name), project_input, "清源")
     page.fill("#id_title", "冷链仓库用地")
     page.select_option("#id_category", "land")
     with page.expect_navigation():
@@ -169,7 +180,7 @@ def test_a_restored_draft_shows_in_the_pickers(page_as, live_server, officer, en
     own = ProjectFactory(name="清源冷链物流项目", enterprise=enterprise, region=enterprise.region)
     page = page_as(officer)
     page.goto(f"{live_server.url}/needs/new/")
-    page.locator("#id_enterprise-ts-control").fill("清源")
+    type_into(page, "id_enterprise", "清源")
     page.locator(".field-enterprise .ts-dropdown .option", has_text=enterprise.name).click()
     page.locator(".field-project .ts-control").click()
     page.locator(".field-project .ts-dropdown .option", has_text=own.name).click()

@@ -177,3 +177,20 @@ def test_phone_navigation(page_as, live_server, officer, data, shots):
     assert page.locator("#result-count").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=shots("enterprise-list-phone"), full_page=True)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["375", "1280"])
+def test_a_link_to_a_part_of_a_page_shows_it_below_the_sticky_navbar(page_as, live_server, officer, data, viewport):
+    page = page_as(officer, viewport=viewport)
+    page.emulate_media(reduced_motion="reduce")  # Bootstrap's smooth scrolling off: the jump is immediate
+    enterprise = Enterprise.objects.get(name="淮安清源食品科技有限公司")
+    page.goto(f"{live_server.url}/enterprises/{enterprise.pk}/")
+    page.locator("#liaison").wait_for()
+    # Room below, so the section can reach the top of the window; then follow a link to it.
+    page.evaluate(
+        "document.querySelector('footer').append(...Array.from({length: 150}, () => document.createElement('br')))"
+    )
+    page.evaluate("location.hash = 'liaison'")
+    navbar_bottom = page.evaluate("document.querySelector('nav.navbar').getBoundingClientRect().bottom")
+    section_top = page.evaluate("document.getElementById('liaison').getBoundingClientRect().top")
+    assert page.evaluate("window.scrollY") > 0 and navbar_bottom <= section_top
