@@ -134,8 +134,11 @@ def test_the_leader_and_manager_home_query_budgets_do_not_grow_with_needs(
     client.get(reverse("crm:home"))
     for n in range(15):
         _need(liaised, city_bureau, _days(n - 7), handler=handler, status=[NeedStatus.NEW, NeedStatus.ASSIGNED][n % 2])
+    late = _need(liaised, city_bureau, _days(-30), handler=handler)  # supervised (督办): leader's card, manager's inbox
     with django_assert_max_num_queries(HOME_QUERIES[role]):
-        assert client.get(reverse("crm:home")).status_code == 200
+        html = client.get(reverse("crm:home")).content.decode()
+    shown_in = "watch-supervised" if role == "leader" else "inbox-supervised"
+    assert reverse("crm:need-detail", args=[late.pk]) in html.split(f'id="{shown_in}"')[1]
 
 
 def test_only_visit_plans_is_highlighted_on_the_plans_page(client, officer):

@@ -72,23 +72,37 @@ def need_list(*, user) -> QuerySet:
     return Need.objects.visible_to(user).select_related(*NEED_ROW_RELATED)
 
 
-def needs_first(needs: QuerySet, limit: int, *, related: tuple[str, ...] = NEED_ROW_RELATED) -> list[Need]:
+def _need_rows(ids, related: tuple[str, ...], fields: tuple[str, ...]) -> QuerySet:
+    """The needs ``ids`` with ``related`` joined in, of ``fields`` only when given (what a card shows)."""
+    rows = Need.objects.filter(pk__in=ids).select_related(*related)
+    return rows.only(*fields) if fields else rows
+
+
+def needs_first(
+    needs: QuerySet, limit: int, *, related: tuple[str, ...] = NEED_ROW_RELATED, fields: tuple[str, ...] = ()
+) -> list[Need]:
     """``list(needs[:limit])`` in two steps, for the short lists of the 工作台: the ids of the first ``limit`` rows
     (filtered, scoped and sorted without the joined columns: the sort reads an index or narrow rows), then those
-    rows with ``related`` joined in. Sorting thousands of full rows with five joined tables to keep five of them
-    cost a city manager's 工作台 100 ms per list at province scale. ``needs`` must be ordered by a unique key."""
+    rows with ``related`` joined in (and only ``fields``, if given). Sorting thousands of full rows with five
+    joined tables to keep five of them cost a city manager's 工作台 100 ms per list at province scale. ``needs``
+    must be ordered by a unique key."""
     first = needs.values("pk")[:limit]
     ordering = needs.query.order_by or Need._meta.ordering
-    return list(Need.objects.filter(pk__in=first).select_related(*related).order_by(*ordering))
+    return list(_need_rows(first, related, fields).order_by(*ordering))
 
 
 def needs_first_each(
-    lists: dict[str, QuerySet], limit: int, *, related: tuple[str, ...] = NEED_ROW_RELATED
+    lists: dict[str, QuerySet],
+    limit: int,
+    *,
+    related: tuple[str, ...] = NEED_ROW_RELATED,
+    fields: tuple[str, ...] = (),
 ) -> dict[str, list[Need]]:
     """``needs_first`` of several lists in two queries whatever their number (the inbox: 4 -> 2): the
     first ``limit`` ids of every list, tagged with the list, in ONE statement (a UNION ALL of each list's own id
-    query), then those rows with ``related`` joined in, each list sorted by its own ordering. Every list must be
-    ordered by plain ascending, non-NULL columns ending with a unique one (``created_at, id``; ``due_on, id``)."""
+    query), then those rows with ``related`` joined in (and only ``fields``, if given), each list sorted by its own
+    ordering. Every list must be ordered by plain ascending, non-NULL columns ending with a unique one
+    (``created_at, id``; ``due_on, id``)."""
     keys = list(lists)
     # ``.none()`` (a user without a bureau) adds no part.
     sql, params = compound_sql((lists[key].values("pk")[:limit] for key in keys), tagged=True)
@@ -99,9 +113,7 @@ def needs_first_each(
             for index, pk in cursor.fetchall():
                 found[keys[index]].append(pk)
     ids = {pk for pks in found.values() for pk in pks}
-    rows = (
-        {need.pk: need for need in Need.objects.filter(pk__in=ids).select_related(*related).order_by()} if ids else {}
-    )
+    rows = {need.pk: need for need in _need_rows(ids, related, fields).order_by()} if ids else {}
     result = {}
     for key in keys:
         ordering = ["id" if name == "pk" else name for name in lists[key].query.order_by]

@@ -76,6 +76,12 @@ def _plans(user, request) -> dict:
 
 
 INBOX_RELATED = ("enterprise", "project")  # what an inbox row shows of a need's relations
+# The columns an inbox row shows (crm/templatetags/home_rows.inbox_row) and its lists sort by.
+INBOX_FIELDS = (
+    *("id", "code", "title", "urgency", "created_at", "accept_due_on", "due_on"),
+    *("enterprise_id", "project_id", "enterprise__name", "project__name"),
+)
+SUPERVISED_FIELDS = ("id", "code", "title", "due_on")  # a row of the leader's supervised needs
 
 
 def _inbox(user, request) -> dict:
@@ -96,7 +102,10 @@ def _inbox(user, request) -> dict:
         ("supervised", _("Supervised"), watch.needs_supervised(user=user, today=today), "overdue=true", True),
     ]
     first = needs_first_each(
-        {key: qs for key, _title, qs, _query, _danger in blocks}, INBOX_LIMIT, related=INBOX_RELATED
+        {key: qs for key, _title, qs, _query, _danger in blocks},
+        INBOX_LIMIT,
+        related=INBOX_RELATED,
+        fields=INBOX_FIELDS,
     )
     return {
         "inbox": [
@@ -118,7 +127,8 @@ def _watch(user, request) -> dict:
     """预警企业 and, for leaders, the supervised needs of their scope."""
     supervised = None
     if is_leader(user):  # a row shows the need's own code, title and deadline: no relation joined in
-        supervised = needs_first(watch.needs_supervised(user=user, owned=False), INBOX_LIMIT, related=())
+        needs = watch.needs_supervised(user=user, owned=False)
+        supervised = needs_first(needs, INBOX_LIMIT, related=(), fields=SUPERVISED_FIELDS)
     return {"red_flags": watch.red_flag_visits(user=user), "supervised": supervised}
 
 
