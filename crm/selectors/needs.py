@@ -7,7 +7,7 @@ from operator import attrgetter
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, F, Func, IntegerField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -239,6 +239,30 @@ def compound_sql(
         parts.append(f"SELECT {columns} FROM ({sql}) part_{index}")  # noqa: S608 (compiled by the ORM; parameters)
         params += part_params
     return f" {operator} ".join(parts), params
+
+
+class _CountAll(Func):
+    """``COUNT(*)`` as a plain expression (no GROUP BY): a count that an index answers alone."""
+
+    template = "COUNT(*)"
+    output_field = IntegerField()
+
+
+def count_each(querysets: dict[str, QuerySet]) -> dict[str, int]:
+    """How many rows each queryset holds, in ONE statement: a scalar ``(SELECT COUNT(*) …)`` per queryset, each
+    counted from its own index range, not a query each (the 工作台's counts and the manager's inbox). An empty
+    queryset (``none()``: a user without a bureau) counts 0."""
+    parts, params = [], []
+    for queryset in querysets.values():
+        try:
+            sql, part_params = queryset.order_by().values(n=_CountAll()).query.sql_with_params()
+        except EmptyResultSet:
+            sql, part_params = "SELECT 0", ()
+        parts.append(f"({sql})")
+        params += part_params
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)  # noqa: S608 (compiled by the ORM; parameters)
+        return dict(zip(querysets, cursor.fetchone(), strict=True))
 
 
 def _deadline_order_sql() -> str:

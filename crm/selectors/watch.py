@@ -8,14 +8,13 @@ managers who see everything also see transferred ones they own.
 
 import datetime as dt
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import Exists, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from crm.choices import OPEN_ACTION_STATUSES, OPEN_NEED_STATUSES, NeedStatus, PlanStatus, VisitFlag
 from crm.models import ActionItem, Need, Visit, VisitPlan
 from crm.querysets import open_q, overdue_q
+from crm.selectors.needs import count_each
 from crm.workdays import SUPERVISION_AFTER_DAYS, workdays_add
 
 INBOX_LIMIT = 10
@@ -80,18 +79,11 @@ def needs_supervised(*, user, today: dt.date | None = None, owned: bool = True) 
     return needs.filter(_supervised_q(supervision_cutoff(today))).order_by("due_on", "id")
 
 
-class _CountAll(Func):
-    """``COUNT(*)`` as a plain expression (no GROUP BY): a count that an index answers alone."""
-
-    template = "COUNT(*)"
-    output_field = IntegerField()
-
-
 def inbox_counts(*, user, today: dt.date | None = None) -> dict[str, int]:
-    """How many needs each inbox list holds (``accept``, ``assign``, ``overdue``, ``supervised``), in ONE statement:
-    a scalar ``(SELECT COUNT(*) …)`` per list, each a range of ``crm_need_bureau_due_idx`` read from the index alone
-    (a single aggregate with a conditional count per list tested every condition on every open need of the bureau:
-    slower on SQLite than the four ranges)."""
+    """How many needs each inbox list holds (``accept``, ``assign``, ``overdue``, ``supervised``), in ONE statement
+    (``count_each``): a scalar ``(SELECT COUNT(*) …)`` per list, each a range of ``crm_need_bureau_due_idx`` read from
+    the index alone (a single aggregate with a conditional count per list tested every condition on every open need
+    of the bureau: slower on SQLite than the four ranges)."""
     today = today or timezone.localdate()
     cutoff = supervision_cutoff(today)
     owned = _owned(user).order_by()
@@ -101,17 +93,7 @@ def inbox_counts(*, user, today: dt.date | None = None) -> dict[str, int]:
         "overdue": _overdue_q(today, cutoff),
         "supervised": _supervised_q(cutoff),
     }
-    parts, params = [], []
-    for condition in lists.values():
-        try:
-            sql, part_params = owned.filter(condition).values(n=_CountAll()).query.sql_with_params()
-        except EmptyResultSet:  # ``.none()``: a user without a bureau
-            sql, part_params = "SELECT 0", ()
-        parts.append(f"({sql})")
-        params += part_params
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
-        return dict(zip(lists, cursor.fetchone(), strict=True))
+    return count_each({key: owned.filter(condition) for key, condition in lists.items()})
 
 
 def red_flag_visits(*, user, region: str | None = None, limit: int = WATCH_LIMIT) -> list[Visit]:
