@@ -191,6 +191,18 @@ def test_needs_first_reads_the_first_rows_of_any_ordering(manager, enterprise, c
         assert needs_first(queryset, 4) == list(queryset[:4])
 
 
+def test_needs_first_without_relations_joins_nothing(manager, enterprise, city_bureau, django_assert_num_queries):
+    """``related=()``: the rows alone (``select_related()`` without names would join every foreign key), of
+    ``fields`` only."""
+    needs = [_need(enterprise, city_bureau, _days(n - 2)) for n in range(5)]
+    queryset = Need.objects.filter(pk__in=[n.pk for n in needs]).order_by(*deadline_order())
+    with django_assert_num_queries(1) as captured:
+        rows = needs_first(queryset, 3, related=(), fields=("id", "code", "due_on"))
+    assert rows == list(queryset[:3])
+    assert "JOIN" not in captured.captured_queries[0]["sql"]
+    assert rows[0].get_deferred_fields() >= {"title", "status"}
+
+
 @pytest.mark.parametrize("cut", [True, False])
 def test_my_needs_first_ids_cut_or_whole_equal_the_plain_cards(
     cut, officer, leader, manager, handler, liaised, county_enterprise, city_bureau

@@ -74,7 +74,8 @@ def need_list(*, user) -> QuerySet:
 
 def _need_rows(ids, related: tuple[str, ...], fields: tuple[str, ...]) -> QuerySet:
     """The needs ``ids`` with ``related`` joined in, of ``fields`` only when given (what a card shows)."""
-    rows = Need.objects.filter(pk__in=ids).select_related(*related)
+    rows = Need.objects.filter(pk__in=ids)
+    rows = rows.select_related(*related) if related else rows  # ``select_related()`` would join every foreign key
     return rows.only(*fields) if fields else rows
 
 
