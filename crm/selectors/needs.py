@@ -1,6 +1,7 @@
 """Reads about needs: escalation levels by the working-day clock (DESIGN §4.1), lists, my work, timelines."""
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable
 from operator import attrgetter
@@ -268,7 +269,12 @@ def count_each(querysets: dict[str, QuerySet]) -> dict[str, int]:
 
 def _deadline_order_sql() -> str:
     """``deadline_order`` as this database writes it, over a table of ``(id, due_on)`` rows (its one home compiled,
-    not written again beside it)."""
+    not written again beside it; once per database vendor: the same text for every request)."""
+    return _deadline_order_sql_of(connection.vendor)
+
+
+@functools.cache
+def _deadline_order_sql_of(vendor: str) -> str:
     sql, _params = Need.objects.order_by(*deadline_order()).values("pk").query.sql_with_params()
     return sql.rsplit(" ORDER BY ", 1)[1].replace(f"{connection.ops.quote_name(Need._meta.db_table)}.", "")
 
