@@ -284,8 +284,23 @@ def test_a_leader_decides_the_pending_extension_requests_of_managers_once_each(
     request(manager, status=ExtensionStatus.REFUSED)
     leader = type(leader).objects.select_related("bureau").get(pk=leader.pk)
     leader.roles  # noqa: B018 - the role cache outside the budget
-    with django_assert_max_num_queries(1):
-        assert extension_requests_pending(user=leader) == [first, second, third]
+    with django_assert_max_num_queries(1):  # the card's values come with the rows
+        pending = extension_requests_pending(user=leader)
+        shown = [
+            (
+                r.pk,
+                r.need_id,
+                r.need.code,
+                r.need.title,
+                r.previous_due_on,
+                r.requested_due_on,
+                r.reason,
+                str(r.requested_by),
+            )
+            for r in pending
+        ]
+    assert pending == [first, second, third]
+    assert [row[-1] for row in shown] == ["manager", "both", "manager"] and all(row[2] for row in shown)
 
 
 def test_the_counts_are_one_statement(

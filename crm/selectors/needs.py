@@ -369,12 +369,17 @@ def timeline_entries(*, visits: Iterable[Visit], needs: Iterable[Need], limit: i
 
 def extension_requests_pending(*, user, limit: int = 20) -> list[ExtensionRequest]:
     """Pending extension requests (DESIGN §11.4) a user decides, oldest first: for a manager those of others in
-    scope, for a leader those a manager made; nobody sees their own here."""
+    scope, for a leader those a manager made; nobody sees their own here. With what the 工作台 card shows: the
+    request, its need's code and title, who asked (not the whole need and user rows)."""
     pending = (
         ExtensionRequest.objects.visible_to(user)
         .filter(status=ExtensionStatus.PENDING)
         .exclude(requested_by=user)
         .select_related("need", "requested_by")
+        .only(
+            *("id", "need_id", "requested_due_on", "previous_due_on", "reason", "requested_by_id", "requested_at"),
+            *("status", "need__code", "need__title", *(f"requested_by__{name}" for name in User.NAME_FIELDS)),
+        )
         .order_by("requested_at", "id")
     )
     if user.has_role(Role.MANAGER, Role.ADMIN):
