@@ -195,14 +195,10 @@ def _mine_parts(
     # lead stay an IN list: SQLite's statistics count the ~98,000 enterprises without a leader as one value (33,000
     # rows a leader), so joined it started from every open need instead (a manager's cards 13k -> 169k).
     led = Enterprise.objects.filter(liaison_leader_id=user.pk).values("id")
-    by_enterprise = [needs.filter(enterprise__liaison_officers=user.pk, status__in=open_)]
-    if connection.vendor == "sqlite" and user.has_role(Role.LEADER):
-        # A leader's ~2,000 enterprises on SQLite: one part per open status, so that each seeks (enterprise, status)
-        # in ``crm_need_ent_due_idx``; with ``status IN (…)`` SQLite trusted its ~3 needs an enterprise and read all
-        # ~28,000 needs of them to keep the ~3,000 open ones (252k -> 96k VDBE steps). The same rows either way.
-        by_enterprise += [needs.filter(enterprise_id__in=led, status=status) for status in open_]
-    else:
-        by_enterprise.append(needs.filter(enterprise_id__in=led, status__in=open_))
+    by_enterprise = [
+        needs.filter(enterprise__liaison_officers=user.pk, status__in=open_),
+        needs.filter(enterprise_id__in=led, status__in=open_),
+    ]
     if user.department_id:
         # ``crm_need_dept_free_idx`` (partial, nobody handles it): not the handler index's NULL range (see above).
         free = _Unselective(Q(handler__isnull=True))
