@@ -184,19 +184,15 @@ def _mine_parts(
     PostgreSQL walks ``crm_need_open_due_idx`` until it has them; the parts of one person are small, and a LIMIT
     tempts SQLite to walk that index through every open need in range for rare ones)."""
     open_ = list(OPEN_NEED_STATUSES)
+    liaised = Enterprise.liaison_officers.through.objects.filter(user_id=user.pk).values("enterprise_id")
+    led = Enterprise.objects.filter(liaison_leader_id=user.pk).values("id")
     needs = Need.objects.visible_to(user) if scoped else Need.objects.all()
     by_person = [
         needs.filter(handler_id=user.pk, status__in=open_),
         needs.filter(created_by_id=user.pk, status__in=open_),
     ]
-    # The enterprises I liaise with joined from the link table (its user index first), not ``enterprise_id IN (…)``:
-    # SQLite then seeks (enterprise, status) in ``crm_need_ent_due_idx`` for each instead of reading every need of
-    # each enterprise and testing its status (an officer's need cards: 24k -> 18k SQLite VDBE steps). The ones I
-    # lead stay an IN list: SQLite's statistics count the ~98,000 enterprises without a leader as one value (33,000
-    # rows a leader), so joined it started from every open need instead (a manager's cards 13k -> 169k).
-    led = Enterprise.objects.filter(liaison_leader_id=user.pk).values("id")
     by_enterprise = [
-        needs.filter(enterprise__liaison_officers=user.pk, status__in=open_),
+        needs.filter(enterprise_id__in=liaised, status__in=open_),
         needs.filter(enterprise_id__in=led, status__in=open_),
     ]
     if user.department_id:
