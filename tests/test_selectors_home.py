@@ -10,8 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.choices import ExtensionStatus, NeedStatus, Role
-from crm.models import Enterprise, ExtensionRequest, Need
-from crm.selectors.home import DEADLINES_LIMIT, HOME_LIST_LIMIT, home_needs, my_enterprises, my_open_needs
+from crm.models import Enterprise, ExtensionRequest, Need, Project
+from crm.selectors.home import (
+    DEADLINES_LIMIT,
+    HOME_LIST_LIMIT,
+    home_counts,
+    home_needs,
+    my_enterprises,
+    my_open_needs,
+)
 from crm.selectors.needs import (
     deadline_order,
     due_soon_range,
@@ -28,12 +35,13 @@ from tests.factories import EnterpriseFactory, NeedFactory, PolicyFactory, UserF
 pytestmark = pytest.mark.django_db
 
 # The officer's 工作台 (session, user, groups, bureau and department included): 22 before issue 18's pass, 20 after,
-# 18 with the holiday table read once a page, 16 with both need cards read in one query (needs_mine_first_ids).
-OFFICER_HOME_QUERIES = 16
+# 18 with the holiday table read once a page, 16 with both need cards read in one query (needs_mine_first_ids), 15 with
+# the counts in one statement (count_each).
+OFFICER_HOME_QUERIES = 15
 # The leader's and the manager's 工作台 with this test's data (issue 12's speed pass: the need cards in one query).
 # The manager's inbox: the first rows of its four lists in two queries (needs_first_each), not four; the policy
-# radar (policies, criteria, counts): 5 -> 3 queries, its criteria in one (load_criteria).
-HOME_QUERIES = {"leader": 20, "manager": 21}
+# radar (policies, criteria, counts): 5 -> 3 queries, its criteria in one (load_criteria); the counts in one statement.
+HOME_QUERIES = {"leader": 19, "manager": 20}
 
 
 def _days(n: int) -> dt.date:
@@ -134,8 +142,11 @@ def test_the_leader_and_manager_home_query_budgets_do_not_grow_with_needs(
     client.get(reverse("crm:home"))
     for n in range(15):
         _need(liaised, city_bureau, _days(n - 7), handler=handler, status=[NeedStatus.NEW, NeedStatus.ASSIGNED][n % 2])
+    late = _need(liaised, city_bureau, _days(-30), handler=handler)  # supervised (督办): leader's card, manager's inbox
     with django_assert_max_num_queries(HOME_QUERIES[role]):
-        assert client.get(reverse("crm:home")).status_code == 200
+        html = client.get(reverse("crm:home")).content.decode()
+    shown_in = "watch-supervised" if role == "leader" else "inbox-supervised"
+    assert reverse("crm:need-detail", args=[late.pk]) in html.split(f'id="{shown_in}"')[1]
 
 
 def test_only_visit_plans_is_highlighted_on_the_plans_page(client, officer):
@@ -178,6 +189,18 @@ def test_needs_first_reads_the_first_rows_of_any_ordering(manager, enterprise, c
     for ordering in (deadline_order(), ["created_at", "id"], ["-due_on", "-id"]):
         queryset = need_list(user=manager).filter(pk__in=[n.pk for n in needs]).order_by(*ordering)
         assert needs_first(queryset, 4) == list(queryset[:4])
+
+
+def test_needs_first_without_relations_joins_nothing(manager, enterprise, city_bureau, django_assert_num_queries):
+    """``related=()``: the rows alone (``select_related()`` without names would join every foreign key), of
+    ``fields`` only."""
+    needs = [_need(enterprise, city_bureau, _days(n - 2)) for n in range(5)]
+    queryset = Need.objects.filter(pk__in=[n.pk for n in needs]).order_by(*deadline_order())
+    with django_assert_num_queries(1) as captured:
+        rows = needs_first(queryset, 3, related=(), fields=("id", "code", "due_on"))
+    assert rows == list(queryset[:3])
+    assert "JOIN" not in captured.captured_queries[0]["sql"]
+    assert rows[0].get_deferred_fields() >= {"title", "status"}
 
 
 @pytest.mark.parametrize("cut", [True, False])
@@ -261,5 +284,34 @@ def test_a_leader_decides_the_pending_extension_requests_of_managers_once_each(
     request(manager, status=ExtensionStatus.REFUSED)
     leader = type(leader).objects.select_related("bureau").get(pk=leader.pk)
     leader.roles  # noqa: B018 - the role cache outside the budget
-    with django_assert_max_num_queries(1):
-        assert extension_requests_pending(user=leader) == [first, second, third]
+    with django_assert_max_num_queries(1):  # the card's values come with the rows
+        pending = extension_requests_pending(user=leader)
+        shown = [
+            (
+                r.pk,
+                r.need_id,
+                r.need.code,
+                r.need.title,
+                r.previous_due_on,
+                r.requested_due_on,
+                r.reason,
+                str(r.requested_by),
+            )
+            for r in pending
+        ]
+    assert pending == [first, second, third]
+    assert [row[-1] for row in shown] == ["manager", "both", "manager"] and all(row[2] for row in shown)
+
+
+def test_the_counts_are_one_statement(
+    officer, county_officer, enterprise, county_enterprise, django_assert_num_queries
+):
+    Project.objects.create(name="帮办项目", region=county_enterprise.region, is_assisted=True)
+    county_enterprise.is_assisted = True
+    county_enterprise.save()
+    for user in (officer, county_officer):
+        user.roles  # noqa: B018 - the role cache outside the count
+    with django_assert_num_queries(1):
+        assert home_counts(user=officer) == {"linked": 2, "assisted": 1, "assisted_projects": 1}
+    with django_assert_num_queries(1):
+        assert home_counts(user=county_officer) == {"linked": 1, "assisted": 1, "assisted_projects": 1}

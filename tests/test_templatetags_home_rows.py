@@ -9,7 +9,8 @@ from django.template import engines
 from django.utils import timezone, translation
 
 from crm.choices import ActionStatus, NeedStatus, Urgency, VisitFlag
-from crm.models import ActionItem, Enterprise, Need, Project, Visit
+from crm.models import ActionItem, Enterprise, Need, Policy, Project, Visit
+from crm.selectors.matching import RadarEntry
 
 # The rows as the cards' templates had them before the tags (templates/crm/home/*.html, crm/needs/_home_deadlines).
 OLD_NEED_ROW = """{% load i18n crm_tags %}    {% url_pk 'crm:need-detail' need.pk as need_url %}
@@ -74,6 +75,21 @@ OLD_RED_FLAG_ROW = """{% load i18n crm_tags %}{% translate "What answers it" as 
       </div>
     </div>
 """  # noqa: E501
+OLD_RADAR_ROW = """{% load i18n crm_tags %}    <li class="list-group-item radar-entry" data-policy="{{ entry.policy.pk }}" data-untold="{{ entry.untold }}">
+      <div class="d-flex justify-content-between gap-2">
+        <a class="text-truncate" href="{% url_pk 'crm:policy-detail' entry.policy.pk %}">{{ entry.policy.title }}</a>
+        {% if entry.untold %}
+        <a class="badge rounded-pill text-bg-danger text-decoration-none text-nowrap" href="{% url_pk 'crm:policy-detail' entry.policy.pk %}?untold=1&amp;targets=1#eligible"
+           title="{% translate 'Eligible linked or assisted enterprises not told yet' %}">{% blocktranslate count counter=entry.untold trimmed %}{{ counter }} not told{% plural %}{{ counter }} not told{% endblocktranslate %}</a>
+        {% else %}<span class="badge rounded-pill text-bg-light text-dark border text-nowrap">{% translate "All told" %}</span>{% endif %}
+      </div>
+      <div class="small text-body-secondary">
+        {% if entry.is_new %}<span class="badge text-bg-info text-dark">{% translate "Newly published" %}</span>{% endif %}
+        {% if entry.closes_soon %}<span class="badge text-bg-warning text-dark">{% translate "Closing soon" %}</span> {% blocktranslate with date=entry.policy.apply_until|date:"Y-m-d" trimmed %}closes {{ date }}{% endblocktranslate %}{% endif %}
+        {% if entry.is_new and not entry.closes_soon %}{% if entry.policy.published_on %}{% blocktranslate with date=entry.policy.published_on|date:"Y-m-d" trimmed %}published {{ date }}{% endblocktranslate %}{% endif %}{% endif %}
+      </div>
+    </li>
+"""  # noqa: E501
 NEW_NEED_ROW = "{% load home_rows %}    {% need_row need %}\n"
 NEW_DEADLINE_ROWS = (
     '{% load home_rows %}    {% deadline_row need "overdue" %}\n    {% deadline_row need "due-soon" %}\n'
@@ -82,6 +98,7 @@ NEW_ACTION_ROW = "{% load home_rows %}    {% action_row item %}\n"
 NEW_CADENCE_ROW = "{% load home_rows %}    {% cadence_row row %}\n"
 NEW_INBOX_ROW = "{% load home_rows %}      {% inbox_row need block.key section.today %}\n"
 NEW_RED_FLAG_ROW = "{% load home_rows %}    {% red_flag_row visit %}\n"
+NEW_RADAR_ROW = "{% load home_rows %}    {% radar_row entry %}\n"
 
 
 def _same(old: str, new: str, **context) -> str:
@@ -199,3 +216,14 @@ def _red_flag_visit(q_difficulties="", needs=(), actions=()) -> Visit:
 def test_red_flag_rows_are_the_old_markup(visit):
     visit.flag = VisitFlag.YELLOW if visit.enterprise.open_actions else VisitFlag.RED
     assert "&lt;Acme&gt;" in _same(OLD_RED_FLAG_ROW, NEW_RED_FLAG_ROW, visit=visit)
+
+
+@pytest.mark.parametrize("untold", [0, 1, 1234])
+@pytest.mark.parametrize(
+    ("is_new", "closes_soon", "published_on"),
+    [(True, False, dt.date(2026, 1, 5)), (True, False, None), (False, True, None), (True, True, dt.date(2026, 1, 5))],
+)
+def test_radar_rows_are_the_old_markup(untold, is_new, closes_soon, published_on):
+    policy = Policy(pk=4, title="<科技> & 创新券", published_on=published_on, apply_until=dt.date(2026, 2, 1))
+    entry = RadarEntry(policy=policy, is_new=is_new, closes_soon=closes_soon, untold=untold)
+    assert "&lt;科技&gt;" in _same(OLD_RADAR_ROW, NEW_RADAR_ROW, entry=entry)

@@ -1,13 +1,14 @@
 """Reads about needs: escalation levels by the working-day clock (DESIGN §4.1), lists, my work, timelines."""
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable
 from operator import attrgetter
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, F, Func, IntegerField, Max, Min, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -79,23 +80,38 @@ def need_list(*, user) -> QuerySet:
     return Need.objects.visible_to(user).select_related(*NEED_ROW_RELATED)
 
 
-def needs_first(needs: QuerySet, limit: int, *, related: tuple[str, ...] = NEED_ROW_RELATED) -> list[Need]:
+def _need_rows(ids, related: tuple[str, ...], fields: tuple[str, ...]) -> QuerySet:
+    """The needs ``ids`` with ``related`` joined in, of ``fields`` only when given (what a card shows)."""
+    rows = Need.objects.filter(pk__in=ids)
+    rows = rows.select_related(*related) if related else rows  # ``select_related()`` would join every foreign key
+    return rows.only(*fields) if fields else rows
+
+
+def needs_first(
+    needs: QuerySet, limit: int, *, related: tuple[str, ...] = NEED_ROW_RELATED, fields: tuple[str, ...] = ()
+) -> list[Need]:
     """``list(needs[:limit])`` in two steps, for the short lists of the 工作台: the ids of the first ``limit`` rows
     (filtered, scoped and sorted without the joined columns: the sort reads an index or narrow rows), then those
-    rows with ``related`` joined in. Sorting thousands of full rows with five joined tables to keep five of them
-    cost a city manager's 工作台 100 ms per list at province scale. ``needs`` must be ordered by a unique key."""
+    rows with ``related`` joined in (and only ``fields``, if given). Sorting thousands of full rows with five
+    joined tables to keep five of them cost a city manager's 工作台 100 ms per list at province scale. ``needs``
+    must be ordered by a unique key."""
     first = needs.values("pk")[:limit]
     ordering = needs.query.order_by or Need._meta.ordering
-    return list(Need.objects.filter(pk__in=first).select_related(*related).order_by(*ordering))
+    return list(_need_rows(first, related, fields).order_by(*ordering))
 
 
 def needs_first_each(
-    lists: dict[str, QuerySet], limit: int, *, related: tuple[str, ...] = NEED_ROW_RELATED
+    lists: dict[str, QuerySet],
+    limit: int,
+    *,
+    related: tuple[str, ...] = NEED_ROW_RELATED,
+    fields: tuple[str, ...] = (),
 ) -> dict[str, list[Need]]:
     """``needs_first`` of several lists in two queries whatever their number (the inbox: 4 -> 2): the
     first ``limit`` ids of every list, tagged with the list, in ONE statement (a UNION ALL of each list's own id
-    query), then those rows with ``related`` joined in, each list sorted by its own ordering. Every list must be
-    ordered by plain ascending, non-NULL columns ending with a unique one (``created_at, id``; ``due_on, id``)."""
+    query), then those rows with ``related`` joined in (and only ``fields``, if given), each list sorted by its own
+    ordering. Every list must be ordered by plain ascending, non-NULL columns ending with a unique one
+    (``created_at, id``; ``due_on, id``)."""
     keys = list(lists)
     # ``.none()`` (a user without a bureau) adds no part.
     sql, params = compound_sql((lists[key].values("pk")[:limit] for key in keys), tagged=True)
@@ -106,9 +122,7 @@ def needs_first_each(
             for index, pk in cursor.fetchall():
                 found[keys[index]].append(pk)
     ids = {pk for pks in found.values() for pk in pks}
-    rows = (
-        {need.pk: need for need in Need.objects.filter(pk__in=ids).select_related(*related).order_by()} if ids else {}
-    )
+    rows = {need.pk: need for need in _need_rows(ids, related, fields).order_by()} if ids else {}
     result = {}
     for key in keys:
         ordering = ["id" if name == "pk" else name for name in lists[key].query.order_by]
@@ -236,9 +250,38 @@ def compound_sql(
     return f" {operator} ".join(parts), params
 
 
+class _CountAll(Func):
+    """``COUNT(*)`` as a plain expression (no GROUP BY): a count that an index answers alone."""
+
+    template = "COUNT(*)"
+    output_field = IntegerField()
+
+
+def count_each(querysets: dict[str, QuerySet]) -> dict[str, int]:
+    """How many rows each queryset holds, in ONE statement: a scalar ``(SELECT COUNT(*) …)`` per queryset, each
+    counted from its own index range, not a query each (the 工作台's counts and the manager's inbox). An empty
+    queryset (``none()``: a user without a bureau) counts 0."""
+    parts, params = [], []
+    for queryset in querysets.values():
+        try:
+            sql, part_params = queryset.order_by().values(n=_CountAll()).query.sql_with_params()
+        except EmptyResultSet:
+            sql, part_params = "SELECT 0", ()
+        parts.append(f"({sql})")
+        params += part_params
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)  # noqa: S608 (compiled by the ORM; parameters)
+        return dict(zip(querysets, cursor.fetchone(), strict=True))
+
+
 def _deadline_order_sql() -> str:
     """``deadline_order`` as this database writes it, over a table of ``(id, due_on)`` rows (its one home compiled,
-    not written again beside it)."""
+    not written again beside it; once per database vendor: the same text for every request)."""
+    return _deadline_order_sql_of(connection.vendor)
+
+
+@functools.cache
+def _deadline_order_sql_of(vendor: str) -> str:
     sql, _params = Need.objects.order_by(*deadline_order()).values("pk").query.sql_with_params()
     return sql.rsplit(" ORDER BY ", 1)[1].replace(f"{connection.ops.quote_name(Need._meta.db_table)}.", "")
 
@@ -333,12 +376,17 @@ def timeline_entries(*, visits: Iterable[Visit], needs: Iterable[Need], limit: i
 
 def extension_requests_pending(*, user, limit: int = 20) -> list[ExtensionRequest]:
     """Pending extension requests (DESIGN §11.4) a user decides, oldest first: for a manager those of others in
-    scope, for a leader those a manager made; nobody sees their own here."""
+    scope, for a leader those a manager made; nobody sees their own here. With what the 工作台 card shows: the
+    request, its need's code and title, who asked (not the whole need and user rows)."""
     pending = (
         ExtensionRequest.objects.visible_to(user)
         .filter(status=ExtensionStatus.PENDING)
         .exclude(requested_by=user)
         .select_related("need", "requested_by")
+        .only(
+            *("id", "need_id", "requested_due_on", "previous_due_on", "reason", "requested_by_id", "requested_at"),
+            *("status", "need__code", "need__title", *(f"requested_by__{name}" for name in User.NAME_FIELDS)),
+        )
         .order_by("requested_at", "id")
     )
     if user.has_role(Role.MANAGER, Role.ADMIN):

@@ -8,14 +8,13 @@ managers who see everything also see transferred ones they own.
 
 import datetime as dt
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import Exists, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from crm.choices import OPEN_ACTION_STATUSES, OPEN_NEED_STATUSES, NeedStatus, PlanStatus, VisitFlag
 from crm.models import ActionItem, Need, Visit, VisitPlan
 from crm.querysets import open_q, overdue_q
+from crm.selectors.needs import count_each
 from crm.workdays import SUPERVISION_AFTER_DAYS, workdays_add
 
 INBOX_LIMIT = 10
@@ -66,52 +65,40 @@ def inbox_to_assign(*, user) -> QuerySet:
     return _owned(user).filter(TO_ASSIGN_Q).order_by("created_at", "id")
 
 
-def inbox_overdue(*, user, today: dt.date | None = None) -> QuerySet:
-    """Overdue but not yet supervised; longest overdue first."""
+def inbox_overdue(*, user, today: dt.date | None = None, cutoff: dt.date | None = None) -> QuerySet:
+    """Overdue but not yet supervised; longest overdue first. ``cutoff``: ``supervision_cutoff(today)``, if known."""
     today = today or timezone.localdate()
-    return _owned(user).filter(_overdue_q(today, supervision_cutoff(today))).order_by("due_on", "id")
+    return _owned(user).filter(_overdue_q(today, cutoff or supervision_cutoff(today))).order_by("due_on", "id")
 
 
-def needs_supervised(*, user, today: dt.date | None = None, owned: bool = True) -> QuerySet:
+def needs_supervised(
+    *, user, today: dt.date | None = None, owned: bool = True, cutoff: dt.date | None = None
+) -> QuerySet:
     """督办: open needs at least ``SUPERVISION_AFTER_DAYS`` working days past their deadline. Leaders see every
-    one in scope (``owned=False``), managers those of their bureau."""
+    one in scope (``owned=False``), managers those of their bureau. ``cutoff``: ``supervision_cutoff``, if known."""
     today = today or timezone.localdate()
     needs = _owned(user) if owned else Need.objects.visible_to(user)
-    return needs.filter(_supervised_q(supervision_cutoff(today))).order_by("due_on", "id")
+    return needs.filter(_supervised_q(cutoff or supervision_cutoff(today))).order_by("due_on", "id")
 
 
-class _CountAll(Func):
-    """``COUNT(*)`` as a plain expression (no GROUP BY): a count that an index answers alone."""
-
-    template = "COUNT(*)"
-    output_field = IntegerField()
+def inbox_lists(*, user, today: dt.date | None = None) -> dict[str, QuerySet]:
+    """The manager's four inbox lists by key: ``accept``, ``assign``, ``overdue``, ``supervised``."""
+    today = today or timezone.localdate()
+    cutoff = supervision_cutoff(today)  # one working-day calendar for both
+    return {
+        "accept": inbox_to_accept(user=user),
+        "assign": inbox_to_assign(user=user),
+        "overdue": inbox_overdue(user=user, today=today, cutoff=cutoff),
+        "supervised": needs_supervised(user=user, today=today, cutoff=cutoff),
+    }
 
 
 def inbox_counts(*, user, today: dt.date | None = None) -> dict[str, int]:
-    """How many needs each inbox list holds (``accept``, ``assign``, ``overdue``, ``supervised``), in ONE statement:
-    a scalar ``(SELECT COUNT(*) …)`` per list, each a range of ``crm_need_bureau_due_idx`` read from the index alone
-    (a single aggregate with a conditional count per list tested every condition on every open need of the bureau:
-    slower on SQLite than the four ranges)."""
-    today = today or timezone.localdate()
-    cutoff = supervision_cutoff(today)
-    owned = _owned(user).order_by()
-    lists = {
-        "accept": TO_ACCEPT_Q,
-        "assign": TO_ASSIGN_Q,
-        "overdue": _overdue_q(today, cutoff),
-        "supervised": _supervised_q(cutoff),
-    }
-    parts, params = [], []
-    for condition in lists.values():
-        try:
-            sql, part_params = owned.filter(condition).values(n=_CountAll()).query.sql_with_params()
-        except EmptyResultSet:  # ``.none()``: a user without a bureau
-            sql, part_params = "SELECT 0", ()
-        parts.append(f"({sql})")
-        params += part_params
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
-        return dict(zip(lists, cursor.fetchone(), strict=True))
+    """How many needs each inbox list holds (``inbox_lists``' keys), in ONE statement (``count_each``): a scalar
+    ``(SELECT COUNT(*) …)`` per list, each a range of ``crm_need_bureau_due_idx`` read from the index alone (a single
+    aggregate with a conditional count per list tested every condition on every open need of the bureau: slower on
+    SQLite than the four ranges)."""
+    return count_each(inbox_lists(user=user, today=today))
 
 
 def red_flag_visits(*, user, region: str | None = None, limit: int = WATCH_LIMIT) -> list[Visit]:

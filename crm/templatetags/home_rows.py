@@ -7,9 +7,9 @@ from django import template
 from django.template.defaultfilters import truncatechars
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
-from crm.templatetags.crm_tags import badge, escalation_badge, url_pk, ymd
+from crm.templatetags.crm_tags import badge, escalation_badge, shown, url_pk, ymd
 
 register = template.Library()
 
@@ -224,4 +224,56 @@ def red_flag_row(visit) -> str:
         mark_safe(needs),  # noqa: S308 (each row built by format_html above)
         mark_safe(actions),  # noqa: S308 (idem)
         nothing,
+    )
+
+
+@register.simple_tag
+def radar_row(entry) -> str:
+    """A row of the policy radar (a ``policy_radar`` entry): the policy, its untold enterprises (or all told), and
+    whether it is newly published or closing soon."""
+    policy = entry.policy
+    url = url_pk("crm:policy-detail", policy.pk)
+    untold = entry.untold
+    if untold:
+        told = format_html(
+            '\n        <a class="badge rounded-pill text-bg-danger text-decoration-none text-nowrap" '
+            'href="{}?untold=1&amp;targets=1#eligible"\n           title="{}">{}</a>\n        ',
+            url,
+            gettext("Eligible linked or assisted enterprises not told yet"),
+            # The message is ours, its value escaped (what {% blocktranslate %} writes).
+            mark_safe(ngettext("%(counter)s not told", "%(counter)s not told", untold) % {"counter": shown(untold)}),  # noqa: S308
+        )
+    else:
+        told = format_html(
+            '<span class="badge rounded-pill text-bg-light text-dark border text-nowrap">{}</span>', gettext("All told")
+        )
+    new = format_html('<span class="badge text-bg-info text-dark">{}</span>', gettext("Newly published"))
+    closing = format_html(
+        '<span class="badge text-bg-warning text-dark">{}</span> {}',
+        gettext("Closing soon"),
+        mark_safe(gettext("closes %(date)s") % {"date": conditional_escape(ymd(policy.apply_until))}),  # noqa: S308
+    )
+    published = ""
+    if entry.is_new and not entry.closes_soon and policy.published_on:
+        published = mark_safe(gettext("published %(date)s") % {"date": conditional_escape(ymd(policy.published_on))})  # noqa: S308
+    return format_html(
+        '<li class="list-group-item radar-entry" data-policy="{}" data-untold="{}">\n'
+        '      <div class="d-flex justify-content-between gap-2">\n'
+        '        <a class="text-truncate" href="{}">{}</a>\n'
+        "        {}\n"
+        "      </div>\n"
+        '      <div class="small text-body-secondary">\n'
+        "        {}\n"
+        "        {}\n"
+        "        {}\n"
+        "      </div>\n"
+        "    </li>",
+        policy.pk,
+        shown(untold),
+        url,
+        policy.title,
+        told,
+        new if entry.is_new else "",
+        closing if entry.closes_soon else "",
+        published,
     )

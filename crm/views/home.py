@@ -16,7 +16,7 @@ from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors import home as home_selectors
 from crm.selectors import matching, watch
 from crm.selectors.cadence import cadence_todo
-from crm.selectors.needs import extension_requests_pending, needs_first, needs_first_each
+from crm.selectors.needs import count_each, extension_requests_pending, needs_first, needs_first_each
 from crm.views.mixins import Section, build_sections
 from crm.workdays import holidays_read_once
 
@@ -76,28 +76,27 @@ def _plans(user, request) -> dict:
 
 
 INBOX_RELATED = ("enterprise", "project")  # what an inbox row shows of a need's relations
+# The columns an inbox row shows (crm/templatetags/home_rows.inbox_row) and its lists sort by.
+INBOX_FIELDS = (
+    *("id", "code", "title", "urgency", "created_at", "accept_due_on", "due_on"),
+    *("enterprise_id", "project_id", "enterprise__name", "project__name"),
+)
+SUPERVISED_FIELDS = ("id", "code", "title", "due_on")  # a row of the leader's supervised needs
 
 
 def _inbox(user, request) -> dict:
     """The manager's 待受理 / 待交办 / overdue / supervised lists (DESIGN §11.3), a few rows each and their counts
     (one statement for the four counts, one for their first ids, one for those rows)."""
     today = timezone.localdate()
-    counts = watch.inbox_counts(user=user, today=today)
+    lists = watch.inbox_lists(user=user, today=today)  # built once: counted, then their first rows read
+    counts = count_each(lists)
+    first = needs_first_each(lists, INBOX_LIMIT, related=INBOX_RELATED, fields=INBOX_FIELDS)
     blocks = [
-        ("accept", _("To accept"), watch.inbox_to_accept(user=user), "status=new&ordering=created_at", False),
-        (
-            "assign",
-            _("To assign"),
-            watch.inbox_to_assign(user=user),
-            "status=accepted&ordering=created_at",
-            False,
-        ),
-        ("overdue", _("Overdue"), watch.inbox_overdue(user=user, today=today), "overdue=true", True),
-        ("supervised", _("Supervised"), watch.needs_supervised(user=user, today=today), "overdue=true", True),
+        ("accept", _("To accept"), "status=new&ordering=created_at", False),
+        ("assign", _("To assign"), "status=accepted&ordering=created_at", False),
+        ("overdue", _("Overdue"), "overdue=true", True),
+        ("supervised", _("Supervised"), "overdue=true", True),
     ]
-    first = needs_first_each(
-        {key: qs for key, _title, qs, _query, _danger in blocks}, INBOX_LIMIT, related=INBOX_RELATED
-    )
     return {
         "inbox": [
             {
@@ -108,7 +107,7 @@ def _inbox(user, request) -> dict:
                 "query": query,
                 "danger": danger,
             }
-            for key, title, qs, query, danger in blocks
+            for key, title, query, danger in blocks
         ],
         "today": today,
     }
@@ -118,7 +117,8 @@ def _watch(user, request) -> dict:
     """预警企业 and, for leaders, the supervised needs of their scope."""
     supervised = None
     if is_leader(user):  # a row shows the need's own code, title and deadline: no relation joined in
-        supervised = needs_first(watch.needs_supervised(user=user, owned=False), INBOX_LIMIT, related=())
+        needs = watch.needs_supervised(user=user, owned=False)
+        supervised = needs_first(needs, INBOX_LIMIT, related=(), fields=SUPERVISED_FIELDS)
     return {"red_flags": watch.red_flag_visits(user=user), "supervised": supervised}
 
 
