@@ -4,6 +4,8 @@ save clears it; 丢弃草稿 discards it; an explicit log-out removes the user's
 asks first; errors take the focus; the skip link comes first; the 500 page is Chinese. Screenshots go to
 /tmp/shots/."""
 
+import base64
+
 import pytest
 
 from crm.models import Visit
@@ -14,6 +16,9 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
 
 DRAFTS = "Object.keys(localStorage).filter(k => k.startsWith('crm:draft:'))"
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 @pytest.fixture
@@ -38,10 +43,21 @@ def fill_visit(page):
     assert len(page.evaluate(DRAFTS)) == 1
 
 
+def choose_photo(page):
+    """A photo chosen in the visit form; the draft then names it (its content cannot be kept)."""
+    page.set_input_files("#id_attachments", files=[{"name": "现场照片.png", "mimeType": "image/png", "buffer": PNG}])
+    for _ in range(50):
+        if page.evaluate(f"{DRAFTS}.some(k => localStorage.getItem(k).includes('现场照片.png'))"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the draft never named the chosen photo")
+
+
 def test_expired_session_on_a_phone_loses_nothing(page_as, live_server, visit_url, officer, shots):
     page = page_as(officer, viewport=PHONE)
     page.goto(visit_url)
     fill_visit(page)
+    choose_photo(page)
     page.context.clear_cookies(name="sessionid")  # the session expired while the officer was typing
 
     with page.expect_navigation():
@@ -61,6 +77,8 @@ def test_expired_session_on_a_phone_loses_nothing(page_as, live_server, visit_ur
     assert page.input_value("#id_needs-1-title") == "科技贷款 500 万元"
     assert page.input_value("#id_needs-1-category") == "finance"
     assert page.is_checked("#id_kind_0")
+    # The photo itself could not be kept: the form says which one to choose again.
+    assert "请重新选择（现场照片.png）" in page.inner_text("[data-draft-files]")
     page.screenshot(path=shots("form-draft-restored-375"), full_page=True)
 
     with page.expect_navigation():
@@ -96,6 +114,20 @@ def test_refused_form_explains_keeps_the_draft_and_returns(page_as, live_server,
     assert page.input_value("#id_q_needs") == ""
     assert page.evaluate(DRAFTS) == []
     assert page.locator("[data-draft-notice]").count() == 0
+
+
+def test_a_form_back_with_errors_names_the_files_to_choose_again(page_as, visit_url, officer, shots):
+    page = page_as(officer, viewport=PHONE)
+    page.goto(visit_url)
+    page.click("label[for=id_kind_0]")
+    page.fill("#id_interviewee", "王建国")
+    choose_photo(page)
+    with page.expect_navigation():
+        page.click("#visit-save")  # none of the three questions answered: refused, the photo not kept
+    assert page.locator(".invalid-feedback").count() > 0 and Visit.objects.count() == 0
+    assert page.input_value("#id_interviewee") == "王建国"
+    assert "请重新选择（现场照片.png）" in page.inner_text("[data-draft-files]")
+    page.screenshot(path=shots("form-errors-files-375"), full_page=False)
 
 
 def test_leaving_a_form_with_edits_asks_first(page_as, visit_url, officer):

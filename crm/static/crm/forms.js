@@ -2,6 +2,8 @@
 // include crm/partials/_form_errors.html renders one, so every data-entry form gets:
 //  - a draft in localStorage (keyed by user, path and form), saved as the user types, restored on return with a
 //    notice and a 丢弃草稿 button, cleared once a submit succeeded (the next page is not this form with errors);
+//    chosen photos and files cannot be kept (a draft is text), so it keeps their names and the form, restored or
+//    back with errors, says which ones to choose again;
 //  - a warning before leaving a form with unsaved edits (beforeunload);
 //  - on a page with errors: scroll to and focus the first field in error; the error summary's links focus fields.
 // The session-expired (CSRF) page and the 500 page mark <body data-fieldsafe-keep>: a submit that ended there
@@ -86,6 +88,22 @@
     if (el.closest("[data-fieldsafe-skip]")) return false;
     var type = (el.type || "").toLowerCase();
     return !SKIP_TYPES[type];
+  }
+
+  function isFile(el) {
+    return (el.type || "").toLowerCase() === "file" && !el.disabled && !el.closest("[data-fieldsafe-skip]");
+  }
+
+  // The names of the files chosen in the form's file inputs (their contents cannot go into a draft).
+  function chosenFiles(form) {
+    var names = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!isFile(el)) return;
+      Array.prototype.forEach.call(el.files || [], function (file) {
+        names.push(file.name);
+      });
+    });
+    return names;
   }
 
   // name → list of values (checkboxes, radios and multi-selects keep every chosen value).
@@ -214,6 +232,22 @@
     box.appendChild(text);
     box.appendChild(button);
     form.insertBefore(box, form.firstChild);
+    return box;
+  }
+
+  // "Choose these photos and files again: …", above the form (after the restored-draft notice, if any).
+  function filesNotice(form, marker, names, after) {
+    if (!names || !names.length) return null;
+    var box = document.createElement("div");
+    box.className = "alert alert-warning draft-files";
+    box.setAttribute("role", "status");
+    box.setAttribute("data-draft-files", "");
+    box.textContent = (marker.getAttribute("data-draft-files") || "Choose these files again: {files}").replace(
+      "{files}",
+      names.join("、")
+    );
+    form.insertBefore(box, after ? after.nextSibling : form.firstChild);
+    return box;
   }
 
   function navigationType() {
@@ -252,28 +286,33 @@
       if (isPending && errors) {
         pendingMatched = true; // refused with errors: the page shows what was typed; the draft stays
         dirty = true;
+        filesNotice(form, marker, draft && draft.files); // … but not the files that were chosen
       } else if (isPending) {
         local && local.removeItem(key); // saved, and back on the same page (e.g. an action on a detail page)
         draft = null;
         pendingMatched = true;
-      } else if (draft && !errors && !sameValues(draft.values, serialize(form))) {
+      } else if (draft && !errors && (!sameValues(draft.values, serialize(form)) || (draft.files || []).length)) {
         var original = serialize(form);
         apply(form, draft.values);
         dirty = true;
-        notice(form, marker, draft.savedAt, function () {
+        var files = null;
+        var restored = notice(form, marker, draft.savedAt, function () {
           local && local.removeItem(key);
           apply(form, original);
+          if (files) files.remove();
           dirty = false;
         });
+        files = filesNotice(form, marker, draft.files, restored);
       }
 
       var timer = null;
       function save() {
         timer = null;
-        writeJSON(local, key, { savedAt: Date.now(), values: serialize(form) });
+        writeJSON(local, key, { savedAt: Date.now(), values: serialize(form), files: chosenFiles(form) });
       }
       function edited(event) {
-        if (!event.target || !event.target.name || !savable(event.target)) return;
+        var el = event.target;
+        if (!el || !el.name || !(savable(el) || isFile(el))) return;
         dirty = true;
         if (timer) clearTimeout(timer);
         timer = setTimeout(save, 400);
