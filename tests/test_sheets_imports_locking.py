@@ -10,6 +10,7 @@ tests/test_services_needs_concurrency.py.
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.db import close_old_connections, connection
@@ -124,3 +125,44 @@ def test_a_background_check_and_import_hold_no_lock_while_checking(manager, regi
     assert job.status == ImportJob.Status.IMPORTED
     assert len(while_checking) == 2 and isinstance(while_checking[1], Visit), while_checking
     assert Enterprise.objects.count() == ROWS + 1
+
+
+def test_a_visit_saved_while_the_rows_are_written_waits_for_them_and_is_saved(manager, regions, officer, enterprise):
+    """The rows are written in one transaction (all or nothing): an officer saving meanwhile waits for its commit on
+    SQLite (the busy timeout) and is saved, never refused with "database is locked"."""
+    rows = [[f"写入时走访企业{i}", credit_code(9000 + i, "320812"), "清江浦区", i, "否"] for i in range(3)]
+    job = import_job_preview(user=manager, kind="enterprises", name="small.xlsx", data=make_xlsx(HEADERS, rows))
+    outcome: list = []
+    threads: list[threading.Thread] = []
+    saving = threading.Event()
+
+    def work():
+        try:
+            saving.set()
+            outcome.append(visit_create(user=officer, enterprise=enterprise, visited_on=dt.date.today(), q_needs="等"))
+        except Exception as error:  # noqa: BLE001 - the test inspects what the thread got
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    real = EnterpriseResource.rows_write
+
+    def rows_write(self, result, *, on_write=None, **kwargs):
+        def started():  # inside the rows' transaction: the officer's save starts while the write lock is held
+            threads.append(threading.Thread(target=work))
+            threads[0].start()
+            saving.wait(timeout=30)
+            time.sleep(0.5)  # let the save reach its BEGIN, which waits for this transaction (no timing is asserted)
+            if on_write is not None:
+                on_write()
+
+        return real(self, result, on_write=started, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EnterpriseResource, "rows_write", rows_write)
+        job = import_job_confirm(user=manager, job_id=job.pk)
+    threads[0].join(timeout=60)
+    assert job.status == ImportJob.Status.IMPORTED
+    assert_saved(outcome)
+    assert Enterprise.objects.count() == 4
+    close_old_connections()
