@@ -7,7 +7,8 @@ the price of one more query. Used by the web list pages and the API alike. The s
 alone when the filters joined no other table (the keys came from the filtered query; re-applying a search's
 conditions or a scope's subqueries to twenty rows cost the CPU to compile and evaluate them again).
 
-``count_cap`` (the web lists): the count stops at that many rows (``SELECT COUNT(*) FROM (… LIMIT cap + 1)``),
+``count_cap`` (the web lists, and ``CappedCountPaginator`` for a page that reads its rows in one query, like the
+eligible enterprises of a policy): the count stops at that many rows (``SELECT COUNT(*) FROM (… LIMIT cap + 1)``),
 so a list of a big table never counts all of it (PostgreSQL counts by scanning); past the cap the count is a
 ``CappedCount`` that prints as ``10000+``. The API keeps exact counts: its clients page by them.
 """
@@ -43,7 +44,9 @@ def _rows_by_keys(rows: QuerySet, keys: list) -> QuerySet:
     return page_rows.filter(pk__in=keys)
 
 
-class KeysFirstPaginator(Paginator):
+class CappedCountPaginator(Paginator):
+    """A Django paginator whose count may stop at ``count_cap`` (pages read as Django reads them: one query)."""
+
     def __init__(self, *args, count_cap: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.count_cap = count_cap
@@ -65,12 +68,23 @@ class KeysFirstPaginator(Paginator):
     def count_is_capped(self) -> bool:
         return isinstance(self.count, CappedCount)
 
-    def page(self, number):
+    def _bounds(self, number) -> tuple[int, int, int]:
+        """The page number and its slice; past a capped count the page stays full (the rows go on)."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count and not self.count_is_capped:
             top = self.count
+        return number, bottom, top
+
+    def page(self, number):
+        number, bottom, top = self._bounds(number)
+        return self._get_page(self.object_list[bottom:top], number, self)
+
+
+class KeysFirstPaginator(CappedCountPaginator):
+    def page(self, number):
+        number, bottom, top = self._bounds(number)
         rows = self.object_list
         if not _plain(rows):
             return self._get_page(rows[bottom:top], number, self)

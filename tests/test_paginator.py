@@ -3,7 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import Enterprise
-from crm.paginator import KeysFirstPaginator
+from crm.paginator import CappedCountPaginator, KeysFirstPaginator
 from tests.factories import credit_code
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,18 @@ def test_a_capped_count_stops_at_the_cap_and_prints_a_plus(rows):
     exact = KeysFirstPaginator(queryset, 10, count_cap=25)
     assert exact.count == 25 and str(exact.count) == "25" and not exact.count_is_capped
     assert KeysFirstPaginator(queryset, 10).count == 25  # no cap: exact (the API pages by it)
+
+
+def test_capped_count_paginator_reads_a_page_in_one_query(rows):
+    queryset = Enterprise.objects.select_related("region").order_by("name")
+    paginator = CappedCountPaginator(queryset, 10, count_cap=20)
+    assert str(paginator.count) == "20+" and paginator.num_pages == 2
+    with CaptureQueriesContext(connection) as ctx:
+        page = paginator.page(2)
+        assert [e.name for e in page] == [f"企业{i:02d}" for i in range(10, 20)]  # full, not cut at the cap
+        assert {e.region.name for e in page} == {"清江浦区"}
+    assert len(ctx.captured_queries) == 1  # no keys-first query: the rows as the queryset reads them
+    assert CappedCountPaginator(queryset, 10).count == 25
 
 
 def test_web_list_shows_a_capped_count(client, officer, rows, monkeypatch):

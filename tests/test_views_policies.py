@@ -180,6 +180,29 @@ def test_policy_detail_query_count_does_not_grow(as_user, manager, regions):
     assert len(many) <= len(few), [q["sql"][:100] for q in many.captured_queries]
 
 
+def test_policy_detail_counts_eligible_enterprises_up_to_the_cap(as_user, manager, regions, monkeypatch):
+    # A policy open to most enterprises is not counted to the end (the web lists' cap, printed with a plus); the
+    # page's rows are still read in one query (no keys-first query added).
+    monkeypatch.setattr("crm.views.policies.COUNT_CAP", 2)
+    policy = make_policy(regions=[regions["320812"]], min_employees=1)
+    for _ in range(3):
+        make_enterprise(region=regions["320812"], employees=10)
+    client = as_user(manager)
+    url = reverse("crm:policy-detail", args=[policy.pk])
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert str(response.context["eligible_page"].paginator.count) == "2+"
+    assert 'id="eligible-count" data-count="2+">2+</span>' in response.content.decode()
+    assert len(response.context["eligible_rows"]) == 3  # the page itself is not cut at the cap
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(*)" in q["sql"] and "crm_enterprise" in q["sql"]]
+    assert len(counts) == 1 and "LIMIT 3" in counts[0]
+    monkeypatch.setattr("crm.views.policies.ELIGIBLE_PAGE_SIZE", 1)
+    assert '<span class="page-link">1 / 2+</span>' in client.get(url).content.decode()  # at least 2 pages
+    monkeypatch.setattr("crm.views.policies.COUNT_CAP", 3)
+    assert str(client.get(url).context["eligible_page"].paginator.count) == "3"
+    assert '<span class="page-link">1 / 3</span>' in client.get(url).content.decode()
+
+
 # --------------------------------------------------------------------------------------------- sections
 
 

@@ -6,7 +6,6 @@ sections.py, enterprises.py, home.py) from crm/selectors/matching.py.
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -21,6 +20,7 @@ from crm.filtersets import EnterpriseFilterSet, PolicyFilterSet
 from crm.forms.base import style_form
 from crm.forms.policies import MatchStatusForm, PolicyForm, PushForm
 from crm.models import Need, Policy, PolicyMatch
+from crm.paginator import COUNT_CAP, CappedCountPaginator
 from crm.permissions import can_create, can_edit, is_manager
 from crm.querysets import policy_expired_q
 from crm.selectors import matching
@@ -129,7 +129,10 @@ class PolicyDetailView(LoginRequiredMixin, DetailView):
         if request.GET.get("targets"):
             queryset = queryset.filter(Q(is_linked=True) | Q(is_assisted=True))
         queryset = queryset.select_related("region", "industry_chain")
-        page = Paginator(queryset, ELIGIBLE_PAGE_SIZE).get_page(request.GET.get("page"))
+        # A policy open to all is open to most of the 100 000 enterprises: counted up to the web lists' cap (prints
+        # 10000+ past it) rather than every one (~10 ms on PostgreSQL); the page's rows stay one query.
+        paginator = CappedCountPaginator(queryset, ELIGIBLE_PAGE_SIZE, count_cap=COUNT_CAP)
+        page = paginator.get_page(request.GET.get("page"))
         rows = list(page.object_list)
         statuses: dict[int, PolicyMatch] = {}
         for match in PolicyMatch.objects.filter(policy=policy, enterprise_id__in=[e.pk for e in rows]).order_by("id"):
