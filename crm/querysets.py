@@ -8,7 +8,8 @@ bureau sees nothing.
 import datetime as dt
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q
+from django.db.models.lookups import In
 from django.utils import timezone
 
 from crm.choices import OPEN_ACTION_STATUSES, OPEN_NEED_STATUSES, BureauLevel, ReportStatus
@@ -20,14 +21,32 @@ from crm.validators import normalize_credit_code
 # ---------------------------------------------------------------------------------------------------------
 
 
-def open_q(open_statuses) -> Q:
-    """Rows still to be worked on: status among ``open_statuses`` (``OPEN_NEED_STATUSES``, ``OPEN_ACTION_STATUSES``)."""
-    return Q(status__in=list(open_statuses))
+@CharField.register_lookup
+class ConstantIn(In):
+    """``IN`` over a fixed list of constants (statuses), written into the SQL on SQLite instead of bound: SQLite
+    matches a partial index (``… WHERE "status" IN ('new', 'accepted', …)``) only to the same literal list in a
+    query, never to parameters. Other databases bind the values as ``in`` does."""
+
+    lookup_name = "in_constants"
+
+    def as_sqlite(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        values = [str(value) for value in dict.fromkeys(self.rhs)]  # in order: the index's list is compared as written
+        literals = ", ".join("'{}'".format(value.replace("'", "''")) for value in values)
+        return f"{lhs} IN ({literals})", params
 
 
-def overdue_q(open_statuses, today: dt.date | None = None) -> Q:
-    """Overdue: open and due before ``today`` (a row without a due date is never overdue)."""
-    return open_q(open_statuses) & Q(due_on__lt=today or timezone.localdate())
+def open_q(open_statuses, *, partial: bool = False) -> Q:
+    """Rows still to be worked on: status among ``open_statuses`` (``OPEN_NEED_STATUSES``, ``OPEN_ACTION_STATUSES``).
+    ``partial``: the statuses written into the SQL on SQLite (``ConstantIn``), so that it may read the partial
+    indexes over open rows (``crm_need_open_due_idx``, ``crm_need_open_bureau_idx``); only for the lists known to
+    gain: SQLite then also picks them for lists sorted otherwise (every open need by creation date: 1 -> 30 ms)."""
+    return Q(status__in_constants=list(open_statuses)) if partial else Q(status__in=list(open_statuses))
+
+
+def overdue_q(open_statuses, today: dt.date | None = None, *, partial: bool = False) -> Q:
+    """Overdue: open and due before ``today`` (a row without a due date is never overdue). ``partial``: ``open_q``'s."""
+    return open_q(open_statuses, partial=partial) & Q(due_on__lt=today or timezone.localdate())
 
 
 def is_overdue(*, status: str, due_on: dt.date | None, open_statuses, today: dt.date | None = None) -> bool:

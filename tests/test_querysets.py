@@ -277,3 +277,32 @@ def test_enterprise_search_is_the_same_in_the_list_filter_and_the_navbar(query, 
     Contact.objects.create(enterprise=enterprise, name="张三")
     assert _ids(run(EnterpriseFilterSet, {"q": query}, manager)) == _ids(search_enterprises(user=manager, query=query))
     assert _ids(Enterprise.objects.search(query)) == _ids(search_enterprises(user=manager, query=query))
+
+
+@pytest.mark.django_db
+def test_open_q_partial_selects_the_same_rows_and_lets_sqlite_read_the_partial_open_index(enterprise, city_bureau):
+    """``open_q(..., partial=True)`` (``ConstantIn``) selects what ``status__in`` selects; on SQLite its statuses are
+    written into the SQL, so the supervised list walks ``crm_need_open_due_idx`` (a partial index SQLite never
+    matches to bound parameters) instead of reading every open need past the cutoff to sort them."""
+    from django.db import connection
+    from django.db.models import Q
+
+    from crm.querysets import open_q
+
+    for status in NeedStatus:
+        Need.objects.create(
+            code=f"SQ-{status}", title=status, enterprise=enterprise, bureau=city_bureau, status=status,
+            due_on=timezone.localdate(),
+        )  # fmt: skip
+    bound = set(Need.objects.filter(Q(status__in=list(OPEN_NEED_STATUSES))))
+    assert set(Need.objects.filter(open_q(OPEN_NEED_STATUSES, partial=True))) == bound
+    assert set(Need.objects.filter(open_q(OPEN_NEED_STATUSES))) == bound
+    assert len(bound) == len(OPEN_NEED_STATUSES)
+    if connection.vendor != "sqlite":
+        return
+    sql, _params = Need.objects.filter(open_q(OPEN_NEED_STATUSES, partial=True)).query.sql_with_params()
+    with connection.cursor() as cursor:  # the partial index's condition as SQLite keeps it
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'crm_need_open_due_idx'")
+        condition = cursor.fetchone()[0].split(" WHERE ", 1)[1]
+    assert condition.startswith('"status" IN (')
+    assert condition.removeprefix('"status"') in sql  # the same literal list: SQLite may read the index

@@ -47,12 +47,12 @@ TO_ASSIGN_Q = Q(status=NeedStatus.ACCEPTED)  # 待交办
 
 def _overdue_q(today: dt.date, cutoff: dt.date) -> Q:
     """Overdue but not yet supervised."""
-    return overdue_q(OPEN_NEED_STATUSES, today) & Q(due_on__gt=cutoff)
+    return overdue_q(OPEN_NEED_STATUSES, today, partial=True) & Q(due_on__gt=cutoff)
 
 
 def _supervised_q(cutoff: dt.date) -> Q:
     """督办: open and due on or before ``supervision_cutoff``."""
-    return open_q(OPEN_NEED_STATUSES) & Q(due_on__lte=cutoff)
+    return open_q(OPEN_NEED_STATUSES, partial=True) & Q(due_on__lte=cutoff)
 
 
 def inbox_to_accept(*, user) -> QuerySet:
