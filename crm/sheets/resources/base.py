@@ -38,7 +38,7 @@ from crm.models import (
     Region,
 )
 from crm.sheets.files import cell_unescape, dataset_escape
-from crm.sheets.resources.bulk import links_delete, rows_create, rows_history_update, rows_update
+from crm.sheets.resources.bulk import HistoryRows, RowsInsert, RowsUpdate, links_delete
 from crm.sheets.resources.widgets import (
     CHANGE_REASON,
     CHUNK,
@@ -749,13 +749,15 @@ class LedgerResource(resources.ModelResource):
         if instance.pk:
             instance.updated_at = timezone.now()
 
-    def prepare_create(self, objs: list) -> None:
-        """Fill what ``save()`` would have filled (codes, derived fields): bulk_create skips save()."""
+    def prepare_create(self, objs: list) -> bool:
+        """Fill the codes ``save()`` would have filled (bulk inserts skip save()); True when any was filled."""
         prefix = getattr(self._meta.model, "CODE_PREFIX", "")
-        if prefix:
-            without = [o for o in objs if not o.code]
-            for obj, code in zip(without, _codes_reserve(prefix, len(without)), strict=True):
-                obj.code = code
+        if not prefix:
+            return False
+        without = [o for o in objs if not o.code]
+        for obj, code in zip(without, _codes_reserve(prefix, len(without)), strict=True):
+            obj.code = code
+        return bool(without)
 
     def after_create(self, objs: list) -> None:
         """Write what the kind's create service writes besides the record (e.g. a need's first event)."""
@@ -814,48 +816,77 @@ class LedgerResource(resources.ModelResource):
         """Nothing here: what follows the writes runs in rows_write()."""
 
     def rows_write(self, result, *, on_write=None, **kwargs) -> None:
-        """Write the collected rows in one atomic block; an exception rolls all of them back."""
+        """Write the collected rows in one atomic block; an exception rolls all of them back.
+
+        What needs no lock is worked out first (``rows_prepare``: the statements' parameters, history rows and
+        many-to-many link lists), so the transaction, which holds SQLite's single write lock, runs SQL only."""
         created, updated = self._pending_create, self._pending_update
         self._pending_create, self._pending_update = [], []
+        plan = self.rows_prepare(created, updated)
         with transaction.atomic(using=router.db_for_write(self._meta.model)):
-            if created:
-                self.prepare_create(created)
-                rows_create(
-                    created, self._meta.model, batch_size=self._meta.batch_size, user=self.user, reason=CHANGE_REASON
-                )
-                self.save_m2m_bulk(created)
-                self.after_create(created)
-            if updated:
-                # Not Django's bulk_update() (a CASE WHEN per field and row: ~30 s for 10 000 enterprises):
-                # plain parameters, and the history rows likewise (crm/sheets/resources/bulk.py).
-                rows_update(updated, self._meta.model, [*self._update_fields, *self.extra_update_fields()])
-                rows_history_update(
-                    updated, self._meta.model, batch_size=self._meta.batch_size, user=self.user, reason=CHANGE_REASON
-                )
-                self.after_update(updated)
-                self.save_m2m_bulk(updated)
+            self.rows_run(plan)
             super().after_import(None, result, dry_run=False, **kwargs)  # sequences after explicit keys (PostgreSQL)
             if on_write is not None:
                 on_write()
 
-    def save_m2m_bulk(self, objs: list) -> None:
+    def rows_prepare(self, created: list, updated: list) -> dict:
+        """The writes of ``created`` and ``updated`` records, built without touching the database."""
+        model, batch_size = self._meta.model, self._meta.batch_size
+        plan = {"created": created, "updated": updated}
+        if created:
+            plan["insert"] = RowsInsert(created, model, batch_size=batch_size)
+            plan["created_links"] = self.m2m_prepare(created)
+        if updated:
+            # Not Django's bulk_update() (a CASE WHEN per field and row: ~30 s for 10 000 enterprises):
+            # plain parameters, and the history rows likewise (crm/sheets/resources/bulk.py).
+            plan["update"] = RowsUpdate(updated, model, [*self._update_fields, *self.extra_update_fields()])
+            plan["history"] = HistoryRows(
+                updated, model, history_type="~", user=self.user, reason=CHANGE_REASON, batch_size=batch_size
+            )
+            plan["updated_links"] = self.m2m_prepare(updated)
+        return plan
+
+    def rows_run(self, plan: dict) -> None:
+        """Run what ``rows_prepare`` built, inside the writing transaction."""
+        created, updated = plan["created"], plan["updated"]
+        if created:
+            if self.prepare_create(created):  # codes are reserved in this transaction (no gaps if it rolls back)
+                plan["insert"].refresh("code")
+            plan["insert"].run(user=self.user, reason=CHANGE_REASON)
+            self.m2m_run(plan["created_links"])
+            self.after_create(created)
+        if updated:
+            plan["update"].run()
+            plan["history"].run()
+            self.after_update(updated)
+            self.m2m_run(plan["updated_links"])
+
+    def m2m_prepare(self, objs: list) -> list[tuple]:
+        """Per many-to-many column: the through-table rows to delete and the (owner, target id) links to insert.
+        The owners are objects, not keys: new records get theirs only when inserted."""
         by_attribute: dict[str, list] = {}
         for obj in objs:
             for attribute in getattr(obj, "_import_m2m", {}):
                 by_attribute.setdefault(attribute, []).append(obj)
+        links = []
         for attribute, owners in by_attribute.items():
             through, source, target = self._through(attribute)
             current = self._m2m_current.get(attribute, {})
-            new_rows, removed = [], []
+            new_links, removed = [], []
             for obj in owners:
                 wanted = [o.pk for o in obj._import_m2m[attribute]]
-                have = current.get(obj.pk, {})
+                have = current.get(obj.pk, {}) if obj.pk is not None else {}
                 removed += [link_id for target_id, link_id in have.items() if target_id not in set(wanted)]
-                new_rows += [(obj.pk, pk) for pk in wanted if pk not in have]
+                new_links += [(obj, pk) for pk in wanted if pk not in have]
+            links.append((through, source, target, removed, new_links))
+        return links
+
+    def m2m_run(self, links: list[tuple]) -> None:
+        for through, source, target, removed, new_links in links:
             for start in range(0, len(removed), CHUNK):
                 links_delete(through, removed[start : start + CHUNK], user=self.user, reason=CHANGE_REASON)
-            if new_rows:
-                self._links_insert(through, source, target, new_rows)
+            if new_links:
+                self._links_insert(through, source, target, [(obj.pk, pk) for obj, pk in new_links])
 
     def _links_insert(self, through, source: str, target: str, pairs: list[tuple]) -> None:
         """Insert through-table rows with executemany (no model instance per link); other columns of a
