@@ -305,8 +305,11 @@ class HistoryRows:
     built now and written by ``run`` with one executemany. For a history model with fields this module does not
     know, ``run`` leaves the update's "~" rows to simple_history (``bulk_update_with_history``)."""
 
-    def __init__(self, objs: list, model, *, history_type: str, user=None, reason: str = "", batch_size: int = 1000):
+    def __init__(
+        self, objs: list, model, *, history_type: str, user=None, reason: str = "", batch_size: int = 1000, now=None
+    ):
         self.objs, self.model, self.user, self.reason, self.batch_size = objs, model, user, reason, batch_size
+        self.now = now or timezone.now()  # the history date of every row (an undo finds the rows by it)
         self.history = history = _history_model(model)
         self.rows: list[list] = []
         self.fields = None
@@ -317,7 +320,7 @@ class HistoryRows:
         if fields is None:
             return
         connection = connections[router.db_for_write(history)]
-        now = timezone.now()
+        now = self.now
         converters = [value_converter(f, connection) for f in fields]
         for obj in objs:
             history_user = getattr(obj, "_history_user", user or history.get_default_history_user(obj))
@@ -363,9 +366,9 @@ def rows_history_update(objs: list, model, *, batch_size: int = 1000, user=None,
     HistoryRows(objs, model, history_type="~", user=user, reason=reason, batch_size=batch_size).run()
 
 
-def history_rows_create(objs: list, model, *, history_type: str, user=None, reason: str = "") -> None:
+def history_rows_create(objs: list, model, *, history_type: str, user=None, reason: str = "", now=None) -> None:
     """One history row per object, as simple_history's ``bulk_history_create`` writes it, with executemany."""
-    rows = HistoryRows(objs, model, history_type=history_type, user=user, reason=reason)
+    rows = HistoryRows(objs, model, history_type=history_type, user=user, reason=reason, now=now)
     if rows.fields is not None:
         rows.run()
 
@@ -432,7 +435,7 @@ def history_rows_copy(objs: list, model, keys: list, *, user=None, reason: str =
     return True
 
 
-def links_delete(through, pks: list, *, user=None, reason: str = "") -> None:
+def links_delete(through, pks: list, *, user=None, reason: str = "", now=None) -> None:
     """Delete through-table rows (many-to-many links an update removes). A through model with history
     (企业资质) gets its "-" history rows in one executemany and a single DELETE, instead of a history record
     saved per link by simple_history's post_delete (13 s for 2 600 links). Anything else, or a through model
@@ -445,7 +448,7 @@ def links_delete(through, pks: list, *, user=None, reason: str = "") -> None:
         queryset.delete()
         return
     connection = connections[router.db_for_write(through)]
-    history_rows_create(list(queryset), through, history_type="-", user=user, reason=reason)
+    history_rows_create(list(queryset), through, history_type="-", user=user, reason=reason, now=now)
     quote = connection.ops.quote_name
     pk = quote(through._meta.pk.column)
     with connection.cursor() as cursor:
