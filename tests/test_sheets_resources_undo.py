@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, close_old_connections, connection
+from django.urls import reverse
 
 from crm.models import Contact, Enterprise, EnterpriseQualification, ImportJob, ImportUndo, Visit
 from crm.services.enterprises import enterprise_update
@@ -213,7 +214,8 @@ import_job_run(job_id=int(sys.argv[1]))
 """
 
 
-def test_a_killed_worker_is_taken_back_by_recover_imports(manager, existing, settings):
+def test_a_killed_worker_is_taken_back_by_recover_imports(manager, existing, settings, english_client):
+    client = english_client
     job = confirmed(manager, enterprise_file())
     before = database_state()
     env = {
@@ -241,5 +243,9 @@ def test_a_killed_worker_is_taken_back_by_recover_imports(manager, existing, set
     job.refresh_from_db()
     assert job.status == ImportJob.Status.PREVIEWED  # the user may confirm again
     assert not ImportUndo.objects.exists()
+    client.force_login(manager)
+    page = client.get(reverse("crm:import-preview", args=[job.pk])).content.decode()
+    assert "The import broke off and was taken back; confirm it again." in page
     # ...and confirming again imports the file.
-    assert import_run(import_job_confirm(user=manager, job_id=job.pk)).status == ImportJob.Status.IMPORTED
+    again = import_run(import_job_confirm(user=manager, job_id=job.pk))
+    assert again.status == ImportJob.Status.IMPORTED and again.error == ""

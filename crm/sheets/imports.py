@@ -12,7 +12,9 @@
    validated (``full_clean`` and the services' own derive/check functions) outside any transaction, so a long
    file holds no database lock while it is checked; if any row has a problem every problem is reported as
    (spreadsheet row, column header, message) and nothing is written. Otherwise all rows are written in one
-   short atomic block at the end (all or nothing). A dry run writes nothing at all.
+   short atomic block at the end (all or nothing). A dry run writes nothing at all. A background import (over
+   ``settings.IMPORT_SYNC_MAX_ROWS`` rows) writes in short transactions instead, kept all or nothing by an undo
+   journal (crm/sheets/resources/undo.py; ``import_jobs_recover`` after a worker died).
 """
 
 from __future__ import annotations
@@ -469,7 +471,8 @@ def import_job_confirm(*, user, job_id: int):
             raise ValidationError(_("This file has problems; upload a corrected file."))
         job.status = ImportJob.Status.IMPORTING
         job.done = 0
-        job.save(update_fields=["status", "done"])
+        job.error = ""  # what an earlier, taken-back attempt said
+        job.save(update_fields=["status", "done", "error"])
     if job.total > settings.IMPORT_SYNC_MAX_ROWS:
         return job
     # Checked and written outside the claim's transaction: the rows are checked holding no lock.
