@@ -53,13 +53,11 @@ def _plain(values):
 
 def _values(model, pks, attnames: list[str]) -> dict:
     """{pk: [values of attnames]} of the rows ``pks`` as stored now (JSON-plain)."""
-    found = {}
+    rows = []
     pks = list(pks)
     for start in range(0, len(pks), CHUNK_KEYS):
-        rows = model._base_manager.filter(pk__in=pks[start : start + CHUNK_KEYS]).values_list("pk", *attnames)
-        for pk, *values in rows:
-            found[pk] = _plain(values)
-    return found
+        rows += model._base_manager.filter(pk__in=pks[start : start + CHUNK_KEYS]).values_list("pk", *attnames)
+    return {pk: values for pk, *values in _plain(rows)}  # one JSON round trip for all rows
 
 
 def _stamps(model) -> list[str]:
