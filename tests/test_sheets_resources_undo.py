@@ -18,11 +18,11 @@ from django.core.management import call_command
 from django.db import IntegrityError, close_old_connections, connection
 from django.urls import reverse
 
-from crm.models import Contact, Enterprise, EnterpriseQualification, ImportJob, ImportUndo, Visit
+from crm.models import Contact, Enterprise, EnterpriseQualification, EnterpriseYear, ImportJob, ImportUndo, Visit
 from crm.services.enterprises import enterprise_update
 from crm.services.visits import visit_create
 from crm.sheets.imports import import_job_confirm, import_job_run, import_job_upload
-from crm.sheets.resources import ContactResource, EnterpriseResource
+from crm.sheets.resources import ContactResource, EnterpriseResource, EnterpriseYearResource
 from crm.sheets.resources import base as resources
 from tests.factories import ContactFactory, EnterpriseFactory, EnterpriseQualificationFactory, credit_code
 from tests.sheets_helpers import make_xlsx
@@ -89,18 +89,23 @@ def database_state() -> dict:
         Enterprise.liaison_officers.through,
         Contact,
         Contact.history.model,
+        EnterpriseYear,
+        EnterpriseYear.history.model,
     ]
     return {model._meta.label: list(model._base_manager.order_by("pk").values()) for model in models}
 
 
-def fail_on_call(number: int):
-    """A side effect that breaks on its ``number``-th call (a later transaction), as a database error would."""
+def fail_on_call(number: int, real=None):
+    """A side effect that breaks on its ``number``-th call (a later transaction), as a database error would;
+    before that it does what ``real`` does."""
     calls = [0]
 
     def broken(self, objs):
         calls[0] += 1
         if calls[0] == number:
             raise IntegrityError("injected failure")
+        if real is not None:
+            real(self, objs)
 
     return broken
 
@@ -153,12 +158,29 @@ def test_the_contacts_side_effect_is_undone_too(manager, enterprise, monkeypatch
     rows = [["淮安清源食品科技有限公司", f"联系人{i}", "是" if i == 0 else "否"] for i in range(25)]
     job = confirmed(manager, make_xlsx(["企业名称", "姓名", "是否主要联系人"], rows), kind="contacts")
     before = database_state()
-    monkeypatch.setattr(ContactResource, "after_create", fail_on_call(3))
+    monkeypatch.setattr(ContactResource, "after_create", fail_on_call(3, ContactResource.after_create))
     job = import_run(job)
     assert job.status == ImportJob.Status.INVALID
     assert database_state() == before
     old.refresh_from_db()
     assert old.is_primary
+
+
+def test_the_enterprise_figures_follow_the_undo(manager, enterprise, monkeypatch):
+    """Imported years copy the latest figures onto the enterprise (enterprise_figures_sync); undone, it has its
+    own figures back."""
+    rows = [["淮安清源食品科技有限公司", 2000 + i, 500 + i, 100 + i] for i in range(25)]
+    job = confirmed(
+        manager, make_xlsx(["企业名称", "年度", "从业人数", "营业收入(万元)"], rows), kind="enterprise-years"
+    )
+    before = database_state()
+    monkeypatch.setattr(EnterpriseYearResource, "after_create", fail_on_call(3, EnterpriseYearResource.after_create))
+    job = import_run(job)
+    assert job.status == ImportJob.Status.INVALID
+    assert database_state() == before
+    assert not EnterpriseYear.objects.exists()
+    enterprise.refresh_from_db()
+    assert enterprise.employees == 120
 
 
 def test_an_officers_work_meanwhile_is_left_and_reported(manager, existing, officer, monkeypatch):
