@@ -305,6 +305,12 @@ TASKS = {
 EXPORT_SYNC_MAX_ROWS = int(os.environ.get("DJANGO_EXPORT_SYNC_MAX_ROWS", "5000"))
 # Uploads on /imports/ with more rows are checked and imported by a task (import_sheet stays synchronous).
 IMPORT_SYNC_MAX_ROWS = int(os.environ.get("DJANGO_IMPORT_SYNC_MAX_ROWS", "5000"))
+# Those background imports write this many rows per transaction (undone together if any fails: crm.ImportUndo),
+# so that SQLite's single write lock is never held for long (about 0.15 s per 1 000 enterprises)...
+IMPORT_WRITE_CHUNK_ROWS = int(os.environ.get("DJANGO_IMPORT_WRITE_CHUNK_ROWS", "1000"))
+# ...with this pause between the transactions on SQLite: a writer waiting for the lock retries every 100 ms at
+# most (SQLite's busy handler), so a longer pause lets it in.
+IMPORT_WRITE_PAUSE = float(os.environ.get("DJANGO_IMPORT_WRITE_PAUSE", "0.11"))
 # The live progress of a task (rows done of the total) goes to its own cache, not the database: an import runs
 # in one transaction (on SQLite holding the write lock), so a progress row written to the database would not be
 # seen before the import ended. Redis when DJANGO_REDIS_URL is set (several machines); else files in

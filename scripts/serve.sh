@@ -19,6 +19,8 @@ fi
 
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput --verbosity 0
+# Before the (one) worker starts: background imports it was writing when it died are taken back (all or nothing).
+$PY manage.py recover_imports
 
 $PY manage.py db_worker --no-reload &
 worker=$!

@@ -104,18 +104,18 @@ def test_a_database_error_after_rows_were_written_rolls_all_of_them_back(regions
     collected while the library works in batches and written in one atomic block; a database error after the
     rows were inserted leaves none of them."""
     monkeypatch.setattr(EnterpriseResource._meta, "batch_size", 2)
-    real = resources.rows_create
+    real = resources.RowsInsert.run
     calls, written = [], []
 
-    def counting(objs, model, **kwargs):
-        calls.append(len(objs))
-        return real(objs, model, **kwargs)
+    def counting(self, **kwargs):
+        calls.append(len(self.objs))
+        return real(self, **kwargs)
 
     def failing(self, objs):
         written.append(Enterprise.objects.count())
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr(resources, "rows_create", counting)
+    monkeypatch.setattr(resources.RowsInsert, "run", counting)
     monkeypatch.setattr(EnterpriseResource, "after_create", failing)
     outcome = sheet_import(kind="enterprises", data=make_xlsx(HEADERS, good_rows(count=5)))
     assert calls == [5]  # one write of every row, not one per batch

@@ -5,7 +5,7 @@ from crm.models.clock import ExtensionRequest, TimeLimit
 from crm.models.engagement import Holiday, Need, NeedEvent, Visit, VisitAttachment
 from crm.models.enterprises import Contact, Enterprise, EnterpriseQualification, Project
 from crm.models.exports import ExportJob
-from crm.models.imports import ImportJob
+from crm.models.imports import ImportJob, ImportUndo
 from crm.models.lists import ActionItem, Offering
 from crm.models.notifications import Notification
 from crm.models.organisation import Bureau, Department, User
@@ -49,6 +49,7 @@ __all__ = [
     "ExtensionRequest",
     "Holiday",
     "ImportJob",
+    "ImportUndo",
     "IndustryChain",
     "Need",
     "NeedAttachment",

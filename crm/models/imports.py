@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -116,3 +117,49 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return not self.is_running
+
+
+class ImportUndo(models.Model):
+    """What one committed transaction of a long import wrote (records created, values before an update, links
+    added or removed, history rows), written in that same transaction. A background import writes in short
+    transactions so that it never holds SQLite's write lock for seconds (issue 11); these entries keep it all or
+    nothing: a failed import, or one whose worker died (``recover_imports``), is undone from them. The last
+    transaction of a successful import deletes them."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("records created")
+        UPDATED = "updated", _("records updated")
+        LINKED = "linked", _("links added")
+        UNLINKED = "unlinked", _("links removed")
+        HISTORY = "history", _("history rows")
+
+    job = models.ForeignKey(
+        ImportJob,
+        verbose_name=_("import job"),
+        on_delete=models.CASCADE,
+        related_name="undo_entries",
+    )
+    seq = models.PositiveIntegerField(
+        _("order"),
+    )
+    action = models.CharField(
+        _("action"),
+        max_length=10,
+        choices=Action.choices,
+    )
+    model = models.CharField(
+        _("model"),
+        max_length=100,
+    )
+    data = models.JSONField(
+        _("data"),
+        encoder=DjangoJSONEncoder,
+    )
+
+    class Meta:
+        verbose_name = _("import undo entry")
+        verbose_name_plural = _("import undo entries")
+        ordering = ["job", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} #{self.seq} {self.action} {self.model}"

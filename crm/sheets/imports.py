@@ -12,7 +12,9 @@
    validated (``full_clean`` and the services' own derive/check functions) outside any transaction, so a long
    file holds no database lock while it is checked; if any row has a problem every problem is reported as
    (spreadsheet row, column header, message) and nothing is written. Otherwise all rows are written in one
-   short atomic block at the end (all or nothing). A dry run writes nothing at all.
+   short atomic block at the end (all or nothing). A dry run writes nothing at all. A background import (over
+   ``settings.IMPORT_SYNC_MAX_ROWS`` rows) writes in short transactions instead, kept all or nothing by an undo
+   journal (crm/sheets/resources/undo.py; ``import_jobs_recover`` after a worker died).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +45,7 @@ from crm.sheets.files import SheetFileError, sniff_format
 from crm.sheets.readers import ParsedSheet, Progress, sheet_read
 from crm.sheets.resources import RESOURCES, resource_for
 from crm.sheets.resources.base import IGNORED_HEADERS, header_problem_text, normalize_header
+from crm.sheets.resources.undo import import_undo
 
 PREVIEW_ROWS = 20  # rows without problems shown in the preview (every row with a problem is shown)
 PREVIEW_MAX_PROBLEM_ROWS = 500
@@ -90,6 +94,7 @@ class ImportOutcome:
     header_row: int | None = None  # spreadsheet row of the headers
     warnings: list[str] = field(default_factory=list)  # what was read differently from what is shown
     unreadable: bool = False  # the file could not be read at all (nothing to keep for a preview)
+    undo_left: list[str] = field(default_factory=list)  # records a failed import's undo left as they are
 
     @property
     def ok(self) -> bool:
@@ -161,13 +166,16 @@ def sheet_import(
     with_preview: bool = False,
     sheet: ParsedSheet | None = None,
     on_write: Callable[[], None] | None = None,
+    undo_job: ImportJob | None = None,
 ) -> ImportOutcome:
     """Import a spreadsheet of ``kind``: all rows or none. Problems are returned, never raised.
 
     Every row is checked first, outside any transaction; the rows are written only if all are valid, in one
     short atomic block (a dry run writes nothing). ``sheet``: the file already read from ``data``
     (``sheet_read``), so a caller that read it is not read twice. ``on_write``: run inside the writing
-    transaction after the rows (an upload's status changes with its rows)."""
+    transaction after the rows (an upload's status changes with its rows). ``undo_job``: the job of a background
+    import, whose rows are written in short transactions journaled for undo (``LedgerResource.rows_write_chunked``);
+    what an undo had to leave is in ``outcome.undo_left``."""
     with _gc_paused():
         return _sheet_import(
             kind=kind,
@@ -178,10 +186,11 @@ def sheet_import(
             with_preview=with_preview,
             sheet=sheet,
             on_write=on_write,
+            undo_job=undo_job,
         )
 
 
-def _sheet_import(*, kind, data, user, dry_run, progress, with_preview, sheet, on_write) -> ImportOutcome:
+def _sheet_import(*, kind, data, user, dry_run, progress, with_preview, sheet, on_write, undo_job) -> ImportOutcome:
     started = time.perf_counter()
     outcome = ImportOutcome(kind=kind, dry_run=dry_run)
     resource_class = RESOURCES[kind]
@@ -230,7 +239,9 @@ def _sheet_import(*, kind, data, user, dry_run, progress, with_preview, sheet, o
         user=user,
         progress=row_progress,
         on_write=on_write,
+        undo_job=undo_job,
     )
+    outcome.undo_left = list(resource.undo_left)
     problems = _problems(resource, result, sheet.row_numbers, headers, cell_problems)
     if progress:
         progress("import", total, total)
@@ -460,7 +471,8 @@ def import_job_confirm(*, user, job_id: int):
             raise ValidationError(_("This file has problems; upload a corrected file."))
         job.status = ImportJob.Status.IMPORTING
         job.done = 0
-        job.save(update_fields=["status", "done"])
+        job.error = ""  # what an earlier, taken-back attempt said
+        job.save(update_fields=["status", "done", "error"])
     if job.total > settings.IMPORT_SYNC_MAX_ROWS:
         return job
     # Checked and written outside the claim's transaction: the rows are checked holding no lock.
@@ -489,14 +501,51 @@ def _job_import(job: ImportJob, *, progress: Progress | None) -> ImportJob:
         job.save(update_fields=["status", "imported_at"])
 
     outcome = sheet_import(
-        kind=job.kind, data=_job_data(job), user=job.user, progress=progress, with_preview=True, on_write=imported
+        kind=job.kind,
+        data=_job_data(job),
+        user=job.user,
+        progress=progress,
+        with_preview=True,
+        on_write=imported,
+        # A background import writes in short transactions, undone together if one fails (issue 11).
+        undo_job=job if job.total > settings.IMPORT_SYNC_MAX_ROWS else None,
     )
     _job_result(job, outcome)
     if not outcome.ok:  # the data changed since the preview, e.g. someone created the same enterprise meanwhile
         job.status = ImportJob.Status.INVALID
         job.imported_at = None
+        if outcome.undo_left:
+            job.error = undo_left_message(outcome.undo_left)
     job.save()
     return job
+
+
+def undo_left_message(left: list[str]) -> str:
+    """The job's message when an undo left records as they are (at most 500 characters: ``ImportJob.error``)."""
+    text = gettext("The import was taken back, except %(count)s records that were changed or referred to meanwhile: ")
+    text = text % {"count": len(left)} + "; ".join(left)
+    return text if len(text) <= 500 else text[:499] + "…"
+
+
+def import_jobs_recover() -> list[ImportJob]:
+    """Undo the background imports whose worker died mid-way (their ``ImportUndo`` journal remains) and set them
+    back to ``PREVIEWED``, so that their users may confirm again. Run while no worker runs (``make serve`` runs it
+    before starting its one worker): a background import still ``IMPORTING`` then has no worker any more, so one
+    without a journal (killed before its first transaction was committed) is set back too. Returns the jobs."""
+    stale = ImportJob.objects.filter(
+        Q(undo_entries__isnull=False) | Q(status=ImportJob.Status.IMPORTING, total__gt=settings.IMPORT_SYNC_MAX_ROWS)
+    )
+    jobs = list(ImportJob.objects.filter(pk__in=stale.values("pk")).order_by("pk"))
+    for job in jobs:
+        left = import_undo(job_id=job.pk)
+        job.status = ImportJob.Status.PREVIEWED
+        job.imported_at = None
+        job.done = 0
+        job.error = (
+            undo_left_message(left) if left else gettext("The import broke off and was taken back; confirm it again.")
+        )
+        job.save(update_fields=["status", "imported_at", "done", "error"])
+    return jobs
 
 
 def import_job_fail(*, job_id: int, error: str) -> ImportJob:

@@ -15,11 +15,14 @@ Many-to-many columns are written in bulk through their through tables after the 
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import connections, models, router, transaction
 from django.db.models import F
@@ -38,7 +41,8 @@ from crm.models import (
     Region,
 )
 from crm.sheets.files import cell_unescape, dataset_escape
-from crm.sheets.resources.bulk import links_delete, rows_create, rows_history_update, rows_update
+from crm.sheets.resources.bulk import HistoryRows, RowsInsert, RowsUpdate, links_delete
+from crm.sheets.resources.undo import UndoJournal, import_undo, write_pause
 from crm.sheets.resources.widgets import (
     CHANGE_REASON,
     CHUNK,
@@ -59,6 +63,8 @@ from crm.sheets.resources.widgets import (
     norm,
 )
 from crm.validators import credit_code_check_char
+
+logger = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------------------------------- resources
 
@@ -239,6 +245,8 @@ class LedgerResource(resources.ModelResource):
         self._plan: list[tuple] = []
         self._snapshot: list = []
         self._row_changes: list[dict] = []
+        self.journal: UndoJournal | None = None  # set while a background import writes one of its transactions
+        self.undo_left: list[str] = []  # records an undo left as they are (changed or referred to since)
         self._bind_user()
         self._bind_multiline()
 
@@ -749,13 +757,15 @@ class LedgerResource(resources.ModelResource):
         if instance.pk:
             instance.updated_at = timezone.now()
 
-    def prepare_create(self, objs: list) -> None:
-        """Fill what ``save()`` would have filled (codes, derived fields): bulk_create skips save()."""
+    def prepare_create(self, objs: list) -> bool:
+        """Fill the codes ``save()`` would have filled (bulk inserts skip save()); True when any was filled."""
         prefix = getattr(self._meta.model, "CODE_PREFIX", "")
-        if prefix:
-            without = [o for o in objs if not o.code]
-            for obj, code in zip(without, _codes_reserve(prefix, len(without)), strict=True):
-                obj.code = code
+        if not prefix:
+            return False
+        without = [o for o in objs if not o.code]
+        for obj, code in zip(without, _codes_reserve(prefix, len(without)), strict=True):
+            obj.code = code
+        return bool(without)
 
     def after_create(self, objs: list) -> None:
         """Write what the kind's create service writes besides the record (e.g. a need's first event)."""
@@ -780,6 +790,7 @@ class LedgerResource(resources.ModelResource):
         rows, so that e.g. an upload's status changes with them.
         """
         on_write = kwargs.pop("on_write", None)
+        undo_job = kwargs.pop("undo_job", None)
         kwargs.pop("rollback_on_validation_errors", None)
         self._pending_create, self._pending_update = [], []
         # No transaction while checking (the library would wrap a dry run in one it rolls back, holding the
@@ -789,7 +800,7 @@ class LedgerResource(resources.ModelResource):
             self._pending_create, self._pending_update = [], []
             return result
         try:
-            self.rows_write(result, on_write=on_write, **kwargs)
+            self.rows_write(result, on_write=on_write, undo_job=undo_job, **kwargs)
         except Exception as error:  # reported as a problem of the whole file; nothing is kept
             self._failed = True
             self.handle_import_error(result, error, raise_errors)
@@ -813,49 +824,145 @@ class LedgerResource(resources.ModelResource):
     def after_import(self, dataset, result, **kwargs):
         """Nothing here: what follows the writes runs in rows_write()."""
 
-    def rows_write(self, result, *, on_write=None, **kwargs) -> None:
-        """Write the collected rows in one atomic block; an exception rolls all of them back."""
+    def rows_write(self, result, *, on_write=None, undo_job=None, **kwargs) -> None:
+        """Write the collected rows in one atomic block; an exception rolls all of them back.
+
+        What needs no lock is worked out first (``rows_prepare``: the statements' parameters, history rows and
+        many-to-many link lists), so the transaction, which holds SQLite's single write lock, runs SQL only.
+        ``undo_job``: the ImportJob of a background import, written in short transactions instead
+        (``rows_write_chunked``)."""
         created, updated = self._pending_create, self._pending_update
         self._pending_create, self._pending_update = [], []
+        if undo_job is not None and len(created) + len(updated) > settings.IMPORT_WRITE_CHUNK_ROWS:
+            self.rows_write_chunked(result, created, updated, job=undo_job, on_write=on_write, **kwargs)
+            return
+        plan = self.rows_prepare(created, updated)
         with transaction.atomic(using=router.db_for_write(self._meta.model)):
-            if created:
-                self.prepare_create(created)
-                rows_create(
-                    created, self._meta.model, batch_size=self._meta.batch_size, user=self.user, reason=CHANGE_REASON
-                )
-                self.save_m2m_bulk(created)
-                self.after_create(created)
-            if updated:
-                # Not Django's bulk_update() (a CASE WHEN per field and row: ~30 s for 10 000 enterprises):
-                # plain parameters, and the history rows likewise (crm/sheets/resources/bulk.py).
-                rows_update(updated, self._meta.model, [*self._update_fields, *self.extra_update_fields()])
-                rows_history_update(
-                    updated, self._meta.model, batch_size=self._meta.batch_size, user=self.user, reason=CHANGE_REASON
-                )
-                self.after_update(updated)
-                self.save_m2m_bulk(updated)
+            self.rows_run(plan)
             super().after_import(None, result, dry_run=False, **kwargs)  # sequences after explicit keys (PostgreSQL)
             if on_write is not None:
                 on_write()
 
-    def save_m2m_bulk(self, objs: list) -> None:
+    def rows_write_chunked(self, result, created: list, updated: list, *, job, on_write=None, **kwargs) -> None:
+        """Write ``settings.IMPORT_WRITE_CHUNK_ROWS`` rows per transaction, pausing between them on SQLite so that
+        officers' saves get the write lock (issue 11). Still all or nothing: each transaction journals what it
+        wrote (crm/sheets/undo.py) and, if a later one fails, the earlier ones are undone before the error goes
+        on; the last one deletes the journal and runs ``on_write``."""
+        size = max(1, settings.IMPORT_WRITE_CHUNK_ROWS)
+        chunks = [
+            (objs[i : i + size], new)
+            for objs, new in ((created, True), (updated, False))
+            for i in range(0, len(objs), size)
+        ]
+        using = router.db_for_write(self._meta.model)
+        journal = UndoJournal(job.pk)
+        try:
+            for index, (objs, new) in enumerate(chunks):
+                plan = self.rows_prepare(objs if new else [], [] if new else objs)
+                last = index == len(chunks) - 1
+                with transaction.atomic(using=using):
+                    self.journal = journal
+                    self.rows_run(plan)
+                    if last:
+                        super().after_import(None, result, dry_run=False, **kwargs)
+                        journal.discard()
+                        if on_write is not None:
+                            on_write()
+                    else:
+                        journal.flush()
+                self.journal = None
+                if not last:
+                    write_pause(using)
+        except BaseException:
+            self.journal = None
+            journal.pending = []
+            try:
+                self.undo_left = import_undo(job_id=job.pk)
+            except Exception:  # the journal stays for recover_imports; the import's own error is the one reported
+                logger.exception("Undoing import job %s failed", job.pk)
+            raise
+
+    def rows_prepare(self, created: list, updated: list) -> dict:
+        """The writes of ``created`` and ``updated`` records, built without touching the database."""
+        model, batch_size = self._meta.model, self._meta.batch_size
+        plan = {"created": created, "updated": updated}
+        if created:
+            plan["insert"] = RowsInsert(created, model, batch_size=batch_size)
+            plan["created_links"] = self.m2m_prepare(created)
+        if updated:
+            # Not Django's bulk_update() (a CASE WHEN per field and row: ~30 s for 10 000 enterprises):
+            # plain parameters, and the history rows likewise (crm/sheets/resources/bulk.py).
+            plan["update"] = RowsUpdate(updated, model, [*self._update_fields, *self.extra_update_fields()])
+            plan["history"] = HistoryRows(
+                updated, model, history_type="~", user=self.user, reason=CHANGE_REASON, batch_size=batch_size
+            )
+            plan["updated_links"] = self.m2m_prepare(updated)
+        return plan
+
+    def rows_run(self, plan: dict) -> None:
+        """Run what ``rows_prepare`` built, inside the writing transaction (journaled when ``self.journal``)."""
+        created, updated, model, journal = plan["created"], plan["updated"], self._meta.model, self.journal
+        if created:
+            if self.prepare_create(created):  # codes are reserved in this transaction (no gaps if it rolls back)
+                plan["insert"].refresh("code")
+            plan["insert"].run(user=self.user, reason=CHANGE_REASON)
+            if journal is not None:
+                journal.created(model, [obj.pk for obj in created])
+            self.m2m_run(plan["created_links"])
+            self.after_create(created)
+        if updated:
+            update = plan["update"]
+            with self.journal_updating(model, [obj.pk for obj in updated], [f.attname for f in update.fields]):
+                update.run()
+            plan["history"].run()
+            if journal is not None:
+                journal.history(model, [obj.pk for obj in updated], "~", plan["history"].now)
+            self.after_update(updated)
+            self.m2m_run(plan["updated_links"])
+
+    def journal_updating(self, model, pks, attnames: list[str]):
+        """Around an update of existing rows in ``rows_run`` and the kinds' side effects: their values before and
+        after go to the undo journal of a background import (nothing otherwise)."""
+        if self.journal is None:
+            return nullcontext()
+        return self.journal.updating(model, pks, attnames)
+
+    def m2m_prepare(self, objs: list) -> list[tuple]:
+        """Per many-to-many column: the through-table rows to delete and the (owner, target id) links to insert.
+        The owners are objects, not keys: new records get theirs only when inserted."""
         by_attribute: dict[str, list] = {}
         for obj in objs:
             for attribute in getattr(obj, "_import_m2m", {}):
                 by_attribute.setdefault(attribute, []).append(obj)
+        links = []
         for attribute, owners in by_attribute.items():
             through, source, target = self._through(attribute)
             current = self._m2m_current.get(attribute, {})
-            new_rows, removed = [], []
+            new_links, removed = [], []
             for obj in owners:
                 wanted = [o.pk for o in obj._import_m2m[attribute]]
-                have = current.get(obj.pk, {})
+                have = current.get(obj.pk, {}) if obj.pk is not None else {}
                 removed += [link_id for target_id, link_id in have.items() if target_id not in set(wanted)]
-                new_rows += [(obj.pk, pk) for pk in wanted if pk not in have]
+                new_links += [(obj, pk) for pk in wanted if pk not in have]
+            links.append((through, source, target, removed, new_links))
+        return links
+
+    def m2m_run(self, links: list[tuple]) -> None:
+        journal = self.journal
+        for through, source, target, removed, new_links in links:
+            now = timezone.now()
             for start in range(0, len(removed), CHUNK):
-                links_delete(through, removed[start : start + CHUNK], user=self.user, reason=CHANGE_REASON)
-            if new_rows:
-                self._links_insert(through, source, target, new_rows)
+                chunk = removed[start : start + CHUNK]
+                if journal is not None:
+                    journal.unlinking(through, chunk)
+                links_delete(through, chunk, user=self.user, reason=CHANGE_REASON, now=now)
+                if journal is not None:
+                    journal.history(through, chunk, "-", now)
+            if new_links:
+                pairs = [(obj.pk, pk) for obj, pk in new_links]
+                self._links_insert(through, source, target, pairs)
+                if journal is not None:
+                    journal.linked(through, source, target, pairs)
 
     def _links_insert(self, through, source: str, target: str, pairs: list[tuple]) -> None:
         """Insert through-table rows with executemany (no model instance per link); other columns of a

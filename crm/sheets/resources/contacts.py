@@ -107,10 +107,20 @@ class ContactResource(LedgerResource):
         return same[0] if same else None
 
     def after_create(self, objs: list) -> None:
-        contacts_primary_apply(contacts=objs)
+        self._primary_apply(objs)
 
     def after_update(self, objs: list) -> None:
-        contacts_primary_apply(contacts=objs)
+        self._primary_apply(objs)
+
+    def _primary_apply(self, objs: list) -> None:
+        pks = []
+        if self.journal is not None:  # the primary flags this may unset, for the undo journal
+            enterprises = {o.enterprise_id for o in objs if o.is_primary}
+            pks = list(
+                Contact.objects.filter(enterprise_id__in=enterprises, is_primary=True).values_list("pk", flat=True)
+            )
+        with self.journal_updating(Contact, pks, ["is_primary"]):
+            contacts_primary_apply(contacts=objs)
 
     def example_row(self):
         return {

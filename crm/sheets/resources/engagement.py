@@ -221,6 +221,8 @@ class NeedResource(LedgerResource):
         # The first timeline entry of every new need, as need_create writes it, in one INSERT per batch.
         events = [need_recorded_event(need=need, user=self.user) for need in objs]
         NeedEvent.objects.bulk_create(events, batch_size=self._meta.batch_size)
+        if self.journal is not None:
+            self.journal.created(NeedEvent, [event.pk for event in events])
 
     def example_row(self):
         return {

@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import EnterpriseYear
-from crm.services.programmes import YEAR_FIELDS, enterprise_figures_sync
+from crm.models import Enterprise, EnterpriseYear
+from crm.services.programmes import CURRENT_FIGURES, YEAR_FIELDS, enterprise_figures_sync
 from crm.sheets.resources.base import (
     CHUNK,
     EXAMPLE_CREDIT_CODE,
@@ -106,10 +106,15 @@ class EnterpriseYearResource(LedgerResource):
             errors.setdefault("rd_staff", []).append(_("There are more R&D staff than employees."))
 
     def after_create(self, objs: list) -> None:
-        enterprise_figures_sync(enterprise_ids=[o.enterprise_id for o in objs])
+        self._figures_sync(objs)
 
     def after_update(self, objs: list) -> None:
-        enterprise_figures_sync(enterprise_ids=[o.enterprise_id for o in objs])
+        self._figures_sync(objs)
+
+    def _figures_sync(self, objs: list) -> None:
+        ids = sorted({o.enterprise_id for o in objs})
+        with self.journal_updating(Enterprise, ids, [*CURRENT_FIGURES, "updated_at"]):
+            enterprise_figures_sync(enterprise_ids=ids)
 
     def example_row(self):
         return {
