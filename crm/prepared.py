@@ -52,7 +52,9 @@ class Prepared:
             start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
             init_list = [column[0].target.attname for column in compiler.select[start:end]]
             populators = get_related_populators(klass_info, compiler.select, alias)
-            shape = (klass_info["model"], start, end, init_list, populators)
+            # Annotations become attributes of the object, as ModelIterable sets them.
+            annotations = tuple(compiler.annotation_col_map.items())
+            shape = (klass_info["model"], start, end, init_list, populators, annotations)
         else:
             shape = None
         return sql, params, positions, compiler, shape
@@ -83,11 +85,13 @@ class Prepared:
         rows = compiler.results_iter(results=[rows])
         if shape is None:
             return [tuple(row) for row in rows]
-        model, start, end, init_list, populators = shape
+        model, start, end, init_list, populators, annotations = shape
         objects = []
         for row in rows:
             obj = model.from_db(using, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
+            for attr_name, position in annotations:
+                setattr(obj, attr_name, row[position])
             objects.append(obj)
         return objects
