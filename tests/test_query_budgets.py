@@ -209,8 +209,9 @@ FLOOR_BUDGETS = [
     ("/api/v1/me/", 3),
     # session, user with bureau, department and groups, the page's calendar key, the navbar's unread count
     ("/me/", 4),
-    # session, user with bureau, department and groups, the page's own statement (no navbar: no unread count)
-    ("/search/suggest/?q=%E5%8D%8E%E6%96%B0", 3),
+    # an htmx fragment with nothing to search: session, user with bureau, department and groups (no navbar: no
+    # unread count)
+    ("/search/suggest/?q=", 2),
 ]
 
 
