@@ -47,15 +47,22 @@ class Prepared:
             if len(found) != 1:
                 raise ValueError(f"The compiled statement must hold the parameter {sample!r} exactly once: {sql}")
             positions.append(found[0])
+        # The converters of the selected columns (as results_iter finds them on every call): fixed by the statement.
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            raise ValueError("Prepared does not run statements selecting composite fields.")
+        converters = compiler.get_converters(fields)
         klass_info = compiler.klass_info
         if queryset._iterable_class is ModelIterable:
             start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
             init_list = [column[0].target.attname for column in compiler.select[start:end]]
             populators = get_related_populators(klass_info, compiler.select, alias)
-            shape = (klass_info["model"], start, end, init_list, populators)
+            # Annotations become attributes of the object, as ModelIterable sets them.
+            annotations = tuple(compiler.annotation_col_map.items())
+            shape = (klass_info["model"], start, end, init_list, populators, annotations)
         else:
             shape = None
-        return sql, params, positions, compiler, shape
+        return sql, params, positions, compiler, converters, shape
 
     def _compiled(self, using: str):
         compiled = getattr(self._local, using, None)
@@ -66,7 +73,7 @@ class Prepared:
 
     def sql(self, *values: int | str, using: str = "default") -> tuple[str, list]:
         """The statement and its parameters for ``values``, to run inside another one (e.g. a ``RawSQL`` subquery)."""
-        sql, params, positions, _compiler, _shape = self._compiled(using)
+        sql, params, positions, _compiler, _converters, _shape = self._compiled(using)
         params = list(params)
         for position, value in zip(positions, values, strict=True):
             params[position] = value
@@ -74,20 +81,23 @@ class Prepared:
 
     def __call__(self, *values: int | str, using: str = "default") -> list:
         sql, params = self.sql(*values, using=using)
-        _sql, _params, _positions, compiler, shape = self._compiled(using)
+        _sql, _params, _positions, compiler, converters, shape = self._compiled(using)
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if not rows:
             return []
-        rows = compiler.results_iter(results=[rows])
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
         if shape is None:
             return [tuple(row) for row in rows]
-        model, start, end, init_list, populators = shape
+        model, start, end, init_list, populators, annotations = shape
         objects = []
         for row in rows:
             obj = model.from_db(using, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
+            for attr_name, position in annotations:
+                setattr(obj, attr_name, row[position])
             objects.append(obj)
         return objects

@@ -94,12 +94,12 @@ def test_the_cache_store_keeps_drfs_history(client, manager, three_per_minute, s
     assert not ThrottleCounter.objects.exists()
 
 
-def test_a_signed_in_api_request_costs_four_queries(client, manager):
+def test_a_signed_in_api_request_costs_three_queries(client, manager):
     client.force_login(manager)
     client.get("/api/v1/me/")
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/api/v1/me/")
     assert response.json()["roles"] == ["manager"]
-    # The session, the user with bureau and department, the throttle's upsert (was six), the roles.
-    assert len(queries) == 4, [q["sql"] for q in queries]
+    # The session, the user with bureau, department and roles (crm.security), the throttle's upsert (was six).
+    assert len(queries) == 3, [q["sql"] for q in queries]
     assert sum("crm_throttlecounter" in q["sql"] for q in queries) == 1

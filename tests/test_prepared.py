@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db.models import Count
+from django.db.models import Count, F
 from django.db.models.expressions import RawSQL
 
 from crm.choices import Role
@@ -107,3 +107,14 @@ def test_the_statement_runs_as_a_subquery(manager, officer, django_assert_num_qu
         inner = RawSQL(*recipients.sql(user.pk))
         expected = Notification.objects.filter(recipient=user)
         assert set(Notification.objects.filter(pk__in=inner)) == set(expected) and expected.exists()
+
+
+def test_annotations_become_attributes_as_in_the_orm(manager, django_assert_num_queries):
+    with_groups = Prepared(
+        lambda pk: User.objects.filter(pk=pk).annotate(group_name=F("groups__name")).order_by("groups__name"), SAMPLE
+    )
+    manager.groups.add(Group.objects.get(name=Role.LEADER))
+    expected = [(u, u.group_name) for u in with_groups.build(manager.pk)]
+    with django_assert_num_queries(1):
+        rows = with_groups(manager.pk)
+    assert [(u, u.group_name) for u in rows] == expected == [(manager, Role.LEADER), (manager, Role.MANAGER)]

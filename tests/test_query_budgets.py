@@ -200,3 +200,24 @@ def test_search_queries_do_not_grow_with_the_hits(client, many):
     assert "批量企业054" in response.content.decode() or "批量企业000" in response.content.decode()
     short_word = 1 if connection.vendor == "postgresql" else 0  # which kinds hold a 1–2 character word rarely
     assert all_hits <= one + short_word
+
+
+# The framework floor (issue 18): what every signed-in request pays before its view. A query that comes back on
+# every request (a second user or groups read, the navbar count on a fragment) fails here.
+FLOOR_BUDGETS = [
+    # session, user with bureau, department and groups, the throttle counter's upsert
+    ("/api/v1/me/", 3),
+    # session, user with bureau, department and groups, the page's calendar key, the navbar's unread count
+    ("/me/", 4),
+    # an htmx fragment with nothing to search: session, user with bureau, department and groups (no navbar: no
+    # unread count)
+    ("/search/suggest/?q=", 2),
+]
+
+
+@pytest.mark.parametrize(("url", "budget"), FLOOR_BUDGETS)
+def test_the_framework_floor_queries(client, manager, url, budget, django_assert_num_queries):
+    client.force_login(manager)
+    client.get(url)  # the first request may renew the session (a write once a minute)
+    with django_assert_num_queries(budget):
+        assert client.get(url).status_code == 200

@@ -1,4 +1,4 @@
-"""crm.security.UserBackend: the session's user with its bureau, department and groups, read by prepared statements;
+"""crm.security.UserBackend: the session's user with its bureau, department and groups, read by one prepared statement;
 inactive users, unknown ids and changed passwords are refused as before."""
 
 import pytest
@@ -12,8 +12,8 @@ from tests.factories import PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_get_user_loads_bureau_department_and_roles_in_two_queries(manager, django_assert_num_queries):
-    with django_assert_num_queries(2):
+def test_get_user_loads_bureau_department_and_roles_in_one_query(manager, django_assert_num_queries):
+    with django_assert_num_queries(1):
         user = UserBackend().get_user(manager.pk)
         assert user == manager
         assert user.bureau.name == manager.bureau.name and user.department.name == manager.department.name
@@ -35,7 +35,7 @@ def test_other_uses_of_the_groups_still_query_the_users_own_groups(manager, offi
 def test_inactive_and_unknown_users_are_refused(manager, django_assert_num_queries):
     manager.is_active = False
     manager.save(update_fields=["is_active"])
-    with django_assert_num_queries(1):  # no groups query for a refused user
+    with django_assert_num_queries(1):
         assert UserBackend().get_user(manager.pk) is None
     assert UserBackend().get_user(manager.pk + 1000) is None
 
@@ -44,9 +44,19 @@ def test_a_primary_key_stored_as_text_goes_through_the_orm(manager):
     assert UserBackend().get_user(str(manager.pk)) == manager
 
 
+def test_a_user_with_two_roles_is_one_user_with_both_groups(manager, django_assert_num_queries):
+    # The statement returns a row per group: one user comes back, holding both.
+    manager.groups.add(Group.objects.get(name=Role.LEADER))
+    with django_assert_num_queries(1):
+        user = UserBackend().get_user(manager.pk)
+        assert user == manager and user.roles == [Role.MANAGER, Role.LEADER]
+        assert sorted(g.name for g in user.groups.all()) == sorted([Role.MANAGER, Role.LEADER])
+    assert not hasattr(user, "_row_group_id") and not hasattr(user, "_row_group_name")
+
+
 def test_a_user_without_bureau(django_assert_num_queries):
     user = UserFactory(bureau=None)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         loaded = UserBackend().get_user(user.pk)
         assert loaded.bureau is None and loaded.department is None and loaded.roles == []
 
