@@ -337,7 +337,7 @@ def test_the_needs_are_grouped_from_their_index_without_a_sort(data, who, reques
     are the selector's group keys in order. Were they to drift apart, SQLite would sort every need instead."""
     with CaptureQueriesContext(connection) as context:
         dashboard_kpis(user=request.getfixturevalue(who), today=TODAY, fresh=True)
-    [grouped] = [q["sql"] for q in context.captured_queries if '"no_first_due"' in q["sql"]]
+    [grouped] = [q["sql"] for q in context.captured_queries if '"need_flags"' in q["sql"]]
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {grouped}")
         plan = " ".join(row[-1] for row in cursor.fetchall())
@@ -347,7 +347,7 @@ def test_the_needs_are_grouped_from_their_index_without_a_sort(data, who, reques
 def _grouped_needs_sql(user) -> str:
     with CaptureQueriesContext(connection) as context:
         dashboard_kpis(user=user, today=TODAY, fresh=True)
-    [grouped] = [q["sql"] for q in context.captured_queries if '"no_first_due"' in q["sql"]]
+    [grouped] = [q["sql"] for q in context.captured_queries if '"need_flags"' in q["sql"]]
     return grouped
 
 

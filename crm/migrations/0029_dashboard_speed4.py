@@ -1,9 +1,11 @@
 """The dashboard without its cache (DESIGN §9.2): the needs' grouped pass reads one index and nothing else, on both
 databases, and sums the answered needs' working days itself (the separate pass over the answered needs is gone).
 
-- SQLite: ``crm_need_kpi_idx`` (0028, the group keys as expressions) is rebuilt with the summed columns appended
-  (``answered_at``, ``assigned_at``, ``answer_workdays``, ``answer_workdays_assigned``). Only the index is dropped
-  and created: no table is rebuilt, the search triggers of crm_need stay.
+- SQLite: ``crm_need_kpi_idx`` (0028: nine group keys as expressions) is rebuilt on the selector's one packed key
+  ``need_flags`` (one value compared per need instead of nine), status, satisfaction, rating, category, the scope
+  columns and the summed columns (``answered_at``, ``assigned_at``, ``answer_workdays``,
+  ``answer_workdays_assigned``). Only the index is dropped and created: no table is rebuilt, the search triggers
+  of crm_need stay.
 - PostgreSQL: an index of the same name holds the columns the group keys are computed from (the grouped columns as
   keys, the compared dates, the summed columns and the scope columns as INCLUDE): ~30 MB where the table is
   150 MB at province scale, so that the grouped pass is an index-only scan instead of reading the table. The
@@ -25,11 +27,35 @@ SUMMED = ('"answered_at"', '"assigned_at"', '"answer_workdays"', '"answer_workda
 speed3 = importlib.import_module("crm.migrations.0028_dashboard_speed3")
 
 
-def _sqlite_index(schema_editor, *, summed: bool) -> None:
+def flags_expression(threshold: str) -> str:
+    """``need_flags`` of crm/selectors/dashboard.py (``need_group_keys``) as the selector writes it on SQLite with
+    the fixed offset of ``TIME_ZONE``: SQLite uses an index on an expression for the same expression only."""
+
+    def by(moment: str, day: str) -> str:
+        return f'("{moment}" < "{day}" || \' {threshold}\')'
+
+    conditions = [
+        *(f'"{name}" IS NULL' for name in ("original_due_on", "due_on", "closed_at", "accept_due_on")),
+        '"accepted_at" IS NULL',
+        '"answered_at" IS NULL',
+        by("closed_at", "original_due_on"),
+        by("closed_at", "due_on"),
+        by("accepted_at", "accept_due_on"),
+    ]
+    bits = (f"CASE WHEN {condition} THEN {1 << index} ELSE 0 END" for index, condition in enumerate(conditions))
+    return f"({' + '.join(bits)})"
+
+
+def _sqlite_index(schema_editor, *, flags: bool) -> None:
     threshold = speed3._threshold()
     if threshold is None:  # 0028 made none: the selector then compares local dates, which no index serves
         return
-    columns = [*speed3.kpi_index_columns(threshold), *(SUMMED if summed else ())]
+    if flags:
+        # The flags first, as 0028's expressions, so that no plain status query is drawn to this index.
+        grouped = (flags_expression(threshold), '"status"', '"satisfaction"', '"rated_by_enterprise"', '"category"')
+        columns = [*grouped, '"enterprise_id"', '"project_id"', '"bureau_id"', *SUMMED]
+    else:
+        columns = speed3.kpi_index_columns(threshold)
     schema_editor.execute(f'DROP INDEX IF EXISTS "{KPI_INDEX}"')
     schema_editor.execute(f'CREATE INDEX "{KPI_INDEX}" ON "crm_need" ({", ".join(columns)})')
 
@@ -37,7 +63,7 @@ def _sqlite_index(schema_editor, *, summed: bool) -> None:
 def kpi_index_create(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        _sqlite_index(schema_editor, summed=True)
+        _sqlite_index(schema_editor, flags=True)
     elif vendor == "postgresql":
         schema_editor.execute(
             f'CREATE INDEX "{KPI_INDEX}" ON "crm_need" ("status", "satisfaction", "rated_by_enterprise", "category") '
@@ -49,7 +75,7 @@ def kpi_index_create(apps, schema_editor):
 def kpi_index_drop(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        _sqlite_index(schema_editor, summed=False)
+        _sqlite_index(schema_editor, flags=False)
     elif vendor == "postgresql":
         schema_editor.execute(f'DROP INDEX IF EXISTS "{KPI_INDEX}"')
 
