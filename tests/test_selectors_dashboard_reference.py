@@ -346,9 +346,9 @@ def test_the_reference_sees_a_wrong_local_date(mix, leader):
 
 
 def test_the_query_budget_holds_for_every_variant(mix, leader, django_assert_max_num_queries):
-    # 29: 预警企业 reads red, then yellow while fewer than the limit are red (crm.selectors.watch).
+    # 28: 预警企业 reads red, then yellow while fewer than the limit are red (crm.selectors.watch).
     for period, region in ((None, None), ("2025", COUNTY)):
-        with django_assert_max_num_queries(29):
+        with django_assert_max_num_queries(28):
             dashboard_kpis(user=leader, today=TODAY, fresh=True, period=period, region=region)
 
 

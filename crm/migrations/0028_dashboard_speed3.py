@@ -38,10 +38,8 @@ def _threshold() -> str | None:
     return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
-def kpi_index_create(apps, schema_editor):
-    threshold = _threshold()
-    if schema_editor.connection.vendor != "sqlite" or threshold is None:
-        return
+def kpi_index_columns(threshold: str) -> list[str]:
+    """The columns and expressions of the SQLite ``crm_need_kpi_idx`` (0029 replaces it: one packed key)."""
 
     def by(moment: str, day: str) -> str:
         return f'("{moment}" < "{day}" || \' {threshold}\')'
@@ -65,7 +63,14 @@ def kpi_index_create(apps, schema_editor):
         '"project_id"',
         '"bureau_id"',
     ]
-    schema_editor.execute(f'CREATE INDEX "{KPI_INDEX}" ON "crm_need" ({", ".join(columns)})')
+    return columns
+
+
+def kpi_index_create(apps, schema_editor):
+    threshold = _threshold()
+    if schema_editor.connection.vendor != "sqlite" or threshold is None:
+        return
+    schema_editor.execute(f'CREATE INDEX "{KPI_INDEX}" ON "crm_need" ({", ".join(kpi_index_columns(threshold))})')
 
 
 def kpi_index_drop(apps, schema_editor):

@@ -504,8 +504,9 @@ class Need(AutoCodeMixin, TimeStampedModel):
                 ],
                 name="crm_need_answered_scope_idx",
             ),
-            # On SQLite the dashboard's needs are also grouped from crm_need_kpi_idx, an index on expressions that
-            # migration 0028 creates outside the model state (crm/selectors/dashboard.py, ``need_group_keys``).
+            # The dashboard's needs are also grouped from crm_need_kpi_idx (on SQLite an index on an expression, on
+            # PostgreSQL a covering one) that migrations 0028/0029 create outside the model state
+            # (crm/selectors/dashboard.py, ``need_group_keys``).
         ]
 
     def __str__(self) -> str:

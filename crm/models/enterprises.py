@@ -163,6 +163,9 @@ class Enterprise(TimeStampedModel):
             # With the id: the keys of a region's enterprises come from the index alone on PostgreSQL too (the
             # visits of a region, crm/filtersets.py RowsOfRegion), and a region's list is read in index order.
             models.Index(fields=["region", "name", "id"], name="crm_ent_region_name_id_idx"),
+            # The region of an enterprise by its id from a small index, not from its wide row: the dashboard's
+            # counts per county look up the region of ~17,000 visits' and ~22,000 open needs' enterprises.
+            models.Index(fields=["id", "region"], name="crm_ent_id_region_idx"),
             models.Index(fields=["is_linked", "name"], name="crm_ent_linked_idx"),
             models.Index(fields=["is_assisted", "name"], name="crm_ent_assisted_idx"),
             # Eligible-enterprise lists put linked, then assisted enterprises first.

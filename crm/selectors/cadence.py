@@ -24,6 +24,7 @@ The rules are then applied in Python to the fetched rows (a page, or one person'
 """
 
 import datetime as dt
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -375,25 +376,25 @@ def _counts_sql(*, rules: Rules, enterprises, persons) -> tuple[str, list]:
     return " UNION ALL ".join(sql for sql, _p in parts), [param for _s, params in parts for param in params]
 
 
-def _counts(*, rules: Rules, enterprises, persons) -> dict[tuple[int, int], list[int]]:
-    """Visits done per (enterprise, person): a list of counts in the order of ``rules.columns()`` (look one up with
+def _counts(*, rules: Rules, enterprises, persons) -> dict[tuple[int, int], tuple[int, ...]]:
+    """Visits done per (enterprise, person): a tuple of counts in the order of ``rules.columns()`` (look one up with
     ``rules.position``), in one query. ``enterprises`` and ``persons`` are id lists or querysets of ids
     (``persons=None``: anybody; rows of people who are not liaisons are ignored; ``enterprises=None``: any
     enterprise, for the given ``persons``: rows of other enterprises are ignored)."""
     sql, params = _counts_sql(rules=rules, enterprises=enterprises, persons=persons)
-    counts: dict[tuple[int, int], list[int]] = {}
+    counts: dict[tuple[int, int], tuple[int, ...]] = {}
     # A server-side cursor on PostgreSQL (a plain one elsewhere): PostgreSQL never plans a cursor's query in parallel.
     # The four parts' estimates made it plan a leader's own counts (0.1 ms of work, EXPLAIN ANALYZE) as a Parallel
     # Append whose workers took 12-15 ms to start on the 2-core reference machine; through a cursor: ~2 ms.
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        for enterprise_id, person_id, *values in cursor.fetchall():
-            values = [int(value or 0) for value in values]
-            entry = counts.get((enterprise_id, person_id))
-            if entry is None:
-                counts[(enterprise_id, person_id)] = values
-            else:  # the same pair from another part of the union (as lead, as officer, at an activity)
-                counts[(enterprise_id, person_id)] = [a + b for a, b in zip(entry, values, strict=True)]
+        # The row's slices as they come: every count is a SUM(CASE … ELSE 0) of a non-empty group, an integer and
+        # never NULL, so no conversion per value (a province's ~11,000 rows: ~20 ms of the dashboard).
+        for row in cursor.fetchall():
+            pair, values = row[:2], row[2:]
+            entry = counts.get(pair)
+            # The same pair from another part of the union (as lead, as officer, at an activity) adds up.
+            counts[pair] = values if entry is None else tuple(map(operator.add, entry, values))
     return counts
 
 
