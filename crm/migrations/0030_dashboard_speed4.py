@@ -90,7 +90,7 @@ def indexes_analyze(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0028_dashboard_speed3"),
+        ("crm", "0029_import_undo"),
     ]
 
     operations = [
