@@ -39,7 +39,7 @@ def _threshold() -> str | None:
 
 
 def kpi_index_columns(threshold: str) -> list[str]:
-    """The columns and expressions of the SQLite ``crm_need_kpi_idx`` (0029 replaces it: one packed key)."""
+    """The columns and expressions of the SQLite ``crm_need_kpi_idx`` (0030 replaces it: one packed key)."""
 
     def by(moment: str, day: str) -> str:
         return f'("{moment}" < "{day}" || \' {threshold}\')'
