@@ -354,7 +354,7 @@ def _grouped_needs_sql(user) -> str:
 @pytest.mark.parametrize("who", ["leader", "county_officer"])
 def test_the_needs_grouped_pass_reads_its_index_alone(data, who, request):
     """The grouped pass, with the answered needs' working days it sums, reads ``crm_need_kpi_idx``, not the rows of
-    crm_need (migration 0029): on SQLite the index holds the summed columns (else every need's row is read, in
+    crm_need (migration 0030): on SQLite the index holds the summed columns (else every need's row is read, in
     the index's order); on PostgreSQL an index-only scan can answer it (``COUNT(*)``: ``COUNT(id)`` needed the
     table)."""
     grouped = _grouped_needs_sql(request.getfixturevalue(who))

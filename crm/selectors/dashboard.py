@@ -274,9 +274,9 @@ def need_group_keys(*, today: dt.date) -> dict:
     than nine keys: SQLite compares one value per need to find the groups' edges, PostgreSQL hashes one.
 
     The bits are written in SQL with their values inline (``CASE WHEN … THEN 4 ELSE 0 END``, no parameters): on
-    SQLite the index ``crm_need_kpi_idx`` (migration 0029) holds the same expression, which SQLite matches term by
+    SQLite the index ``crm_need_kpi_idx`` (migration 0030) holds the same expression, which SQLite matches term by
     term, so that the GROUP BY streams from it instead of sorting every need. On PostgreSQL the index of that name
-    holds the columns it is computed from (0029), read instead of the table. Both hold the summed working days."""
+    holds the columns it is computed from (0030), read instead of the table. Both hold the summed working days."""
     conditions = {
         "no_first_due": Q(original_due_on__isnull=True),
         "no_due": Q(due_on__isnull=True),
