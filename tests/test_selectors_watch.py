@@ -104,6 +104,16 @@ def _inbox_needs(enterprise, county_enterprise, city_bureau, county_bureau, day)
                 )
 
 
+def test_a_county_inbox_reads_its_bureaus_needs_alone(county_manager, county_enterprise, county_bureau):
+    """Every need a bureau owns is visible to it: the inbox is scoped by the bureau, without ``visible_to``'s region
+    joins (each owned need's enterprise and project looked up: ~15 ms of a county manager's counts, issue 18)."""
+    NeedFactory(enterprise=county_enterprise, bureau=county_bureau, status=NeedStatus.NEW)
+    with CaptureQueriesContext(connection) as captured:
+        assert inbox_counts(user=county_manager)["accept"] == 1
+    sql = captured.captured_queries[-1]["sql"]
+    assert "crm_enterprise" not in sql and "crm_project" not in sql
+
+
 def test_inbox_counts_one_query_equal_the_lists_and_the_scope(
     manager, county_manager, enterprise, county_enterprise, city_bureau, county_bureau, django_assert_num_queries
 ):
