@@ -98,3 +98,9 @@ def test_ratio_is_against_the_floor_plus_the_orm_and_the_360_page_has_a_query_bu
     assert page.verdict() == "OVER queries>15"
     assert Case("a", "/api/v1/needs/", lambda: None).floor_path == "/api/v1/me/"
     assert Case("w", "/needs/", lambda: None).floor_path == "/me/"
+
+
+def test_a_county_managers_home_page_is_a_row(tiny_dataset):
+    """Issue 18: a county manager's 工作台 (its own inbox and 预警企业 plans) is measured beside the city's."""
+    rows = table_rows(run("--only", "county manager 工作台"))
+    assert not rows["web county manager 工作台 (inbox, watch)"]["verdict"].startswith("HTTP")

@@ -476,6 +476,28 @@ def home_cases(manager: Callable[[], User]) -> list[Case]:
                 user=leader,
             )
         )
+    # A county manager's (issue 18): the inbox of a county bureau and a county's 预警企业 take other plans than the
+    # city's (SQLite walked the county's visits; its inbox joined enterprises and projects).
+    county_pk = (
+        User.objects.filter(groups__name=Role.MANAGER, bureau__level=BureauLevel.COUNTY, is_active=True)
+        .order_by("username", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if county_pk is not None:
+
+        def county_manager():
+            return User.objects.get(pk=county_pk)
+
+        cases.append(
+            Case(
+                "web county manager 工作台 (inbox, watch)",
+                reverse("crm:home"),
+                lambda: red_flag_visits(user=county_manager()),
+                HOME,
+                user=county_manager,
+            )
+        )
     return cases
 
 
