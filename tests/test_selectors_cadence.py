@@ -2,6 +2,7 @@
 
 import datetime as dt
 import random
+import re
 
 import pytest
 from django.db import connection
@@ -13,6 +14,7 @@ from crm.models.routine import CADENCE_DEFAULT_KINDS, CADENCE_DEFAULTS
 from crm.selectors.cadence import (
     LINK_INDEX,
     CadenceRows,
+    _counts_sql,
     cadence_coverage,
     cadence_query,
     cadence_rows,
@@ -336,3 +338,30 @@ def test_whole_scope_links_walk_the_liaison_index_not_every_enterprise(officer, 
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert LINK_INDEX in plan and "crm_ent_status" not in plan
+
+
+def test_the_counts_read_the_visits_from_their_index_alone(officer, manager, city_bureau):
+    """The visits done, as a visit's lead and as one of its officers, come from ``crm_visit_ent_date_idx`` alone
+    (migration 0031 added ``id``, the key of the officer link table): without it PostgreSQL read every visit row of
+    the two periods and hashed them (~43,000 at province scale) to find the few officers who were not the lead.
+    SQLite's indexes carry the row id anyway: there the index must name it."""
+    for enterprise in Enterprise.objects.filter(liaison_officers=officer):
+        _visit(enterprise, dt.date(2026, 10, 5), lead=manager, officers=[officer])
+    _linked_enterprises(2, officer=officer, city_bureau=city_bureau)
+    query = cadence_query(user=manager, today=dt.date(2026, 10, 20))
+    sql, params = _counts_sql(rules=query.rules, enterprises=query.enterprises, persons=None)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'crm_visit_ent_date_idx'")
+            [[index]] = cursor.fetchall()
+            assert index.endswith('"lead_id", "id")'), index
+            return
+        # Only index-only scans left to the planner (the test's tables are small and never vacuumed): were a
+        # column outside the index read, crm_visit could only be read by a (disabled) table or index scan.
+        for scan in ("seqscan", "indexscan", "bitmapscan"):
+            cursor.execute(f"SET LOCAL enable_{scan} = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = [row[0] for row in cursor.fetchall()]
+    visits = [line for line in plan if re.search(r" on crm_visit( |$)", line)]
+    assert len(visits) == 2, plan  # as lead, as officer
+    assert all("Index Only Scan using crm_visit_ent_date_idx on crm_visit" in line for line in visits), plan

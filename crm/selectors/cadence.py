@@ -20,7 +20,9 @@ Three reads, whatever the number of enterprises (DESIGN §9.2), none of them a p
    a conditional ``COUNT(... FILTER/CASE ...)`` column.
 
 The rules are then applied in Python to the fetched rows (a page, or one person's enterprises): the officer's
-工作台 touches only that person's links and visits (``crm_visit_ent_date_idx``, the M2M and FK indexes).
+工作台 touches only that person's links and visits (``crm_visit_ent_date_idx``, the M2M and FK indexes). The whole
+scope's counts walk its enterprises' entries of ``crm_visit_ent_date_idx`` (kind, lead and id in the index) and, as
+officer, the link table's (visit, user) index: no visit row is read.
 """
 
 import datetime as dt
