@@ -4,6 +4,8 @@ read one flag at a time in index order (issue 18's pass on the 工作台)."""
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.choices import OPEN_NEED_STATUSES, NeedStatus, VisitFlag
 from crm.models import Need
