@@ -105,12 +105,25 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Parallel workers per Gather for the app's own PostgreSQL connections. 0 (no parallel query) by default: the
+# app's statements do a few ms of work and on a 2-core server starting the workers took 10-15 ms more (the API
+# visits region count, a manager's supervised count), and under concurrent requests the workers compete for the
+# same cores (one uncached dashboard count is slower: docs/operator-guide.md, "Parallel query"). Raise it (e.g. 2,
+# PostgreSQL's own default) on a server with many cores; empty: the server's setting.
+pg_parallel_workers = os.environ.get("DJANGO_PG_PARALLEL_WORKERS", "0").strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT: it pays off for long analytical queries; here any statement whose estimate passes jit_above_cost
     # (the milestone lag counts, the dashboard's aggregates) spent tens of ms compiling (EXPLAIN: "JIT Emission").
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"]["options"] = " ".join(
-        filter(None, [DATABASES["default"]["OPTIONS"].get("options"), "-c jit=off"])
+        filter(
+            None,
+            [
+                DATABASES["default"]["OPTIONS"].get("options"),
+                "-c jit=off",
+                pg_parallel_workers and f"-c max_parallel_workers_per_gather={int(pg_parallel_workers)}",
+            ],
+        )
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside one writer; IMMEDIATE takes the write lock at BEGIN so concurrent

@@ -108,9 +108,28 @@ def test_debug_does_not_serve_media():
 def test_postgresql_connections_run_without_jit_and_keep_options_of_the_url():
     show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['options'])"
     url = "postgres://crm:crm@127.0.0.1:5432/crm"
-    assert _django(show, DJANGO_DEBUG="1", DATABASE_URL=url).stdout.strip() == "-c jit=off"
+    no_parallel = "-c max_parallel_workers_per_gather=0"
+    assert _django(show, DJANGO_DEBUG="1", DATABASE_URL=url).stdout.strip() == f"-c jit=off {no_parallel}"
     with_options = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url + "?options=-c%20work_mem%3D8MB")
-    assert with_options.stdout.strip() == "-c work_mem=8MB -c jit=off", with_options.stderr
+    assert with_options.stdout.strip() == f"-c work_mem=8MB -c jit=off {no_parallel}", with_options.stderr
+
+
+def test_parallel_workers_per_gather_come_from_the_environment():
+    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['options'])"
+    url = "postgres://crm:crm@127.0.0.1:5432/crm"
+    two = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url, DJANGO_PG_PARALLEL_WORKERS=" 2 ")
+    assert two.stdout.strip() == "-c jit=off -c max_parallel_workers_per_gather=2", two.stderr
+    # Empty: the server's own setting.
+    server = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url, DJANGO_PG_PARALLEL_WORKERS="")
+    assert server.stdout.strip() == "-c jit=off", server.stderr
+    bad = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url, DJANGO_PG_PARALLEL_WORKERS="many")
+    assert bad.returncode != 0 and "ValueError" in bad.stderr
+
+
+def test_sqlite_connections_get_no_postgresql_options():
+    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'].get('options'))"
+    result = _django(show, DJANGO_DEBUG="1", DATABASE_URL="sqlite:////tmp/x.sqlite3", DJANGO_PG_PARALLEL_WORKERS="2")
+    assert result.stdout.strip() == "None", result.stderr
 
 
 def test_a_postgresql_session_has_jit_off(db):
@@ -119,3 +138,11 @@ def test_a_postgresql_session_has_jit_off(db):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_a_postgresql_session_plans_no_parallel_workers(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
