@@ -84,7 +84,7 @@ class Picker(forms.Select):
         for _group_name, options, _index in context["widget"]["optgroups"]:
             for option in options:
                 option_value = option["value"]
-                if isinstance(option_value, str) and not option_value:
+                if type(option_value) is not int and isinstance(option_value, str) and not option_value:
                     label = option["label"]
                     if label is None or str(label) in EMPTY_LABELS:
                         if placeholder is None:
