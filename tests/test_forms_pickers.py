@@ -63,6 +63,22 @@ def test_picker_writes_the_options_as_django_select_template_does(widget_class):
     assert "&lt;b&gt;&quot;丙&quot;&lt;/b&gt;" in fast and 'label="我挂钩的企业"' in fast
 
 
+@pytest.mark.parametrize("widget_class", [Picker, PickerMultiple])
+def test_only_an_empty_choice_without_a_label_of_its_own_reads_as_the_placeholder(widget_class):
+    """The placeholder replaces the label of an empty value's option when that label is empty, None or Django's
+    dashes, in a group too; a label of its own (a filter's 全部) and a non-empty value keep theirs."""
+    choices = [
+        ("", None),
+        ("", "全部"),
+        ("组", [("", "---------"), ("", ""), (0, "---------")]),
+        ("x", ""),
+    ]
+    html = widget_class(choices=choices, kind="staff").render("who", None)
+    assert html.count(">请选择人员</option>") == 3
+    assert '<option value="">全部</option>' in html
+    assert '<option value="0">---------</option>' in html and '<option value="x"></option>' in html
+
+
 def test_picker_refuses_an_unknown_kind():
     with pytest.raises(ValueError):
         Picker(kind="bureaus")
