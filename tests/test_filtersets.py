@@ -139,6 +139,22 @@ def test_visit_officer_means_lead_or_member(manager, officer, enterprise):
     ]
 
 
+def test_visit_officer_reads_the_visits_led_and_joined_by_their_indexes(manager, officer, enterprise):
+    both = Visit.objects.create(enterprise=enterprise, visited_on="2026-01-05", q_needs="x", lead=officer)
+    both.officers.add(officer)  # led and joined: found once
+    Visit.objects.create(enterprise=enterprise, visited_on="2026-01-07", q_needs="z", lead=manager)
+    assert run(VisitFilterSet, {"officer": officer.pk}, manager) == [both]
+    if connection.vendor != "sqlite":
+        return
+    # ``lead OR EXISTS(member)`` tested every visit in scope (a full scan of 300,000 visits for each count).
+    data = QueryDict(urlencode({"officer": officer.pk}))
+    qs = VisitFilterSet(data, queryset=Visit.objects.all(), request=request_for(manager)).qs
+    sql, params = qs.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        plan = " ".join(str(row[-1]) for row in cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
+    assert "SCAN crm_visit" not in plan.replace("SCAN crm_visit_", ""), plan
+
+
 def test_need_overdue_handler_and_department(manager, officer, enterprise, city_bureau, city_department):
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     late = Need.objects.create(
