@@ -57,6 +57,13 @@ def test_a_hit_culls_now_and_then(monkeypatch):
     assert list(ThrottleCounter.objects.values_list("key", flat=True)) == ["new"]
 
 
+def test_no_cull_when_culling_is_off(monkeypatch):
+    hit(T0, key="quiet")
+    monkeypatch.setattr(throttle_models, "CULL_EVERY", 0)  # the suite's setting: a query count never gets a cull
+    hit(T0 + 200, key="new")
+    assert sorted(ThrottleCounter.objects.values_list("key", flat=True)) == ["new", "quiet"]
+
+
 @pytest.fixture
 def three_per_minute(monkeypatch):
     monkeypatch.setattr(CrmUserRateThrottle, "THROTTLE_RATES", {**CrmUserRateThrottle.THROTTLE_RATES, "user": "3/min"})
