@@ -12,7 +12,7 @@ from simple_history.utils import bulk_create_with_history
 
 from crm.models import Enterprise, EnterpriseQualification
 from crm.sheets.imports import sheet_import
-from crm.sheets.resources.bulk import rows_create, rows_history_update, rows_update
+from crm.sheets.resources.bulk import HistoryRows, RowsInsert, RowsUpdate
 from crm.sheets.resources.widgets import CHANGE_REASON
 from tests.factories import EnterpriseFactory, credit_code
 from tests.sheets_helpers import make_xlsx
@@ -60,13 +60,13 @@ def history(objs) -> list[dict]:
 
 
 @pytest.mark.parametrize("vendor", ["sqlite", "other"])  # SQLite's executemany path and the RETURNING path
-def test_rows_create_stores_what_the_orm_stores(regions, chains, manager, vendor):
+def test_rows_insert_stores_what_the_orm_stores(regions, chains, manager, vendor):
     expected = bulk_create_with_history(
         unsaved(regions, chains, manager, 1), Enterprise, default_user=manager, default_change_reason=CHANGE_REASON
     )
     mine = unsaved(regions, chains, manager, 2)
     with transaction.atomic(), mock.patch.object(connection, "vendor", vendor):
-        rows_create(mine, Enterprise, batch_size=2, user=manager, reason=CHANGE_REASON)
+        RowsInsert(mine, Enterprise, batch_size=2).run(user=manager, reason=CHANGE_REASON)
     assert [o.pk for o in mine] == sorted(o.pk for o in mine) and all(not o._state.adding for o in mine)
     assert [o.name for o in Enterprise.objects.filter(pk__in=[o.pk for o in mine]).order_by("pk")] == [
         "批量2-0",
@@ -81,7 +81,7 @@ def test_rows_create_stores_what_the_orm_stores(regions, chains, manager, vendor
 
 
 @pytest.mark.parametrize("vendor", ["sqlite", "other"])
-def test_rows_create_copies_the_history_rows_in_the_database(regions, chains, manager, vendor):
+def test_rows_insert_copies_the_history_rows_in_the_database(regions, chains, manager, vendor):
     """The "+" history rows are copied from the inserted rows by one INSERT … SELECT (no row built in Python),
     and hold every tracked value simple_history's bulk_create_with_history writes."""
     expected = bulk_create_with_history(
@@ -100,7 +100,7 @@ def test_rows_create_copies_the_history_rows_in_the_database(regions, chains, ma
         mock.patch.object(connection, "vendor", vendor),
         connection.execute_wrapper(recording),
     ):
-        rows_create(mine, Enterprise, user=manager, reason=CHANGE_REASON)
+        RowsInsert(mine, Enterprise).run(user=manager, reason=CHANGE_REASON)
     assert statements == [("INSERT", False)]
     skip = {"history_id", "history_date", "id", "name", "credit_code", "created_at", "updated_at"}
 
@@ -127,7 +127,7 @@ def test_an_object_with_its_own_history_reason_gets_its_history_row_from_python(
     objs = unsaved(regions, chains, manager, 9, count=2)
     objs[1]._change_reason = "另一原因"
     with transaction.atomic():
-        rows_create(objs, Enterprise, user=manager, reason=CHANGE_REASON)
+        RowsInsert(objs, Enterprise).run(user=manager, reason=CHANGE_REASON)
     reasons = Enterprise.history.filter(id__in=[o.pk for o in objs]).order_by("id")
     assert [h.history_change_reason for h in reasons] == [CHANGE_REASON, "另一原因"]
 
@@ -151,7 +151,7 @@ def test_sqlite_rows_go_out_in_statements_as_long_as_sqlite_allows(regions, chai
         mock.patch("crm.sheets.resources.bulk.sqlite_max_params", return_value=per_row * 2 + 1),
         connection.execute_wrapper(counting),
     ):
-        rows_create(objs, Enterprise, user=manager, reason=CHANGE_REASON)
+        RowsInsert(objs, Enterprise).run(user=manager, reason=CHANGE_REASON)
     assert inserts == [2, 2, 1]
     assert [e.name for e in Enterprise.objects.filter(pk__in=[o.pk for o in objs]).order_by("pk")] == [
         o.name for o in objs
@@ -163,7 +163,7 @@ def test_sqlite_rows_go_out_in_statements_as_long_as_sqlite_allows(regions, chai
 def test_rows_update_stores_what_save_stores(regions, chains, manager, vendor):
     objs = unsaved(regions, chains, manager, 5, count=5)
     with transaction.atomic():
-        rows_create(objs, Enterprise, user=manager, reason=CHANGE_REASON)
+        RowsInsert(objs, Enterprise).run(user=manager, reason=CHANGE_REASON)
     expected = unsaved(regions, chains, manager, 6, count=5)
     names = ["name", "employees", "revenue", "established_on", "is_linked", "industry_chain", "updated_at"]
     for obj, other in zip(objs, expected, strict=True):
@@ -176,7 +176,7 @@ def test_rows_update_stores_what_save_stores(regions, chains, manager, vendor):
         mock.patch.object(connection, "vendor", vendor),
         mock.patch("crm.sheets.resources.bulk.sqlite_max_params", return_value=len(names) * 2 + 2),
     ):
-        rows_update(list(reversed(objs)), Enterprise, names)
+        RowsUpdate(list(reversed(objs)), Enterprise, names).run()
     for obj in objs:
         fresh = Enterprise.objects.get(pk=obj.pk)
         assert [getattr(fresh, n) for n in names] == [getattr(obj, n) for n in names]
@@ -184,13 +184,13 @@ def test_rows_update_stores_what_save_stores(regions, chains, manager, vendor):
     assert Enterprise.objects.filter(name__startswith="批量6-").count() == 5
 
 
-def test_rows_history_update_writes_a_change_row_each(regions, chains, manager):
+def test_history_rows_of_an_update_write_a_change_row_each(regions, chains, manager):
     objs = unsaved(regions, chains, manager, 3)
     with transaction.atomic():
-        rows_create(objs, Enterprise, user=manager, reason=CHANGE_REASON)
+        RowsInsert(objs, Enterprise).run(user=manager, reason=CHANGE_REASON)
     for obj in objs:
         obj.employees = 999
-    rows_history_update(objs, Enterprise, user=manager, reason=CHANGE_REASON)
+    HistoryRows(objs, Enterprise, history_type="~", user=manager, reason=CHANGE_REASON).run()
     latest = [Enterprise.history.filter(id=o.pk).order_by("-history_id").first() for o in objs]
     assert [(h.history_type, h.employees, h.history_user) for h in latest] == [("~", 999, manager)] * 3
 

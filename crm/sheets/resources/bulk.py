@@ -214,11 +214,6 @@ class RowsInsert:
             history_rows_create(objs, model, history_type="+", user=user, reason=reason)
 
 
-def rows_create(objs: list, model, *, batch_size: int = 1000, user=None, reason: str = "") -> None:
-    """Insert new ``objs`` (setting their keys) and, for a model with history, their "+" history rows."""
-    RowsInsert(objs, model, batch_size=batch_size).run(user=user, reason=reason)
-
-
 def sqlite_max_params(connection) -> int:
     """The bound parameters one SQLite statement takes: the library's real limit (32 766 since SQLite 3.32),
     not Django's conservative 999, which would cut 10 000 rows into 450 statements."""
@@ -295,11 +290,6 @@ class RowsUpdate:
                 )
 
 
-def rows_update(objs: list, model, names: list[str]) -> None:
-    """Write the fields ``names`` of existing ``objs`` (``RowsUpdate``)."""
-    RowsUpdate(objs, model, names).run()
-
-
 class HistoryRows:
     """One history row per object, as simple_history's ``bulk_history_create`` writes it, with the parameters
     built now and written by ``run`` with one executemany. For a history model with fields this module does not
@@ -361,11 +351,6 @@ class HistoryRows:
             cursor.executemany(sql, self.rows)
 
 
-def rows_history_update(objs: list, model, *, batch_size: int = 1000, user=None, reason: str = "") -> None:
-    """The "~" history rows of updated ``objs`` (the records themselves are written by the caller)."""
-    HistoryRows(objs, model, history_type="~", user=user, reason=reason, batch_size=batch_size).run()
-
-
 def history_rows_create(objs: list, model, *, history_type: str, user=None, reason: str = "", now=None) -> None:
     """One history row per object, as simple_history's ``bulk_history_create`` writes it, with executemany."""
     rows = HistoryRows(objs, model, history_type=history_type, user=user, reason=reason, now=now)
@@ -377,7 +362,7 @@ _HISTORY_OVERRIDES = ("_history_user", "_history_date", "_change_reason")
 
 
 def history_rows_copy(objs: list, model, keys: list, *, user=None, reason: str = "") -> bool:
-    """The "+" history rows of records ``rows_create`` has just inserted, copied by the database itself:
+    """The "+" history rows of records ``RowsInsert`` has just inserted, copied by the database itself:
     ``INSERT INTO <history> SELECT … FROM <table> WHERE pk IN (…)``. The rows hold exactly what was inserted
     (written by this transaction a moment ago), so the history row is what ``history_rows_create`` would write
     from the objects, without converting every value in Python again (a tenth of the import's time).
