@@ -443,6 +443,15 @@ def cases_build(*, region: str) -> list[Case]:
     return cases
 
 
+def _home_case(name: str, pk: int) -> Case:
+    """The 工作台 row of the user ``pk`` (read again on every run, as the request reads it); "ORM" is 预警企业."""
+
+    def user():
+        return User.objects.get(pk=pk)
+
+    return Case(name, reverse("crm:home"), lambda: red_flag_visits(user=user()), HOME, user=user)
+
+
 def home_cases(manager: Callable[[], User]) -> list[Case]:
     """The manager's 工作台 (inbox, 预警企业, policy radar) and the leader's (预警企业, supervised needs, cadence). The
     "ORM" column is 预警企业 alone."""
@@ -462,20 +471,6 @@ def home_cases(manager: Callable[[], User]) -> list[Case]:
             .values_list("pk", flat=True)
             .first()
         )
-    if leader_pk is not None:
-
-        def leader():
-            return User.objects.get(pk=leader_pk)
-
-        cases.append(
-            Case(
-                "web leader 工作台 (watch, cadence)",
-                reverse("crm:home"),
-                lambda: red_flag_visits(user=leader()),
-                HOME,
-                user=leader,
-            )
-        )
     # A county manager's (issue 18): the inbox of a county bureau and a county's 预警企业 take other plans than the
     # city's (SQLite walked the county's visits; its inbox joined enterprises and projects).
     county_pk = (
@@ -484,20 +479,12 @@ def home_cases(manager: Callable[[], User]) -> list[Case]:
         .values_list("pk", flat=True)
         .first()
     )
-    if county_pk is not None:
-
-        def county_manager():
-            return User.objects.get(pk=county_pk)
-
-        cases.append(
-            Case(
-                "web county manager 工作台 (inbox, watch)",
-                reverse("crm:home"),
-                lambda: red_flag_visits(user=county_manager()),
-                HOME,
-                user=county_manager,
-            )
-        )
+    for name, pk in (
+        ("web leader 工作台 (watch, cadence)", leader_pk),
+        ("web county manager 工作台 (inbox, watch)", county_pk),
+    ):
+        if pk is not None:
+            cases.append(_home_case(name, pk))
     return cases
 
 
