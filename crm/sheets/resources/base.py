@@ -942,7 +942,8 @@ class LedgerResource(resources.ModelResource):
             for obj in owners:
                 wanted = [o.pk for o in obj._import_m2m[attribute]]
                 have = current.get(obj.pk, {}) if obj.pk is not None else {}
-                removed += [link_id for target_id, link_id in have.items() if target_id not in set(wanted)]
+                keep = set(wanted)  # once per owner, not once per link it has
+                removed += [link_id for target_id, link_id in have.items() if target_id not in keep]
                 new_links += [(obj, pk) for pk in wanted if pk not in have]
             links.append((through, source, target, removed, new_links))
         return links
