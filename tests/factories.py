@@ -422,6 +422,14 @@ class ProjectMilestoneFactory(DjangoModelFactory):
     kind = "signed"
 
 
+class ProjectProgressFactory(DjangoModelFactory):
+    class Meta:
+        model = "crm.ProjectProgress"
+
+    project = factory.SubFactory(ProjectFactory)
+    month = dt.date(2026, 1, 1)
+
+
 class CommissionerFactory(DjangoModelFactory):
     class Meta:
         model = "crm.Commissioner"

@@ -3,16 +3,18 @@ every card, a county's the cards of its region) and the board's columns (order, 
 
 import datetime as dt
 import random
+from decimal import Decimal
 
 import pytest
 
 from crm.choices import OPEN_CULTIVATION_STAGES, CultivationStage, MilestoneKind
-from crm.models import Cultivation, CultivationTarget
+from crm.models import Cultivation, CultivationTarget, Project, ProjectMilestone, ProjectProgress
 from crm.selectors.programmes import (
     LAG_LISTS,
     cultivation_board,
     milestone_lag,
     milestone_lag_counts,
+    project_rates,
     target_progress,
 )
 from tests.factories import (
@@ -21,6 +23,7 @@ from tests.factories import (
     EnterpriseFactory,
     ProjectFactory,
     ProjectMilestoneFactory,
+    ProjectProgressFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +143,54 @@ def test_the_lag_counts_are_the_lengths_of_the_lag_lists(manager, county_manager
         expected = {which: len(list(milestone_lag(user=user, which=which, today=today))) for which in LAG_LISTS}
         assert counts == expected
         assert all(expected.values())
+
+
+def _rates_by_hand(user) -> tuple:
+    """开工率 and 投资完成率's figures over the projects ``user`` sees, counted one project at a time."""
+    signed = started = 0
+    planned = done = Decimal(0)
+    for project in Project.objects.visible_to(user):
+        reached = set(
+            ProjectMilestone.objects.filter(project=project, actual_on__isnull=False).values_list("kind", flat=True)
+        )
+        signed += MilestoneKind.SIGNED in reached
+        started += {MilestoneKind.SIGNED, MilestoneKind.STARTED} <= reached
+        if project.planned_investment and project.planned_investment > 0:
+            planned += project.planned_investment
+            latest = (
+                ProjectProgress.objects.filter(project=project, investment_total__isnull=False)
+                .order_by("-month")
+                .first()
+            )
+            done += latest.investment_total if latest else 0
+    return signed, started, planned, done
+
+
+def test_project_rates_are_what_a_project_by_project_count_gives(manager, county_manager, regions):
+    """Milestones reached or only planned, reports with and without a total (the latest month without one), projects
+    with no, zero or a planned investment, in two regions: the counts and sums read as sets and an anti join (the
+    latest report with a total: none later) are the ones counted project by project, for the city and a county."""
+    rng = random.Random(18)
+    for n in range(40):
+        project = ProjectFactory(
+            region=regions["320812" if n % 2 else "320831"],
+            planned_investment=rng.choice([None, Decimal(0), Decimal(1000 * (n + 1))]),
+        )
+        for kind in (MilestoneKind.SIGNED, MilestoneKind.STARTED):
+            state = rng.choice([None, "planned", "reached"])
+            if state:
+                ProjectMilestoneFactory(
+                    project=project,
+                    kind=kind,
+                    planned_on=dt.date(2026, 1, 10),
+                    actual_on=dt.date(2026, 2, 1) if state == "reached" else None,
+                )
+        for month in rng.sample(range(1, 7), rng.randint(0, 4)):
+            total = rng.choice([None, Decimal(100 * month + n)])
+            ProjectProgressFactory(project=project, month=dt.date(2026, month, 1), investment_total=total)
+    for user in (manager, county_manager):
+        rates = project_rates(user=user)
+        signed, started, planned, done = _rates_by_hand(user)
+        assert (rates["signed"], rates["started"]) == (signed, started)
+        assert (rates["planned_investment"], rates["investment_done"]) == (planned, done)
+        assert signed and started and done

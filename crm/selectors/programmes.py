@@ -244,6 +244,11 @@ def milestone_lag(*, user, which: str, today: dt.date | None = None):
     )
 
 
+def _reached(kind: str):
+    """The ids of the projects that reached the milestone ``kind`` (its actual date set), as a subquery."""
+    return ProjectMilestone.objects.filter(kind=kind, actual_on__isnull=False).values("project_id")
+
+
 def milestone_lag_counts(*, user, today: dt.date | None = None) -> dict[str, int]:
     """How many milestones each lag list holds (one query). "The earlier milestone reached" is ``project_id IN``
     the projects that reached it, a set each database builds once, not a correlated EXISTS per row: PostgreSQL
@@ -251,8 +256,7 @@ def milestone_lag_counts(*, user, today: dt.date | None = None) -> dict[str, int
     today = today or timezone.localdate()
     counts = {}
     for which, (reached, late) in LAG_LISTS.items():
-        earlier = ProjectMilestone.objects.filter(kind=reached, actual_on__isnull=False).values("project_id")
-        counts[which] = Count("pk", filter=Q(kind=late, project_id__in=earlier))
+        counts[which] = Count("pk", filter=Q(kind=late, project_id__in=_reached(reached)))
     return (
         ProjectMilestone.objects.visible_to(user)
         .filter(actual_on__isnull=True, planned_on__lt=today)
@@ -316,27 +320,30 @@ def project_progress(*, user, project: Project, limit: int = 12) -> list[Project
 
 def project_rates(*, user) -> dict:
     """开工率 (projects signed that have started / projects signed) and 投资完成率 (latest reported investment to
-    date / planned investment, over projects with a planned investment) of the user's scope. Two queries."""
+    date / planned investment, over projects with a planned investment) of the user's scope. Two queries.
+
+    "Reached a milestone" is ``pk IN`` the projects that reached it (a set built once, as in
+    ``milestone_lag_counts``), not a correlated EXISTS per project: PostgreSQL probed the milestone index three
+    times per project (EXPLAIN ANALYZE on seed_scale: 56 -> 14 ms). The latest report with a total is the one with
+    no later report with a total (an anti join: 12 -> 10 ms), not a subquery per report looking the month up."""
     projects = Project.objects.visible_to(user)
-    signed = ProjectMilestone.objects.filter(project=OuterRef("pk"), kind=MilestoneKind.SIGNED, actual_on__isnull=False)
-    started = ProjectMilestone.objects.filter(
-        project=OuterRef("pk"), kind=MilestoneKind.STARTED, actual_on__isnull=False
-    )
+    signed = Q(pk__in=_reached(MilestoneKind.SIGNED))
+    started = Q(pk__in=_reached(MilestoneKind.STARTED))
     counts = projects.aggregate(
-        signed=Count("pk", filter=Q(Exists(signed))),
-        started=Count("pk", filter=Q(Exists(signed)) & Q(Exists(started))),
+        signed=Count("pk", filter=signed),
+        started=Count("pk", filter=signed & started),
         planned=Sum("planned_investment", filter=Q(planned_investment__gt=0)),
     )
-    latest_month = (
-        ProjectProgress.objects.filter(project=OuterRef("project"), investment_total__isnull=False)
-        .order_by("-month")
-        .values("month")[:1]
+    later = ProjectProgress.objects.filter(
+        project=OuterRef("project"), investment_total__isnull=False, month__gt=OuterRef("month")
     )
-    money = ProjectProgress.objects.filter(
-        project__in=projects.filter(planned_investment__gt=0).values("pk"),
-        investment_total__isnull=False,
-        month=Subquery(latest_month),
-    ).aggregate(done=Sum("investment_total"))
+    money = (
+        ProjectProgress.objects.filter(
+            project__in=projects.filter(planned_investment__gt=0).values("pk"), investment_total__isnull=False
+        )
+        .filter(~Exists(later))
+        .aggregate(done=Sum("investment_total"))
+    )
     money["planned"] = counts["planned"]
     planned, done = money["planned"] or Decimal("0"), money["done"] or Decimal("0")
     return {
