@@ -54,6 +54,7 @@ from django.utils.translation import get_language
 
 from crm.choices import (
     OPEN_NEED_STATUSES,
+    TOLD_STATUSES,
     EnterpriseStatus,
     ExtensionStatus,
     MatchStatus,
@@ -406,10 +407,13 @@ def _answer_days(row: dict, name: str) -> dict:
 
 
 def _policies(user) -> dict:
-    """Matches by status in one grouped query (an index-only scan of (status, granted_amount))."""
+    """Matches told to the enterprise by status in one grouped query (an index-only scan of (status,
+    granted_amount)). Only the told statuses' ranges of the index are read: the suggestions (~30% of the
+    matches at scale) were counted only to be subtracted again."""
     rows = {
         status: (n, amount)
         for status, n, amount in PolicyMatch.objects.visible_to(user)
+        .filter(status__in=TOLD_STATUSES)
         .order_by()
         .values_list("status")
         .annotate(n=Count("*"), amount=Sum("granted_amount"))
@@ -417,7 +421,7 @@ def _policies(user) -> dict:
     count = {status: n for status, (n, _) in rows.items()}
     amount = (rows.get(MatchStatus.GRANTED, (0, None))[1] or Decimal(0)).quantize(Decimal("0.01"))
     return {
-        "pushed": sum(count.values()) - count.get(MatchStatus.SUGGESTED, 0),
+        "pushed": sum(count.values()),
         "applying": count.get(MatchStatus.APPLYING, 0),
         "granted": count.get(MatchStatus.GRANTED, 0),
         "granted_amount": str(amount),
