@@ -373,3 +373,37 @@ def test_the_needs_grouped_pass_reads_its_index_alone(data, who, request):
             cursor.execute(f"EXPLAIN {grouped}")
             plan = " ".join(row[0] for row in cursor.fetchall())
             assert "Index Only Scan using crm_need_kpi_idx on crm_need" in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's index on expressions: the test above")
+@pytest.mark.parametrize("who", ["leader", "county_officer"])
+def test_postgresql_groups_the_needs_in_the_order_of_their_index(data, who, request):
+    """On PostgreSQL too ``crm_need_kpi_idx`` holds the packed ``need_flags`` as its fifth key (migration 0032), the
+    selector's expression as written: the grouped pass aggregates the needs in the index's order. Were the index
+    and the selector's expression to drift apart, only a sort (disabled here) or hashing could group them."""
+    grouped = _grouped_needs_sql(request.getfixturevalue(who))
+    with connection.cursor() as cursor:
+        for setting in ("seqscan", "indexscan", "bitmapscan", "hashagg", "sort", "incremental_sort"):
+            cursor.execute(f"SET LOCAL enable_{setting} = off")
+        cursor.execute(f"EXPLAIN {grouped}")
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "GroupAggregate" in plan and "Index Only Scan using crm_need_kpi_idx on crm_need" in plan, plan
+    assert "Sort" not in plan and "HashAggregate" not in plan, plan
+
+
+def test_the_needs_late_to_accept_are_counted_from_their_index(data, leader):
+    """The needs still new after their acceptance deadline (the clock's 及时受理率) are counted from
+    ``crm_need_late_accept_idx`` (not yet accepted needs only), not from the rows of every new need."""
+    with CaptureQueriesContext(connection) as context:
+        dashboard_kpis(user=leader, today=TODAY, fresh=True)
+    [late] = [q["sql"] for q in context.captured_queries if '"accept_due_on" <' in q["sql"]]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {late}")
+            plan = " ".join(row[-1] for row in cursor.fetchall())
+        else:
+            for scan in ("seqscan", "bitmapscan"):  # the test's tables are tiny: a plain scan would do
+                cursor.execute(f"SET LOCAL enable_{scan} = off")
+            cursor.execute(f"EXPLAIN {late}")
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "crm_need_late_accept_idx" in plan, plan

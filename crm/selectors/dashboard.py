@@ -277,7 +277,9 @@ def need_group_keys(*, today: dt.date) -> dict:
     The bits are written in SQL with their values inline (``CASE WHEN … THEN 4 ELSE 0 END``, no parameters): on
     SQLite the index ``crm_need_kpi_idx`` (migration 0030) holds the same expression, which SQLite matches term by
     term, so that the GROUP BY streams from it instead of sorting every need. On PostgreSQL the index of that name
-    holds the columns it is computed from (0030), read instead of the table. Both hold the summed working days."""
+    holds the same expression after the four grouped columns (0032), and the columns it is computed from (an
+    index-only scan needs them): the needs are aggregated in the index's order instead of hashed. Both hold the
+    summed working days."""
     conditions = {
         "no_first_due": Q(original_due_on__isnull=True),
         "no_due": Q(due_on__isnull=True),
