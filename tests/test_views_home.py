@@ -58,7 +58,7 @@ def test_home_lists_my_enterprises_and_projects_and_counts(client, officer, ente
     assert project.name in html
     assert "别人的项目" not in html
     counts = response.context["columns"]["top"][0]["counts"]
-    assert counts == {"linked": 2, "assisted": 1, "assisted_projects": 1}
+    assert counts == {"linked": 2, "assisted": 1, "assisted_projects": 1, "liaised": 1, "led": 0}
 
 
 def test_home_counts_are_scoped_for_county_user(client, county_officer, enterprise, county_enterprise):

@@ -38,7 +38,9 @@ HOME_NEED_FIELDS = (
 
 
 def home_counts(*, user) -> dict[str, int]:
-    """Linked and assisted enterprises and assisted projects in the user's scope: one statement (``count_each``)."""
+    """Linked and assisted enterprises and assisted projects in the user's scope, and how many enterprises the user
+    liaises with (``liaised``) and leads (``led``, both in any scope: what ``home_needs`` reads): one statement
+    (``count_each``)."""
     # Counted over the linked-or-assisted ones only: ``crm_ent_liaison_idx`` (~4%), not every enterprise.
     liaison = Enterprise.objects.visible_to(user).filter(Q(is_linked=True) | Q(is_assisted=True))
     return count_each(
@@ -46,6 +48,10 @@ def home_counts(*, user) -> dict[str, int]:
             "linked": liaison.filter(is_linked=True),
             "assisted": liaison.filter(is_assisted=True),
             "assisted_projects": Project.objects.visible_to(user).filter(is_assisted=True),
+            # Each from its index (the link table's user index, the liaison leader index): ``home_needs`` leaves out
+            # the parts of a reason without enterprises instead of having the database plan them.
+            "liaised": _liaised(user),
+            "led": Enterprise.objects.filter(liaison_leader=user),
         }
     )
 
@@ -94,7 +100,12 @@ def my_open_needs(*, user, limit: int = HOME_LIST_LIMIT) -> list:
 
 
 def home_needs(
-    *, user, today: dt.date | None = None, limit: int = HOME_LIST_LIMIT, deadlines_limit: int = DEADLINES_LIMIT
+    *,
+    user,
+    today: dt.date | None = None,
+    limit: int = HOME_LIST_LIMIT,
+    deadlines_limit: int = DEADLINES_LIMIT,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, list]:
     """The two need cards of the 工作台: 我的在办诉求 (``my_needs``: ``needs_mine(...)[:limit]``) and 办理时限提醒
     (``overdue``: ``needs_overdue(...)[:deadlines_limit]``, ``due_soon``: ``needs_due_soon(...)[:deadlines_limit]``,
@@ -102,10 +113,18 @@ def home_needs(
 
     One query (``needs_mine_first_ids``): the first rows of my needs and the first ones due soon, in deadline order.
     The overdue ones sort first, so they are the first rows' overdue ones; the ones due soon are the first rows of the
-    selection due in the range (the first ones due soon, whether or not the first rows reach them)."""
+    selection due in the range (the first ones due soon, whether or not the first rows reach them). ``counts``: the
+    page's ``home_counts``, if read: the needs of the enterprises I liaise with or lead are left out when I have none.
+    """
     start, until = due_soon_range(today=today)
     ids = needs_mine_first_ids(
-        user=user, limit=max(limit, deadlines_limit), due_from=start, due_until=until, due_limit=deadlines_limit
+        user=user,
+        limit=max(limit, deadlines_limit),
+        due_from=start,
+        due_until=until,
+        due_limit=deadlines_limit,
+        liaised=counts is None or counts["liaised"] > 0,
+        led=counts is None or counts["led"] > 0,
     )
     rows = list(
         Need.objects.filter(pk__in=ids)

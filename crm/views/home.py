@@ -21,8 +21,16 @@ from crm.views.mixins import Section, build_sections
 from crm.workdays import holidays_read_once
 
 
+def _home_counts(user, request) -> dict:
+    """``home_counts``, read once per request: the counts card shows them, the need cards read the liaison ones."""
+    counts = getattr(request, "_home_counts", None)
+    if counts is None:
+        counts = request._home_counts = home_selectors.home_counts(user=user)
+    return counts
+
+
 def _counts(user, request) -> dict:
-    return {"counts": home_selectors.home_counts(user=user)}
+    return {"counts": _home_counts(user, request)}
 
 
 def _my_enterprises(user, request) -> dict:
@@ -38,7 +46,7 @@ def _needs(user, request) -> dict:
     per request, by ``home_needs``: the overdue ones are the first rows of my open needs."""
     needs = getattr(request, "_home_needs", None)
     if needs is None:
-        needs = request._home_needs = home_selectors.home_needs(user=user)
+        needs = request._home_needs = home_selectors.home_needs(user=user, counts=_home_counts(user, request))
     return needs
 
 
