@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0031_dashboard_speed5"),
+        ("crm", "0032_dashboard_speed6"),
     ]
 
     operations = [
