@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from crm.forms.renderers import INPUT_TEMPLATES, SiteFormRenderer
-from crm.forms.widgets import Picker, PickerMultiple
+from crm.forms.widgets import PairChoices, Picker, PickerMultiple
 
 CHOICES = [
     ("", "---------"),
@@ -63,12 +63,22 @@ def both(widget: forms.Widget, name: str, value, attrs=None) -> tuple[str, str]:
         (PickerMultiple(choices=CHOICES, kind="staff", attrs={"size": 4}), None),
         (PickerMultiple(choices=GROUPED, kind="enterprise"), ["10", "10", "13", ""]),
         (Picker(choices=[]), "1"),
+        (Picker(choices=PairChoices(GROUPED), kind="enterprise"), 12),
+        (Picker(choices=PairChoices([]), kind="staff"), None),
     ],
 )
 def test_select_html_is_what_the_templates_write(widget, value, english):
     django_html, site_html = both(widget, "field", value, attrs={"id": "id_field"})
     assert "<option" in django_html or not widget.choices
     assert site_html == django_html
+
+
+@pytest.mark.parametrize("choices", [CHOICES, GROUPED, []])
+def test_pair_choices_are_the_choices_django_normalizes_them_to(choices):
+    given = PairChoices(choices)
+    assert Picker(choices=given).choices is given  # taken as it is, not checked option by option
+    assert list(given) == list(Picker(choices=choices).choices) == list(forms.Select(choices=choices).choices)
+    assert len(given) == len(choices) and bool(given) is bool(choices)
 
 
 def test_a_picker_with_its_own_option_template_is_rendered_by_the_templates(english):

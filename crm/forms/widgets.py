@@ -17,6 +17,7 @@ from django import forms
 from django.forms.renderers import get_default_renderer
 from django.forms.widgets import ChoiceWidget
 from django.urls import reverse
+from django.utils.choices import BaseChoiceIterator
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +35,22 @@ PLACEHOLDERS = {
 """The placeholder (and the label of the empty choice) of each kind of picker."""
 
 EMPTY_LABELS = {"", "---------"}
+
+
+class PairChoices(BaseChoiceIterator):
+    """Choices built already in the form Django normalizes them to: ``(value, label)`` pairs and ``(group label,
+    [pairs])`` (the staff and enterprise pickers' rows, ~500 options on a list's filter panel). Django's
+    ``normalize_choices`` takes a choice iterator as it is instead of testing every option against a series of
+    abstract classes (~5 % of a visits list request)."""
+
+    def __init__(self, pairs: list):
+        self.pairs = pairs
+
+    def __iter__(self):
+        return iter(self.pairs)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
 
 
 class Picker(forms.Select):
