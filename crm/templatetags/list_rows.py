@@ -13,7 +13,7 @@ from django.template.defaultfilters import truncatechars
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from crm.templatetags.crm_tags import badge, escalation_badge, shown, url_pk, ymd
+from crm.templatetags.crm_tags import badge, escalation_badge, related_rows, shown, url_pk, ymd
 from crm.templatetags.number_tags import wan
 from crm.templatetags.policy_tags import policy_window
 
@@ -33,7 +33,7 @@ def visit_row(v) -> str:
     """One row of the visits list (templates/crm/visits/list.html)."""
     lead = v.lead if v.lead_id else None
     people = [shown(lead)] if lead else []
-    for index, officer in enumerate(v.officers.all()):
+    for index, officer in enumerate(related_rows(v, "officers")):
         if officer != lead:
             people.append(("、" if lead or index else "") + shown(officer))
     summary = truncatechars(v.q_needs or v.q_difficulties or v.q_suggestions, 60)
@@ -140,7 +140,7 @@ def action_item_row(item) -> str:
 def enterprise_row(e) -> str:
     """One row of the enterprises list (templates/crm/enterprises/list.html)."""
     status = f" {badge(e.status, e.get_status_display())}" if e.status != "operating" else ""
-    officers = "、".join(shown(officer) for officer in e.liaison_officers.all()) or "—"
+    officers = "、".join(shown(officer) for officer in related_rows(e, "liaison_officers")) or "—"
     linked = f'<span class="badge text-bg-primary">{shown(gettext("Linked"))}</span>' if e.is_linked else ""
     assisted = f'<span class="badge text-bg-success">{shown(gettext("Assisted"))}</span>' if e.is_assisted else ""
     chain = e.industry_chain if e.industry_chain_id else ""
@@ -179,7 +179,7 @@ def project_row(p) -> str:
         enterprise = f'<a href="{shown(url_pk("crm:enterprise-detail", p.enterprise_id))}">{shown(enterprise)}</a>'
     else:
         enterprise = "—"
-    officers = "、".join(shown(officer) for officer in p.liaison_officers.all()) or "—"
+    officers = "、".join(shown(officer) for officer in related_rows(p, "liaison_officers")) or "—"
     return mark_safe(  # noqa: S308 (every value escaped by shown; badge and url_pk escape theirs)
         f'<tr data-id="{shown(p.pk)}">\n'
         f'          <td><a href="{shown(url_pk("crm:project-detail", p.pk))}" class="fw-semibold">{shown(p.name)}</a>\n'
