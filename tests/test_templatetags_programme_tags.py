@@ -114,7 +114,7 @@ def test_commissioner_row_writes_what_the_template_wrote(language, chains, manag
     serving.save()
     first = CommissionerAssignmentFactory(commissioner=serving, enterprise=EnterpriseFactory(name="A & B"))
     CommissionerAssignmentFactory(commissioner=serving)
-    ServiceLog.objects.create(assignment=first, served_on=dt.date(2025, 3, 1), days="1234.5", content="走访")
+    ServiceLog.objects.create(assignment=first, served_on=dt.date(2025, 3, 1), days="12.5", content="走访")
     CommissionerFactory(name="闲置", is_active=False, expertise="")
     template = Template(COMMISSIONER_ROW_TEMPLATE)
     rows = commissioner_rows(queryset=Commissioner.objects.all()).prefetch_related(
