@@ -84,6 +84,14 @@ def policy_window_is_open(policy, today: dt.date | None = None) -> bool:
     return policy_is_current(policy, today) and (policy.apply_from is None or policy.apply_from <= today)
 
 
+def policy_closes_soon(policy, today: dt.date | None = None) -> bool:
+    """The window closes within two weeks (and has not closed yet)."""
+    today = today or timezone.localdate()
+    if not policy.apply_until or policy_is_expired(policy, today):
+        return False
+    return (policy.apply_until - today).days <= 14
+
+
 def departments_assignable_q(bureau_id) -> Q:
     """Departments a bureau's staff may name (lead, assist, own an action, run a policy): the bureau's own and
     the city bureau's (市、县区联动), never another county's."""

@@ -5,12 +5,13 @@ import decimal
 
 import pytest
 from django import forms
+from django.forms.models import ModelChoiceIteratorValue
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 from crm.forms.renderers import INPUT_TEMPLATES, SiteFormRenderer
-from crm.forms.widgets import Picker, PickerMultiple
+from crm.forms.widgets import PairChoices, Picker, PickerMultiple
 
 CHOICES = [
     ("", "---------"),
@@ -49,12 +50,44 @@ def both(widget: forms.Widget, name: str, value, attrs=None) -> tuple[str, str]:
         (Picker(choices=CHOICES, kind="staff", remote=False), ""),
         (PickerMultiple(choices=GROUPED, kind="staff", remote=False), ["10", "12"]),
         (forms.Select(choices=[]), None),
+        # Pickers write their options straight from the choices (choices_select_html): every shape of choice.
+        (Picker(choices=CHOICES, kind="enterprise"), None),
+        (Picker(choices=CHOICES, kind="policy", placeholder="挑一个 <b>"), "safe"),
+        (
+            Picker(choices=[(None, None), ("", "自定义"), (1, "甲"), (1, "甲again"), ("x", [(None, "n"), ("", "")])]),
+            "1",
+        ),
+        (Picker(choices=[(0, "零"), ("", None), (True, "yes")], narrow_by="enterprise", kind="project"), "0"),
+        (Picker(choices=GROUPED + [("", [(20, "无名组")])], kind="staff", attrs={"size": 4, "required": True}), 12),
+        (Picker(choices=[(ModelChoiceIteratorValue(7, None), "seven"), ("", "---------")], kind="staff"), 7),
+        (PickerMultiple(choices=CHOICES, kind="staff", attrs={"size": 4}), None),
+        (PickerMultiple(choices=GROUPED, kind="enterprise"), ["10", "10", "13", ""]),
+        (Picker(choices=[]), "1"),
+        (Picker(choices=PairChoices(GROUPED), kind="enterprise"), 12),
+        (Picker(choices=PairChoices([]), kind="staff"), None),
     ],
 )
 def test_select_html_is_what_the_templates_write(widget, value, english):
     django_html, site_html = both(widget, "field", value, attrs={"id": "id_field"})
     assert "<option" in django_html or not widget.choices
     assert site_html == django_html
+
+
+@pytest.mark.parametrize("choices", [CHOICES, GROUPED, []])
+def test_pair_choices_are_the_choices_django_normalizes_them_to(choices):
+    given = PairChoices(choices)
+    assert Picker(choices=given).choices is given  # taken as it is, not checked option by option
+    assert list(given) == list(Picker(choices=choices).choices) == list(forms.Select(choices=choices).choices)
+    assert len(given) == len(choices) and bool(given) is bool(choices)
+
+
+def test_a_picker_with_its_own_option_template_is_rendered_by_the_templates(english):
+    class Custom(Picker):
+        option_template_name = "crm/widgets/not_an_option.html"
+
+    widget = Custom(choices=CHOICES)
+    assert not widget._plain()
+    assert Picker(choices=CHOICES)._plain()
 
 
 def test_widgets_with_their_own_templates_still_use_them(english):

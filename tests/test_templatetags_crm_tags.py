@@ -10,7 +10,9 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 
 from crm.choices import Role
-from tests.factories import make_user
+from crm.models import Enterprise
+from crm.templatetags.crm_tags import related_rows
+from tests.factories import EnterpriseFactory, UserFactory, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +185,17 @@ def test_static_fixed_is_static_and_follows_a_changed_static_url(settings):
 )
 def test_escalation_badge_renders_the_badge(level, expected):
     assert _render("{% escalation_badge level %}", {"level": level}) == expected
+
+
+def test_related_rows_reads_the_prefetched_rows_else_queries(django_assert_num_queries):
+    enterprise = EnterpriseFactory()
+    officers = [UserFactory(name="甲"), UserFactory(name="乙")]
+    enterprise.liaison_officers.set(officers)
+    expected = list(Enterprise.objects.get(pk=enterprise.pk).liaison_officers.all())
+    assert {o.pk for o in expected} == {o.pk for o in officers}
+    prefetched = Enterprise.objects.prefetch_related("liaison_officers").get(pk=enterprise.pk)
+    with django_assert_num_queries(0):
+        assert list(related_rows(prefetched, "liaison_officers")) == expected
+    plain = Enterprise.objects.get(pk=enterprise.pk)
+    with django_assert_num_queries(1):
+        assert list(related_rows(plain, "liaison_officers")) == expected

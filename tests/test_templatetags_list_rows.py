@@ -7,14 +7,23 @@ from django.db.models import Value
 from django.template import Context, Template
 from django.utils import translation
 
-from crm.models import ActionItem, Enterprise, Need, Visit
-from crm.templatetags.list_rows import action_item_row, enterprise_row, need_row, needs_table_rows, visit_row
+from crm.models import ActionItem, Enterprise, Need, Policy, Project, Visit
+from crm.templatetags.list_rows import (
+    action_item_row,
+    enterprise_row,
+    need_row,
+    needs_table_rows,
+    policy_row,
+    project_row,
+    visit_row,
+)
 from tests.factories import (
     ActionItemFactory,
     DepartmentFactory,
     EnterpriseFactory,
     NeedFactory,
     OfferingFactory,
+    PolicyFactory,
     ProjectFactory,
     UserFactory,
     VisitFactory,
@@ -79,6 +88,29 @@ ACTION_ITEM_ROW_TEMPLATE = """{% load i18n crm_tags %}{% with overdue=item.is_ov
           <td class="text-nowrap small{% if overdue %} text-danger fw-semibold{% endif %}">{{ item.due_on|date:"Y-m-d" }}{% if overdue %} <span class="badge text-bg-danger" data-mark="overdue">{% translate "Overdue" %}</span>{% endif %}</td>
           <td class="text-nowrap">{% badge item.status item.get_status_display %}{% if item.completed_on %}<div class="small text-body-secondary">{{ item.completed_on|date:"Y-m-d" }}</div>{% endif %}</td>
         </tr>{% endwith %}"""  # noqa: E501
+
+PROJECT_ROW_TEMPLATE = """{% load i18n crm_tags number_tags %}<tr data-id="{{ p.pk }}">
+          <td><a href="{% url_pk 'crm:project-detail' p.pk %}" class="fw-semibold">{{ p.name }}</a>
+            {% if p.is_assisted %} <span class="badge text-bg-success">{% translate "Assisted" %}</span>{% endif %}
+            {% if p.status != "active" %} {% badge p.status p.get_status_display %}{% endif %}</td>
+          <td class="d-none d-md-table-cell">{% if p.enterprise %}<a href="{% url_pk 'crm:enterprise-detail' p.enterprise_id %}">{{ p.enterprise }}</a>{% else %}—{% endif %}</td>
+          <td class="d-none d-sm-table-cell text-nowrap">{{ p.region }}</td>
+          <td class="d-none d-lg-table-cell">{{ p.get_kind_display }}</td>
+          <td class="text-nowrap">{{ p.get_stage_display }}</td>
+          <td class="d-none d-lg-table-cell text-end">{{ p.planned_investment|wan }}</td>
+          <td class="d-none d-xl-table-cell small">{% for u in p.liaison_officers.all %}{{ u }}{% if not forloop.last %}、{% endif %}{% empty %}—{% endfor %}</td>
+        </tr>"""  # noqa: E501
+POLICY_ROW_TEMPLATE = """{% load crm_tags number_tags policy_tags %}<tr data-id="{{ policy.pk }}">
+          <td>
+            <a href="{% url_pk 'crm:policy-detail' policy.pk %}" class="fw-semibold">{{ policy.title }}</a>
+            <div class="small text-body-secondary">{{ policy.issuer }}{% if policy.doc_number %} · {{ policy.doc_number }}{% endif %}</div>
+          </td>
+          <td class="d-none d-md-table-cell text-nowrap">{{ policy.get_level_display }}</td>
+          <td class="d-none d-lg-table-cell text-nowrap">{{ policy.get_kind_display }}</td>
+          <td class="d-none d-lg-table-cell text-nowrap">{{ policy.get_delivery_display }}</td>
+          <td class="small">{% policy_window policy %}</td>
+          <td class="d-none d-md-table-cell text-end">{{ policy.max_amount|wan }}</td>
+        </tr>"""  # noqa: E501
 
 
 def test_visit_row_writes_what_the_template_wrote():
@@ -190,3 +222,33 @@ def test_needs_table_rows_write_what_the_template_wrote(language):
         expected = Template(NEEDS_TABLE_TEMPLATE).render(Context({"needs": rows}))
         assert needs_table_rows(rows) == expected
         assert needs_table_rows([]) == Template(NEEDS_TABLE_TEMPLATE).render(Context({"needs": []})) == ""
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_project_row_writes_what_the_template_wrote(language):
+    first, second = UserFactory(name="周<九>"), UserFactory(name="吴十")
+    projects = [
+        ProjectFactory(name="A & B", is_assisted=True, status="paused", planned_investment="86500.00"),
+        ProjectFactory(enterprise=EnterpriseFactory(name="华新 <科技>"), stage="started", kind="industrial"),
+        ProjectFactory(enterprise=None, planned_investment=None),
+    ]
+    projects[0].liaison_officers.set([first, second])
+    projects[1].liaison_officers.set([second])
+    template = Template(PROJECT_ROW_TEMPLATE)
+    rows = Project.objects.filter(pk__in=[p.pk for p in projects]).select_related("region", "enterprise")
+    with translation.override(language):
+        for p in rows.prefetch_related("liaison_officers"):
+            assert project_row(p) == template.render(Context({"p": p}))
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_policy_row_writes_what_the_template_wrote(language):
+    policies = [
+        PolicyFactory(title="A & <B>", doc_number="淮科〔2026〕1号", max_amount="50.00"),
+        PolicyFactory(doc_number="", max_amount=None, is_active=False, apply_until=today() + dt.timedelta(days=60)),
+        PolicyFactory(apply_from=today() - dt.timedelta(days=9), apply_until=today() + dt.timedelta(days=3)),
+    ]
+    template = Template(POLICY_ROW_TEMPLATE)
+    with translation.override(language):
+        for policy in Policy.objects.filter(pk__in=[p.pk for p in policies]):
+            assert policy_row(policy) == template.render(Context({"policy": policy}))

@@ -9,10 +9,16 @@ from django.test import RequestFactory
 from django.utils import translation
 
 from crm.choices import CultivationStage
-from crm.models import Cultivation
-from crm.selectors.programmes import cultivation_board
-from crm.templatetags.programme_tags import cultivation_card
-from tests.factories import CultivationFactory, EnterpriseFactory, UserFactory
+from crm.models import Commissioner, Cultivation, ServiceLog
+from crm.selectors.programmes import commissioner_assignments_prefetch, commissioner_rows, cultivation_board
+from crm.templatetags.programme_tags import commissioner_row, cultivation_card
+from tests.factories import (
+    CommissionerAssignmentFactory,
+    CommissionerFactory,
+    CultivationFactory,
+    EnterpriseFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +92,34 @@ def test_cards_of_one_page_share_one_frame_but_keep_their_own_column(rf):
     assert '<option value="failed" selected>' in written["failed"]
     assert '<option value="applied" selected>' not in written["failed"]
     assert all('name="csrfmiddlewaretoken"' in html for html in written.values())
+
+
+# templates/crm/programmes/commissioners.html's row before it became {% commissioner_row c %}.
+COMMISSIONER_ROW_TEMPLATE = """{% load i18n crm_tags %}<div class="list-group-item" data-id="{{ c.pk }}">
+      <div class="d-flex justify-content-between flex-wrap gap-2">
+        <span class="fw-semibold">{{ c.name }}{% if not c.is_active %} <span class="badge text-bg-secondary">{% translate "inactive" %}</span>{% endif %}</span>
+        <span class="small text-body-secondary">{% blocktranslate with days=c.service_days|default:0 %}{{ days }} service days{% endblocktranslate %}</span>
+      </div>
+      <div class="small text-body-secondary">{{ c.institution }}{% if c.expertise %} · {{ c.expertise }}{% endif %}{% if c.industry_chain %} · {{ c.industry_chain.name }}{% endif %}</div>
+      {% if c.visible_assignments %}
+      <div class="small mt-1">{% for a in c.visible_assignments %}<a href="{% url_pk 'crm:enterprise-detail' a.enterprise_id %}">{{ a.enterprise.name }}</a>{% if not forloop.last %}、{% endif %}{% endfor %}</div>
+      {% endif %}
+    </div>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_commissioner_row_writes_what_the_template_wrote(language, chains, manager):
+    serving = CommissionerFactory(name="周<明远>", institution="淮阴工学院", expertise="新材料 & 化工")
+    serving.industry_chain = chains["nev"]
+    serving.save()
+    first = CommissionerAssignmentFactory(commissioner=serving, enterprise=EnterpriseFactory(name="A & B"))
+    CommissionerAssignmentFactory(commissioner=serving)
+    ServiceLog.objects.create(assignment=first, served_on=dt.date(2025, 3, 1), days="12.5", content="走访")
+    CommissionerFactory(name="闲置", is_active=False, expertise="")
+    template = Template(COMMISSIONER_ROW_TEMPLATE)
+    rows = commissioner_rows(queryset=Commissioner.objects.all()).prefetch_related(
+        commissioner_assignments_prefetch(user=manager)
+    )
+    with translation.override(language):
+        for c in rows.order_by("pk"):
+            assert commissioner_row(c) == template.render(Context({"c": c}))

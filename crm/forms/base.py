@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms.widgets import EMPTY_LABELS, PLACEHOLDERS, Picker, PickerMultiple, use_picker
+from crm.forms.widgets import EMPTY_LABELS, PLACEHOLDERS, PairChoices, Picker, PickerMultiple, use_picker
 from crm.models import Region, User
 from crm.selectors.pickers import picker_groups
 from crm.validators import is_valid_id
@@ -104,7 +104,10 @@ def staff_filter_picker(user) -> Picker:
     """The staff filter of a list (the visits' officer, the needs' handler, the plans' person) as a picker over
     ``staff_filter_choices``, 全部 first: a name to pick, not an id to type."""
     return Picker(
-        choices=staff_filter_choices(user, _("All")), attrs={"class": "form-select"}, kind="staff", remote=False
+        choices=PairChoices(staff_filter_choices(user, _("All"))),
+        attrs={"class": "form-select"},
+        kind="staff",
+        remote=False,
     )
 
 
@@ -208,7 +211,8 @@ def limited_choices(field: forms.ModelChoiceField, current, user) -> list[tuple]
 
 def enterprise_picker(field: forms.ModelChoiceField, current, user) -> forms.ModelChoiceField:
     """Give an enterprise field the type-ahead picker with ``limited_choices`` rendered (for use without JS)."""
-    field.widget = Picker(choices=limited_choices(field, current, user), kind="enterprise", attrs=field.widget.attrs)
+    choices = PairChoices(limited_choices(field, current, user))
+    field.widget = Picker(choices=choices, kind="enterprise", attrs=field.widget.attrs)
     field.widget.is_required = field.required
     return field
 

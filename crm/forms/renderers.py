@@ -77,6 +77,40 @@ def select_html(widget: dict) -> str:
     return "".join(parts)
 
 
+def choices_select_html(widget: dict, choices, *, multiple: bool, relabel=None) -> str:
+    """``select_html`` of a select's context before its options were built: the options written straight from the
+    widget's ``choices``, as Django's ``ChoiceWidget.optgroups`` + ``create_option`` mark them (the first option
+    whose value is among ``widget["value"]`` selected, each of them if ``multiple``), without a dict per option
+    (~500 on a list's filter panel). ``relabel(value, label)`` gives the label of an option with a falsy value
+    (the picker's placeholder). tests/test_forms_renderers.py compares it with Django's templates."""
+    values = widget["value"]
+    parts = [f'<select name="{_shown(widget["name"])}"{_attrs_html(widget["attrs"])}>']
+    has_selected = False
+    for option_value, option_label in choices:
+        if option_value is None:
+            option_value = ""
+        if isinstance(option_label, list | tuple):
+            group_name, group = option_value, option_label
+            if group_name:
+                parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
+        else:
+            group_name, group = None, ((option_value, option_label),)
+        for value, label in group:
+            text = str(value)
+            selected = (not has_selected or multiple) and text in values
+            has_selected |= selected
+            if relabel is not None and type(value) is not int and not value:
+                label = relabel(value, label)
+            shown_value = text if type(value) is int else _as_text(value)
+            parts.append(
+                f'\n  <option value="{shown_value}"{" selected" if selected else ""}>{_shown(label)}</option>\n'
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
 def input_html(widget: dict) -> str:
     """The HTML of an input widget's context, as django/forms/widgets/input.html + attrs.html write it."""
     value = widget["value"]

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -18,6 +17,7 @@ from crm.models.enterprises import MONEY
 from crm.querysets import (
     PolicyMatchQuerySet,
     PolicyQuerySet,
+    policy_closes_soon,
     policy_is_current,
     policy_is_expired,
     policy_window_is_open,
@@ -274,9 +274,7 @@ class Policy(TimeStampedModel):
 
     @property
     def closes_soon(self) -> bool:
-        if not self.apply_until or self.is_expired:
-            return False
-        return (self.apply_until - timezone.localdate()).days <= 14
+        return policy_closes_soon(self)
 
     @property
     def window_open(self) -> bool:

@@ -30,6 +30,13 @@ def shown(value) -> str:
     return conditional_escape(localize(template_localtime(value)))
 
 
+def related_rows(obj, name: str):
+    """``obj.<name>.all()`` for the row tags: the rows the page prefetched (reading the relation builds a related
+    manager and a queryset each time, for every row), else the query."""
+    prefetched = getattr(obj, "_prefetched_objects_cache", {}).get(name)
+    return prefetched if prefetched is not None else getattr(obj, name).all()
+
+
 def ymd(value) -> str:
     """What ``{{ value|date:"Y-m-d" }}`` writes (an empty string for no date): a date's ISO form, a datetime in
     the current time zone."""

@@ -1,5 +1,5 @@
 """The rows of the busiest list pages, written in Python (``{% visit_row v %}``, ``need_row``, ``action_item_row``,
-``enterprise_row``).
+``enterprise_row``, ``project_row``, ``policy_row``).
 
 A list row drawn by the template language costs some thirty node renders (variables, filters, ``{% if %}``,
 ``{% url_pk %}``, ``{% badge %}``) and as many trips through Django's lazy-aware escaping: a good part of a list
@@ -13,8 +13,9 @@ from django.template.defaultfilters import truncatechars
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from crm.templatetags.crm_tags import badge, escalation_badge, shown, url_pk, ymd
+from crm.templatetags.crm_tags import badge, escalation_badge, related_rows, shown, url_pk, ymd
 from crm.templatetags.number_tags import wan
+from crm.templatetags.policy_tags import policy_window
 
 register = template.Library()
 
@@ -32,7 +33,7 @@ def visit_row(v) -> str:
     """One row of the visits list (templates/crm/visits/list.html)."""
     lead = v.lead if v.lead_id else None
     people = [shown(lead)] if lead else []
-    for index, officer in enumerate(v.officers.all()):
+    for index, officer in enumerate(related_rows(v, "officers")):
         if officer != lead:
             people.append(("、" if lead or index else "") + shown(officer))
     summary = truncatechars(v.q_needs or v.q_difficulties or v.q_suggestions, 60)
@@ -139,7 +140,7 @@ def action_item_row(item) -> str:
 def enterprise_row(e) -> str:
     """One row of the enterprises list (templates/crm/enterprises/list.html)."""
     status = f" {badge(e.status, e.get_status_display())}" if e.status != "operating" else ""
-    officers = "、".join(shown(officer) for officer in e.liaison_officers.all()) or "—"
+    officers = "、".join(shown(officer) for officer in related_rows(e, "liaison_officers")) or "—"
     linked = f'<span class="badge text-bg-primary">{shown(gettext("Linked"))}</span>' if e.is_linked else ""
     assisted = f'<span class="badge text-bg-success">{shown(gettext("Assisted"))}</span>' if e.is_assisted else ""
     chain = e.industry_chain if e.industry_chain_id else ""
@@ -164,6 +165,52 @@ def enterprise_row(e) -> str:
         f"            {linked}\n"
         f"            {assisted}\n"
         "          </td>\n"
+        "        </tr>"
+    )
+
+
+@register.simple_tag
+def project_row(p) -> str:
+    """One row of the projects list (templates/crm/projects/list.html)."""
+    assisted = f' <span class="badge text-bg-success">{shown(gettext("Assisted"))}</span>' if p.is_assisted else ""
+    status = f" {badge(p.status, p.get_status_display())}" if p.status != "active" else ""
+    enterprise = p.enterprise
+    if enterprise:
+        enterprise = f'<a href="{shown(url_pk("crm:enterprise-detail", p.enterprise_id))}">{shown(enterprise)}</a>'
+    else:
+        enterprise = "—"
+    officers = "、".join(shown(officer) for officer in related_rows(p, "liaison_officers")) or "—"
+    return mark_safe(  # noqa: S308 (every value escaped by shown; badge and url_pk escape theirs)
+        f'<tr data-id="{shown(p.pk)}">\n'
+        f'          <td><a href="{shown(url_pk("crm:project-detail", p.pk))}" class="fw-semibold">{shown(p.name)}</a>\n'
+        f"            {assisted}\n"
+        f"            {status}</td>\n"
+        f'          <td class="d-none d-md-table-cell">{enterprise}</td>\n'
+        f'          <td class="d-none d-sm-table-cell text-nowrap">{shown(p.region)}</td>\n'
+        f'          <td class="d-none d-lg-table-cell">{shown(p.get_kind_display())}</td>\n'
+        f'          <td class="text-nowrap">{shown(p.get_stage_display())}</td>\n'
+        f'          <td class="d-none d-lg-table-cell text-end">{shown(wan(p.planned_investment))}</td>\n'
+        f'          <td class="d-none d-xl-table-cell small">{officers}</td>\n'
+        "        </tr>"
+    )
+
+
+@register.simple_tag
+def policy_row(policy) -> str:
+    """One row of the policy library (templates/crm/policies/list.html)."""
+    doc_number = f" · {shown(policy.doc_number)}" if policy.doc_number else ""
+    return mark_safe(  # noqa: S308 (every value escaped by shown; policy_window and url_pk escape theirs)
+        f'<tr data-id="{shown(policy.pk)}">\n'
+        "          <td>\n"
+        f'            <a href="{shown(url_pk("crm:policy-detail", policy.pk))}" class="fw-semibold">'
+        f"{shown(policy.title)}</a>\n"
+        f'            <div class="small text-body-secondary">{shown(policy.issuer)}{doc_number}</div>\n'
+        "          </td>\n"
+        f'          <td class="d-none d-md-table-cell text-nowrap">{shown(policy.get_level_display())}</td>\n'
+        f'          <td class="d-none d-lg-table-cell text-nowrap">{shown(policy.get_kind_display())}</td>\n'
+        f'          <td class="d-none d-lg-table-cell text-nowrap">{shown(policy.get_delivery_display())}</td>\n'
+        f'          <td class="small">{policy_window(policy)}</td>\n'
+        f'          <td class="d-none d-md-table-cell text-end">{shown(wan(policy.max_amount))}</td>\n'
         "        </tr>"
     )
 

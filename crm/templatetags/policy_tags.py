@@ -1,14 +1,15 @@
 """Template helpers of policy matching and the action list: category labels, ✓/✗ reason marks, the eligible rows."""
 
 from django import template
-from django.utils.dateformat import format as date_format
+from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.choices import NeedCategory, OfferingKind
-from crm.templatetags.crm_tags import badge, shown, url_pk
+from crm.querysets import policy_closes_soon, policy_is_expired, policy_window_is_open
+from crm.templatetags.crm_tags import badge, shown, url_pk, ymd
 from crm.templatetags.number_tags import percent
 
 register = template.Library()
@@ -47,17 +48,25 @@ def reason_mark(reason: dict):
     )
 
 
-# The marks of a policy's application window: (test, CSS classes, data-mark, label, newline after the badge).
+# The marks of a policy's application window: (test of (policy, today), CSS classes, data-mark, label, newline
+# after the badge). The tests are the model's properties (crm.querysets) given today once per row, not read anew
+# by each (the current date in the time zone, up to five times a row).
 _WINDOW_MARKS = (
-    (lambda p: not p.is_active, "badge text-bg-secondary", "inactive", gettext_lazy("Inactive"), "\n"),
-    (lambda p: p.is_expired, "badge text-bg-light text-dark border", "expired", gettext_lazy("Expired"), "\n"),
-    (lambda p: p.closes_soon, "badge text-bg-warning text-dark", "closing-soon", gettext_lazy("Closing soon"), "\n"),
-    (lambda p: not p.window_open, "badge text-bg-info text-dark", "not-open", gettext_lazy("Not open yet"), ""),
+    (lambda p, today: not p.is_active, "badge text-bg-secondary", "inactive", gettext_lazy("Inactive"), "\n"),
+    (policy_is_expired, "badge text-bg-light text-dark border", "expired", gettext_lazy("Expired"), "\n"),
+    (policy_closes_soon, "badge text-bg-warning text-dark", "closing-soon", gettext_lazy("Closing soon"), "\n"),
+    (
+        lambda p, today: not policy_window_is_open(p, today),
+        "badge text-bg-info text-dark",
+        "not-open",
+        gettext_lazy("Not open yet"),
+        "",
+    ),
 )
 
 
 def _window_day(value) -> str:
-    return date_format(value, "Y-m-d") if value else "…"
+    return ymd(value) or "…"
 
 
 @register.simple_tag
@@ -68,12 +77,13 @@ def policy_window(policy) -> str:
         window = f"{_window_day(policy.apply_from)} ~ {_window_day(policy.apply_until)}"
     else:
         window = _("Open all year")
-    html = format_html('\n<span class="text-nowrap policy-window">{}</span>\n', window)
+    html = f'\n<span class="text-nowrap policy-window">{shown(window)}</span>\n'
+    today = timezone.localdate()
     for test, css, mark, label, tail in _WINDOW_MARKS:
-        if test(policy):
-            html += format_html('<span class="{}" data-mark="{}">{}</span>{}', css, mark, label, tail)
+        if test(policy, today):
+            html += f'<span class="{css}" data-mark="{mark}">{shown(str(label))}</span>{tail}'
             break
-    return mark_safe(html + "\n")  # noqa: S308 (built by format_html)
+    return mark_safe(html + "\n")  # noqa: S308 (the window and the label escaped by shown; the rest is constant)
 
 
 @register.simple_tag

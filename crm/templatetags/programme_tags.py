@@ -1,4 +1,5 @@
-"""The cultivation board's card written in Python (``{% cultivation_card card column.stage next_url %}``).
+"""The cultivation board's card written in Python (``{% cultivation_card card column.stage next_url %}``), and a
+row of the commissioners list (``{% commissioner_row c %}``).
 
 The board shows up to 50 cards in each of its six columns, and each card carries its move form (a select of the
 six stages, the CSRF field, two links): some forty template nodes a card, 300 cards, most of the page's time on
@@ -13,7 +14,7 @@ from django.utils.translation import gettext
 
 from crm.choices import CultivationStage
 from crm.selectors.programmes import BoardCard
-from crm.templatetags.crm_tags import shown, url_pk_parts, ymd
+from crm.templatetags.crm_tags import shown, url_pk, url_pk_parts, ymd
 
 register = template.Library()
 
@@ -81,4 +82,31 @@ def cultivation_card(context, card: BoardCard, stage: str, next_url: str) -> str
         f"{frame['move']}</button>\n"
         "        </form>\n"
         "      </div>"
+    )
+
+
+@register.simple_tag
+def commissioner_row(c) -> str:
+    """One commissioner of the list (templates/crm/programmes/commissioners.html): the bytes its template loop wrote
+    (a link per enterprise served, twenty commissioners a page)."""
+    inactive = f' <span class="badge text-bg-secondary">{shown(gettext("inactive"))}</span>' if not c.is_active else ""
+    days = gettext("%(days)s service days") % {"days": shown(c.service_days or 0)}
+    expertise = f" · {shown(c.expertise)}" if c.expertise else ""
+    chain = f" · {shown(c.industry_chain.name)}" if c.industry_chain else ""
+    served = ""
+    if c.visible_assignments:
+        links = "、".join(
+            f'<a href="{shown(url_pk("crm:enterprise-detail", a.enterprise_id))}">{shown(a.enterprise.name)}</a>'
+            for a in c.visible_assignments
+        )
+        served = f'\n      <div class="small mt-1">{links}</div>\n      '
+    return mark_safe(  # noqa: S308 (every value escaped by shown; the translation is the catalogue's own text)
+        f'<div class="list-group-item" data-id="{shown(c.pk)}">\n'
+        '      <div class="d-flex justify-content-between flex-wrap gap-2">\n'
+        f'        <span class="fw-semibold">{shown(c.name)}{inactive}</span>\n'
+        f'        <span class="small text-body-secondary">{days}</span>\n'
+        "      </div>\n"
+        f'      <div class="small text-body-secondary">{shown(c.institution)}{expertise}{chain}</div>\n'
+        f"      {served}\n"
+        "    </div>"
     )

@@ -19,7 +19,7 @@ from django.views.generic import TemplateView
 from crm.filtersets import VisitFilterSet
 from crm.forms.base import limited_choices, staff_filter_picker
 from crm.forms.engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
-from crm.forms.widgets import Picker
+from crm.forms.widgets import PairChoices, Picker
 from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors.history import history_changes
@@ -61,7 +61,7 @@ class VisitListView(FilteredListView):
             enterprise = filterset.form.fields["enterprise"]
             enterprise_field = forms.ModelChoiceField(queryset=Enterprise.objects.visible_to(user).only("id", "name"))
             enterprise.widget = Picker(
-                choices=limited_choices(enterprise_field, self.request.GET.get("enterprise"), user),
+                choices=PairChoices(limited_choices(enterprise_field, self.request.GET.get("enterprise"), user)),
                 attrs={"class": "form-select"},
                 kind="enterprise",
             )
