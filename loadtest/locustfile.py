@@ -11,6 +11,10 @@ writes). Reads: the main lists (web and API, with the filters people use), the e
 officer's 工作台 and the dashboard. Writes (``LOADTEST_WRITES``, default on): officers record visits, managers
 accept new needs (optimistic ``version``: a 409 when another client won the race is the expected answer, not
 an error) and add notes to a need's timeline.
+
+The clients are ``FastHttpUser`` (geventhttpclient), as locust's documentation advises for high request rates: the
+load generator shares the server's cores, and python-requests' ``HttpUser`` spent 2.8 ms of CPU per request
+against 1.3 ms here (same requests, cookies, CSRF header and checks).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import re
 import threading
 import uuid
 
-from locust import HttpUser, between, events, task
+from locust import FastHttpUser, between, events, task
 
 PASSWORD = os.environ.get("LOADTEST_PASSWORD", "demo12345")
 WRITES = os.environ.get("LOADTEST_WRITES", "1") not in ("0", "", "false", "no")
@@ -61,7 +65,7 @@ def _next_account(role: str) -> str:
         return next(ACCOUNTS[role])
 
 
-class Staff(HttpUser):
+class Staff(FastHttpUser):
     abstract = True
     role = "officer"
     wait_time = between(WAIT, WAIT)
@@ -84,7 +88,7 @@ class Staff(HttpUser):
         )
         if response.status_code != 302:
             raise RuntimeError(f"{self.username} could not sign in (HTTP {response.status_code})")
-        self.csrf = self.client.cookies.get("csrftoken", "")
+        self.csrf = next((cookie.value for cookie in self.client.cookiejar if cookie.name == "csrftoken"), "")
         with _lock:
             first = not SIGNED_IN.get("setup")
             SIGNED_IN["setup"] = True

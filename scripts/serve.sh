@@ -24,6 +24,10 @@ $PY manage.py recover_imports
 
 $PY manage.py db_worker --no-reload &
 worker=$!
+# Sync workers (gunicorn's default): only a free worker accepts the next connection, so concurrent clients spread
+# evenly. gthread workers with keep-alive saved ~0.4 ms of server and ~0.4 ms of client CPU per request (no connect
+# and close), but a client's connection then stays with the worker that accepted it: in the load test (8 clients)
+# some workers queued while others idled, and p95 rose from 0.7-1.0 s to 1.2 s on the same (shared) cores (issue 18).
 .venv/bin/gunicorn config.wsgi:application --bind "$HOST" --workers "${WEB_CONCURRENCY:-3}" \
   --timeout 60 --access-logfile - --no-control-socket &
 server=$!
