@@ -301,9 +301,12 @@ def _counts_sql(*, rules: Rules, enterprises, persons) -> tuple[str, list]:
     # ``OTHERS_Q`` as the index condition reads (the partial index is used when the query repeats it).
     query = Visit.objects.filter(OTHERS_Q).query
     others, others_params = query.get_compiler(connection=connection).compile(query.where)
-    # SQLite is told to start there (CROSS JOIN keeps the visits first): without statistics of the index it walked
-    # the enterprises' visits (crm_visit_ent_date_idx) and read each visit's row for the flag.
-    others_hint = f" INDEXED BY {quote('crm_visit_others_idx')}" if connection.vendor == "sqlite" else ""
+    # For a whole scope SQLite is told to start there (CROSS JOIN keeps the visits first): without statistics of the
+    # index it walked the enterprises' visits (crm_visit_ent_date_idx) and read each visit's row for the flag. One
+    # person's counts start from that person's links or visits, as the planner finds.
+    others_hint = ""
+    if connection.vendor == "sqlite" and persons is None:
+        others_hint = f" INDEXED BY {quote('crm_visit_others_idx')}"
 
     def sums(*, day: str, kind: str | None) -> tuple[str, list]:
         parts, params = [], []
