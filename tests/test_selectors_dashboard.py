@@ -12,6 +12,7 @@ from crm.choices import ActionStatus, EnterpriseStatus, MatchStatus, NeedStatus,
 from crm.models import ActionItem, Enterprise, Holiday, Need, PolicyMatch, Visit
 from crm.selectors.dashboard import dashboard_kpis
 from crm.services.needs import needs_answer_workdays_fill
+from crm.services.visits import visit_officers_flag_refresh
 from tests.factories import credit_code, make_user
 from tests.policy_helpers import make_policy
 
@@ -224,6 +225,21 @@ def test_policies_officers_and_counties(data, leader, officer):
         "open_needs": 1,
         "overdue_needs": 1,
     }
+
+
+@pytest.mark.parametrize("flags", ["unknown", "kept"])
+def test_officers_count_visits_joined_under_another_lead_or_none(data, leader, officer, manager, enterprise, flags):
+    """An officer's visits: led, or joined as an officer under another lead or none, once each. The joined ones are
+    read from the visits that may have an officer besides the lead: their flag unknown (rows written outside the
+    services) or kept by ``visit_officers_flag_refresh``."""
+    visit(enterprise, "2026-05-11", officers=[officer, manager], lead=manager)  # joined under the manager
+    visit(enterprise, "2026-05-13", officers=[officer])  # joined, no lead
+    visit(enterprise, "2026-05-14", officers=[manager], lead=manager)  # not the officer's
+    if flags == "kept":
+        visit_officers_flag_refresh(visit_ids=Visit.objects.values_list("pk", flat=True))
+        assert set(Visit.objects.values_list("officers_besides_lead", flat=True)) == {True, False}
+    [row] = dashboard_kpis(user=leader, today=TODAY, fresh=True)["officers"]
+    assert (row["id"], row["visits"]) == (officer.pk, 4)  # 2 of the data (member and lead, lead only) + 2
 
 
 def test_charts(data, leader):

@@ -283,6 +283,35 @@ class TestUpdate:
         assert not os.path.exists(path)
 
 
+def besides_lead(visit) -> bool | None:
+    return Visit.objects.values_list("officers_besides_lead", flat=True).get(pk=visit.pk)
+
+
+class TestOfficersBesidesLead:
+    """``officers_besides_lead`` follows the lead and the officers through create and update (the dashboard's and
+    the cadence's counts as a visit's officer read the links of the visits where it is true or unknown only)."""
+
+    def test_create(self, officer, manager, enterprise):
+        assert besides_lead(create(officer, enterprise)) is True  # no lead: the recorder is another officer
+        assert besides_lead(create(officer, enterprise, lead=officer)) is False
+        assert besides_lead(create(officer, enterprise, lead=manager, officers=[manager])) is False
+        assert besides_lead(create(officer, enterprise, lead=manager, officers=[manager, officer])) is True
+
+    def test_update_of_the_officers_or_the_lead(self, officer, manager, enterprise):
+        visit = create(officer, enterprise, lead=officer)
+        visit_update(visit=visit, user=officer, officers=[officer, manager])
+        assert besides_lead(visit) is True
+        visit_update(visit=visit, user=officer, officers=[officer])
+        assert besides_lead(visit) is False
+        visit_update(visit=visit, user=manager, lead=manager)  # the officer is no longer the lead
+        assert besides_lead(visit) is True
+        visit_update(visit=visit, user=manager, lead=officer, officers=[officer])
+        assert besides_lead(visit) is False
+        visit_update(visit=visit, user=manager, lead=None)
+        assert besides_lead(visit) is True
+        assert visit.history.count() == 4  # created, then the three changes of the lead: the flag adds no entry
+
+
 class TestVisitProject:
     """A visit's project must be one of its enterprise's projects (DESIGN §3 Visit.project)."""
 

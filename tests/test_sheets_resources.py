@@ -453,6 +453,27 @@ def test_visit_rules(ledger, manager):
     assert visit.enterprise == enterprise and list(visit.officers.all()) == [manager]
 
 
+def test_imported_visits_keep_their_officers_besides_lead_flag(ledger, manager, officer):
+    """As visit_create and visit_update: the flag the dashboard's and the cadence's counts read follows the lead and
+    the officers an import writes (created and updated rows)."""
+    enterprise = ledger["enterprises"]
+    headers = ["统一社会信用代码", "走访日期", "问需", "带队领导"]
+    outcome = sheet_import(
+        kind="visits",
+        data=make_xlsx(headers, [[enterprise.credit_code, "2026-01-06", "要人才", "officer"]]),
+        user=manager,
+    )
+    assert outcome.ok, lines(outcome)
+    visit = Visit.objects.get(visited_on=dt.date(2026, 1, 6))
+    assert (visit.lead, list(visit.officers.all()), visit.officers_besides_lead) == (officer, [manager], True)
+    outcome = sheet_import(
+        kind="visits", data=make_xlsx(["走访编号", "走访人员"], [[visit.code, "officer"]]), user=manager
+    )
+    assert outcome.ok, lines(outcome)
+    visit.refresh_from_db()
+    assert (list(visit.officers.all()), visit.officers_besides_lead) == ([officer], False)
+
+
 def test_action_item_takes_its_enterprise_from_the_need(ledger, manager):
     need = ledger["needs"]
     headers = ["行动事项", "诉求编号", "责任人", "完成时限"]

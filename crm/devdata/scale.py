@@ -610,6 +610,7 @@ class _ScaleBuilder:
                             ],
                         ),
                         lead_id=lead,
+                        officers_besides_lead=False,  # the lead is the one officer linked below
                         interviewee=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
                         interviewee_title=rng.choice(TITLES),
                         q_needs=rng.choice(NEED_TITLES[category]) if rng.random() < 0.8 else "",

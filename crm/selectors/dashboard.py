@@ -74,6 +74,7 @@ from crm.models import (
     User,
     Visit,
 )
+from crm.models.engagement import OTHERS_Q
 from crm.querysets import overdue_q
 from crm.selectors.cadence import cadence_coverage
 from crm.selectors.programmes import programme_kpis
@@ -435,7 +436,9 @@ def _officers(user, *, quarter_start: dt.date, today: dt.date) -> list[dict]:
 
     Each count is one GROUP BY driven by this quarter's rows (or the open action items), so the cost follows
     the quarter's activity, not the number of officers times the size of the tables. A visit counts once
-    per officer whether they were a member, the lead, or both.
+    per officer whether they were a member, the lead, or both: the visits they led (``crm_visit_lead_date_idx``)
+    plus those they joined under another lead (or none), whose links are read for the few visits with an officer
+    besides the lead only (``OTHERS_Q``, ``crm_visit_others_idx``).
     """
     if not user.bureau_id:
         return []
@@ -448,12 +451,12 @@ def _officers(user, *, quarter_start: dt.date, today: dt.date) -> list[dict]:
         return []
     ids = [o["id"] for o in officers]
     visits = Visit.objects.visible_to(user).filter(visited_on__gte=quarter_start, visited_on__lte=today)
-    membership = Visit.officers.through.objects.filter(visit__in=visits, user_id__in=ids)
-    n_visits = _grouped(membership, "user_id")
-    led_alone = visits.filter(lead_id__in=ids).exclude(
-        Exists(Visit.officers.through.objects.filter(visit_id=OuterRef("pk"), user_id=OuterRef("lead_id")))
+    n_visits = _grouped(visits.filter(lead_id__in=ids), "lead_id")
+    # Joined, not led: the lead is another officer or nobody (0 matches no user, as in visit_officers_flag_refresh).
+    joined = Visit.officers.through.objects.filter(visit__in=visits.filter(OTHERS_Q), user_id__in=ids).exclude(
+        user_id=Coalesce(F("visit__lead_id"), Value(0))
     )
-    for officer_id, n in _grouped(led_alone, "lead_id").items():
+    for officer_id, n in _grouped(joined, "user_id").items():
         n_visits[officer_id] = n_visits.get(officer_id, 0) + n
     n_needs = _grouped(
         Need.objects.visible_to(user).filter(

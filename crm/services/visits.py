@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Coalesce
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -200,6 +202,16 @@ def visit_officers_derive(*, officers: Iterable[User] | None, user: User | None)
     return officers or ([user] if user is not None else [])
 
 
+def visit_officers_flag_refresh(*, visit_ids: Iterable[int]) -> None:
+    """Set ``officers_besides_lead`` of these visits from their lead and officer links, in one UPDATE: after every
+    write of a visit's lead or officers (the services here and the import). The dashboard's and the cadence's
+    counts as a visit's officer read the links of the visits where it is true (or not known) only."""
+    # Without a lead every officer is another one: 0 matches no user (``user_id <> NULL`` would match none).
+    lead = Coalesce(OuterRef("lead_id"), Value(0))
+    others = Visit.officers.through.objects.filter(visit_id=OuterRef("pk")).exclude(user_id=lead)
+    Visit.objects.filter(pk__in=list(visit_ids)).update(officers_besides_lead=Exists(others))
+
+
 def visit_answers_check(*, visit: Visit) -> None:
     """登门三问: at least one of the three answers. The rule is the model's check constraint (one home, also in the
     database); this validates it on its own for callers that skip ``full_clean``'s constraints (the bulk import)."""
@@ -305,6 +317,7 @@ def visit_create(
     visit._history_user = user
     visit.save()
     visit.officers.set(visit_officers_derive(officers=officers, user=user))
+    visit_officers_flag_refresh(visit_ids=[visit.pk])
     for number, data in enumerate(needs, start=1):
         try:
             need_create(
@@ -396,6 +409,8 @@ def visit_update(
         visit.save()
     if officers is not None:
         visit.officers.set(visit_officers_derive(officers=officers, user=user))
+    if officers is not None or "lead" in changed:
+        visit_officers_flag_refresh(visit_ids=[visit.pk])
     for attachment in removed:
         attachment.delete()  # the file goes once the transaction commits (crm/models/engagement.py)
     _attachments_save(visit=visit, user=user, checked=checked)

@@ -13,7 +13,12 @@ from crm.models import (
     Visit,
 )
 from crm.services.needs import need_derive, need_project_check, need_recorded_event
-from crm.services.visits import visit_answers_check, visit_officers_derive, visit_project_check
+from crm.services.visits import (
+    visit_answers_check,
+    visit_officers_derive,
+    visit_officers_flag_refresh,
+    visit_project_check,
+)
 from crm.sheets.resources.base import (
     EXAMPLE_CREDIT_CODE,
     EXAMPLE_ENTERPRISE,
@@ -101,6 +106,16 @@ class VisitResource(LedgerResource):
             instance._import_m2m["officers"] = visit_officers_derive(
                 officers=instance._import_m2m.get("officers"), user=self.user
             )
+
+    def rows_run(self, plan: dict) -> None:
+        super().rows_run(plan)
+        # As visit_create / visit_update: the flag follows the lead and officers just written (journaled for undo).
+        if plan["created"]:
+            visit_officers_flag_refresh(visit_ids=[obj.pk for obj in plan["created"]])
+        if plan["updated"]:
+            pks = [obj.pk for obj in plan["updated"]]
+            with self.journal_updating(Visit, pks, ["officers_besides_lead"]):
+                visit_officers_flag_refresh(visit_ids=pks)
 
     def example_row(self):
         return {
