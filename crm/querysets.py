@@ -285,7 +285,17 @@ class ActionItemQuerySet(DeadlineQuerySet):
         return Q(owner_id=user.pk) | Q(need__bureau_id=user.bureau_id)
 
 
-class DepartmentQuerySet(models.QuerySet):
+class SmallTableQuerySet(models.QuerySet):
+    """A table of at most a few hundred rows (reference data, departments), read whole by the choice fields."""
+
+    def iterator(self, chunk_size=None):
+        # One plain SELECT. Django's iterator() (which ModelChoiceField renders its options with) reads through a
+        # server-side cursor on PostgreSQL: DECLARE, FETCH and CLOSE, three round trips instead of one, 3-9 more
+        # per list page's filter form, to spare memory on tables of thousands of rows.
+        return iter(self.all())
+
+
+class DepartmentQuerySet(SmallTableQuerySet):
     def for_bureau(self, bureau_id):
         """The departments a record of bureau ``bureau_id`` may be handed to (``departments_assignable_q``)."""
         return self.filter(departments_assignable_q(bureau_id))

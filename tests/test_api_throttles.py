@@ -128,3 +128,11 @@ def test_a_signed_in_api_request_costs_three_queries(client, manager):
     # The session, the user with bureau, department and roles (crm.security), the throttle's upsert (was six).
     assert len(queries) == 3, [q["sql"] for q in queries]
     assert sum("crm_throttlecounter" in q["sql"] for q in queries) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only: SQLite does not flush on commit")
+def test_the_counters_table_is_unlogged_on_postgresql():
+    # A logged table's commit waits for the WAL flush on every API request (migration 0032).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE oid = %s::regclass", [ThrottleCounter._meta.db_table])
+        assert cursor.fetchone() == ("u",)

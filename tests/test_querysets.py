@@ -1,7 +1,10 @@
 """Scoping of DESIGN §5 for every role and both bureau levels."""
 
 import pytest
+from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm.choices import (
@@ -20,12 +23,15 @@ from crm.models import (
     Contact,
     Department,
     Enterprise,
+    IndustryChain,
     Need,
     NeedEvent,
     Notification,
     Policy,
     PolicyMatch,
     Project,
+    Qualification,
+    Region,
     Visit,
 )
 from crm.querysets import policy_expired_q
@@ -37,7 +43,13 @@ from crm.selectors.search import search_enterprises
 from crm.services.lists import action_item_department_check, action_items_remind_overdue
 from crm.services.policies import policy_department_check, policy_push
 from crm.templatetags.crm_tags import overdue as overdue_tag
-from tests.factories import make_user
+from tests.factories import (
+    DepartmentFactory,
+    IndustryChainFactory,
+    QualificationFactory,
+    RegionFactory,
+    make_user,
+)
 from tests.test_filtersets import request_for, run
 
 pytestmark = pytest.mark.django_db
@@ -306,3 +318,23 @@ def test_open_q_partial_selects_the_same_rows_and_lets_sqlite_read_the_partial_o
         condition = cursor.fetchone()[0].split(" WHERE ", 1)[1]
     assert condition.startswith('"status" IN (')
     assert condition.removeprefix('"status"') in sql  # the same literal list: SQLite may read the index
+
+
+@pytest.mark.parametrize(
+    ("model", "factory"),
+    [
+        (Region, RegionFactory),
+        (IndustryChain, IndustryChainFactory),
+        (Qualification, QualificationFactory),
+        (Department, DepartmentFactory),
+    ],
+)
+def test_choice_fields_read_small_tables_in_one_plain_select(model, factory):
+    factory()
+    # The labels of departments name their bureau: selected with them, as crm.filtersets.scoped_departments does.
+    field = forms.ModelChoiceField(queryset=model.objects.select_related(*(["bureau"] if model is Department else [])))
+    with CaptureQueriesContext(connection) as queries:
+        options = [value for value, _label in field.choices if value != ""]
+    # PostgreSQL: not through a server-side cursor (DECLARE, FETCH, CLOSE: three round trips).
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT"]
+    assert [option.value for option in options] == list(model.objects.values_list("pk", flat=True))

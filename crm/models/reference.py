@@ -5,6 +5,8 @@ import re
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm.querysets import SmallTableQuerySet
+
 
 class ReferenceModel(models.Model):
     code = models.CharField(
@@ -27,6 +29,8 @@ class ReferenceModel(models.Model):
         blank=True,
         help_text=_("Other spellings a spreadsheet may use (e.g. 经开区, 高企), separated by 、 or commas."),
     )
+
+    objects = SmallTableQuerySet.as_manager()
 
     class Meta:
         abstract = True

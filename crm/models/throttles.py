@@ -3,7 +3,8 @@
 One row per client key (``throttle_user_6``, ``throttle_anon_10.0.0.1``, ...): the hits of the current window and
 of the window before, which the throttle weighs into a sliding-window estimate. A request costs one statement
 (an upsert that returns both counts) instead of the six a ``DatabaseCache`` get-and-set of DRF's history list
-took; rows of clients gone quiet are culled now and then, not on every request.
+took; rows of clients gone quiet are culled now and then, not on every request. On PostgreSQL the table is
+UNLOGGED (migration 0032): the commit does not wait for a WAL flush, and a crash only resets the counts.
 """
 
 import random
