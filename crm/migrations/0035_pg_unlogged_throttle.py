@@ -27,7 +27,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0031_dashboard_speed5"),
+        ("crm", "0034_visit_officers_flag"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
