@@ -34,24 +34,6 @@ def test_a_late_hit_from_an_earlier_window_counts_in_the_current_one():
     assert row.period == (T0 + 60) // 60
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's synchronous_commit")
-def test_on_postgresql_a_hit_of_its_own_commits_without_waiting_for_the_disk():
-    with CaptureQueriesContext(connection) as queries:
-        assert [hit(T0), hit(T0 + 1), hit(T0 + 60)] == [(1, 0), (2, 0), (1, 2)]
-    assert all("set_config('synchronous_commit', 'off', true)" in q["sql"] for q in queries), queries
-    with connection.cursor() as cursor:  # local to the upsert's transaction: later ones wait again
-        cursor.execute("SHOW synchronous_commit")
-        assert cursor.fetchone() == ("on",)
-
-
-def test_inside_a_transaction_a_hit_leaves_the_commit_to_it():
-    # The test's transaction stands for a caller's: its writes must still wait for the disk when it commits.
-    with CaptureQueriesContext(connection) as queries:
-        hit(T0)
-    assert "synchronous_commit" not in queries[0]["sql"]
-
-
 def test_unhit_takes_back_one_hit_of_the_current_window_only():
     hit(T0)
     hit(T0)

@@ -32,21 +32,11 @@ class ThrottleCounterManager(models.Manager):
             q("previous_hits"),
             q("expires"),
         )
-        values = "VALUES (%s, %s, 1, 0, %s) "
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            # Every API request commits this upsert, and on PostgreSQL a commit waits for the WAL to reach the disk:
-            # 5-6 ms of each API request on the reference server (issue 18), 0.4 ms without. So this statement's own
-            # transaction commits without waiting (synchronous_commit off, local to it): a crash may lose the hits
-            # of the last moment, harmless for a rate limit, and the database stays consistent. Never inside a
-            # caller's transaction, whose writes would then not wait either.
-            values = (
-                "SELECT %s, %s, 1, 0, %s FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit "
-            )
         # The SET expressions all read the row as it was. A late hit from an earlier window (clock skew between
         # machines) counts in the row's current window.
         sql = (
             f"INSERT INTO {table} ({key_col}, {period_col}, {hits_col}, {previous_col}, {expires_col}) "
-            f"{values}"
+            "VALUES (%s, %s, 1, 0, %s) "
             f"ON CONFLICT ({key_col}) DO UPDATE SET "
             f"{hits_col} = CASE WHEN {table}.{period_col} >= EXCLUDED.{period_col} "
             f"THEN {table}.{hits_col} + 1 ELSE 1 END, "
