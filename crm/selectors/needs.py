@@ -250,7 +250,7 @@ def compound_sql(
     return f" {operator} ".join(parts), params
 
 
-class _CountAll(Func):
+class CountAll(Func):
     """``COUNT(*)`` as a plain expression (no GROUP BY): a count that an index answers alone."""
 
     template = "COUNT(*)"
@@ -264,7 +264,7 @@ def count_each(querysets: dict[str, QuerySet]) -> dict[str, int]:
     parts, params = [], []
     for queryset in querysets.values():
         try:
-            sql, part_params = queryset.order_by().values(n=_CountAll()).query.sql_with_params()
+            sql, part_params = queryset.order_by().values(n=CountAll()).query.sql_with_params()
         except EmptyResultSet:
             sql, part_params = "SELECT 0", ()
         parts.append(f"({sql})")
