@@ -262,10 +262,13 @@ def milestone_lag_counts(*, user, today: dt.date | None = None) -> dict[str, int
     counts = {}
     for which, (reached, late) in LAG_LISTS.items():
         earlier = ProjectMilestone.objects.filter(kind=reached, actual_on__isnull=False).values("project_id")
-        counts[which] = Count("pk", filter=Q(kind=late, project_id__in=earlier))
+        counts[which] = Count("project", filter=Q(kind=late, project_id__in=earlier))
+    # Only the kinds that can be late (not 签约) and COUNT(project_id) (never NULL), not COUNT(id): every column
+    # read is then in crm_milestone_lag_idx, three ranges of it read alone, not every milestone with its row.
+    late_kinds = [late for _reached, late in LAG_LISTS.values()]
     return (
         ProjectMilestone.objects.visible_to(user)
-        .filter(actual_on__isnull=True, planned_on__lt=today)
+        .filter(kind__in=late_kinds, actual_on__isnull=True, planned_on__lt=today)
         .aggregate(**counts)
     )
 
