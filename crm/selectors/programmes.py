@@ -36,7 +36,7 @@ from crm.models import (
     ServiceLog,
     User,
 )
-from crm.selectors.needs import CountAll, compound_sql
+from crm.selectors.needs import CountAll, compiled_for_each, compound_sql
 
 YEARS_SHOWN = 6
 BOARD_LIMIT = 50
@@ -128,15 +128,18 @@ def cultivation_board(*, queryset, limit: int = BOARD_LIMIT) -> list[dict]:
     most ``limit`` cards per column (soonest next step first). ONE statement whatever the size (it was a grouped
     COUNT and a query per stage: 7): a UNION ALL of each stage's first ``limit`` cards, each read in the order of
     the index crm_cult_board_idx (or crm_cult_stage_next_idx without a programme) and stopped at ``limit``, every
-    row carrying its stage's count (a scalar subquery, computed once per stage; a stage without cards counts 0)."""
-    parts = (
-        queryset.filter(stage=stage)
-        .annotate(stage_count=Subquery(queryset.filter(stage=stage).order_by().values(n=CountAll())))
-        .order_by("next_step_on", "enterprise__name", "pk")
-        .values_list(*BOARD_CARD_COLUMNS, "stage_count")[:limit]
-        for stage in CultivationStage.values
-    )
-    sql, params = compound_sql(parts, tagged=True)
+    row carrying its stage's count (a scalar subquery, computed once per stage; a stage without cards counts 0).
+    The parts differ by their stage alone: the ORM compiles one."""
+
+    def part(stage: str):
+        return (
+            queryset.filter(stage=stage)
+            .annotate(stage_count=Subquery(queryset.filter(stage=stage).order_by().values(n=CountAll())))
+            .order_by("next_step_on", "enterprise__name", "pk")
+            .values_list(*BOARD_CARD_COLUMNS, "stage_count")[:limit]
+        )
+
+    sql, params = compound_sql(compiled_for_each(part, CultivationStage.values), tagged=True)
     cards: dict[int, list[BoardCard]] = {}
     counts: dict[int, int] = {}
     if sql:
