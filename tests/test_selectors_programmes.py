@@ -11,6 +11,7 @@ from crm.choices import OPEN_CULTIVATION_STAGES, CultivationStage, MilestoneKind
 from crm.models import Cultivation, CultivationTarget, Project, ProjectMilestone, ProjectProgress
 from crm.selectors.programmes import (
     LAG_LISTS,
+    BoardCard,
     cultivation_board,
     milestone_lag,
     milestone_lag_counts,
@@ -96,14 +97,24 @@ def test_target_progress_counts_what_a_plain_count_counts(pool, manager, program
     assert any(r["certified"] for r in got) and any(r["pipeline"] for r in got)
 
 
+@pytest.mark.parametrize("region", [None, "320831"])
 @pytest.mark.parametrize("programme", [None, "hnte"])
-def test_the_board_columns_are_the_first_cards_of_a_plain_sort(pool, programme):
-    queryset = Cultivation.objects.filter(year=YEAR)
+def test_the_board_columns_are_the_first_cards_of_a_plain_sort(
+    pool, officer, programme, region, django_assert_num_queries
+):
+    """Every card as shown (enterprise, region, programme, next step, officer), in order, and each column's count,
+    in one statement; a stage without cards (failed, left out) is an empty column counting 0."""
+    Cultivation.objects.filter(pk__in=[c.pk for c in Cultivation.objects.all()[::3]]).update(officer=officer)
+    queryset = Cultivation.objects.filter(year=YEAR).exclude(stage=CultivationStage.FAILED)
     if programme:
         queryset = queryset.filter(programme=programme)
-    columns = cultivation_board(queryset=queryset, limit=3)
-    everything = list(queryset.select_related("enterprise"))
+    if region:
+        queryset = queryset.filter(enterprise__region=region)
+    with django_assert_num_queries(1):
+        columns = cultivation_board(queryset=queryset, limit=3)
+    everything = list(queryset.select_related("enterprise__region", "programme", "officer"))
     nulls_first = Cultivation.objects.order_by("next_step_on").first().next_step_on is None  # SQLite; not PostgreSQL
+    assert [column["stage"] for column in columns] == CultivationStage.values
     for column in columns:
         cards = [c for c in everything if c.stage == column["stage"]]
         cards.sort(
@@ -115,7 +126,21 @@ def test_the_board_columns_are_the_first_cards_of_a_plain_sort(pool, programme):
             )
         )
         assert column["count"] == len(cards)
-        assert [c.pk for c in column["cards"]] == [c.pk for c in cards[:3]]
+        assert column["cards"] == [
+            BoardCard(
+                c.pk,
+                c.enterprise_id,
+                c.enterprise.name,
+                c.enterprise.region.name,
+                c.programme.name,
+                c.next_step_on,
+                str(c.officer) if c.officer else "",
+            )
+            for c in cards[:3]
+        ]
+    assert columns[-1]["count"] == 0 and not columns[-1]["cards"]
+    assert any(card.officer for column in columns for card in column["cards"])
+    assert any(card.next_step_on for column in columns for card in column["cards"])
 
 
 def test_the_lag_counts_are_the_lengths_of_the_lag_lists(manager, county_manager, regions):

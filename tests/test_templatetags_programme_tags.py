@@ -1,17 +1,18 @@
-"""The cultivation board's card written in Python gives the bytes of the template it replaced, in every branch."""
+"""The cultivation board's cards written in Python give the bytes of the templates they replaced, in every branch."""
 
 import datetime as dt
 
 import pytest
+from django import template
 from django.middleware.csrf import get_token
-from django.template import Context, Template
+from django.template import Context, Engine, Template
 from django.test import RequestFactory
 from django.utils import translation
 
 from crm.choices import CultivationStage
 from crm.models import Commissioner, Cultivation, ServiceLog
 from crm.selectors.programmes import commissioner_assignments_prefetch, commissioner_rows, cultivation_board
-from crm.templatetags.programme_tags import commissioner_row, cultivation_card
+from crm.templatetags.programme_tags import commissioner_row, cultivation_card, cultivation_cards
 from tests.factories import (
     CommissionerAssignmentFactory,
     CommissionerFactory,
@@ -123,3 +124,35 @@ def test_commissioner_row_writes_what_the_template_wrote(language, chains, manag
     with translation.override(language):
         for c in rows.order_by("pk"):
             assert commissioner_row(c) == template.render(Context({"c": c}))
+
+
+# templates/crm/programmes/board.html's column body before it became {% cultivation_cards column next_url %}.
+COLUMN_TEMPLATE = """{% load i18n card_tag %}
+      {% for card in column.cards %}
+      {% cultivation_card card column.stage next_url %}
+      {% empty %}
+      <div class="list-group-item small text-body-secondary">{% translate "None" %}</div>
+      {% endfor %}
+"""
+# The one-card tag the loop called (``cultivation_card`` is a plain function now), for COLUMN_TEMPLATE alone.
+register = template.Library()
+register.simple_tag(takes_context=True)(cultivation_card)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_cultivation_cards_writes_what_the_loop_over_the_cards_wrote(language, rf, django_assert_num_queries):
+    """Every column, one with two cards, one with one and four without (the "None" item), line breaks included."""
+    cards = [CultivationFactory(stage=CultivationStage.APPLIED) for _ in range(2)]
+    cards.append(CultivationFactory(stage=CultivationStage.FAILED, officer=UserFactory(name="王<五>")))
+    columns = cultivation_board(queryset=Cultivation.objects.filter(pk__in=[c.pk for c in cards]))
+    assert sorted(len(column["cards"]) for column in columns) == [0, 0, 0, 0, 1, 2]
+    engine = Engine(libraries={"i18n": "django.templatetags.i18n", "card_tag": __name__})
+    loop = engine.from_string(COLUMN_TEMPLATE)
+    with translation.override(language):
+        token = get_token(rf.get("/"))
+        for column in columns:
+            values = {"column": column, "next_url": "/c/?a=1&b=<2>", "csrf_token": token}
+            expected = loop.render(Context(values))
+            with django_assert_num_queries(0):
+                got = cultivation_cards(Context(values), column, values["next_url"])
+            assert f"\n      {got}\n" == expected

@@ -3,7 +3,7 @@
 import datetime as dt
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 
 from django.core.exceptions import EmptyResultSet
@@ -238,25 +238,44 @@ def needs_mine_ids(*, user, **conditions) -> QuerySet:
 
 
 def compound_sql(
-    querysets: Iterable[QuerySet], *, operator: str = "UNION ALL", tagged: bool = False
+    querysets: Iterable[QuerySet | tuple[str, Iterable]], *, operator: str = "UNION ALL", tagged: bool = False
 ) -> tuple[str, list]:
     """The rows of several (sliced, ordered) querysets one after the other, as SQL and parameters: each is compiled by
     the ORM and read as a table (``SELECT * FROM (…)``), so its own ORDER BY and LIMIT hold on SQLite too (Django's
     ``union`` refuses sliced parts there). An empty queryset (``none()``) adds nothing. ``tagged``: each row starts
-    with the position of its queryset (``SELECT 0, part_0.* …``)."""
+    with the position of its queryset (``SELECT 0, part_0.* …``). A part may also be given compiled, as ``(sql,
+    params)``: parts of one shape compiled once (``compiled_for_each``)."""
     parts, params = [], []
     for index, queryset in enumerate(querysets):
-        try:
-            sql, part_params = queryset.query.sql_with_params()
-        except EmptyResultSet:
-            continue
+        if isinstance(queryset, tuple):
+            sql, part_params = queryset
+        else:
+            try:
+                sql, part_params = queryset.query.sql_with_params()
+            except EmptyResultSet:
+                continue
         columns = f"{index}, part_{index}.*" if tagged else "*"
         parts.append(f"SELECT {columns} FROM ({sql}) part_{index}")  # noqa: S608 (compiled by the ORM; parameters)
         params += part_params
     return f" {operator} ".join(parts), params
 
 
-class _CountAll(Func):
+def compiled_for_each(build: Callable[[str], QuerySet], values: Iterable[str]) -> list[tuple[str, list]]:
+    """``build(value)`` compiled for each of ``values`` (strings the queryset only compares with), but by the ORM
+    once: its SQL for a sample value, with each value in the sample's place among the parameters. For the parts of
+    one ``compound_sql`` that differ by a value alone (the board's six stages: compiling six querysets of five joins
+    was most of its Python). Empty (no part) when the queryset is empty (``none()``)."""
+    sample = "\x00compiled_for_each"
+    try:
+        sql, params = build(sample).query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    if sample not in params:
+        raise ValueError(f"compiled_for_each: the value is not a parameter of {sql}")
+    return [(sql, [value if param == sample else param for param in params]) for value in values]
+
+
+class CountAll(Func):
     """``COUNT(*)`` as a plain expression (no GROUP BY): a count that an index answers alone."""
 
     template = "COUNT(*)"
@@ -270,7 +289,7 @@ def count_each(querysets: dict[str, QuerySet]) -> dict[str, int]:
     parts, params = [], []
     for queryset in querysets.values():
         try:
-            sql, part_params = queryset.order_by().values(n=_CountAll()).query.sql_with_params()
+            sql, part_params = queryset.order_by().values(n=CountAll()).query.sql_with_params()
         except EmptyResultSet:
             sql, part_params = "SELECT 0", ()
         parts.append(f"({sql})")

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Count,
     DecimalField,
@@ -32,9 +33,11 @@ from crm.models import (
     ProjectMilestone,
     ProjectProgress,
     Qualification,
+    Region,
     ServiceLog,
     User,
 )
+from crm.selectors.needs import CountAll, compiled_for_each, compound_sql
 
 YEARS_SHOWN = 6
 BOARD_LIMIT = 50
@@ -114,42 +117,64 @@ class BoardCard:
 
 
 BOARD_CARD_COLUMNS = (
-    *("pk", "enterprise_id", "enterprise__name", "enterprise__region__name", "programme__name", "next_step_on"),
+    *("pk", "enterprise_id", "enterprise__name", "region_name", "programme_name", "next_step_on"),
     *("officer_id", *(f"officer__{name}" for name in User.NAME_FIELDS)),
 )
+# A stage's order (next step, enterprise name, pk) as positions in the board's tagged rows (the stage's index first).
+_BOARD_ORDER = ", ".join(str(BOARD_CARD_COLUMNS.index(name) + 2) for name in ("next_step_on", "enterprise__name", "pk"))
 
 
 def cultivation_board(*, queryset, limit: int = BOARD_LIMIT) -> list[dict]:
     """The board's columns, one per stage: ``{"stage", "label", "count", "cards"}`` (cards: ``BoardCard``); at
-    most ``limit`` cards per column (soonest next step first). 1 grouped COUNT and one query per stage: fixed,
-    whatever the size. Each query reads the stage's cards in the order of the index crm_cult_board_idx (or
-    crm_cult_stage_next_idx without a programme) and stops at ``limit``."""
-    # COUNT(*), not COUNT(id): PostgreSQL then counts from crm_cult_board_idx alone (an index-only scan, not the
-    # 5 000 rows of a programme read from the table: ~2 ms -> ~1 ms); the same numbers, id being NOT NULL.
-    counts = dict(queryset.order_by().values_list("stage").annotate(n=Count("*")))
-    columns = []
-    for stage, label in CultivationStage.choices:
-        cards = []
-        if counts.get(stage):
-            rows = (
-                queryset.filter(stage=stage)
-                .order_by("next_step_on", "enterprise__name", "pk")
-                .values_list(*BOARD_CARD_COLUMNS)[:limit]
+    most ``limit`` cards per column (soonest next step first). ONE statement whatever the size (it was a grouped
+    COUNT and a query per stage: 7): a UNION ALL of each stage's first ``limit`` cards, each read in the order of
+    the index crm_cult_board_idx (or crm_cult_stage_next_idx without a programme) and stopped at ``limit``, every
+    row carrying its stage's count (a scalar subquery, computed once per stage; a stage without cards counts 0).
+    The parts differ by their stage alone: the ORM compiles one."""
+
+    def part(stage: str):
+        return (
+            queryset.filter(stage=stage)
+            .annotate(
+                stage_count=Subquery(queryset.filter(stage=stage).order_by().values(n=CountAll())),
+                # The region's and programme's names read by key, not joined: PostgreSQL then plans each of the six
+                # parts over three tables, not five (the board's planning ~5.5 -> ~3.1 ms; the same rows, both
+                # keys being NOT NULL foreign keys).
+                region_name=Subquery(
+                    Region.objects.filter(code=OuterRef("enterprise__region")).order_by().values("name")
+                ),
+                programme_name=Subquery(
+                    Qualification.objects.filter(code=OuterRef("programme")).order_by().values("name")
+                ),
             )
-            cards = [
-                BoardCard(
-                    pk,
-                    enterprise_id,
-                    name,
-                    region,
-                    programme,
-                    next_step_on,
-                    User.shown_as(*person) if officer_id else "",
+            .order_by("next_step_on", "enterprise__name", "pk")
+            .values_list(*BOARD_CARD_COLUMNS, "stage_count")[:limit]
+        )
+
+    sql, params = compound_sql(compiled_for_each(part, CultivationStage.values), tagged=True)
+    cards: dict[int, list[BoardCard]] = {}
+    counts: dict[int, int] = {}
+    if sql:
+        with connection.cursor() as cursor:
+            # The stage's position, then each part's own order (the same columns: the same collation and NULLs).
+            cursor.execute(f"{sql} ORDER BY 1, {_BOARD_ORDER}", params)
+            for index, pk, enterprise_id, name, region, programme, next_step_on, officer_id, *rest in cursor:
+                *person, counts[index] = rest
+                cards.setdefault(index, []).append(
+                    BoardCard(
+                        pk,
+                        enterprise_id,
+                        name,
+                        region,
+                        programme,
+                        next_step_on,
+                        User.shown_as(*person) if officer_id else "",
+                    )
                 )
-                for pk, enterprise_id, name, region, programme, next_step_on, officer_id, *person in rows
-            ]
-        columns.append({"stage": stage, "label": label, "count": counts.get(stage, 0), "cards": cards})
-    return columns
+    return [
+        {"stage": stage, "label": label, "count": counts.get(index, 0), "cards": cards.get(index, [])}
+        for index, (stage, label) in enumerate(CultivationStage.choices)
+    ]
 
 
 def _regions_of(bureaus) -> dict[int, str | None]:
@@ -256,10 +281,13 @@ def milestone_lag_counts(*, user, today: dt.date | None = None) -> dict[str, int
     today = today or timezone.localdate()
     counts = {}
     for which, (reached, late) in LAG_LISTS.items():
-        counts[which] = Count("pk", filter=Q(kind=late, project_id__in=_reached(reached)))
+        counts[which] = Count("project", filter=Q(kind=late, project_id__in=_reached(reached)))
+    # Only the kinds that can be late (not 签约) and COUNT(project_id) (never NULL), not COUNT(id): every column
+    # read is then in crm_milestone_lag_idx, three ranges of it read alone, not every milestone with its row.
+    late_kinds = [late for _earlier, late in LAG_LISTS.values()]
     return (
         ProjectMilestone.objects.visible_to(user)
-        .filter(actual_on__isnull=True, planned_on__lt=today)
+        .filter(kind__in=late_kinds, actual_on__isnull=True, planned_on__lt=today)
         .aggregate(**counts)
     )
 

@@ -1,0 +1,40 @@
+"""Helpers of crm/selectors/needs.py shared with other selectors: parts of one shape compiled once
+(``compiled_for_each``) read through ``compound_sql``."""
+
+import pytest
+from django.db import connection
+
+from crm.choices import NeedStatus
+from crm.models import Need
+from crm.selectors.needs import compiled_for_each, compound_sql
+from tests.factories import NeedFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _first_of(status: str):
+    return Need.objects.filter(status=status).order_by("-id").values_list("id", "status")[:2]
+
+
+def test_compiled_once_the_parts_hold_each_value_as_their_own_compilation_does():
+    statuses = [NeedStatus.NEW, NeedStatus.ACCEPTED, NeedStatus.CLOSED]
+    needs = {status: [NeedFactory(status=status).pk for _ in range(3)] for status in statuses}
+    parts = compiled_for_each(_first_of, statuses)
+    compiled_each = (_first_of(status).query.sql_with_params() for status in statuses)
+    assert parts == [(sql, list(params)) for sql, params in compiled_each]
+    sql, params = compound_sql(parts, tagged=True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    assert sorted(rows) == sorted(
+        (index, pk, status) for index, status in enumerate(statuses) for pk in sorted(needs[status])[-2:]
+    )
+
+
+def test_an_empty_queryset_compiles_to_no_part():
+    assert compiled_for_each(lambda status: Need.objects.none(), [NeedStatus.NEW]) == []
+
+
+def test_a_value_the_queryset_does_not_compare_with_is_refused():
+    with pytest.raises(ValueError, match="not a parameter"):
+        compiled_for_each(lambda status: Need.objects.filter(status=NeedStatus.NEW), [NeedStatus.NEW])
