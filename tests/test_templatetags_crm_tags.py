@@ -2,16 +2,18 @@
 ``escalation_badge`` answer exactly what the ``{% url %}``/``{% translate %}``/``{% include %}`` they replace did."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.template import engines
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 
 from crm.choices import Role
 from crm.models import Enterprise
-from crm.templatetags.crm_tags import related_rows
+from crm.templatetags.crm_tags import related_rows, shown
 from tests.factories import EnterpriseFactory, UserFactory, make_user
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +201,16 @@ def test_related_rows_reads_the_prefetched_rows_else_queries(django_assert_num_q
     plain = Enterprise.objects.get(pk=enterprise.pk)
     with django_assert_num_queries(1):
         assert list(related_rows(plain, "liaison_officers")) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0, 7, -42, 1234567, 10**20, None, True, 0.2, 97.0, -1.5, 1e-07, Decimal("134537246.850000"), "1 < 2", 2**63],
+)
+@pytest.mark.parametrize("separator", [False, True])
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_shown_writes_what_the_template_writes(settings, value, separator, language):
+    """The shortcut for ints (str without the format look-ups) holds only without thousands separators."""
+    settings.USE_THOUSAND_SEPARATOR = separator
+    with translation.override(language):
+        assert shown(value) == engines["django"].from_string("{{ value }}").render({"value": value})
