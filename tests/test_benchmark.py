@@ -104,3 +104,10 @@ def test_a_county_managers_home_page_is_a_row(tiny_dataset):
     """Issue 18: a county manager's 工作台 (its own inbox and 预警企业 plans) is measured beside the city's."""
     rows = table_rows(run("--only", "county manager 工作台"))
     assert not rows["web county manager 工作台 (inbox, watch)"]["verdict"].startswith("HTTP")
+
+
+def test_a_county_managers_dashboard_is_a_row(tiny_dataset):
+    """Issue 18: a county manager's uncached dashboard (the county scope's plans), page and API, beside the city's."""
+    rows = table_rows(run("--only", "county manager dashboard"))
+    assert set(rows) == {"web county manager dashboard", "API county manager dashboard"}
+    assert all(not row["verdict"].startswith("HTTP") for row in rows.values())

@@ -434,21 +434,56 @@ def cases_build(*, region: str) -> list[Case]:
         ]
     cases += home_cases(manager)
     cases += search_cases(manager)
-    for name, url_name in (("web dashboard", "crm:dashboard"), ("API dashboard", "api:dashboard")):
-        path = reverse(url_name)
-        # Bare ORM: the biggest single aggregate behind it (needs by status).
-        cases.append(
-            Case(name, path, lambda: list(Need.objects.values("status").annotate(n=Count("id")).order_by()), DASHBOARD)
-        )
+    cases += dashboard_cases()
     return cases
 
 
-def _home_case(name: str, pk: int) -> Case:
-    """The 工作台 row of the user ``pk`` (read again on every run, as the request reads it); "ORM" is 预警企业."""
+def dashboard_cases() -> list[Case]:
+    """The uncached dashboard, page and API, of the benchmark manager (the city) and of a county manager (issue 18:
+    the county's scope ORs regions and bureau, which takes other plans). "ORM" is the biggest single aggregate
+    behind it (needs by status)."""
+    county = _user_reader(_county_manager_pk())
+    cases = []
+    for who, user in (("", None), ("county manager ", county)):
+        if who and user is None:
+            continue
+        for name, url_name in ((f"web {who}dashboard", "crm:dashboard"), (f"API {who}dashboard", "api:dashboard")):
+            cases.append(
+                Case(
+                    name,
+                    reverse(url_name),
+                    lambda: list(Need.objects.values("status").annotate(n=Count("id")).order_by()),
+                    DASHBOARD,
+                    user=user,
+                )
+            )
+    return cases
+
+
+def _county_manager_pk() -> int | None:
+    """A manager of a county bureau (the first by username), or None."""
+    return (
+        User.objects.filter(groups__name=Role.MANAGER, bureau__level=BureauLevel.COUNTY, is_active=True)
+        .order_by("username", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _user_reader(pk: int | None) -> Callable[[], User] | None:
+    """The user ``pk``, read again on every run (as the request reads it); None for no ``pk``."""
+    if pk is None:
+        return None
 
     def user():
         return User.objects.get(pk=pk)
 
+    return user
+
+
+def _home_case(name: str, pk: int) -> Case:
+    """The 工作台 row of the user ``pk`` (read again on every run, as the request reads it); "ORM" is 预警企业."""
+    user = _user_reader(pk)
     return Case(name, reverse("crm:home"), lambda: red_flag_visits(user=user()), HOME, user=user)
 
 
@@ -473,12 +508,7 @@ def home_cases(manager: Callable[[], User]) -> list[Case]:
         )
     # A county manager's (issue 18): the inbox of a county bureau and a county's 预警企业 take other plans than the
     # city's (SQLite walked the county's visits; its inbox joined enterprises and projects).
-    county_pk = (
-        User.objects.filter(groups__name=Role.MANAGER, bureau__level=BureauLevel.COUNTY, is_active=True)
-        .order_by("username", "id")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    county_pk = _county_manager_pk()
     for name, pk in (
         ("web leader 工作台 (watch, cadence)", leader_pk),
         ("web county manager 工作台 (inbox, watch)", county_pk),
