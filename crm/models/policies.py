@@ -376,6 +376,9 @@ class PolicyMatch(TimeStampedModel):
             models.Index(fields=["enterprise", "policy"], name="crm_match_ent_policy_idx"),
             # The dashboard's matches by status and amount granted, read from the index alone.
             models.Index(fields=["status", "granted_amount"], name="crm_match_status_amount_idx"),
+            # The same for a county: its enterprises' matches, read from the index alone (issue 18: the county's
+            # dashboard read every match's row on SQLite and scanned the table on PostgreSQL).
+            models.Index(fields=["enterprise", "status", "granted_amount"], name="crm_match_ent_status_idx"),
         ]
 
     def __str__(self) -> str:
