@@ -125,6 +125,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             ],
         )
     )
+    # Server-side binding (psycopg's Cursor instead of ClientCursor, DJANGO_PG_SERVER_SIDE_BINDING=1): values travel
+    # apart from the SQL and psycopg prepares a statement after 5 executions on a connection. Off by default until
+    # the whole PostgreSQL suite has passed with it; Django's caveats: a parameter repeated in SELECT and GROUP BY is
+    # two different $n to the server (#34255), and Django 5.2 does not split a statement past 65,535 parameters.
+    # Measured back to back on the scale data: server CPU per request about equal, client CPU a few ms less.
+    if os.environ.get("DJANGO_PG_SERVER_SIDE_BINDING", "0").strip() == "1":
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside one writer; IMMEDIATE takes the write lock at BEGIN so concurrent
     # transactions queue on the busy timeout instead of failing with "database is locked" mid-way.

@@ -126,6 +126,17 @@ def test_parallel_workers_per_gather_come_from_the_environment():
     assert bad.returncode != 0 and "ValueError" in bad.stderr
 
 
+def test_server_side_binding_only_when_the_environment_asks_for_it():
+    options = "settings.DATABASES['default']['OPTIONS']"
+    show = f"from django.conf import settings; print({options}.get('server_side_binding'))"
+    url = "postgres://crm:crm@127.0.0.1:5432/crm"
+    assert _django(show, DJANGO_DEBUG="1", DATABASE_URL=url).stdout.strip() == "None"
+    on = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url, DJANGO_PG_SERVER_SIDE_BINDING="1")
+    assert on.stdout.strip() == "True", on.stderr
+    sqlite = _django(show, DJANGO_DEBUG="1", DATABASE_URL="sqlite:////tmp/x.sqlite3", DJANGO_PG_SERVER_SIDE_BINDING="1")
+    assert sqlite.stdout.strip() == "None", sqlite.stderr
+
+
 def test_sqlite_connections_get_no_postgresql_options():
     show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'].get('options'))"
     result = _django(show, DJANGO_DEBUG="1", DATABASE_URL="sqlite:////tmp/x.sqlite3", DJANGO_PG_PARALLEL_WORKERS="2")
