@@ -125,6 +125,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             ],
         )
     )
+    # Server-side binding (DJANGO_PG_SERVER_SIDE_BINDING=1: psycopg's Cursor, not ClientCursor) with statements prepared
+    # after DJANGO_PG_PREPARE_THRESHOLD executions on a connection (default 5; empty: never, e.g. behind a pooler in
+    # transaction mode). Binding alone saved no server CPU (each statement is still parsed and planned); preparing
+    # cut it by ~25-40% per list request (the reused, mostly generic, plans; docs/operator-guide.md). Off by
+    # default until the whole PostgreSQL suite has passed with both. Django's caveats: a parameter repeated in
+    # SELECT and GROUP BY is two different $n to the server (#34255); Django 5.2 does not split a statement past
+    # 65,535 parameters.
+    if os.environ.get("DJANGO_PG_SERVER_SIDE_BINDING", "0").strip() == "1":
+        pg_prepare_threshold = os.environ.get("DJANGO_PG_PREPARE_THRESHOLD", "5").strip()
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        # Django passes None (no prepared statements) unless OPTIONS name a threshold.
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+            int(pg_prepare_threshold) if pg_prepare_threshold else None
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside one writer; IMMEDIATE takes the write lock at BEGIN so concurrent
     # transactions queue on the busy timeout instead of failing with "database is locked" mid-way.

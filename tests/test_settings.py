@@ -126,6 +126,25 @@ def test_parallel_workers_per_gather_come_from_the_environment():
     assert bad.returncode != 0 and "ValueError" in bad.stderr
 
 
+def test_server_side_binding_and_prepared_statements_only_when_the_environment_asks_for_them():
+    options = "settings.DATABASES['default']['OPTIONS']"
+    show = (
+        f"from django.conf import settings; "
+        f"print({options}.get('server_side_binding'), {options}.get('prepare_threshold', '-'))"
+    )
+    url = "postgres://crm:crm@127.0.0.1:5432/crm"
+    assert _django(show, DJANGO_DEBUG="1", DATABASE_URL=url).stdout.strip() == "None -"
+    on = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url, DJANGO_PG_SERVER_SIDE_BINDING="1")
+    assert on.stdout.strip() == "True 5", on.stderr
+    # Empty threshold: bound parameters, no prepared statements (a pooler in transaction mode).
+    unprepared = _django(
+        show, DJANGO_DEBUG="1", DATABASE_URL=url, DJANGO_PG_SERVER_SIDE_BINDING="1", DJANGO_PG_PREPARE_THRESHOLD=""
+    )
+    assert unprepared.stdout.strip() == "True None", unprepared.stderr
+    sqlite = _django(show, DJANGO_DEBUG="1", DATABASE_URL="sqlite:////tmp/x.sqlite3", DJANGO_PG_SERVER_SIDE_BINDING="1")
+    assert sqlite.stdout.strip() == "None -", sqlite.stderr
+
+
 def test_sqlite_connections_get_no_postgresql_options():
     show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'].get('options'))"
     result = _django(show, DJANGO_DEBUG="1", DATABASE_URL="sqlite:////tmp/x.sqlite3", DJANGO_PG_PARALLEL_WORKERS="2")
