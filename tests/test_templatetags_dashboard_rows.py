@@ -5,8 +5,8 @@ names that need escaping."""
 import datetime as dt
 
 import pytest
-from django.template import engines
-from django.utils import translation
+
+from tests.template_helpers import rendered_alike as _same
 
 # templates/crm/dashboard.html's loops before the tags (the indent before the loop is the template's).
 OLD_LIAISON = """{% load i18n number_tags %}
@@ -57,15 +57,6 @@ URLS = {
     "visit_list_url": "/visits/",
     "action_list_url": "/action-items/",
 }
-
-
-def _same(old: str, new: str, **context) -> str:
-    engine = engines["django"]
-    for language in ("en", "zh-hans"):
-        with translation.override(language):
-            expected = engine.from_string(old).render(context)
-            assert engine.from_string(new).render(context) == expected
-    return expected
 
 
 def _person(**fields) -> dict:

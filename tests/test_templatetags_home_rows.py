@@ -5,12 +5,12 @@ enterprise; a leader's missed cadence row; names that need escaping."""
 import datetime as dt
 
 import pytest
-from django.template import engines
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from crm.choices import ActionStatus, NeedStatus, Urgency, VisitFlag
 from crm.models import ActionItem, Enterprise, Need, Policy, Project, Visit
 from crm.selectors.matching import RadarEntry
+from tests.template_helpers import rendered_alike as _same
 
 # The rows as the cards' templates had them before the tags (templates/crm/home/*.html, crm/needs/_home_deadlines).
 OLD_NEED_ROW = """{% load i18n crm_tags %}    {% url_pk 'crm:need-detail' need.pk as need_url %}
@@ -99,15 +99,6 @@ NEW_CADENCE_ROW = "{% load home_rows %}    {% cadence_row row %}\n"
 NEW_INBOX_ROW = "{% load home_rows %}      {% inbox_row need block.key section.today %}\n"
 NEW_RED_FLAG_ROW = "{% load home_rows %}    {% red_flag_row visit %}\n"
 NEW_RADAR_ROW = "{% load home_rows %}    {% radar_row entry %}\n"
-
-
-def _same(old: str, new: str, **context) -> str:
-    engine = engines["django"]
-    for language in ("en", "zh-hans"):
-        with translation.override(language):
-            expected = engine.from_string(old).render(context)
-            assert engine.from_string(new).render(context) == expected
-    return expected
 
 
 def _need(escalation=None, **fields) -> Need:
