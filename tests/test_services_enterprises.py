@@ -4,8 +4,10 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from crm.models import Contact, Enterprise, EnterpriseQualification
+from crm.models import Contact, Enterprise, EnterpriseQualification, Visit
 from crm.services.enterprises import (
     contact_create,
     contact_update,
@@ -15,7 +17,7 @@ from crm.services.enterprises import (
     project_create,
     project_update,
 )
-from tests.factories import credit_code
+from tests.factories import VisitFactory, credit_code
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +109,30 @@ def test_contact_single_primary_and_mobile_check(officer, enterprise):
         contact_update(user=officer, contact=first, data={"mobile": "12345"})
     assert "mobile" in error.value.message_dict
     assert Contact.objects.get(pk=first.pk).mobile == ""
+
+
+def test_the_visits_of_an_enterprise_follow_it_to_another_region(manager, regions, enterprise, county_enterprise):
+    """``Visit.region`` (the lists' region filter) stays the enterprise's: one UPDATE when the region changes, none
+    otherwise."""
+    VisitFactory.create_batch(2, enterprise=enterprise)
+    VisitFactory(enterprise=county_enterprise)
+
+    def regions_of_visits():
+        return sorted(Visit.objects.values_list("enterprise__name", "region"))
+
+    with CaptureQueriesContext(connection) as queries:
+        enterprise_update(user=manager, enterprise=enterprise, data={"address": "淮安市新地址1号"})
+    assert not [q for q in queries if q["sql"].startswith('UPDATE "crm_visit"')]
+    with CaptureQueriesContext(connection) as queries:
+        enterprise_update(user=manager, enterprise=enterprise, data={"region": regions["320831"]})
+    assert len([q for q in queries if q["sql"].startswith('UPDATE "crm_visit"')]) == 1
+    assert regions_of_visits() == [
+        ("淮安清源食品科技有限公司", "320831"),
+        ("淮安清源食品科技有限公司", "320831"),
+        ("金湖县示例电子有限公司", "320831"),
+    ]
+    enterprise_update(user=manager, enterprise=enterprise, data={"region": regions["320812"]})
+    assert [region for _name, region in regions_of_visits()] == ["320812", "320812", "320831"]
 
 
 def test_project_create_and_update(manager, regions, enterprise, officer):

@@ -312,6 +312,31 @@ class TestOfficersBesidesLead:
         assert visit.history.count() == 4  # created, then the three changes of the lead: the flag adds no entry
 
 
+def stored_region(visit) -> str | None:
+    return Visit.objects.values_list("region", flat=True).get(pk=visit.pk)
+
+
+class TestStoredRegion:
+    """``Visit.region`` is the enterprise's region, through create and a change of the enterprise (the lists' region
+    filter reads it instead of the enterprise's)."""
+
+    def test_create(self, officer, enterprise):
+        assert stored_region(create(officer, enterprise)) == "320812"
+
+    def test_update_of_the_enterprise(self, manager, enterprise, county_enterprise):
+        visit = create(manager, enterprise)
+        visit_update(visit=visit, user=manager, enterprise=county_enterprise)
+        assert stored_region(visit) == "320831"
+        visit_update(visit=visit, user=manager, flag=VisitFlag.RED)  # another field: the region stays
+        assert stored_region(visit) == "320831"
+        assert visit.history.count() == 3  # created, the two changes: the region adds no entry of its own
+
+    def test_any_save_derives_it(self, enterprise):
+        """Rows saved outside the services (the demo data, fixtures) get it too."""
+        visit = Visit.objects.create(enterprise=enterprise, visited_on=TODAY, q_needs="x")
+        assert stored_region(visit) == "320812"
+
+
 class TestVisitProject:
     """A visit's project must be one of its enterprise's projects (DESIGN §3 Visit.project)."""
 

@@ -31,7 +31,7 @@ from crm.sheets.resources import (
     RESOURCES,
     resource_for,
 )
-from tests.factories import ActivityFactory, ActivityParticipantFactory, credit_code, make_user
+from tests.factories import ActivityFactory, ActivityParticipantFactory, EnterpriseFactory, credit_code, make_user
 from tests.sheets_helpers import lines, make_xlsx, read_xlsx
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -472,6 +472,39 @@ def test_imported_visits_keep_their_officers_besides_lead_flag(ledger, manager, 
     assert outcome.ok, lines(outcome)
     visit.refresh_from_db()
     assert (list(visit.officers.all()), visit.officers_besides_lead) == ([officer], False)
+
+
+def test_imported_visits_store_their_enterprises_region(ledger, manager, county_enterprise):
+    """As visit_create and visit_update: ``Visit.region`` (the lists' region filter) is the enterprise's, for
+    created rows and for rows whose enterprise the file changes."""
+    enterprise = ledger["enterprises"]
+    outcome = sheet_import(
+        kind="visits",
+        data=make_xlsx(["统一社会信用代码", "走访日期", "问需"], [[enterprise.credit_code, "2026-01-07", "要人才"]]),
+        user=manager,
+    )
+    assert outcome.ok, lines(outcome)
+    visit = Visit.objects.get(visited_on=dt.date(2026, 1, 7))
+    assert visit.region_id == "320812"
+    data = make_xlsx(["走访编号", "统一社会信用代码"], [[visit.code, county_enterprise.credit_code]])
+    outcome = sheet_import(kind="visits", data=data, user=manager)
+    assert outcome.ok, lines(outcome)
+    visit.refresh_from_db()
+    assert (visit.enterprise, visit.region_id) == (county_enterprise, "320831")
+
+
+def test_the_visits_of_an_imported_enterprise_follow_it_to_another_region(ledger, manager, regions):
+    """As enterprise_update: an enterprise the file moves to another region takes its visits along (only its own)."""
+    enterprise = ledger["enterprises"]
+    neighbour = EnterpriseFactory(name="清江浦邻居", credit_code=credit_code(81, "320812"), region=regions["320812"])
+    visits = [ledger["visits"], Visit.objects.create(enterprise=neighbour, visited_on=dt.date(2026, 1, 8), q_needs="x")]
+    data = make_xlsx(
+        ["企业名称", "统一社会信用代码", "所属区县"], [[enterprise.name, enterprise.credit_code, "金湖县"]]
+    )
+    outcome = sheet_import(kind="enterprises", data=data, user=manager)
+    assert outcome.ok, lines(outcome)
+    stored = Visit.objects.filter(pk__in=[v.pk for v in visits]).order_by("pk").values_list("region", flat=True)
+    assert list(stored) == ["320831", "320812"]
 
 
 def test_action_item_takes_its_enterprise_from_the_need(ledger, manager):

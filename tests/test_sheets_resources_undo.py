@@ -151,6 +151,31 @@ def test_a_failure_in_a_later_transaction_leaves_the_database_as_it_was(manager,
     assert job.error == ""
 
 
+def test_the_visits_follow_their_enterprises_region_back_when_undone(manager, existing, monkeypatch):
+    """The file moves the existing enterprises to 金湖县 and their visits' stored region with them
+    (visits_region_follow); the last transaction fails: enterprises and visits are back in 清江浦区."""
+    for enterprise in existing:
+        Visit.objects.create(enterprise=enterprise, visited_on=dt.date(2026, 1, 5), q_needs="问需")
+    rows = [[f"已有企业{i}", credit_code(100 + i), "金湖县", 50 + i, "科技型中小企业"] for i in range(EXISTING)]
+    rows += [[f"新企业{i}", credit_code(500 + i), "清江浦区", i, "专精特新中小企业"] for i in range(NEW)]
+    job = confirmed(manager, make_xlsx(HEADERS, rows))
+    real = EnterpriseResource.after_update
+    moved = []
+    monkeypatch.setattr(EnterpriseResource, "after_update", fail_on_call(2, real))  # the first update chunk moves
+    monkeypatch.setattr(resources, "write_pause", lambda using: moved.append(visit_regions()))
+    job = import_run(job)
+    assert job.status == ImportJob.Status.INVALID
+    assert moved[-1].count("320831") == 10  # the first ten enterprises' visits had moved with them
+    assert visit_regions() == ["320812"] * EXISTING
+    assert set(Enterprise.objects.filter(pk__in=[e.pk for e in existing]).values_list("region", flat=True)) == {
+        "320812"
+    }
+
+
+def visit_regions() -> list:
+    return list(Visit.objects.order_by("pk").values_list("region", flat=True))
+
+
 def test_the_contacts_side_effect_is_undone_too(manager, enterprise, monkeypatch):
     """A new primary contact unsets the enterprise's other primary contact (contacts_primary_apply); undone, the
     old contact is primary again."""

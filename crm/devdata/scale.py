@@ -478,6 +478,7 @@ class _ScaleBuilder:
         seen = set(Enterprise.objects.values_list("credit_code", flat=True))
         self.ent_ids: list[int] = []
         self.ent_bureau: list[int] = []
+        self.ent_region: list[str] = []
         self.hot: list[int] = []  # indices of linked and assisted enterprises (visited more often)
         total = self.sizes.enterprises
         liaison = Enterprise.liaison_officers.through
@@ -550,6 +551,7 @@ class _ScaleBuilder:
                 index = len(self.ent_ids)
                 self.ent_ids.append(ent.pk)
                 self.ent_bureau.append(ent.bureau_id)
+                self.ent_region.append(ent.region_id)
                 if ent.is_linked or ent.is_assisted:
                     self.hot.append(index)
                     officers = self.bureau_officers.get(ent.bureau_id) or self.officers
@@ -599,6 +601,7 @@ class _ScaleBuilder:
                         Visit,
                         code=self.code("ZF", created.year),
                         enterprise_id=self.ent_ids[ent],
+                        region_id=self.ent_region[ent],  # as visit_create: the enterprise's
                         visited_on=visited,
                         kind=_weighted(
                             rng,

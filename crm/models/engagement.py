@@ -173,8 +173,23 @@ class Visit(AutoCodeMixin, TimeStampedModel):
     # Kept by ``visit_officers_flag_refresh`` (crm/services/visits.py): the dashboard's and the cadence's counts as
     # a visit's officer probe the officer links of these visits only, from ``crm_visit_others_idx``.
     officers_besides_lead = models.BooleanField(null=True, editable=False)
-    # Derived from the lead and the officers: no history entry of its own.
-    history = HistoricalRecords(excluded_fields=["officers_besides_lead"])
+    # The enterprise's region, stored: the visits of a region (the lists' region filter) are read from
+    # ``crm_visit_region_idx`` instead of probing the visits of each of the region's ~7,000 enterprises. Set from the
+    # enterprise by every save (``region_derive``; the visit import calls it too) and, when an enterprise moves to
+    # another region, for its visits by ``visits_region_follow`` (crm/services/enterprises.py, the enterprise
+    # import). Nullable only so that the column is added without rebuilding the table on SQLite (0037 fills it).
+    region = models.ForeignKey(
+        "crm.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,  # derived, never entered: validation leaves it to the enterprise
+        editable=False,
+        related_name="+",
+        db_index=False,  # crm_visit_region_idx starts with it
+    )
+    # Derived from the lead and the officers, or from the enterprise: no history entry of their own.
+    history = HistoricalRecords(excluded_fields=["officers_besides_lead", "region"])
 
     objects = VisitQuerySet.as_manager()
 
@@ -192,8 +207,8 @@ class Visit(AutoCodeMixin, TimeStampedModel):
             ),
         ]
         indexes = [
-            # The newest visits first; with the enterprise in the index, a list filtered by region walks it alone
-            # and tests each visit's enterprise (crm/filtersets.py RowsOfRegion).
+            # The newest visits first; with the enterprise in the index, a county's list (its scope joins the
+            # enterprise) walks it alone and tests each visit's enterprise.
             models.Index(fields=["-visited_on", "-id", "enterprise"], name="crm_visit_date_ent_idx"),
             # With kind and lead: the cadence counts (crm/selectors/cadence.py, the dashboard's liaison coverage) of
             # the visits of a scope's enterprises in the last two periods read the index alone. With id: the counts
@@ -210,6 +225,9 @@ class Visit(AutoCodeMixin, TimeStampedModel):
             # county's enterprises (~21,000 rows) to keep the flagged ones; walking the flag index instead reads the
             # whole province's flagged visits for a county with none.
             models.Index(fields=["enterprise", "flag", "-visited_on", "-id"], name="crm_visit_ent_flag_idx"),
+            # The visits of a region (the lists' region filter), newest first: a count reads the region's entries
+            # alone and the first page the first 20 of them.
+            models.Index(fields=["region", "-visited_on", "-id"], name="crm_visit_region_idx"),
             # The visits that may have an officer besides the lead (few: most visits are the lead's alone): the
             # counts as a visit's officer start here instead of probing the officer links of every visit.
             models.Index(
@@ -221,6 +239,14 @@ class Visit(AutoCodeMixin, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.enterprise}" if self.enterprise_id else self.code
+
+    def region_derive(self) -> None:
+        """The stored region is the enterprise's (also for bulk writes)."""
+        self.region_id = self.enterprise.region_id if self.enterprise_id else None
+
+    def save(self, *args, **kwargs):
+        self.region_derive()
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()

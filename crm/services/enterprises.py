@@ -15,12 +15,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Model, Sum
+from django.db.models import Model, OuterRef, Subquery, Sum
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import TOLD_STATUSES, MatchStatus
-from crm.models import Contact, Enterprise, EnterpriseQualification, Project, Qualification, User
+from crm.models import Contact, Enterprise, EnterpriseQualification, Project, Qualification, User, Visit
 from crm.permissions import can_delete
 from crm.services.errors import DeleteRefused
 
@@ -130,15 +130,25 @@ def enterprise_create(*, user: User, data: Mapping[str, Any]) -> Enterprise:
     return enterprise
 
 
+def visits_region_follow(*, enterprise_ids: Iterable[int]) -> None:
+    """Set the stored region (``Visit.region``) of these enterprises' visits to their enterprise's, in one UPDATE:
+    after every write of an enterprise's region (the update service here and the enterprise import)."""
+    region = Enterprise.objects.filter(pk=OuterRef("enterprise_id")).values("region")
+    Visit.objects.filter(enterprise_id__in=list(enterprise_ids)).update(region=Subquery(region))
+
+
 @transaction.atomic
 def enterprise_update(*, user: User, enterprise: Enterprise, data: Mapping[str, Any]) -> Enterprise:
     """Change the given fields (a partial update); ``qualifications``, if given, replaces the set."""
     plain, related = _split(data, ENTERPRISE_M2M)
     if "region" in plain and plain["region"] != enterprise.region:
         region_check(user=user, region=plain["region"])
+    region_before = enterprise.region_id
     _assign(enterprise, plain)
     enterprise.full_clean()
     enterprise.save()
+    if enterprise.region_id != region_before:
+        visits_region_follow(enterprise_ids=[enterprise.pk])
     _set_m2m(enterprise, related)
     if "qualifications" in data:
         enterprise_set_qualifications(enterprise=enterprise, qualifications=data["qualifications"])

@@ -23,6 +23,7 @@ from crm.sheets.resources.base import (
     EXAMPLE_CREDIT_CODE,
     EXAMPLE_ENTERPRISE,
     LedgerResource,
+    changed,
     choice,
     col,
     example_person,
@@ -106,6 +107,11 @@ class VisitResource(LedgerResource):
             instance._import_m2m["officers"] = visit_officers_derive(
                 officers=instance._import_m2m.get("officers"), user=self.user
             )
+        if changed(instance, "enterprise_id"):  # as save(); the enterprise is the look-up's, its region loaded
+            instance.region_derive()
+
+    def extra_update_fields(self):
+        return ["updated_at", "region"]  # written (and journaled for undo) with the row's columns
 
     def rows_run(self, plan: dict) -> None:
         super().rows_run(plan)

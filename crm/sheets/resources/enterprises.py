@@ -14,8 +14,9 @@ from crm.models import (
     Project,
     Qualification,
     Region,
+    Visit,
 )
-from crm.services.enterprises import project_derive, region_check
+from crm.services.enterprises import project_derive, region_check, visits_region_follow
 from crm.sheets.resources.base import (
     EXAMPLE_CREDIT_CODE,
     EXAMPLE_ENTERPRISE,
@@ -125,6 +126,17 @@ class EnterpriseResource(LedgerResource):
             rule_check(errors, region_check, user=self.user, region=instance.region_id)
         if instance.rd_staff is not None and instance.employees is not None and instance.rd_staff > instance.employees:
             errors.setdefault("rd_staff", []).append(_("There are more R&D staff than employees."))
+
+    def after_update(self, objs: list) -> None:
+        # As enterprise_update: the visits of an enterprise moved to another region follow it (Visit.region).
+        moved = [o.pk for o in objs if changed(o, "region_id")]
+        if not moved:
+            return
+        pks = []
+        if self.journal is not None:  # the visits' regions this changes, for the undo journal
+            pks = list(Visit.objects.filter(enterprise_id__in=moved).values_list("pk", flat=True))
+        with self.journal_updating(Visit, pks, ["region_id"]):
+            visits_region_follow(enterprise_ids=moved)
 
     def example_row(self):
         region = _first(Region, pk=EXAMPLE_REGION) or _first(Region)
