@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from crm.choices import NeedStatus, VisitKind
@@ -112,6 +113,9 @@ def test_codes_are_unique_and_every_need_status_occurs():
     dates = Visit.objects.order_by("visited_on").values_list("visited_on", flat=True)
     assert (dates.last() - dates.first()).days > 700
     assert dates.last() <= timezone.localdate()
+    # The stored region the lists' region filter reads is the enterprise's, for the bulk-inserted visits too.
+    assert not Visit.objects.exclude(region=F("enterprise__region")).exists()
+    assert not Visit.objects.filter(region__isnull=True).exists()
 
 
 def test_normal_creation_afterwards_gets_a_fresh_code():

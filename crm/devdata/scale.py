@@ -601,7 +601,7 @@ class _ScaleBuilder:
                         Visit,
                         code=self.code("ZF", created.year),
                         enterprise_id=self.ent_ids[ent],
-                        region_id=self.ent_region[ent],  # as visit_create: the enterprise's
+                        region_id=self.ent_region[ent],  # as Visit.save: the enterprise's (bulk inserts skip it)
                         visited_on=visited,
                         kind=_weighted(
                             rng,
