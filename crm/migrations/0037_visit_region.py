@@ -1,10 +1,10 @@
 """The visits of a region from their own index (issue 18): ``Visit.region``, the visit's enterprise's region, stored.
 
 The lists' region filter counted a region's ~22,000 visits by probing the visits index once per enterprise of the
-region (~7,000), 30-46 ms at p95. The column is kept by ``Visit.save`` and the imports (``Visit.region_derive``) and
-by ``visits_region_follow`` when an enterprise moves, and filled here for every visit by one UPDATE. ADD COLUMN of a nullable column and CREATE
-INDEX only (no table rebuild on SQLite: the FTS triggers stay). The index is created after the fill, so that the
-fill does not write it row by row.
+region (~7,000), 30-46 ms at p95. The column is kept by ``Visit.save`` and the imports (``Visit.region_derive``)
+and by ``visits_region_follow`` when an enterprise moves, and filled here for every visit by one UPDATE. ADD COLUMN
+of a nullable column and CREATE INDEX only (no table rebuild on SQLite: the FTS triggers stay). The index is
+created after the fill, so that the fill does not write it row by row.
 """
 
 import django.db.models.deletion
