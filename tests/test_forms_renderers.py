@@ -9,8 +9,9 @@ from django.forms.models import ModelChoiceIteratorValue
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
+from django_filters.widgets import DateRangeWidget, RangeWidget
 
-from crm.forms.renderers import INPUT_TEMPLATES, SiteFormRenderer
+from crm.forms.renderers import INPUT_TEMPLATES, RANGE_TEMPLATE, SiteFormRenderer
 from crm.forms.widgets import PairChoices, Picker, PickerMultiple
 
 CHOICES = [
@@ -133,3 +134,33 @@ def test_input_templates_are_those_that_only_include_input_html():
     for name in INPUT_TEMPLATES - {"django/forms/widgets/input.html"}:
         source = SiteFormRenderer().get_template(name).template.source.strip()
         assert source == '{% include "django/forms/widgets/input.html" %}', name
+
+
+def _range(widget: forms.MultiWidget, attrs=None) -> forms.MultiWidget:
+    widget.template_name = RANGE_TEMPLATE  # as style_form sets it on a filter's range
+    for end in widget.widgets:
+        end.attrs.update(attrs or {})
+    return widget
+
+
+@pytest.mark.parametrize(
+    ("widget", "value"),
+    [
+        (_range(DateRangeWidget(), {"class": "form-control"}), None),
+        (_range(DateRangeWidget(), {"class": "form-control is-invalid"}), [datetime.date(2026, 1, 2), "bad <x>"]),
+        (_range(DateRangeWidget(attrs={"type": "date", "data-x": "<&>"})), ["2026-01-02", None]),
+        (_range(RangeWidget(attrs={"step": 1})), [decimal.Decimal("1.5"), 3]),
+        (_range(forms.MultiWidget([forms.TextInput(), forms.HiddenInput(), forms.NumberInput()])), ["a", "b", 3]),
+    ],
+)
+def test_range_html_is_what_the_range_template_writes(widget, value, english):
+    django_html, site_html = both(widget, "due_on", value, attrs={"id": "id_due_on"})
+    assert django_html.startswith('<div class="input-group input-group-range"><input')
+    assert site_html == django_html
+
+
+def test_a_range_of_other_widgets_is_rendered_by_the_template(english):
+    widget = _range(forms.MultiWidget([forms.Select(choices=CHOICES), forms.TextInput()]))
+    django_html, site_html = both(widget, "kind", [1, "x"])
+    assert "<select" in site_html
+    assert site_html == django_html

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.forms.renderers import RANGE_TEMPLATE
 from crm.forms.widgets import EMPTY_LABELS, PLACEHOLDERS, PairChoices, Picker, PickerMultiple, use_picker
 from crm.models import Region, User
 from crm.selectors.pickers import picker_groups
@@ -20,7 +21,7 @@ def style_form(form: forms.BaseForm) -> forms.BaseForm:
         if isinstance(field.widget, forms.MultiWidget):
             widgets = field.widget.widgets
             if field.widget.template_name == "django_filters/widgets/multiwidget.html":
-                field.widget.template_name = "crm/widgets/range.html"  # "from – to" as one input group
+                field.widget.template_name = RANGE_TEMPLATE  # "from – to" as one input group
             if isinstance(field, forms.DateField) or "Date" in type(field.widget).__name__:
                 for sub in widgets:
                     sub.input_type = "date"
