@@ -296,3 +296,33 @@ def test_pagination_writes_what_the_include_wrote(rows, per_page, number, query)
         page_size_choices=sorted({20, 50, 100, per_page}),
     )
     assert ("<nav" in rendered) is page.has_other_pages()
+
+
+# templates/crm/imports/_export_button.html, included by the list pages before it became {% export_buttons %}.
+EXPORT_BUTTON_TEMPLATE = """{% load i18n %}{% comment %}
+Download buttons for a list page: the rows the list shows (same filters and scope), as .xlsx or .csv.
+Usage inside the list's page actions: {% include "crm/imports/_export_button.html" with export_url_name="crm:enterprise-export" %}
+{% endcomment %}{% url export_url_name as export_url %}{% if export_url %}
+<div class="btn-group" role="group" aria-label="{% translate 'Download' %}">
+  <a class="btn btn-outline-secondary" id="export-xlsx" href="{{ export_url }}{% if request.GET %}?{{ request.GET.urlencode }}{% endif %}"
+     title="{% translate 'Download the rows of this list (all pages) as an Excel workbook' %}">
+    <i class="bi bi-file-earmark-spreadsheet" aria-hidden="true"></i> {% translate "Export" %}
+  </a>
+  <a class="btn btn-outline-secondary" id="export-csv" href="{{ export_url }}?{% if request.GET %}{{ request.GET.urlencode }}&amp;{% endif %}format=csv"
+     title="{% translate 'Download as CSV' %}">CSV</a>
+</div>
+{% endif %}
+"""  # noqa: E501
+
+
+@pytest.mark.parametrize("query", ["", "region=320800&is_linked=true", "q=%E5%8D%8E%3C%26&status=a&status=b&page=2"])
+@pytest.mark.parametrize("viewname", ["crm:enterprise-export", "crm:need-export", "crm:no-such-export"])
+def test_export_buttons_write_what_the_include_wrote(viewname, query):
+    rendered = rendered_alike(
+        "{% include partial with export_url_name=name %}",
+        "{% load crm_tags %}{% export_buttons name %}",
+        partial=engines["django"].from_string(EXPORT_BUTTON_TEMPLATE),
+        name=viewname,
+        request=RequestFactory().get(f"/x/?{query}"),
+    )
+    assert ('id="export-csv"' in rendered) is (viewname != "crm:no-such-export")

@@ -436,6 +436,30 @@ def pagination(context) -> str:
     )
 
 
+@register.simple_tag(takes_context=True)
+def export_buttons(context, viewname: str) -> str:
+    """The download buttons of a list page (the rows the list shows, same filters and scope, as .xlsx or .csv):
+    the bytes of the crm/imports/_export_button.html include it replaced, with the export page reversed once per
+    process (url_fixed); nothing when there is no such page. tests/test_templatetags_crm_tags.py renders both."""
+    url = url_fixed(viewname)
+    if not url:
+        return "\n"
+    query = context["request"].GET
+    encoded = shown(query.urlencode()) if query else ""
+    xlsx = f"{shown(url)}?{encoded}" if query else shown(url)
+    csv = f"{shown(url)}?{encoded}&amp;format=csv" if query else f"{shown(url)}?format=csv"
+    return mark_safe(  # noqa: S308 (every value escaped by shown)
+        f'\n<div class="btn-group" role="group" aria-label="{shown(gettext("Download"))}">\n'
+        f'  <a class="btn btn-outline-secondary" id="export-xlsx" href="{xlsx}"\n'
+        f'     title="{shown(gettext("Download the rows of this list (all pages) as an Excel workbook"))}">\n'
+        f'    <i class="bi bi-file-earmark-spreadsheet" aria-hidden="true"></i> {shown(gettext("Export"))}\n'
+        "  </a>\n"
+        f'  <a class="btn btn-outline-secondary" id="export-csv" href="{csv}"\n'
+        f'     title="{shown(gettext("Download as CSV"))}">CSV</a>\n'
+        "</div>\n\n"
+    )
+
+
 def _sort_state(context, field: str, param: str) -> tuple[str, str, str]:
     """(the ordering the header's link asks for, the arrow icon, the ``aria-sort`` value)."""
     request = context["request"]
