@@ -9,9 +9,13 @@ from django.forms.models import ModelChoiceIteratorValue
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
+from django_filters.widgets import DateRangeWidget, RangeWidget
 
-from crm.forms.renderers import INPUT_TEMPLATES, SiteFormRenderer
-from crm.forms.widgets import PairChoices, Picker, PickerMultiple
+from crm.forms.base import style_form
+from crm.forms.renderers import INPUT_TEMPLATES, RANGE_TEMPLATE, SiteFormRenderer
+from crm.forms.widgets import PairChoices, Picker, PickerMultiple, Select, SelectMultiple
+from crm.models import Department
+from tests.factories import DepartmentFactory
 
 CHOICES = [
     ("", "---------"),
@@ -65,6 +69,14 @@ def both(widget: forms.Widget, name: str, value, attrs=None) -> tuple[str, str]:
         (Picker(choices=[]), "1"),
         (Picker(choices=PairChoices(GROUPED), kind="enterprise"), 12),
         (Picker(choices=PairChoices([]), kind="staff"), None),
+        # The site's twins of Django's selects (style_form gives them to every form): options from the choices too.
+        (Select(choices=CHOICES), 1),
+        (Select(choices=CHOICES), None),
+        (Select(choices=GROUPED, attrs={"class": "form-select is-invalid", "required": True}), "13"),
+        (Select(choices=[(None, None), ("", "自定义"), (1, "甲"), (1, "甲again"), ("x", [(None, "n")])]), "1"),
+        (SelectMultiple(choices=CHOICES, attrs={"size": 4}), [1, "safe", ""]),
+        (SelectMultiple(choices=GROUPED), ["10", "10", "13"]),
+        (Select(choices=[]), None),
     ],
 )
 def test_select_html_is_what_the_templates_write(widget, value, english):
@@ -133,3 +145,62 @@ def test_input_templates_are_those_that_only_include_input_html():
     for name in INPUT_TEMPLATES - {"django/forms/widgets/input.html"}:
         source = SiteFormRenderer().get_template(name).template.source.strip()
         assert source == '{% include "django/forms/widgets/input.html" %}', name
+
+
+def _range(widget: forms.MultiWidget, attrs=None) -> forms.MultiWidget:
+    widget.template_name = RANGE_TEMPLATE  # as style_form sets it on a filter's range
+    for end in widget.widgets:
+        end.attrs.update(attrs or {})
+    return widget
+
+
+@pytest.mark.parametrize(
+    ("widget", "value"),
+    [
+        (_range(DateRangeWidget(), {"class": "form-control"}), None),
+        (_range(DateRangeWidget(), {"class": "form-control is-invalid"}), [datetime.date(2026, 1, 2), "bad <x>"]),
+        (_range(DateRangeWidget(attrs={"type": "date", "data-x": "<&>"})), ["2026-01-02", None]),
+        (_range(RangeWidget(attrs={"step": 1})), [decimal.Decimal("1.5"), 3]),
+        (_range(forms.MultiWidget([forms.TextInput(), forms.HiddenInput(), forms.NumberInput()])), ["a", "b", 3]),
+    ],
+)
+def test_range_html_is_what_the_range_template_writes(widget, value, english):
+    django_html, site_html = both(widget, "due_on", value, attrs={"id": "id_due_on"})
+    assert django_html.startswith('<div class="input-group input-group-range"><input')
+    assert site_html == django_html
+
+
+def test_a_range_of_other_widgets_is_rendered_by_the_template(english):
+    widget = _range(forms.MultiWidget([forms.Select(choices=CHOICES), forms.TextInput()]))
+    django_html, site_html = both(widget, "kind", [1, "x"])
+    assert "<select" in site_html
+    assert site_html == django_html
+
+
+class ReferenceForm(forms.Form):
+    department = forms.ModelChoiceField(Department.objects.order_by("pk"), required=False)
+    departments = forms.ModelMultipleChoiceField(Department.objects.order_by("pk"), required=False)
+    kind = forms.ChoiceField(choices=[("", "---------"), ("a", "A & <b>")], required=False)
+    many = forms.MultipleChoiceField(choices=[("a", "A"), ("b", "B")], required=False, widget=forms.SelectMultiple)
+    radio = forms.ChoiceField(choices=[("a", "A")], widget=forms.RadioSelect, required=False)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("data", [None, {"department": "x", "departments": ["1"], "kind": "a", "many": ["a", "b"]}])
+def test_style_form_gives_django_selects_the_site_twins_with_the_same_html(data, english):
+    departments = [DepartmentFactory(name=name) for name in ("甲 <科>", "乙 & 丙")]
+    if data:
+        data = {**data, "departments": [str(departments[1].pk)]}
+    site_form = style_form(ReferenceForm(data))
+    style_form(site_form)  # idempotent
+    assert type(site_form.fields["department"].widget) is Select
+    assert type(site_form.fields["departments"].widget) is SelectMultiple
+    assert type(site_form.fields["kind"].widget) is Select and type(site_form.fields["many"].widget) is SelectMultiple
+    assert type(site_form.fields["radio"].widget) is forms.RadioSelect
+    # The same form drawn by Django's own templates (a twin hands any other renderer to Django's select).
+    django_form = style_form(ReferenceForm(data, renderer=DjangoTemplates()))
+    for name in ("department", "departments", "kind", "many"):
+        site_html = str(site_form[name])
+        assert site_html == str(django_form[name])
+        assert "<option" in site_html and site_form.fields[name].widget._plain()
+    assert "甲 &lt;科&gt;" in str(site_form["department"])

@@ -6,15 +6,19 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.template import engines
 from django.templatetags.static import static
+from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from crm.choices import Role
 from crm.models import Enterprise
+from crm.paginator import COUNT_CAP, CappedCount
 from crm.templatetags.crm_tags import related_rows, shown
 from tests.factories import EnterpriseFactory, UserFactory, make_user
+from tests.template_helpers import rendered_alike
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +218,111 @@ def test_shown_writes_what_the_template_writes(settings, value, separator, langu
     settings.USE_THOUSAND_SEPARATOR = separator
     with translation.override(language):
         assert shown(value) == engines["django"].from_string("{{ value }}").render({"value": value})
+
+
+# templates/crm/partials/_pagination.html, included by every list page before it became {% pagination %}.
+PAGINATION_TEMPLATE = """{% load i18n crm_tags %}
+{# Pagination and page size for a FilteredListView: needs page_obj, paginator, page_size, page_size_choices. #}
+<div class="d-flex flex-wrap align-items-center justify-content-between gap-2 mt-2 list-footer">
+  <div class="small text-body-secondary">
+    {% blocktranslate count counter=paginator.count trimmed %}
+      {{ counter }} record
+    {% plural %}
+      {{ counter }} records
+    {% endblocktranslate %}
+    {% if paginator.num_pages > 1 %} · {% blocktranslate with number=page_obj.number total=paginator.num_pages trimmed %}page {{ number }} of {{ total }}{% endblocktranslate %}{% endif %}
+  </div>
+  {% if page_obj.has_other_pages %}
+  <nav aria-label="{% translate 'Pages' %}">
+    <ul class="pagination pagination-sm mb-0 flex-wrap">
+      {% if page_obj.has_previous %}
+      <li class="page-item"><a class="page-link" href="{% url_replace page=page_obj.previous_page_number %}" aria-label="{% translate 'Previous page' %}">&laquo;</a></li>
+      {% else %}<li class="page-item disabled"><span class="page-link">&laquo;</span></li>{% endif %}
+      {% with elided=paginator|elided_pages:page_obj.number %}
+      {% for number in elided %}
+        {% if number == paginator.ELLIPSIS %}<li class="page-item disabled"><span class="page-link">…</span></li>
+        {% elif number == page_obj.number %}<li class="page-item active" aria-current="page"><span class="page-link">{{ number }}</span></li>
+        {% else %}<li class="page-item"><a class="page-link" href="{% url_replace page=number %}">{{ number }}</a></li>{% endif %}
+      {% endfor %}
+      {% endwith %}
+      {% if page_obj.has_next %}
+      <li class="page-item"><a class="page-link" href="{% url_replace page=page_obj.next_page_number %}" aria-label="{% translate 'Next page' %}">&raquo;</a></li>
+      {% else %}<li class="page-item disabled"><span class="page-link">&raquo;</span></li>{% endif %}
+    </ul>
+  </nav>
+  {% endif %}
+  <form method="get" class="d-flex align-items-center gap-1 small">
+    {% for key, values in request.GET.lists %}{% if key != "page_size" and key != "page" %}{% for value in values %}
+    <input type="hidden" name="{{ key }}" value="{{ value }}">{% endfor %}{% endif %}{% endfor %}
+    <label for="page-size" class="text-nowrap text-body-secondary">{% translate "Per page" %}</label>
+    <select id="page-size" name="page_size" class="form-select form-select-sm js-autosubmit w-auto">
+      {% for size in page_size_choices %}<option value="{{ size }}" {% if size == page_size %}selected{% endif %}>{{ size }}</option>{% endfor %}
+    </select>
+    <noscript><button class="btn btn-sm btn-outline-secondary" type="submit">{% translate "Apply" %}</button></noscript>
+  </form>
+</div>
+"""  # noqa: E501
+
+
+class _Capped(Paginator):
+    """A list past the web lists' count cap (crm.paginator.CappedCount prints ``10000+``)."""
+
+    count = CappedCount(COUNT_CAP)
+
+
+@pytest.mark.parametrize(
+    ("rows", "per_page", "number", "query"),
+    [
+        (0, 20, 1, ""),
+        (5, 20, 1, "q=%E5%8D%8E&ordering=-name"),
+        (100, 20, 1, "page_size=20"),
+        (100, 20, 3, "page=3&status=open&status=a%26b%3C%22&page_size=20"),
+        (100, 20, 5, "page=5"),
+        (2_000, 50, 20, "region=320800&page=20&page_size=50"),
+        (1_234, 7, 2, "page=2&page_size=7"),
+        (None, 20, 4, "page=4"),
+    ],
+)
+def test_pagination_writes_what_the_include_wrote(rows, per_page, number, query):
+    paginator = _Capped(range(COUNT_CAP + 1), per_page) if rows is None else Paginator(range(rows), per_page)
+    page = paginator.get_page(number)
+    rendered = rendered_alike(
+        PAGINATION_TEMPLATE,
+        "{% load crm_tags %}{% pagination %}",
+        request=RequestFactory().get(f"/needs/?{query}"),
+        paginator=paginator,
+        page_obj=page,
+        page_size=per_page,
+        page_size_choices=sorted({20, 50, 100, per_page}),
+    )
+    assert ("<nav" in rendered) is page.has_other_pages()
+
+
+# templates/crm/imports/_export_button.html, included by the list pages before it became {% export_buttons %}.
+EXPORT_BUTTON_TEMPLATE = """{% load i18n %}{% comment %}
+Download buttons for a list page: the rows the list shows (same filters and scope), as .xlsx or .csv.
+Usage inside the list's page actions: {% include "crm/imports/_export_button.html" with export_url_name="crm:enterprise-export" %}
+{% endcomment %}{% url export_url_name as export_url %}{% if export_url %}
+<div class="btn-group" role="group" aria-label="{% translate 'Download' %}">
+  <a class="btn btn-outline-secondary" id="export-xlsx" href="{{ export_url }}{% if request.GET %}?{{ request.GET.urlencode }}{% endif %}"
+     title="{% translate 'Download the rows of this list (all pages) as an Excel workbook' %}">
+    <i class="bi bi-file-earmark-spreadsheet" aria-hidden="true"></i> {% translate "Export" %}
+  </a>
+  <a class="btn btn-outline-secondary" id="export-csv" href="{{ export_url }}?{% if request.GET %}{{ request.GET.urlencode }}&amp;{% endif %}format=csv"
+     title="{% translate 'Download as CSV' %}">CSV</a>
+</div>
+{% endif %}
+"""  # noqa: E501
+
+
+@pytest.mark.parametrize("query", ["", "region=320800&is_linked=true", "q=%E5%8D%8E%3C%26&status=a&status=b&page=2"])
+@pytest.mark.parametrize("viewname", ["crm:enterprise-export", "crm:need-export", "crm:no-such-export"])
+def test_export_buttons_write_what_the_include_wrote(viewname, query):
+    rendered = rendered_alike(
+        "{% include partial with export_url_name=name %}",
+        "{% load crm_tags %}{% export_buttons name %}",
+        partial=engines["django"].from_string(EXPORT_BUTTON_TEMPLATE),
+        name=viewname,
+        request=RequestFactory().get(f"/x/?{query}"),
+    )
+    assert ('id="export-csv"' in rendered) is (viewname != "crm:no-such-export")

@@ -6,21 +6,35 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms.widgets import EMPTY_LABELS, PLACEHOLDERS, PairChoices, Picker, PickerMultiple, use_picker
+from crm.forms.renderers import RANGE_TEMPLATE
+from crm.forms.widgets import (
+    EMPTY_LABELS,
+    PLACEHOLDERS,
+    PairChoices,
+    Picker,
+    PickerMultiple,
+    Select,
+    SelectMultiple,
+    use_picker,
+)
 from crm.models import Region, User
 from crm.selectors.pickers import picker_groups
 from crm.validators import is_valid_id
 
 
 def style_form(form: forms.BaseForm) -> forms.BaseForm:
-    """Add Bootstrap classes to every widget of ``form`` (idempotent); mark invalid fields."""
+    """Add Bootstrap classes to every widget of ``form`` (idempotent); mark invalid fields. Django's plain selects
+    become the site's (``_WRITTEN_SELECTS``: the same HTML, options written from the choices)."""
     # Only look at errors already computed: reading ``form.errors`` here would validate too early.
     errors = form._errors or {}
     for name, field in form.fields.items():
+        written = _WRITTEN_SELECTS.get(type(field.widget))
+        if written is not None:
+            field.widget = _rewidget(field.widget, written)
         if isinstance(field.widget, forms.MultiWidget):
             widgets = field.widget.widgets
             if field.widget.template_name == "django_filters/widgets/multiwidget.html":
-                field.widget.template_name = "crm/widgets/range.html"  # "from – to" as one input group
+                field.widget.template_name = RANGE_TEMPLATE  # "from – to" as one input group
             if isinstance(field, forms.DateField) or "Date" in type(field.widget).__name__:
                 for sub in widgets:
                     sub.input_type = "date"
@@ -30,6 +44,21 @@ def style_form(form: forms.BaseForm) -> forms.BaseForm:
             _style_widget(widget, invalid=name in errors)
         _placeholder_empty_choice(field)
     return form
+
+
+# Django's selects and the site's twins (crm.forms.widgets.OptionsFromChoices): a list's filter panel draws the
+# reference data (regions, chains, qualifications, departments) in selects whose options Django builds as a dict each
+# before the renderer writes them.
+_WRITTEN_SELECTS = {forms.Select: Select, forms.SelectMultiple: SelectMultiple}
+
+
+def _rewidget(old: forms.Select, widget_class: type) -> forms.Select:
+    """``old``'s twin of ``widget_class``: its attributes, choices and flags (as ``use_picker`` moves them)."""
+    widget = widget_class(old.attrs)
+    widget.choices = old.choices
+    widget.is_required = old.is_required
+    widget.is_localized = old.is_localized
+    return widget
 
 
 def _placeholder_empty_choice(field: forms.Field) -> None:

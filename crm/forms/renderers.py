@@ -6,7 +6,9 @@ picker of a list's filter panel (200+ people) and an enterprise picker (300 opti
 page. ``select_html`` writes the same bytes as django/forms/widgets/select.html + select_option.html + attrs.html
 (tests/test_forms_renderers.py compares both on every kind of select); a widget with its own templates is still
 rendered by them. ``input_html`` does the same for django/forms/widgets/input.html and the templates that only
-include it (number, text, date, hidden…): a form of nine number fields paid 27 template renders.
+include it (number, text, date, hidden…): a form of nine number fields paid 27 template renders. ``range_html``
+writes crm/widgets/range.html (a list's "from – to" date filter: six template renders) when its two ends are such
+inputs.
 """
 
 import html
@@ -27,6 +29,11 @@ INPUT_TEMPLATES = frozenset(
         "tel", "text", "time", "url",
     )
 )  # fmt: skip
+# The "from – to" input group of a range filter (crm.forms.base.style_form gives it to django-filter's ranges).
+RANGE_TEMPLATE = "crm/widgets/range.html"
+# The input templates that only include input.html: included, each writes the input and two newlines (input.html's
+# and its own).
+INCLUDED_INPUT_TEMPLATES = INPUT_TEMPLATES - {"django/forms/widgets/input.html"}
 
 
 def _as_text(value) -> str:
@@ -119,6 +126,26 @@ def input_html(widget: dict) -> str:
     return f'<input type="{_shown(widget["type"])}" name="{_shown(widget["name"])}"{shown_value}{attrs}>'
 
 
+def range_html(widget: dict) -> str:
+    """What crm/widgets/range.html writes for a range widget's context whose ends are plain inputs (the renderer
+    strips the result, as Django's does)."""
+    first, *rest = widget["subwidgets"]
+    ends = "".join(f"{input_html(end)}\n\n" for end in rest)
+    return (
+        f'<div class="input-group input-group-range">{input_html(first)}\n\n'
+        f'<span class="input-group-text px-1">–</span>{ends}</div>'
+    )
+
+
+def _plain_range(context) -> bool:
+    widget = context.get("widget")
+    if not isinstance(widget, dict) or not widget.get("subwidgets"):
+        return False
+    return all(
+        isinstance(end, dict) and end.get("template_name") in INCLUDED_INPUT_TEMPLATES for end in widget["subwidgets"]
+    )
+
+
 def _plain_select(context) -> bool:
     widget = context.get("widget")
     if not isinstance(widget, dict) or "optgroups" not in widget:
@@ -132,12 +159,14 @@ def _plain_select(context) -> bool:
 
 
 class SiteFormRenderer(DjangoTemplates):
-    """Django's template renderer; plain ``<select>`` and ``<input>`` widgets are written by ``select_html`` and
-    ``input_html`` (same output)."""
+    """Django's template renderer; plain ``<select>`` and ``<input>`` widgets and ranges of two inputs are written by
+    ``select_html``, ``input_html`` and ``range_html`` (same output)."""
 
     def render(self, template_name, context, request=None):
         if template_name == SELECT_TEMPLATE and _plain_select(context):
             return mark_safe(select_html(context["widget"]).strip())  # noqa: S308 (every part is escaped above)
         if template_name in INPUT_TEMPLATES and isinstance(context.get("widget"), dict):
             return mark_safe(input_html(context["widget"]))  # noqa: S308 (every part is escaped above)
+        if template_name == RANGE_TEMPLATE and _plain_range(context):
+            return mark_safe(range_html(context["widget"]))  # noqa: S308 (input_html escapes every part)
         return super().render(template_name, context, request=request)

@@ -53,7 +53,58 @@ class PairChoices(BaseChoiceIterator):
         return len(self.pairs)
 
 
-class Picker(forms.Select):
+class OptionsFromChoices:
+    """A ``<select>`` whose options the site's renderer writes straight from the widget's ``choices``
+    (``choices_select_html``), without Django's dict per option (``ChoiceWidget.optgroups``): the same bytes.
+    The pickers, and the plain selects of the reference-data filters (``Select``, ``SelectMultiple``)."""
+
+    # The get_context whose output choices_select_html writes (a subclass that overrides it is drawn by Django).
+    written_get_context = forms.Select.get_context
+
+    def written_attrs(self, attrs) -> dict:
+        """The select's own attributes, as ``get_context`` passes them on."""
+        return attrs
+
+    # ``relabel(value, label)`` for choices_select_html (the pickers' placeholder), or None: labels as they are.
+    relabel = None
+
+    def render(self, name, value, attrs=None, renderer=None):
+        renderer = renderer or get_default_renderer()
+        if not (isinstance(renderer, SiteFormRenderer) and self._plain()):
+            return super().render(name, value, attrs, renderer)
+        # Widget.get_context is the context of the select itself (name, value, attrs); ChoiceWidget's adds only the
+        # options, Select's only ``multiple``.
+        widget = forms.Widget.get_context(self, name, value, self.written_attrs(attrs))["widget"]
+        if self.allow_multiple_selected:
+            widget["attrs"]["multiple"] = True
+        multiple = self.allow_multiple_selected
+        html = choices_select_html(widget, self.choices, multiple=multiple, relabel=self.relabel)
+        return mark_safe(html.strip())  # noqa: S308 (every part escaped by choices_select_html)
+
+    def _plain(self) -> bool:
+        """Django's select and option templates, options built by Django's own methods and this context: what
+        ``choices_select_html`` writes."""
+        cls = type(self)
+        return (
+            self.template_name == SELECT_TEMPLATE
+            and self.option_template_name == OPTION_TEMPLATE
+            and not self.option_inherits_attrs
+            and self.checked_attribute == {"selected": True}
+            and cls.optgroups is ChoiceWidget.optgroups
+            and cls.create_option is ChoiceWidget.create_option
+            and cls.get_context is cls.written_get_context
+        )
+
+
+class Select(OptionsFromChoices, forms.Select):
+    """Django's select (same HTML, same ``widget_type``), its options written from the choices."""
+
+
+class SelectMultiple(OptionsFromChoices, forms.SelectMultiple):
+    """Django's multiple select (same HTML, same ``widget_type``), its options written from the choices."""
+
+
+class Picker(OptionsFromChoices, forms.Select):
     """A type-ahead ``<select>``; see the module docstring. ``remote=False`` searches only the rendered options
     (small lists such as the staff of one bureau)."""
 
@@ -120,32 +171,10 @@ class Picker(forms.Select):
                     option["label"] = self.relabel(option_value, option["label"])
         return context
 
-    def render(self, name, value, attrs=None, renderer=None):
-        renderer = renderer or get_default_renderer()
-        if not (isinstance(renderer, SiteFormRenderer) and self._plain()):
-            return super().render(name, value, attrs, renderer)
-        # The site's renderer writes the <select> in Python (crm/forms/renderers.py); here its options come straight
-        # from the choices, without Django's dict per option. Widget.get_context is the context of the select
-        # itself (name, value, attrs); ChoiceWidget's adds only the options, Select's only ``multiple``.
-        widget = forms.Widget.get_context(self, name, value, self.picker_attrs(attrs))["widget"]
-        if self.allow_multiple_selected:
-            widget["attrs"]["multiple"] = True
-        html = choices_select_html(widget, self.choices, multiple=self.allow_multiple_selected, relabel=self.relabel)
-        return mark_safe(html.strip())  # noqa: S308 (every part escaped by choices_select_html)
+    def written_attrs(self, attrs) -> dict:
+        return self.picker_attrs(attrs)
 
-    def _plain(self) -> bool:
-        """Django's select and option templates, options built by Django's own methods and this context: what
-        ``choices_select_html`` writes."""
-        cls = type(self)
-        return (
-            self.template_name == SELECT_TEMPLATE
-            and self.option_template_name == OPTION_TEMPLATE
-            and not self.option_inherits_attrs
-            and self.checked_attribute == {"selected": True}
-            and cls.optgroups is ChoiceWidget.optgroups
-            and cls.create_option is ChoiceWidget.create_option
-            and cls.get_context is Picker.get_context
-        )
+    written_get_context = get_context
 
 
 class PickerMultiple(Picker, forms.SelectMultiple):

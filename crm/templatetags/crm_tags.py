@@ -15,7 +15,7 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -353,6 +353,111 @@ def url_replace(context, **kwargs) -> str:
             params[key] = str(value)
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def pagination(context) -> str:
+    """The footer of a FilteredListView's page (needs ``page_obj``, ``paginator``, ``page_size``,
+    ``page_size_choices``): the record count, the page links and the page-size select. The bytes of the
+    crm/partials/_pagination.html include it replaced (some 60 node renders a list page;
+    tests/test_templatetags_crm_tags.py renders both)."""
+    request, paginator, page = context["request"], context["paginator"], context["page_obj"]
+    records = ngettext("%(counter)s record", "%(counter)s records", paginator.count) % {
+        "counter": shown(paginator.count)
+    }
+    if paginator.num_pages > 1:
+        numbers = {"number": shown(page.number), "total": shown(paginator.num_pages)}
+        records += "\n     · " + gettext("page %(number)s of %(total)s") % numbers
+    else:
+        records += "\n    "
+    nav = ""
+    if page.has_other_pages():
+        if page.has_previous():
+            previous = (
+                f'\n      <li class="page-item"><a class="page-link"'
+                f' href="{shown(url_replace(context, page=page.previous_page_number()))}"'
+                f' aria-label="{shown(gettext("Previous page"))}">&laquo;</a></li>\n      '
+            )
+        else:
+            previous = '<li class="page-item disabled"><span class="page-link">&laquo;</span></li>'
+        items = []
+        for number in elided_pages(paginator, page.number):
+            if number == paginator.ELLIPSIS:
+                item = '<li class="page-item disabled"><span class="page-link">…</span></li>\n        '
+            elif number == page.number:
+                item = (
+                    f'<li class="page-item active" aria-current="page"><span class="page-link">{shown(number)}'
+                    "</span></li>\n        "
+                )
+            else:
+                url = shown(url_replace(context, page=number))
+                item = f'<li class="page-item"><a class="page-link" href="{url}">{shown(number)}</a></li>'
+            items.append(f"\n        {item}\n      ")
+        if page.has_next():
+            following = (
+                f'\n      <li class="page-item"><a class="page-link"'
+                f' href="{shown(url_replace(context, page=page.next_page_number()))}"'
+                f' aria-label="{shown(gettext("Next page"))}">&raquo;</a></li>\n      '
+            )
+        else:
+            following = '<li class="page-item disabled"><span class="page-link">&raquo;</span></li>'
+        nav = (
+            f'\n  <nav aria-label="{shown(gettext("Pages"))}">'
+            '\n    <ul class="pagination pagination-sm mb-0 flex-wrap">'
+            f"\n      {previous}\n      \n      {''.join(items)}\n      \n      {following}\n    </ul>\n  </nav>\n  "
+        )
+    hidden = "".join(
+        f'\n    <input type="hidden" name="{shown(key)}" value="{shown(value)}">'
+        for key, values in request.GET.lists()
+        if key != "page_size" and key != "page"
+        for value in values
+    )
+    page_size = context["page_size"]
+    options = "".join(
+        f'<option value="{shown(size)}" {"selected" if size == page_size else ""}>{shown(size)}</option>'
+        for size in context["page_size_choices"]
+    )
+    return mark_safe(  # noqa: S308 (every value escaped by shown; the translations are written as blocktranslate does)
+        '\n\n<div class="d-flex flex-wrap align-items-center justify-content-between gap-2 mt-2 list-footer">\n'
+        '  <div class="small text-body-secondary">\n'
+        f"    {records}\n"
+        "  </div>\n"
+        f"  {nav}\n"
+        '  <form method="get" class="d-flex align-items-center gap-1 small">\n'
+        f"    {hidden}\n"
+        f'    <label for="page-size" class="text-nowrap text-body-secondary">{shown(gettext("Per page"))}</label>\n'
+        '    <select id="page-size" name="page_size" class="form-select form-select-sm js-autosubmit w-auto">\n'
+        f"      {options}\n"
+        "    </select>\n"
+        '    <noscript><button class="btn btn-sm btn-outline-secondary" type="submit">'
+        f"{shown(gettext('Apply'))}</button></noscript>\n"
+        "  </form>\n"
+        "</div>\n"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def export_buttons(context, viewname: str) -> str:
+    """The download buttons of a list page (the rows the list shows, same filters and scope, as .xlsx or .csv):
+    the bytes of the crm/imports/_export_button.html include it replaced, with the export page reversed once per
+    process (url_fixed); nothing when there is no such page. tests/test_templatetags_crm_tags.py renders both."""
+    url = url_fixed(viewname)
+    if not url:
+        return "\n"
+    query = context["request"].GET
+    encoded = shown(query.urlencode()) if query else ""
+    xlsx = f"{shown(url)}?{encoded}" if query else shown(url)
+    csv = f"{shown(url)}?{encoded}&amp;format=csv" if query else f"{shown(url)}?format=csv"
+    return mark_safe(  # noqa: S308 (every value escaped by shown)
+        f'\n<div class="btn-group" role="group" aria-label="{shown(gettext("Download"))}">\n'
+        f'  <a class="btn btn-outline-secondary" id="export-xlsx" href="{xlsx}"\n'
+        f'     title="{shown(gettext("Download the rows of this list (all pages) as an Excel workbook"))}">\n'
+        f'    <i class="bi bi-file-earmark-spreadsheet" aria-hidden="true"></i> {shown(gettext("Export"))}\n'
+        "  </a>\n"
+        f'  <a class="btn btn-outline-secondary" id="export-csv" href="{csv}"\n'
+        f'     title="{shown(gettext("Download as CSV"))}">CSV</a>\n'
+        "</div>\n\n"
+    )
 
 
 def _sort_state(context, field: str, param: str) -> tuple[str, str, str]:

@@ -3,7 +3,7 @@ same ``visible_to`` scope, same order — without the pagination.
 
 Each list gets an ``…/export/`` URL (``crm:<name>-export``) made with
 ``ListExportView.as_view(kind=…, list_view=TheListView)``; the list template links to it with its query
-string (``{% include "crm/imports/_export_button.html" with export_url_name="crm:enterprise-export" %}``).
+string (``{% export_buttons "crm:enterprise-export" %}``, crm_tags).
 Other code can call ``export_response(request, kind, queryset)`` with any scoped queryset.
 
 A list longer than ``EXPORT_SYNC_MAX_ROWS`` is not written inside the request (DESIGN §9.2, §11.9): the GET
