@@ -42,8 +42,9 @@ pytestmark = pytest.mark.django_db
 OFFICER_HOME_QUERIES = 15
 # The leader's and the manager's 工作台 with this test's data (issue 12's speed pass: the need cards in one query).
 # The manager's inbox: the first rows of its four lists in two queries (needs_first_each), not four; the policy
-# radar (policies, criteria, counts): 5 -> 3 queries, its criteria in one (load_criteria); the counts in one statement.
-HOME_QUERIES = {"leader": 19, "manager": 20}
+# radar (policies, criteria, counts): 5 -> 3 queries, its criteria in one (load_criteria); the counts in one statement;
+# the manager's inbox counted in that statement too (issue 18): 19 -> 18 here (20 -> 19 at seed_scale).
+HOME_QUERIES = {"leader": 19, "manager": 18}
 
 
 def _days(n: int) -> dt.date:
