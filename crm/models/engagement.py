@@ -540,6 +540,14 @@ class Need(AutoCodeMixin, TimeStampedModel):
             models.Index(
                 fields=["due_on", "id"], condition=Q(status__in=OPEN_NEED_STATUSES), name="crm_need_open_due_idx"
             ),
+            # "My needs" of the enterprises I lead or liaise with (the 工作台, crm/selectors/needs.py): their open ones
+            # alone, from the index (a leader's 2,000 enterprises: ~3,200 entries, not the ~28,000 of all their needs
+            # that ``crm_need_ent_due_idx`` holds, status tested on each: SQLite ~4 -> 0.7 ms).
+            models.Index(
+                fields=["enterprise", "due_on", "id", "status"],
+                condition=Q(status__in=OPEN_NEED_STATUSES),
+                name="crm_need_ent_open_idx",
+            ),
             # The dashboard's needs still new after their acceptance deadline (``_need_counts``): a few thousand
             # entries counted from the index, not the rows of every new need read for two dates (SQLite ~4.6 ms).
             models.Index(

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from crm.models import ActionItem, Enterprise, Need, Notification, Project
@@ -40,20 +40,23 @@ HOME_NEED_FIELDS = (
 def home_counts(*, user) -> dict[str, int]:
     """Linked and assisted enterprises and assisted projects in the user's scope, and how many enterprises the user
     liaises with (``liaised``) and leads (``led``, both in any scope: what ``home_needs`` reads): one statement
-    (``count_each``)."""
+    (``count_each`` of ``home_count_lists``)."""
+    return count_each(home_count_lists(user=user))
+
+
+def home_count_lists(*, user) -> dict[str, QuerySet]:
+    """What ``home_counts`` counts, by key (the 工作台 counts them in one statement with the manager's inbox)."""
     # Counted over the linked-or-assisted ones only: ``crm_ent_liaison_idx`` (~4%), not every enterprise.
     liaison = Enterprise.objects.visible_to(user).filter(Q(is_linked=True) | Q(is_assisted=True))
-    return count_each(
-        {
-            "linked": liaison.filter(is_linked=True),
-            "assisted": liaison.filter(is_assisted=True),
-            "assisted_projects": Project.objects.visible_to(user).filter(is_assisted=True),
-            # Each from its index (the link table's user index, the liaison leader index): ``home_needs`` leaves out
-            # the parts of a reason without enterprises instead of having the database plan them.
-            "liaised": _liaised(user),
-            "led": Enterprise.objects.filter(liaison_leader=user),
-        }
-    )
+    return {
+        "linked": liaison.filter(is_linked=True),
+        "assisted": liaison.filter(is_assisted=True),
+        "assisted_projects": Project.objects.visible_to(user).filter(is_assisted=True),
+        # Each from its index (the link table's user index, the liaison leader index): ``home_needs`` leaves out
+        # the parts of a reason without enterprises instead of having the database plan them.
+        "liaised": _liaised(user),
+        "led": Enterprise.objects.filter(liaison_leader=user),
+    }
 
 
 def _liaised(user):

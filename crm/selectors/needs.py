@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from crm.choices import OPEN_NEED_STATUSES, ExtensionStatus, NeedStatus, NotificationKind, Role
 from crm.models import Enterprise, ExtensionRequest, Need, NeedEvent, User, Visit
-from crm.querysets import is_overdue
+from crm.querysets import is_overdue, open_q
 from crm.workdays import (
     ANSWER_WORKDAYS,
     SUPERVISION_AFTER_DAYS,
@@ -202,12 +202,15 @@ def _mine_parts(
     # A part known to be empty is left out rather than planned: PostgreSQL planned a county manager's four enterprise
     # parts (each joining the enterprise and the project for the scope) for ~4 of the statement's ~6 ms.
     by_enterprise = []
+    # Their open needs alone, from ``crm_need_ent_open_idx`` (the statuses written into the SQL: SQLite matches a
+    # partial index only to literals): a leader's ~2,000 enterprises have ~28,000 needs, ~3,200 of them open.
+    open_only = open_q(OPEN_NEED_STATUSES, partial=True)
     if liaised:
         ids = Enterprise.liaison_officers.through.objects.filter(user_id=user.pk).values("enterprise_id")
-        by_enterprise.append(needs.filter(enterprise_id__in=ids, status__in=open_))
+        by_enterprise.append(needs.filter(open_only, enterprise_id__in=ids))
     if led:
         ids = Enterprise.objects.filter(liaison_leader_id=user.pk).values("id")
-        by_enterprise.append(needs.filter(enterprise_id__in=ids, status__in=open_))
+        by_enterprise.append(needs.filter(open_only, enterprise_id__in=ids))
     if user.department_id:
         # ``crm_need_dept_free_idx`` (partial, nobody handles it): not the handler index's NULL range (see above).
         free = _Unselective(Q(handler__isnull=True))
