@@ -195,16 +195,26 @@ def test_log_out_removes_the_users_drafts_once_logged_out(page_as, live_server, 
     others = "crm:draft:v1:999999:/visits/new/:visit-form"  # another user's draft on this shared phone
     page.evaluate("key => localStorage.setItem(key, '{}')", others)
 
-    page.once("dialog", lambda dialog: dialog.dismiss())  # 退出 with unsaved edits, then 取消 at the prompt
+    # One listener for the whole test, not page.once per prompt: Playwright subscribes to dialogs
+    # fire-and-forget, and a once-listener's unsubscribe raced the next subscribe in CI, so the
+    # browser auto-dismissed the second prompt before the test could accept it.
+    answers, prompts = ["dismiss", "accept"], []
+
+    def answer(dialog):
+        prompts.append(dialog.type)
+        getattr(dialog, answers.pop(0))()
+
+    page.on("dialog", answer)
     page.click("button.navbar-toggler")  # the phone's collapsed menu
     page.click("#user-menu")
-    page.click("#logout-button")
+    page.click("#logout-button")  # 退出 with unsaved edits, then 取消 at the prompt
     assert page.url == visit_url and sorted(page.evaluate(DRAFTS)) == sorted([*mine, others])  # still signed in
+    assert prompts == ["beforeunload"]
 
-    page.once("dialog", lambda dialog: dialog.accept())
     page.click("#user-menu")
     with page.expect_navigation():
-        page.click("#logout-button")
+        page.click("#logout-button")  # 退出 again, and 离开 at the prompt
+    assert prompts == ["beforeunload", "beforeunload"]
     assert "您已安全退出" in page.inner_text("main")
     assert page.evaluate(DRAFTS) == [others]  # this user's drafts are gone, the other user's stay
     assert "crm_drafts_clear" not in page.evaluate("document.cookie")
