@@ -532,11 +532,12 @@ def _grouped(queryset, field: str) -> dict[int, int]:
 def _counties(user, *, quarter_start: dt.date, today: dt.date) -> list[dict]:
     """Per region: enterprises, visits this quarter, open and overdue needs (4 grouped queries)."""
     enterprises = dict(Enterprise.objects.visible_to(user).order_by().values_list("region").annotate(n=Count("*")))
+    # By the visit's stored region (its enterprise's): no join to the enterprises.
     visits = dict(
-        Visit.objects.visible_to(user)
+        Visit.objects.visible_to(user, region_subqueries=True)
         .filter(visited_on__gte=quarter_start, visited_on__lte=today)
         .order_by()
-        .values_list("enterprise__region")
+        .values_list("region")
         .annotate(n=Count("*"))
     )
     needs = {
@@ -569,7 +570,7 @@ def _visits_per_month(user, *, today: dt.date) -> dict:
     visit dates, at most 366 rows), summed into months here."""
     starts = [_month_start(today, back) for back in range(MONTHS - 1, -1, -1)]
     per_day = (
-        Visit.objects.visible_to(user)
+        Visit.objects.visible_to(user, region_subqueries=True)
         .filter(visited_on__gte=starts[0], visited_on__lte=today)
         .order_by()
         .values_list("visited_on")
