@@ -8,12 +8,13 @@ managers who see everything also see transferred ones they own.
 
 import datetime as dt
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from crm.choices import OPEN_ACTION_STATUSES, OPEN_NEED_STATUSES, NeedStatus, PlanStatus, VisitFlag
 from crm.models import ActionItem, Need, Visit, VisitPlan
-from crm.querysets import open_q, overdue_q
+from crm.querysets import open_q, overdue_q, scope_region
 from crm.selectors.needs import count_each
 from crm.workdays import SUPERVISION_AFTER_DAYS, workdays_add
 
@@ -118,6 +119,13 @@ def red_flag_visits(*, user, region: str | None = None, limit: int = WATCH_LIMIT
     latest = Visit.objects.visible_to(user).filter(~Exists(later))
     if region:
         latest = latest.filter(enterprise__region_id=region)
+    # SQLite, for a county (or one region): also by the region stored on the visit (``Visit.region``, kept equal to
+    # the enterprise's), so that it walks crm_visit_region_idx newest first and stops after ``limit``, instead of
+    # probing each of the region's ~7,000 enterprises for visits of the flag (10-35 ms -> 0.2 ms at province scale).
+    # The enterprise's region stays the scope; the stored one only leads the plan. Not on PostgreSQL: it walks
+    # crm_visit_flag_date_idx and stops (0.6 ms), but with the stored region it ANDs two bitmaps instead (12 ms).
+    for code in {region, scope_region(user)[1]} - {None, ""} if connection.vendor == "sqlite" else ():
+        latest = latest.filter(region_id=code)
     # The callers show the visit's flag, date, code and first answer, the enterprise's name and region (not the lead).
     latest = latest.select_related("enterprise__region").only(*RED_FLAG_FIELDS).order_by("-visited_on", "-id")
     visits: list[Visit] = []
