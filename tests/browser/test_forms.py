@@ -206,7 +206,11 @@ def test_log_out_removes_the_users_drafts_once_logged_out(page_as, live_server, 
 
     page.on("dialog", answer)
     page.click("button.navbar-toggler")  # the phone's collapsed menu
+    # Only once its opening animation is over: a click on the user menu while it still slid open left the
+    # dropdown shut in CI (log-out button "not visible" for 10 s).
+    page.wait_for_selector("#main-nav.collapse.show")
     page.click("#user-menu")
+    page.locator("#logout-button").wait_for(state="visible")
     page.click("#logout-button")  # 退出 with unsaved edits, then 取消 at the prompt
     assert page.url == visit_url and sorted(page.evaluate(DRAFTS)) == sorted([*mine, others])  # still signed in
     assert prompts == ["beforeunload"]
