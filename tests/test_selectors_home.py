@@ -367,3 +367,15 @@ def test_the_counts_are_one_statement(
             "liaised": 0,
             "led": 0,
         }
+
+
+def test_the_counts_read_the_linked_and_assisted_enterprises_in_one_pass(county_manager, county_enterprise):
+    """One range of the liaison index for both counts (a ``Tally``), not one per flag: PostgreSQL ANDed each flag's
+    index with the region's and read the table twice (a county manager's counts at province scale: 1.7 -> 0.6 ms)."""
+    county_enterprise.is_assisted = True
+    county_enterprise.save()
+    with CaptureQueriesContext(connection) as queries:
+        counts = home_counts(user=county_manager)
+    assert (counts["linked"], counts["assisted"]) == (1, 1)
+    (statement,) = [query["sql"] for query in queries.captured_queries if "COUNT" in query["sql"]]
+    assert statement.count('("crm_enterprise"."is_linked" OR "crm_enterprise"."is_assisted")') == 1

@@ -29,7 +29,8 @@ def _home_counts(user, request) -> dict:
         lists = home_selectors.home_count_lists(user=user)
         inbox = _inbox_lists(user, request)[1] if is_manager(user) else {}
         every = count_each({**lists, **{("inbox", key): queryset for key, queryset in inbox.items()}})
-        counts = request._home_counts = {key: every[key] for key in lists}
+        inbox_keys = {("inbox", key) for key in inbox}
+        counts = request._home_counts = {key: n for key, n in every.items() if key not in inbox_keys}
         if inbox:
             request._inbox_counts = {key: every["inbox", key] for key in inbox}
     return counts
