@@ -59,6 +59,22 @@ class EnterpriseRegionStored:
         super().save(*args, **kwargs)
 
 
+def stored_region_field() -> models.ForeignKey:
+    """The ``region`` column of an ``EnterpriseRegionStored`` model. Nullable only so that the column is added without
+    rebuilding the table on SQLite (its migration fills it); no index of its own: the model's indexes start with it
+    or hold it."""
+    return models.ForeignKey(
+        "crm.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,  # derived, never entered: validation leaves it to the enterprise
+        editable=False,
+        related_name="+",
+        db_index=False,
+    )
+
+
 def choice_labels(field) -> dict | None:
     """``{value: label}`` of a field with fixed choices (the labels stay lazy: translated when shown), kept on the
     field until its choices are replaced; None for choices computed on each use (a callable)."""

@@ -23,7 +23,7 @@ from crm.choices import (
     VisitFlag,
     VisitKind,
 )
-from crm.models.base import AutoCodeMixin, EnterpriseRegionStored, TimeStampedModel
+from crm.models.base import AutoCodeMixin, EnterpriseRegionStored, TimeStampedModel, stored_region_field
 from crm.querysets import NeedEventQuerySet, NeedQuerySet, VisitQuerySet, is_overdue
 from crm.validators import (
     TEXT_MAX_LENGTH,
@@ -177,17 +177,8 @@ class Visit(EnterpriseRegionStored, AutoCodeMixin, TimeStampedModel):
     # ``crm_visit_region_idx`` instead of probing the visits of each of the region's ~7,000 enterprises. Set from the
     # enterprise by every save (``region_derive``; the visit import calls it too) and, when an enterprise moves to
     # another region, for its visits by ``enterprise_regions_follow`` (crm/services/enterprises.py, the enterprise
-    # import). Nullable only so that the column is added without rebuilding the table on SQLite (0037 fills it).
-    region = models.ForeignKey(
-        "crm.Region",
-        verbose_name=_("region"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,  # derived, never entered: validation leaves it to the enterprise
-        editable=False,
-        related_name="+",
-        db_index=False,  # crm_visit_region_idx starts with it
-    )
+    # import). Filled for the visits before it by 0037.
+    region = stored_region_field()
     # Derived from the lead and the officers, or from the enterprise: no history entry of their own.
     history = HistoricalRecords(excluded_fields=["officers_besides_lead", "region"])
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.choices import CultivationStage, MilestoneKind
-from crm.models.base import EnterpriseRegionStored, TimeStampedModel
+from crm.models.base import EnterpriseRegionStored, TimeStampedModel, stored_region_field
 from crm.querysets import ScopedQuerySet, scope_region
 from crm.validators import TEXT_MAX_LENGTH, DateRangeValidator, text_limit, validate_mobile
 
@@ -165,17 +165,8 @@ class Cultivation(EnterpriseRegionStored, TimeStampedModel):
     )
     # The enterprise's region, stored (``EnterpriseRegionStored``): the targets' progress counts each county's cards
     # from crm_cult_region_idx alone instead of testing every card's enterprise against the county's ~7,000
-    # enterprises. Nullable only so that the column is added without rebuilding the table on SQLite (0039 fills it).
-    region = models.ForeignKey(
-        "crm.Region",
-        verbose_name=_("region"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,  # derived, never entered: validation leaves it to the enterprise
-        editable=False,
-        related_name="+",
-        db_index=False,  # in crm_cult_region_idx
-    )
+    # enterprises. Filled for the cards before it by 0039.
+    region = stored_region_field()
     # Derived from the enterprise: no history entry of its own.
     history = HistoricalRecords(excluded_fields=["region"])
 
