@@ -206,7 +206,7 @@ class VisitQuerySet(ScopedQuerySet):
 
     def _region_subquery_q(self, lookup: str, region: str) -> Q:
         """The enterprise's region is stored on the visit (``Visit.region``, kept by ``region_derive`` and
-        ``visits_region_follow``): the aggregates over a county's visits read ``crm_visit_region_idx`` instead of
+        ``enterprise_regions_follow``): the aggregates over a county's visits read ``crm_visit_region_idx`` instead of
         the visits of each of the county's enterprises (the dashboard's visits per month of a county: 76 -> 1 ms)."""
         if lookup == "enterprise__region":
             return Q(region=region)

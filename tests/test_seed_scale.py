@@ -16,6 +16,7 @@ from crm.devdata.scale import BULK_LOADED, ScaleSizes, row_maker
 from crm.models import (
     ActionItem,
     CodeSequence,
+    Cultivation,
     Enterprise,
     EnterpriseQualification,
     Need,
@@ -116,6 +117,10 @@ def test_codes_are_unique_and_every_need_status_occurs():
     # The stored region the lists' region filter reads is the enterprise's, for the bulk-inserted visits too.
     assert not Visit.objects.exclude(region=F("enterprise__region")).exists()
     assert not Visit.objects.filter(region__isnull=True).exists()
+    # And the one the targets' progress counts per county reads, for the bulk-inserted cultivation cards.
+    assert Cultivation.objects.exists()
+    assert not Cultivation.objects.exclude(region=F("enterprise__region")).exists()
+    assert not Cultivation.objects.filter(region__isnull=True).exists()
 
 
 def test_normal_creation_afterwards_gets_a_fresh_code():

@@ -6,6 +6,8 @@ import random
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.choices import OPEN_CULTIVATION_STAGES, CultivationStage, MilestoneKind
 from crm.models import Cultivation, CultivationTarget, Project, ProjectMilestone, ProjectProgress
@@ -18,6 +20,7 @@ from crm.selectors.programmes import (
     project_rates,
     target_progress,
 )
+from crm.services.enterprises import enterprise_update
 from tests.factories import (
     BureauFactory,
     CultivationFactory,
@@ -95,6 +98,22 @@ def test_target_progress_counts_what_a_plain_count_counts(pool, manager, program
         expected, key=lambda r: (r["bureau_id"], r["programme_code"])
     )
     assert any(r["certified"] for r in got) and any(r["pipeline"] for r in got)
+
+
+def test_target_progress_counts_the_counties_by_the_cards_stored_region(pool, manager, regions):
+    """The counts per county read ``Cultivation.region`` (crm_cult_region_idx alone), not every card's enterprise
+    against the county's enterprises; a card whose enterprise moved counts in its new county."""
+    with CaptureQueriesContext(connection) as queries:
+        target_progress(user=manager, year=YEAR)
+    counted = queries.captured_queries[-1]["sql"]
+    assert '"crm_cultivation"."region_id"' in counted and "crm_enterprise" not in counted, counted
+    moved = next(e for e in pool if e.region_id == "320812" and e.cultivations.filter(year=YEAR).exists())
+    enterprise_update(user=manager, enterprise=moved, data={"region": regions["320831"]})
+    targets = CultivationTarget.objects.select_related("bureau").filter(year=YEAR)
+    got = {(r["bureau_id"], r["programme_code"]): r for r in target_progress(user=manager, year=YEAR)}
+    for target in targets:
+        row = got[(target.bureau_id, target.programme_id)]
+        assert {key: row[key] for key in reference(target)} == reference(target)
 
 
 @pytest.mark.parametrize("region", [None, "320831"])

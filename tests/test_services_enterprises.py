@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm.models import Contact, Enterprise, EnterpriseQualification, Visit
+from crm.models import Contact, Cultivation, Enterprise, EnterpriseQualification, Visit
 from crm.services.enterprises import (
     contact_create,
     contact_update,
@@ -17,7 +17,7 @@ from crm.services.enterprises import (
     project_create,
     project_update,
 )
-from tests.factories import VisitFactory, credit_code
+from tests.factories import CultivationFactory, VisitFactory, credit_code
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +133,27 @@ def test_the_visits_of_an_enterprise_follow_it_to_another_region(manager, region
     ]
     enterprise_update(user=manager, enterprise=enterprise, data={"region": regions["320812"]})
     assert [region for _name, region in regions_of_visits()] == ["320812", "320812", "320831"]
+
+
+def test_the_cultivation_cards_of_an_enterprise_follow_it_to_another_region(
+    manager, regions, qualifications, enterprise, county_enterprise
+):
+    """``Cultivation.region`` (the targets' progress per county) is the enterprise's from the card's first save and
+    follows the enterprise to another region (one UPDATE), as the visits do."""
+    for code in ("hnte", "srdi"):
+        CultivationFactory(enterprise=enterprise, programme=qualifications[code])
+    CultivationFactory(enterprise=county_enterprise, programme=qualifications["hnte"])
+
+    def regions_of_cards():
+        return sorted(Cultivation.objects.values_list("enterprise__name", "region"))
+
+    assert [region for _name, region in regions_of_cards()] == ["320812", "320812", "320831"]
+    with CaptureQueriesContext(connection) as queries:
+        enterprise_update(user=manager, enterprise=enterprise, data={"region": regions["320831"]})
+    assert len([q for q in queries if q["sql"].startswith('UPDATE "crm_cultivation"')]) == 1
+    assert [region for _name, region in regions_of_cards()] == ["320831", "320831", "320831"]
+    enterprise_update(user=manager, enterprise=enterprise, data={"region": regions["320812"]})
+    assert [region for _name, region in regions_of_cards()] == ["320812", "320812", "320831"]
 
 
 def test_project_create_and_update(manager, regions, enterprise, officer):

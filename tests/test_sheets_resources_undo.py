@@ -18,7 +18,16 @@ from django.core.management import call_command
 from django.db import IntegrityError, close_old_connections, connection
 from django.urls import reverse
 
-from crm.models import Contact, Enterprise, EnterpriseQualification, EnterpriseYear, ImportJob, ImportUndo, Visit
+from crm.models import (
+    Contact,
+    Cultivation,
+    Enterprise,
+    EnterpriseQualification,
+    EnterpriseYear,
+    ImportJob,
+    ImportUndo,
+    Visit,
+)
 from crm.services.enterprises import enterprise_update
 from crm.services.visits import visit_create
 from crm.sheets.imports import import_job_confirm, import_job_run, import_job_upload
@@ -151,25 +160,32 @@ def test_a_failure_in_a_later_transaction_leaves_the_database_as_it_was(manager,
     assert job.error == ""
 
 
-def test_the_visits_follow_their_enterprises_region_back_when_undone(manager, existing, monkeypatch):
-    """The file moves the existing enterprises to 金湖县 and their visits' stored region with them
-    (visits_region_follow); the last transaction fails: enterprises and visits are back in 清江浦区."""
+def test_the_visits_follow_their_enterprises_region_back_when_undone(manager, existing, qualifications, monkeypatch):
+    """The file moves the existing enterprises to 金湖县 and their visits' and cultivation cards' stored region with
+    them (enterprise_regions_follow); the last transaction fails: enterprises, visits and cards are back in 清江浦区."""
     for enterprise in existing:
         Visit.objects.create(enterprise=enterprise, visited_on=dt.date(2026, 1, 5), q_needs="问需")
+        Cultivation.objects.create(enterprise=enterprise, year=2026, programme=qualifications["tsme"])
     rows = [[f"已有企业{i}", credit_code(100 + i), "金湖县", 50 + i, "科技型中小企业"] for i in range(EXISTING)]
     rows += [[f"新企业{i}", credit_code(500 + i), "清江浦区", i, "专精特新中小企业"] for i in range(NEW)]
     job = confirmed(manager, make_xlsx(HEADERS, rows))
     real = EnterpriseResource.after_update
     moved = []
     monkeypatch.setattr(EnterpriseResource, "after_update", fail_on_call(2, real))  # the first update chunk moves
-    monkeypatch.setattr(resources, "write_pause", lambda using: moved.append(visit_regions()))
+    monkeypatch.setattr(resources, "write_pause", lambda using: moved.append((visit_regions(), card_regions())))
     job = import_run(job)
     assert job.status == ImportJob.Status.INVALID
-    assert moved[-1].count("320831") == 10  # the first ten enterprises' visits had moved with them
+    assert moved[-1][0].count("320831") == 10  # the first ten enterprises' visits had moved with them
+    assert moved[-1][1].count("320831") == 10  # and their cards
     assert visit_regions() == ["320812"] * EXISTING
+    assert card_regions() == ["320812"] * EXISTING
     assert set(Enterprise.objects.filter(pk__in=[e.pk for e in existing]).values_list("region", flat=True)) == {
         "320812"
     }
+
+
+def card_regions() -> list:
+    return list(Cultivation.objects.order_by("pk").values_list("region", flat=True))
 
 
 def visit_regions() -> list:

@@ -1123,13 +1123,15 @@ class _ScaleBuilder:
             ]
             seen, rows = set(), []
             while len(seen) < min(self.sizes.cultivations, len(self.ent_ids) * len(qualifications)):
-                key = (rng.choice(self.ent_ids), rng.choice(qualifications))
+                ent = rng.randrange(len(self.ent_ids))
+                key = (self.ent_ids[ent], rng.choice(qualifications))
                 if key in seen:
                     continue
                 seen.add(key)
                 rows.append(
                     Cultivation(
                         enterprise_id=key[0],
+                        region_id=self.ent_region[ent],  # as Cultivation.save: the enterprise's (bulk inserts skip it)
                         year=year,
                         programme_id=key[1],
                         stage=_weighted(rng, stages),

@@ -44,6 +44,37 @@ class TimeStampedModel(models.Model):
         return force_str(labels.get(value, value), strings_only=True)
 
 
+class EnterpriseRegionStored:
+    """For a model with an ``enterprise`` and a ``region`` foreign key: ``region`` is the enterprise's, stored so that
+    a county's rows are read (or counted) from an index of their own instead of through each row's enterprise. Set
+    by every save (``region_derive``; bulk writes call it) and, when an enterprise moves to another region, by
+    ``enterprise_regions_follow`` (crm/services/enterprises.py)."""
+
+    def region_derive(self) -> None:
+        """The stored region is the enterprise's (also for bulk writes)."""
+        self.region_id = self.enterprise.region_id if self.enterprise_id else None
+
+    def save(self, *args, **kwargs):
+        self.region_derive()
+        super().save(*args, **kwargs)
+
+
+def stored_region_field() -> models.ForeignKey:
+    """The ``region`` column of an ``EnterpriseRegionStored`` model. Nullable only so that the column is added without
+    rebuilding the table on SQLite (its migration fills it); no index of its own: the model's indexes start with it
+    or hold it."""
+    return models.ForeignKey(
+        "crm.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,  # derived, never entered: validation leaves it to the enterprise
+        editable=False,
+        related_name="+",
+        db_index=False,
+    )
+
+
 def choice_labels(field) -> dict | None:
     """``{value: label}`` of a field with fixed choices (the labels stay lazy: translated when shown), kept on the
     field until its choices are replaced; None for choices computed on each use (a callable)."""

@@ -23,7 +23,7 @@ from crm.choices import (
     VisitFlag,
     VisitKind,
 )
-from crm.models.base import AutoCodeMixin, TimeStampedModel
+from crm.models.base import AutoCodeMixin, EnterpriseRegionStored, TimeStampedModel, stored_region_field
 from crm.querysets import NeedEventQuerySet, NeedQuerySet, VisitQuerySet, is_overdue
 from crm.validators import (
     TEXT_MAX_LENGTH,
@@ -74,7 +74,7 @@ def deadline_range_clean(instance: models.Model, *, fields: tuple[str, ...]) -> 
 OTHERS_Q = Q(officers_besides_lead__isnull=True) | Q(officers_besides_lead=True)
 
 
-class Visit(AutoCodeMixin, TimeStampedModel):
+class Visit(EnterpriseRegionStored, AutoCodeMixin, TimeStampedModel):
     """A "three questions at the door" visit (走访记录)."""
 
     CODE_PREFIX = "ZF"
@@ -176,18 +176,9 @@ class Visit(AutoCodeMixin, TimeStampedModel):
     # The enterprise's region, stored: the visits of a region (the lists' region filter) are read from
     # ``crm_visit_region_idx`` instead of probing the visits of each of the region's ~7,000 enterprises. Set from the
     # enterprise by every save (``region_derive``; the visit import calls it too) and, when an enterprise moves to
-    # another region, for its visits by ``visits_region_follow`` (crm/services/enterprises.py, the enterprise
-    # import). Nullable only so that the column is added without rebuilding the table on SQLite (0037 fills it).
-    region = models.ForeignKey(
-        "crm.Region",
-        verbose_name=_("region"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,  # derived, never entered: validation leaves it to the enterprise
-        editable=False,
-        related_name="+",
-        db_index=False,  # crm_visit_region_idx starts with it
-    )
+    # another region, for its visits by ``enterprise_regions_follow`` (crm/services/enterprises.py, the enterprise
+    # import). Filled for the visits before it by 0037.
+    region = stored_region_field()
     # Derived from the lead and the officers, or from the enterprise: no history entry of their own.
     history = HistoricalRecords(excluded_fields=["officers_besides_lead", "region"])
 
@@ -239,14 +230,6 @@ class Visit(AutoCodeMixin, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.enterprise}" if self.enterprise_id else self.code
-
-    def region_derive(self) -> None:
-        """The stored region is the enterprise's (also for bulk writes)."""
-        self.region_id = self.enterprise.region_id if self.enterprise_id else None
-
-    def save(self, *args, **kwargs):
-        self.region_derive()
-        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()

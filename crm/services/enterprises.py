@@ -20,7 +20,16 @@ from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import TOLD_STATUSES, MatchStatus
-from crm.models import Contact, Enterprise, EnterpriseQualification, Project, Qualification, User, Visit
+from crm.models import (
+    Contact,
+    Cultivation,
+    Enterprise,
+    EnterpriseQualification,
+    Project,
+    Qualification,
+    User,
+    Visit,
+)
 from crm.permissions import can_delete
 from crm.services.errors import DeleteRefused
 
@@ -130,11 +139,18 @@ def enterprise_create(*, user: User, data: Mapping[str, Any]) -> Enterprise:
     return enterprise
 
 
-def visits_region_follow(*, enterprise_ids: Iterable[int]) -> None:
-    """Set the stored region (``Visit.region``) of these enterprises' visits to their enterprise's, in one UPDATE:
-    after every write of an enterprise's region (the update service here and the enterprise import)."""
+# The models that store their enterprise's region (``EnterpriseRegionStored``).
+REGION_FOLLOWERS = (Visit, Cultivation)
+
+
+def enterprise_regions_follow(*, enterprise_ids: Iterable[int]) -> None:
+    """Set the stored region (``Visit.region``, ``Cultivation.region``) of these enterprises' visits and cultivation
+    cards to their enterprise's, one UPDATE per table: after every write of an enterprise's region (the update
+    service here and the enterprise import)."""
+    enterprise_ids = list(enterprise_ids)
     region = Enterprise.objects.filter(pk=OuterRef("enterprise_id")).values("region")
-    Visit.objects.filter(enterprise_id__in=list(enterprise_ids)).update(region=Subquery(region))
+    for model in REGION_FOLLOWERS:
+        model.objects.filter(enterprise_id__in=enterprise_ids).update(region=Subquery(region))
 
 
 @transaction.atomic
@@ -148,7 +164,7 @@ def enterprise_update(*, user: User, enterprise: Enterprise, data: Mapping[str, 
     enterprise.full_clean()
     enterprise.save()
     if enterprise.region_id != region_before:
-        visits_region_follow(enterprise_ids=[enterprise.pk])
+        enterprise_regions_follow(enterprise_ids=[enterprise.pk])
     _set_m2m(enterprise, related)
     if "qualifications" in data:
         enterprise_set_qualifications(enterprise=enterprise, qualifications=data["qualifications"])

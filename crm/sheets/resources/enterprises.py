@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import date
 from decimal import Decimal
 
@@ -14,9 +15,8 @@ from crm.models import (
     Project,
     Qualification,
     Region,
-    Visit,
 )
-from crm.services.enterprises import project_derive, region_check, visits_region_follow
+from crm.services.enterprises import REGION_FOLLOWERS, enterprise_regions_follow, project_derive, region_check
 from crm.sheets.resources.base import (
     EXAMPLE_CREDIT_CODE,
     EXAMPLE_ENTERPRISE,
@@ -128,15 +128,18 @@ class EnterpriseResource(LedgerResource):
             errors.setdefault("rd_staff", []).append(_("There are more R&D staff than employees."))
 
     def after_update(self, objs: list) -> None:
-        # As enterprise_update: the visits of an enterprise moved to another region follow it (Visit.region).
+        # As enterprise_update: the visits and cultivation cards of an enterprise moved to another region follow it
+        # (their stored region).
         moved = [o.pk for o in objs if changed(o, "region_id")]
         if not moved:
             return
-        pks = []
-        if self.journal is not None:  # the visits' regions this changes, for the undo journal
-            pks = list(Visit.objects.filter(enterprise_id__in=moved).values_list("pk", flat=True))
-        with self.journal_updating(Visit, pks, ["region_id"]):
-            visits_region_follow(enterprise_ids=moved)
+        with ExitStack() as stack:
+            for model in REGION_FOLLOWERS:
+                pks = []
+                if self.journal is not None:  # the rows' regions this changes, for the undo journal
+                    pks = list(model.objects.filter(enterprise_id__in=moved).values_list("pk", flat=True))
+                stack.enter_context(self.journal_updating(model, pks, ["region_id"]))
+            enterprise_regions_follow(enterprise_ids=moved)
 
     def example_row(self):
         region = _first(Region, pk=EXAMPLE_REGION) or _first(Region)
