@@ -112,6 +112,8 @@ DATABASES = {
 # PostgreSQL's own default) on a server with many cores; empty: the server's setting.
 pg_parallel_workers = os.environ.get("DJANGO_PG_PARALLEL_WORKERS", "0").strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, declaring the 65,535-parameter limit of server-side binding (config/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     # No JIT: it pays off for long analytical queries; here any statement whose estimate passes jit_above_cost
     # (the milestone lag counts, the dashboard's aggregates) spent tens of ms compiling (EXPLAIN: "JIT Emission").
     DATABASES["default"].setdefault("OPTIONS", {})

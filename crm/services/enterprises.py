@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.choices import TOLD_STATUSES, MatchStatus
 from crm.models import Contact, Enterprise, EnterpriseQualification, Project, Qualification, User, Visit
 from crm.permissions import can_delete
+from crm.querysets import key_chunks
 from crm.services.errors import DeleteRefused
 
 ENTERPRISE_M2M = ("liaison_officers",)
@@ -134,7 +135,8 @@ def visits_region_follow(*, enterprise_ids: Iterable[int]) -> None:
     """Set the stored region (``Visit.region``) of these enterprises' visits to their enterprise's, in one UPDATE:
     after every write of an enterprise's region (the update service here and the enterprise import)."""
     region = Enterprise.objects.filter(pk=OuterRef("enterprise_id")).values("region")
-    Visit.objects.filter(enterprise_id__in=list(enterprise_ids)).update(region=Subquery(region))
+    for chunk in key_chunks(enterprise_ids):  # an import's enterprises: more than one statement's parameters
+        Visit.objects.filter(enterprise_id__in=chunk).update(region=Subquery(region))
 
 
 @transaction.atomic
