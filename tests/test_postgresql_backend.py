@@ -13,7 +13,6 @@ from crm.services.enterprises import visits_region_follow
 from crm.services.visits import visit_officers_flag_refresh
 from tests.factories import VisitFactory
 
-BOUND = connection.vendor == "postgresql" and connection.settings_dict["OPTIONS"].get("server_side_binding") is True
 # More keys than one bound statement takes.
 PAST_THE_LIMIT = MAX_BOUND_PARAMS + 1
 
@@ -50,11 +49,35 @@ def test_key_chunks():
     assert [key for chunk in key_chunks(keys) for key in chunk] == keys
 
 
-@pytest.mark.django_db
-@pytest.mark.skipif(not BOUND, reason="PostgreSQL with server-side binding only")
+@pytest.fixture
+def bound():
+    """The test's connection with server-side binding on, whatever the settings (a new connection: the cursor class
+    is chosen when connecting); the settings' own afterwards."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    options = connection.settings_dict["OPTIONS"]
+    saved = dict(options)
+    connection.close()
+    options.update(server_side_binding=True, prepare_threshold=None)
+    connection.features.__dict__.pop("max_query_params", None)
+    yield
+    connection.close()
+    options.clear()
+    options.update(saved)
+    connection.features.__dict__.pop("max_query_params", None)
+
+
+# A transaction of its own: the connection is closed and opened again with binding on.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("bound")
 class TestPastTheLimitOnTheServer:
     """Through the real paths, with more parameters than one bound statement takes (each fails without the fix:
     "number of parameters must be between 0 and 65535")."""
+
+    def test_the_connection_binds_on_the_server(self):
+        assert connection.features.max_query_params == MAX_BOUND_PARAMS
+        with connection.cursor() as cursor:
+            assert type(cursor.cursor).__name__ == "ServerBindingCursor"
 
     def test_bulk_create_of_rows_with_expressions(self):
         # An expression in a row makes Django write VALUES (%s, …) per row instead of its UNNEST of one array per
