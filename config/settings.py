@@ -111,7 +111,22 @@ DATABASES = {
 # same cores (one uncached dashboard count is slower: docs/operator-guide.md, "Parallel query"). Raise it (e.g. 2,
 # PostgreSQL's own default) on a server with many cores; empty: the server's setting.
 pg_parallel_workers = os.environ.get("DJANGO_PG_PARALLEL_WORKERS", "0").strip()
+# Server-side binding (DJANGO_PG_SERVER_SIDE_BINDING=1: psycopg's Cursor, not ClientCursor) with statements prepared
+# after DJANGO_PG_PREPARE_THRESHOLD executions on a connection (default 5; empty: never, e.g. behind a pooler in
+# transaction mode): PostgreSQL parses a repeated statement once. Each execution is still planned for its values
+# (DJANGO_PG_PLAN_CACHE_MODE, default force_custom_plan; empty: the server's setting, auto): with PostgreSQL's
+# generic plans after five executions the search for a need code (a LIKE '%…%' read by its trigram index) took
+# 0.7-0.9 s instead of 15 ms and the officer's and manager's 工作台 3-4 times longer. Off by default: with custom
+# plans single requests were faster, but the load test served fewer requests/s with it in both alternated rounds
+# (docs/operator-guide.md, "Prepared statements"). A statement bound on the server takes at most 65,535
+# parameters: config/postgresql/base.py.
+pg_server_side_binding = os.environ.get("DJANGO_PG_SERVER_SIDE_BINDING", "0").strip() == "1"
+pg_plan_cache_mode = os.environ.get("DJANGO_PG_PLAN_CACHE_MODE", "force_custom_plan").strip()
+if pg_plan_cache_mode not in ("", "auto", "force_custom_plan", "force_generic_plan"):
+    raise ValueError(f"DJANGO_PG_PLAN_CACHE_MODE: {pg_plan_cache_mode!r} is not a plan_cache_mode of PostgreSQL.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, declaring the 65,535-parameter limit of server-side binding (config/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     # No JIT: it pays off for long analytical queries; here any statement whose estimate passes jit_above_cost
     # (the milestone lag counts, the dashboard's aggregates) spent tens of ms compiling (EXPLAIN: "JIT Emission").
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -122,17 +137,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
                 DATABASES["default"]["OPTIONS"].get("options"),
                 "-c jit=off",
                 pg_parallel_workers and f"-c max_parallel_workers_per_gather={int(pg_parallel_workers)}",
+                pg_server_side_binding and pg_plan_cache_mode and f"-c plan_cache_mode={pg_plan_cache_mode}",
             ],
         )
     )
-    # Server-side binding (DJANGO_PG_SERVER_SIDE_BINDING=1: psycopg's Cursor, not ClientCursor) with statements prepared
-    # after DJANGO_PG_PREPARE_THRESHOLD executions on a connection (default 5; empty: never, e.g. behind a pooler in
-    # transaction mode). Binding alone saved no server CPU (each statement is still parsed and planned); preparing
-    # cut it by ~25-40% per list request (the reused, mostly generic, plans; docs/operator-guide.md). Off by
-    # default until the whole PostgreSQL suite has passed with both. Django's caveats: a parameter repeated in
-    # SELECT and GROUP BY is two different $n to the server (#34255); Django 5.2 does not split a statement past
-    # 65,535 parameters.
-    if os.environ.get("DJANGO_PG_SERVER_SIDE_BINDING", "0").strip() == "1":
+    if pg_server_side_binding:
         pg_prepare_threshold = os.environ.get("DJANGO_PG_PREPARE_THRESHOLD", "5").strip()
         DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
         # Django passes None (no prepared statements) unless OPTIONS name a threshold.

@@ -6,6 +6,7 @@ bureau sees nothing.
 """
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 
 from django.db import models
 from django.db.models import CharField, Exists, OuterRef, Q
@@ -34,6 +35,19 @@ class ConstantIn(In):
         values = [str(value) for value in dict.fromkeys(self.rhs)]  # in order: the index's list is compared as written
         literals = ", ".join("'{}'".format(value.replace("'", "''")) for value in values)
         return f"{lhs} IN ({literals})", params
+
+
+# Keys per ``IN (…)`` list when a write takes a set of any size (an import's rows): one statement must stay under
+# the parameters a database takes (65,535 bound on the PostgreSQL server, config/postgresql/base.py; SQLite's
+# compile-time limit, 32,766 by default), and Django splits no ``__in`` list.
+IN_LIST_KEYS = 10_000
+
+
+def key_chunks(keys: Iterable) -> Iterator[list]:
+    """``keys`` in lists of at most ``IN_LIST_KEYS``, each for one ``pk__in=`` (nothing for no keys)."""
+    keys = list(keys)
+    for start in range(0, len(keys), IN_LIST_KEYS):
+        yield keys[start : start + IN_LIST_KEYS]
 
 
 def open_q(open_statuses, *, partial: bool = False) -> Q:

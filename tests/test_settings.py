@@ -129,20 +129,30 @@ def test_parallel_workers_per_gather_come_from_the_environment():
 def test_server_side_binding_and_prepared_statements_only_when_the_environment_asks_for_them():
     options = "settings.DATABASES['default']['OPTIONS']"
     show = (
-        f"from django.conf import settings; "
-        f"print({options}.get('server_side_binding'), {options}.get('prepare_threshold', '-'))"
+        f"from django.conf import settings; print(settings.DATABASES['default']['ENGINE'], "
+        f"{options}.get('server_side_binding'), {options}.get('prepare_threshold', '-'), {options}.get('options'))"
     )
     url = "postgres://crm:crm@127.0.0.1:5432/crm"
-    assert _django(show, DJANGO_DEBUG="1", DATABASE_URL=url).stdout.strip() == "None -"
+    plain = "-c jit=off -c max_parallel_workers_per_gather=0"
+    off = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url)
+    assert off.stdout.strip() == f"config.postgresql None - {plain}", off.stderr
     on = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url, DJANGO_PG_SERVER_SIDE_BINDING="1")
-    assert on.stdout.strip() == "True 5", on.stderr
+    # Planned for its values at every execution: no generic plan.
+    assert on.stdout.strip() == f"config.postgresql True 5 {plain} -c plan_cache_mode=force_custom_plan", on.stderr
     # Empty threshold: bound parameters, no prepared statements (a pooler in transaction mode).
     unprepared = _django(
         show, DJANGO_DEBUG="1", DATABASE_URL=url, DJANGO_PG_SERVER_SIDE_BINDING="1", DJANGO_PG_PREPARE_THRESHOLD=""
     )
-    assert unprepared.stdout.strip() == "True None", unprepared.stderr
+    assert unprepared.stdout.strip().startswith("config.postgresql True None"), unprepared.stderr
+    # Empty plan cache mode: the server's own (generic plans after five executions).
+    server = _django(
+        show, DJANGO_DEBUG="1", DATABASE_URL=url, DJANGO_PG_SERVER_SIDE_BINDING="1", DJANGO_PG_PLAN_CACHE_MODE=""
+    )
+    assert server.stdout.strip() == f"config.postgresql True 5 {plain}", server.stderr
+    bad = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url, DJANGO_PG_PLAN_CACHE_MODE="custom")
+    assert bad.returncode != 0 and "DJANGO_PG_PLAN_CACHE_MODE" in bad.stderr
     sqlite = _django(show, DJANGO_DEBUG="1", DATABASE_URL="sqlite:////tmp/x.sqlite3", DJANGO_PG_SERVER_SIDE_BINDING="1")
-    assert sqlite.stdout.strip() == "None -", sqlite.stderr
+    assert sqlite.stdout.strip().startswith("django.db.backends.sqlite3 None -"), sqlite.stderr
 
 
 def test_sqlite_connections_get_no_postgresql_options():

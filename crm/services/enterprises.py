@@ -31,6 +31,7 @@ from crm.models import (
     Visit,
 )
 from crm.permissions import can_delete
+from crm.querysets import key_chunks
 from crm.services.errors import DeleteRefused
 
 ENTERPRISE_M2M = ("liaison_officers",)
@@ -145,12 +146,13 @@ REGION_FOLLOWERS = (Visit, Cultivation)
 
 def enterprise_regions_follow(*, enterprise_ids: Iterable[int]) -> None:
     """Set the stored region (``Visit.region``, ``Cultivation.region``) of these enterprises' visits and cultivation
-    cards to their enterprise's, one UPDATE per table: after every write of an enterprise's region (the update
-    service here and the enterprise import)."""
+    cards to their enterprise's, one UPDATE per table (per 10,000 enterprises): after every write of an enterprise's
+    region (the update service here and the enterprise import)."""
     enterprise_ids = list(enterprise_ids)
     region = Enterprise.objects.filter(pk=OuterRef("enterprise_id")).values("region")
-    for model in REGION_FOLLOWERS:
-        model.objects.filter(enterprise_id__in=enterprise_ids).update(region=Subquery(region))
+    for chunk in key_chunks(enterprise_ids):  # an import's enterprises: more than one statement's parameters
+        for model in REGION_FOLLOWERS:
+            model.objects.filter(enterprise_id__in=chunk).update(region=Subquery(region))
 
 
 @transaction.atomic

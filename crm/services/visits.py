@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from crm.choices import NeedSource, Urgency, VisitFlag, VisitKind
 from crm.models import Enterprise, Project, User, Visit, VisitAttachment
 from crm.permissions import can_create, can_delete, can_edit
+from crm.querysets import key_chunks
 from crm.services.enterprises import project_of_enterprise_check
 from crm.services.errors import DeleteRefused
 from crm.services.needs import need_create
@@ -209,7 +210,8 @@ def visit_officers_flag_refresh(*, visit_ids: Iterable[int]) -> None:
     # Without a lead every officer is another one: 0 matches no user (``user_id <> NULL`` would match none).
     lead = Coalesce(OuterRef("lead_id"), Value(0))
     others = Visit.officers.through.objects.filter(visit_id=OuterRef("pk")).exclude(user_id=lead)
-    Visit.objects.filter(pk__in=list(visit_ids)).update(officers_besides_lead=Exists(others))
+    for chunk in key_chunks(visit_ids):  # an import's visits: more than one statement's parameters
+        Visit.objects.filter(pk__in=chunk).update(officers_besides_lead=Exists(others))
 
 
 def visit_answers_check(*, visit: Visit) -> None:

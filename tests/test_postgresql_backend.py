@@ -1,0 +1,109 @@
+"""config/postgresql: the backend declares the 65,535 parameters of server-side binding, so that Django's batching
+(and the imports' own statements) split what one statement could not carry; writes over an import's set split
+their ``IN`` lists (``key_chunks``)."""
+
+import pytest
+from django.db import connection
+from django.db.models import Value
+
+from config.postgresql.base import MAX_BOUND_PARAMS, DatabaseWrapper
+from crm.models import ThrottleCounter, Visit
+from crm.querysets import IN_LIST_KEYS, key_chunks
+from crm.services.enterprises import REGION_FOLLOWERS, enterprise_regions_follow
+from crm.services.visits import visit_officers_flag_refresh
+from tests.factories import VisitFactory
+
+# More keys than one bound statement takes.
+PAST_THE_LIMIT = MAX_BOUND_PARAMS + 1
+
+
+def _wrapper(**options) -> DatabaseWrapper:
+    """A connection object of the backend (never opened): its features and operations only."""
+    return DatabaseWrapper({"NAME": "crm", "OPTIONS": options}, alias="unopened")
+
+
+def test_the_limit_is_declared_only_with_server_side_binding():
+    assert _wrapper(server_side_binding=True).features.max_query_params == MAX_BOUND_PARAMS
+    assert _wrapper().features.max_query_params is None
+    assert _wrapper(server_side_binding=False).features.max_query_params is None
+
+
+def test_bulk_batches_stay_within_the_limit():
+    fields = [ThrottleCounter._meta.get_field(name) for name in ("period", "hits", "previous_hits", "expires")]
+    pk = ThrottleCounter._meta.pk
+    bound = _wrapper(server_side_binding=True).ops
+    # bulk_create (and the collector): one parameter per field and row.
+    assert bound.bulk_batch_size([pk, *fields], []) == MAX_BOUND_PARAMS // 5
+    # bulk_update asks with [pk, pk, *fields] and sends WHEN pk = %s THEN %s per field plus the key per row.
+    for n in (1, 2, 4):
+        size = bound.bulk_batch_size([pk, pk, *fields[:n]], [])
+        assert size * (2 * n + 1) <= MAX_BOUND_PARAMS < (size + 1) * (2 * n + 1)
+    # Client-side binding: Django's own answer (no limit).
+    assert _wrapper().ops.bulk_batch_size([pk, *fields], list(range(7))) == 7
+
+
+def test_key_chunks():
+    assert list(key_chunks([])) == []
+    keys = list(range(2 * IN_LIST_KEYS + 1))
+    assert [len(chunk) for chunk in key_chunks(iter(keys))] == [IN_LIST_KEYS, IN_LIST_KEYS, 1]
+    assert [key for chunk in key_chunks(keys) for key in chunk] == keys
+
+
+@pytest.fixture
+def bound():
+    """The test's connection with server-side binding on, whatever the settings (a new connection: the cursor class
+    is chosen when connecting); the settings' own afterwards."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    options = connection.settings_dict["OPTIONS"]
+    saved = dict(options)
+    connection.close()
+    options.update(server_side_binding=True, prepare_threshold=None)
+    connection.features.__dict__.pop("max_query_params", None)
+    yield
+    connection.close()
+    options.clear()
+    options.update(saved)
+    connection.features.__dict__.pop("max_query_params", None)
+
+
+# A transaction of its own: the connection is closed and opened again with binding on.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("bound")
+class TestPastTheLimitOnTheServer:
+    """Through the real paths, with more parameters than one bound statement takes (each fails without the fix:
+    "number of parameters must be between 0 and 65535")."""
+
+    def test_the_connection_binds_on_the_server(self):
+        assert connection.features.max_query_params == MAX_BOUND_PARAMS
+        with connection.cursor() as cursor:
+            assert type(cursor.cursor).__name__ == "ServerBindingCursor"
+
+    def test_bulk_create_of_rows_with_expressions(self):
+        # An expression in a row makes Django write VALUES (%s, …) per row instead of its UNNEST of one array per
+        # column: 5 parameters a row.
+        rows = [
+            ThrottleCounter(key=f"k{i}", period=1, hits=Value(1), previous_hits=0, expires=9)
+            for i in range(PAST_THE_LIMIT // 5 + 1)
+        ]
+        ThrottleCounter.objects.bulk_create(rows)
+        assert ThrottleCounter.objects.filter(hits=1).count() == len(rows)
+
+    def test_in_bulk(self):
+        ThrottleCounter.objects.create(key="k1", period=1, hits=1, previous_hits=0, expires=9)
+        found = ThrottleCounter.objects.in_bulk([f"k{i}" for i in range(PAST_THE_LIMIT)])
+        assert list(found) == ["k1"]
+
+    def test_visit_writes_over_an_imports_set(self, django_assert_max_num_queries):
+        visit = VisitFactory()
+        # Stale on purpose: both writes must reach the real visit among the keys.
+        Visit.objects.filter(pk=visit.pk).update(officers_besides_lead=None, region=None)
+        keys = [*range(-PAST_THE_LIMIT, 0), visit.pk]
+        chunks = len(keys) // IN_LIST_KEYS + 1
+        with django_assert_max_num_queries(2 * chunks):
+            visit_officers_flag_refresh(visit_ids=keys)
+        with django_assert_max_num_queries(len(REGION_FOLLOWERS) * chunks):
+            enterprise_regions_follow(enterprise_ids=[*range(-PAST_THE_LIMIT, 0), visit.enterprise_id])
+        visit.refresh_from_db()
+        assert visit.officers_besides_lead is False
+        assert visit.region_id == visit.enterprise.region_id is not None
