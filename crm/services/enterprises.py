@@ -146,8 +146,8 @@ REGION_FOLLOWERS = (Visit, Cultivation)
 
 def enterprise_regions_follow(*, enterprise_ids: Iterable[int]) -> None:
     """Set the stored region (``Visit.region``, ``Cultivation.region``) of these enterprises' visits and cultivation
-    cards to their enterprise's, one UPDATE per table (per 10,000 enterprises): after every write of an enterprise's
-    region (the update service here and the enterprise import)."""
+    cards to their enterprise's, one UPDATE per table and ``IN_LIST_KEYS`` enterprises: after every write of an
+    enterprise's region (the update service here and the enterprise import)."""
     enterprise_ids = list(enterprise_ids)
     region = Enterprise.objects.filter(pk=OuterRef("enterprise_id")).values("region")
     for chunk in key_chunks(enterprise_ids):  # an import's enterprises: more than one statement's parameters

@@ -29,12 +29,13 @@ from crm.models import (
     Region,
     User,
 )
+from crm.querysets import IN_LIST_KEYS
 from crm.sheets.files import cell_unescape
 from crm.validators import EARLIEST_DATE, LATEST_DATE, validate_no_control_chars
 
 CHANGE_REASON = "表格导入"
 SEPARATORS = re.compile(r"[、,，;；\n]+")
-CHUNK = 2000  # ids per IN (...) query: well under SQLite's variable limit
+CHUNK = IN_LIST_KEYS  # ids per IN (...) query (crm/querysets.py)
 
 
 SHEET_LANGUAGE = "zh-hans"  # enumerations are written with their Chinese label (DESIGN §3.1), whatever the UI language
