@@ -37,8 +37,8 @@ class ConstantIn(In):
         return f"{lhs} IN ({literals})", params
 
 
-# Keys per ``IN (…)`` list when a read or write takes a set of any size (an import's rows; the imports' ``CHUNK``
-# is this number): one statement must stay under the parameters a database takes (65,535 bound on the PostgreSQL
+# Keys per ``IN (…)`` list when a read or write takes a set of any size (an import's rows, its undo, an export's
+# related rows: ``key_chunks``): one statement must stay under the parameters a database takes (65,535 bound on the PostgreSQL
 # server, config/postgresql/base.py; SQLite's compile-time limit, 32,766 by default), and Django splits no ``__in``
 # list.
 IN_LIST_KEYS = 2000

@@ -8,6 +8,7 @@ which is left and reported. Runs without a test transaction (the transactions ar
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,8 +17,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, close_old_connections, connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from crm import querysets
 from crm.models import (
     Contact,
     Cultivation,
@@ -158,6 +161,35 @@ def test_a_failure_in_a_later_transaction_leaves_the_database_as_it_was(manager,
     assert database_state() == before
     assert not ImportUndo.objects.exists()
     assert job.error == ""
+
+
+def test_every_key_list_split_in_chunks_still_imports_and_undoes_whole(manager, existing, monkeypatch):
+    """With three keys per ``IN`` list (``key_chunks``), the import's lookups, its link writes and its undo journal
+    each run as many statements: a failing import still leaves everything as it was, and the same file then
+    imports whole."""
+    monkeypatch.setattr(querysets, "IN_LIST_KEYS", 3)
+    with CaptureQueriesContext(connection) as queries:
+        job = confirmed(manager, enterprise_file())
+        before = database_state()
+        with monkeypatch.context() as patched:
+            patched.setattr(EnterpriseResource, "after_update", fail_on_call(2))
+            job = import_run(job)
+    assert job.status == ImportJob.Status.INVALID
+    assert database_state() == before
+    # The key lists of reads, updates and deletes (a write chunk's history INSERT … SELECT is bounded by its rows).
+    key_lists = [
+        values.split(", ")
+        for statement in queries
+        if not statement["sql"].startswith("INSERT")
+        for values in re.findall(r" IN \(([\d, ]+)\)", statement["sql"])
+    ]
+    assert key_lists and max(len(keys) for keys in key_lists) <= 3, max(key_lists, key=len)
+    job = import_run(confirmed(manager, enterprise_file()))
+    assert job.status == ImportJob.Status.IMPORTED, job.result.get("problems")
+    assert Enterprise.objects.count() == EXISTING + NEW
+    assert set(
+        EnterpriseQualification.objects.filter(enterprise__in=existing).values_list("qualification__name", flat=True)
+    ) == {"科技型中小企业"}
 
 
 def test_the_visits_follow_their_enterprises_region_back_when_undone(manager, existing, qualifications, monkeypatch):

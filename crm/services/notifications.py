@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from crm.models import Notification
+from crm.querysets import key_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +109,8 @@ def notifications_send_many(*, notices: Iterable[Notice]) -> list[Notification]:
     keyed = {(n.recipient.pk, n.dedupe_key) for n in notices if n.dedupe_key}
     existing: set[tuple[int, str]] = set()
     keys = sorted({key for _, key in keyed})
-    for i in range(0, len(keys), 500):
-        existing.update(
-            Notification.objects.filter(dedupe_key__in=keys[i : i + 500]).values_list("recipient_id", "dedupe_key")
-        )
+    for chunk in key_chunks(keys):
+        existing.update(Notification.objects.filter(dedupe_key__in=chunk).values_list("recipient_id", "dedupe_key"))
     seen: set[tuple[int, str]] = set()
     to_create = []
     for n in notices:

@@ -45,6 +45,7 @@ from crm.models import (
     ServiceLog,
     User,
 )
+from crm.querysets import key_chunks
 from crm.services.enterprises import enterprise_set_qualifications, region_check
 from crm.services.notifications import Notice, notifications_send_many
 
@@ -83,10 +84,8 @@ def enterprise_figures_sync(*, enterprise_ids: Iterable[int]) -> int:
         )
         updates[name] = Coalesce(Subquery(latest), F(name))
     updated = 0
-    for start in range(0, len(ids), 500):
-        updated += Enterprise.objects.filter(pk__in=ids[start : start + 500]).update(
-            **updates, updated_at=timezone.now()
-        )
+    for chunk in key_chunks(ids):
+        updated += Enterprise.objects.filter(pk__in=chunk).update(**updates, updated_at=timezone.now())
     return updated
 
 

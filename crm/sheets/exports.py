@@ -27,6 +27,7 @@ from django.utils.translation import gettext
 from openpyxl.utils import quote_sheetname
 from xlsxwriter.utility import xl_col_to_name
 
+from crm.querysets import key_chunks
 from crm.sheets.files import cell_escape, write_csv
 from crm.sheets.resources import resource_for
 from crm.sheets.resources.widgets import (
@@ -281,8 +282,8 @@ class _Objects:
 
     def load(self, pks) -> None:
         missing = list({pk for pk in pks if pk is not None and pk not in self.by_pk})
-        for start in range(0, len(missing), EXPORT_CHUNK):
-            for obj in self.queryset.filter(pk__in=missing[start : start + EXPORT_CHUNK]):
+        for chunk in key_chunks(missing):
+            for obj in self.queryset.filter(pk__in=chunk):
                 self.by_pk[obj.pk] = obj
 
 

@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import choices
 from crm.models import Activity, Bureau, Need
+from crm.querysets import key_chunks
 from crm.services.activities import activity_counts_default
 from crm.sheets.resources.base import (
-    CHUNK,
     EXAMPLE_CREDIT_CODE,
     LedgerResource,
     choice,
@@ -119,8 +119,8 @@ class ActivityResource(LedgerResource):
         # Which participants of the activities updated raised a need there (they cannot be dropped).
         ids = sorted(obj.pk for obj in self._existing.values())
         self._raised = {}
-        for start in range(0, len(ids), CHUNK):
-            rows = Need.objects.filter(activity_id__in=ids[start : start + CHUNK], enterprise_id__isnull=False)
+        for chunk in key_chunks(ids):
+            rows = Need.objects.filter(activity_id__in=chunk, enterprise_id__isnull=False)
             for activity_id, enterprise_id in rows.values_list("activity_id", "enterprise_id").distinct():
                 self._raised.setdefault(activity_id, set()).add(enterprise_id)
 

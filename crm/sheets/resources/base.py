@@ -40,12 +40,12 @@ from crm.models import (
     Qualification,
     Region,
 )
+from crm.querysets import key_chunks
 from crm.sheets.files import cell_unescape, dataset_escape
 from crm.sheets.resources.bulk import HistoryRows, RowsInsert, RowsUpdate, links_delete
 from crm.sheets.resources.undo import UndoJournal, import_undo, write_pause
 from crm.sheets.resources.widgets import (
     CHANGE_REASON,
-    CHUNK,
     BoolWidget,
     CachedLookupWidget,
     ChoiceWidget,
@@ -433,27 +433,24 @@ class LedgerResource(resources.ModelResource):
                     keys.add(cleaned)
             keys = sorted(keys)
             model = self._meta.model
-            for start in range(0, len(keys), CHUNK):
-                chunk = keys[start : start + CHUNK]
+            for chunk in key_chunks(keys):
                 for obj in model._default_manager.filter(**{f"{self.key_lookup}__in": chunk}):
                     self._existing[getattr(obj, self.key_lookup)] = obj
             self._visible = None
             if self.user is not None and hasattr(model._default_manager.all(), "visible_to"):
                 ids = [obj.pk for obj in self._existing.values()]
                 self._visible = set()
-                for start in range(0, len(ids), CHUNK):
+                for chunk in key_chunks(ids):
                     self._visible.update(
-                        model._default_manager.visible_to(self.user)
-                        .filter(pk__in=ids[start : start + CHUNK])
-                        .values_list("pk", flat=True)
+                        model._default_manager.visible_to(self.user).filter(pk__in=chunk).values_list("pk", flat=True)
                     )
         self._m2m_current = {}
         existing_ids = [obj.pk for obj in self._existing.values()]
         for _name, field in self._present_m2m:
             through, source, target = self._through(field.attribute)
             current: dict[int, dict] = {}  # owner id → {target id: through row id}
-            for start in range(0, len(existing_ids), CHUNK):
-                rows = through.objects.filter(**{f"{source}__in": existing_ids[start : start + CHUNK]})
+            for chunk in key_chunks(existing_ids):
+                rows = through.objects.filter(**{f"{source}__in": chunk})
                 for link_id, owner_id, target_id in rows.values_list("pk", source, target):
                     current.setdefault(owner_id, {})[target_id] = link_id
             self._m2m_current[field.attribute] = current
@@ -952,8 +949,7 @@ class LedgerResource(resources.ModelResource):
         journal = self.journal
         for through, source, target, removed, new_links in links:
             now = timezone.now()
-            for start in range(0, len(removed), CHUNK):
-                chunk = removed[start : start + CHUNK]
+            for chunk in key_chunks(removed):
                 if journal is not None:
                     journal.unlinking(through, chunk)
                 links_delete(through, chunk, user=self.user, reason=CHANGE_REASON, now=now)

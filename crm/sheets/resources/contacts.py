@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Contact
+from crm.querysets import key_chunks
 from crm.services.enterprises import contacts_primary_apply
 from crm.sheets.resources.base import (
-    CHUNK,
     EXAMPLE_CREDIT_CODE,
     EXAMPLE_ENTERPRISE,
     LedgerResource,
@@ -73,8 +73,7 @@ class ContactResource(LedgerResource):
         # The contacts of the enterprises the file names, to find a row's contact by its name.
         enterprise_ids = sorted({o.pk for bucket in self.fields["enterprise"].widget.index().values() for o in bucket})
         self._by_name = {}
-        for start in range(0, len(enterprise_ids), CHUNK):
-            chunk = enterprise_ids[start : start + CHUNK]
+        for chunk in key_chunks(enterprise_ids):
             for contact in self.scoped_queryset().filter(enterprise_id__in=chunk):
                 self._by_name.setdefault((contact.enterprise_id, norm(contact.name)), []).append(contact)
 

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Enterprise, EnterpriseYear
+from crm.querysets import key_chunks
 from crm.services.programmes import CURRENT_FIGURES, YEAR_FIELDS, enterprise_figures_sync
 from crm.sheets.resources.base import (
-    CHUNK,
     EXAMPLE_CREDIT_CODE,
     EXAMPLE_ENTERPRISE,
     LedgerResource,
@@ -78,8 +78,7 @@ class EnterpriseYearResource(LedgerResource):
         super()._prefetch(dataset)
         enterprise_ids = sorted({o.pk for bucket in self.fields["enterprise"].widget.index().values() for o in bucket})
         self._by_pair = {}
-        for start in range(0, len(enterprise_ids), CHUNK):
-            chunk = enterprise_ids[start : start + CHUNK]
+        for chunk in key_chunks(enterprise_ids):
             for record in self.scoped_queryset().filter(enterprise_id__in=chunk):
                 self._by_pair[(record.enterprise_id, record.year)] = record
 

@@ -27,8 +27,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 
 from crm.models import ImportUndo
+from crm.querysets import key_chunks
 from crm.sheets.resources.bulk import RowsUpdate
-from crm.sheets.resources.widgets import CHUNK as CHUNK_KEYS
 
 STAMP_COLUMNS = ("updated_at", "version")  # a record's columns that any later save changes
 
@@ -54,9 +54,8 @@ def _plain(values):
 def _values(model, pks, attnames: list[str]) -> dict:
     """{pk: [values of attnames]} of the rows ``pks`` as stored now (JSON-plain)."""
     rows = []
-    pks = list(pks)
-    for start in range(0, len(pks), CHUNK_KEYS):
-        rows += model._base_manager.filter(pk__in=pks[start : start + CHUNK_KEYS]).values_list("pk", *attnames)
+    for chunk in key_chunks(pks):
+        rows += model._base_manager.filter(pk__in=chunk).values_list("pk", *attnames)
     return {pk: values for pk, *values in _plain(rows)}  # one JSON round trip for all rows
 
 
@@ -171,8 +170,7 @@ def _undo_created(model, data) -> list[str]:
             continue
         if relation.field.remote_field.on_delete is models.DO_NOTHING:
             continue
-        for start in range(0, len(candidates), CHUNK_KEYS):
-            chunk = candidates[start : start + CHUNK_KEYS]
+        for chunk in key_chunks(candidates):
             lookup = {f"{relation.field.name}__in": chunk}
             for pk in set(
                 relation.related_model._base_manager.filter(**lookup).values_list(relation.field.attname, flat=True)
@@ -182,8 +180,7 @@ def _undo_created(model, data) -> list[str]:
                     left.append(_left(model, pk, gettext("referred to by other records since the import; not deleted")))
     gone = [pk for pk in candidates if pk not in keep]
     history = getattr(getattr(model, "history", None), "model", None)
-    for start in range(0, len(gone), CHUNK_KEYS):
-        chunk = gone[start : start + CHUNK_KEYS]
+    for chunk in key_chunks(gone):
         if history is not None:
             history._base_manager.filter(**{f"{model._meta.pk.attname}__in": chunk})._raw_delete(
                 router.db_for_write(history)
@@ -213,9 +210,9 @@ def _undo_updated(model, data) -> list[str]:
 
 def _undo_history(model, data) -> list[str]:
     ids = data["ids"]
-    for start in range(0, len(ids), CHUNK_KEYS):
+    for chunk in key_chunks(ids):
         model._base_manager.filter(
-            id__in=ids[start : start + CHUNK_KEYS], history_type=data["type"], history_date=parse_datetime(data["date"])
+            id__in=chunk, history_type=data["type"], history_date=parse_datetime(data["date"])
         )._raw_delete(router.db_for_write(model))
     return []
 
@@ -225,11 +222,11 @@ def _undo_linked(model, data) -> list[str]:
     wanted = {tuple(pair) for pair in data["pairs"]}
     owners = sorted({a for a, _b in wanted})
     doomed = []
-    for start in range(0, len(owners), CHUNK_KEYS):
-        rows = model._base_manager.filter(**{f"{source}__in": owners[start : start + CHUNK_KEYS]})
+    for chunk in key_chunks(owners):
+        rows = model._base_manager.filter(**{f"{source}__in": chunk})
         doomed += [pk for pk, a, b in rows.values_list("pk", source, target) if (a, b) in wanted]
-    for start in range(0, len(doomed), CHUNK_KEYS):
-        model._base_manager.filter(pk__in=doomed[start : start + CHUNK_KEYS])._raw_delete(router.db_for_write(model))
+    for chunk in key_chunks(doomed):
+        model._base_manager.filter(pk__in=chunk)._raw_delete(router.db_for_write(model))
     return []
 
 

@@ -29,13 +29,12 @@ from crm.models import (
     Region,
     User,
 )
-from crm.querysets import IN_LIST_KEYS
+from crm.querysets import key_chunks
 from crm.sheets.files import cell_unescape
 from crm.validators import EARLIEST_DATE, LATEST_DATE, validate_no_control_chars
 
 CHANGE_REASON = "表格导入"
 SEPARATORS = re.compile(r"[、,，;；\n]+")
-CHUNK = IN_LIST_KEYS  # ids per IN (...) query (crm/querysets.py)
 
 
 SHEET_LANGUAGE = "zh-hans"  # enumerations are written with their Chinese label (DESIGN §3.1), whatever the UI language
@@ -710,8 +709,7 @@ class PrefetchedWidget(CachedLookupWidget):
     def prefetch(self, values) -> None:
         self._index = {}
         variants = sorted({variant for v in values if not is_blank(v) for variant in name_variants(one_line(str(v)))})
-        for start in range(0, len(variants), CHUNK):
-            chunk = variants[start : start + CHUNK]
+        for chunk in key_chunks(variants):
             condition = Q()
             for lookup in self.lookups:
                 condition |= Q(**{f"{lookup}__in": chunk})
