@@ -329,17 +329,16 @@ def test_export_buttons_write_what_the_include_wrote(viewname, query):
 
 
 def _old_url_replace(request, **kwargs) -> str:
-    """url_replace before it encoded the query once per request (a copy of the QueryDict per call)."""
+    """What url_replace wrote before it encoded the query once per request: a copy of the QueryDict per call, with
+    ``page`` dropped when another parameter changes, then each parameter removed (None, "") or replaced."""
     params = request.GET.copy()
-    if any(k != "page" for k in kwargs):
-        params.pop("page", None)
-    for key, value in kwargs.items():
+    steps = [("page", None)] if any(k != "page" for k in kwargs) else []
+    for key, value in [*steps, *kwargs.items()]:
         if value is None or value == "":
             params.pop(key, None)
         else:
-            params[key] = str(value)
-    encoded = params.urlencode()
-    return f"?{encoded}" if encoded else "?"
+            params.setlist(key, [str(value)])
+    return "?" + params.urlencode()
 
 
 @pytest.mark.parametrize(
