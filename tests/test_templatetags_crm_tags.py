@@ -326,3 +326,76 @@ def test_export_buttons_write_what_the_include_wrote(viewname, query):
         request=RequestFactory().get(f"/x/?{query}"),
     )
     assert ('id="export-csv"' in rendered) is (viewname != "crm:no-such-export")
+
+
+def _old_url_replace(request, **kwargs) -> str:
+    """What url_replace wrote before it encoded the query once per request: a copy of the QueryDict per call, with
+    ``page`` dropped when another parameter changes, then each parameter removed (None, "") or replaced."""
+    params = request.GET.copy()
+    steps = [("page", None)] if any(k != "page" for k in kwargs) else []
+    for key, value in [*steps, *kwargs.items()]:
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params.setlist(key, [str(value)])
+    return "?" + params.urlencode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "page=3", "q=%E4%B8%AD+a%26b&x=1&x=2&page=2", "ordering=&page=1&a%20b=c%3Dd", "x&y=", "ordering=-name"],
+)
+def test_url_replace_writes_what_a_copy_of_the_querydict_wrote(query):
+    from crm.templatetags.crm_tags import url_replace
+
+    request = RequestFactory().get(f"/needs/?{query}")
+    for kwargs in ({"page": 4}, {"ordering": "name"}, {"x": None}, {"q": ""}, {"page_size": 50, "page": 2}, {}):
+        assert url_replace({"request": request}, **kwargs) == _old_url_replace(request, **kwargs)
+
+
+def test_url_replace_encodes_the_query_once_per_request(monkeypatch):
+    from crm.templatetags import crm_tags
+
+    encoded = []
+    pair = crm_tags._query_pair
+    monkeypatch.setattr(crm_tags, "_query_pair", lambda key, value: encoded.append(key) or pair(key, value))
+    context = {"request": RequestFactory().get("/needs/?q=a&status=new&page=2")}
+    for page in range(1, 6):
+        crm_tags.url_replace(context, page=page)
+    assert encoded.count("q") == 1 and encoded.count("status") == 1
+
+
+def test_sort_th_writes_what_format_html_wrote():
+    from django.utils.html import format_html
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from crm.templatetags.crm_tags import _sort_state, sort_th, url_replace
+
+    def old_sort_th(context, field, label, css="", param="ordering"):
+        target, icon, aria = _sort_state(context, field, param)
+        link = format_html(
+            '<a class="sort-link text-reset text-decoration-none{}" href="{}" data-sort="{}">{}'
+            ' <i class="bi {} sort-arrow" aria-hidden="true"></i></a>',
+            " sort-active" if aria != "none" else "",
+            url_replace(context, **{param: target}),
+            field,
+            label,
+            icon,
+        )
+        return format_html(
+            '<th scope="col"{}{}>{}</th>',
+            format_html(' class="{}"', css) if css else "",
+            format_html(' aria-sort="{}"', aria),
+            link,
+        )
+
+    for query in ("", "ordering=due_on&q=%3Cx%3E", "ordering=-due_on&page=2", "sort=name"):
+        context = {"request": RequestFactory().get(f"/needs/?{query}"), "default_ordering": "-name"}
+        for field, label, css, param in (
+            ("due_on", gettext_lazy("Due on"), "d-none d-md-table-cell", "ordering"),
+            ("name", mark_safe("<b>Name</b>"), "", "ordering"),
+            ("name", "A & B", mark_safe("x"), "sort"),
+        ):
+            with translation.override("zh-hans"):
+                assert sort_th(context, field, label, css, param) == old_sort_th(context, field, label, css, param)

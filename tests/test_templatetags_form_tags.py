@@ -1,12 +1,15 @@
-"""form_tags.panel_fields writes the filter panel's fields as its loop of _field.html includes did, in every branch."""
+# ruff: noqa: E501 - the replaced template text, byte for byte
+"""form_tags.panel_fields writes the filter panel's fields as its loop of _field.html includes did, in every branch;
+form_tags.filter_panel writes the whole panel as crm/partials/_filter_panel.html (and _filter_chips.html) did."""
 
 import pytest
 from django import forms
 from django.utils.safestring import mark_safe
 
+from crm.choices import Role
 from crm.filtersets import NeedFilterSet, VisitFilterSet
 from crm.forms.base import style_form
-from tests.factories import UserFactory
+from tests.factories import EnterpriseFactory, NeedFactory, UserFactory, VisitFactory
 from tests.template_helpers import rendered_alike
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +23,74 @@ OLD_LOOP = """{% for field in panel_fields %}
           {% endif %}
         {% endfor %}"""
 NEW_LOOP = "{% load form_tags %}{% panel_fields panel_fields %}"
+
+# A list's {% include "crm/partials/_filter_panel.html" with search_placeholder=search_placeholder %} before it became
+# {% filter_panel search_placeholder %}: the panel's template with its include of _filter_chips.html written in.
+OLD_PANEL = """{% load i18n crm_tags form_tags %}
+{% comment %}
+Filter panel for a FilteredListView. Renders the search box and ``panel_fields`` (the
+view's ``filter_fields``); keeps the other filters, ``ordering`` and ``page_size`` as hidden inputs.
+The active filters show as removable chips (``filterset.chips``, crm/filtersets.py); the panel opens by
+itself only when one of its own fields is set (or invalid), not for filters that came from a drill-down link.
+Usage: {% include "crm/partials/_filter_panel.html" with search_placeholder=_("…") %}
+{% endcomment %}
+<form method="get" class="card mb-3 filter-panel" id="filter-form" role="search">
+  <div class="card-body py-2">
+    <div class="d-flex gap-2 align-items-center">
+      <div class="flex-grow-1">
+        <label class="visually-hidden" for="{{ filter_form.q.id_for_label }}">{% translate "Search" %}</label>
+        <input type="search" name="q" id="{{ filter_form.q.id_for_label }}" value="{{ filter_form.q.value|default:'' }}"
+               class="form-control{% if filter_form.q.errors %} is-invalid{% endif %}" maxlength="100"
+               placeholder="{{ search_placeholder|default:_('Search') }}">
+      </div>
+      <button class="btn btn-primary text-nowrap" type="submit" id="filter-submit"><i class="bi bi-search" aria-hidden="true"></i> {% translate "Filter" %}</button>
+      {% with panel_open=filterset.chips|chips_in_panel:panel_fields %}
+      <button class="btn btn-outline-secondary text-nowrap" type="button" data-bs-toggle="collapse" data-bs-target="#filter-fields"
+              aria-expanded="{% if panel_open or filter_form.errors %}true{% else %}false{% endif %}" aria-controls="filter-fields" id="filter-toggle">
+        <i class="bi bi-funnel" aria-hidden="true"></i><span class="d-none d-sm-inline"> {% translate "More filters" %}</span>
+        {% if active_filter_count %}<span class="badge text-bg-primary">{{ active_filter_count }}</span>{% endif %}
+      </button>
+      {% endwith %}
+    </div>
+    {% if filter_form.q.errors %}<div class="invalid-feedback d-block">{{ filter_form.q.errors|join:" " }}</div>{% endif %}
+    {% with chips=filterset.chips %}{% load i18n %}
+{% comment %}
+The active filters of a list as chips; each chip is a link to the same list without that filter.
+Usage: {% include "crm/partials/_filter_chips.html" with chips=filterset.chips %}
+{% endcomment %}
+{% if chips %}
+<div class="filter-chips d-flex flex-wrap align-items-center gap-2 mt-2" id="filter-chips">
+  <span class="small text-body-secondary" id="filter-chips-label">{% translate "Filtered by" %}</span>
+  <ul class="list-unstyled d-flex flex-wrap gap-2 mb-0" aria-labelledby="filter-chips-label">
+    {% for chip in chips %}
+    <li>
+      <a class="btn btn-sm btn-outline-primary rounded-pill filter-chip" href="{{ chip.remove_url }}" data-filter="{{ chip.name }}"
+         title="{% translate 'Remove this filter' %}">
+        <span>{{ chip.label|capfirst }}：{{ chip.value }}</span>
+        <i class="bi bi-x-lg" aria-hidden="true"></i><span class="visually-hidden">{% translate "Remove this filter" %}</span>
+      </a>
+    </li>
+    {% endfor %}
+  </ul>
+  {% if chips|length > 1 %}<a class="btn btn-sm btn-link px-1" href="{{ request.path }}{% if request.GET.ordering %}?ordering={{ request.GET.ordering|urlencode }}{% endif %}">{% translate "Clear filters" %}</a>{% endif %}
+</div>
+{% endif %}
+{% endwith %}
+    <div class="collapse{% if filter_form.errors or filterset.chips|chips_in_panel:panel_fields %} show{% endif %}" id="filter-fields">
+      <div class="row g-2 mt-1">
+        {% panel_fields panel_fields %}{# each as crm/partials/_field.html writes it, without an include per field #}
+      </div>
+      <div class="d-flex gap-2 mt-1">
+        <a class="btn btn-sm btn-link px-0" href="{{ request.path }}">{% translate "Clear filters" %}</a>
+      </div>
+    </div>
+    {% for key, value in hidden_filter_params %}<input type="hidden" name="{{ key }}" value="{{ value }}">{% endfor %}
+    {% if request.GET.ordering %}<input type="hidden" name="ordering" value="{{ request.GET.ordering }}">{% endif %}
+    {% if request.GET.page_size %}<input type="hidden" name="page_size" value="{{ request.GET.page_size }}">{% endif %}
+  </div>
+</form>
+"""
+NEW_PANEL = "{% load form_tags %}{% filter_panel search_placeholder %}"
 
 
 class EveryBranchForm(forms.Form):
@@ -63,3 +134,36 @@ def test_the_list_filtersets_with_and_without_errors():
 def test_no_fields_write_nothing():
     assert rendered_alike(OLD_LOOP, NEW_LOOP, panel_fields=[]) == ""
     assert rendered_alike(OLD_LOOP, NEW_LOOP, panel_fields=None) == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/enterprises/",
+        "/enterprises/?region=zz!bad&is_linked=maybe&ordering=name&page_size=50",
+        "/needs/?open=true&status=assigned&urgency=urgent&ordering=-due_on&page_size=50",
+        "/needs/?q=%3Cx%3E%22&due_on_after=bad",
+        "/visits/?kind=nope&q=a&ordering=visited_on",
+        "/visits/plans/?status=planned",
+        "/action-items/?overdue=true",
+        "/activities/?q=%3Cb%3E",
+    ],
+)
+def test_the_filter_panel_as_its_include_wrote_it(client, url):
+    user = UserFactory(roles=[Role.MANAGER])
+    enterprise = EnterpriseFactory()
+    NeedFactory(enterprise=enterprise)
+    VisitFactory(enterprise=enterprise)
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200
+    context = next(c for c in response.context if "panel_fields" in c).flatten()
+    rendered = rendered_alike(OLD_PANEL, NEW_PANEL, **context)
+    assert 'id="filter-form"' in rendered
+    if "ordering=" in url and "&" in url.partition("?")[2]:
+        assert 'name="ordering"' in rendered
+
+
+def test_the_filter_panel_without_a_filterset_or_request():
+    rendered = rendered_alike(OLD_PANEL, NEW_PANEL, search_placeholder="Name & code", panel_fields=[])
+    assert "Name &amp; code" in rendered

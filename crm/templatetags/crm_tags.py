@@ -3,6 +3,7 @@
 import datetime as dt
 import functools
 import html
+from urllib.parse import quote_plus
 
 from django import template
 from django.conf import settings
@@ -335,6 +336,23 @@ def main_nav(context) -> str:
     return mark_safe("\n".join([*lis, dropdown]))  # noqa: S308 (each part built by format_html)
 
 
+def _query_pair(key: str, value: str) -> str:
+    """``key=value`` as ``QueryDict.urlencode`` writes it (``urllib.parse.urlencode`` of the UTF-8 bytes)."""
+    return f"{quote_plus(key)}={quote_plus(value)}"
+
+
+def _query_parts(request) -> dict[str, str]:
+    """The request's query string as ``{key: "key=v1&key=v2"}``, encoded once per request: a list page asks for a
+    dozen variants of it (each sortable header, each page link), which copied and re-encoded the whole QueryDict."""
+    query = request.GET
+    cached = getattr(request, "_crm_query_parts", None)
+    if cached is not None and cached[0] is query:
+        return cached[1]
+    parts = {key: "&".join(_query_pair(key, str(value)) for value in values) for key, values in query.lists()}
+    request._crm_query_parts = (query, parts)
+    return parts
+
+
 @register.simple_tag(takes_context=True)
 def url_replace(context, **kwargs) -> str:
     """The current query string with some parameters replaced (``None`` removes one); starts with ``?``.
@@ -342,16 +360,15 @@ def url_replace(context, **kwargs) -> str:
     Django 5.2's built-in ``{% querystring %}`` does the same; this variant also drops ``page`` whenever
     another parameter changes, so sorting or a new page size starts again at page 1.
     """
-    request = context["request"]
-    params = request.GET.copy()
+    params = dict(_query_parts(context["request"]))
     if any(k != "page" for k in kwargs):
         params.pop("page", None)
     for key, value in kwargs.items():
         if value is None or value == "":
             params.pop(key, None)
         else:
-            params[key] = str(value)
-    encoded = params.urlencode()
+            params[key] = _query_pair(key, str(value))
+    encoded = "&".join(part for part in params.values() if part)
     return f"?{encoded}" if encoded else "?"
 
 
@@ -471,17 +488,14 @@ def _sort_state(context, field: str, param: str) -> tuple[str, str, str]:
     return field, "bi-arrow-down-up", "none"
 
 
-def _sort_link(context, field: str, label, param: str):
-    target, icon, aria = _sort_state(context, field, param)
+def _sort_link(context, field: str, label, param: str, state=None) -> str:
+    target, icon, aria = state or _sort_state(context, field, param)
     href = url_replace(context, **{param: target})
-    return format_html(
-        '<a class="sort-link text-reset text-decoration-none{}" href="{}" data-sort="{}">{}'
-        ' <i class="bi {} sort-arrow" aria-hidden="true"></i></a>',
-        " sort-active" if aria != "none" else "",
-        href,
-        field,
-        label,
-        icon,
+    # What format_html wrote (each value through conditional_escape), without its str.format and lazy wrappers.
+    return (
+        f'<a class="sort-link text-reset text-decoration-none{" sort-active" if aria != "none" else ""}"'
+        f' href="{conditional_escape(href)}" data-sort="{conditional_escape(field)}">{conditional_escape(label)}'
+        f' <i class="bi {icon} sort-arrow" aria-hidden="true"></i></a>'
     )
 
 
@@ -491,13 +505,10 @@ def sort_th(context, field: str, label, css: str = "", param: str = "ordering"):
     column the list is sorted by, as WAI-ARIA wants, and the link inside shows the arrow.
     ``{% sort_th "due_on" _("Due on") "d-none d-md-table-cell" %}``. The view's ``default_ordering`` in the
     context (e.g. ``"-visited_on"``) marks the column of the default sort."""
-    _target, _icon, aria = _sort_state(context, field, param)
-    return format_html(
-        '<th scope="col"{}{}>{}</th>',
-        format_html(' class="{}"', css) if css else "",
-        format_html(' aria-sort="{}"', aria),
-        _sort_link(context, field, label, param),
-    )
+    state = _sort_state(context, field, param)
+    css_attr = f' class="{conditional_escape(css)}"' if css else ""
+    link = _sort_link(context, field, label, param, state)
+    return mark_safe(f'<th scope="col"{css_attr} aria-sort="{state[2]}">{link}</th>')  # noqa: S308 (escaped above)
 
 
 @register.filter

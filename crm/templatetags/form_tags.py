@@ -1,10 +1,12 @@
-"""Template helpers of the shared form includes (crm/partials/_form_errors.html, _field.html, _filter_panel.html)."""
+"""Template helpers of the shared form includes (crm/partials/_form_errors.html, _field.html) and a list's filter
+panel."""
 
 from django import template
-from django.template.defaultfilters import capfirst
+from django.template.defaultfilters import capfirst, urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
-from crm.templatetags.crm_tags import shown
+from crm.templatetags.crm_tags import chips_in_panel, shown
 
 register = template.Library()
 
@@ -55,10 +57,123 @@ def field_html(field, col: str = "") -> str:
 
 @register.simple_tag
 def panel_fields(fields) -> str:
-    """The fields of a list's filter panel (templates/crm/partials/_filter_panel.html), each as _field.html writes
+    """The fields of a list's filter panel (``filter_panel``), each as _field.html writes
     it: what the panel's ``{% for %}`` loop of includes wrote."""
     parts = []
     for field in fields or ():
         col = "col-12 col-md-8 col-xl-4" if field.widget_type in RANGE_WIDGETS else "col-6 col-md-4 col-xl-2"
         parts.append(f"\n          \n            {field_html(field, col)}\n          \n        ")
     return mark_safe("".join(parts))  # noqa: S308 (field_html escapes every value; bound fields render safe HTML)
+
+
+def _chips_html(request, chips) -> str:
+    """What crm/partials/_filter_chips.html wrote for ``chips`` (each a removable link; 清除筛选 for two or more)."""
+    if not chips:
+        return "\n\n\n"
+    remove = gettext("Remove this filter")
+    items = "".join(
+        "\n    <li>\n"
+        f'      <a class="btn btn-sm btn-outline-primary rounded-pill filter-chip" href="{shown(chip.remove_url)}"'
+        f' data-filter="{shown(chip.name)}"\n'
+        f'         title="{remove}">\n'
+        f"        <span>{shown(capfirst(chip.label))}：{shown(chip.value)}</span>\n"
+        f'        <i class="bi bi-x-lg" aria-hidden="true"></i><span class="visually-hidden">{remove}</span>\n'
+        "      </a>\n"
+        "    </li>\n    "
+        for chip in chips
+    )
+    clear = ""
+    if len(chips) > 1:
+        ordering = request.GET.get("ordering") if request is not None else None
+        query = f"?ordering={shown(urlencode(ordering))}" if ordering else ""
+        path = shown(request.path) if request is not None else ""
+        clear = f'<a class="btn btn-sm btn-link px-1" href="{path}{query}">{gettext("Clear filters")}</a>'
+    return (
+        "\n\n\n"
+        '<div class="filter-chips d-flex flex-wrap align-items-center gap-2 mt-2" id="filter-chips">\n'
+        f'  <span class="small text-body-secondary" id="filter-chips-label">{gettext("Filtered by")}</span>\n'
+        '  <ul class="list-unstyled d-flex flex-wrap gap-2 mb-0" aria-labelledby="filter-chips-label">\n'
+        f"    {items}\n"
+        "  </ul>\n"
+        f"  {clear}\n"
+        "</div>\n\n"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def filter_panel(context, search_placeholder=None) -> str:
+    """A list's filter panel: the search box, the active filters as chips, the panel's fields (``panel_fields``),
+    the other filters, ``ordering`` and ``page_size`` kept as hidden inputs; the panel opens by itself only when
+    one of its own fields is set (or invalid), not for filters that came from a drill-down link.
+
+    ``{% filter_panel search_placeholder %}`` writes what ``{% include "crm/partials/_filter_panel.html" with
+    search_placeholder=… %}`` (and its include of _filter_chips.html) wrote: some 60 node renders and two context
+    pushes on every list page. tests/test_templatetags_form_tags.py renders both."""
+    request = context.get("request")
+    form = context.get("filter_form")
+    filterset = context.get("filterset")
+    fields = context.get("panel_fields")
+    q = form["q"] if form is not None and "q" in getattr(form, "fields", ()) else None
+    q_id = shown(q.id_for_label) if q is not None else ""
+    q_value = shown((q.value() if q is not None else None) or "")
+    q_errors = q.errors if q is not None else None
+    placeholder = shown(search_placeholder) if search_placeholder else gettext("Search")
+    chips = getattr(filterset, "chips", None) if filterset is not None else None
+    form_errors = bool(form.errors) if form is not None and hasattr(form, "errors") else False
+    panel_open = chips_in_panel(chips, fields)
+    count = context.get("active_filter_count")
+    badge = f'<span class="badge text-bg-primary">{shown(count)}</span>' if count else ""
+    errors = (
+        '<div class="invalid-feedback d-block">' + " ".join(shown(error) for error in q_errors) + "</div>"
+        if q_errors
+        else ""
+    )
+    query = request.GET if request is not None else {}
+    hidden = "".join(
+        f'<input type="hidden" name="{shown(key)}" value="{shown(value)}">'
+        for key, value in context.get("hidden_filter_params") or ()
+    )
+    ordering, page_size = query.get("ordering"), query.get("page_size")
+    kept_ordering = f'<input type="hidden" name="ordering" value="{shown(ordering)}">' if ordering else ""
+    kept_size = f'<input type="hidden" name="page_size" value="{shown(page_size)}">' if page_size else ""
+    expanded = "true" if panel_open or form_errors else "false"
+    return mark_safe(  # noqa: S308 (every value escaped by shown; translations written unescaped, as {% translate %})
+        '\n\n<form method="get" class="card mb-3 filter-panel" id="filter-form" role="search">\n'
+        '  <div class="card-body py-2">\n'
+        '    <div class="d-flex gap-2 align-items-center">\n'
+        '      <div class="flex-grow-1">\n'
+        f'        <label class="visually-hidden" for="{q_id}">{gettext("Search")}</label>\n'
+        f'        <input type="search" name="q" id="{q_id}" value="{q_value}"\n'
+        f'               class="form-control{" is-invalid" if q_errors else ""}" maxlength="100"\n'
+        f'               placeholder="{placeholder}">\n'
+        "      </div>\n"
+        '      <button class="btn btn-primary text-nowrap" type="submit" id="filter-submit"><i class="bi bi-search"'
+        f' aria-hidden="true"></i> {gettext("Filter")}</button>\n'
+        "      \n"
+        '      <button class="btn btn-outline-secondary text-nowrap" type="button" data-bs-toggle="collapse"'
+        ' data-bs-target="#filter-fields"\n'
+        f'              aria-expanded="{expanded}" aria-controls="filter-fields"'
+        ' id="filter-toggle">\n'
+        '        <i class="bi bi-funnel" aria-hidden="true"></i><span class="d-none d-sm-inline">'
+        f" {gettext('More filters')}</span>\n"
+        f"        {badge}\n"
+        "      </button>\n"
+        "      \n"
+        "    </div>\n"
+        f"    {errors}\n"
+        f"    {_chips_html(request, chips)}\n"
+        f'    <div class="collapse{" show" if form_errors or panel_open else ""}" id="filter-fields">\n'
+        '      <div class="row g-2 mt-1">\n'
+        f"        {panel_fields(fields)}\n"
+        "      </div>\n"
+        '      <div class="d-flex gap-2 mt-1">\n'
+        f'        <a class="btn btn-sm btn-link px-0" href="{shown(request.path) if request is not None else ""}">'
+        f"{gettext('Clear filters')}</a>\n"
+        "      </div>\n"
+        "    </div>\n"
+        f"    {hidden}\n"
+        f"    {kept_ordering}\n"
+        f"    {kept_size}\n"
+        "  </div>\n"
+        "</form>\n"
+    )
