@@ -12,8 +12,10 @@ from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.test.client import BOUNDARY, encode_multipart
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -178,6 +180,18 @@ class TestVisitPages:
         assert 'data-count="1"' in html
         html = client.get(reverse("crm:visit-list") + f"?enterprise={county_enterprise.pk}").content.decode()
         assert "县区走访" in html and 'data-count="1"' in html
+
+    def test_list_rows_read_only_what_the_row_shows(self, client, officer, manager, enterprise):
+        visit_create(user=officer, enterprise=enterprise, visited_on=TODAY, q_needs="问需", officers=[officer, manager])
+        client.force_login(manager)
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(reverse("crm:visit-list")).content.decode()
+        assert '<td class="d-none d-lg-table-cell small">manager、officer</td>' in html
+        statements = [query["sql"] for query in ctx.captured_queries]
+        # The row's columns only (VisitListView.page_rows), and no user built whole (its password, its dates) for a
+        # name: the lead's names are joined, the officers come from people_prefetch.
+        assert not [sql for sql in statements if '"crm_visit"."interviewee"' in sql]
+        assert not [sql for sql in statements if '"crm_user"."password"' in sql and "crm_visit" in sql]
 
     def test_detail_print_and_attachment_scoping(self, client, officer, county_officer, enterprise):
         visit = visit_create(

@@ -21,6 +21,7 @@ from crm.forms.policies import MatchStatusForm
 from crm.models import Contact, Enterprise, Project, Visit
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors import enterprises as selectors
+from crm.selectors.rows import people_prefetch
 from crm.services.enterprises import contact_create, contact_update, enterprise_create, enterprise_update
 from crm.views import sections
 from crm.views.mixins import (
@@ -30,6 +31,19 @@ from crm.views.mixins import (
     ScopedDetailView,
     Section,
     add_service_errors,
+)
+
+# The columns of a row of the enterprises list (``enterprise_row``).
+ENTERPRISE_ROW_FIELDS = (
+    "name",
+    "credit_code",
+    "status",
+    "region__name",
+    "industry_chain__name",
+    "employees",
+    "revenue",
+    "is_linked",
+    "is_assisted",
 )
 
 
@@ -52,8 +66,18 @@ class EnterpriseListView(FilteredListView):
     select_related = ("region", "industry_chain", "liaison_leader")
     prefetch_related = ("liaison_officers",)
 
+    def page_rows(self, rows):
+        # What enterprise_row shows (crm/templatetags/list_rows.py); its officers come from people_prefetch.
+        return (
+            rows.select_related(None)
+            .select_related("region", "industry_chain")
+            .prefetch_related(None)
+            .only(*ENTERPRISE_ROW_FIELDS)
+        )
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        people_prefetch(context["object_list"], "liaison_officers")
         context["can_create"] = can_create(self.request.user, Enterprise)
         return context
 

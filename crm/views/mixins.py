@@ -215,6 +215,11 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
             style_form(self.filterset.form)  # marks the invalid fields (the widgets were styled by get_filterset)
         return self.filterset.qs
 
+    def page_rows(self, rows):
+        """The query that loads the page's rows by key (``KeysFirstPaginator``): a list narrows it to what its rows
+        show. ``get_queryset`` stays whole: the export of the list reads it."""
+        return rows
+
     def get_paginate_by(self, queryset):
         raw = self.request.GET.get("page_size", "")
         if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE_SIZE:
@@ -224,7 +229,7 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
     def paginate_queryset(self, queryset, page_size):
         # get_page clamps a wrong or too-large page number instead of answering 404.
         # A capped count (crm/paginator.py): a big list prints "10000+" instead of counting every row.
-        paginator = KeysFirstPaginator(queryset, page_size, count_cap=COUNT_CAP)
+        paginator = KeysFirstPaginator(queryset, page_size, count_cap=COUNT_CAP, page_rows=self.page_rows)
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
 

@@ -20,9 +20,10 @@ from crm.filtersets import VisitFilterSet
 from crm.forms.base import limited_choices, staff_filter_picker
 from crm.forms.engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
 from crm.forms.widgets import PairChoices, Picker
-from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
+from crm.models import Enterprise, Need, Project, User, Visit, VisitAttachment
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors.history import history_changes
+from crm.selectors.rows import people_prefetch
 from crm.selectors.scope import links_mark
 from crm.services.portal import access_link_for_print, access_print_may, access_qr_svg
 from crm.services.visits import visit_create, visit_update
@@ -32,6 +33,19 @@ from crm.views.mixins import (
     ScopedDetailView,
     add_service_errors,
     attachment_response,
+)
+
+# The columns of a row of the visits list (``visit_row``).
+VISIT_ROW_FIELDS = (
+    "code",
+    "visited_on",
+    "kind",
+    "flag",
+    "q_needs",
+    "q_difficulties",
+    "q_suggestions",
+    "enterprise__name",
+    *(f"lead__{name}" for name in User.NAME_FIELDS),
 )
 
 
@@ -54,6 +68,16 @@ class VisitListView(FilteredListView):
             .order_by("-visited_on", "-id")
         )
 
+    def page_rows(self, rows):
+        # What visit_row shows (crm/templatetags/list_rows.py) and its needs count; the officers come from
+        # people_prefetch.
+        return (
+            rows.select_related(None)
+            .select_related("enterprise", "lead")
+            .prefetch_related(None)
+            .only(*VISIT_ROW_FIELDS)
+        )
+
     def get_filterset(self, queryset):
         filterset = super().get_filterset(queryset)
         if filterset is not None:
@@ -70,6 +94,7 @@ class VisitListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        people_prefetch(context["object_list"], "officers")
         context["can_create"] = can_create(self.request.user, Visit)
         return context
 
