@@ -246,6 +246,23 @@ class TestVisitPages:
 
 
 class TestNeedPages:
+    def test_list_rows_read_only_what_the_row_shows(self, client, manager, officer, enterprise, handler):
+        overdue = need_create(user=officer, enterprise=enterprise, category="land", title="逾期诉求")
+        Need.objects.filter(pk=overdue.pk).update(
+            status=NeedStatus.IN_PROGRESS,
+            due_on=TODAY - dt.timedelta(days=1),
+            handler=handler,
+            assigned_at=timezone.now() - dt.timedelta(days=30),
+        )
+        client.force_login(manager)
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(reverse("crm:need-list")).content.decode()
+        assert 'data-escalation="overdue"' in html and f'd-lg-table-cell">{handler}</td>' in html
+        # The row's columns only (NeedListView.page_rows): no description, no handler built whole for a name.
+        statements = [query["sql"] for query in ctx.captured_queries]
+        assert not [sql for sql in statements if '"crm_need"."description"' in sql]
+        assert not [sql for sql in statements if '"crm_user"."password"' in sql and "crm_need" in sql]
+
     def test_list_filters_badges_and_count(self, client, manager, need, officer, enterprise, handler):
         overdue = need_create(user=officer, enterprise=enterprise, category="land", title="逾期诉求")
         Need.objects.filter(pk=overdue.pk).update(
