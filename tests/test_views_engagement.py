@@ -245,15 +245,21 @@ class TestVisitPages:
             client.get(reverse(name) + "?page_size=25")
 
 
+def overdue_need(officer, enterprise, handler) -> Need:
+    """A need in progress with ``handler``, a day past its deadline, assigned 30 days ago."""
+    need = need_create(user=officer, enterprise=enterprise, category="land", title="逾期诉求")
+    Need.objects.filter(pk=need.pk).update(
+        status=NeedStatus.IN_PROGRESS,
+        due_on=TODAY - dt.timedelta(days=1),
+        handler=handler,
+        assigned_at=timezone.now() - dt.timedelta(days=30),
+    )
+    return need
+
+
 class TestNeedPages:
     def test_list_rows_read_only_what_the_row_shows(self, client, manager, officer, enterprise, handler):
-        overdue = need_create(user=officer, enterprise=enterprise, category="land", title="逾期诉求")
-        Need.objects.filter(pk=overdue.pk).update(
-            status=NeedStatus.IN_PROGRESS,
-            due_on=TODAY - dt.timedelta(days=1),
-            handler=handler,
-            assigned_at=timezone.now() - dt.timedelta(days=30),
-        )
+        overdue_need(officer, enterprise, handler)
         client.force_login(manager)
         with CaptureQueriesContext(connection) as ctx:
             html = client.get(reverse("crm:need-list")).content.decode()
@@ -264,13 +270,7 @@ class TestNeedPages:
         assert not [sql for sql in statements if '"crm_user"."password"' in sql and "crm_need" in sql]
 
     def test_list_filters_badges_and_count(self, client, manager, need, officer, enterprise, handler):
-        overdue = need_create(user=officer, enterprise=enterprise, category="land", title="逾期诉求")
-        Need.objects.filter(pk=overdue.pk).update(
-            status=NeedStatus.IN_PROGRESS,
-            due_on=TODAY - dt.timedelta(days=1),
-            handler=handler,
-            assigned_at=timezone.now() - dt.timedelta(days=30),
-        )
+        overdue_need(officer, enterprise, handler)
         client.force_login(manager)
         html = client.get(reverse("crm:need-list")).content.decode()
         assert 'data-count="2"' in html

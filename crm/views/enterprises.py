@@ -21,7 +21,6 @@ from crm.forms.policies import MatchStatusForm
 from crm.models import Contact, Enterprise, Project, Visit
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors import enterprises as selectors
-from crm.selectors.rows import people_prefetch
 from crm.services.enterprises import contact_create, contact_update, enterprise_create, enterprise_update
 from crm.views import sections
 from crm.views.mixins import (
@@ -66,18 +65,13 @@ class EnterpriseListView(FilteredListView):
     select_related = ("region", "industry_chain", "liaison_leader")
     prefetch_related = ("liaison_officers",)
 
-    def page_rows(self, rows):
-        # What enterprise_row shows (crm/templatetags/list_rows.py); its officers come from people_prefetch.
-        return (
-            rows.select_related(None)
-            .select_related("region", "industry_chain")
-            .prefetch_related(None)
-            .only(*ENTERPRISE_ROW_FIELDS)
-        )
+    # What enterprise_row shows (crm/templatetags/list_rows.py).
+    row_fields = ENTERPRISE_ROW_FIELDS
+    row_related = ("region", "industry_chain")
+    row_people = ("liaison_officers",)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        people_prefetch(context["object_list"], "liaison_officers")
         context["can_create"] = can_create(self.request.user, Enterprise)
         return context
 

@@ -84,9 +84,7 @@ class NeedListView(FilteredListView):
     page_title = _("Needs")
     select_related = ("enterprise", "project", "lead_department", "handler")
 
-    def page_rows(self, rows):
-        # What need_row shows (crm/templatetags/list_rows.py) and needs_escalation_annotate reads.
-        return rows.only(*NEED_ROW_FIELDS)
+    row_fields = NEED_ROW_FIELDS  # what need_row shows (crm/templatetags/list_rows.py) and its escalation reads
 
     def get_filterset(self, queryset):
         filterset = super().get_filterset(queryset)

@@ -23,7 +23,6 @@ from crm.forms.widgets import PairChoices, Picker
 from crm.models import Enterprise, Need, Project, User, Visit, VisitAttachment
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors.history import history_changes
-from crm.selectors.rows import people_prefetch
 from crm.selectors.scope import links_mark
 from crm.services.portal import access_link_for_print, access_print_may, access_qr_svg
 from crm.services.visits import visit_create, visit_update
@@ -68,15 +67,10 @@ class VisitListView(FilteredListView):
             .order_by("-visited_on", "-id")
         )
 
-    def page_rows(self, rows):
-        # What visit_row shows (crm/templatetags/list_rows.py) and its needs count; the officers come from
-        # people_prefetch.
-        return (
-            rows.select_related(None)
-            .select_related("enterprise", "lead")
-            .prefetch_related(None)
-            .only(*VISIT_ROW_FIELDS)
-        )
+    # What visit_row shows (crm/templatetags/list_rows.py), with the needs count annotated.
+    row_fields = VISIT_ROW_FIELDS
+    row_related = ("enterprise", "lead")
+    row_people = ("officers",)
 
     def get_filterset(self, queryset):
         filterset = super().get_filterset(queryset)
@@ -94,7 +88,6 @@ class VisitListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        people_prefetch(context["object_list"], "officers")
         context["can_create"] = can_create(self.request.user, Visit)
         return context
 
