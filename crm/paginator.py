@@ -13,6 +13,8 @@ so a list of a big table never counts all of it (PostgreSQL counts by scanning);
 ``CappedCount`` that prints as ``10000+``. The API keeps exact counts: its clients page by them.
 """
 
+from collections.abc import Callable
+
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -83,11 +85,22 @@ class CappedCountPaginator(Paginator):
 
 
 class KeysFirstPaginator(CappedCountPaginator):
+    """``page_rows`` (optional) reshapes the query that loads a page's rows by key (e.g. ``only`` the columns a web
+    row shows, no prefetch of what the page does not show): the count and the keys still read the list's queryset,
+    and a list that cannot be read by keys (``DISTINCT``, a union) keeps its own rows."""
+
+    def __init__(self, *args, page_rows: Callable[[QuerySet], QuerySet] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.page_rows = page_rows
+
     def page(self, number):
         number, bottom, top = self._bounds(number)
         rows = self.object_list
         if not _plain(rows):
             return self._get_page(rows[bottom:top], number, self)
         keys = list(rows.values_list("pk", flat=True)[bottom:top])
-        by_key = {obj.pk: obj for obj in _rows_by_keys(rows, keys)}
+        page_rows = _rows_by_keys(rows, keys)
+        if self.page_rows is not None:
+            page_rows = self.page_rows(page_rows)
+        by_key = {obj.pk: obj for obj in page_rows}
         return self._get_page([by_key[key] for key in keys if key in by_key], number, self)

@@ -93,3 +93,15 @@ def test_page_rows_keep_a_filter_that_joined_a_table(rows):
     with CaptureQueriesContext(connection) as ctx:
         assert len(KeysFirstPaginator(queryset, 5).page(1)) == 5
     assert "LIKE" in ctx.captured_queries[-1]["sql"]
+
+
+def test_page_rows_reshapes_the_query_of_the_page_only(rows):
+    queryset = Enterprise.objects.select_related("region").order_by("name")
+    paginator = KeysFirstPaginator(queryset, 10, page_rows=lambda page: page.select_related(None).only("name"))
+    with CaptureQueriesContext(connection) as ctx:
+        page = paginator.page(1)
+    assert [e.name for e in page] == [f"企业{i:02d}" for i in range(10)]
+    keys, page_rows = (query["sql"] for query in ctx.captured_queries[-2:])
+    assert "ORDER BY" in keys and "crm_region" not in page_rows and '"crm_enterprise"."address"' not in page_rows
+    distinct = KeysFirstPaginator(queryset.distinct(), 10, page_rows=lambda page: page.none())
+    assert len(distinct.page(1)) == 10  # a list not read by keys keeps its own rows

@@ -12,8 +12,10 @@ from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.test.client import BOUNDARY, encode_multipart
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -179,6 +181,18 @@ class TestVisitPages:
         html = client.get(reverse("crm:visit-list") + f"?enterprise={county_enterprise.pk}").content.decode()
         assert "县区走访" in html and 'data-count="1"' in html
 
+    def test_list_rows_read_only_what_the_row_shows(self, client, officer, manager, enterprise):
+        visit_create(user=officer, enterprise=enterprise, visited_on=TODAY, q_needs="问需", officers=[officer, manager])
+        client.force_login(manager)
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(reverse("crm:visit-list")).content.decode()
+        assert '<td class="d-none d-lg-table-cell small">manager、officer</td>' in html
+        statements = [query["sql"] for query in ctx.captured_queries]
+        # The row's columns only (VisitListView.page_rows), and no user built whole (its password, its dates) for a
+        # name: the lead's names are joined, the officers come from people_prefetch.
+        assert not [sql for sql in statements if '"crm_visit"."interviewee"' in sql]
+        assert not [sql for sql in statements if '"crm_user"."password"' in sql and "crm_visit" in sql]
+
     def test_detail_print_and_attachment_scoping(self, client, officer, county_officer, enterprise):
         visit = visit_create(
             user=officer,
@@ -231,15 +245,32 @@ class TestVisitPages:
             client.get(reverse(name) + "?page_size=25")
 
 
+def overdue_need(officer, enterprise, handler) -> Need:
+    """A need in progress with ``handler``, a day past its deadline, assigned 30 days ago."""
+    need = need_create(user=officer, enterprise=enterprise, category="land", title="逾期诉求")
+    Need.objects.filter(pk=need.pk).update(
+        status=NeedStatus.IN_PROGRESS,
+        due_on=TODAY - dt.timedelta(days=1),
+        handler=handler,
+        assigned_at=timezone.now() - dt.timedelta(days=30),
+    )
+    return need
+
+
 class TestNeedPages:
+    def test_list_rows_read_only_what_the_row_shows(self, client, manager, officer, enterprise, handler):
+        overdue_need(officer, enterprise, handler)
+        client.force_login(manager)
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(reverse("crm:need-list")).content.decode()
+        assert 'data-escalation="overdue"' in html and f'd-lg-table-cell">{handler}</td>' in html
+        # The row's columns only (NeedListView.page_rows): no description, no handler built whole for a name.
+        statements = [query["sql"] for query in ctx.captured_queries]
+        assert not [sql for sql in statements if '"crm_need"."description"' in sql]
+        assert not [sql for sql in statements if '"crm_user"."password"' in sql and "crm_need" in sql]
+
     def test_list_filters_badges_and_count(self, client, manager, need, officer, enterprise, handler):
-        overdue = need_create(user=officer, enterprise=enterprise, category="land", title="逾期诉求")
-        Need.objects.filter(pk=overdue.pk).update(
-            status=NeedStatus.IN_PROGRESS,
-            due_on=TODAY - dt.timedelta(days=1),
-            handler=handler,
-            assigned_at=timezone.now() - dt.timedelta(days=30),
-        )
+        overdue_need(officer, enterprise, handler)
         client.force_login(manager)
         html = client.get(reverse("crm:need-list")).content.decode()
         assert 'data-count="2"' in html

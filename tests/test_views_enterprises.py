@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -90,6 +92,23 @@ def test_list_query_count_does_not_grow_with_page_size(
     with django_assert_max_num_queries(len(small.captured_queries)) as big:
         assert len(client.get(url, {"page_size": 50}).context["object_list"]) == 50
     assert len(big.captured_queries) == len(small.captured_queries)
+
+
+def test_list_rows_read_only_what_the_row_shows(client, manager, officer, enterprise):
+    officer.name = "李联络"
+    officer.save()
+    enterprise.liaison_officers.add(officer, manager)
+    enterprise.liaison_leader = manager
+    enterprise.save()
+    client.force_login(manager)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(reverse("crm:enterprise-list")).content.decode()
+    assert "\n            manager、李联络\n" in html  # ordered by username, as prefetch_related orders them
+    statements = [query["sql"] for query in ctx.captured_queries]
+    # The row's columns only (EnterpriseListView.page_rows), and no user built whole (its password, its dates) for
+    # a name: the liaison leader is not shown, the officers come from people_prefetch.
+    assert not [sql for sql in statements if '"crm_enterprise"."address"' in sql]
+    assert not [sql for sql in statements if '"crm_user"."password"' in sql and "crm_enterprise" in sql]
 
 
 def test_detail_shows_360_sections(client, officer, enterprise, qualifications, city_bureau):

@@ -32,6 +32,19 @@ from crm.views.mixins import (
     add_service_errors,
 )
 
+# The columns of a row of the enterprises list (``enterprise_row``).
+ENTERPRISE_ROW_FIELDS = (
+    "name",
+    "credit_code",
+    "status",
+    "region__name",
+    "industry_chain__name",
+    "employees",
+    "revenue",
+    "is_linked",
+    "is_assisted",
+)
+
 
 class EnterpriseListView(FilteredListView):
     model = Enterprise
@@ -51,6 +64,11 @@ class EnterpriseListView(FilteredListView):
     page_title = _("Enterprises")
     select_related = ("region", "industry_chain", "liaison_leader")
     prefetch_related = ("liaison_officers",)
+
+    # What enterprise_row shows (crm/templatetags/list_rows.py).
+    row_fields = ENTERPRISE_ROW_FIELDS
+    row_related = ("region", "industry_chain")
+    row_people = ("liaison_officers",)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

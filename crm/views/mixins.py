@@ -19,6 +19,7 @@ from crm.filtersets import filter_value_is_set, filters_named, filterset_with
 from crm.forms.base import style_form
 from crm.paginator import COUNT_CAP, KeysFirstPaginator
 from crm.permissions import can_create, can_edit
+from crm.selectors.rows import people_prefetch
 from crm.services.errors import TransitionConflict, TransitionForbidden
 
 PAGE_SIZE_CHOICES = (20, 50, 100)
@@ -182,6 +183,11 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
     """
 
     filterset_class = None
+    # What a row of the page shows, when less than the list's queryset loads (``page_rows``): its columns (empty:
+    # all), the relations joined for them (None: the list's), the many-to-many relations to users it names.
+    row_fields: tuple[str, ...] = ()
+    row_related: tuple[str, ...] | None = None
+    row_people: tuple[str, ...] = ()
     # FilterSet fields shown in the filter panel (empty: all); other filters still apply from the URL.
     filter_fields: tuple[str, ...] = ()
     paginate_by = PAGE_SIZE_CHOICES[0]
@@ -215,6 +221,16 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
             style_form(self.filterset.form)  # marks the invalid fields (the widgets were styled by get_filterset)
         return self.filterset.qs
 
+    def page_rows(self, rows):
+        """The query that loads the page's rows by key (``KeysFirstPaginator``), narrowed to what a row shows:
+        ``row_related`` joined instead of the list's ``select_related``, ``row_fields`` only, no prefetch of the
+        ``row_people`` (``people_prefetch`` reads their names). ``get_queryset`` stays whole: the export reads it."""
+        if self.row_related is not None:
+            rows = rows.select_related(None).select_related(*self.row_related)
+        if self.row_people:
+            rows = rows.prefetch_related(None)
+        return rows.only(*self.row_fields) if self.row_fields else rows
+
     def get_paginate_by(self, queryset):
         raw = self.request.GET.get("page_size", "")
         if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE_SIZE:
@@ -224,8 +240,10 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
     def paginate_queryset(self, queryset, page_size):
         # get_page clamps a wrong or too-large page number instead of answering 404.
         # A capped count (crm/paginator.py): a big list prints "10000+" instead of counting every row.
-        paginator = KeysFirstPaginator(queryset, page_size, count_cap=COUNT_CAP)
+        paginator = KeysFirstPaginator(queryset, page_size, count_cap=COUNT_CAP, page_rows=self.page_rows)
         page = paginator.get_page(self.request.GET.get("page"))
+        for relation in self.row_people:
+            people_prefetch(page.object_list, relation)
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):

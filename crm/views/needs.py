@@ -15,7 +15,7 @@ from crm.choices import ExtensionStatus
 from crm.filtersets import NeedFilterSet
 from crm.forms.base import staff_filter_picker
 from crm.forms.engagement import TRANSITION_FORMS, NeedEventForm, NeedForm
-from crm.models import Enterprise, ExtensionRequest, Need, Project
+from crm.models import Enterprise, ExtensionRequest, Need, Project, User
 from crm.permissions import can_create
 from crm.selectors.needs import (
     need_detail,
@@ -59,6 +59,23 @@ VERB_STYLES = {
 }
 
 
+# The columns of a row of the needs list (``need_row``, and its escalation's clock: ``needs_escalation_annotate``).
+NEED_ROW_FIELDS = (
+    "code",
+    "title",
+    "category",
+    "urgency",
+    "status",
+    "due_on",
+    "created_at",
+    "assigned_at",
+    "enterprise__name",
+    "project__name",
+    "lead_department__name",
+    *(f"handler__{name}" for name in User.NAME_FIELDS),
+)
+
+
 class NeedListView(FilteredListView):
     model = Need
     filterset_class = NeedFilterSet
@@ -66,6 +83,8 @@ class NeedListView(FilteredListView):
     template_name = "crm/needs/list.html"
     page_title = _("Needs")
     select_related = ("enterprise", "project", "lead_department", "handler")
+
+    row_fields = NEED_ROW_FIELDS  # what need_row shows (crm/templatetags/list_rows.py) and its escalation reads
 
     def get_filterset(self, queryset):
         filterset = super().get_filterset(queryset)

@@ -20,7 +20,7 @@ from crm.filtersets import VisitFilterSet
 from crm.forms.base import limited_choices, staff_filter_picker
 from crm.forms.engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
 from crm.forms.widgets import PairChoices, Picker
-from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
+from crm.models import Enterprise, Need, Project, User, Visit, VisitAttachment
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors.history import history_changes
 from crm.selectors.scope import links_mark
@@ -32,6 +32,19 @@ from crm.views.mixins import (
     ScopedDetailView,
     add_service_errors,
     attachment_response,
+)
+
+# The columns of a row of the visits list (``visit_row``).
+VISIT_ROW_FIELDS = (
+    "code",
+    "visited_on",
+    "kind",
+    "flag",
+    "q_needs",
+    "q_difficulties",
+    "q_suggestions",
+    "enterprise__name",
+    *(f"lead__{name}" for name in User.NAME_FIELDS),
 )
 
 
@@ -53,6 +66,11 @@ class VisitListView(FilteredListView):
             .annotate(needs_count=Coalesce(Subquery(needs.values("n")), 0))
             .order_by("-visited_on", "-id")
         )
+
+    # What visit_row shows (crm/templatetags/list_rows.py), with the needs count annotated.
+    row_fields = VISIT_ROW_FIELDS
+    row_related = ("enterprise", "lead")
+    row_people = ("officers",)
 
     def get_filterset(self, queryset):
         filterset = super().get_filterset(queryset)
