@@ -7,7 +7,17 @@ project of that enterprise. Each function returns data only; the views add what 
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Window, prefetch_related_objects
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Window,
+    prefetch_related_objects,
+)
+from django.db.models.expressions import RawSQL
 
 from crm.choices import MatchStatus
 from crm.models import (
@@ -80,10 +90,34 @@ SECTION_ROWS = {
 }
 
 
+# The ``EXISTS`` of each section as SQL, per database alias: compiled by the ORM once per process. Building and
+# compiling the seven correlated subqueries on every request was a quarter of the 360° page's ORM time.
+_PRESENCE_SQL: dict[str, dict[str, tuple[str, tuple]]] = {}
+
+
+def _presence_sql(alias: str) -> dict[str, tuple[str, tuple]]:
+    """``{"has_<section>": (sql, params)}``: ``Exists(rows.filter(enterprise=OuterRef("pk")))`` compiled against
+    the enterprise table (the base table of an enterprise query keeps the table's name as its alias)."""
+    compiled = _PRESENCE_SQL.get(alias)
+    if compiled is None:
+        query = Enterprise.objects.using(alias).all().query
+        compiler = query.get_compiler(using=alias)
+        compiled = {}
+        for name, rows in SECTION_ROWS.items():
+            sql, params = compiler.compile(Exists(rows().filter(enterprise=OuterRef("pk"))).resolve_expression(query))
+            compiled[f"has_{name}"] = (sql, tuple(params))
+        _PRESENCE_SQL[alias] = compiled
+    return compiled
+
+
 def with_section_presence(queryset: QuerySet) -> QuerySet:
-    """``queryset`` of enterprises with a ``has_<section>`` column per ``SECTION_ROWS``."""
+    """``queryset`` of enterprises (read as the outer query, not as a subquery) with a ``has_<section>`` column per
+    ``SECTION_ROWS``."""
     return queryset.annotate(
-        **{f"has_{name}": Exists(rows().filter(enterprise=OuterRef("pk"))) for name, rows in SECTION_ROWS.items()}
+        **{
+            name: RawSQL(sql, params, output_field=BooleanField())
+            for name, (sql, params) in _presence_sql(queryset.db).items()
+        }
     )
 
 

@@ -1,0 +1,42 @@
+"""crm/selectors/enterprises.py: the reads of the 360° page."""
+
+import pytest
+
+from crm.choices import MatchStatus
+from crm.models import Enterprise
+from crm.selectors import enterprises as selectors
+from tests.factories import ContactFactory, EnterpriseFactory, PolicyMatchFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_section_presence_reads_each_section(regions):
+    full, empty = EnterpriseFactory(), EnterpriseFactory()
+    ContactFactory(enterprise=full)
+    PolicyMatchFactory(enterprise=full, status=MatchStatus.PUSHED)
+    PolicyMatchFactory(enterprise=empty, status=MatchStatus.SUGGESTED)  # not told yet: not in the section
+    rows = {e.pk: e for e in selectors.with_section_presence(Enterprise.objects.filter(pk__in=[full.pk, empty.pk]))}
+    assert rows[full.pk].has_contacts is True and rows[full.pk].has_policy_matches is True
+    assert rows[full.pk].has_projects is False
+    assert all(getattr(rows[empty.pk], f"has_{name}") is False for name in selectors.SECTION_ROWS)
+    assert selectors.section_absent(rows[empty.pk], "contacts")
+    assert not selectors.section_absent(rows[full.pk], "contacts")
+
+
+def test_section_presence_is_compiled_once(regions, monkeypatch):
+    """The seven EXISTS subqueries are built and compiled by the ORM once, not on every 360° page."""
+    enterprise = EnterpriseFactory()
+    list(selectors.with_section_presence(Enterprise.objects.filter(pk=enterprise.pk)))
+    built = []
+    monkeypatch.setattr(selectors, "Exists", lambda *args, **kwargs: built.append(args) or pytest.fail("rebuilt"))
+    (row,) = selectors.with_section_presence(Enterprise.objects.filter(pk=enterprise.pk))
+    assert built == [] and row.has_contacts is False
+
+
+def test_section_presence_through_the_scope(county_officer, county_enterprise, enterprise):
+    """The EXISTS refer to the enterprise table of the scoped query (the scope's own joins and subqueries aside)."""
+    ContactFactory(enterprise=county_enterprise)
+    scoped = selectors.with_section_presence(Enterprise.objects.visible_to(county_officer))
+    assert [(e.pk, e.has_contacts) for e in scoped.filter(pk__in=[county_enterprise.pk, enterprise.pk])] == [
+        (county_enterprise.pk, True)
+    ]
