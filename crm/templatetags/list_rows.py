@@ -240,3 +240,22 @@ def needs_table_rows(needs) -> str:
             "    </tr>\n  "
         )
     return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown; badge and url_pk escape theirs)
+
+
+@register.simple_tag
+def action_items_table_rows(items) -> str:
+    """The rows of the compact table of action items (templates/crm/partials/_action_items_table.html: the 360°
+    page): the bytes its ``{% for item in items %}`` loop wrote."""
+    parts = []
+    for item in items:
+        overdue = " text-danger fw-semibold" if item.is_overdue else ""
+        parts.append(
+            "\n    <tr>\n"
+            f'      <td class="text-nowrap d-none d-sm-table-cell">{shown(item.code)}</td>\n'
+            f"      <td>{shown(item.title)}</td>\n"
+            f'      <td class="d-none d-md-table-cell">{shown(item.owner)}</td>\n'
+            f'      <td class="text-nowrap{overdue}">{ymd(item.due_on)}</td>\n'
+            f'      <td class="text-nowrap">{badge(item.status, item.get_status_display())}</td>\n'
+            "    </tr>\n  "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown; badge escapes its own)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from crm.choices import NeedCategory, OfferingKind
 from crm.querysets import policy_closes_soon, policy_is_expired, policy_window_is_open
 from crm.templatetags.crm_tags import badge, shown, url_pk, ymd
-from crm.templatetags.number_tags import percent
+from crm.templatetags.number_tags import percent, wan
 
 register = template.Library()
 
@@ -142,3 +142,51 @@ def eligible_rows(rows, can_push) -> str:
             "              </tr>\n            "
         )
     return mark_safe("".join(parts))  # noqa: S308 (every value is escaped above, marks and badges by format_html)
+
+
+# The follow-up form of a match (managers), included as ``{% include … with match=m %}`` did.
+MATCH_STATUS_FORM = "crm/policies/_match_status_form.html"
+
+
+@register.simple_tag(takes_context=True)
+def enterprise_match_items(context, matches) -> str:
+    """The ``<li>`` of each policy match on the 360° page (templates/crm/policies/_enterprise_matches.html), written
+    here: the same bytes as the template loop wrote (some twenty nodes and three ``{% translate %}`` per match). A
+    match with a ``status_form`` (managers) still gets the form's template, with the page's context (CSRF token,
+    ``request``)."""
+    pushed_label, for_need = conditional_escape(_("pushed")), conditional_escape(_("for need"))
+    granted_label, unit = conditional_escape(_("granted")), conditional_escape(_("10k CNY"))
+    form_template = None
+    parts = []
+    for m in matches:
+        pushed = ""
+        if m.pushed_at:
+            pushed = f"{pushed_label} {ymd(m.pushed_at)}" + (f" · {shown(m.pushed_by)}" if m.pushed_by_id else "")
+        need = ""
+        if m.need_id:
+            need = f' · {for_need} <a href="{shown(url_pk("crm:need-detail", m.need_id))}">{shown(m.need.code)}</a>'
+        granted = ""
+        if m.granted_amount is not None:
+            granted = f" · {granted_label} {shown(wan(m.granted_amount))} {unit}"
+        form = ""
+        if getattr(m, "status_form", None):
+            form_template = form_template or context.template.engine.get_template(MATCH_STATUS_FORM)
+            with context.push(match=m):
+                form = f'<div class="mt-1">{form_template.render(context)}</div>'
+        parts.append(
+            f'\n    <li class="list-group-item" data-match="{shown(m.pk)}">\n'
+            '      <div class="d-flex justify-content-between gap-2">\n'
+            "        <div>\n"
+            f'          <a href="{shown(url_pk("crm:policy-detail", m.policy_id))}">{shown(m.policy.title)}</a>\n'
+            '          <div class="text-body-secondary">\n'
+            f"            {pushed}\n"
+            f"            {need}\n"
+            f"            {granted}\n"
+            "          </div>\n"
+            "        </div>\n"
+            f'        <div class="text-nowrap">{badge(m.status, m.get_status_display())}</div>\n'
+            "      </div>\n"
+            f"      {form}\n"
+            "    </li>\n    "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown; badge, url_pk, the form's template)
