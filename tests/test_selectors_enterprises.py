@@ -1,11 +1,15 @@
 """crm/selectors/enterprises.py: the reads of the 360° page."""
 
+import datetime as dt
+
 import pytest
 
 from crm.choices import MatchStatus
 from crm.models import Enterprise
 from crm.selectors import enterprises as selectors
-from tests.factories import ContactFactory, EnterpriseFactory, PolicyMatchFactory
+from crm.templatetags.list_rows import needs_table_rows
+from crm.templatetags.timeline_tags import timeline_entries
+from tests.factories import ContactFactory, EnterpriseFactory, NeedFactory, PolicyMatchFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +44,18 @@ def test_section_presence_through_the_scope(county_officer, county_enterprise, e
     assert [(e.pk, e.has_contacts) for e in scoped.filter(pk__in=[county_enterprise.pk, enterprise.pk])] == [
         (county_enterprise.pk, True)
     ]
+
+
+def test_engagement_reads_only_what_the_page_shows(officer, enterprise, city_bureau, django_assert_num_queries):
+    """The timeline's visits and needs come without their long texts and time stamps, and the page's timeline,
+    needs table and escalation badges need nothing more from the database."""
+    VisitFactory(enterprise=enterprise, lead=officer, q_needs="<script>x</script>", party_notes="长" * 500)
+    NeedFactory(enterprise=enterprise, bureau=city_bureau, description="长" * 500, due_on=dt.date(2026, 1, 5))
+    engagement = selectors.enterprise_engagement(user=officer, enterprise=enterprise)
+    (visit,) = [entry["object"] for entry in engagement.timeline if entry["kind"] == "visit"]
+    assert {"party_notes", "updated_at"} <= visit.get_deferred_fields()
+    assert {"password", "last_login"} <= visit.lead.get_deferred_fields()
+    assert {"description", "resolution"} <= engagement.needs.rows[0].get_deferred_fields()
+    with django_assert_num_queries(0):
+        html = timeline_entries(engagement.timeline) + needs_table_rows(engagement.needs.rows)
+    assert "&lt;script&gt;x" in html and str(officer) in html

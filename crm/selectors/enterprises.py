@@ -170,23 +170,39 @@ def enterprise_needs(*, user, enterprise: Enterprise, limit: int = SECTION_LIMIT
     return enterprise_engagement(user=user, enterprise=enterprise, needs_limit=limit).needs
 
 
+# The columns of the 360° page's timeline entries (crm/templatetags/timeline_tags.py) and needs table
+# (list_rows.needs_table_rows), the needs' escalation (crm.selectors.needs.need_escalation) included.
+TIMELINE_VISIT_FIELDS = (
+    *("id", "code", "enterprise_id", "visited_on", "kind", "flag", "lead_id", "interviewee", "interviewee_title"),
+    *("q_needs", "q_difficulties", "q_suggestions"),
+)
+TIMELINE_NEED_FIELDS = (
+    *("id", "code", "enterprise_id", "title", "category", "urgency", "status", "lead_department_id", "due_on"),
+    *("created_at", "assigned_at"),
+)
+
+
 def enterprise_engagement(
     *, user, enterprise: Enterprise, timeline_limit: int = TIMELINE_LIMIT, needs_limit: int = SECTION_LIMIT
 ) -> Engagement:
     """The timeline (visits and needs, newest first) and the needs section (the newest needs and how many there
     are) in two queries: the needs are read once, with their count as a window (``COUNT(*) OVER ()``), and the
     section shows the first of the timeline's needs (both are newest first)."""
-    # Joined in: what the timeline and the needs table show; the enterprise is the page's own (set, not read).
+    # Joined in: what the timeline and the needs table show, of those rows only the columns they show (the long
+    # texts, time stamps and the lead's account were most of the rows' loading); the enterprise is the page's own
+    # (set, not read).
     visits = list(
         Visit.objects.visible_to(user)
         .filter(enterprise=enterprise)
         .select_related("lead")
+        .only(*TIMELINE_VISIT_FIELDS, *(f"lead__{name}" for name in User.NAME_FIELDS))
         .order_by("-visited_on", "-id")[:timeline_limit]
     )
     needs = list(
         Need.objects.visible_to(user)
         .filter(enterprise=enterprise)
         .select_related("lead_department")
+        .only(*TIMELINE_NEED_FIELDS, "lead_department__name")
         .annotate(total_count=Window(Count("pk")))
         .order_by("-created_at", "-id")[: max(timeline_limit, needs_limit)]
     )
