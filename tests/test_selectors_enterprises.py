@@ -7,9 +7,16 @@ import pytest
 from crm.choices import MatchStatus
 from crm.models import Enterprise
 from crm.selectors import enterprises as selectors
-from crm.templatetags.list_rows import needs_table_rows
+from crm.templatetags.list_rows import action_items_table_rows, needs_table_rows
 from crm.templatetags.timeline_tags import timeline_entries
-from tests.factories import ContactFactory, EnterpriseFactory, NeedFactory, PolicyMatchFactory, VisitFactory
+from tests.factories import (
+    ActionItemFactory,
+    ContactFactory,
+    EnterpriseFactory,
+    NeedFactory,
+    PolicyMatchFactory,
+    VisitFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +66,13 @@ def test_engagement_reads_only_what_the_page_shows(officer, enterprise, city_bur
     with django_assert_num_queries(0):
         html = timeline_entries(engagement.timeline) + needs_table_rows(engagement.needs.rows)
     assert "&lt;script&gt;x" in html and str(officer) in html
+
+
+def test_action_items_read_only_what_the_table_shows(officer, enterprise, django_assert_num_queries):
+    ActionItemFactory(enterprise=enterprise, owner=officer, result="长" * 500, title="<b>对接</b>")
+    rows = selectors.enterprise_action_items(user=officer, enterprise=enterprise)
+    assert rows.count == 1 and {"result", "need_id"} <= rows.rows[0].get_deferred_fields()
+    assert "password" in rows.rows[0].owner.get_deferred_fields()
+    with django_assert_num_queries(0):
+        html = action_items_table_rows(rows.rows)
+    assert "&lt;b&gt;对接" in html and str(officer) in html

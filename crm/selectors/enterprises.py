@@ -215,10 +215,19 @@ def enterprise_engagement(
     )
 
 
+ACTION_ITEM_FIELDS = ("id", "code", "title", "enterprise_id", "owner_id", "due_on", "status")
+
+
 def enterprise_action_items(*, user, enterprise: Enterprise, limit: int = SECTION_LIMIT) -> Rows:
     if section_absent(enterprise, "action_items"):
         return Rows()
-    items = ActionItem.objects.visible_to(user).filter(enterprise=enterprise).select_related("owner")
+    items = (
+        ActionItem.objects.visible_to(user)
+        .filter(enterprise=enterprise)
+        .select_related("owner")
+        # What the section's table shows (list_rows.action_items_table_rows), the owner's name included.
+        .only(*ACTION_ITEM_FIELDS, *(f"owner__{name}" for name in User.NAME_FIELDS))
+    )
     return _rows(items, limit)
 
 
