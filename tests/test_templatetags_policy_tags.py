@@ -56,8 +56,30 @@ def test_policy_window_writes_what_the_include_wrote(fields, mark, language):
     assert (f'data-mark="{mark}"' in tag) if mark else ("data-mark" not in tag)
 
 
+# templates/crm/policies/_match_status_form.html, the include {% match_status_form m %} replaced.
+STATUS_FORM = """{% load i18n crm_tags %}{# Inline follow-up of one match: {% include "crm/policies/_match_status_form.html" with match=m %} #}
+{% if match.status_form.can_change %}
+<form method="post" action="{% url_pk 'crm:policymatch-update' match.pk %}" class="d-flex flex-nowrap gap-1 align-items-center match-status-form" data-match="{{ match.pk }}">
+  {% csrf_token %}
+  <input type="hidden" name="next" value="{{ request.get_full_path }}">
+  {% with form=match.status_form %}
+  <label class="visually-hidden" for="{{ form.status.id_for_label }}">{% translate "status" %}</label>
+  <select name="{{ form.status.html_name }}" id="{{ form.status.id_for_label }}" class="form-select form-select-sm w-auto">
+    {% for value, label in form.fields.status.choices %}<option value="{{ value }}" {% if value == match.status %}selected{% endif %}>{{ label }}</option>{% endfor %}
+  </select>
+  {% if form.allows_amount %}
+  <label class="visually-hidden" for="{{ form.granted_amount.id_for_label }}">{% translate "granted amount (10k CNY)" %}</label>
+  <input type="number" step="0.01" min="0" name="{{ form.granted_amount.html_name }}" id="{{ form.granted_amount.id_for_label }}" class="form-control form-control-sm amount-input" placeholder="{% translate 'Amount' %}" title="{% translate 'granted amount (10k CNY)' %}" value="{{ match.granted_amount|default_if_none:''|stringformat:'s' }}">
+  {% endif %}
+  <input type="hidden" name="{{ form.note.html_name }}" value="{{ match.note }}">
+  {% endwith %}
+  <button type="submit" class="btn btn-sm btn-outline-primary text-nowrap">{% translate "Save" %}</button>
+</form>
+{% endif %}
+"""  # noqa: E501
+
 # templates/crm/policies/_enterprise_matches.html's loop before it became {% enterprise_match_items … %}.
-MATCHES_LOOP = """{% load i18n crm_tags humanize number_tags %}{% for m in section.policy_matches %}
+MATCHES_LOOP_HEAD = """{% load i18n crm_tags humanize number_tags %}{% for m in section.policy_matches %}
     <li class="list-group-item" data-match="{{ m.pk }}">
       <div class="d-flex justify-content-between gap-2">
         <div>
@@ -70,9 +92,14 @@ MATCHES_LOOP = """{% load i18n crm_tags humanize number_tags %}{% for m in secti
         </div>
         <div class="text-nowrap">{% badge m.status m.get_status_display %}</div>
       </div>
-      {% if m.status_form %}<div class="mt-1">{% include "crm/policies/_match_status_form.html" with match=m %}</div>{% endif %}
+      {% if m.status_form %}<div class="mt-1">{% with match=m %}"""  # noqa: E501
+MATCHES_LOOP = (
+    MATCHES_LOOP_HEAD
+    + STATUS_FORM
+    + """{% endwith %}</div>{% endif %}
     </li>
-    {% endfor %}"""  # noqa: E501
+    {% endfor %}"""
+)
 SCRIPT = "<script>alert('x')</script> & 政策"
 
 
@@ -109,3 +136,38 @@ def test_enterprise_match_items_write_what_the_loop_wrote(language, with_forms, 
     assert tag.count("<li") == 3 and "&lt;script&gt;" in tag and "<script>" not in tag
     assert ("match-status-form" in tag) is with_forms
     assert csrf.sub("", tag) == csrf.sub("", loop)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_match_status_form_writes_what_the_include_wrote(language, regions, manager):
+    """Every branch: a status that may still change (with and without the granted amount), a granted match (its
+    amount may be corrected), a settled one (no form), a match without a form (not a manager)."""
+    no_application = PolicyFactory(title=SCRIPT, delivery="no_application")
+    matches = [
+        PolicyMatchFactory(status=MatchStatus.PUSHED, note='说明 "<b>" & x'),
+        PolicyMatchFactory(status=MatchStatus.PUSHED, policy=no_application),
+        PolicyMatchFactory(status=MatchStatus.GRANTED, granted_amount=Decimal("86500.50")),
+        PolicyMatchFactory(status=MatchStatus.DECLINED),
+        PolicyMatchFactory(status=MatchStatus.PUSHED),
+    ]
+    for match in matches[:-1]:
+        match.status_form = MatchStatusForm(match=match, prefix=f"m{match.pk}")
+    assert [m.status_form.allows_amount for m in matches[:3]] == [False, True, True]
+    assert not matches[3].status_form.can_change
+    request = RequestFactory().get('/policies/1/?q="<x>"&page=2')
+    request.user = manager
+    csrf = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    with translation.override(language):
+        for match in matches:
+            context = {"match": match}
+            include = Template(STATUS_FORM).render(RequestContext(request, context))
+            tag = Template("{% load policy_tags %}{% match_status_form match %}").render(
+                RequestContext(request, context)
+            )
+            assert csrf.sub("", tag) == csrf.sub("", include)
+            assert ("<form" in tag) is (match in matches[:3])
+        without_request = Template("{% load policy_tags %}{% match_status_form match %}").render(
+            Context({"match": matches[0]})
+        )
+        assert without_request == Template(STATUS_FORM).render(Context({"match": matches[0]}))
