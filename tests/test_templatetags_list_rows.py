@@ -7,7 +7,9 @@ from django.db.models import Value
 from django.template import Context, Template
 from django.utils import translation
 
-from crm.models import ActionItem, Enterprise, Need, Policy, Project, Visit
+from crm.models import ActionItem, Enterprise, Need, Policy, Project, User, Visit
+from crm.templatetags import list_rows
+from crm.templatetags.crm_tags import badge
 from crm.templatetags.list_rows import (
     action_item_row,
     action_items_table_rows,
@@ -282,3 +284,16 @@ def test_action_items_table_rows_write_what_the_template_wrote(language):
         assert action_items_table_rows(rows) == expected
         assert "&lt;script&gt;" in expected and "<script>" not in expected
         assert action_items_table_rows([]) == ""
+
+
+def test_table_rows_make_each_badge_and_label_once(monkeypatch):
+    """A table's badges and labels are made once per value (the needs table, the action items table)."""
+    made = []
+    monkeypatch.setattr(list_rows, "badge", lambda value, label: made.append(value) or badge(value, label))
+    needs = [Need(pk=i, code=f"SQ-{i}", title="t", status="accepted", category="funding") for i in range(1, 6)]
+    needs[0].urgency = "urgent"
+    html = needs_table_rows(needs)
+    assert sorted(made) == ["accepted", "urgent"] and html.count('data-value="accepted"') == 5
+    made.clear()
+    items = [ActionItem(pk=i, code=f"XD-{i}", title="t", status="planned", owner=User(name="钱")) for i in range(1, 4)]
+    assert action_items_table_rows(items).count('data-value="planned"') == 3 and made == ["planned"]
