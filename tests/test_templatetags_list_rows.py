@@ -7,9 +7,12 @@ from django.db.models import Value
 from django.template import Context, Template
 from django.utils import translation
 
-from crm.models import ActionItem, Enterprise, Need, Policy, Project, Visit
+from crm.models import ActionItem, Enterprise, Need, Policy, Project, User, Visit
+from crm.templatetags import list_rows
+from crm.templatetags.crm_tags import badge
 from crm.templatetags.list_rows import (
     action_item_row,
+    action_items_table_rows,
     enterprise_row,
     need_row,
     needs_table_rows,
@@ -252,3 +255,45 @@ def test_policy_row_writes_what_the_template_wrote(language):
     with translation.override(language):
         for policy in Policy.objects.filter(pk__in=[p.pk for p in policies]):
             assert policy_row(policy) == template.render(Context({"policy": policy}))
+
+
+# templates/crm/partials/_action_items_table.html's loop before it became {% action_items_table_rows items %}.
+ACTION_ITEMS_TABLE_TEMPLATE = """{% load crm_tags %}{% for item in items %}
+    <tr>
+      <td class="text-nowrap d-none d-sm-table-cell">{{ item.code }}</td>
+      <td>{{ item.title }}</td>
+      <td class="d-none d-md-table-cell">{{ item.owner }}</td>
+      <td class="text-nowrap{% if item.is_overdue %} text-danger fw-semibold{% endif %}">{{ item.due_on|date:"Y-m-d" }}</td>
+      <td class="text-nowrap">{% badge item.status item.get_status_display %}</td>
+    </tr>
+  {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_action_items_table_rows_write_what_the_template_wrote(language):
+    items = [
+        ActionItemFactory(title="<script>alert('x')</script> & 对接", owner=UserFactory(name="钱<七>"),
+                          due_on=today() - dt.timedelta(days=3)),  # open and past due: overdue
+        ActionItemFactory(status="done", completed_on=today(), due_on=today() - dt.timedelta(days=3)),
+        ActionItemFactory(due_on=today() + dt.timedelta(days=3)),
+    ]  # fmt: skip
+    rows = list(ActionItem.objects.filter(pk__in=[i.pk for i in items]).select_related("owner").order_by("pk"))
+    assert [item.is_overdue for item in rows] == [True, False, False]
+    with translation.override(language):
+        expected = Template(ACTION_ITEMS_TABLE_TEMPLATE).render(Context({"items": rows}))
+        assert action_items_table_rows(rows) == expected
+        assert "&lt;script&gt;" in expected and "<script>" not in expected
+        assert action_items_table_rows([]) == ""
+
+
+def test_table_rows_make_each_badge_and_label_once(monkeypatch):
+    """A table's badges and labels are made once per value (the needs table, the action items table)."""
+    made = []
+    monkeypatch.setattr(list_rows, "badge", lambda value, label: made.append(value) or badge(value, label))
+    needs = [Need(pk=i, code=f"SQ-{i}", title="t", status="accepted", category="funding") for i in range(1, 6)]
+    needs[0].urgency = "urgent"
+    html = needs_table_rows(needs)
+    assert sorted(made) == ["accepted", "urgent"] and html.count('data-value="accepted"') == 5
+    made.clear()
+    items = [ActionItem(pk=i, code=f"XD-{i}", title="t", status="planned", owner=User(name="钱")) for i in range(1, 4)]
+    assert action_items_table_rows(items).count('data-value="planned"') == 3 and made == ["planned"]

@@ -10,6 +10,8 @@ from django.utils import translation
 from django.utils.text import Truncator
 
 from crm.models import Department, Enterprise, IndustryChain, Need, PolicyMatch, Region, User, Visit
+from crm.templatetags import list_rows
+from crm.templatetags.crm_tags import badge
 from crm.templatetags.timeline_tags import TRUNCATE, _clipped
 
 # templates/crm/visits/_timeline_section.html's loop before the tag.
@@ -132,3 +134,12 @@ def test_eligible_rows_write_what_the_loop_wrote(language, can_push):
 )
 def test_timeline_clips_questions_as_truncatechars(text):
     assert _clipped(text) == Truncator(text).chars(TRUNCATE)
+
+
+def test_timeline_makes_each_badge_once(monkeypatch):
+    """The timeline's badges are made once per value (thirty entries show a handful of statuses and flags)."""
+    made = []
+    monkeypatch.setattr(list_rows, "badge", lambda value, label: made.append(value) or badge(value, label))
+    entries = _timeline() * 3
+    html = Template("{% load timeline_tags %}{% timeline_entries entries %}").render(Context({"entries": entries}))
+    assert sorted(made) == ["accepted", "closed", "red", "yellow"] and html.count('data-value="red"') == 3

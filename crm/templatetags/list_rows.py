@@ -13,7 +13,7 @@ from django.template.defaultfilters import truncatechars
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from crm.templatetags.crm_tags import badge, escalation_badge, related_rows, shown, url_pk, ymd
+from crm.templatetags.crm_tags import badge, escalation_badge, related_rows, shown, url_pk, url_pk_parts, ymd
 from crm.templatetags.number_tags import wan
 from crm.templatetags.policy_tags import policy_window
 
@@ -215,16 +215,43 @@ def policy_row(policy) -> str:
     )
 
 
+class ValueLabels:
+    """The badges and labels of one table's enumeration values, each made once per value: a table of twenty needs
+    shows a handful of statuses and categories, and a badge (a translated label and ``format_html``) cost more than
+    the rest of its row. For one rendering (one language)."""
+
+    def __init__(self):
+        self._made: dict[tuple, str] = {}
+
+    def badge(self, row, field: str) -> str:
+        """``badge(row.<field>, row.get_<field>_display())``."""
+        key = ("badge", field, getattr(row, field))
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = badge(key[2], getattr(row, f"get_{field}_display")())
+        return made
+
+    def label(self, row, field: str) -> str:
+        """``{{ row.get_<field>_display }}``."""
+        key = ("label", field, getattr(row, field))
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = shown(getattr(row, f"get_{field}_display")())
+        return made
+
+
 @register.simple_tag
 def needs_table_rows(needs) -> str:
     """The rows of the compact needs table (templates/crm/partials/_needs_table.html: the 360° page, the project
     and visit pages): the bytes its ``{% for need in needs %}`` loop wrote."""
     overdue_title = shown(gettext("overdue"))
+    head, tail = url_pk_parts("crm:need-detail")
+    labels = ValueLabels()
     parts = []
     for need in needs:
-        url = shown(url_pk("crm:need-detail", need.pk))
+        url = shown(f"{head}{need.pk}{tail}")
         code, title = shown(need.code), shown(need.title)
-        urgency = f" {badge(need.urgency, need.get_urgency_display())}" if need.urgency != "normal" else ""
+        urgency = f" {labels.badge(need, 'urgency')}" if need.urgency != "normal" else ""
         department = shown(need.lead_department.name if need.lead_department_id else "") or "—"
         overdue = bool(getattr(need, "is_overdue", False))
         due = (ymd(need.due_on) or "—") + (f' <i class="bi bi-alarm" title="{overdue_title}"></i>' if overdue else "")
@@ -233,10 +260,30 @@ def needs_table_rows(needs) -> str:
             f'      <td class="text-nowrap d-none d-sm-table-cell"><a href="{url}">{code}</a></td>\n'
             f'      <td><a class="d-sm-none" href="{url}">{title}</a><span class="d-none d-sm-inline">{title}</span>'
             f"{urgency}</td>\n"
-            f'      <td class="d-none d-md-table-cell text-nowrap">{shown(need.get_category_display())}</td>\n'
+            f'      <td class="d-none d-md-table-cell text-nowrap">{labels.label(need, "category")}</td>\n'
             f'      <td class="d-none d-md-table-cell">{department}</td>\n'
             f'      <td class="text-nowrap{" text-danger fw-semibold" if overdue else ""}">{due}</td>\n'
-            f'      <td class="text-nowrap">{badge(need.status, need.get_status_display())}</td>\n'
+            f'      <td class="text-nowrap">{labels.badge(need, "status")}</td>\n'
             "    </tr>\n  "
         )
     return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown; badge and url_pk escape theirs)
+
+
+@register.simple_tag
+def action_items_table_rows(items) -> str:
+    """The rows of the compact table of action items (templates/crm/partials/_action_items_table.html: the 360°
+    page): the bytes its ``{% for item in items %}`` loop wrote."""
+    labels = ValueLabels()
+    parts = []
+    for item in items:
+        overdue = " text-danger fw-semibold" if item.is_overdue else ""
+        parts.append(
+            "\n    <tr>\n"
+            f'      <td class="text-nowrap d-none d-sm-table-cell">{shown(item.code)}</td>\n'
+            f"      <td>{shown(item.title)}</td>\n"
+            f'      <td class="d-none d-md-table-cell">{shown(item.owner)}</td>\n'
+            f'      <td class="text-nowrap{overdue}">{ymd(item.due_on)}</td>\n'
+            f'      <td class="text-nowrap">{labels.badge(item, "status")}</td>\n'
+            "    </tr>\n  "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown; badge escapes its own)

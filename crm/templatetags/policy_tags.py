@@ -1,6 +1,7 @@
 """Template helpers of policy matching and the action list: category labels, ✓/✗ reason marks, the eligible rows."""
 
 from django import template
+from django.template.defaulttags import CsrfTokenNode
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from crm.choices import NeedCategory, OfferingKind
 from crm.querysets import policy_closes_soon, policy_is_expired, policy_window_is_open
 from crm.templatetags.crm_tags import badge, shown, url_pk, ymd
-from crm.templatetags.number_tags import percent
+from crm.templatetags.number_tags import percent, wan
 
 register = template.Library()
 
@@ -142,3 +143,88 @@ def eligible_rows(rows, can_push) -> str:
             "              </tr>\n            "
         )
     return mark_safe("".join(parts))  # noqa: S308 (every value is escaped above, marks and badges by format_html)
+
+
+@register.simple_tag(takes_context=True)
+def match_status_form(context, match) -> str:
+    """The inline follow-up of one match (the policy page's matches, the 360° page's) from its ``status_form``
+    (crm.forms.policies.MatchStatusForm; only managers get one): the status, the granted amount where the status
+    allows one, posted back to this page. Written here rather than included: a manager's 360° page showed it for
+    each of up to twenty matches, some thirty template nodes each. Nothing unless the match can still change."""
+    form = getattr(match, "status_form", None)
+    if not (form and form.can_change):
+        return mark_safe("\n\n")  # noqa: S308 (constant)
+    status, note = form["status"], form["note"]
+    options = "".join(
+        f'<option value="{shown(value)}" {"selected" if value == match.status else ""}>{shown(label)}</option>'
+        for value, label in form.fields["status"].choices
+    )
+    amount = ""
+    if form.allows_amount:
+        amount_field, amount_label = form["granted_amount"], conditional_escape(_("granted amount (10k CNY)"))
+        value = "" if match.granted_amount is None else str(match.granted_amount)
+        amount = (
+            f'\n  <label class="visually-hidden" for="{shown(amount_field.id_for_label)}">{amount_label}</label>\n'
+            f'  <input type="number" step="0.01" min="0" name="{shown(amount_field.html_name)}" '
+            f'id="{shown(amount_field.id_for_label)}" class="form-control form-control-sm amount-input" '
+            f'placeholder="{conditional_escape(_("Amount"))}" title="{amount_label}" value="{shown(value)}">\n  '
+        )
+    request = context.get("request")
+    return mark_safe(  # noqa: S308 (every value escaped by shown or conditional_escape; the token by Django's tag)
+        "\n\n"
+        f'<form method="post" action="{shown(url_pk("crm:policymatch-update", match.pk))}" '
+        f'class="d-flex flex-nowrap gap-1 align-items-center match-status-form" data-match="{shown(match.pk)}">\n'
+        f"  {CsrfTokenNode().render(context)}\n"
+        f'  <input type="hidden" name="next" value="{shown(request.get_full_path()) if request else ""}">\n'
+        "  \n"
+        f'  <label class="visually-hidden" for="{shown(status.id_for_label)}">{conditional_escape(_("status"))}'
+        "</label>\n"
+        f'  <select name="{shown(status.html_name)}" id="{shown(status.id_for_label)}" '
+        'class="form-select form-select-sm w-auto">\n'
+        f"    {options}\n"
+        "  </select>\n"
+        f"  {amount}\n"
+        f'  <input type="hidden" name="{shown(note.html_name)}" value="{shown(match.note)}">\n'
+        "  \n"
+        f'  <button type="submit" class="btn btn-sm btn-outline-primary text-nowrap">{conditional_escape(_("Save"))}'
+        "</button>\n"
+        "</form>\n\n"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def enterprise_match_items(context, matches) -> str:
+    """The ``<li>`` of each policy match on the 360° page (templates/crm/policies/_enterprise_matches.html), written
+    here: the same bytes as the template loop wrote (some twenty nodes and three ``{% translate %}`` per match). A
+    match with a ``status_form`` (managers) gets its follow-up form (``match_status_form``)."""
+    pushed_label, for_need = conditional_escape(_("pushed")), conditional_escape(_("for need"))
+    granted_label, unit = conditional_escape(_("granted")), conditional_escape(_("10k CNY"))
+    parts = []
+    for m in matches:
+        pushed = ""
+        if m.pushed_at:
+            pushed = f"{pushed_label} {ymd(m.pushed_at)}" + (f" · {shown(m.pushed_by)}" if m.pushed_by_id else "")
+        need = ""
+        if m.need_id:
+            need = f' · {for_need} <a href="{shown(url_pk("crm:need-detail", m.need_id))}">{shown(m.need.code)}</a>'
+        granted = ""
+        if m.granted_amount is not None:
+            granted = f" · {granted_label} {shown(wan(m.granted_amount))} {unit}"
+        form = f'<div class="mt-1">{match_status_form(context, m)}</div>' if getattr(m, "status_form", None) else ""
+        parts.append(
+            f'\n    <li class="list-group-item" data-match="{shown(m.pk)}">\n'
+            '      <div class="d-flex justify-content-between gap-2">\n'
+            "        <div>\n"
+            f'          <a href="{shown(url_pk("crm:policy-detail", m.policy_id))}">{shown(m.policy.title)}</a>\n'
+            '          <div class="text-body-secondary">\n'
+            f"            {pushed}\n"
+            f"            {need}\n"
+            f"            {granted}\n"
+            "          </div>\n"
+            "        </div>\n"
+            f'        <div class="text-nowrap">{badge(m.status, m.get_status_display())}</div>\n'
+            "      </div>\n"
+            f"      {form}\n"
+            "    </li>\n    "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown; badge, url_pk, the form's template)

@@ -13,7 +13,8 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from crm.templatetags.crm_tags import badge, escalation_badge, shown, url_pk, ymd
+from crm.templatetags.crm_tags import escalation_badge, shown, url_pk_parts, ymd
+from crm.templatetags.list_rows import ValueLabels
 
 register = template.Library()
 
@@ -30,14 +31,14 @@ def _clipped(text: str) -> str:
     return Truncator(text).chars(TRUNCATE)
 
 
-def _visit(visit) -> str:
+def _visit(visit, url: tuple[str, str], labels: ValueLabels) -> str:
     lead = visit.lead
     person = shown(lead) if lead else ""
     if visit.interviewee:
         person += f" → {shown(visit.interviewee)}"
         if visit.interviewee_title:
             person += f"（{shown(visit.interviewee_title)}）"
-    flag = badge(visit.flag, visit.get_flag_display()) if visit.flag != "green" else ""
+    flag = labels.badge(visit, "flag") if visit.flag != "green" else ""
     questions = "".join(
         f'\n        <div class="small"><span class="badge text-bg-light border">{label}</span> '
         f"{conditional_escape(_clipped(getattr(visit, name)))}</div>"
@@ -49,8 +50,8 @@ def _visit(visit) -> str:
         '\n      <li class="timeline-visit" data-kind="visit">\n'
         '        <div class="d-flex flex-wrap justify-content-between gap-1">\n'
         f'          <span><span class="fw-semibold">{ymd(visit.visited_on)}</span> '
-        f'<i class="bi bi-door-open" aria-hidden="true"></i> {shown(visit.get_kind_display())}\n'
-        f'            <a href="{url_pk("crm:visit-detail", visit.pk)}" class="small text-nowrap">'
+        f'<i class="bi bi-door-open" aria-hidden="true"></i> {labels.label(visit, "kind")}\n'
+        f'            <a href="{url[0]}{visit.pk}{url[1]}" class="small text-nowrap">'
         f"{shown(visit.code)}</a></span>\n"
         f"          {flag}\n"
         "        </div>\n"
@@ -60,7 +61,7 @@ def _visit(visit) -> str:
     )
 
 
-def _need(need, day) -> str:
+def _need(need, day, url: tuple[str, str], labels: ValueLabels) -> str:
     department = f" · {shown(need.lead_department.name)}" if need.lead_department else ""
     due = f" · {conditional_escape(gettext('due'))} {ymd(need.due_on)}" if need.due_on else ""
     return (
@@ -68,12 +69,12 @@ def _need(need, day) -> str:
         '        <div class="d-flex flex-wrap justify-content-between gap-1">\n'
         f'          <span><span class="fw-semibold">{ymd(day)}</span> '
         '<i class="bi bi-chat-square-text" aria-hidden="true"></i>\n'
-        f'            <a href="{url_pk("crm:need-detail", need.pk)}">{shown(need.title)}</a> '
+        f'            <a href="{url[0]}{need.pk}{url[1]}">{shown(need.title)}</a> '
         f'<span class="small text-body-secondary text-nowrap">{shown(need.code)}</span></span>\n'
         f'          <span class="text-nowrap">{escalation_badge(need.escalation)} '
-        f"{badge(need.status, need.get_status_display())}</span>\n"
+        f"{labels.badge(need, 'status')}</span>\n"
         "        </div>\n"
-        f'        <div class="small text-body-secondary">{shown(need.get_category_display())}{department}{due}</div>\n'
+        f'        <div class="small text-body-secondary">{labels.label(need, "category")}{department}{due}</div>\n'
         "      </li>\n      "
     )
 
@@ -81,9 +82,15 @@ def _need(need, day) -> str:
 @register.simple_tag
 def timeline_entries(entries) -> str:
     """The ``<li>`` of each entry (``{"date", "kind", "object"}`` of crm.selectors.needs.timeline_entries)."""
+    # Per call, not per entry: the two link paths, and the badges and labels of the values that repeat.
+    visit_url, need_url = url_pk_parts("crm:visit-detail"), url_pk_parts("crm:need-detail")
+    labels = ValueLabels()
     parts = []
     for entry in entries:
         obj = entry["object"]
-        body = _visit(obj) if entry["kind"] == "visit" else _need(obj, entry["date"])
+        if entry["kind"] == "visit":
+            body = _visit(obj, visit_url, labels)
+        else:
+            body = _need(obj, entry["date"], need_url, labels)
         parts.append(f"\n      {body}\n      ")
     return mark_safe("".join(parts))  # noqa: S308 (every value is escaped above, the badges by format_html)
