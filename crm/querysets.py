@@ -38,9 +38,9 @@ class ConstantIn(In):
 
 
 # Keys per ``IN (…)`` list when a read or write takes a set of any size (an import's rows, its undo, an export's
-# related rows: ``key_chunks``): one statement must stay under the parameters a database takes (65,535 bound on the PostgreSQL
-# server, config/postgresql/base.py; SQLite's compile-time limit, 32,766 by default), and Django splits no ``__in``
-# list.
+# related rows: ``key_chunks``): one statement must stay under the parameters a database takes (65,535 bound on
+# the PostgreSQL server, config/postgresql/base.py; SQLite's compile-time limit, 32,766 by default), and Django
+# splits no ``__in`` list.
 IN_LIST_KEYS = 2000
 
 
