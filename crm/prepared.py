@@ -22,6 +22,10 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
+# Keys stand in for these samples when a statement over n keys is compiled (``Prepared.for_keys``): distinct, and
+# no key or other value of a query.
+SAMPLE_KEY = -(2**40)
+
 
 class Prepared:
     """A queryset of a fixed shape (``build(*params)``), compiled once per thread and database: ``prepared(*values)``
@@ -33,6 +37,12 @@ class Prepared:
         self.build = build
         self.samples = samples
         self._local = threading.local()
+
+    @classmethod
+    def for_keys(cls, build: Callable[..., QuerySet], count: int) -> Prepared:
+        """``build(*keys)`` over ``count`` integer keys (a page's ``IN`` list), prepared: one statement per length,
+        which the caller keeps (the API's related rows, the web lists' people)."""
+        return cls(build, *(SAMPLE_KEY - i for i in range(count)))
 
     def _compile(self, alias: str):
         queryset = self.build(*self.samples)

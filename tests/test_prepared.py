@@ -118,3 +118,11 @@ def test_annotations_become_attributes_as_in_the_orm(manager, django_assert_num_
     with django_assert_num_queries(1):
         rows = with_groups(manager.pk)
     assert [(u, u.group_name) for u in rows] == expected == [(manager, Role.LEADER), (manager, Role.MANAGER)]
+
+
+def test_for_keys_prepares_an_in_list_of_that_many_keys(manager, officer, django_assert_num_queries):
+    users = Prepared.for_keys(lambda *keys: User.objects.filter(pk__in=keys).order_by("pk"), 2)
+    with django_assert_num_queries(1):
+        assert users(manager.pk, officer.pk) == sorted([manager, officer], key=lambda user: user.pk)
+    sql, params = users.sql(officer.pk, manager.pk)
+    assert sql.count("IN (") == 1 and sorted(params) == sorted([officer.pk, manager.pk])

@@ -626,8 +626,6 @@ def light_plan(view_class, model, lookups, serializer_class) -> LightPlan:
 # queryset cost ~1,500 calls a relation and page, SQLite's answer a fraction of it. Keyed by the plan's queryset
 # (plans live as long as the process, ``_LIGHT_PLANS``) and n; ``None``: the statement cannot be prepared.
 _LIGHT_STATEMENTS: dict[tuple[int, int], tuple[models.QuerySet, Prepared | None]] = {}
-# Page keys stand in for these samples when a statement is compiled: distinct, and no key or other value of a query.
-_SAMPLE_KEY = -(2**40)
 
 
 def _related_rows(queryset: models.QuerySet, lookup: str, pks: list) -> list:
@@ -639,8 +637,7 @@ def _related_rows(queryset: models.QuerySet, lookup: str, pks: list) -> list:
     key = (id(queryset), len(pks))
     found = _LIGHT_STATEMENTS.get(key)
     if found is None:
-        samples = [_SAMPLE_KEY - i for i in range(len(pks))]
-        prepared = Prepared(lambda *keys: queryset.filter(**{lookup: keys}), *samples)
+        prepared = Prepared.for_keys(lambda *keys: queryset.filter(**{lookup: keys}), len(pks))
         found = _LIGHT_STATEMENTS[key] = (queryset, prepared)
     prepared = found[1]
     if prepared is not None:

@@ -14,8 +14,6 @@ from crm.prepared import Prepared
 # The statement of the people of a page of n rows of a relation, compiled once (``Prepared``, as the API's
 # ``light_prefetch`` does): keyed by (model, relation, n).
 _PEOPLE_STATEMENTS: dict[tuple[type[Model], str, int], Prepared] = {}
-# Row keys stand in for these samples when a statement is compiled: distinct, and no key or other value of a query.
-_SAMPLE_KEY = -(2**40)
 
 
 def people_prefetch(rows: list[Model], relation: str) -> None:
@@ -32,8 +30,7 @@ def people_prefetch(rows: list[Model], relation: str) -> None:
     key = (model, relation, len(rows))
     prepared = _PEOPLE_STATEMENTS.get(key)
     if prepared is None:
-        samples = [_SAMPLE_KEY - i for i in range(len(rows))]
-        prepared = _PEOPLE_STATEMENTS[key] = Prepared(lambda *keys: _people(model, relation, keys), *samples)
+        prepared = _PEOPLE_STATEMENTS[key] = Prepared.for_keys(lambda *keys: _people(model, relation, keys), len(rows))
     user_model = get_user_model()
     names = _user_columns()
     using = rows[0]._state.db
