@@ -16,6 +16,7 @@ from crm.models import (
     NeedEvent,
     Policy,
     PolicyMatch,
+    User,
     Visit,
     code_next,
 )
@@ -174,3 +175,8 @@ def test_choice_display_reads_the_label_in_the_active_language_and_keeps_unknown
     assert need.get_category_display() == english_label  # the cache kept the label lazy, not its translation
     need.status = "no-such-status"
     assert need.get_status_display() == "no-such-status"
+
+
+def test_a_persons_name_fields_through_a_relation():
+    assert User.name_fields_of("lead") == tuple(f"lead__{name}" for name in User.NAME_FIELDS)
+    assert "lead__username" in User.name_fields_of("lead")

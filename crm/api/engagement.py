@@ -473,7 +473,7 @@ class NeedViewSet(ScopedModelViewSet):
         "project__name",
         "lead_department__name",
         "bureau__name",
-        *(f"handler__{name}" for name in User.NAME_FIELDS),
+        *User.name_fields_of("handler"),
     )
     prefetch_related = ("assisting_departments",)
     create_service = staticmethod(_need_create)

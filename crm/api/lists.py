@@ -145,7 +145,7 @@ class ActionItemViewSet(ScopedModelViewSet):
         "enterprise__name",
         "offering__name",
         "department__name",
-        *(f"owner__{name}" for name in User.NAME_FIELDS),
+        *User.name_fields_of("owner"),
     )
     delete_service = staticmethod(lambda *, user, instance: action_item_delete(user=user, item=instance))
 

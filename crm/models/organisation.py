@@ -128,6 +128,12 @@ class User(AbstractUser):
         """How a person is shown, from the ``NAME_FIELDS``: the full name, else first + last name, else the login."""
         return name or f"{first_name} {last_name}".strip() or username
 
+    @classmethod
+    def name_fields_of(cls, relation: str) -> tuple[str, ...]:
+        """The ``NAME_FIELDS`` of the person ``relation`` names (``"lead"``: ``lead__name``, …): what a row that
+        shows that person by name reads of them (``only()``, ``values()``)."""
+        return tuple(f"{relation}__{name}" for name in cls.NAME_FIELDS)
+
     @property
     def staff_label(self) -> str:
         """A person in a staff picker: the name and, for bureau staff, the bureau (张三（淮安市科学技术局）)."""

@@ -195,7 +195,7 @@ def enterprise_engagement(
         Visit.objects.visible_to(user)
         .filter(enterprise=enterprise)
         .select_related("lead")
-        .only(*TIMELINE_VISIT_FIELDS, *(f"lead__{name}" for name in User.NAME_FIELDS))
+        .only(*TIMELINE_VISIT_FIELDS, *User.name_fields_of("lead"))
         .order_by("-visited_on", "-id")[:timeline_limit]
     )
     needs = list(
@@ -226,7 +226,7 @@ def enterprise_action_items(*, user, enterprise: Enterprise, limit: int = SECTIO
         .filter(enterprise=enterprise)
         .select_related("owner")
         # What the section's table shows (list_rows.action_items_table_rows), the owner's name included.
-        .only(*ACTION_ITEM_FIELDS, *(f"owner__{name}" for name in User.NAME_FIELDS))
+        .only(*ACTION_ITEM_FIELDS, *User.name_fields_of("owner"))
     )
     return _rows(items, limit)
 

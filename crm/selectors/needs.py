@@ -466,7 +466,7 @@ def extension_requests_pending(*, user, limit: int = 20) -> list[ExtensionReques
         .select_related("need", "requested_by")
         .only(
             *("id", "need_id", "requested_due_on", "previous_due_on", "reason", "requested_by_id", "requested_at"),
-            *("status", "need__code", "need__title", *(f"requested_by__{name}" for name in User.NAME_FIELDS)),
+            *("status", "need__code", "need__title", *User.name_fields_of("requested_by")),
         )
         .order_by("requested_at", "id")
     )

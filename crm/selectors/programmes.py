@@ -118,7 +118,7 @@ class BoardCard:
 
 BOARD_CARD_COLUMNS = (
     *("pk", "enterprise_id", "enterprise__name", "region_name", "programme_name", "next_step_on"),
-    *("officer_id", *(f"officer__{name}" for name in User.NAME_FIELDS)),
+    *("officer_id", *User.name_fields_of("officer")),
 )
 # A stage's order (next step, enterprise name, pk) as positions in the board's tagged rows (the stage's index first).
 _BOARD_ORDER = ", ".join(str(BOARD_CARD_COLUMNS.index(name) + 2) for name in ("next_step_on", "enterprise__name", "pk"))

@@ -72,7 +72,7 @@ NEED_ROW_FIELDS = (
     "enterprise__name",
     "project__name",
     "lead_department__name",
-    *(f"handler__{name}" for name in User.NAME_FIELDS),
+    *User.name_fields_of("handler"),
 )
 
 

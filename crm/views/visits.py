@@ -44,7 +44,7 @@ VISIT_ROW_FIELDS = (
     "q_difficulties",
     "q_suggestions",
     "enterprise__name",
-    *(f"lead__{name}" for name in User.NAME_FIELDS),
+    *User.name_fields_of("lead"),
 )
 
 

@@ -493,7 +493,7 @@ def enterprise_match_history(*, enterprise: Enterprise, user) -> QuerySet[Policy
         .only(
             *("policy_id", "enterprise_id", "need_id", "status", "pushed_by_id", "pushed_at", "granted_amount"),
             *("note", "created_at", "policy__title", "policy__delivery", "need__code"),
-            *(f"pushed_by__{name}" for name in User.NAME_FIELDS),
+            *User.name_fields_of("pushed_by"),
         )
         .order_by("-created_at", "-id")
     )
