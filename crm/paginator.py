@@ -11,13 +11,20 @@ conditions or a scope's subqueries to twenty rows cost the CPU to compile and ev
 eligible enterprises of a policy): the count stops at that many rows (``SELECT COUNT(*) FROM (… LIMIT cap + 1)``),
 so a list of a big table never counts all of it (PostgreSQL counts by scanning); past the cap the count is a
 ``CappedCount`` that prints as ``10000+``. The API keeps exact counts: its clients page by them.
+
+``prepare_rows`` (the API): the rows-by-key statement of a query by key alone is compiled once per shape of the
+query and number of keys (``crm.prepared``): building and compiling a list's ``select_related`` and ``only`` cost
+~1.2 ms of CPU on every page, the database a fraction of it.
 """
 
 from collections.abc import Callable
 
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
+
+from crm.prepared import Prepared
 
 COUNT_CAP = 10_000
 
@@ -39,11 +46,89 @@ def _rows_by_keys(rows: QuerySet, keys: list) -> QuerySet:
     """The rows of ``keys`` as ``rows`` loads them (its ``select_related``, prefetches, annotations, deferred fields).
     The filters are dropped when they joined no table (they could not change what a row's annotations read); else
     they are applied again, as a filter's join may be what an annotation counts over."""
+    return _rows_unfiltered(rows).filter(pk__in=keys)
+
+
+def _rows_unfiltered(rows: QuerySet) -> QuerySet:
+    """``rows`` unsorted, without its filters when they joined no table (``_rows_by_keys``)."""
     page_rows = rows.order_by()
     query = page_rows.query
     if not any(uses for alias, uses in query.alias_refcount.items() if alias != query.base_table):
         query.clear_where()
-    return page_rows.filter(pk__in=keys)
+    return page_rows
+
+
+def _frozen(related) -> object:
+    """``Query.select_related`` (``True`` or nested dicts of names) as a hashable value."""
+    if isinstance(related, dict):
+        return tuple(sorted((name, _frozen(inner)) for name, inner in related.items()))
+    return related
+
+
+def _shape(rows: QuerySet) -> tuple | None:
+    """All that the SQL of ``rows`` (unfiltered, unsorted: ``_rows_unfiltered``) depends on, or None when it may
+    depend on more: filters, annotations, ``extra``, a slice, values, … (those rows are read as the ORM reads them)."""
+    query = rows.query
+    if (
+        rows._iterable_class is not ModelIterable
+        or rows._fields is not None
+        or rows._known_related_objects
+        or query.where
+        or query.annotations
+        or query.extra
+        or query.extra_tables
+        or query.extra_order_by
+        or query.order_by
+        or query.default_ordering
+        or query.select
+        or query.values_select
+        or not query.default_cols
+        or query.distinct
+        or query.combinator
+        or query.select_for_update
+        or query.low_mark
+        or query.high_mark is not None
+        or query._filtered_relations
+    ):
+        return None
+    joins = tuple(
+        (alias, type(join).__name__, join.table_name, getattr(join, "join_type", None), query.alias_refcount[alias])
+        for alias, join in query.alias_map.items()
+    )
+    deferred, defer = query.deferred_loading
+    return (query.model, rows.db, _frozen(query.select_related), frozenset(deferred), defer, joins)
+
+
+# The rows-by-key statements (``prepare_rows``), per shape of the rows query and number of keys: a process serves a
+# few lists, each of a few shapes, with page sizes of 1 to 200. None: the statement cannot be prepared.
+_ROWS_STATEMENTS: dict[tuple, Prepared | None] = {}
+
+
+def _prepared_rows(rows: QuerySet, keys: list) -> list | None:
+    """The rows of ``keys`` (``_rows_by_keys``) by a statement compiled once per shape and number of keys (their
+    prefetches done as the ORM does them), or None when ``rows`` is not of a shape ``_shape`` knows."""
+    if not all(type(key) is int for key in keys):
+        return None
+    base = _rows_unfiltered(rows)
+    shape = _shape(base)
+    if shape is None:
+        return None
+    lookups = base._prefetch_related_lookups
+    key = (shape, len(keys))
+    if key not in _ROWS_STATEMENTS:
+        plain = base.prefetch_related(None)
+        _ROWS_STATEMENTS[key] = Prepared.for_keys(lambda *pks: plain.filter(pk__in=pks), len(keys))
+    prepared = _ROWS_STATEMENTS[key]
+    if prepared is None:
+        return None
+    try:
+        objects = prepared(*keys, using=base.db)
+    except ValueError:  # not a statement ``Prepared`` runs
+        _ROWS_STATEMENTS[key] = None
+        return None
+    if lookups:
+        prefetch_related_objects(objects, *lookups)
+    return objects
 
 
 class CappedCountPaginator(Paginator):
@@ -87,7 +172,10 @@ class CappedCountPaginator(Paginator):
 class KeysFirstPaginator(CappedCountPaginator):
     """``page_rows`` (optional) reshapes the query that loads a page's rows by key (e.g. ``only`` the columns a web
     row shows, no prefetch of what the page does not show): the count and the keys still read the list's queryset,
-    and a list that cannot be read by keys (``DISTINCT``, a union) keeps its own rows."""
+    and a list that cannot be read by keys (``DISTINCT``, a union) keeps its own rows. ``prepare_rows`` (without
+    ``page_rows``): the rows by key through a prepared statement when the query's shape allows it."""
+
+    prepare_rows = False
 
     def __init__(self, *args, page_rows: Callable[[QuerySet], QuerySet] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,6 +187,11 @@ class KeysFirstPaginator(CappedCountPaginator):
         if not _plain(rows):
             return self._get_page(rows[bottom:top], number, self)
         keys = list(rows.values_list("pk", flat=True)[bottom:top])
+        if self.prepare_rows and self.page_rows is None and keys:
+            found = _prepared_rows(rows, keys)
+            if found is not None:
+                by_key = {obj.pk: obj for obj in found}
+                return self._get_page([by_key[key] for key in keys if key in by_key], number, self)
         page_rows = _rows_by_keys(rows, keys)
         if self.page_rows is not None:
             page_rows = self.page_rows(page_rows)

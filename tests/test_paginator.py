@@ -1,7 +1,12 @@
+from unittest import mock
+
 import pytest
 from django.db import connection
+from django.db.models import Value
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
+from crm.api.pagination import PreparedRowsPaginator
 from crm.models import Enterprise
 from crm.paginator import CappedCountPaginator, KeysFirstPaginator
 from tests.factories import credit_code
@@ -105,3 +110,49 @@ def test_page_rows_reshapes_the_query_of_the_page_only(rows):
     assert "ORDER BY" in keys and "crm_region" not in page_rows and '"crm_enterprise"."address"' not in page_rows
     distinct = KeysFirstPaginator(queryset.distinct(), 10, page_rows=lambda page: page.none())
     assert len(distinct.page(1)) == 10  # a list not read by keys keeps its own rows
+
+
+def _compiled_statements(run):
+    """``run()`` and the number of statements the ORM compiled meanwhile."""
+    with mock.patch.object(SQLCompiler, "as_sql", autospec=True, side_effect=SQLCompiler.as_sql) as as_sql:
+        result = run()
+    return result, as_sql.call_count
+
+
+def test_prepared_rows_compile_the_rows_statement_once_per_shape(rows, regions):
+    """The API's pages (``prepare_rows``): a page's rows by key, with their joins, deferred columns and prefetches, by
+    a statement compiled on the first page of that shape and size only (fails when every page compiles it)."""
+
+    def queryset():
+        return (
+            Enterprise.objects.filter(name__startswith="企业")
+            .select_related("region")
+            .only("name", "region__name")
+            .prefetch_related("qualifications")
+            .order_by("-name")
+        )
+
+    PreparedRowsPaginator(queryset(), 10).page(1)
+    paginator = PreparedRowsPaginator(queryset(), 10)
+    assert paginator.count == 25
+    page, compiled = _compiled_statements(lambda: paginator.page(2))
+    assert compiled == 2  # the keys and the prefetch; the rows' statement was compiled for page 1
+    assert [e.name for e in page] == [f"企业{i:02d}" for i in range(14, 4, -1)]
+    with CaptureQueriesContext(connection) as ctx:
+        assert {e.region.name for e in page} == {regions["320812"].name}
+        assert all(list(e.qualifications.all()) == [] for e in page)
+    assert not ctx.captured_queries  # joined and prefetched with the page
+    assert all(e.get_deferred_fields() for e in page)  # ``only`` kept
+    last, _compiled = _compiled_statements(lambda: PreparedRowsPaginator(queryset(), 10).page(3))
+    assert [e.name for e in last] == [f"企业{i:02d}" for i in range(4, -1, -1)]  # 5 keys: a statement of its own
+
+
+def test_prepared_rows_leave_other_shapes_to_the_orm(rows):
+    """A rows query whose filters joined a table, or with annotations, is read as before (its SQL may hold values)."""
+    joined = Enterprise.objects.filter(region__name__isnull=False).order_by("name")
+    annotated = Enterprise.objects.annotate(mark=Value(7)).order_by("name")
+    for queryset in (joined, annotated):
+        for _ in range(2):
+            page, compiled = _compiled_statements(lambda q=queryset: PreparedRowsPaginator(q.all(), 10).page(1))
+            assert compiled == 3  # count, keys, rows
+    assert [e.mark for e in PreparedRowsPaginator(annotated, 10).page(1)] == [7] * 10

@@ -16,12 +16,18 @@ def one_value(request, name: str) -> str:
     return values[0] if values else ""
 
 
+class PreparedRowsPaginator(KeysFirstPaginator):
+    """The API's pages: the rows by key through a statement prepared per shape (crm/paginator.py)."""
+
+    prepare_rows = True
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
     """``?page=`` (≥ 1; past the last page: 404) and ``?page_size=`` (≥ 1, more than 200 gives 200; anything else is
     a 400, as the schema says, not a silent fall back to 20). An empty ``page`` or ``page_size`` means the default
     (the schema's ``allowEmptyValue``); either given twice is a 400."""
 
-    django_paginator_class = KeysFirstPaginator
+    django_paginator_class = PreparedRowsPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
