@@ -379,3 +379,52 @@ def test_the_counts_read_the_linked_and_assisted_enterprises_in_one_pass(county_
     assert (counts["linked"], counts["assisted"]) == (1, 1)
     (statement,) = [query["sql"] for query in queries.captured_queries if "COUNT" in query["sql"]]
     assert statement.count('("crm_enterprise"."is_linked" OR "crm_enterprise"."is_assisted")') == 1
+
+
+def test_the_need_cards_statement_is_compiled_once_per_shape_and_is_the_orms(
+    officer,
+    manager,
+    leader,
+    admin_user,
+    county_officer,
+    county_manager,
+    handler,
+    liaised,
+    county_enterprise,
+    city_bureau,
+    monkeypatch,
+):
+    """``home_needs`` runs the ORM's own statement (``_home_need_query``) compiled once per shape of user, with each
+    user's ids, region and days in the samples' places: the same SQL and rows for every role and reason, and no
+    queryset built on the next request of a shape (issue 18: building and compiling it was ~6 ms of the page)."""
+    from crm.selectors import home
+
+    led = EnterpriseFactory(liaison_leader=leader, region=county_enterprise.region)
+    _need(led, city_bureau, _days(1))
+    _need(liaised, city_bureau, _days(-3), handler=handler)
+    _need(county_enterprise, county_officer.bureau, _days(2), status=NeedStatus.NEW)
+    _need(liaised, city_bureau, None, status=NeedStatus.NEW)
+    monkeypatch.setattr(home, "_HOME_NEED_STATEMENTS", {})
+    users = [officer, manager, leader, admin_user, county_officer, county_manager, handler]
+    for user in users:
+        user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared
+    for day in (timezone.localdate(), _days(-5)):
+        start, until = due_soon_range(today=day)
+        for user in users:
+            for liaised_, led_ in ((True, True), (True, False), (False, True), (False, False)):
+                kwargs = {"start": start, "until": until, "limit": 10, "deadlines_limit": 8}
+                kwargs |= {"liaised": liaised_, "led": led_}
+                with CaptureQueriesContext(connection) as orm:
+                    expected = list(home._home_need_query(user=user, **kwargs))
+                with CaptureQueriesContext(connection) as prepared:
+                    rows = home._home_need_rows(user=user, **kwargs)
+                assert [q["sql"] for q in prepared.captured_queries] == [q["sql"] for q in orm.captured_queries]
+                assert [(row.pk, row.__dict__.keys()) for row in rows] == [
+                    (row.pk, row.__dict__.keys()) for row in expected
+                ]
+                assert [row.enterprise for row in rows] == [row.enterprise for row in expected]
+    assert any(home_needs(user=user)["my_needs"] for user in users)
+    # Every shape compiled: the next requests build no queryset.
+    monkeypatch.setattr(home, "needs_mine_first_ids", None)
+    for user in users:
+        home_needs(user=user)

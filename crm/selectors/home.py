@@ -6,7 +6,10 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from crm.choices import Role
 from crm.models import ActionItem, Enterprise, Need, Notification, Project
+from crm.prepared import SAMPLE_KEY, Prepared
+from crm.querysets import scope_region
 from crm.selectors.needs import (
     Tally,
     compound_sql,
@@ -123,26 +126,134 @@ def home_needs(
     page's ``home_counts``, if read: the needs of the enterprises I liaise with or lead are left out when I have none.
     """
     start, until = due_soon_range(today=today)
-    ids = needs_mine_first_ids(
+    rows = _home_need_rows(
         user=user,
-        limit=max(limit, deadlines_limit),
-        due_from=start,
-        due_until=until,
-        due_limit=deadlines_limit,
+        start=start,
+        until=until,
+        limit=limit,
+        deadlines_limit=deadlines_limit,
         liaised=counts is None or counts["liaised"] > 0,
         led=counts is None or counts["led"] > 0,
-    )
-    rows = list(
-        Need.objects.filter(pk__in=ids)
-        .select_related(*HOME_NEED_RELATED)
-        .only(*HOME_NEED_FIELDS)
-        .order_by(*deadline_order())
     )
     mine = rows[: max(limit, deadlines_limit)]
     overdue = [need for need in mine if need.due_on is not None and need.due_on < start][:deadlines_limit]
     due_soon = [need for need in rows if need.due_on is not None and start <= need.due_on <= until][:deadlines_limit]
     needs_escalation_annotate([*overdue, *due_soon], today=start)  # one holiday query for both lists
     return {"my_needs": mine[:limit], "overdue": overdue, "due_soon": due_soon}
+
+
+def _home_need_query(*, user, start, until, limit, deadlines_limit, liaised, led) -> QuerySet:
+    """The need cards' rows: ``needs_mine_first_ids`` with what the cards show joined in, in deadline order."""
+    ids = needs_mine_first_ids(
+        user=user,
+        limit=max(limit, deadlines_limit),
+        due_from=start,
+        due_until=until,
+        due_limit=deadlines_limit,
+        liaised=liaised,
+        led=led,
+    )
+    return (
+        Need.objects.filter(pk__in=ids)
+        .select_related(*HOME_NEED_RELATED)
+        .only(*HOME_NEED_FIELDS)
+        .order_by(*deadline_order())
+    )
+
+
+class _ShapeUser:
+    """A user of one shape with sample values for its ids and region, for compiling the need cards' statement once
+    per shape (``_home_need_rows``): what ``_mine_parts`` and ``visible_to`` read of a user."""
+
+    is_authenticated = True
+
+    def __init__(self, *, sees_everything: bool, manager: bool, pk, bureau_id, department_id, region):
+        self.pk = self.id = pk
+        self.sees_everything = sees_everything
+        self.manager = manager
+        self.bureau_id = bureau_id
+        self.department_id = department_id
+        self.bureau = _ShapeBureau(region)
+
+    def has_role(self, *roles: str) -> bool:
+        if roles != (Role.MANAGER, Role.ADMIN):  # the one question ``_mine_parts`` asks: part of the shape
+            raise ValueError(f"_ShapeUser answers has_role(MANAGER, ADMIN) only, not {roles!r}")
+        return self.manager
+
+
+class _ShapeBureau:
+    def __init__(self, region):
+        self.region_id = region
+
+
+# The need cards' statement per shape of user (whether they see everything, are a manager with a bureau, have a
+# department; whether they liaise with or lead enterprises; the limits), compiled once (``Prepared``): building and
+# compiling its five to seven id queries, their union and the rows query was most of the cards' Python.
+_HOME_NEED_STATEMENTS: dict[tuple, Prepared] = {}
+_SAMPLE_REGION = "\x00region"
+_SAMPLE_DAYS = (dt.date(1901, 1, 1), dt.date(1901, 1, 2))
+
+
+def _home_need_rows(*, user, start, until, limit, deadlines_limit, liaised, led) -> list[Need]:
+    """``_home_need_query``'s rows, from its statement compiled once per shape of ``user``."""
+    sees_all, region = scope_region(user)
+    if not sees_all and region is None:  # sees nothing: no statement to keep
+        return list(
+            _home_need_query(
+                user=user,
+                start=start,
+                until=until,
+                limit=limit,
+                deadlines_limit=deadlines_limit,
+                liaised=liaised,
+                led=led,
+            )
+        )
+    manager = bool(user.has_role(Role.MANAGER, Role.ADMIN) and user.bureau_id)
+    department = bool(user.department_id)
+    uses_bureau = manager or not sees_all  # the bureau part, the scope's transferred needs
+    key = (sees_all, manager, department, liaised, led, limit, deadlines_limit)
+    prepared = _HOME_NEED_STATEMENTS.get(key)
+    if prepared is None:
+        samples = [SAMPLE_KEY, *_SAMPLE_DAYS]
+        if uses_bureau:
+            samples.append(SAMPLE_KEY - 1)
+        if department:
+            samples.append(SAMPLE_KEY - 2)
+        if not sees_all:
+            samples.append(_SAMPLE_REGION)
+
+        def build(pk, day_from, day_until, *rest):
+            rest = list(rest)
+            bureau_id = rest.pop(0) if uses_bureau else None
+            department_id = rest.pop(0) if department else None
+            shape = _ShapeUser(
+                sees_everything=sees_all,
+                manager=manager,
+                pk=pk,
+                bureau_id=bureau_id,
+                department_id=department_id,
+                region=rest.pop(0) if not sees_all else None,
+            )
+            return _home_need_query(
+                user=shape,
+                start=day_from,
+                until=day_until,
+                limit=limit,
+                deadlines_limit=deadlines_limit,
+                liaised=liaised,
+                led=led,
+            )
+
+        prepared = _HOME_NEED_STATEMENTS[key] = Prepared(build, *samples, repeated=True)
+    values = [user.pk, start, until]
+    if uses_bureau:
+        values.append(user.bureau_id)
+    if department:
+        values.append(user.department_id)
+    if not sees_all:
+        values.append(region)
+    return prepared(*values)
 
 
 def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):
