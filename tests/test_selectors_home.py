@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.choices import ExtensionStatus, NeedStatus, Role
-from crm.models import Enterprise, ExtensionRequest, Need, Project
+from crm.models import Enterprise, ExtensionRequest, Need, Project, VisitPlan
 from crm.selectors.home import (
     DEADLINES_LIMIT,
     HOME_LIST_LIMIT,
@@ -32,6 +32,7 @@ from crm.selectors.needs import (
     needs_mine_first_ids,
     needs_overdue,
 )
+from crm.selectors.watch import plans_upcoming
 from tests.factories import EnterpriseFactory, NeedFactory, PolicyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -404,7 +405,7 @@ def test_the_need_cards_statement_is_compiled_once_per_shape_and_is_the_orms(
     _need(liaised, city_bureau, _days(-3), handler=handler)
     _need(county_enterprise, county_officer.bureau, _days(2), status=NeedStatus.NEW)
     _need(liaised, city_bureau, None, status=NeedStatus.NEW)
-    monkeypatch.setattr(home, "_HOME_NEED_STATEMENTS", {})
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
     users = [officer, manager, leader, admin_user, county_officer, county_manager, handler]
     for user in users:
         user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared
@@ -428,3 +429,37 @@ def test_the_need_cards_statement_is_compiled_once_per_shape_and_is_the_orms(
     monkeypatch.setattr(home, "needs_mine_first_ids", None)
     for user in users:
         home_needs(user=user)
+
+
+def test_the_plans_card_statement_is_compiled_once_per_shape_and_is_the_orms(
+    officer, leader, manager, admin_user, county_officer, enterprise, county_enterprise, monkeypatch
+):
+    """``home_plans``: ``plans_upcoming(...)[:10]`` from its statement compiled once per shape of user, with the
+    user's id, region and horizon in the samples' places (the same SQL and rows as the ORM's; none built again)."""
+    from crm.selectors import home
+
+    for n, (lead, place) in enumerate(
+        ((officer, enterprise), (county_officer, county_enterprise), (leader, enterprise))
+    ):
+        for days in (-3, 0, 14, 15):
+            VisitPlan.objects.create(enterprise=place, lead=lead, planned_on=_days(days + n), purpose=f"p{n}{days}")
+    plan = VisitPlan.objects.create(enterprise=county_enterprise, lead=leader, planned_on=_days(2), purpose="o")
+    plan.officers.set([officer, county_officer])
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
+    users = [officer, leader, manager, admin_user, county_officer]
+    for user in users:
+        user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared
+    for today in (timezone.localdate(), _days(-2)):
+        for user in users:
+            with CaptureQueriesContext(connection) as orm:
+                expected = list(plans_upcoming(user=user, today=today)[:10])
+            with CaptureQueriesContext(connection) as prepared:
+                rows = home.home_plans(user=user, today=today)
+            assert [q["sql"] for q in prepared.captured_queries] == [q["sql"] for q in orm.captured_queries]
+            assert [(row.pk, row.__dict__.keys(), row.enterprise.name) for row in rows] == [
+                (row.pk, row.__dict__.keys(), row.enterprise.name) for row in expected
+            ]
+    assert home.home_plans(user=officer) and home.home_plans(user=county_officer)
+    monkeypatch.setattr(home, "plans_upcoming", None)  # every shape compiled: nothing built again
+    for user in users:
+        home.home_plans(user=user)

@@ -1,10 +1,12 @@
 """Reads for the 工作台 (home page): the user's own enterprises, projects, needs, actions and counts."""
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from crm.choices import Role
 from crm.models import ActionItem, Enterprise, Need, Notification, Project
@@ -20,6 +22,7 @@ from crm.selectors.needs import (
     needs_mine,
     needs_mine_first_ids,
 )
+from crm.selectors.watch import plans_upcoming
 
 HOME_LIST_LIMIT = 10
 DEADLINES_LIMIT = 8
@@ -163,7 +166,7 @@ def _home_need_query(*, user, start, until, limit, deadlines_limit, liaised, led
 
 class _ShapeUser:
     """A user of one shape with sample values for its ids and region, for compiling the need cards' statement once
-    per shape (``_home_need_rows``): what ``_mine_parts`` and ``visible_to`` read of a user."""
+    per shape (``_shaped_rows``): what ``_mine_parts``, ``plans_upcoming`` and ``visible_to`` read of a user."""
 
     is_authenticated = True
 
@@ -186,74 +189,94 @@ class _ShapeBureau:
         self.region_id = region
 
 
-# The need cards' statement per shape of user (whether they see everything, are a manager with a bureau, have a
-# department; whether they liaise with or lead enterprises; the limits), compiled once (``Prepared``): building and
-# compiling its five to seven id queries, their union and the rows query was most of the cards' Python.
-_HOME_NEED_STATEMENTS: dict[tuple, Prepared] = {}
+# The statements of the cards, compiled once per card and shape of user (whether they see everything, are a manager
+# with a bureau, have a department; the card's own key: which reasons, the limits): building and compiling the
+# querysets was most of the cards' Python (the need cards' five to seven id queries, their union and rows query).
+_SHAPED_STATEMENTS: dict[tuple, Prepared] = {}
 _SAMPLE_REGION = "\x00region"
 _SAMPLE_DAYS = (dt.date(1901, 1, 1), dt.date(1901, 1, 2))
 
 
-def _home_need_rows(*, user, start, until, limit, deadlines_limit, liaised, led) -> list[Need]:
-    """``_home_need_query``'s rows, from its statement compiled once per shape of ``user``."""
+def _shaped_rows(
+    card: str,
+    user,
+    build: Callable[..., QuerySet],
+    *,
+    days: tuple[dt.date, ...] = (),
+    key: tuple = (),
+    reads_bureau: bool = False,
+    reads_department: bool = False,
+) -> list:
+    """The rows of ``build(user, *days)``, from its statement compiled once per ``card``, ``key`` and shape of
+    ``user`` (``Prepared``): built for a ``_ShapeUser`` whose id, bureau (``reads_bureau``: the statement holds it
+    when the user is a manager or scoped), department (``reads_department``: when the user has one) and region are
+    samples, run with the user's own. ``build`` reads of a user only what ``_ShapeUser`` answers."""
     sees_all, region = scope_region(user)
     if not sees_all and region is None:  # sees nothing: no statement to keep
-        return list(
-            _home_need_query(
-                user=user,
-                start=start,
-                until=until,
-                limit=limit,
-                deadlines_limit=deadlines_limit,
-                liaised=liaised,
-                led=led,
-            )
-        )
+        return list(build(user, *days))
     manager = bool(user.has_role(Role.MANAGER, Role.ADMIN) and user.bureau_id)
-    department = bool(user.department_id)
-    uses_bureau = manager or not sees_all  # the bureau part, the scope's transferred needs
-    key = (sees_all, manager, department, liaised, led, limit, deadlines_limit)
-    prepared = _HOME_NEED_STATEMENTS.get(key)
+    department = reads_department and bool(user.department_id)
+    bureau = reads_bureau and (manager or not sees_all)
+    shape = (card, sees_all, manager, department, *key)
+    prepared = _SHAPED_STATEMENTS.get(shape)
     if prepared is None:
-        samples = [SAMPLE_KEY, *_SAMPLE_DAYS]
-        if uses_bureau:
-            samples.append(SAMPLE_KEY - 1)
-        if department:
-            samples.append(SAMPLE_KEY - 2)
-        if not sees_all:
-            samples.append(_SAMPLE_REGION)
+        samples = [*_SAMPLE_DAYS[: len(days)], SAMPLE_KEY]
+        samples += [SAMPLE_KEY - 1] * bureau + [SAMPLE_KEY - 2] * department + [_SAMPLE_REGION] * (not sees_all)
 
-        def build(pk, day_from, day_until, *rest):
-            rest = list(rest)
-            bureau_id = rest.pop(0) if uses_bureau else None
-            department_id = rest.pop(0) if department else None
-            shape = _ShapeUser(
+        def build_shaped(*values):
+            values = list(values)
+            sample_days = [values.pop(0) for _day in days]
+            pk = values.pop(0)
+            sample_user = _ShapeUser(
                 sees_everything=sees_all,
                 manager=manager,
                 pk=pk,
-                bureau_id=bureau_id,
-                department_id=department_id,
-                region=rest.pop(0) if not sees_all else None,
+                # A scoped user has a bureau (``scope_region``), read by the statement or not.
+                bureau_id=values.pop(0) if bureau else (SAMPLE_KEY - 1 if user.bureau_id else None),
+                department_id=values.pop(0) if department else None,
+                region=values.pop(0) if not sees_all else None,
             )
-            return _home_need_query(
-                user=shape,
-                start=day_from,
-                until=day_until,
-                limit=limit,
-                deadlines_limit=deadlines_limit,
-                liaised=liaised,
-                led=led,
-            )
+            return build(sample_user, *sample_days)
 
-        prepared = _HOME_NEED_STATEMENTS[key] = Prepared(build, *samples, repeated=True)
-    values = [user.pk, start, until]
-    if uses_bureau:
-        values.append(user.bureau_id)
-    if department:
-        values.append(user.department_id)
-    if not sees_all:
-        values.append(region)
+        prepared = _SHAPED_STATEMENTS[shape] = Prepared(build_shaped, *samples, repeated=True)
+    values = [*days, user.pk]
+    values += [user.bureau_id] * bureau + [user.department_id] * department + [region] * (not sees_all)
     return prepared(*values)
+
+
+def _home_need_rows(*, user, start, until, limit, deadlines_limit, liaised, led) -> list[Need]:
+    """``_home_need_query``'s rows, from its statement compiled once per shape of ``user`` (``_shaped_rows``; the
+    bureau: its new and accepted needs for a manager, the needs transferred to it for a scoped user; the department:
+    the needs it leads that nobody handles)."""
+
+    def build(shape, day_from, day_until):
+        return _home_need_query(
+            user=shape,
+            start=day_from,
+            until=day_until,
+            limit=limit,
+            deadlines_limit=deadlines_limit,
+            liaised=liaised,
+            led=led,
+        )
+
+    key = (liaised, led, limit, deadlines_limit)
+    return _shaped_rows("needs", user, build, days=(start, until), key=key, reads_bureau=True, reads_department=True)
+
+
+PLANS_LIMIT = 10
+PLANS_DAYS = 14  # plans_upcoming's horizon
+
+
+def home_plans(*, user, today: dt.date | None = None) -> list:
+    """The plans card: ``plans_upcoming(...)[:PLANS_LIMIT]`` from its statement compiled once per shape of user
+    (its one date is the horizon, ``PLANS_DAYS`` after today)."""
+    horizon = (today or timezone.localdate()) + dt.timedelta(days=PLANS_DAYS)
+
+    def build(shape, last_day):
+        return plans_upcoming(user=shape, days=PLANS_DAYS, today=last_day - dt.timedelta(days=PLANS_DAYS))[:PLANS_LIMIT]
+
+    return _shaped_rows("plans", user, build, days=(horizon,))
 
 
 def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):

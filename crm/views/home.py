@@ -97,7 +97,7 @@ def _cadence(user, request) -> dict:
 
 
 def _plans(user, request) -> dict:
-    return {"plans": list(watch.plans_upcoming(user=user)[:10])}
+    return {"plans": home_selectors.home_plans(user=user)}
 
 
 INBOX_RELATED = ("enterprise", "project")  # what an inbox row shows of a need's relations
