@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.choices import ExtensionStatus, NeedStatus, Role
-from crm.models import Enterprise, ExtensionRequest, Need, Project, VisitPlan
+from crm.models import Enterprise, ExtensionRequest, Need, Project
 from crm.selectors.home import (
     DEADLINES_LIMIT,
     HOME_LIST_LIMIT,
@@ -33,7 +33,15 @@ from crm.selectors.needs import (
     needs_overdue,
 )
 from crm.selectors.watch import plans_upcoming
-from tests.factories import EnterpriseFactory, NeedFactory, PolicyFactory, UserFactory
+from tests.factories import (
+    ActionItemFactory,
+    EnterpriseFactory,
+    NeedFactory,
+    PolicyFactory,
+    ProjectFactory,
+    UserFactory,
+    VisitPlanFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -442,8 +450,8 @@ def test_the_plans_card_statement_is_compiled_once_per_shape_and_is_the_orms(
         ((officer, enterprise), (county_officer, county_enterprise), (leader, enterprise))
     ):
         for days in (-3, 0, 14, 15):
-            VisitPlan.objects.create(enterprise=place, lead=lead, planned_on=_days(days + n), purpose=f"p{n}{days}")
-    plan = VisitPlan.objects.create(enterprise=county_enterprise, lead=leader, planned_on=_days(2), purpose="o")
+            VisitPlanFactory(enterprise=place, lead=lead, planned_on=_days(days + n), purpose=f"p{n}{days}")
+    plan = VisitPlanFactory(enterprise=county_enterprise, lead=leader, planned_on=_days(2), purpose="o")
     plan.officers.set([officer, county_officer])
     monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
     users = [officer, leader, manager, admin_user, county_officer]
@@ -463,3 +471,42 @@ def test_the_plans_card_statement_is_compiled_once_per_shape_and_is_the_orms(
     monkeypatch.setattr(home, "plans_upcoming", None)  # every shape compiled: nothing built again
     for user in users:
         home.home_plans(user=user)
+
+
+def test_the_lists_cards_statements_are_compiled_once_per_shape_and_are_the_orms(
+    officer, leader, manager, admin_user, county_officer, enterprise, county_enterprise, city_bureau, monkeypatch
+):
+    """``home_lists``: my enterprises, projects and due action items from their statements compiled once per shape of
+    user (the same SQL and rows as ``my_enterprises``, ``my_projects``, ``my_due_actions``; none built again)."""
+    from crm.selectors import home
+
+    enterprise.liaison_officers.set([officer])
+    county_enterprise.liaison_officers.set([county_officer, officer])
+    led = EnterpriseFactory(liaison_leader=leader, region=county_enterprise.region)
+    for person, place in ((officer, enterprise), (leader, led), (county_officer, county_enterprise)):
+        project = ProjectFactory(region=place.region, liaison_leader=person if person is leader else None)
+        project.liaison_officers.set([] if person is leader else [person])
+        ActionItemFactory(owner=person, enterprise=place, need=_need(place, city_bureau, _days(3)))
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
+    users = [officer, leader, manager, admin_user, county_officer]
+    for user in users:
+        user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared
+    selectors = {"my_enterprises": my_enterprises, "my_projects": home.my_projects, "my_actions": home.my_due_actions}
+    for user in users:
+        with CaptureQueriesContext(connection) as prepared:
+            lists = home.home_lists(user=user)
+        expected = {}
+        with CaptureQueriesContext(connection) as orm:
+            for name, selector in selectors.items():
+                expected[name] = list(selector(user=user))
+        assert [q["sql"] for q in prepared.captured_queries] == [q["sql"] for q in orm.captured_queries]
+        for name, rows in lists.items():
+            assert [(row.pk, row.__dict__.keys(), str(row)) for row in rows] == [
+                (row.pk, row.__dict__.keys(), str(row)) for row in expected[name]
+            ]
+        assert [str(e.region) for e in lists["my_enterprises"]] == [str(e.region) for e in expected["my_enterprises"]]
+    assert all(home.home_lists(user=officer).values()) and all(home.home_lists(user=county_officer).values())
+    for name in selectors:  # every shape compiled: nothing built again
+        monkeypatch.setattr(home, name.replace("my_actions", "my_due_actions"), None)
+    for user in users:
+        home.home_lists(user=user)

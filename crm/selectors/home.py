@@ -84,11 +84,12 @@ def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT, cut: bool | None = Non
         # sort them (50-90 -> 1 ms). Not on SQLite: a LIMIT in name order tempts it to walk the name index through
         # every enterprise for a user who leads none (0 -> 340 ms).
         visible = Enterprise.objects.visible_to(user).order_by("name", "id")
-        parts = [visible.filter(id__in=_liaised(user)), visible.filter(liaison_leader=user)]
+        parts = [visible.filter(id__in=_liaised(user)), visible.filter(liaison_leader_id=user.pk)]
         first, params = compound_sql(part.values("id")[:limit] for part in parts)
         enterprises = Enterprise.objects.filter(id__in=RawSQL(first or "SELECT 0 WHERE 1 = 0", params))
     else:
-        mine = _liaised(user).order_by().union(Enterprise.objects.filter(liaison_leader=user).order_by().values("id"))
+        led = Enterprise.objects.filter(liaison_leader_id=user.pk)
+        mine = _liaised(user).order_by().union(led.order_by().values("id"))
         enterprises = Enterprise.objects.visible_to(user).filter(id__in=mine)
     # The card shows the name and the region: the region alone is joined in.
     return (
@@ -101,7 +102,7 @@ def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT, cut: bool | None = Non
 def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
     """Projects in scope where the user is a liaison officer or the liaison leader (one UNION, as above)."""
     liaised = Project.liaison_officers.through.objects.filter(user_id=user.pk).values("project_id")
-    mine = liaised.order_by().union(Project.objects.filter(liaison_leader=user).order_by().values("id"))
+    mine = liaised.order_by().union(Project.objects.filter(liaison_leader_id=user.pk).order_by().values("id"))
     return Project.objects.visible_to(user).filter(id__in=mine).only("id", "name", "stage").order_by("name")[:limit]
 
 
@@ -206,22 +207,25 @@ def _shaped_rows(
     key: tuple = (),
     reads_bureau: bool = False,
     reads_department: bool = False,
+    reads_region: bool = True,
 ) -> list:
     """The rows of ``build(user, *days)``, from its statement compiled once per ``card``, ``key`` and shape of
     ``user`` (``Prepared``): built for a ``_ShapeUser`` whose id, bureau (``reads_bureau``: the statement holds it
-    when the user is a manager or scoped), department (``reads_department``: when the user has one) and region are
-    samples, run with the user's own. ``build`` reads of a user only what ``_ShapeUser`` answers."""
+    when the user is a manager or scoped), department (``reads_department``: when the user has one) and region
+    (``reads_region``: when scoped) are samples, run with the user's own. ``build`` reads of a user only what
+    ``_ShapeUser`` answers."""
     sees_all, region = scope_region(user)
     if not sees_all and region is None:  # sees nothing: no statement to keep
         return list(build(user, *days))
     manager = bool(user.has_role(Role.MANAGER, Role.ADMIN) and user.bureau_id)
     department = reads_department and bool(user.department_id)
     bureau = reads_bureau and (manager or not sees_all)
+    scoped = reads_region and not sees_all
     shape = (card, sees_all, manager, department, *key)
     prepared = _SHAPED_STATEMENTS.get(shape)
     if prepared is None:
         samples = [*_SAMPLE_DAYS[: len(days)], SAMPLE_KEY]
-        samples += [SAMPLE_KEY - 1] * bureau + [SAMPLE_KEY - 2] * department + [_SAMPLE_REGION] * (not sees_all)
+        samples += [SAMPLE_KEY - 1] * bureau + [SAMPLE_KEY - 2] * department + [_SAMPLE_REGION] * scoped
 
         def build_shaped(*values):
             values = list(values)
@@ -234,13 +238,13 @@ def _shaped_rows(
                 # A scoped user has a bureau (``scope_region``), read by the statement or not.
                 bureau_id=values.pop(0) if bureau else (SAMPLE_KEY - 1 if user.bureau_id else None),
                 department_id=values.pop(0) if department else None,
-                region=values.pop(0) if not sees_all else None,
+                region=values.pop(0) if scoped else (None if sees_all else _SAMPLE_REGION),
             )
             return build(sample_user, *sample_days)
 
         prepared = _SHAPED_STATEMENTS[shape] = Prepared(build_shaped, *samples, repeated=True)
     values = [*days, user.pk]
-    values += [user.bureau_id] * bureau + [user.department_id] * department + [region] * (not sees_all)
+    values += [user.bureau_id] * bureau + [user.department_id] * department + [region] * scoped
     return prepared(*values)
 
 
@@ -282,11 +286,21 @@ def home_plans(*, user, today: dt.date | None = None) -> list:
 def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):
     return (
         ActionItem.objects.open()
-        .filter(owner=user)
+        .filter(owner_id=user.pk)
         .select_related("enterprise")  # the card shows the enterprise's name, not the project or the need
         .only("id", "code", "title", "status", "due_on", "enterprise_id", "enterprise__name")
         .order_by("due_on", "id")[:limit]
     )
+
+
+def home_lists(*, user) -> dict[str, list]:
+    """The 工作台's cards of the user's own enterprises, projects and due action items (``my_enterprises``,
+    ``my_projects``, ``my_due_actions``), each from its statement compiled once per shape of user."""
+    return {
+        "my_enterprises": _shaped_rows("enterprises", user, lambda shape: my_enterprises(user=shape)),
+        "my_projects": _shaped_rows("projects", user, lambda shape: my_projects(user=shape)),
+        "my_actions": _shaped_rows("actions", user, lambda shape: my_due_actions(user=shape), reads_region=False),
+    }
 
 
 def my_unread_notifications(*, user, limit: int = 5):
