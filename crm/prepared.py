@@ -9,12 +9,14 @@ The statement is the ORM's, so it is the same on every backend, and it runs thro
 and ``django_assert_num_queries`` see it).
 
 Parameters are the values a queryset compares with ``=``, ints or strings, which the ORM passes to the database
-unchanged: ``build`` receives a distinct sample of each and the compiled statement's parameters must hold each
-sample exactly once.
+unchanged, or dates (as the database adapts them): ``build`` receives a distinct sample of each and the compiled
+statement's parameters must hold each sample exactly once (with ``repeated``: at least once, each place taking the
+value).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 
@@ -31,11 +33,12 @@ class Prepared:
     """A queryset of a fixed shape (``build(*params)``), compiled once per thread and database: ``prepared(*values)``
     returns its rows (model instances, or tuples for ``values_list``) for the parameter values ``values``."""
 
-    def __init__(self, build: Callable[..., QuerySet], *samples: int | str):
+    def __init__(self, build: Callable[..., QuerySet], *samples: int | str | dt.date, repeated: bool = False):
         if len(set(samples)) != len(samples):
             raise ValueError("Prepared needs a distinct sample value per parameter.")
         self.build = build
         self.samples = samples
+        self.repeated = repeated  # a parameter may stand in several places (a user's id in each part of a union)
         self._local = threading.local()
 
     @classmethod
@@ -53,10 +56,11 @@ class Prepared:
         params = list(params)
         positions = []
         for sample in self.samples:
+            sample = _adapted(sample, alias)
             found = [i for i, p in enumerate(params) if type(p) is type(sample) and p == sample]
-            if len(found) != 1:
+            if not found or (len(found) > 1 and not self.repeated):
                 raise ValueError(f"The compiled statement must hold the parameter {sample!r} exactly once: {sql}")
-            positions.append(found[0])
+            positions.append(found)
         # The converters of the selected columns (as results_iter finds them on every call): fixed by the statement.
         fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
         if compiler.has_composite_fields(fields):
@@ -85,8 +89,10 @@ class Prepared:
         """The statement and its parameters for ``values``, to run inside another one (e.g. a ``RawSQL`` subquery)."""
         sql, params, positions, _compiler, _converters, _shape = self._compiled(using)
         params = list(params)
-        for position, value in zip(positions, values, strict=True):
-            params[position] = value
+        for places, value in zip(positions, values, strict=True):
+            value = _adapted(value, using)
+            for position in places:
+                params[position] = value
         return sql, params
 
     def __call__(self, *values: int | str, using: str = "default") -> list:
@@ -111,3 +117,10 @@ class Prepared:
                 setattr(obj, attr_name, row[position])
             objects.append(obj)
         return objects
+
+
+def _adapted(value, alias: str):
+    """A date as the database's parameters hold it (SQLite: its ISO text), any other value as it is."""
+    if type(value) is dt.date:
+        return connections[alias].ops.adapt_datefield_value(value)
+    return value

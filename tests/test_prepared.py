@@ -126,3 +126,24 @@ def test_for_keys_prepares_an_in_list_of_that_many_keys(manager, officer, django
         assert users(manager.pk, officer.pk) == sorted([manager, officer], key=lambda user: user.pk)
     sql, params = users.sql(officer.pk, manager.pk)
     assert sql.count("IN (") == 1 and sorted(params) == sorted([officer.pk, manager.pk])
+
+
+def test_a_repeated_parameter_takes_the_value_in_every_place(manager, officer):
+    # The same sample in two places: refused unless ``repeated``, then each place takes the value.
+    build = lambda pk: User.objects.filter(pk=pk) | User.objects.filter(pk=pk, is_active=True)  # noqa: E731
+    with pytest.raises(ValueError, match="exactly once"):
+        Prepared(build, SAMPLE)(manager.pk)
+    either = Prepared(build, SAMPLE, repeated=True)
+    assert either(manager.pk) == [manager]
+    assert either(officer.pk) == [officer]
+
+
+def test_date_parameters_as_the_database_holds_them(manager):
+    old, new = NotificationFactory.create_batch(2, recipient=manager)
+    Notification.objects.filter(pk=old.pk).update(created_at=dt.datetime(2020, 5, 1, 12, tzinfo=dt.UTC))
+    since = Prepared(
+        lambda day: Notification.objects.filter(created_at__date__gte=day).order_by("id").values_list("id"),
+        dt.date(1901, 1, 1),
+    )
+    assert since(dt.date(2020, 4, 30)) == [(old.pk,), (new.pk,)]
+    assert since(dt.date(2020, 5, 2)) == [(new.pk,)]

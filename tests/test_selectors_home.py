@@ -32,7 +32,16 @@ from crm.selectors.needs import (
     needs_mine_first_ids,
     needs_overdue,
 )
-from tests.factories import EnterpriseFactory, NeedFactory, PolicyFactory, UserFactory
+from crm.selectors.watch import plans_upcoming
+from tests.factories import (
+    ActionItemFactory,
+    EnterpriseFactory,
+    NeedFactory,
+    PolicyFactory,
+    ProjectFactory,
+    UserFactory,
+    VisitPlanFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -379,3 +388,125 @@ def test_the_counts_read_the_linked_and_assisted_enterprises_in_one_pass(county_
     assert (counts["linked"], counts["assisted"]) == (1, 1)
     (statement,) = [query["sql"] for query in queries.captured_queries if "COUNT" in query["sql"]]
     assert statement.count('("crm_enterprise"."is_linked" OR "crm_enterprise"."is_assisted")') == 1
+
+
+def test_the_need_cards_statement_is_compiled_once_per_shape_and_is_the_orms(
+    officer,
+    manager,
+    leader,
+    admin_user,
+    county_officer,
+    county_manager,
+    handler,
+    liaised,
+    county_enterprise,
+    city_bureau,
+    monkeypatch,
+):
+    """``home_needs`` runs the ORM's own statement (``_home_need_query``) compiled once per shape of user, with each
+    user's ids, region and days in the samples' places: the same SQL and rows for every role and reason, and no
+    queryset built on the next request of a shape (issue 18: building and compiling it was ~6 ms of the page)."""
+    from crm.selectors import home
+
+    led = EnterpriseFactory(liaison_leader=leader, region=county_enterprise.region)
+    _need(led, city_bureau, _days(1))
+    _need(liaised, city_bureau, _days(-3), handler=handler)
+    _need(county_enterprise, county_officer.bureau, _days(2), status=NeedStatus.NEW)
+    _need(liaised, city_bureau, None, status=NeedStatus.NEW)
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
+    users = [officer, manager, leader, admin_user, county_officer, county_manager, handler]
+    for user in users:
+        user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared
+    for day in (timezone.localdate(), _days(-5)):
+        start, until = due_soon_range(today=day)
+        for user in users:
+            for liaised_, led_ in ((True, True), (True, False), (False, True), (False, False)):
+                kwargs = {"start": start, "until": until, "limit": 10, "deadlines_limit": 8}
+                kwargs |= {"liaised": liaised_, "led": led_}
+                with CaptureQueriesContext(connection) as orm:
+                    expected = list(home._home_need_query(user=user, **kwargs))
+                with CaptureQueriesContext(connection) as prepared:
+                    rows = home._home_need_rows(user=user, **kwargs)
+                assert [q["sql"] for q in prepared.captured_queries] == [q["sql"] for q in orm.captured_queries]
+                assert [(row.pk, row.__dict__.keys()) for row in rows] == [
+                    (row.pk, row.__dict__.keys()) for row in expected
+                ]
+                assert [row.enterprise for row in rows] == [row.enterprise for row in expected]
+    assert any(home_needs(user=user)["my_needs"] for user in users)
+    # Every shape compiled: the next requests build no queryset.
+    monkeypatch.setattr(home, "needs_mine_first_ids", None)
+    for user in users:
+        home_needs(user=user)
+
+
+def test_the_plans_card_statement_is_compiled_once_per_shape_and_is_the_orms(
+    officer, leader, manager, admin_user, county_officer, enterprise, county_enterprise, monkeypatch
+):
+    """``home_plans``: ``plans_upcoming(...)[:10]`` from its statement compiled once per shape of user, with the
+    user's id, region and horizon in the samples' places (the same SQL and rows as the ORM's; none built again)."""
+    from crm.selectors import home
+
+    for n, (lead, place) in enumerate(
+        ((officer, enterprise), (county_officer, county_enterprise), (leader, enterprise))
+    ):
+        for days in (-3, 0, 14, 15):
+            VisitPlanFactory(enterprise=place, lead=lead, planned_on=_days(days + n), purpose=f"p{n}{days}")
+    plan = VisitPlanFactory(enterprise=county_enterprise, lead=leader, planned_on=_days(2), purpose="o")
+    plan.officers.set([officer, county_officer])
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
+    users = [officer, leader, manager, admin_user, county_officer]
+    for user in users:
+        user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared
+    for today in (timezone.localdate(), _days(-2)):
+        for user in users:
+            with CaptureQueriesContext(connection) as orm:
+                expected = list(plans_upcoming(user=user, today=today)[:10])
+            with CaptureQueriesContext(connection) as prepared:
+                rows = home.home_plans(user=user, today=today)
+            assert [q["sql"] for q in prepared.captured_queries] == [q["sql"] for q in orm.captured_queries]
+            assert [(row.pk, row.__dict__.keys(), row.enterprise.name) for row in rows] == [
+                (row.pk, row.__dict__.keys(), row.enterprise.name) for row in expected
+            ]
+    assert home.home_plans(user=officer) and home.home_plans(user=county_officer)
+    monkeypatch.setattr(home, "plans_upcoming", None)  # every shape compiled: nothing built again
+    for user in users:
+        home.home_plans(user=user)
+
+
+def test_the_lists_cards_statements_are_compiled_once_per_shape_and_are_the_orms(
+    officer, leader, manager, admin_user, county_officer, enterprise, county_enterprise, city_bureau, monkeypatch
+):
+    """``home_lists``: my enterprises, projects and due action items from their statements compiled once per shape of
+    user (the same SQL and rows as ``my_enterprises``, ``my_projects``, ``my_due_actions``; none built again)."""
+    from crm.selectors import home
+
+    enterprise.liaison_officers.set([officer])
+    county_enterprise.liaison_officers.set([county_officer, officer])
+    led = EnterpriseFactory(liaison_leader=leader, region=county_enterprise.region)
+    for person, place in ((officer, enterprise), (leader, led), (county_officer, county_enterprise)):
+        project = ProjectFactory(region=place.region, liaison_leader=person if person is leader else None)
+        project.liaison_officers.set([] if person is leader else [person])
+        ActionItemFactory(owner=person, enterprise=place, need=_need(place, city_bureau, _days(3)))
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
+    users = [officer, leader, manager, admin_user, county_officer]
+    for user in users:
+        user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared
+    selectors = {"my_enterprises": my_enterprises, "my_projects": home.my_projects, "my_actions": home.my_due_actions}
+    for user in users:
+        with CaptureQueriesContext(connection) as prepared:
+            lists = home.home_lists(user=user)
+        expected = {}
+        with CaptureQueriesContext(connection) as orm:
+            for name, selector in selectors.items():
+                expected[name] = list(selector(user=user))
+        assert [q["sql"] for q in prepared.captured_queries] == [q["sql"] for q in orm.captured_queries]
+        for name, rows in lists.items():
+            assert [(row.pk, row.__dict__.keys(), str(row)) for row in rows] == [
+                (row.pk, row.__dict__.keys(), str(row)) for row in expected[name]
+            ]
+        assert [str(e.region) for e in lists["my_enterprises"]] == [str(e.region) for e in expected["my_enterprises"]]
+    assert all(home.home_lists(user=officer).values()) and all(home.home_lists(user=county_officer).values())
+    for name in selectors:  # every shape compiled: nothing built again
+        monkeypatch.setattr(home, name.replace("my_actions", "my_due_actions"), None)
+    for user in users:
+        home.home_lists(user=user)

@@ -1,12 +1,17 @@
 """Reads for the 工作台 (home page): the user's own enterprises, projects, needs, actions and counts."""
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
+from crm.choices import Role
 from crm.models import ActionItem, Enterprise, Need, Notification, Project
+from crm.prepared import SAMPLE_KEY, Prepared
+from crm.querysets import scope_region
 from crm.selectors.needs import (
     Tally,
     compound_sql,
@@ -17,6 +22,7 @@ from crm.selectors.needs import (
     needs_mine,
     needs_mine_first_ids,
 )
+from crm.selectors.watch import plans_upcoming
 
 HOME_LIST_LIMIT = 10
 DEADLINES_LIMIT = 8
@@ -78,11 +84,12 @@ def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT, cut: bool | None = Non
         # sort them (50-90 -> 1 ms). Not on SQLite: a LIMIT in name order tempts it to walk the name index through
         # every enterprise for a user who leads none (0 -> 340 ms).
         visible = Enterprise.objects.visible_to(user).order_by("name", "id")
-        parts = [visible.filter(id__in=_liaised(user)), visible.filter(liaison_leader=user)]
+        parts = [visible.filter(id__in=_liaised(user)), visible.filter(liaison_leader_id=user.pk)]
         first, params = compound_sql(part.values("id")[:limit] for part in parts)
         enterprises = Enterprise.objects.filter(id__in=RawSQL(first or "SELECT 0 WHERE 1 = 0", params))
     else:
-        mine = _liaised(user).order_by().union(Enterprise.objects.filter(liaison_leader=user).order_by().values("id"))
+        led = Enterprise.objects.filter(liaison_leader_id=user.pk)
+        mine = _liaised(user).order_by().union(led.order_by().values("id"))
         enterprises = Enterprise.objects.visible_to(user).filter(id__in=mine)
     # The card shows the name and the region: the region alone is joined in.
     return (
@@ -95,7 +102,7 @@ def my_enterprises(*, user, limit: int = HOME_LIST_LIMIT, cut: bool | None = Non
 def my_projects(*, user, limit: int = HOME_LIST_LIMIT):
     """Projects in scope where the user is a liaison officer or the liaison leader (one UNION, as above)."""
     liaised = Project.liaison_officers.through.objects.filter(user_id=user.pk).values("project_id")
-    mine = liaised.order_by().union(Project.objects.filter(liaison_leader=user).order_by().values("id"))
+    mine = liaised.order_by().union(Project.objects.filter(liaison_leader_id=user.pk).order_by().values("id"))
     return Project.objects.visible_to(user).filter(id__in=mine).only("id", "name", "stage").order_by("name")[:limit]
 
 
@@ -123,20 +130,14 @@ def home_needs(
     page's ``home_counts``, if read: the needs of the enterprises I liaise with or lead are left out when I have none.
     """
     start, until = due_soon_range(today=today)
-    ids = needs_mine_first_ids(
+    rows = _home_need_rows(
         user=user,
-        limit=max(limit, deadlines_limit),
-        due_from=start,
-        due_until=until,
-        due_limit=deadlines_limit,
+        start=start,
+        until=until,
+        limit=limit,
+        deadlines_limit=deadlines_limit,
         liaised=counts is None or counts["liaised"] > 0,
         led=counts is None or counts["led"] > 0,
-    )
-    rows = list(
-        Need.objects.filter(pk__in=ids)
-        .select_related(*HOME_NEED_RELATED)
-        .only(*HOME_NEED_FIELDS)
-        .order_by(*deadline_order())
     )
     mine = rows[: max(limit, deadlines_limit)]
     overdue = [need for need in mine if need.due_on is not None and need.due_on < start][:deadlines_limit]
@@ -145,14 +146,161 @@ def home_needs(
     return {"my_needs": mine[:limit], "overdue": overdue, "due_soon": due_soon}
 
 
+def _home_need_query(*, user, start, until, limit, deadlines_limit, liaised, led) -> QuerySet:
+    """The need cards' rows: ``needs_mine_first_ids`` with what the cards show joined in, in deadline order."""
+    ids = needs_mine_first_ids(
+        user=user,
+        limit=max(limit, deadlines_limit),
+        due_from=start,
+        due_until=until,
+        due_limit=deadlines_limit,
+        liaised=liaised,
+        led=led,
+    )
+    return (
+        Need.objects.filter(pk__in=ids)
+        .select_related(*HOME_NEED_RELATED)
+        .only(*HOME_NEED_FIELDS)
+        .order_by(*deadline_order())
+    )
+
+
+class _ShapeUser:
+    """A user of one shape with sample values for its ids and region, for compiling the need cards' statement once
+    per shape (``_shaped_rows``): what ``_mine_parts``, ``plans_upcoming`` and ``visible_to`` read of a user."""
+
+    is_authenticated = True
+
+    def __init__(self, *, sees_everything: bool, manager: bool, pk, bureau_id, department_id, region):
+        self.pk = self.id = pk
+        self.sees_everything = sees_everything
+        self.manager = manager
+        self.bureau_id = bureau_id
+        self.department_id = department_id
+        self.bureau = _ShapeBureau(region)
+
+    def has_role(self, *roles: str) -> bool:
+        if roles != (Role.MANAGER, Role.ADMIN):  # the one question ``_mine_parts`` asks: part of the shape
+            raise ValueError(f"_ShapeUser answers has_role(MANAGER, ADMIN) only, not {roles!r}")
+        return self.manager
+
+
+class _ShapeBureau:
+    def __init__(self, region):
+        self.region_id = region
+
+
+# The statements of the cards, compiled once per card and shape of user (whether they see everything, are a manager
+# with a bureau, have a department; the card's own key: which reasons, the limits): building and compiling the
+# querysets was most of the cards' Python (the need cards' five to seven id queries, their union and rows query).
+_SHAPED_STATEMENTS: dict[tuple, Prepared] = {}
+_SAMPLE_REGION = "\x00region"
+_SAMPLE_DAYS = (dt.date(1901, 1, 1), dt.date(1901, 1, 2))
+
+
+def _shaped_rows(
+    card: str,
+    user,
+    build: Callable[..., QuerySet],
+    *,
+    days: tuple[dt.date, ...] = (),
+    key: tuple = (),
+    reads_bureau: bool = False,
+    reads_department: bool = False,
+    reads_region: bool = True,
+) -> list:
+    """The rows of ``build(user, *days)``, from its statement compiled once per ``card``, ``key`` and shape of
+    ``user`` (``Prepared``): built for a ``_ShapeUser`` whose id, bureau (``reads_bureau``: the statement holds it
+    when the user is a manager or scoped), department (``reads_department``: when the user has one) and region
+    (``reads_region``: when scoped) are samples, run with the user's own. ``build`` reads of a user only what
+    ``_ShapeUser`` answers."""
+    sees_all, region = scope_region(user)
+    if not sees_all and region is None:  # sees nothing: no statement to keep
+        return list(build(user, *days))
+    manager = bool(user.has_role(Role.MANAGER, Role.ADMIN) and user.bureau_id)
+    department = reads_department and bool(user.department_id)
+    bureau = reads_bureau and (manager or not sees_all)
+    scoped = reads_region and not sees_all
+    shape = (card, sees_all, manager, department, *key)
+    prepared = _SHAPED_STATEMENTS.get(shape)
+    if prepared is None:
+        samples = [*_SAMPLE_DAYS[: len(days)], SAMPLE_KEY]
+        samples += [SAMPLE_KEY - 1] * bureau + [SAMPLE_KEY - 2] * department + [_SAMPLE_REGION] * scoped
+
+        def build_shaped(*values):
+            values = list(values)
+            sample_days = [values.pop(0) for _day in days]
+            pk = values.pop(0)
+            sample_user = _ShapeUser(
+                sees_everything=sees_all,
+                manager=manager,
+                pk=pk,
+                # A scoped user has a bureau (``scope_region``), read by the statement or not.
+                bureau_id=values.pop(0) if bureau else (SAMPLE_KEY - 1 if user.bureau_id else None),
+                department_id=values.pop(0) if department else None,
+                region=values.pop(0) if scoped else (None if sees_all else _SAMPLE_REGION),
+            )
+            return build(sample_user, *sample_days)
+
+        prepared = _SHAPED_STATEMENTS[shape] = Prepared(build_shaped, *samples, repeated=True)
+    values = [*days, user.pk]
+    values += [user.bureau_id] * bureau + [user.department_id] * department + [region] * scoped
+    return prepared(*values)
+
+
+def _home_need_rows(*, user, start, until, limit, deadlines_limit, liaised, led) -> list[Need]:
+    """``_home_need_query``'s rows, from its statement compiled once per shape of ``user`` (``_shaped_rows``; the
+    bureau: its new and accepted needs for a manager, the needs transferred to it for a scoped user; the department:
+    the needs it leads that nobody handles)."""
+
+    def build(shape, day_from, day_until):
+        return _home_need_query(
+            user=shape,
+            start=day_from,
+            until=day_until,
+            limit=limit,
+            deadlines_limit=deadlines_limit,
+            liaised=liaised,
+            led=led,
+        )
+
+    key = (liaised, led, limit, deadlines_limit)
+    return _shaped_rows("needs", user, build, days=(start, until), key=key, reads_bureau=True, reads_department=True)
+
+
+PLANS_LIMIT = 10
+PLANS_DAYS = 14  # plans_upcoming's horizon
+
+
+def home_plans(*, user, today: dt.date | None = None) -> list:
+    """The plans card: ``plans_upcoming(...)[:PLANS_LIMIT]`` from its statement compiled once per shape of user
+    (its one date is the horizon, ``PLANS_DAYS`` after today)."""
+    horizon = (today or timezone.localdate()) + dt.timedelta(days=PLANS_DAYS)
+
+    def build(shape, last_day):
+        return plans_upcoming(user=shape, days=PLANS_DAYS, today=last_day - dt.timedelta(days=PLANS_DAYS))[:PLANS_LIMIT]
+
+    return _shaped_rows("plans", user, build, days=(horizon,))
+
+
 def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):
     return (
         ActionItem.objects.open()
-        .filter(owner=user)
+        .filter(owner_id=user.pk)
         .select_related("enterprise")  # the card shows the enterprise's name, not the project or the need
         .only("id", "code", "title", "status", "due_on", "enterprise_id", "enterprise__name")
         .order_by("due_on", "id")[:limit]
     )
+
+
+def home_lists(*, user) -> dict[str, list]:
+    """The 工作台's cards of the user's own enterprises, projects and due action items (``my_enterprises``,
+    ``my_projects``, ``my_due_actions``), each from its statement compiled once per shape of user."""
+    return {
+        "my_enterprises": _shaped_rows("enterprises", user, lambda shape: my_enterprises(user=shape)),
+        "my_projects": _shaped_rows("projects", user, lambda shape: my_projects(user=shape)),
+        "my_actions": _shaped_rows("actions", user, lambda shape: my_due_actions(user=shape), reads_region=False),
+    }
 
 
 def my_unread_notifications(*, user, limit: int = 5):

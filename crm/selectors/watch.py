@@ -148,7 +148,7 @@ def red_flag_visits(*, user, region: str | None = None, limit: int = WATCH_LIMIT
 def plans_upcoming(*, user, days: int = 14, today: dt.date | None = None) -> QuerySet:
     """The user's planned visits from today to ``days`` ahead, plus overdue open ones (soonest first)."""
     today = today or timezone.localdate()
-    mine = Q(lead=user) | Q(officers=user)
+    mine = Q(lead_id=user.pk) | Q(officers=user.pk)  # ids: the 工作台 compiles it for a user's shape (home_plans)
     ids = VisitPlan.objects.visible_to(user).filter(
         mine, status=PlanStatus.PLANNED, planned_on__lte=today + dt.timedelta(days=days)
     )

@@ -50,12 +50,20 @@ def _counts(user, request) -> dict:
     return {"counts": _home_counts(user, request)}
 
 
+def _lists(user, request) -> dict:
+    """My enterprises, projects and due action items (``home_lists``), read once per request."""
+    lists = getattr(request, "_home_lists", None)
+    if lists is None:
+        lists = request._home_lists = home_selectors.home_lists(user=user)
+    return lists
+
+
 def _my_enterprises(user, request) -> dict:
-    return {"my_enterprises": home_selectors.my_enterprises(user=user)}
+    return {"my_enterprises": _lists(user, request)["my_enterprises"]}
 
 
 def _my_projects(user, request) -> dict:
-    return {"my_projects": home_selectors.my_projects(user=user)}
+    return {"my_projects": _lists(user, request)["my_projects"]}
 
 
 def _needs(user, request) -> dict:
@@ -77,7 +85,7 @@ def _deadlines(user, request) -> dict:
 
 
 def _my_actions(user, request) -> dict:
-    return {"my_actions": home_selectors.my_due_actions(user=user)}
+    return {"my_actions": _lists(user, request)["my_actions"]}
 
 
 def _my_notifications(user, request) -> dict:
@@ -97,7 +105,7 @@ def _cadence(user, request) -> dict:
 
 
 def _plans(user, request) -> dict:
-    return {"plans": list(watch.plans_upcoming(user=user)[:10])}
+    return {"plans": home_selectors.home_plans(user=user)}
 
 
 INBOX_RELATED = ("enterprise", "project")  # what an inbox row shows of a need's relations
