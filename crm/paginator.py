@@ -43,20 +43,16 @@ def _plain(rows) -> bool:
     return isinstance(rows, QuerySet) and not rows.query.distinct and not rows.query.combinator
 
 
-def _rows_by_keys(rows: QuerySet, keys: list) -> QuerySet:
-    """The rows of ``keys`` as ``rows`` loads them (its ``select_related``, prefetches, annotations, deferred fields).
-    The filters are dropped when they joined no table (they could not change what a row's annotations read); else
-    they are applied again, as a filter's join may be what an annotation counts over."""
-    return _rows_unfiltered(rows).filter(pk__in=keys)
-
-
-def _rows_unfiltered(rows: QuerySet) -> QuerySet:
-    """``rows`` unsorted, without its filters when they joined no table (``_rows_by_keys``)."""
-    page_rows = rows.order_by()
-    query = page_rows.query
+def _rows_unfiltered(rows: QuerySet, page_rows: Callable[[QuerySet], QuerySet] | None = None) -> QuerySet:
+    """The query of a page's rows by key (their keys still to be filtered on), as ``rows`` loads them (its
+    ``select_related``, prefetches, annotations, deferred fields), reshaped by ``page_rows``, unsorted. The filters
+    are dropped when they joined no table (they could not change what a row's annotations read); else they are
+    applied again, as a filter's join may be what an annotation counts over."""
+    unfiltered = rows.order_by()
+    query = unfiltered.query
     if not any(uses for alias, uses in query.alias_refcount.items() if alias != query.base_table):
         query.clear_where()
-    return page_rows
+    return page_rows(unfiltered) if page_rows is not None else unfiltered
 
 
 def _frozen(related) -> object:
@@ -105,15 +101,12 @@ def _shape(rows: QuerySet) -> tuple | None:
 _ROWS_STATEMENTS: dict[tuple, Prepared | None] = {}
 
 
-def _prepared_rows(rows: QuerySet, keys: list, page_rows: Callable[[QuerySet], QuerySet] | None = None) -> list | None:
-    """The rows of ``keys`` (``_rows_by_keys``, reshaped by ``page_rows``) by a statement compiled once per shape and
-    number of keys (their prefetches done as the ORM does them), or None when the reshaped query is not of a shape
-    ``_shape`` knows (what ``page_rows`` adds is in its result: the shape is taken after it)."""
+def _prepared_rows(base: QuerySet, keys: list) -> list | None:
+    """The rows of ``keys`` of ``base`` (``_rows_unfiltered``, as ``page_rows`` reshaped it: what that adds is in
+    the shape) by a statement compiled once per shape and number of keys (their prefetches done as the ORM does
+    them), or None when ``base`` is not of a shape ``_shape`` knows."""
     if not all(type(key) is int for key in keys):
         return None
-    base = _rows_unfiltered(rows)
-    if page_rows is not None:
-        base = page_rows(base)
     shape = _shape(base)
     if shape is None:
         return None
@@ -191,15 +184,9 @@ class KeysFirstPaginator(CappedCountPaginator):
         if not _plain(rows):
             return self._get_page(rows[bottom:top], number, self)
         keys = list(rows.values_list("pk", flat=True)[bottom:top])
-        if self.prepare_rows and keys:
-            found = _prepared_rows(rows, keys, self.page_rows)
-            if found is not None:
-                by_key = {obj.pk: obj for obj in found}
-                return self._get_page([by_key[key] for key in keys if key in by_key], number, self)
-        page_rows = _rows_by_keys(rows, keys)
-        if self.page_rows is not None:
-            page_rows = self.page_rows(page_rows)
-        by_key = {obj.pk: obj for obj in page_rows}
+        base = _rows_unfiltered(rows, self.page_rows)
+        found = _prepared_rows(base, keys) if self.prepare_rows and keys else None
+        by_key = {obj.pk: obj for obj in (found if found is not None else base.filter(pk__in=keys))}
         return self._get_page([by_key[key] for key in keys if key in by_key], number, self)
 
 
