@@ -12,9 +12,10 @@ eligible enterprises of a policy): the count stops at that many rows (``SELECT C
 so a list of a big table never counts all of it (PostgreSQL counts by scanning); past the cap the count is a
 ``CappedCount`` that prints as ``10000+``. The API keeps exact counts: its clients page by them.
 
-``prepare_rows`` (the API): the rows-by-key statement of a query by key alone is compiled once per shape of the
-query and number of keys (``crm.prepared``): building and compiling a list's ``select_related`` and ``only`` cost
-~1.2 ms of CPU on every page, the database a fraction of it.
+``prepare_rows`` (the API and the web lists: ``PreparedRowsPaginator``): the rows-by-key statement of a query by key
+alone (as ``page_rows`` reshapes it) is compiled once per shape of the query and number of keys (``crm.prepared``):
+building and compiling a list's ``select_related`` and ``only`` cost ~1.2 ms of CPU on every page, the database a
+fraction of it.
 """
 
 from collections.abc import Callable
@@ -42,20 +43,16 @@ def _plain(rows) -> bool:
     return isinstance(rows, QuerySet) and not rows.query.distinct and not rows.query.combinator
 
 
-def _rows_by_keys(rows: QuerySet, keys: list) -> QuerySet:
-    """The rows of ``keys`` as ``rows`` loads them (its ``select_related``, prefetches, annotations, deferred fields).
-    The filters are dropped when they joined no table (they could not change what a row's annotations read); else
-    they are applied again, as a filter's join may be what an annotation counts over."""
-    return _rows_unfiltered(rows).filter(pk__in=keys)
-
-
-def _rows_unfiltered(rows: QuerySet) -> QuerySet:
-    """``rows`` unsorted, without its filters when they joined no table (``_rows_by_keys``)."""
-    page_rows = rows.order_by()
-    query = page_rows.query
+def _rows_unfiltered(rows: QuerySet, page_rows: Callable[[QuerySet], QuerySet] | None = None) -> QuerySet:
+    """The query of a page's rows by key (their keys still to be filtered on), as ``rows`` loads them (its
+    ``select_related``, prefetches, annotations, deferred fields), reshaped by ``page_rows``, unsorted. The filters
+    are dropped when they joined no table (they could not change what a row's annotations read); else they are
+    applied again, as a filter's join may be what an annotation counts over."""
+    unfiltered = rows.order_by()
+    query = unfiltered.query
     if not any(uses for alias, uses in query.alias_refcount.items() if alias != query.base_table):
         query.clear_where()
-    return page_rows
+    return page_rows(unfiltered) if page_rows is not None else unfiltered
 
 
 def _frozen(related) -> object:
@@ -104,12 +101,12 @@ def _shape(rows: QuerySet) -> tuple | None:
 _ROWS_STATEMENTS: dict[tuple, Prepared | None] = {}
 
 
-def _prepared_rows(rows: QuerySet, keys: list) -> list | None:
-    """The rows of ``keys`` (``_rows_by_keys``) by a statement compiled once per shape and number of keys (their
-    prefetches done as the ORM does them), or None when ``rows`` is not of a shape ``_shape`` knows."""
+def _prepared_rows(base: QuerySet, keys: list) -> list | None:
+    """The rows of ``keys`` of ``base`` (``_rows_unfiltered``, as ``page_rows`` reshaped it: what that adds is in
+    the shape) by a statement compiled once per shape and number of keys (their prefetches done as the ORM does
+    them), or None when ``base`` is not of a shape ``_shape`` knows."""
     if not all(type(key) is int for key in keys):
         return None
-    base = _rows_unfiltered(rows)
     shape = _shape(base)
     if shape is None:
         return None
@@ -172,8 +169,8 @@ class CappedCountPaginator(Paginator):
 class KeysFirstPaginator(CappedCountPaginator):
     """``page_rows`` (optional) reshapes the query that loads a page's rows by key (e.g. ``only`` the columns a web
     row shows, no prefetch of what the page does not show): the count and the keys still read the list's queryset,
-    and a list that cannot be read by keys (``DISTINCT``, a union) keeps its own rows. ``prepare_rows`` (without
-    ``page_rows``): the rows by key through a prepared statement when the query's shape allows it."""
+    and a list that cannot be read by keys (``DISTINCT``, a union) keeps its own rows. ``prepare_rows``: the rows by
+    key (reshaped by ``page_rows``) through a prepared statement when the query's shape allows it."""
 
     prepare_rows = False
 
@@ -187,13 +184,13 @@ class KeysFirstPaginator(CappedCountPaginator):
         if not _plain(rows):
             return self._get_page(rows[bottom:top], number, self)
         keys = list(rows.values_list("pk", flat=True)[bottom:top])
-        if self.prepare_rows and self.page_rows is None and keys:
-            found = _prepared_rows(rows, keys)
-            if found is not None:
-                by_key = {obj.pk: obj for obj in found}
-                return self._get_page([by_key[key] for key in keys if key in by_key], number, self)
-        page_rows = _rows_by_keys(rows, keys)
-        if self.page_rows is not None:
-            page_rows = self.page_rows(page_rows)
-        by_key = {obj.pk: obj for obj in page_rows}
+        base = _rows_unfiltered(rows, self.page_rows)
+        found = _prepared_rows(base, keys) if self.prepare_rows and keys else None
+        by_key = {obj.pk: obj for obj in (found if found is not None else base.filter(pk__in=keys))}
         return self._get_page([by_key[key] for key in keys if key in by_key], number, self)
+
+
+class PreparedRowsPaginator(KeysFirstPaginator):
+    """The API's and the web lists' pages: the rows by key through a statement prepared per shape."""
+
+    prepare_rows = True

@@ -147,6 +147,34 @@ def test_prepared_rows_compile_the_rows_statement_once_per_shape(rows, regions):
     assert [e.name for e in last] == [f"企业{i:02d}" for i in range(4, -1, -1)]  # 5 keys: a statement of its own
 
 
+def test_prepared_rows_read_the_rows_as_page_rows_reshapes_them(rows, regions):
+    """The web lists (``page_rows``): the reshaped rows query (its joins, ``only``, no prefetch) is the one prepared,
+    compiled on the first page only, and its statement is the ORM's (fails when ``page_rows`` reads through the ORM)."""
+
+    def page_rows(page):
+        return page.select_related(None).select_related("region").only("name", "region__name").prefetch_related(None)
+
+    def queryset():
+        return Enterprise.objects.select_related("industry_chain").prefetch_related("qualifications").order_by("name")
+
+    def page_two(paginator_class):
+        with CaptureQueriesContext(connection) as ctx:
+            page, compiled = _compiled_statements(lambda: paginator_class(queryset(), 10, page_rows=page_rows).page(2))
+        return page, compiled, ctx.captured_queries[-1]["sql"]
+
+    PreparedRowsPaginator(queryset(), 10, page_rows=page_rows).page(2)
+    page, compiled, prepared_sql = page_two(PreparedRowsPaginator)
+    assert compiled == 2  # the count and the keys; the rows' statement was compiled for the first page of ten
+    _page, orm_compiled, orm_sql = page_two(KeysFirstPaginator)
+    assert orm_compiled == 3 and prepared_sql == orm_sql  # the same statement, not built again
+    assert [e.name for e in page] == [f"企业{i:02d}" for i in range(10, 20)]
+    with CaptureQueriesContext(connection) as ctx:
+        assert {e.region.name for e in page} == {regions["320812"].name}
+    assert not ctx.captured_queries  # joined with the page
+    assert all("qualifications" not in getattr(e, "_prefetched_objects_cache", {}) for e in page)
+    assert all(e.get_deferred_fields() for e in page)  # ``only`` kept
+
+
 def test_prepared_rows_leave_other_shapes_to_the_orm(rows):
     """A rows query whose filters joined a table, or with annotations, is read as before (its SQL may hold values)."""
     joined = Enterprise.objects.filter(region__name__isnull=False).order_by("name")

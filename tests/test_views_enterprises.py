@@ -1,9 +1,11 @@
 """Enterprise pages: list (filters, sorting, pagination, scope, query count), 360° page, forms, contacts."""
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -109,6 +111,27 @@ def test_list_rows_read_only_what_the_row_shows(client, manager, officer, enterp
     # a name: the liaison leader is not shown, the officers come from people_prefetch.
     assert not [sql for sql in statements if '"crm_enterprise"."address"' in sql]
     assert not [sql for sql in statements if '"crm_user"."password"' in sql and "crm_enterprise" in sql]
+
+
+def test_list_rows_statement_is_compiled_once(client, manager, regions):
+    """The page's rows by key, as the list reshapes them (``page_rows``), through the statement prepared on the first
+    page (crm/paginator.py ``PreparedRowsPaginator``): no later page compiles it (fails when each one does)."""
+    make_enterprises(30, regions["320812"], is_linked=True)
+    client.force_login(manager)
+    url = reverse("crm:enterprise-list")
+    client.get(url, {"is_linked": "true", "page_size": 10})
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+
+    def spy(compiler, *args, **kwargs):
+        sql, params = as_sql(compiler, *args, **kwargs)
+        compiled.append(sql)
+        return sql, params
+
+    with mock.patch.object(SQLCompiler, "as_sql", spy):
+        assert len(client.get(url, {"is_linked": "true", "page_size": 10, "page": 2}).context["object_list"]) == 10
+    assert compiled  # the count, the keys
+    assert not [sql for sql in compiled if 'WHERE "crm_enterprise"."id" IN' in sql]
 
 
 def test_detail_shows_360_sections(client, officer, enterprise, qualifications, city_bureau):

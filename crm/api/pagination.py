@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, pagination
 
-from crm.paginator import KeysFirstPaginator
+from crm.paginator import PreparedRowsPaginator
 
 ONE_VALUE = _("Give one value.")
 
@@ -14,12 +14,6 @@ def one_value(request, name: str) -> str:
     if len(values) > 1:
         raise exceptions.ValidationError({name: [ONE_VALUE]})
     return values[0] if values else ""
-
-
-class PreparedRowsPaginator(KeysFirstPaginator):
-    """The API's pages: the rows by key through a statement prepared per shape (crm/paginator.py)."""
-
-    prepare_rows = True
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

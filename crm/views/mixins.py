@@ -17,7 +17,7 @@ from django.views.generic import DetailView, ListView
 
 from crm.filtersets import filter_value_is_set, filters_named, filterset_with
 from crm.forms.base import style_form
-from crm.paginator import COUNT_CAP, KeysFirstPaginator
+from crm.paginator import COUNT_CAP, PreparedRowsPaginator
 from crm.permissions import can_create, can_edit
 from crm.selectors.rows import people_prefetch
 from crm.services.errors import TransitionConflict, TransitionForbidden
@@ -222,7 +222,7 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
         return self.filterset.qs
 
     def page_rows(self, rows):
-        """The query that loads the page's rows by key (``KeysFirstPaginator``), narrowed to what a row shows:
+        """The query that loads the page's rows by key (``PreparedRowsPaginator``), narrowed to what a row shows:
         ``row_related`` joined instead of the list's ``select_related``, ``row_fields`` only, no prefetch of the
         ``row_people`` (``people_prefetch`` reads their names). ``get_queryset`` stays whole: the export reads it."""
         if self.row_related is not None:
@@ -240,7 +240,7 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
     def paginate_queryset(self, queryset, page_size):
         # get_page clamps a wrong or too-large page number instead of answering 404.
         # A capped count (crm/paginator.py): a big list prints "10000+" instead of counting every row.
-        paginator = KeysFirstPaginator(queryset, page_size, count_cap=COUNT_CAP, page_rows=self.page_rows)
+        paginator = PreparedRowsPaginator(queryset, page_size, count_cap=COUNT_CAP, page_rows=self.page_rows)
         page = paginator.get_page(self.request.GET.get("page"))
         for relation in self.row_people:
             people_prefetch(page.object_list, relation)
