@@ -120,7 +120,7 @@ def memo(kinds: tuple[str, ...], key, load: Callable[[], Any], *, by_language: b
     return value
 
 
-def bump(kinds: Iterable[str] = KINDS) -> None:
+def bump(*, kinds: Iterable[str] = KINDS) -> None:
     """Every process reads ``kinds`` again: new versions now, and again when the transaction commits (a process
     that read the new version before the commit copied the rows of before)."""
     kinds = tuple(kinds)
@@ -143,7 +143,7 @@ def changed(sender, **kwargs) -> None:
         return  # a sign-in changes nothing a list shows
     if kwargs.get("action", "post_").startswith("pre_"):
         return  # m2m_changed: bumped once, after the change
-    bump(MODEL_KINDS.get(sender._meta.object_name, (ORGANISATION,)))  # else the users' roles (User.groups)
+    bump(kinds=MODEL_KINDS.get(sender._meta.object_name, (ORGANISATION,)))  # else the users' roles (User.groups)
 
 
 def migrated(sender, **kwargs) -> None:
