@@ -40,6 +40,7 @@ from django_filters.filters import FilterMethod
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from crm import reference
 from crm.choices import (
     OPEN_ACTION_STATUSES,
     OPEN_NEED_STATUSES,
@@ -165,14 +166,80 @@ def scoped_departments(request):
     return Department.objects.select_related("bureau").assignable_by(_user(request))
 
 
-class CodeChoiceField(django_filters.fields.ModelChoiceField):
+class ReferenceChoiceIterator(django_filters.fields.ModelChoiceIterator):
+    """The options of a filter over reference data (regions, chains, qualifications, bureaus, departments) from the
+    process's copy (crm/reference.py), when the field names the rows of its queryset (``reference_key``): no query
+    and no model instances per request. The values are the primary keys themselves (the same HTML)."""
+
+    def __iter__(self):
+        field = self.field
+        key = field.reference_key
+        if key is None:
+            yield from super().__iter__()
+            return
+        if field.empty_label is not None:
+            yield ("", field.empty_label)
+        if field.null_label is not None:
+            yield (field.null_value, field.null_label)
+        name = self.queryset.model.__name__
+        yield from reference.memo(reference.MODEL_KINDS[name], (name, key), self._rows, by_language=True)
+
+    def _rows(self) -> list[tuple]:
+        field = self.field
+        return [(field.prepare_value(obj), field.label_from_instance(obj)) for obj in self.queryset.iterator()]
+
+
+class ReferenceChoiceMixin:
+    """A choice field over reference data whose options come from ``ReferenceChoiceIterator``."""
+
+    iterator = ReferenceChoiceIterator
+
+    @property
+    def reference_key(self):
+        """The rows of the queryset: ``"all"`` for a model's whole table (``Region.objects.all()``), else None (Django's
+        options)."""
+        query = self.queryset.query
+        plain = not (query.where or query.order_by or query.extra or query.annotations or query.select_related)
+        return "all" if plain and query.default_ordering else None
+
+
+class ScopedChoiceField(ReferenceChoiceMixin, django_filters.fields.ModelChoiceField):
+    """A bureau or department filter; ``ScopedChoiceFilter`` names the user's scope of its queryset."""
+
+    reference_key = None
+
+
+class ScopedChoiceFilter(django_filters.ModelChoiceFilter):
+    """A filter over ``scoped_bureaus`` or ``scoped_departments``: its options from the process's copy of the user's
+    scope (both scope by ``reference.user_scope``)."""
+
+    field_class = ScopedChoiceField
+
+    @property
+    def field(self):
+        field = super().field
+        field.reference_key = (self.queryset.__name__, reference.user_scope(_user(self.get_request())))
+        return field
+
+
+class CodeChoiceField(ReferenceChoiceMixin, django_filters.fields.ModelChoiceField):
     def to_python(self, value):
         if value not in self.empty_values and not CODE_RE.match(str(value)):
             raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        if type(value) is str and reference.in_request() and self.to_field_name is None and self.reference_key:
+            # ``?region=320831`` of a request: the row from the process's copy of the table (a copy of it: the
+            # caller's own instance), not one more query. An unknown code asks the database, as Django does.
+            name = self.queryset.model.__name__
+            rows = reference.memo(reference.MODEL_KINDS[name], (name, "rows"), self._rows_by_pk)
+            if value in rows:
+                return copy.copy(rows[value])
         return super().to_python(value)
 
+    def _rows_by_pk(self) -> dict:
+        return {obj.pk: obj for obj in self.queryset.iterator()}
 
-class CodeMultipleChoiceField(django_filters.fields.ModelMultipleChoiceField):
+
+class CodeMultipleChoiceField(ReferenceChoiceMixin, django_filters.fields.ModelMultipleChoiceField):
     def _check_values(self, value):
         for item in value:
             if not CODE_RE.match(str(item)):
@@ -638,7 +705,7 @@ class BureauFilterSet(SearchFilterSet):
 class DepartmentFilterSet(SearchFilterSet):
     search_fields = ("name",)
 
-    bureau = django_filters.ModelChoiceFilter(queryset=scoped_bureaus, label=_("bureau"))
+    bureau = ScopedChoiceFilter(queryset=scoped_bureaus, label=_("bureau"))
     ordering = StableOrderingFilter(fields=("name",))
 
     class Meta:
@@ -670,7 +737,7 @@ class EnterpriseFilterSet(SearchFilterSet):
     party_organization = choice_filter("party_organization", PartyOrganization.choices, _("party organisation"))
     is_linked = bool_filter("is_linked", _("linked enterprise"))
     is_assisted = bool_filter("is_assisted", _("assisted enterprise"))
-    bureau = django_filters.ModelChoiceFilter(queryset=scoped_bureaus, label=_("bureau"))
+    bureau = ScopedChoiceFilter(queryset=scoped_bureaus, label=_("bureau"))
     liaison_officers = id_filter("liaison_officers", _("liaison officer"))
     liaison_leader = id_filter("liaison_leader", _("liaison leader"))
     created_by = id_filter("created_by", _("created by"))
@@ -752,7 +819,7 @@ class ProjectFilterSet(SearchFilterSet):
     stage = choice_filter("stage", ProjectStage.choices, _("stage"))
     status = choice_filter("status", ProjectStatus.choices, _("status"))
     is_assisted = bool_filter("is_assisted", _("assisted project"))
-    bureau = django_filters.ModelChoiceFilter(queryset=scoped_bureaus, label=_("bureau"))
+    bureau = ScopedChoiceFilter(queryset=scoped_bureaus, label=_("bureau"))
     liaison_officers = id_filter("liaison_officers", _("liaison officer"))
     liaison_leader = id_filter("liaison_leader", _("liaison leader"))
     created_by = id_filter("created_by", _("created by"))
@@ -834,11 +901,9 @@ class NeedFilterSet(OverdueMixin, SearchFilterSet):
     urgency = choice_filter("urgency", Urgency.choices, _("urgency"))
     status = choice_filter("status", NeedStatus.choices, _("status"))
     satisfaction = choice_filter("satisfaction", Satisfaction.choices, _("satisfaction"))
-    bureau = django_filters.ModelChoiceFilter(queryset=scoped_bureaus, label=_("bureau"))
-    lead_department = django_filters.ModelChoiceFilter(queryset=scoped_departments, label=_("lead department"))
-    assisting_departments = django_filters.ModelChoiceFilter(
-        queryset=scoped_departments, label=_("assisting department")
-    )
+    bureau = ScopedChoiceFilter(queryset=scoped_bureaus, label=_("bureau"))
+    lead_department = ScopedChoiceFilter(queryset=scoped_departments, label=_("lead department"))
+    assisting_departments = ScopedChoiceFilter(queryset=scoped_departments, label=_("assisting department"))
     handler = id_filter("handler", _("handler"))
     created_by = id_filter("created_by", _("created by"))
     open = BoolFilter(method="filter_open", label=_("open"))
@@ -889,7 +954,7 @@ class PolicyFilterSet(SearchFilterSet):
     delivery = choice_filter("delivery", PolicyDelivery.choices, _("delivery"))
     is_active = bool_filter("is_active", _("active"))
     linked_only = bool_filter("linked_only", _("linked enterprises only"))
-    department = django_filters.ModelChoiceFilter(queryset=scoped_departments, label=_("responsible department"))
+    department = ScopedChoiceFilter(queryset=scoped_departments, label=_("responsible department"))
     regions = region_filter("regions", _("eligible region"))
     industry_chains = chain_filter("industry_chains", _("eligible industry chain"))
     required_qualifications = CodeChoiceFilter(
@@ -954,10 +1019,8 @@ class PolicyMatchFilterSet(SearchFilterSet):
 class OfferingFilterSet(SearchFilterSet):
     search_fields = ("name", "description", "contact_name")
 
-    department = django_filters.ModelChoiceFilter(queryset=scoped_departments, label=_("department"))
-    bureau = django_filters.ModelChoiceFilter(
-        field_name="department__bureau", queryset=scoped_bureaus, label=_("bureau")
-    )
+    department = ScopedChoiceFilter(queryset=scoped_departments, label=_("department"))
+    bureau = ScopedChoiceFilter(field_name="department__bureau", queryset=scoped_bureaus, label=_("bureau"))
     kind = choice_filter("kind", OfferingKind.choices, _("kind"))
     is_active = bool_filter("is_active", _("active"))
     need_category = django_filters.ChoiceFilter(
@@ -984,7 +1047,7 @@ class ActionItemFilterSet(OverdueMixin, SearchFilterSet):
     enterprise = id_filter("enterprise", _("enterprise"))
     offering = id_filter("offering", _("offering"))
     owner = id_filter("owner", _("owner"))
-    department = django_filters.ModelChoiceFilter(queryset=scoped_departments, label=_("department"))
+    department = ScopedChoiceFilter(queryset=scoped_departments, label=_("department"))
     status = choice_filter("status", ActionStatus.choices, _("status"))
     overdue = BoolFilter(method="filter_overdue", label=_("overdue"))
     created_by = id_filter("created_by", _("created by"))

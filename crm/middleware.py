@@ -14,9 +14,22 @@ from django.utils.cache import patch_cache_control
 from django.utils.datastructures import ImmutableList
 from django.utils.translation import gettext_lazy as _
 
+from crm.reference import request_scope
 from crm.services.visits import UNNAMED_UPLOAD
 
 logger = logging.getLogger(__name__)
+
+
+class ReferenceVersionsMiddleware:
+    """Each request reads the versions of the reference data at most once (crm/reference.py), as the first thing
+    that needs them asks."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with request_scope():
+            return self.get_response(request)
 
 
 class DefaultLanguageMiddleware:

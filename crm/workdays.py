@@ -22,6 +22,7 @@ from django.db.models import Case, DateField, F, Func, IntegerField, OuterRef, Q
 from django.db.models.functions import Coalesce, Least, TruncDate
 from django.utils import timezone
 
+from crm import reference
 from crm.choices import NeedCategory, Urgency
 from crm.models import Holiday, TimeLimit
 
@@ -40,12 +41,20 @@ _ONE_DAY = dt.timedelta(days=1)
 _READ: ContextVar[list | None] = ContextVar("crm_workdays_read", default=None)
 
 
+def _all_overrides() -> dict[dt.date, bool]:
+    return dict(Holiday.objects.values_list("date", "is_workday"))
+
+
 def _load_overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
     read = _READ.get()
     if read is None:
-        return dict(Holiday.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
+        # A request's pages read the whole table once per process (until a holiday changes: crm/reference.py);
+        # outside a request (services, the reminder run) only the range, every time.
+        if not reference.in_request():
+            return dict(Holiday.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
+        read = [reference.memo((reference.HOLIDAYS,), None, _all_overrides)]
     if not read:
-        read.append(dict(Holiday.objects.values_list("date", "is_workday")))
+        read.append(_all_overrides())
     return {day: is_workday for day, is_workday in read[0].items() if start <= day <= end}
 
 

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm import reference
 from crm.forms.renderers import RANGE_TEMPLATE
 from crm.forms.widgets import (
     EMPTY_LABELS,
@@ -125,8 +126,14 @@ def staff_filter_choices(user, empty_label) -> list[tuple]:
     """The choices of a list's staff filter (the visits' officer, the needs' handler): ``("", empty_label)``, then
     ``staff_choices`` as (id, name) pairs. Only the name fields are read, as tuples: two hundred people (with their
     bureaux and passwords, later as model instances) were built on every list page to print their names."""
-    people = staff_choices(user).select_related(None).values_list("pk", *User.NAME_FIELDS)
-    return [("", empty_label), *[(pk, User.shown_as(*names)) for pk, *names in people]]
+
+    def load():
+        people = staff_choices(user).select_related(None).values_list("pk", *User.NAME_FIELDS)
+        return [(pk, User.shown_as(*names)) for pk, *names in people]
+
+    # Once per process and scope until the staff change (crm/reference.py).
+    pairs = reference.memo((reference.ORGANISATION,), ("staff", reference.user_scope(user)), load)
+    return [("", empty_label), *pairs]
 
 
 def staff_filter_picker(user) -> Picker:

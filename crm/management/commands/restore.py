@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from crm import reference
 from crm.management.backups import restore_read
 
 
@@ -21,4 +22,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, archive, force=False, database="default", **options):
         manifest = restore_read(archive=Path(archive), force=force, alias=database)
+        reference.bump()  # every table replaced, without signals
         self.stdout.write(f"Restored {archive} (taken {manifest['created_at']}, {manifest['engine']}).")

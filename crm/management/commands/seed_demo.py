@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from crm import reference
 from crm.devdata.demo import DEMO_PASSWORD, demo_seed
 from crm.models import Enterprise
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             self.stdout.write("Enterprises exist already; demo data not loaded (--if-empty).")
             return
         counts = demo_seed(verbosity=max(verbosity - 1, 0))
+        reference.bump()  # some of its rows are written by bulk_create and update(), without signals
         width = max(len(name) for name in counts)
         self.stdout.write(f"{'model'.ljust(width)}  {'created':>7}  {'total':>7}")
         for name, row in counts.items():

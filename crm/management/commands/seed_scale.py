@@ -9,6 +9,7 @@ from dataclasses import asdict, fields
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from crm import reference
 from crm.devdata.scale import BATCH_SIZE, ScaleSizes, database_analyze, demo_only_database, scale_seed
 from crm.services.search import search_index_optimize
 
@@ -80,6 +81,8 @@ class Command(BaseCommand):
             counts = scale_seed(sizes=sizes, seed=options["seed"], batch_size=options["batch_size"], log=log)
         except ValueError as error:
             raise CommandError(str(error)) from error
+        finally:
+            reference.bump()  # its users are written by bulk_create or COPY, without signals
         seconds = counts.pop("_seconds")
         if not options["no_analyze"]:
             import time
