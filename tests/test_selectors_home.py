@@ -476,7 +476,7 @@ def test_the_plans_card_statement_is_compiled_once_per_shape_and_is_the_orms(
 def test_the_lists_cards_statements_are_compiled_once_per_shape_and_are_the_orms(
     officer, leader, manager, admin_user, county_officer, enterprise, county_enterprise, city_bureau, monkeypatch
 ):
-    """``home_lists``: my enterprises, projects and due action items from their statements compiled once per shape of
+    """``home_list``: my enterprises, projects and due action items from their statements compiled once per shape of
     user (the same SQL and rows as ``my_enterprises``, ``my_projects``, ``my_due_actions``; none built again)."""
     from crm.selectors import home
 
@@ -494,7 +494,7 @@ def test_the_lists_cards_statements_are_compiled_once_per_shape_and_are_the_orms
     selectors = {"my_enterprises": my_enterprises, "my_projects": home.my_projects, "my_actions": home.my_due_actions}
     for user in users:
         with CaptureQueriesContext(connection) as prepared:
-            lists = home.home_lists(user=user)
+            lists = {card: home.home_list(user=user, card=card) for card in home.HOME_LIST_CARDS}
         expected = {}
         with CaptureQueriesContext(connection) as orm:
             for name, selector in selectors.items():
@@ -505,8 +505,10 @@ def test_the_lists_cards_statements_are_compiled_once_per_shape_and_are_the_orms
                 (row.pk, row.__dict__.keys(), str(row)) for row in expected[name]
             ]
         assert [str(e.region) for e in lists["my_enterprises"]] == [str(e.region) for e in expected["my_enterprises"]]
-    assert all(home.home_lists(user=officer).values()) and all(home.home_lists(user=county_officer).values())
+    for user in (officer, county_officer):
+        assert all(home.home_list(user=user, card=card) for card in home.HOME_LIST_CARDS)
     for name in selectors:  # every shape compiled: nothing built again
         monkeypatch.setattr(home, name.replace("my_actions", "my_due_actions"), None)
     for user in users:
-        home.home_lists(user=user)
+        for card in home.HOME_LIST_CARDS:
+            home.home_list(user=user, card=card)

@@ -293,14 +293,20 @@ def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):
     )
 
 
-def home_lists(*, user) -> dict[str, list]:
-    """The 工作台's cards of the user's own enterprises, projects and due action items (``my_enterprises``,
-    ``my_projects``, ``my_due_actions``), each from its statement compiled once per shape of user."""
-    return {
-        "my_enterprises": _shaped_rows("enterprises", user, lambda shape: my_enterprises(user=shape)),
-        "my_projects": _shaped_rows("projects", user, lambda shape: my_projects(user=shape)),
-        "my_actions": _shaped_rows("actions", user, lambda shape: my_due_actions(user=shape), reads_region=False),
-    }
+# The 工作台's cards of the user's own enterprises, projects and due action items: (name, selector, reads_region).
+_HOME_LIST_CARDS = {
+    "my_enterprises": (lambda shape: my_enterprises(user=shape), True),
+    "my_projects": (lambda shape: my_projects(user=shape), True),
+    "my_actions": (lambda shape: my_due_actions(user=shape), False),
+}
+HOME_LIST_CARDS = tuple(_HOME_LIST_CARDS)
+
+
+def home_list(*, user, card: str) -> list:
+    """One card of ``HOME_LIST_CARDS`` (``my_enterprises``, ``my_projects``, ``my_due_actions``) from its statement
+    compiled once per shape of user."""
+    build, reads_region = _HOME_LIST_CARDS[card]
+    return _shaped_rows(card, user, build, reads_region=reads_region)
 
 
 def my_unread_notifications(*, user, limit: int = 5):

@@ -50,20 +50,12 @@ def _counts(user, request) -> dict:
     return {"counts": _home_counts(user, request)}
 
 
-def _lists(user, request) -> dict:
-    """My enterprises, projects and due action items (``home_lists``), read once per request."""
-    lists = getattr(request, "_home_lists", None)
-    if lists is None:
-        lists = request._home_lists = home_selectors.home_lists(user=user)
-    return lists
-
-
 def _my_enterprises(user, request) -> dict:
-    return {"my_enterprises": _lists(user, request)["my_enterprises"]}
+    return {"my_enterprises": home_selectors.home_list(user=user, card="my_enterprises")}
 
 
 def _my_projects(user, request) -> dict:
-    return {"my_projects": _lists(user, request)["my_projects"]}
+    return {"my_projects": home_selectors.home_list(user=user, card="my_projects")}
 
 
 def _needs(user, request) -> dict:
@@ -85,7 +77,7 @@ def _deadlines(user, request) -> dict:
 
 
 def _my_actions(user, request) -> dict:
-    return {"my_actions": _lists(user, request)["my_actions"]}
+    return {"my_actions": home_selectors.home_list(user=user, card="my_actions")}
 
 
 def _my_notifications(user, request) -> dict:
