@@ -2,9 +2,10 @@
 
 import pytest
 
-from crm.models import Enterprise, User, Visit
-from crm.selectors.rows import people_prefetch
-from tests.factories import UserFactory, VisitFactory
+from crm.models import Contact, Enterprise, User, Visit
+from crm.selectors import rows
+from crm.selectors.rows import people_prefetch, rows_of
+from tests.factories import ContactFactory, UserFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +39,45 @@ def test_people_prefetch_leaves_prefetched_rows_and_no_rows_alone(enterprise, of
         people_prefetch([], "officers")
         assert list(rows[0].officers.all()) == [officer]
     assert isinstance(rows[0].officers.all()[0], User)
+
+
+BUILT = []
+
+
+def contacts_of(user, key, limit):
+    """A ``rows_of`` builder: the scoped rows of an enterprise, with a join, and the users it was built for."""
+    BUILT.append(user)
+    return Contact.objects.visible_to(user).filter(enterprise=key).select_related("enterprise").order_by("pk")[:limit]
+
+
+def test_rows_of_compiles_once_for_the_users_who_see_everything(
+    manager, leader, county_officer, enterprise, county_enterprise, django_assert_num_queries
+):
+    """The statement is built for a stand-in of a user who sees everything (no user's value in it) and compiled
+    once per shape; each key gets its own rows, as the ORM reads them. A scoped user's is built for them."""
+    ContactFactory.create_batch(2, enterprise=enterprise)
+    ContactFactory(enterprise=county_enterprise)
+    BUILT.clear()
+    rows._ROWS_OF_STATEMENTS.clear()
+    for user in (manager, leader):
+        for key in (enterprise.pk, county_enterprise.pk):
+            with django_assert_num_queries(1):
+                got = rows_of(contacts_of, 5, user=user, key=key)
+            expected = list(contacts_of(user, key, 5))
+            assert [(c.pk, c.name, c.enterprise.name) for c in got] == [
+                (c.pk, c.name, c.enterprise.name) for c in expected
+            ]
+    assert [type(user) for user in BUILT] == [rows._SeesEverything] + [User] * 4
+    assert len(rows_of(contacts_of, 1, user=manager, key=enterprise.pk)) == 1  # another shape, its own statement
+    BUILT.clear()
+    assert rows_of(contacts_of, 5, user=county_officer, key=enterprise.pk) == []
+    assert len(rows_of(contacts_of, 5, user=county_officer, key=county_enterprise.pk)) == 1
+    assert BUILT == [county_officer, county_officer]
+
+
+def test_rows_of_stand_in_has_no_user_values():
+    """A builder that reads a user's key or bureau fails for the stand-in instead of keeping one user's value."""
+    with pytest.raises(AttributeError):
+        rows._SEES_EVERYTHING.pk  # noqa: B018
+    with pytest.raises(AttributeError):
+        rows._SEES_EVERYTHING.bureau_id  # noqa: B018

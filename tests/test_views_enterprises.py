@@ -180,24 +180,34 @@ def test_detail_out_of_scope_is_404(client, county_officer, enterprise):
     assert client.get(reverse("crm:contact-create", args=[enterprise.pk])).status_code == 404
 
 
-def test_detail_query_count_is_bounded(
-    client, manager, enterprise, officer, qualifications, city_bureau, django_assert_max_num_queries
-):
-    """DESIGN §9.2: the 360° page in at most 15 queries, with every section holding rows (more needs than the
-    section shows, so the needs count is needed too)."""
+def fill_sections(enterprise, *, officer, qualifications, city_bureau):
+    """Rows in every section of the enterprise's 360° page (more needs than the section shows); its project and
+    needs for the caller's checks."""
     today = timezone.localdate()
     enterprise.liaison_officers.add(officer)
     EnterpriseQualificationFactory(enterprise=enterprise, qualification=qualifications["hnte"])
     ContactFactory.create_batch(3, enterprise=enterprise)
     project = ProjectFactory(enterprise=enterprise, region=enterprise.region, bureau=city_bureau)
     Visit.objects.bulk_create(
-        [Visit(enterprise=enterprise, visited_on=today, q_needs=f"问需{i}", code=f"ZF-T-{i}") for i in range(15)]
+        [
+            Visit(enterprise=enterprise, visited_on=today, q_needs=f"问需{i}", code=f"ZF-T-{enterprise.pk}-{i}")
+            for i in range(15)
+        ]
     )
     needs = NeedFactory.create_batch(25, enterprise=enterprise, bureau=city_bureau)
     ActionItemFactory(need=needs[0], enterprise=enterprise, project=project, owner=officer)
     PolicyMatchFactory(enterprise=enterprise, status=MatchStatus.PUSHED)
     EnterpriseYearFactory(enterprise=enterprise, year=today.year - 1, revenue=100)
     CommissionerAssignmentFactory(enterprise=enterprise)
+    return project, needs
+
+
+def test_detail_query_count_is_bounded(
+    client, manager, enterprise, officer, qualifications, city_bureau, django_assert_max_num_queries
+):
+    """DESIGN §9.2: the 360° page in at most 15 queries, with every section holding rows (more needs than the
+    section shows, so the needs count is needed too)."""
+    project, needs = fill_sections(enterprise, officer=officer, qualifications=qualifications, city_bureau=city_bureau)
     client.force_login(manager)
     url = reverse("crm:enterprise-detail", args=[enterprise.pk])
     client.get(url)  # the first request after signing in writes the session's idle clock (3 more queries)
@@ -222,6 +232,35 @@ def test_detail_query_count_is_bounded(
     with django_assert_max_num_queries(16):
         response = client.get(reverse("crm:enterprise-suggestions", args=[enterprise.pk]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", ["manager", "officer", "leader"])
+def test_detail_statements_are_compiled_once(
+    client, request, role, enterprise, officer, qualifications, city_bureau, county_enterprise
+):
+    """For a user who sees everything, the enterprise, its liaison officers and every section come from statements
+    compiled on the first 360° page (``rows_of``): another enterprise's page compiles none (fails when the page
+    builds its querysets), and shows that enterprise's rows."""
+    fill_sections(enterprise, officer=officer, qualifications=qualifications, city_bureau=city_bureau)
+    fill_sections(county_enterprise, officer=officer, qualifications=qualifications, city_bureau=city_bureau)
+    client.force_login(request.getfixturevalue(role))
+    client.get(reverse("crm:enterprise-detail", args=[county_enterprise.pk]))
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+
+    def spy(compiler, *args, **kwargs):
+        sql, params = as_sql(compiler, *args, **kwargs)
+        compiled.append(sql)
+        return sql, params
+
+    with mock.patch.object(SQLCompiler, "as_sql", spy):
+        response = client.get(reverse("crm:enterprise-detail", args=[enterprise.pk]))
+    assert response.status_code == 200 and compiled == []
+    assert response.context["object"] == enterprise
+    sections = {s["name"]: s for column in response.context["columns"].values() for s in column}
+    assert {need.enterprise_id for need in sections["needs"]["needs"]} == {enterprise.pk}
+    assert [c.enterprise_id for c in sections["contacts"]["contacts"]] == [enterprise.pk] * 3
+    assert sections["liaison"]["liaison_officers"] == [officer]
 
 
 def test_detail_skips_the_queries_of_empty_sections(client, manager, enterprise, django_assert_max_num_queries):

@@ -12,7 +12,6 @@ from django.db.models import (
     Count,
     Exists,
     OuterRef,
-    Prefetch,
     QuerySet,
     Window,
     prefetch_related_objects,
@@ -35,6 +34,7 @@ from crm.models import (
 )
 from crm.selectors import matching
 from crm.selectors.needs import engagement_timeline, needs_escalation_annotate, timeline_entries
+from crm.selectors.rows import rows_of
 
 SECTION_LIMIT = 20
 TIMELINE_LIMIT = 30
@@ -57,6 +57,14 @@ def _rows(queryset: QuerySet, limit: int) -> Rows:
     return Rows(rows=rows, count=count)
 
 
+def _section_rows(build, *, user, enterprise: Enterprise, limit: int) -> Rows:
+    """``_rows`` of ``build(user, enterprise key)`` (a ``rows_of`` builder taking the limit), its first rows through
+    ``rows_of``."""
+    rows = rows_of(build, limit, user=user, key=enterprise.pk, using=enterprise._state.db)
+    count = len(rows) if len(rows) < limit else build(user, enterprise.pk, None).count()
+    return Rows(rows=rows, count=count)
+
+
 @dataclass
 class Engagement:
     """The 360° page's visits-and-needs timeline and its needs section, read together."""
@@ -65,9 +73,9 @@ class Engagement:
     needs: Rows = field(default_factory=Rows)
 
 
-def _scoped_enterprise(*, user, enterprise: Enterprise) -> QuerySet:
+def _scoped_enterprise(*, user, key: int) -> QuerySet:
     """The enterprise as a subquery through the scope: the sections of an enterprise outside it are empty."""
-    return Enterprise.objects.visible_to(user).filter(pk=enterprise.pk).values("pk")
+    return Enterprise.objects.visible_to(user).filter(pk=key).values("pk")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -126,41 +134,70 @@ def section_absent(enterprise: Enterprise, name: str) -> bool:
     return getattr(enterprise, f"has_{name}", True) is False
 
 
+# The 360° page: the enterprise read through the user's scope (``enterprise_page``), then its sections, each from a
+# builder ``(user, key[, limit])`` whose statement ``rows_of`` compiles once for the users who see everything.
+
+PAGE_RELATED = ("region", "industry_chain", "liaison_leader", "bureau")
+
+
+def _page_enterprise(user, key: int) -> QuerySet:
+    return with_section_presence(Enterprise.objects.visible_to(user).select_related(*PAGE_RELATED).filter(pk=key))
+
+
+def _page_liaison_officers(user, key: int) -> QuerySet:
+    # Of an enterprise read through the scope (``enterprise_page``), with their department as the page shows them.
+    return User.objects.filter(liaised_enterprises=key).select_related("department")
+
+
+def enterprise_page(*, user, key: int, using: str = "default") -> Enterprise | None:
+    """The 360° page's enterprise (None outside the user's scope): with ``PAGE_RELATED``, its sections' presence
+    (``with_section_presence``) and its liaison officers where ``prefetch_related`` puts them (a list, as
+    ``people_prefetch`` keeps them): ``enterprise_liaison_officers(in_scope=True)`` lists them and
+    ``permissions.can_edit`` checks an officer against them without a query per check (the page checks the
+    enterprise and each contact)."""
+    rows = rows_of(_page_enterprise, user=user, key=key, using=using)
+    if not rows:
+        return None
+    (enterprise,) = rows
+    officers = rows_of(_page_liaison_officers, user=user, key=key, using=using)
+    enterprise._prefetched_objects_cache = {"liaison_officers": officers}
+    return enterprise
+
+
+def _qualification_rows(user, key: int) -> QuerySet:
+    return EnterpriseQualification.objects.filter(enterprise__in=_scoped_enterprise(user=user, key=key)).select_related(
+        "qualification"
+    )
+
+
 def enterprise_qualifications(*, user, enterprise: Enterprise) -> list[EnterpriseQualification]:
     if section_absent(enterprise, "qualifications"):
         return []
-    return list(
-        EnterpriseQualification.objects.filter(
-            enterprise__in=_scoped_enterprise(user=user, enterprise=enterprise)
-        ).select_related("qualification")
-    )
+    return rows_of(_qualification_rows, user=user, key=enterprise.pk, using=enterprise._state.db)
+
+
+def _contact_rows(user, key: int) -> QuerySet:
+    return Contact.objects.visible_to(user).filter(enterprise=key)
 
 
 def enterprise_contacts(*, user, enterprise: Enterprise) -> list[Contact]:
     if section_absent(enterprise, "contacts"):
         return []
-    contacts = list(Contact.objects.visible_to(user).filter(enterprise=enterprise))
+    contacts = rows_of(_contact_rows, user=user, key=enterprise.pk, using=enterprise._state.db)
     for contact in contacts:
         contact.enterprise = enterprise  # the page's own (set, not read again by each contact's permission check)
     return contacts
 
 
-def liaison_officers_prefetch() -> Prefetch:
-    """The enterprise's liaison officers as the 360° page shows them (with their department), read with the
-    enterprise: ``enterprise_liaison_officers(in_scope=True)`` lists them and ``permissions.can_edit`` checks an
-    officer against them without a query per check (the page checks the enterprise and each contact)."""
-    return Prefetch("liaison_officers", queryset=User.objects.select_related("department"))
-
-
 def enterprise_liaison_officers(*, user, enterprise: Enterprise, in_scope: bool = False) -> list[User]:
     """The liaison officers; ``in_scope`` when the caller read ``enterprise`` through the user's scope (then from
-    ``liaison_officers_prefetch`` when it was used)."""
+    ``enterprise_page``)."""
     if in_scope:
         return list(enterprise.liaison_officers.all())
     return list(
         User.objects.filter(
             pk__in=Enterprise.liaison_officers.through.objects.filter(
-                enterprise__in=_scoped_enterprise(user=user, enterprise=enterprise)
+                enterprise__in=_scoped_enterprise(user=user, key=enterprise.pk)
             ).values("user_id")
         ).select_related("department")
     )
@@ -182,30 +219,41 @@ TIMELINE_NEED_FIELDS = (
 )
 
 
+# Joined in: what the timeline and the needs table show, of those rows only the columns they show (the long texts,
+# time stamps and the lead's account were most of the rows' loading); the enterprise is the page's own (set, not
+# read).
+
+
+def _timeline_visit_rows(user, key: int, limit: int) -> QuerySet:
+    return (
+        Visit.objects.visible_to(user)
+        .filter(enterprise=key)
+        .select_related("lead")
+        .only(*TIMELINE_VISIT_FIELDS, *User.name_fields_of("lead"))
+        .order_by("-visited_on", "-id")[:limit]
+    )
+
+
+def _timeline_need_rows(user, key: int, limit: int) -> QuerySet:
+    return (
+        Need.objects.visible_to(user)
+        .filter(enterprise=key)
+        .select_related("lead_department")
+        .only(*TIMELINE_NEED_FIELDS, "lead_department__name")
+        .annotate(total_count=Window(Count("pk")))
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
 def enterprise_engagement(
     *, user, enterprise: Enterprise, timeline_limit: int = TIMELINE_LIMIT, needs_limit: int = SECTION_LIMIT
 ) -> Engagement:
     """The timeline (visits and needs, newest first) and the needs section (the newest needs and how many there
     are) in two queries: the needs are read once, with their count as a window (``COUNT(*) OVER ()``), and the
     section shows the first of the timeline's needs (both are newest first)."""
-    # Joined in: what the timeline and the needs table show, of those rows only the columns they show (the long
-    # texts, time stamps and the lead's account were most of the rows' loading); the enterprise is the page's own
-    # (set, not read).
-    visits = list(
-        Visit.objects.visible_to(user)
-        .filter(enterprise=enterprise)
-        .select_related("lead")
-        .only(*TIMELINE_VISIT_FIELDS, *User.name_fields_of("lead"))
-        .order_by("-visited_on", "-id")[:timeline_limit]
-    )
-    needs = list(
-        Need.objects.visible_to(user)
-        .filter(enterprise=enterprise)
-        .select_related("lead_department")
-        .only(*TIMELINE_NEED_FIELDS, "lead_department__name")
-        .annotate(total_count=Window(Count("pk")))
-        .order_by("-created_at", "-id")[: max(timeline_limit, needs_limit)]
-    )
+    key, using = enterprise.pk, enterprise._state.db
+    visits = rows_of(_timeline_visit_rows, timeline_limit, user=user, key=key, using=using)
+    needs = rows_of(_timeline_need_rows, max(timeline_limit, needs_limit), user=user, key=key, using=using)
     for row in (*visits, *needs):
         row.enterprise = enterprise
     needs_escalation_annotate(needs)
@@ -218,24 +266,31 @@ def enterprise_engagement(
 ACTION_ITEM_FIELDS = ("id", "code", "title", "enterprise_id", "owner_id", "due_on", "status")
 
 
+def _action_item_rows(user, key: int, limit: int | None) -> QuerySet:
+    return (
+        ActionItem.objects.visible_to(user)
+        .filter(enterprise=key)
+        .select_related("owner")
+        # What the section's table shows (list_rows.action_items_table_rows), the owner's name included.
+        .only(*ACTION_ITEM_FIELDS, *User.name_fields_of("owner"))[:limit]
+    )
+
+
 def enterprise_action_items(*, user, enterprise: Enterprise, limit: int = SECTION_LIMIT) -> Rows:
     if section_absent(enterprise, "action_items"):
         return Rows()
-    items = (
-        ActionItem.objects.visible_to(user)
-        .filter(enterprise=enterprise)
-        .select_related("owner")
-        # What the section's table shows (list_rows.action_items_table_rows), the owner's name included.
-        .only(*ACTION_ITEM_FIELDS, *User.name_fields_of("owner"))
-    )
-    return _rows(items, limit)
+    return _section_rows(_action_item_rows, user=user, enterprise=enterprise, limit=limit)
+
+
+def _project_rows(user, key: int) -> QuerySet:
+    return Project.objects.visible_to(user).filter(enterprise=key).select_related("region")
 
 
 def enterprise_projects(*, user, enterprise: Enterprise) -> list[Project]:
     """The enterprise's projects the user may open (a city project of a county enterprise is not the county's)."""
     if section_absent(enterprise, "projects"):
         return []
-    return list(Project.objects.visible_to(user).filter(enterprise=enterprise).select_related("region"))
+    return rows_of(_project_rows, user=user, key=enterprise.pk, using=enterprise._state.db)
 
 
 def enterprise_timeline(*, user, enterprise: Enterprise, limit: int = TIMELINE_LIMIT) -> list[dict]:
@@ -247,8 +302,12 @@ def enterprise_policy_matches(*, user, enterprise: Enterprise, limit: int = SECT
     """The policies pushed to the enterprise and how each ended (suggestions not yet told are left out)."""
     if section_absent(enterprise, "policy_matches"):
         return Rows()
-    matches = matching.enterprise_match_history(enterprise=enterprise, user=user).exclude(status=MatchStatus.SUGGESTED)
-    return _rows(matches, limit)
+    return _section_rows(_policy_match_rows, user=user, enterprise=enterprise, limit=limit)
+
+
+def _policy_match_rows(user, key: int, limit: int | None) -> QuerySet:
+    matches = matching.enterprise_match_history(enterprise=key, user=user)
+    return matches.exclude(status=MatchStatus.SUGGESTED)[:limit]
 
 
 def enterprise_policy_suggestions(

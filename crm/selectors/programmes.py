@@ -15,6 +15,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -38,6 +39,7 @@ from crm.models import (
     User,
 )
 from crm.selectors.needs import CountAll, compiled_for_each, compound_sql
+from crm.selectors.rows import rows_of
 
 YEARS_SHOWN = 6
 BOARD_LIMIT = 50
@@ -48,9 +50,13 @@ LAG_LIMIT = 100
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _year_rows(user, key: int, limit: int) -> QuerySet:
+    return EnterpriseYear.objects.visible_to(user).filter(enterprise=key).order_by("-year")[:limit]
+
+
 def enterprise_years(*, user, enterprise: Enterprise, limit: int = YEARS_SHOWN) -> list[EnterpriseYear]:
-    """The enterprise's latest years, oldest first (one query; empty outside the user's scope)."""
-    rows = list(EnterpriseYear.objects.visible_to(user).filter(enterprise=enterprise).order_by("-year")[:limit])
+    """The enterprise's latest years, oldest first (one query, ``rows_of``; empty outside the user's scope)."""
+    rows = rows_of(_year_rows, limit, user=user, key=enterprise.pk, using=enterprise._state.db)
     rows.reverse()
     return rows
 
@@ -405,12 +411,15 @@ def commissioner_assignments_prefetch(*, user) -> Prefetch:
     )
 
 
-def enterprise_commissioners(*, user, enterprise: Enterprise, today: dt.date | None = None) -> list:
+def enterprise_commissioners(*, user, enterprise: Enterprise) -> list:
     """The enterprise's commissioner assignments, current first, each with its service days (one query)."""
-    today = today or timezone.localdate()
-    return list(
+    return rows_of(_commissioner_rows, user=user, key=enterprise.pk, using=enterprise._state.db)
+
+
+def _commissioner_rows(user, key: int) -> QuerySet:
+    return (
         CommissionerAssignment.objects.visible_to(user)
-        .filter(enterprise=enterprise)
+        .filter(enterprise=key)
         .select_related("commissioner")
         .annotate(service_days=Sum("service_logs__days"))
         .order_by("-starts_on")[:10]

@@ -9,7 +9,7 @@ against the enterprise: most of the page's cost) come after the page, from ``Ent
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -158,12 +158,16 @@ ENTERPRISE_SECTIONS: list[Section] = [
 class EnterpriseDetailView(ScopedDetailView):
     model = Enterprise
     template_name = "crm/enterprises/detail.html"
-    select_related = ("region", "industry_chain", "liaison_leader", "bureau")
     sections = ENTERPRISE_SECTIONS
 
-    def get_queryset(self):
-        queryset = super().get_queryset().prefetch_related(selectors.liaison_officers_prefetch())
-        return selectors.with_section_presence(queryset)  # empty sections skip their query
+    def get_object(self, queryset=None):
+        # Through the scope, with what the sections read of it (empty sections skip their query).
+        enterprise = selectors.enterprise_page(user=self.request.user, key=self.kwargs["pk"])
+        if enterprise is None:
+            raise Http404(
+                _("No %(verbose_name)s found matching the query") % {"verbose_name": Enterprise._meta.verbose_name}
+            )
+        return enterprise
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

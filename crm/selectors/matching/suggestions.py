@@ -483,9 +483,10 @@ def _untold_eligible_sql(policy: Policy, *, today: dt.date, using: str) -> tuple
     return compiled
 
 
-def enterprise_match_history(*, enterprise: Enterprise, user) -> QuerySet[PolicyMatch]:
-    """The policy matches of one enterprise, newest first, ready to render: of the policy, the need and the person
-    who pushed only what the 360° page shows (the policy's long texts and the need's were most of the row)."""
+def enterprise_match_history(*, enterprise: Enterprise | int, user) -> QuerySet[PolicyMatch]:
+    """The policy matches of one enterprise (or its key), newest first, ready to render: of the policy, the need and
+    the person who pushed only what the 360° page shows (the policy's long texts and the need's were most of the
+    row)."""
     return (
         PolicyMatch.objects.visible_to(user)
         .filter(enterprise=enterprise)
