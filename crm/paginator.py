@@ -20,7 +20,9 @@ fraction of it.
 
 from collections.abc import Callable
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import QuerySet, prefetch_related_objects
 from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
@@ -128,6 +130,20 @@ def _prepared_rows(base: QuerySet, keys: list) -> list | None:
     return objects
 
 
+def _capped_key_count(keys: QuerySet) -> int:
+    """``keys.count()`` of a sliced ``values("pk")`` query, the statement Django writes for it (``SELECT COUNT(*) FROM
+    (…) subquery``) from the query's own SQL: Django's aggregation clones and rewrites the query into an outer one
+    first (~0.4 ms of CPU on every list page for the same statement)."""
+    query = keys.query
+    try:
+        sql, params = query.get_compiler(keys.db).as_sql(with_col_aliases=True)
+    except EmptyResultSet:  # a filter that matches nothing (an empty scope): no statement, as Django
+        return 0
+    with connections[keys.db].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) subquery", params)
+        return cursor.fetchone()[0]
+
+
 class CappedCountPaginator(Paginator):
     """A Django paginator whose count may stop at ``count_cap`` (pages read as Django reads them: one query)."""
 
@@ -144,8 +160,9 @@ class CappedCountPaginator(Paginator):
         if _plain(counted):
             # Only the keys: an annotation the page shows (a correlated count per row) is not computed for
             # every counted row (filters on it still apply).
-            counted = counted.values("pk")
-        found = counted[: self.count_cap + 1].count()
+            found = _capped_key_count(counted.values("pk")[: self.count_cap + 1])
+        else:
+            found = counted[: self.count_cap + 1].count()
         return CappedCount(self.count_cap) if found > self.count_cap else found
 
     @property

@@ -62,6 +62,23 @@ def test_a_capped_count_stops_at_the_cap_and_prints_a_plus(rows):
     assert KeysFirstPaginator(queryset, 10).count == 25  # no cap: exact (the API pages by it)
 
 
+def test_a_capped_count_is_the_statement_django_writes_without_its_aggregation(rows):
+    # The same statement as ``QuerySet.count()`` of the capped keys, written from their SQL (not through Django's
+    # aggregation, which clones and rewrites the query into an outer one on every list page).
+    queryset = Enterprise.objects.filter(name__startswith="企业").select_related("region").order_by("name")
+    with CaptureQueriesContext(connection) as django_ctx:
+        assert queryset.order_by().values("pk")[:21].count() == 21
+    aggregation = mock.patch("django.db.models.sql.query.Query.get_aggregation", side_effect=AssertionError)
+    with aggregation, CaptureQueriesContext(connection) as ctx:
+        assert KeysFirstPaginator(queryset, 10, count_cap=20).count == 20
+        assert KeysFirstPaginator(queryset, 10, count_cap=30).count == 25
+        assert KeysFirstPaginator(Enterprise.objects.none(), 10, count_cap=20).count == 0  # no statement
+    assert ctx.captured_queries[0]["sql"] == django_ctx.captured_queries[0]["sql"]
+    assert len(ctx.captured_queries) == 2
+    # A DISTINCT list is counted by Django (its keys alone would count another thing).
+    assert KeysFirstPaginator(queryset.distinct(), 10, count_cap=20).count == 20
+
+
 def test_capped_count_paginator_reads_a_page_in_one_query(rows):
     queryset = Enterprise.objects.select_related("region").order_by("name")
     paginator = CappedCountPaginator(queryset, 10, count_cap=20)
