@@ -1,7 +1,6 @@
 """Visit pages: the list, the phone-first 登门三问 form (needs inline), the detail, the printable record
 (走访记录表) and the attachments (served only to users who can see the visit)."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +16,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from crm.filtersets import VisitFilterSet
-from crm.forms.base import limited_choices, staff_filter_picker
+from crm.forms.base import staff_filter_picker, visible_enterprise_choices
 from crm.forms.engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
 from crm.forms.widgets import PairChoices, Picker
 from crm.models import Enterprise, Need, Project, User, Visit, VisitAttachment
@@ -77,9 +76,8 @@ class VisitListView(FilteredListView):
         if filterset is not None:
             user = self.request.user
             enterprise = filterset.form.fields["enterprise"]
-            enterprise_field = forms.ModelChoiceField(queryset=Enterprise.objects.visible_to(user).only("id", "name"))
             enterprise.widget = Picker(
-                choices=PairChoices(limited_choices(enterprise_field, self.request.GET.get("enterprise"), user)),
+                choices=PairChoices(visible_enterprise_choices(user, self.request.GET.get("enterprise"))),
                 attrs={"class": "form-select"},
                 kind="enterprise",
             )
