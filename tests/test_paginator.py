@@ -192,6 +192,29 @@ def test_prepared_rows_read_the_rows_as_page_rows_reshapes_them(rows, regions):
     assert all(e.get_deferred_fields() for e in page)  # ``only`` kept
 
 
+def test_row_annotations_are_read_with_the_page_rows_only(rows):
+    """``row_annotations``: annotated on the page's rows (by the statement prepared for their shape, the ORM's SQL),
+    not on what is counted or sorted; a list read without keys (DISTINCT) has them too."""
+    annotations = (("mark", lambda: Value(7)),)
+
+    def page_two(paginator_class, queryset=None):
+        queryset = queryset if queryset is not None else Enterprise.objects.order_by("name")
+        with CaptureQueriesContext(connection) as ctx:
+            run = lambda: paginator_class(queryset, 10, row_annotations=annotations, count_cap=100).page(2)  # noqa: E731
+            page, compiled = _compiled_statements(run)
+        return page, compiled, [query["sql"] for query in ctx.captured_queries]
+
+    PreparedRowsPaginator(Enterprise.objects.order_by("name"), 10, row_annotations=annotations).page(2)
+    page, compiled, statements = page_two(PreparedRowsPaginator)
+    assert compiled == 2  # the count and the keys; the rows' statement was compiled for the first page of ten
+    assert [(e.name, e.mark) for e in page] == [(f"企业{i:02d}", 7) for i in range(10, 20)]
+    _page, orm_compiled, orm_statements = page_two(KeysFirstPaginator)
+    assert orm_compiled == 3 and statements == orm_statements  # the same statements, the rows' not built again
+    assert "7" not in statements[0] and "7" not in statements[1]  # not counted, not sorted with the mark
+    distinct, _compiled, _statements = page_two(PreparedRowsPaginator, Enterprise.objects.distinct().order_by("name"))
+    assert [(e.name, e.mark) for e in distinct] == [(f"企业{i:02d}", 7) for i in range(10, 20)]
+
+
 def test_prepared_rows_leave_other_shapes_to_the_orm(rows):
     """A rows query whose filters joined a table, or with annotations, is read as before (its SQL may hold values)."""
     joined = Enterprise.objects.filter(region__name__isnull=False).order_by("name")

@@ -47,6 +47,13 @@ VISIT_ROW_FIELDS = (
 )
 
 
+def _needs_count():
+    """A visit's needs: a correlated count (computed for the rows of the page only), not a JOIN + GROUP BY over all
+    visits."""
+    needs = Need.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("id"))
+    return Coalesce(Subquery(needs.values("n")), 0)
+
+
 class VisitListView(FilteredListView):
     model = Visit
     filterset_class = VisitFilterSet
@@ -57,19 +64,13 @@ class VisitListView(FilteredListView):
     prefetch_related = ("officers",)
 
     def get_scoped_queryset(self):
-        # A correlated count (computed for the rows of the page only), not a JOIN + GROUP BY over all visits.
-        needs = Need.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("id"))
-        return (
-            super()
-            .get_scoped_queryset()
-            .annotate(needs_count=Coalesce(Subquery(needs.values("n")), 0))
-            .order_by("-visited_on", "-id")
-        )
+        return super().get_scoped_queryset().order_by("-visited_on", "-id")
 
-    # What visit_row shows (crm/templatetags/list_rows.py), with the needs count annotated.
+    # What visit_row shows (crm/templatetags/list_rows.py), with the needs count annotated on the page's rows.
     row_fields = VISIT_ROW_FIELDS
     row_related = ("enterprise", "lead")
     row_people = ("officers",)
+    row_annotations = (("needs_count", _needs_count),)
 
     def get_filterset(self, queryset):
         filterset = super().get_filterset(queryset)
