@@ -20,7 +20,9 @@ fraction of it.
 
 from collections.abc import Callable
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import QuerySet, prefetch_related_objects
 from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
@@ -96,24 +98,32 @@ def _shape(rows: QuerySet) -> tuple | None:
     return (query.model, rows.db, _frozen(query.select_related), frozenset(deferred), defer, joins)
 
 
+# Values a page's rows show that the database computes per row: ``(name, make)`` pairs, ``make()`` the expression
+# (a correlated count), the same SQL on every call: ``make`` stands for it in the shape of the rows statement.
+RowAnnotations = tuple[tuple[str, Callable[[], object]], ...]
+
 # The rows-by-key statements (``prepare_rows``), per shape of the rows query and number of keys: a process serves a
 # few lists, each of a few shapes, with page sizes of 1 to 200. None: the statement cannot be prepared.
 _ROWS_STATEMENTS: dict[tuple, Prepared | None] = {}
 
 
-def _prepared_rows(base: QuerySet, keys: list) -> list | None:
+def _annotated(rows: QuerySet, annotations: RowAnnotations) -> QuerySet:
+    return rows.annotate(**{name: make() for name, make in annotations}) if annotations else rows
+
+
+def _prepared_rows(base: QuerySet, keys: list, annotations: RowAnnotations = ()) -> list | None:
     """The rows of ``keys`` of ``base`` (``_rows_unfiltered``, as ``page_rows`` reshaped it: what that adds is in
-    the shape) by a statement compiled once per shape and number of keys (their prefetches done as the ORM does
-    them), or None when ``base`` is not of a shape ``_shape`` knows."""
+    the shape) with ``annotations``, by a statement compiled once per shape, annotations and number of keys (their
+    prefetches done as the ORM does them), or None when ``base`` is not of a shape ``_shape`` knows."""
     if not all(type(key) is int for key in keys):
         return None
     shape = _shape(base)
     if shape is None:
         return None
     lookups = base._prefetch_related_lookups
-    key = (shape, len(keys))
+    key = (shape, annotations, len(keys))
     if key not in _ROWS_STATEMENTS:
-        plain = base.prefetch_related(None)
+        plain = _annotated(base.prefetch_related(None), annotations)
         _ROWS_STATEMENTS[key] = Prepared.for_keys(lambda *pks: plain.filter(pk__in=pks), len(keys))
     prepared = _ROWS_STATEMENTS[key]
     if prepared is None:
@@ -126,6 +136,20 @@ def _prepared_rows(base: QuerySet, keys: list) -> list | None:
     if lookups:
         prefetch_related_objects(objects, *lookups)
     return objects
+
+
+def _capped_key_count(keys: QuerySet) -> int:
+    """``keys.count()`` of a sliced ``values("pk")`` query, the statement Django writes for it (``SELECT COUNT(*) FROM
+    (…) subquery``) from the query's own SQL: Django's aggregation clones and rewrites the query into an outer one
+    first (~0.4 ms of CPU on every list page for the same statement)."""
+    query = keys.query
+    try:
+        sql, params = query.get_compiler(keys.db).as_sql(with_col_aliases=True)
+    except EmptyResultSet:  # a filter that matches nothing (an empty scope): no statement, as Django
+        return 0
+    with connections[keys.db].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) subquery", params)
+        return cursor.fetchone()[0]
 
 
 class CappedCountPaginator(Paginator):
@@ -144,8 +168,9 @@ class CappedCountPaginator(Paginator):
         if _plain(counted):
             # Only the keys: an annotation the page shows (a correlated count per row) is not computed for
             # every counted row (filters on it still apply).
-            counted = counted.values("pk")
-        found = counted[: self.count_cap + 1].count()
+            found = _capped_key_count(counted.values("pk")[: self.count_cap + 1])
+        else:
+            found = counted[: self.count_cap + 1].count()
         return CappedCount(self.count_cap) if found > self.count_cap else found
 
     @property
@@ -169,24 +194,35 @@ class CappedCountPaginator(Paginator):
 class KeysFirstPaginator(CappedCountPaginator):
     """``page_rows`` (optional) reshapes the query that loads a page's rows by key (e.g. ``only`` the columns a web
     row shows, no prefetch of what the page does not show): the count and the keys still read the list's queryset,
-    and a list that cannot be read by keys (``DISTINCT``, a union) keeps its own rows. ``prepare_rows``: the rows by
-    key (reshaped by ``page_rows``) through a prepared statement when the query's shape allows it."""
+    and a list that cannot be read by keys (``DISTINCT``, a union) keeps its own rows. ``row_annotations``: on the
+    page's rows only (``RowAnnotations``), not on what is counted or sorted. ``prepare_rows``: the rows by key
+    (reshaped by ``page_rows``) through a prepared statement when the query's shape allows it."""
 
     prepare_rows = False
 
-    def __init__(self, *args, page_rows: Callable[[QuerySet], QuerySet] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        page_rows: Callable[[QuerySet], QuerySet] | None = None,
+        row_annotations: RowAnnotations = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.page_rows = page_rows
+        self.row_annotations = row_annotations
 
     def page(self, number):
         number, bottom, top = self._bounds(number)
         rows = self.object_list
         if not _plain(rows):
-            return self._get_page(rows[bottom:top], number, self)
+            return self._get_page(_annotated(rows, self.row_annotations)[bottom:top], number, self)
         keys = list(rows.values_list("pk", flat=True)[bottom:top])
         base = _rows_unfiltered(rows, self.page_rows)
-        found = _prepared_rows(base, keys) if self.prepare_rows and keys else None
-        by_key = {obj.pk: obj for obj in (found if found is not None else base.filter(pk__in=keys))}
+        annotations = self.row_annotations
+        found = _prepared_rows(base, keys, annotations) if self.prepare_rows and keys else None
+        if found is None:
+            found = _annotated(base, annotations).filter(pk__in=keys)
+        by_key = {obj.pk: obj for obj in found}
         return self._get_page([by_key[key] for key in keys if key in by_key], number, self)
 
 

@@ -1,12 +1,16 @@
 """The type-ahead pickers (issue 17): the one widget (crm/forms/widgets.py), its use in the forms, and the scoped
 options endpoint /pickers/<kind>/ (crm/views/pickers.py, crm/selectors/pickers.py)."""
 
+from unittest import mock
+
 import pytest
 from django import forms
+from django.db.models.sql.compiler import SQLCompiler
 from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.urls import reverse
 
-from crm.forms.base import UserChoiceField, UserMultipleChoiceField, limited_choices
+from crm.forms import base
+from crm.forms.base import UserChoiceField, UserMultipleChoiceField, limited_choices, visible_enterprise_choices
 from crm.forms.engagement import NeedForm, VisitForm
 from crm.forms.renderers import SiteFormRenderer
 from crm.forms.routine import VisitPlanForm
@@ -123,6 +127,38 @@ def test_limited_choices_without_own_enterprises_is_flat(officer, enterprise):
     choices = limited_choices(field, None, officer)
     assert str(choices[0][1]) == "请选择企业"
     assert (enterprise.pk, enterprise.name) in choices
+
+
+def test_visible_enterprise_choices_are_limited_choices_of_the_visible_enterprises(
+    officer, manager, county_officer, enterprise, county_enterprise, regions
+):
+    enterprise.liaison_officers.add(officer)
+    county_enterprise.liaison_officers.add(county_officer)
+    nobody = UserFactory(username="no_bureau")  # sees nothing: read by the ORM
+    for user in (officer, manager, county_officer, nobody):
+        field = forms.ModelChoiceField(queryset=Enterprise.objects.visible_to(user).only("id", "name"))
+        for current in (None, "", "abc", str(enterprise.pk), str(county_enterprise.pk), "99999999"):
+            assert visible_enterprise_choices(user, current) == limited_choices(field, current, user), (user, current)
+
+
+def test_visible_enterprise_choices_compile_their_statements_once_per_scope(
+    monkeypatch, officer, manager, county_officer, enterprise
+):
+    """The visits list's enterprise filter: its statements compiled for the first user of a scope only (fails when
+    every list compiles them)."""
+    monkeypatch.setattr(base, "_ENTERPRISE_CHOICE_STATEMENTS", {})
+
+    def compiled(user, current):
+        with mock.patch.object(SQLCompiler, "as_sql", autospec=True, side_effect=SQLCompiler.as_sql) as as_sql:
+            visible_enterprise_choices(user, current)
+        return as_sql.call_count
+
+    assert compiled(officer, str(enterprise.pk)) > 0
+    assert compiled(manager, str(enterprise.pk)) == 0  # the city's scope, another user
+    assert compiled(manager, None) == 0
+    assert compiled(county_officer, str(enterprise.pk)) > 0  # a county's scope: statements of its own
+    assert compiled(county_officer, None) == 0
+    assert compiled(county_officer, str(enterprise.pk)) == 0
 
 
 def test_need_and_plan_forms_use_the_pickers(officer, enterprise):

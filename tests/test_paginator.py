@@ -62,6 +62,23 @@ def test_a_capped_count_stops_at_the_cap_and_prints_a_plus(rows):
     assert KeysFirstPaginator(queryset, 10).count == 25  # no cap: exact (the API pages by it)
 
 
+def test_a_capped_count_is_the_statement_django_writes_without_its_aggregation(rows):
+    # The same statement as ``QuerySet.count()`` of the capped keys, written from their SQL (not through Django's
+    # aggregation, which clones and rewrites the query into an outer one on every list page).
+    queryset = Enterprise.objects.filter(name__startswith="企业").select_related("region").order_by("name")
+    with CaptureQueriesContext(connection) as django_ctx:
+        assert queryset.order_by().values("pk")[:21].count() == 21
+    aggregation = mock.patch("django.db.models.sql.query.Query.get_aggregation", side_effect=AssertionError)
+    with aggregation, CaptureQueriesContext(connection) as ctx:
+        assert KeysFirstPaginator(queryset, 10, count_cap=20).count == 20
+        assert KeysFirstPaginator(queryset, 10, count_cap=30).count == 25
+        assert KeysFirstPaginator(Enterprise.objects.none(), 10, count_cap=20).count == 0  # no statement
+    assert ctx.captured_queries[0]["sql"] == django_ctx.captured_queries[0]["sql"]
+    assert len(ctx.captured_queries) == 2
+    # A DISTINCT list is counted by Django (its keys alone would count another thing).
+    assert KeysFirstPaginator(queryset.distinct(), 10, count_cap=20).count == 20
+
+
 def test_capped_count_paginator_reads_a_page_in_one_query(rows):
     queryset = Enterprise.objects.select_related("region").order_by("name")
     paginator = CappedCountPaginator(queryset, 10, count_cap=20)
@@ -173,6 +190,29 @@ def test_prepared_rows_read_the_rows_as_page_rows_reshapes_them(rows, regions):
     assert not ctx.captured_queries  # joined with the page
     assert all("qualifications" not in getattr(e, "_prefetched_objects_cache", {}) for e in page)
     assert all(e.get_deferred_fields() for e in page)  # ``only`` kept
+
+
+def test_row_annotations_are_read_with_the_page_rows_only(rows):
+    """``row_annotations``: annotated on the page's rows (by the statement prepared for their shape, the ORM's SQL),
+    not on what is counted or sorted; a list read without keys (DISTINCT) has them too."""
+    annotations = (("mark", lambda: Value(7)),)
+
+    def page_two(paginator_class, queryset=None):
+        queryset = queryset if queryset is not None else Enterprise.objects.order_by("name")
+        with CaptureQueriesContext(connection) as ctx:
+            run = lambda: paginator_class(queryset, 10, row_annotations=annotations, count_cap=100).page(2)  # noqa: E731
+            page, compiled = _compiled_statements(run)
+        return page, compiled, [query["sql"] for query in ctx.captured_queries]
+
+    PreparedRowsPaginator(Enterprise.objects.order_by("name"), 10, row_annotations=annotations).page(2)
+    page, compiled, statements = page_two(PreparedRowsPaginator)
+    assert compiled == 2  # the count and the keys; the rows' statement was compiled for the first page of ten
+    assert [(e.name, e.mark) for e in page] == [(f"企业{i:02d}", 7) for i in range(10, 20)]
+    _page, orm_compiled, orm_statements = page_two(KeysFirstPaginator)
+    assert orm_compiled == 3 and statements == orm_statements  # the same statements, the rows' not built again
+    assert "7" not in statements[0] and "7" not in statements[1]  # not counted, not sorted with the mark
+    distinct, _compiled, _statements = page_two(PreparedRowsPaginator, Enterprise.objects.distinct().order_by("name"))
+    assert [(e.name, e.mark) for e in distinct] == [(f"企业{i:02d}", 7) for i in range(10, 20)]
 
 
 def test_prepared_rows_leave_other_shapes_to_the_orm(rows):

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from crm import paginator
 from crm.choices import NeedStatus, Role
 from crm.forms.engagement import TRANSITION_FORMS, NeedEventForm
 from crm.models import Enterprise, Need, NeedEvent, Notification, Project, Visit
@@ -27,6 +28,7 @@ from crm.services.errors import TransitionConflict, TransitionForbidden
 from crm.services.needs import TRANSITIONS, need_create
 from crm.services.visits import visit_create, visit_update
 from crm.views.mixins import service_errors
+from crm.views.visits import VisitListView
 from tests.factories import credit_code, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "english_client")]
@@ -192,6 +194,23 @@ class TestVisitPages:
         # name: the lead's names are joined, the officers come from people_prefetch.
         assert not [sql for sql in statements if '"crm_visit"."interviewee"' in sql]
         assert not [sql for sql in statements if '"crm_user"."password"' in sql and "crm_visit" in sql]
+
+    def test_list_rows_and_their_needs_count_come_from_a_prepared_statement(
+        self, client, monkeypatch, officer, manager, enterprise
+    ):
+        """The needs count is annotated on the page's rows (``row_annotations``), so they are read by the statement
+        prepared per shape (fails when the count makes the rows query a shape the paginator does not know)."""
+        monkeypatch.setattr(paginator, "_ROWS_STATEMENTS", {})
+        visit = visit_create(user=officer, enterprise=enterprise, visited_on=TODAY, q_needs="问需")
+        need_create(user=officer, enterprise=enterprise, visit=visit, category="land", title="缺地")
+        visit_create(user=officer, enterprise=enterprise, visited_on=TODAY - dt.timedelta(days=1), q_needs="回访")
+        client.force_login(manager)
+        for _ in range(2):
+            html = client.get(reverse("crm:visit-list") + "?flag=green").content.decode()
+            cells = re.findall(r'<td class="d-none d-sm-table-cell text-end">(\d+)</td>', html)
+            assert cells == ["1", "0"]
+        prepared = [key for key, statement in paginator._ROWS_STATEMENTS.items() if statement is not None]
+        assert [key[1] for key in prepared] == [VisitListView.row_annotations]
 
     def test_detail_print_and_attachment_scoping(self, client, officer, county_officer, enterprise):
         visit = visit_create(

@@ -18,7 +18,9 @@ from crm.forms.widgets import (
     SelectMultiple,
     use_picker,
 )
-from crm.models import Region, User
+from crm.models import Enterprise, Region, User
+from crm.prepared import SAMPLE_KEY, Prepared
+from crm.querysets import ScopedQuerySet, scope_region
 from crm.selectors.pickers import picker_groups
 from crm.validators import is_valid_id
 
@@ -223,13 +225,28 @@ def limited_choices(field: forms.ModelChoiceField, current, user) -> list[tuple]
     type-ahead asks crm/views/pickers.py for more)."""
     # (id, name) pairs, not model instances: a few hundred enterprises are built on every form and list page.
     qs = field.queryset
-    picked = list(qs.filter(pk=current).values_list("pk", "name")) if is_valid_id(current) else []
+    picked = list(_picked_enterprise(qs, current)) if is_valid_id(current) else []
+    return _enterprise_choices(picked, list(_my_enterprises(qs, user.pk)), list(_first_enterprises(qs)))
+
+
+def _picked_enterprise(qs, pk):
+    return qs.filter(pk=pk).values_list("pk", "name")
+
+
+def _my_enterprises(qs, user_id):
     # The ids of two indexed lookups in one UNION, then sorted: a join on the officers with OR and DISTINCT (or an
     # OR of the two) walked every enterprise by name at province scale (0.5 s for a user who liaises with none).
-    officers = qs.model.liaison_officers.through.objects.filter(user=user).order_by().values("enterprise_id")
-    leaders = qs.model.objects.filter(liaison_leader=user).order_by().values("pk")
-    mine = list(qs.filter(pk__in=officers.union(leaders)).values_list("pk", "name")[:50])
-    rest = list(qs.values_list("pk", "name")[:ENTERPRISE_CHOICE_LIMIT])
+    officers = qs.model.liaison_officers.through.objects.filter(user_id=user_id).order_by().values("enterprise_id")
+    leaders = qs.model.objects.filter(liaison_leader_id=user_id).order_by().values("pk")
+    return qs.filter(pk__in=officers.union(leaders)).values_list("pk", "name")[:50]
+
+
+def _first_enterprises(qs):
+    return qs.values_list("pk", "name")[:ENTERPRISE_CHOICE_LIMIT]
+
+
+def _enterprise_choices(picked: list, mine: list, rest: list) -> list[tuple]:
+    """``limited_choices`` from its three reads: the current value's pair, the user's own enterprises, the first."""
     seen, others = {pk for pk, _name in mine}, []
     for pk, name in picked + rest:
         if pk not in seen:
@@ -243,6 +260,31 @@ def limited_choices(field: forms.ModelChoiceField, current, user) -> list[tuple]
     else:
         choices.extend(others)
     return choices
+
+
+# ``visible_enterprise_choices``' three statements per scope (``scope_region``: the city, or one county's region).
+_ENTERPRISE_CHOICE_STATEMENTS: dict[tuple, tuple[Prepared, Prepared, Prepared]] = {}
+
+
+def visible_enterprise_choices(user, current) -> list[tuple]:
+    """``limited_choices`` of the enterprises ``user`` may see (a list's enterprise filter), its three reads from
+    statements compiled once per scope (``Prepared``): building the union of the user's enterprises and the other
+    two queries cost ~2 ms of CPU on every visits list, the database a fifth of it. ``visible_to`` reads of a user
+    only its scope (a user who sees nothing, or a scope with its own rule, is read by the ORM)."""
+    scope = scope_region(user)
+    sees_all, region = scope
+    visible = Enterprise.objects.visible_to(user).only("id", "name")
+    if not sees_all and (region is None or type(visible).extra_scope is not ScopedQuerySet.extra_scope):
+        return limited_choices(forms.ModelChoiceField(queryset=visible), current, user)
+    statements = _ENTERPRISE_CHOICE_STATEMENTS.get(scope)
+    if statements is None:
+        statements = _ENTERPRISE_CHOICE_STATEMENTS[scope] = (
+            Prepared(lambda pk: _picked_enterprise(visible, pk), SAMPLE_KEY),
+            Prepared(lambda user_id: _my_enterprises(visible, user_id), SAMPLE_KEY, repeated=True),
+            Prepared(lambda: _first_enterprises(visible)),
+        )
+    picked, mine, first = statements
+    return _enterprise_choices(picked(int(current)) if is_valid_id(current) else [], mine(user.pk), first())
 
 
 def enterprise_picker(field: forms.ModelChoiceField, current, user) -> forms.ModelChoiceField:

@@ -188,6 +188,8 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
     row_fields: tuple[str, ...] = ()
     row_related: tuple[str, ...] | None = None
     row_people: tuple[str, ...] = ()
+    # Values a row shows that the database computes per row (``crm.paginator.RowAnnotations``): the page's rows only.
+    row_annotations: tuple = ()
     # FilterSet fields shown in the filter panel (empty: all); other filters still apply from the URL.
     filter_fields: tuple[str, ...] = ()
     paginate_by = PAGE_SIZE_CHOICES[0]
@@ -240,7 +242,9 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
     def paginate_queryset(self, queryset, page_size):
         # get_page clamps a wrong or too-large page number instead of answering 404.
         # A capped count (crm/paginator.py): a big list prints "10000+" instead of counting every row.
-        paginator = PreparedRowsPaginator(queryset, page_size, count_cap=COUNT_CAP, page_rows=self.page_rows)
+        paginator = PreparedRowsPaginator(
+            queryset, page_size, count_cap=COUNT_CAP, page_rows=self.page_rows, row_annotations=self.row_annotations
+        )
         page = paginator.get_page(self.request.GET.get("page"))
         for relation in self.row_people:
             people_prefetch(page.object_list, relation)

@@ -1,7 +1,6 @@
 """Visit pages: the list, the phone-first 登门三问 form (needs inline), the detail, the printable record
 (走访记录表) and the attachments (served only to users who can see the visit)."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +16,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from crm.filtersets import VisitFilterSet
-from crm.forms.base import limited_choices, staff_filter_picker
+from crm.forms.base import staff_filter_picker, visible_enterprise_choices
 from crm.forms.engagement import VisitForm, VisitNeedFormSet, VisitUpdateForm
 from crm.forms.widgets import PairChoices, Picker
 from crm.models import Enterprise, Need, Project, User, Visit, VisitAttachment
@@ -48,6 +47,13 @@ VISIT_ROW_FIELDS = (
 )
 
 
+def _needs_count():
+    """A visit's needs: a correlated count (computed for the rows of the page only), not a JOIN + GROUP BY over all
+    visits."""
+    needs = Need.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("id"))
+    return Coalesce(Subquery(needs.values("n")), 0)
+
+
 class VisitListView(FilteredListView):
     model = Visit
     filterset_class = VisitFilterSet
@@ -58,28 +64,21 @@ class VisitListView(FilteredListView):
     prefetch_related = ("officers",)
 
     def get_scoped_queryset(self):
-        # A correlated count (computed for the rows of the page only), not a JOIN + GROUP BY over all visits.
-        needs = Need.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("id"))
-        return (
-            super()
-            .get_scoped_queryset()
-            .annotate(needs_count=Coalesce(Subquery(needs.values("n")), 0))
-            .order_by("-visited_on", "-id")
-        )
+        return super().get_scoped_queryset().order_by("-visited_on", "-id")
 
-    # What visit_row shows (crm/templatetags/list_rows.py), with the needs count annotated.
+    # What visit_row shows (crm/templatetags/list_rows.py), with the needs count annotated on the page's rows.
     row_fields = VISIT_ROW_FIELDS
     row_related = ("enterprise", "lead")
     row_people = ("officers",)
+    row_annotations = (("needs_count", _needs_count),)
 
     def get_filterset(self, queryset):
         filterset = super().get_filterset(queryset)
         if filterset is not None:
             user = self.request.user
             enterprise = filterset.form.fields["enterprise"]
-            enterprise_field = forms.ModelChoiceField(queryset=Enterprise.objects.visible_to(user).only("id", "name"))
             enterprise.widget = Picker(
-                choices=PairChoices(limited_choices(enterprise_field, self.request.GET.get("enterprise"), user)),
+                choices=PairChoices(visible_enterprise_choices(user, self.request.GET.get("enterprise"))),
                 attrs={"class": "form-select"},
                 kind="enterprise",
             )
