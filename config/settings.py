@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "crm.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, its header built once
     "crm.middleware.IdleSessionMiddleware",
     "crm.middleware.NoStoreMiddleware",
     "crm.middleware.DiskFullMiddleware",

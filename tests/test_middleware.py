@@ -2,8 +2,14 @@ import re
 from pathlib import Path
 
 import pytest
+from csp.constants import NONCE
+from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.http import HttpResponse
 from django.urls import reverse
+
+import crm.middleware
+from crm.middleware import ContentSecurityPolicyMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +133,72 @@ def test_schema_and_docs_only_for_signed_in_users(client, api_client, manager):
     client.force_login(manager)
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
+
+
+def _library_headers(request, response) -> dict:
+    # What django-csp's own middleware writes on the same request and answer.
+    fresh = type(response)()
+    for name in ("_csp_config", "_csp_update", "_csp_replace", "_csp_exempt", "_csp_exempt_ro"):
+        if hasattr(response, name):
+            setattr(fresh, name, getattr(response, name))
+    CSPMiddleware(lambda request: fresh).process_response(request, fresh)
+    return {
+        name: fresh[name]
+        for name in ("Content-Security-Policy", "Content-Security-Policy-Report-Only")
+        if name in fresh
+    }
+
+
+def _ours(request, response) -> dict:
+    ContentSecurityPolicyMiddleware(lambda request: response).process_response(request, response)
+    return {
+        name: response[name]
+        for name in ("Content-Security-Policy", "Content-Security-Policy-Report-Only")
+        if name in response
+    }
+
+
+def test_the_policy_header_is_the_library_s_built_once(rf, monkeypatch, settings):
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {
+        "DIRECTIVES": {"default-src": ["'self'"], "script-src": ["'self'", NONCE]}
+    }
+    built = []
+    real = crm.middleware.build_policy
+    monkeypatch.setattr(crm.middleware, "build_policy", lambda **kw: built.append(kw) or real(**kw))
+    middleware = ContentSecurityPolicyMiddleware(lambda request: HttpResponse())
+    for _ in range(3):
+        request = rf.get("/api/v1/me/")
+        middleware.process_request(request)
+        response = HttpResponse()
+        assert _ours(request, response) == _library_headers(request, HttpResponse())
+    # A page that used its nonce: the same nonce in the header as the library writes it.
+    for _ in range(2):
+        request = rf.get("/")
+        middleware.process_request(request)
+        nonce = str(request.csp_nonce)
+        headers = _ours(request, HttpResponse())
+        assert headers == _library_headers(request, HttpResponse())
+        assert f"'nonce-{nonce}'" in headers["Content-Security-Policy-Report-Only"]
+    assert len(built) == 4  # (policy, report-only) x (without, with a nonce): once each
+
+
+def test_a_view_s_own_policy_and_exemptions_as_the_library(rf, settings):
+    middleware = ContentSecurityPolicyMiddleware(lambda request: HttpResponse())
+    cases = [
+        {"_csp_update": {"img-src": ["https://maps.example"]}},
+        {"_csp_replace": {"script-src": ["'self'", "https://cdn.example"]}},
+        {"_csp_config": {"default-src": ["'none'"]}},
+        {"_csp_exempt": True},
+    ]
+    for attributes in cases:
+        request = rf.get("/enterprises/")
+        middleware.process_request(request)
+        response, reference = HttpResponse(), HttpResponse()
+        for name, value in attributes.items():
+            setattr(response, name, value)
+            setattr(reference, name, value)
+        assert _ours(request, response) == _library_headers(request, reference), attributes
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}, "EXCLUDE_URL_PREFIXES": ["/static/"]}
+    request = rf.get("/enterprises/")
+    assert _ours(request, HttpResponse()) == {"Content-Security-Policy": "default-src 'none'"}  # settings changed
+    assert _ours(rf.get("/static/x.css"), HttpResponse()) == {}

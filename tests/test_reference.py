@@ -254,3 +254,55 @@ def test_the_commands_that_write_without_signals_bump_every_kind(
     before = _versions_now()
     call_command(command, *args, stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert all(_version(kind) != before[kind] for kind in reference.KINDS)
+
+
+DATABASE_CACHE = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
+
+
+def test_the_versions_on_the_database_cache_read_as_django_reads_them(db, settings, monkeypatch):
+    from django.core.cache import caches
+    from django.core.cache.backends.db import DatabaseCache
+
+    settings.CACHES = DATABASE_CACHE
+    call_command("createcachetable", verbosity=0)  # (the test database's migration made none: locmem)
+    backend = caches["default"]
+    assert type(backend) is DatabaseCache
+    keys = list(reference._KEYS.values())
+    assert reference._cache_get_many(keys) == {} == backend.get_many(keys)
+    backend.set(keys[0], "a1", timeout=None)
+    backend.set(keys[2], {"any": ["value", 1]}, timeout=None)
+    backend.set(keys[3], "short", timeout=60)
+    assert (
+        reference._cache_get_many(keys)
+        == backend.get_many(keys)
+        == {
+            keys[0]: "a1",
+            keys[2]: {"any": ["value", 1]},
+            keys[3]: "short",
+        }
+    )
+    # The versions of a request: one statement, not Django's get_many (which makes its SQL and converters each time).
+    backend.set_many({keys[1]: "b1", keys[4]: "e1"}, timeout=None)
+    real = DatabaseCache.get_many
+    monkeypatch.setattr(DatabaseCache, "get_many", lambda *args, **kwargs: pytest.fail("DatabaseCache.get_many"))
+    with CaptureQueriesContext(connection) as queries:
+        versions = reference._read_versions()
+    assert len(queries) == 1
+    assert versions == dict(zip(reference.KINDS, ["a1", "b1", {"any": ["value", 1]}, "short", "e1"], strict=True))
+    # A row past its expiry: Django's get_many reads it (and deletes it), as before.
+    monkeypatch.setattr(DatabaseCache, "get_many", real)
+    backend.set(keys[1], "gone", timeout=-1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE django_cache SET expires = %s WHERE cache_key = %s",
+            [dt.datetime(2000, 1, 1, tzinfo=dt.UTC), backend.make_key(keys[1])],
+        )
+    found = reference._cache_get_many(keys)
+    assert keys[1] not in found and keys[0] in found
+    assert not backend.has_key(keys[1])
+
+
+def test_the_versions_on_another_cache_are_its_get_many(db):
+    keys = list(reference._KEYS.values())
+    cache.set(keys[0], "v", timeout=None)
+    assert reference._cache_get_many(keys) == cache.get_many(keys) == {keys[0]: "v"}

@@ -54,3 +54,48 @@ def test_sign_in_and_sign_out_go_through_the_store(client, manager):
     # The old cookie's key no longer signs anybody in.
     client.cookies[settings.SESSION_COOKIE_NAME] = key
     assert client.get(reverse("crm:account")).status_code == 302
+
+
+def test_a_data_s_signature_is_checked_once_and_each_load_gets_its_own_dict(monkeypatch):
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.core import signing
+
+    store = SessionStore()
+    store["drafts"] = {"visit": [1, 2]}
+    store.save()
+    data = Session.objects.get(session_key=store.session_key).session_data
+    checks = []
+    real = signing.TimestampSigner.unsign
+    monkeypatch.setattr(signing.TimestampSigner, "unsign", lambda *a, **kw: checks.append(1) or real(*a, **kw))
+    first, second = SessionStore(store.session_key), SessionStore(store.session_key)
+    assert first["drafts"] == {"visit": [1, 2]} == SessionBase.decode(first, data)["drafts"]
+    first["drafts"]["visit"].append(3)  # a request changing its session's values in place
+    assert second["drafts"] == {"visit": [1, 2]}
+    assert len(checks) == 1 + 1  # once for the store, once for Django's decode above
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["", "garbage", "e30:1v5V5W:badsignature", None],
+    ids=["empty", "unsigned", "bad-signature", "other-key"],
+)
+def test_bad_data_decodes_as_django_decodes_it(data, settings, caplog):
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.core import signing
+
+    if data is None:  # signed with a key this site does not hold
+        data = signing.dumps({"a": 1}, key="another-key", salt=SessionStore().key_salt, compress=True)
+    store = SessionStore()
+    assert store.decode(data) == SessionBase.decode(store, data) == {}
+    assert store.decode(data) == {}
+
+
+def test_a_new_signing_key_checks_again(settings):
+    store = SessionStore()
+    data = store.encode({"a": 1})
+    assert store.decode(data) == {"a": 1}
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "another-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+    assert store.decode(data) == {}  # checked again: not this site's key any more
+    settings.SECRET_KEY_FALLBACKS = [old]
+    assert store.decode(data) == {"a": 1}
