@@ -17,7 +17,7 @@ from crm.choices import Role
 from crm.forms.base import staff_filter_choices
 from crm.models import IndustryChain, Qualification, Region, User
 from crm.selectors.cadence import Rules
-from crm.workdays import WorkCalendar
+from crm.workdays import WorkCalendar, holidays_read_once
 from tests.factories import (
     BureauFactory,
     CadenceRuleFactory,
@@ -163,6 +163,18 @@ def test_holidays_read_once_per_process_and_again_after_a_change(db, django_asse
         assert WorkCalendar.for_range(start=day, end=day).is_workday(day)
     HolidayFactory(date=day)
     with reference.request_scope():
+        assert not WorkCalendar.for_range(start=day, end=day).is_workday(day)
+
+
+def test_holidays_read_once_per_process_inside_a_page_that_reads_them_once(db, django_assert_num_queries):
+    """``holidays_read_once`` (the 工作台's cards) takes the process's copy too, not the table on every request."""
+    day = dt.date(2030, 1, 7)  # a Monday
+    with reference.request_scope(), holidays_read_once(), django_assert_num_queries(1):
+        assert WorkCalendar.for_range(start=day, end=day).is_workday(day)
+    with reference.request_scope(), holidays_read_once(), django_assert_num_queries(0):
+        assert WorkCalendar.for_range(start=day, end=day).is_workday(day)
+    HolidayFactory(date=day)
+    with reference.request_scope(), holidays_read_once():
         assert not WorkCalendar.for_range(start=day, end=day).is_workday(day)
 
 
