@@ -49,18 +49,15 @@ class Prepared:
 
     def _compile(self, alias: str):
         queryset = self.build(*self.samples)
+        if isinstance(queryset, tuple):  # a raw statement: its rows as they come
+            sql, params = queryset
+            return sql, list(params), self._positions(sql, list(params), alias), None, None, None
         if queryset._iterable_class not in (ModelIterable, ValuesListIterable) or queryset._prefetch_related_lookups:
             raise ValueError("Prepared runs a plain model or values_list queryset (no prefetch_related).")
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         params = list(params)
-        positions = []
-        for sample in self.samples:
-            sample = _adapted(sample, alias)
-            found = [i for i, p in enumerate(params) if type(p) is type(sample) and p == sample]
-            if not found or (len(found) > 1 and not self.repeated):
-                raise ValueError(f"The compiled statement must hold the parameter {sample!r} exactly once: {sql}")
-            positions.append(found)
+        positions = self._positions(sql, params, alias)
         # The converters of the selected columns (as results_iter finds them on every call): fixed by the statement.
         fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
         if compiler.has_composite_fields(fields):
@@ -77,6 +74,17 @@ class Prepared:
         else:
             shape = None
         return sql, params, positions, compiler, converters, shape
+
+    def _positions(self, sql: str, params: list, alias: str) -> list[list[int]]:
+        """The places of each sample among the statement's parameters."""
+        positions = []
+        for sample in self.samples:
+            sample = _adapted(sample, alias)
+            found = [i for i, p in enumerate(params) if type(p) is type(sample) and p == sample]
+            if not found or (len(found) > 1 and not self.repeated):
+                raise ValueError(f"The compiled statement must hold the parameter {sample!r} exactly once: {sql}")
+            positions.append(found)
+        return positions
 
     def _compiled(self, using: str):
         compiled = getattr(self._local, using, None)

@@ -1,5 +1,6 @@
 """Reference data read once per process (issue 18): the small tables that change rarely (regions, industry chains,
-qualifications, the organisation's bureaus, departments and staff, the holiday calendar) are read from the database
+qualifications, the organisation's bureaus, departments and staff, the holiday calendar, the bureaus' visit cadence
+rules) are read from the database
 once and reused by the requests that follow, until one of them changes.
 
 Several server processes each keep their own copy, so "changed" is a version per kind of reference data held in
@@ -34,7 +35,8 @@ QUALIFICATIONS = "qualifications"
 # Bureaus, departments and users: a department's label names its bureau, a staff picker orders by bureau.
 ORGANISATION = "organisation"
 HOLIDAYS = "holidays"
-KINDS = (REGIONS, CHAINS, QUALIFICATIONS, ORGANISATION, HOLIDAYS)
+CADENCE_RULES = "cadence_rules"  # crm/selectors/cadence.py Rules: every 工作台 of a liaison, the plans page
+KINDS = (REGIONS, CHAINS, QUALIFICATIONS, ORGANISATION, HOLIDAYS, CADENCE_RULES)
 
 # Which kinds a model's rows are part of (crm.apps connects the signals of these models).
 MODEL_KINDS = {
@@ -45,6 +47,7 @@ MODEL_KINDS = {
     "Department": (ORGANISATION,),
     "User": (ORGANISATION,),
     "Holiday": (HOLIDAYS,),
+    "CadenceRule": (CADENCE_RULES,),
 }
 
 _KEYS = {kind: f"crm:reference:{kind}" for kind in KINDS}

@@ -53,8 +53,10 @@ def _load_overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
         if not reference.in_request():
             return dict(Holiday.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
         read = [reference.memo((reference.HOLIDAYS,), None, _all_overrides)]
-    if not read:
-        read.append(_all_overrides())
+    if not read:  # in a request, the process's copy too (the 工作台's cards read it inside ``holidays_read_once``)
+        read.append(
+            reference.memo((reference.HOLIDAYS,), None, _all_overrides) if reference.in_request() else _all_overrides()
+        )
     return {day: is_workday for day, is_workday in read[0].items() if start <= day <= end}
 
 

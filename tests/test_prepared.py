@@ -147,3 +147,15 @@ def test_date_parameters_as_the_database_holds_them(manager):
     )
     assert since(dt.date(2020, 4, 30)) == [(old.pk,), (new.pk,)]
     assert since(dt.date(2020, 5, 2)) == [(new.pk,)]
+
+
+def test_a_raw_statement_runs_with_its_parameters(manager, officer, django_assert_num_queries):
+    # ``build`` may return (sql, params), as ``count_each_sql`` does: its rows are tuples.
+    def build(pk):
+        sql, params = User.objects.filter(pk=pk).values("username").query.sql_with_params()
+        return f"SELECT ({sql}), 1", params
+
+    username = Prepared(build, SAMPLE)
+    with django_assert_num_queries(1):
+        assert username(manager.pk) == [(manager.username, 1)]
+    assert username(officer.pk) == [(officer.username, 1)]

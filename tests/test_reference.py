@@ -16,8 +16,16 @@ from crm import reference
 from crm.choices import Role
 from crm.forms.base import staff_filter_choices
 from crm.models import IndustryChain, Qualification, Region, User
-from crm.workdays import WorkCalendar
-from tests.factories import BureauFactory, DepartmentFactory, HolidayFactory, RegionFactory, make_user
+from crm.selectors.cadence import Rules
+from crm.workdays import WorkCalendar, holidays_read_once
+from tests.factories import (
+    BureauFactory,
+    CadenceRuleFactory,
+    DepartmentFactory,
+    HolidayFactory,
+    RegionFactory,
+    make_user,
+)
 
 REFERENCE_TABLES = ("crm_region", "crm_industrychain", "crm_qualification", "crm_department", "crm_bureau")
 ENTERPRISES = "/enterprises/?region=320831&is_linked=true"
@@ -158,6 +166,35 @@ def test_holidays_read_once_per_process_and_again_after_a_change(db, django_asse
         assert not WorkCalendar.for_range(start=day, end=day).is_workday(day)
 
 
+def test_holidays_read_once_per_process_inside_a_page_that_reads_them_once(db, django_assert_num_queries):
+    """``holidays_read_once`` (the 工作台's cards) takes the process's copy too, not the table on every request."""
+    day = dt.date(2030, 1, 7)  # a Monday
+    with reference.request_scope(), holidays_read_once(), django_assert_num_queries(1):
+        assert WorkCalendar.for_range(start=day, end=day).is_workday(day)
+    with reference.request_scope(), holidays_read_once(), django_assert_num_queries(0):
+        assert WorkCalendar.for_range(start=day, end=day).is_workday(day)
+    HolidayFactory(date=day)
+    with reference.request_scope(), holidays_read_once():
+        assert not WorkCalendar.for_range(start=day, end=day).is_workday(day)
+
+
+def test_cadence_rules_read_once_per_process_and_again_after_a_change(db, django_assert_num_queries):
+    """The 工作台's 待走访 and the plans page read the bureaus' cadence rules from the process's copy."""
+    rule = CadenceRuleFactory(min_visits=2)
+    key = (rule.bureau_id, rule.tier, rule.role)
+    today = dt.date(2030, 1, 7)
+    with reference.request_scope(), django_assert_num_queries(1):
+        assert Rules(today=today).own[key].required == 2
+        assert Rules(today=today).own[key].required == 2
+    with reference.request_scope(), django_assert_num_queries(0):
+        assert Rules(today=today).own[key].required == 2
+    _require(rule, 4)
+    with reference.request_scope():
+        assert Rules(today=today).own[key].required == 4
+    with django_assert_num_queries(1):  # outside a request: the rows every time
+        assert Rules(today=today).own[key].required == 4
+
+
 # ------------------------------------------------------------------------------------ every write bumps
 
 
@@ -206,7 +243,15 @@ WRITES = {
         lambda: HolidayFactory(date=dt.date(2030, 1, 1)),
         lambda row: row.delete(),
     ),
+    "cadence rule created": (reference.CADENCE_RULES, None, lambda _: CadenceRuleFactory()),
+    "cadence rule changed": (reference.CADENCE_RULES, CadenceRuleFactory, lambda row: _require(row, 3)),
+    "cadence rule deleted": (reference.CADENCE_RULES, CadenceRuleFactory, lambda row: row.delete()),
 }
+
+
+def _require(rule, visits: int):
+    rule.min_visits = visits
+    rule.save()
 
 
 @pytest.mark.parametrize("write", list(WRITES))

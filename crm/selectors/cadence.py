@@ -35,6 +35,7 @@ from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from crm import reference
 from crm.choices import CadencePeriod, CadenceRole, CadenceStatus, CadenceTier, EnterpriseStatus, VisitKind
 from crm.models import Activity, ActivityParticipant, CadenceRule, Enterprise, Visit
 from crm.models.engagement import OTHERS_Q
@@ -85,16 +86,21 @@ class Rule:
     kinds: tuple[str, ...]
 
 
+def _own_rules() -> dict[tuple, Rule]:
+    return {
+        (r.bureau_id, r.tier, r.role): Rule(r.period, r.min_visits, tuple(sorted(r.kinds or CADENCE_DEFAULT_KINDS)))
+        for r in CadenceRule.objects.all()
+    }
+
+
 class Rules:
-    """The bureaus' rule rows (one query) with the §11.1 defaults for a bureau without its own row, and the
-    count columns they need: one per (set of counted kinds, period kind, this or the previous period)."""
+    """The bureaus' rule rows (one query; in a request, the process's copy: ``crm/reference.py``) with the §11.1
+    defaults for a bureau without its own row, and the count columns they need: one per (set of counted kinds,
+    period kind, this or the previous period)."""
 
     def __init__(self, *, today: dt.date):
         self.today = today
-        self.own = {
-            (r.bureau_id, r.tier, r.role): Rule(r.period, r.min_visits, tuple(sorted(r.kinds or CADENCE_DEFAULT_KINDS)))
-            for r in CadenceRule.objects.all()
-        }
+        self.own = reference.memo((reference.CADENCE_RULES,), "rules", _own_rules)
         self.defaults = {
             (tier, role): Rule(period, required, tuple(sorted(CADENCE_DEFAULT_KINDS)))
             for (tier, role), (period, required) in CADENCE_DEFAULTS.items()

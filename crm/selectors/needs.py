@@ -300,6 +300,15 @@ def count_each(querysets: dict[object, QuerySet | Tally]) -> dict[object, int]:
     counted from its own index range, not a query each (the 工作台's counts and the manager's inbox). An empty
     queryset (``none()``: a user without a bureau) counts 0. A ``Tally`` gives a count per condition, under the
     conditions' keys (its own key names nothing), from one derived table over its queryset."""
+    keys, sql, params = count_each_sql(querysets)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(zip(keys, cursor.fetchone(), strict=True))
+
+
+def count_each_sql(querysets: dict[object, QuerySet | Tally]) -> tuple[list, str, list]:
+    """``count_each``'s keys (in the order of its columns), statement and parameters (the 工作台 keeps the statement
+    per shape of user: ``crm/selectors/home.py`` ``home_counts``)."""
     keys, columns, params, tables, table_params = [], [], [], [], []
     for key, counted in querysets.items():
         if isinstance(counted, Tally):
@@ -325,9 +334,7 @@ def count_each(querysets: dict[object, QuerySet | Tally]) -> dict[object, int]:
         params += part_params
     # The derived tables in FROM, after the scalar subqueries: their parameters come after those.
     source = f" FROM {', '.join(tables)}" if tables else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(columns)}{source}", [*params, *table_params])  # noqa: S608 (compiled by the ORM; parameters)
-        return dict(zip(keys, cursor.fetchone(), strict=True))
+    return keys, f"SELECT {', '.join(columns)}{source}", [*params, *table_params]  # noqa: S608 (compiled by the ORM; parameters)
 
 
 def _count_if(condition: Q) -> Func:

@@ -86,10 +86,13 @@ def needs_supervised(
     return needs.filter(_supervised_q(cutoff or supervision_cutoff(today))).order_by("due_on", "id")
 
 
-def inbox_lists(*, user, today: dt.date | None = None) -> dict[str, QuerySet]:
-    """The manager's four inbox lists by key: ``accept``, ``assign``, ``overdue``, ``supervised``."""
+INBOX_KEYS = ("accept", "assign", "overdue", "supervised")  # ``inbox_lists``' keys, in order
+
+
+def inbox_lists(*, user, today: dt.date | None = None, cutoff: dt.date | None = None) -> dict[str, QuerySet]:
+    """The manager's four inbox lists by key (``INBOX_KEYS``). ``cutoff``: ``supervision_cutoff(today)``, if known."""
     today = today or timezone.localdate()
-    cutoff = supervision_cutoff(today)  # one working-day calendar for both
+    cutoff = cutoff or supervision_cutoff(today)  # one working-day calendar for both
     return {
         "accept": inbox_to_accept(user=user),
         "assign": inbox_to_assign(user=user),

@@ -26,13 +26,11 @@ def _home_counts(user, request) -> dict:
     a manager, in the same statement as the inbox's counts (one round trip, not two)."""
     counts = getattr(request, "_home_counts", None)
     if counts is None:
-        lists = home_selectors.home_count_lists(user=user)
-        inbox = _inbox_lists(user, request)[1] if is_manager(user) else {}
-        every = count_each({**lists, **{("inbox", key): queryset for key, queryset in inbox.items()}})
-        inbox_keys = {("inbox", key) for key in inbox}
-        counts = request._home_counts = {key: n for key, n in every.items() if key not in inbox_keys}
-        if inbox:
-            request._inbox_counts = {key: every["inbox", key] for key in inbox}
+        inbox_day = _inbox_lists(user, request)[0] if is_manager(user) else None
+        every = home_selectors.home_counts(user=user, inbox_day=inbox_day)
+        counts = request._home_counts = {key: every[key] for key in home_selectors.HOME_COUNT_KEYS}
+        if inbox_day is not None:
+            request._inbox_counts = {key: every["inbox", key] for key in watch.INBOX_KEYS}
     return counts
 
 
