@@ -5,6 +5,8 @@ A module turns a switch on for all its tests with ``pytestmark = pytest.mark.use
 """
 
 import datetime as dt
+from contextlib import contextmanager
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -13,6 +15,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import activate, override
 from rest_framework.test import APIClient
@@ -294,3 +297,24 @@ def portal_link(portal_contact, officer):
 def march(regions, city_bureau, county_bureau, officer):
     """The hand-made March 2025 data of the report tests (tests/report_helpers.py: the figures worked out there)."""
     return march_dataset(regions=regions, city_bureau=city_bureau, county_bureau=county_bureau, officer=officer)
+
+
+@pytest.fixture
+def compiled_sql():
+    """``with compiled_sql() as compiled:`` collects the SQL of every statement the ORM compiles inside the block: a
+    statement compiled once per shape (crm/prepared.py) compiles nothing when it is used again."""
+
+    @contextmanager
+    def collect():
+        compiled = []
+        as_sql = SQLCompiler.as_sql
+
+        def spy(compiler, *args, **kwargs):
+            sql, params = as_sql(compiler, *args, **kwargs)
+            compiled.append(sql)
+            return sql, params
+
+        with mock.patch.object(SQLCompiler, "as_sql", spy):
+            yield compiled
+
+    return collect

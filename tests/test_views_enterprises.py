@@ -1,11 +1,9 @@
 """Enterprise pages: list (filters, sorting, pagination, scope, query count), 360° page, forms, contacts."""
 
 import datetime as dt
-from unittest import mock
 
 import pytest
 from django.db import connection
-from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -113,22 +111,14 @@ def test_list_rows_read_only_what_the_row_shows(client, manager, officer, enterp
     assert not [sql for sql in statements if '"crm_user"."password"' in sql and "crm_enterprise" in sql]
 
 
-def test_list_rows_statement_is_compiled_once(client, manager, regions):
+def test_list_rows_statement_is_compiled_once(client, manager, regions, compiled_sql):
     """The page's rows by key, as the list reshapes them (``page_rows``), through the statement prepared on the first
     page (crm/paginator.py ``PreparedRowsPaginator``): no later page compiles it (fails when each one does)."""
     make_enterprises(30, regions["320812"], is_linked=True)
     client.force_login(manager)
     url = reverse("crm:enterprise-list")
     client.get(url, {"is_linked": "true", "page_size": 10})
-    compiled = []
-    as_sql = SQLCompiler.as_sql
-
-    def spy(compiler, *args, **kwargs):
-        sql, params = as_sql(compiler, *args, **kwargs)
-        compiled.append(sql)
-        return sql, params
-
-    with mock.patch.object(SQLCompiler, "as_sql", spy):
+    with compiled_sql() as compiled:
         assert len(client.get(url, {"is_linked": "true", "page_size": 10, "page": 2}).context["object_list"]) == 10
     assert compiled  # the count, the keys
     assert not [sql for sql in compiled if 'WHERE "crm_enterprise"."id" IN' in sql]
@@ -236,7 +226,7 @@ def test_detail_query_count_is_bounded(
 
 @pytest.mark.parametrize("role", ["manager", "officer", "leader"])
 def test_detail_statements_are_compiled_once(
-    client, request, role, enterprise, officer, qualifications, city_bureau, county_enterprise
+    client, request, role, enterprise, officer, qualifications, city_bureau, county_enterprise, compiled_sql
 ):
     """For a user who sees everything, the enterprise, its liaison officers and every section come from statements
     compiled on the first 360° page (``rows_of``): another enterprise's page compiles none (fails when the page
@@ -245,15 +235,7 @@ def test_detail_statements_are_compiled_once(
     fill_sections(county_enterprise, officer=officer, qualifications=qualifications, city_bureau=city_bureau)
     client.force_login(request.getfixturevalue(role))
     client.get(reverse("crm:enterprise-detail", args=[county_enterprise.pk]))
-    compiled = []
-    as_sql = SQLCompiler.as_sql
-
-    def spy(compiler, *args, **kwargs):
-        sql, params = as_sql(compiler, *args, **kwargs)
-        compiled.append(sql)
-        return sql, params
-
-    with mock.patch.object(SQLCompiler, "as_sql", spy):
+    with compiled_sql() as compiled:
         response = client.get(reverse("crm:enterprise-detail", args=[enterprise.pk]))
     assert response.status_code == 200 and compiled == []
     assert response.context["object"] == enterprise
