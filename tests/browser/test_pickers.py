@@ -99,7 +99,9 @@ def test_type_into_the_enterprise_picker_and_pick_one(
     headers = dropdown.locator(".optgroup-header")
     assert headers.first.inner_text() == "我挂钩的企业"
     assert dropdown.locator(".option").first.inner_text() == enterprise.name
-    page.keyboard.type("澄源")
+    # Wait for Tom Select's own search to come back before picking: the pick raced its redraw once in CI (the
+    # option was clicked, nothing was chosen).
+    type_into(page, "id_enterprise", "澄源")
     option = dropdown.locator(".option", has_text="淮安澄源新材料有限公司")
     option.wait_for()
     page.screenshot(path=shots(f"pickers-visit-typing-{viewport['width']}"), full_page=False)
