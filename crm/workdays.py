@@ -45,19 +45,24 @@ def _all_overrides() -> dict[dt.date, bool]:
     return dict(Holiday.objects.values_list("date", "is_workday"))
 
 
+def _whole_table() -> dict[dt.date, bool]:
+    """The whole Holiday table: in a request, the process's copy (until a holiday changes: crm/reference.py)."""
+    if reference.in_request():
+        return reference.memo((reference.HOLIDAYS,), None, _all_overrides)
+    return _all_overrides()
+
+
 def _load_overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
     read = _READ.get()
-    if read is None:
-        # A request's pages read the whole table once per process (until a holiday changes: crm/reference.py);
-        # outside a request (services, the reminder run) only the range, every time.
-        if not reference.in_request():
-            return dict(Holiday.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
-        read = [reference.memo((reference.HOLIDAYS,), None, _all_overrides)]
-    if not read:  # in a request, the process's copy too (the 工作台's cards read it inside ``holidays_read_once``)
-        read.append(
-            reference.memo((reference.HOLIDAYS,), None, _all_overrides) if reference.in_request() else _all_overrides()
-        )
-    return {day: is_workday for day, is_workday in read[0].items() if start <= day <= end}
+    if read is not None:  # inside ``holidays_read_once`` (the 工作台's cards): read once in the block
+        if not read:
+            read.append(_whole_table())
+        table = read[0]
+    elif reference.in_request():  # a request's pages: the process's copy
+        table = _whole_table()
+    else:  # services, the reminder run: only the range, every time
+        return dict(Holiday.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
+    return {day: is_workday for day, is_workday in table.items() if start <= day <= end}
 
 
 @contextmanager

@@ -321,7 +321,7 @@ def my_due_actions(*, user, limit: int = HOME_LIST_LIMIT):
     )
 
 
-# The 工作台's cards of the user's own enterprises, projects and due action items: (name, selector, reads_region).
+# The 工作台's cards of the user's own enterprises, projects and due action items: name -> (selector, reads_region).
 _HOME_LIST_CARDS = {
     "my_enterprises": (lambda shape: my_enterprises(user=shape), True),
     "my_projects": (lambda shape: my_projects(user=shape), True),
@@ -331,7 +331,7 @@ HOME_LIST_CARDS = tuple(_HOME_LIST_CARDS)
 
 
 def home_list(*, user, card: str) -> list:
-    """One card of ``HOME_LIST_CARDS`` (``my_enterprises``, ``my_projects``, ``my_due_actions``) from its statement
+    """One card of ``HOME_LIST_CARDS`` (``my_enterprises``, ``my_projects``, ``my_actions``) from its statement
     compiled once per shape of user."""
     build, reads_region = _HOME_LIST_CARDS[card]
     return _shaped_rows(card, user, build, reads_region=reads_region)
