@@ -140,7 +140,12 @@ def test_manager_goes_from_a_need_to_a_pushed_policy_and_an_action_item(
     assert page.locator(f'.suggestion[data-policy="{policy.pk}"] button.push-one').count() == 0
 
     page.click("#actionitem-add")
+    # The "use" buttons work once the form's script has run (it comes after them in the page): CI once clicked
+    # before that, nothing was filled, and the form came back with an error instead of saving.
+    page.wait_for_selector("#actionitem-form")
+    page.wait_for_load_state("load")
     page.click(f'[data-use-offering="{offering.pk}"]')
+    assert page.input_value("#id_offering") == str(offering.pk)
     page.select_option("#id_owner", str(officer.pk))
     page.click("#actionitem-save")
     page.wait_for_selector(".alert-success")
