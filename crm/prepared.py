@@ -21,8 +21,12 @@ import threading
 from collections.abc import Callable
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 # Keys stand in for these samples when a statement over n keys is compiled (``Prepared.for_keys``): distinct, and
 # no key or other value of a query.
@@ -70,7 +74,9 @@ class Prepared:
             populators = get_related_populators(klass_info, compiler.select, alias)
             # Annotations become attributes of the object, as ModelIterable sets them.
             annotations = tuple(compiler.annotation_col_map.items())
-            shape = (klass_info["model"], start, end, init_list, populators, annotations)
+            model = klass_info["model"]
+            builders = _builders(model, init_list, populators)
+            shape = (model, start, end, init_list, populators, annotations, builders)
         else:
             shape = None
         return sql, params, positions, compiler, converters, shape
@@ -115,16 +121,116 @@ class Prepared:
             rows = compiler.apply_converters(rows, converters)
         if shape is None:
             return [tuple(row) for row in rows]
-        model, start, end, init_list, populators, annotations = shape
+        model, start, end, init_list, populators, annotations, builders = shape
+        if builders is not None and _signalled(builders[1]):
+            builders = None  # a receiver of ``pre_init``/``post_init``: every row through ``Model.__init__``
         objects = []
         for row in rows:
-            obj = model.from_db(using, init_list, row[start:end])
-            for populator in populators:
-                populator.populate(row, obj)
+            if builders is None:
+                obj = model.from_db(using, init_list, row[start:end])
+                for populator in populators:
+                    populator.populate(row, obj)
+            else:
+                obj = builders[0](using, row[start:end])
+                for populator in populators:
+                    _populate(populator, row, obj, using)
             for attr_name, position in annotations:
                 setattr(obj, attr_name, row[position])
             objects.append(obj)
         return objects
+
+
+# --- rows into model instances: what ``Model.from_db`` makes, without ``Model.__init__``'s loop --------------------
+#
+# ``Model.__init__`` sends two signals and sets each column through ``setattr`` and the field's descriptor, for every
+# row and every joined row (~100 instances on a page of needs with their enterprise, project, department, handler
+# and bureau): most of a page's loading on SQLite. For a model that adds nothing to that (no ``__init__``,
+# ``__setattr__`` or ``from_db`` of its own, plain column descriptors, no receiver of ``pre_init``/``post_init``) the
+# instance is the same when its state and columns are written into its ``__dict__`` directly, in the same order.
+
+# Column descriptors that keep a value set on a new instance as it is (the foreign key's only drops a cached related
+# row, which a new instance has not).
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
+_BUILDERS: dict[tuple[type, tuple[str, ...]], Callable | None] = {}
+
+
+def _builder(model: type[Model], init_list) -> Callable | None:
+    """``build(db, values)``: ``model.from_db(db, init_list, values)`` for rows read from the database, or None when
+    ``model`` may do more in ``__init__`` than set its columns (it then goes through ``from_db``). Made once per
+    model and columns."""
+    key = (model, tuple(init_list))
+    if key in _BUILDERS:
+        return _BUILDERS[key]
+    fields = model._meta.concrete_fields
+    # ``from_db``: all the columns in their order, or those named (the others deferred: not set at all).
+    attnames = tuple(field.attname for field in fields if len(init_list) == len(fields) or field.attname in init_list)
+    own = [klass for klass in model.__mro__ if klass not in (Model, object)]
+    plain = (
+        model.from_db.__func__ is Model.from_db.__func__
+        and not any("__init__" in vars(klass) or "__setattr__" in vars(klass) for klass in own)
+        and len(attnames) == len(init_list)
+        and all(type(_class_attribute(model, name)) in _PLAIN_DESCRIPTORS for name in attnames)
+    )
+    build = None
+    if plain:
+        new = object.__new__
+
+        def build(db, values):
+            obj = new(model)
+            state = ModelState()
+            state.adding = False
+            state.db = db
+            values_of = obj.__dict__
+            values_of["_state"] = state
+            values_of.update(zip(attnames, values, strict=True))
+            return obj
+
+    _BUILDERS[key] = build
+    return build
+
+
+def _class_attribute(model: type, name: str):
+    for klass in model.__mro__:
+        if name in vars(klass):
+            return vars(klass)[name]
+    return None
+
+
+def _builders(model, init_list, populators) -> tuple[Callable, tuple[type, ...]] | None:
+    """The builder of the statement's model and the models its populators make (the builders of which hang on
+    them, ``_populate``), or None when one of them cannot be built without ``from_db``."""
+    build = _builder(model, init_list)
+    models = [model]
+    pending = list(populators)
+    while pending:
+        populator = pending.pop()
+        populator.crm_build = _builder(populator.model_cls, populator.init_list)
+        if populator.crm_build is None:
+            return None
+        models.append(populator.model_cls)
+        pending.extend(populator.related_populators)
+    return None if build is None else (build, tuple(set(models)))
+
+
+def _signalled(models) -> bool:
+    return any(pre_init.has_listeners(model) or post_init.has_listeners(model) for model in models)
+
+
+def _populate(populator, row, from_obj, db) -> None:
+    """``RelatedPopulator.populate`` with the populator's builder (``_builders``) for ``from_db``."""
+    if populator.reorder_for_init:
+        obj_data = populator.reorder_for_init(row)
+    else:
+        obj_data = row[populator.cols_start : populator.cols_end]
+    if obj_data[populator.pk_idx] is None:
+        obj = None
+    else:
+        obj = populator.crm_build(db, obj_data)
+        for inner in populator.related_populators:
+            _populate(inner, row, obj, db)
+    populator.local_setter(from_obj, obj)
+    if obj is not None:
+        populator.remote_setter(obj, from_obj)
 
 
 def _adapted(value, alias: str):

@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db.models import Count, F
+from django.db.models import Count, F, Model
 from django.db.models.expressions import RawSQL
+from django.db.models.signals import post_init
 
 from crm.choices import Role
 from crm.models import Notification, User
@@ -159,3 +160,57 @@ def test_a_raw_statement_runs_with_its_parameters(manager, officer, django_asser
     with django_assert_num_queries(1):
         assert username(manager.pk) == [(manager.username, 1)]
     assert username(officer.pk) == [(officer.username, 1)]
+
+
+def _instance_state(obj) -> tuple:
+    """What a model instance holds: its values in order, its state and its cached related rows, recursively."""
+    values = tuple((name, value) for name, value in obj.__dict__.items() if name != "_state")
+    state = obj._state
+    related = tuple((name, None if row is None else _instance_state(row)) for name, row in state.fields_cache.items())
+    return type(obj), values, state.adding, state.db, related
+
+
+def test_rows_are_built_without_model_init_and_hold_what_from_db_gives(manager, monkeypatch):
+    # Rows and their joined rows (a deferred column among them) are written into the instances directly: the same
+    # values, in the same order, the same state and related rows as Model.from_db makes them.
+    def build(pk):
+        columns = (f.name for f in User._meta.concrete_fields)
+        return (
+            User.objects.select_related("bureau", "department")
+            .only(*columns, "bureau__name", "department__name")
+            .filter(pk=pk)
+        )
+
+    prepared = Prepared(build, SAMPLE - 1)
+    expected = list(build(manager.pk))
+    prepared(manager.pk)  # compiled
+    inits = []
+    original = Model.__init__
+
+    def counting(self, *args, **kwargs):
+        inits.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Model, "__init__", counting)
+    got = prepared(manager.pk)
+    monkeypatch.undo()
+    assert [_instance_state(row) for row in got] == [_instance_state(row) for row in expected]
+    assert got[0].bureau.get_deferred_fields() == expected[0].bureau.get_deferred_fields() != set()
+    assert inits == []
+
+
+def test_a_model_with_an_init_receiver_is_built_through_init(manager):
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=User)
+    try:
+        (user,) = USER_WITH_BUREAU(manager.pk)
+    finally:
+        post_init.disconnect(receiver, sender=User)
+    assert seen == [user]
+    assert _instance_state(user) == _instance_state(
+        User.objects.select_related("bureau", "department").get(pk=manager.pk)
+    )
