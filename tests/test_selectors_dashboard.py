@@ -500,3 +500,20 @@ def test_sqlite_counts_the_city_s_answered_needs_of_the_year_from_their_index(da
     assert "COVERING INDEX crm_need_answered_scope_idx" in plan, plan
     assert kpis["answer_days"] == {"answered": 2, "average": 3.5}
     assert '"year_n"' in _grouped_needs_sql(county_officer)
+
+
+@pytest.mark.parametrize("who", ["leader", "county_officer"])
+def test_the_overdue_needs_are_the_sum_of_the_open_needs_per_county(data, who, request):
+    """The needs' overdue KPI is summed from the open needs per county (one grouped statement), not counted by a
+    statement of its own; for a past period the counties' overdue are those at its end, the KPI today's."""
+    user = request.getfixturevalue(who)
+    kpis, statements = _statements(user)
+    overdue = [sql for sql in statements if 'FROM "crm_need"' in sql and '"crm_need"."due_on" <' in sql]
+    assert len(overdue) == 1, overdue
+    assert kpis["needs"]["overdue"] == {"leader": 2, "county_officer": 1}[who]  # n2 and n7; n7
+    assert sum(row["overdue_needs"] for row in kpis["counties"]) == kpis["needs"]["overdue"]
+    past, statements = _statements(user, period="2026Q1")  # on 31 March neither n2 nor n7 was due yet
+    assert len([sql for sql in statements if 'FROM "crm_need"' in sql and '"crm_need"."due_on" <' in sql]) == 1
+    assert past["needs"]["overdue"] == kpis["needs"]["overdue"]
+    assert [row["overdue_needs"] for row in past["counties"]] == [0] * len(past["counties"])
+    assert [row["open_needs"] for row in past["counties"]] == [row["open_needs"] for row in kpis["counties"]]
