@@ -477,3 +477,43 @@ def test_the_needs_late_to_accept_are_counted_from_their_index(data, leader):
             cursor.execute(f"EXPLAIN {late}")
             plan = " ".join(row[0] for row in cursor.fetchall())
     assert "crm_need_late_accept_idx" in plan, plan
+
+
+def _statements(user, **kwargs) -> tuple[dict, list[str]]:
+    with CaptureQueriesContext(connection) as context:
+        kpis = dashboard_kpis(user=user, today=TODAY, fresh=True, **kwargs)
+    return kpis, [q["sql"] for q in context.captured_queries]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL sums them in its grouped pass")
+def test_sqlite_counts_the_city_s_answered_needs_of_the_year_from_their_index(data, leader, county_officer):
+    """On SQLite this year's answered needs of the whole city are counted apart, a range of
+    ``crm_need_answered_scope_idx``: in the grouped pass their FILTER was tested on every need (~40 ms of ~130 at
+    province scale). A county's needs keep them in the pass (its scope leaves most needs out before the FILTER)."""
+    kpis, statements = _statements(leader)
+    [grouped] = [sql for sql in statements if '"need_flags"' in sql]
+    [year] = [sql for sql in statements if '"need_flags"' not in sql and '"answer_workdays_assigned"' in sql]
+    assert "FILTER" not in grouped, grouped
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {year}")
+        plan = " ".join(row[-1] for row in cursor.fetchall())
+    assert "COVERING INDEX crm_need_answered_scope_idx" in plan, plan
+    assert kpis["answer_days"] == {"answered": 2, "average": 3.5}
+    assert '"year_n"' in _grouped_needs_sql(county_officer)
+
+
+@pytest.mark.parametrize("who", ["leader", "county_officer"])
+def test_the_overdue_needs_are_the_sum_of_the_open_needs_per_county(data, who, request):
+    """The needs' overdue KPI is summed from the open needs per county (one grouped statement), not counted by a
+    statement of its own; for a past period the counties' overdue are those at its end, the KPI today's."""
+    user = request.getfixturevalue(who)
+    kpis, statements = _statements(user)
+    overdue = [sql for sql in statements if 'FROM "crm_need"' in sql and '"crm_need"."due_on" <' in sql]
+    assert len(overdue) == 1, overdue
+    assert kpis["needs"]["overdue"] == {"leader": 2, "county_officer": 1}[who]  # n2 and n7; n7
+    assert sum(row["overdue_needs"] for row in kpis["counties"]) == kpis["needs"]["overdue"]
+    past, statements = _statements(user, period="2026Q1")  # on 31 March neither n2 nor n7 was due yet
+    assert len([sql for sql in statements if 'FROM "crm_need"' in sql and '"crm_need"."due_on" <' in sql]) == 1
+    assert past["needs"]["overdue"] == kpis["needs"]["overdue"]
+    assert [row["overdue_needs"] for row in past["counties"]] == [0] * len(past["counties"])
+    assert [row["open_needs"] for row in past["counties"]] == [row["open_needs"] for row in kpis["counties"]]
