@@ -541,7 +541,7 @@ def test_radar_builds_its_count_statement_once_per_scope_and_policies(
     monkeypatch.setattr(
         queryset_class, "aggregate", lambda queryset, **kw: built.append(1) or aggregate(queryset, **kw)
     )
-    suggestions._RADAR_COUNTS_SQL.clear()
+    monkeypatch.setattr(suggestions, "_RADAR_COUNTS_SQL", {})
     with django_assert_num_queries(3) as first:
         city = [(e.policy.pk, e.untold) for e in policy_radar(user=manager)]
     with django_assert_num_queries(3) as again:

@@ -133,7 +133,8 @@ def test_red_flags_are_compiled_once_per_shape(manager, county_officer, county_e
     for days_ago, enterprise in enumerate([county_enterprise, None, None, county_enterprise, None]):
         visit = _visit([VisitFlag.RED, VisitFlag.YELLOW][days_ago % 2], days_ago, enterprise=enterprise)
         NeedFactory(enterprise=visit.enterprise, bureau=manager.bureau, status=NeedStatus.ASSIGNED)
-    watch._RED_FLAG_STATEMENTS.clear()
+    monkeypatch.setattr(watch, "_RED_FLAG_STATEMENTS", {})
+    monkeypatch.setattr(watch, "_ANSWERING", {})
     built = []
     latest = watch._latest_flagged
     monkeypatch.setattr(watch, "_latest_flagged", lambda **kw: built.append(kw["user"]) or latest(**kw))
