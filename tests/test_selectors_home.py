@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.choices import ExtensionStatus, NeedStatus, Role
-from crm.models import Enterprise, ExtensionRequest, Need, Project
+from crm.models import Enterprise, ExtensionRequest, Need, Notification, Project
 from crm.selectors.home import (
     DEADLINES_LIMIT,
     HOME_LIST_LIMIT,
@@ -37,6 +37,7 @@ from tests.factories import (
     ActionItemFactory,
     EnterpriseFactory,
     NeedFactory,
+    NotificationFactory,
     PolicyFactory,
     ProjectFactory,
     UserFactory,
@@ -514,6 +515,37 @@ def test_the_lists_cards_statements_are_compiled_once_per_shape_and_are_the_orms
     for user in users:
         for card in home.HOME_LIST_CARDS:
             home.home_list(user=user, card=card)
+
+
+def _columns(row) -> dict:
+    return {name: value for name, value in row.__dict__.items() if name != "_state"}
+
+
+def test_the_notifications_card_statement_is_compiled_once_per_shape_and_is_the_orms(
+    officer, leader, manager, admin_user, county_officer, monkeypatch
+):
+    """``my_unread_notifications``: the latest unread of the user from its statement compiled once per shape of user
+    (the same SQL and rows as the ORM's for the user; none built again)."""
+    from crm.selectors import home
+
+    users = [officer, leader, manager, admin_user, county_officer]
+    for n, user in enumerate(users * 2 + [officer] * 5):
+        NotificationFactory(recipient=user, text=f"n{n}", read_at=timezone.now() if n % 4 == 3 else None)
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
+    for user in users:
+        user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared
+    for user in users:
+        with CaptureQueriesContext(connection) as orm:
+            unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+            expected = list(unread.order_by("-created_at", "-id")[:5])
+        with CaptureQueriesContext(connection) as prepared:
+            rows = home.my_unread_notifications(user=user)
+        assert [q["sql"] for q in prepared.captured_queries] == [q["sql"] for q in orm.captured_queries]
+        assert [_columns(row) for row in rows] == [_columns(row) for row in expected]
+    assert len(home.my_unread_notifications(user=officer)) == 5
+    monkeypatch.setattr(home, "Notification", None)  # every shape compiled: nothing built again
+    for user in users:
+        home.my_unread_notifications(user=user)
 
 
 def test_the_counts_statement_is_compiled_once_per_shape_and_is_count_eachs(

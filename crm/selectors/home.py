@@ -337,5 +337,12 @@ def home_list(*, user, card: str) -> list:
     return _shaped_rows(card, user, build, reads_region=reads_region)
 
 
-def my_unread_notifications(*, user, limit: int = 5):
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).order_by("-created_at", "-id")[:limit]
+def my_unread_notifications(*, user, limit: int = 5) -> list[Notification]:
+    """The notifications card: the user's ``limit`` latest unread, from its statement compiled once per shape of user
+    (``_shaped_rows``; the id: a shape user compiles it)."""
+
+    def build(shape):
+        unread = Notification.objects.filter(recipient_id=shape.pk, read_at__isnull=True)
+        return unread.order_by("-created_at", "-id")[:limit]
+
+    return _shaped_rows("notifications", user, build, key=(limit,), reads_region=False)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db import router
+from django.db import connections, router
 from django.db.models import BooleanField, Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.utils.hashable import make_hashable
 from crm.choices import TOLD_STATUSES, EnterpriseStatus, MatchStatus
 from crm.models import Enterprise, EnterpriseQualification, Need, Policy, PolicyMatch, User
 from crm.prepared import Prepared
+from crm.querysets import scope_region
 from crm.selectors.matching.eligibility import (
     criteria_of,
     enterprise_criteria_q,
@@ -424,21 +425,7 @@ def policy_radar(*, user, today: dt.date | None = None, days: int = RADAR_DAYS, 
     if not policies:
         return []
     load_criteria(policies)
-    using = router.db_for_read(Enterprise)
-    aggregates = {
-        f"p{policy.pk}": Count(
-            "pk", filter=RawSQL(*_untold_eligible_sql(policy, today=today, using=using), BooleanField())
-        )
-        for policy in policies
-    }
-    # Eligibility is the status part and each policy's criteria (enterprise_eligibility_q): the status is tested once
-    # per enterprise here, not once per policy (SQLite's count statement 84 -> 47 M instructions at province scale).
-    counts = (
-        Enterprise.objects.visible_to(user)
-        .filter(Q(is_linked=True) | Q(is_assisted=True))
-        .filter(enterprise_operating_q())
-        .aggregate(**aggregates)
-    )
+    counts = _radar_counts(user, policies, today=today)
     return [
         RadarEntry(
             policy=p,
@@ -450,6 +437,51 @@ def policy_radar(*, user, today: dt.date | None = None, days: int = RADAR_DAYS, 
         )
         for p in policies
     ]
+
+
+# The radar's count statement as the ORM ran it: (database, scope, each policy's alias and condition) -> (sql, params).
+# Bounded: cleared when full (a day's radar is ten policies per scope and database).
+_RADAR_COUNTS_SQL: dict[tuple, tuple[str, tuple]] = {}
+_RADAR_COUNTS_SQL_MAX = 256
+
+
+def _radar_counts(user, policies: list[Policy], *, today: dt.date) -> dict[str, int | None]:
+    """How many enterprises in ``user``'s scope each of ``policies`` has untold (``p<pk>``: ``_untold_eligible_sql``),
+    in one statement. The ORM builds it on the first radar of a scope and set of conditions; later radars run the
+    statement it ran (the scope is ``scope_region``'s: all ``Enterprise.visible_to`` reads of a user): resolving the
+    ten aggregates and compiling the statement was ~4 ms of a manager's 工作台."""
+    using = router.db_for_read(Enterprise)
+    conditions = {f"p{policy.pk}": _untold_eligible_sql(policy, today=today, using=using) for policy in policies}
+    key = (using, scope_region(user), tuple(conditions.items()))
+    statement = _RADAR_COUNTS_SQL.get(key)
+    if statement is not None:
+        with connections[using].cursor() as cursor:
+            cursor.execute(*statement)
+            return dict(zip(conditions, cursor.fetchone(), strict=True))
+    aggregates = {
+        alias: Count("pk", filter=RawSQL(*condition, BooleanField())) for alias, condition in conditions.items()
+    }
+    ran = []
+
+    def keep(execute, sql, params, many, context):
+        ran.append((sql, tuple(params)))
+        return execute(sql, params, many, context)
+
+    # Eligibility is the status part and each policy's criteria (enterprise_eligibility_q): the status is tested once
+    # per enterprise here, not once per policy (SQLite's count statement 84 -> 47 M instructions at province scale).
+    with connections[using].execute_wrapper(keep):
+        counts = (
+            Enterprise.objects.using(using)
+            .visible_to(user)
+            .filter(Q(is_linked=True) | Q(is_assisted=True))
+            .filter(enterprise_operating_q())
+            .aggregate(**aggregates)
+        )
+    if len(ran) == 1:  # a scope that sees nothing runs none
+        if len(_RADAR_COUNTS_SQL) >= _RADAR_COUNTS_SQL_MAX:
+            _RADAR_COUNTS_SQL.clear()
+        _RADAR_COUNTS_SQL[key] = ran[0]
+    return counts
 
 
 # The radar's condition per policy, compiled: (policy state, criteria, day, database) -> (sql, params). Bounded: cleared
