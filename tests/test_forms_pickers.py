@@ -9,7 +9,8 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.urls import reverse
 
-from crm.forms import base
+from crm import reference
+from crm.forms import base, renderers
 from crm.forms.base import UserChoiceField, UserMultipleChoiceField, limited_choices, visible_enterprise_choices
 from crm.forms.engagement import NeedForm, VisitForm
 from crm.forms.renderers import SiteFormRenderer
@@ -320,6 +321,24 @@ def test_staff_options_are_the_staff_labels_read_as_values(officer, city_bureau,
     assert labels[User.objects.get(username="wang").pk] == f"五 王（{city_bureau.name}）"
     assert labels[User.objects.get(username="login-only").pk] == f"login-only（{city_bureau.name}）"
     assert labels[User.objects.get(username="nobody").pk] == "nobody"
+
+
+def test_the_staff_filter_writes_its_people_once_per_process(manager, officer, city_bureau, english):
+    """A list's staff filter (the needs' handler, the visits' officer) writes its ~200 people's options once per
+    process and scope: a later request only marks the picked one, with the same HTML."""
+    UserFactory.create_batch(30, bureau=city_bureau)
+
+    def render(value):
+        with reference.request_scope():
+            return base.staff_filter_picker(manager).render("handler", value, renderer=SiteFormRenderer())
+
+    first = render("")
+    with mock.patch.object(renderers, "_shown", side_effect=renderers._shown) as shown:
+        assert render("") == first
+        picked = render(str(officer.pk))
+    assert shown.call_count < 30  # the select's name, attributes and empty choice, not a name per person
+    assert f'<option value="{officer.pk}" selected>' in picked and f'<option value="{officer.pk}">' in first
+    assert picked.replace(" selected>", ">") == first.replace(" selected>", ">")
 
 
 def test_a_staff_field_with_its_own_label_keeps_it(officer):

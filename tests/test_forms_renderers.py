@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django_filters.widgets import DateRangeWidget, RangeWidget
 
 from crm.forms.base import style_form
-from crm.forms.renderers import INPUT_TEMPLATES, RANGE_TEMPLATE, SiteFormRenderer
+from crm.forms.renderers import INPUT_TEMPLATES, RANGE_TEMPLATE, SiteFormRenderer, WrittenOptions
 from crm.forms.widgets import PairChoices, Picker, PickerMultiple, Select, SelectMultiple
 from crm.models import Department
 from tests.factories import DepartmentFactory
@@ -91,6 +91,25 @@ def test_pair_choices_are_the_choices_django_normalizes_them_to(choices):
     assert Picker(choices=given).choices is given  # taken as it is, not checked option by option
     assert list(given) == list(Picker(choices=choices).choices) == list(forms.Select(choices=choices).choices)
     assert len(given) == len(choices) and bool(given) is bool(choices)
+
+
+PEOPLE = [(2, "甲 <b>&"), (3, "乙"), (10, '丙 "q"')]
+
+
+@pytest.mark.parametrize("multiple", [False, True])
+@pytest.mark.parametrize("value", ["", None, "3", ["3", "10"], ["", "2"], "999", ["3", "3"]])
+def test_options_written_once_are_what_the_templates_write(multiple, value, english):
+    """The staff filter's people written once (``PairChoices(head, written=…)``): the same bytes as Django's
+    templates for the same pairs, whichever option is picked, the head's or theirs, one or many."""
+    widget_class = PickerMultiple if multiple else Picker
+    head = [("", gettext_lazy("All"))]
+    written = WrittenOptions(PEOPLE)
+    for _render in range(2):  # the second render from the lines written by the first
+        given = widget_class(choices=PairChoices(head, written=written), kind="staff", remote=False)
+        django_html, _site = both(widget_class(choices=head + PEOPLE, kind="staff", remote=False), "person", value)
+        site_html = given.render("person", value, renderer=SiteFormRenderer())
+        assert site_html == django_html
+        assert list(given.choices) == head + PEOPLE
 
 
 def test_a_picker_with_its_own_option_template_is_rendered_by_the_templates(english):

@@ -220,6 +220,19 @@ def test_shown_writes_what_the_template_writes(settings, value, separator, langu
         assert shown(value) == engines["django"].from_string("{{ value }}").render({"value": value})
 
 
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_shown_writes_a_record_as_the_template_does_without_localizing_it(monkeypatch, language):
+    """A record (a region, a person) is written as ``{{ value }}`` writes it, without the localize and local
+    time steps that give it back unchanged."""
+    person = UserFactory(name="钱<七> & 孙")
+    region = person.bureau.region if person.bureau_id else EnterpriseFactory().region
+    with translation.override(language):
+        expected = [engines["django"].from_string("{{ v }}").render({"v": v}) for v in (person, region)]
+        monkeypatch.setattr("crm.templatetags.crm_tags.localize", lambda value: pytest.fail("localized"))
+        assert [shown(person), shown(region)] == expected
+    assert expected[0] == "钱&lt;七&gt; &amp; 孙"
+
+
 # templates/crm/partials/_pagination.html, included by every list page before it became {% pagination %}.
 PAGINATION_TEMPLATE = """{% load i18n crm_tags %}
 {# Pagination and page size for a FilteredListView: needs page_obj, paginator, page_size, page_size_choices. #}

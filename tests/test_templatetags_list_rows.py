@@ -18,6 +18,7 @@ from crm.templatetags.list_rows import (
     needs_table_rows,
     policy_row,
     project_row,
+    table_rows,
     visit_row,
 )
 from tests.factories import (
@@ -297,3 +298,52 @@ def test_table_rows_make_each_badge_and_label_once(monkeypatch):
     made.clear()
     items = [ActionItem(pk=i, code=f"XD-{i}", title="t", status="planned", owner=User(name="钱")) for i in range(1, 4)]
     assert action_items_table_rows(items).count('data-value="planned"') == 3 and made == ["planned"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_table_rows_write_what_the_loops_wrote(language):
+    """``{% table_rows kind object_list indent %}`` writes what a list's ``{% for %}`` loop of rows wrote (its
+    ``{% endfor %}`` 8 or 6 spaces in), for several rows sharing their badges, labels and links."""
+    handler = UserFactory(name="张三")
+    needs = [
+        NeedFactory(urgency="urgent", handler=handler, due_on=today()),
+        NeedFactory(status="accepted", urgency="urgent"),
+        NeedFactory(status="accepted", category="talent"),
+    ]
+    projects = [ProjectFactory(status="paused"), ProjectFactory(enterprise=None), ProjectFactory(status="paused")]
+    need_rows = list(
+        Need.objects.filter(pk__in=[n.pk for n in needs])
+        .select_related("enterprise", "project", "lead_department", "handler")
+        .order_by("pk")
+    )
+    for need, escalation in zip(need_rows, ["overdue", None, "overdue"], strict=True):
+        need.escalation = escalation
+    project_rows = list(
+        Project.objects.filter(pk__in=[p.pk for p in projects])
+        .select_related("region", "enterprise")
+        .prefetch_related("liaison_officers")
+        .order_by("pk")
+    )
+    loops = (
+        ("need", need_rows, "need", NEED_ROW_TEMPLATE, "        ", '{% table_rows "need" rows %}'),
+        ("project", project_rows, "p", PROJECT_ROW_TEMPLATE, "      ", '{% table_rows "project" rows 6 %}'),
+    )
+    with translation.override(language):
+        for _kind, rows, name, row_template, endfor, tag in loops:
+            loop = f"{{% for {name} in rows %}}\n        {row_template}\n{endfor}{{% endfor %}}"
+            expected = Template(loop).render(Context({"rows": rows}))
+            assert Template("{% load list_rows %}" + tag).render(Context({"rows": rows})) == expected
+            assert expected.count("<tr ") == 3
+        assert table_rows("need", []) == ""
+
+
+def test_list_table_rows_make_each_badge_label_and_link_path_once(monkeypatch):
+    """A list page's rows (``table_rows``) make each badge once per value and look each link path up once."""
+    made, paths = [], []
+    monkeypatch.setattr(list_rows, "badge", lambda value, label: made.append(value) or badge(value, label))
+    monkeypatch.setattr(list_rows, "url_pk_parts", lambda name: paths.append(name) or ("/needs/", "/"))
+    needs = [Need(pk=i, code=f"SQ-{i}", title="t", status="accepted", category="funding") for i in range(1, 6)]
+    needs[0].urgency = "urgent"
+    html = table_rows("need", needs)
+    assert sorted(made) == ["accepted", "urgent"] and html.count('data-value="accepted"') == 5
+    assert paths == ["crm:need-detail"] and html.count('href="/needs/3/"') == 1

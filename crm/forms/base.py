@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm import reference
-from crm.forms.renderers import RANGE_TEMPLATE
+from crm.forms.renderers import RANGE_TEMPLATE, WrittenOptions
 from crm.forms.widgets import (
     EMPTY_LABELS,
     PLACEHOLDERS,
@@ -129,20 +129,25 @@ def staff_filter_choices(user, empty_label) -> list[tuple]:
     ``staff_choices`` as (id, name) pairs. Only the name fields are read, as tuples: two hundred people (with their
     bureaux and passwords, later as model instances) were built on every list page to print their names."""
 
+    return [("", empty_label), *_staff_options(user).pairs]
+
+
+def _staff_options(user) -> WrittenOptions:
+    """The (id, name) pairs of ``staff_choices``, their options written once (``WrittenOptions``)."""
+
     def load():
         people = staff_choices(user).select_related(None).values_list("pk", *User.NAME_FIELDS)
-        return [(pk, User.shown_as(*names)) for pk, *names in people]
+        return WrittenOptions([(pk, User.shown_as(*names)) for pk, *names in people])
 
     # Once per process and scope until the staff change (crm/reference.py).
-    pairs = reference.memo((reference.ORGANISATION,), ("staff", reference.user_scope(user)), load)
-    return [("", empty_label), *pairs]
+    return reference.memo((reference.ORGANISATION,), ("staff", reference.user_scope(user)), load)
 
 
 def staff_filter_picker(user) -> Picker:
     """The staff filter of a list (the visits' officer, the needs' handler, the plans' person) as a picker over
-    ``staff_filter_choices``, 全部 first: a name to pick, not an id to type."""
+    ``staff_filter_choices``, 全部 first: a name to pick, not an id to type; the people's options written once."""
     return Picker(
-        choices=PairChoices(staff_filter_choices(user, _("All"))),
+        choices=PairChoices([("", _("All"))], written=_staff_options(user)),
         attrs={"class": "form-select"},
         kind="staff",
         remote=False,

@@ -8,6 +8,7 @@ from urllib.parse import quote_plus
 from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.db.models import Model
 from django.dispatch import receiver
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
@@ -32,6 +33,10 @@ def shown(value) -> str:
         # Django's localize prints such an int as str(int), after three format look-ups (the dashboard's tables
         # show some 2,000 numbers); digits need no escaping.
         return str(value)
+    if isinstance(value, Model):
+        # A record (a region, a chain, a person: some 70 on an enterprises list): localize and template_localtime
+        # give it back as it is, after a dozen type tests.
+        return conditional_escape(value)
     return conditional_escape(localize(template_localtime(value)))
 
 

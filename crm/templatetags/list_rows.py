@@ -28,9 +28,54 @@ def _link(opens: bool, url: str, text, css: str = "") -> str:
     return f'<a{attribute} href="{shown(url)}">{shown(text)}</a>'
 
 
-@register.simple_tag
-def visit_row(v) -> str:
+class ValueLabels:
+    """The badges and labels of one table's enumeration values, each made once per value: a table of twenty needs
+    shows a handful of statuses and categories, and a badge (a translated label and ``format_html``) cost more than
+    the rest of its row. Also the table's link paths (``url_pk_parts``) and escalation badges. For one rendering
+    (one language)."""
+
+    def __init__(self):
+        self._made: dict[tuple, str] = {}
+
+    def badge(self, row, field: str) -> str:
+        """``badge(row.<field>, row.get_<field>_display())``."""
+        key = ("badge", field, getattr(row, field))
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = badge(key[2], getattr(row, f"get_{field}_display")())
+        return made
+
+    def label(self, row, field: str) -> str:
+        """``{{ row.get_<field>_display }}``."""
+        key = ("label", field, getattr(row, field))
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = shown(getattr(row, f"get_{field}_display")())
+        return made
+
+    def url(self, viewname: str, pk) -> str:
+        """``url_pk(viewname, pk)``, the path around the key looked up once per table (three context-local reads
+        per link otherwise)."""
+        if type(pk) is not int:
+            return url_pk(viewname, pk)
+        key = ("url", viewname)
+        parts = self._made.get(key)
+        if parts is None:
+            parts = self._made[key] = url_pk_parts(viewname)
+        return f"{parts[0]}{pk}{parts[1]}"
+
+    def escalation(self, level) -> str:
+        """``escalation_badge(level)``."""
+        key = ("escalation", level)
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = escalation_badge(level)
+        return made
+
+
+def visit_row(v, labels: ValueLabels | None = None) -> str:
     """One row of the visits list (templates/crm/visits/list.html)."""
+    labels = ValueLabels() if labels is None else labels
     lead = v.lead if v.lead_id else None
     people = [shown(lead)] if lead else []
     for index, officer in enumerate(related_rows(v, "officers")):
@@ -40,52 +85,53 @@ def visit_row(v) -> str:
     enterprise = v.enterprise.name if v.enterprise_id else ""
     return mark_safe(  # noqa: S308 (every value escaped by _shown; badge and url_pk escape theirs)
         f'<tr data-id="{shown(v.pk)}">\n'
-        f'          <td class="text-nowrap"><a href="{shown(url_pk("crm:visit-detail", v.pk))}" class="fw-semibold">'
+        f'          <td class="text-nowrap"><a href="{shown(labels.url("crm:visit-detail", v.pk))}"'
+        ' class="fw-semibold">'
         f"{ymd(v.visited_on)}</a>\n"
         f'            <div class="small text-body-secondary">{shown(v.code)}</div></td>\n'
         f"          <td>{shown(enterprise)}\n"
         f'            <div class="small text-body-secondary text-truncate visit-summary">{shown(summary)}</div></td>\n'
-        f'          <td class="d-none d-md-table-cell text-nowrap">{shown(v.get_kind_display())}</td>\n'
+        f'          <td class="d-none d-md-table-cell text-nowrap">{labels.label(v, "kind")}</td>\n'
         f'          <td class="d-none d-lg-table-cell small">{"".join(people)}</td>\n'
         f'          <td class="d-none d-sm-table-cell text-end">{shown(v.needs_count)}</td>\n'
-        f"          <td>{badge(v.flag, v.get_flag_display())}</td>\n"
+        f"          <td>{labels.badge(v, 'flag')}</td>\n"
         "        </tr>"
     )
 
 
-@register.simple_tag
-def need_row(need) -> str:
+def need_row(need, labels: ValueLabels | None = None) -> str:
     """One row of the needs list (templates/crm/needs/list.html)."""
+    labels = ValueLabels() if labels is None else labels
     escalation = getattr(need, "escalation", None)
     source = (need.enterprise.name if need.enterprise_id else "") or (need.project.name if need.project_id else "")
     escalation_attribute = f' data-escalation="{shown(escalation)}"' if escalation else ""
-    urgency = badge(need.urgency, need.get_urgency_display()) if need.urgency != "normal" else ""
+    urgency = labels.badge(need, "urgency") if need.urgency != "normal" else ""
     department = (need.lead_department.name if need.lead_department_id else "") or "—"
     return mark_safe(  # noqa: S308 (every value escaped by _shown; the badges and url_pk escape theirs)
         f'<tr data-id="{shown(need.pk)}"{escalation_attribute}>\n'
         "          <td>\n"
-        f'            <a href="{shown(url_pk("crm:need-detail", need.pk))}" class="fw-semibold">'
+        f'            <a href="{shown(labels.url("crm:need-detail", need.pk))}" class="fw-semibold">'
         f"{shown(need.title)}</a>\n"
         f"            {urgency}\n"
         f'            <div class="small text-body-secondary">{shown(need.code)} · {shown(source)}</div>\n'
         "          </td>\n"
-        f'          <td class="d-none d-md-table-cell text-nowrap">{shown(need.get_category_display())}</td>\n'
+        f'          <td class="d-none d-md-table-cell text-nowrap">{labels.label(need, "category")}</td>\n'
         f'          <td class="d-none d-lg-table-cell">{shown(department)}</td>\n'
         f'          <td class="d-none d-lg-table-cell">{shown(need.handler if need.handler_id else "—")}</td>\n'
         f'          <td class="text-nowrap">{shown(ymd(need.due_on) or "—")}\n'
-        f"            <div>{escalation_badge(escalation)}</div></td>\n"
-        f'          <td class="text-nowrap">{badge(need.status, need.get_status_display())}</td>\n'
+        f"            <div>{labels.escalation(escalation)}</div></td>\n"
+        f'          <td class="text-nowrap">{labels.badge(need, "status")}</td>\n'
         "        </tr>"
     )
 
 
-@register.simple_tag
-def action_item_row(item) -> str:
+def action_item_row(item, labels: ValueLabels | None = None) -> str:
     """One row of the action list (templates/crm/action_items/list.html); links only to the pages ``item.opens``
     (crm.selectors.scope.links_mark) and the edit link only where ``item.user_can_edit``."""
+    labels = ValueLabels() if labels is None else labels
     overdue = item.is_overdue
     opens = getattr(item, "opens", ())
-    code = _link(getattr(item, "user_can_edit", False), url_pk("crm:actionitem-update", item.pk), item.code)
+    code = _link(getattr(item, "user_can_edit", False), labels.url("crm:actionitem-update", item.pk), item.code)
     offering = (
         '<div class="small text-body-secondary"><i class="bi bi-box-seam" aria-hidden="true"></i> '
         f"{shown(item.offering.name)}</div>"
@@ -98,17 +144,17 @@ def action_item_row(item) -> str:
         else ""
     )
     if item.need_id:
-        need_link = _link("need" in opens, url_pk("crm:need-detail", item.need_id), item.need.code)
+        need_link = _link("need" in opens, labels.url("crm:need-detail", item.need_id), item.need.code)
         target = f"{need_link} {shown(truncatechars(item.need.title, 24))}\n            "
     elif item.project_id:
-        target = _link("project" in opens, url_pk("crm:project-detail", item.project_id), item.project.name)
+        target = _link("project" in opens, labels.url("crm:project-detail", item.project_id), item.project.name)
     else:
         target = ""
     enterprise = ""
     if item.enterprise_id:
         name = item.enterprise.name
         if "enterprise" in opens:
-            place = _link(True, url_pk("crm:enterprise-detail", item.enterprise_id), name, "text-body-secondary")
+            place = _link(True, labels.url("crm:enterprise-detail", item.enterprise_id), name, "text-body-secondary")
         else:
             place = f'<span class="text-body-secondary">{shown(name)}</span>'
         enterprise = f"<div>{place}</div>"
@@ -131,15 +177,15 @@ def action_item_row(item) -> str:
         f'          <td class="d-none d-lg-table-cell small">{owner}{department}</td>\n'
         f'          <td class="text-nowrap small{" text-danger fw-semibold" if overdue else ""}">'
         f"{ymd(item.due_on)}{overdue_mark}</td>\n"
-        f'          <td class="text-nowrap">{badge(item.status, item.get_status_display())}{completed}</td>\n'
+        f'          <td class="text-nowrap">{labels.badge(item, "status")}{completed}</td>\n'
         "        </tr>"
     )
 
 
-@register.simple_tag
-def enterprise_row(e) -> str:
+def enterprise_row(e, labels: ValueLabels | None = None) -> str:
     """One row of the enterprises list (templates/crm/enterprises/list.html)."""
-    status = f" {badge(e.status, e.get_status_display())}" if e.status != "operating" else ""
+    labels = ValueLabels() if labels is None else labels
+    status = f" {labels.badge(e, 'status')}" if e.status != "operating" else ""
     officers = "、".join(shown(officer) for officer in related_rows(e, "liaison_officers")) or "—"
     linked = f'<span class="badge text-bg-primary">{shown(gettext("Linked"))}</span>' if e.is_linked else ""
     assisted = f'<span class="badge text-bg-success">{shown(gettext("Assisted"))}</span>' if e.is_assisted else ""
@@ -148,7 +194,7 @@ def enterprise_row(e) -> str:
     return mark_safe(  # noqa: S308 (every value escaped by _shown; badge and url_pk escape theirs)
         f'<tr data-id="{shown(e.pk)}">\n'
         "          <td>\n"
-        f'            <a href="{shown(url_pk("crm:enterprise-detail", e.pk))}" class="fw-semibold">'
+        f'            <a href="{shown(labels.url("crm:enterprise-detail", e.pk))}" class="fw-semibold">'
         f"{shown(e.name)}</a>\n"
         f"            {status}\n"
         f'            <div class="d-md-none small text-body-secondary">{shown(e.credit_code)}</div>\n'
@@ -169,75 +215,51 @@ def enterprise_row(e) -> str:
     )
 
 
-@register.simple_tag
-def project_row(p) -> str:
+def project_row(p, labels: ValueLabels | None = None) -> str:
     """One row of the projects list (templates/crm/projects/list.html)."""
+    labels = ValueLabels() if labels is None else labels
     assisted = f' <span class="badge text-bg-success">{shown(gettext("Assisted"))}</span>' if p.is_assisted else ""
-    status = f" {badge(p.status, p.get_status_display())}" if p.status != "active" else ""
+    status = f" {labels.badge(p, 'status')}" if p.status != "active" else ""
     enterprise = p.enterprise
     if enterprise:
-        enterprise = f'<a href="{shown(url_pk("crm:enterprise-detail", p.enterprise_id))}">{shown(enterprise)}</a>'
+        enterprise = f'<a href="{shown(labels.url("crm:enterprise-detail", p.enterprise_id))}">{shown(enterprise)}</a>'
     else:
         enterprise = "—"
     officers = "、".join(shown(officer) for officer in related_rows(p, "liaison_officers")) or "—"
     return mark_safe(  # noqa: S308 (every value escaped by shown; badge and url_pk escape theirs)
         f'<tr data-id="{shown(p.pk)}">\n'
-        f'          <td><a href="{shown(url_pk("crm:project-detail", p.pk))}" class="fw-semibold">{shown(p.name)}</a>\n'
+        f'          <td><a href="{shown(labels.url("crm:project-detail", p.pk))}" class="fw-semibold">'
+        f"{shown(p.name)}</a>\n"
         f"            {assisted}\n"
         f"            {status}</td>\n"
         f'          <td class="d-none d-md-table-cell">{enterprise}</td>\n'
         f'          <td class="d-none d-sm-table-cell text-nowrap">{shown(p.region)}</td>\n'
-        f'          <td class="d-none d-lg-table-cell">{shown(p.get_kind_display())}</td>\n'
-        f'          <td class="text-nowrap">{shown(p.get_stage_display())}</td>\n'
+        f'          <td class="d-none d-lg-table-cell">{labels.label(p, "kind")}</td>\n'
+        f'          <td class="text-nowrap">{labels.label(p, "stage")}</td>\n'
         f'          <td class="d-none d-lg-table-cell text-end">{shown(wan(p.planned_investment))}</td>\n'
         f'          <td class="d-none d-xl-table-cell small">{officers}</td>\n'
         "        </tr>"
     )
 
 
-@register.simple_tag
-def policy_row(policy) -> str:
+def policy_row(policy, labels: ValueLabels | None = None) -> str:
     """One row of the policy library (templates/crm/policies/list.html)."""
+    labels = ValueLabels() if labels is None else labels
     doc_number = f" · {shown(policy.doc_number)}" if policy.doc_number else ""
     return mark_safe(  # noqa: S308 (every value escaped by shown; policy_window and url_pk escape theirs)
         f'<tr data-id="{shown(policy.pk)}">\n'
         "          <td>\n"
-        f'            <a href="{shown(url_pk("crm:policy-detail", policy.pk))}" class="fw-semibold">'
+        f'            <a href="{shown(labels.url("crm:policy-detail", policy.pk))}" class="fw-semibold">'
         f"{shown(policy.title)}</a>\n"
         f'            <div class="small text-body-secondary">{shown(policy.issuer)}{doc_number}</div>\n'
         "          </td>\n"
-        f'          <td class="d-none d-md-table-cell text-nowrap">{shown(policy.get_level_display())}</td>\n'
-        f'          <td class="d-none d-lg-table-cell text-nowrap">{shown(policy.get_kind_display())}</td>\n'
-        f'          <td class="d-none d-lg-table-cell text-nowrap">{shown(policy.get_delivery_display())}</td>\n'
+        f'          <td class="d-none d-md-table-cell text-nowrap">{labels.label(policy, "level")}</td>\n'
+        f'          <td class="d-none d-lg-table-cell text-nowrap">{labels.label(policy, "kind")}</td>\n'
+        f'          <td class="d-none d-lg-table-cell text-nowrap">{labels.label(policy, "delivery")}</td>\n'
         f'          <td class="small">{policy_window(policy)}</td>\n'
         f'          <td class="d-none d-md-table-cell text-end">{shown(wan(policy.max_amount))}</td>\n'
         "        </tr>"
     )
-
-
-class ValueLabels:
-    """The badges and labels of one table's enumeration values, each made once per value: a table of twenty needs
-    shows a handful of statuses and categories, and a badge (a translated label and ``format_html``) cost more than
-    the rest of its row. For one rendering (one language)."""
-
-    def __init__(self):
-        self._made: dict[tuple, str] = {}
-
-    def badge(self, row, field: str) -> str:
-        """``badge(row.<field>, row.get_<field>_display())``."""
-        key = ("badge", field, getattr(row, field))
-        made = self._made.get(key)
-        if made is None:
-            made = self._made[key] = badge(key[2], getattr(row, f"get_{field}_display")())
-        return made
-
-    def label(self, row, field: str) -> str:
-        """``{{ row.get_<field>_display }}``."""
-        key = ("label", field, getattr(row, field))
-        made = self._made.get(key)
-        if made is None:
-            made = self._made[key] = shown(getattr(row, f"get_{field}_display")())
-        return made
 
 
 @register.simple_tag
@@ -287,3 +309,23 @@ def action_items_table_rows(items) -> str:
             "    </tr>\n  "
         )
     return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown; badge escapes its own)
+
+
+# The row of each list page's table, by the name its template gives ``table_rows``.
+ROWS = {
+    "visit": visit_row,
+    "need": need_row,
+    "action_item": action_item_row,
+    "enterprise": enterprise_row,
+    "project": project_row,
+    "policy": policy_row,
+}
+
+
+@register.simple_tag
+def table_rows(kind: str, rows, indent: int = 8) -> str:
+    """``{% for row in rows %}`` / ``{% <kind>_row row %}`` / ``{% endfor %}`` of a list page, the loop's text around
+    each row as the template wrote it (the ``{% endfor %}`` ``indent`` spaces in): one ``ValueLabels`` for the whole
+    table (each status badge, label and link path made once, not per row) and no loop node (a context push per row)."""
+    row, labels, after = ROWS[kind], ValueLabels(), "\n" + " " * indent
+    return mark_safe("".join(f"\n        {row(item, labels)}{after}" for item in rows))  # noqa: S308 (rows escape theirs)
