@@ -159,3 +159,14 @@ def test_a_raw_statement_runs_with_its_parameters(manager, officer, django_asser
     with django_assert_num_queries(1):
         assert username(manager.pk) == [(manager.username, 1)]
     assert username(officer.pk) == [(officer.username, 1)]
+
+
+def test_plan_once_statements_are_prepared_on_the_server(manager, prepared_on_server):
+    planned = Prepared(lambda pk: User.objects.filter(pk=pk).values_list("username"), SAMPLE, plan_once=True)
+    assert planned(manager.pk) == [(manager.username,)]
+    sql, _params = planned.sql(manager.pk)
+    others_sql, _params = USER_WITH_BUREAU.sql(manager.pk)
+    USER_WITH_BUREAU(manager.pk)
+    statements = prepared_on_server()
+    assert sql.replace("%s", "$1") in statements
+    assert others_sql.replace("%s", "$1") not in statements  # without plan_once: Django's cursor, as before
