@@ -142,13 +142,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             ],
         )
     )
+    pg_prepare_threshold = os.environ.get("DJANGO_PG_PREPARE_THRESHOLD", "5").strip()
     if pg_server_side_binding:
-        pg_prepare_threshold = os.environ.get("DJANGO_PG_PREPARE_THRESHOLD", "5").strip()
         DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
         # Django passes None (no prepared statements) unless OPTIONS name a threshold.
         DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
             int(pg_prepare_threshold) if pg_prepare_threshold else None
         )
+    elif pg_prepare_threshold:
+        # Client-side binding prepares nothing; a threshold lets the statements that ask for it be prepared (the
+        # session, the user, the reference versions, the throttle: config/postgresql/base.py plan_once_cursor).
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(pg_prepare_threshold)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside one writer; IMMEDIATE takes the write lock at BEGIN so concurrent
     # transactions queue on the busy timeout instead of failing with "database is locked" mid-way.

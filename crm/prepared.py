@@ -37,12 +37,20 @@ class Prepared:
     """A queryset of a fixed shape (``build(*params)``), compiled once per thread and database: ``prepared(*values)``
     returns its rows (model instances, or tuples for ``values_list``) for the parameter values ``values``."""
 
-    def __init__(self, build: Callable[..., QuerySet], *samples: int | str | dt.date, repeated: bool = False):
+    def __init__(
+        self,
+        build: Callable[..., QuerySet],
+        *samples: int | str | dt.date,
+        repeated: bool = False,
+        plan_once: bool = False,
+    ):
         if len(set(samples)) != len(samples):
             raise ValueError("Prepared needs a distinct sample value per parameter.")
         self.build = build
         self.samples = samples
         self.repeated = repeated  # a parameter may stand in several places (a user's id in each part of a union)
+        # Run through plan_once_cursor (below): only for a statement whose best plan is the same for every value.
+        self.plan_once = plan_once
         self._local = threading.local()
 
     @classmethod
@@ -112,7 +120,8 @@ class Prepared:
     def __call__(self, *values: int | str, using: str = "default") -> list:
         sql, params = self.sql(*values, using=using)
         _sql, _params, _positions, compiler, converters, shape = self._compiled(using)
-        with connections[using].cursor() as cursor:
+        connection = connections[using]
+        with plan_once_cursor(connection) if self.plan_once else connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if not rows:
@@ -231,6 +240,14 @@ def _populate(populator, row, from_obj, db) -> None:
     populator.local_setter(from_obj, obj)
     if obj is not None:
         populator.remote_setter(obj, from_obj)
+
+
+def plan_once_cursor(connection):
+    """A cursor for statements of every request whose best plan is the same for every value (a row by a unique key):
+    on PostgreSQL ``connection.plan_once_cursor()`` (config/postgresql/base.py: prepared on the server, parsed and
+    planned once per connection), elsewhere ``connection.cursor()``."""
+    make = getattr(connection, "plan_once_cursor", None)
+    return make() if make is not None else connection.cursor()
 
 
 def _adapted(value, alias: str):

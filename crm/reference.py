@@ -29,6 +29,8 @@ from django.db import connections, models, router, transaction
 from django.utils.timezone import now as tz_now
 from django.utils.translation import get_language
 
+from crm.prepared import plan_once_cursor
+
 REGIONS = "regions"
 CHAINS = "chains"
 QUALIFICATIONS = "qualifications"
@@ -97,7 +99,7 @@ def _cache_get_many(keys: list[str]) -> dict:
         converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
         plan = _ROW_READS[plan_key] = (sql, names, list(names), converters, expression)
     sql, names, params, converters, expression = plan
-    with connection.cursor() as cursor:
+    with plan_once_cursor(connection) as cursor:  # a unique key's rows: one plan for every request
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     now = tz_now()

@@ -72,6 +72,7 @@ _USER_ROW = Prepared(
         .annotate(_row_group_id=F("groups__id"), _row_group_name=F("groups__name"))
     ),
     _SAMPLE_PK,
+    plan_once=True,  # its five-table join cost PostgreSQL more to plan than to run
 )
 
 

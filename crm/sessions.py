@@ -25,6 +25,7 @@ _SESSION_ROW = Prepared(
         SessionStore.get_model_class().objects.filter(session_key=key).values_list("session_data", "expire_date")
     ),
     "crm.sessions sample key",
+    plan_once=True,
 )
 
 

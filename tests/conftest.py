@@ -14,7 +14,7 @@ from django.core.cache import cache, caches
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import activate, override
@@ -72,6 +72,21 @@ def _fresh_cache():
     # Throttle counters live in the cache; a test must not inherit another test's request count.
     cache.clear()
     caches["progress"].clear()  # nor another test's job progress
+
+
+@pytest.fixture
+def prepared_on_server(db):
+    """The statements prepared on the server on the test's connection (``pg_prepared_statements``): PostgreSQL only,
+    the test is skipped elsewhere (crm.prepared ``plan_once_cursor``)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: statements prepared on the server")
+
+    def statements() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    return statements
 
 
 @pytest.fixture

@@ -118,3 +118,8 @@ def test_the_counters_table_is_unlogged_on_postgresql():
     with connection.cursor() as cursor:
         cursor.execute("SELECT relpersistence FROM pg_class WHERE oid = %s::regclass", [ThrottleCounter._meta.db_table])
         assert cursor.fetchone() == ("u",)
+
+
+def test_the_hit_is_a_statement_prepared_on_the_server(prepared_on_server):
+    ThrottleCounter.objects.hit(key="k", window=60, now=600.0)
+    assert any(s.startswith('INSERT INTO "crm_throttlecounter"') and "$1" in s for s in prepared_on_server())

@@ -5,6 +5,7 @@ their ``IN`` lists (``key_chunks``)."""
 import pytest
 from django.db import connection
 from django.db.models import Value
+from django.test.utils import CaptureQueriesContext
 
 from config.postgresql.base import MAX_BOUND_PARAMS, DatabaseWrapper
 from crm.models import ThrottleCounter, Visit
@@ -107,3 +108,35 @@ class TestPastTheLimitOnTheServer:
         visit.refresh_from_db()
         assert visit.officers_besides_lead is False
         assert visit.region_id == visit.enterprise.region_id is not None
+
+
+COUNTER_KEY = 'SELECT "hits" FROM "crm_throttlecounter" WHERE "key" = %s'
+
+
+@pytest.mark.django_db
+def test_plan_once_cursor_prepares_its_statement_once_and_logs_it_with_its_values(prepared_on_server):
+    ThrottleCounter.objects.create(key="k1", period=1, hits=7, previous_hits=0, expires=9)
+    answers = []
+    for key in ("k1", "k2", "k1"):
+        with CaptureQueriesContext(connection) as queries, connection.plan_once_cursor() as cursor:
+            cursor.execute(COUNTER_KEY, [key])
+            answers.append(cursor.fetchall())
+        # Logged and counted as any statement, with its values written in (as Django logs a bound one).
+        assert [q["sql"] for q in queries] == [COUNTER_KEY.replace("%s", f"'{key}'")]
+    assert answers == [[(7,)], [], [(7,)]]
+    assert prepared_on_server().count(COUNTER_KEY.replace("%s", "$1")) == 1
+
+
+@pytest.mark.django_db
+def test_plan_once_cursor_prepares_nothing_without_a_threshold(prepared_on_server):
+    # DJANGO_PG_PREPARE_THRESHOLD empty (a pooler in transaction mode): the values are bound, nothing is prepared.
+    connection.ensure_connection()
+    saved = connection.connection.prepare_threshold
+    connection.connection.prepare_threshold = None
+    try:
+        with connection.plan_once_cursor() as cursor:
+            cursor.execute(COUNTER_KEY, ["k1"])
+            assert cursor.fetchall() == []
+    finally:
+        connection.connection.prepare_threshold = saved
+    assert COUNTER_KEY.replace("%s", "$1") not in prepared_on_server()

@@ -214,3 +214,14 @@ def test_a_model_with_an_init_receiver_is_built_through_init(manager):
     assert _instance_state(user) == _instance_state(
         User.objects.select_related("bureau", "department").get(pk=manager.pk)
     )
+
+
+def test_plan_once_statements_are_prepared_on_the_server(manager, prepared_on_server):
+    planned = Prepared(lambda pk: User.objects.filter(pk=pk).values_list("username"), SAMPLE, plan_once=True)
+    assert planned(manager.pk) == [(manager.username,)]
+    sql, _params = planned.sql(manager.pk)
+    others_sql, _params = USER_WITH_BUREAU.sql(manager.pk)
+    USER_WITH_BUREAU(manager.pk)
+    statements = prepared_on_server()
+    assert sql.replace("%s", "$1") in statements
+    assert others_sql.replace("%s", "$1") not in statements  # without plan_once: Django's cursor, as before

@@ -354,3 +354,12 @@ def test_the_versions_on_another_cache_are_its_get_many(db):
     keys = list(reference._KEYS.values())
     cache.set(keys[0], "v", timeout=None)
     assert reference._cache_get_many(keys) == cache.get_many(keys) == {keys[0]: "v"}
+
+
+def test_the_versions_on_the_database_cache_are_read_by_a_statement_prepared_on_the_server(
+    settings, prepared_on_server
+):
+    settings.CACHES = DATABASE_CACHE
+    call_command("createcachetable", verbosity=0)
+    reference._read_versions()
+    assert any(s.startswith('SELECT "cache_key", "value", "expires" FROM "django_cache"') for s in prepared_on_server())

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from crm.choices import Role
-from crm.security import UserBackend
+from crm.security import _USER_ROW, UserBackend
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +67,9 @@ def test_a_password_change_elsewhere_ends_the_session(client, manager):
     manager.set_password("another-pw-654321")
     manager.save()
     assert client.get(reverse("crm:account")).status_code == 302
+
+
+def test_the_user_is_read_by_a_statement_prepared_on_the_server(manager, prepared_on_server):
+    # Its five-table join cost PostgreSQL more to plan than to run, on every request.
+    assert UserBackend().get_user(manager.pk) == manager
+    assert _USER_ROW.sql(manager.pk)[0].replace("%s", "$1") in prepared_on_server()

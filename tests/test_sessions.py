@@ -8,7 +8,7 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.sessions import SessionStore
+from crm.sessions import _SESSION_ROW, SessionStore
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +99,11 @@ def test_a_new_signing_key_checks_again(settings):
     assert store.decode(data) == {}  # checked again: not this site's key any more
     settings.SECRET_KEY_FALLBACKS = [old]
     assert store.decode(data) == {"a": 1}
+
+
+def test_the_sessions_row_is_read_by_a_statement_prepared_on_the_server(prepared_on_server):
+    store = SessionStore()
+    store["answer"] = 42
+    store.save()
+    assert SessionStore(store.session_key)["answer"] == 42
+    assert _SESSION_ROW.sql("key")[0].replace("%s", "$1") in prepared_on_server()

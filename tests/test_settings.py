@@ -135,7 +135,10 @@ def test_server_side_binding_and_prepared_statements_only_when_the_environment_a
     url = "postgres://crm:crm@127.0.0.1:5432/crm"
     plain = "-c jit=off -c max_parallel_workers_per_gather=0"
     off = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url)
-    assert off.stdout.strip() == f"config.postgresql None - {plain}", off.stderr
+    # Client-side binding; the threshold only lets the statements that ask be prepared (plan_once_cursor).
+    assert off.stdout.strip() == f"config.postgresql None 5 {plain}", off.stderr
+    never = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url, DJANGO_PG_PREPARE_THRESHOLD="")
+    assert never.stdout.strip() == f"config.postgresql None - {plain}", never.stderr
     on = _django(show, DJANGO_DEBUG="1", DATABASE_URL=url, DJANGO_PG_SERVER_SIDE_BINDING="1")
     # Planned for its values at every execution: no generic plan.
     assert on.stdout.strip() == f"config.postgresql True 5 {plain} -c plan_cache_mode=force_custom_plan", on.stderr

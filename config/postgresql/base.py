@@ -8,12 +8,19 @@ Django 5.2 declares the limit for Oracle and SQLite only (ticket #36822), so on 
 Declared here while binding is on, as the Oracle backend declares it: Django's own batching then splits those,
 and the imports' hand-written statements (crm/sheets/resources/bulk.py) read the same ``max_query_params``.
 With binding off nothing changes.
+
+``plan_once_cursor``: a cursor for the few statements every request runs whose plan is the same whatever their
+values (the session's row by its key, the signed-in user by its id: crm.prepared ``Prepared(plan_once=True)``).
+psycopg binds their values on the server and prepares them at their first execution on a connection, so PostgreSQL
+parses and plans them once per connection instead of on every request (the user with its bureau, department and
+groups, a five-table join, cost ~0.5 ms of server CPU to plan, more than its execution).
 """
 
 from itertools import chain
 
 from django.db import models
 from django.db.backends.postgresql import base, features, operations
+from django.db.backends.postgresql.psycopg_any import errors, register_tzloader
 from django.utils.functional import cached_property
 
 # The protocol's limit on the parameters of one bound statement (Bind message: a 16-bit count).
@@ -43,7 +50,41 @@ class DatabaseOperations(operations.DatabaseOperations):
             return limit // (2 * (len(fields) - 2) + 1)
         return limit // len(fields)
 
+    def last_executed_query(self, cursor, sql, params):
+        # A statement of plan_once_cursor with its values, as Django writes one bound on the server (psycopg keeps no
+        # text of a prepared statement's execution).
+        if isinstance(cursor, PlanOnceCursor):
+            try:
+                return self.compose_sql(sql, params)
+            except errors.DataError:
+                return None
+        return super().last_executed_query(cursor, sql, params)
+
+
+class PlanOnceCursor(base.ServerBindingCursor):
+    """Django's server-binding cursor asking psycopg to prepare each statement it runs (``prepare=True``): prepared
+    at its first execution on the connection, then executed by name. psycopg keeps the connection's prepared
+    statements (and prepares again after a reconnection or a ``DEALLOCATE ALL``); with the connection's
+    ``prepare_threshold`` None (``DJANGO_PG_PREPARE_THRESHOLD`` empty, a pooler in transaction mode) it prepares
+    nothing and the statement is only bound on the server."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
     features_class = DatabaseFeatures
     ops_class = DatabaseOperations
+
+    def plan_once_cursor(self):
+        """A ``PlanOnceCursor``, wrapped as ``cursor()`` wraps one (logged, counted by ``django_assert_num_queries``).
+        Only for a statement whose plan does not depend on its values (a lookup by a unique key): PostgreSQL keeps a
+        generic plan of a prepared statement once it costs no more than the plans made for the values."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            cursor = PlanOnceCursor(self.connection)
+            # As create_cursor: the time zone of the connection's loader, when it disagrees.
+            if self.timezone != self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT).timezone:
+                register_tzloader(self.timezone, cursor)
+            return self._prepare_cursor(cursor)

@@ -12,6 +12,8 @@ import random
 from django.db import connections, models
 from django.utils.translation import gettext_lazy as _
 
+from crm.prepared import plan_once_cursor
+
 # One request in this many also deletes the expired rows (a client's row expires two windows after its last hit);
 # 0: never (the test suite's setting, so that a random cull never adds a statement to a query count).
 CULL_EVERY = 1000
@@ -48,7 +50,7 @@ class ThrottleCounterManager(models.Manager):
             f"THEN {table}.{expires_col} ELSE EXCLUDED.{expires_col} END "
             f"RETURNING {hits_col}, {previous_col}"
         )
-        with connection.cursor() as cursor:
+        with plan_once_cursor(connection) as cursor:  # every API request: parsed and planned once per connection
             cursor.execute(sql, [key, period, (period + 2) * window])
             hits, previous = cursor.fetchone()
         if CULL_EVERY and random.randrange(CULL_EVERY) == 0:
