@@ -35,7 +35,7 @@ from crm.models import (
     Visit,
 )
 from crm.querysets import policy_expired_q
-from crm.selectors.dashboard import _needs, _officers
+from crm.selectors.dashboard import _officers, dashboard_kpis
 from crm.selectors.home import my_due_actions
 from crm.selectors.matching import enterprise_eligible_policies
 from crm.selectors.needs import OVERDUE, SUPERVISION, need_escalation, needs_overdue
@@ -261,7 +261,7 @@ def test_overdue_needs_agree_everywhere(manager, enterprise, city_bureau, city_d
     assert _ids(Need.objects.open()) == _ids(run(NeedFilterSet, {"open": "true"}, manager))
     assert overdue == _ids(needs_overdue(user=manager))
     assert overdue == {n.pk for n in needs if need_escalation(n, today=today) in (OVERDUE, SUPERVISION)}
-    assert _needs(manager, today=today, year_start=dt.date(today.year, 1, 1))["overdue"] == len(overdue)
+    assert dashboard_kpis(user=manager, today=today, fresh=True)["needs"]["overdue"] == len(overdue)
 
 
 def test_assignable_departments_agree_everywhere(regions, city_bureau, county_bureau, county_manager, manager):
