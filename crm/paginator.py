@@ -27,7 +27,7 @@ from django.db.models import QuerySet, prefetch_related_objects
 from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
 
-from crm.prepared import Prepared
+from crm.prepared import Prepared, Statements
 
 COUNT_CAP = 10_000
 
@@ -104,7 +104,7 @@ RowAnnotations = tuple[tuple[str, Callable[[], object]], ...]
 
 # The rows-by-key statements (``prepare_rows``), per shape of the rows query and number of keys: a process serves a
 # few lists, each of a few shapes, with page sizes of 1 to 200. None: the statement cannot be prepared.
-_ROWS_STATEMENTS: dict[tuple, Prepared | None] = {}
+_ROWS_STATEMENTS = Statements()
 
 
 def _annotated(rows: QuerySet, annotations: RowAnnotations) -> QuerySet:
@@ -122,20 +122,22 @@ def _prepared_rows(base: QuerySet, keys: list, annotations: RowAnnotations = ())
         return None
     lookups = base._prefetch_related_lookups
     key = (shape, annotations, len(keys))
-    if key not in _ROWS_STATEMENTS:
-        plain = _annotated(base.prefetch_related(None), annotations)
-        _ROWS_STATEMENTS[key] = Prepared.for_keys(lambda *pks: plain.filter(pk__in=pks), len(keys))
-    prepared = _ROWS_STATEMENTS[key]
+    prepared = _ROWS_STATEMENTS.once(key, lambda: _rows_statement(base, annotations, len(keys)))
     if prepared is None:
         return None
     try:
         objects = prepared(*keys, using=base.db)
     except ValueError:  # not a statement ``Prepared`` runs
-        _ROWS_STATEMENTS[key] = None
+        _ROWS_STATEMENTS.keep(key, None)
         return None
     if lookups:
         prefetch_related_objects(objects, *lookups)
     return objects
+
+
+def _rows_statement(base: QuerySet, annotations: RowAnnotations, count: int) -> Prepared:
+    plain = _annotated(base.prefetch_related(None), annotations)
+    return Prepared.for_keys(lambda *pks: plain.filter(pk__in=pks), count)
 
 
 def _capped_key_count(keys: QuerySet) -> int:

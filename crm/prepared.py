@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
 
 from django.db import connections
 from django.db.models import Model, QuerySet
@@ -28,9 +30,54 @@ from django.db.models.query import ModelIterable, ValuesListIterable, get_relate
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
 
-# Keys stand in for these samples when a statement over n keys is compiled (``Prepared.for_keys``): distinct, and
-# no key or other value of a query.
+# The sample values statements of a fixed shape are built with (``Prepared``'s samples), the one set of them: distinct
+# from each other and from any key, code or day a query compares with. Keys: ``SAMPLE_KEY`` and ``sample_keys(n)``
+# (``Prepared.for_keys``; a user's key, bureau and department: ``sample_keys(3)``).
 SAMPLE_KEY = -(2**40)
+SAMPLE_REGION = "\x00region"  # a region's code
+SAMPLE_SCOPE = "\x00scope"  # the region of a user's scope, where a statement also holds a region asked for
+SAMPLE_DAYS = (dt.date(1901, 1, 1), dt.date(1901, 1, 2))
+
+
+def sample_keys(count: int) -> tuple[int, ...]:
+    """``count`` distinct sample keys, ``SAMPLE_KEY`` first."""
+    return tuple(SAMPLE_KEY - i for i in range(count))
+
+
+# How many entries a ``Statements`` store keeps at the most (the one bound of every store).
+STATEMENTS_LIMIT = 256
+_MISSING = object()
+_T = TypeVar("_T")
+
+
+class Statements(dict):
+    """What a module compiles once per shape of a query and keeps: its ``Prepared`` statements (or ``None``: the
+    shape cannot be prepared), raw ``(sql, params)``, keyed by what fixes the SQL (a shape, a number of keys). The
+    one store of them: a dict with one way to fill it (``once``, ``keep``) and one bound.
+
+    Bounded: a store holding ``STATEMENTS_LIMIT`` entries is emptied before it keeps another (what was in it is
+    compiled again when used again), so a process meeting shape after shape (page lengths, edited policies, days)
+    does not grow without end; a process's usual shapes are far fewer. Emptied, not trimmed: nothing to do on a hit.
+
+    Thread safety: a store is shared by the threads of a process. Reading and keeping an entry are one dict
+    operation each (atomic under the GIL); two threads missing the same key both make it and the last one kept
+    stays: the values are equivalent. A kept ``Prepared`` compiles per thread and database (it is safe to share)."""
+
+    __slots__ = ()
+
+    def once(self, key, make: Callable[[], _T]) -> _T:
+        """The entry of ``key``: the one kept, or ``make()``, kept (nothing is kept when ``make`` raises)."""
+        found = self.get(key, _MISSING)
+        if found is _MISSING:
+            found = make()
+            self.keep(key, found)
+        return found
+
+    def keep(self, key, value) -> None:
+        """Keep ``value`` for ``key`` (replacing the entry of ``key``), within ``STATEMENTS_LIMIT``."""
+        if len(self) >= STATEMENTS_LIMIT and key not in self:
+            self.clear()
+        self[key] = value
 
 
 class Prepared:
@@ -57,7 +104,7 @@ class Prepared:
     def for_keys(cls, build: Callable[..., QuerySet], count: int) -> Prepared:
         """``build(*keys)`` over ``count`` integer keys (a page's ``IN`` list), prepared: one statement per length,
         which the caller keeps (the API's related rows, the web lists' people)."""
-        return cls(build, *(SAMPLE_KEY - i for i in range(count)))
+        return cls(build, *sample_keys(count))
 
     def _compile(self, alias: str):
         queryset = self.build(*self.samples)
@@ -160,16 +207,18 @@ class Prepared:
 # Column descriptors that keep a value set on a new instance as it is (the foreign key's only drops a cached related
 # row, which a new instance has not).
 _PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
-_BUILDERS: dict[tuple[type, tuple[str, ...]], Callable | None] = {}
+# The builders, per model and columns (None: through ``from_db``).
+_BUILDERS = Statements()
 
 
 def _builder(model: type[Model], init_list) -> Callable | None:
     """``build(db, values)``: ``model.from_db(db, init_list, values)`` for rows read from the database, or None when
     ``model`` may do more in ``__init__`` than set its columns (it then goes through ``from_db``). Made once per
     model and columns."""
-    key = (model, tuple(init_list))
-    if key in _BUILDERS:
-        return _BUILDERS[key]
+    return _BUILDERS.once((model, tuple(init_list)), lambda: _made_builder(model, init_list))
+
+
+def _made_builder(model: type[Model], init_list) -> Callable | None:
     fields = model._meta.concrete_fields
     # ``from_db``: all the columns in their order, or those named (the others deferred: not set at all).
     attnames = tuple(field.attname for field in fields if len(init_list) == len(fields) or field.attname in init_list)
@@ -194,7 +243,6 @@ def _builder(model: type[Model], init_list) -> Callable | None:
             values_of.update(zip(attnames, values, strict=True))
             return obj
 
-    _BUILDERS[key] = build
     return build
 
 
@@ -248,6 +296,21 @@ def plan_once_cursor(connection):
     planned once per connection), elsewhere ``connection.cursor()``."""
     make = getattr(connection, "plan_once_cursor", None)
     return make() if make is not None else connection.cursor()
+
+
+@contextmanager
+def statements_run(using: str) -> Iterator[list[tuple[str, tuple]]]:
+    """The statements the ORM runs on database ``using`` inside the block, ``(sql, params)`` as it ran them: for a
+    statement the ORM writes only as it runs it (``aggregate()`` wraps the query in its own), to keep and run again
+    as it is (the ORM's text, run once: compiling it through ``Prepared`` would run it twice the first time)."""
+    ran: list[tuple[str, tuple]] = []
+
+    def keep(execute, sql, params, many, context):
+        ran.append((sql, tuple(params)))
+        return execute(sql, params, many, context)
+
+    with connections[using].execute_wrapper(keep):
+        yield ran
 
 
 def _adapted(value, alias: str):

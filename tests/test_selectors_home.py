@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from crm.choices import ExtensionStatus, NeedStatus, Role
 from crm.models import Enterprise, ExtensionRequest, Need, Notification, Project
+from crm.prepared import Statements
 from crm.selectors.home import (
     DEADLINES_LIMIT,
     HOME_LIST_LIMIT,
@@ -416,7 +417,7 @@ def test_the_need_cards_statement_is_compiled_once_per_shape_and_is_the_orms(
     _need(liaised, city_bureau, _days(-3), handler=handler)
     _need(county_enterprise, county_officer.bureau, _days(2), status=NeedStatus.NEW)
     _need(liaised, city_bureau, None, status=NeedStatus.NEW)
-    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", Statements())
     users = [officer, manager, leader, admin_user, county_officer, county_manager, handler]
     for user in users:
         user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared
@@ -456,7 +457,7 @@ def test_the_plans_card_statement_is_compiled_once_per_shape_and_is_the_orms(
             VisitPlanFactory(enterprise=place, lead=lead, planned_on=_days(days + n), purpose=f"p{n}{days}")
     plan = VisitPlanFactory(enterprise=county_enterprise, lead=leader, planned_on=_days(2), purpose="o")
     plan.officers.set([officer, county_officer])
-    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", Statements())
     users = [officer, leader, manager, admin_user, county_officer]
     for user in users:
         user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared
@@ -490,7 +491,7 @@ def test_the_lists_cards_statements_are_compiled_once_per_shape_and_are_the_orms
         project = ProjectFactory(region=place.region, liaison_leader=person if person is leader else None)
         project.liaison_officers.set([] if person is leader else [person])
         ActionItemFactory(owner=person, enterprise=place, need=_need(place, city_bureau, _days(3)))
-    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", Statements())
     users = [officer, leader, manager, admin_user, county_officer]
     for user in users:
         user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared
@@ -531,7 +532,7 @@ def test_the_notifications_card_statement_is_compiled_once_per_shape_and_is_the_
     users = [officer, leader, manager, admin_user, county_officer]
     for n, user in enumerate(users * 2 + [officer] * 5):
         NotificationFactory(recipient=user, text=f"n{n}", read_at=timezone.now() if n % 4 == 3 else None)
-    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", Statements())
     for user in users:
         user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared
     for user in users:
@@ -568,7 +569,7 @@ def test_the_counts_statement_is_compiled_once_per_shape_and_is_count_eachs(
         _need(place, owner.bureau, _days(due))
         _need(place, owner.bureau, None, status=NeedStatus.NEW)
         _need(place, owner.bureau, _days(due), status=NeedStatus.ACCEPTED)
-    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", {})
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", Statements())
     users = [officer, leader, manager, admin_user, county_officer, county_manager]
     for user in users:
         user.has_role(Role.MANAGER)  # the roles read once, before the statements are compared

@@ -12,6 +12,7 @@ from django.utils.translation import override
 
 from crm.choices import EnterpriseStatus, MatchStatus, NeedCategory
 from crm.models import Enterprise, EnterpriseQualification, Policy, PolicyMatch, Project
+from crm.prepared import Statements
 from crm.selectors import matching
 from crm.selectors.matching import (
     enterprise_eligible_policies,
@@ -474,7 +475,7 @@ def test_the_criteria_statement_is_compiled_once_per_number_of_policies(regions,
         make_policy(chains=chain_rows[:1]),
         make_policy(),
     ]
-    monkeypatch.setattr(eligibility, "_CRITERIA_STATEMENTS", {})
+    monkeypatch.setattr(eligibility, "_CRITERIA_STATEMENTS", Statements())
     for count in (1, 3):
         pks = [policy.pk for policy in made[:count]]
         with CaptureQueriesContext(connection) as orm:
@@ -496,7 +497,7 @@ def test_the_criteria_statement_is_compiled_once_per_number_of_policies(regions,
     assert [policy._criteria for policy in again] == [policy._criteria for policy in policies]
     monkeypatch.setattr(eligibility, "_criteria_rows", rows)
     monkeypatch.setattr(eligibility, "_CRITERIA_PREPARED_MAX", 2)
-    monkeypatch.setattr(eligibility, "_CRITERIA_STATEMENTS", {})
+    monkeypatch.setattr(eligibility, "_CRITERIA_STATEMENTS", Statements())
     beyond = list(Policy.objects.filter(pk__in=[policy.pk for policy in made]).order_by("pk"))
     matching.load_criteria(beyond)
     assert [policy._criteria for policy in beyond] == [policy._criteria for policy in policies]
@@ -541,7 +542,7 @@ def test_radar_builds_its_count_statement_once_per_scope_and_policies(
     monkeypatch.setattr(
         queryset_class, "aggregate", lambda queryset, **kw: built.append(1) or aggregate(queryset, **kw)
     )
-    monkeypatch.setattr(suggestions, "_RADAR_COUNTS_SQL", {})
+    monkeypatch.setattr(suggestions, "_RADAR_COUNTS_SQL", Statements())
     with django_assert_num_queries(3) as first:
         city = [(e.policy.pk, e.untold) for e in policy_radar(user=manager)]
     with django_assert_num_queries(3) as again:

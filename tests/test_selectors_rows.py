@@ -5,6 +5,7 @@ import pytest
 from crm.models import Contact, Enterprise, User, Visit
 from crm.selectors import rows
 from crm.selectors.rows import people_prefetch, rows_of
+from crm.selectors.scope import SampleUser
 from tests.factories import ContactFactory, UserFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +68,7 @@ def test_rows_of_compiles_once_for_the_users_who_see_everything(
             assert [(c.pk, c.name, c.enterprise.name) for c in got] == [
                 (c.pk, c.name, c.enterprise.name) for c in expected
             ]
-    assert [type(user) for user in BUILT] == [rows._SeesEverything] + [User] * 4
+    assert [type(user) for user in BUILT] == [SampleUser] + [User] * 4
     assert len(rows_of(contacts_of, 1, user=manager, key=enterprise.pk)) == 1  # another shape, its own statement
     BUILT.clear()
     assert rows_of(contacts_of, 5, user=county_officer, key=enterprise.pk) == []

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.choices import OPEN_NEED_STATUSES, NeedStatus, VisitFlag
 from crm.models import Need
+from crm.prepared import Statements
 from crm.selectors import watch
 from crm.selectors.needs import needs_first_each
 from crm.selectors.watch import (
@@ -133,8 +134,8 @@ def test_red_flags_are_compiled_once_per_shape(manager, county_officer, county_e
     for days_ago, enterprise in enumerate([county_enterprise, None, None, county_enterprise, None]):
         visit = _visit([VisitFlag.RED, VisitFlag.YELLOW][days_ago % 2], days_ago, enterprise=enterprise)
         NeedFactory(enterprise=visit.enterprise, bureau=manager.bureau, status=NeedStatus.ASSIGNED)
-    monkeypatch.setattr(watch, "_RED_FLAG_STATEMENTS", {})
-    monkeypatch.setattr(watch, "_ANSWERING", {})
+    monkeypatch.setattr(watch, "_RED_FLAG_STATEMENTS", Statements())
+    monkeypatch.setattr(watch, "_ANSWERING", Statements())
     built = []
     latest = watch._latest_flagged
     monkeypatch.setattr(watch, "_latest_flagged", lambda **kw: built.append(kw["user"]) or latest(**kw))

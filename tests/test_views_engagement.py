@@ -23,6 +23,7 @@ from crm import paginator
 from crm.choices import NeedStatus, Role
 from crm.forms.engagement import TRANSITION_FORMS, NeedEventForm
 from crm.models import Enterprise, Need, NeedEvent, Notification, Project, Visit
+from crm.prepared import Statements
 from crm.selectors.history import history_changes
 from crm.services.errors import TransitionConflict, TransitionForbidden
 from crm.services.needs import TRANSITIONS, need_create
@@ -200,7 +201,7 @@ class TestVisitPages:
     ):
         """The needs count is annotated on the page's rows (``row_annotations``), so they are read by the statement
         prepared per shape (fails when the count makes the rows query a shape the paginator does not know)."""
-        monkeypatch.setattr(paginator, "_ROWS_STATEMENTS", {})
+        monkeypatch.setattr(paginator, "_ROWS_STATEMENTS", Statements())
         visit = visit_create(user=officer, enterprise=enterprise, visited_on=TODAY, q_needs="问需")
         need_create(user=officer, enterprise=enterprise, visit=visit, category="land", title="缺地")
         visit_create(user=officer, enterprise=enterprise, visited_on=TODAY - dt.timedelta(days=1), q_needs="回访")

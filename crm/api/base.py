@@ -66,7 +66,7 @@ from crm.api.permissions import CrmModelPermission
 from crm.choices import NeedCategory
 from crm.filtersets import CODE_PATTERN, CODE_RE, filters_named, filterset_with
 from crm.models import User
-from crm.prepared import Prepared
+from crm.prepared import Prepared, Statements
 from crm.querysets import scope_region
 from crm.validators import MAX_ID, validate_no_control_chars
 
@@ -625,7 +625,8 @@ def light_plan(view_class, model, lookups, serializer_class) -> LightPlan:
 # The statement of a relation's query for a page of n rows, compiled once (``Prepared``): building and compiling the
 # queryset cost ~1,500 calls a relation and page, SQLite's answer a fraction of it. Keyed by the plan's queryset
 # (plans live as long as the process, ``_LIGHT_PLANS``) and n; ``None``: the statement cannot be prepared.
-_LIGHT_STATEMENTS: dict[tuple[int, int], tuple[models.QuerySet, Prepared | None]] = {}
+# The queryset is kept beside its statement: its ``id`` stays its own while kept.
+_LIGHT_STATEMENTS = Statements()
 
 
 def _related_rows(queryset: models.QuerySet, lookup: str, pks: list) -> list:
@@ -635,16 +636,15 @@ def _related_rows(queryset: models.QuerySet, lookup: str, pks: list) -> list:
     if query.annotations or query.extra or not all(type(pk) is int for pk in pks):
         return list(queryset.filter(**{lookup: pks}))  # ``Prepared`` sets no annotations on the rows
     key = (id(queryset), len(pks))
-    found = _LIGHT_STATEMENTS.get(key)
-    if found is None:
-        prepared = Prepared.for_keys(lambda *keys: queryset.filter(**{lookup: keys}), len(pks))
-        found = _LIGHT_STATEMENTS[key] = (queryset, prepared)
+    found = _LIGHT_STATEMENTS.once(
+        key, lambda: (queryset, Prepared.for_keys(lambda *keys: queryset.filter(**{lookup: keys}), len(pks)))
+    )
     prepared = found[1]
     if prepared is not None:
         try:
             return prepared(*pks, using=queryset.db)
         except ValueError:  # not a shape ``Prepared`` runs (a prefetch on the queryset, a sample not found once)
-            _LIGHT_STATEMENTS[key] = (queryset, None)
+            _LIGHT_STATEMENTS.keep(key, (queryset, None))
     return list(queryset.filter(**{lookup: pks}))
 
 

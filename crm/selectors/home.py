@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crm.choices import Role
 from crm.models import ActionItem, Enterprise, Need, Notification, Project
-from crm.prepared import SAMPLE_KEY, Prepared
+from crm.prepared import SAMPLE_DAYS, SAMPLE_REGION, Prepared, Statements, sample_keys
 from crm.querysets import scope_region
 from crm.selectors.needs import (
     Tally,
@@ -22,6 +22,7 @@ from crm.selectors.needs import (
     needs_mine,
     needs_mine_first_ids,
 )
+from crm.selectors.scope import SampleUser
 from crm.selectors.watch import INBOX_KEYS, inbox_lists, plans_upcoming, supervision_cutoff
 
 HOME_LIST_LIMIT = 10
@@ -189,39 +190,12 @@ def _home_need_query(*, user, start, until, limit, deadlines_limit, liaised, led
     )
 
 
-class _ShapeUser:
-    """A user of one shape with sample values for its ids and region, for compiling the need cards' statement once
-    per shape (``_shaped_rows``): what ``_mine_parts``, ``plans_upcoming``, ``visible_to`` and the inbox's
-    ``_owned`` read of a user."""
-
-    is_authenticated = True
-
-    def __init__(self, *, sees_everything: bool, manager: bool, superuser: bool, pk, bureau_id, department_id, region):
-        self.pk = self.id = pk
-        self.is_superuser = superuser
-        self.sees_everything = sees_everything
-        self.manager = manager
-        self.bureau_id = bureau_id
-        self.department_id = department_id
-        self.bureau = _ShapeBureau(region)
-
-    def has_role(self, *roles: str) -> bool:
-        if roles != (Role.MANAGER, Role.ADMIN):  # the one question ``_mine_parts`` asks: part of the shape
-            raise ValueError(f"_ShapeUser answers has_role(MANAGER, ADMIN) only, not {roles!r}")
-        return self.manager
-
-
-class _ShapeBureau:
-    def __init__(self, region):
-        self.region_id = region
-
-
 # The statements of the cards, compiled once per card and shape of user (whether they see everything, are a manager
 # with a bureau, have a department; the card's own key: which reasons, the limits): building and compiling the
 # querysets was most of the cards' Python (the need cards' five to seven id queries, their union and rows query).
-_SHAPED_STATEMENTS: dict[tuple, Prepared] = {}
-_SAMPLE_REGION = "\x00region"
-_SAMPLE_DAYS = (dt.date(1901, 1, 1), dt.date(1901, 1, 2))
+_SHAPED_STATEMENTS = Statements()
+# The one role question of the cards (``_mine_parts``): part of the shape.
+_MANAGER_QUESTION = (Role.MANAGER, Role.ADMIN)
 
 
 def _shaped_rows(
@@ -236,41 +210,43 @@ def _shaped_rows(
     reads_region: bool = True,
 ) -> list:
     """The rows of ``build(user, *days)``, from its statement compiled once per ``card``, ``key`` and shape of
-    ``user`` (``Prepared``): built for a ``_ShapeUser`` whose id, bureau (``reads_bureau``: the statement holds it
+    ``user`` (``Prepared``): built for a ``SampleUser`` whose id, bureau (``reads_bureau``: the statement holds it
     when the user is a manager or scoped), department (``reads_department``: when the user has one) and region
     (``reads_region``: when scoped) are samples, run with the user's own. ``build`` reads of a user only what
-    ``_ShapeUser`` answers."""
+    that ``SampleUser`` answers (``_mine_parts``, ``plans_upcoming``, ``visible_to``, the inbox's ``_owned``)."""
     sees_all, region = scope_region(user)
     if not sees_all and region is None:  # sees nothing: no statement to keep
         built = build(user, *days)
         return Prepared(lambda: built)() if isinstance(built, tuple) else list(built)
-    manager = bool(user.has_role(Role.MANAGER, Role.ADMIN) and user.bureau_id)
+    manager = bool(user.has_role(*_MANAGER_QUESTION) and user.bureau_id)
     department = reads_department and bool(user.department_id)
     bureau = reads_bureau and (manager or not sees_all)
     scoped = reads_region and not sees_all
     shape = (card, sees_all, manager, department, user.is_superuser, *key)
     prepared = _SHAPED_STATEMENTS.get(shape)
     if prepared is None:
-        samples = [*_SAMPLE_DAYS[: len(days)], SAMPLE_KEY]
-        samples += [SAMPLE_KEY - 1] * bureau + [SAMPLE_KEY - 2] * department + [_SAMPLE_REGION] * scoped
+        sample_pk, sample_bureau, sample_department = sample_keys(3)
+        samples = [*SAMPLE_DAYS[: len(days)], sample_pk]
+        samples += [sample_bureau] * bureau + [sample_department] * department + [SAMPLE_REGION] * scoped
 
         def build_shaped(*values):
             values = list(values)
             sample_days = [values.pop(0) for _day in days]
             pk = values.pop(0)
-            sample_user = _ShapeUser(
+            sample_user = SampleUser(
                 sees_everything=sees_all,
-                manager=manager,
-                superuser=user.is_superuser,
+                roles={_MANAGER_QUESTION: manager},
+                is_superuser=user.is_superuser,
                 pk=pk,
                 # A scoped user has a bureau (``scope_region``), read by the statement or not.
-                bureau_id=values.pop(0) if bureau else (SAMPLE_KEY - 1 if user.bureau_id else None),
+                bureau_id=values.pop(0) if bureau else (sample_bureau if user.bureau_id else None),
                 department_id=values.pop(0) if department else None,
-                region=values.pop(0) if scoped else (None if sees_all else _SAMPLE_REGION),
+                region=values.pop(0) if scoped else (None if sees_all else SAMPLE_REGION),
             )
             return build(sample_user, *sample_days)
 
-        prepared = _SHAPED_STATEMENTS[shape] = Prepared(build_shaped, *samples, repeated=True)
+        prepared = Prepared(build_shaped, *samples, repeated=True)
+        _SHAPED_STATEMENTS.keep(shape, prepared)
     values = [*days, user.pk]
     values += [user.bureau_id] * bureau + [user.department_id] * department + [region] * scoped
     return prepared(*values)

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from django.contrib.auth import get_user_model
 from django.db.models import Model, QuerySet
 
-from crm.prepared import SAMPLE_KEY, Prepared
+from crm.prepared import SAMPLE_KEY, Prepared, Statements
 from crm.querysets import scope_region
+from crm.selectors.scope import SampleUser
 
 # The statement of the people of a page of n rows of a relation, compiled once (``Prepared``, as the API's
 # ``light_prefetch`` does): keyed by (model, relation, n).
-_PEOPLE_STATEMENTS: dict[tuple[type[Model], str, int], Prepared] = {}
+_PEOPLE_STATEMENTS = Statements()
 
 
 def people_prefetch(rows: list[Model], relation: str) -> None:
@@ -32,9 +33,9 @@ def people_prefetch(rows: list[Model], relation: str) -> None:
         return
     model = type(rows[0])
     key = (model, relation, len(rows))
-    prepared = _PEOPLE_STATEMENTS.get(key)
-    if prepared is None:
-        prepared = _PEOPLE_STATEMENTS[key] = Prepared.for_keys(lambda *keys: _people(model, relation, keys), len(rows))
+    prepared = _PEOPLE_STATEMENTS.once(
+        key, lambda: Prepared.for_keys(lambda *keys: _people(model, relation, keys), len(rows))
+    )
     user_model = get_user_model()
     names = _user_columns()
     using = rows[0]._state.db
@@ -72,17 +73,11 @@ def _through(target: str, ordering: str) -> str:
     return f"{'-' if descending else ''}{target}__{ordering.removeprefix('-')}"
 
 
-class _SeesEverything:
-    """What ``visible_to`` reads of a user who sees everything, and nothing more: a statement built for it holds no
-    value of a user (any other attribute read would fail), so it is the statement of every such user."""
-
-    is_authenticated = True
-    sees_everything = True
-
-
-_SEES_EVERYTHING = _SeesEverything()
+# A user who sees everything, and nothing more: a statement built for it holds no value of a user, so it is the
+# statement of every such user.
+_SEES_EVERYTHING = SampleUser(sees_everything=True)
 # ``rows_of``'s statements, one per ``build`` and ``shape``.
-_ROWS_OF_STATEMENTS: dict[tuple, Prepared] = {}
+_ROWS_OF_STATEMENTS = Statements()
 
 
 def rows_of(build: Callable[..., QuerySet], *shape, user, key: int, using: str = "default") -> list:
@@ -90,12 +85,11 @@ def rows_of(build: Callable[..., QuerySet], *shape, user, key: int, using: str =
 
     ``build`` is a module-level function reading through ``visible_to(user)`` and comparing ``key`` with ``=``;
     ``shape``, hashable values that fix its statement (a limit). For a user who sees everything (the city's staff:
-    most requests) the statement is built once for ``_SeesEverything`` and compiled once per thread (``Prepared``),
-    then run with ``key``; another user's is built as before."""
+    most requests) the statement is built once for a ``SampleUser`` who sees everything and compiled once per thread
+    (``Prepared``), then run with ``key``; another user's is built as before."""
     if not scope_region(user)[0]:
         return list(build(user, key, *shape))
-    prepared = _ROWS_OF_STATEMENTS.get((build, shape))
-    if prepared is None:
-        prepared = Prepared(lambda sample: build(_SEES_EVERYTHING, sample, *shape), SAMPLE_KEY)
-        _ROWS_OF_STATEMENTS[(build, shape)] = prepared
+    prepared = _ROWS_OF_STATEMENTS.once(
+        (build, shape), lambda: Prepared(lambda sample: build(_SEES_EVERYTHING, sample, *shape), SAMPLE_KEY)
+    )
     return prepared(key, using=using)

@@ -7,7 +7,6 @@ managers who see everything also see transferred ones they own.
 """
 
 import datetime as dt
-from types import SimpleNamespace
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -15,9 +14,10 @@ from django.utils import timezone
 
 from crm.choices import OPEN_ACTION_STATUSES, OPEN_NEED_STATUSES, NeedStatus, PlanStatus, VisitFlag
 from crm.models import ActionItem, Need, Visit, VisitPlan
-from crm.prepared import SAMPLE_KEY, Prepared
+from crm.prepared import SAMPLE_KEY, SAMPLE_REGION, SAMPLE_SCOPE, Prepared, Statements
 from crm.querysets import open_q, overdue_q, scope_region
 from crm.selectors.needs import count_each
+from crm.selectors.scope import SampleUser
 from crm.workdays import SUPERVISION_AFTER_DAYS, workdays_add
 
 INBOX_LIMIT = 10
@@ -126,9 +126,7 @@ def red_flag_visits(*, user, region: str | None = None, limit: int = WATCH_LIMIT
     for flag in (VisitFlag.RED, VisitFlag.YELLOW):
         if len(visits) < limit:
             shape = (stored, sees_all, bool(region), flag, limit - len(visits))
-            prepared = _RED_FLAG_STATEMENTS.get(shape)
-            if prepared is None:
-                prepared = _RED_FLAG_STATEMENTS[shape] = _prepared_latest(*shape)
+            prepared = _RED_FLAG_STATEMENTS.once(shape, lambda shape=shape: _prepared_latest(*shape))
             visits += prepared(*([] if sees_all else [scope]), *([region] if region else []))
     _answering(visits)
     return visits
@@ -137,19 +135,7 @@ def red_flag_visits(*, user, region: str | None = None, limit: int = WATCH_LIMIT
 # The statements of ``red_flag_visits`` (the latest visit of each enterprise of a flag, in scope), compiled once per
 # shape (crm.prepared): (stored region, sees everything, region asked for, flag, limit). Building and compiling them
 # and the two prefetches of what answers them was most of 预警企业's ~8 ms of CPU (a manager's, a leader's 工作台).
-_RED_FLAG_STATEMENTS: dict[tuple, Prepared] = {}
-_SAMPLE_SCOPE, _SAMPLE_REGION = "\x00scope", "\x00region"
-
-
-class _ScopeReader:
-    """What ``Visit.objects.visible_to`` reads of a user (``scope_region``): a region's sample, or everything."""
-
-    is_authenticated = True
-    bureau_id = SAMPLE_KEY
-
-    def __init__(self, *, sees_everything: bool, region: str | None):
-        self.sees_everything = sees_everything
-        self.bureau = SimpleNamespace(region_id=region)
+_RED_FLAG_STATEMENTS = Statements()
 
 
 def _latest_flagged(*, user, region, stored: bool) -> QuerySet:
@@ -170,11 +156,12 @@ def _latest_flagged(*, user, region, stored: bool) -> QuerySet:
 
 
 def _prepared_latest(stored: bool, sees_all: bool, region: bool, flag: str, limit: int) -> Prepared:
-    samples = ([] if sees_all else [_SAMPLE_SCOPE]) + ([_SAMPLE_REGION] if region else [])
+    samples = ([] if sees_all else [SAMPLE_SCOPE]) + ([SAMPLE_REGION] if region else [])
 
     def build(*values):
         values = list(values)
-        reader = _ScopeReader(sees_everything=sees_all, region=None if sees_all else values.pop(0))
+        # What ``Visit.objects.visible_to`` reads of a user (``scope_region``): a region's sample, or everything.
+        reader = SampleUser(sees_everything=sees_all, bureau_id=SAMPLE_KEY, region=None if sees_all else values.pop(0))
         latest = _latest_flagged(user=reader, region=values.pop(0) if region else None, stored=stored)
         return latest.filter(flag=flag)[:limit]
 
@@ -199,7 +186,7 @@ _OPEN_ACTIONS = ActionItem.objects.filter(open_q(OPEN_ACTION_STATUSES)).only(
 )
 # What answers the flagged enterprises (``_answering``), per number of enterprises: their open needs, their open
 # action items, each by enterprise and in deadline order, compiled once (crm.prepared).
-_ANSWERING: dict[tuple[str, int], Prepared] = {}
+_ANSWERING = Statements()
 
 
 def _answering(visits: list[Visit]) -> None:
@@ -216,7 +203,7 @@ def _answering(visits: list[Visit]) -> None:
                 lambda *pks, rows=rows: rows.order_by("due_on", "id").filter(enterprise_id__in=pks), len(keys)
             )
             if len(keys) <= WATCH_LIMIT:  # a report's longer scan compiles its own
-                _ANSWERING[attr, len(keys)] = prepared
+                _ANSWERING.keep((attr, len(keys)), prepared)
         found: dict[int, list] = {pk: [] for pk in keys}
         field = model._meta.get_field("enterprise")
         for row in prepared(*keys):

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from crm.choices import EnterpriseStatus
 from crm.models import Enterprise, EnterpriseQualification, Policy
-from crm.prepared import SAMPLE_KEY, Prepared
+from crm.prepared import Prepared, Statements, sample_keys
 from crm.querysets import policy_current_q, policy_is_current, policy_window_open_q
 
 POLICY_PREFETCH = ("regions", "industry_chains", "required_qualifications")
@@ -113,7 +113,7 @@ def _criteria_sql(rows: QuerySet) -> tuple[str, list]:
 # ``_criteria_rows``' statement per number of policies, compiled once (crm.prepared; a policy's id in each of its three
 # parts): building and compiling the union was ~1.5 ms of the policy radar on every manager's 工作台. Up to a page of
 # policies; more are read through the ORM.
-_CRITERIA_STATEMENTS: dict[int, Prepared] = {}
+_CRITERIA_STATEMENTS = Statements()
 _CRITERIA_PREPARED_MAX = 200
 
 
@@ -128,13 +128,10 @@ def load_criteria(policies: Iterable[Policy]) -> None:
     if len(keys) > _CRITERIA_PREPARED_MAX:
         rows = _criteria_rows(*keys)
     else:
-        prepared = _CRITERIA_STATEMENTS.get(len(keys))
-        if prepared is None:
-            prepared = _CRITERIA_STATEMENTS[len(keys)] = Prepared(
-                lambda *pks: _criteria_sql(_criteria_rows(*pks)),
-                *(SAMPLE_KEY - i for i in range(len(keys))),
-                repeated=True,
-            )
+        prepared = _CRITERIA_STATEMENTS.once(
+            len(keys),
+            lambda: Prepared(lambda *pks: _criteria_sql(_criteria_rows(*pks)), *sample_keys(len(keys)), repeated=True),
+        )
         rows = prepared(*keys)
     for index, policy_id, code, label in rows:
         found[policy_id][index].append((code, label))

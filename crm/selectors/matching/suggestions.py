@@ -20,7 +20,7 @@ from django.utils.hashable import make_hashable
 
 from crm.choices import TOLD_STATUSES, EnterpriseStatus, MatchStatus
 from crm.models import Enterprise, EnterpriseQualification, Need, Policy, PolicyMatch, User
-from crm.prepared import Prepared
+from crm.prepared import SAMPLE_KEY, Prepared, Statements, statements_run
 from crm.querysets import scope_region
 from crm.selectors.matching.eligibility import (
     criteria_of,
@@ -43,7 +43,7 @@ _TOLD = Prepared(
     lambda pk: (
         PolicyMatch.objects.filter(policy_id=pk, status__in=TOLD_STATUSES).order_by().values_list("enterprise_id")
     ),
-    -529384716,
+    SAMPLE_KEY,
 )
 
 
@@ -439,10 +439,9 @@ def policy_radar(*, user, today: dt.date | None = None, days: int = RADAR_DAYS, 
     ]
 
 
-# The radar's count statement as the ORM ran it: (database, scope, each policy's alias and condition) -> (sql, params).
-# Bounded: cleared when full (a day's radar is ten policies per scope and database).
-_RADAR_COUNTS_SQL: dict[tuple, tuple[str, tuple]] = {}
-_RADAR_COUNTS_SQL_MAX = 256
+# The radar's count statement as the ORM ran it: (database, scope, each policy's alias and condition) -> (sql, params)
+# (a day's radar is ten policies per scope and database).
+_RADAR_COUNTS_SQL = Statements()
 
 
 def _radar_counts(user, policies: list[Policy], *, today: dt.date) -> dict[str, int | None]:
@@ -461,15 +460,9 @@ def _radar_counts(user, policies: list[Policy], *, today: dt.date) -> dict[str, 
     aggregates = {
         alias: Count("pk", filter=RawSQL(*condition, BooleanField())) for alias, condition in conditions.items()
     }
-    ran = []
-
-    def keep(execute, sql, params, many, context):
-        ran.append((sql, tuple(params)))
-        return execute(sql, params, many, context)
-
     # Eligibility is the status part and each policy's criteria (enterprise_eligibility_q): the status is tested once
     # per enterprise here, not once per policy (SQLite's count statement 84 -> 47 M instructions at province scale).
-    with connections[using].execute_wrapper(keep):
+    with statements_run(using) as ran:
         counts = (
             Enterprise.objects.using(using)
             .visible_to(user)
@@ -478,16 +471,13 @@ def _radar_counts(user, policies: list[Policy], *, today: dt.date) -> dict[str, 
             .aggregate(**aggregates)
         )
     if len(ran) == 1:  # a scope that sees nothing runs none
-        if len(_RADAR_COUNTS_SQL) >= _RADAR_COUNTS_SQL_MAX:
-            _RADAR_COUNTS_SQL.clear()
-        _RADAR_COUNTS_SQL[key] = ran[0]
+        _RADAR_COUNTS_SQL.keep(key, ran[0])
     return counts
 
 
-# The radar's condition per policy, compiled: (policy state, criteria, day, database) -> (sql, params). Bounded: cleared
-# when full (a day's radar is ten policies per database).
-_UNTOLD_ELIGIBLE_SQL: dict[object, tuple[str, tuple]] = {}
-_UNTOLD_ELIGIBLE_SQL_MAX = 256
+# The radar's condition per policy, compiled: (policy state, criteria, day, database) -> (sql, params) (a day's radar
+# is ten policies per database).
+_UNTOLD_ELIGIBLE_SQL = Statements()
 
 
 def _untold_eligible_sql(policy: Policy, *, today: dt.date, using: str) -> tuple[str, tuple]:
@@ -509,9 +499,8 @@ def _untold_eligible_sql(policy: Policy, *, today: dt.date, using: str) -> tuple
         query = Enterprise.objects.filter(enterprise_criteria_q(policy, today=today) & ~Q(pk__in=told)).query
         # The WHERE alone: the table keeps its name (no join), as in the radar's statement over ``Enterprise``.
         sql, params = query.get_compiler(using=using).compile(query.where)
-        if len(_UNTOLD_ELIGIBLE_SQL) >= _UNTOLD_ELIGIBLE_SQL_MAX:
-            _UNTOLD_ELIGIBLE_SQL.clear()
-        compiled = _UNTOLD_ELIGIBLE_SQL[key] = (sql, tuple(params))
+        compiled = (sql, tuple(params))
+        _UNTOLD_ELIGIBLE_SQL.keep(key, compiled)
     return compiled
 
 
