@@ -1,16 +1,28 @@
 """crm.prepared: a queryset compiled once answers as the ORM does (objects, select_related, converters)."""
 
 import datetime as dt
+import threading
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection, connections
 from django.db.models import Count, F, Model
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_init
 
+from crm import prepared as prepared_module
 from crm.choices import Role
 from crm.models import Notification, User
-from crm.prepared import Prepared
+from crm.prepared import (
+    SAMPLE_DAYS,
+    SAMPLE_KEY,
+    SAMPLE_REGION,
+    SAMPLE_SCOPE,
+    Prepared,
+    Statements,
+    sample_keys,
+    statements_run,
+)
 from tests.factories import NotificationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -225,3 +237,110 @@ def test_plan_once_statements_are_prepared_on_the_server(manager, prepared_on_se
     statements = prepared_on_server()
     assert sql.replace("%s", "$1") in statements
     assert others_sql.replace("%s", "$1") not in statements  # without plan_once: Django's cursor, as before
+
+
+# --- Statements: the one store of what is compiled once per shape --------------------------------------------------
+
+
+def test_statements_make_an_entry_once_and_keep_nothing_when_making_fails():
+    store = Statements()
+    made = []
+    assert store.once("a", lambda: made.append("a") or "A") == "A"
+    assert store.once("a", lambda: made.append("again") or "B") == "A"  # kept: not made again
+    assert made == ["a"]
+    store.keep("a", None)  # replaced (a shape found not to be preparable)
+    assert store.once("a", lambda: "C") is None
+
+    def failing():
+        raise ValueError("not a shape Prepared runs")
+
+    with pytest.raises(ValueError):
+        store.once("b", failing)
+    assert "b" not in store
+
+
+def test_statements_are_bounded_emptied_when_full(monkeypatch):
+    monkeypatch.setattr(prepared_module, "STATEMENTS_LIMIT", 3)
+    store = Statements()
+    for key in "abc":
+        store.once(key, lambda key=key: key.upper())
+    store.keep("c", "C2")  # replacing an entry of a full store keeps the others
+    assert store == {"a": "A", "b": "B", "c": "C2"}
+    assert store.once("d", lambda: "D") == "D"  # a new key in a full store: emptied first
+    assert store == {"d": "D"}
+    assert prepared_module.STATEMENTS_LIMIT == 3 and len(store) <= 3
+
+
+def test_every_store_of_statements_is_one_bounded_store():
+    """The modules keep what they compile once per shape in ``Statements`` (one bound), not in dicts of their own."""
+    from crm import paginator
+    from crm.api import base
+    from crm.selectors import home, rows, watch
+    from crm.selectors.matching import eligibility, suggestions
+
+    stores = (
+        prepared_module._BUILDERS,
+        paginator._ROWS_STATEMENTS,
+        base._LIGHT_STATEMENTS,
+        home._SHAPED_STATEMENTS,
+        rows._PEOPLE_STATEMENTS,
+        rows._ROWS_OF_STATEMENTS,
+        watch._RED_FLAG_STATEMENTS,
+        watch._ANSWERING,
+        eligibility._CRITERIA_STATEMENTS,
+        suggestions._RADAR_COUNTS_SQL,
+        suggestions._UNTOLD_ELIGIBLE_SQL,
+    )
+    assert all(type(store) is Statements for store in stores)
+
+
+def test_a_kept_statement_compiles_once_per_thread():
+    """The store is shared by the threads of a process; the ``Prepared`` kept in it compiles per thread and
+    database, once each."""
+    store = Statements()
+    built = []
+
+    def build(pk):
+        built.append(threading.get_ident())
+        return User.objects.filter(pk=pk).values_list("username")
+
+    def statement():
+        return store.once("user", lambda: Prepared(build, SAMPLE_KEY))
+
+    first = statement().sql(1)
+    assert statement().sql(2)[0] == first[0] and len(built) == 1  # the same thread: compiled once
+    found = []
+
+    def in_another_thread():
+        try:
+            found.append((statement(), statement().sql(3), statement().sql(4)))
+        finally:
+            connections.close_all()  # the thread's own connections
+
+    thread = threading.Thread(target=in_another_thread)
+    thread.start()
+    thread.join()
+    (kept, (sql, params), _again) = found[0]
+    assert kept is statement() and len(store) == 1  # one entry for every thread
+    assert sql == first[0] and params == [3]
+    assert len(built) == 2 and built[1] != built[0]  # the other thread compiled it once, for itself
+    statement().sql(5)
+    assert len(built) == 2
+
+
+def test_sample_values_are_distinct():
+    samples = [*sample_keys(3), SAMPLE_REGION, SAMPLE_SCOPE, *SAMPLE_DAYS]
+    assert len(set(samples)) == len(samples) and sample_keys(3)[0] == SAMPLE_KEY
+    assert Prepared.for_keys(lambda *pks: User.objects.filter(pk__in=pks), 3).samples == sample_keys(3)
+
+
+def test_statements_run_gives_the_statement_the_orm_ran(manager, officer, django_assert_num_queries):
+    """``aggregate()`` writes its statement as it runs it: captured once, it runs again as it is."""
+    with django_assert_num_queries(1), statements_run("default") as ran:
+        counted = User.objects.filter(pk__in=[manager.pk, officer.pk]).aggregate(n=Count("pk"))
+    assert counted == {"n": 2} and len(ran) == 1
+    (sql, params) = ran[0]
+    assert isinstance(params, tuple) and manager.pk in params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        assert cursor.fetchone() == (2,)
