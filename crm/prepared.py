@@ -11,7 +11,11 @@ and ``django_assert_num_queries`` see it).
 Parameters are the values a queryset compares with ``=``, ints or strings, which the ORM passes to the database
 unchanged, or dates (as the database adapts them): ``build`` receives a distinct sample of each and the compiled
 statement's parameters must hold each sample exactly once (with ``repeated``: at least once, each place taking the
-value).
+value). The samples are this module's (``SAMPLE_KEY`` and friends); a user in a statement built once per shape of
+user is a ``crm.selectors.scope.SampleUser``.
+
+A statement of a shape known in advance is a module's constant; one per shape met at run time (a page length, a
+kind of user) is kept in a ``Statements`` store, the one registry of them (bounded, ``STATEMENTS_LIMIT``).
 """
 
 from __future__ import annotations
