@@ -225,6 +225,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "crm@example.or
 
 # Django's database sessions, the row read with a statement compiled once (crm/sessions.py).
 SESSION_ENGINE = "crm.sessions"
+# Django's messages (a cookie, then the session), made only when a request reads or adds one (crm/sessions.py).
+MESSAGE_STORAGE = "crm.sessions.MessageStorage"
 # Sessions end after this much idle time (IdleSessionMiddleware renews them at most once a minute).
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_IDLE_SECONDS", str(2 * 60 * 60)))
 SESSION_COOKIE_HTTPONLY = True

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils.functional import SimpleLazyObject
-from rest_framework import serializers
+from rest_framework import authentication, serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.relations import PKOnlyObject
 from rest_framework.request import Request
@@ -428,6 +428,26 @@ def test_session_writes_still_need_the_csrf_token(manager, enterprise):
     assert client.get("/api/v1/me/").json()["id"] == manager.pk
     response = client.patch(f"/api/v1/enterprises/{enterprise.pk}/", {"name": "x"}, format="json")
     assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+
+
+def test_session_reads_skip_drf_s_csrf_check_which_accepts_them_unread(manager, enterprise, monkeypatch):
+    checks = []
+
+    class CSRFCheck(authentication.CSRFCheck):
+        def process_view(self, request, *args):
+            checks.append(request.method)
+            return super().process_view(request, *args)
+
+    monkeypatch.setattr(authentication, "CSRFCheck", CSRFCheck)
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(manager)
+    assert client.get("/api/v1/me/").status_code == 200
+    assert client.head("/api/v1/me/").status_code == 200
+    assert client.options("/api/v1/me/").status_code == 200
+    assert checks == []
+    response = client.patch(f"/api/v1/enterprises/{enterprise.pk}/", {"name": "x"}, format="json")
+    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+    assert checks == ["PATCH"]
 
 
 def test_scoped_links_are_decided_for_each_request_user(api_as, manager, county_officer, enterprise, county_bureau):

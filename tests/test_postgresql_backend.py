@@ -1,13 +1,15 @@
 """config/postgresql: the backend declares the 65,535 parameters of server-side binding, so that Django's batching
 (and the imports' own statements) split what one statement could not carry; writes over an import's set split
-their ``IN`` lists (``key_chunks``)."""
+their ``IN`` lists (``key_chunks``); a health check stands for a second while the server writes nothing."""
+
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 
-from config.postgresql.base import MAX_BOUND_PARAMS, DatabaseWrapper
+from config.postgresql.base import HEALTH_CHECK_INTERVAL, MAX_BOUND_PARAMS, DatabaseWrapper
 from crm.models import ThrottleCounter, Visit
 from crm.querysets import IN_LIST_KEYS, key_chunks
 from crm.services.enterprises import REGION_FOLLOWERS, enterprise_regions_follow
@@ -140,3 +142,61 @@ def test_plan_once_cursor_prepares_nothing_without_a_threshold(prepared_on_serve
     finally:
         connection.connection.prepare_threshold = saved
     assert COUNTER_KEY.replace("%s", "$1") not in prepared_on_server()
+
+
+@pytest.fixture
+def health_checks(monkeypatch):
+    """The answers of Django's health check (``is_usable``, its SELECT 1) on the test's connection, health checks on."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    wrapper = connections["default"]
+    answers = []
+    usable = type(wrapper).is_usable
+
+    def is_usable(self):
+        answers.append(usable(self))
+        return answers[-1]
+
+    monkeypatch.setattr(type(wrapper), "is_usable", is_usable)
+    monkeypatch.setattr(wrapper, "health_check_enabled", True)
+    wrapper.ensure_connection()
+    return answers
+
+
+def _request_statement():
+    # As at a request's first statement: close_old_connections marked the connection unchecked.
+    connections["default"].health_check_done = False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recent_health_check_stands_while_the_server_wrote_nothing(health_checks):
+    wrapper = connections["default"]
+    wrapper.health_checked_at = time.monotonic()
+    pids = {_request_statement() for _ in range(3)}
+    assert health_checks == []  # Django sent SELECT 1 before each
+    wrapper.health_checked_at = time.monotonic() - HEALTH_CHECK_INTERVAL
+    pids.add(_request_statement())
+    assert health_checks == [True]
+    assert len(pids) == 1
+    # Checked just now: the next request's check stands.
+    _request_statement()
+    assert health_checks == [True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_ended_by_the_server_is_checked_and_opened_again(health_checks):
+    wrapper = connections["default"]
+    pid = _request_statement()
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    time.sleep(0.1)  # the server's message and end of file reach the socket
+    wrapper.health_checked_at = time.monotonic()
+    assert _request_statement() != pid
+    assert health_checks == [False]

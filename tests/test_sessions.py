@@ -1,14 +1,21 @@
-"""crm.sessions: Django's database sessions, the row read by a prepared statement; expiry and unknown keys as before."""
+"""crm.sessions: Django's database sessions, the row read by a prepared statement; expiry and unknown keys as before;
+the messages' storage made when used, its cookie signer once per process and keys."""
 
 import datetime as dt
 
 import pytest
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.messages.storage import default_storage
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.sessions.models import Session
+from django.core import signing
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.sessions import _SESSION_ROW, SessionStore
+from crm.sessions import _SESSION_ROW, MessageStorage, SessionStore
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +114,53 @@ def test_the_sessions_row_is_read_by_a_statement_prepared_on_the_server(prepared
     store.save()
     assert SessionStore(store.session_key)["answer"] == 42
     assert _SESSION_ROW.sql("key")[0].replace("%s", "$1") in prepared_on_server()
+
+
+def _messages_request(cookies=None):
+    request = RequestFactory().get("/")
+    request.COOKIES.update(cookies or {})
+    request.session = SessionStore()
+    return request
+
+
+def _written(storage) -> dict:
+    response = HttpResponse()
+    storage.update(response)
+    return {name: morsel.value for name, morsel in response.cookies.items()}
+
+
+def test_messages_backends_are_made_only_when_used_and_the_cookie_signer_once(client, manager, monkeypatch):
+    signers = []
+    made_by_django = signing.get_cookie_signer
+
+    def get_cookie_signer(*args, **kwargs):
+        signers.append(kwargs.get("salt"))
+        return made_by_django(*args, **kwargs)
+
+    monkeypatch.setattr(signing, "get_cookie_signer", get_cookie_signer)
+    monkeypatch.setattr("crm.sessions._COOKIE_SIGNERS", {})
+    storage = default_storage(_messages_request())
+    assert isinstance(storage, MessageStorage)
+    assert _written(storage) == {}
+    assert "storages" not in vars(storage)  # nothing read, nothing added: no backend made
+    client.force_login(manager)
+    for _ in range(2):
+        assert client.get("/api/v1/me/").status_code == 200
+    assert signers == []  # Django's storage made a signer on every request
+    for _ in range(2):
+        assert client.get(reverse("crm:account")).status_code == 200  # base.html reads the messages
+    assert signers == ["django.contrib.messages"]
+
+
+def test_messages_go_through_the_cookie_as_before_and_old_keys_still_read(settings):
+    old_key = settings.SECRET_KEY
+    storage = MessageStorage(_messages_request())
+    storage.add(messages.SUCCESS, "Saved.")
+    cookies = _written(storage)
+    assert list(cookies) == [CookieStorage.cookie_name]
+    settings.SECRET_KEY = "another-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+    assert [str(m) for m in MessageStorage(_messages_request(cookies))] == []  # not this site's key any more
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    # Read on request after request: the process's signer keeps the fallback keys (Django gives it a one-use map).
+    for _ in range(3):
+        assert [str(m) for m in MessageStorage(_messages_request(cookies))] == ["Saved."]
