@@ -4,13 +4,15 @@ import datetime as dt
 from urllib.parse import urlencode
 
 import pytest
+from django import forms
 from django.db import connection
 from django.db.models import Q
 from django.http import QueryDict
 from django.test import RequestFactory
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, override
 
-from crm.choices import ActionStatus, NeedStatus
+from crm.choices import ActionStatus, NeedCategory, NeedStatus
 from crm.filtersets import (
     FILTERSETS,
     ActionItemFilterSet,
@@ -419,3 +421,42 @@ def test_filters_named_and_filterset_with(manager):
     filterset = narrowed(QueryDict("status=assigned&handler=5"), request=request_for(manager))
     assert filterset.is_valid()
     assert list(filterset.form.fields) == ["q", "status", "open", "due_on", "ordering"]
+
+
+def test_a_filtersets_form_class_is_made_once_and_each_form_holds_its_filters_fields(manager):
+    """One form class per FilterSet class (without fields of its own); each FilterSet's form holds the fields its own
+    filters made, in their order, and validates with them."""
+    one = NeedFilterSet(QueryDict("status=assigned"), request=request_for(manager))
+    two = NeedFilterSet(QueryDict("status=bogus"), request=request_for(manager))
+    assert type(one.form) is type(two.form)
+    assert type(one.form).__name__ == "NeedFilterSetForm" and type(one.form).base_fields == {}
+    assert list(one.form.fields) == list(NeedFilterSet.base_filters)
+    assert all(one.form.fields[name] is filter_.field for name, filter_ in one.filters.items())
+    assert one.form.fields["status"] is not two.form.fields["status"]
+    assert one.is_valid() and one.form.cleaned_data["status"] == NeedStatus.ASSIGNED
+    assert not two.is_valid() and list(two.errors) == ["status"]
+    narrowed = filterset_with(NeedFilterSet, {"q", "status"})
+    form = narrowed(QueryDict("status=new"), request=request_for(manager)).form
+    assert type(form) is not type(one.form) and list(form.fields) == ["q", "status"]
+
+
+def test_a_choice_filters_options_are_made_once_per_language(manager):
+    """全部 first, then the enumeration's labels as text: one list per language for every FilterSet, which the select
+    writes as it wrote the lazy labels."""
+    with override("en"):
+        first = NeedFilterSet(QueryDict("status=new"), request=request_for(manager)).form
+        again = NeedFilterSet(QueryDict("open=true"), request=request_for(manager)).form
+        english = list(first.fields["status"].widget.choices)
+        expected = [("", "All"), *((value, str(label)) for value, label in NeedStatus.choices)]
+        html = str(first["status"])
+    with override("zh-hans"):
+        chinese = NeedFilterSet(None, request=request_for(manager)).form.fields["status"].widget.choices
+        assert list(chinese)[:2] == [("", "全部"), ("new", str(NeedStatus.NEW.label))]
+    assert again.fields["status"].widget.choices is first.fields["status"].widget.choices is not chinese
+    assert english == expected
+    assert all(type(label) is str for _value, label in english)
+    with override("en"):
+        lazy = forms.Select(choices=[("", gettext_lazy("All")), *NeedStatus.choices])
+        assert html == lazy.render("status", "new", attrs={"id": "id_status"})
+    policy = PolicyFilterSet(None, request=request_for(manager)).form.fields["need_category"]
+    assert list(policy.choices) == [("", policy.empty_label), *NeedCategory.choices]
