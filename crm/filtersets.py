@@ -242,6 +242,13 @@ class CodeChoiceField(ReferenceChoiceMixin, django_filters.fields.ModelChoiceFie
 
 
 class CodeMultipleChoiceField(ReferenceChoiceMixin, django_filters.fields.ModelMultipleChoiceField):
+    def clean(self, value):
+        # Nothing chosen: an empty list, not Django's ``queryset.none()``, which django-filter does not take for
+        # empty: the filter's method walked it (a statement compiled to find nothing) on every enterprises list.
+        if not value and not self.required:
+            return []
+        return super().clean(value)
+
     def _check_values(self, value):
         for item in value:
             if not CODE_RE.match(str(item)):
@@ -389,8 +396,10 @@ def date_range(field_name: str, label):
 class YesNoAllSelect(forms.Select):
     """The widget of every yes/no filter: 全部 (no filter) / 是 / 否, never ``---------``."""
 
+    CHOICES = ChoicePairs([("", _("All")), ("true", _("Yes")), ("false", _("No"))])
+
     def __init__(self, attrs=None):
-        super().__init__(attrs, choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))])
+        super().__init__(attrs, choices=self.CHOICES)
 
     def format_value(self, value):
         # The field's own values (True/False/None) and the URL's ("true", "1", "no" …) select the right option.
@@ -497,7 +506,8 @@ def _choice_label(choices, value) -> str | None:
 
 def _filter_copy(filter_: django_filters.Filter) -> django_filters.Filter:
     """A filter of a FilterSet's ``base_filters`` ready for one FilterSet: its own ``extra`` and no form field yet."""
-    copied = copy.copy(filter_)
+    copied = object.__new__(type(filter_))  # copy.copy's copy, without its reduce protocol (a dozen calls a filter)
+    copied.__dict__.update(filter_.__dict__)
     copied.extra = filter_.extra.copy()
     copied.__dict__.pop("_field", None)
     if isinstance(copied.__dict__.get("filter"), FilterMethod):  # ``method=``: calls the method of the copy's parent

@@ -1,8 +1,10 @@
 """The FilterSets shared by the web list pages and the API (crm/filtersets.py)."""
 
+import copy
 import datetime as dt
 from urllib.parse import urlencode
 
+import django_filters
 import pytest
 from django import forms
 from django.db import connection
@@ -460,3 +462,28 @@ def test_a_choice_filters_options_are_made_once_per_language(manager):
         assert html == lazy.render("status", "new", attrs={"id": "id_status"})
     policy = PolicyFilterSet(None, request=request_for(manager)).form.fields["need_category"]
     assert list(policy.choices) == [("", policy.empty_label), *NeedCategory.choices]
+
+
+def test_no_qualification_chosen_is_an_empty_filter(manager, monkeypatch):
+    """No qualification chosen is an empty list, which django-filter skips as every empty filter: its method is not
+    given an empty queryset to walk (a statement compiled to find nothing on every enterprises list)."""
+    given = []
+    monkeypatch.setattr(EnterpriseFilterSet, "filter_qualifications", lambda self, qs, name, value: given.append(value))
+    filterset = EnterpriseFilterSet(QueryDict("is_linked=true"), request=request_for(manager))
+    assert filterset.is_valid() and filterset.form.cleaned_data["qualifications"] == []
+    assert filterset.qs is not None and given == []
+    assert [chip.name for chip in filterset.chips] == ["is_linked"]
+    assert not EnterpriseFilterSet(QueryDict("qualifications=x!"), request=request_for(manager)).is_valid()
+
+
+def test_a_filtersets_filters_are_copied_without_the_copy_protocol(manager, monkeypatch):
+    """Each FilterSet's filters are copies of the class's (its own ``extra``, ``model`` and ``parent``), made by writing
+    their attributes into new instances, not by ``copy.copy``'s reduce protocol (a dozen calls a filter)."""
+    copied, copy_copy = [], copy.copy
+    monkeypatch.setattr(copy, "copy", lambda value: copied.append(value) or copy_copy(value))
+    filterset = NeedFilterSet(QueryDict("status=new"), request=request_for(manager))
+    assert not [value for value in copied if isinstance(value, django_filters.Filter)]
+    for name, base in NeedFilterSet.base_filters.items():
+        own = filterset.filters[name]
+        assert type(own) is type(base) and own is not base and own.extra == base.extra and own.extra is not base.extra
+        assert own.parent is filterset and own.model is Need and own.label == base.label

@@ -79,6 +79,8 @@ def both(widget: forms.Widget, name: str, value, attrs=None) -> tuple[str, str]:
         (SelectMultiple(choices=GROUPED), ["10", "10", "13"]),
         (Select(choices=[]), None),
         (Select(choices=[("", "全部"), ("a", "甲"), ("b", "乙")]), "b"),
+        (Select(choices=[("", "全部"), ("g", [("x&y", "甲"), ("z", "乙")]), ("h", [("q", "丙")])]), "x&y"),
+        (Select(choices=[("", gettext_lazy("All")), ("320831", "盱眙"), ("320800", mark_safe("<i>淮安</i>"))]), None),
         (Select(choices=[("", gettext_lazy("All")), ("a", gettext_lazy("Visits")), ("b", "乙")]), "a"),
     ],
 )

@@ -126,11 +126,12 @@ class WrittenOptions:
         return "".join(parts), has_selected
 
 
-def _plain_texts(pairs) -> bool:
-    """Whether every label of ``pairs`` is text that escaping leaves as it is (most are): one search of them all,
-    not an escape of each (a visits list's enterprise filter has some 350)."""
-    labels = [label for _value, label in pairs]
-    return set(map(type, labels)) <= {str} and _SPECIAL.search("".join(labels)) is None
+def _plain_texts(pairs) -> tuple[bool, bool]:
+    """Whether escaping leaves every label and every value of ``pairs`` that is text as it is (most are): one search
+    of them all, not an escape of each (a visits list's enterprise filter has some 350)."""
+    labels = [label for _value, label in pairs if type(label) is str]
+    values = [value for value, _label in pairs if type(value) is str]
+    return _SPECIAL.search("".join(labels)) is None, _SPECIAL.search("".join(values)) is None
 
 
 _SPECIAL = re.compile("[&<>\"']")  # what html.escape changes
@@ -155,22 +156,26 @@ def choices_select_html(widget: dict, choices, *, multiple: bool, relabel=None) 
             option_value = ""
         if isinstance(option_label, list | tuple):
             group_name, group = option_value, option_label
-            group_plain = _plain_texts(group)
+            plain_labels, plain_values = _plain_texts(group)
             if group_name:
                 parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
         else:
-            group_name, group, group_plain = None, ((option_value, option_label),), plain
+            group_name, group = None, ((option_value, option_label),)
+            plain_labels, plain_values = plain
         for value, label in group:
             text = str(value)
             selected = (not has_selected or multiple) and text in values
             has_selected |= selected
-            shown_label = label if group_plain else None
+            shown_label = label if plain_labels and type(label) is str else None
             if relabel is not None and type(value) is not int and not value:
                 label = relabel(value, label)
                 shown_label = None
             if shown_label is None:
                 shown_label = _shown(label)
-            shown_value = text if type(value) is int else _as_text(value)
+            if type(value) is int or (plain_values and type(value) is str):
+                shown_value = text
+            else:
+                shown_value = _as_text(value)
             parts.append(f'\n  <option value="{shown_value}"{" selected" if selected else ""}>{shown_label}</option>\n')
         if group_name:
             parts.append("\n  </optgroup>")
