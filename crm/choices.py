@@ -1,8 +1,25 @@
 """Every enumeration of DESIGN §3.1: English values for code and API, Chinese labels via translations."""
 
 from django.db import models
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+
+class ChoicePairs(BaseChoiceIterator):
+    """Choices built already in the form Django normalizes them to: ``(value, label)`` pairs and ``(group label,
+    [pairs])``. Django's ``normalize_choices`` takes a choice iterator as it is; a list it walks pair by pair, each
+    label through a call of its own, every time a field or widget is given the choices and every time a filter's
+    choice field iterates them (validation, the select, the chips)."""
+
+    def __init__(self, pairs: list):
+        self.pairs = pairs
+
+    def __iter__(self):
+        return iter(self.pairs)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
 
 
 class Role(models.TextChoices):

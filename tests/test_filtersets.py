@@ -1,16 +1,20 @@
 """The FilterSets shared by the web list pages and the API (crm/filtersets.py)."""
 
+import copy
 import datetime as dt
 from urllib.parse import urlencode
 
+import django_filters
 import pytest
+from django import forms
 from django.db import connection
 from django.db.models import Q
 from django.http import QueryDict
 from django.test import RequestFactory
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, override
 
-from crm.choices import ActionStatus, NeedStatus
+from crm.choices import ActionStatus, NeedCategory, NeedStatus
 from crm.filtersets import (
     FILTERSETS,
     ActionItemFilterSet,
@@ -419,3 +423,67 @@ def test_filters_named_and_filterset_with(manager):
     filterset = narrowed(QueryDict("status=assigned&handler=5"), request=request_for(manager))
     assert filterset.is_valid()
     assert list(filterset.form.fields) == ["q", "status", "open", "due_on", "ordering"]
+
+
+def test_a_filtersets_form_class_is_made_once_and_each_form_holds_its_filters_fields(manager):
+    """One form class per FilterSet class (without fields of its own); each FilterSet's form holds the fields its own
+    filters made, in their order, and validates with them."""
+    one = NeedFilterSet(QueryDict("status=assigned"), request=request_for(manager))
+    two = NeedFilterSet(QueryDict("status=bogus"), request=request_for(manager))
+    assert type(one.form) is type(two.form)
+    assert type(one.form).__name__ == "NeedFilterSetForm" and type(one.form).base_fields == {}
+    assert list(one.form.fields) == list(NeedFilterSet.base_filters)
+    assert all(one.form.fields[name] is filter_.field for name, filter_ in one.filters.items())
+    assert one.form.fields["status"] is not two.form.fields["status"]
+    assert one.is_valid() and one.form.cleaned_data["status"] == NeedStatus.ASSIGNED
+    assert not two.is_valid() and list(two.errors) == ["status"]
+    narrowed = filterset_with(NeedFilterSet, {"q", "status"})
+    form = narrowed(QueryDict("status=new"), request=request_for(manager)).form
+    assert type(form) is not type(one.form) and list(form.fields) == ["q", "status"]
+
+
+def test_a_choice_filters_options_are_made_once_per_language(manager):
+    """全部 first, then the enumeration's labels as text: one list per language for every FilterSet, which the select
+    writes as it wrote the lazy labels."""
+    with override("en"):
+        first = NeedFilterSet(QueryDict("status=new"), request=request_for(manager)).form
+        again = NeedFilterSet(QueryDict("open=true"), request=request_for(manager)).form
+        english = list(first.fields["status"].widget.choices)
+        expected = [("", "All"), *((value, str(label)) for value, label in NeedStatus.choices)]
+        html = str(first["status"])
+    with override("zh-hans"):
+        chinese = NeedFilterSet(None, request=request_for(manager)).form.fields["status"].widget.choices
+        assert list(chinese)[:2] == [("", "全部"), ("new", str(NeedStatus.NEW.label))]
+    assert again.fields["status"].widget.choices is first.fields["status"].widget.choices is not chinese
+    assert english == expected
+    assert all(type(label) is str for _value, label in english)
+    with override("en"):
+        lazy = forms.Select(choices=[("", gettext_lazy("All")), *NeedStatus.choices])
+        assert html == lazy.render("status", "new", attrs={"id": "id_status"})
+    policy = PolicyFilterSet(None, request=request_for(manager)).form.fields["need_category"]
+    assert list(policy.choices) == [("", policy.empty_label), *NeedCategory.choices]
+
+
+def test_no_qualification_chosen_is_an_empty_filter(manager, monkeypatch):
+    """No qualification chosen is an empty list, which django-filter skips as every empty filter: its method is not
+    given an empty queryset to walk (a statement compiled to find nothing on every enterprises list)."""
+    given = []
+    monkeypatch.setattr(EnterpriseFilterSet, "filter_qualifications", lambda self, qs, name, value: given.append(value))
+    filterset = EnterpriseFilterSet(QueryDict("is_linked=true"), request=request_for(manager))
+    assert filterset.is_valid() and filterset.form.cleaned_data["qualifications"] == []
+    assert filterset.qs is not None and given == []
+    assert [chip.name for chip in filterset.chips] == ["is_linked"]
+    assert not EnterpriseFilterSet(QueryDict("qualifications=x!"), request=request_for(manager)).is_valid()
+
+
+def test_a_filtersets_filters_are_copied_without_the_copy_protocol(manager, monkeypatch):
+    """Each FilterSet's filters are copies of the class's (its own ``extra``, ``model`` and ``parent``), made by writing
+    their attributes into new instances, not by ``copy.copy``'s reduce protocol (a dozen calls a filter)."""
+    copied, copy_copy = [], copy.copy
+    monkeypatch.setattr(copy, "copy", lambda value: copied.append(value) or copy_copy(value))
+    filterset = NeedFilterSet(QueryDict("status=new"), request=request_for(manager))
+    assert not [value for value in copied if isinstance(value, django_filters.Filter)]
+    for name, base in NeedFilterSet.base_filters.items():
+        own = filterset.filters[name]
+        assert type(own) is type(base) and own is not base and own.extra == base.extra and own.extra is not base.extra
+        assert own.parent is filterset and own.model is Need and own.label == base.label

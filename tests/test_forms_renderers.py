@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 from django_filters.widgets import DateRangeWidget, RangeWidget
 
+from crm.forms import renderers
 from crm.forms.base import style_form
 from crm.forms.renderers import INPUT_TEMPLATES, RANGE_TEMPLATE, SiteFormRenderer, WrittenOptions
 from crm.forms.widgets import PairChoices, Picker, PickerMultiple, Select, SelectMultiple
@@ -77,6 +78,10 @@ def both(widget: forms.Widget, name: str, value, attrs=None) -> tuple[str, str]:
         (SelectMultiple(choices=CHOICES, attrs={"size": 4}), [1, "safe", ""]),
         (SelectMultiple(choices=GROUPED), ["10", "10", "13"]),
         (Select(choices=[]), None),
+        (Select(choices=[("", "全部"), ("a", "甲"), ("b", "乙")]), "b"),
+        (Select(choices=[("", "全部"), ("g", [("x&y", "甲"), ("z", "乙")]), ("h", [("q", "丙")])]), "x&y"),
+        (Select(choices=[("", gettext_lazy("All")), ("320831", "盱眙"), ("320800", mark_safe("<i>淮安</i>"))]), None),
+        (Select(choices=[("", gettext_lazy("All")), ("a", gettext_lazy("Visits")), ("b", "乙")]), "a"),
     ],
 )
 def test_select_html_is_what_the_templates_write(widget, value, english):
@@ -91,6 +96,34 @@ def test_pair_choices_are_the_choices_django_normalizes_them_to(choices):
     assert Picker(choices=given).choices is given  # taken as it is, not checked option by option
     assert list(given) == list(Picker(choices=choices).choices) == list(forms.Select(choices=choices).choices)
     assert len(given) == len(choices) and bool(given) is bool(choices)
+
+
+def test_plain_text_labels_are_written_without_an_escape_each(monkeypatch, english):
+    """Labels that escaping leaves as they are (most: names, translated enumerations) are written as they are, found
+    by one search of them all, not escaped one by one; a group with one to escape is escaped, the others are not."""
+    shown, calls = renderers._shown, []
+    monkeypatch.setattr(renderers, "_shown", lambda value: calls.append(value) or shown(value))
+    names = [(n, f"企业 {n}") for n in range(1, 51)]
+    rest = [*names[10:], (99, "<b>")]
+    for choices, escaped in (
+        (names, []),
+        ([("", "请选择"), ("我挂钩的企业", names[:10]), ("其他", names[10:])], []),
+        ([("", "请选择"), ("我挂钩的企业", names[:10]), ("其他", rest)], rest),
+    ):
+        calls.clear()
+        picker = Picker(choices=PairChoices(choices), kind="enterprise")
+        site_html = picker.render("e", "3", renderer=SiteFormRenderer())
+        assert [value for value in calls if str(value).startswith(("企业", "<b>"))] == [name for _pk, name in escaped]
+        assert site_html == Picker(choices=choices, kind="enterprise").render("e", "3", renderer=DjangoTemplates())
+
+
+@pytest.mark.django_db
+def test_a_model_fields_options_are_read_once(django_assert_num_queries):
+    DepartmentFactory(name="甲"), DepartmentFactory(name="乙 <b>")
+    widget = Select()
+    widget.choices = forms.ModelChoiceField(Department.objects.select_related("bureau").order_by("pk")).choices
+    with django_assert_num_queries(1):  # the options, not a count before them
+        assert "乙 &lt;b&gt;" in widget.render("department", None, renderer=SiteFormRenderer())
 
 
 PEOPLE = [(2, "甲 <b>&"), (3, "乙"), (10, '丙 "q"')]

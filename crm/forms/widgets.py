@@ -17,10 +17,10 @@ from django import forms
 from django.forms.renderers import get_default_renderer
 from django.forms.widgets import ChoiceWidget
 from django.urls import reverse
-from django.utils.choices import BaseChoiceIterator
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from crm.choices import ChoicePairs
 from crm.forms.renderers import (
     OPTION_TEMPLATE,
     SELECT_TEMPLATE,
@@ -43,23 +43,15 @@ PLACEHOLDERS = {
 EMPTY_LABELS = {"", "---------"}
 
 
-class PairChoices(BaseChoiceIterator):
-    """Choices built already in the form Django normalizes them to: ``(value, label)`` pairs and ``(group label,
-    [pairs])`` (the staff and enterprise pickers' rows, ~500 options on a list's filter panel). Django's
-    ``normalize_choices`` takes a choice iterator as it is instead of testing every option against a series of
-    abstract classes (~5 % of a visits list request). ``written``: pairs after ``pairs`` whose options the renderer
-    writes once per process (``WrittenOptions``)."""
+class PairChoices(ChoicePairs):
+    """``ChoicePairs`` of a picker or a list's staff filter (the staff and enterprise pickers' rows, ~500 options on a
+    list's filter panel: Django's normalizing of them was ~5 % of a visits list request). ``written``: pairs after
+    ``pairs`` whose options the renderer writes once per process (``WrittenOptions``)."""
 
     def __init__(self, pairs: list, *, written: WrittenOptions | None = None):
+        super().__init__(pairs if written is None else [*pairs, *written.pairs])
         self.head = pairs
         self.written = written
-        self.pairs = pairs if written is None else [*pairs, *written.pairs]
-
-    def __iter__(self):
-        return iter(self.pairs)
-
-    def __len__(self) -> int:
-        return len(self.pairs)
 
 
 class OptionsFromChoices:
