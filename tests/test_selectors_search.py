@@ -404,3 +404,27 @@ def test_postgresql_short_enterprise_q_filters_the_rows_in_place_and_stays_right
         visits = Visit.objects.filter(enterprise__in=rows)
         assert set(visits) == set(Visit.objects.filter(enterprise__in=wanted)), text
     assert {world.enterprise.pk, other.pk} <= {e.pk for e in enterprise_text_filter(Enterprise.objects.all(), "沈")}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="migration 0021's generated grams are PostgreSQL's")
+def test_postgresql_enterprise_q_of_chinese_characters_is_the_grams_alone_with_the_same_rows(world):
+    # What the grams hold beside the fields ``enterprise_search_q`` reads: a contact's mobile and e-mail, pairs
+    # across two fields (none: joined by a space), upper-cased letters.
+    other = EnterpriseFactory(name="淮安华新纤维有限公司", legal_representative="钱华")
+    ContactFactory(enterprise=other, name="孙新", email="sun@华新.cn")
+    by_email = EnterpriseFactory(name="淮安恒通机械有限公司")
+    ContactFactory(enterprise=by_email, name="周立", email="zhou@澄源.cn", mobile="13851710002")
+    for text in ("华新", "华", "新", "钱华", "孙新", "澄源", "澄", "德明", "沈", "立新", "叒", "华钱", "司淮"):
+        rows = enterprise_text_filter(Enterprise.objects.all(), text)
+        sql = str(rows.query)
+        # no LIKE on every candidate's name, credit code and legal representative: the grams give the rows
+        assert "search_grams" in sql and 'UPPER("crm_enterprise"."name"' not in sql, text
+        wanted = Enterprise.objects.filter(enterprise_search_q(text, contact_model=Contact))
+        assert set(rows) == set(wanted), text
+        assert rows.count() == wanted.count(), text
+        visits = Visit.objects.filter(enterprise__in=rows)  # as a subquery (``U0``)
+        assert set(visits) == set(Visit.objects.filter(enterprise__in=wanted)), text
+    assert set(enterprise_text_filter(Enterprise.objects.all(), "澄源")) == {world.enterprise}  # not by e-mail
+    # other texts keep the LIKE after the grams: a credit code is matched case-sensitively, letters upper-cased
+    for text in ("ab", "9", "澄a"):
+        assert 'UPPER("crm_enterprise"."name"' in str(enterprise_text_filter(Enterprise.objects.all(), text).query)
