@@ -428,3 +428,32 @@ def test_postgresql_enterprise_q_of_chinese_characters_is_the_grams_alone_with_t
     # other texts keep the LIKE after the grams: a credit code is matched case-sensitively, letters upper-cased
     for text in ("ab", "9", "澄a"):
         assert 'UPPER("crm_enterprise"."name"' in str(enterprise_text_filter(Enterprise.objects.all(), text).query)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 index of migration 0016 is SQLite's")
+def test_sqlite_enterprise_q_of_chinese_characters_comes_from_the_index_with_the_same_rows(world):
+    # The grams drop "~" (migration 0016): 华~新 holds the pair 华新 there, not in its name; such rows are checked.
+    EnterpriseFactory(name="淮安华~新纤维有限公司")  # not 华新
+    EnterpriseFactory(name="淮安恒~通有限公司", legal_representative="钱华新")  # 华新, by its legal representative
+    EnterpriseFactory(name="淮安华新纤维有限公司", legal_representative="钱~华")  # 华新; not 钱华
+    ContactFactory(enterprise=EnterpriseFactory(name="淮安顺达机械有限公司"), name="孙~新")  # not 孙新
+    ContactFactory(enterprise=EnterpriseFactory(name="淮安孙新机械有限公司"), name="孙~新")  # 孙新, by its name
+    ContactFactory(enterprise=EnterpriseFactory(name="淮安长江物流有限公司"), name="孙新")  # 孙新, by a contact
+    for text in ("华新", "华", "新", "钱华", "孙新", "孙", "澄源", "德明", "沈", "立新", "叒", "~"):
+        rows = enterprise_text_filter(Enterprise.objects.all(), text)
+        wanted = Enterprise.objects.filter(enterprise_search_q(text, contact_model=Contact))
+        assert set(rows) == set(wanted), text
+        assert rows.count() == wanted.count(), text
+        visits = Visit.objects.filter(enterprise__in=rows)  # as a subquery
+        assert set(visits) == set(Visit.objects.filter(enterprise__in=wanted)), text
+    rows = enterprise_text_filter(Enterprise.objects.all(), "华新")
+    sql, params = rows.query.sql_with_params()
+    # no LIKE on every candidate's fields nor a contacts' EXISTS per row: the index's rows, the few "~" rows checked
+    assert '"crm_enterprise"."name" LIKE' not in sql and "EXISTS" not in sql
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = [row[-1] for row in cursor.fetchall()]
+    assert plan.count("SCAN crm_enterprise USING INDEX crm_ent_tilde_idx") == 2, plan
+    # texts that could be part of a credit code, or of Latin letters, keep the LIKE of enterprise_search_q
+    for text in ("ab", "9", "澄a", "新材料"):
+        assert '"crm_enterprise"."name" LIKE' in str(enterprise_text_filter(Enterprise.objects.all(), text).query)

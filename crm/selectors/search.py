@@ -348,6 +348,28 @@ _CREDIT_CODE_ALPHABET = re.compile(r"[0-9A-HJ-NP-RTUW-Y]+")
 # upper-cased grams of migration 0021 all say the same of them.
 _IDEOGRAPHS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 
+# SQLite, a text of one or two Chinese characters (``_IDEOGRAPHS``): the enterprises ``enterprise_search_q`` finds,
+# from the index of the global search (migration 0016) with no LIKE on every candidate. The grams hold such a text
+# exactly when the name or legal representative does, but for a row of either holding a "~", which the grams drop
+# (the few of index crm_ent_tilde_idx: checked by LIKE); a contact's grams are of its name alone, and the contact
+# gives its enterprise when its name, or the enterprise's own fields (a "~" again), hold the text. Parameters: the
+# FTS5 expression twice, the LIKE pattern three times, the expression, the pattern four times. ``+id``: the few
+# "~" rows from their index, not the many candidates' rows by key.
+_TILDE = "(\"name\" LIKE '%%~%%' ESCAPE '\\' OR \"legal_representative\" LIKE '%%~%%' ESCAPE '\\')"  # as the index
+_OWN_FIELDS = (
+    "({0}name LIKE %s ESCAPE '\\' OR {0}credit_code LIKE %s ESCAPE '\\' OR {0}legal_representative LIKE %s ESCAPE '\\')"
+)
+_SQLITE_SHORT_IDEOGRAPHS = (
+    "SELECT rowid FROM crm_search_enterprise WHERE crm_search_enterprise MATCH %s "
+    f"AND rowid NOT IN (SELECT id FROM crm_enterprise WHERE {_TILDE}) "
+    f"UNION ALL SELECT id FROM crm_enterprise WHERE {_TILDE} "
+    "AND +id IN (SELECT rowid FROM crm_search_enterprise WHERE crm_search_enterprise MATCH %s) "
+    f"AND {_OWN_FIELDS.format('')} "
+    "UNION ALL SELECT c.enterprise_id FROM crm_contact c JOIN crm_enterprise e ON e.id = c.enterprise_id "
+    "WHERE c.id IN (SELECT rowid FROM crm_search_contact WHERE crm_search_contact MATCH %s) "
+    f"AND (c.name LIKE %s ESCAPE '\\' OR {_OWN_FIELDS.format('e.')})"
+)
+
 
 class _EnterpriseShortGrams(Expression):
     """PostgreSQL: the enterprise's own ``search_grams`` (migration 0021) hold ``text`` (upper-cased) or its
@@ -418,12 +440,16 @@ def enterprise_text_filter(queryset: QuerySet, text: str) -> QuerySet:
         if grams.exact:
             return queryset.filter(grams)
         return queryset.filter(grams).filter(enterprise_search_q(text, contact_model=Contact))
-    exact = enterprise_search_q(text, contact_model=Contact)
     if connection.vendor != "sqlite":
-        return queryset.filter(exact)
+        return queryset.filter(enterprise_search_q(text, contact_model=Contact))
+    exact = enterprise_search_q(text, contact_model=Contact)
     if len(text) < 3 and (_CREDIT_CODE_ALPHABET.fullmatch(text.upper()) or "~" in text):
         return queryset.filter(exact)
     expression = "body:" + _phrase(text) if len(text) >= 3 else "grams:" + _phrase(text + "~" * (3 - len(text)))
+    if len(text) < 3 and _IDEOGRAPHS.fullmatch(text):
+        pattern = f"%{connection.ops.prep_for_like_query(text)}%"
+        params = (expression, expression, *[pattern] * 3, expression, *[pattern] * 4)
+        return queryset.filter(pk__in=RawSQL(_SQLITE_SHORT_IDEOGRAPHS, params))
     candidates = RawSQL(
         "SELECT rowid FROM crm_search_enterprise WHERE crm_search_enterprise MATCH %s "
         "UNION SELECT enterprise_id FROM crm_contact WHERE id IN "
