@@ -404,3 +404,56 @@ def test_postgresql_short_enterprise_q_filters_the_rows_in_place_and_stays_right
         visits = Visit.objects.filter(enterprise__in=rows)
         assert set(visits) == set(Visit.objects.filter(enterprise__in=wanted)), text
     assert {world.enterprise.pk, other.pk} <= {e.pk for e in enterprise_text_filter(Enterprise.objects.all(), "沈")}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="migration 0021's generated grams are PostgreSQL's")
+def test_postgresql_enterprise_q_of_chinese_characters_is_the_grams_alone_with_the_same_rows(world):
+    # What the grams hold beside the fields ``enterprise_search_q`` reads: a contact's mobile and e-mail, pairs
+    # across two fields (none: joined by a space), upper-cased letters.
+    other = EnterpriseFactory(name="淮安华新纤维有限公司", legal_representative="钱华")
+    ContactFactory(enterprise=other, name="孙新", email="sun@华新.cn")
+    by_email = EnterpriseFactory(name="淮安恒通机械有限公司")
+    ContactFactory(enterprise=by_email, name="周立", email="zhou@澄源.cn", mobile="13851710002")
+    for text in ("华新", "华", "新", "钱华", "孙新", "澄源", "澄", "德明", "沈", "立新", "叒", "华钱", "司淮"):
+        rows = enterprise_text_filter(Enterprise.objects.all(), text)
+        sql = str(rows.query)
+        # no LIKE on every candidate's name, credit code and legal representative: the grams give the rows
+        assert "search_grams" in sql and 'UPPER("crm_enterprise"."name"' not in sql, text
+        wanted = Enterprise.objects.filter(enterprise_search_q(text, contact_model=Contact))
+        assert set(rows) == set(wanted), text
+        assert rows.count() == wanted.count(), text
+        visits = Visit.objects.filter(enterprise__in=rows)  # as a subquery (``U0``)
+        assert set(visits) == set(Visit.objects.filter(enterprise__in=wanted)), text
+    assert set(enterprise_text_filter(Enterprise.objects.all(), "澄源")) == {world.enterprise}  # not by e-mail
+    # other texts keep the LIKE after the grams: a credit code is matched case-sensitively, letters upper-cased
+    for text in ("ab", "9", "澄a"):
+        assert 'UPPER("crm_enterprise"."name"' in str(enterprise_text_filter(Enterprise.objects.all(), text).query)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 index of migration 0016 is SQLite's")
+def test_sqlite_enterprise_q_of_chinese_characters_comes_from_the_index_with_the_same_rows(world):
+    # The grams drop "~" (migration 0016): 华~新 holds the pair 华新 there, not in its name; such rows are checked.
+    EnterpriseFactory(name="淮安华~新纤维有限公司")  # not 华新
+    EnterpriseFactory(name="淮安恒~通有限公司", legal_representative="钱华新")  # 华新, by its legal representative
+    EnterpriseFactory(name="淮安华新纤维有限公司", legal_representative="钱~华")  # 华新; not 钱华
+    ContactFactory(enterprise=EnterpriseFactory(name="淮安顺达机械有限公司"), name="孙~新")  # not 孙新
+    ContactFactory(enterprise=EnterpriseFactory(name="淮安孙新机械有限公司"), name="孙~新")  # 孙新, by its name
+    ContactFactory(enterprise=EnterpriseFactory(name="淮安长江物流有限公司"), name="孙新")  # 孙新, by a contact
+    for text in ("华新", "华", "新", "钱华", "孙新", "孙", "澄源", "德明", "沈", "立新", "叒", "~"):
+        rows = enterprise_text_filter(Enterprise.objects.all(), text)
+        wanted = Enterprise.objects.filter(enterprise_search_q(text, contact_model=Contact))
+        assert set(rows) == set(wanted), text
+        assert rows.count() == wanted.count(), text
+        visits = Visit.objects.filter(enterprise__in=rows)  # as a subquery
+        assert set(visits) == set(Visit.objects.filter(enterprise__in=wanted)), text
+    rows = enterprise_text_filter(Enterprise.objects.all(), "华新")
+    sql, params = rows.query.sql_with_params()
+    # no LIKE on every candidate's fields nor a contacts' EXISTS per row: the index's rows, the few "~" rows checked
+    assert '"crm_enterprise"."name" LIKE' not in sql and "EXISTS" not in sql
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = [row[-1] for row in cursor.fetchall()]
+    assert plan.count("SCAN crm_enterprise USING INDEX crm_ent_tilde_idx") == 2, plan
+    # texts that could be part of a credit code, or of Latin letters, keep the LIKE of enterprise_search_q
+    for text in ("ab", "9", "澄a", "新材料"):
+        assert '"crm_enterprise"."name" LIKE' in str(enterprise_text_filter(Enterprise.objects.all(), text).query)
