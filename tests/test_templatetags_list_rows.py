@@ -7,7 +7,7 @@ from django.db.models import Value
 from django.template import Context, Template
 from django.utils import translation
 
-from crm.models import ActionItem, Enterprise, Need, Notification, Policy, Project, User, Visit
+from crm.models import ActionItem, Enterprise, Need, Notification, Policy, Project, ProjectMilestone, User, Visit
 from crm.templatetags import list_rows
 from crm.templatetags.crm_tags import badge
 from crm.templatetags.list_rows import (
@@ -30,6 +30,7 @@ from tests.factories import (
     OfferingFactory,
     PolicyFactory,
     ProjectFactory,
+    ProjectMilestoneFactory,
     ReportFactory,
     UserFactory,
     VisitFactory,
@@ -402,3 +403,46 @@ def test_notification_rows_write_what_the_loop_wrote(language, rf):
         assert written == expected
         assert expected.count("<li ") == 4 and expected.count('name="next"') == 1
         assert expected.count("notification-unread") == 2 and "A &amp; &lt;B&gt;" in expected
+
+
+# templates/crm/programmes/milestones.html's loop before it became {% milestone_rows object_list %}.
+MILESTONES_LOOP_TEMPLATE = """{% load crm_tags %}<tbody>
+    {% for m in object_list %}
+    <tr data-project="{{ m.project_id }}">
+      <td><a href="{% url_pk 'crm:project-detail' m.project_id %}#schedule">{{ m.project.name }}</a>{% if m.project.enterprise %}<div class="small text-body-secondary">{{ m.project.enterprise.name }}</div>{% endif %}</td>
+      <td>{{ m.project.region.name }}</td>
+      <td>{{ m.get_kind_display }}</td>
+      <td class="text-nowrap">{{ m.planned_on|date:"Y-m-d" }}</td>
+      <td class="text-end text-danger fw-semibold">{{ m.days_late }}</td>
+    </tr>
+    {% endfor %}
+    </tbody>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_milestone_rows_write_what_the_loop_wrote(language):
+    """A project with and without its enterprise, names to escape, two kinds sharing their labels."""
+    projects = [
+        ProjectFactory(name="项目 <A&B>", enterprise=EnterpriseFactory(name="企业 & <一>")),
+        ProjectFactory(enterprise=None),
+        ProjectFactory(enterprise=EnterpriseFactory()),
+    ]
+    kinds = ["started", "completed", "started"]
+    for project, kind in zip(projects, kinds, strict=True):
+        ProjectMilestoneFactory(project=project, kind=kind, planned_on=today() - dt.timedelta(days=1234))
+    rows = list(
+        ProjectMilestone.objects.filter(project__in=projects)
+        .select_related("project", "project__region", "project__enterprise")
+        .order_by("pk")
+    )
+    for days, row in enumerate(rows, start=1233):
+        row.days_late = days
+    with translation.override(language):
+        context = {"object_list": rows}
+        expected = Template(MILESTONES_LOOP_TEMPLATE).render(Context(context))
+        written = Template("{% load list_rows %}<tbody>\n    {% milestone_rows object_list %}\n    </tbody>").render(
+            Context(context)
+        )
+        assert written == expected
+        assert expected.count("<tr ") == 3 and expected.count("text-body-secondary") == 2
+        assert "项目 &lt;A&amp;B&gt;" in expected

@@ -1,5 +1,6 @@
 """The rows of the busiest list pages, written in Python (``{% visit_row v %}``, ``need_row``, ``action_item_row``,
-``enterprise_row``, ``project_row``, ``policy_row``; the notifications' items, ``notification_rows``).
+``enterprise_row``, ``project_row``, ``policy_row``; the notifications' items, ``notification_rows``; the milestone
+lag lists' rows, ``milestone_rows``).
 
 A list row drawn by the template language costs some thirty node renders (variables, filters, ``{% if %}``,
 ``{% url_pk %}``, ``{% badge %}``) and as many trips through Django's lazy-aware escaping: a good part of a list
@@ -362,6 +363,29 @@ def notification_rows(context, notifications) -> str:
             "    </li>\n    "
         )
     return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown; badge and the CSRF node escape theirs)
+
+
+@register.simple_tag
+def milestone_rows(milestones) -> str:
+    """The rows of a milestone lag list (templates/crm/programmes/milestones.html): the bytes its ``{% for m in
+    object_list %}`` loop wrote, each milestone's kind label and the project link's path made once per page."""
+    labels = ValueLabels()
+    parts = []
+    for m in milestones:
+        project = m.project
+        enterprise = project.enterprise if project.enterprise_id else None
+        under = f'<div class="small text-body-secondary">{shown(enterprise.name)}</div>' if enterprise else ""
+        parts.append(
+            f'\n    <tr data-project="{shown(m.project_id)}">\n'
+            f'      <td><a href="{shown(labels.url("crm:project-detail", m.project_id))}#schedule">'
+            f"{shown(project.name)}</a>{under}</td>\n"
+            f"      <td>{shown(project.region.name)}</td>\n"
+            f"      <td>{labels.label(m, 'kind')}</td>\n"
+            f'      <td class="text-nowrap">{ymd(m.planned_on)}</td>\n'
+            f'      <td class="text-end text-danger fw-semibold">{shown(m.days_late)}</td>\n'
+            "    </tr>\n    "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown)
 
 
 # The row of each list page's table, by the name its template gives ``table_rows``.
