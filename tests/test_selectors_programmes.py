@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.choices import OPEN_CULTIVATION_STAGES, CultivationStage, MilestoneKind
 from crm.models import Cultivation, CultivationTarget, Project, ProjectMilestone, ProjectProgress
+from crm.selectors import programmes
 from crm.selectors.programmes import (
     LAG_LISTS,
     BoardCard,
@@ -28,6 +29,7 @@ from tests.factories import (
     ProjectFactory,
     ProjectMilestoneFactory,
     ProjectProgressFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -187,6 +189,37 @@ def test_the_lag_counts_are_the_lengths_of_the_lag_lists(manager, county_manager
         expected = {which: len(list(milestone_lag(user=user, which=which, today=today))) for which in LAG_LISTS}
         assert counts == expected
         assert all(expected.values())
+
+
+def test_the_lag_counts_are_compiled_once_per_shape_of_user(
+    manager, county_manager, regions, compiled_sql, monkeypatch
+):
+    """The lag counts' statement is the one ``aggregate()`` ran, compiled on a scope's first call only: a later day
+    compiles nothing and counts its own (a county its region's projects); a user who sees nothing counts 0."""
+    monkeypatch.setattr(programmes, "_LAG_COUNTS", {}, raising=False)
+    today = dt.date(2026, 6, 10)
+    for region in ("320812", "320831", "320831"):
+        project = ProjectFactory(region=regions[region])
+        ProjectMilestoneFactory(project=project, kind="signed", actual_on=today - dt.timedelta(days=40))
+        ProjectMilestoneFactory(project=project, kind="started", planned_on=today - dt.timedelta(days=3))
+
+    def by_aggregate(user, day):
+        late = ProjectMilestone.objects.visible_to(user).filter(actual_on__isnull=True, planned_on__lt=day)
+        reached = ProjectMilestone.objects.filter(kind="signed", actual_on__isnull=False).values("project_id")
+        return late.filter(kind="started", project_id__in=reached).count()
+
+    for user in (manager, county_manager):
+        milestone_lag_counts(user=user, today=today)
+        for day in (today, today - dt.timedelta(days=2), today - dt.timedelta(days=5)):
+            with compiled_sql() as compiled:
+                counts = milestone_lag_counts(user=user, today=day)
+            assert compiled == []
+            assert counts["signed_not_started"] == by_aggregate(user, day)
+    assert milestone_lag_counts(user=manager, today=today)["signed_not_started"] == 3
+    assert milestone_lag_counts(user=county_manager, today=today)["signed_not_started"] == 2
+    with compiled_sql() as compiled:
+        assert set(milestone_lag_counts(user=UserFactory(bureau=None, department=None), today=today).values()) == {0}
+    assert compiled == []
 
 
 def _rates_by_hand(user) -> tuple:

@@ -7,7 +7,7 @@ from django.db.models import Value
 from django.template import Context, Template
 from django.utils import translation
 
-from crm.models import ActionItem, Enterprise, Need, Policy, Project, User, Visit
+from crm.models import ActionItem, Enterprise, Need, Notification, Policy, Project, ProjectMilestone, User, Visit
 from crm.templatetags import list_rows
 from crm.templatetags.crm_tags import badge
 from crm.templatetags.list_rows import (
@@ -26,9 +26,12 @@ from tests.factories import (
     DepartmentFactory,
     EnterpriseFactory,
     NeedFactory,
+    NotificationFactory,
     OfferingFactory,
     PolicyFactory,
     ProjectFactory,
+    ProjectMilestoneFactory,
+    ReportFactory,
     UserFactory,
     VisitFactory,
     today,
@@ -347,3 +350,99 @@ def test_list_table_rows_make_each_badge_label_and_link_path_once(monkeypatch):
     html = table_rows("need", needs)
     assert sorted(made) == ["accepted", "urgent"] and html.count('data-value="accepted"') == 5
     assert paths == ["crm:need-detail"] and html.count('href="/needs/3/"') == 1
+
+
+# templates/crm/notifications/list.html's loop before it became {% notification_rows notifications %}.
+NOTIFICATIONS_LOOP_TEMPLATE = """{% load i18n crm_tags %}
+    {% for n in notifications %}
+    <li class="list-group-item{% if not n.read_at %} notification-unread{% endif %}" data-id="{{ n.pk }}" data-read="{% if n.read_at %}1{% else %}0{% endif %}">
+      <div class="d-flex justify-content-between gap-2 align-items-start">
+        <div>
+          <div>{% badge n.kind n.get_kind_display %} {{ n.text }}</div>
+          <div class="small text-body-secondary">{{ n.created_at|date:"Y-m-d H:i" }}{% if n.read_at %} · {% translate "read" %}{% endif %}</div>
+        </div>
+        <form method="post" action="{% url_pk 'crm:notification-read' n.pk %}" class="flex-shrink-0">{% csrf_token %}
+          {% if "need" in n.opens or n.export_job_id or n.report_id %}
+          <button class="btn btn-sm btn-outline-primary" type="submit">{% translate "Open" %}</button>
+          {% elif not n.read_at %}
+          <input type="hidden" name="next" value="{{ request.get_full_path }}">
+          <button class="btn btn-sm btn-outline-secondary" type="submit">{% translate "Mark read" %}</button>
+          {% endif %}
+        </form>
+      </div>
+    </li>
+    {% endfor %}
+  </ul>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_notification_rows_write_what_the_loop_wrote(language, rf):
+    """Each branch of a notification's form: its need opens (Open), a report (Open), unread with a need the user may
+    not open (Mark read, back to this page), read with nothing to open (no button); its kind's badge, its text
+    escaped, its local time and "read"."""
+    recipient = UserFactory()
+    read_at = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)  # 07:30 the next day in Beijing
+    made = [
+        NotificationFactory(recipient=recipient, kind="assigned", need=NeedFactory(), text="A & <B>"),
+        NotificationFactory(recipient=recipient, kind="status", report=ReportFactory(), read_at=read_at),
+        NotificationFactory(recipient=recipient, kind="assigned", need=NeedFactory()),
+        NotificationFactory(recipient=recipient, kind="note", read_at=read_at),
+    ]
+    rows = list(Notification.objects.filter(pk__in=[n.pk for n in made]).order_by("pk"))
+    Notification.objects.filter(pk=rows[0].pk).update(created_at=read_at)
+    rows[0].created_at = read_at
+    for row, opens in zip(rows, [{"need"}, set(), set(), set()], strict=True):
+        row.opens = opens
+    request = rf.get("/notifications/?unread=1&q=<x>")
+    with translation.override(language):
+        context = {"notifications": rows, "request": request, "csrf_token": "TOKEN"}
+        expected = Template(NOTIFICATIONS_LOOP_TEMPLATE).render(Context(context))
+        written = Template("{% load list_rows %}\n    {% notification_rows notifications %}\n  </ul>").render(
+            Context(context)
+        )
+        assert written == expected
+        assert expected.count("<li ") == 4 and expected.count('name="next"') == 1
+        assert expected.count("notification-unread") == 2 and "A &amp; &lt;B&gt;" in expected
+
+
+# templates/crm/programmes/milestones.html's loop before it became {% milestone_rows object_list %}.
+MILESTONES_LOOP_TEMPLATE = """{% load crm_tags %}<tbody>
+    {% for m in object_list %}
+    <tr data-project="{{ m.project_id }}">
+      <td><a href="{% url_pk 'crm:project-detail' m.project_id %}#schedule">{{ m.project.name }}</a>{% if m.project.enterprise %}<div class="small text-body-secondary">{{ m.project.enterprise.name }}</div>{% endif %}</td>
+      <td>{{ m.project.region.name }}</td>
+      <td>{{ m.get_kind_display }}</td>
+      <td class="text-nowrap">{{ m.planned_on|date:"Y-m-d" }}</td>
+      <td class="text-end text-danger fw-semibold">{{ m.days_late }}</td>
+    </tr>
+    {% endfor %}
+    </tbody>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_milestone_rows_write_what_the_loop_wrote(language):
+    """A project with and without its enterprise, names to escape, two kinds sharing their labels."""
+    projects = [
+        ProjectFactory(name="项目 <A&B>", enterprise=EnterpriseFactory(name="企业 & <一>")),
+        ProjectFactory(enterprise=None),
+        ProjectFactory(enterprise=EnterpriseFactory()),
+    ]
+    kinds = ["started", "completed", "started"]
+    for project, kind in zip(projects, kinds, strict=True):
+        ProjectMilestoneFactory(project=project, kind=kind, planned_on=today() - dt.timedelta(days=1234))
+    rows = list(
+        ProjectMilestone.objects.filter(project__in=projects)
+        .select_related("project", "project__region", "project__enterprise")
+        .order_by("pk")
+    )
+    for days, row in enumerate(rows, start=1233):
+        row.days_late = days
+    with translation.override(language):
+        context = {"object_list": rows}
+        expected = Template(MILESTONES_LOOP_TEMPLATE).render(Context(context))
+        written = Template("{% load list_rows %}<tbody>\n    {% milestone_rows object_list %}\n    </tbody>").render(
+            Context(context)
+        )
+        assert written == expected
+        assert expected.count("<tr ") == 3 and expected.count("text-body-secondary") == 2
+        assert "项目 &lt;A&amp;B&gt;" in expected

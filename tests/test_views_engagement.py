@@ -485,6 +485,17 @@ class TestNotifications:
         response = client.post(reverse("crm:notification-read", args=[notice.pk]), {"next": "https://evil.example/"})
         assert response["Location"] == reverse("crm:notification-list")
 
+    def test_list_reads_the_notifications_alone(self, client, officer, need):
+        """The list shows a notification's own columns (and its need's key, for ``links_mark``): its rows are read
+        without joining their needs and action items, whose columns nothing on the page shows."""
+        Notification.objects.create(recipient=officer, kind="note", text="请查看", need=need)
+        client.force_login(officer)
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(reverse("crm:notification-list")).content.decode()
+        assert "请查看" in html
+        rows = [q["sql"] for q in ctx.captured_queries if '"crm_notification"."text"' in q["sql"]]
+        assert len(rows) == 1 and "JOIN" not in rows[0]
+
     @pytest.mark.parametrize("page", ["abc", "0", "-1", "99999", "\x00"])
     def test_odd_page_number_shows_a_page(self, client, officer, page):
         Notification.objects.create(recipient=officer, kind="note", text="第一条")

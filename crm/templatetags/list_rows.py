@@ -1,5 +1,6 @@
 """The rows of the busiest list pages, written in Python (``{% visit_row v %}``, ``need_row``, ``action_item_row``,
-``enterprise_row``, ``project_row``, ``policy_row``).
+``enterprise_row``, ``project_row``, ``policy_row``; the notifications' items, ``notification_rows``; the milestone
+lag lists' rows, ``milestone_rows``).
 
 A list row drawn by the template language costs some thirty node renders (variables, filters, ``{% if %}``,
 ``{% url_pk %}``, ``{% badge %}``) and as many trips through Django's lazy-aware escaping: a good part of a list
@@ -10,7 +11,10 @@ come from crm_tags; tests/test_templatetags_list_rows.py renders both), so the p
 
 from django import template
 from django.template.defaultfilters import truncatechars
+from django.template.defaulttags import CsrfTokenNode
+from django.utils import dateformat
 from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
 
 from crm.templatetags.crm_tags import badge, escalation_badge, related_rows, shown, url_pk, url_pk_parts, ymd
@@ -309,6 +313,79 @@ def action_items_table_rows(items) -> str:
             "    </tr>\n  "
         )
     return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown; badge escapes its own)
+
+
+_CSRF = CsrfTokenNode()
+
+
+@register.simple_tag(takes_context=True)
+def notification_rows(context, notifications) -> str:
+    """The items of the notifications list (templates/crm/notifications/list.html): the bytes its ``{% for n in
+    notifications %}`` loop wrote (thirty a page, each with its kind's badge, its date and its read form), the CSRF
+    field, the words and the page's path made once for the page, each kind's badge once per kind."""
+    labels = ValueLabels()
+    csrf = _CSRF.render(context)
+    read = shown(gettext("read"))
+    path = shown(context["request"].get_full_path())
+    # The form's two bodies as the {% if %} wrote them: Open, or Mark read coming back to this page.
+    opens = (
+        '\n          <button class="btn btn-sm btn-outline-primary" type="submit">'
+        f"{shown(gettext('Open'))}</button>\n          "
+    )
+    marks = (
+        f'\n          <input type="hidden" name="next" value="{path}">\n'
+        '          <button class="btn btn-sm btn-outline-secondary" type="submit">'
+        f"{shown(gettext('Mark read'))}</button>\n          "
+    )
+    parts = []
+    for n in notifications:
+        read_at = n.read_at
+        if "need" in n.opens or n.export_job_id or n.report_id:
+            action = opens
+        elif not read_at:
+            action = marks
+        else:
+            action = ""
+        created = dateformat.format(template_localtime(n.created_at), "Y-m-d H:i") if n.created_at else ""
+        parts.append(
+            f'\n    <li class="list-group-item{"" if read_at else " notification-unread"}" data-id="{shown(n.pk)}" '
+            f'data-read="{"1" if read_at else "0"}">\n'
+            '      <div class="d-flex justify-content-between gap-2 align-items-start">\n'
+            "        <div>\n"
+            f"          <div>{labels.badge(n, 'kind')} {shown(n.text)}</div>\n"
+            f'          <div class="small text-body-secondary">{created}{f" · {read}" if read_at else ""}</div>\n'
+            "        </div>\n"
+            f'        <form method="post" action="{shown(labels.url("crm:notification-read", n.pk))}" '
+            f'class="flex-shrink-0">{csrf}\n'
+            f"          {action}\n"
+            "        </form>\n"
+            "      </div>\n"
+            "    </li>\n    "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown; badge and the CSRF node escape theirs)
+
+
+@register.simple_tag
+def milestone_rows(milestones) -> str:
+    """The rows of a milestone lag list (templates/crm/programmes/milestones.html): the bytes its ``{% for m in
+    object_list %}`` loop wrote, each milestone's kind label and the project link's path made once per page."""
+    labels = ValueLabels()
+    parts = []
+    for m in milestones:
+        project = m.project
+        enterprise = project.enterprise if project.enterprise_id else None
+        under = f'<div class="small text-body-secondary">{shown(enterprise.name)}</div>' if enterprise else ""
+        parts.append(
+            f'\n    <tr data-project="{shown(m.project_id)}">\n'
+            f'      <td><a href="{shown(labels.url("crm:project-detail", m.project_id))}#schedule">'
+            f"{shown(project.name)}</a>{under}</td>\n"
+            f"      <td>{shown(project.region.name)}</td>\n"
+            f"      <td>{labels.label(m, 'kind')}</td>\n"
+            f'      <td class="text-nowrap">{ymd(m.planned_on)}</td>\n'
+            f'      <td class="text-end text-danger fw-semibold">{shown(m.days_late)}</td>\n'
+            "    </tr>\n    "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown)
 
 
 # The row of each list page's table, by the name its template gives ``table_rows``.
