@@ -156,6 +156,20 @@ def test_coverage_and_not_visited(data, leader):
     assert stale["enterprises"][1]["days_since"] == 130
 
 
+def test_the_stale_enterprises_are_counted_beyond_the_list_with_one_test_of_a_recent_visit(data, leader, regions):
+    """The stale enterprises' count is a window over the list's statement (before its LIMIT): every one of them,
+    not the ten listed; the totals' statement no longer tests each target for a recent visit again."""
+    for seed in range(30, 42):
+        make_enterprise(seed, regions["320812"], data["e1"].bureau, is_linked=True)
+    with CaptureQueriesContext(connection) as context:
+        kpis = dashboard_kpis(user=leader, today=TODAY, fresh=True)
+    stale = kpis["not_visited"]
+    assert stale["count"] == 14 and len(stale["enterprises"]) == 10
+    assert kpis["coverage"] == {"total": 17, "visited": 2, "percent": 11.8}
+    [totals] = [q["sql"] for q in context.captured_queries if q["sql"].startswith('SELECT COUNT(*) AS "total"')]
+    assert totals.count("EXISTS(") == 2, totals  # visited this quarter: a visit or an activity
+
+
 def test_needs_overdue_on_time_satisfaction_and_answer_days(data, leader):
     kpis = dashboard_kpis(user=leader, today=TODAY)
     needs = kpis["needs"]
@@ -298,6 +312,18 @@ def test_a_county_s_visits_are_counted_by_their_stored_region(data, county_offic
         assert "crm_visit_region_idx" in plan, plan
 
 
+def test_the_city_s_visits_per_county_read_one_range_of_the_region_index_per_region(data, leader):
+    """The visits per county of the whole city name every region (``region IN (…)``): a range of
+    ``crm_visit_region_idx`` (region, date) per region, not the whole index tested against the period's dates."""
+    [per_county] = [sql for sql in _county_visit_queries(leader) if sql.startswith('SELECT "crm_visit"."region_id" AS')]
+    assert '"crm_visit"."region_id" IN (' in per_county, per_county
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {per_county}")
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "crm_visit_region_idx (region_id=? AND visited_on>? AND visited_on<?)" in plan, plan
+
+
 def test_visits_counted_by_stored_region_follow_an_enterprise_moved_into_the_county(
     data, county_officer, manager, enterprise
 ):
@@ -337,10 +363,15 @@ def test_the_open_and_overdue_action_items_are_counted_in_one_statement(data, le
     """An officer's open action items and the overdue among them: one grouped statement, not two."""
     assert len([sql for sql in _officer_count_queries(leader) if "crm_actionitem" in sql.split(" FROM ")[0]]) == 1
     ActionItem.objects.create(
-        title="a5", enterprise=data["e2"], owner=officer, due_on=dt.date(2026, 5, 19), status=ActionStatus.PLANNED
+        title="a5",
+        need=data["n3"],
+        enterprise=data["e2"],
+        owner=officer,
+        due_on=dt.date(2026, 5, 19),
+        status=ActionStatus.PLANNED,
     )
     ActionItem.objects.create(  # due today: open, not overdue
-        title="a6", enterprise=data["e2"], owner=officer, due_on=TODAY, status=ActionStatus.IN_PROGRESS
+        title="a6", need=data["n3"], enterprise=data["e2"], owner=officer, due_on=TODAY, status=ActionStatus.IN_PROGRESS
     )
     [row] = dashboard_kpis(user=leader, today=TODAY, fresh=True)["officers"]
     assert (row["actions_open"], row["actions_overdue"]) == (4, 2)

@@ -46,6 +46,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    Window,
 )
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThanOrEqual
@@ -174,19 +175,21 @@ def _coverage(
     )
     recent = Visit.objects.filter(enterprise=OuterRef("pk"), visited_on__gt=stale_cutoff)
     totals = _targets(user).aggregate(
-        total=Count("*"),
-        visited=_rows(filter=Q(Exists(in_quarter)) | Q(Exists(at_activity))),
-        stale=_rows(filter=~Q(Exists(recent))),
+        total=Count("*"), visited=_rows(filter=Q(Exists(in_quarter)) | Q(Exists(at_activity)))
     )
     # The latest visit as a subquery (one step down the enterprise's visit index), not MAX over a join: that
     # grouped by every enterprise column, so SQLite read every operating enterprise's row (~40 ms -> ~5 ms).
     latest = Visit.objects.filter(enterprise=OuterRef("pk")).order_by("-visited_on").values("visited_on")[:1]
-    stale_rows = (
+    # The stale enterprises' count as a window over the list's rows (computed before the LIMIT): each target is
+    # tested for a recent visit once, here, not a second time in the totals above.
+    stale_rows = list(
         _targets(user)
         .filter(~Q(Exists(recent)))
-        .annotate(last_visit=Subquery(latest))
+        .annotate(last_visit=Subquery(latest), stale=Window(Count("*")))
         .order_by(F("last_visit").asc(nulls_first=True), "name", "pk")
-        .values("id", "name", "region_id", "region__name", "is_linked", "is_assisted", "last_visit")[:STALE_LIST_LIMIT]
+        .values("id", "name", "region_id", "region__name", "is_linked", "is_assisted", "last_visit", "stale")[
+            :STALE_LIST_LIMIT
+        ]
     )
     enterprises = [
         {
@@ -206,7 +209,8 @@ def _coverage(
         "visited": totals["visited"],
         "percent": _percent(totals["visited"], totals["total"]),
     }
-    return coverage, {"days": STALE_DAYS, "count": totals["stale"], "enterprises": enterprises}
+    stale = stale_rows[0]["stale"] if stale_rows else 0
+    return coverage, {"days": STALE_DAYS, "count": stale, "enterprises": enterprises}
 
 
 SATISFIED_VALUES = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
@@ -571,17 +575,21 @@ def _open_needs(user, *, today: dt.date, until: dt.date) -> tuple[dict, int]:
 def _counties(user, *, quarter_start: dt.date, today: dt.date, needs: dict) -> list[dict]:
     """Per region: enterprises, visits this quarter (2 grouped queries), open and overdue needs (``needs``: the
     rows of ``_open_needs``)."""
+    regions = list(Region.objects.order_by("sort_order", "code").values_list("code", "name"))
     enterprises = dict(Enterprise.objects.visible_to(user).order_by().values_list("region").annotate(n=Count("*")))
-    # By the visit's stored region (its enterprise's): no join to the enterprises.
+    # By the visit's stored region (its enterprise's): no join to the enterprises. ``region IN (every region)``
+    # (the rows of no region are not shown) lets PostgreSQL read one range of crm_visit_region_idx (region, date)
+    # per region instead of the whole index tested against the dates (the city's quarter at province scale: ~48 ->
+    # ~16 ms); SQLite, from its statistics, skipped through the regions already.
     visits = dict(
         Visit.objects.visible_to(user, region_subqueries=True)
-        .filter(visited_on__gte=quarter_start, visited_on__lte=today)
+        .filter(region__in=[code for code, _ in regions], visited_on__gte=quarter_start, visited_on__lte=today)
         .order_by()
         .values_list("region")
         .annotate(n=Count("*"))
     )
     rows = []
-    for code, name in Region.objects.order_by("sort_order", "code").values_list("code", "name"):
+    for code, name in regions:
         need = needs.get(code, {})
         row = {
             "region": code,
