@@ -425,8 +425,8 @@ def test_query_count_does_not_grow_with_rows(data, leader, officer, city_bureau,
     _bulk(rows, enterprise=data["e1"], officer=officer, bureau=city_bureau)
     with django_assert_max_num_queries(
         27
-    ):  # 17 + liaison coverage (2) + 预警企业 (3) + programmes (5); both answer days come with the needs' grouped pass,
-        # the open and overdue action items of the officers with each other
+    ):  # liaison coverage (2), 预警企业 (3) and programmes (5) among them; both answer days come with the needs'
+        # grouped pass, the officers' open and overdue action items in one statement
         kpis = dashboard_kpis(user=leader, today=TODAY, fresh=True)
     assert kpis["needs"]["total"] == 9 + rows
 
