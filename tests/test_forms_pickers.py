@@ -17,6 +17,7 @@ from crm.forms.renderers import SiteFormRenderer
 from crm.forms.routine import VisitPlanForm
 from crm.forms.widgets import Picker, PickerMultiple, use_picker
 from crm.models import Enterprise, User
+from crm.prepared import Statements
 from tests.factories import EnterpriseFactory, PolicyFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +148,7 @@ def test_visible_enterprise_choices_compile_their_statements_once_per_scope(
 ):
     """The visits list's enterprise filter: its statements compiled for the first user of a scope only (fails when
     every list compiles them)."""
-    monkeypatch.setattr(base, "_ENTERPRISE_CHOICE_STATEMENTS", {})
+    monkeypatch.setattr(base, "_ENTERPRISE_CHOICE_STATEMENTS", Statements())
 
     def compiled(user, current):
         with mock.patch.object(SQLCompiler, "as_sql", autospec=True, side_effect=SQLCompiler.as_sql) as as_sql:

@@ -275,7 +275,8 @@ def test_every_store_of_statements_is_one_bounded_store():
     """The modules keep what they compile once per shape in ``Statements`` (one bound), not in dicts of their own."""
     from crm import paginator
     from crm.api import base
-    from crm.selectors import home, rows, watch
+    from crm.forms import base as form_base
+    from crm.selectors import home, programmes, rows, watch
     from crm.selectors.matching import eligibility, suggestions
 
     stores = (
@@ -290,6 +291,8 @@ def test_every_store_of_statements_is_one_bounded_store():
         eligibility._CRITERIA_STATEMENTS,
         suggestions._RADAR_COUNTS_SQL,
         suggestions._UNTOLD_ELIGIBLE_SQL,
+        form_base._ENTERPRISE_CHOICE_STATEMENTS,
+        programmes._LAG_COUNTS,
     )
     assert all(type(store) is Statements for store in stores)
 

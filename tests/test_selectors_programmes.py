@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.choices import OPEN_CULTIVATION_STAGES, CultivationStage, MilestoneKind
 from crm.models import Cultivation, CultivationTarget, Project, ProjectMilestone, ProjectProgress
+from crm.prepared import Statements
 from crm.selectors import programmes
 from crm.selectors.programmes import (
     LAG_LISTS,
@@ -196,7 +197,7 @@ def test_the_lag_counts_are_compiled_once_per_shape_of_user(
 ):
     """The lag counts' statement is the one ``aggregate()`` ran, compiled on a scope's first call only: a later day
     compiles nothing and counts its own (a county its region's projects); a user who sees nothing counts 0."""
-    monkeypatch.setattr(programmes, "_LAG_COUNTS", {}, raising=False)
+    monkeypatch.setattr(programmes, "_LAG_COUNTS", Statements())
     today = dt.date(2026, 6, 10)
     for region in ("320812", "320831", "320831"):
         project = ProjectFactory(region=regions[region])

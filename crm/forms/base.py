@@ -19,7 +19,7 @@ from crm.forms.widgets import (
     use_picker,
 )
 from crm.models import Enterprise, Region, User
-from crm.prepared import SAMPLE_KEY, Prepared
+from crm.prepared import SAMPLE_KEY, Prepared, Statements
 from crm.querysets import ScopedQuerySet, scope_region
 from crm.selectors.pickers import picker_groups
 from crm.validators import is_valid_id
@@ -268,7 +268,7 @@ def _enterprise_choices(picked: list, mine: list, rest: list) -> list[tuple]:
 
 
 # ``visible_enterprise_choices``' three statements per scope (``scope_region``: the city, or one county's region).
-_ENTERPRISE_CHOICE_STATEMENTS: dict[tuple, tuple[Prepared, Prepared, Prepared]] = {}
+_ENTERPRISE_CHOICE_STATEMENTS = Statements()
 
 
 def visible_enterprise_choices(user, current) -> list[tuple]:
@@ -281,14 +281,14 @@ def visible_enterprise_choices(user, current) -> list[tuple]:
     visible = Enterprise.objects.visible_to(user).only("id", "name")
     if not sees_all and (region is None or type(visible).extra_scope is not ScopedQuerySet.extra_scope):
         return limited_choices(forms.ModelChoiceField(queryset=visible), current, user)
-    statements = _ENTERPRISE_CHOICE_STATEMENTS.get(scope)
-    if statements is None:
-        statements = _ENTERPRISE_CHOICE_STATEMENTS[scope] = (
+    picked, mine, first = _ENTERPRISE_CHOICE_STATEMENTS.once(
+        scope,
+        lambda: (
             Prepared(lambda pk: _picked_enterprise(visible, pk), SAMPLE_KEY),
             Prepared(lambda user_id: _my_enterprises(visible, user_id), SAMPLE_KEY, repeated=True),
             Prepared(lambda: _first_enterprises(visible)),
-        )
-    picked, mine, first = statements
+        ),
+    )
     return _enterprise_choices(picked(int(current)) if is_valid_id(current) else [], mine(user.pk), first())
 
 

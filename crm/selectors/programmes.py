@@ -38,10 +38,11 @@ from crm.models import (
     ServiceLog,
     User,
 )
-from crm.prepared import Prepared
+from crm.prepared import SAMPLE_DAYS, SAMPLE_KEY, Prepared, Statements
 from crm.querysets import scope_region
 from crm.selectors.needs import CountAll, compiled_for_each, compound_sql
 from crm.selectors.rows import rows_of
+from crm.selectors.scope import SampleUser
 
 YEARS_SHOWN = 6
 BOARD_LIMIT = 50
@@ -285,18 +286,17 @@ def milestone_lag_counts(*, user, today: dt.date | None = None) -> dict[str, int
     scope = scope_region(user)
     if scope == (False, None):  # sees no project: every list is empty
         return dict.fromkeys(LAG_LISTS, 0)
-    prepared = _LAG_COUNTS.get(scope)
-    if prepared is None:
-        # The milestones' scope is their project's region alone (ProjectScopedQuerySet): every user of a scope
-        # reads the same statement.
-        prepared = _LAG_COUNTS[scope] = Prepared(lambda day: _lag_counts_statement(user, day), _SAMPLE_DAY)
+    sees_all, region = scope
+    # The milestones' scope is their project's region alone (ProjectScopedQuerySet): every user of a scope reads the
+    # same statement, built for a stand-in of the scope (no one user's values kept in it).
+    reader = SampleUser(sees_everything=sees_all, bureau_id=SAMPLE_KEY, region=region)
+    prepared = _LAG_COUNTS.once(scope, lambda: Prepared(lambda day: _lag_counts_statement(reader, day), SAMPLE_DAYS[0]))
     (row,) = prepared(today)
     return dict(zip(LAG_LISTS, row, strict=True))
 
 
 # The lag counts' statement per scope (``scope_region``: the city, or a county's region).
-_LAG_COUNTS: dict[tuple[bool, str | None], Prepared] = {}
-_SAMPLE_DAY = dt.date(1901, 1, 1)
+_LAG_COUNTS = Statements()
 
 
 def _lag_counts_statement(user, today: dt.date) -> tuple[str, list]:
