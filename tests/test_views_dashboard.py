@@ -3,13 +3,16 @@
 import datetime as dt
 import json
 import re
+import time
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.api.dashboard import DashboardSerializer
 from crm.choices import NeedStatus
 from crm.models import Need, Visit
+from crm.selectors import dashboard
 
 pytestmark = pytest.mark.django_db
 
@@ -75,14 +78,12 @@ def test_page_renders_for_each_role(client, request, role, some_data):
 
 def test_page_shows_the_numbers_and_links(client, leader, some_data, enterprise):
     client.force_login(leader)
-    response = client.get(reverse("crm:dashboard"))
-    kpis = response.context["kpis"]
-    assert kpis["needs"]["overdue"] == 1 and kpis["needs"]["total"] == 2
-    html = response.content.decode()
+    html = client.get(reverse("crm:dashboard")).content.decode()
+    assert re.search(r'data-kpi="overdue">.*?<div class="stat-value text-danger">1</div>', html, re.S)
     assert f"{reverse('crm:need-list')}?overdue=true" in html
     assert 'data-region="320831"' in html and 'data-region="320812"' in html
     funnel = json.loads(html.split('<script id="data-need-funnel" type="application/json">')[1].split("</script>")[0])
-    assert funnel["data"][0] == 2
+    assert funnel["data"][0] == 2  # every need
 
 
 def test_page_of_a_county_user_shows_only_its_county(client, county_officer, some_data):
@@ -148,3 +149,50 @@ def test_api_is_in_the_openapi_schema(client, leader):
     operation = schema["paths"]["/api/v1/dashboard/"]["get"]
     assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Dashboard")
     assert "coverage" in schema["components"]["schemas"]["Dashboard"]["properties"]
+
+
+def test_a_cached_dashboard_is_not_rendered_or_serialized_again(client, api_as, leader, some_data, monkeypatch):
+    """The page's body and the API's data are kept with the KPIs: a second request renders and serializes nothing
+    (the same bytes)."""
+    client.force_login(leader)
+    api = api_as(leader)
+    first = client.get(reverse("crm:dashboard"))
+    assert "crm/dashboard/_body.html" in [t.name for t in first.templates]
+    first_api = api.get("/api/v1/dashboard/").content
+    serialized = []
+    to_representation = DashboardSerializer.to_representation
+    monkeypatch.setattr(
+        DashboardSerializer,
+        "to_representation",
+        lambda self, data: serialized.append(1) or to_representation(self, data),
+    )
+    second = client.get(reverse("crm:dashboard"))
+    assert "crm/dashboard/_body.html" not in [t.name for t in second.templates]
+    assert _masked(second.content) == _masked(first.content)
+    assert api.get("/api/v1/dashboard/").content == first_api
+    assert serialized == []
+
+
+def test_what_is_shown_expires_with_the_kpis_it_was_made_from(client, api_as, leader, some_data, monkeypatch):
+    """The page made late in the KPIs' life is not kept beyond them: both are made anew when the KPIs expire."""
+    clock = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])  # the cache's clock too
+    computed = []
+    compute = dashboard._dashboard_kpis
+    monkeypatch.setattr(dashboard, "_dashboard_kpis", lambda **kw: computed.append(1) or compute(**kw))
+    client.force_login(leader)
+    assert api_as(leader).get("/api/v1/dashboard/").status_code == 200
+    assert computed == [1]
+    clock[0] += dashboard.CACHE_SECONDS - 60  # the page is made from the KPIs kept a minute more
+    client.get(reverse("crm:dashboard"))
+    clock[0] += 30
+    assert "crm/dashboard/_body.html" not in [t.name for t in client.get(reverse("crm:dashboard")).templates]
+    assert computed == [1]
+    clock[0] += 31
+    assert "crm/dashboard/_body.html" in [t.name for t in client.get(reverse("crm:dashboard")).templates]
+    assert computed == [1, 1]
+
+
+def _masked(content: bytes) -> str:
+    """The page without its CSP nonces and CSRF tokens."""
+    return re.sub(r'nonce="[^"]*"|[A-Za-z0-9]{32,}', "", content.decode())

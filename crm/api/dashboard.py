@@ -1,8 +1,9 @@
 """``GET /api/v1/dashboard/``: the KPIs of DESIGN §8.5 for the signed-in user's scope.
 
-The answer is ``crm.selectors.dashboard.dashboard_kpis`` rendered through ``DashboardSerializer``, which
-also documents it in the OpenAPI schema. Rates are percentages (number, one decimal, null when there is
-nothing to divide by); money is a decimal string with two places (万元); dates are ISO strings.
+The answer is ``crm.selectors.dashboard.dashboard_kpis`` rendered through ``DashboardSerializer`` (and kept with
+them: ``dashboard_shown``), which also documents it in the OpenAPI schema. Rates are percentages (number, one
+decimal, null when there is nothing to divide by); money is a decimal string with two places (万元);
+dates are ISO strings.
 """
 
 from django.utils import timezone
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 from crm.api.base import CODE_SCHEMA_PATTERN, CodeRelatedField, CrmSerializer
 from crm.api.pagination import one_value
 from crm.models import Region
-from crm.selectors.dashboard import PeriodError, dashboard_kpis, period_parse
+from crm.selectors.dashboard import PeriodError, dashboard_shown, period_parse
 
 
 class DashboardPeriodSerializer(CrmSerializer):
@@ -256,6 +257,11 @@ class DashboardQuerySerializer(CrmSerializer):
     region = CodeRelatedField(queryset=Region.objects.all(), required=False)
 
 
+def _data(kpis: dict) -> dict:
+    """The answer's data (kept with the KPIs: a cached answer is not serialized again)."""
+    return DashboardSerializer(kpis).data
+
+
 class DashboardView(APIView):
     """The dashboard KPIs of the signed-in user's scope (every role)."""
 
@@ -280,7 +286,7 @@ class DashboardView(APIView):
         period, region = one_value(request, "period") or None, query.validated_data.get("region")
         region = region.code if region else None
         try:
-            kpis = dashboard_kpis(user=request.user, period=period, region=region)
+            data = dashboard_shown(user=request.user, form="api", make=_data, period=period, region=region)
         except PeriodError:
             errors = {}
             try:
@@ -290,4 +296,4 @@ class DashboardView(APIView):
             if not errors:
                 errors["region"] = [_("Select a region in your scope.")]
             raise serializers.ValidationError(errors) from None
-        return Response(DashboardSerializer(kpis).data)
+        return Response(data)

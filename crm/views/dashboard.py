@@ -2,11 +2,18 @@
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from crm.forms.base import region_choices
-from crm.selectors.dashboard import PeriodError, dashboard_kpis
+from crm.selectors.dashboard import PeriodError, dashboard_shown
+
+
+def _shown(kpis: dict) -> dict:
+    """The page's body, rendered from the KPIs alone (kept with them), and the period it shows."""
+    body = render_to_string("crm/dashboard/_body.html", {"kpis": kpis, "charts": kpis["charts"]})
+    return {"body": body, "period": kpis["period"], "today": kpis["today"]}
 
 
 class DashboardView(LoginRequiredMixin, TemplateView):
@@ -18,16 +25,16 @@ class DashboardView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         period, region = self.request.GET.get("period"), self.request.GET.get("region")
         try:
-            kpis = dashboard_kpis(user=self.request.user, period=period, region=region)
+            shown = dashboard_shown(user=self.request.user, form="page", make=_shown, period=period, region=region)
         except PeriodError:
             messages.error(self.request, _("Give the period as 2026Q4, 2026-11 or 2026, and a region in your scope."))
-            kpis = dashboard_kpis(user=self.request.user)
+            shown = dashboard_shown(user=self.request.user, form="page", make=_shown)
         context.update(
             page_title=_("Dashboard"),
-            kpis=kpis,
-            charts=kpis["charts"],
+            body=shown["body"],
+            today=shown["today"],
             regions=region_choices(self.request.user),
-            period_value=kpis["period"]["label"],
-            region_value=kpis["period"]["region"] or "",
+            period_value=shown["period"]["label"],
+            region_value=shown["period"]["region"] or "",
         )
         return context
