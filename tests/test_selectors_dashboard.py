@@ -359,6 +359,20 @@ def test_a_county_s_officer_counts_test_its_scope_without_joining_enterprises_or
         assert 'JOIN "crm_enterprise"' not in sql and 'JOIN "crm_project"' not in sql, sql
 
 
+def test_the_visits_joined_are_read_from_the_visits_side_without_the_officers_list(data, leader):
+    """The visits joined under another lead: one join from the period's visits to their links (the lead read from the
+    same visit row), every person's links counted and the officers' kept in Python; not ``user_id IN (officers)``
+    (SQLite probed each visit's links once per officer) nor the visit looked up again for each link."""
+    with CaptureQueriesContext(connection) as context:
+        dashboard_kpis(user=leader, today=TODAY, fresh=True)
+    [sql] = [
+        q["sql"] for q in context.captured_queries if '"crm_visit_officers"."user_id"' in q["sql"].split(" FROM ")[0]
+    ]
+    assert sql.split(" FROM ")[1].startswith('"crm_visit" '), sql
+    assert " U0" not in sql, sql  # no subquery of the visits
+    assert '"crm_visit_officers"."user_id" IN' not in sql, sql
+
+
 def test_the_open_and_overdue_action_items_are_counted_in_one_statement(data, leader, officer):
     """An officer's open action items and the overdue among them: one grouped statement, not two."""
     assert len([sql for sql in _officer_count_queries(leader) if "crm_actionitem" in sql.split(" FROM ")[0]]) == 1
