@@ -735,6 +735,8 @@ def _kept(*, user, today: dt.date | None, fresh: bool = False, period: str | Non
         return time.time(), _dashboard_kpis(user=user, today=today, period=(label, start, end), region=region)
 
     def compute():
+        # Taken before the KPIs are computed, so a bit before the entry set after them expires: a form kept with
+        # this moment never outlives the KPIs it shows.
         expires = time.time() + CACHE_SECONDS
         return expires, _dashboard_kpis(user=user, today=today, period=(label, start, end), region=region)
 
