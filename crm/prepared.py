@@ -105,10 +105,10 @@ class Prepared:
         self._local = threading.local()
 
     @classmethod
-    def for_keys(cls, build: Callable[..., QuerySet], count: int) -> Prepared:
+    def for_keys(cls, build: Callable[..., QuerySet], count: int, *, plan_once: bool = False) -> Prepared:
         """``build(*keys)`` over ``count`` integer keys (a page's ``IN`` list), prepared: one statement per length,
         which the caller keeps (the API's related rows, the web lists' people)."""
-        return cls(build, *sample_keys(count))
+        return cls(build, *sample_keys(count), plan_once=plan_once)
 
     def _compile(self, alias: str):
         queryset = self.build(*self.samples)

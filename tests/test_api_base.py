@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient
 
 import crm.api.urls  # noqa: F401  (loads every API module for the serializer walk)
+from crm import prepared as prepared_module
 from crm.api import base as base_module
 from crm.api.authentication import SessionUserAuthentication
 from crm.api.base import FastDateTimeField, StrictStringsMixin, light_plan
@@ -503,6 +504,24 @@ def test_light_prefetch_statements_answer_every_page_length(api_as, manager, off
         assert rows and all(row == detail[row["id"]] for row in rows), (size, page)
         keys = [query["sql"] for query in queries if "crm_visit_officers" in query["sql"]]
         assert len(keys) == 1 and keys[0].count("IN (") == 1 and str(rows[-1]["id"]) in keys[0]
+
+
+def test_light_prefetch_statements_are_planned_once(manager, officer, enterprise, monkeypatch):
+    """A page's related rows by its keys take one plan whatever the keys: run through ``plan_once_cursor`` (on
+    PostgreSQL prepared on the server, planned once per connection; fails when run through Django's cursor)."""
+    visits = _visits_with_relations(officer, enterprise, 3)
+    planned = []
+    plan_once_cursor = prepared_module.plan_once_cursor
+
+    def recording(conn):
+        planned.append(conn.alias)
+        return plan_once_cursor(conn)
+
+    monkeypatch.setattr(prepared_module, "plan_once_cursor", recording)
+    officers = Visit.officers.through.objects.values_list("visit_id", "user_id")
+    rows = base_module._related_rows(officers, "visit_id__in", [visit.pk for visit in visits])
+    assert sorted(rows) == sorted(officers.filter(visit__in=visits))
+    assert planned == ["default"]
 
 
 def test_light_prefetch_runs_an_annotated_queryset_as_it_is(manager, officer, enterprise):

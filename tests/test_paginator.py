@@ -6,6 +6,7 @@ from django.db.models import Value
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
+from crm import prepared
 from crm.api.pagination import PreparedRowsPaginator
 from crm.models import Enterprise
 from crm.paginator import CappedCountPaginator, KeysFirstPaginator
@@ -224,3 +225,31 @@ def test_prepared_rows_leave_other_shapes_to_the_orm(rows):
             page, compiled = _compiled_statements(lambda q=queryset: PreparedRowsPaginator(q.all(), 10).page(1))
             assert compiled == 3  # count, keys, rows
     assert [e.mark for e in PreparedRowsPaginator(annotated, 10).page(1)] == [7] * 10
+
+
+def test_prepared_rows_are_planned_once(rows, monkeypatch):
+    """The rows by key run through ``plan_once_cursor`` (on PostgreSQL prepared on the server, planned once per
+    connection; the count and the keys, whose plans depend on their values, through Django's cursor). Fails when the
+    rows statement is run through Django's cursor."""
+    planned = []
+    plan_once_cursor = prepared.plan_once_cursor
+
+    def recording(conn):
+        planned.append(conn.alias)
+        return plan_once_cursor(conn)
+
+    monkeypatch.setattr(prepared, "plan_once_cursor", recording)
+    with CaptureQueriesContext(connection) as ctx:
+        page = PreparedRowsPaginator(Enterprise.objects.select_related("region").order_by("name"), 10).page(2)
+    assert [e.name for e in page] == [f"企业{i:02d}" for i in range(10, 20)]
+    assert planned == ["default"] and len(ctx.captured_queries) == 3  # count, keys, rows: the rows only
+
+
+def test_prepared_rows_are_prepared_on_the_server_once_whatever_their_keys(rows, regions, prepared_on_server):
+    """PostgreSQL: pages of keys of any size (some under 32,768, some past it) share one prepared statement."""
+    far = Enterprise.objects.create(name="企业99", credit_code=credit_code(999), region=regions["320812"], id=2**31 + 5)
+    queryset = Enterprise.objects.order_by("-name")
+    assert [e.pk for e in PreparedRowsPaginator(queryset, 2).page(1)] == [far.pk, rows[24].pk]
+    assert [e.pk for e in PreparedRowsPaginator(queryset, 2).page(2)] == [rows[23].pk, rows[22].pk]
+    statements = [sql for sql in prepared_on_server() if sql.startswith('SELECT "crm_enterprise"."id"')]
+    assert len(statements) == 1

@@ -200,3 +200,15 @@ def test_a_session_ended_by_the_server_is_checked_and_opened_again(health_checks
     wrapper.health_checked_at = time.monotonic()
     assert _request_statement() != pid
     assert health_checks == [False]
+
+
+@pytest.mark.django_db
+def test_plan_once_cursor_binds_every_integer_as_a_bigint(prepared_on_server):
+    # psycopg types each integer by its size (smallint, integer, bigint) and prepares a statement per set of types:
+    # one statement whatever the keys (fails with two prepared for one text).
+    keys = 'SELECT "id" FROM "crm_bureau" WHERE "id" IN (%s, %s)'
+    for values in ([1, 2], [1, 40_000], [2**31, 3]):
+        with connection.plan_once_cursor() as cursor:
+            cursor.execute(keys, values)
+            assert cursor.fetchall() == []
+    assert prepared_on_server().count(keys.replace("%s", "$1", 1).replace("%s", "$2")) == 1

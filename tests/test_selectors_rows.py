@@ -2,6 +2,7 @@
 
 import pytest
 
+from crm import prepared
 from crm.models import Contact, Enterprise, User, Visit
 from crm.selectors import rows
 from crm.selectors.rows import people_prefetch, rows_of
@@ -82,3 +83,44 @@ def test_rows_of_stand_in_has_no_user_values():
         rows._SEES_EVERYTHING.pk  # noqa: B018
     with pytest.raises(AttributeError):
         rows._SEES_EVERYTHING.bureau_id  # noqa: B018
+
+
+@pytest.fixture
+def planned_once(monkeypatch):
+    """The statements run through ``plan_once_cursor`` (on PostgreSQL prepared on the server, planned once)."""
+    planned = []
+    plan_once_cursor = prepared.plan_once_cursor
+
+    def recording(conn):
+        cursor = plan_once_cursor(conn)
+        execute = cursor.execute
+
+        def logged(sql, params=None):
+            planned.append(sql)
+            return execute(sql, params)
+
+        cursor.execute = logged
+        return cursor
+
+    monkeypatch.setattr(prepared, "plan_once_cursor", recording)
+    return planned
+
+
+def test_rows_of_and_the_people_of_rows_are_planned_once(manager, enterprise, county_enterprise, officer, planned_once):
+    """A record's rows by its key and a page's people by the rows' keys take one plan whatever the keys: run through
+    ``plan_once_cursor`` (fails when they run through Django's cursor)."""
+    ContactFactory(enterprise=enterprise)
+    enterprise.liaison_officers.add(officer)
+    for key in (enterprise.pk, county_enterprise.pk):
+        rows_of(contacts_of, 5, user=manager, key=key)
+    people_prefetch(list(Enterprise.objects.order_by("pk")), "liaison_officers")
+    assert [sql.split(" FROM ")[1].split()[0] for sql in planned_once] == ['"crm_contact"'] * 2 + [
+        '"crm_enterprise_liaison_officers"'
+    ]
+
+
+def test_rows_of_is_prepared_on_the_server_once(manager, enterprise, county_enterprise, prepared_on_server):
+    ContactFactory(enterprise=enterprise)
+    for key in (enterprise.pk, county_enterprise.pk, 2**31 + 1):
+        rows_of(contacts_of, 5, user=manager, key=key)
+    assert len([sql for sql in prepared_on_server() if sql.startswith('SELECT "crm_contact"."id"')]) == 1

@@ -30,6 +30,7 @@ from django.db import models
 from django.db.backends.postgresql import base, features, operations
 from django.db.backends.postgresql.psycopg_any import errors, register_tzloader
 from django.utils.functional import cached_property
+from psycopg.types.numeric import Int8Dumper
 
 # The protocol's limit on the parameters of one bound statement (Bind message: a 16-bit count).
 MAX_BOUND_PARAMS = 2**16 - 1
@@ -77,7 +78,15 @@ class PlanOnceCursor(base.ServerBindingCursor):
     at its first execution on the connection, then executed by name. psycopg keeps the connection's prepared
     statements (and prepares again after a reconnection or a ``DEALLOCATE ALL``); with the connection's
     ``prepare_threshold`` None (``DJANGO_PG_PREPARE_THRESHOLD`` empty, a pooler in transaction mode) it prepares
-    nothing and the statement is only bound on the server."""
+    nothing and the statement is only bound on the server.
+
+    Integers are bound as ``bigint``: psycopg gives each the smallest type that holds it and prepares a statement per
+    set of types, so a page's keys (some under 32,768, some not) would prepare and plan one statement per mix of
+    them instead of one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.adapters.register_dumper(int, Int8Dumper)
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
         return super().execute(query, params, prepare=True, binary=binary)

@@ -624,7 +624,8 @@ def light_plan(view_class, model, lookups, serializer_class) -> LightPlan:
 
 # The statement of a relation's query for a page of n rows, compiled once (``Prepared``): building and compiling the
 # queryset cost ~1,500 calls a relation and page, SQLite's answer a fraction of it. Keyed by the plan's queryset
-# (plans live as long as the process, ``_LIGHT_PLANS``) and n; ``None``: the statement cannot be prepared.
+# (plans live as long as the process, ``_LIGHT_PLANS``) and n; ``None``: the statement cannot be prepared. Planned once
+# per connection on PostgreSQL (``plan_once``): a page's related rows by its keys take one plan whatever the keys.
 # The queryset is kept beside its statement: its ``id`` stays its own while kept.
 _LIGHT_STATEMENTS = Statements()
 
@@ -637,7 +638,11 @@ def _related_rows(queryset: models.QuerySet, lookup: str, pks: list) -> list:
         return list(queryset.filter(**{lookup: pks}))  # ``Prepared`` sets no annotations on the rows
     key = (id(queryset), len(pks))
     found = _LIGHT_STATEMENTS.once(
-        key, lambda: (queryset, Prepared.for_keys(lambda *keys: queryset.filter(**{lookup: keys}), len(pks)))
+        key,
+        lambda: (
+            queryset,
+            Prepared.for_keys(lambda *keys: queryset.filter(**{lookup: keys}), len(pks), plan_once=True),
+        ),
     )
     prepared = found[1]
     if prepared is not None:

@@ -17,7 +17,7 @@ from crm.querysets import scope_region
 from crm.selectors.scope import SampleUser
 
 # The statement of the people of a page of n rows of a relation, compiled once (``Prepared``, as the API's
-# ``light_prefetch`` does): keyed by (model, relation, n).
+# ``light_prefetch`` does) and planned once per connection (rows by their keys): keyed by (model, relation, n).
 _PEOPLE_STATEMENTS = Statements()
 
 
@@ -34,7 +34,7 @@ def people_prefetch(rows: list[Model], relation: str) -> None:
     model = type(rows[0])
     key = (model, relation, len(rows))
     prepared = _PEOPLE_STATEMENTS.once(
-        key, lambda: Prepared.for_keys(lambda *keys: _people(model, relation, keys), len(rows))
+        key, lambda: Prepared.for_keys(lambda *keys: _people(model, relation, keys), len(rows), plan_once=True)
     )
     user_model = get_user_model()
     names = _user_columns()
@@ -86,10 +86,15 @@ def rows_of(build: Callable[..., QuerySet], *shape, user, key: int, using: str =
     ``build`` is a module-level function reading through ``visible_to(user)`` and comparing ``key`` with ``=``;
     ``shape``, hashable values that fix its statement (a limit). For a user who sees everything (the city's staff:
     most requests) the statement is built once for a ``SampleUser`` who sees everything and compiled once per thread
-    (``Prepared``), then run with ``key``; another user's is built as before."""
+    (``Prepared``), then run with ``key``; another user's is built as before.
+
+    Planned once per connection on PostgreSQL (``plan_once``): a record's rows by its key take the same plan whatever
+    the record (its key's index), and the 360° page's sections spent ~3 ms of the server's CPU planning them (the
+    enterprise with its joins and the sections' EXISTS ~1.1 ms, its policy matches ~0.7 ms) for ~1 ms running them."""
     if not scope_region(user)[0]:
         return list(build(user, key, *shape))
     prepared = _ROWS_OF_STATEMENTS.once(
-        (build, shape), lambda: Prepared(lambda sample: build(_SEES_EVERYTHING, sample, *shape), SAMPLE_KEY)
+        (build, shape),
+        lambda: Prepared(lambda sample: build(_SEES_EVERYTHING, sample, *shape), SAMPLE_KEY, plan_once=True),
     )
     return prepared(key, using=using)
