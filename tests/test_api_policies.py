@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm.choices import ActionStatus, MatchStatus, NeedCategory
+from crm.choices import ActionStatus, EnterpriseStatus, MatchStatus, NeedCategory
 from crm.models import ActionItem, PolicyMatch
 from tests.policy_helpers import make_enterprise, make_need, make_offering, make_policy, today
 
@@ -133,6 +133,24 @@ def test_eligible_enterprises_query_count_does_not_grow(api_as, manager, regions
         assert len(client.get(url, {"page_size": 1}).json()["results"]) == 1
     with django_assert_max_num_queries(len(small)):
         assert len(client.get(url, {"page_size": 50}).json()["results"]) == 50
+
+
+def test_eligible_enterprises_of_a_policy_without_criteria_counted_without_testing_each_status(
+    api_as, manager, eligible_three, regions
+):
+    """All enterprises less those gone (matching.eligible_count): the count as every row's status would give it;
+    a filter (or a narrower scope) counts the list itself."""
+    make_enterprise(region=regions["320812"], status=EnterpriseStatus.CLOSED)
+    make_enterprise(region=regions["320812"], status=EnterpriseStatus.RELOCATED)
+    policy = make_policy()
+    url = f"/api/v1/policies/{policy.pk}/eligible-enterprises/"
+    with CaptureQueriesContext(connection) as queries:
+        body = api_as(manager).get(url).json()
+    assert body["count"] == 3 and len(body["results"]) == 3
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"]]
+    assert len(counts) == 1 and counts[0].startswith("SELECT (SELECT COUNT(*) FROM")
+    filtered = api_as(manager).get(url, {"is_linked": "true"}).json()
+    assert filtered["count"] == 1 == len(filtered["results"])
 
 
 def test_push_is_idempotent_and_officer_gets_403(api_as, manager, officer, eligible_three):
