@@ -153,6 +153,18 @@ def test_eligible_enterprises_of_a_policy_without_criteria_counted_without_testi
     assert filtered["count"] == 1 == len(filtered["results"])
 
 
+def test_eligible_enterprises_read_the_policy_criteria_in_one_statement(
+    api_as, manager, eligible_three, regions, qualifications
+):
+    policy = make_policy(regions=[regions["320812"]], qualifications=[qualifications["hnte"]])
+    url = f"/api/v1/policies/{policy.pk}/eligible-enterprises/"
+    with CaptureQueriesContext(connection) as queries:
+        assert api_as(manager).get(url).json()["count"] == 0  # none holds hnte
+    links = ("crm_policy_regions", "crm_policy_industry_chains", "crm_policy_required_qualifications")
+    reading = [q["sql"] for q in queries if any(f'"{link}"' in q["sql"] for link in links)]
+    assert len(reading) == 1
+
+
 def test_push_is_idempotent_and_officer_gets_403(api_as, manager, officer, eligible_three):
     policy = make_policy()
     ids = [e.pk for e in eligible_three]
