@@ -288,7 +288,11 @@ def test_need_suggestions_query_budget(api_as, officer, enterprise, city_bureau,
         make_policy(regions=[regions["320812"]], need_categories=[NeedCategory.FUNDING], min_employees=10)
     with CaptureQueriesContext(connection) as many:
         assert client.get(url, {"page_size": 50}).json()["count"] == 42
-    assert len(many) <= len(few), [q["sql"][:120] for q in many.captured_queries]
+    # One more: the texts of the 40 new policies, read in one query (cut once per process, crm/selectors/matching).
+    assert len(many) <= len(few) + 1, [q["sql"][:120] for q in many.captured_queries]
+    with CaptureQueriesContext(connection) as again:
+        client.get(url, {"page_size": 50})
+    assert len(again) <= len(few)
     assert len(few) <= 12
 
 
