@@ -22,6 +22,7 @@ from crm.selectors.matching import (
     need_policy_suggestions,
     policy_eligible_enterprises,
     policy_radar,
+    relevance,
     suggestions,
     text_similarity,
     years_ago,
@@ -405,13 +406,14 @@ def test_need_suggestions_do_not_run_a_query_per_policy(
 
     _many_policies(2, regions, qualifications)
     need_ = fresh_need()
-    # qualifications, open needs? (no: a need is given), policies (ranking fields), the whole policies of the
-    # suggestions returned, their criteria (one query), existing matches
-    with django_assert_max_num_queries(5) as small:
+    # qualifications, open needs? (no: a need is given), policies (ranking fields), the texts of those not cut yet in
+    # this process (one query, here the new ones), the whole policies of the suggestions returned, their criteria
+    # (one query), existing matches
+    with django_assert_max_num_queries(6) as small:
         assert len(need_policy_suggestions(need=need_)) == 2
     _many_policies(40, regions, qualifications)
     need_ = fresh_need()
-    with django_assert_max_num_queries(5) as large:
+    with django_assert_max_num_queries(6) as large:
         assert len(need_policy_suggestions(need=need_)) == 42
     assert len(large.captured_queries) == len(small.captured_queries), [q["sql"][:150] for q in small.captured_queries]
 
@@ -679,3 +681,27 @@ def test_ranking_score_is_the_score_of_the_reasons_written_out_later(enterprise,
         assert s.score == matching.score_of(s.relevance)
         assert s.category_match is s.relevance[0]["passed"]
         assert s.relevance == matching.relevance_reasons(s.policy, s.profile, today=today(), with_terms=False)
+
+
+def test_ranking_reads_the_policies_texts_once_per_process_and_change(enterprise, city_bureau, monkeypatch):
+    """Ranking reads the policies on ``RANKING_FIELDS``; their long texts are read (one query) and cut only for
+    those not cut yet, then come from the process's bigrams: the same suggestions, without the texts."""
+    monkeypatch.setattr(relevance, "_POLICY_GRAMS", {})
+    need = make_need(enterprise=enterprise, bureau=city_bureau, title="研发费用加计扣除")
+    policies = [make_policy(title=f"研发费用加计扣除政策{i}", summary="研发费用") for i in range(3)]
+    with CaptureQueriesContext(connection) as first:
+        ranked = need_policy_suggestions(need=need, explain=False)
+    assert sorted(s.policy.pk for s in ranked) == sorted(p.pk for p in policies)
+    assert sum("conditions_text" in q["sql"] for q in first) == 1  # the texts, once
+    with CaptureQueriesContext(connection) as again:
+        assert [(s.policy.pk, s.score) for s in need_policy_suggestions(need=need, explain=False)] == [
+            (s.policy.pk, s.score) for s in ranked
+        ]
+    assert not any("conditions_text" in q["sql"] for q in again)
+    assert len(again) == len(first) - 1
+
+
+def test_a_need_profile_lowers_its_text_once():
+    profile = matching.NeedProfile(text="AI Robot 研发")
+    assert profile.lowered == "ai robot 研发"
+    assert profile.lowered is profile.lowered

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from typing import NamedTuple
 
+from django.db import connections
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Round
 from django.db.models.lookups import GreaterThanOrEqual
@@ -165,11 +166,41 @@ def enterprise_eligibility_q(policy: Policy, *, today: dt.date | None = None) ->
     return enterprise_operating_q() & enterprise_criteria_q(policy, today=today)
 
 
+GONE_STATUSES = (EnterpriseStatus.RELOCATED, EnterpriseStatus.CLOSED)
+
+
 def enterprise_operating_q() -> Q:
     """The part of every policy's eligibility that is the enterprise's status: still operating here."""
     # "Not relocated or closed" rather than "= operating": nearly every enterprise operates, and an equality
     # would lead SQLite to the (useless) status index instead of an index in the list's order.
-    return ~Q(status__in=[EnterpriseStatus.RELOCATED, EnterpriseStatus.CLOSED])
+    return ~Q(status__in=GONE_STATUSES)
+
+
+def eligible_count(rows: QuerySet[Enterprise]) -> int:
+    """``rows.count()`` of a list of ``policy_eligible_enterprises`` (exact, as the API counts).
+
+    When the enterprises' status is the list's only condition (a policy without criteria, a user who sees every
+    enterprise, no filter), all enterprises less those gone, in one statement: a count of a whole table reads its
+    size (SQLite's b-tree count, PostgreSQL's smallest index) where testing the status of every row took 32 ms on
+    SQLite and 24 ms on PostgreSQL at 100,000 enterprises (0.6 and 6 ms this way)."""
+    query = rows.query
+    only_operating = (
+        rows.model is Enterprise
+        and not (query.distinct or query.is_sliced or query.combinator or query.annotations)
+        and len(query.alias_map) == 1
+        and query.where == Enterprise._base_manager.filter(enterprise_operating_q()).query.where
+    )
+    if not only_operating:
+        return rows.count()
+    connection = connections[rows.db]
+    table = connection.ops.quote_name(Enterprise._meta.db_table)
+    status = connection.ops.quote_name(Enterprise._meta.get_field("status").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {table}) - (SELECT COUNT(*) FROM {table} WHERE {status} IN (%s, %s))",
+            [str(status_) for status_ in GONE_STATUSES],
+        )
+        return cursor.fetchone()[0]
 
 
 def enterprise_criteria_q(policy: Policy, *, today: dt.date | None = None) -> Q:

@@ -82,9 +82,10 @@ def _shared_terms(need_text: str, joinable: frozenset[str], meaningful: frozense
 
 # The policy fields its text is made of (what a need's bigrams are looked for in).
 POLICY_TEXT_FIELDS = ("title", "summary", "keywords", "conditions_text", "support_text")
-# What ranking a policy for a need reads (``relevance_reasons``, ``policy_grams``): a ranking over hundreds of
-# policies loads only these, and the suggestions shown are completed with their whole policy afterwards.
-RANKING_FIELDS = ("id", "updated_at", "need_categories", "apply_until", *POLICY_TEXT_FIELDS)
+# What ranking a policy for a need reads (``relevance_score``): a ranking over hundreds of policies loads only
+# these, its texts' bigrams come from ``_POLICY_GRAMS`` (``cut_policy_texts`` first), and the suggestions shown are
+# completed with their whole policy afterwards.
+RANKING_FIELDS = ("id", "updated_at", "need_categories", "apply_until")
 
 
 def policy_text(policy: Policy) -> str:
@@ -109,6 +110,20 @@ def _policy_terms(policy: Policy) -> tuple[frozenset[str], tuple[tuple[str, str]
         grams = text_grams(policy_text(policy))
         terms = _POLICY_GRAMS[key] = (grams, tuple((k, k.lower()) for k in policy.keyword_list))
     return terms
+
+
+def cut_policy_texts(policies: Sequence[Policy]) -> None:
+    """Cut the texts of the policies (read on ``RANKING_FIELDS``) not cut yet in this process, reading those texts
+    in one query: a ranking reads the policies' long texts only once per process and change, not on every request
+    (400 policies' texts were a third of a need's suggestions). One that changed in between keeps its own key
+    and is cut from its own (deferred) texts when scored."""
+    todo = [p.pk for p in policies if p.pk is not None and (p.pk, p.updated_at) not in _POLICY_GRAMS]
+    if not todo:
+        return
+    if len(_POLICY_GRAMS) + len(todo) > _POLICY_GRAMS_MAX:
+        _POLICY_GRAMS.clear()
+    for policy in Policy.objects.filter(pk__in=todo).only("id", "updated_at", *POLICY_TEXT_FIELDS):
+        _policy_terms(policy)
 
 
 def policy_grams(policy: Policy) -> frozenset[str]:
@@ -143,7 +158,12 @@ class NeedProfile:
 
     @property
     def lowered(self) -> str:
-        return self.text.lower()
+        # Once per profile, not once per policy ranked (hundreds).
+        cached = self.__dict__.get("_lowered")
+        if cached is None:
+            cached = self.text.lower()
+            object.__setattr__(self, "_lowered", cached)
+        return cached
 
 
 def text_similarity(

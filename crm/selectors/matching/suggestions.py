@@ -33,7 +33,13 @@ from crm.selectors.matching.eligibility import (
     valid_qualification_codes,
 )
 from crm.selectors.matching.explain import explain_eligibility
-from crm.selectors.matching.relevance import RANKING_FIELDS, NeedProfile, relevance_reasons, relevance_score
+from crm.selectors.matching.relevance import (
+    RANKING_FIELDS,
+    NeedProfile,
+    cut_policy_texts,
+    relevance_reasons,
+    relevance_score,
+)
 
 RADAR_DAYS = 14
 
@@ -235,11 +241,12 @@ def enterprise_policy_suggestions(
     )
     # Ranked on the few fields ranking reads; the suggestions returned are completed with their whole policy.
     # Unordered: the ranking's key is total (it ends with the policy id), the database need not sort.
-    policies = (
+    policies = list(
         enterprise_eligible_policies(enterprise=enterprise, today=today, valid_qualifications=valid)
         .only(*RANKING_FIELDS)
         .order_by()
     )
+    cut_policy_texts(policies)
     ranked = sorted((_suggest(p, profile, context) for p in policies), key=Suggestion.sort_key)
     if limit is not None:
         ranked = ranked[:limit]
