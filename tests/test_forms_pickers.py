@@ -13,6 +13,7 @@ from crm import reference
 from crm.forms import base, renderers
 from crm.forms.base import UserChoiceField, UserMultipleChoiceField, limited_choices, visible_enterprise_choices
 from crm.forms.engagement import NeedForm, VisitForm
+from crm.forms.programmes import CultivationForm
 from crm.forms.renderers import SiteFormRenderer
 from crm.forms.routine import VisitPlanForm
 from crm.forms.widgets import Picker, PickerMultiple, use_picker
@@ -161,6 +162,22 @@ def test_visible_enterprise_choices_compile_their_statements_once_per_scope(
     assert compiled(county_officer, str(enterprise.pk)) > 0  # a county's scope: statements of its own
     assert compiled(county_officer, None) == 0
     assert compiled(county_officer, str(enterprise.pk)) == 0
+
+
+def test_the_cultivation_forms_enterprise_picker_reads_the_statements_compiled_once(
+    monkeypatch, officer, manager, enterprise
+):
+    """The cultivation board's new-card form (``enterprise_picker(visible=True)``): the choices of
+    ``limited_choices``, from the statements compiled once per scope (fails when the form compiles its own)."""
+    store = Statements()
+    monkeypatch.setattr(base, "_ENTERPRISE_CHOICE_STATEMENTS", store)
+    enterprise.liaison_officers.add(officer)
+    for user in (officer, manager):
+        visible = forms.ModelChoiceField(queryset=Enterprise.objects.visible_to(user).only("id", "name"))
+        for current in (None, str(enterprise.pk)):
+            form = CultivationForm(user=user, initial={"enterprise": current})
+            assert list(form.fields["enterprise"].widget.choices) == limited_choices(visible, current, user)
+    assert list(store) == [(True, None)]  # the city's scope: the forms' statements, kept
 
 
 def test_need_and_plan_forms_use_the_pickers(officer, enterprise):

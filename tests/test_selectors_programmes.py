@@ -165,6 +165,17 @@ def test_the_board_columns_are_the_first_cards_of_a_plain_sort(
     assert any(card.next_step_on for column in columns for card in column["cards"])
 
 
+def test_the_board_statement_is_prepared_on_the_server(pool, prepared_on_server):
+    """The board's statement (six parts, each with its joins and subqueries) is planned once per connection on
+    PostgreSQL: its planning cost the server more than running it."""
+    queryset = Cultivation.objects.filter(year=YEAR, programme="hnte")
+    with CaptureQueriesContext(connection) as queries:
+        first = cultivation_board(queryset=queryset, limit=3)
+    (ran,) = queries.captured_queries
+    assert any(statement.startswith("SELECT 0, part_0.*") for statement in prepared_on_server()), ran["sql"]
+    assert cultivation_board(queryset=queryset, limit=3) == first
+
+
 def test_the_lag_counts_are_the_lengths_of_the_lag_lists(manager, county_manager, regions):
     """Every combination of the four milestones (reached, planned before / on / after today, absent) in two
     regions: each count is what its list holds, for the city and for a county."""

@@ -3,9 +3,12 @@ lists, the project's schedule, the 360° page's figures and commissioner, /commi
 users and query budgets that do not grow with the rows."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -96,6 +99,19 @@ def test_board_query_budget(client, manager, qualifications, regions, rows, djan
     # board itself: ONE statement for the six columns and their counts (it was 7: 20 in all).
     with django_assert_max_num_queries(14):
         assert client.get(reverse("crm:cultivation-board")).status_code == 200
+
+
+def test_the_board_reads_programmes_and_regions_from_the_process_copy(client, manager, cards, regions):
+    """The filter's and the new-card form's programmes and regions, and the chosen programme and region, come from
+    the process's copy of the reference data (crm/reference.py): no query of theirs once it is made."""
+    client.force_login(manager)
+    url = reverse("crm:cultivation-board") + "?programme=hnte&region=320812"
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200 and "hnte" in response.text
+    own = [q["sql"] for q in queries if re.search(r'FROM "crm_(qualification|region)"(?! U)', q["sql"])]
+    assert own == []
 
 
 # ------------------------------------------------------------------------------------------ projects

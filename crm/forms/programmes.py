@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import CultivationStage, MilestoneKind
+from crm.filtersets import CodeChoiceField
 from crm.forms.base import (
     BootstrapFormMixin,
     UserChoiceField,
@@ -30,13 +31,15 @@ class EnterpriseYearForm(BootstrapFormMixin, forms.ModelForm):
 
 class CultivationFilterForm(BootstrapFormMixin, forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=1990, max_value=2100, required=False)
-    programme = forms.ModelChoiceField(
-        queryset=Qualification.objects.order_by("sort_order", "code"),
+    # Choices and the chosen code from the process's copy of the reference data (CodeChoiceField), not a query each
+    # (the whole table in its own order, ``Qualification.Meta.ordering``; a county user's one region is queried).
+    programme = CodeChoiceField(
+        queryset=Qualification.objects.all(),
         label=_("Programme"),
         required=False,
         empty_label=_("All programmes"),
     )
-    region = forms.ModelChoiceField(queryset=None, label=_("Region"), required=False, empty_label=_("All regions"))
+    region = CodeChoiceField(queryset=None, label=_("Region"), required=False, empty_label=_("All regions"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,18 +60,18 @@ class CultivationForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Cultivation
         fields = ["enterprise", "year", "programme", "stage", "officer", "next_step_on", "notes"]
-        field_classes = {"officer": UserChoiceField}
+        field_classes = {"officer": UserChoiceField, "programme": CodeChoiceField}
         widgets = {"next_step_on": forms.DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         field = forms.ModelChoiceField(
-            queryset=Enterprise.objects.visible_to(user).only("id", "name").order_by("name"),
+            queryset=Enterprise.objects.visible_to(user).only("id", "name"),
             label=_("Enterprise"),
         )
-        enterprise_picker(field, self.data.get("enterprise") or self.initial.get("enterprise"), user)
+        enterprise_picker(field, self.data.get("enterprise") or self.initial.get("enterprise"), user, visible=True)
         self.fields["enterprise"] = field
-        self.fields["programme"].queryset = Qualification.objects.order_by("sort_order", "code")
+        self.fields["programme"].queryset = Qualification.objects.all()  # Meta.ordering: sort order, code
         self.fields["officer"].queryset = staff_choices(user)
         style_form(self)
 
