@@ -365,6 +365,25 @@ def test_whole_scope_links_walk_the_liaison_index_not_every_enterprise(officer, 
     assert LINK_INDEX in plan and "crm_ent_status" not in plan
 
 
+def test_one_persons_leader_links_read_the_leader_liaison_index_alone(officer, manager, city_bureau):
+    """One person's links as liaison leader (the 工作台's 待走访, ``?person=``) come from crm_ent_leader_liaison_idx
+    (migration 0041): every enterprise column the part reads is in it, and SQLite searches it by the person rather
+    than walking every linked or assisted enterprise of crm_ent_liaison_idx (~4,000 entries per person)."""
+    _linked_enterprises(2, officer=officer, city_bureau=city_bureau)
+    index = next(i for i in Enterprise._meta.indexes if i.name == "crm_ent_leader_liaison_idx")
+    columns = {Enterprise._meta.get_field(name).column for name in index.fields}
+    sql, params = cadence_query(user=officer, person=officer, today=dt.date(2026, 10, 20)).links.sql()
+    leader = sql.split(" UNION ALL ")[1]
+    assert set(re.findall(r'"crm_enterprise"\."(\w+)"', leader)) <= columns, leader
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = [row[3] for row in cursor.fetchall()]
+        assert any(
+            line.startswith("SEARCH crm_enterprise USING COVERING INDEX crm_ent_leader_liaison_idx") for line in plan
+        ), plan
+
+
 def test_the_counts_read_the_visits_from_their_index_alone(officer, manager, city_bureau):
     """The visits done as a visit's lead come from ``crm_visit_ent_date_idx`` alone (migration 0031 added ``id``, the
     key of the officer link table); as one of its officers, from ``crm_visit_others_idx`` alone (0032: the visits
