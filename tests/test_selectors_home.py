@@ -29,6 +29,7 @@ from crm.selectors.needs import (
     need_list,
     needs_due_soon,
     needs_first,
+    needs_first_each,
     needs_mine,
     needs_mine_first_ids,
     needs_overdue,
@@ -301,7 +302,7 @@ def test_my_enterprises_cut_or_whole_equal_a_plain_reference_in_scope(
     cut, officer, county_officer, leader, enterprise, county_enterprise, city_bureau, county_bureau
 ):
     """我联系的企业: the first rows by name of the enterprises in scope I liaise with or lead, whether each reason is
-    cut to its first rows first (PostgreSQL's way) or not; a county user does not see a city enterprise it leads."""
+    cut to its first rows first (the default) or not; a county user does not see a city enterprise it leads."""
     city = EnterpriseFactory.create_batch(6, bureau=city_bureau, region=enterprise.region)
     county = EnterpriseFactory.create_batch(4, bureau=county_bureau, region=county_enterprise.region)
     for ent in [enterprise, *city[:3]]:
@@ -322,6 +323,22 @@ def test_my_enterprises_cut_or_whole_equal_a_plain_reference_in_scope(
             assert shown == mine[:limit]
             assert shown
     assert city[0] not in my_enterprises(user=county_officer, limit=20, cut=cut)  # a city enterprise: out of scope
+
+
+def test_my_enterprises_read_the_first_led_ones_from_the_leader_name_index(leader, county_officer, enterprise):
+    """我联系的企业 is cut on every database (each reason's first rows, then they meet): the ones a user leads are the
+    first entries of crm_ent_leader_name_idx, not every enterprise they lead read and sorted (a leader's ~2,000)."""
+    EnterpriseFactory.create_batch(3, liaison_leader=leader, region=enterprise.region)
+    for user in (leader, county_officer):
+        assert str(my_enterprises(user=user).query) == str(my_enterprises(user=user, cut=True).query)
+    if connection.vendor == "sqlite":  # PostgreSQL plans a table this small by its own rules
+        led = Enterprise.objects.visible_to(leader).filter(liaison_leader_id=leader.pk).order_by("name", "id")
+        sql, params = led.values("id")[:HOME_LIST_LIMIT].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "crm_ent_leader_name_idx" in plan
+        assert "TEMP B-TREE" not in plan  # in name order as read
 
 
 def test_a_leader_decides_the_pending_extension_requests_of_managers_once_each(
@@ -597,3 +614,55 @@ def test_the_counts_statement_is_compiled_once_per_shape_and_is_count_eachs(
     monkeypatch.setattr(home, "inbox_lists", None)
     for user in users:
         home_counts(user=user, inbox_day=timezone.localdate() if user.has_role(Role.MANAGER, Role.ADMIN) else None)
+
+
+def test_the_inbox_first_rows_are_compiled_once_per_shape_and_are_needs_first_eachs(
+    manager, admin_user, county_manager, enterprise, county_enterprise, monkeypatch
+):
+    """``inbox_first``: ``needs_first_each`` of the manager's ``inbox_lists`` from statements compiled once per shape
+    of user (ids) and number of ids (rows), with the user's bureau and the days in the samples' places (the same
+    rows, each list in its own order; nothing built again)."""
+    from crm.selectors import home
+    from crm.selectors.watch import inbox_lists
+    from crm.workdays import holidays_read_once
+
+    for owner, place in ((manager, enterprise), (county_manager, county_enterprise)):
+        for due in (-30, -20, -2, -1, 5, None):
+            _need(place, owner.bureau, _days(due) if due else None)
+            _need(place, owner.bureau, _days(due) if due else None, status=NeedStatus.NEW)
+        _need(place, owner.bureau, _days(-3), status=NeedStatus.ACCEPTED)
+    related = ("enterprise", "project")
+    fields = (
+        "id",
+        "code",
+        "title",
+        "due_on",
+        "created_at",
+        "enterprise_id",
+        "project_id",
+        "enterprise__name",
+        "project__name",
+    )
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", Statements())
+    users = [manager, admin_user, county_manager]
+    for user in users:
+        user.has_role(Role.MANAGER)  # the roles read once, before the rows are compared
+    seen = set()
+    with holidays_read_once():
+        for day in (timezone.localdate(), _days(-10)):
+            for user in users:
+                for limit in (2, 5):
+                    lists = inbox_lists(user=user, today=day)
+                    expected = needs_first_each(lists, limit, related=related, fields=fields)
+                    first = home.inbox_first(user=user, today=day, limit=limit, related=related, fields=fields)
+                    assert list(first) == list(expected)
+                    for key, rows in first.items():
+                        assert [_columns(row) for row in rows] == [_columns(row) for row in expected[key]]
+                        assert [row.enterprise.name for row in rows] == [row.enterprise.name for row in expected[key]]
+                    seen.add(tuple(tuple(row.pk for row in rows) for rows in first.values()))
+    assert len(seen) > 4  # the users' own rows, not the samples' or another user's
+    monkeypatch.setattr(home, "inbox_lists", None)  # every shape compiled: nothing built again
+    monkeypatch.setattr(home, "needs_first_each", None)
+    with holidays_read_once():
+        for user in users:
+            home.inbox_first(user=user, today=timezone.localdate(), limit=5, related=related, fields=fields)

@@ -177,6 +177,9 @@ class Enterprise(TimeStampedModel):
             models.Index(fields=["-updated_at"], name="crm_ent_updated_idx"),
             # The cadence's leader rows: operating enterprises with a liaison leader (not every operating one).
             models.Index(fields=["status", "liaison_leader"], name="crm_ent_status_leader_idx"),
+            # 我的企业 (crm/selectors/home.py my_enterprises): the first enterprises a user leads, in name order, read
+            # from the index alone, not every one they lead sorted (a leader's ~2,000: SQLite 9 -> 0.4 ms).
+            models.Index(fields=["liaison_leader", "name", "id"], name="crm_ent_leader_name_idx"),
             # The cadence's links (crm/selectors/cadence.py): the ~4% linked or assisted enterprises, in name order,
             # with every column the link queries read (covering). The condition has no parameter, so SQLite can
             # prove a query's ``is_linked OR is_assisted`` implies it. The manager's policy radar

@@ -5,6 +5,8 @@ The page is a list of ``Section``s (see crm/views/mixins.py). To add a block, wr
 ``context(user, request)`` returns the variables the template needs.
 """
 
+import datetime as dt
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +18,7 @@ from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors import home as home_selectors
 from crm.selectors import matching, watch
 from crm.selectors.cadence import cadence_todo
-from crm.selectors.needs import count_each, extension_requests_pending, needs_first, needs_first_each
+from crm.selectors.needs import extension_requests_pending, needs_first
 from crm.views.mixins import Section, build_sections
 from crm.workdays import holidays_read_once
 
@@ -26,7 +28,7 @@ def _home_counts(user, request) -> dict:
     a manager, in the same statement as the inbox's counts (one round trip, not two)."""
     counts = getattr(request, "_home_counts", None)
     if counts is None:
-        inbox_day = _inbox_lists(user, request)[0] if is_manager(user) else None
+        inbox_day = _inbox_day(request) if is_manager(user) else None
         every = home_selectors.home_counts(user=user, inbox_day=inbox_day)
         counts = request._home_counts = {key: every[key] for key in home_selectors.HOME_COUNT_KEYS}
         if inbox_day is not None:
@@ -34,14 +36,13 @@ def _home_counts(user, request) -> dict:
     return counts
 
 
-def _inbox_lists(user, request) -> tuple:
-    """The day and the manager's four inbox lists of that day (``inbox_lists``), built once per request: counted with
-    the page's counts, then their first rows read."""
-    today_lists = getattr(request, "_inbox_lists", None)
-    if today_lists is None:
-        today = timezone.localdate()
-        today_lists = request._inbox_lists = (today, watch.inbox_lists(user=user, today=today))
-    return today_lists
+def _inbox_day(request) -> dt.date:
+    """The day of the manager's inbox lists, one per request: counted with the page's counts, then their first rows
+    read."""
+    day = getattr(request, "_inbox_day", None)
+    if day is None:
+        day = request._inbox_day = timezone.localdate()
+    return day
 
 
 def _counts(user, request) -> dict:
@@ -110,9 +111,12 @@ SUPERVISED_FIELDS = ("id", "code", "title", "due_on")  # a row of the leader's s
 def _inbox(user, request) -> dict:
     """The manager's 待受理 / 待交办 / overdue / supervised lists (DESIGN §11.3), a few rows each and their counts
     (the four counts in the page's counts statement, one for their first ids, one for those rows)."""
-    today, lists = _inbox_lists(user, request)
-    counts = getattr(request, "_inbox_counts", None) or count_each(lists)  # counted with the page's counts
-    first = needs_first_each(lists, INBOX_LIMIT, related=INBOX_RELATED, fields=INBOX_FIELDS)
+    today = _inbox_day(request)
+    _home_counts(user, request)  # the inbox's counts are read with the page's
+    counts = request._inbox_counts
+    first = home_selectors.inbox_first(
+        user=user, today=today, limit=INBOX_LIMIT, related=INBOX_RELATED, fields=INBOX_FIELDS
+    )
     blocks = [
         ("accept", _("To accept"), "status=new&ordering=created_at", False),
         ("assign", _("To assign"), "status=accepted&ordering=created_at", False),
