@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0040_enterprise_search_tilde"),
+        ("crm", "0041_enterprise_leader_liaison_index"),
     ]
 
     operations = [
