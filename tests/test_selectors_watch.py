@@ -1,6 +1,7 @@
 """预警企业 (crm/selectors/watch.py): the latest visit of each enterprise when flagged, red first then newest first,
 read one flag at a time in index order (issue 18's pass on the 工作台)."""
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -67,6 +68,33 @@ PROVINCE_STAT1 = {
 }
 
 
+@contextlib.contextmanager
+def _province_statistics():
+    """``PROVINCE_STAT1`` for the planner while the block runs, then the statistics of before read again: the
+    planner keeps what ``ANALYZE sqlite_schema`` loaded after the test's transaction is rolled back, and a later
+    test's plan (the cadence's counts) would be made with a province's statistics."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tbl, idx, stat FROM sqlite_stat1" if _has_stat1(cursor) else "SELECT 1 WHERE 0")
+        before = cursor.fetchall()
+        cursor.execute("ANALYZE")
+        for (table, index), stat in PROVINCE_STAT1.items():
+            cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = %s AND idx = %s", [table, index])
+            cursor.execute("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (%s, %s, %s)", [table, index, stat])
+        cursor.execute("ANALYZE sqlite_schema")  # the planner reads sqlite_stat1 again
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM sqlite_stat1")
+            cursor.executemany("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (%s, %s, %s)", before)
+            cursor.execute("ANALYZE sqlite_schema")
+
+
+def _has_stat1(cursor) -> bool:
+    cursor.execute("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'")
+    return cursor.fetchone() is not None
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan")
 def test_a_countys_red_flags_walk_its_visits_newest_first(county_officer, county_enterprise):
     """A county's 预警企业 walk the county's visits newest first in ``crm_visit_region_idx`` (the region stored on each
@@ -76,18 +104,13 @@ def test_a_countys_red_flags_walk_its_visits_newest_first(county_officer, county
     for region in [county_enterprise.region, RegionFactory(code="320860")]:
         for days_ago, flag in enumerate(VisitFlag.values):
             _visit(flag, days_ago, enterprise=EnterpriseFactory(region=region))
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-        for (table, index), stat in PROVINCE_STAT1.items():
-            cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = %s AND idx = %s", [table, index])
-            cursor.execute("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (%s, %s, %s)", [table, index, stat])
-        cursor.execute("ANALYZE sqlite_schema")  # the planner reads sqlite_stat1 again
-    with CaptureQueriesContext(connection) as queries:
-        red_flag_visits(user=county_officer)
-    sql = next(q["sql"] for q in queries if q["sql"].startswith('SELECT "crm_visit"."id"'))
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
-        plan = [str(row[-1]) for row in cursor.fetchall()]
+    with _province_statistics():
+        with CaptureQueriesContext(connection) as queries:
+            red_flag_visits(user=county_officer)
+        sql = next(q["sql"] for q in queries if q["sql"].startswith('SELECT "crm_visit"."id"'))
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = [str(row[-1]) for row in cursor.fetchall()]
     visits = next(step for step in plan if step.startswith("SEARCH crm_visit "))
     assert "crm_visit_region_idx (region_id=?)" in visits, plan
     assert not any("TEMP B-TREE" in step for step in plan), plan  # read in the index's order, stopped at the limit
