@@ -13,6 +13,7 @@ from crm import reference
 from crm.forms import base, renderers
 from crm.forms.base import UserChoiceField, UserMultipleChoiceField, limited_choices, visible_enterprise_choices
 from crm.forms.engagement import NeedForm, VisitForm
+from crm.forms.enterprises import ProjectForm
 from crm.forms.programmes import CultivationForm
 from crm.forms.renderers import SiteFormRenderer
 from crm.forms.routine import VisitPlanForm
@@ -164,19 +165,22 @@ def test_visible_enterprise_choices_compile_their_statements_once_per_scope(
     assert compiled(county_officer, str(enterprise.pk)) == 0
 
 
-def test_the_cultivation_forms_enterprise_picker_reads_the_statements_compiled_once(
-    monkeypatch, officer, manager, enterprise
+@pytest.mark.parametrize("form_class", [CultivationForm, NeedForm, VisitForm, ProjectForm, VisitPlanForm])
+def test_every_enterprise_picker_reads_the_statements_compiled_once(
+    monkeypatch, officer, manager, enterprise, form_class
 ):
-    """The cultivation board's new-card form (``enterprise_picker(visible=True)``): the choices of
-    ``limited_choices``, from the statements compiled once per scope (fails when the form compiles its own)."""
+    """A form's enterprise picker (``enterprise_picker``): the enterprises the user may see, validated, and the choices
+    of ``limited_choices`` from the statements compiled once per scope (fails when a form compiles its own)."""
     store = Statements()
     monkeypatch.setattr(base, "_ENTERPRISE_CHOICE_STATEMENTS", store)
     enterprise.liaison_officers.add(officer)
     for user in (officer, manager):
         visible = forms.ModelChoiceField(queryset=Enterprise.objects.visible_to(user).only("id", "name"))
         for current in (None, str(enterprise.pk)):
-            form = CultivationForm(user=user, initial={"enterprise": current})
-            assert list(form.fields["enterprise"].widget.choices) == limited_choices(visible, current, user)
+            form = form_class(user=user, initial={"enterprise": current})
+            field = form.fields["enterprise"]
+            assert list(field.widget.choices) == limited_choices(visible, current, user)
+            assert list(field.queryset) == list(visible.queryset)
     assert list(store) == [(True, None)]  # the city's scope: the forms' statements, kept
 
 

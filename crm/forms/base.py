@@ -292,14 +292,12 @@ def visible_enterprise_choices(user, current) -> list[tuple]:
     return _enterprise_choices(picked(int(current)) if is_valid_id(current) else [], mine(user.pk), first())
 
 
-def enterprise_picker(field: forms.ModelChoiceField, current, user, *, visible: bool = False) -> forms.ModelChoiceField:
-    """Give an enterprise field the type-ahead picker with ``limited_choices`` rendered (for use without JS).
-    ``visible``: the field's queryset is ``Enterprise.objects.visible_to(user)`` in its own order, its choices then
-    read by the statements compiled once per scope (``visible_enterprise_choices``)."""
-    if visible:
-        choices = PairChoices(visible_enterprise_choices(user, current))
-    else:
-        choices = PairChoices(limited_choices(field, current, user))
+def enterprise_picker(field: forms.ModelChoiceField, current, user) -> forms.ModelChoiceField:
+    """Give an enterprise field the enterprises ``user`` may see (its queryset, which validates) and the type-ahead
+    picker with their ``limited_choices`` rendered (for use without JS), read by the statements compiled once per
+    scope (``visible_enterprise_choices``)."""
+    field.queryset = Enterprise.objects.visible_to(user).only("id", "name")
+    choices = PairChoices(visible_enterprise_choices(user, current))
     field.widget = Picker(choices=choices, kind="enterprise", attrs=field.widget.attrs)
     field.widget.is_required = field.required
     return field

@@ -18,7 +18,7 @@ from crm.forms.base import (
     style_form,
 )
 from crm.forms.widgets import PLACEHOLDERS, use_picker
-from crm.models import Enterprise, Need, Project, Visit, VisitAttachment
+from crm.models import Need, Project, Visit, VisitAttachment
 from crm.services.needs import (
     TRANSITIONS,
     AcceptInput,
@@ -107,7 +107,6 @@ class VisitForm(BootstrapFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         enterprise = self.fields["enterprise"]
-        enterprise.queryset = Enterprise.objects.visible_to(user).only("id", "name")
         enterprise_picker(enterprise, self["enterprise"].value(), user)
         # The project picker offers only the chosen enterprise's projects (DESIGN §3 Visit.project); with no
         # enterprise chosen yet it is empty.
@@ -337,7 +336,6 @@ class NeedForm(BootstrapFormMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         enterprise = self.fields["enterprise"]
-        enterprise.queryset = Enterprise.objects.visible_to(user).only("id", "name")
         enterprise_picker(enterprise, self["enterprise"].value(), user)
         # Any project in scope validates (a need may name a project without an enterprise); the picker offers the
         # chosen enterprise's, and need_create refuses another enterprise's with its own message.

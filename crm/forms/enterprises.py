@@ -114,7 +114,6 @@ class ProjectForm(BootstrapFormMixin, forms.ModelForm):
         instance = self.instance
         current_officers = list(instance.liaison_officers.all()) if instance.pk else []
         field = self.fields["enterprise"]
-        field.queryset = Enterprise.objects.visible_to(user).only("id", "name")
         enterprise_picker(field, self["enterprise"].value(), user)
         self.fields["region"].queryset = region_choices(user)
         self.fields["liaison_officers"].queryset = staff_choices(user, include=current_officers)

@@ -65,13 +65,9 @@ class CultivationForm(BootstrapFormMixin, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        field = forms.ModelChoiceField(
-            queryset=Enterprise.objects.visible_to(user).only("id", "name"),
-            label=_("Enterprise"),
-        )
-        enterprise_picker(field, self.data.get("enterprise") or self.initial.get("enterprise"), user, visible=True)
+        field = forms.ModelChoiceField(queryset=Enterprise.objects.none(), label=_("Enterprise"))
+        enterprise_picker(field, self.data.get("enterprise") or self.initial.get("enterprise"), user)
         self.fields["enterprise"] = field
-        self.fields["programme"].queryset = Qualification.objects.all()  # Meta.ordering: sort order, code
         self.fields["officer"].queryset = staff_choices(user)
         style_form(self)
 

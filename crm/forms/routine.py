@@ -19,7 +19,7 @@ from crm.models import Activity, ActivityAttachment, Bureau, Enterprise, VisitPl
 
 def _enterprise_field(user, current=None, *, required=True) -> forms.ModelChoiceField:
     field = forms.ModelChoiceField(
-        queryset=Enterprise.objects.visible_to(user).only("id", "name").order_by("name"),
+        queryset=Enterprise.objects.none(),  # enterprise_picker: the enterprises the user may see
         required=required,
         label=_("Enterprise"),
     )
