@@ -197,7 +197,8 @@ def eligible_count(rows: QuerySet[Enterprise]) -> int:
     status = connection.ops.quote_name(Enterprise._meta.get_field("status").column)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {table}) - (SELECT COUNT(*) FROM {table} WHERE {status} IN (%s, %s))",
+            f"SELECT (SELECT COUNT(*) FROM {table}) - (SELECT COUNT(*) FROM {table} WHERE {status} IN "
+            f"({', '.join(['%s'] * len(GONE_STATUSES))}))",
             [str(status_) for status_ in GONE_STATUSES],
         )
         return cursor.fetchone()[0]

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from crm.models import Enterprise, Need, Policy
 from crm.selectors.matching.explain import fmt_date, reason, texts
@@ -148,22 +149,15 @@ class NeedProfile:
         text = " ".join([enterprise.main_products or ""] + [f"{n.title} {n.description}" for n in open_needs])
         return cls(categories=categories, text=text)
 
-    @property
+    # Once per profile, not once per policy ranked (hundreds). cached_property writes the instance's __dict__, which
+    # a frozen dataclass allows.
+    @cached_property
     def grams(self) -> frozenset[str]:
-        cached = self.__dict__.get("_grams")
-        if cached is None:
-            cached = text_grams(self.text)
-            object.__setattr__(self, "_grams", cached)
-        return cached
+        return text_grams(self.text)
 
-    @property
+    @cached_property
     def lowered(self) -> str:
-        # Once per profile, not once per policy ranked (hundreds).
-        cached = self.__dict__.get("_lowered")
-        if cached is None:
-            cached = self.text.lower()
-            object.__setattr__(self, "_lowered", cached)
-        return cached
+        return self.text.lower()
 
 
 def text_similarity(
