@@ -250,6 +250,18 @@ def _made_builder(model: type[Model], init_list) -> Callable | None:
     return build
 
 
+def instance_builder(model: type[Model], init_list) -> Callable:
+    """``build(db, values)``: the instance ``model.from_db(db, init_list, values)`` makes of a row read from the
+    database, written into its ``__dict__`` where the model allows it (``_builder``; no receiver of ``pre_init`` or
+    ``post_init`` now), else through ``from_db``. For a caller building rows of its own statement (the people of a
+    page: ``crm.selectors.rows.people_prefetch``)."""
+    build = _builder(model, init_list)
+    if build is None or _signalled((model,)):
+        init_list = list(init_list)
+        return lambda db, values: model.from_db(db, init_list, values)
+    return build
+
+
 def _class_attribute(model: type, name: str):
     for klass in model.__mro__:
         if name in vars(klass):

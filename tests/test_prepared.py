@@ -20,6 +20,7 @@ from crm.prepared import (
     SAMPLE_SCOPE,
     Prepared,
     Statements,
+    instance_builder,
     sample_keys,
     statements_run,
 )
@@ -226,6 +227,47 @@ def test_a_model_with_an_init_receiver_is_built_through_init(manager):
     assert _instance_state(user) == _instance_state(
         User.objects.select_related("bureau", "department").get(pk=manager.pk)
     )
+
+
+def _user_row(user, names) -> list:
+    return [getattr(user, name) for name in names]
+
+
+def test_instance_builder_makes_what_from_db_makes_without_model_init(manager, monkeypatch):
+    # Some columns only (the others deferred), as the people of a page are read.
+    names = [f.attname for f in User._meta.concrete_fields if f.attname in {"id", "username", "name", "bureau_id"}]
+    values = _user_row(manager, names)
+    expected = User.from_db("default", names, values)
+    build = instance_builder(User, names)
+    inits = []
+    original = Model.__init__
+
+    def counting(self, *args, **kwargs):
+        inits.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Model, "__init__", counting)
+    built = build("default", values)
+    monkeypatch.undo()
+    assert inits == []
+    assert _instance_state(built) == _instance_state(expected)
+    assert built.get_deferred_fields() == expected.get_deferred_fields() != set()
+
+
+def test_instance_builder_goes_through_from_db_for_a_model_with_an_init_receiver(manager):
+    names = [f.attname for f in User._meta.concrete_fields]
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=User)
+    try:
+        built = instance_builder(User, names)("default", _user_row(manager, names))
+    finally:
+        post_init.disconnect(receiver, sender=User)
+    assert seen == [built]
+    assert _instance_state(built) == _instance_state(User.objects.get(pk=manager.pk))
 
 
 def test_plan_once_statements_are_prepared_on_the_server(manager, prepared_on_server):

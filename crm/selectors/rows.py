@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.contrib.auth import get_user_model
 from django.db.models import Model, QuerySet
 
-from crm.prepared import SAMPLE_KEY, Prepared, Statements
+from crm.prepared import SAMPLE_KEY, Prepared, Statements, instance_builder
 from crm.querysets import scope_region
 from crm.selectors.scope import SampleUser
 
@@ -36,12 +36,11 @@ def people_prefetch(rows: list[Model], relation: str) -> None:
     prepared = _PEOPLE_STATEMENTS.once(
         key, lambda: Prepared.for_keys(lambda *keys: _people(model, relation, keys), len(rows), plan_once=True)
     )
-    user_model = get_user_model()
-    names = _user_columns()
+    build = instance_builder(get_user_model(), _user_columns())
     using = rows[0]._state.db
     people: dict = {row.pk: [] for row in rows}
     for row_pk, *values in prepared(*(row.pk for row in rows), using=using):
-        people[row_pk].append(user_model.from_db(using, names, values))
+        people[row_pk].append(build(using, values))
     for row in rows:
         if not hasattr(row, "_prefetched_objects_cache"):
             row._prefetched_objects_cache = {}
