@@ -8,15 +8,17 @@ import pytest
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.template import engines
+from django.template.defaultfilters import truncatechars
 from django.templatetags.static import static
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
+from django.utils.text import Truncator
 
 from crm.choices import Role
 from crm.models import Enterprise
 from crm.paginator import COUNT_CAP, CappedCount
-from crm.templatetags.crm_tags import related_rows, shown
+from crm.templatetags.crm_tags import clipped, related_rows, shown
 from tests.factories import EnterpriseFactory, UserFactory, make_user
 from tests.template_helpers import rendered_alike
 
@@ -412,3 +414,40 @@ def test_sort_th_writes_what_format_html_wrote():
         ):
             with translation.override("zh-hans"):
                 assert sort_th(context, field, label, css, param) == old_sort_th(context, field, label, css, param)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "问需", "字" * 24, "字" * 25, "字" * 120, "字" * 121, "e\u0301" * 10, "e\u0301" * 70, "a" * 119 + "e\u0301"],
+)
+@pytest.mark.parametrize("length", [24, 60, 120])
+def test_clipped_cuts_as_truncatechars(text, length):
+    assert clipped(text, length) == Truncator(text).chars(length)
+    assert clipped("<b>" * 50, length) == truncatechars("<b>" * 50, length)  # not escaped: the caller escapes
+
+
+# templates/crm/enterprises/detail.html's column of sections before {% page_sections %}.
+SECTIONS_LOOP = (
+    "{% load crm_tags %}{% for section in sections %}"
+    '<section id="{{ section.name|slugify }}" class="mb-3 section-{{ section.name }}">'
+    "{% include section.template with section=section %}</section>{% endfor %}"
+)
+
+
+def test_page_sections_write_what_the_include_loop_wrote(enterprise, officer, django_assert_num_queries):
+    sections = [
+        {"name": "liaison", "template": "crm/enterprises/_section_liaison.html", "liaison_officers": [officer]},
+        {"name": "suggested_policies", "template": "crm/enterprises/_section_suggestions_deferred.html"},
+        {"name": "liaison", "template": "crm/enterprises/_section_liaison.html", "liaison_officers": []},
+    ]
+    enterprise.name = "<甲&乙>"
+    with django_assert_num_queries(0):
+        rendered = rendered_alike(
+            SECTIONS_LOOP,
+            "{% load crm_tags %}{% page_sections sections %}",
+            sections=sections,
+            enterprise=enterprise,
+        )
+    assert rendered.count('<section id="liaison" class="mb-3 section-liaison">') == 2
+    assert rendered.count("</section>") == 3 and str(officer) in rendered
+    assert "suggested_policies" in rendered  # the section's own context is what the template reads

@@ -1,6 +1,7 @@
 """The list rows written in Python give the bytes of the template they replaced, in every branch."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db.models import Value
@@ -23,19 +24,23 @@ from crm.templatetags.list_rows import (
 )
 from tests.factories import (
     ActionItemFactory,
+    ContactFactory,
     DepartmentFactory,
     EnterpriseFactory,
+    EnterpriseQualificationFactory,
     NeedFactory,
     NotificationFactory,
     OfferingFactory,
     PolicyFactory,
     ProjectFactory,
     ProjectMilestoneFactory,
+    QualificationFactory,
     ReportFactory,
     UserFactory,
     VisitFactory,
     today,
 )
+from tests.template_helpers import rendered_alike
 
 pytestmark = pytest.mark.django_db
 
@@ -446,3 +451,138 @@ def test_milestone_rows_write_what_the_loop_wrote(language):
         assert written == expected
         assert expected.count("<tr ") == 3 and expected.count("text-body-secondary") == 2
         assert "项目 &lt;A&amp;B&gt;" in expected
+
+
+# --- the 360° page's side sections: the template text each tag replaced (templates/crm/enterprises/_section_*.html) ---
+
+PROFILE_TEMPLATE = """{% load i18n number_tags %}      <dt class="col-5">{% translate "Legal representative" %}</dt><dd class="col-7">{{ enterprise.legal_representative|default:"—" }}</dd>
+      <dt class="col-5">{% translate "Established on" %}</dt><dd class="col-7">{{ enterprise.established_on|date:"Y-m-d"|default:"—" }}</dd>
+      <dt class="col-5">{% translate "Address" %}</dt><dd class="col-7">{{ enterprise.address|default:"—" }}</dd>
+      <dt class="col-5">{% translate "Main products" %}</dt><dd class="col-7">{{ enterprise.main_products|default:"—" }}</dd>
+      <dt class="col-5">{% translate "Employees" %}</dt><dd class="col-7">{{ enterprise.employees|default_if_none:"—" }}</dd>
+      <dt class="col-5">{% translate "R&D staff" %}</dt><dd class="col-7">{{ enterprise.rd_staff|default_if_none:"—" }}</dd>
+      <dt class="col-5">{% translate "Revenue (10k CNY)" %}</dt><dd class="col-7">{{ enterprise.revenue|wan }}</dd>
+      <dt class="col-5">{% translate "R&D expense (10k CNY)" %}</dt><dd class="col-7">{{ enterprise.rd_expense|wan }}</dd>
+      <dt class="col-5">{% translate "R&D ratio" %}</dt><dd class="col-7">{{ enterprise.rd_ratio|percent }}</dd>
+      <dt class="col-5">{% translate "Party organisation" %}</dt><dd class="col-7">{{ enterprise.get_party_organization_display }}{% if enterprise.party_members %} · {% blocktranslate count counter=enterprise.party_members trimmed %}{{ counter }} member{% plural %}{{ counter }} members{% endblocktranslate %}{% endif %}</dd>
+      <dt class="col-5">{% translate "Bureau" %}</dt><dd class="col-7">{{ enterprise.bureau|default:"—" }}</dd>"""  # noqa: E501
+QUALIFICATIONS_LOOP = """{% load i18n %}      {% for q in section.qualifications %}
+      <tr class="{% if q.is_expired %}qual-expired{% elif q.expires_soon %}qual-expiring{% endif %}" data-qualification="{{ q.qualification_id }}">
+        <td>{{ q.qualification }}{% if q.certificate_no %}<div class="text-body-secondary">{{ q.certificate_no }}</div>{% endif %}</td>
+        <td class="text-nowrap">
+          {{ q.expires_on|date:"Y-m-d"|default:"—" }}
+          {% if q.is_expired %}<span class="badge text-bg-danger qual-badge">{% translate "Expired" %}</span>
+          {% elif q.expires_soon %}<span class="badge text-bg-warning qual-badge">{% translate "Expires soon" %}</span>{% endif %}
+        </td>
+      </tr>
+      {% endfor %}"""  # noqa: E501
+CONTACTS_LOOP = """{% load i18n crm_tags %}    {% for c in section.contacts %}
+    <li class="list-group-item d-flex justify-content-between gap-2">
+      <div>
+        <span class="fw-semibold">{{ c.name }}</span>{% if c.title %} · {{ c.title }}{% endif %}
+        {% if c.is_primary %}<span class="badge text-bg-info text-dark">{% translate "Primary" %}</span>{% endif %}
+        <div class="text-body-secondary">
+          {% if c.mobile %}<a href="tel:{{ c.mobile }}"><i class="bi bi-telephone" aria-hidden="true"></i> {{ c.mobile }}</a>{% endif %}
+          {% if c.email %} <a href="mailto:{{ c.email }}"><i class="bi bi-envelope" aria-hidden="true"></i> {{ c.email }}</a>{% endif %}
+        </div>
+      </div>
+      <div class="d-flex gap-2 align-items-start">
+      <a class="text-body-secondary" href="{% url_pk 'crm:contact-access-links' c.pk %}" title="{% translate 'Service links' %}" aria-label="{% translate 'Service links' %}" data-testid="contact-access-links"><i class="bi bi-qr-code" aria-hidden="true"></i></a>
+      {% if c.user_can_edit %}<a class="text-body-secondary" href="{% url_pk 'crm:contact-update' c.pk %}" aria-label="{% translate 'Edit' %}"><i class="bi bi-pencil" aria-hidden="true"></i></a>{% endif %}
+      </div>
+    </li>
+    {% endfor %}"""  # noqa: E501
+PROJECTS_LOOP = """{% load i18n crm_tags %}    {% for p in section.projects %}
+    <li class="list-group-item d-flex justify-content-between gap-2">
+      <a href="{% url_pk 'crm:project-detail' p.pk %}">{{ p.name }}</a>
+      <span class="text-nowrap">{{ p.get_stage_display }}{% if p.is_assisted %} <span class="badge text-bg-success">{% translate "Assisted" %}</span>{% endif %}</span>
+    </li>
+    {% endfor %}"""  # noqa: E501
+LIAISON_LOOP = """{% for u in section.liaison_officers %}{{ u }}{% if u.department %}（{{ u.department.name }}）{% endif %}{% if not forloop.last %}、{% endif %}{% empty %}—{% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("filled", [True, False])
+def test_enterprise_profile_writes_what_the_template_wrote(filled, city_bureau, django_assert_num_queries):
+    if filled:
+        enterprise = EnterpriseFactory(
+            legal_representative="<张&三>",
+            established_on=dt.date(2001, 2, 3),
+            address='淮安市"清江浦"区',
+            main_products="芯片 & 模组",
+            employees=0,
+            rd_staff=1234,
+            revenue=Decimal("86500.50"),
+            rd_expense=Decimal("4321.00"),
+            party_organization="branch",
+            party_members=3,
+            bureau=city_bureau,
+        )
+    else:
+        enterprise = EnterpriseFactory(employees=None, rd_staff=None, revenue=None, party_members=1)
+    enterprise = Enterprise.objects.select_related("bureau").get(pk=enterprise.pk)
+    for members in (enterprise.party_members, 0):
+        enterprise.party_members = members
+        with django_assert_num_queries(0):
+            rendered = rendered_alike(
+                PROFILE_TEMPLATE, "{% load list_rows %}      {% enterprise_profile enterprise %}", enterprise=enterprise
+            )
+    assert rendered.count("<dt ") == 11
+    assert ("&lt;张&amp;三&gt;" in rendered) is filled and ("—" in rendered) is not filled
+
+
+def test_qualification_rows_write_what_the_loop_wrote(enterprise):
+    expiring = (today() - dt.timedelta(days=1), today() + dt.timedelta(days=30), today() + dt.timedelta(days=300), None)
+    qualifications = [
+        EnterpriseQualificationFactory(
+            enterprise=enterprise,
+            qualification=QualificationFactory(code=f"q{index}"),
+            expires_on=expires_on,
+            certificate_no="<No. 1>" if expires_on is None else "",
+        )
+        for index, expires_on in enumerate(expiring)
+    ]
+    section = {"qualifications": qualifications}
+    rendered = rendered_alike(
+        QUALIFICATIONS_LOOP,
+        "{% load list_rows %}      {% qualification_rows section.qualifications %}",
+        section=section,
+    )
+    assert 'class="qual-expired"' in rendered and 'class="qual-expiring"' in rendered and "&lt;No. 1&gt;" in rendered
+    assert rendered_alike(QUALIFICATIONS_LOOP, "{% load list_rows %}      ", section={"qualifications": []}) == "      "
+
+
+def test_contact_items_write_what_the_loop_wrote(enterprise):
+    full = ContactFactory(
+        enterprise=enterprise, title="<总>", mobile="138 0000", email="a&b@example.com", is_primary=True
+    )
+    bare = ContactFactory(enterprise=enterprise, title="", mobile="", email="")
+    full.user_can_edit = True
+    contacts = [full, bare]  # the second one without user_can_edit: as the template read it, no edit link
+    rendered = rendered_alike(
+        CONTACTS_LOOP, "{% load list_rows %}    {% contact_items section.contacts %}", section={"contacts": contacts}
+    )
+    assert rendered.count("bi-pencil") == 1 and "mailto:a&amp;b@example.com" in rendered and "&lt;总&gt;" in rendered
+
+
+def test_project_items_write_what_the_loop_wrote(enterprise):
+    projects = [
+        ProjectFactory(enterprise=enterprise, name="<一期>", is_assisted=True, stage="signed"),
+        ProjectFactory(enterprise=enterprise, is_assisted=False, stage="signed"),
+        ProjectFactory(enterprise=enterprise, is_assisted=False, stage="completed"),
+    ]
+    rendered = rendered_alike(
+        PROJECTS_LOOP, "{% load list_rows %}    {% project_items section.projects %}", section={"projects": projects}
+    )
+    assert rendered.count("<li ") == 3 and "&lt;一期&gt;" in rendered
+
+
+def test_liaison_officers_write_what_the_loop_wrote(city_bureau):
+    with_department = UserFactory(name="<王>", bureau=city_bureau)
+    without = UserFactory(name="李", bureau=None)
+    for officers in ([with_department, without], [without], []):
+        rendered = rendered_alike(
+            LIAISON_LOOP,
+            "{% load list_rows %}{% liaison_officers section.liaison_officers %}",
+            section={"liaison_officers": officers},
+        )
+    assert rendered == "—"

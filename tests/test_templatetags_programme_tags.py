@@ -1,6 +1,7 @@
 """The cultivation board's cards written in Python give the bytes of the templates they replaced, in every branch."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django import template
@@ -11,15 +12,22 @@ from django.utils import translation
 
 from crm.choices import CultivationStage
 from crm.models import Commissioner, Cultivation, ServiceLog
-from crm.selectors.programmes import commissioner_assignments_prefetch, commissioner_rows, cultivation_board
+from crm.selectors.programmes import (
+    commissioner_assignments_prefetch,
+    commissioner_rows,
+    cultivation_board,
+    trend_chart,
+)
 from crm.templatetags.programme_tags import commissioner_row, cultivation_card, cultivation_cards
 from tests.factories import (
     CommissionerAssignmentFactory,
     CommissionerFactory,
     CultivationFactory,
     EnterpriseFactory,
+    EnterpriseYearFactory,
     UserFactory,
 )
+from tests.template_helpers import rendered_alike
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +164,46 @@ def test_cultivation_cards_writes_what_the_loop_over_the_cards_wrote(language, r
             with django_assert_num_queries(0):
                 got = cultivation_cards(Context(values), column, values["next_url"])
             assert f"\n      {got}\n" == expected
+
+
+# templates/crm/programmes/_enterprise_figures.html's loops before {% trend_chart_body %} and {% year_rows %}.
+TREND_CHART_LOOPS = """{% load number_tags %}      {% for series in section.chart.series %}
+      <polyline class="trend-line trend-{{ series.css }}" points="{{ series.points }}" fill="none"></polyline>
+      {% for x, y, value in series.dots %}<circle class="trend-dot trend-{{ series.css }}" cx="{{ x }}" cy="{{ y }}" r="2.5"><title>{{ value|wan }}</title></circle>{% endfor %}
+      {% endfor %}
+      {% for label in section.chart.labels %}<text class="trend-label" x="{{ label.x }}" y="{{ section.chart.label_y }}" text-anchor="middle">{{ label.text }}</text>{% endfor %}"""  # noqa: E501
+YEAR_LOOP = """{% load i18n number_tags %}    {% for y in section.years %}
+    <tr data-year="{{ y.year }}"><td>{{ y.year }}{% if forloop.first %} <span class="badge text-bg-light">{% translate "current" %}</span>{% endif %}</td><td class="text-end">{{ y.revenue|wan }}</td><td class="text-end">{{ y.rd_expense|wan }}</td><td class="text-end">{{ y.employees|default:"—" }}</td></tr>
+    {% endfor %}"""  # noqa: E501
+
+
+def _years(enterprise) -> list:
+    figures = [
+        (2021, Decimal("1200.50"), Decimal("80"), 120),
+        (2022, None, Decimal("95.25"), None),
+        (2023, Decimal("123456.00"), None, 0),
+        (2024, Decimal("0"), Decimal("0.5"), 1500),
+    ]
+    return [
+        EnterpriseYearFactory(enterprise=enterprise, year=year, revenue=revenue, rd_expense=rd, employees=employees)
+        for year, revenue, rd, employees in figures
+    ]
+
+
+def test_trend_chart_body_writes_what_the_loops_wrote(enterprise):
+    years = _years(enterprise)
+    for shown_years in (years, years[:2], [years[0], years[2]]):
+        section = {"chart": trend_chart(shown_years)}
+        rendered = rendered_alike(
+            TREND_CHART_LOOPS, "{% load programme_tags %}      {% trend_chart_body section.chart %}", section=section
+        )
+    assert rendered.count("<polyline") == 2 and rendered.count('class="trend-label"') == 2
+
+
+def test_year_rows_write_what_the_loop_wrote(enterprise):
+    years = list(reversed(_years(enterprise)))
+    for shown_years in (years, years[:1], []):
+        rendered = rendered_alike(
+            YEAR_LOOP, "{% load programme_tags %}    {% year_rows section.years %}", section={"years": shown_years}
+        )
+    assert rendered == "    "

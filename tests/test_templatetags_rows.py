@@ -7,12 +7,10 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 from django.utils import translation
-from django.utils.text import Truncator
 
 from crm.models import Department, Enterprise, IndustryChain, Need, PolicyMatch, Region, User, Visit
 from crm.templatetags import list_rows
 from crm.templatetags.crm_tags import badge
-from crm.templatetags.timeline_tags import TRUNCATE, _clipped
 
 # templates/crm/visits/_timeline_section.html's loop before the tag.
 TIMELINE_LOOP = """{% load i18n crm_tags %}
@@ -126,14 +124,6 @@ def test_eligible_rows_write_what_the_loop_wrote(language, can_push):
         tag = Template("{% load policy_tags %}{% eligible_rows eligible_rows can_push %}").render(Context(context))
     assert 'data-criterion="region"' in tag and "&lt;科技&gt;" in tag
     assert tag == loop
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["", "问需", "字" * 120, "字" * 121, "e\u0301" * 10, "e\u0301" * 70, "a" * 119 + "e\u0301", "<b>" * 50],
-)
-def test_timeline_clips_questions_as_truncatechars(text):
-    assert _clipped(text) == Truncator(text).chars(TRUNCATE)
 
 
 def test_timeline_makes_each_badge_once(monkeypatch):

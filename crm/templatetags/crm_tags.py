@@ -3,6 +3,7 @@
 import datetime as dt
 import functools
 import html
+import unicodedata
 from urllib.parse import quote_plus
 
 from django import template
@@ -16,6 +17,7 @@ from django.utils import dateformat
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator, slugify
 from django.utils.timezone import template_localtime
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +53,16 @@ def related_rows(obj, name: str):
     manager and a queryset each time, for every row), else the query."""
     prefetched = getattr(obj, "_prefetched_objects_cache", {}).get(name)
     return prefetched if prefetched is not None else getattr(obj, name).all()
+
+
+def clipped(text, length: int) -> str:
+    """What ``{{ text|truncatechars:length }}`` gives before escaping, without ``Truncator``'s set-up for a text
+    that fits: one not longer than ``length`` comes back whole (NFC-normalized, as ``Truncator`` returns it; it
+    counts no more characters than the text holds)."""
+    text = text if type(text) is str else str(text)
+    if len(text) <= length:
+        return unicodedata.normalize("NFC", text)
+    return Truncator(text).chars(length)
 
 
 def ymd(value) -> str:
@@ -322,6 +334,27 @@ def _main_nav(urlconf, prefix: str, language: str, manager: bool, staff: bool):
         ),
     )
     return tuple(items), dropdown
+
+
+@register.simple_tag(takes_context=True)
+def page_sections(context, sections) -> str:
+    """A column of a composite page's sections (``build_sections``), as ``{% for section in sections %}<section
+    id="{{ section.name|slugify }}" class="mb-3 section-{{ section.name }}">{% include section.template with
+    section=section %}</section>{% endfor %}`` wrote it: each template found once per rendering (the include's
+    own cache), without a loop and an include node per section."""
+    templates = context.render_context.dicts[0].setdefault(page_sections, {})
+    parts = []
+    for section in sections:
+        name = section["template"]
+        found = templates.get(name)
+        if found is None:
+            found = templates[name] = context.template.engine.get_template(name)
+        with context.push(section=section):
+            body = found.render(context)
+        parts.append(f'<section id="{shown(slugify(section["name"]))}" class="mb-3 section-{shown(section["name"])}">')
+        parts.append(body)
+        parts.append("</section>")
+    return mark_safe("".join(parts))  # noqa: S308 (the names escaped by shown; each template escapes its own)
 
 
 @register.simple_tag(takes_context=True)

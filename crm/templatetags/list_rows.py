@@ -10,15 +10,14 @@ come from crm_tags; tests/test_templatetags_list_rows.py renders both), so the p
 """
 
 from django import template
-from django.template.defaultfilters import truncatechars
 from django.template.defaulttags import CsrfTokenNode
 from django.utils import dateformat
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
-from crm.templatetags.crm_tags import badge, escalation_badge, related_rows, shown, url_pk, url_pk_parts, ymd
-from crm.templatetags.number_tags import wan
+from crm.templatetags.crm_tags import badge, clipped, escalation_badge, related_rows, shown, url_pk, url_pk_parts, ymd
+from crm.templatetags.number_tags import percent, wan
 from crm.templatetags.policy_tags import policy_window
 
 register = template.Library()
@@ -85,7 +84,7 @@ def visit_row(v, labels: ValueLabels | None = None) -> str:
     for index, officer in enumerate(related_rows(v, "officers")):
         if officer != lead:
             people.append(("、" if lead or index else "") + shown(officer))
-    summary = truncatechars(v.q_needs or v.q_difficulties or v.q_suggestions, 60)
+    summary = clipped(v.q_needs or v.q_difficulties or v.q_suggestions, 60)
     enterprise = v.enterprise.name if v.enterprise_id else ""
     return mark_safe(  # noqa: S308 (every value escaped by _shown; badge and url_pk escape theirs)
         f'<tr data-id="{shown(v.pk)}">\n'
@@ -149,7 +148,7 @@ def action_item_row(item, labels: ValueLabels | None = None) -> str:
     )
     if item.need_id:
         need_link = _link("need" in opens, labels.url("crm:need-detail", item.need_id), item.need.code)
-        target = f"{need_link} {shown(truncatechars(item.need.title, 24))}\n            "
+        target = f"{need_link} {shown(clipped(item.need.title, 24))}\n            "
     elif item.project_id:
         target = _link("project" in opens, labels.url("crm:project-detail", item.project_id), item.project.name)
     else:
@@ -406,3 +405,135 @@ def table_rows(kind: str, rows, indent: int = 8) -> str:
     table (each status badge, label and link path made once, not per row) and no loop node (a context push per row)."""
     row, labels, after = ROWS[kind], ValueLabels(), "\n" + " " * indent
     return mark_safe("".join(f"\n        {row(item, labels)}{after}" for item in rows))  # noqa: S308 (rows escape theirs)
+
+
+# --- the 360° page's side sections (templates/crm/enterprises/_section_*.html): each tag writes the bytes of the
+# template text it replaced, the loops' line breaks included (tests/test_templatetags_list_rows.py renders both).
+# A ``{% translate "…" %}`` of a literal is not escaped (the template's literal is safe, and so its translation):
+# the words below are written as the catalogue has them ("R&D staff"). ---
+
+
+@register.simple_tag
+def enterprise_profile(enterprise) -> str:
+    """The ``<dt>``/``<dd>`` pairs of the profile section: eleven lines of ``{% translate %}``, a value and its
+    filter (``|default:"—"``, ``|date``, ``|wan``, ``|percent``, ``{% blocktranslate count %}``)."""
+    e = enterprise
+    party = shown(e.get_party_organization_display())
+    if e.party_members:
+        members = ngettext("%(counter)s member", "%(counter)s members", e.party_members)
+        party += f" · {members % {'counter': shown(e.party_members)}}"
+    lines = (
+        (gettext("Legal representative"), shown(e.legal_representative or "—")),
+        (gettext("Established on"), shown(ymd(e.established_on) or "—")),
+        (gettext("Address"), shown(e.address or "—")),
+        (gettext("Main products"), shown(e.main_products or "—")),
+        (gettext("Employees"), shown("—" if e.employees is None else e.employees)),
+        (gettext("R&D staff"), shown("—" if e.rd_staff is None else e.rd_staff)),
+        (gettext("Revenue (10k CNY)"), shown(wan(e.revenue))),
+        (gettext("R&D expense (10k CNY)"), shown(wan(e.rd_expense))),
+        (gettext("R&D ratio"), shown(percent(e.rd_ratio))),
+        (gettext("Party organisation"), party),
+        (gettext("Bureau"), shown((e.bureau if e.bureau_id else None) or "—")),
+    )
+    return mark_safe(  # noqa: S308 (every value escaped by shown; the member count's text is the catalogue's own)
+        "\n      ".join(f'<dt class="col-5">{term}</dt><dd class="col-7">{value}</dd>' for term, value in lines)
+    )
+
+
+@register.simple_tag
+def qualification_rows(qualifications) -> str:
+    """The rows of the qualifications section (``{% for q in section.qualifications %}``), expired and expiring
+    ones marked."""
+    expired = f'<span class="badge text-bg-danger qual-badge">{gettext("Expired")}</span>\n          '
+    soon = f'<span class="badge text-bg-warning qual-badge">{gettext("Expires soon")}</span>'
+    parts = []
+    for q in qualifications:
+        if q.is_expired:
+            css, mark = "qual-expired", expired
+        elif q.expires_soon:
+            css, mark = "qual-expiring", soon
+        else:
+            css, mark = "", ""
+        certificate = f'<div class="text-body-secondary">{shown(q.certificate_no)}</div>' if q.certificate_no else ""
+        parts.append(
+            f'\n      <tr class="{css}" data-qualification="{shown(q.qualification_id)}">\n'
+            f"        <td>{shown(q.qualification)}{certificate}</td>\n"
+            '        <td class="text-nowrap">\n'
+            f"          {shown(ymd(q.expires_on) or '—')}\n"
+            f"          {mark}\n"
+            "        </td>\n"
+            "      </tr>\n      "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown)
+
+
+@register.simple_tag
+def contact_items(contacts) -> str:
+    """The items of the contacts section (``{% for c in section.contacts %}``): a contact's phone and e-mail, its
+    service links and, where ``c.user_can_edit``, its edit link."""
+    primary = f'<span class="badge text-bg-info text-dark">{gettext("Primary")}</span>'
+    links, edit = gettext("Service links"), gettext("Edit")
+    links_url, edit_url = url_pk_parts("crm:contact-access-links"), url_pk_parts("crm:contact-update")
+    parts = []
+    for c in contacts:
+        title = f" · {shown(c.title)}" if c.title else ""
+        mobile = (
+            f'<a href="tel:{shown(c.mobile)}"><i class="bi bi-telephone" aria-hidden="true"></i> {shown(c.mobile)}</a>'
+            if c.mobile
+            else ""
+        )
+        email = (
+            f' <a href="mailto:{shown(c.email)}"><i class="bi bi-envelope" aria-hidden="true"></i> {shown(c.email)}</a>'
+            if c.email
+            else ""
+        )
+        editing = (
+            f'<a class="text-body-secondary" href="{shown(f"{edit_url[0]}{c.pk}{edit_url[1]}")}" aria-label="{edit}">'
+            '<i class="bi bi-pencil" aria-hidden="true"></i></a>'
+            if getattr(c, "user_can_edit", False)
+            else ""
+        )
+        parts.append(
+            '\n    <li class="list-group-item d-flex justify-content-between gap-2">\n'
+            "      <div>\n"
+            f'        <span class="fw-semibold">{shown(c.name)}</span>{title}\n'
+            f"        {primary if c.is_primary else ''}\n"
+            '        <div class="text-body-secondary">\n'
+            f"          {mobile}\n"
+            f"          {email}\n"
+            "        </div>\n"
+            "      </div>\n"
+            '      <div class="d-flex gap-2 align-items-start">\n'
+            f'      <a class="text-body-secondary" href="{shown(f"{links_url[0]}{c.pk}{links_url[1]}")}" '
+            f'title="{links}" aria-label="{links}" data-testid="contact-access-links">'
+            '<i class="bi bi-qr-code" aria-hidden="true"></i></a>\n'
+            f"      {editing}\n"
+            "      </div>\n"
+            "    </li>\n    "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped by shown)
+
+
+@register.simple_tag
+def project_items(projects) -> str:
+    """The items of the projects section (``{% for p in section.projects %}``)."""
+    labels = ValueLabels()
+    assisted = f' <span class="badge text-bg-success">{gettext("Assisted")}</span>'
+    return mark_safe(  # noqa: S308 (every value escaped by shown)
+        "".join(
+            '\n    <li class="list-group-item d-flex justify-content-between gap-2">\n'
+            f'      <a href="{shown(labels.url("crm:project-detail", p.pk))}">{shown(p.name)}</a>\n'
+            f'      <span class="text-nowrap">{labels.label(p, "stage")}{assisted if p.is_assisted else ""}</span>\n'
+            "    </li>\n    "
+            for p in projects
+        )
+    )
+
+
+@register.simple_tag
+def liaison_officers(officers) -> str:
+    """``{% for u in officers %}{{ u }}{% if u.department %}（{{ u.department.name }}）{% endif %}{% if not
+    forloop.last %}、{% endif %}{% empty %}—{% endfor %}``: the liaison section's officers."""
+    return mark_safe(  # noqa: S308 (every value escaped by shown)
+        "、".join(shown(u) + (f"（{shown(u.department.name)}）" if u.department_id else "") for u in officers) or "—"
+    )

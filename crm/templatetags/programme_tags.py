@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from crm.choices import CultivationStage
 from crm.selectors.programmes import BoardCard
 from crm.templatetags.crm_tags import shown, url_pk, url_pk_parts, ymd
+from crm.templatetags.number_tags import wan
 
 register = template.Library()
 
@@ -123,4 +124,43 @@ def commissioner_row(c) -> str:
         f'      <div class="small text-body-secondary">{shown(c.institution)}{expertise}{chain}</div>\n'
         f"      {served}\n"
         "    </div>"
+    )
+
+
+@register.simple_tag
+def trend_chart_body(chart) -> str:
+    """The lines, dots and year labels inside the 360° page's trend chart (templates/crm/programmes/_enterprise_
+    figures.html; ``crm.selectors.programmes.trend_chart``): the bytes of the loops they replaced."""
+    parts = []
+    for series in chart.series:
+        css = shown(series["css"])
+        dots = "".join(
+            f'<circle class="trend-dot trend-{css}" cx="{shown(x)}" cy="{shown(y)}" r="2.5">'
+            f"<title>{shown(wan(value))}</title></circle>"
+            for x, y, value in series["dots"]
+        )
+        parts.append(
+            f'\n      <polyline class="trend-line trend-{css}" points="{shown(series["points"])}" fill="none">'
+            f"</polyline>\n      {dots}\n      "
+        )
+    label_y = shown(chart.label_y)
+    labels = "".join(
+        f'<text class="trend-label" x="{shown(label["x"])}" y="{label_y}" text-anchor="middle">'
+        f"{shown(label['text'])}</text>"
+        for label in chart.labels
+    )
+    return mark_safe(f"{''.join(parts)}\n      {labels}")  # noqa: S308 (every value escaped by shown)
+
+
+@register.simple_tag
+def year_rows(years) -> str:
+    """The rows of the 360° page's yearly figures (``{% for y in section.years %}``), the latest marked current."""
+    current = f' <span class="badge text-bg-light">{gettext("current")}</span>'
+    return mark_safe(  # noqa: S308 (every value escaped by shown)
+        "".join(
+            f'\n    <tr data-year="{shown(y.year)}"><td>{shown(y.year)}{"" if index else current}</td>'
+            f'<td class="text-end">{shown(wan(y.revenue))}</td><td class="text-end">{shown(wan(y.rd_expense))}</td>'
+            f'<td class="text-end">{shown(y.employees or "—")}</td></tr>\n    '
+            for index, y in enumerate(years)
+        )
     )

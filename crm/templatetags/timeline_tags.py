@@ -5,15 +5,12 @@ of the 360° page's rendering (DESIGN §9.2). ``{% timeline_entries section.entr
 loop of the section's template wrote; the badges come from their one home (crm_tags.badge, escalation_badge).
 """
 
-import unicodedata
-
 from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from crm.templatetags.crm_tags import escalation_badge, shown, url_pk_parts, ymd
+from crm.templatetags.crm_tags import clipped, escalation_badge, shown, url_pk_parts, ymd
 from crm.templatetags.list_rows import ValueLabels
 
 register = template.Library()
@@ -21,14 +18,6 @@ register = template.Library()
 # The questions of a visit (问需 / 问难 / 问计) as the timeline shows them, cut at TRUNCATE characters.
 QUESTIONS = (("q_needs", "问需"), ("q_difficulties", "问难"), ("q_suggestions", "问计"))
 TRUNCATE = 120
-
-
-def _clipped(text: str) -> str:
-    """``Truncator(text).chars(TRUNCATE)`` (what ``|truncatechars`` does), without its set-up for a text that fits:
-    one that is not longer than TRUNCATE comes back whole (NFC-normalized, as Truncator returns it)."""
-    if len(text) <= TRUNCATE:
-        return unicodedata.normalize("NFC", text)
-    return Truncator(text).chars(TRUNCATE)
 
 
 def _visit(visit, url: tuple[str, str], labels: ValueLabels) -> str:
@@ -41,7 +30,7 @@ def _visit(visit, url: tuple[str, str], labels: ValueLabels) -> str:
     flag = labels.badge(visit, "flag") if visit.flag != "green" else ""
     questions = "".join(
         f'\n        <div class="small"><span class="badge text-bg-light border">{label}</span> '
-        f"{conditional_escape(_clipped(getattr(visit, name)))}</div>"
+        f"{conditional_escape(clipped(getattr(visit, name), TRUNCATE))}</div>"
         if getattr(visit, name)
         else "\n        "
         for name, label in QUESTIONS
