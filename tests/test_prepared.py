@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth.models import Group
@@ -183,6 +184,23 @@ def _instance_state(obj) -> tuple:
     return type(obj), values, state.adding, state.db, related
 
 
+@contextmanager
+def _counted_inits(monkeypatch):
+    """The model instances made through ``Model.__init__`` inside the block."""
+    inits = []
+    original = Model.__init__
+
+    def counting(self, *args, **kwargs):
+        inits.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Model, "__init__", counting)
+    try:
+        yield inits
+    finally:
+        monkeypatch.setattr(Model, "__init__", original)
+
+
 def test_rows_are_built_without_model_init_and_hold_what_from_db_gives(manager, monkeypatch):
     # Rows and their joined rows (a deferred column among them) are written into the instances directly: the same
     # values, in the same order, the same state and related rows as Model.from_db makes them.
@@ -197,16 +215,8 @@ def test_rows_are_built_without_model_init_and_hold_what_from_db_gives(manager, 
     prepared = Prepared(build, SAMPLE - 1)
     expected = list(build(manager.pk))
     prepared(manager.pk)  # compiled
-    inits = []
-    original = Model.__init__
-
-    def counting(self, *args, **kwargs):
-        inits.append(self)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Model, "__init__", counting)
-    got = prepared(manager.pk)
-    monkeypatch.undo()
+    with _counted_inits(monkeypatch) as inits:
+        got = prepared(manager.pk)
     assert [_instance_state(row) for row in got] == [_instance_state(row) for row in expected]
     assert got[0].bureau.get_deferred_fields() == expected[0].bureau.get_deferred_fields() != set()
     assert inits == []
@@ -239,16 +249,8 @@ def test_instance_builder_makes_what_from_db_makes_without_model_init(manager, m
     values = _user_row(manager, names)
     expected = User.from_db("default", names, values)
     build = instance_builder(User, names)
-    inits = []
-    original = Model.__init__
-
-    def counting(self, *args, **kwargs):
-        inits.append(self)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Model, "__init__", counting)
-    built = build("default", values)
-    monkeypatch.undo()
+    with _counted_inits(monkeypatch) as inits:
+        built = build("default", values)
     assert inits == []
     assert _instance_state(built) == _instance_state(expected)
     assert built.get_deferred_fields() == expected.get_deferred_fields() != set()

@@ -171,3 +171,33 @@ def test_match_status_form_writes_what_the_include_wrote(language, regions, mana
             Context({"match": matches[0]})
         )
         assert without_request == Template(STATUS_FORM).render(Context({"match": matches[0]}))
+
+
+@pytest.mark.django_db
+def test_the_matches_of_one_page_share_their_csrf_field_words_and_options(regions, manager, django_assert_num_queries):
+    """The follow-up forms' CSRF field, path, words, options and badges are made once per page: a page of matches of
+    the same status and of statuses allowing other choices writes what the loop of includes wrote."""
+    enterprise = EnterpriseFactory()
+    no_application = PolicyFactory(delivery="no_application")
+    for status, policy in [
+        (MatchStatus.PUSHED, None),
+        (MatchStatus.PUSHED, None),
+        (MatchStatus.PUSHED, no_application),
+        (MatchStatus.GRANTED, None),
+        (MatchStatus.PUSHED, None),
+    ]:
+        PolicyMatchFactory(enterprise=enterprise, status=status, **({"policy": policy} if policy else {}))
+    matches = list(enterprise_match_history(enterprise=Enterprise.objects.get(pk=enterprise.pk), user=manager))
+    for match in matches:
+        match.status_form = MatchStatusForm(match=match, prefix=f"m{match.pk}")
+    request = RequestFactory().get("/enterprises/1/")
+    request.user = manager
+    with translation.override("zh-hans"):
+        loop = Template(MATCHES_LOOP).render(RequestContext(request, {"section": {"policy_matches": matches}}))
+        with django_assert_num_queries(0):
+            tag = Template("{% load policy_tags %}{% enterprise_match_items matches %}").render(
+                RequestContext(request, {"matches": matches})
+            )
+    csrf = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert tag.count("match-status-form") == 5 and tag.count("amount-input") == 2
+    assert len(set(csrf.findall(tag))) == 1 and csrf.sub("", tag) == csrf.sub("", loop)

@@ -11,6 +11,7 @@ from django.test import RequestFactory
 from django.utils import translation
 
 from crm.choices import CultivationStage
+from crm.forms.programmes import EnterpriseYearForm
 from crm.models import Commissioner, Cultivation, ServiceLog
 from crm.selectors.programmes import (
     commissioner_assignments_prefetch,
@@ -18,6 +19,7 @@ from crm.selectors.programmes import (
     cultivation_board,
     trend_chart,
 )
+from crm.templatetags import programme_tags
 from crm.templatetags.programme_tags import commissioner_row, cultivation_card, cultivation_cards
 from tests.factories import (
     CommissionerAssignmentFactory,
@@ -207,3 +209,27 @@ def test_year_rows_write_what_the_loop_wrote(enterprise):
             YEAR_LOOP, "{% load programme_tags %}    {% year_rows section.years %}", section={"years": shown_years}
         )
     assert rendered == "    "
+
+
+YEAR_FORM_LOOP = """        {% for field in form %}
+        <div class="col-6"><label class="form-label small mb-0" for="{{ field.id_for_label }}">{{ field.label }}</label>{{ field }}</div>
+        {% endfor %}"""  # noqa: E501
+YEAR_FORM_TAG = "{% load programme_tags %}        {% year_form_fields form %}"
+
+
+def test_year_form_fields_write_what_the_loop_wrote_once_per_language(monkeypatch):
+    monkeypatch.setattr(programme_tags, "_YEAR_FORM_FIELDS", {})
+    for _page in range(2):  # the second page's fields come from the first's writing
+        rendered = rendered_alike(YEAR_FORM_LOOP, YEAR_FORM_TAG, form=EnterpriseYearForm(prefix="year"))
+    assert rendered.count('<div class="col-6">') == len(EnterpriseYearForm.base_fields)
+    assert 'name="year-year"' in rendered and len(programme_tags._YEAR_FORM_FIELDS) == 2  # English and Chinese
+    other = rendered_alike(YEAR_FORM_LOOP, YEAR_FORM_TAG, form=EnterpriseYearForm(prefix="y", initial={"year": 2024}))
+    assert 'name="y-year" value="2024"' in other and len(programme_tags._YEAR_FORM_FIELDS) == 4
+
+
+def test_year_form_fields_of_a_bound_form_are_written_each_time(monkeypatch):
+    monkeypatch.setattr(programme_tags, "_YEAR_FORM_FIELDS", {})
+    form = EnterpriseYearForm({"year-year": "x<y", "year-revenue": "12"}, prefix="year")
+    form.is_valid()
+    rendered = rendered_alike(YEAR_FORM_LOOP, YEAR_FORM_TAG, form=form)
+    assert 'value="x&lt;y"' in rendered and "is-invalid" in rendered and programme_tags._YEAR_FORM_FIELDS == {}

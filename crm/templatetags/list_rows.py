@@ -1,6 +1,7 @@
 """The rows of the busiest list pages, written in Python (``{% visit_row v %}``, ``need_row``, ``action_item_row``,
 ``enterprise_row``, ``project_row``, ``policy_row``; the notifications' items, ``notification_rows``; the milestone
-lag lists' rows, ``milestone_rows``).
+lag lists' rows, ``milestone_rows``; the 360° page's side sections, ``enterprise_profile``, ``qualification_rows``,
+``contact_items``, ``project_items``, ``liaison_officers``).
 
 A list row drawn by the template language costs some thirty node renders (variables, filters, ``{% if %}``,
 ``{% url_pk %}``, ``{% badge %}``) and as many trips through Django's lazy-aware escaping: a good part of a list

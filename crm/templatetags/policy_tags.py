@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.choices import NeedCategory, OfferingKind
 from crm.querysets import policy_closes_soon, policy_is_expired, policy_window_is_open
-from crm.templatetags.crm_tags import badge, shown, url_pk, ymd
+from crm.templatetags.crm_tags import badge, shown, url_pk, url_pk_parts, ymd
 from crm.templatetags.number_tags import percent, wan
 
 register = template.Library()
@@ -145,6 +145,28 @@ def eligible_rows(rows, can_push) -> str:
     return mark_safe("".join(parts))  # noqa: S308 (every value is escaped above, marks and badges by format_html)
 
 
+def _matches_frame(context) -> dict:
+    """What every match of one page writes alike (the follow-up form's CSRF field, the page's path, its words, the
+    link paths, each status's badge and options), made once per rendering of the page (``render_context``), not once
+    per match."""
+    frame = context.render_context.get(_matches_frame)
+    if frame is None:
+        request = context.get("request")
+        frame = context.render_context[_matches_frame] = {
+            "csrf": CsrfTokenNode().render(context),
+            "next": shown(request.get_full_path()) if request else "",
+            "status": conditional_escape(_("status")),
+            "save": conditional_escape(_("Save")),
+            "amount_label": conditional_escape(_("granted amount (10k CNY)")),
+            "amount": conditional_escape(_("Amount")),
+            "update_url": url_pk_parts("crm:policymatch-update"),
+            "policy_url": url_pk_parts("crm:policy-detail"),
+            "need_url": url_pk_parts("crm:need-detail"),
+            "made": {},  # badges and options, per value
+        }
+    return frame
+
+
 @register.simple_tag(takes_context=True)
 def match_status_form(context, match) -> str:
     """The inline follow-up of one match (the policy page's matches, the 360° page's) from its ``status_form``
@@ -154,40 +176,43 @@ def match_status_form(context, match) -> str:
     form = getattr(match, "status_form", None)
     if not (form and form.can_change):
         return mark_safe("\n\n")  # noqa: S308 (constant)
+    frame = _matches_frame(context)
     status, note = form["status"], form["note"]
-    options = "".join(
-        f'<option value="{shown(value)}" {"selected" if value == match.status else ""}>{shown(label)}</option>'
-        for value, label in form.fields["status"].choices
-    )
+    choices = form.fields["status"].choices
+    key = ("options", match.status, tuple(value for value, _label in choices))
+    options = frame["made"].get(key)
+    if options is None:
+        options = frame["made"][key] = "".join(
+            f'<option value="{shown(value)}" {"selected" if value == match.status else ""}>{shown(label)}</option>'
+            for value, label in choices
+        )
     amount = ""
     if form.allows_amount:
-        amount_field, amount_label = form["granted_amount"], conditional_escape(_("granted amount (10k CNY)"))
+        amount_field, amount_label = form["granted_amount"], frame["amount_label"]
         value = "" if match.granted_amount is None else str(match.granted_amount)
         amount = (
             f'\n  <label class="visually-hidden" for="{shown(amount_field.id_for_label)}">{amount_label}</label>\n'
             f'  <input type="number" step="0.01" min="0" name="{shown(amount_field.html_name)}" '
             f'id="{shown(amount_field.id_for_label)}" class="form-control form-control-sm amount-input" '
-            f'placeholder="{conditional_escape(_("Amount"))}" title="{amount_label}" value="{shown(value)}">\n  '
+            f'placeholder="{frame["amount"]}" title="{amount_label}" value="{shown(value)}">\n  '
         )
-    request = context.get("request")
+    head, tail = frame["update_url"]
+    status_id = shown(status.id_for_label)
     return mark_safe(  # noqa: S308 (every value escaped by shown or conditional_escape; the token by Django's tag)
         "\n\n"
-        f'<form method="post" action="{shown(url_pk("crm:policymatch-update", match.pk))}" '
+        f'<form method="post" action="{shown(f"{head}{match.pk}{tail}")}" '
         f'class="d-flex flex-nowrap gap-1 align-items-center match-status-form" data-match="{shown(match.pk)}">\n'
-        f"  {CsrfTokenNode().render(context)}\n"
-        f'  <input type="hidden" name="next" value="{shown(request.get_full_path()) if request else ""}">\n'
+        f"  {frame['csrf']}\n"
+        f'  <input type="hidden" name="next" value="{frame["next"]}">\n'
         "  \n"
-        f'  <label class="visually-hidden" for="{shown(status.id_for_label)}">{conditional_escape(_("status"))}'
-        "</label>\n"
-        f'  <select name="{shown(status.html_name)}" id="{shown(status.id_for_label)}" '
-        'class="form-select form-select-sm w-auto">\n'
+        f'  <label class="visually-hidden" for="{status_id}">{frame["status"]}</label>\n'
+        f'  <select name="{shown(status.html_name)}" id="{status_id}" class="form-select form-select-sm w-auto">\n'
         f"    {options}\n"
         "  </select>\n"
         f"  {amount}\n"
         f'  <input type="hidden" name="{shown(note.html_name)}" value="{shown(match.note)}">\n'
         "  \n"
-        f'  <button type="submit" class="btn btn-sm btn-outline-primary text-nowrap">{conditional_escape(_("Save"))}'
-        "</button>\n"
+        f'  <button type="submit" class="btn btn-sm btn-outline-primary text-nowrap">{frame["save"]}</button>\n'
         "</form>\n\n"
     )
 
@@ -199,6 +224,8 @@ def enterprise_match_items(context, matches) -> str:
     match with a ``status_form`` (managers) gets its follow-up form (``match_status_form``)."""
     pushed_label, for_need = conditional_escape(_("pushed")), conditional_escape(_("for need"))
     granted_label, unit = conditional_escape(_("granted")), conditional_escape(_("10k CNY"))
+    frame = _matches_frame(context)
+    (policy_head, policy_tail), (need_head, need_tail), made = frame["policy_url"], frame["need_url"], frame["made"]
     parts = []
     for m in matches:
         pushed = ""
@@ -206,23 +233,26 @@ def enterprise_match_items(context, matches) -> str:
             pushed = f"{pushed_label} {ymd(m.pushed_at)}" + (f" · {shown(m.pushed_by)}" if m.pushed_by_id else "")
         need = ""
         if m.need_id:
-            need = f' · {for_need} <a href="{shown(url_pk("crm:need-detail", m.need_id))}">{shown(m.need.code)}</a>'
+            need = f' · {for_need} <a href="{shown(f"{need_head}{m.need_id}{need_tail}")}">{shown(m.need.code)}</a>'
         granted = ""
         if m.granted_amount is not None:
             granted = f" · {granted_label} {shown(wan(m.granted_amount))} {unit}"
         form = f'<div class="mt-1">{match_status_form(context, m)}</div>' if getattr(m, "status_form", None) else ""
+        status = made.get(("badge", m.status))
+        if status is None:
+            status = made[("badge", m.status)] = badge(m.status, m.get_status_display())
         parts.append(
             f'\n    <li class="list-group-item" data-match="{shown(m.pk)}">\n'
             '      <div class="d-flex justify-content-between gap-2">\n'
             "        <div>\n"
-            f'          <a href="{shown(url_pk("crm:policy-detail", m.policy_id))}">{shown(m.policy.title)}</a>\n'
+            f'          <a href="{shown(f"{policy_head}{m.policy_id}{policy_tail}")}">{shown(m.policy.title)}</a>\n'
             '          <div class="text-body-secondary">\n'
             f"            {pushed}\n"
             f"            {need}\n"
             f"            {granted}\n"
             "          </div>\n"
             "        </div>\n"
-            f'        <div class="text-nowrap">{badge(m.status, m.get_status_display())}</div>\n'
+            f'        <div class="text-nowrap">{status}</div>\n'
             "      </div>\n"
             f"      {form}\n"
             "    </li>\n    "

@@ -1,5 +1,6 @@
 """The cultivation board's cards written in Python (``{% cultivation_cards column next_url %}``, each card by
-``cultivation_card``), and a row of the commissioners list (``{% commissioner_row c %}``).
+``cultivation_card``), a row of the commissioners list (``{% commissioner_row c %}``), and the 360° page's yearly
+figures (``trend_chart_body``, ``year_rows``, ``year_form_fields``).
 
 The board shows up to 50 cards in each of its six columns, and each card carries its move form (a select of the
 six stages, the CSRF field, two links): some forty template nodes a card, 300 cards, most of the page's time on
@@ -10,7 +11,7 @@ tags.py renders both), with the helpers the list rows use (crm_tags ``shown``, `
 from django import template
 from django.template.defaulttags import CsrfTokenNode
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from crm.choices import CultivationStage
 from crm.selectors.programmes import BoardCard
@@ -164,3 +165,38 @@ def year_rows(years) -> str:
             for index, y in enumerate(years)
         )
     )
+
+
+# ``year_form_fields``' writings, per form class, prefix, ids, language and values (emptied when full).
+_YEAR_FORM_FIELDS: dict[tuple, str] = {}
+_YEAR_FORM_FIELDS_LIMIT = 64
+
+
+@register.simple_tag
+def year_form_fields(form) -> str:
+    """The fields of the 360° page's form of a year's figures (crm.forms.programmes.EnterpriseYearForm), as ``{% for
+    field in form %}`` wrote each one's label and widget. An unbound form writes the same bytes for the same values
+    on every enterprise's page: written once per process for its class, prefix, ids, language and values, rather than
+    nine widgets through their templates per page (~2,700 Python calls, 8 % of the page at seed_scale)."""
+    fields = list(form)
+    key = None
+    if not form.is_bound:
+        key = (type(form), form.prefix, form.auto_id, get_language(), tuple((f.name, f.value()) for f in fields))
+        try:
+            written = _YEAR_FORM_FIELDS.get(key)
+        except TypeError:  # a value that cannot be a key (a list): written every time
+            key = written = None
+        if written is not None:
+            return written
+    written = mark_safe(  # noqa: S308 (the label and the id escaped by shown; the widget renders itself escaped)
+        "".join(
+            f'\n        <div class="col-6"><label class="form-label small mb-0" for="{shown(field.id_for_label)}">'
+            f"{shown(field.label)}</label>{field}</div>\n        "
+            for field in fields
+        )
+    )
+    if key is not None:
+        if len(_YEAR_FORM_FIELDS) >= _YEAR_FORM_FIELDS_LIMIT:
+            _YEAR_FORM_FIELDS.clear()
+        _YEAR_FORM_FIELDS[key] = written
+    return written

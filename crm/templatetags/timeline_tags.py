@@ -30,7 +30,7 @@ def _visit(visit, url: tuple[str, str], labels: ValueLabels) -> str:
     flag = labels.badge(visit, "flag") if visit.flag != "green" else ""
     questions = "".join(
         f'\n        <div class="small"><span class="badge text-bg-light border">{label}</span> '
-        f"{conditional_escape(clipped(getattr(visit, name), TRUNCATE))}</div>"
+        f"{shown(clipped(getattr(visit, name), TRUNCATE))}</div>"
         if getattr(visit, name)
         else "\n        "
         for name, label in QUESTIONS
