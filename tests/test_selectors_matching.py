@@ -705,3 +705,21 @@ def test_a_need_profile_lowers_its_text_once():
     profile = matching.NeedProfile(text="AI Robot 研发")
     assert profile.lowered == "ai robot 研发"
     assert profile.lowered is profile.lowered
+
+
+def test_radar_count_statement_is_planned_once_per_connection_on_postgresql(
+    enterprise, manager, monkeypatch, prepared_on_server
+):
+    """The kept count statement runs prepared on the server (parsed and planned once per connection: ~0.6 ms of
+    planning per manager's 工作台 at province scale), with the counts the ORM's statement gave."""
+    for i in range(3):
+        make_policy(published_on=today() - dt.timedelta(days=i), min_employees=i)
+    monkeypatch.setattr(suggestions, "_RADAR_COUNTS_SQL", Statements())
+
+    def counts_prepared() -> bool:
+        return any('COUNT("crm_enterprise"."id") FILTER' in statement for statement in prepared_on_server())
+
+    first = [(e.policy.pk, e.untold) for e in policy_radar(user=manager)]  # the ORM's statement, kept
+    assert not counts_prepared()
+    assert [(e.policy.pk, e.untold) for e in policy_radar(user=manager)] == first
+    assert counts_prepared()

@@ -20,7 +20,7 @@ from django.utils.hashable import make_hashable
 
 from crm.choices import TOLD_STATUSES, EnterpriseStatus, MatchStatus
 from crm.models import Enterprise, EnterpriseQualification, Need, Policy, PolicyMatch, User
-from crm.prepared import SAMPLE_KEY, Prepared, Statements, statements_run
+from crm.prepared import SAMPLE_KEY, Prepared, Statements, plan_once_cursor, statements_run
 from crm.querysets import scope_region
 from crm.selectors.matching.eligibility import (
     criteria_of,
@@ -461,7 +461,9 @@ def _radar_counts(user, policies: list[Policy], *, today: dt.date) -> dict[str, 
     key = (using, scope_region(user), tuple(conditions.items()))
     statement = _RADAR_COUNTS_SQL.get(key)
     if statement is not None:
-        with connections[using].cursor() as cursor:
+        # Planned once per connection on PostgreSQL: its values fixed by the key, ten aggregates' subqueries cost
+        # ~0.6 ms of planning on every manager's 工作台, more than a policy's index reads.
+        with plan_once_cursor(connections[using]) as cursor:
             cursor.execute(*statement)
             return dict(zip(conditions, cursor.fetchone(), strict=True))
     aggregates = {
