@@ -14,6 +14,7 @@ from django.utils import timezone
 from crm.choices import ExtensionStatus, NeedStatus, Role
 from crm.models import Enterprise, ExtensionRequest, Need, Notification, Project
 from crm.prepared import Statements
+from crm.selectors import watch
 from crm.selectors.home import (
     DEADLINES_LIMIT,
     HOME_LIST_LIMIT,
@@ -704,3 +705,30 @@ def test_the_extension_requests_card_statement_is_compiled_once_per_shape_and_is
     monkeypatch.setattr(home, "extension_requests_to_decide", None)  # every shape compiled: nothing built again
     for user in users:
         home.home_extension_requests(user=user)
+
+
+def test_the_supervised_needs_statement_is_compiled_once_per_shape_and_is_needs_firsts(
+    leader, manager, admin_user, county_manager, county_officer, enterprise, county_enterprise, monkeypatch
+):
+    """``home_supervised`` (the leader's 预警企业 card): ``needs_first`` of ``needs_supervised(owned=False)`` from its
+    statement compiled once per shape of user, the supervision cutoff its one date (none built again)."""
+    from crm.selectors import home
+    from crm.views.home import SUPERVISED_FIELDS
+
+    for n in range(8):
+        place, bureau = (county_enterprise, county_manager.bureau) if n % 3 == 2 else (enterprise, manager.bureau)
+        _need(place, bureau, _days(-40 - n))  # long past its deadline: supervised
+    _need(enterprise, manager.bureau, _days(-40), status=NeedStatus.CLOSED)  # closed: not supervised
+    _need(enterprise, manager.bureau, _days(2))  # not due yet
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", Statements())
+    users = [leader, manager, admin_user, county_manager, county_officer]
+    counts = {}
+    for user in users:
+        expected = needs_first(watch.needs_supervised(user=user, owned=False), 5, related=(), fields=SUPERVISED_FIELDS)
+        rows = home.home_supervised(user=user, limit=5, fields=SUPERVISED_FIELDS)
+        assert [_columns(row) for row in rows] == [_columns(row) for row in expected]
+        counts[user.username] = len(rows)
+    assert counts["leader"] == 5 and counts["county_manager"] == 2  # the first five of eight; the county's two
+    monkeypatch.setattr(home, "needs_supervised", None)  # every shape compiled: nothing built again
+    for user in users:
+        home.home_supervised(user=user, limit=5, fields=SUPERVISED_FIELDS)

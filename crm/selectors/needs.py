@@ -96,9 +96,17 @@ def needs_first(
     rows with ``related`` joined in (and only ``fields``, if given). Sorting thousands of full rows with five
     joined tables to keep five of them cost a city manager's 工作台 100 ms per list at province scale. ``needs``
     must be ordered by a unique key."""
+    return list(needs_first_query(needs, limit, related=related, fields=fields))
+
+
+def needs_first_query(
+    needs: QuerySet, limit: int, *, related: tuple[str, ...] = NEED_ROW_RELATED, fields: tuple[str, ...] = ()
+) -> QuerySet[Need]:
+    """``needs_first``'s rows as one queryset, the first ids its subquery: for a statement compiled once
+    (crm/selectors/home.py ``home_supervised``)."""
     first = needs.values("pk")[:limit]
     ordering = needs.query.order_by or Need._meta.ordering
-    return list(_need_rows(first, related, fields).order_by(*ordering))
+    return _need_rows(first, related, fields).order_by(*ordering)
 
 
 def needs_first_each(
