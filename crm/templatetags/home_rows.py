@@ -273,40 +273,33 @@ def radar_rows(entries) -> str:
     return _loop(entries, row, "\n    ", "\n    ")
 
 
-@register.simple_tag
-def enterprise_rows(enterprises) -> str:
-    """The rows of 我的企业: the enterprise's link and its region."""
+def _link_rows(rows, viewname: str, aside) -> str:
+    """The rows of 我的企业 and 我的项目: the record's name linking to ``viewname``, ``aside(row, labels)`` (escaped)
+    on the right."""
     labels = ValueLabels()
     return _loop(
-        enterprises,
-        lambda e: (
+        rows,
+        lambda row: (
             '<li class="list-group-item d-flex justify-content-between align-items-center gap-2">\n'
-            f'      <a href="{shown(labels.url("crm:enterprise-detail", e.pk))}" class="text-truncate">'
-            f"{shown(e.name)}</a>\n"
-            f'      <span class="small text-body-secondary text-nowrap">{shown(e.region)}</span>\n'
+            f'      <a href="{shown(labels.url(viewname, row.pk))}" class="text-truncate">{shown(row.name)}</a>\n'
+            f'      <span class="small text-body-secondary text-nowrap">{aside(row, labels)}</span>\n'
             "    </li>"
         ),
         "\n    ",
         "\n    ",
     )
+
+
+@register.simple_tag
+def enterprise_rows(enterprises) -> str:
+    """The rows of 我的企业: the enterprise's link and its region."""
+    return _link_rows(enterprises, "crm:enterprise-detail", lambda e, _labels: shown(e.region))
 
 
 @register.simple_tag
 def project_rows(projects) -> str:
     """The rows of 我的项目: the project's link and its stage."""
-    labels = ValueLabels()
-    return _loop(
-        projects,
-        lambda p: (
-            '<li class="list-group-item d-flex justify-content-between align-items-center gap-2">\n'
-            f'      <a href="{shown(labels.url("crm:project-detail", p.pk))}" class="text-truncate">'
-            f"{shown(p.name)}</a>\n"
-            f'      <span class="small text-body-secondary text-nowrap">{labels.label(p, "stage")}</span>\n'
-            "    </li>"
-        ),
-        "\n    ",
-        "\n    ",
-    )
+    return _link_rows(projects, "crm:project-detail", lambda p, labels: labels.label(p, "stage"))
 
 
 @register.simple_tag
