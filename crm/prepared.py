@@ -330,7 +330,10 @@ def statements_run(using: str) -> Iterator[list[tuple[str, tuple]]]:
 
 
 def _adapted(value, alias: str):
-    """A date as the database's parameters hold it (SQLite: its ISO text), any other value as it is."""
+    """A date or a datetime as the database's parameters hold it (SQLite: its ISO text, a datetime's in UTC), any
+    other value as it is."""
     if type(value) is dt.date:
         return connections[alias].ops.adapt_datefield_value(value)
+    if type(value) is dt.datetime:
+        return connections[alias].ops.adapt_datetimefield_value(value)
     return value

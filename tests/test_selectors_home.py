@@ -14,6 +14,7 @@ from django.utils import timezone
 from crm.choices import ExtensionStatus, NeedStatus, Role
 from crm.models import Enterprise, ExtensionRequest, Need, Notification, Project
 from crm.prepared import Statements
+from crm.selectors import watch
 from crm.selectors.home import (
     DEADLINES_LIMIT,
     HOME_LIST_LIMIT,
@@ -666,3 +667,68 @@ def test_the_inbox_first_rows_are_compiled_once_per_shape_and_are_needs_first_ea
     with holidays_read_once():
         for user in users:
             home.inbox_first(user=user, today=timezone.localdate(), limit=5, related=related, fields=fields)
+
+
+def test_the_extension_requests_card_statement_is_compiled_once_per_shape_and_is_the_orms(
+    officer, leader, manager, admin_user, county_manager, county_officer, enterprise, county_enterprise, monkeypatch
+):
+    """``home_extension_requests``: ``extension_requests_pending``'s rows (a manager's of others in scope, a leader's of
+    managers, nobody's own) from its statement compiled once per shape of user (none built again)."""
+    from crm.selectors import home
+
+    askers = [manager, officer, leader, county_officer, county_manager]
+    for n, by in enumerate(askers * 2):
+        place, bureau = (county_enterprise, county_manager.bureau) if n % 3 == 2 else (enterprise, manager.bureau)
+        ExtensionRequest.objects.create(
+            need=_need(place, bureau, _days(5)), requested_due_on=_days(9), reason=f"r{n}", requested_by=by
+        )
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", Statements())
+    users = [officer, leader, manager, admin_user, county_manager, county_officer]
+    answers = {}
+    for user in users:
+        expected = extension_requests_pending(user=user)
+        rows = home.home_extension_requests(user=user)
+        assert [_columns(row) for row in rows] == [_columns(row) for row in expected]
+        assert [(r.need.code, str(r.requested_by)) for r in rows] == [
+            (r.need.code, str(r.requested_by)) for r in expected
+        ]
+        answers[user.username] = len(rows)
+    # Each role its own list: a city manager all but their own, a leader the managers', a county manager the county's.
+    assert answers == {
+        "officer": 0,
+        "leader": 4,  # the city manager's two and the county manager's two
+        "manager": 8,
+        "sysadmin": 10,
+        "county_manager": 3,  # the three of the county's needs
+        "county_officer": 0,
+    }
+    monkeypatch.setattr(home, "extension_requests_to_decide", None)  # every shape compiled: nothing built again
+    for user in users:
+        home.home_extension_requests(user=user)
+
+
+def test_the_supervised_needs_statement_is_compiled_once_per_shape_and_is_needs_firsts(
+    leader, manager, admin_user, county_manager, county_officer, enterprise, county_enterprise, monkeypatch
+):
+    """``home_supervised`` (the leader's 预警企业 card): ``needs_first`` of ``needs_supervised(owned=False)`` from its
+    statement compiled once per shape of user, the supervision cutoff its one date (none built again)."""
+    from crm.selectors import home
+    from crm.views.home import SUPERVISED_FIELDS
+
+    for n in range(8):
+        place, bureau = (county_enterprise, county_manager.bureau) if n % 3 == 2 else (enterprise, manager.bureau)
+        _need(place, bureau, _days(-40 - n))  # long past its deadline: supervised
+    _need(enterprise, manager.bureau, _days(-40), status=NeedStatus.CLOSED)  # closed: not supervised
+    _need(enterprise, manager.bureau, _days(2))  # not due yet
+    monkeypatch.setattr(home, "_SHAPED_STATEMENTS", Statements())
+    users = [leader, manager, admin_user, county_manager, county_officer]
+    counts = {}
+    for user in users:
+        expected = needs_first(watch.needs_supervised(user=user, owned=False), 5, related=(), fields=SUPERVISED_FIELDS)
+        rows = home.home_supervised(user=user, limit=5, fields=SUPERVISED_FIELDS)
+        assert [_columns(row) for row in rows] == [_columns(row) for row in expected]
+        counts[user.username] = len(rows)
+    assert counts["leader"] == 5 and counts["county_manager"] == 2  # the first five of eight; the county's two
+    monkeypatch.setattr(home, "needs_supervised", None)  # every shape compiled: nothing built again
+    for user in users:
+        home.home_supervised(user=user, limit=5, fields=SUPERVISED_FIELDS)

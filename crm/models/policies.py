@@ -379,6 +379,9 @@ class PolicyMatch(TimeStampedModel):
             # The same for a county: its enterprises' matches, read from the index alone (issue 18: the county's
             # dashboard read every match's row on SQLite and scanned the table on PostgreSQL).
             models.Index(fields=["enterprise", "status", "granted_amount"], name="crm_match_ent_status_idx"),
+            # The enterprises a policy has told (the 工作台's policy radar, the eligible list's "not told yet"),
+            # read from the index alone: the policy's index read each match's row for its status.
+            models.Index(fields=["policy", "status", "enterprise"], name="crm_match_policy_told_idx"),
         ]
 
     def __str__(self) -> str:

@@ -96,9 +96,17 @@ def needs_first(
     rows with ``related`` joined in (and only ``fields``, if given). Sorting thousands of full rows with five
     joined tables to keep five of them cost a city manager's 工作台 100 ms per list at province scale. ``needs``
     must be ordered by a unique key."""
+    return list(needs_first_query(needs, limit, related=related, fields=fields))
+
+
+def needs_first_query(
+    needs: QuerySet, limit: int, *, related: tuple[str, ...] = NEED_ROW_RELATED, fields: tuple[str, ...] = ()
+) -> QuerySet[Need]:
+    """``needs_first``'s rows as one queryset, the first ids its subquery: for a statement compiled once
+    (crm/selectors/home.py ``home_supervised``)."""
     first = needs.values("pk")[:limit]
     ordering = needs.query.order_by or Need._meta.ordering
-    return list(_need_rows(first, related, fields).order_by(*ordering))
+    return _need_rows(first, related, fields).order_by(*ordering)
 
 
 def needs_first_each(
@@ -462,14 +470,15 @@ def timeline_entries(*, visits: Iterable[Visit], needs: Iterable[Need], limit: i
     return entries[:limit]
 
 
-def extension_requests_pending(*, user, limit: int = 20) -> list[ExtensionRequest]:
-    """Pending extension requests (DESIGN §11.4) a user decides, oldest first: for a manager those of others in
-    scope, for a leader those a manager made; nobody sees their own here. With what the 工作台 card shows: the
-    request, its need's code and title, who asked (not the whole need and user rows)."""
+def extension_requests_to_decide(*, user, by_managers: bool) -> QuerySet[ExtensionRequest]:
+    """Pending extension requests (DESIGN §11.4) in ``user``'s scope but not theirs, oldest first, only those a manager
+    made when ``by_managers`` (a leader's): with what the 工作台 card shows, the request, its need's code and title,
+    who asked (not the whole need and user rows). Reads of ``user`` its scope and id only (a shape's statement:
+    crm/selectors/home.py ``home_extension_requests``)."""
     pending = (
         ExtensionRequest.objects.visible_to(user)
         .filter(status=ExtensionStatus.PENDING)
-        .exclude(requested_by=user)
+        .exclude(requested_by_id=user.pk)
         .select_related("need", "requested_by")
         .only(
             *("id", "need_id", "requested_due_on", "previous_due_on", "reason", "requested_by_id", "requested_at"),
@@ -477,13 +486,21 @@ def extension_requests_pending(*, user, limit: int = 20) -> list[ExtensionReques
         )
         .order_by("requested_at", "id")
     )
-    if user.has_role(Role.MANAGER, Role.ADMIN):
-        return list(pending[:limit])
-    if user.has_role(Role.LEADER):
+    if by_managers:
         # The managers as a subquery, not a join through their groups: no duplicate rows, so no DISTINCT over the
         # joined need and user columns (PostgreSQL planned that sort for ~2 ms on every leader's 工作台).
         managers = User.objects.filter(groups__name=Role.MANAGER).values("pk")
-        return list(pending.filter(requested_by__in=managers)[:limit])
+        pending = pending.filter(requested_by__in=managers)
+    return pending
+
+
+def extension_requests_pending(*, user, limit: int = 20) -> list[ExtensionRequest]:
+    """The extension requests a user decides: for a manager those of others in scope, for a leader those a manager
+    made; nobody sees their own here (``extension_requests_to_decide``)."""
+    if user.has_role(Role.MANAGER, Role.ADMIN):
+        return list(extension_requests_to_decide(user=user, by_managers=False)[:limit])
+    if user.has_role(Role.LEADER):
+        return list(extension_requests_to_decide(user=user, by_managers=True)[:limit])
     return []
 
 

@@ -18,7 +18,6 @@ from crm.permissions import can_create, is_leader, is_manager
 from crm.selectors import home as home_selectors
 from crm.selectors import matching, watch
 from crm.selectors.cadence import cadence_todo
-from crm.selectors.needs import extension_requests_pending, needs_first
 from crm.views.mixins import Section, build_sections
 from crm.workdays import holidays_read_once
 
@@ -143,8 +142,7 @@ def _watch(user, request) -> dict:
     """预警企业 and, for leaders, the supervised needs of their scope."""
     supervised = None
     if is_leader(user):  # a row shows the need's own code, title and deadline: no relation joined in
-        needs = watch.needs_supervised(user=user, owned=False)
-        supervised = needs_first(needs, INBOX_LIMIT, related=(), fields=SUPERVISED_FIELDS)
+        supervised = home_selectors.home_supervised(user=user, limit=INBOX_LIMIT, fields=SUPERVISED_FIELDS)
     return {"red_flags": watch.red_flag_visits(user=user), "supervised": supervised}
 
 
@@ -166,7 +164,7 @@ HOME_SECTIONS: list[Section] = [
     Section(
         "extension_requests",
         "crm/home/_extension_requests.html",
-        lambda user, request: {"extension_requests": extension_requests_pending(user=user)},
+        lambda user, request: {"extension_requests": home_selectors.home_extension_requests(user=user)},
         visible=lambda request: request.user.has_role(Role.MANAGER, Role.ADMIN, Role.LEADER),
     ),
     Section("my_needs", "crm/home/_section_my_needs.html", _my_needs),

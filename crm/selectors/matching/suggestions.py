@@ -20,7 +20,7 @@ from django.utils.hashable import make_hashable
 
 from crm.choices import TOLD_STATUSES, EnterpriseStatus, MatchStatus
 from crm.models import Enterprise, EnterpriseQualification, Need, Policy, PolicyMatch, User
-from crm.prepared import SAMPLE_KEY, Prepared, Statements, statements_run
+from crm.prepared import SAMPLE_KEY, Prepared, Statements, plan_once_cursor, statements_run
 from crm.querysets import scope_region
 from crm.selectors.matching.eligibility import (
     criteria_of,
@@ -414,6 +414,26 @@ class RadarEntry:
     untold: int  # eligible linked or assisted enterprises in scope not told yet
 
 
+# The radar's policies, compiled once per limit (its days and the time ``days`` ago its values): building and
+# compiling the queryset was ~4,000 Python calls of every manager's 工作台.
+_RADAR_POLICIES = Statements()
+_RADAR_SAMPLES = (dt.date(1901, 1, 1), dt.date(1901, 1, 2), dt.date(1901, 1, 3), dt.datetime(1901, 1, 4, tzinfo=dt.UTC))
+
+
+def _radar_policies(
+    today: dt.date, since: dt.date, horizon: dt.date, since_dt: dt.datetime, *, limit: int
+) -> QuerySet[Policy]:
+    """Current policies published since ``since`` (or, without a date, created since ``since_dt``) or closing
+    between ``today`` and ``horizon``, the soonest closing first."""
+    new_q = Q(published_on__gte=since) | Q(published_on__isnull=True, created_at__gte=since_dt)
+    closing_q = Q(apply_until__gte=today, apply_until__lte=horizon)
+    return (
+        Policy.objects.current(today)
+        .filter(new_q | closing_q)
+        .order_by(F("apply_until").asc(nulls_last=True), "-published_on", "-id")[:limit]
+    )
+
+
 def policy_radar(*, user, today: dt.date | None = None, days: int = RADAR_DAYS, limit: int = 10) -> list[RadarEntry]:
     """Policies new or closing within ``days``, each with how many eligible linked/assisted enterprises in the
     user's scope have not been told yet. Counting is one aggregate query for all policies together.
@@ -422,13 +442,11 @@ def policy_radar(*, user, today: dt.date | None = None, days: int = RADAR_DAYS, 
     since = today - dt.timedelta(days=days)
     since_dt = timezone.now() - dt.timedelta(days=days)
     horizon = today + dt.timedelta(days=days)
-    new_q = Q(published_on__gte=since) | Q(published_on__isnull=True, created_at__gte=since_dt)
-    closing_q = Q(apply_until__gte=today, apply_until__lte=horizon)
-    policies = list(
-        Policy.objects.current(today)
-        .filter(new_q | closing_q)
-        .order_by(F("apply_until").asc(nulls_last=True), "-published_on", "-id")[:limit]
+    prepared = _RADAR_POLICIES.once(
+        limit,
+        lambda: Prepared(lambda *when: _radar_policies(*when, limit=limit), *_RADAR_SAMPLES, repeated=True),
     )
+    policies = prepared(today, since, horizon, since_dt, using=router.db_for_read(Policy))
     if not policies:
         return []
     load_criteria(policies)
@@ -461,7 +479,9 @@ def _radar_counts(user, policies: list[Policy], *, today: dt.date) -> dict[str, 
     key = (using, scope_region(user), tuple(conditions.items()))
     statement = _RADAR_COUNTS_SQL.get(key)
     if statement is not None:
-        with connections[using].cursor() as cursor:
+        # Planned once per connection on PostgreSQL: its values fixed by the key, ten aggregates' subqueries cost
+        # ~0.6 ms of planning on every manager's 工作台, more than a policy's index reads.
+        with plan_once_cursor(connections[using]) as cursor:
             cursor.execute(*statement)
             return dict(zip(conditions, cursor.fetchone(), strict=True))
     aggregates = {
