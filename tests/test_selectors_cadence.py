@@ -486,3 +486,26 @@ def test_the_counts_read_the_visits_from_their_index_alone(officer, manager, cit
         # only: it repeats the index's condition, which PostgreSQL needs to use a partial index.
     condition = '("crm_visit"."officers_besides_lead" IS NULL OR "crm_visit"."officers_besides_lead")'
     assert condition in sql.split(" UNION ALL ")[1], sql
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan")
+def test_the_whole_scope_counts_start_from_its_linked_enterprises(officer, manager, city_bureau):
+    """The whole scope's visits as lead (``LinkScope``): its linked enterprises from ``LINK_INDEX`` alone, then each
+    one's visits of the periods from ``crm_visit_ent_date_idx`` alone, the officer links probed by their unique
+    (enterprise, user) index; no list of pairs built and sorted first."""
+    _linked_enterprises(2, officer=officer, city_bureau=city_bureau)
+    query = cadence_query(user=manager, today=dt.date(2026, 10, 20))
+    sql, params = _counts_sql(rules=query.rules, enterprises=query.enterprises, persons=None, scope=query.links.scope)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = [row[3] for row in cursor.fetchall()]
+    lead = [line for line in plan[: plan.index("UNION ALL")] if line.startswith(("SCAN", "SEARCH", "MATERIALIZE"))]
+    visits = "crm_visit_ent_date_idx (enterprise_id=? AND visited_on>? AND visited_on<?)"
+    assert lead == [
+        f"SCAN crm_enterprise USING COVERING INDEX {LINK_INDEX}",
+        f"SEARCH crm_visit USING COVERING INDEX {visits}",
+        lead[2],
+    ], plan
+    assert re.match(
+        r"SEARCH crm_enterprise_liaison_officers USING COVERING INDEX \w+ \(enterprise_id=\? AND user_id=\?\)$", lead[2]
+    ), plan
