@@ -208,6 +208,63 @@ def test_the_whole_scope_counts_visits_as_lead_for_the_links_pairs_only(
     assert cadence_coverage(user=manager, today=day) == _coverage_of(listed)
 
 
+@pytest.mark.parametrize(
+    ("who", "role"),
+    [("manager", None), ("manager", CadenceRole.OFFICER), ("manager", CadenceRole.LEADER), ("county", None)],
+)
+def test_the_whole_scope_counts_each_enterprises_visits_for_its_liaisons_only(
+    who,
+    role,
+    enterprise,
+    county_enterprise,
+    officer,
+    leader,
+    county_officer,
+    manager,
+    handler,
+    city_bureau,
+    monkeypatch,
+):
+    """The whole scope's visits as lead start from its enterprises (``LinkScope``) and keep a visit when its lead is
+    one of that enterprise's liaisons of the asked role: exact counts for a lead who is officer and leader (once per
+    link), an officer besides a lead who is none (the officer part), a lead who liaises elsewhere, enterprises outside
+    the scope or without links, a county's scope, one role."""
+    enterprise.liaison_officers.add(officer, leader)
+    enterprise.liaison_leader = leader
+    enterprise.save()
+    county_enterprise.liaison_officers.add(county_officer)
+    county_enterprise.liaison_leader = officer
+    county_enterprise.save()
+    unlinked = EnterpriseFactory(is_linked=False, is_assisted=False, bureau=city_bureau)  # outside every scope
+    without_links = EnterpriseFactory(is_linked=True, bureau=city_bureau)
+    _visit(enterprise, dt.date(2026, 10, 2), lead=leader)  # officer and leader: one visit for each of both links
+    _visit(enterprise, dt.date(2026, 10, 3), lead=officer, officers=[handler])
+    _visit(enterprise, dt.date(2026, 10, 4), lead=handler, officers=[officer])
+    _visit(enterprise, dt.date(2026, 10, 5), lead=county_officer)  # a liaison of another enterprise only
+    _visit(county_enterprise, dt.date(2026, 10, 6), lead=officer)
+    _visit(county_enterprise, dt.date(2026, 10, 7), lead=county_officer)
+    _visit(unlinked, dt.date(2026, 10, 8), lead=officer)
+    _visit(without_links, dt.date(2026, 10, 9), lead=officer)
+    e, c = enterprise.pk, county_enterprise.pk
+    done = {  # (enterprise, person, role): visits this period
+        (e, officer.pk, CadenceRole.OFFICER): 2,
+        (e, leader.pk, CadenceRole.OFFICER): 1,
+        (e, leader.pk, CadenceRole.LEADER): 1,
+        (c, county_officer.pk, CadenceRole.OFFICER): 1,
+        (c, officer.pk, CadenceRole.LEADER): 1,
+    }
+    user, scope = (manager, {e, c}) if who == "manager" else (county_officer, {c})
+    expected = {key: n for key, n in done.items() if key[0] in scope and role in (None, key[2])}
+    as_officer = {(e, officer.pk), (e, handler.pk)} if e in scope else set()  # officers besides the lead
+    day = dt.date(2026, 10, 20)
+    listed = cadence_rows(user=user, role=role, today=day)
+    assert {(r["enterprise_id"], r["person_id"], r["role"]): r["done"] for r in listed} == expected
+    monkeypatch.setattr(CadenceRows, "LIST_LIMIT", 0)
+    query = cadence_query(user=user, role=role, today=day)
+    assert set(query.counts_of_every([e])) == {key[:2] for key in expected} | as_officer
+    assert cadence_rows(user=user, role=role, today=day) == listed
+
+
 def test_rows_are_ordered_by_due_by_then_name_and_pages_agree(enterprise, county_enterprise, officer, leader, manager):
     enterprise.liaison_officers.add(officer)
     enterprise.liaison_leader = leader
@@ -429,3 +486,26 @@ def test_the_counts_read_the_visits_from_their_index_alone(officer, manager, cit
         # only: it repeats the index's condition, which PostgreSQL needs to use a partial index.
     condition = '("crm_visit"."officers_besides_lead" IS NULL OR "crm_visit"."officers_besides_lead")'
     assert condition in sql.split(" UNION ALL ")[1], sql
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan")
+def test_the_whole_scope_counts_start_from_its_linked_enterprises(officer, manager, city_bureau):
+    """The whole scope's visits as lead (``LinkScope``): its linked enterprises from ``LINK_INDEX`` alone, then each
+    one's visits of the periods from ``crm_visit_ent_date_idx`` alone, the officer links probed by their unique
+    (enterprise, user) index; no list of pairs built and sorted first."""
+    _linked_enterprises(2, officer=officer, city_bureau=city_bureau)
+    query = cadence_query(user=manager, today=dt.date(2026, 10, 20))
+    sql, params = _counts_sql(rules=query.rules, enterprises=query.enterprises, persons=None, scope=query.links.scope)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = [row[3] for row in cursor.fetchall()]
+    lead = [line for line in plan[: plan.index("UNION ALL")] if line.startswith(("SCAN", "SEARCH", "MATERIALIZE"))]
+    visits = "crm_visit_ent_date_idx (enterprise_id=? AND visited_on>? AND visited_on<?)"
+    assert lead == [
+        f"SCAN crm_enterprise USING COVERING INDEX {LINK_INDEX}",
+        f"SEARCH crm_visit USING COVERING INDEX {visits}",
+        lead[2],
+    ], plan
+    assert re.match(
+        r"SEARCH crm_enterprise_liaison_officers USING COVERING INDEX \w+ \(enterprise_id=\? AND user_id=\?\)$", lead[2]
+    ), plan

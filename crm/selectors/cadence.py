@@ -168,22 +168,41 @@ LINK_COLUMNS = ("l_e", "l_name", "l_bureau", "l_assisted", "l_person", "l_role",
 LINK_INDEX = "crm_ent_liaison_idx"  # Enterprise.Meta: the linked or assisted enterprises, covering the link columns
 
 
+@dataclass(frozen=True)
+class LinkScope:
+    """The whole scope's linked enterprises as the links read them (``sql``: a SELECT of columns ``scope_e`` and
+    ``scope_leader``, the enterprise and its liaison leader) and the roles of its links: the counts of visits as lead
+    start from these enterprises (``_counts_sql``)."""
+
+    sql: str
+    params: tuple
+    officers: bool
+    leader: bool
+
+    def liaison(self, lead: str) -> str:
+        """The condition that ``lead`` is one of the links' persons of the enterprise ``scope.scope_e``: a person who
+        is both an officer and the leader is one match, so that visit counts once."""
+        link = connection.ops.quote_name(Enterprise.liaison_officers.through._meta.db_table)
+        conditions = [f"{lead} = scope.scope_leader"] if self.leader else []
+        if self.officers:
+            conditions.append(
+                f"EXISTS (SELECT 1 FROM {link} WHERE {link}.enterprise_id = scope.scope_e AND {link}.user_id = {lead})"
+            )
+        return f"({' OR '.join(conditions)})"
+
+
 class Links:
     """The liaison links in scope as one ordered UNION ALL of value rows (``LINK_COLUMNS``), in raw SQL so that the
     plan is the same on every database, whatever its statistics: ``count()``, slices (``LIMIT``/``OFFSET``) and
-    iteration, one query each. ``parts`` are (sql, params) of SELECTs of the link columns."""
+    iteration, one query each. ``parts`` are (sql, params) of SELECTs of the link columns; ``scope``: the whole
+    scope's enterprises (None for one person's links)."""
 
-    def __init__(self, parts: list[tuple[str, list]], pairs: list[tuple[str, list]] | None = None):
+    def __init__(self, parts: list[tuple[str, list]], scope: LinkScope | None = None):
         self.parts = parts
-        self.pairs = pairs or []
+        self.scope = scope
 
     def sql(self) -> tuple[str, list]:
         return " UNION ALL ".join(sql for sql, _p in self.parts), [p for _s, params in self.parts for p in params]
-
-    def pairs_sql(self) -> tuple[str, list]:
-        """The links' distinct (enterprise, person) pairs, columns ``pair_e`` and ``pair_p``: a UNION, so that a
-        person who is both an officer and the leader of an enterprise is one pair (its visits counted once)."""
-        return " UNION ".join(sql for sql, _p in self.pairs), [p for _s, params in self.pairs for p in params]
 
     ORDER = " ORDER BY 7, 2, 1, 5, 6"  # the rows' order: due_by (the rank), enterprise name, enterprise, person, role
 
@@ -261,11 +280,7 @@ def _links(*, user, rules: Rules, person_id, role, region) -> tuple[Links, Query
         )
         return f"SELECT {columns}", list(rank_params)
 
-    parts, pairs = [], []
-
-    def pair(person: str) -> str:
-        return f"SELECT {enterprise}.{quote('id')} AS {quote('pair_e')}, {person} AS {quote('pair_p')}"
-
+    parts = []
     if role in (None, "", CadenceRole.OFFICER):
         person = f"{link}.{quote('user_id')}"
         columns, params = select(person=person, role_value=CadenceRole.OFFICER.value)
@@ -277,7 +292,6 @@ def _links(*, user, rules: Rules, person_id, role, region) -> tuple[Links, Query
             condition_params = [person_id]
         sql = f"FROM {source} WHERE {' AND '.join([*conditions, f'({where})'])}"
         parts.append((f"{columns} {sql}", [*params, *condition_params, *where_params]))
-        pairs.append((f"{pair(person)} {sql}", [*condition_params, *where_params]))
     if role in (None, "", CadenceRole.LEADER):
         person = f"{enterprise}.{quote('liaison_leader_id')}"
         columns, params = select(person=person, role_value=CadenceRole.LEADER.value)
@@ -286,8 +300,16 @@ def _links(*, user, rules: Rules, person_id, role, region) -> tuple[Links, Query
         else:
             sql, sql_params = f"FROM {enterprise} WHERE ({where}) AND {person} = %s", [*where_params, person_id]
         parts.append((f"{columns} {sql}", [*params, *sql_params]))
-        pairs.append((f"{pair(person)} {sql}", sql_params))
-    return Links(parts, pairs), targets.values("pk")
+    scope = None
+    if person_id is None:
+        scope = LinkScope(
+            sql=f"SELECT {enterprise}.{quote('id')} AS scope_e, {enterprise}.{quote('liaison_leader_id')} AS "
+            f"scope_leader FROM {enterprise}{hint} WHERE ({where})",
+            params=tuple(where_params),
+            officers=role in (None, "", CadenceRole.OFFICER),
+            leader=role in (None, "", CadenceRole.LEADER),
+        )
+    return Links(parts, scope), targets.values("pk")
 
 
 # ------------------------------------------------------------------------------------------------------ counts
@@ -304,14 +326,16 @@ def _in(column: str, values) -> tuple[str, list]:
     return f"{column} IN ({', '.join(['%s'] * len(values))})", values
 
 
-def _counts_sql(*, rules: Rules, enterprises, persons, pairs: tuple[str, list] | None = None) -> tuple[str, list]:
+def _counts_sql(*, rules: Rules, enterprises, persons, scope: LinkScope | None = None) -> tuple[str, list]:
     """The one aggregate query of the visits done (raw SQL: the ORM spent ~30 ms building the same UNION of
     four GROUP BYs with 8 conditional counts each). Portable (SQLite and PostgreSQL): ``SUM(CASE ...)``,
     parameters for every value. Columns: enterprise, person, then ``rules.columns()`` in order.
 
-    ``pairs`` (``Links.pairs_sql``, the whole scope's links): the visits as lead are counted for those pairs only,
-    each pair's visits read from ``crm_visit_ent_date_idx``. Counted for every (enterprise, lead) of the scope's
-    visits, a province returned ~11,000 groups of which ~270 are links, grouped, fetched and merged for nothing."""
+    ``scope`` (``Links.scope``, the whole scope's links): the visits as lead are counted for the links' (enterprise,
+    person) pairs only, each enterprise's visits read once from ``crm_visit_ent_date_idx`` and kept when their lead
+    is one of its liaisons. Counted for every (enterprise, lead) of the scope's visits, a province returned ~11,000
+    groups of which ~270 are links, grouped, fetched and merged for nothing; probed per distinct pair (a UNION of the
+    links crossed with the visits), an enterprise's visits were read once per liaison and the pairs sorted first."""
     quote = connection.ops.quote_name
     date = connection.ops.adapt_datefield_value
     visit, visit_officer = quote(Visit._meta.db_table), quote(Visit.officers.through._meta.db_table)
@@ -364,7 +388,7 @@ def _counts_sql(*, rules: Rules, enterprises, persons, pairs: tuple[str, list] |
         )
         return sql, params
 
-    if pairs is None:
+    if scope is None:
         lead = part(  # visits as their lead
             enterprise=f"{visit}.enterprise_id",
             source=visit,
@@ -375,17 +399,16 @@ def _counts_sql(*, rules: Rules, enterprises, persons, pairs: tuple[str, list] |
             person=f"{visit}.lead_id",
         )
     else:
-        # The links' pairs first (CROSS JOIN keeps SQLite's order), then each pair's visits in the period.
-        pairs_sql, pairs_params = pairs
+        # The scope's enterprises first (CROSS JOIN keeps SQLite's order), then each one's visits in the periods.
         lead = part(
             enterprise=f"{visit}.enterprise_id",
-            source=f"({pairs_sql}) pairs CROSS JOIN {visit}",
-            where=[f"{visit}.enterprise_id = pairs.pair_e", f"{visit}.lead_id = pairs.pair_p"],
+            source=f"({scope.sql}) scope CROSS JOIN {visit}",
+            where=[f"{visit}.enterprise_id = scope.scope_e", scope.liaison(f"{visit}.lead_id")],
             where_params=[],
             day=f"{visit}.visited_on",
             kind=f"{visit}.kind",
             person=f"{visit}.lead_id",
-            source_params=pairs_params,
+            source_params=scope.params,
         )
     parts = [
         lead,
@@ -432,12 +455,12 @@ def _counts_sql(*, rules: Rules, enterprises, persons, pairs: tuple[str, list] |
     return " UNION ALL ".join(sql for sql, _p in parts), [param for _s, params in parts for param in params]
 
 
-def _counts(*, rules: Rules, enterprises, persons, pairs=None) -> dict[tuple[int, int], tuple[int, ...]]:
+def _counts(*, rules: Rules, enterprises, persons, scope=None) -> dict[tuple[int, int], tuple[int, ...]]:
     """Visits done per (enterprise, person): a tuple of counts in the order of ``rules.columns()`` (look one up with
     ``rules.position``), in one query. ``enterprises`` and ``persons`` are id lists or querysets of ids
     (``persons=None``: anybody; rows of people who are not liaisons are ignored; ``enterprises=None``: any
-    enterprise, for the given ``persons``: rows of other enterprises are ignored; ``pairs``: see ``_counts_sql``)."""
-    sql, params = _counts_sql(rules=rules, enterprises=enterprises, persons=persons, pairs=pairs)
+    enterprise, for the given ``persons``: rows of other enterprises are ignored; ``scope``: see ``_counts_sql``)."""
+    sql, params = _counts_sql(rules=rules, enterprises=enterprises, persons=persons, scope=scope)
     counts: dict[tuple[int, int], tuple[int, ...]] = {}
     # A server-side cursor on PostgreSQL (a plain one elsewhere): PostgreSQL never plans a cursor's query in parallel.
     # The four parts' estimates made it plan a leader's own counts (0.1 ms of work, EXPLAIN ANALYZE) as a Parallel
@@ -523,9 +546,9 @@ class CadenceRows:
             # person indexes, not every visit of the scope's enterprises in the window (170 ms at province
             # scale); the whole scope: its enterprises' visits.
             enterprises = None if persons is not None else self.enterprises
-        if persons is None and enterprises is self.enterprises and self.links.pairs:
+        if persons is None and enterprises is self.enterprises and self.links.scope is not None:
             # The whole scope: its visits as lead are counted for the links' pairs only (``_counts_sql``).
-            return _counts(rules=self.rules, enterprises=enterprises, persons=None, pairs=self.links.pairs_sql())
+            return _counts(rules=self.rules, enterprises=enterprises, persons=None, scope=self.links.scope)
         return _counts(rules=self.rules, enterprises=enterprises, persons=persons)
 
     def _complete(self, links: list[dict], *, every: bool) -> list[dict]:
