@@ -319,22 +319,15 @@ def _counts_sql(*, rules: Rules, enterprises, persons, pairs: tuple[str, list] |
     participant = quote(ActivityParticipant._meta.db_table)
     first, today = date(rules.first_day()), date(rules.today)
     columns = rules.columns()
+    # ``OTHERS_Q`` as the index condition reads (the partial index is used when the query repeats it).
+    query = Visit.objects.filter(OTHERS_Q).query
+    others, others_params = query.get_compiler(connection=connection).compile(query.where)
+    # For a whole scope SQLite is told to start there (CROSS JOIN keeps the visits first): without statistics of the
+    # index it walked the enterprises' visits (crm_visit_ent_date_idx) and read each visit's row for the flag. One
+    # person's counts start from that person's links or visits, as the planner finds.
     others_hint = ""
-    if enterprises is not None and not isinstance(enterprises, QuerySet):
-        # A list (a page): its enterprises' visits are probed (crm_visit_ent_date_idx). The same rows as ``OTHERS_Q``
-        # (the flag is true or NULL) in words the partial index does not match: with them PostgreSQL walked
-        # crm_visit_others_idx over the periods, every flagged visit of the province (~2,370 buffers for a page of
-        # 20, ~190 probing its enterprises).
-        others, others_params = f"{visit}.officers_besides_lead IS NOT FALSE", []
-    else:
-        # ``OTHERS_Q`` as the index condition reads (the partial index is used when the query repeats it).
-        query = Visit.objects.filter(OTHERS_Q).query
-        others, others_params = query.get_compiler(connection=connection).compile(query.where)
-        # For a whole scope SQLite is told to start there (CROSS JOIN keeps the visits first): without statistics of
-        # the index it walked the enterprises' visits (crm_visit_ent_date_idx) and read each visit's row for the
-        # flag. One person's counts start from that person's links or visits, as the planner finds.
-        if connection.vendor == "sqlite" and persons is None:
-            others_hint = f" INDEXED BY {quote('crm_visit_others_idx')}"
+    if connection.vendor == "sqlite" and persons is None:
+        others_hint = f" INDEXED BY {quote('crm_visit_others_idx')}"
 
     def sums(*, day: str, kind: str | None) -> tuple[str, list]:
         parts, params = [], []
