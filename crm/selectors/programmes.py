@@ -257,6 +257,9 @@ LAG_LISTS = {
     "completed_not_producing": (MilestoneKind.COMPLETED, MilestoneKind.IN_PRODUCTION),
 }
 
+# What a lag list's row reads (crm/templatetags/list_rows.py ``milestone_rows``), loaded with the page.
+LAG_ROW_FIELDS = ("kind", "planned_on", "project__name", "project__enterprise__name", "project__region__name")
+
 
 def milestone_lag(*, user, which: str, today: dt.date | None = None):
     """Milestones of ``which`` list: the earlier milestone reached, the next one not reached and planned before
@@ -273,10 +276,6 @@ def milestone_lag(*, user, which: str, today: dt.date | None = None):
         .only(*LAG_ROW_FIELDS)
         .order_by("planned_on", "project__name", "pk")
     )
-
-
-# What a lag list's row reads (crm/templatetags/list_rows.py ``milestone_rows``), loaded with the page.
-LAG_ROW_FIELDS = ("kind", "planned_on", "project__name", "project__enterprise__name", "project__region__name")
 
 
 def _reached(kind: str):
