@@ -509,3 +509,23 @@ def test_the_whole_scope_counts_start_from_its_linked_enterprises(officer, manag
     assert re.match(
         r"SEARCH crm_enterprise_liaison_officers USING COVERING INDEX \w+ \(enterprise_id=\? AND user_id=\?\)$", lead[2]
     ), plan
+
+
+def test_every_path_reads_the_officer_flag_alike(enterprise, officer, leader, manager, monkeypatch):
+    """The counts as a visit's officer read the visits whose ``officers_besides_lead`` is true or NULL (not known),
+    and not one whose flag says false, even if its links were written behind the services' back: the same counts
+    for a page, a scope's few enterprises (lists), a scope's subquery and one person's visits."""
+    enterprise.liaison_officers.add(officer)
+    day = dt.date(2026, 10, 20)
+    for flag, visits in ((True, 1), (None, 2), (False, 4)):
+        for i in range(visits):
+            visit = _visit(enterprise, dt.date(2026, 10, 1 + i), lead=leader, officers=[leader, officer])
+            Visit.objects.filter(pk=visit.pk).update(officers_besides_lead=flag)
+    _visit(enterprise, dt.date(2026, 10, 9), lead=officer, officers=[officer])  # NULL flag: counted once, as lead
+    assert Visit.objects.filter(officers_besides_lead__isnull=True).count() == 3
+    page = cadence_query(user=manager, today=day)[:5]  # lists of enterprises and persons
+    listed = cadence_rows(user=manager, today=day)  # the scope's few enterprises, as a list
+    assert _row(page, officer)["done"] == _row(listed, officer)["done"] == 4
+    monkeypatch.setattr(CadenceRows, "LIST_LIMIT", 0)
+    assert cadence_rows(user=manager, today=day) == listed  # the scope's subquery
+    assert cadence_rows(user=manager, person=officer, today=day) == listed  # one person's visits

@@ -23,6 +23,7 @@ from crm.selectors.programmes import (
     target_progress,
 )
 from crm.services.enterprises import enterprise_update
+from crm.templatetags.list_rows import milestone_rows
 from tests.factories import (
     BureauFactory,
     CultivationFactory,
@@ -283,3 +284,22 @@ def test_project_rates_are_what_a_project_by_project_count_gives(manager, county
         assert (rates["signed"], rates["started"]) == (signed, started)
         assert (rates["planned_investment"], rates["investment_done"]) == (planned, done)
         assert signed and started and done
+
+
+def test_a_lag_lists_rows_load_the_columns_they_show(manager, regions, django_assert_num_queries):
+    """The rows of a lag list read the columns ``milestone_rows`` shows (a project with or without its enterprise)
+    in the one query of the page, not every column of the four tables, and render without another query."""
+    today = dt.date(2026, 6, 10)
+    for name, enterprise in (("有企业的项目", EnterpriseFactory(name="淮安某企业")), ("无企业的项目", None)):
+        project = ProjectFactory(name=name, region=regions["320812"], enterprise=enterprise)
+        ProjectMilestoneFactory(project=project, kind="signed", actual_on=today - dt.timedelta(days=40))
+        ProjectMilestoneFactory(project=project, kind="started", planned_on=today - dt.timedelta(days=3))
+    with django_assert_num_queries(1):
+        rows = list(milestone_lag(user=manager, which="signed_not_started", today=today))
+    for row in rows:
+        row.days_late = 3
+    with django_assert_num_queries(0):
+        html = milestone_rows(rows)
+    assert html.count("<tr ") == 2 and "有企业的项目" in html and "淮安某企业" in html and "无企业的项目" in html
+    assert {"actual_on", "created_at"} <= rows[0].get_deferred_fields()
+    assert {"description", "planned_investment"} <= rows[0].project.get_deferred_fields()

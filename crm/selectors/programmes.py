@@ -257,6 +257,9 @@ LAG_LISTS = {
     "completed_not_producing": (MilestoneKind.COMPLETED, MilestoneKind.IN_PRODUCTION),
 }
 
+# What a lag list's row reads (crm/templatetags/list_rows.py ``milestone_rows``), loaded with the page.
+LAG_ROW_FIELDS = ("kind", "planned_on", "project__name", "project__enterprise__name", "project__region__name")
+
 
 def milestone_lag(*, user, which: str, today: dt.date | None = None):
     """Milestones of ``which`` list: the earlier milestone reached, the next one not reached and planned before
@@ -269,6 +272,8 @@ def milestone_lag(*, user, which: str, today: dt.date | None = None):
         .filter(kind=late, actual_on__isnull=True, planned_on__lt=today)
         .filter(Exists(earlier))
         .select_related("project", "project__region", "project__enterprise")
+        # The columns the list's rows show (``milestone_rows``), not every column of the four tables.
+        .only(*LAG_ROW_FIELDS)
         .order_by("planned_on", "project__name", "pk")
     )
 
