@@ -25,7 +25,7 @@ from collections.abc import Callable
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connections
-from django.db.models import IntegerField, QuerySet, prefetch_related_objects
+from django.db.models import QuerySet, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
@@ -175,7 +175,7 @@ def _counted_keys(rows: QuerySet, bottom: int, top: int, cap: int | None) -> lis
         sql, params = _key_count_sql(counted if cap is None else counted[: cap + 1])
     except EmptyResultSet:
         return []
-    count = RawSQL(sql, params, output_field=IntegerField())
+    count = RawSQL(sql, params)  # no output field: the database's integer as it comes, no converter per row
     return list(rows.values_list("pk", count)[bottom:top])
 
 
