@@ -276,7 +276,8 @@ class CountedKeysPaginator(PreparedRowsPaginator):
         bottom = (number - 1) * self.per_page
         found = _counted_keys(rows, bottom, bottom + self.per_page, self.count_cap)
         if not found and number > 1:
-            # No row at this offset: the count is at most ``bottom``, so the page is past the last.
+            # No row at this offset: the count is at most ``bottom``, so the page is past the last. (That statement
+            # walked the rows up to the offset, as the last page's does, where the count alone sufficed before.)
             raise EmptyPage(self.error_messages["no_results"])
         counted = found[0][1] if found else 0
         capped = self.count_cap is not None and counted > self.count_cap
