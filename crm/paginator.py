@@ -12,6 +12,8 @@ eligible enterprises of a policy): the count stops at that many rows (``SELECT C
 so a list of a big table never counts all of it (PostgreSQL counts by scanning); past the cap the count is a
 ``CappedCount`` that prints as ``10000+``. The API keeps exact counts: its clients page by them.
 
+``CountedKeysPaginator`` (the API): the count comes with the page's keys, as a column of their statement.
+
 ``prepare_rows`` (the API and the web lists: ``PreparedRowsPaginator``): the rows-by-key statement of a query by key
 alone (as ``page_rows`` reshapes it) is compiled once per shape of the query and number of keys (``crm.prepared``):
 building and compiling a list's ``select_related`` and ``only`` cost ~1.2 ms of CPU on every page, the database a
@@ -21,9 +23,10 @@ fraction of it.
 from collections.abc import Callable
 
 from django.core.exceptions import EmptyResultSet
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
 
@@ -142,18 +145,38 @@ def _rows_statement(base: QuerySet, annotations: RowAnnotations, count: int) -> 
     return Prepared.for_keys(lambda *pks: plain.filter(pk__in=pks), count, plan_once=True)
 
 
+def _key_count_sql(keys: QuerySet) -> tuple[str, tuple]:
+    """The statement Django writes for ``keys.count()`` of a (sliced) ``values("pk")`` query (``SELECT COUNT(*) FROM
+    (…) subquery``), from the query's own SQL: Django's aggregation clones and rewrites the query into an outer one
+    first (~0.4 ms of CPU on every list page for the same statement). EmptyResultSet: a filter that matches nothing
+    (an empty scope)."""
+    sql, params = keys.query.get_compiler(keys.db).as_sql(with_col_aliases=True)
+    return f"SELECT COUNT(*) FROM ({sql}) subquery", params
+
+
 def _capped_key_count(keys: QuerySet) -> int:
-    """``keys.count()`` of a sliced ``values("pk")`` query, the statement Django writes for it (``SELECT COUNT(*) FROM
-    (…) subquery``) from the query's own SQL: Django's aggregation clones and rewrites the query into an outer one
-    first (~0.4 ms of CPU on every list page for the same statement)."""
-    query = keys.query
+    """``keys.count()`` of a sliced ``values("pk")`` query (``_key_count_sql``)."""
     try:
-        sql, params = query.get_compiler(keys.db).as_sql(with_col_aliases=True)
-    except EmptyResultSet:  # a filter that matches nothing (an empty scope): no statement, as Django
+        sql, params = _key_count_sql(keys)
+    except EmptyResultSet:  # no statement, as Django
         return 0
     with connections[keys.db].cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) subquery", params)
+        cursor.execute(sql, params)
         return cursor.fetchone()[0]
+
+
+def _counted_keys(rows: QuerySet, bottom: int, top: int, cap: int | None) -> list[tuple[int, int]]:
+    """``(key, count)`` of each row of ``rows[bottom:top]`` in one statement: the count of all ``rows`` (up to ``cap +
+    1`` when capped) is a scalar subquery column of the keys' query, computed once (SQLite: once; PostgreSQL: an
+    InitPlan) and only when the page has rows. A window ``COUNT(*) OVER ()`` would make the database read every
+    matching row before it cuts the page, where the keys alone stop at the page (from an index)."""
+    counted = rows.order_by().values("pk")
+    try:
+        sql, params = _key_count_sql(counted if cap is None else counted[: cap + 1])
+    except EmptyResultSet:
+        return []
+    count = RawSQL(sql, params)  # no output field: the database's integer as it comes, no converter per row
+    return list(rows.values_list("pk", count)[bottom:top])
 
 
 class CappedCountPaginator(Paginator):
@@ -220,8 +243,11 @@ class KeysFirstPaginator(CappedCountPaginator):
         rows = self.object_list
         if not _plain(rows):
             return self._get_page(_annotated(rows, self.row_annotations)[bottom:top], number, self)
-        keys = list(rows.values_list("pk", flat=True)[bottom:top])
-        base = _rows_unfiltered(rows, self.page_rows)
+        return self._page_of_keys(list(rows.values_list("pk", flat=True)[bottom:top]), number)
+
+    def _page_of_keys(self, keys: list, number: int):
+        """Page ``number`` of the rows of ``keys`` (of the plain ``object_list``), in their order."""
+        base = _rows_unfiltered(self.object_list, self.page_rows)
         annotations = self.row_annotations
         found = _prepared_rows(base, keys, annotations) if self.prepare_rows and keys else None
         if found is None:
@@ -234,3 +260,41 @@ class PreparedRowsPaginator(KeysFirstPaginator):
     """The API's and the web lists' pages: the rows by key through a statement prepared per shape."""
 
     prepare_rows = True
+
+
+class CountedKeysPaginator(PreparedRowsPaginator):
+    """The API's pages: the page's keys and the count (capped as ``count_cap`` says) in one statement
+    (``_counted_keys``): one statement fewer per list, and no Django aggregation. A page past the last is an
+    ``EmptyPage`` as before; a count set beforehand, a list not read by keys (``DISTINCT``, a union, ``GROUP BY``) or
+    ``orphans`` (the page's end depends on the count) are paged as ``PreparedRowsPaginator`` pages them."""
+
+    def page(self, number):
+        rows = self.object_list
+        if "count" in self.__dict__ or self.orphans or not _plain(rows) or rows.query.group_by is not None:
+            return super().page(number)
+        number = self._whole(number)
+        bottom = (number - 1) * self.per_page
+        found = _counted_keys(rows, bottom, bottom + self.per_page, self.count_cap)
+        if not found and number > 1:
+            # No row at this offset: the count is at most ``bottom``, so the page is past the last. (That statement
+            # walked the rows up to the offset, as the last page's does, where the count alone sufficed before.)
+            raise EmptyPage(self.error_messages["no_results"])
+        counted = found[0][1] if found else 0
+        capped = self.count_cap is not None and counted > self.count_cap
+        self.count = CappedCount(self.count_cap) if capped else counted
+        # A capped count ends the pages at the cap although rows go on (and 0 rows is no page without
+        # ``allow_empty_first_page``), as the count read first decided.
+        number = self.validate_number(number)
+        return self._page_of_keys([key for key, _count in found], number)
+
+    def _whole(self, number) -> int:
+        """``validate_number`` before the count is known: a whole number from 1, the same errors."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number

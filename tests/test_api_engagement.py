@@ -535,5 +535,5 @@ class TestQueryBudgets:
             counts[size] = len(ctx.captured_queries)
             queries[size] = [q["sql"][:150] for q in ctx.captured_queries]
         assert counts[1] == counts[50], (counts, queries)
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(6):
             client.get(f"{path}?page_size=50")

@@ -1,15 +1,15 @@
 from unittest import mock
 
 import pytest
+from django.core.paginator import EmptyPage, InvalidPage, PageNotAnInteger
 from django.db import connection
-from django.db.models import Value
+from django.db.models import Count, Value
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from crm import prepared
-from crm.api.pagination import PreparedRowsPaginator
 from crm.models import Enterprise
-from crm.paginator import CappedCountPaginator, KeysFirstPaginator
+from crm.paginator import CappedCountPaginator, CountedKeysPaginator, KeysFirstPaginator, PreparedRowsPaginator
 from tests.factories import credit_code
 
 pytestmark = pytest.mark.django_db
@@ -253,3 +253,74 @@ def test_prepared_rows_are_prepared_on_the_server_once_whatever_their_keys(rows,
     assert [e.pk for e in PreparedRowsPaginator(queryset, 2).page(2)] == [rows[23].pk, rows[22].pk]
     statements = [sql for sql in prepared_on_server() if sql.startswith('SELECT "crm_enterprise"."id"')]
     assert len(statements) == 1
+
+
+def _outcome(paginator_class, queryset, per_page, number, **kwargs):
+    """What a paginator answers for page ``number``: its count and keys, or the error, and its statements."""
+    paginator = paginator_class(queryset, per_page, **kwargs)
+    with CaptureQueriesContext(connection) as ctx:
+        try:
+            page = paginator.page(number)
+            answer = (paginator.count, str(paginator.count), paginator.num_pages, [e.pk for e in page])
+        except InvalidPage as error:
+            answer = (type(error), str(error))
+    return answer, [query["sql"] for query in ctx.captured_queries]
+
+
+@pytest.mark.parametrize("count_cap", [None, 10, 15, 20, 30])
+def test_counted_keys_answer_as_the_count_read_first_with_one_statement_fewer(rows, count_cap):
+    """The keys with the count (the API's pages): the same count, pages and errors as the count read first (capped
+    or not: a page past a capped count is past the last although rows go on), one statement fewer on a page of rows.
+    Fails when the count is read apart or computed otherwise."""
+    queryset = Enterprise.objects.filter(name__startswith="企业").select_related("region").order_by("-name")
+    for number in (1, 2, 3, 4, 5, "2", "x", 0, -1, 2.5, None):
+        counted, statements = _outcome(CountedKeysPaginator, queryset, 5, number, count_cap=count_cap)
+        first, first_statements = _outcome(PreparedRowsPaginator, queryset, 5, number, count_cap=count_cap)
+        assert counted == first, (number, count_cap)
+        if isinstance(counted[0], int):
+            assert len(statements) == len(first_statements) - 1 == 2
+            assert "COUNT(*)" in statements[0] and "OVER" not in statements[0]
+        elif first_statements:  # past the last page: the keys at that offset (none) instead of the count
+            assert len(statements) == 1 and "COUNT(*)" in statements[0]
+        else:  # not a page number: no statement
+            assert not statements
+
+
+def test_counted_keys_of_a_page_at_the_cap_and_of_an_empty_list(rows):
+    queryset = Enterprise.objects.order_by("name")
+    paginator = CountedKeysPaginator(queryset, 5, count_cap=25)
+    assert [e.name for e in paginator.page(5)] == [f"企业{i:02d}" for i in range(20, 25)]
+    assert paginator.count == 25 and not paginator.count_is_capped
+    capped = CountedKeysPaginator(queryset, 5, count_cap=24)
+    assert len(capped.page(4)) == 5 and capped.count_is_capped and str(capped.count) == "24+"
+    with pytest.raises(EmptyPage):
+        CountedKeysPaginator(queryset, 5, count_cap=24).page(6)  # rows go on, the pages stop at the cap
+    for empty in (Enterprise.objects.filter(name="无").order_by("name"), Enterprise.objects.none()):
+        paginator = CountedKeysPaginator(empty, 5)
+        assert list(paginator.page(1)) == [] and paginator.count == 0 and paginator.num_pages == 1
+        with pytest.raises(EmptyPage):
+            CountedKeysPaginator(empty, 5).page(2)
+        with pytest.raises(EmptyPage):
+            CountedKeysPaginator(empty, 5, allow_empty_first_page=False).page(1)
+    with CaptureQueriesContext(connection) as ctx:
+        assert list(CountedKeysPaginator(Enterprise.objects.none(), 5).page(1)) == []
+    assert not ctx.captured_queries  # nothing to read, as Django
+    with pytest.raises(PageNotAnInteger):
+        CountedKeysPaginator(queryset, 5).page("1" * 5000)  # too long for int(): not a number, as Django says
+
+
+def test_counted_keys_leave_what_they_cannot_count_with_the_keys_to_the_count_read_first(rows):
+    """A count set beforehand is kept; orphans (the page's end depends on the count), DISTINCT and GROUP BY lists
+    are counted apart, as before."""
+    queryset = Enterprise.objects.order_by("name")
+    preset = CountedKeysPaginator(queryset, 10)
+    preset.count = 99
+    with CaptureQueriesContext(connection) as ctx:
+        assert len(preset.page(3)) == 5 and preset.count == 99
+    assert not any("COUNT(*)" in query["sql"] for query in ctx.captured_queries)
+    assert len(CountedKeysPaginator(queryset, 10, orphans=5).page(2)) == 15
+    grouped = queryset.annotate(n=Count("qualifications"))
+    for other in (queryset.distinct(), grouped):
+        counted, statements = _outcome(CountedKeysPaginator, other, 10, 2)
+        first, first_statements = _outcome(PreparedRowsPaginator, other, 10, 2)
+        assert counted == first and len(statements) == len(first_statements) == 3 - (other is not grouped)

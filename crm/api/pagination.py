@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, pagination
 
-from crm.paginator import PreparedRowsPaginator
+from crm.paginator import CountedKeysPaginator
 
 ONE_VALUE = _("Give one value.")
 
@@ -21,7 +21,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
     a 400, as the schema says, not a silent fall back to 20). An empty ``page`` or ``page_size`` means the default
     (the schema's ``allowEmptyValue``); either given twice is a 400."""
 
-    django_paginator_class = PreparedRowsPaginator
+    django_paginator_class = CountedKeysPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
