@@ -295,3 +295,11 @@ def test_a_label_is_escaped_as_its_own_kind_of_text(kept, safe_first):
     assert len(form_tags._PANEL_FIELDS) == 4  # each label, each language
     assert ("<b>colour</b>" in written[0]) is safe_first and ("<b>colour</b>" in written[1]) is not safe_first
     assert "Red &amp; &lt;blue&gt;</option>" in written[0]
+
+
+def test_a_kept_field_shows_its_own_errors(kept):
+    valid, refused = KeptForm({"colour": "r"}), KeptForm({"colour": "r"})
+    valid.is_valid(), refused.is_valid()
+    refused.add_error("colour", "Not this colour")  # the same value and attributes: only the errors differ
+    written = [_written_alike([form["colour"]]) for form in (valid, refused)]
+    assert "Not this colour" not in written[0] and "Not this colour" in written[1]
