@@ -65,21 +65,18 @@ def panel_fields(fields) -> str:
     """The fields of a list's filter panel (``filter_panel``), each as _field.html writes
     it: what the panel's ``{% for %}`` loop of includes wrote. A select over choices the process keeps, and a date
     range, is written once per process and ``_field_key`` (most of a panel's rendering, on every list page)."""
-    parts = []
     language = get_language()
-    for field in fields or ():
-        keyed = _field_key(field, language)
-        if keyed is None:
-            parts.append(_panel_field(field))
-            continue
-        key, kept_choices = keyed
-        kept = _PANEL_FIELDS.get(key)
-        if kept is None:
-            # The choices stay in the entry: while it is kept, no other object can take their ``id`` in the key.
-            kept = (_panel_field(field), kept_choices)
-            _PANEL_FIELDS.keep(key, kept)
-        parts.append(kept[0])
+    parts = [_kept_field(field, language) for field in fields or ()]
     return mark_safe("".join(parts))  # noqa: S308 (field_html escapes every value; bound fields render safe HTML)
+
+
+def _kept_field(field, language: str) -> str:
+    keyed = _field_key(field, language)
+    if keyed is None:
+        return _panel_field(field)
+    key, choices = keyed
+    # The choices stay in the entry: while it is kept, no other object can take their ``id`` in the key.
+    return _PANEL_FIELDS.once(key, lambda: (_panel_field(field), choices))[0]
 
 
 def _panel_field(field) -> str:
