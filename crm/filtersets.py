@@ -183,8 +183,20 @@ class ReferenceChoiceIterator(django_filters.fields.ModelChoiceIterator):
             yield ("", field.empty_label)
         if field.null_label is not None:
             yield (field.null_value, field.null_label)
+        yield from self._reference_rows(key)
+
+    def kept_rows(self) -> list[tuple] | None:
+        """The options after the empty and null choices as the process keeps them: the same list until the rows or
+        the language change, so its identity names them (form_tags' filter panel keys a field's HTML by it). None
+        when they are not kept: Django's options, or outside a request's scope (read again on every call)."""
+        key = self.field.reference_key
+        if key is None or not reference.in_request():
+            return None
+        return self._reference_rows(key)
+
+    def _reference_rows(self, key) -> list[tuple]:
         name = self.queryset.model.__name__
-        yield from reference.memo(reference.MODEL_KINDS[name], (name, key), self._rows, by_language=True)
+        return reference.memo(reference.MODEL_KINDS[name], (name, key), self._rows, by_language=True)
 
     def _rows(self) -> list[tuple]:
         field = self.field

@@ -1,15 +1,27 @@
 # ruff: noqa: E501 - the replaced template text, byte for byte
 """form_tags.panel_fields writes the filter panel's fields as its loop of _field.html includes did, in every branch;
-form_tags.filter_panel writes the whole panel as crm/partials/_filter_panel.html (and _filter_chips.html) did."""
+form_tags.filter_panel writes the whole panel as crm/partials/_filter_panel.html (and _filter_chips.html) did; a field
+panel_fields keeps per process is written again for another scope, language, value, errors or reference list."""
 
 import pytest
 from django import forms
 from django.utils.safestring import mark_safe
 
-from crm.choices import Role
+from crm import reference
+from crm.choices import ChoicePairs, Role
 from crm.filtersets import NeedFilterSet, VisitFilterSet
 from crm.forms.base import style_form
-from tests.factories import EnterpriseFactory, NeedFactory, UserFactory, VisitFactory
+from crm.models import Region
+from crm.templatetags import form_tags
+from tests.factories import (
+    BureauFactory,
+    DepartmentFactory,
+    EnterpriseFactory,
+    NeedFactory,
+    RegionFactory,
+    UserFactory,
+    VisitFactory,
+)
 from tests.template_helpers import rendered_alike
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +179,127 @@ def test_the_filter_panel_as_its_include_wrote_it(client, url):
 def test_the_filter_panel_without_a_filterset_or_request():
     rendered = rendered_alike(OLD_PANEL, NEW_PANEL, search_placeholder="Name & code", panel_fields=[])
     assert "Name &amp; code" in rendered
+
+
+# --- fields kept per process (panel_fields' _PANEL_FIELDS) ---------------------------------------------------------
+
+
+@pytest.fixture
+def kept(monkeypatch):
+    """An empty store of kept fields, and the fields written (``field_html`` calls) since the last ``clear()``."""
+    monkeypatch.setattr(form_tags, "_PANEL_FIELDS", type(form_tags._PANEL_FIELDS)())
+    written = []
+    field_html = form_tags.field_html
+
+    def counted(field, col=""):
+        written.append(field.name)
+        return field_html(field, col)
+
+    monkeypatch.setattr(form_tags, "field_html", counted)
+    return written
+
+
+def _panel_fields(client, url) -> list:
+    response = client.get(url)
+    assert response.status_code == 200
+    return next(c for c in response.context if "panel_fields" in c)["panel_fields"]
+
+
+def _written_alike(fields) -> str:
+    """NEW_LOOP writes what the includes write, in both languages, inside a request's scope (where the reference rows
+    are the process's copy: the fields over them are kept too)."""
+    with reference.request_scope():
+        return rendered_alike(OLD_LOOP, NEW_LOOP, panel_fields=fields)
+
+
+def test_the_selects_and_ranges_are_written_once_per_key(client, kept):
+    client.force_login(UserFactory(roles=[Role.MANAGER]))
+    fields = _panel_fields(client, "/needs/?status=assigned&overdue=true")
+    first = _written_alike(fields)
+    # status, category, urgency (enumerations), lead_department (reference rows), handler (the staff picker), overdue
+    # (yes/no) and due_on (a date range): written once per language, then kept.
+    names = ["status", "category", "urgency", "lead_department", "handler", "overdue", "due_on"]
+    assert sorted(kept) == sorted(names * 2) and len(form_tags._PANEL_FIELDS) == 2 * len(names)
+    kept.clear()
+    assert _written_alike(_panel_fields(client, "/needs/?status=assigned&overdue=true")) == first
+    assert kept == []  # another request, the same fields: nothing written again
+
+
+def test_a_field_over_choices_made_per_request_is_written_each_time(client, kept):
+    client.force_login(UserFactory(roles=[Role.MANAGER]))
+    fields = _panel_fields(client, "/visits/")
+    _written_alike(fields)
+    kept.clear()
+    _written_alike(fields)
+    assert kept == ["enterprise", "enterprise"]  # the enterprise picker: its options read per request
+
+
+def test_another_scope_gets_its_own_staff_and_departments(client, kept):
+    county = BureauFactory(county=True)
+    DepartmentFactory(bureau=county, name="县高新科")
+    UserFactory(username="county_colleague", name="县同事", bureau=county)
+    UserFactory(username="city_colleague", name="市同事")
+    manager = UserFactory(roles=[Role.MANAGER])
+    county_officer = UserFactory(roles=[Role.OFFICER], bureau=county)
+    client.force_login(manager)
+    city_html = _written_alike(_panel_fields(client, "/needs/"))
+    client.force_login(county_officer)
+    county_html = _written_alike(_panel_fields(client, "/needs/"))
+    assert "市同事" in city_html and "县同事" in city_html
+    assert "县同事" in county_html and "市同事" not in county_html
+    assert county_html != city_html
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("/needs/?status=assigned", "/needs/?status=closed"),
+        ("/needs/?due_on_after=2026-01-01", "/needs/?due_on_after=2026-02-01"),
+        ("/needs/?overdue=true", "/needs/?overdue=false"),
+        ("/needs/?due_on_after=bad", "/needs/?due_on_after=2026-01-01"),
+        ("/needs/?due_on_after=2026-01-01", "/needs/?due_on_after=bad"),
+        ("/needs/?status=zzz", "/needs/"),
+    ],
+)
+def test_a_kept_field_shows_the_value_and_errors_of_its_request(client, kept, first, then):
+    client.force_login(UserFactory(roles=[Role.MANAGER]))
+    before = _written_alike(_panel_fields(client, first))
+    after = _written_alike(_panel_fields(client, then))
+    assert after != before
+    assert ("invalid-feedback" in after) is ("bad" in then or "zzz" in then)
+
+
+def test_a_changed_reference_list_is_written_again(client, kept):
+    RegionFactory(code="320812", name="清江浦区")
+    client.force_login(UserFactory(roles=[Role.MANAGER]))
+    assert "清江浦区" in _written_alike(_panel_fields(client, "/enterprises/"))
+    region = Region.objects.get(code="320812")
+    region.name = "新清江浦区"
+    region.save()  # the regions' version changes: another copy of the rows
+    assert "新清江浦区" in _written_alike(_panel_fields(client, "/enterprises/"))
+
+
+class KeptForm(forms.Form):
+    """A select over ``ChoicePairs`` (kept), its label given per form."""
+
+    colour = forms.ChoiceField(choices=ChoicePairs([("", "All"), ("r", "Red & <blue>")]), required=False)
+
+
+@pytest.mark.parametrize("safe_first", [False, True])
+def test_a_label_is_escaped_as_its_own_kind_of_text(kept, safe_first):
+    plain, safe = KeptForm({"colour": "r"}), KeptForm({"colour": "r"})
+    plain.fields["colour"].label = "<b>colour</b> & co"
+    safe.fields["colour"].label = mark_safe("<b>colour</b> & co")  # noqa: S308 (the test's own text)
+    first, then = (safe, plain) if safe_first else (plain, safe)
+    written = [_written_alike(_fields(form)) for form in (first, then)]
+    assert len(form_tags._PANEL_FIELDS) == 4  # each label, each language
+    assert ("<b>colour</b>" in written[0]) is safe_first and ("<b>colour</b>" in written[1]) is not safe_first
+    assert "Red &amp; &lt;blue&gt;</option>" in written[0]
+
+
+def test_a_kept_field_shows_its_own_errors(kept):
+    valid, refused = KeptForm({"colour": "r"}), KeptForm({"colour": "r"})
+    valid.is_valid(), refused.is_valid()
+    refused.add_error("colour", "Not this colour")  # the same value and attributes: only the errors differ
+    written = [_written_alike([form["colour"]]) for form in (valid, refused)]
+    assert "Not this colour" not in written[0] and "Not this colour" in written[1]

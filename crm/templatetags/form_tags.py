@@ -1,11 +1,16 @@
 """Template helpers of the shared form includes (crm/partials/_form_errors.html, _field.html) and a list's filter
 panel."""
 
-from django import template
+from django import forms, template
 from django.template.defaultfilters import capfirst, urlencode
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
+from django_filters.widgets import DateRangeWidget
 
+from crm.choices import ChoicePairs
+from crm.filtersets import ReferenceChoiceIterator, YesNoAllSelect
+from crm.forms.widgets import PairChoices, Picker, PickerMultiple, Select, SelectMultiple
+from crm.prepared import Statements
 from crm.templatetags.crm_tags import chips_in_panel, shown
 
 register = template.Library()
@@ -58,12 +63,128 @@ def field_html(field, col: str = "") -> str:
 @register.simple_tag
 def panel_fields(fields) -> str:
     """The fields of a list's filter panel (``filter_panel``), each as _field.html writes
-    it: what the panel's ``{% for %}`` loop of includes wrote."""
-    parts = []
-    for field in fields or ():
-        col = "col-12 col-md-8 col-xl-4" if field.widget_type in RANGE_WIDGETS else "col-6 col-md-4 col-xl-2"
-        parts.append(f"\n          \n            {field_html(field, col)}\n          \n        ")
+    it: what the panel's ``{% for %}`` loop of includes wrote. A select over choices the process keeps, and a date
+    range, is written once per process and ``_field_key`` (most of a panel's rendering, on every list page)."""
+    language = get_language()
+    parts = [_kept_field(field, language) for field in fields or ()]
     return mark_safe("".join(parts))  # noqa: S308 (field_html escapes every value; bound fields render safe HTML)
+
+
+def _kept_field(field, language: str) -> str:
+    keyed = _field_key(field, language)
+    if keyed is None:
+        return _panel_field(field)
+    key, choices = keyed
+    # The choices stay in the entry: while it is kept, no other object can take their ``id`` in the key.
+    return _PANEL_FIELDS.once(key, lambda: (_panel_field(field), choices))[0]
+
+
+def _panel_field(field) -> str:
+    col = "col-12 col-md-8 col-xl-4" if field.widget_type in RANGE_WIDGETS else "col-6 col-md-4 col-xl-2"
+    return f"\n          \n            {field_html(field, col)}\n          \n        "
+
+
+# A filter panel's fields as ``panel_fields`` wrote them, per ``_field_key``.
+_PANEL_FIELDS = Statements()
+# The widgets whose HTML is fixed by what ``_field_key`` names (exact types: a subclass may draw more).
+_SELECTS = frozenset({forms.Select, forms.SelectMultiple, Select, SelectMultiple, YesNoAllSelect})
+_PICKERS = frozenset({Picker, PickerMultiple})
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _field_key(field, language: str) -> tuple[tuple, object] | None:
+    """What fixes the HTML of a panel's field, and the choices whose identity it names (to keep with the HTML): the
+    form, field and widget, the language, the choices (the process's copy of them: another scope or a changed
+    reference list is another copy), the widget's attributes, the bound value, the errors. None for a field
+    written each time: another widget, choices made per request, a value of another type."""
+    widget = field.field.widget
+    widget_class = type(widget)
+    if widget_class in _SELECTS or widget_class in _PICKERS:
+        choices = _choices_key(widget)
+        if choices is None:
+            return None
+        shape, kept_choices = choices
+        if widget_class in _PICKERS:
+            if widget.remote:  # its URL follows the request's script prefix
+                return None
+            shape = (*shape, widget.kind, _text(widget.placeholder), widget.narrow_by)
+    elif widget_class is DateRangeWidget:
+        shape, kept_choices = _range_key(widget), None
+        if shape is None:
+            return None
+    else:
+        return None
+    form = field.form
+    label, help_text = field.label, field.help_text
+    key = (
+        type(form),
+        type(form.renderer),
+        form.use_required_attribute,
+        field.html_name,
+        field.auto_id,
+        widget_class,
+        language,
+        shape,
+        _attrs_key(widget.attrs),
+        (type(label), str(label)),
+        (type(help_text), str(help_text)),
+        field.field.required,
+        field.field.disabled,
+        field.field.show_hidden_initial,
+        _value_key(field.value()),
+        tuple((type(error), str(error)) for error in field.errors),
+    )
+    return None if None in key else (key, kept_choices)
+
+
+def _choices_key(widget) -> tuple[tuple, object] | None:
+    """The options of a select as the process keeps them (``id``), and the object kept, or None."""
+    choices = widget.choices
+    if isinstance(choices, ReferenceChoiceIterator):
+        rows = choices.kept_rows()
+        if rows is None:
+            return None
+        field = choices.field
+        return (id(rows), _text(field.empty_label), _text(field.null_label), field.null_value), rows
+    if type(choices) is ChoicePairs:  # an enumeration's (crm.filtersets ``_all_first``, ``YesNoAllSelect``)
+        # By its list of pairs: a field's copy of its widget copies the ChoicePairs, not the list (YesNoAllSelect's).
+        return (id(choices.pairs),), choices.pairs
+    if type(choices) is PairChoices and choices.written is not None:  # a staff filter: the scope's people
+        head = _pairs_key(choices.head)
+        return None if head is None else ((head, id(choices.written)), choices.written)
+    return None
+
+
+def _range_key(widget) -> tuple | None:
+    """A date range's two inputs (the dates themselves are the bound value)."""
+    parts = tuple((type(sub), sub.input_type, _attrs_key(sub.attrs)) for sub in widget.widgets)
+    if any(part[2] is None for part in parts):
+        return None
+    return widget.template_name, tuple(widget.widgets_names), parts
+
+
+def _text(value) -> tuple[type, str] | tuple:
+    return () if value is None else (type(value), str(value))
+
+
+def _pairs_key(pairs) -> tuple | None:
+    if any(type(value) not in _SCALARS or isinstance(label, list | tuple) for value, label in pairs):
+        return None
+    return tuple((value, _text(label)) for value, label in pairs)
+
+
+def _attrs_key(attrs) -> tuple | None:
+    if any(type(value) not in _SCALARS for value in attrs.values()):
+        return None
+    return tuple(attrs.items())
+
+
+def _value_key(value) -> tuple | None:
+    if type(value) in _SCALARS:
+        return type(value), value
+    if type(value) in (list, tuple) and all(type(item) in _SCALARS for item in value):
+        return tuple((type(item), item) for item in value)
+    return None
 
 
 def _chips_html(request, chips) -> str:
