@@ -322,7 +322,7 @@ def test_every_store_of_statements_is_one_bounded_store():
     from crm.forms import base as form_base
     from crm.selectors import home, programmes, rows, watch
     from crm.selectors.matching import eligibility, suggestions
-    from crm.templatetags import form_tags
+    from crm.templatetags import form_tags, programme_tags
 
     stores = (
         prepared_module._BUILDERS,
@@ -335,10 +335,12 @@ def test_every_store_of_statements_is_one_bounded_store():
         watch._ANSWERING,
         eligibility._CRITERIA_STATEMENTS,
         suggestions._RADAR_COUNTS_SQL,
+        suggestions._RADAR_POLICIES,
         suggestions._UNTOLD_ELIGIBLE_SQL,
         form_base._ENTERPRISE_CHOICE_STATEMENTS,
         programmes._LAG_COUNTS,
         form_tags._PANEL_FIELDS,
+        programme_tags._YEAR_FORM_FIELDS,
     )
     assert all(type(store) is Statements for store in stores)
 

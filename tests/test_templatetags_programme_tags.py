@@ -13,6 +13,7 @@ from django.utils import translation
 from crm.choices import CultivationStage
 from crm.forms.programmes import EnterpriseYearForm
 from crm.models import Commissioner, Cultivation, ServiceLog
+from crm.prepared import Statements
 from crm.selectors.programmes import (
     commissioner_assignments_prefetch,
     commissioner_rows,
@@ -218,7 +219,7 @@ YEAR_FORM_TAG = "{% load programme_tags %}        {% year_form_fields form %}"
 
 
 def test_year_form_fields_write_what_the_loop_wrote_once_per_language(monkeypatch):
-    monkeypatch.setattr(programme_tags, "_YEAR_FORM_FIELDS", {})
+    monkeypatch.setattr(programme_tags, "_YEAR_FORM_FIELDS", Statements())
     for _page in range(2):  # the second page's fields come from the first's writing
         rendered = rendered_alike(YEAR_FORM_LOOP, YEAR_FORM_TAG, form=EnterpriseYearForm(prefix="year"))
     assert rendered.count('<div class="col-6">') == len(EnterpriseYearForm.base_fields)
@@ -228,7 +229,7 @@ def test_year_form_fields_write_what_the_loop_wrote_once_per_language(monkeypatc
 
 
 def test_year_form_fields_of_a_bound_form_are_written_each_time(monkeypatch):
-    monkeypatch.setattr(programme_tags, "_YEAR_FORM_FIELDS", {})
+    monkeypatch.setattr(programme_tags, "_YEAR_FORM_FIELDS", Statements())
     form = EnterpriseYearForm({"year-year": "x<y", "year-revenue": "12"}, prefix="year")
     form.is_valid()
     rendered = rendered_alike(YEAR_FORM_LOOP, YEAR_FORM_TAG, form=form)

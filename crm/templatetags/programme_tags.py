@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
 from crm.choices import CultivationStage
+from crm.prepared import Statements
 from crm.selectors.programmes import BoardCard
 from crm.templatetags.crm_tags import shown, url_pk, url_pk_parts, ymd
 from crm.templatetags.number_tags import wan
@@ -167,9 +168,8 @@ def year_rows(years) -> str:
     )
 
 
-# ``year_form_fields``' writings, per form class, prefix, ids, language and values (emptied when full).
-_YEAR_FORM_FIELDS: dict[tuple, str] = {}
-_YEAR_FORM_FIELDS_LIMIT = 64
+# ``year_form_fields``' writings, per form class, prefix, ids, language and values (the one bounded store).
+_YEAR_FORM_FIELDS = Statements()
 
 
 @register.simple_tag
@@ -196,7 +196,5 @@ def year_form_fields(form) -> str:
         )
     )
     if key is not None:
-        if len(_YEAR_FORM_FIELDS) >= _YEAR_FORM_FIELDS_LIMIT:
-            _YEAR_FORM_FIELDS.clear()
-        _YEAR_FORM_FIELDS[key] = written
+        _YEAR_FORM_FIELDS.keep(key, written)
     return written
