@@ -51,7 +51,10 @@ def test_login_redirects_and_lands_on_workbench(page_as, live_server, officer, b
     page.fill("#id_username", "officer")
     page.fill("#id_password", "wrong-password")
     page.click("#login-submit")
-    assert page.locator("#login-error").is_visible()
+    # The click does not wait for the answer page: wait for the error before asking whether it shows.
+    error = page.locator("#login-error")
+    error.wait_for()
+    assert error.is_visible()
     page.fill("#id_password", "pw-123456")
     page.click("#login-submit")
     page.wait_for_url(re.compile(r"/enterprises/$"))
