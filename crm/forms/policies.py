@@ -128,6 +128,10 @@ class MatchStatusForm(BootstrapFormMixin, forms.Form):
         self.fields["note"].initial = match.note
 
 
+# Read once: ``MatchStatus.choices`` builds its list anew on each read (the labels are lazy: translated when shown).
+MATCH_STATUS_CHOICES = tuple(MatchStatus.choices)
+
+
 @dataclass(frozen=True, slots=True)
 class MatchFollowUp:
     """What ``MatchStatusForm`` offers for one match (its choices, whether it takes an amount, whether it shows at all)
@@ -143,7 +147,7 @@ class MatchFollowUp:
     def of(cls, match: PolicyMatch, prefix: str = "") -> "MatchFollowUp":
         allowed = [match.status, *match_next_statuses(match)]
         return cls(
-            choices=tuple((v, label) for v, label in MatchStatus.choices if v in allowed),
+            choices=tuple((v, label) for v, label in MATCH_STATUS_CHOICES if v in allowed),
             allows_amount=MatchStatus.GRANTED in allowed,
             can_change=len(allowed) > 1 or match.status == MatchStatus.GRANTED,
             prefix=prefix,
