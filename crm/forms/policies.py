@@ -144,7 +144,7 @@ class MatchFollowUp:
     prefix: str
 
     @classmethod
-    def of(cls, match: PolicyMatch, prefix: str = "") -> "MatchFollowUp":
+    def of(cls, match: PolicyMatch, *, prefix: str = "") -> "MatchFollowUp":
         allowed = [match.status, *match_next_statuses(match)]
         return cls(
             choices=tuple((v, label) for v, label in MATCH_STATUS_CHOICES if v in allowed),
