@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django.utils import timezone, translation
 
 from crm.choices import MatchStatus
-from crm.forms.policies import MatchStatusForm
+from crm.forms.policies import MatchFollowUp, MatchStatusForm
 from crm.models import Enterprise
 from crm.selectors.matching import enterprise_match_history
 from tests.factories import EnterpriseFactory, NeedFactory, PolicyFactory, PolicyMatchFactory, UserFactory
@@ -103,6 +103,14 @@ MATCHES_LOOP = (
 SCRIPT = "<script>alert('x')</script> & 政策"
 
 
+def give_follow_ups(matches):
+    """Each match's follow-up as the views give it (``follow_up``, which the tags read) and the form it stands for
+    (``status_form``, which the includes the tags replaced read)."""
+    for match in matches:
+        match.follow_up = MatchFollowUp.of(match, prefix=f"m{match.pk}")
+        match.status_form = MatchStatusForm(match=match, prefix=f"m{match.pk}")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 @pytest.mark.parametrize("with_forms", [True, False])
@@ -123,8 +131,7 @@ def test_enterprise_match_items_write_what_the_loop_wrote(language, with_forms, 
     PolicyMatchFactory(enterprise=enterprise, status=MatchStatus.DECLINED, granted_amount=Decimal("0"))
     matches = list(enterprise_match_history(enterprise=Enterprise.objects.get(pk=enterprise.pk), user=manager))
     if with_forms:
-        for match in matches:
-            match.status_form = MatchStatusForm(match=match, prefix=f"m{match.pk}")
+        give_follow_ups(matches)
     request = RequestFactory().get("/enterprises/1/?x=<y>")
     request.user = manager
     csrf = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
@@ -151,10 +158,9 @@ def test_match_status_form_writes_what_the_include_wrote(language, regions, mana
         PolicyMatchFactory(status=MatchStatus.DECLINED),
         PolicyMatchFactory(status=MatchStatus.PUSHED),
     ]
-    for match in matches[:-1]:
-        match.status_form = MatchStatusForm(match=match, prefix=f"m{match.pk}")
-    assert [m.status_form.allows_amount for m in matches[:3]] == [False, True, True]
-    assert not matches[3].status_form.can_change
+    give_follow_ups(matches[:-1])
+    assert [m.follow_up.allows_amount for m in matches[:3]] == [False, True, True]
+    assert not matches[3].follow_up.can_change
     request = RequestFactory().get('/policies/1/?q="<x>"&page=2')
     request.user = manager
     csrf = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
@@ -188,8 +194,7 @@ def test_the_matches_of_one_page_share_their_csrf_field_words_and_options(region
     ]:
         PolicyMatchFactory(enterprise=enterprise, status=status, **({"policy": policy} if policy else {}))
     matches = list(enterprise_match_history(enterprise=Enterprise.objects.get(pk=enterprise.pk), user=manager))
-    for match in matches:
-        match.status_form = MatchStatusForm(match=match, prefix=f"m{match.pk}")
+    give_follow_ups(matches)
     request = RequestFactory().get("/enterprises/1/")
     request.user = manager
     with translation.override("zh-hans"):

@@ -169,16 +169,16 @@ def _matches_frame(context) -> dict:
 
 @register.simple_tag(takes_context=True)
 def match_status_form(context, match) -> str:
-    """The inline follow-up of one match (the policy page's matches, the 360° page's) from its ``status_form``
-    (crm.forms.policies.MatchStatusForm; only managers get one): the status, the granted amount where the status
-    allows one, posted back to this page. Written here rather than included: a manager's 360° page showed it for
-    each of up to twenty matches, some thirty template nodes each. Nothing unless the match can still change."""
-    form = getattr(match, "status_form", None)
-    if not (form and form.can_change):
+    """The inline follow-up form of one match (the policy page's matches, the 360° page's) from its ``follow_up``
+    (crm.forms.policies.MatchFollowUp: what MatchStatusForm offers it; only managers get one): the status, the granted
+    amount where the status allows one, posted back to this page. Written here rather than included: a manager's 360°
+    page showed it for each of up to twenty matches, some thirty template nodes each. Nothing unless the match can
+    still change."""
+    follow_up = getattr(match, "follow_up", None)
+    if not (follow_up and follow_up.can_change):
         return mark_safe("\n\n")  # noqa: S308 (constant)
     frame = _matches_frame(context)
-    status, note = form["status"], form["note"]
-    choices = form.fields["status"].choices
+    choices = follow_up.choices
     key = ("options", match.status, tuple(value for value, _label in choices))
     options = frame["made"].get(key)
     if options is None:
@@ -187,17 +187,17 @@ def match_status_form(context, match) -> str:
             for value, label in choices
         )
     amount = ""
-    if form.allows_amount:
-        amount_field, amount_label = form["granted_amount"], frame["amount_label"]
+    if follow_up.allows_amount:
+        amount_id, amount_label = shown(follow_up.id_for("granted_amount")), frame["amount_label"]
         value = "" if match.granted_amount is None else str(match.granted_amount)
         amount = (
-            f'\n  <label class="visually-hidden" for="{shown(amount_field.id_for_label)}">{amount_label}</label>\n'
-            f'  <input type="number" step="0.01" min="0" name="{shown(amount_field.html_name)}" '
-            f'id="{shown(amount_field.id_for_label)}" class="form-control form-control-sm amount-input" '
+            f'\n  <label class="visually-hidden" for="{amount_id}">{amount_label}</label>\n'
+            f'  <input type="number" step="0.01" min="0" name="{shown(follow_up.html_name("granted_amount"))}" '
+            f'id="{amount_id}" class="form-control form-control-sm amount-input" '
             f'placeholder="{frame["amount"]}" title="{amount_label}" value="{shown(value)}">\n  '
         )
     head, tail = frame["update_url"]
-    status_id = shown(status.id_for_label)
+    status_id, status_name = shown(follow_up.id_for("status")), shown(follow_up.html_name("status"))
     return mark_safe(  # noqa: S308 (every value escaped by shown or conditional_escape; the token by Django's tag)
         "\n\n"
         f'<form method="post" action="{shown(f"{head}{match.pk}{tail}")}" '
@@ -206,11 +206,11 @@ def match_status_form(context, match) -> str:
         f'  <input type="hidden" name="next" value="{frame["next"]}">\n'
         "  \n"
         f'  <label class="visually-hidden" for="{status_id}">{frame["status"]}</label>\n'
-        f'  <select name="{shown(status.html_name)}" id="{status_id}" class="form-select form-select-sm w-auto">\n'
+        f'  <select name="{status_name}" id="{status_id}" class="form-select form-select-sm w-auto">\n'
         f"    {options}\n"
         "  </select>\n"
         f"  {amount}\n"
-        f'  <input type="hidden" name="{shown(note.html_name)}" value="{shown(match.note)}">\n'
+        f'  <input type="hidden" name="{shown(follow_up.html_name("note"))}" value="{shown(match.note)}">\n'
         "  \n"
         f'  <button type="submit" class="btn btn-sm btn-outline-primary text-nowrap">{frame["save"]}</button>\n'
         "</form>\n\n"
@@ -221,7 +221,7 @@ def match_status_form(context, match) -> str:
 def enterprise_match_items(context, matches) -> str:
     """The ``<li>`` of each policy match on the 360° page (templates/crm/policies/_enterprise_matches.html), written
     here: the same bytes as the template loop wrote (some twenty nodes and three ``{% translate %}`` per match). A
-    match with a ``status_form`` (managers) gets its follow-up form (``match_status_form``)."""
+    match with a ``follow_up`` (managers) gets its follow-up form (``match_status_form``)."""
     pushed_label, for_need = conditional_escape(_("pushed")), conditional_escape(_("for need"))
     granted_label, unit = conditional_escape(_("granted")), conditional_escape(_("10k CNY"))
     frame = _matches_frame(context)
@@ -237,7 +237,7 @@ def enterprise_match_items(context, matches) -> str:
         granted = ""
         if m.granted_amount is not None:
             granted = f" · {granted_label} {shown(wan(m.granted_amount))} {unit}"
-        form = f'<div class="mt-1">{match_status_form(context, m)}</div>' if getattr(m, "status_form", None) else ""
+        form = f'<div class="mt-1">{match_status_form(context, m)}</div>' if getattr(m, "follow_up", None) else ""
         status = made.get(("badge", m.status))
         if status is None:
             status = made[("badge", m.status)] = badge(m.status, m.get_status_display())

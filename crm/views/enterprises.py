@@ -17,7 +17,7 @@ from django.views.generic import CreateView, UpdateView
 
 from crm.filtersets import EnterpriseFilterSet
 from crm.forms.enterprises import ContactForm, EnterpriseForm, EnterpriseQualificationFormSet
-from crm.forms.policies import MatchStatusForm
+from crm.forms.policies import MatchFollowUp
 from crm.models import Contact, Enterprise, Project, Visit
 from crm.permissions import can_create, can_edit, is_manager
 from crm.selectors import enterprises as selectors
@@ -119,7 +119,7 @@ def _policy_matches(enterprise, request) -> dict:
     matches = selectors.enterprise_policy_matches(user=request.user, enterprise=enterprise)
     if is_manager(request.user):
         for match in matches.rows:
-            match.status_form = MatchStatusForm(match=match, prefix=f"m{match.pk}")
+            match.follow_up = MatchFollowUp.of(match, prefix=f"m{match.pk}")
     return {"policy_matches": matches.rows, "policy_matches_count": matches.count}
 
 

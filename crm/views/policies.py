@@ -18,7 +18,7 @@ from django.views.generic import CreateView, DetailView, UpdateView
 from crm.choices import MatchStatus
 from crm.filtersets import EnterpriseFilterSet, PolicyFilterSet
 from crm.forms.base import style_form
-from crm.forms.policies import MatchStatusForm, PolicyForm, PushForm
+from crm.forms.policies import MatchFollowUp, MatchStatusForm, PolicyForm, PushForm
 from crm.models import Need, Policy, PolicyMatch
 from crm.paginator import COUNT_CAP, CappedCountPaginator
 from crm.permissions import can_create, can_edit, is_manager
@@ -171,7 +171,7 @@ class PolicyDetailView(LoginRequiredMixin, DetailView):
         manager = is_manager(user)
         if manager:
             for match in match_rows:
-                match.status_form = MatchStatusForm(match=match, prefix=f"m{match.pk}")
+                match.follow_up = MatchFollowUp.of(match, prefix=f"m{match.pk}")
         context.update(
             self.eligible(policy),
             criteria=policy_criteria(policy),
