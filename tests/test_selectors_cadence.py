@@ -135,6 +135,37 @@ def test_scope_status_filter_and_todo(enterprise, county_enterprise, officer, co
     assert [r["enterprise_id"] for r in todo] == [county_enterprise.pk]
 
 
+def _todo_of_rows(person, day):
+    """待走访 from ``cadence_rows``: the person's own rows not met, missed first, then by due_by and name."""
+    own = [r for r in cadence_rows(user=person, person=person, today=day) if r["status"] != "met"]
+    return sorted(own, key=lambda r: (r["status"] != "missed", r["due_by"], r["enterprise_name"]))
+
+
+def test_todo_statements_kept_per_shape_run_with_each_users_scope_and_the_current_rules(
+    enterprise, county_enterprise, officer, county_officer, county_bureau, monkeypatch
+):
+    """The 待走访's statements are compiled once per shape of user, rules and number of enterprises and run for each
+    user: another county user of the same shape gets their own links in their own region, a rule changed since
+    is applied (its period and minimum), and beyond ``LIST_LIMIT`` the same rows come from the person's visits."""
+    day = dt.date(2026, 10, 20)
+    other = UserFactory(bureau=county_bureau)
+    county_enterprise.liaison_officers.add(county_officer, officer, other)
+    enterprise.liaison_officers.add(officer, other)  # a city enterprise: outside the county users' scope
+    _visit(county_enterprise, dt.date(2026, 10, 2), officers=[county_officer])
+    assert cadence_todo(user=county_officer, today=day) == []  # the month's one visit made
+    assert [r["enterprise_id"] for r in cadence_todo(user=other, today=day)] == [county_enterprise.pk]
+    assert {r["enterprise_id"] for r in cadence_todo(user=officer, today=day)} == {enterprise.pk, county_enterprise.pk}
+    _visit(county_enterprise, dt.date(2026, 10, 5), officers=[county_officer], kind=VisitKind.PHONE)  # not counted
+    CadenceRuleFactory(bureau=county_bureau, period=CadencePeriod.QUARTER, min_visits=3, kinds=["on_site", "phone"])
+    (row,) = cadence_todo(user=county_officer, today=day)  # the phone call counts now: a count column of its own
+    assert (row["done"], row["required"], row["due_by"]) == (2, 3, dt.date(2026, 12, 31))
+    for person in (county_officer, other, officer):
+        assert cadence_todo(user=person, today=day) == _todo_of_rows(person, day) != []
+        with monkeypatch.context() as patch:
+            patch.setattr(CadenceRows, "LIST_LIMIT", 1)
+            assert cadence_todo(user=person, today=day) == _todo_of_rows(person, day)
+
+
 def _linked_enterprises(n, *, officer, city_bureau):
     for _ in range(n):
         linked = EnterpriseFactory(is_linked=True, bureau=city_bureau, liaison_leader=officer)
@@ -399,8 +430,7 @@ def test_same_rows_as_the_obvious_computation_on_random_data(regions, city_burea
         assert cadence_rows(user=None, person=person, today=day) == [r for r in rows if r["person_id"] == person.pk]
         assert cadence_coverage(user=None, today=day) == _coverage_of(rows) != []
         for person in people:  # 待走访: the person's own rows not met, missed first, then by due_by and name
-            own = [r for r in cadence_rows(user=person, person=person, today=day) if r["status"] != "met"]
-            own.sort(key=lambda r: (r["status"] != "missed", r["due_by"], r["enterprise_name"]))
+            own = _todo_of_rows(person, day)
             for limit in (2, 10):
                 assert cadence_todo(user=person, limit=limit, today=day) == own[:limit]
             todo_seen.append(len(own))

@@ -40,6 +40,9 @@ from crm.choices import CadencePeriod, CadenceRole, CadenceStatus, CadenceTier, 
 from crm.models import Activity, ActivityParticipant, CadenceRule, Enterprise, Visit
 from crm.models.engagement import OTHERS_Q
 from crm.models.routine import CADENCE_DEFAULT_KINDS, CADENCE_DEFAULTS
+from crm.prepared import SAMPLE_KEY, SAMPLE_REGION, Prepared, Statements, sample_keys
+from crm.querysets import scope_region
+from crm.selectors.scope import SampleUser
 
 REMIND_DAYS = 7  # "N days left" notices and the red marking on the 工作台 start this many days before the end
 
@@ -460,7 +463,11 @@ def _counts(*, rules: Rules, enterprises, persons, scope=None) -> dict[tuple[int
     ``rules.position``), in one query. ``enterprises`` and ``persons`` are id lists or querysets of ids
     (``persons=None``: anybody; rows of people who are not liaisons are ignored; ``enterprises=None``: any
     enterprise, for the given ``persons``: rows of other enterprises are ignored; ``scope``: see ``_counts_sql``)."""
-    sql, params = _counts_sql(rules=rules, enterprises=enterprises, persons=persons, scope=scope)
+    return _counts_run(*_counts_sql(rules=rules, enterprises=enterprises, persons=persons, scope=scope))
+
+
+def _counts_run(sql: str, params: list) -> dict[tuple[int, int], tuple[int, ...]]:
+    """The rows of a ``_counts_sql`` statement as ``_counts`` gives them."""
     counts: dict[tuple[int, int], tuple[int, ...]] = {}
     # A server-side cursor on PostgreSQL (a plain one elsewhere): PostgreSQL never plans a cursor's query in parallel.
     # The four parts' estimates made it plan a leader's own counts (0.1 ms of work, EXPLAIN ANALYZE) as a Parallel
@@ -652,11 +659,11 @@ def cadence_todo(*, user, limit: int = 10, today: dt.date | None = None) -> list
     (then enterprise and role, as ``cadence_rows`` orders them). The links come in the rows' order (sorted by the
     database) and their statuses from the raw tuples (``_link_statuses``) until ``limit`` missed ones are found:
     the missed come first, so no later link can enter (a leader liaises with ~1,900, nearly all missed). Row dicts
-    are built for the ``limit`` shown only."""
-    query = cadence_query(user=user, person=user, today=today)
-    rules = query.rules
-    links = query.links.tuples(ordered=True)
-    counts = query.counts_of_every(link[0] for link in links) if links else {}
+    are built for the ``limit`` shown only. The links and counts are ``cadence_query(user=user, person=user)``'s,
+    from statements compiled once per shape of user (``_own_links``, ``_own_counts``)."""
+    rules = Rules(today=today or timezone.localdate())
+    links = _own_links(user=user, rules=rules)
+    counts = _own_counts(person_id=user.pk, rules=rules, enterprises={link[0] for link in links}) if links else {}
     missed, due = [], []
     for link, _rule, _done, _previous_done, status in _link_statuses(rules, links, counts):
         if status == _MISSED:
@@ -669,6 +676,55 @@ def cadence_todo(*, user, limit: int = 10, today: dt.date | None = None) -> list
         _row(dict(zip(LINK_COLUMNS, (e, name, bureau, bool(assisted), person, role, rank), strict=True)), counts, rules)
         for e, name, bureau, assisted, person, role, rank in (missed + due)[:limit]
     ]
+
+
+# The 工作台's statements of one person's links and counts, compiled once (``Prepared``) per shape of user, rules
+# and number of enterprises: building and compiling the scope's queryset and the four-part count query was most of
+# the card's Python calls (an officer's ~2,100 of them).
+_OWN_STATEMENTS = Statements()
+
+
+def _rules_key(rules: Rules) -> tuple:
+    """What of ``rules`` a statement holds: the day (the count columns' windows, ``due_rank``) and the own rules."""
+    return rules.today, frozenset(rules.own.items())
+
+
+def _own_links(*, user, rules: Rules) -> list[tuple]:
+    """``cadence_query(user=user, person=user).links.tuples(ordered=True)``: ``user``'s own links in the rows' order,
+    the statement built for a ``SampleUser`` of ``user``'s shape (the whole city, or a region's scope)."""
+    sees_all, region = scope_region(user)
+    if not sees_all and region is None:  # sees nothing: no links (``_links`` of an empty scope)
+        return []
+
+    def make() -> Prepared:
+        def build(pk, *scope):
+            # A scoped user has a bureau (``scope_region``), not in the statement: only its region is.
+            scoped = {} if sees_all else {"bureau_id": sample_keys(2)[1], "region": scope[0]}
+            shape = SampleUser(sees_everything=sees_all, pk=pk, **scoped)
+            links, _enterprises = _links(user=shape, rules=rules, person_id=pk, role=None, region=None)
+            sql, params = links.sql()
+            return f"{sql}{Links.ORDER}", params
+
+        return Prepared(build, SAMPLE_KEY, *[SAMPLE_REGION] * (not sees_all), repeated=True)
+
+    prepared = _OWN_STATEMENTS.once(("links", sees_all, _rules_key(rules)), make)
+    return prepared(user.pk, *[region] * (not sees_all))
+
+
+def _own_counts(*, person_id, rules: Rules, enterprises: set) -> dict[tuple[int, int], tuple[int, ...]]:
+    """``CadenceRows.counts_of_every`` of one person's links (``enterprises``: their enterprises, beyond
+    ``LIST_LIMIT`` not listed), from a statement compiled once per rules and number of enterprises."""
+    listed = sorted(enterprises) if len(enterprises) <= CadenceRows.LIST_LIMIT else None
+    size = None if listed is None else len(listed)
+
+    def make() -> Prepared:
+        def build(person, *ids):
+            return _counts_sql(rules=rules, enterprises=None if size is None else list(ids), persons=[person])
+
+        return Prepared(build, *sample_keys(1 + (size or 0)), repeated=True)
+
+    prepared = _OWN_STATEMENTS.once(("counts", size, _rules_key(rules)), make)
+    return _counts_run(*prepared.sql(person_id, *(listed or ())))
 
 
 def cadence_coverage(*, user, region: str | None = None, today: dt.date | None = None) -> list[dict]:
