@@ -320,7 +320,7 @@ def test_every_store_of_statements_is_one_bounded_store():
     from crm import paginator
     from crm.api import base
     from crm.forms import base as form_base
-    from crm.selectors import home, programmes, rows, watch
+    from crm.selectors import cadence, home, programmes, rows, watch
     from crm.selectors.matching import eligibility, suggestions
     from crm.templatetags import form_tags, programme_tags
 
@@ -329,6 +329,7 @@ def test_every_store_of_statements_is_one_bounded_store():
         paginator._ROWS_STATEMENTS,
         base._LIGHT_STATEMENTS,
         home._SHAPED_STATEMENTS,
+        cadence._OWN_STATEMENTS,
         rows._PEOPLE_STATEMENTS,
         rows._ROWS_OF_STATEMENTS,
         watch._RED_FLAG_STATEMENTS,
