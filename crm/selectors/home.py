@@ -19,6 +19,7 @@ from crm.selectors.needs import (
     count_each_sql,
     deadline_order,
     due_soon_range,
+    extension_requests_by_managers,
     extension_requests_to_decide,
     needs_escalation_annotate,
     needs_first_each,
@@ -339,11 +340,8 @@ def home_extension_requests(*, user, limit: int = EXTENSION_REQUESTS_LIMIT) -> l
     shape of user: building and compiling it was ~3,000 Python calls of every manager's and leader's 工作台. The
     bureau is the statement's for a scoped user (``ExtensionRequest.objects.visible_to``), never for one who sees
     all."""
-    if user.has_role(*_MANAGER_QUESTION):
-        by_managers = False
-    elif user.has_role(Role.LEADER):
-        by_managers = True
-    else:
+    by_managers = extension_requests_by_managers(user)
+    if by_managers is None:
         return []
 
     def build(shape):

@@ -494,14 +494,23 @@ def extension_requests_to_decide(*, user, by_managers: bool) -> QuerySet[Extensi
     return pending
 
 
-def extension_requests_pending(*, user, limit: int = 20) -> list[ExtensionRequest]:
-    """The extension requests a user decides: for a manager those of others in scope, for a leader those a manager
-    made; nobody sees their own here (``extension_requests_to_decide``)."""
+def extension_requests_by_managers(user) -> bool | None:
+    """Which extension requests ``user`` decides, as ``extension_requests_to_decide``'s ``by_managers``: a manager
+    (or admin) those of others in scope (False), a leader those a manager made (True), anybody else none (None)."""
     if user.has_role(Role.MANAGER, Role.ADMIN):
-        return list(extension_requests_to_decide(user=user, by_managers=False)[:limit])
+        return False
     if user.has_role(Role.LEADER):
-        return list(extension_requests_to_decide(user=user, by_managers=True)[:limit])
-    return []
+        return True
+    return None
+
+
+def extension_requests_pending(*, user, limit: int = 20) -> list[ExtensionRequest]:
+    """The extension requests a user decides (``extension_requests_by_managers``); nobody sees their own here
+    (``extension_requests_to_decide``)."""
+    by_managers = extension_requests_by_managers(user)
+    if by_managers is None:
+        return []
+    return list(extension_requests_to_decide(user=user, by_managers=by_managers)[:limit])
 
 
 def answer_workdays_mismatches(*, needs: QuerySet | None = None) -> list[tuple[int, str, int | None, int | None]]:
