@@ -6,13 +6,12 @@ busiest officer's 工作台 shows ~50 rows. Each writes the exact bytes its card
 link paths made once (``ValueLabels``), not per row."""
 
 from django import template
-from django.template.defaultfilters import truncatechars
 from django.utils import dateformat
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext, ngettext
 
-from crm.templatetags.crm_tags import shown, ymd
+from crm.templatetags.crm_tags import clipped, shown, ymd
 from crm.templatetags.list_rows import ValueLabels
 
 register = template.Library()
@@ -197,15 +196,15 @@ def red_flag_rows(visits) -> str:
         enterprise = visit.enterprise
         needs = "".join(
             f'<a href="{shown(labels.url("crm:need-detail", need.pk))}" class="me-1">{shown(need.code)} '
-            f"{shown(truncatechars(need.title, 20))} ({labels.label(need, 'status')})</a>"
+            f"{shown(clipped(need.title, 20))} ({labels.label(need, 'status')})</a>"
             for need in enterprise.open_needs
         )
         actions = "".join(
-            f'<span class="me-1">{shown(item.code)} {shown(truncatechars(item.title, 20))} '
+            f'<span class="me-1">{shown(item.code)} {shown(clipped(item.title, 20))} '
             f"({item_labels.label(item, 'status')})</span>"
             for item in enterprise.open_actions
         )
-        answer = truncatechars(visit.q_difficulties or visit.q_needs or visit.q_suggestions, 80)
+        answer = clipped(visit.q_difficulties or visit.q_needs or visit.q_suggestions, 80)
         return (
             f'<div class="list-group-item red-flag-row" data-flag="{shown(visit.flag)}">\n'
             '      <div class="d-flex justify-content-between gap-2">\n'
