@@ -17,6 +17,9 @@ _UNREAD = Prepared(
         .values_list("n")
     ),
     -918273645,
+    # Every page's statement: planned once per connection on PostgreSQL (an index read by recipient, whoever it is),
+    # not on every page (it cost the server twice its execution to plan: pg_stat_statements under the load test).
+    plan_once=True,
 )
 
 

@@ -31,6 +31,14 @@ def test_the_limit_is_declared_only_with_server_side_binding():
     assert _wrapper(server_side_binding=False).features.max_query_params is None
 
 
+def test_parallel_query_is_read_from_the_connections_options():
+    assert _wrapper(options="-c jit=off -c max_parallel_workers_per_gather=0").plans_in_parallel is False
+    assert _wrapper(options="-c jit=off -c max_parallel_workers_per_gather=2").plans_in_parallel is True
+    # Not set: the server's own setting (PostgreSQL's default plans in parallel).
+    assert _wrapper(options="-c jit=off").plans_in_parallel is True
+    assert _wrapper().plans_in_parallel is True
+
+
 def test_bulk_batches_stay_within_the_limit():
     fields = [ThrottleCounter._meta.get_field(name) for name in ("period", "hits", "previous_hits", "expires")]
     pk = ThrottleCounter._meta.pk

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.db import connection
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
 from crm.choices import CadencePeriod, CadenceRole, CadenceStatus, CadenceTier, EnterpriseStatus, VisitKind
 from crm.models import CadenceRule, Enterprise, Visit
@@ -76,6 +77,22 @@ def test_previous_month_unmet_is_missed_until_this_month_is_met(enterprise, offi
     assert row["status"] == CadenceStatus.MISSED and row["urgent"] and row["remaining"] == 1
     _visit(enterprise, dt.date(2026, 11, 1), officers=[officer])
     assert _row(cadence_rows(user=manager, today=day), officer)["status"] == CadenceStatus.MET
+
+
+def test_the_counts_take_one_round_trip_unless_the_server_plans_in_parallel(enterprise, officer, manager, monkeypatch):
+    enterprise.liaison_officers.add(officer)
+    _visit(enterprise, dt.date(2026, 11, 1), officers=[officer])
+    day = dt.date(2026, 11, 10)
+    with CaptureQueriesContext(connection) as plain:
+        assert _row(cadence_rows(user=manager, today=day), officer)["status"] == CadenceStatus.MET
+    assert not [q for q in plain if q["sql"].lstrip().upper().startswith("DECLARE")]
+    if connection.vendor != "postgresql":
+        return
+    # A server that may plan in parallel gets the counts through a server-side cursor (never planned in parallel).
+    monkeypatch.setattr(connection, "plans_in_parallel", True)
+    with CaptureQueriesContext(connection) as cursor_side:
+        assert _row(cadence_rows(user=manager, today=day), officer)["status"] == CadenceStatus.MET
+    assert [q for q in cursor_side if q["sql"].lstrip().upper().startswith("DECLARE")]
 
 
 def test_only_the_lead_or_an_officer_of_the_visit_counts(enterprise, officer, manager, handler):

@@ -22,6 +22,7 @@ holds nothing from the server is taken as healthy: a server that ends the sessio
 ``pg_terminate_backend``) writes its error and closes the socket, which then reads as ready and gets Django's check.
 """
 
+import re
 import select
 import time
 from itertools import chain
@@ -127,6 +128,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.connection is not None:
             self.health_checked_at = now
         return None
+
+    @cached_property
+    def plans_in_parallel(self) -> bool:
+        """Whether PostgreSQL may plan this connection's statements in parallel: not when its options set
+        ``max_parallel_workers_per_gather`` to 0 (``DJANGO_PG_PARALLEL_WORKERS``, 0 by default: config/settings.py);
+        with the server's own setting it may."""
+        found = re.search(r"max_parallel_workers_per_gather=(\d+)", self.settings_dict["OPTIONS"].get("options") or "")
+        return found is None or int(found.group(1)) > 0
 
     def plan_once_cursor(self):
         """A ``PlanOnceCursor``, wrapped as ``cursor()`` wraps one (logged, counted by ``django_assert_num_queries``).

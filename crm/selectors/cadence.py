@@ -469,10 +469,14 @@ def _counts(*, rules: Rules, enterprises, persons, scope=None) -> dict[tuple[int
 def _counts_run(sql: str, params: list) -> dict[tuple[int, int], tuple[int, ...]]:
     """The rows of a ``_counts_sql`` statement as ``_counts`` gives them."""
     counts: dict[tuple[int, int], tuple[int, ...]] = {}
-    # A server-side cursor on PostgreSQL (a plain one elsewhere): PostgreSQL never plans a cursor's query in parallel.
-    # The four parts' estimates made it plan a leader's own counts (0.1 ms of work, EXPLAIN ANALYZE) as a Parallel
-    # Append whose workers took 12-15 ms to start on the 2-core reference machine; through a cursor: ~2 ms.
-    with connection.chunked_cursor() as cursor:
+    # A server-side cursor where PostgreSQL may plan in parallel (``plans_in_parallel``): it never plans a cursor's
+    # query in parallel. The four parts' estimates made it plan a leader's own counts (0.1 ms of work, EXPLAIN
+    # ANALYZE) as a Parallel Append whose workers took 12-15 ms to start on the 2-core reference machine; through a
+    # cursor: ~2 ms. Without parallel query (the default, config/settings.py) a plain cursor: the server-side one
+    # took three round trips (DECLARE … WITH HOLD, which stores the rows, FETCH, CLOSE) and ~1.5 ms of the server's
+    # time more per officer's 工作台 under the load test (pg_stat_statements).
+    parallel = getattr(connection, "plans_in_parallel", False)
+    with connection.chunked_cursor() if parallel else connection.cursor() as cursor:
         cursor.execute(sql, params)
         # The row's slices as they come: every count is a SUM(CASE … ELSE 0) of a non-empty group, an integer and
         # never NULL, so no conversion per value (a province's ~11,000 rows: ~20 ms of the dashboard).
