@@ -281,12 +281,15 @@ def visible_enterprise_choices(user, current) -> list[tuple]:
     visible = Enterprise.objects.visible_to(user).only("id", "name")
     if not sees_all and (region is None or type(visible).extra_scope is not ScopedQuerySet.extra_scope):
         return limited_choices(forms.ModelChoiceField(queryset=visible), current, user)
+    # Planned once per connection on PostgreSQL (``plan_once``): a key's row, two indexed lookups by a user's key
+    # and the first names of the scope take the same plan whoever asks; planning them cost the server ~0.4 ms of
+    # every visits list (pg_stat_statements under the load test).
     picked, mine, first = _ENTERPRISE_CHOICE_STATEMENTS.once(
         scope,
         lambda: (
-            Prepared(lambda pk: _picked_enterprise(visible, pk), SAMPLE_KEY),
-            Prepared(lambda user_id: _my_enterprises(visible, user_id), SAMPLE_KEY, repeated=True),
-            Prepared(lambda: _first_enterprises(visible)),
+            Prepared(lambda pk: _picked_enterprise(visible, pk), SAMPLE_KEY, plan_once=True),
+            Prepared(lambda user_id: _my_enterprises(visible, user_id), SAMPLE_KEY, repeated=True, plan_once=True),
+            Prepared(lambda: _first_enterprises(visible), plan_once=True),
         ),
     )
     return _enterprise_choices(picked(int(current)) if is_valid_id(current) else [], mine(user.pk), first())
