@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from crm import reference as reference_tables
 from crm.choices import OPEN_CULTIVATION_STAGES, CultivationStage, MilestoneKind
 from crm.models import Cultivation, CultivationTarget, Project, ProjectMilestone, ProjectProgress
 from crm.prepared import Statements
@@ -133,8 +134,10 @@ def test_the_board_columns_are_the_first_cards_of_a_plain_sort(
         queryset = queryset.filter(programme=programme)
     if region:
         queryset = queryset.filter(enterprise__region=region)
-    with django_assert_num_queries(1):
-        columns = cultivation_board(queryset=queryset, limit=3)
+    with reference_tables.request_scope():
+        cultivation_board(queryset=queryset, limit=3)  # the names of regions and programmes: the process's copy
+        with django_assert_num_queries(1):
+            columns = cultivation_board(queryset=queryset, limit=3)
     everything = list(queryset.select_related("enterprise__region", "programme", "officer"))
     nulls_first = Cultivation.objects.order_by("next_step_on").first().next_step_on is None  # SQLite; not PostgreSQL
     assert [column["stage"] for column in columns] == CultivationStage.values
@@ -170,11 +173,29 @@ def test_the_board_statement_is_prepared_on_the_server(pool, prepared_on_server)
     """The board's statement (six parts, each with its joins and subqueries) is planned once per connection on
     PostgreSQL: its planning cost the server more than running it."""
     queryset = Cultivation.objects.filter(year=YEAR, programme="hnte")
-    with CaptureQueriesContext(connection) as queries:
-        first = cultivation_board(queryset=queryset, limit=3)
+    with reference_tables.request_scope():
+        cultivation_board(queryset=queryset, limit=3)  # the names of regions and programmes: the process's copy
+        with CaptureQueriesContext(connection) as queries:
+            first = cultivation_board(queryset=queryset, limit=3)
     (ran,) = queries.captured_queries
     assert any(statement.startswith("SELECT 0, part_0.*") for statement in prepared_on_server()), ran["sql"]
     assert cultivation_board(queryset=queryset, limit=3) == first
+
+
+def test_the_board_shows_a_renamed_region_or_programme_at_once(pool):
+    """The names come from the process's copy of the reference tables, which a rename replaces."""
+    queryset = Cultivation.objects.filter(year=YEAR)
+    card = Cultivation.objects.filter(year=YEAR).select_related("enterprise__region", "programme").first()
+    region, programme = card.enterprise.region, card.programme
+    with reference_tables.request_scope():
+        shown = [c for column in cultivation_board(queryset=queryset) for c in column["cards"] if c.pk == card.pk]
+        assert (shown[0].region_name, shown[0].programme_name) == (region.name, programme.name)
+    region.name, programme.name = "新区域", "新项目"
+    region.save()
+    programme.save()
+    with reference_tables.request_scope():
+        shown = [c for column in cultivation_board(queryset=queryset) for c in column["cards"] if c.pk == card.pk]
+        assert (shown[0].region_name, shown[0].programme_name) == ("新区域", "新项目")
 
 
 def test_the_lag_counts_are_the_lengths_of_the_lag_lists(manager, county_manager, regions):
