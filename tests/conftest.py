@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 
 from crm.choices import NeedCategory, NeedStatus, Role
 from crm.models import Need
+from crm.paginator import capped_forget
 from crm.services.needs import need_create
 from crm.services.portal import access_link_create
 from tests.factories import (
@@ -72,6 +73,7 @@ def _fresh_cache():
     # Throttle counters live in the cache; a test must not inherit another test's request count.
     cache.clear()
     caches["progress"].clear()  # nor another test's job progress
+    capped_forget()  # nor another test's list that passed its count cap (crm.paginator)
 
 
 @pytest.fixture

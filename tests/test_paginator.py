@@ -7,6 +7,7 @@ from django.db.models import Count, Value
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
+from crm import paginator as paginator_module
 from crm import prepared
 from crm.models import Enterprise
 from crm.paginator import CappedCountPaginator, CountedKeysPaginator, KeysFirstPaginator, PreparedRowsPaginator
@@ -61,6 +62,29 @@ def test_a_capped_count_stops_at_the_cap_and_prints_a_plus(rows):
     exact = KeysFirstPaginator(queryset, 10, count_cap=25)
     assert exact.count == 25 and str(exact.count) == "25" and not exact.count_is_capped
     assert KeysFirstPaginator(queryset, 10).count == 25  # no cap: exact (the API pages by it)
+
+
+def test_a_count_that_reached_its_cap_stands_for_a_while_one_under_it_is_read_each_time(rows, monkeypatch):
+    queryset = Enterprise.objects.order_by("name")
+    assert KeysFirstPaginator(queryset, 10, count_cap=20).count_is_capped
+    with CaptureQueriesContext(connection) as ctx:
+        again = KeysFirstPaginator(queryset, 10, count_cap=20)
+        assert again.count == 20 and again.count_is_capped
+        # Under its cap (another statement: LIMIT 31): counted, and again after a row more.
+        assert KeysFirstPaginator(queryset, 10, count_cap=30).count == 25
+        Enterprise.objects.filter(pk=rows[0].pk).delete()
+        assert KeysFirstPaginator(queryset, 10, count_cap=30).count == 24
+    assert [q["sql"].split()[:2] for q in ctx.captured_queries if "LIMIT 21" in q["sql"]] == []
+    # Past ``CAPPED_FOR`` the list is counted again.
+    monkeypatch.setattr(paginator_module, "CAPPED_FOR", 0.0)
+    Enterprise.objects.filter(pk__in=[r.pk for r in rows[1:6]]).delete()  # 19 rows: under the cap now
+    assert KeysFirstPaginator(queryset, 10, count_cap=20).count == 20  # still within the minute kept before
+    paginator_module.capped_forget()
+    assert KeysFirstPaginator(queryset, 10, count_cap=20).count == 19
+    assert KeysFirstPaginator(queryset, 10, count_cap=18).count_is_capped
+    assert KeysFirstPaginator(queryset, 10, count_cap=18).count == 18  # kept for no time: counted again
+    Enterprise.objects.filter(pk__in=[r.pk for r in rows[6:10]]).delete()  # 15 rows
+    assert KeysFirstPaginator(queryset, 10, count_cap=18).count == 15
 
 
 def test_a_capped_count_is_the_statement_django_writes_without_its_aggregation(rows):
@@ -275,6 +299,7 @@ def test_counted_keys_answer_as_the_count_read_first_with_one_statement_fewer(ro
     queryset = Enterprise.objects.filter(name__startswith="企业").select_related("region").order_by("-name")
     for number in (1, 2, 3, 4, 5, "2", "x", 0, -1, 2.5, None):
         counted, statements = _outcome(CountedKeysPaginator, queryset, 5, number, count_cap=count_cap)
+        paginator_module.capped_forget()  # the count read first, each time (not the one kept from the last number)
         first, first_statements = _outcome(PreparedRowsPaginator, queryset, 5, number, count_cap=count_cap)
         assert counted == first, (number, count_cap)
         if isinstance(counted[0], int):
