@@ -99,7 +99,7 @@ class TestCreate:
 
     def test_future_date(self, officer, enterprise):
         with pytest.raises(ValidationError) as error:
-            create(officer, enterprise, visited_on=TODAY + dt.timedelta(days=1))
+            create(officer, enterprise, visited_on=timezone.localdate() + dt.timedelta(days=1))
         assert "visited_on" in error.value.message_dict
         assert not Visit.objects.exists()
 

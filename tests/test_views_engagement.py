@@ -119,7 +119,8 @@ class TestVisitForm:
     @pytest.mark.parametrize(
         ("change", "message"),
         [
-            ({"visited_on": (TODAY + dt.timedelta(days=1)).isoformat()}, "The visit date cannot be in the future."),
+            # Two days on: still ahead when the suite passes midnight (Asia/Shanghai) after TODAY was read.
+            ({"visited_on": (TODAY + dt.timedelta(days=2)).isoformat()}, "The visit date cannot be in the future."),
             ({"q_needs": "  "}, "Fill in at least one of the three questions"),
             ({"q_needs": "a\x00b"}, "Null characters are not allowed."),
             ({"q_needs": "a\x01b"}, "Control characters"),
@@ -689,7 +690,8 @@ class TestVisitEdit:
     @pytest.mark.parametrize(
         ("change", "field", "message"),
         [
-            ({"visited_on": (TODAY + dt.timedelta(days=1)).isoformat()}, "visited_on", "cannot be in the future"),
+            # Two days on: still ahead when the suite passes midnight (Asia/Shanghai) after TODAY was read.
+            ({"visited_on": (TODAY + dt.timedelta(days=2)).isoformat()}, "visited_on", "cannot be in the future"),
             ({"q_needs": "  ", "q_difficulties": "", "q_suggestions": ""}, "q_needs", "Fill in at least one"),
             ({"q_needs": "a\x00b"}, "q_needs", "Null characters are not allowed."),
             ({"party_notes": "a\x07b"}, "party_notes", "Control characters"),
