@@ -17,8 +17,8 @@ _UNREAD = Prepared(
         .values_list("n")
     ),
     -918273645,
-    # Every page's statement: planned once per connection on PostgreSQL (an index read by recipient, whoever it is),
-    # not on every page (it cost the server twice its execution to plan: pg_stat_statements under the load test).
+    # Every page's statement: prepared once per connection on PostgreSQL, so parsed once. PostgreSQL still plans it
+    # per recipient (its generic plan is estimated dearer): planning cost twice its execution under the load test.
     plan_once=True,
 )
 

@@ -100,7 +100,7 @@ class Prepared:
         self.build = build
         self.samples = samples
         self.repeated = repeated  # a parameter may stand in several places (a user's id in each part of a union)
-        # Run through plan_once_cursor (below): only for a statement whose best plan is the same for every value.
+        # Run through plan_once_cursor (below): only for a statement whose plan depends little on its values.
         self.plan_once = plan_once
         self._local = threading.local()
 
@@ -307,9 +307,11 @@ def _populate(populator, row, from_obj, db) -> None:
 
 
 def plan_once_cursor(connection):
-    """A cursor for statements of every request whose best plan is the same for every value (a row by a unique key):
-    on PostgreSQL ``connection.plan_once_cursor()`` (config/postgresql/base.py: prepared on the server, parsed and
-    planned once per connection), elsewhere ``connection.cursor()``."""
+    """A cursor for statements of every request whose plan depends little on their values (a row by a unique key, a
+    user's own rows by indexed keys): on PostgreSQL ``connection.plan_once_cursor()`` (config/postgresql/base.py:
+    prepared on the server and parsed once per connection; after five executions PostgreSQL keeps its generic plan
+    where that is estimated no dearer than the plans made for the values, and plans per value otherwise), elsewhere
+    ``connection.cursor()``. Not for a search (``LIKE '%…%'`` by a trigram index): its generic plan misleads."""
     make = getattr(connection, "plan_once_cursor", None)
     return make() if make is not None else connection.cursor()
 

@@ -9,11 +9,12 @@ Declared here while binding is on, as the Oracle backend declares it: Django's o
 and the imports' hand-written statements (crm/sheets/resources/bulk.py) read the same ``max_query_params``.
 With binding off nothing changes.
 
-``plan_once_cursor``: a cursor for the few statements every request runs whose plan is the same whatever their
-values (the session's row by its key, the signed-in user by its id: crm.prepared ``Prepared(plan_once=True)``).
-psycopg binds their values on the server and prepares them at their first execution on a connection, so PostgreSQL
-parses and plans them once per connection instead of on every request (the user with its bureau, department and
-groups, a five-table join, cost ~0.5 ms of server CPU to plan, more than its execution).
+``plan_once_cursor``: a cursor for the statements pages run again and again whose plan depends little on their
+values (the session's row by its key, the signed-in user by its id, the 工作台's cards: crm.prepared
+``Prepared(plan_once=True)``). psycopg binds their values on the server and prepares them at their first execution
+on a connection, so PostgreSQL parses them once per connection and, where its generic plan is estimated no dearer,
+plans them once too (the user with its bureau, department and groups, a five-table join, cost ~0.5 ms of server CPU
+to plan, more than its execution).
 
 Health checks (``CONN_HEALTH_CHECKS``): Django sends ``SELECT 1`` at the first statement of every request, a round
 trip (~0.15 ms of the app's CPU, ~0.5 ms of wall time and the server's CPU on the same cores) on a connection that
@@ -139,8 +140,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def plan_once_cursor(self):
         """A ``PlanOnceCursor``, wrapped as ``cursor()`` wraps one (logged, counted by ``django_assert_num_queries``).
-        Only for a statement whose plan does not depend on its values (a lookup by a unique key): PostgreSQL keeps a
-        generic plan of a prepared statement once it costs no more than the plans made for the values."""
+        Only for a statement whose plan depends little on its values (crm.prepared ``plan_once_cursor``): PostgreSQL
+        keeps a generic plan of a prepared statement once it costs no more than the plans made for the values."""
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:

@@ -281,9 +281,9 @@ def visible_enterprise_choices(user, current) -> list[tuple]:
     visible = Enterprise.objects.visible_to(user).only("id", "name")
     if not sees_all and (region is None or type(visible).extra_scope is not ScopedQuerySet.extra_scope):
         return limited_choices(forms.ModelChoiceField(queryset=visible), current, user)
-    # Planned once per connection on PostgreSQL (``plan_once``): a key's row, two indexed lookups by a user's key
-    # and the first names of the scope take the same plan whoever asks; planning them cost the server ~0.4 ms of
-    # every visits list (pg_stat_statements under the load test).
+    # Prepared once per connection on PostgreSQL (``plan_once``): parsed once; the key's row and the scope's first
+    # names keep one generic plan, the user's own enterprises are still planned per user (PostgreSQL's choice).
+    # Parsing and planning them cost the server ~0.4 ms of every visits list (pg_stat_statements, load test).
     picked, mine, first = _ENTERPRISE_CHOICE_STATEMENTS.once(
         scope,
         lambda: (
