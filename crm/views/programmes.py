@@ -1,5 +1,6 @@
 """Pages of the growth programmes (DESIGN §11.7): the cultivation board ``/cultivation/`` (by stage, filtered by
-year, programme and region, with the progress against the targets above it; a card moves with a small form),
+year, programme and region, with the progress against the targets above it; a card moves with a small form; the
+form adding an enterprise to the pool, ``/cultivation/new/``, loads when its panel opens),
 the milestone lag lists ``/projects/milestones/``, the forms posted from the 360° page (a year's figures) and the
 project page (milestones, monthly progress), and the commissioners ``/commissioners/``."""
 
@@ -8,6 +9,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -70,9 +72,6 @@ class CultivationBoardView(LoginRequiredMixin, TemplateView):
             ),
             stages=CultivationStage.choices,
             can_create=may_create,
-            create_form=CultivationForm(user=user, initial={"year": chosen["year"]}, prefix="new")
-            if may_create
-            else None,
             board_limit=selectors.BOARD_LIMIT,
             next_url=self.request.get_full_path(),
         )
@@ -80,6 +79,27 @@ class CultivationBoardView(LoginRequiredMixin, TemplateView):
 
 
 class CultivationCreateView(LoginRequiredMixin, View):
+    """Add an enterprise to the pool. GET: the form, as the fragment the board's closed "add" panel loads when it
+    opens (htmx), or as a page of its own (the panel's link without JavaScript). Built on every board it was a
+    quarter of the board's time (its enterprise and officer pickers: three statements and some 400 options) for a
+    panel most views of the board never open."""
+
+    def get(self, request):
+        if not can_create(request.user, Cultivation):
+            raise PermissionDenied
+        # The board's year (its filter's rule), and where to come back to after adding.
+        year = CultivationFilterForm(request.GET, user=request.user, initial={"year": timezone.localdate().year})
+        next_url = safe_next(request, reverse("crm:cultivation-board"))
+        template = "crm/programmes/_cultivation_create.html"
+        if not request.headers.get("HX-Request"):
+            template = "crm/programmes/cultivation_create.html"
+        context = {
+            "create_form": CultivationForm(user=request.user, initial={"year": year.values()["year"]}, prefix="new"),
+            "next_url": next_url,
+            "page_title": _("Add an enterprise to the pool"),
+        }
+        return TemplateResponse(request, template, context)
+
     def post(self, request):
         if not can_create(request.user, Cultivation):
             raise PermissionDenied

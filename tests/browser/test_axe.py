@@ -65,6 +65,7 @@ PAGES = [
     ("action-items", "/action-items/"),
     ("dashboard", "/dashboard/"),
     ("cultivation", "/cultivation/"),
+    ("cultivation-new", "/cultivation/new/"),
     ("commissioners", "/commissioners/"),
     ("reports", "/reports/"),
     ("imports", "/imports/"),

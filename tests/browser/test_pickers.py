@@ -2,7 +2,8 @@
 enterprise's name into the enterprise picker, sees its own enterprises first, picks one (the project picker
 then offers that enterprise's projects; on the need form too, dropping a project that no longer fits) and adds
 an officer from the phone-friendly multi-select; at 375 px and 1280 px. Also a list opened with filters shows
-them as chips. Screenshots: /tmp/shots/pickers-*.png."""
+them as chips; the cultivation board's "add" panel loads its form (and its picker) when opened. Screenshots:
+/tmp/shots/pickers-*.png, /tmp/shots/cultivation-add-*.png."""
 
 from urllib.parse import quote
 
@@ -209,3 +210,37 @@ def test_a_drill_down_list_shows_its_filters_as_chips(page_as, live_server, mana
         page.locator("#filter-chips .filter-chip[data-filter='region']").click()
     assert "region=" not in page.url and "open=true" in page.url
     assert page.locator("#filter-chips .filter-chip").count() == 1
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+def test_the_board_add_panel_loads_its_form_and_adds_a_card(
+    page_as, live_server, manager, enterprise, qualifications, shots, viewport
+):
+    """The cultivation board's "add" panel loads its form when opened (htmx), its enterprise picker working as on
+    a page of its own; the card added shows on the board."""
+    page = page_as(manager, viewport=viewport)
+    errors = csp_errors(page)
+    page.goto(f"{live_server.url}/cultivation/?programme=hnte")
+    assert page.locator("#cultivation-create form").count() == 0
+    with page.expect_response(lambda answer: "/cultivation/new/" in answer.url):
+        page.locator("#cultivation-create summary").click()
+    picker = page.locator("#cultivation-create #id_new-enterprise + .ts-wrapper")
+    picker.locator(".ts-control").wait_for()  # Tom Select set up the loaded <select> (pickers.js on htmx:load)
+    type_into(page, "id_new-enterprise", enterprise.name[:4])
+    option = picker.locator(".ts-dropdown .option", has_text=enterprise.name)
+    option.wait_for()
+    option.click()
+    # On to the next field, as an officer does: the picker's box shrinks when it loses the focus, and a tap on the
+    # button that took the focus from it would land where the button was.
+    page.locator("#id_new-year").click()
+    page.select_option("#id_new-programme", "hnte")
+    page.locator("#cultivation-create").scroll_into_view_if_needed()
+    page.screenshot(path=shots(f"cultivation-add-{viewport['width']}"), full_page=False)
+    # Back on the same URL: wait for the redirect's page, not for the URL (it is the board's already).
+    with page.expect_response(lambda answer: answer.request.method == "POST" and "/cultivation/new/" in answer.url):
+        page.locator("#cultivation-create button[type=submit]").click()
+    page.wait_for_load_state()
+    page.locator("#cultivation-board .badge[data-count='1']").wait_for()
+    assert page.locator("#cultivation-board", has_text=enterprise.name).count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert errors == []
