@@ -84,6 +84,14 @@ def test_a_bad_stage_is_a_message_not_a_500(client, manager, cards):
     assert Cultivation.objects.get(pk=cards["city"].pk).stage == "applied"
 
 
+def test_the_year_filter_shows_the_year_counted_when_the_address_names_none(client, manager, cards):
+    client.force_login(manager)
+    html = client.get(reverse("crm:cultivation-board"), {"programme": "hnte"}).content.decode()
+    assert re.search(rf'name="year"[^>]*value="{YEAR}"', html)
+    html = client.get(reverse("crm:cultivation-board"), {"year": YEAR - 1}).content.decode()
+    assert re.search(rf'name="year"[^>]*value="{YEAR - 1}"', html)
+
+
 def test_the_add_panel_loads_its_form_only_when_opened(client, manager, cards):
     """The board carries the closed panel and where its form comes from, not the form: its pickers were a quarter
     of the board's time for a panel most views never open."""

@@ -41,8 +41,13 @@ class CultivationFilterForm(BootstrapFormMixin, forms.Form):
     )
     region = CodeChoiceField(queryset=None, label=_("Region"), required=False, empty_label=_("All regions"))
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, user, **kwargs):
+        year = (kwargs.get("initial") or {}).get("year")
+        if data is not None and not data.get("year") and year:
+            # An address naming only a programme or a region binds the form: show the year the board counts.
+            data = data.copy()
+            data["year"] = str(year)
+        super().__init__(data, *args, **kwargs)
         self.fields["region"].queryset = region_choices(user)
         style_form(self)
 
