@@ -243,14 +243,10 @@ class CodeChoiceField(ReferenceChoiceMixin, django_filters.fields.ModelChoiceFie
         if type(value) is str and reference.in_request() and self.to_field_name is None and self.reference_key:
             # ``?region=320831`` of a request: the row from the process's copy of the table (a copy of it: the
             # caller's own instance), not one more query. An unknown code asks the database, as Django does.
-            name = self.queryset.model.__name__
-            rows = reference.memo(reference.MODEL_KINDS[name], (name, "rows"), self._rows_by_pk)
+            rows = reference.rows_by_key(self.queryset.model)
             if value in rows:
                 return copy.copy(rows[value])
         return super().to_python(value)
-
-    def _rows_by_pk(self) -> dict:
-        return {obj.pk: obj for obj in self.queryset.iterator()}
 
 
 class CodeMultipleChoiceField(ReferenceChoiceMixin, django_filters.fields.ModelMultipleChoiceField):

@@ -171,6 +171,13 @@ def memo(kinds: tuple[str, ...], key, load: Callable[[], Any], *, by_language: b
     return value
 
 
+def rows_by_key(model: type[models.Model]) -> dict:
+    """A reference table's rows (``MODEL_KINDS``: regions, qualifications, …) by primary key: the process's copy
+    (``memo``), shared, so callers read them and copy one before changing it (``CodeChoiceField``)."""
+    name = model.__name__
+    return memo(MODEL_KINDS[name], (name, "rows"), lambda: {obj.pk: obj for obj in model.objects.all().iterator()})
+
+
 def bump(*, kinds: Iterable[str] = KINDS) -> None:
     """Every process reads ``kinds`` again: new versions now, and again when the transaction commits (a process
     that read the new version before the commit copied the rows of before)."""

@@ -146,7 +146,7 @@ def cultivation_board(*, queryset, limit: int = BOARD_LIMIT) -> list[dict]:
         return (
             queryset.filter(stage=stage)
             # The region's and programme's names are not read here (a subquery per card, 600 on a full board, or
-            # two more joins per part) but from the process's copy of the reference tables (``_names``).
+            # two more joins per part) but from the process's copy of the reference tables (``rows_by_key``).
             .annotate(stage_count=Subquery(queryset.filter(stage=stage).order_by().values(n=CountAll())))
             .order_by("next_step_on", "enterprise__name", "pk")
             .values_list(*BOARD_CARD_COLUMNS, "stage_count")[:limit]
@@ -156,7 +156,7 @@ def cultivation_board(*, queryset, limit: int = BOARD_LIMIT) -> list[dict]:
     cards: dict[int, list[BoardCard]] = {}
     counts: dict[int, int] = {}
     if sql:
-        regions, programmes = _names(Region), _names(Qualification)
+        regions, programmes = reference.rows_by_key(Region), reference.rows_by_key(Qualification)
         # Prepared on PostgreSQL (planned once per connection, its generic plan read from the same indexes): planning
         # the six parts' joins and subqueries cost ~10 ms of the server's CPU, more than running them.
         with plan_once_cursor(connection) as cursor:
@@ -169,8 +169,8 @@ def cultivation_board(*, queryset, limit: int = BOARD_LIMIT) -> list[dict]:
                         pk,
                         enterprise_id,
                         name,
-                        regions.get(region, ""),
-                        programmes.get(programme, ""),
+                        regions[region].name if region in regions else "",
+                        programmes[programme].name if programme in programmes else "",
                         next_step_on,
                         User.shown_as(*person) if officer_id else "",
                     )
@@ -179,15 +179,6 @@ def cultivation_board(*, queryset, limit: int = BOARD_LIMIT) -> list[dict]:
         {"stage": stage, "label": label, "count": counts.get(index, 0), "cards": cards.get(index, [])}
         for index, (stage, label) in enumerate(CultivationStage.choices)
     ]
-
-
-def _names(model) -> dict[str, str]:
-    """Code → name of a reference table (regions, qualifications): the process's copy (``reference.memo``)."""
-    return reference.memo(
-        reference.MODEL_KINDS[model.__name__],
-        ("names", model.__name__),
-        lambda: dict(model.objects.order_by().values_list("code", "name")),
-    )
 
 
 def _regions_of(bureaus) -> dict[int, str | None]:

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.http import urlencode
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -71,10 +72,13 @@ class CultivationBoardView(LoginRequiredMixin, TemplateView):
                 region=chosen["region"].pk if chosen["region"] else None,
             ),
             stages=CultivationStage.choices,
-            can_create=may_create,
             board_limit=selectors.BOARD_LIMIT,
             next_url=self.request.get_full_path(),
         )
+        if may_create:
+            # The "add" panel's form (CultivationCreateView), for this year and back to this board.
+            query = urlencode({"year": chosen["year"], "next": context["next_url"]})
+            context["create_url"] = f"{reverse('crm:cultivation-create')}?{query}"
         return context
 
 
@@ -87,14 +91,14 @@ class CultivationCreateView(LoginRequiredMixin, View):
     def get(self, request):
         if not can_create(request.user, Cultivation):
             raise PermissionDenied
-        # The board's year (its filter's rule), and where to come back to after adding.
-        year = CultivationFilterForm(request.GET, user=request.user, initial={"year": timezone.localdate().year})
+        # The board's year (by its filter's rule), and where to come back to after adding.
+        board = CultivationFilterForm(request.GET, user=request.user, initial={"year": timezone.localdate().year})
         next_url = safe_next(request, reverse("crm:cultivation-board"))
         template = "crm/programmes/_cultivation_create.html"
         if not request.headers.get("HX-Request"):
             template = "crm/programmes/cultivation_create.html"
         context = {
-            "create_form": CultivationForm(user=request.user, initial={"year": year.values()["year"]}, prefix="new"),
+            "create_form": CultivationForm(user=request.user, initial={"year": board.values()["year"]}, prefix="new"),
             "next_url": next_url,
             "page_title": _("Add an enterprise to the pool"),
         }
