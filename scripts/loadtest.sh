@@ -2,7 +2,8 @@
 # `make loadtest`: the load test of DESIGN §9.2 (loadtest/locustfile.py, locust headless) against the production
 # server. When nothing answers on $HOST it starts `scripts/serve.sh` (gunicorn + the task worker) on the
 # DATABASE_URL given, waits for /healthz, runs, and stops it again. Prints requests/s, p50/p95/p99 and errors
-# per row and in total, and checks that every visit the run created (201) is in the database (no lost write).
+# per row and in total, the CPU each group of processes (server, task worker, database, load generator) spent per
+# request and the CPU left idle (loadtest/cpu.py, Linux), and checks that every visit the run created (201) is in the database (no lost write).
 #
 # Environment: HOST (default 127.0.0.1:8000), USERS (concurrent clients, default 8), DURATION (default 60s),
 # LOADTEST_WRITES (default 1; 0 = reads only), WEB_CONCURRENCY (gunicorn workers when started here),
@@ -14,6 +15,7 @@ HOST=${HOST:-127.0.0.1:8000}
 USERS=${USERS:-8}
 DURATION=${DURATION:-60s}
 OUT=${LOADTEST_OUT:-$(mktemp -d /tmp/loadtest.XXXXXX)}
+mkdir -p "$OUT"
 export LOADTEST_RUN=${LOADTEST_RUN:-$(date +%s)}
 export LOADTEST_CREATED_FILE="$OUT/created"
 export DJANGO_DEBUG=${DJANGO_DEBUG:-1}  # for the manage.py calls below; serve.sh runs with DEBUG off
@@ -36,12 +38,15 @@ count_visits() {
 }
 
 echo "locust: $USERS clients for $DURATION against http://$HOST (writes: ${LOADTEST_WRITES:-1}; output in $OUT)"
+$PY loadtest/cpu.py snap "$OUT/cpu-before.json"
 set +e
 .venv/bin/locust -f loadtest/locustfile.py --headless --only-summary -u "$USERS" -r "$USERS" -t "$DURATION" \
   --host "http://$HOST" --csv "$OUT/run" --exit-code-on-error 1 >"$OUT/locust.log" 2>&1
 status=$?
 set -e
+$PY loadtest/cpu.py snap "$OUT/cpu-after.json"
 $PY loadtest/summary.py "$OUT/run_stats.csv" "$OUT/run_failures.csv"
+$PY loadtest/cpu.py report "$OUT/cpu-before.json" "$OUT/cpu-after.json" "$OUT/run_stats.csv"
 if [ "${LOADTEST_WRITES:-1}" != "0" ]; then
   created=$(cat "$LOADTEST_CREATED_FILE" 2>/dev/null || echo 0)
   stored=$(count_visits || echo "?")
