@@ -3,7 +3,8 @@
 # server. When nothing answers on $HOST it starts `scripts/serve.sh` (gunicorn + the task worker) on the
 # DATABASE_URL given, waits for /healthz, runs, and stops it again. Prints requests/s, p50/p95/p99 and errors
 # per row and in total, the CPU each group of processes (server, task worker, database, load generator) spent per
-# request and the CPU left idle (loadtest/cpu.py, Linux), and checks that every visit the run created (201) is in the database (no lost write).
+# request and the CPU left idle (loadtest/cpu.py, Linux), and checks that every visit the run created (201) is in
+# the database (no lost write).
 #
 # Environment: HOST (default 127.0.0.1:8000), USERS (concurrent clients, default 8), DURATION (default 60s),
 # LOADTEST_WRITES (default 1; 0 = reads only), WEB_CONCURRENCY (gunicorn workers when started here),
