@@ -24,8 +24,10 @@ import os
 import sys
 from pathlib import Path
 
-# Groups in the order printed: (name, words of a command line that put a process in it). First match wins: the
-# task worker's command line names manage.py, not gunicorn; the script that runs locust waits for it.
+# Groups in the order printed: (name, words that put a process in it when they appear in the program or the script
+# it runs: the first three words of its command line, not its arguments, so a wrapper handed a postgres:// address
+# stays "other"). First match wins: the task worker's command line names manage.py, not gunicorn; the script that
+# runs locust waits for it.
 GROUPS = (
     ("web server", ("gunicorn",)),
     ("task worker", ("db_worker",)),
@@ -36,8 +38,9 @@ OTHER = "other"
 
 
 def group_of(command: str) -> str:
+    program = " ".join(command.split()[:3])
     for name, words in GROUPS:
-        if any(word in command for word in words):
+        if any(word in program for word in words):
             return name
     return OTHER
 

@@ -142,3 +142,9 @@ def test_the_command_reports_from_the_stats_of_a_run(tmp_path):
     assert "of it idle" in result.stdout
     wrong = subprocess.run([sys.executable, script, "report"], capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 2 and "loadtest/cpu.py" in wrong.stderr
+
+
+def test_a_process_is_grouped_by_its_program_not_its_arguments():
+    assert cpu.group_of("bash run-it.sh --database postgres://app@db/crm") == "other"
+    assert cpu.group_of("postgres: app crm 127.0.0.1(5) idle") == "database"
+    assert cpu.group_of(".venv/bin/python manage.py db_worker --no-reload") == "task worker"
