@@ -348,9 +348,24 @@ def test_light_prefetch_plans_the_relations_read_as_lists():
     assert set(plan.light) == {"regions", "industry_chains", "required_qualifications"}
     plan = light_plan(EnterpriseViewSet, Enterprise, EnterpriseViewSet.prefetch_related, EnterpriseSerializer)
     assert set(plan.light) == {"enterprise_qualifications", "liaison_officers"}
-    # ActivitySerializer writes its needs itself (instance.needs.all()): a serializer with its own
-    # to_representation keeps every prefetch, or each row would query its needs.
     plan = light_plan(ActivityViewSet, Activity, ActivityViewSet.prefetch_related, ActivitySerializer)
+    assert {name: how[0] for name, how in plan.light.items()} == {
+        "bureaus": "keys",
+        "officers": "keys",
+        "participants": "rows",
+        "needs": "rows",
+    }
+    assert plan.keep == []
+
+    # A serializer that writes (part of) its answer itself may read a relation through its manager: it keeps every
+    # prefetch, or each row would query that relation.
+    class OwnAnswer(ActivitySerializer):
+        def to_representation(self, instance):
+            data = super().to_representation(instance)
+            data["needs"] = [need.pk for need in instance.needs.all()]
+            return data
+
+    plan = light_plan(ActivityViewSet, Activity, ActivityViewSet.prefetch_related, OwnAnswer)
     assert plan.light == {} and plan.keep == list(ActivityViewSet.prefetch_related)
 
 

@@ -169,11 +169,20 @@ class TestActivities:
         assert api_as(county_officer).get("/api/v1/activities/").json()["count"] == 0
         assert api_as(county_officer).get(f"/api/v1/activities/{response.json()['id']}/").status_code == 404
 
-    def test_list_reads_the_needs_of_a_page_in_one_query_whatever_its_size(self, api_as, manager, enterprise):
-        # The serializer writes the needs itself (instance.needs.all()): the page's prefetch must hold them.
+    def test_list_reads_the_relations_of_a_page_in_one_query_each_whatever_its_size(
+        self, api_as, manager, officer, handler, city_bureau, enterprise
+    ):
+        # The list fills bureaus, officers, participants and needs itself (crm.api.base, light prefetch); an
+        # activity's detail reads them through Django's prefetch: both answer the same.
+        other = EnterpriseFactory()
         for n in range(6):
-            participant = ActivityParticipantFactory(enterprise=enterprise)
-            NeedFactory(enterprise=enterprise, activity=participant.activity, title=f"活动诉求{n}")
+            participant = ActivityParticipantFactory(enterprise=enterprise, attendees=f"张总{n}")
+            activity = participant.activity
+            ActivityParticipantFactory(activity=activity, enterprise=other)
+            activity.bureaus.set([city_bureau])
+            activity.officers.set([officer, handler][: n % 2 + 1])
+            for k in range(n % 3 + 1):
+                NeedFactory(enterprise=enterprise, activity=activity, title=f"活动诉求{n}-{k}")
         client = api_as(manager)
         client.get("/api/v1/activities/?page_size=1")  # session, throttle and caches warmed
         counts, bodies = {}, {}
@@ -182,8 +191,12 @@ class TestActivities:
                 bodies[size] = client.get(f"/api/v1/activities/?page_size={size}").json()
             counts[size] = len(queries)
         assert counts[1] == counts[6]
-        assert [len(a["needs"]) for a in bodies[6]["results"]] == [1] * 6
-        assert bodies[6]["results"][0]["needs"][0]["title"].startswith("活动诉求")
+        rows = bodies[6]["results"]
+        assert sorted(len(a["needs"]) for a in rows) == [1, 1, 2, 2, 3, 3]
+        assert all(len(a["participants"]) == 2 and a["bureaus"] == [city_bureau.pk] for a in rows)
+        for row in rows:
+            assert row["needs"] == sorted(row["needs"], key=lambda need: need["id"])
+            assert row == client.get(f"/api/v1/activities/{row['id']}/").json()
 
 
 class TestAcceptAndAssign:

@@ -225,23 +225,6 @@ class ActivitySerializer(CrmModelSerializer):
             raise serializers.ValidationError({"needs": [_("Needs are added with the activity or on their own.")]})
         return attrs
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["needs"] = [
-            {
-                "id": n.pk,
-                "code": n.code,
-                "enterprise": n.enterprise_id,
-                "category": n.category,
-                "title": n.title,
-                "description": n.description,
-                "urgency": n.urgency,
-                "status": n.status,
-            }
-            for n in sorted(instance.needs.all(), key=lambda n: n.pk)
-        ]
-        return data
-
 
 def _activity_create(*, user, data):
     return activity_create(user=user, **data)
