@@ -196,6 +196,7 @@ class TestActivities:
         assert all(len(a["participants"]) == 2 and a["bureaus"] == [city_bureau.pk] for a in rows)
         for row in rows:
             assert row["needs"] == sorted(row["needs"], key=lambda need: need["id"])
+            assert all(need["title"].startswith("活动诉求") for need in row["needs"])
             assert row == client.get(f"/api/v1/activities/{row['id']}/").json()
 
 
