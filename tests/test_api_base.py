@@ -195,6 +195,35 @@ def test_pagination_and_page_size_cap(api_as, manager, regions):
     assert client.get("/api/v1/enterprises/?page=99").status_code == 404
 
 
+def test_a_capped_count_says_so_and_the_pages_go_on(api_as, manager, regions, monkeypatch):
+    """Past ``COUNT_CAP`` rows the API's count stops there with ``"count_capped": true`` (issue 18), and ``next``
+    leads on to the last row; under the cap the page is as before, without the key. The schema says so."""
+    monkeypatch.setattr("crm.paginator.COUNT_CAP", 20)
+    Enterprise.objects.bulk_create(
+        [Enterprise(name=f"企业{i:03d}", credit_code=credit_code(300 + i), region=regions["320812"]) for i in range(45)]
+    )
+    client = api_as(manager)
+    page = client.get("/api/v1/enterprises/?page_size=10").json()
+    seen = []
+    while True:
+        assert page["count"] == 20 and page["count_capped"] is True
+        seen += [row["name"] for row in page["results"]]
+        if page["next"] is None:
+            break
+        page = client.get(page["next"]).json()
+    assert seen == [f"企业{i:03d}" for i in range(45)]
+    assert client.get("/api/v1/enterprises/?page_size=10&page=6").status_code == 404
+    html = client.get("/api/v1/enterprises/?page_size=10&page=4", HTTP_ACCEPT="text/html")
+    assert html.status_code == 200 and "page=5" in html.content.decode()
+    under = client.get("/api/v1/enterprises/?q=企业00").json()
+    assert set(under) == {"count", "next", "previous", "results"} and under["count"] == 10
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    listed = schema["components"]["schemas"]["PaginatedEnterpriseList"]["properties"]
+    assert listed["count_capped"]["type"] == "boolean" and "count_capped" not in schema["components"]["schemas"][
+        "PaginatedEnterpriseList"
+    ].get("required", [])
+
+
 def test_filters_and_ordering_through_the_api(api_as, manager, enterprise, county_enterprise):
     client = api_as(manager)
     ids = [r["id"] for r in client.get("/api/v1/enterprises/?region=320831").json()["results"]]

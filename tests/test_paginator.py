@@ -10,7 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from crm import paginator as paginator_module
 from crm import prepared
 from crm.models import Enterprise
-from crm.paginator import CappedCountPaginator, CountedKeysPaginator, KeysFirstPaginator, PreparedRowsPaginator
+from crm.paginator import (
+    ApiPaginator,
+    CappedCountPaginator,
+    CountedKeysPaginator,
+    KeysFirstPaginator,
+    PreparedRowsPaginator,
+)
 from tests.factories import credit_code
 
 pytestmark = pytest.mark.django_db
@@ -298,8 +304,9 @@ def test_counted_keys_answer_as_the_count_read_first_with_one_statement_fewer(ro
     Fails when the count is read apart or computed otherwise."""
     queryset = Enterprise.objects.filter(name__startswith="企业").select_related("region").order_by("-name")
     for number in (1, 2, 3, 4, 5, "2", "x", 0, -1, 2.5, None):
+        paginator_module.capped_forget()  # counted each time (not the capped count kept from the last number)
         counted, statements = _outcome(CountedKeysPaginator, queryset, 5, number, count_cap=count_cap)
-        paginator_module.capped_forget()  # the count read first, each time (not the one kept from the last number)
+        paginator_module.capped_forget()
         first, first_statements = _outcome(PreparedRowsPaginator, queryset, 5, number, count_cap=count_cap)
         assert counted == first, (number, count_cap)
         if isinstance(counted[0], int):
@@ -349,3 +356,51 @@ def test_counted_keys_leave_what_they_cannot_count_with_the_keys_to_the_count_re
         counted, statements = _outcome(CountedKeysPaginator, other, 10, 2)
         first, first_statements = _outcome(PreparedRowsPaginator, other, 10, 2)
         assert counted == first and len(statements) == len(first_statements) == 3 - (other is not grouped)
+
+
+def test_api_pages_go_on_past_a_capped_count(rows):
+    """The API's pages (``pages_past_cap``): a capped count no longer ends them; a page is there while it has rows,
+    and the next one is there when a row follows (one key read past the page). Fails when the pages stop at the cap
+    or ``next`` is taken from the capped count."""
+    queryset = Enterprise.objects.order_by("name")
+    names = [f"企业{i:02d}" for i in range(25)]
+    first = ApiPaginator(queryset, 5, count_cap=10).page(1)
+    assert first.paginator.count_is_capped and first.paginator.count == 10
+    assert first.has_next() and first.next_page_number() == 2 and not first.has_previous()
+    for number in (2, 3, 4, 5):
+        paginator_module.capped_forget()
+        page = ApiPaginator(queryset, 5, count_cap=10).page(number)
+        assert [e.name for e in page] == names[(number - 1) * 5 : number * 5]
+        assert page.previous_page_number() == number - 1
+        assert page.has_next() is (number < 5)
+        assert page.end_index() == number * 5
+    with pytest.raises(EmptyPage):
+        page.next_page_number()
+    with pytest.raises(EmptyPage):
+        ApiPaginator(queryset, 5, count_cap=10).page(6)  # no row there
+    exact = ApiPaginator(queryset, 5, count_cap=25)
+    assert not exact.page(5).has_next() and exact.count == 25 and not exact.count_is_capped
+    with pytest.raises(EmptyPage):
+        ApiPaginator(queryset, 5, count_cap=25).page(6)
+
+
+def test_api_pages_keep_a_capped_count_for_a_while(rows, monkeypatch):
+    """A count that passed its cap stands for ``CAPPED_FOR`` seconds, as the web lists' does: the next pages read
+    their keys alone; the same pages and answers. Fails when every page counts again or the kept count is kept
+    longer."""
+    queryset = Enterprise.objects.order_by("name")
+    answer, statements = _outcome(ApiPaginator, queryset, 5, 1, count_cap=10)
+    assert answer[0] == 10 and str(answer[1]) == "10+" and "COUNT(*)" in statements[0]
+    again, kept = _outcome(ApiPaginator, queryset, 5, 1, count_cap=10)
+    assert again == answer and len(kept) == len(statements) == 2 and not any("COUNT(*)" in sql for sql in kept)
+    with CaptureQueriesContext(connection) as ctx:  # one rule: a web list of the same rows keeps it too
+        assert KeysFirstPaginator(queryset, 5, count_cap=10).count_is_capped
+    assert not ctx.captured_queries
+    monkeypatch.setattr(paginator_module, "CAPPED_FOR", 0.0)
+    paginator_module.capped_forget()
+    _outcome(ApiPaginator, queryset, 5, 1, count_cap=10)
+    _answer, counted_again = _outcome(ApiPaginator, queryset, 5, 1, count_cap=10)
+    assert "COUNT(*)" in counted_again[0]
+    Enterprise.objects.filter(name__in=[f"企业{i:02d}" for i in range(20)]).delete()
+    under, _statements = _outcome(ApiPaginator, queryset, 5, 1, count_cap=10)
+    assert under[0] == 5 and under[1] == "5"

@@ -1,7 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, pagination
+from rest_framework.response import Response
 
-from crm.paginator import CountedKeysPaginator
+from crm.paginator import COUNT_CAP, ApiPaginator
 
 ONE_VALUE = _("Give one value.")
 
@@ -19,9 +20,12 @@ def one_value(request, name: str) -> str:
 class PageNumberPagination(pagination.PageNumberPagination):
     """``?page=`` (≥ 1; past the last page: 404) and ``?page_size=`` (≥ 1, more than 200 gives 200; anything else is
     a 400, as the schema says, not a silent fall back to 20). An empty ``page`` or ``page_size`` means the default
-    (the schema's ``allowEmptyValue``); either given twice is a 400."""
+    (the schema's ``allowEmptyValue``); either given twice is a 400.
 
-    django_paginator_class = CountedKeysPaginator
+    ``count`` stops at ``COUNT_CAP`` (issue 18: a list of a big table is not counted to its end on every page); a
+    count that stopped there comes with ``"count_capped": true``, and ``next`` goes on while rows follow."""
+
+    django_paginator_class = ApiPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -38,3 +42,39 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if not (value.isascii() and value.isdigit()) or not value.strip("0"):
             raise exceptions.ValidationError({self.page_size_query_param: [_("Give a whole number from 1.")]})
         return self.max_page_size if len(value) > 6 else min(int(value), self.max_page_size)
+
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator
+        body = {"count": int(paginator.count)}
+        if getattr(paginator, "count_is_capped", False):
+            body["count_capped"] = True
+        body.update(next=self.get_next_link(), previous=self.get_previous_link(), results=data)
+        return Response(body)
+
+    def get_paginated_response_schema(self, schema):
+        answer = super().get_paginated_response_schema(schema)
+        answer["properties"]["count"]["description"] = _("The number of results, at most %(cap)s.") % {"cap": COUNT_CAP}
+        properties = list(answer["properties"].items())
+        properties.insert(
+            1,
+            (
+                "count_capped",
+                {
+                    "type": "boolean",
+                    "description": _(
+                        "Present (true) when more than %(cap)s results match: the count stopped there; "
+                        "follow next to read on."
+                    )
+                    % {"cap": COUNT_CAP},
+                },
+            ),
+        )
+        answer["properties"] = dict(properties)
+        return answer
+
+    def get_html_context(self):
+        # The browsable API's page links: past a capped count the last page is not known, only whether one follows.
+        page = self.page
+        if page.number >= page.paginator.num_pages:
+            page.paginator.num_pages = page.number + page.has_next()
+        return super().get_html_context()
