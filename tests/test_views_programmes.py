@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Cultivation, EnterpriseQualification, EnterpriseYear
+from crm.models import Cultivation, EnterpriseQualification, EnterpriseYear, ServiceLog
 from crm.services.programmes import enterprise_year_save, project_milestone_save
 from tests.factories import (
     CommissionerAssignmentFactory,
@@ -283,6 +283,31 @@ def test_commissioners_page_is_scoped(client, county_officer, manager, enterpris
     client.force_login(manager)
     html = client.get(reverse("crm:commissioner-list")).content.decode()
     assert f'data-id="{city_only.commissioner_id}"' in html and f'data-id="{county.commissioner_id}"' in html
+
+
+def test_commissioners_page_rows_show_service_days_and_enterprises(client, manager, regions):
+    """Each row: the service days of all its assignments' logs (0 without one), computed on the page's rows only,
+    and the enterprises served; the second page likewise. Fails when the days are summed wrongly or dropped."""
+    serving = CommissionerFactory(name="甲特派员")
+    first = CommissionerAssignmentFactory(commissioner=serving, enterprise=EnterpriseFactory(name="甲企业"))
+    second = CommissionerAssignmentFactory(commissioner=serving, enterprise=EnterpriseFactory(name="乙企业"))
+    ServiceLog.objects.create(assignment=first, served_on=dt.date(2025, 3, 1), days="12.5", content="走访")
+    ServiceLog.objects.create(assignment=second, served_on=dt.date(2025, 4, 1), days="3", content="培训")
+    idle = CommissionerFactory(name="乙特派员")
+    client.force_login(manager)
+
+    def row(html: str, pk: int) -> str:
+        return re.search(rf'data-id="{pk}">(.*?)\n    </div>', html, re.S).group(1)
+
+    html = client.get(reverse("crm:commissioner-list")).content.decode()
+    assert (
+        ">15.5 service days<" in row(html, serving.pk)
+        and "甲企业" in row(html, serving.pk)
+        and "乙企业" in row(html, serving.pk)
+    )
+    assert ">0 service days<" in row(html, idle.pk)
+    html = client.get(reverse("crm:commissioner-list"), {"page_size": 1, "page": 2}).content.decode()  # 乙 < 甲
+    assert f'data-id="{idle.pk}"' not in html and ">15.5 service days<" in row(html, serving.pk)
 
 
 @pytest.mark.parametrize("rows", [3, 25])

@@ -29,7 +29,7 @@ from crm.forms.programmes import (
     ProjectProgressForm,
 )
 from crm.models import Commissioner, Cultivation, Enterprise, Project
-from crm.paginator import KeysFirstPaginator
+from crm.paginator import KeysFirstPaginator, PreparedRowsPaginator
 from crm.permissions import can_create, can_edit
 from crm.selectors import programmes as selectors
 from crm.services.programmes import (
@@ -300,9 +300,15 @@ class CommissionerListView(LoginRequiredMixin, PagedListMixin, ListView):
         if q:
             queryset = queryset.filter(name__icontains=q) | queryset.filter(expertise__icontains=q)
         return (
-            selectors.commissioner_rows(queryset=queryset)
+            queryset.select_related("industry_chain")
             .prefetch_related(selectors.commissioner_assignments_prefetch(user=self.request.user))
             .order_by("-is_active", "name", "pk")
+        )
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        # The service days on the page's rows only, read by a statement prepared once (crm.paginator).
+        return PreparedRowsPaginator(
+            queryset, per_page, row_annotations=(("service_days", selectors.commissioner_service_days),)
         )
 
     def get_context_data(self, **kwargs):
