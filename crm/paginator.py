@@ -332,6 +332,8 @@ class CountedKeysPaginator(PreparedRowsPaginator):
     def page(self, number):
         rows = self.object_list
         if "count" in self.__dict__ or self.orphans or not _plain(rows) or rows.query.group_by is not None:
+            if self.pages_past_cap and self.count_is_capped:
+                return self._open_page(number)
             return super().page(number)
         number = self._whole(number)
         bottom = (number - 1) * self.per_page
@@ -353,6 +355,16 @@ class CountedKeysPaginator(PreparedRowsPaginator):
         # ``allow_empty_first_page``), as the count read first decided.
         number = self.validate_number(number)
         return self._page_of_keys(keys, number)
+
+    def _open_page(self, number):
+        """Page ``number`` of a list past its capped count that is not read by its keys with the count (``DISTINCT``,
+        a union, ``GROUP BY``, a count set beforehand): its rows and one more, to know whether a next page is."""
+        number = self._whole(number)
+        bottom = (number - 1) * self.per_page
+        found = list(_annotated(self.object_list, self.row_annotations)[bottom : bottom + self.per_page + 1])
+        if not found and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        return OpenEndedPage(found[: self.per_page], number, self, more=len(found) > self.per_page)
 
     def _whole(self, number) -> int:
         """``validate_number`` before the count is known: a whole number from 1, the same errors."""

@@ -384,6 +384,26 @@ def test_api_pages_go_on_past_a_capped_count(rows):
         ApiPaginator(queryset, 5, count_cap=25).page(6)
 
 
+def test_api_pages_go_on_past_a_capped_count_of_a_list_not_read_by_keys(rows):
+    """DISTINCT, GROUP BY and a count set beforehand are counted apart; past a capped count their pages go on too."""
+    queryset = Enterprise.objects.order_by("name")
+    names = [f"企业{i:02d}" for i in range(25)]
+    preset = ApiPaginator(queryset, 5, count_cap=10)
+    preset.count = paginator_module.CappedCount(10)
+    for other in (queryset.distinct(), queryset.annotate(n=Count("qualifications"))):
+        for number in (1, 3, 5):
+            paginator = ApiPaginator(other, 5, count_cap=10)
+            page = paginator.page(number)
+            assert paginator.count_is_capped and [e.name for e in page] == names[(number - 1) * 5 : number * 5]
+            assert page.has_next() is (number < 5)
+        with pytest.raises(EmptyPage):
+            ApiPaginator(other, 5, count_cap=10).page(6)
+    assert [e.name for e in preset.page(5)] == names[20:] and not preset.page(5).has_next()
+    assert ApiPaginator(queryset.distinct(), 5, count_cap=25).count == 25  # under the cap: as before
+    with pytest.raises(EmptyPage):
+        ApiPaginator(queryset.distinct(), 5, count_cap=25).page(6)
+
+
 def test_api_pages_keep_a_capped_count_for_a_while(rows, monkeypatch):
     """A count that passed its cap stands for ``CAPPED_FOR`` seconds, as the web lists' does: the next pages read
     their keys alone; the same pages and answers. Fails when every page counts again or the kept count is kept
