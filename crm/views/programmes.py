@@ -29,7 +29,7 @@ from crm.forms.programmes import (
     ProjectProgressForm,
 )
 from crm.models import Commissioner, Cultivation, Enterprise, Project
-from crm.paginator import KeysFirstPaginator, PreparedRowsPaginator
+from crm.paginator import PreparedRowsPaginator
 from crm.permissions import can_create, can_edit
 from crm.selectors import programmes as selectors
 from crm.services.programmes import (
@@ -162,7 +162,7 @@ class PagedListMixin:
         return int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE_SIZE else self.paginate_by
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        return KeysFirstPaginator(queryset, per_page)
+        return PreparedRowsPaginator(queryset, per_page)
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
