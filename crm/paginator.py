@@ -303,13 +303,17 @@ class KeysFirstPaginator(CappedCountPaginator):
 
     def _page_of_keys(self, keys: list, number: int):
         """Page ``number`` of the rows of ``keys`` (of the plain ``object_list``), in their order."""
+        return self._get_page(self._rows_of_keys(keys), number, self)
+
+    def _rows_of_keys(self, keys: list) -> list:
+        """The rows of ``keys`` (of the plain ``object_list``), in their order."""
         base = _rows_unfiltered(self.object_list, self.page_rows)
         annotations = self.row_annotations
         found = _prepared_rows(base, keys, annotations) if self.prepare_rows and keys else None
         if found is None:
             found = _annotated(base, annotations).filter(pk__in=keys)
         by_key = {obj.pk: obj for obj in found}
-        return self._get_page([by_key[key] for key in keys if key in by_key], number, self)
+        return [by_key[key] for key in keys if key in by_key]
 
 
 class PreparedRowsPaginator(KeysFirstPaginator):
@@ -349,8 +353,7 @@ class CountedKeysPaginator(PreparedRowsPaginator):
         self.count = CappedCount(self.count_cap) if capped else counted
         keys = [key for key, _count in found[: self.per_page]]
         if capped and open_ended:  # rows here (found), so the page is one
-            page = self._page_of_keys(keys, number)
-            return OpenEndedPage(page.object_list, number, self, more=len(found) > self.per_page)
+            return OpenEndedPage(self._rows_of_keys(keys), number, self, more=len(found) > self.per_page)
         # A capped count ends the pages at the cap although rows go on (and 0 rows is no page without
         # ``allow_empty_first_page``), as the count read first decided.
         number = self.validate_number(number)

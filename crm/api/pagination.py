@@ -53,23 +53,17 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_paginated_response_schema(self, schema):
         answer = super().get_paginated_response_schema(schema)
-        answer["properties"]["count"]["description"] = _("The number of results, at most %(cap)s.") % {"cap": COUNT_CAP}
-        properties = list(answer["properties"].items())
-        properties.insert(
-            1,
-            (
-                "count_capped",
-                {
-                    "type": "boolean",
-                    "description": _(
-                        "Present (true) when more than %(cap)s results match: the count stopped there; "
-                        "follow next to read on."
-                    )
-                    % {"cap": COUNT_CAP},
-                },
-            ),
+        properties = answer["properties"]
+        count = properties.pop("count")
+        count["description"] = _("The number of results, at most %(cap)s.") % {"cap": COUNT_CAP}
+        capped = _(
+            "Present (true) when more than %(cap)s results match: the count stopped there; follow next to read on."
         )
-        answer["properties"] = dict(properties)
+        answer["properties"] = {
+            "count": count,
+            "count_capped": {"type": "boolean", "description": capped % {"cap": COUNT_CAP}},
+            **properties,
+        }
         return answer
 
     def get_html_context(self):
