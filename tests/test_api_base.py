@@ -224,6 +224,26 @@ def test_a_capped_count_says_so_and_the_pages_go_on(api_as, manager, regions, mo
     ].get("required", [])
 
 
+def test_a_text_search_counts_to_the_search_cap_and_pages_to_its_last_match(api_as, manager, regions, monkeypatch):
+    monkeypatch.setattr("crm.paginator.SEARCH_COUNT_CAP", 5)
+    Enterprise.objects.bulk_create(
+        [Enterprise(name=f"企业{i:02d}", credit_code=credit_code(300 + i), region=regions["320812"]) for i in range(12)]
+    )
+    client = api_as(manager)
+    page = client.get("/api/v1/enterprises/", {"q": "企业", "page_size": 4}).json()
+    seen = []
+    while True:
+        assert page["count"] == 5 and page["count_capped"] is True
+        seen += [row["name"] for row in page["results"]]
+        if page["next"] is None:
+            break
+        page = client.get(page["next"]).json()
+    assert seen == [f"企业{i:02d}" for i in range(12)]
+    page = client.get("/api/v1/enterprises/", {"q": "企业1"}).json()
+    assert page["count"] == 2 and "count_capped" not in page and len(page["results"]) == 2
+    assert client.get("/api/v1/enterprises/").json()["count"] == 12  # no text: the list's own cap
+
+
 def test_filters_and_ordering_through_the_api(api_as, manager, enterprise, county_enterprise):
     client = api_as(manager)
     ids = [r["id"] for r in client.get("/api/v1/enterprises/?region=320831").json()["results"]]

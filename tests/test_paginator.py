@@ -123,11 +123,26 @@ def test_capped_count_paginator_reads_a_page_in_one_query(rows):
 
 
 def test_web_list_shows_a_capped_count(client, officer, rows, monkeypatch):
-    monkeypatch.setattr("crm.views.mixins.COUNT_CAP", 20)
+    monkeypatch.setattr("crm.paginator.COUNT_CAP", 20)
     client.force_login(officer)
     response = client.get("/enterprises/")
     assert str(response.context["total_count"]) == "20+"
     assert 'data-count="20+"' in response.content.decode()
+
+
+def test_a_list_found_by_text_counts_to_the_search_cap(client, manager, rows, monkeypatch):
+    """``q`` counts to ``SEARCH_COUNT_CAP`` (issue 18); the pages still lead to every match."""
+    monkeypatch.setattr("crm.paginator.COUNT_CAP", 20)
+    monkeypatch.setattr("crm.paginator.SEARCH_COUNT_CAP", 5)
+    client.force_login(manager)
+    found = client.get("/enterprises/", {"q": "企业", "page_size": 10})
+    assert str(found.context["total_count"]) == "5+"
+    assert [e.name for e in found.context["object_list"]] == [f"企业{i:02d}" for i in range(10)]
+    assert str(client.get("/enterprises/", {"q": "企业1"}).context["total_count"]) == "5+"
+    exact = client.get("/enterprises/", {"q": "企业2"}).context["total_count"]
+    assert exact == 5 and str(exact) == "5"  # five matches: counted, not capped
+    assert str(client.get("/enterprises/", {"q": " "}).context["total_count"]) == "20+"  # blank: no text search
+    assert str(client.get("/enterprises/").context["total_count"]) == "20+"
 
 
 def test_page_rows_are_read_by_key_alone_when_the_filters_joined_nothing(rows):
@@ -424,3 +439,13 @@ def test_api_pages_keep_a_capped_count_for_a_while(rows, monkeypatch):
     Enterprise.objects.filter(name__in=[f"企业{i:02d}" for i in range(20)]).delete()
     under, _statements = _outcome(ApiPaginator, queryset, 5, 1, count_cap=10)
     assert under[0] == 5 and under[1] == "5"
+
+
+def test_the_keys_of_a_page_are_read_with_the_pages_limit_whatever_the_count(rows):
+    # PostgreSQL planned a LIMIT cut to a small count (a rare text's few matches) as a walk down the whole name index.
+    queryset = Enterprise.objects.filter(name__in=["企业01", "企业02", "企业03"]).order_by("name")
+    with CaptureQueriesContext(connection) as ctx:
+        page = KeysFirstPaginator(queryset, 10).page(1)
+    assert [e.name for e in page] == ["企业01", "企业02", "企业03"] and page.paginator.count == 3
+    keys_sql = next(query["sql"] for query in ctx.captured_queries if "ORDER BY" in query["sql"])
+    assert keys_sql.endswith("LIMIT 10")

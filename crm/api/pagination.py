@@ -1,8 +1,10 @@
+from functools import partial
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 
-from crm.paginator import COUNT_CAP, ApiPaginator
+from crm.paginator import COUNT_CAP, SEARCH_COUNT_CAP, ApiPaginator, count_cap_for
 
 ONE_VALUE = _("Give one value.")
 
@@ -22,14 +24,23 @@ class PageNumberPagination(pagination.PageNumberPagination):
     a 400, as the schema says, not a silent fall back to 20). An empty ``page`` or ``page_size`` means the default
     (the schema's ``allowEmptyValue``); either given twice is a 400.
 
-    ``count`` stops at ``COUNT_CAP`` (issue 18: a list of a big table is not counted to its end on every page); a
-    count that stopped there comes with ``"count_capped": true``, and ``next`` goes on while rows follow."""
+    ``count`` stops at ``COUNT_CAP``, ``SEARCH_COUNT_CAP`` with a text search ``q`` (issue 18: a list of a big table
+    is not counted to its end on every page); a count that stopped there comes with ``"count_capped": true``, and
+    ``next`` goes on while rows follow."""
 
-    django_paginator_class = ApiPaginator
+    count_cap = COUNT_CAP
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
     last_page_strings = ()  # DRF's ?page=last: the schema says a whole number, so "last" is as invalid as "abc"
+
+    @property
+    def django_paginator_class(self):
+        return partial(ApiPaginator, count_cap=self.count_cap)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.count_cap = count_cap_for(request.query_params)
+        return super().paginate_queryset(queryset, request, view)
 
     def get_page_number(self, request, paginator):
         return one_value(request, self.page_query_param) or 1
@@ -55,13 +66,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
         answer = super().get_paginated_response_schema(schema)
         properties = answer["properties"]
         count = properties.pop("count")
-        count["description"] = _("The number of results, at most %(cap)s.") % {"cap": COUNT_CAP}
+        caps = {"cap": COUNT_CAP, "search_cap": SEARCH_COUNT_CAP}
+        count["description"] = _("The number of results, at most %(cap)s (%(search_cap)s with a text search q).") % caps
         capped = _(
-            "Present (true) when more than %(cap)s results match: the count stopped there; follow next to read on."
+            "Present (true) when more results match than the count goes to: it stopped at %(cap)s (%(search_cap)s "
+            "with a text search q); follow next to read on."
         )
         answer["properties"] = {
             "count": count,
-            "count_capped": {"type": "boolean", "description": capped % {"cap": COUNT_CAP}},
+            "count_capped": {"type": "boolean", "description": capped % caps},
             **properties,
         }
         return answer

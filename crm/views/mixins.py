@@ -17,7 +17,7 @@ from django.views.generic import DetailView, ListView
 
 from crm.filtersets import filter_value_is_set, filters_named, filterset_with
 from crm.forms.base import style_form
-from crm.paginator import COUNT_CAP, PreparedRowsPaginator
+from crm.paginator import PreparedRowsPaginator, count_cap_for
 from crm.permissions import can_create, can_edit
 from crm.selectors.rows import people_prefetch
 from crm.services.errors import TransitionConflict, TransitionForbidden
@@ -241,9 +241,14 @@ class FilteredListView(ScopedQuerysetMixin, ListView):
 
     def paginate_queryset(self, queryset, page_size):
         # get_page clamps a wrong or too-large page number instead of answering 404.
-        # A capped count (crm/paginator.py): a big list prints "10000+" instead of counting every row.
+        # A capped count (crm/paginator.py): a big list prints "10000+" ("1000+" found by text) instead of counting
+        # every row.
         paginator = PreparedRowsPaginator(
-            queryset, page_size, count_cap=COUNT_CAP, page_rows=self.page_rows, row_annotations=self.row_annotations
+            queryset,
+            page_size,
+            count_cap=count_cap_for(self.request.GET),
+            page_rows=self.page_rows,
+            row_annotations=self.row_annotations,
         )
         page = paginator.get_page(self.request.GET.get("page"))
         for relation in self.row_people:
