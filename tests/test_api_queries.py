@@ -111,7 +111,9 @@ def test_county_user_list_queries_are_bounded(many, county_enterprise, regions, 
     client.get("/api/v1/enterprises/", {"page_size": 1})
     with CaptureQueriesContext(connection) as small:
         client.get("/api/v1/enterprises/", {"page_size": 1})
-    with django_assert_max_num_queries(len(small)):
+    # On SQLite a text search in name order asks the index first how common the text is (crm.selectors.search:
+    # ``_SqliteFound``): one statement more, whatever the page's size.
+    with django_assert_max_num_queries(len(small) + (connection.vendor == "sqlite")):
         response = client.get("/api/v1/enterprises/", {"page_size": 50, "is_linked": "false", "q": "金湖"})
     body = response.json()
     assert body["count"] == ROWS and len(body["results"]) == 50

@@ -457,3 +457,38 @@ def test_sqlite_enterprise_q_of_chinese_characters_comes_from_the_index_with_the
     # texts that could be part of a credit code, or of Latin letters, keep the LIKE of enterprise_search_q
     for text in ("ab", "9", "澄a", "新材料"):
         assert '"crm_enterprise"."name" LIKE' in str(enterprise_text_filter(Enterprise.objects.all(), text).query)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 index of migration 0016 is SQLite's")
+def test_sqlite_enterprise_q_of_a_common_text_walks_the_name_index_for_a_page_in_name_order(world, monkeypatch):
+    monkeypatch.setattr("crm.selectors.search.WALK_FROM", 3)
+    for i in range(4):
+        EnterpriseFactory(name=f"淮安华新{i}号纤维有限公司")
+    walked = '+"crm_enterprise"."id" IN'
+
+    def plan(rows):
+        sql, params = rows.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            return sql, [row[-1] for row in cursor.fetchall()]
+
+    for text in ("华新", "号纤维"):
+        wanted = Enterprise.objects.filter(enterprise_search_q(text, contact_model=Contact))
+        assert wanted.count() == 4
+        for ordering in (("name", "id"), ("-name", "-pk"), ()):
+            rows = enterprise_text_filter(
+                Enterprise.objects.order_by(*ordering) if ordering else Enterprise.objects.all(), text
+            )
+            sql, steps = plan(rows)
+            # the page comes from the name index in its order, each entry looked up in the index's keys
+            assert walked in sql and "USE TEMP B-TREE FOR ORDER BY" not in steps, (text, ordering, steps)
+            assert any("crm_ent_name_idx" in step for step in steps), steps
+            assert list(rows) == list(wanted.order_by(*(ordering or ("name", "id")))), (text, ordering)
+        # a count, or another order, reads the matches from their keys
+        counted = enterprise_text_filter(Enterprise.objects.all(), text).order_by()
+        assert walked not in str(counted.query) and counted.count() == 4
+        by_staff = enterprise_text_filter(Enterprise.objects.order_by("-employees", "-id"), text)
+        assert walked not in str(by_staff.query) and list(by_staff) == list(wanted.order_by("-employees", "-id"))
+    assert walked not in str(enterprise_text_filter(Enterprise.objects.all(), "澄源").query)  # 1 match: by key
+    monkeypatch.setattr("crm.selectors.search.WALK_FROM", 5)
+    assert walked not in str(enterprise_text_filter(Enterprise.objects.all(), "华新").query)  # 4: by key still

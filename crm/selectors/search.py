@@ -371,6 +371,56 @@ _SQLITE_SHORT_IDEOGRAPHS = (
 )
 
 
+# SQLite: from this many enterprises whose index holds the text, a page in name order walks the name index (it
+# meets a match every ~30 entries for the 3,400 of 华新 in 100,000) instead of reading every match's row to sort it.
+WALK_FROM = 1000
+_NAME_ORDER = {("name", "id"), ("name", "pk"), ("-name", "-id"), ("-name", "-pk")}
+
+
+class _SqliteFound(Expression):
+    """SQLite: the enterprise's key is one of ``sql``'s (the enterprises the FTS5 index finds), ``pk IN (sql)``.
+
+    SQLite reads such a condition from the keys, row by row, whatever their number: for a page in name order of a
+    common text that is every match's row read and sorted to keep 20 (2.5 ms for the 3,400 of 华新), where walking
+    the name index and looking each entry up in the keys stops at the page (0.4 ms). So a query ordered by name
+    whose text the index holds for ``WALK_FROM`` enterprises or more says ``+pk IN (sql)`` (the unary plus: not
+    from the keys); a count (no order), another order or a rare text (the walk would pass the whole index, 4 ms)
+    keep the plain condition. ``expression``: the FTS5 query on ``crm_search_enterprise`` whose matches decide."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, sql: str, params: tuple, expression: str, key=None):
+        super().__init__()
+        self.sql, self.params, self.expression = sql, params, expression
+        self.key = key if key is not None else F("pk")
+
+    def get_source_expressions(self):
+        return [self.key]
+
+    def set_source_expressions(self, exprs):
+        (self.key,) = exprs
+
+    def as_sql(self, compiler, connection):
+        key_sql, key_params = compiler.compile(self.key)
+        walk = "+" if self._name_ordered(compiler.query) and self._common(connection) else ""
+        return f"{walk}{key_sql} IN ({self.sql})", (*key_params, *self.params)
+
+    @staticmethod
+    def _name_ordered(query) -> bool:
+        ordering = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+        return tuple(o if isinstance(o, str) else None for o in ordering) in _NAME_ORDER
+
+    def _common(self, connection) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM crm_search_enterprise WHERE crm_search_enterprise MATCH %s "
+                "LIMIT %s)",
+                (self.expression, WALK_FROM),
+            )
+            return cursor.fetchone()[0] >= WALK_FROM
+
+
 class _EnterpriseShortGrams(Expression):
     """PostgreSQL: the enterprise's own ``search_grams`` (migration 0021) hold ``text`` (upper-cased) or its
     credit-code form, or one of its contacts' grams hold ``text`` — a superset of ``enterprise_search_q`` for a
@@ -449,11 +499,12 @@ def enterprise_text_filter(queryset: QuerySet, text: str) -> QuerySet:
     if len(text) < 3 and _IDEOGRAPHS.fullmatch(text):
         pattern = f"%{connection.ops.prep_for_like_query(text)}%"
         params = (expression, expression, *[pattern] * 3, expression, *[pattern] * 4)
-        return queryset.filter(pk__in=RawSQL(_SQLITE_SHORT_IDEOGRAPHS, params))
-    candidates = RawSQL(
+        return queryset.filter(_SqliteFound(_SQLITE_SHORT_IDEOGRAPHS, params, expression))
+    candidates = _SqliteFound(
         "SELECT rowid FROM crm_search_enterprise WHERE crm_search_enterprise MATCH %s "
         "UNION SELECT enterprise_id FROM crm_contact WHERE id IN "
         "(SELECT rowid FROM crm_search_contact WHERE crm_search_contact MATCH %s)",
         (expression, expression),
+        expression,
     )
-    return queryset.filter(pk__in=candidates).filter(exact)
+    return queryset.filter(candidates).filter(exact)
