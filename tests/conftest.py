@@ -23,6 +23,7 @@ from rest_framework.test import APIClient
 from crm.choices import NeedCategory, NeedStatus, Role
 from crm.models import Need
 from crm.paginator import capped_forget
+from crm.selectors.search import common_grams_forget
 from crm.services.needs import need_create
 from crm.services.portal import access_link_create
 from tests.factories import (
@@ -74,6 +75,7 @@ def _fresh_cache():
     cache.clear()
     caches["progress"].clear()  # nor another test's job progress
     capped_forget()  # nor another test's list that passed its count cap (crm.paginator)
+    common_grams_forget()  # nor the statistics of another test's rows (crm.selectors.search)
 
 
 @pytest.fixture

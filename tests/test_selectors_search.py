@@ -18,6 +18,7 @@ from crm.selectors.search import (
     KINDS,
     _rare_on_postgresql,
     _short_grams,
+    common_grams_forget,
     enterprise_text_filter,
     fts_expression,
     search,
@@ -365,6 +366,7 @@ def test_postgresql_short_words_use_the_generated_grams_kept_on_insert_and_updat
     # one is sorted (``id + 0``) so that the GIN index serves it; the same records, newest first, either way.
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE crm_enterprise")
+    common_grams_forget()  # read again at most every COMMON_GRAMS_FOR seconds
     assert _rare_on_postgresql(KINDS[:1], ["司"]) == set()
     assert _rare_on_postgresql(KINDS[:1], ["叒", "司"]) == {"enterprises"}  # not in the table: "rare"
     newest_first = sorted(Enterprise.objects.all(), key=lambda e: -e.pk)
@@ -399,7 +401,7 @@ def test_postgresql_short_enterprise_q_filters_the_rows_in_place_and_stays_right
         sql = str(rows.query)
         # the candidates are a condition on the row itself (contacts as one array), not ``id IN (… UNION …)``,
         # which made PostgreSQL fetch every candidate again by primary key to sort and count it
-        assert "= ANY(ARRAY(SELECT enterprise_id FROM crm_contact" in sql and "UNION" not in sql
+        assert "ARRAY(SELECT enterprise_id FROM crm_contact" in sql and "UNION" not in sql
         # as a subquery the enterprise table is ``U0``/``V0``: the grams are read from that alias
         visits = Visit.objects.filter(enterprise__in=rows)
         assert set(visits) == set(Visit.objects.filter(enterprise__in=wanted)), text
@@ -428,6 +430,35 @@ def test_postgresql_enterprise_q_of_chinese_characters_is_the_grams_alone_with_t
     # other texts keep the LIKE after the grams: a credit code is matched case-sensitively, letters upper-cased
     for text in ("ab", "9", "澄a"):
         assert 'UPPER("crm_enterprise"."name"' in str(enterprise_text_filter(Enterprise.objects.all(), text).query)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="migration 0021's generated grams are PostgreSQL's")
+def test_postgresql_enterprise_q_of_a_rare_short_text_gives_its_rows_by_key(world, monkeypatch):
+    # A text ANALYZE does not count among the common grams comes as keys (no walk down the name index for a small
+    # page expecting matches that are not there); a common one keeps the condition on the row.
+    other = EnterpriseFactory(name="淮安华新纤维有限公司")
+    ContactFactory(enterprise=EnterpriseFactory(name="淮安长江物流有限公司"), name="孙叒")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_enterprise")
+    common_grams_forget()
+    by_key = "= ANY(ARRAY(SELECT id FROM crm_enterprise WHERE search_grams &&"
+    code = world.enterprise.credit_code[-2:].lower()
+    # in so small a table every gram a row holds is common; 叒 is a contact's alone, 叕 nobody's
+    cases = [("司", True), ("华新", True), ("澄源", True), ("叒", False), ("叕", False)]
+    for text, common in cases:
+        assert (by_key not in str(enterprise_text_filter(Enterprise.objects.all(), text).query)) is common, text
+    # every text as a rare one: the same rows, in order, counted, and as a subquery (``U0``)
+    monkeypatch.setattr("crm.selectors.search._rare_on_postgresql", lambda kinds, words: {"enterprises"})
+    for text in ("司", "华新", "澄源", "德明", "沈", "叒", "叕", code):
+        rows = enterprise_text_filter(Enterprise.objects.order_by("name", "id"), text)
+        assert by_key in str(rows.query), text
+        wanted = Enterprise.objects.filter(enterprise_search_q(text, contact_model=Contact)).order_by("name", "id")
+        assert list(rows) == list(wanted) and list(rows[:1]) == list(wanted[:1]), text
+        assert rows.count() == wanted.count(), text
+        visits = Visit.objects.filter(enterprise__in=rows)
+        assert set(visits) == set(Visit.objects.filter(enterprise__in=wanted)), text
+    assert list(enterprise_text_filter(Enterprise.objects.all(), "华新")) == [other]
+    assert len(enterprise_text_filter(Enterprise.objects.all(), "叒")) == 1  # by its contact 孙叒
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 index of migration 0016 is SQLite's")
@@ -492,3 +523,19 @@ def test_sqlite_enterprise_q_of_a_common_text_walks_the_name_index_for_a_page_in
     assert walked not in str(enterprise_text_filter(Enterprise.objects.all(), "澄源").query)  # 1 match: by key
     monkeypatch.setattr("crm.selectors.search.WALK_FROM", 5)
     assert walked not in str(enterprise_text_filter(Enterprise.objects.all(), "华新").query)  # 4: by key still
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_stats is PostgreSQL's")
+def test_postgresql_common_grams_are_read_once_in_a_while(world, monkeypatch):
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_enterprise")
+    with CaptureQueriesContext(connection) as queries:
+        assert _rare_on_postgresql(KINDS[:1], ["司"]) == set()
+        assert _rare_on_postgresql(KINDS[:1], ["叕"]) == {"enterprises"}
+    assert len(queries.captured_queries) == 1
+    common_grams_forget()
+    monkeypatch.setattr("crm.selectors.search.COMMON_GRAMS_FOR", 0.0)
+    with CaptureQueriesContext(connection) as queries:
+        _rare_on_postgresql(KINDS[:1], ["司"])
+        _rare_on_postgresql(KINDS[:1], ["司"])
+    assert len(queries.captured_queries) == 2  # past its time: read again

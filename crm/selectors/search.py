@@ -20,6 +20,7 @@ matches, found through the index of the global search first.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -199,25 +200,46 @@ def _short_grams(kind: SearchKind, words: list[str]) -> RawSQL:
     return RawSQL(f'"{table}"."search_grams" @> ARRAY[{wanted}]::text[]', tuple(words), output_field=BooleanField())
 
 
+# The most common grams of each searched table as ANALYZE last counted them (pg_stats), by database and table →
+# (until when, the grams), read again after ``COMMON_GRAMS_FOR`` seconds: they change with ANALYZE only, and reading
+# them was ~0.7 ms of every short search. Per process.
+_COMMON_GRAMS: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
+COMMON_GRAMS_FOR = 300.0
+
+
+def common_grams_forget() -> None:
+    """Forget the common grams read (tests: after an ``ANALYZE``)."""
+    _COMMON_GRAMS.clear()
+
+
+def _common_grams(tables: list[str]) -> dict[str, frozenset[str]]:
+    now = time.monotonic()
+    db = connection.alias
+    stale = [table for table in tables if _COMMON_GRAMS.get((db, table), (0.0,))[0] <= now]
+    if stale:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT tablename, most_common_elems::text::text[] FROM pg_stats WHERE schemaname = current_schema() "
+                "AND attname = 'search_grams' AND tablename::text = ANY(%s::text[])",
+                [stale],
+            )
+            found = dict(cursor.fetchall())
+        for table in stale:
+            _COMMON_GRAMS[(db, table)] = (now + COMMON_GRAMS_FOR, frozenset(found.get(table) or ()))
+    return {table: _COMMON_GRAMS[(db, table)][1] for table in tables}
+
+
 def _rare_on_postgresql(kinds, words: list[str]) -> set[str]:
     """The keys of ``kinds`` whose ``search_grams`` statistics (``ANALYZE``) do not list every short word of
     ``words`` among the table's most common grams. For such a word PostgreSQL guesses ~0.5 % of the rows match
     (the actual share is far smaller, often nil) and walks the primary key backwards testing every row — all
     200,000 needs for ``澄源``; those kinds are ordered by ``id + 0`` instead, which leaves the GIN index of
     migration 0021 as the plan (a few rows, sorted). A common word keeps the walk, which stops after ``limit``."""
-    short = [word for word in words if len(word) < 3]
+    short = {word.upper() for word in words if len(word) < 3}
     if not short:
         return set()
-    tables = {kind.model._meta.db_table: kind.key for kind in kinds}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tablename FROM pg_stats WHERE schemaname = current_schema() AND attname = 'search_grams' "
-            "AND tablename::text = ANY(%s::text[]) "
-            "AND most_common_elems::text::text[] @> ARRAY(SELECT upper(w) FROM unnest(%s::text[]) w)",
-            [list(tables), short],
-        )
-        common = {tables[table] for (table,) in cursor.fetchall()}
-    return {kind.key for kind in kinds} - common
+    common = _common_grams([kind.model._meta.db_table for kind in kinds])
+    return {kind.key for kind in kinds if not short <= common[kind.model._meta.db_table]}
 
 
 def _words_q(kind: SearchKind, words: list[str]) -> Q:
@@ -433,14 +455,20 @@ class _EnterpriseShortGrams(Expression):
     walked in page order for a common text). ``id IN (SELECT … UNION SELECT …)`` made it collect every candidate
     key first and then fetch each row again by primary key to sort and count (30 ms for 3,400 rows of 华新); an
     ``OR id IN (SELECT …)`` made it scan the whole table. The row's alias comes from its resolved primary key,
-    so the condition stays right when the queryset becomes a subquery (``U0``)."""
+    so the condition stays right when the queryset becomes a subquery (``U0``).
+
+    ``rare``: no gram of the text is among the table's most common (``_rare_on_postgresql``). PostgreSQL then
+    guesses ~0.5 % of the rows match and, for a page of 15 rows or fewer, walked the name index expecting to meet
+    them soon: 75-200 ms through all 100,000 enterprises for a text with one match or none. Such a text's rows are
+    given as keys (``id = ANY(ARRAY(SELECT id … ) || ARRAY(…contacts…))``, init plans through the GIN indexes), which
+    the primary key serves: 0.3 ms."""
 
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, text: str, credit_code: str, key=None, *, exact: bool = False):
+    def __init__(self, text: str, credit_code: str, key=None, *, exact: bool = False, rare: bool = False):
         super().__init__()
-        self.text, self.credit_code, self.exact = text, credit_code, exact
+        self.text, self.credit_code, self.exact, self.rare = text, credit_code, exact, rare
         self.key = key if key is not None else F("pk")
 
     def get_source_expressions(self):
@@ -456,6 +484,12 @@ class _EnterpriseShortGrams(Expression):
         if self.exact:  # a contact's name, as ``enterprise_search_q`` (``icontains``) reads it
             contacts += " AND UPPER(name::text) LIKE UPPER(%s)"
             contact_params.append(f"%{connection.ops.prep_for_like_query(self.text)}%")
+        if self.rare:
+            return (
+                f"{key_sql} = ANY(ARRAY(SELECT id FROM crm_enterprise WHERE search_grams && "
+                f"ARRAY[upper(%s), %s]::text[]) || ARRAY(SELECT enterprise_id FROM crm_contact WHERE {contacts}))",
+                (*key_params, self.text, self.credit_code, *contact_params),
+            )
         return (
             f"({grams} && ARRAY[upper(%s), %s]::text[] OR {key_sql} = ANY(ARRAY("
             f"SELECT enterprise_id FROM crm_contact WHERE {contacts})))",
@@ -486,7 +520,10 @@ def enterprise_text_filter(queryset: QuerySet, text: str) -> QuerySet:
         # pg_trgm cannot serve a word this short: the grams of migration 0021 narrow the rows first; for Chinese
         # characters they are the answer (no LIKE on every candidate's fields: half the time of the count and of
         # the page's keys for the 3,400 enterprises of 华新)
-        grams = _EnterpriseShortGrams(text, normalize_credit_code(text), exact=bool(_IDEOGRAPHS.fullmatch(text)))
+        code = normalize_credit_code(text)
+        # a gram ANALYZE did not find common: its few rows by key (``rare``), not a walk down the name index
+        rare = all(_rare_on_postgresql(KINDS[:1], [word]) for word in {text.upper(), code})
+        grams = _EnterpriseShortGrams(text, code, exact=bool(_IDEOGRAPHS.fullmatch(text)), rare=rare)
         if grams.exact:
             return queryset.filter(grams)
         return queryset.filter(grams).filter(enterprise_search_q(text, contact_model=Contact))
