@@ -449,3 +449,6 @@ def test_the_keys_of_a_page_are_read_with_the_pages_limit_whatever_the_count(row
     assert [e.name for e in page] == ["企业01", "企业02", "企业03"] and page.paginator.count == 3
     keys_sql = next(query["sql"] for query in ctx.captured_queries if "ORDER BY" in query["sql"])
     assert keys_sql.endswith("LIMIT 10")
+    with CaptureQueriesContext(connection) as ctx:
+        assert list(KeysFirstPaginator(queryset.filter(name="无"), 10).page(1)) == []
+    assert len(ctx.captured_queries) == 1  # counted 0: no keys read
