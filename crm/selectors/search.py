@@ -399,7 +399,25 @@ WALK_FROM = 1000
 _NAME_ORDER = {("name", "id"), ("name", "pk"), ("-name", "-id"), ("-name", "-pk")}
 
 
-class _SqliteFound(Expression):
+class _OnKey(Expression):
+    """A condition on the enterprise's key (``F("pk")``, resolved): its alias follows the query, so the condition
+    stays right when the queryset becomes a subquery (``U0``)."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, key=None):
+        super().__init__()
+        self.key = key if key is not None else F("pk")
+
+    def get_source_expressions(self):
+        return [self.key]
+
+    def set_source_expressions(self, exprs):
+        (self.key,) = exprs
+
+
+class _SqliteFound(_OnKey):
     """SQLite: the enterprise's key is one of ``sql``'s (the enterprises the FTS5 index finds), ``pk IN (sql)``.
 
     SQLite reads such a condition from the keys, row by row, whatever their number: for a page in name order of a
@@ -409,19 +427,9 @@ class _SqliteFound(Expression):
     from the keys); a count (no order), another order or a rare text (the walk would pass the whole index, 4 ms)
     keep the plain condition. ``expression``: the FTS5 query on ``crm_search_enterprise`` whose matches decide."""
 
-    conditional = True
-    output_field = BooleanField()
-
     def __init__(self, sql: str, params: tuple, expression: str, key=None):
-        super().__init__()
+        super().__init__(key)
         self.sql, self.params, self.expression = sql, params, expression
-        self.key = key if key is not None else F("pk")
-
-    def get_source_expressions(self):
-        return [self.key]
-
-    def set_source_expressions(self, exprs):
-        (self.key,) = exprs
 
     def as_sql(self, compiler, connection):
         key_sql, key_params = compiler.compile(self.key)
@@ -443,7 +451,7 @@ class _SqliteFound(Expression):
             return cursor.fetchone()[0] >= WALK_FROM
 
 
-class _EnterpriseShortGrams(Expression):
+class _EnterpriseShortGrams(_OnKey):
     """PostgreSQL: the enterprise's own ``search_grams`` (migration 0021) hold ``text`` (upper-cased) or its
     credit-code form, or one of its contacts' grams hold ``text`` — a superset of ``enterprise_search_q`` for a
     text of one or two characters. With ``exact`` (a text of Chinese characters alone, ``_IDEOGRAPHS``) the
@@ -463,19 +471,9 @@ class _EnterpriseShortGrams(Expression):
     given as keys (``id = ANY(ARRAY(SELECT id … ) || ARRAY(…contacts…))``, init plans through the GIN indexes), which
     the primary key serves: 0.3 ms."""
 
-    conditional = True
-    output_field = BooleanField()
-
     def __init__(self, text: str, credit_code: str, key=None, *, exact: bool = False, rare: bool = False):
-        super().__init__()
+        super().__init__(key)
         self.text, self.credit_code, self.exact, self.rare = text, credit_code, exact, rare
-        self.key = key if key is not None else F("pk")
-
-    def get_source_expressions(self):
-        return [self.key]
-
-    def set_source_expressions(self, exprs):
-        (self.key,) = exprs
 
     def as_sql(self, compiler, connection):
         key_sql, key_params = compiler.compile(self.key)
