@@ -313,7 +313,7 @@ class KeysFirstPaginator(CappedCountPaginator):
         # same LIMIT for every page. PostgreSQL planned the LIMIT of a few rows (a rare text's 1-15 matches) as a
         # walk down the name index expecting more matches than there were: 75-200 ms for 100,000 enterprises.
         if top <= bottom:  # nothing counted: no statement
-            return self._page_of_keys([], number)
+            return self._get_page([], number, self)
         keys = rows.values_list("pk", flat=True)[bottom : max(top, bottom + self.per_page)]
         return self._page_of_keys(list(keys), number)
 

@@ -465,7 +465,7 @@ class _EnterpriseShortGrams(_OnKey):
     ``OR id IN (SELECT …)`` made it scan the whole table. The row's alias comes from its resolved primary key,
     so the condition stays right when the queryset becomes a subquery (``U0``).
 
-    ``rare``: no gram of the text is among the table's most common (``_rare_on_postgresql``). PostgreSQL then
+    ``rare``: no gram of the text is among the table's most common (``_common_grams``). PostgreSQL then
     guesses ~0.5 % of the rows match and, for a page of 15 rows or fewer, walked the name index expecting to meet
     them soon: 75-200 ms through all 100,000 enterprises for a text with one match or none. Such a text's rows are
     given as keys (``id = ANY(ARRAY(SELECT id … ) || ARRAY(…contacts…))``, init plans through the GIN indexes), which
@@ -519,8 +519,9 @@ def enterprise_text_filter(queryset: QuerySet, text: str) -> QuerySet:
         # characters they are the answer (no LIKE on every candidate's fields: half the time of the count and of
         # the page's keys for the 3,400 enterprises of 华新)
         code = normalize_credit_code(text)
-        # a gram ANALYZE did not find common: its few rows by key (``rare``), not a walk down the name index
-        rare = all(_rare_on_postgresql(KINDS[:1], [word]) for word in {text.upper(), code})
+        # neither gram among those ANALYZE found common: the few rows by key (``rare``), no walk down the name index
+        table = Enterprise._meta.db_table
+        rare = not {text.upper(), code} & _common_grams([table])[table]
         grams = _EnterpriseShortGrams(text, code, exact=bool(_IDEOGRAPHS.fullmatch(text)), rare=rare)
         if grams.exact:
             return queryset.filter(grams)
